@@ -1,0 +1,74 @@
+import { Command, InvalidArgumentError } from "commander";
+import { loadConfig, type Config } from "../shared/config.js";
+import { startCloud } from "../cloud/start.js";
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be a port number (0-65535)");
+  return n;
+};
+
+/** The operator CLI: `stratus up` and friends. */
+export function buildCli(): Command {
+  const program = new Command("stratus").description("Stratus: an OpenStack-compatible cloud in one process").showHelpAfterError();
+  program
+    .command("up")
+    .description("Start the whole cloud (all services, one listener) and print how to use it")
+    .option("--data-dir <dir>", "where all state lives (default $STRATUS_DATA_DIR or ~/.stratus)")
+    .option("--host <host>", "address to listen on (default 127.0.0.1)")
+    .option("--port <port>", "port to listen on (default 8080)", int)
+    .option("--config <file>", "config file (default DATA_DIR/stratus.yaml)")
+    .option("--db <url>", "database URL: sqlite:///path, postgresql://..., mysql://... (default SQLite in the data dir)")
+    .option("--bus <url>", "message bus: memory or amqp://... (default memory)")
+    .option("--public-url <url>", "base URL advertised in the catalog (default http://host:port)")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent")
+    .option("--log-file <file>", "write JSON logs here instead of stdout")
+    .option("--compute-driver <name>", "virt driver: fake or qemu (compute service, planned)")
+    .option("--network-driver <name>", "network driver: noop or linux (network service, planned)")
+    .action(async (o: Record<string, string | number | undefined>) => {
+      let cfg: Config;
+      try {
+        cfg = loadConfig({
+          dataDir: o.dataDir as string | undefined,
+          host: o.host as string | undefined,
+          port: o.port as number | undefined,
+          config: o.config as string | undefined,
+          db: o.db as string | undefined,
+          bus: o.bus as string | undefined,
+          publicUrl: o.publicUrl as string | undefined,
+          logLevel: o.logLevel as Config["logLevel"] | undefined,
+          logFile: (o.logFile as string | undefined) ?? undefined,
+        });
+      } catch (e) {
+        console.error(`stratus: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      if (!cfg.logFile && !o.logLevel) cfg.logLevel = "warn";
+      const t0 = Date.now();
+      const cloud = await startCloud(cfg, { onProgress: (m) => console.error(`stratus: ${m}...`) }).catch((e: Error & { code?: string }) => {
+        if (e.code === "EADDRINUSE") console.error(`stratus: port ${cfg.port} on ${cfg.host} is already in use: stop the other process or pass --port PORT`);
+        else console.error(`stratus: failed to start: ${e.message}`);
+        process.exit(1);
+      });
+      console.log(
+        [
+          `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ , identity ${cloud.url}/identity/v3`,
+          `  Use the CLI:  export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml} OS_CLOUD=stratus-admin && openstack token issue`,
+          `  (or: . ${cfg.dataDir}/admin-openrc ; demo user: OS_CLOUD=stratus-demo). Stop with Ctrl-C.`,
+        ].join("\n"),
+      );
+      let stopping = false;
+      const stop = async (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        console.error(`stratus: ${sig} received, shutting down`);
+        await cloud.close();
+        process.exit(0);
+      };
+      process.on("SIGINT", () => void stop("SIGINT"));
+      process.on("SIGTERM", () => void stop("SIGTERM"));
+    });
+  return program;
+}
+
+await buildCli().parseAsync(process.argv);

@@ -1,0 +1,95 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { CachingValidator } from "../shared/auth/cache.js";
+import { databaseUrl, publicBaseUrl, type Config } from "../shared/config.js";
+import { openDatabase, type Database } from "../shared/db/index.js";
+import { buildHttpServer } from "../shared/http/server.js";
+import { createLogger } from "../shared/log.js";
+import { Metrics } from "../shared/metrics.js";
+import { PolicyEnforcer } from "../shared/policy/index.js";
+import { basePolicies, identityPolicies } from "../identity/api/policy.js";
+import { bootstrap } from "../identity/bootstrap.js";
+import { IdentityService } from "../identity/service.js";
+import { writeClientFiles } from "./clouds-yaml.js";
+
+/** A running all-in-one cloud. */
+export interface Cloud {
+  cfg: Config;
+  /** Public base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  app: FastifyInstance;
+  db: Database;
+  identity: IdentityService;
+  policy: PolicyEnforcer;
+  log: Logger;
+  adminPassword: string;
+  demoPassword: string;
+  cloudsYaml: string;
+  close(): Promise<void>;
+}
+
+/** Start every service in one process: DB, identity, shared HTTP listener, bootstrap, client files. */
+export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boolean; onProgress?: (msg: string) => void } = {}): Promise<Cloud> {
+  const progress = opts.onProgress ?? (() => {});
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  rmSync(join(cfg.dataDir, "clouds.yaml"), { force: true });
+  const log = opts.log ?? createLogger(cfg.logLevel, cfg.logFile);
+  progress("opening database");
+  const db = await openDatabase(databaseUrl(cfg));
+  progress("migrating identity");
+  const identity = await IdentityService.start(db, cfg, log);
+  const policy = new PolicyEnforcer([...basePolicies, ...identityPolicies], {
+    overrideFile: join(cfg.dataDir, "policy.yaml"),
+    enforceScope: cfg.policy.enforceScope,
+  });
+  const validator = new CachingValidator(identity.validator);
+  identity.core.onChange(() => validator.invalidate());
+  const metrics = new Metrics();
+  const app = await buildHttpServer([identity.api()], {
+    validator,
+    policy,
+    log,
+    metrics,
+    extra: (root) => {
+      root.get("/metrics", async (_req, rep) => rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
+      root.get("/healthcheck", async () => "OK");
+    },
+  });
+  const policyTimer = setInterval(() => {
+    try {
+      policy.reloadIfChanged();
+    } catch (e) {
+      log.error({ err: e }, "policy file rejected; keeping the previous rules");
+    }
+  }, 2000);
+  policyTimer.unref();
+  let port = cfg.port;
+  if (opts.listen !== false) {
+    progress(`listening on ${cfg.host}:${cfg.port}`);
+    await app.listen({ host: cfg.host, port: cfg.port });
+    const addr = app.server.address();
+    if (addr && typeof addr === "object") port = addr.port;
+  } else await app.ready();
+  const url = publicBaseUrl(cfg, port);
+  progress("bootstrapping identity");
+  const creds = await bootstrap(identity, url);
+  const cloudsYaml = writeClientFiles({ dataDir: cfg.dataDir, authUrl: `${url}/identity/v3`, region: cfg.region, ...creds });
+  return {
+    cfg,
+    url,
+    app,
+    db,
+    identity,
+    policy,
+    log,
+    ...creds,
+    cloudsYaml,
+    async close() {
+      clearInterval(policyTimer);
+      await app.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,293 @@
+import { ApiError } from "../../shared/http/errors.js";
+import type { IdentityCore } from "../core.js";
+import { authFailed } from "../errors.js";
+import { findAppCredForAuth, type AppCred } from "../store/appcreds.js";
+import { userDomainRoleIds, userProjectRoleIds, userSystemRoleIds } from "../store/assignments.js";
+import { buildCatalog, type CatalogEntry } from "../store/catalog.js";
+import { findDomainByName, findProject, findProjectByName, type Project } from "../store/projects.js";
+import type { RevocationList } from "../store/revocations.js";
+import { allRoles, type Role } from "../store/roles.js";
+import { findUser, findUserForAuth, type User } from "../store/users.js";
+import { keystoneTime, parseTime } from "../time.js";
+import { newAuditId, type TokenCodec, type TokenPayload } from "./codec.js";
+import type { TokenView } from "./view.js";
+
+type Scope = TokenPayload["scope"];
+type Ref = { id?: string; name?: string; domain?: { id?: string; name?: string } };
+
+/** The "auth" object of POST /v3/auth/tokens, already schema-checked. */
+export interface AuthRequest {
+  identity: {
+    methods: string[];
+    password?: { user: Ref & { password: string } };
+    token?: { id: string };
+    application_credential?: { id?: string; name?: string; secret: string; user?: Ref };
+  };
+  scope?: "unscoped" | { project?: Ref; domain?: { id?: string; name?: string }; system?: { all?: boolean } };
+}
+
+/** Why a token is not valid (rendered as 404 for X-Subject-Token and 401 for X-Auth-Token). */
+export class InvalidToken extends ApiError {
+  constructor(reason: string) {
+    super(404, `Could not find token: ${reason}`);
+  }
+}
+
+/** Issues and validates tokens: authentication methods, scoping, roles, catalog, revocation. */
+export class TokenService {
+  private readonly cache = new Map<string, { view: TokenView; gen: number }>();
+  private catalog: { gen: number; entries: CatalogEntry[] } | null = null;
+  private roles: { gen: number; byId: Map<string, Role> } | null = null;
+
+  constructor(
+    private readonly core: IdentityCore,
+    private readonly codec: TokenCodec,
+    private readonly revocations: RevocationList,
+  ) {
+    core.onChange(() => this.cache.clear());
+  }
+
+  /** The current catalog (cached until identity data changes). */
+  async catalogEntries(): Promise<CatalogEntry[]> {
+    if (!this.catalog || this.catalog.gen !== this.core.generation) {
+      const gen = this.core.generation;
+      this.catalog = { gen, entries: await buildCatalog(this.core) };
+    }
+    return this.catalog.entries;
+  }
+
+  private async roleMap(): Promise<Map<string, Role>> {
+    if (!this.roles || this.roles.gen !== this.core.generation) {
+      const gen = this.core.generation;
+      this.roles = { gen, byId: await allRoles(this.core) };
+    }
+    return this.roles.byId;
+  }
+
+  private async domainRef(ref: { id?: string; name?: string } | undefined): Promise<Project> {
+    if (!ref || (!ref.id && !ref.name)) throw new ApiError(400, "Expecting to find domain id or name in the request.");
+    const d = ref.id ? await findProject(this.core, ref.id) : await findDomainByName(this.core, ref.name as string);
+    if (!d || !d.is_domain) throw authFailed();
+    return d;
+  }
+
+  private async userRef(ref: Ref | undefined): Promise<(User & { password_hash: string | null }) | null> {
+    if (!ref) throw new ApiError(400, "Expecting to find user in the request.");
+    if (ref.id) return findUserForAuth(this.core, { id: ref.id });
+    if (!ref.name) throw new ApiError(400, "Expecting to find user id or name in the request.");
+    const d = await this.domainRef(ref.domain);
+    return findUserForAuth(this.core, { name: ref.name, domainId: d.id });
+  }
+
+  /** Authenticate and scope: returns the new token and its view. */
+  async issue(auth: AuthRequest): Promise<{ id: string; view: TokenView }> {
+    const methods = auth.identity.methods;
+    if (!methods.length) throw new ApiError(400, "Expecting to find identity methods in the request.");
+    for (const m of methods) if (!["password", "token", "application_credential"].includes(m)) throw new ApiError(401, `Attempted to authenticate with an unsupported method: ${m}.`);
+    if (methods.length > 1) throw new ApiError(401, "Multi-method authentication is not supported: use one of password, token or application_credential.");
+    const now = Date.now();
+    const ttl = this.core.cfg.identity.tokenExpiration * 1000;
+    let payload: TokenPayload;
+    const method = methods[0];
+    if (method === "password") {
+      const p = auth.identity.password;
+      if (!p?.user) throw new ApiError(400, "Expecting to find password.user in the request.");
+      const user = await this.userRef(p.user);
+      const ok = await this.core.hasher.verify(p.user.password ?? "", user?.password_hash ?? null);
+      if (!user || !ok || !user.enabled) throw authFailed();
+      const dom = await findProject(this.core, user.domain_id);
+      if (!dom?.enabled) throw authFailed();
+      const scope = await this.resolveScope(user, auth.scope);
+      payload = { userId: user.id, methods: ["password"], scope, issuedAt: now, expiresAt: now + ttl, auditIds: [newAuditId()] };
+    } else if (method === "token") {
+      const id = auth.identity.token?.id;
+      if (!id) throw new ApiError(400, "Expecting to find token.id in the request.");
+      const orig = await this.validate(id).catch(() => {
+        throw authFailed();
+      });
+      if (orig.payload.appCredId) throw new ApiError(403, "A token created with an application credential cannot be rescoped.");
+      const user = await findUser(this.core, orig.payload.userId);
+      if (!user) throw authFailed();
+      const scope = auth.scope === undefined ? orig.payload.scope : await this.resolveScope(user, auth.scope);
+      const ms = orig.payload.methods.includes("token") ? orig.payload.methods : ["token", ...orig.payload.methods];
+      payload = {
+        userId: user.id,
+        methods: ms,
+        scope,
+        issuedAt: now,
+        expiresAt: orig.payload.expiresAt,
+        auditIds: [newAuditId(), orig.payload.auditIds[orig.payload.auditIds.length - 1]],
+      };
+    } else {
+      const ac = auth.identity.application_credential;
+      if (!ac) throw new ApiError(400, "Expecting to find application_credential in the request.");
+      if (auth.scope !== undefined) throw new ApiError(401, "Application credentials cannot request a scope.");
+      let cred: (AppCred & { secret_hash: string }) | null = null;
+      if (ac.id) cred = await findAppCredForAuth(this.core, { id: ac.id });
+      else if (ac.name) {
+        const u = await this.userRef(ac.user);
+        cred = u ? await findAppCredForAuth(this.core, { name: ac.name, userId: u.id }) : null;
+      } else throw new ApiError(400, "Expecting to find application_credential id or name in the request.");
+      const ok = await this.core.hasher.verify(ac.secret, cred?.secret_hash ?? null);
+      if (!cred || !ok) throw authFailed();
+      if (cred.expires_at && parseTime(cred.expires_at) <= now) throw authFailed();
+      const user = await findUser(this.core, cred.user_id);
+      if (!user?.enabled) throw authFailed();
+      const scope: Scope = cred.system ? { kind: "system" } : { kind: "project", id: cred.project_id as string };
+      const exp = cred.expires_at ? Math.min(now + ttl, parseTime(cred.expires_at)) : now + ttl;
+      payload = { userId: user.id, methods: ["application_credential"], scope, issuedAt: now, expiresAt: exp, auditIds: [newAuditId()], appCredId: cred.id };
+    }
+    const token = this.codec.encode(payload);
+    const view = await this.buildView(token, payload).catch((e: unknown) => {
+      if (e instanceof InvalidToken) throw authFailed();
+      throw e;
+    });
+    this.cache.set(token, { view, gen: this.core.generation });
+    return { id: token, view };
+  }
+
+  private async resolveScope(user: User, scope: AuthRequest["scope"]): Promise<Scope> {
+    if (scope === "unscoped") return { kind: "unscoped" };
+    if (scope === undefined || scope === null) {
+      if (!user.default_project_id) return { kind: "unscoped" };
+      const p = await findProject(this.core, user.default_project_id);
+      if (!p || p.is_domain || !p.enabled) return { kind: "unscoped" };
+      const roles = await userProjectRoleIds(this.core, user.id, p.id, p.domain_id as string);
+      return roles.size ? { kind: "project", id: p.id } : { kind: "unscoped" };
+    }
+    const kinds = ["project", "domain", "system"].filter((k) => (scope as Record<string, unknown>)[k] !== undefined);
+    if (kinds.length !== 1) throw new ApiError(400, "Specify exactly one of project, domain or system as the scope.");
+    if (scope.project) {
+      const ref = scope.project;
+      let p: Project | null;
+      if (ref.id) p = await findProject(this.core, ref.id);
+      else if (ref.name) p = await findProjectByName(this.core, ref.name, (await this.domainRef(ref.domain)).id);
+      else throw new ApiError(400, "Expecting to find project id or name in the scope.");
+      if (!p || p.is_domain) throw new ApiError(401, `Could not find the requested project or the user has no access to it.`);
+      if (!p.enabled) throw new ApiError(401, `Project ${p.id} is disabled.`);
+      const roles = await userProjectRoleIds(this.core, user.id, p.id, p.domain_id as string);
+      if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to project ${p.id}.`);
+      return { kind: "project", id: p.id };
+    }
+    if (scope.domain) {
+      const d = await this.domainRef(scope.domain);
+      if (!d.enabled) throw new ApiError(401, `Domain ${d.id} is disabled.`);
+      const roles = await userDomainRoleIds(this.core, user.id, d.id);
+      if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to domain ${d.id}.`);
+      return { kind: "domain", id: d.id };
+    }
+    if (!scope.system?.all) throw new ApiError(400, "The only supported system scope is {\"all\": true}.");
+    const roles = await userSystemRoleIds(this.core, user.id);
+    if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to the system.`);
+    return { kind: "system" };
+  }
+
+  /** Validate a token: decode, expiry, revocation, and that its user, scope and roles still hold. */
+  async validate(token: string): Promise<TokenView> {
+    const hit = this.cache.get(token);
+    const now = Date.now();
+    if (hit && hit.gen === this.core.generation) {
+      if (hit.view.payload.expiresAt <= now) throw new InvalidToken("the token has expired.");
+      return hit.view;
+    }
+    await this.revocations.maybeRefresh();
+    const payload = this.codec.decode(token);
+    if (!payload) throw new InvalidToken("the token is malformed or was not issued by this cloud.");
+    if (payload.expiresAt <= now) throw new InvalidToken("the token has expired.");
+    const gen = this.core.generation;
+    const view = await this.buildView(token, payload);
+    if (this.cache.size > 100_000) this.cache.clear();
+    this.cache.set(token, { view, gen });
+    return view;
+  }
+
+  /** Revoke one token (DELETE /v3/auth/tokens). */
+  async revoke(view: TokenView): Promise<void> {
+    await this.revocations.add({ audit_id: view.payload.auditIds[0] });
+  }
+
+  private async buildView(id: string, p: TokenPayload): Promise<TokenView> {
+    const user = await findUser(this.core, p.userId);
+    if (!user || !user.enabled) throw new InvalidToken("the user is gone or disabled.");
+    const userDomain = await findProject(this.core, user.domain_id);
+    if (!userDomain?.enabled) throw new InvalidToken("the user's domain is disabled.");
+    let project: Project | null = null;
+    let projectDomain: Project | null = null;
+    let domain: Project | null = null;
+    let roleIds = new Set<string>();
+    if (p.scope.kind === "project") {
+      project = await findProject(this.core, p.scope.id);
+      if (!project || project.is_domain || !project.enabled) throw new InvalidToken("the project is gone or disabled.");
+      projectDomain = await findProject(this.core, project.domain_id as string);
+      if (!projectDomain?.enabled) throw new InvalidToken("the project's domain is disabled.");
+      roleIds = await userProjectRoleIds(this.core, user.id, project.id, project.domain_id as string);
+    } else if (p.scope.kind === "domain") {
+      domain = await findProject(this.core, p.scope.id);
+      if (!domain?.enabled) throw new InvalidToken("the domain is gone or disabled.");
+      roleIds = await userDomainRoleIds(this.core, user.id, domain.id);
+    } else if (p.scope.kind === "system") roleIds = await userSystemRoleIds(this.core, user.id);
+    if (this.revocations.isRevoked({ payload: p, userDomainId: user.domain_id, projectDomainId: project?.domain_id ?? null }))
+      throw new InvalidToken("the token has been revoked.");
+    let appCred: AppCred | null = null;
+    if (p.appCredId) {
+      appCred = await findAppCredForAuth(this.core, { id: p.appCredId });
+      if (!appCred) throw new InvalidToken("its application credential was deleted.");
+      const allowed = new Set(appCred.roles.map((r) => r.id));
+      roleIds = new Set([...roleIds].filter((r) => allowed.has(r)));
+    }
+    if (p.scope.kind !== "unscoped" && roleIds.size === 0) throw new InvalidToken("the user no longer has a role on the token's scope.");
+    const byId = await this.roleMap();
+    const roles = [...roleIds].map((r) => byId.get(r)).filter((r): r is Role => !!r);
+    const ref = (x: Project) => ({ id: x.id, name: x.name });
+    const body: Record<string, unknown> = {
+      methods: p.methods,
+      user: { domain: ref(userDomain), id: user.id, name: user.name, password_expires_at: user.password_expires_at },
+      audit_ids: p.auditIds,
+      expires_at: keystoneTime(p.expiresAt),
+      issued_at: keystoneTime(p.issuedAt),
+    };
+    if (project) {
+      body.project = { domain: ref(projectDomain as Project), id: project.id, name: project.name };
+      body.is_domain = false;
+    }
+    if (domain) body.domain = ref(domain);
+    if (p.scope.kind === "system") body.system = { all: true };
+    if (p.scope.kind !== "unscoped") body.roles = roles.map((r) => ({ id: r.id, name: r.name, ...(r.domain_id ? { domain_id: r.domain_id } : {}) }));
+    if (appCred)
+      body.application_credential = {
+        id: appCred.id,
+        name: appCred.name,
+        restricted: !appCred.unrestricted,
+        ...(appCred.access_rules ? { access_rules: appCred.access_rules } : {}),
+      };
+    return {
+      id,
+      payload: p,
+      scoped: p.scope.kind !== "unscoped",
+      body,
+      ctx: {
+        token: id,
+        userId: user.id,
+        userName: user.name,
+        userDomainId: user.domain_id,
+        userDomainName: userDomain.name,
+        projectId: project?.id ?? null,
+        projectName: project?.name ?? null,
+        projectDomainId: project?.domain_id ?? null,
+        projectDomainName: projectDomain?.name ?? null,
+        domainId: domain?.id ?? null,
+        domainName: domain?.name ?? null,
+        system: p.scope.kind === "system",
+        roles: roles.map((r) => r.name),
+        roleIds: roles.map((r) => r.id),
+        isAdminProject: true,
+        methods: p.methods,
+        auditIds: p.auditIds,
+        issuedAt: p.issuedAt,
+        expiresAt: p.expiresAt,
+        appCredId: p.appCredId ?? null,
+        accessRules: appCred?.access_rules ?? null,
+      },
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { openDatabase, engineOf, type Database, type Engine } from "./connect.js";
+export { migrate } from "./migrate.js";
+export { nowIso, toDbBool, fromDbBool, isUniqueViolation } from "./types.js";

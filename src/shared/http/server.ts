@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { stripIdentityHeaders } from "../auth/headers.js";
+import { policyCredentials, type AuthContext, type TokenValidator } from "../auth/context.js";
+import type { PolicyEnforcer, Target } from "../policy/index.js";
+import type { Metrics } from "../metrics.js";
+import { ApiError, forbidden, unauthorized } from "./errors.js";
+import { NO_MICROVERSION, negotiate, responseHeaders } from "./microversion.js";
+import { requestOrigin } from "./pagination.js";
+import { Reply } from "./reply.js";
+import type { RequestCtx, Route } from "./route.js";
+import type { ServiceApi } from "./service.js";
+import { compileValidator, describeValidationError } from "./validation.js";
+import { matchesAccessRules } from "../auth/access-rules.js";
+
+/** What the HTTP layer needs from the rest of the process. */
+export interface HttpDeps {
+  validator: TokenValidator;
+  policy: PolicyEnforcer;
+  log: Logger;
+  metrics?: Metrics;
+  /** Largest accepted JSON body in bytes (default 1 MiB, like oslo's max_request_body_size... of 112 KiB is too small for user_data). */
+  bodyLimit?: number;
+  /** Extra plain routes on the root (metrics, dashboard). */
+  extra?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+const INTERNAL = "The server has either erred or is incapable of performing the requested operation.";
+
+/** Translate framework errors (bad JSON, too large, validation) into ApiErrors. */
+function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  const fe = err as FastifyError & { validation?: unknown };
+  if (fe && typeof fe === "object") {
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError(413, "Request is too large.");
+    if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+      return new ApiError(415, "The request media type is not supported by this server.");
+    if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" || fe instanceof SyntaxError)
+      return new ApiError(400, "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.");
+    if (fe.statusCode === 400 || fe.statusCode === 413 || fe.statusCode === 415 || fe.statusCode === 404 || fe.statusCode === 405)
+      return new ApiError(fe.statusCode, fe.message);
+  }
+  return null;
+}
+
+/** Build the single HTTP listener that serves every service under its prefix. */
+export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    return503OnClosing: true,
+  });
+  app.addHook("onRequest", async (req) => {
+    stripIdentityHeaders(req.headers as Record<string, unknown>);
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const v = compileValidator(schema, (httpPart ?? "body") as "body");
+    return (data: unknown) => (v(data) ? { value: data } : { error: Object.assign(new Error(describeValidationError(v.errors, httpPart ?? "body")), { statusCode: 400 }) });
+  });
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  if (deps.metrics) {
+    const m = deps.metrics;
+    app.addHook("onResponse", async (req, rep) => {
+      m.observeRequest(req.routeOptions?.config && (req.routeOptions.config as { service?: string }).service || "root", req.method, rep.statusCode, rep.elapsedTime / 1000);
+    });
+  }
+  for (const svc of services) await app.register(async (scope) => mountService(scope, svc, deps), { prefix: svc.prefix });
+  if (deps.extra) await deps.extra(app);
+  return app;
+}
+
+function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: FastifyReply): FastifyReply {
+  const { body, contentType } = svc.formatError(err, req.id);
+  for (const [k, v] of Object.entries(err.extra.headers ?? {})) rep.header(k, v);
+  rep.code(err.status).header("content-type", contentType ?? "application/json");
+  if (err.status === 401 && svc.name !== "identity") rep.header("www-authenticate", `Keystone uri="${req.protocol}://${req.host}/identity"`);
+  return rep.send(typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+}
+
+async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpDeps): Promise<void> {
+  const idHeaders = ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])];
+  scope.addHook("onSend", async (req, rep, payload) => {
+    for (const h of idHeaders) rep.header(h, req.id);
+    return payload;
+  });
+  const jsonTypes = new Set<string>();
+  for (const r of svc.routes) for (const t of r.contentTypes ?? []) jsonTypes.add(t);
+  for (const t of jsonTypes)
+    scope.addContentTypeParser(t, { parseAs: "string" }, (_req, body, done) => {
+      try {
+        done(null, body === "" ? undefined : JSON.parse(body as string));
+      } catch {
+        done(new ApiError(400, "The request body is not valid JSON."), undefined);
+      }
+    });
+  scope.setErrorHandler((err, req, rep) => {
+    const api = toApiError(err);
+    if (api) return sendError(svc, api, req, rep);
+    req.log.error({ err, service: svc.name, requestId: req.id }, "unhandled error");
+    return sendError(svc, new ApiError(500, INTERNAL), req, rep);
+  });
+  scope.setNotFoundHandler((req, rep) => sendError(svc, new ApiError(404, "The resource could not be found."), req, rep));
+  const explicitHead = new Set(svc.routes.filter((r) => (Array.isArray(r.method) ? r.method : [r.method]).includes("HEAD")).map((r) => r.path));
+  for (const r of svc.routes) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
+}
+
+function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: HttpDeps, autoHead: boolean): void {
+  const needsAuth = r.auth ? r.auth !== "none" : r.policy !== null;
+  const optionalAuth = r.auth === "optional";
+  const schema: Record<string, unknown> = {};
+  if (r.body) schema.body = r.body;
+  if (r.query) schema.querystring = r.query;
+  if (r.params) schema.params = r.params;
+  scope.route({
+    method: r.method,
+    url: r.path,
+    schema,
+    config: { service: svc.name },
+    exposeHeadRoute: autoHead,
+    handler: async (req, rep) => {
+      const microversion = svc.microversions ? negotiate(svc.microversions, req.headers) : NO_MICROVERSION;
+      if (svc.microversions) rep.headers(responseHeaders(svc.microversions, microversion));
+      let auth: AuthContext | null = null;
+      const token = req.headers["x-auth-token"];
+      if (needsAuth) {
+        if (typeof token === "string" && token !== "") auth = await deps.validator.validate(token);
+        else if (!optionalAuth) throw unauthorized();
+      }
+      if (auth?.accessRules && !matchesAccessRules(auth.accessRules, svc.serviceType, req.method, req.url.slice(svc.prefix.length).split("?")[0])) {
+        throw forbidden("You are not authorized to perform the requested action: the application credential's access rules do not allow this request.");
+      }
+      const origin = requestOrigin(req.headers, req.host);
+      const creds = policyCredentials(auth);
+      const check = (rule: string, target: Target = req.params as Target): boolean => deps.policy.enforce(rule, target, creds);
+      const ctx: RequestCtx = {
+        body: req.body,
+        query: req.query as Record<string, string | undefined>,
+        params: req.params as Record<string, string>,
+        headers: req.headers,
+        auth,
+        requestId: req.id,
+        log: req.log as unknown as Logger,
+        method: req.method,
+        url: req.url.slice(svc.prefix.length),
+        origin,
+        serviceUrl: origin + svc.prefix,
+        microversion,
+        allowed: check,
+        authorize: (rule, target) => {
+          if (!check(rule, target)) {
+            if (!auth) throw unauthorized();
+            throw forbidden(`You are not authorized to perform the requested action: ${rule}.`);
+          }
+        },
+        raw: req,
+        rawReply: rep,
+      };
+      if (r.policy) ctx.authorize(r.policy, r.target ? await r.target(ctx) : (req.params as Target));
+      const out = await r.handler(ctx);
+      if (out instanceof Reply) {
+        rep.code(out.status).headers(out.headers);
+        if (out.body === undefined) return rep.send();
+        if (out.body instanceof Readable || Buffer.isBuffer(out.body) || typeof out.body === "string") return rep.send(out.body);
+        return rep.header("content-type", "application/json").send(JSON.stringify(out.body));
+      }
+      rep.code(r.status ?? 200);
+      if (out === undefined) return rep.send();
+      return rep.header("content-type", "application/json").send(JSON.stringify(out));
+    },
+  });
+}

@@ -1,0 +1,19 @@
+import type { ApiError } from "./errors.js";
+import type { MicroversionSpec } from "./microversion.js";
+import type { Route } from "./route.js";
+
+/** One service's HTTP face: its routes, its error format and its microversions. */
+export interface ServiceApi {
+  /** Short name, used in logs and metrics ("identity"). */
+  name: string;
+  /** Official service type, used by application-credential access rules ("identity", "compute"). */
+  serviceType: string;
+  /** Mount point on the shared listener ("/identity"). */
+  prefix: string;
+  routes: Route[];
+  /** Render an error the way this service's OpenStack counterpart does. */
+  formatError(err: ApiError, requestId: string): { body: unknown; contentType?: string };
+  microversions?: MicroversionSpec;
+  /** Extra headers that also carry the request id (Nova's x-compute-request-id). */
+  requestIdHeaders?: string[];
+}
