@@ -207,25 +207,31 @@ export class TokenService {
   }
 
   private async buildView(id: string, p: TokenPayload): Promise<TokenView> {
-    const user = await findUser(this.core, p.userId);
+    const core = this.core;
+    const user = await core.memo(`user:${p.userId}`, () => findUser(core, p.userId));
     if (!user || !user.enabled) throw new InvalidToken("the user is gone or disabled.");
-    const userDomain = await findProject(this.core, user.domain_id);
+    const userDomain = await core.memo(`project:${user.domain_id}`, () => findProject(core, user.domain_id));
     if (!userDomain?.enabled) throw new InvalidToken("the user's domain is disabled.");
     let project: Project | null = null;
     let projectDomain: Project | null = null;
     let domain: Project | null = null;
     let roleIds = new Set<string>();
     if (p.scope.kind === "project") {
-      project = await findProject(this.core, p.scope.id);
+      const pid = p.scope.id;
+      project = await core.memo(`project:${pid}`, () => findProject(core, pid));
       if (!project || project.is_domain || !project.enabled) throw new InvalidToken("the project is gone or disabled.");
-      projectDomain = await findProject(this.core, project.domain_id as string);
+      const pd = project.domain_id as string;
+      projectDomain = await core.memo(`project:${pd}`, () => findProject(core, pd));
       if (!projectDomain?.enabled) throw new InvalidToken("the project's domain is disabled.");
-      roleIds = await userProjectRoleIds(this.core, user.id, project.id, project.domain_id as string);
+      const pr = project;
+      roleIds = await core.memo(`roles:p:${user.id}:${pr.id}`, () => userProjectRoleIds(core, user.id, pr.id, pd));
     } else if (p.scope.kind === "domain") {
-      domain = await findProject(this.core, p.scope.id);
+      const did = p.scope.id;
+      domain = await core.memo(`project:${did}`, () => findProject(core, did));
       if (!domain?.enabled) throw new InvalidToken("the domain is gone or disabled.");
-      roleIds = await userDomainRoleIds(this.core, user.id, domain.id);
-    } else if (p.scope.kind === "system") roleIds = await userSystemRoleIds(this.core, user.id);
+      const dd = domain;
+      roleIds = await core.memo(`roles:d:${user.id}:${dd.id}`, () => userDomainRoleIds(core, user.id, dd.id));
+    } else if (p.scope.kind === "system") roleIds = await core.memo(`roles:s:${user.id}`, () => userSystemRoleIds(core, user.id));
     if (this.revocations.isRevoked({ payload: p, userDomainId: user.domain_id, projectDomainId: project?.domain_id ?? null }))
       throw new InvalidToken("the token has been revoked.");
     let appCred: AppCred | null = null;
