@@ -1,11 +1,8 @@
-import { ApiError, STATUS_TITLES } from "../shared/http/errors.js";
+import { ApiError } from "../shared/http/errors.js";
+import { keystoneError } from "../shared/http/error-formats.js";
 
 /** Render an error as Keystone does: {"error": {"code", "title", "message"}}. */
-export function formatIdentityError(err: ApiError): { body: unknown } {
-  return {
-    body: { error: { code: err.status, title: err.extra.title ?? STATUS_TITLES[err.status] ?? "Error", message: err.message } },
-  };
-}
+export const formatIdentityError = keystoneError;
 
 /** 404 for a missing identity entity, in Keystone's wording. */
 export const notFoundEntity = (kind: string, id: string): ApiError => new ApiError(404, `Could not find ${kind}: ${id}.`);
