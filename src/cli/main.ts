@@ -23,9 +23,15 @@ export function buildCli(): Command {
     .option("--public-url <url>", "base URL advertised in the catalog (default http://host:port)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent")
     .option("--log-file <file>", "write JSON logs here instead of stdout")
+    .option("--listen <service=port...>", "also serve one service on its own port at the root (split deployments), e.g. identity=5000")
     .option("--compute-driver <name>", "virt driver: fake or qemu (compute service, planned)")
     .option("--network-driver <name>", "network driver: noop or linux (network service, planned)")
-    .action(async (o: Record<string, string | number | undefined>) => {
+    .action(async (o: Record<string, string | number | string[] | undefined>) => {
+      const listeners: Record<string, number> = {};
+      for (const item of (o.listen as string[] | undefined) ?? []) {
+        const [name, p] = item.split("=");
+        listeners[name] = Number(p);
+      }
       let cfg: Config;
       try {
         cfg = loadConfig({
@@ -38,6 +44,7 @@ export function buildCli(): Command {
           publicUrl: o.publicUrl as string | undefined,
           logLevel: o.logLevel as Config["logLevel"] | undefined,
           logFile: (o.logFile as string | undefined) ?? undefined,
+          ...(Object.keys(listeners).length ? { listeners } : {}),
         });
       } catch (e) {
         console.error(`stratus: ${(e as Error).message}`);
@@ -52,7 +59,7 @@ export function buildCli(): Command {
       });
       console.log(
         [
-          `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ , identity ${cloud.url}/identity/v3`,
+          `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ (landing page; full dashboard planned), identity ${cloud.url}/identity/v3`,
           `  Use the CLI:  export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml} OS_CLOUD=stratus-admin && openstack token issue`,
           `  (or: . ${cfg.dataDir}/admin-openrc ; demo user: OS_CLOUD=stratus-demo). Stop with Ctrl-C.`,
         ].join("\n"),

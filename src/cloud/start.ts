@@ -13,6 +13,7 @@ import { basePolicies, identityPolicies } from "../identity/api/policy.js";
 import { bootstrap } from "../identity/bootstrap.js";
 import { IdentityService } from "../identity/service.js";
 import { writeClientFiles } from "./clouds-yaml.js";
+import { mountLanding } from "../dashboard/landing.js";
 
 /** A running all-in-one cloud. */
 export interface Cloud {
@@ -47,7 +48,8 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const app = await buildHttpServer([identity.api()], {
+  const services = [identity.api()];
+  const app = await buildHttpServer(services, {
     validator,
     policy,
     log,
@@ -55,6 +57,7 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
     extra: (root) => {
       root.get("/metrics", async (_req, rep) => rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
       root.get("/healthcheck", async () => "OK");
+      mountLanding(root, { dataDir: cfg.dataDir, baseUrl: () => url, live: services.map((s) => s.serviceType) });
     },
   });
   const policyTimer = setInterval(() => {
@@ -66,13 +69,23 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
   }, 2000);
   policyTimer.unref();
   let port = cfg.port;
+  let url = publicBaseUrl(cfg, port);
   if (opts.listen !== false) {
     progress(`listening on ${cfg.host}:${cfg.port}`);
     await app.listen({ host: cfg.host, port: cfg.port });
     const addr = app.server.address();
     if (addr && typeof addr === "object") port = addr.port;
   } else await app.ready();
-  const url = publicBaseUrl(cfg, port);
+  const extraApps: FastifyInstance[] = [];
+  for (const [name, svcPort] of Object.entries(cfg.listeners)) {
+    const svc = services.find((s) => s.name === name);
+    if (!svc) throw new Error(`listeners: unknown service "${name}" (known: ${services.map((s) => s.name).join(", ")})`);
+    const own = await buildHttpServer([{ ...svc, prefix: "" }], { validator, policy, log, metrics });
+    await own.listen({ host: cfg.host, port: svcPort });
+    extraApps.push(own);
+    progress(`${name} also listening on ${cfg.host}:${svcPort}`);
+  }
+  url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
   const creds = await bootstrap(identity, url);
   const cloudsYaml = writeClientFiles({ dataDir: cfg.dataDir, authUrl: `${url}/identity/v3`, region: cfg.region, ...creds });
@@ -88,6 +101,7 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
     cloudsYaml,
     async close() {
       clearInterval(policyTimer);
+      for (const a of extraApps) await a.close();
       await app.close();
       await db.close();
     },

@@ -32,6 +32,8 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     policy: Type.Object({ enforceScope: Type.Boolean() }, { additionalProperties: false }),
+    /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
+    listeners: Type.Record(Type.String({ pattern: "^[a-z-]+$" }), Type.Integer({ minimum: 0, maximum: 65535 })),
   },
   { additionalProperties: false },
 );
@@ -53,6 +55,7 @@ function defaults(dataDir: string): Config {
     region: "RegionOne",
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
     policy: { enforceScope: false },
+    listeners: {},
   };
 }
 

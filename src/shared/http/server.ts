@@ -79,7 +79,7 @@ function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: Fas
   const { body, contentType } = svc.formatError(err, req.id);
   for (const [k, v] of Object.entries(err.extra.headers ?? {})) rep.header(k, v);
   rep.code(err.status).header("content-type", contentType ?? "application/json");
-  if (err.status === 401 && svc.name !== "identity") rep.header("www-authenticate", `Keystone uri="${req.protocol}://${req.host}/identity"`);
+  if (err.status === 401) rep.header("www-authenticate", `Keystone uri="${req.protocol}://${req.host}/identity"`);
   return rep.send(typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body));
 }
 
