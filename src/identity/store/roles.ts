@@ -123,7 +123,10 @@ export async function addImplication(core: IdentityCore, prior: string, implied:
   let grew = true;
   while (grew) {
     grew = false;
-    for (const e of edges) if (reach.has(e.prior_role_id) && !reach.has(e.implied_role_id)) (reach.add(e.implied_role_id), (grew = true));
+    for (const e of edges) if (reach.has(e.prior_role_id) && !reach.has(e.implied_role_id)) {
+        reach.add(e.implied_role_id);
+        grew = true;
+      }
   }
   if (reach.has(prior) || prior === implied) return false;
   try {
@@ -148,7 +151,10 @@ export function expandImplied(roleIds: Iterable<string>, edges: Array<{ prior_ro
   let grew = true;
   while (grew) {
     grew = false;
-    for (const e of edges) if (out.has(e.prior_role_id) && !out.has(e.implied_role_id)) (out.add(e.implied_role_id), (grew = true));
+    for (const e of edges) if (out.has(e.prior_role_id) && !out.has(e.implied_role_id)) {
+        out.add(e.implied_role_id);
+        grew = true;
+      }
   }
   return out;
 }

@@ -12,9 +12,9 @@ function globToRegExp(glob: string): RegExp {
   if (!re) {
     const body = glob
       .split("/")
-      .map((seg) => (seg === "**" ? "\u0000" : seg === "*" ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\*/g, "[^/]*")))
+      .map((seg) => (seg === "**" ? "@@ANY@@" : seg === "*" ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\*/g, "[^/]*")))
       .join("/")
-      .replace(/\/\u0000/g, "(?:/.*)?");
+      .replace(/\/@@ANY@@/g, "(?:/.*)?");
     re = new RegExp(`^${body}/?$`);
     compiled.set(glob, re);
   }

@@ -202,3 +202,21 @@ describe("config", () => {
     assert.throws(() => loadConfig({ dataDir: "/tmp/x-stratus-cfg", config: "/nonexistent.yaml" }, {}), /does not exist/);
   });
 });
+
+describe("access rules", async () => {
+  const { matchesAccessRules } = await import("../../../src/shared/auth/access-rules.js");
+  it("matches service, method and path globs like Keystone", () => {
+    const rules = [
+      { service: "compute", path: "/v2.1/servers", method: "GET" },
+      { service: "compute", path: "/v2.1/servers/*", method: "GET" },
+      { service: "image", path: "/v2/images/**", method: "GET" },
+    ];
+    assert.ok(matchesAccessRules(rules, "compute", "GET", "/v2.1/servers"));
+    assert.ok(matchesAccessRules(rules, "compute", "HEAD", "/v2.1/servers/abc"));
+    assert.ok(!matchesAccessRules(rules, "compute", "GET", "/v2.1/servers/abc/action"));
+    assert.ok(!matchesAccessRules(rules, "compute", "POST", "/v2.1/servers"));
+    assert.ok(!matchesAccessRules(rules, "identity", "GET", "/v2.1/servers"));
+    assert.ok(matchesAccessRules(rules, "image", "GET", "/v2/images/x/file"));
+    assert.ok(matchesAccessRules(rules, "image", "GET", "/v2/images"));
+  });
+});
