@@ -33,7 +33,7 @@ export class IdentityService {
   static async start(db: Database, cfg: Config, log: Logger): Promise<IdentityService> {
     await migrate(db, "identity", identityMigrations);
     const svc = new IdentityService(db, cfg, log);
-    svc.keys.init();
+    await svc.keys.init();
     await svc.revocations.refresh();
     await svc.revocations.prune(cfg.identity.tokenExpiration * 1000);
     return svc;

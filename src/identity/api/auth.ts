@@ -9,11 +9,44 @@ import { InvalidToken, type AuthRequest } from "../tokens/service.js";
 import { catalogFor, renderToken, type TokenView } from "../tokens/view.js";
 import { collectionLinks, queryBool, selfLink } from "./common.js";
 
+// Typed like Keystone's token_issue schema (keystone/auth/schema.py): a non-string id, name or password is a 400, not a crash.
+const IdName = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }, { additionalProperties: true });
+const UserRef = Type.Object(
+  { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), password: Type.Optional(Type.String()), domain: Type.Optional(IdName) },
+  { additionalProperties: true },
+);
 const AuthBody = Type.Object(
   {
     auth: Type.Object({
-      identity: Type.Object({ methods: Type.Array(Type.String()) }, { additionalProperties: true }),
-      scope: Type.Optional(Type.Union([Type.Literal("unscoped"), Type.Object({}, { additionalProperties: true })])),
+      identity: Type.Object(
+        {
+          methods: Type.Array(Type.String()),
+          password: Type.Optional(Type.Object({ user: Type.Optional(UserRef) }, { additionalProperties: true })),
+          token: Type.Optional(Type.Object({ id: Type.String() }, { additionalProperties: true })),
+          application_credential: Type.Optional(
+            Type.Object(
+              { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), secret: Type.String(), user: Type.Optional(UserRef) },
+              { additionalProperties: true },
+            ),
+          ),
+        },
+        { additionalProperties: true },
+      ),
+      scope: Type.Optional(
+        Type.Union([
+          Type.Literal("unscoped"),
+          Type.Object(
+            {
+              project: Type.Optional(
+                Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(IdName) }, { additionalProperties: true }),
+              ),
+              domain: Type.Optional(IdName),
+              system: Type.Optional(Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: true })),
+            },
+            { additionalProperties: true },
+          ),
+        ]),
+      ),
     }),
   },
   { additionalProperties: true },

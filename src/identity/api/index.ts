@@ -1,10 +1,16 @@
 import type { Route } from "../../shared/http/route.js";
 import type { IdentityService } from "../service.js";
+import { appCredRoutes } from "./appcreds.js";
 import { assignmentRoutes } from "./assignments.js";
 import { authRoutes } from "./auth.js";
+import { catalogRoutes } from "./catalog.js";
+import { credentialRoutes } from "./credentials.js";
 import { domainRoutes } from "./domains.js";
 import { groupRoutes } from "./groups.js";
+import { limitRoutes } from "./limits.js";
+import { policyRoutes } from "./policies.js";
 import { projectRoutes } from "./projects.js";
+import { revokeRoutes } from "./revoke.js";
 import { roleRoutes } from "./roles.js";
 import { userRoutes } from "./users.js";
 import { versionRoutes } from "./versions.js";
@@ -20,5 +26,11 @@ export function identityRoutes(svc: IdentityService): Route[] {
     ...groupRoutes(svc),
     ...roleRoutes(svc),
     ...assignmentRoutes(svc),
+    ...catalogRoutes(svc),
+    ...appCredRoutes(svc),
+    ...credentialRoutes(svc),
+    ...limitRoutes(svc),
+    ...policyRoutes(svc),
+    ...revokeRoutes(svc),
   ];
 }

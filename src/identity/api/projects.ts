@@ -5,7 +5,7 @@ import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import { DEFAULT_DOMAIN_ID } from "../core.js";
 import { notFoundEntity } from "../errors.js";
 import type { IdentityService } from "../service.js";
-import { deleteAssignmentsOn } from "../store/assignments.js";
+import { deleteAssignmentsOn, userProjectIds } from "../store/assignments.js";
 import {
   createProject,
   deleteProjectRow,
@@ -20,7 +20,7 @@ import {
 import { Name, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
 
 const KNOWN = ["id", "name", "domain_id", "parent_id", "is_domain", "description", "enabled", "tags", "options", "links"];
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 80 });
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 80, uniqueItems: true });
 const ProjectCreate = Wrap(
   "project",
   OpenObject({
@@ -128,15 +128,23 @@ export function projectRoutes(svc: IdentityService): Route[] {
       policy: "identity:get_project",
       target,
       handler: async (ctx) => {
-        const p = await load(ctx.params.project_id);
+        // A domain is a project too (is_domain): Keystone shows it here as well.
+        const p = await findProject(core, ctx.params.project_id);
+        if (!p) throw notFoundEntity("project", ctx.params.project_id);
         const q = ctx.query as Record<string, string | undefined>;
         const out = renderProject(ctx, p);
+        const parentsAsList = queryBool(q.parents_as_list, "parents_as_list");
+        const subtreeAsList = queryBool(q.subtree_as_list, "subtree_as_list");
+        if (parentsAsList && queryBool(q.parents_as_ids, "parents_as_ids")) throw badRequest("Cannot use parents_as_list and parents_as_ids query params at the same time.");
+        if (subtreeAsList && queryBool(q.subtree_as_ids, "subtree_as_ids")) throw badRequest("Cannot use subtree_as_list and subtree_as_ids query params at the same time.");
         if (queryBool(q.parents_as_ids, "parents_as_ids")) out.parents = await parentsAsIds(core, p.id);
         if (queryBool(q.subtree_as_ids, "subtree_as_ids")) out.subtree = await subtreeAsIds(core, p.id);
-        if (queryBool(q.parents_as_list, "parents_as_list"))
-          out.parents = await Promise.all((await ancestorIds(core, p.id)).slice(0, -1).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
-        if (queryBool(q.subtree_as_list, "subtree_as_list"))
-          out.subtree = await Promise.all((await descendantIds(core, p.id)).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
+        // The list forms show only the projects the caller has a role on, as Keystone's do.
+        const visible = parentsAsList || subtreeAsList ? new Set(await userProjectIds(core, ctx.auth!.userId)) : new Set<string>();
+        if (parentsAsList)
+          out.parents = await Promise.all((await ancestorIds(core, p.id)).filter((id) => visible.has(id)).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
+        if (subtreeAsList)
+          out.subtree = await Promise.all((await descendantIds(core, p.id)).filter((id) => visible.has(id)).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
         if (queryBool(q.include_limits, "include_limits")) out.limits = [];
         return { project: out };
       },
@@ -172,6 +180,8 @@ export function projectRoutes(svc: IdentityService): Route[] {
         if ((await descendantIds(core, p.id)).length)
           throw new ApiError(403, `Cannot delete project ${p.id}: it has child projects. Delete them first.`);
         await deleteAssignmentsOn(core, p.id);
+        await deleteLimitsOf(core, p.id);
+        await core.db.deleteFrom("identity_credential").where("project_id", "=", p.id).execute();
         await deleteProjectRow(core, p.id);
         await svc.revocations.add({ project_id: p.id });
         return noContent();
@@ -223,7 +233,8 @@ export function projectRoutes(svc: IdentityService): Route[] {
       target,
       handler: async (ctx) => {
         const p = await load(ctx.params.project_id);
-        if (!p.tags.includes(ctx.params.tag)) await updateProject(core, p, { tags: [...p.tags, ctx.params.tag] });
+        if (p.tags.includes(ctx.params.tag)) throw badRequest(`Invalid input: project ${p.id} already has the tag '${ctx.params.tag}'.`);
+        await updateProject(core, p, { tags: [...p.tags, ctx.params.tag] });
         return reply(201, undefined, { location: `${ctx.serviceUrl}/v3/projects/${p.id}/tags/${encodeURIComponent(ctx.params.tag)}` });
       },
     }),
@@ -243,7 +254,8 @@ export function projectRoutes(svc: IdentityService): Route[] {
 }
 
 async function parentsAsIds(core: IdentityService["core"], id: string): Promise<Record<string, unknown> | null> {
-  const chain = (await ancestorIds(core, id)).slice(0, -1);
+  // Up to and including the project acting as the domain, as Keystone does.
+  const chain = await ancestorIds(core, id);
   let out: Record<string, unknown> | null = null;
   for (const pid of chain.reverse()) out = { [pid]: out };
   return out;

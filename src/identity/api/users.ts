@@ -67,7 +67,9 @@ export function userRoutes(svc: IdentityService): Route[] {
         let pea: { op: "lt" | "lte" | "gt" | "gte" | "eq" | "neq"; value: string } | undefined;
         if (q.password_expires_at) {
           const m = /^(?:(lt|lte|gt|gte|eq|neq):)?(.+)$/.exec(q.password_expires_at);
-          pea = { op: ((m?.[1] as "lt") ?? "eq"), value: new Date(m?.[2] ?? "").toISOString() };
+          const when = new Date(m?.[2] ?? "");
+          if (Number.isNaN(when.getTime())) throw badRequest(`Invalid input for query parameter 'password_expires_at': ${q.password_expires_at} is not a timestamp.`);
+          pea = { op: (m?.[1] as "lt") ?? "eq", value: when.toISOString() };
         }
         const users = await listUsers(core, { domain_id: q.domain_id, name: q.name, enabled: queryBool(q.enabled, "enabled"), password_expires_at: pea });
         return { users: users.map((u) => renderUser(ctx, u)), links: collectionLinks(ctx) };

@@ -92,7 +92,9 @@ export interface AppCredInput {
 /** Create an application credential; returns it with its (only-once-visible) secret. */
 export async function createAppCred(core: IdentityCore, input: AppCredInput): Promise<AppCred & { secret: string }> {
   const id = core.newId();
-  const secret = input.secret ?? randomBytes(48).toString("base64url");
+  const secret = input.secret || randomBytes(64).toString("base64url");
+  if (await core.db.selectFrom("identity_app_cred").select("id").where("user_id", "=", input.user_id).where("name", "=", input.name).executeTakeFirst())
+    throw duplicate("application credential", "name", input.name);
   const hash = await core.hasher.hash(secret);
   let rules: AccessRuleRecord[] | null = null;
   if (input.access_rules) {
@@ -156,6 +158,13 @@ export async function deleteAppCred(core: IdentityCore, id: string): Promise<voi
 export async function listAccessRules(core: IdentityCore, userId: string): Promise<AccessRuleRecord[]> {
   const rows = await core.db.selectFrom("identity_access_rule").selectAll().where("user_id", "=", userId).execute();
   return rows.map((r) => ({ id: r.id, service: r.service, path: r.path, method: r.method }));
+}
+
+/** One of a user's access rules, or 404. */
+export async function getAccessRule(core: IdentityCore, userId: string, id: string): Promise<AccessRuleRecord> {
+  const r = await core.db.selectFrom("identity_access_rule").selectAll().where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+  if (!r) throw notFoundEntity("access rule", id);
+  return { id: r.id, service: r.service, path: r.path, method: r.method };
 }
 
 /** Delete an access rule; refused (403) while an application credential uses it. */

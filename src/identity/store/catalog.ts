@@ -1,5 +1,5 @@
 import { fromDbBool, isUniqueViolation, toDbBool } from "../../shared/db/index.js";
-import { badRequest } from "../../shared/http/errors.js";
+import { ApiError, badRequest } from "../../shared/http/errors.js";
 import type { IdentityCore } from "../core.js";
 import { duplicate, notFoundEntity } from "../errors.js";
 import { json } from "../tables.js";
@@ -119,11 +119,23 @@ export async function getEndpoint(core: IdentityCore, id: string): Promise<Endpo
 
 const INTERFACES = new Set(["public", "internal", "admin"]);
 
+const notInTable = (attr: string, table: string) =>
+  badRequest(`Expecting to find ${attr} in ${table}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`);
+
+/** Keystone's endpoint checks: a named region/service that does not exist is a 400, not a 404. */
+async function assertRegionExists(core: IdentityCore, id: string | null | undefined): Promise<void> {
+  if (id && !(await core.db.selectFrom("identity_region").select("id").where("id", "=", id).executeTakeFirst())) throw notInTable("endpoint region_id", "region table");
+}
+
+async function assertServiceExists(core: IdentityCore, id: string | null | undefined): Promise<void> {
+  if (id && !(await core.db.selectFrom("identity_service").select("id").where("id", "=", id).executeTakeFirst())) throw notInTable("endpoint service_id", "service table");
+}
+
 /** Create an endpoint; the service and region must exist. */
 export async function createEndpoint(core: IdentityCore, e: { id?: string; service_id: string; interface: string; url: string; region_id?: string | null; enabled?: boolean; extra?: Record<string, unknown> }): Promise<Endpoint> {
   if (!INTERFACES.has(e.interface)) throw badRequest(`Invalid input for field 'interface': '${e.interface}' is not one of public, internal, admin`);
-  await getService(core, e.service_id);
-  if (e.region_id) await getRegion(core, e.region_id);
+  await assertRegionExists(core, e.region_id);
+  await assertServiceExists(core, e.service_id);
   const id = e.id ?? core.newId();
   await core.db
     .insertInto("identity_endpoint")
@@ -136,8 +148,8 @@ export async function createEndpoint(core: IdentityCore, e: { id?: string; servi
 /** Update an endpoint. */
 export async function updateEndpoint(core: IdentityCore, ep: Endpoint, patch: { service_id?: string; interface?: string; url?: string; region_id?: string | null; enabled?: boolean; extra?: Record<string, unknown> }): Promise<Endpoint> {
   if (patch.interface !== undefined && !INTERFACES.has(patch.interface)) throw badRequest(`Invalid input for field 'interface': '${patch.interface}' is not one of public, internal, admin`);
-  if (patch.service_id) await getService(core, patch.service_id);
-  if (patch.region_id) await getRegion(core, patch.region_id);
+  await assertRegionExists(core, patch.region_id);
+  await assertServiceExists(core, patch.service_id);
   await core.db
     .updateTable("identity_endpoint")
     .set({
@@ -174,10 +186,11 @@ export async function listRegions(core: IdentityCore, f: { parent_region_id?: st
   return (await q.orderBy("id").execute()).map((r) => ({ id: r.id, description: r.description ?? "", parent_region_id: r.parent_region_id, extra: json(r.extra, {}) }));
 }
 
-/** Create a region; the parent must exist; 409 on a duplicate id. */
-export async function createRegion(core: IdentityCore, r: { id?: string; description?: string; parent_region_id?: string | null; extra?: Record<string, unknown> }): Promise<Region> {
-  if (r.parent_region_id) await getRegion(core, r.parent_region_id).catch(() => { throw badRequest(`Invalid input: parent region ${r.parent_region_id} does not exist.`); });
-  const id = r.id ?? core.newId();
+/** Create a region; the parent must exist (404 like Keystone's RegionNotFound); 409 on a duplicate id. */
+export async function createRegion(core: IdentityCore, r: { id?: string; description?: string | null; parent_region_id?: string | null; extra?: Record<string, unknown> }): Promise<Region> {
+  const id = r.id || core.newId();
+  if (await core.db.selectFrom("identity_region").select("id").where("id", "=", id).executeTakeFirst()) throw duplicate("region", "id", id);
+  if (r.parent_region_id) await getRegion(core, r.parent_region_id);
   try {
     await core.db.insertInto("identity_region").values({ id, description: r.description ?? "", parent_region_id: r.parent_region_id ?? null, extra: JSON.stringify(r.extra ?? {}) }).execute();
   } catch (e) {
@@ -189,11 +202,11 @@ export async function createRegion(core: IdentityCore, r: { id?: string; descrip
 }
 
 /** Update a region; rejects a parent that would create a cycle. */
-export async function updateRegion(core: IdentityCore, reg: Region, patch: { description?: string; parent_region_id?: string | null; extra?: Record<string, unknown> }): Promise<Region> {
+export async function updateRegion(core: IdentityCore, reg: Region, patch: { description?: string | null; parent_region_id?: string | null; extra?: Record<string, unknown> }): Promise<Region> {
   if (patch.parent_region_id) {
     let cur: string | null = patch.parent_region_id;
-    for (let i = 0; cur && i < 100; i++) {
-      if (cur === reg.id) throw badRequest("Invalid input: this parent region would create a cycle.");
+    for (let i = 0; cur && i < 1000; i++) {
+      if (cur === reg.id) throw badRequest(`The specified parent region ${patch.parent_region_id} would create a circular region hierarchy.`);
       cur = (await getRegion(core, cur)).parent_region_id;
     }
   }
@@ -210,9 +223,23 @@ export async function updateRegion(core: IdentityCore, reg: Region, patch: { des
   return getRegion(core, reg.id);
 }
 
-/** Delete a region; refused (409... Keystone: 403) while it has children. */
+/** Delete a region and its child regions; 404 when missing, 403 (Keystone's RegionDeletionError) while it or a descendant has endpoints. */
 export async function deleteRegion(core: IdentityCore, id: string): Promise<void> {
-  await core.db.deleteFrom("identity_region").where("id", "=", id).execute();
+  await getRegion(core, id);
+  const all = await core.db.selectFrom("identity_region").select(["id", "parent_region_id"]).execute();
+  const subtree = new Set([id]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of all)
+      if (r.parent_region_id && subtree.has(r.parent_region_id) && !subtree.has(r.id)) {
+        subtree.add(r.id);
+        grew = true;
+      }
+  }
+  const ids = [...subtree];
+  const used = await core.db.selectFrom("identity_endpoint").select("id").where("region_id", "in", ids).executeTakeFirst();
+  if (used) throw new ApiError(403, `Unable to delete region ${id} because it or its child regions have associated endpoints.`);
+  await core.db.deleteFrom("identity_region").where("id", "in", ids).execute();
   core.changed();
 }
 

@@ -27,6 +27,11 @@ export class RevocationList {
   private events: Array<RevocationEvent & { seq: number }> = [];
   private lastSeq = 0;
   private lastRefresh = 0;
+  /** Latest issued_before of any event, and latest issue time handed out: together a logical clock, so that
+   * within one process a token issued after an event is never caught by it (even in the same millisecond)
+   * and an event always catches every token issued before it. */
+  private maxIssuedBefore = 0;
+  private maxIssuedAt = 0;
 
   constructor(private readonly core: IdentityCore) {}
 
@@ -35,6 +40,7 @@ export class RevocationList {
     const rows = await this.core.db.selectFrom("identity_revocation_event").selectAll().where("seq", ">", this.lastSeq).orderBy("seq").execute();
     for (const r of rows) {
       this.events.push({ ...r, seq: Number(r.seq), issued_before: Number(r.issued_before) });
+      this.maxIssuedBefore = Math.max(this.maxIssuedBefore, Number(r.issued_before));
       this.lastSeq = Math.max(this.lastSeq, Number(r.seq));
     }
     if (rows.length) this.core.changed();
@@ -60,13 +66,21 @@ export class RevocationList {
       audit_id: ev.audit_id ?? null,
       audit_chain_id: ev.audit_chain_id ?? null,
       app_cred_id: ev.app_cred_id ?? null,
-      issued_before: ev.issued_before ?? now,
+      issued_before: ev.issued_before ?? Math.max(now, this.maxIssuedAt),
       revoked_at: now,
     };
     await this.core.db.insertInto("identity_revocation_event").values(row).execute();
     this.events.push(row);
+    this.maxIssuedBefore = Math.max(this.maxIssuedBefore, row.issued_before);
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.core.changed();
+  }
+
+  /** The issue time (ms) for a new token: now, but strictly after every revocation event seen so far. */
+  issueTime(now = Date.now()): number {
+    const t = Math.max(now, this.maxIssuedBefore + 1);
+    this.maxIssuedAt = Math.max(this.maxIssuedAt, t);
+    return t;
   }
 
   /** Whether any event revokes this token. */
