@@ -6,6 +6,7 @@ import { DEFAULT_DOMAIN_ID } from "../core.js";
 import { notFoundEntity } from "../errors.js";
 import type { IdentityService } from "../service.js";
 import { deleteAssignmentsOn, userProjectIds } from "../store/assignments.js";
+import { deleteLimitsOf } from "../store/limits.js";
 import {
   createProject,
   deleteProjectRow,
