@@ -1,13 +1,24 @@
-import { sql, type Kysely, type Migration } from "kysely";
+import { MysqlAdapter, sql, type CreateTableBuilder, type Kysely, type Migration } from "kysely";
 
 const id = "varchar(64)";
+
+/**
+ * CREATE TABLE with the options every engine needs to behave alike. On MySQL/MariaDB: utf8mb4 (4-byte UTF-8)
+ * and a binary collation, so that names compare exactly as on SQLite and PostgreSQL ("Admin" and "admin" are two
+ * names, unique constraints included) whatever the server's or database's default collation is.
+ */
+function createTable(db: Kysely<any>, name: string): CreateTableBuilder<string, never> {
+  const t = db.schema.createTable(name);
+  return db.getExecutor().adapter instanceof MysqlAdapter
+    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
+    : t;
+}
 
 /** Identity's schema, one migration per change, applied in name order. */
 export const identityMigrations: Record<string, Migration> = {
   "0001_initial": {
     async up(db: Kysely<any>) {
-      await db.schema
-        .createTable("identity_project")
+      await createTable(db, "identity_project")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addColumn("domain_id", sql.raw(id), (c) => c.notNull())
@@ -19,14 +30,12 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("options", "text")
         .addUniqueConstraint("identity_project_name_uq", ["domain_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_project_tag")
+      await createTable(db, "identity_project_tag")
         .addColumn("project_id", sql.raw(id), (c) => c.notNull())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addPrimaryKeyConstraint("identity_project_tag_pk", ["project_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_user")
+      await createTable(db, "identity_user")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addColumn("domain_id", sql.raw(id), (c) => c.notNull())
@@ -41,8 +50,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("last_active_at", "varchar(40)")
         .addUniqueConstraint("identity_user_name_uq", ["domain_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_group")
+      await createTable(db, "identity_group")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addColumn("domain_id", sql.raw(id), (c) => c.notNull())
@@ -50,14 +58,12 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("extra", "text")
         .addUniqueConstraint("identity_group_name_uq", ["domain_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_membership")
+      await createTable(db, "identity_membership")
         .addColumn("user_id", sql.raw(id), (c) => c.notNull())
         .addColumn("group_id", sql.raw(id), (c) => c.notNull())
         .addPrimaryKeyConstraint("identity_membership_pk", ["user_id", "group_id"])
         .execute();
-      await db.schema
-        .createTable("identity_role")
+      await createTable(db, "identity_role")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addColumn("domain_id", sql.raw(id), (c) => c.notNull().defaultTo("<<null>>"))
@@ -66,39 +72,48 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("options", "text")
         .addUniqueConstraint("identity_role_name_uq", ["domain_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_implied_role")
+      await createTable(db, "identity_implied_role")
         .addColumn("prior_role_id", sql.raw(id), (c) => c.notNull())
         .addColumn("implied_role_id", sql.raw(id), (c) => c.notNull())
         .addPrimaryKeyConstraint("identity_implied_role_pk", ["prior_role_id", "implied_role_id"])
         .execute();
-      await db.schema
-        .createTable("identity_assignment")
+      await createTable(db, "identity_assignment")
         .addColumn("type", "varchar(16)", (c) => c.notNull())
         .addColumn("actor_id", sql.raw(id), (c) => c.notNull())
         .addColumn("target_id", sql.raw(id), (c) => c.notNull())
         .addColumn("role_id", sql.raw(id), (c) => c.notNull())
         .addColumn("inherited", "integer", (c) => c.notNull().defaultTo(0))
-        .addPrimaryKeyConstraint("identity_assignment_pk", ["type", "actor_id", "target_id", "role_id", "inherited"])
+        .addPrimaryKeyConstraint("identity_assignment_pk", [
+          "type",
+          "actor_id",
+          "target_id",
+          "role_id",
+          "inherited",
+        ])
         .execute();
-      await db.schema.createIndex("identity_assignment_actor").on("identity_assignment").column("actor_id").execute();
-      await db.schema.createIndex("identity_assignment_target").on("identity_assignment").column("target_id").execute();
       await db.schema
-        .createTable("identity_region")
+        .createIndex("identity_assignment_actor")
+        .on("identity_assignment")
+        .column("actor_id")
+        .execute();
+      await db.schema
+        .createIndex("identity_assignment_target")
+        .on("identity_assignment")
+        .column("target_id")
+        .execute();
+      await createTable(db, "identity_region")
         .addColumn("id", "varchar(255)", (c) => c.primaryKey())
         .addColumn("description", "text")
         .addColumn("parent_region_id", "varchar(255)")
         .addColumn("extra", "text")
         .execute();
-      await db.schema
-        .createTable("identity_service")
+      await createTable(db, "identity_service")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("type", "varchar(255)", (c) => c.notNull())
         .addColumn("enabled", "integer", (c) => c.notNull().defaultTo(1))
         .addColumn("extra", "text")
         .execute();
-      await db.schema
-        .createTable("identity_endpoint")
+      await createTable(db, "identity_endpoint")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("service_id", sql.raw(id), (c) => c.notNull())
         .addColumn("interface", "varchar(8)", (c) => c.notNull())
@@ -107,8 +122,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("enabled", "integer", (c) => c.notNull().defaultTo(1))
         .addColumn("extra", "text")
         .execute();
-      await db.schema
-        .createTable("identity_app_cred")
+      await createTable(db, "identity_app_cred")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("name", "varchar(255)", (c) => c.notNull())
         .addColumn("secret_hash", "text", (c) => c.notNull())
@@ -123,16 +137,14 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("created_at", "varchar(40)", (c) => c.notNull())
         .addUniqueConstraint("identity_app_cred_name_uq", ["user_id", "name"])
         .execute();
-      await db.schema
-        .createTable("identity_access_rule")
+      await createTable(db, "identity_access_rule")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("user_id", sql.raw(id), (c) => c.notNull())
         .addColumn("service", "varchar(64)", (c) => c.notNull())
         .addColumn("path", "varchar(255)", (c) => c.notNull())
         .addColumn("method", "varchar(16)", (c) => c.notNull())
         .execute();
-      await db.schema
-        .createTable("identity_credential")
+      await createTable(db, "identity_credential")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("user_id", sql.raw(id), (c) => c.notNull())
         .addColumn("project_id", sql.raw(id))
@@ -140,8 +152,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("blob", "text", (c) => c.notNull())
         .addColumn("extra", "text")
         .execute();
-      await db.schema
-        .createTable("identity_registered_limit")
+      await createTable(db, "identity_registered_limit")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("service_id", sql.raw(id), (c) => c.notNull())
         .addColumn("region_id", "varchar(255)")
@@ -149,8 +160,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("default_limit", "integer", (c) => c.notNull())
         .addColumn("description", "text")
         .execute();
-      await db.schema
-        .createTable("identity_limit")
+      await createTable(db, "identity_limit")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("project_id", sql.raw(id))
         .addColumn("domain_id", sql.raw(id))
@@ -160,8 +170,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("resource_limit", "integer", (c) => c.notNull())
         .addColumn("description", "text")
         .execute();
-      await db.schema
-        .createTable("identity_revocation_event")
+      await createTable(db, "identity_revocation_event")
         .addColumn("id", "varchar(40)", (c) => c.primaryKey())
         .addColumn("seq", "bigint", (c) => c.notNull())
         .addColumn("user_id", sql.raw(id))
@@ -174,8 +183,7 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn("issued_before", "bigint", (c) => c.notNull())
         .addColumn("revoked_at", "bigint", (c) => c.notNull())
         .execute();
-      await db.schema
-        .createTable("identity_policy")
+      await createTable(db, "identity_policy")
         .addColumn("id", sql.raw(id), (c) => c.primaryKey())
         .addColumn("type", "varchar(255)", (c) => c.notNull())
         .addColumn("blob", "text", (c) => c.notNull())

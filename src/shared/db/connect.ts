@@ -19,7 +19,15 @@ export function engineOf(url: string): Engine {
   if (url.startsWith("sqlite:")) return "sqlite";
   if (/^postgres(ql)?:\/\//.test(url)) return "postgres";
   if (/^(mysql|mariadb):\/\//.test(url)) return "mysql";
-  throw new Error(`Unsupported database URL "${url}": use sqlite:///path/to/file.db, postgresql://user@host/db or mysql://user@host/db`);
+  throw new Error(
+    `Unsupported database URL "${url}": use sqlite:///path/to/file.db, postgresql://user@host/db or mysql://user@host/db`,
+  );
+}
+
+/** A PostgreSQL int8 as a number when it is exactly representable, else the decimal string. */
+function parseInt8(v: string): number | string {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
 }
 
 /** Open a database by URL: sqlite:///abs/path.db (WAL), sqlite::memory:, postgresql://..., mysql://... */
@@ -37,12 +45,28 @@ export async function openDatabase(url: string): Promise<Database> {
     db.pragma("busy_timeout = 5000");
     kysely = new Kysely({ dialect: new SqliteDialect({ database: db }) });
   } else if (engine === "postgres") {
-    const pg = await import("pg");
-    const Pool = pg.default.Pool;
-    kysely = new Kysely({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) });
+    const { default: pg } = await import("pg");
+    // bigint (int8: bigint columns, count(*), sum of integers) arrives as a string by default; give numbers like
+    // SQLite and mysql2 do, keeping the string only past 2^53. Per pool, so other pg users keep pg's defaults.
+    const types = {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === pg.types.builtins.INT8 && format !== "binary"
+          ? parseInt8
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    };
+    const pool = new pg.Pool({ connectionString: url, max: 10, types });
+    // An idle client whose connection dies (server restart, admin termination) is dropped and replaced by the
+    // pool; without a listener its 'error' event would crash the process.
+    pool.on("error", () => {});
+    kysely = new Kysely({ dialect: new PostgresDialect({ pool }) });
   } else {
     const mysql = await import("mysql2");
-    const pool = mysql.createPool({ uri: url.replace(/^mariadb:/, "mysql:"), connectionLimit: 10, timezone: "Z", supportBigNumbers: true });
+    const pool = mysql.createPool({
+      uri: url.replace(/^mariadb:/, "mysql:"),
+      connectionLimit: 10,
+      timezone: "Z",
+      supportBigNumbers: true,
+    });
     kysely = new Kysely({ dialect: new MysqlDialect({ pool }) });
   }
   return { engine, url, kysely, close: () => kysely.destroy() };

@@ -2,7 +2,11 @@ import { Migrator, type Migration } from "kysely";
 import type { Database } from "./connect.js";
 
 /** Apply a service's migrations in name order; each service keeps its own migration table. */
-export async function migrate(db: Database, service: string, migrations: Record<string, Migration>): Promise<string[]> {
+export async function migrate(
+  db: Database,
+  service: string,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => migrations },
@@ -12,7 +16,9 @@ export async function migrate(db: Database, service: string, migrations: Record<
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new Error(`${service} database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `${service} database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
