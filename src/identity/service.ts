@@ -53,6 +53,13 @@ export class IdentityService {
 
   /** The HTTP API mounted at /identity. */
   api(): ServiceApi {
-    return { name: "identity", serviceType: "identity", prefix: "/identity", routes: identityRoutes(this), formatError: formatIdentityError };
+    return {
+      name: "identity",
+      serviceType: "identity",
+      prefix: "/identity",
+      routes: identityRoutes(this),
+      formatError: formatIdentityError,
+      badMediaType: () => new ApiError(400, "Expecting to find application/json in Content-Type header."),
+    };
   }
 }

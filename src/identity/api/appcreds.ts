@@ -48,8 +48,20 @@ const AppCredCreate = Wrap(
 );
 
 /** Keystone renders stored datetimes without a zone: 2018-02-27T18:30:59.000000. */
-const naiveTime = (iso: string | null): string | null =>
-  iso ? new Date(parseTime(iso)).toISOString().replace(/\.(\d{3})Z$/, ".$1000") : null;
+const naiveTime = (iso: string | null): string | null => {
+  if (!iso) return null;
+  const micro = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z$/.exec(iso);
+  if (micro) return `${micro[1]}.${micro[2]}`;
+  return new Date(parseTime(iso)).toISOString().replace(/\.(\d{3})Z$/, ".$1000");
+};
+
+/** Keep the client's sub-millisecond digits (Keystone echoes expires_at with microseconds) when the time is in UTC. */
+function microIso(input: string, ms: number): string {
+  const base = new Date(ms).toISOString();
+  const frac = /T\d\d:\d\d:\d\d\.(\d+)(Z|z|[+-]00:?00)?$/.exec(input);
+  if (!frac || (frac[2] === undefined && /[+-]\d\d:?\d\d$/.test(input))) return base;
+  return base.replace(/\.\d{3}Z$/, `.${frac[1].slice(0, 6).padEnd(6, "0")}Z`);
+}
 
 const renderRule = (r: AccessRuleRecord) => ({
   id: r.id,
@@ -167,7 +179,7 @@ export function appCredRoutes(svc: IdentityService): Route[] {
             throw badRequest(
               "The 'expires_at' must not be before now. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
             );
-          expiresAt = new Date(ms).toISOString();
+          expiresAt = microIso(b.expires_at, ms);
         }
 
         let rules: Array<{ id?: string; service: string; path: string; method: string }> | null = null;

@@ -1,4 +1,4 @@
-import { badRequest } from "../../shared/http/errors.js";
+import { ApiError, badRequest } from "../../shared/http/errors.js";
 import { noContent } from "../../shared/http/reply.js";
 import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import { notFoundEntity } from "../errors.js";
@@ -103,7 +103,7 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
           const role = await getRole(core, ctx.params.role_id);
           if (role.domain_id && v.t !== "system") {
             const dom = v.t === "domains" ? tid(ctx) : (await getProject(core, tid(ctx))).domain_id;
-            if (dom !== role.domain_id) throw badRequest("Invalid input: a domain-specific role can only be granted within its domain.");
+            if (dom !== role.domain_id) throw new ApiError(403, `Project ${tid(ctx)} must be in the same domain as the role ${role.id} being assigned.`);
           }
           await grant(core, assignment(ctx));
           return noContent();
@@ -131,7 +131,8 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
       method: "GET",
       path: "/v3/role_assignments",
       policy: "identity:list_role_assignments",
-      target: (ctx) => ({ "target.domain_id": (ctx.query as Record<string, string>)["scope.domain.id"] ?? null }),
+      // As in Keystone: a domain-scoped token is checked against its own domain and sees only that domain's entries.
+      target: (ctx) => ({ "target.domain_id": ctx.auth?.domainId ?? null }),
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
         const effective = q.effective !== undefined && queryBool(q.effective, "effective") !== false;
@@ -156,6 +157,14 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
           const { descendantIds } = await import("../store/projects.js");
           const ids = new Set([f.projectId, ...(await descendantIds(core, f.projectId))]);
           views = (await effectiveAssignments(core, { ...f, projectId: undefined, inherited: undefined })).filter((v) => v.scope.kind === "project" && ids.has(v.scope.id as string));
+        }
+        const scopeDomain = ctx.auth?.domainId;
+        if (scopeDomain) {
+          const domainOf = new Map<string, string | null>();
+          for (const v of views)
+            if (v.scope.kind === "project" && !domainOf.has(v.scope.id as string))
+              domainOf.set(v.scope.id as string, (await findProject(core, v.scope.id as string))?.domain_id ?? null);
+          views = views.filter((v) => (v.scope.kind === "domain" ? v.scope.id === scopeDomain : v.scope.kind === "project" && domainOf.get(v.scope.id as string) === scopeDomain));
         }
         return { role_assignments: await renderAssignments(ctx, svc, views, includeNames), links: { self: `${ctx.serviceUrl}${ctx.url}`, previous: null, next: null } };
       },

@@ -33,6 +33,9 @@ export const NStr = (opts: object = {}) => Type.Union([Type.String(opts), Type.N
 /** Keystone name: 1..255 chars, not only whitespace. */
 export const Name = Type.String({ minLength: 1, maxLength: 255, pattern: "\\S" });
 
+/** Keystone project/domain name: 1..64 chars, not only whitespace. */
+export const Name64 = Type.String({ minLength: 1, maxLength: 64, pattern: "\\S" });
+
 /** Extra attributes a request carried beyond the known fields. */
 export function extras(obj: Record<string, unknown>, known: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

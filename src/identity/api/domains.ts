@@ -8,14 +8,14 @@ import { deleteGroup, listGroups } from "../store/groups.js";
 import { createProject, deleteProjectRow, getDomain, listProjects, updateProject, type Project } from "../store/projects.js";
 import { deleteRole, listRoles } from "../store/roles.js";
 import { deleteUser, listUsers } from "../store/users.js";
-import { Name, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
+import { Name64, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
 
 const KNOWN = ["id", "name", "description", "enabled", "tags", "options", "links", "explicit_domain_id"];
 const Body = (required: boolean) =>
   Wrap(
     "domain",
     OpenObject({
-      name: required ? Name : Type.Optional(Name),
+      name: required ? Name64 : Type.Optional(Name64),
       description: Type.Optional(NStr()),
       enabled: Type.Optional(Type.Boolean()),
       tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 80 })),

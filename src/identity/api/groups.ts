@@ -32,10 +32,11 @@ export function groupRoutes(svc: IdentityService): Route[] {
       method: "GET",
       path: "/v3/groups",
       policy: "identity:list_groups",
-      target: (ctx) => ({ "target.domain_id": (ctx.query as Record<string, string>).domain_id ?? null }),
+      // As in Keystone: a domain-scoped token is checked against its own domain and sees only that domain's entries.
+      target: (ctx) => ({ "target.domain_id": ctx.auth?.domainId ?? null }),
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
-        const gs = await listGroups(core, { domain_id: q.domain_id, name: q.name });
+        const gs = (await listGroups(core, { domain_id: q.domain_id, name: q.name })).filter((g) => !ctx.auth?.domainId || g.domain_id === ctx.auth.domainId);
         return { groups: gs.map((g) => renderGroup(ctx, g)), links: collectionLinks(ctx) };
       },
     }),
@@ -49,7 +50,7 @@ export function groupRoutes(svc: IdentityService): Route[] {
         const b = ctx.body.group;
         const domainId = b.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID;
         await getDomain(core, domainId).catch(() => {
-          throw badRequest(`Invalid input: domain ${domainId} does not exist.`);
+          throw notFoundEntity("domain", domainId);
         });
         const g = await createGroup(core, { name: b.name as string, domain_id: domainId, description: b.description ?? "", extra: extras(b, KNOWN) });
         return reply(201, { group: renderGroup(ctx, g) });

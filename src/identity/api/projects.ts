@@ -18,14 +18,14 @@ import {
   updateProject,
   type Project,
 } from "../store/projects.js";
-import { Name, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
+import { Name64, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
 
 const KNOWN = ["id", "name", "domain_id", "parent_id", "is_domain", "description", "enabled", "tags", "options", "links"];
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 80, uniqueItems: true });
 const ProjectCreate = Wrap(
   "project",
   OpenObject({
-    name: Name,
+    name: Name64,
     domain_id: Type.Optional(NStr()),
     parent_id: Type.Optional(NStr()),
     is_domain: Type.Optional(Type.Boolean()),
@@ -38,7 +38,7 @@ const ProjectCreate = Wrap(
 const ProjectUpdate = Wrap(
   "project",
   OpenObject({
-    name: Type.Optional(Name),
+    name: Type.Optional(Name64),
     domain_id: Type.Optional(NStr()),
     parent_id: Type.Optional(NStr()),
     is_domain: Type.Optional(Type.Boolean()),
@@ -76,15 +76,22 @@ export function projectRoutes(svc: IdentityService): Route[] {
     return { "target.project.id": p?.id ?? ctx.params.project_id, "target.project.domain_id": p?.domain_id ?? null };
   };
   const load = async (id: string): Promise<Project> => getProject(core, id);
+  // Domains are projects too: GET/PATCH /v3/projects/{domain_id} works on is_domain projects, as in Keystone.
+  const loadAny = async (id: string): Promise<Project> => {
+    const p = await findProject(core, id);
+    if (!p) throw notFoundEntity("project", id);
+    return p;
+  };
   return [
     route({
       method: "GET",
       path: "/v3/projects",
       policy: "identity:list_projects",
-      target: (ctx) => ({ "target.domain_id": (ctx.query as Record<string, string>).domain_id ?? null }),
+      // As in Keystone: a domain-scoped token is checked against its own domain and sees only that domain's entries.
+      target: (ctx) => ({ "target.domain_id": ctx.auth?.domainId ?? null }),
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
-        const projects = await listProjects(core, {
+        const all = await listProjects(core, {
           is_domain: queryBool(q.is_domain, "is_domain") ?? false,
           name: q.name,
           domain_id: q.domain_id,
@@ -95,6 +102,7 @@ export function projectRoutes(svc: IdentityService): Route[] {
           not_tags: tagList(q["not-tags"]),
           not_tags_any: tagList(q["not-tags-any"]),
         });
+        const projects = all.filter((p) => !ctx.auth?.domainId || p.domain_id === ctx.auth.domainId);
         return { projects: projects.map((p) => renderProject(ctx, p)), links: collectionLinks(ctx) };
       },
     }),
@@ -157,17 +165,17 @@ export function projectRoutes(svc: IdentityService): Route[] {
       target,
       body: ProjectUpdate,
       handler: async (ctx) => {
-        const p = await load(ctx.params.project_id);
+        const p = await loadAny(ctx.params.project_id);
         const b = ctx.body.project;
         if (b.domain_id !== undefined && b.domain_id !== p.domain_id) throw badRequest("Invalid input: a project's domain_id cannot be changed.");
         if (b.is_domain !== undefined && b.is_domain !== p.is_domain) throw badRequest("Invalid input: is_domain cannot be changed.");
         if (b.parent_id !== undefined && b.parent_id !== p.parent_id) throw new ApiError(403, "Update of `parent_id` is not allowed.");
-        if (b.enabled === false && p.enabled) {
+        if (b.enabled === false && p.enabled && !p.is_domain) {
           const below = await listProjects(core, { ids: await descendantIds(core, p.id), enabled: true });
           if (below.length) throw new ApiError(403, `Cannot disable project ${p.id}: its subtree contains enabled projects.`);
         }
         const updated = await updateProject(core, p, { name: b.name, description: b.description, enabled: b.enabled, tags: b.tags, options: b.options, extra: extras(b, KNOWN) });
-        if (b.enabled === false && p.enabled) await svc.revocations.add({ project_id: p.id });
+        if (b.enabled === false && p.enabled) await svc.revocations.add(p.is_domain ? { domain_id: p.id } : { project_id: p.id });
         return { project: renderProject(ctx, updated) };
       },
     }),

@@ -120,7 +120,9 @@ export function roleRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const prior = await getRole(core, ctx.params.prior_role_id);
         const implied = await getRole(core, ctx.params.implied_role_id);
-        if (implied.domain_id) throw new ApiError(403, "A domain-specific role cannot be implied.");
+        // Keystone: [assignment] prohibited_implied_role defaults to admin, and a global role may not imply a domain-specific one.
+        if (implied.name === "admin" && !implied.domain_id) throw new ApiError(403, `${implied.id} cannot be an implied roles.`);
+        if (!prior.domain_id && implied.domain_id) throw new ApiError(403, "Global role cannot imply a domain-specific role.");
         if (!(await addImplication(core, prior.id, implied.id)))
           throw new ApiError(409, `Implying role ${implied.id} from ${prior.id} would create a cycle.`);
         return reply(201, { role_inference: { prior_role: brief(ctx, prior), implies: brief(ctx, implied) }, links: { self: `${ctx.serviceUrl}/v3/roles/${prior.id}/implies/${implied.id}` } });

@@ -4,6 +4,7 @@ import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import { DEFAULT_DOMAIN_ID } from "../core.js";
 import { authFailed } from "../errors.js";
+import { notFoundEntity } from "../errors.js";
 import type { IdentityService } from "../service.js";
 import { userProjectIds } from "../store/assignments.js";
 import { findProject, getDomain, listProjects } from "../store/projects.js";
@@ -61,7 +62,8 @@ export function userRoutes(svc: IdentityService): Route[] {
       method: "GET",
       path: "/v3/users",
       policy: "identity:list_users",
-      target: (ctx) => ({ "target.domain_id": (ctx.query as Record<string, string>).domain_id ?? ctx.auth?.domainId ?? null }),
+      // As in Keystone: a domain-scoped token is checked against its own domain and sees only that domain's entries.
+      target: (ctx) => ({ "target.domain_id": ctx.auth?.domainId ?? null }),
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
         let pea: { op: "lt" | "lte" | "gt" | "gte" | "eq" | "neq"; value: string } | undefined;
@@ -71,7 +73,9 @@ export function userRoutes(svc: IdentityService): Route[] {
           if (Number.isNaN(when.getTime())) throw badRequest(`Invalid input for query parameter 'password_expires_at': ${q.password_expires_at} is not a timestamp.`);
           pea = { op: (m?.[1] as "lt") ?? "eq", value: when.toISOString() };
         }
-        const users = await listUsers(core, { domain_id: q.domain_id, name: q.name, enabled: queryBool(q.enabled, "enabled"), password_expires_at: pea });
+        const users = (await listUsers(core, { domain_id: q.domain_id, name: q.name, enabled: queryBool(q.enabled, "enabled"), password_expires_at: pea })).filter(
+          (u) => !ctx.auth?.domainId || u.domain_id === ctx.auth.domainId,
+        );
         return { users: users.map((u) => renderUser(ctx, u)), links: collectionLinks(ctx) };
       },
     }),
@@ -85,7 +89,7 @@ export function userRoutes(svc: IdentityService): Route[] {
         const b = ctx.body.user;
         const domainId = b.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID;
         await getDomain(core, domainId).catch(() => {
-          throw badRequest(`Invalid input: domain ${domainId} does not exist.`);
+          throw notFoundEntity("domain", domainId);
         });
         await checkDefaultProject(b.default_project_id);
         const u = await createUser(core, {

@@ -55,6 +55,19 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     return503OnClosing: true,
+    // Router-level errors (undecodable URL, over-long path parameter) get the owning service's error format and
+    // request id instead of fastify's own body (which also echoed the whole path back).
+    frameworkErrors: (err, rawReq, rawRep) => {
+      const req = rawReq as FastifyRequest;
+      const rep = rawRep as FastifyReply;
+      const api =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH" ? new ApiError(404, "The resource could not be found.") : new ApiError(400, "The request URL is not valid.");
+      const path = req.url.split("?")[0];
+      const svc = services.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`));
+      if (!svc) return rep.code(api.status).header("content-type", "application/json").send(JSON.stringify({ error: { code: api.status, message: api.message } }));
+      for (const h of ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])]) rep.header(h, req.id);
+      return sendError(svc, api, req, rep);
+    },
   });
   app.addHook("onRequest", async (req) => {
     stripIdentityHeaders(req.headers as Record<string, unknown>);
@@ -64,6 +77,16 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
     return (data: unknown) => (v(data) ? { value: data } : { error: Object.assign(new Error(describeValidationError(v.errors, httpPart ?? "body")), { statusCode: 400 }) });
   });
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  // Clients (tempest among them) send Content-Type: application/json with an empty body on PUT/DELETE: that is no body, not bad JSON.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    if (body === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ApiError(400, "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."), undefined);
+    }
+  });
   if (deps.metrics) {
     const m = deps.metrics;
     app.addHook("onResponse", async (req, rep) => {
@@ -110,9 +133,20 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
   for (const r of svc.routes) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
 }
 
+/** Repeated query parameters collapse to their first value (as Flask's request.args.get does) for routes that
+ * declare no query schema, so handlers typed for strings never get an array. */
+function firstValues(q: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries((q ?? {}) as Record<string, unknown>)) out[k] = Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
+  return out;
+}
+
 function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: HttpDeps, autoHead: boolean): void {
   const needsAuth = r.auth ? r.auth !== "none" : r.policy !== null;
   const optionalAuth = r.auth === "optional";
+  // The caller is established in onRequest, before the body is parsed or validated: an unauthenticated request
+  // is a 401 whatever its body, and learns nothing about the schema.
+  const callers = new WeakMap<FastifyRequest, AuthContext | null>();
   const schema: Record<string, unknown> = {};
   if (r.body) schema.body = r.body;
   if (r.query) schema.querystring = r.query;
@@ -123,15 +157,28 @@ function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: Htt
     schema,
     config: { service: svc.name },
     exposeHeadRoute: autoHead,
-    handler: async (req, rep) => {
-      const microversion = svc.microversions ? negotiate(svc.microversions, req.headers) : NO_MICROVERSION;
-      if (svc.microversions) rep.headers(responseHeaders(svc.microversions, microversion));
+    onRequest: async (req) => {
       let auth: AuthContext | null = null;
       const token = req.headers["x-auth-token"];
       if (needsAuth) {
         if (typeof token === "string" && token !== "") auth = await deps.validator.validate(token);
         else if (!optionalAuth) throw unauthorized();
       }
+      callers.set(req, auth);
+    },
+    // A body schema means JSON: any other media type would reach validation as a raw Buffer (which an open schema
+    // accepts as an object), so refuse it here.
+    ...(r.body
+      ? {
+          preValidation: async (req: FastifyRequest) => {
+            if (Buffer.isBuffer(req.body)) throw svc.badMediaType?.() ?? new ApiError(415, "The request media type is not supported by this server.");
+          },
+        }
+      : {}),
+    handler: async (req, rep) => {
+      const microversion = svc.microversions ? negotiate(svc.microversions, req.headers) : NO_MICROVERSION;
+      if (svc.microversions) rep.headers(responseHeaders(svc.microversions, microversion));
+      const auth = callers.get(req) ?? null;
       if (auth?.accessRules && !matchesAccessRules(auth.accessRules, svc.serviceType, req.method, req.url.slice(svc.prefix.length).split("?")[0])) {
         throw forbidden("You are not authorized to perform the requested action: the application credential's access rules do not allow this request.");
       }
@@ -140,7 +187,7 @@ function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: Htt
       const check = (rule: string, target: Target = req.params as Target): boolean => deps.policy.enforce(rule, target, creds);
       const ctx: RequestCtx = {
         body: req.body,
-        query: req.query as Record<string, string | undefined>,
+        query: r.query ? (req.query as Record<string, string | undefined>) : firstValues(req.query),
         params: req.params as Record<string, string>,
         headers: req.headers,
         auth,

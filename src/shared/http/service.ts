@@ -16,4 +16,6 @@ export interface ServiceApi {
   microversions?: MicroversionSpec;
   /** Extra headers that also carry the request id (Nova's x-compute-request-id). */
   requestIdHeaders?: string[];
+  /** The error for a body that is not JSON where JSON is expected (default 415; Keystone answers 400). */
+  badMediaType?: () => ApiError;
 }
