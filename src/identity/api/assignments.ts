@@ -139,7 +139,12 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
         const includeNames = q.include_names !== undefined && queryBool(q.include_names, "include_names") !== false;
         const includeSubtree = q.include_subtree !== undefined && queryBool(q.include_subtree, "include_subtree") !== false;
         const inherited = q["scope.OS-INHERIT:inherited_to"] === "projects" ? true : undefined;
-        if (q["scope.project.id"] && q["scope.domain.id"]) throw badRequest("Specify only one of scope.project.id and scope.domain.id.");
+        // Keystone's parameter checks (keystone/api/role_assignments.py).
+        if (q["scope.project.id"] && q["scope.domain.id"]) throw badRequest("Specify a domain or project, not both.");
+        if (q["scope.system"] && q["scope.domain.id"]) throw badRequest("Specify system or domain, not both.");
+        if (q["scope.system"] && q["scope.project.id"]) throw badRequest("Specify system or project, not both.");
+        if (q["user.id"] && q["group.id"]) throw badRequest("Specify a user or group, not both.");
+        if (effective && q["scope.domain.id"] && inherited) throw badRequest("Combining effective, domain and inherited filters will always result in an empty list.");
         if (effective && q["group.id"]) throw badRequest("Combining effective and group filter will always result in an empty list.");
         if (includeSubtree && !q["scope.project.id"]) throw badRequest("include_subtree requires scope.project.id.");
         const f = {

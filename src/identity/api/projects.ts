@@ -111,12 +111,12 @@ export function projectRoutes(svc: IdentityService): Route[] {
       path: "/v3/projects",
       policy: "identity:create_project",
       body: ProjectCreate,
-      target: (ctx) => ({ "target.project.domain_id": ctx.body.project.domain_id ?? ctx.auth?.domainId ?? ctx.auth?.projectDomainId ?? DEFAULT_DOMAIN_ID }),
+      target: (ctx) => ({ "target.project.domain_id": ctx.body.project.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID }),
       status: 201,
       handler: async (ctx) => {
         const b = ctx.body.project;
         let domainId = b.domain_id ?? null;
-        if (!domainId && !b.parent_id && !b.is_domain) domainId = ctx.auth?.domainId ?? ctx.auth?.projectDomainId ?? DEFAULT_DOMAIN_ID;
+        if (!domainId && !b.parent_id && !b.is_domain) domainId = ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID;
         const p = await createProject(core, {
           name: b.name,
           domain_id: domainId,
@@ -170,6 +170,10 @@ export function projectRoutes(svc: IdentityService): Route[] {
         if (b.domain_id !== undefined && b.domain_id !== p.domain_id) throw badRequest("Invalid input: a project's domain_id cannot be changed.");
         if (b.is_domain !== undefined && b.is_domain !== p.is_domain) throw badRequest("Invalid input: is_domain cannot be changed.");
         if (b.parent_id !== undefined && b.parent_id !== p.parent_id) throw new ApiError(403, "Update of `parent_id` is not allowed.");
+        if (b.enabled === true && !p.enabled && !p.is_domain) {
+          const parents = await listProjects(core, { ids: await ancestorIds(core, p.id), is_domain: false, enabled: false });
+          if (parents.length) throw new ApiError(403, `Cannot enable project ${p.id} since it has disabled parents.`);
+        }
         if (b.enabled === false && p.enabled && !p.is_domain) {
           const below = await listProjects(core, { ids: await descendantIds(core, p.id), enabled: true });
           if (below.length) throw new ApiError(403, `Cannot disable project ${p.id}: its subtree contains enabled projects.`);

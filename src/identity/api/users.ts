@@ -150,7 +150,9 @@ export function userRoutes(svc: IdentityService): Route[] {
       method: "POST",
       path: "/v3/users/:user_id/password",
       policy: null,
-      auth: "optional",
+      // Unenforced in Keystone: the original password is the credential, so an expired or bad X-Auth-Token
+      // (a user whose password just expired has no valid token) must not stand in the way.
+      auth: "none",
       body: Type.Object(
         { user: Type.Object({ password: Type.String({ minLength: 1, maxLength: 4096 }), original_password: Type.String({ maxLength: 4096 }) }, { additionalProperties: false }) },
         { additionalProperties: false },

@@ -3,7 +3,7 @@ import type { IdentityCore } from "../core.js";
 import type { AssignmentType } from "../tables.js";
 import { groupIdsOf, memberIds } from "./groups.js";
 import { ancestorIds, descendantIds, listProjects } from "./projects.js";
-import { expandImplied, impliedEdges } from "./roles.js";
+import { GLOBAL, expandImplied, impliedEdges } from "./roles.js";
 
 /** Target id used for system assignments. */
 export const SYSTEM_TARGET = "system";
@@ -79,6 +79,22 @@ export async function rawAssignments(
   return rows.map((r) => ({ type: r.type, actorId: r.actor_id, targetId: r.target_id, roleId: r.role_id, inherited: fromDbBool(r.inherited) }));
 }
 
+/** Ids among `ids` of domain-specific roles: like Keystone, those only infer other roles and never count as effective roles. */
+async function domainRoleIds(core: IdentityCore, ids: Iterable<string>): Promise<Set<string>> {
+  const list = [...ids];
+  if (!list.length) return new Set();
+  const rows = await core.db.selectFrom("identity_role").select("id").where("id", "in", list).where("domain_id", "!=", GLOBAL).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Expand implications, then drop domain-specific roles (Keystone's _strip_domain_roles). */
+async function effectiveRoleIds(core: IdentityCore, ids: Set<string>): Promise<Set<string>> {
+  if (!ids.size) return ids;
+  const all = expandImplied(ids, await impliedEdges(core));
+  for (const id of await domainRoleIds(core, all)) all.delete(id);
+  return all;
+}
+
 /** Effective role ids of a user on a project: direct, via groups, inherited from ancestors/domain, plus implied roles. */
 export async function userProjectRoleIds(core: IdentityCore, userId: string, projectId: string, domainId: string): Promise<Set<string>> {
   const actors = [userId, ...(await groupIdsOf(core, userId))];
@@ -89,7 +105,7 @@ export async function userProjectRoleIds(core: IdentityCore, userId: string, pro
     if (r.targetId === projectId && !r.inherited && (r.type === "UserProject" || r.type === "GroupProject")) ids.add(r.roleId);
     else if (r.inherited && r.targetId !== projectId) ids.add(r.roleId);
   }
-  return ids.size ? expandImplied(ids, await impliedEdges(core)) : ids;
+  return effectiveRoleIds(core, ids);
 }
 
 /** Effective role ids of a user on a domain (direct and via groups, plus implied). */
@@ -97,7 +113,7 @@ export async function userDomainRoleIds(core: IdentityCore, userId: string, doma
   const actors = [userId, ...(await groupIdsOf(core, userId))];
   const rows = await rawAssignments(core, { actorIds: actors, targetIds: [domainId], types: ["UserDomain", "GroupDomain"], inherited: false });
   const ids = new Set(rows.map((r) => r.roleId));
-  return ids.size ? expandImplied(ids, await impliedEdges(core)) : ids;
+  return effectiveRoleIds(core, ids);
 }
 
 /** Effective role ids of a user on the system scope. */
@@ -105,7 +121,7 @@ export async function userSystemRoleIds(core: IdentityCore, userId: string): Pro
   const actors = [userId, ...(await groupIdsOf(core, userId))];
   const rows = await rawAssignments(core, { actorIds: actors, targetIds: [SYSTEM_TARGET], types: ["UserSystem", "GroupSystem"] });
   const ids = new Set(rows.map((r) => r.roleId));
-  return ids.size ? expandImplied(ids, await impliedEdges(core)) : ids;
+  return effectiveRoleIds(core, ids);
 }
 
 /** Ids of projects where a user has any effective role. */
@@ -201,8 +217,10 @@ export async function effectiveAssignments(core: IdentityCore, f: AssignmentFilt
     implied.delete(v.roleId);
     for (const r of implied) withImplied.push({ ...v, roleId: r, priorRoleId: v.roleId });
   }
+  const domainRoles = await domainRoleIds(core, new Set(withImplied.map((v) => v.roleId)));
   const seen = new Set<string>();
   return withImplied.filter((v) => {
+    if (domainRoles.has(v.roleId)) return false;
     if (f.roleId && v.roleId !== f.roleId) return false;
     if (f.projectId && !(v.scope.kind === "project" && v.scope.id === f.projectId)) return false;
     if (f.domainId && !(v.scope.kind === "domain" && v.scope.id === f.domainId)) return false;

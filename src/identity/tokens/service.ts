@@ -85,7 +85,9 @@ export class TokenService {
     if (!methods.length) throw new ApiError(400, "Expecting to find identity methods in the request.");
     for (const m of methods) if (!["password", "token", "application_credential"].includes(m)) throw new ApiError(401, `Attempted to authenticate with an unsupported method: ${m}.`);
     if (methods.length > 1) throw new ApiError(401, "Multi-method authentication is not supported: use one of password, token or application_credential.");
-    const now = Date.now();
+    // Strictly after any revocation event already recorded: a user who changes their password (or is re-granted a
+    // role) and logs in again within the same millisecond must not have the new token caught by the old event.
+    const now = this.revocations.issueTime();
     const ttl = this.core.cfg.identity.tokenExpiration * 1000;
     let payload: TokenPayload;
     const method = methods[0];
@@ -138,11 +140,13 @@ export class TokenService {
       payload = { userId: user.id, methods: ["application_credential"], scope, issuedAt: now, expiresAt: exp, auditIds: [newAuditId()], appCredId: cred.id };
     }
     const token = this.codec.encode(payload);
+    // The generation the view is computed at: if roles change while it is built, the cached view must count as stale.
+    const gen = this.core.generation;
     const view = await this.buildView(token, payload).catch((e: unknown) => {
       if (e instanceof InvalidToken) throw authFailed();
       throw e;
     });
-    this.cache.set(token, { view, gen: this.core.generation });
+    this.cache.set(token, { view, gen });
     return { id: token, view };
   }
 
@@ -155,8 +159,10 @@ export class TokenService {
       const roles = await userProjectRoleIds(this.core, user.id, p.id, p.domain_id as string);
       return roles.size ? { kind: "project", id: p.id } : { kind: "unscoped" };
     }
-    const kinds = ["project", "domain", "system"].filter((k) => (scope as Record<string, unknown>)[k] !== undefined);
-    if (kinds.length !== 1) throw new ApiError(400, "Specify exactly one of project, domain or system as the scope.");
+    // {"unscoped": {}} is what older keystoneauth sends for an explicitly unscoped token; Keystone accepts it.
+    const kinds = ["project", "domain", "system", "unscoped"].filter((k) => (scope as Record<string, unknown>)[k] !== undefined);
+    if (kinds.length !== 1) throw new ApiError(400, "Specify exactly one of project, domain, system or unscoped as the scope.");
+    if (kinds[0] === "unscoped") return { kind: "unscoped" };
     if (scope.project) {
       const ref = scope.project;
       let p: Project | null;
