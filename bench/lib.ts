@@ -41,10 +41,14 @@ export interface BenchCloud {
 export async function startStratus(env: Record<string, string> = {}): Promise<BenchCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), "stratus-bench-"));
   const port = await freePort();
-  const child = spawn(process.execPath, ["bin/stratus", "up", "--data-dir", dataDir, "--port", String(port), "--log-level", "error"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    process.execPath,
+    ["bin/stratus", "up", "--data-dir", dataDir, "--port", String(port), "--log-level", "error"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, ...env },
+    },
+  );
   const file = join(dataDir, "clouds.yaml");
   const deadline = Date.now() + 60_000;
   while (!existsSync(file)) {
@@ -66,7 +70,12 @@ export async function startStratus(env: Record<string, string> = {}): Promise<Be
 }
 
 /** Run `fn` with `concurrency` workers for `seconds`, recording latency of each call. */
-export async function measure(name: string, concurrency: number, seconds: number, fn: (i: number) => Promise<boolean>): Promise<Result> {
+export async function measure(
+  name: string,
+  concurrency: number,
+  seconds: number,
+  fn: (i: number) => Promise<boolean>,
+): Promise<Result> {
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
@@ -85,13 +94,29 @@ export async function measure(name: string, concurrency: number, seconds: number
   const elapsed = (performance.now() - t0) / 1000;
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))] ?? 0;
-  return { name, requests: lat.length, errors, seconds: elapsed, perSecond: lat.length / elapsed, p50ms: pct(50), p99ms: pct(99) };
+  return {
+    name,
+    requests: lat.length,
+    errors,
+    seconds: elapsed,
+    perSecond: lat.length / elapsed,
+    p50ms: pct(50),
+    p99ms: pct(99),
+  };
 }
 
 /** Print results as an aligned table. */
 export function printTable(rows: Result[], notes: Record<string, string> = {}): void {
   const head = ["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "target / reference"];
-  const body = rows.map((r) => [r.name, String(r.requests), String(r.errors), r.perSecond.toFixed(1), r.p50ms.toFixed(2), r.p99ms.toFixed(2), notes[r.name] ?? ""]);
+  const body = rows.map((r) => [
+    r.name,
+    String(r.requests),
+    String(r.errors),
+    r.perSecond.toFixed(1),
+    r.p50ms.toFixed(2),
+    r.p99ms.toFixed(2),
+    notes[r.name] ?? "",
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join("  ");
   console.log(line(head));

@@ -4,13 +4,16 @@ import { startCloud } from "../cloud/start.js";
 
 const int = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be a port number (0-65535)");
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
 };
 
 /** The operator CLI: `stratus up` and friends. */
 export function buildCli(): Command {
-  const program = new Command("stratus").description("Stratus: an OpenStack-compatible cloud in one process").showHelpAfterError();
+  const program = new Command("stratus")
+    .description("Stratus: an OpenStack-compatible cloud in one process")
+    .showHelpAfterError();
   program
     .command("up")
     .description("Start the whole cloud (all services, one listener) and print how to use it")
@@ -18,12 +21,18 @@ export function buildCli(): Command {
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on (default 8080)", int)
     .option("--config <file>", "config file (default DATA_DIR/stratus.yaml)")
-    .option("--db <url>", "database URL: sqlite:///path, postgresql://..., mysql://... (default SQLite in the data dir)")
+    .option(
+      "--db <url>",
+      "database URL: sqlite:///path, postgresql://..., mysql://... (default SQLite in the data dir)",
+    )
     .option("--bus <url>", "message bus: memory or amqp://... (default memory)")
     .option("--public-url <url>", "base URL advertised in the catalog (default http://host:port)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent")
     .option("--log-file <file>", "write JSON logs here instead of stdout")
-    .option("--listen <service=port...>", "also serve one service on its own port at the root (split deployments), e.g. identity=5000")
+    .option(
+      "--listen <service=port...>",
+      "also serve one service on its own port at the root (split deployments), e.g. identity=5000",
+    )
     .option("--compute-driver <name>", "virt driver: fake or qemu (compute service, planned)")
     .option("--network-driver <name>", "network driver: noop or linux (network service, planned)")
     .action(async (o: Record<string, string | number | string[] | undefined>) => {
@@ -52,11 +61,16 @@ export function buildCli(): Command {
       }
       if (!cfg.logFile && !o.logLevel) cfg.logLevel = "warn";
       const t0 = Date.now();
-      const cloud = await startCloud(cfg, { onProgress: (m) => console.error(`stratus: ${m}...`) }).catch((e: Error & { code?: string }) => {
-        if (e.code === "EADDRINUSE") console.error(`stratus: port ${cfg.port} on ${cfg.host} is already in use: stop the other process or pass --port PORT`);
-        else console.error(`stratus: failed to start: ${e.message}`);
-        process.exit(1);
-      });
+      const cloud = await startCloud(cfg, { onProgress: (m) => console.error(`stratus: ${m}...`) }).catch(
+        (e: Error & { code?: string }) => {
+          if (e.code === "EADDRINUSE")
+            console.error(
+              `stratus: port ${cfg.port} on ${cfg.host} is already in use: stop the other process or pass --port PORT`,
+            );
+          else console.error(`stratus: failed to start: ${e.message}`);
+          process.exit(1);
+        },
+      );
       console.log(
         [
           `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ (landing page; full dashboard planned), identity ${cloud.url}/identity/v3`,

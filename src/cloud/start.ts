@@ -32,7 +32,10 @@ export interface Cloud {
 }
 
 /** Start every service in one process: DB, identity, shared HTTP listener, bootstrap, client files. */
-export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boolean; onProgress?: (msg: string) => void } = {}): Promise<Cloud> {
+export async function startCloud(
+  cfg: Config,
+  opts: { log?: Logger; listen?: boolean; onProgress?: (msg: string) => void } = {},
+): Promise<Cloud> {
   const progress = opts.onProgress ?? (() => {});
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   rmSync(join(cfg.dataDir, "clouds.yaml"), { force: true });
@@ -55,9 +58,15 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
     log,
     metrics,
     extra: (root) => {
-      root.get("/metrics", async (_req, rep) => rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()));
+      root.get("/metrics", async (_req, rep) =>
+        rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
+      );
       root.get("/healthcheck", async () => "OK");
-      mountLanding(root, { dataDir: cfg.dataDir, baseUrl: () => url, live: services.map((s) => s.serviceType) });
+      mountLanding(root, {
+        dataDir: cfg.dataDir,
+        baseUrl: () => url,
+        live: services.map((s) => s.serviceType),
+      });
     },
   });
   const policyTimer = setInterval(() => {
@@ -79,7 +88,10 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
   const extraApps: FastifyInstance[] = [];
   for (const [name, svcPort] of Object.entries(cfg.listeners)) {
     const svc = services.find((s) => s.name === name);
-    if (!svc) throw new Error(`listeners: unknown service "${name}" (known: ${services.map((s) => s.name).join(", ")})`);
+    if (!svc)
+      throw new Error(
+        `listeners: unknown service "${name}" (known: ${services.map((s) => s.name).join(", ")})`,
+      );
     const own = await buildHttpServer([{ ...svc, prefix: "" }], { validator, policy, log, metrics });
     await own.listen({ host: cfg.host, port: svcPort });
     extraApps.push(own);
@@ -88,7 +100,12 @@ export async function startCloud(cfg: Config, opts: { log?: Logger; listen?: boo
   url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
   const creds = await bootstrap(identity, url);
-  const cloudsYaml = writeClientFiles({ dataDir: cfg.dataDir, authUrl: `${url}/identity/v3`, region: cfg.region, ...creds });
+  const cloudsYaml = writeClientFiles({
+    dataDir: cfg.dataDir,
+    authUrl: `${url}/identity/v3`,
+    region: cfg.region,
+    ...creds,
+  });
   return {
     cfg,
     url,

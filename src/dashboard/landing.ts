@@ -1,10 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { CATALOG } from "../identity/bootstrap.js";
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 /** The page at "/" until the dashboard exists: what runs here and how to use it from the CLI. */
-export function mountLanding(app: FastifyInstance, info: { dataDir: string; baseUrl: () => string; live: string[] }): void {
+export function mountLanding(
+  app: FastifyInstance,
+  info: { dataDir: string; baseUrl: () => string; live: string[] },
+): void {
   app.get("/", async (_req, rep) => {
     const base = info.baseUrl();
     const rows = CATALOG.map((c) => {

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { DEFAULT_DOMAIN_ID } from "./core.js";
 import type { IdentityService } from "./service.js";
 import { grant, SYSTEM_TARGET } from "./store/assignments.js";
-import { createEndpoint, createRegion, createService, listEndpoints, listServices, updateEndpoint, getRegion } from "./store/catalog.js";
+import {
+  createEndpoint,
+  createRegion,
+  createService,
+  listEndpoints,
+  listServices,
+  updateEndpoint,
+  getRegion,
+} from "./store/catalog.js";
 import { createProject, findProject, findProjectByName } from "./store/projects.js";
 import { addImplication, createRole, listRoles, type Role } from "./store/roles.js";
 import { createUser, findUserForAuth, updateUser } from "./store/users.js";
@@ -39,14 +47,24 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
   const core = svc.core;
   const cfg = core.cfg;
   const secretsFile = join(cfg.dataDir, "bootstrap-secrets.json");
-  const saved = existsSync(secretsFile) ? (JSON.parse(readFileSync(secretsFile, "utf8")) as Partial<BootstrapResult>) : {};
-  const adminPassword = cfg.identity.adminPassword ?? saved.adminPassword ?? randomBytes(12).toString("base64url");
-  const demoPassword = cfg.identity.demoPassword ?? saved.demoPassword ?? randomBytes(12).toString("base64url");
+  const saved = existsSync(secretsFile)
+    ? (JSON.parse(readFileSync(secretsFile, "utf8")) as Partial<BootstrapResult>)
+    : {};
+  const adminPassword =
+    cfg.identity.adminPassword ?? saved.adminPassword ?? randomBytes(12).toString("base64url");
+  const demoPassword =
+    cfg.identity.demoPassword ?? saved.demoPassword ?? randomBytes(12).toString("base64url");
   writeFileSync(secretsFile, JSON.stringify({ adminPassword, demoPassword }, null, 2), { mode: 0o600 });
 
   if (!(await findProject(core, DEFAULT_DOMAIN_ID)))
-    await createProject(core, { id: DEFAULT_DOMAIN_ID, name: "Default", is_domain: true, description: "The default domain" });
-  const role = async (name: string): Promise<Role> => (await listRoles(core, { name }))[0] ?? createRole(core, { name });
+    await createProject(core, {
+      id: DEFAULT_DOMAIN_ID,
+      name: "Default",
+      is_domain: true,
+      description: "The default domain",
+    });
+  const role = async (name: string): Promise<Role> =>
+    (await listRoles(core, { name }))[0] ?? createRole(core, { name });
   const admin = await role("admin");
   const member = await role("member");
   const reader = await role("reader");
@@ -55,32 +73,63 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
   await addImplication(core, member.id, reader.id);
 
   const project = async (name: string, description: string) =>
-    (await findProjectByName(core, name, DEFAULT_DOMAIN_ID)) ?? createProject(core, { name, domain_id: DEFAULT_DOMAIN_ID, description });
+    (await findProjectByName(core, name, DEFAULT_DOMAIN_ID)) ??
+    createProject(core, { name, domain_id: DEFAULT_DOMAIN_ID, description });
   const adminProject = await project("admin", "Bootstrap project for the cloud administrator");
   const demoProject = await project("demo", "Demo project");
   await project("service", "Project for service users");
 
   const user = async (name: string, password: string, defaultProject: string) => {
     const u = await findUserForAuth(core, { name, domainId: DEFAULT_DOMAIN_ID });
-    if (!u) return createUser(core, { name, domain_id: DEFAULT_DOMAIN_ID, password, default_project_id: defaultProject });
-    if (!(await core.hasher.verify(password, u.password_hash))) return updateUser(core, u, { password, enabled: true });
+    if (!u)
+      return createUser(core, {
+        name,
+        domain_id: DEFAULT_DOMAIN_ID,
+        password,
+        default_project_id: defaultProject,
+      });
+    if (!(await core.hasher.verify(password, u.password_hash)))
+      return updateUser(core, u, { password, enabled: true });
     return u;
   };
   const adminUser = await user("admin", adminPassword, adminProject.id);
   const demoUser = await user("demo", demoPassword, demoProject.id);
-  await grant(core, { type: "UserProject", actorId: adminUser.id, targetId: adminProject.id, roleId: admin.id, inherited: false });
-  await grant(core, { type: "UserSystem", actorId: adminUser.id, targetId: SYSTEM_TARGET, roleId: admin.id, inherited: false });
-  await grant(core, { type: "UserProject", actorId: demoUser.id, targetId: demoProject.id, roleId: member.id, inherited: false });
+  await grant(core, {
+    type: "UserProject",
+    actorId: adminUser.id,
+    targetId: adminProject.id,
+    roleId: admin.id,
+    inherited: false,
+  });
+  await grant(core, {
+    type: "UserSystem",
+    actorId: adminUser.id,
+    targetId: SYSTEM_TARGET,
+    roleId: admin.id,
+    inherited: false,
+  });
+  await grant(core, {
+    type: "UserProject",
+    actorId: demoUser.id,
+    targetId: demoProject.id,
+    roleId: member.id,
+    inherited: false,
+  });
 
   const region = cfg.region;
-  if (!(await getRegion(core, region).catch(() => null))) await createRegion(core, { id: region, description: "" });
+  if (!(await getRegion(core, region).catch(() => null)))
+    await createRegion(core, { id: region, description: "" });
   const services = await listServices(core);
   const endpoints = await listEndpoints(core);
   for (const c of CATALOG) {
-    const s = services.find((x) => x.type === c.type) ?? (await createService(core, { type: c.type, name: c.name, description: `Stratus ${c.type} service` }));
+    const s =
+      services.find((x) => x.type === c.type) ??
+      (await createService(core, { type: c.type, name: c.name, description: `Stratus ${c.type} service` }));
     for (const iface of ["public", "internal", "admin"] as const) {
       const url = baseUrl + c.path;
-      const ep = endpoints.find((e) => e.service_id === s.id && e.interface === iface && e.region_id === region);
+      const ep = endpoints.find(
+        (e) => e.service_id === s.id && e.interface === iface && e.region_id === region,
+      );
       if (!ep) await createEndpoint(core, { service_id: s.id, interface: iface, url, region_id: region });
       else if (ep.url !== url) await updateEndpoint(core, ep, { url });
     }

@@ -23,7 +23,13 @@ export class IdentityService {
   readonly tokens: TokenService;
 
   private constructor(db: Database, cfg: Config, log: Logger) {
-    this.core = new IdentityCore(db.kysely as IdentityDb, db.engine, cfg, new PasswordHasher(cfg.identity.passwordHashCost), log);
+    this.core = new IdentityCore(
+      db.kysely as IdentityDb,
+      db.engine,
+      cfg,
+      new PasswordHasher(cfg.identity.passwordHashCost),
+      log,
+    );
     this.keys = new KeyRepository(join(cfg.dataDir, "fernet-keys"));
     this.revocations = new RevocationList(this.core);
     this.tokens = new TokenService(this.core, new TokenCodec(this.keys), this.revocations);
@@ -45,7 +51,8 @@ export class IdentityService {
       try {
         return (await this.tokens.validate(token)).ctx;
       } catch (e) {
-        if (e instanceof InvalidToken) throw new ApiError(401, "The request you have made requires authentication.");
+        if (e instanceof InvalidToken)
+          throw new ApiError(401, "The request you have made requires authentication.");
         throw e;
       }
     },

@@ -15,7 +15,9 @@ export const ConfigSchema = Type.Object(
     publicUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
     db: Type.Optional(Type.String()),
     bus: Type.String(),
-    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l))),
+    logLevel: Type.Union(
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+    ),
     /** Write logs to this file instead of stdout ("" = stdout). */
     logFile: Type.String(),
     region: Type.String({ minLength: 1 }),
@@ -33,7 +35,10 @@ export const ConfigSchema = Type.Object(
     ),
     policy: Type.Object({ enforceScope: Type.Boolean() }, { additionalProperties: false }),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
-    listeners: Type.Record(Type.String({ pattern: "^[a-z-]+$" }), Type.Integer({ minimum: 0, maximum: 65535 })),
+    listeners: Type.Record(
+      Type.String({ pattern: "^[a-z-]+$" }),
+      Type.Integer({ minimum: 0, maximum: 65535 }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -74,7 +79,8 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
 function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
-    if (v && typeof v === "object" && !Array.isArray(v) && base[k] && typeof base[k] === "object") deepMerge(base[k], v);
+    if (v && typeof v === "object" && !Array.isArray(v) && base[k] && typeof base[k] === "object")
+      deepMerge(base[k], v);
     else base[k] = v;
   }
   return base;
@@ -83,7 +89,10 @@ function deepMerge(base: Record<string, any>, over: Record<string, any>): Record
 const validate = new Ajv({ allErrors: true, strict: false }).compile(ConfigSchema);
 
 /** Build and validate the configuration; throws an Error that says which setting is wrong and where it came from. */
-export function loadConfig(flags: Partial<Config> & { config?: string } = {}, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  flags: Partial<Config> & { config?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const dataDir = resolve(flags.dataDir ?? env.STRATUS_DATA_DIR ?? defaultDataDir());
   const cfg = defaults(dataDir) as Record<string, any>;
   const file = flags.config ?? env.STRATUS_CONFIG ?? join(dataDir, "stratus.yaml");
@@ -96,13 +105,19 @@ export function loadConfig(flags: Partial<Config> & { config?: string } = {}, en
     }
     if (parsed && typeof parsed === "object") deepMerge(cfg, parsed as Record<string, any>);
   } else if (flags.config) throw new Error(`Config file ${file} does not exist`);
-  for (const [name, set] of ENV) if (env[name] !== undefined && env[name] !== "") set(cfg, env[name] as string);
+  for (const [name, set] of ENV)
+    if (env[name] !== undefined && env[name] !== "") set(cfg, env[name] as string);
   const { config: _c, ...rest } = flags;
   deepMerge(cfg, rest as Record<string, any>);
   cfg.dataDir = dataDir;
   if (!validate(cfg)) {
-    const msgs = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, ".") || "(root)"} ${e.message}${e.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : ""}`);
-    throw new Error(`Invalid configuration (defaults < ${file} < STRATUS_* environment < flags): ${msgs.join("; ")}`);
+    const msgs = (validate.errors ?? []).map(
+      (e) =>
+        `${e.instancePath.slice(1).replace(/\//g, ".") || "(root)"} ${e.message}${e.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : ""}`,
+    );
+    throw new Error(
+      `Invalid configuration (defaults < ${file} < STRATUS_* environment < flags): ${msgs.join("; ")}`,
+    );
   }
   return cfg as Config;
 }

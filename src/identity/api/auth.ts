@@ -10,9 +10,17 @@ import { catalogFor, renderToken, type TokenView } from "../tokens/view.js";
 import { collectionLinks, queryBool, selfLink } from "./common.js";
 
 // Typed like Keystone's token_issue schema (keystone/auth/schema.py): a non-string id, name or password is a 400, not a crash.
-const IdName = Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }, { additionalProperties: true });
+const IdName = Type.Object(
+  { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
 const UserRef = Type.Object(
-  { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), password: Type.Optional(Type.String()), domain: Type.Optional(IdName) },
+  {
+    id: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    domain: Type.Optional(IdName),
+  },
   { additionalProperties: true },
 );
 const AuthBody = Type.Object(
@@ -21,11 +29,18 @@ const AuthBody = Type.Object(
       identity: Type.Object(
         {
           methods: Type.Array(Type.String()),
-          password: Type.Optional(Type.Object({ user: Type.Optional(UserRef) }, { additionalProperties: true })),
+          password: Type.Optional(
+            Type.Object({ user: Type.Optional(UserRef) }, { additionalProperties: true }),
+          ),
           token: Type.Optional(Type.Object({ id: Type.String() }, { additionalProperties: true })),
           application_credential: Type.Optional(
             Type.Object(
-              { id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), secret: Type.String(), user: Type.Optional(UserRef) },
+              {
+                id: Type.Optional(Type.String()),
+                name: Type.Optional(Type.String()),
+                secret: Type.String(),
+                user: Type.Optional(UserRef),
+              },
               { additionalProperties: true },
             ),
           ),
@@ -38,10 +53,19 @@ const AuthBody = Type.Object(
           Type.Object(
             {
               project: Type.Optional(
-                Type.Object({ id: Type.Optional(Type.String()), name: Type.Optional(Type.String()), domain: Type.Optional(IdName) }, { additionalProperties: true }),
+                Type.Object(
+                  {
+                    id: Type.Optional(Type.String()),
+                    name: Type.Optional(Type.String()),
+                    domain: Type.Optional(IdName),
+                  },
+                  { additionalProperties: true },
+                ),
               ),
               domain: Type.Optional(IdName),
-              system: Type.Optional(Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: true })),
+              system: Type.Optional(
+                Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+              ),
             },
             { additionalProperties: true },
           ),
@@ -52,13 +76,17 @@ const AuthBody = Type.Object(
   { additionalProperties: true },
 );
 
-const TokenQuery = Type.Object({ nocatalog: Type.Optional(Type.String()), allow_expired: Type.Optional(Type.String()) }, { additionalProperties: true });
+const TokenQuery = Type.Object(
+  { nocatalog: Type.Optional(Type.String()), allow_expired: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
 
 /** Routes under /v3/auth: issue, validate, check and revoke tokens; what the caller can scope to. */
 export function authRoutes(svc: IdentityService): Route[] {
   const subject = async (ctx: RequestCtx<any, any, any>): Promise<TokenView> => {
     const id = ctx.headers["x-subject-token"];
-    if (typeof id !== "string" || !id) throw new ApiError(404, "Could not find token: X-Subject-Token header is missing.");
+    if (typeof id !== "string" || !id)
+      throw new ApiError(404, "Could not find token: X-Subject-Token header is missing.");
     try {
       return await svc.tokens.validate(id);
     } catch (e) {
@@ -71,7 +99,8 @@ export function authRoutes(svc: IdentityService): Route[] {
     ctx.authorize(rule, { "target.token.user_id": v.payload.userId });
     return v;
   };
-  const current = async (ctx: RequestCtx<any, any, any>): Promise<TokenView> => svc.tokens.validate(ctx.auth!.token);
+  const current = async (ctx: RequestCtx<any, any, any>): Promise<TokenView> =>
+    svc.tokens.validate(ctx.auth!.token);
   return [
     route({
       method: "POST",
@@ -83,7 +112,9 @@ export function authRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const { id, view } = await svc.tokens.issue(ctx.body.auth as unknown as AuthRequest);
         const nocatalog = queryBool(ctx.query.nocatalog, "nocatalog") ?? false;
-        return reply(201, renderToken(view, nocatalog ? null : await svc.tokens.catalogEntries()), { "x-subject-token": id });
+        return reply(201, renderToken(view, nocatalog ? null : await svc.tokens.catalogEntries()), {
+          "x-subject-token": id,
+        });
       },
     }),
     route({
@@ -95,7 +126,9 @@ export function authRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const v = await checkSubject(ctx, "identity:validate_token");
         const nocatalog = queryBool(ctx.query.nocatalog, "nocatalog") ?? false;
-        return reply(200, renderToken(v, nocatalog ? null : await svc.tokens.catalogEntries()), { "x-subject-token": v.id });
+        return reply(200, renderToken(v, nocatalog ? null : await svc.tokens.catalogEntries()), {
+          "x-subject-token": v.id,
+        });
       },
     }),
     route({
@@ -137,7 +170,18 @@ export function authRoutes(svc: IdentityService): Route[] {
         const ids = await userProjectIds(svc.core, ctx.auth!.userId);
         const projects = (await listProjects(svc.core, { ids, is_domain: false })).filter((p) => p.enabled);
         return {
-          projects: projects.map((p) => ({ id: p.id, name: p.name, domain_id: p.domain_id, description: p.description, enabled: p.enabled, parent_id: p.parent_id, is_domain: false, tags: p.tags, options: p.options, links: selfLink(ctx, `projects/${p.id}`) })),
+          projects: projects.map((p) => ({
+            id: p.id,
+            name: p.name,
+            domain_id: p.domain_id,
+            description: p.description,
+            enabled: p.enabled,
+            parent_id: p.parent_id,
+            is_domain: false,
+            tags: p.tags,
+            options: p.options,
+            links: selfLink(ctx, `projects/${p.id}`),
+          })),
           links: collectionLinks(ctx),
         };
       },
@@ -150,7 +194,15 @@ export function authRoutes(svc: IdentityService): Route[] {
         const ids = await userDomainIds(svc.core, ctx.auth!.userId);
         const domains = (await listProjects(svc.core, { ids, is_domain: true })).filter((p) => p.enabled);
         return {
-          domains: domains.map((d) => ({ id: d.id, name: d.name, description: d.description, enabled: d.enabled, tags: d.tags, options: d.options, links: selfLink(ctx, `domains/${d.id}`) })),
+          domains: domains.map((d) => ({
+            id: d.id,
+            name: d.name,
+            description: d.description,
+            enabled: d.enabled,
+            tags: d.tags,
+            options: d.options,
+            links: selfLink(ctx, `domains/${d.id}`),
+          })),
           links: collectionLinks(ctx),
         };
       },

@@ -3,10 +3,14 @@ import { badRequest } from "../../shared/http/errors.js";
 import type { RequestCtx } from "../../shared/http/route.js";
 
 /** Keystone's {"links": {"self": ...}} for one entity. */
-export const selfLink = (ctx: RequestCtx<any, any, any>, path: string): { self: string } => ({ self: `${ctx.serviceUrl}/v3/${path}` });
+export const selfLink = (ctx: RequestCtx<any, any, any>, path: string): { self: string } => ({
+  self: `${ctx.serviceUrl}/v3/${path}`,
+});
 
 /** Keystone's collection links (no paging: Keystone truncates with list_limit instead). */
-export const collectionLinks = (ctx: RequestCtx<any, any, any>): { self: string; previous: null; next: null } => ({
+export const collectionLinks = (
+  ctx: RequestCtx<any, any, any>,
+): { self: string; previous: null; next: null } => ({
   self: `${ctx.serviceUrl}${ctx.url.split("?")[0]}`,
   previous: null,
   next: null,
@@ -22,10 +26,12 @@ export function queryBool(v: unknown, name: string): boolean | undefined {
 }
 
 /** A JSON object schema that, like Keystone's, allows extra attributes. */
-export const OpenObject = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { additionalProperties: true });
+export const OpenObject = <T extends Record<string, TSchema>>(props: T) =>
+  Type.Object(props, { additionalProperties: true });
 
 /** A body wrapper {key: schema}, closed at the top level. */
-export const Wrap = <T extends TSchema>(key: string, inner: T) => Type.Object({ [key]: inner }, { additionalProperties: false, required: [key] });
+export const Wrap = <T extends TSchema>(key: string, inner: T) =>
+  Type.Object({ [key]: inner }, { additionalProperties: false, required: [key] });
 
 /** Nullable string. */
 export const NStr = (opts: object = {}) => Type.Union([Type.String(opts), Type.Null()]);

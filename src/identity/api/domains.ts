@@ -5,7 +5,14 @@ import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import type { IdentityService } from "../service.js";
 import { deleteAssignmentsOn } from "../store/assignments.js";
 import { deleteGroup, listGroups } from "../store/groups.js";
-import { createProject, deleteProjectRow, getDomain, listProjects, updateProject, type Project } from "../store/projects.js";
+import {
+  createProject,
+  deleteProjectRow,
+  getDomain,
+  listProjects,
+  updateProject,
+  type Project,
+} from "../store/projects.js";
 import { deleteRole, listRoles } from "../store/roles.js";
 import { deleteUser, listUsers } from "../store/users.js";
 import { Name64, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
@@ -26,13 +33,24 @@ const Body = (required: boolean) =>
 
 /** Keystone's JSON view of a domain. */
 export function renderDomain(ctx: RequestCtx<any, any, any>, d: Project): Record<string, unknown> {
-  return { ...d.extra, id: d.id, name: d.name, description: d.description, enabled: d.enabled, tags: d.tags, options: d.options, links: selfLink(ctx, `domains/${d.id}`) };
+  return {
+    ...d.extra,
+    id: d.id,
+    name: d.name,
+    description: d.description,
+    enabled: d.enabled,
+    tags: d.tags,
+    options: d.options,
+    links: selfLink(ctx, `domains/${d.id}`),
+  };
 }
 
 /** Routes for /v3/domains. */
 export function domainRoutes(svc: IdentityService): Route[] {
   const core = svc.core;
-  const target = (ctx: RequestCtx<any, any, Record<string, string>>) => ({ "target.domain.id": ctx.params.domain_id });
+  const target = (ctx: RequestCtx<any, any, Record<string, string>>) => ({
+    "target.domain.id": ctx.params.domain_id,
+  });
   return [
     route({
       method: "GET",
@@ -40,7 +58,11 @@ export function domainRoutes(svc: IdentityService): Route[] {
       policy: "identity:list_domains",
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
-        const ds = await listProjects(core, { is_domain: true, name: q.name, enabled: queryBool(q.enabled, "enabled") });
+        const ds = await listProjects(core, {
+          is_domain: true,
+          name: q.name,
+          enabled: queryBool(q.enabled, "enabled"),
+        });
         return { domains: ds.map((d) => renderDomain(ctx, d)), links: collectionLinks(ctx) };
       },
     }),
@@ -80,7 +102,14 @@ export function domainRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const d = await getDomain(core, ctx.params.domain_id);
         const b = ctx.body.domain;
-        const updated = await updateProject(core, d, { name: b.name, description: b.description, enabled: b.enabled, tags: b.tags, options: b.options, extra: extras(b, KNOWN) });
+        const updated = await updateProject(core, d, {
+          name: b.name,
+          description: b.description,
+          enabled: b.enabled,
+          tags: b.tags,
+          options: b.options,
+          extra: extras(b, KNOWN),
+        });
         if (b.enabled === false && d.enabled) await svc.revocations.add({ domain_id: d.id });
         return { domain: renderDomain(ctx, updated) };
       },
@@ -92,7 +121,8 @@ export function domainRoutes(svc: IdentityService): Route[] {
       target,
       handler: async (ctx) => {
         const d = await getDomain(core, ctx.params.domain_id);
-        if (d.enabled) throw new ApiError(403, "Cannot delete a domain that is enabled, please disable it first.");
+        if (d.enabled)
+          throw new ApiError(403, "Cannot delete a domain that is enabled, please disable it first.");
         // Children before parents: delete deepest projects first.
         const projects = await listProjects(core, { domain_id: d.id });
         const depth = new Map<string, number>();

@@ -5,7 +5,17 @@ import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import { DEFAULT_DOMAIN_ID } from "../core.js";
 import { notFoundEntity } from "../errors.js";
 import type { IdentityService } from "../service.js";
-import { addMember, createGroup, deleteGroup, getGroup, listGroups, memberIds, removeMember, updateGroup, type Group } from "../store/groups.js";
+import {
+  addMember,
+  createGroup,
+  deleteGroup,
+  getGroup,
+  listGroups,
+  memberIds,
+  removeMember,
+  updateGroup,
+  type Group,
+} from "../store/groups.js";
 import { getDomain } from "../store/projects.js";
 import { getUser, listUsers } from "../store/users.js";
 import { Name, NStr, OpenObject, Wrap, collectionLinks, extras, selfLink } from "./common.js";
@@ -13,11 +23,25 @@ import { renderUser } from "./users.js";
 
 const KNOWN = ["id", "name", "domain_id", "description", "links"];
 const Body = (required: boolean) =>
-  Wrap("group", OpenObject({ name: required ? Name : Type.Optional(Name), domain_id: Type.Optional(Type.String()), description: Type.Optional(NStr()) }));
+  Wrap(
+    "group",
+    OpenObject({
+      name: required ? Name : Type.Optional(Name),
+      domain_id: Type.Optional(Type.String()),
+      description: Type.Optional(NStr()),
+    }),
+  );
 
 /** Keystone's JSON view of a group. */
 export function renderGroup(ctx: RequestCtx<any, any, any>, g: Group): Record<string, unknown> {
-  return { ...g.extra, id: g.id, name: g.name, domain_id: g.domain_id, description: g.description, links: selfLink(ctx, `groups/${g.id}`) };
+  return {
+    ...g.extra,
+    id: g.id,
+    name: g.name,
+    domain_id: g.domain_id,
+    description: g.description,
+    links: selfLink(ctx, `groups/${g.id}`),
+  };
 }
 
 /** Routes for /v3/groups and membership. */
@@ -36,7 +60,9 @@ export function groupRoutes(svc: IdentityService): Route[] {
       target: (ctx) => ({ "target.domain_id": ctx.auth?.domainId ?? null }),
       handler: async (ctx) => {
         const q = ctx.query as Record<string, string | undefined>;
-        const gs = (await listGroups(core, { domain_id: q.domain_id, name: q.name })).filter((g) => !ctx.auth?.domainId || g.domain_id === ctx.auth.domainId);
+        const gs = (await listGroups(core, { domain_id: q.domain_id, name: q.name })).filter(
+          (g) => !ctx.auth?.domainId || g.domain_id === ctx.auth.domainId,
+        );
         return { groups: gs.map((g) => renderGroup(ctx, g)), links: collectionLinks(ctx) };
       },
     }),
@@ -45,14 +71,21 @@ export function groupRoutes(svc: IdentityService): Route[] {
       path: "/v3/groups",
       policy: "identity:create_group",
       body: Body(true),
-      target: (ctx) => ({ "target.group.domain_id": ctx.body.group.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID }),
+      target: (ctx) => ({
+        "target.group.domain_id": ctx.body.group.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID,
+      }),
       handler: async (ctx) => {
         const b = ctx.body.group;
         const domainId = b.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID;
         await getDomain(core, domainId).catch(() => {
           throw notFoundEntity("domain", domainId);
         });
-        const g = await createGroup(core, { name: b.name as string, domain_id: domainId, description: b.description ?? "", extra: extras(b, KNOWN) });
+        const g = await createGroup(core, {
+          name: b.name as string,
+          domain_id: domainId,
+          description: b.description ?? "",
+          extra: extras(b, KNOWN),
+        });
         return reply(201, { group: renderGroup(ctx, g) });
       },
     }),
@@ -72,8 +105,14 @@ export function groupRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const g = await getGroup(core, ctx.params.group_id);
         const b = ctx.body.group;
-        if (b.domain_id !== undefined && b.domain_id !== g.domain_id) throw badRequest("Invalid input: a group's domain_id cannot be changed.");
-        return { group: renderGroup(ctx, await updateGroup(core, g, { name: b.name, description: b.description, extra: extras(b, KNOWN) })) };
+        if (b.domain_id !== undefined && b.domain_id !== g.domain_id)
+          throw badRequest("Invalid input: a group's domain_id cannot be changed.");
+        return {
+          group: renderGroup(
+            ctx,
+            await updateGroup(core, g, { name: b.name, description: b.description, extra: extras(b, KNOWN) }),
+          ),
+        };
       },
     }),
     route({

@@ -20,7 +20,18 @@ import {
 } from "../store/projects.js";
 import { Name64, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
 
-const KNOWN = ["id", "name", "domain_id", "parent_id", "is_domain", "description", "enabled", "tags", "options", "links"];
+const KNOWN = [
+  "id",
+  "name",
+  "domain_id",
+  "parent_id",
+  "is_domain",
+  "description",
+  "enabled",
+  "tags",
+  "options",
+  "links",
+];
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 80, uniqueItems: true });
 const ProjectCreate = Wrap(
   "project",
@@ -66,14 +77,18 @@ export function renderProject(ctx: RequestCtx<any, any, any>, p: Project): Recor
   };
 }
 
-const tagList = (q: unknown): string[] | undefined => (typeof q === "string" ? q.split(",").filter(Boolean) : undefined);
+const tagList = (q: unknown): string[] | undefined =>
+  typeof q === "string" ? q.split(",").filter(Boolean) : undefined;
 
 /** Routes for /v3/projects, their tags, and the project hierarchy. */
 export function projectRoutes(svc: IdentityService): Route[] {
   const core = svc.core;
   const target = async (ctx: RequestCtx<any, any, Record<string, string>>) => {
     const p = await findProject(core, ctx.params.project_id);
-    return { "target.project.id": p?.id ?? ctx.params.project_id, "target.project.domain_id": p?.domain_id ?? null };
+    return {
+      "target.project.id": p?.id ?? ctx.params.project_id,
+      "target.project.domain_id": p?.domain_id ?? null,
+    };
   };
   const load = async (id: string): Promise<Project> => getProject(core, id);
   // Domains are projects too: GET/PATCH /v3/projects/{domain_id} works on is_domain projects, as in Keystone.
@@ -111,7 +126,9 @@ export function projectRoutes(svc: IdentityService): Route[] {
       path: "/v3/projects",
       policy: "identity:create_project",
       body: ProjectCreate,
-      target: (ctx) => ({ "target.project.domain_id": ctx.body.project.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID }),
+      target: (ctx) => ({
+        "target.project.domain_id": ctx.body.project.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID,
+      }),
       status: 201,
       handler: async (ctx) => {
         const b = ctx.body.project;
@@ -144,16 +161,29 @@ export function projectRoutes(svc: IdentityService): Route[] {
         const out = renderProject(ctx, p);
         const parentsAsList = queryBool(q.parents_as_list, "parents_as_list");
         const subtreeAsList = queryBool(q.subtree_as_list, "subtree_as_list");
-        if (parentsAsList && queryBool(q.parents_as_ids, "parents_as_ids")) throw badRequest("Cannot use parents_as_list and parents_as_ids query params at the same time.");
-        if (subtreeAsList && queryBool(q.subtree_as_ids, "subtree_as_ids")) throw badRequest("Cannot use subtree_as_list and subtree_as_ids query params at the same time.");
+        if (parentsAsList && queryBool(q.parents_as_ids, "parents_as_ids"))
+          throw badRequest("Cannot use parents_as_list and parents_as_ids query params at the same time.");
+        if (subtreeAsList && queryBool(q.subtree_as_ids, "subtree_as_ids"))
+          throw badRequest("Cannot use subtree_as_list and subtree_as_ids query params at the same time.");
         if (queryBool(q.parents_as_ids, "parents_as_ids")) out.parents = await parentsAsIds(core, p.id);
         if (queryBool(q.subtree_as_ids, "subtree_as_ids")) out.subtree = await subtreeAsIds(core, p.id);
         // The list forms show only the projects the caller has a role on, as Keystone's do.
-        const visible = parentsAsList || subtreeAsList ? new Set(await userProjectIds(core, ctx.auth!.userId)) : new Set<string>();
+        const visible =
+          parentsAsList || subtreeAsList
+            ? new Set(await userProjectIds(core, ctx.auth!.userId))
+            : new Set<string>();
         if (parentsAsList)
-          out.parents = await Promise.all((await ancestorIds(core, p.id)).filter((id) => visible.has(id)).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
+          out.parents = await Promise.all(
+            (await ancestorIds(core, p.id))
+              .filter((id) => visible.has(id))
+              .map(async (id) => ({ project: renderProject(ctx, await load(id)) })),
+          );
         if (subtreeAsList)
-          out.subtree = await Promise.all((await descendantIds(core, p.id)).filter((id) => visible.has(id)).map(async (id) => ({ project: renderProject(ctx, await load(id)) })));
+          out.subtree = await Promise.all(
+            (await descendantIds(core, p.id))
+              .filter((id) => visible.has(id))
+              .map(async (id) => ({ project: renderProject(ctx, await load(id)) })),
+          );
         if (queryBool(q.include_limits, "include_limits")) out.limits = [];
         return { project: out };
       },
@@ -167,19 +197,36 @@ export function projectRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const p = await loadAny(ctx.params.project_id);
         const b = ctx.body.project;
-        if (b.domain_id !== undefined && b.domain_id !== p.domain_id) throw badRequest("Invalid input: a project's domain_id cannot be changed.");
-        if (b.is_domain !== undefined && b.is_domain !== p.is_domain) throw badRequest("Invalid input: is_domain cannot be changed.");
-        if (b.parent_id !== undefined && b.parent_id !== p.parent_id) throw new ApiError(403, "Update of `parent_id` is not allowed.");
+        if (b.domain_id !== undefined && b.domain_id !== p.domain_id)
+          throw badRequest("Invalid input: a project's domain_id cannot be changed.");
+        if (b.is_domain !== undefined && b.is_domain !== p.is_domain)
+          throw badRequest("Invalid input: is_domain cannot be changed.");
+        if (b.parent_id !== undefined && b.parent_id !== p.parent_id)
+          throw new ApiError(403, "Update of `parent_id` is not allowed.");
         if (b.enabled === true && !p.enabled && !p.is_domain) {
-          const parents = await listProjects(core, { ids: await ancestorIds(core, p.id), is_domain: false, enabled: false });
-          if (parents.length) throw new ApiError(403, `Cannot enable project ${p.id} since it has disabled parents.`);
+          const parents = await listProjects(core, {
+            ids: await ancestorIds(core, p.id),
+            is_domain: false,
+            enabled: false,
+          });
+          if (parents.length)
+            throw new ApiError(403, `Cannot enable project ${p.id} since it has disabled parents.`);
         }
         if (b.enabled === false && p.enabled && !p.is_domain) {
           const below = await listProjects(core, { ids: await descendantIds(core, p.id), enabled: true });
-          if (below.length) throw new ApiError(403, `Cannot disable project ${p.id}: its subtree contains enabled projects.`);
+          if (below.length)
+            throw new ApiError(403, `Cannot disable project ${p.id}: its subtree contains enabled projects.`);
         }
-        const updated = await updateProject(core, p, { name: b.name, description: b.description, enabled: b.enabled, tags: b.tags, options: b.options, extra: extras(b, KNOWN) });
-        if (b.enabled === false && p.enabled) await svc.revocations.add(p.is_domain ? { domain_id: p.id } : { project_id: p.id });
+        const updated = await updateProject(core, p, {
+          name: b.name,
+          description: b.description,
+          enabled: b.enabled,
+          tags: b.tags,
+          options: b.options,
+          extra: extras(b, KNOWN),
+        });
+        if (b.enabled === false && p.enabled)
+          await svc.revocations.add(p.is_domain ? { domain_id: p.id } : { project_id: p.id });
         return { project: renderProject(ctx, updated) };
       },
     }),
@@ -246,9 +293,12 @@ export function projectRoutes(svc: IdentityService): Route[] {
       target,
       handler: async (ctx) => {
         const p = await load(ctx.params.project_id);
-        if (p.tags.includes(ctx.params.tag)) throw badRequest(`Invalid input: project ${p.id} already has the tag '${ctx.params.tag}'.`);
+        if (p.tags.includes(ctx.params.tag))
+          throw badRequest(`Invalid input: project ${p.id} already has the tag '${ctx.params.tag}'.`);
         await updateProject(core, p, { tags: [...p.tags, ctx.params.tag] });
-        return reply(201, undefined, { location: `${ctx.serviceUrl}/v3/projects/${p.id}/tags/${encodeURIComponent(ctx.params.tag)}` });
+        return reply(201, undefined, {
+          location: `${ctx.serviceUrl}/v3/projects/${p.id}/tags/${encodeURIComponent(ctx.params.tag)}`,
+        });
       },
     }),
     route({
@@ -266,7 +316,10 @@ export function projectRoutes(svc: IdentityService): Route[] {
   ];
 }
 
-async function parentsAsIds(core: IdentityService["core"], id: string): Promise<Record<string, unknown> | null> {
+async function parentsAsIds(
+  core: IdentityService["core"],
+  id: string,
+): Promise<Record<string, unknown> | null> {
   // Up to and including the project acting as the domain, as Keystone does.
   const chain = await ancestorIds(core, id);
   let out: Record<string, unknown> | null = null;
@@ -274,8 +327,16 @@ async function parentsAsIds(core: IdentityService["core"], id: string): Promise<
   return out;
 }
 
-async function subtreeAsIds(core: IdentityService["core"], id: string): Promise<Record<string, unknown> | null> {
-  const kids = await core.db.selectFrom("identity_project").select("id").where("parent_id", "=", id).where("is_domain", "=", 0).execute();
+async function subtreeAsIds(
+  core: IdentityService["core"],
+  id: string,
+): Promise<Record<string, unknown> | null> {
+  const kids = await core.db
+    .selectFrom("identity_project")
+    .select("id")
+    .where("parent_id", "=", id)
+    .where("is_domain", "=", 0)
+    .execute();
   if (!kids.length) return null;
   const out: Record<string, unknown> = {};
   for (const k of kids) out[k.id] = await subtreeAsIds(core, k.id);

@@ -9,12 +9,31 @@ import type { IdentityService } from "../service.js";
 import { userProjectIds } from "../store/assignments.js";
 import { findProject, getDomain, listProjects } from "../store/projects.js";
 import { listGroups } from "../store/groups.js";
-import { createUser, deleteUser, findUser, findUserForAuth, getUser, listUsers, updateUser, type User } from "../store/users.js";
+import {
+  createUser,
+  deleteUser,
+  findUser,
+  findUserForAuth,
+  getUser,
+  listUsers,
+  updateUser,
+  type User,
+} from "../store/users.js";
 import { Name, NStr, OpenObject, Wrap, collectionLinks, extras, queryBool, selfLink } from "./common.js";
 import { renderProject } from "./projects.js";
 import { renderGroup } from "./groups.js";
 
-const KNOWN = ["id", "name", "domain_id", "enabled", "default_project_id", "password", "options", "links", "password_expires_at"];
+const KNOWN = [
+  "id",
+  "name",
+  "domain_id",
+  "enabled",
+  "default_project_id",
+  "password",
+  "options",
+  "links",
+  "password_expires_at",
+];
 const UserBody = (required: boolean) =>
   Wrap(
     "user",
@@ -49,7 +68,11 @@ export function userRoutes(svc: IdentityService): Route[] {
   const core = svc.core;
   const target = async (ctx: RequestCtx<any, any, Record<string, string>>) => {
     const u = await findUser(core, ctx.params.user_id);
-    return { "target.user.id": ctx.params.user_id, "target.user.domain_id": u?.domain_id ?? null, user_id: ctx.params.user_id };
+    return {
+      "target.user.id": ctx.params.user_id,
+      "target.user.domain_id": u?.domain_id ?? null,
+      user_id: ctx.params.user_id,
+    };
   };
   const checkDefaultProject = async (id: string | null | undefined) => {
     if (!id) return;
@@ -70,12 +93,20 @@ export function userRoutes(svc: IdentityService): Route[] {
         if (q.password_expires_at) {
           const m = /^(?:(lt|lte|gt|gte|eq|neq):)?(.+)$/.exec(q.password_expires_at);
           const when = new Date(m?.[2] ?? "");
-          if (Number.isNaN(when.getTime())) throw badRequest(`Invalid input for query parameter 'password_expires_at': ${q.password_expires_at} is not a timestamp.`);
+          if (Number.isNaN(when.getTime()))
+            throw badRequest(
+              `Invalid input for query parameter 'password_expires_at': ${q.password_expires_at} is not a timestamp.`,
+            );
           pea = { op: (m?.[1] as "lt") ?? "eq", value: when.toISOString() };
         }
-        const users = (await listUsers(core, { domain_id: q.domain_id, name: q.name, enabled: queryBool(q.enabled, "enabled"), password_expires_at: pea })).filter(
-          (u) => !ctx.auth?.domainId || u.domain_id === ctx.auth.domainId,
-        );
+        const users = (
+          await listUsers(core, {
+            domain_id: q.domain_id,
+            name: q.name,
+            enabled: queryBool(q.enabled, "enabled"),
+            password_expires_at: pea,
+          })
+        ).filter((u) => !ctx.auth?.domainId || u.domain_id === ctx.auth.domainId);
         return { users: users.map((u) => renderUser(ctx, u)), links: collectionLinks(ctx) };
       },
     }),
@@ -84,7 +115,9 @@ export function userRoutes(svc: IdentityService): Route[] {
       path: "/v3/users",
       policy: "identity:create_user",
       body: UserBody(true),
-      target: (ctx) => ({ "target.user.domain_id": ctx.body.user.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID }),
+      target: (ctx) => ({
+        "target.user.domain_id": ctx.body.user.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID,
+      }),
       handler: async (ctx) => {
         const b = ctx.body.user;
         const domainId = b.domain_id ?? ctx.auth?.domainId ?? DEFAULT_DOMAIN_ID;
@@ -120,7 +153,8 @@ export function userRoutes(svc: IdentityService): Route[] {
       handler: async (ctx) => {
         const u = await getUser(core, ctx.params.user_id);
         const b = ctx.body.user;
-        if (b.domain_id !== undefined && b.domain_id !== u.domain_id) throw badRequest("Invalid input: a user's domain_id cannot be changed.");
+        if (b.domain_id !== undefined && b.domain_id !== u.domain_id)
+          throw badRequest("Invalid input: a user's domain_id cannot be changed.");
         await checkDefaultProject(b.default_project_id);
         const updated = await updateUser(core, u, {
           name: b.name,
@@ -130,7 +164,8 @@ export function userRoutes(svc: IdentityService): Route[] {
           options: b.options,
           extra: extras(b, KNOWN),
         });
-        if ((b.enabled === false && u.enabled) || b.password !== undefined) await svc.revocations.add({ user_id: u.id });
+        if ((b.enabled === false && u.enabled) || b.password !== undefined)
+          await svc.revocations.add({ user_id: u.id });
         return { user: renderUser(ctx, updated) };
       },
     }),
@@ -154,7 +189,15 @@ export function userRoutes(svc: IdentityService): Route[] {
       // (a user whose password just expired has no valid token) must not stand in the way.
       auth: "none",
       body: Type.Object(
-        { user: Type.Object({ password: Type.String({ minLength: 1, maxLength: 4096 }), original_password: Type.String({ maxLength: 4096 }) }, { additionalProperties: false }) },
+        {
+          user: Type.Object(
+            {
+              password: Type.String({ minLength: 1, maxLength: 4096 }),
+              original_password: Type.String({ maxLength: 4096 }),
+            },
+            { additionalProperties: false },
+          ),
+        },
         { additionalProperties: false },
       ),
       handler: async (ctx) => {
@@ -188,7 +231,13 @@ export function userRoutes(svc: IdentityService): Route[] {
         await getUser(core, ctx.params.user_id);
         const q = ctx.query as Record<string, string | undefined>;
         const ids = await userProjectIds(core, ctx.params.user_id);
-        const ps = await listProjects(core, { ids, is_domain: false, enabled: queryBool(q.enabled, "enabled"), name: q.name, domain_id: q.domain_id });
+        const ps = await listProjects(core, {
+          ids,
+          is_domain: false,
+          enabled: queryBool(q.enabled, "enabled"),
+          name: q.name,
+          domain_id: q.domain_id,
+        });
         return { projects: ps.map((p) => renderProject(ctx, p)), links: collectionLinks(ctx) };
       },
     }),

@@ -15,7 +15,19 @@ const versionDoc = (ctx: RequestCtx<any, any, any>) => ({
 /** GET /identity (300 Multiple Choices) and GET /identity/v3 (the version document). */
 export function versionRoutes(): Route[] {
   return [
-    route({ method: "GET", path: "/", policy: null, auth: "none", handler: (ctx) => reply(300, { versions: { values: [versionDoc(ctx)] } }) }),
-    route({ method: "GET", path: "/v3", policy: null, auth: "none", handler: (ctx) => ({ version: versionDoc(ctx) }) }),
+    route({
+      method: "GET",
+      path: "/",
+      policy: null,
+      auth: "none",
+      handler: (ctx) => reply(300, { versions: { values: [versionDoc(ctx)] } }),
+    }),
+    route({
+      method: "GET",
+      path: "/v3",
+      policy: null,
+      auth: "none",
+      handler: (ctx) => ({ version: versionDoc(ctx) }),
+    }),
   ];
 }

@@ -54,7 +54,10 @@ const fromRow = (r: Row): AppCred => ({
 });
 
 /** An application credential with its secret hash, for authentication. */
-export async function findAppCredForAuth(core: IdentityCore, by: { id: string } | { name: string; userId: string }): Promise<(AppCred & { secret_hash: string }) | null> {
+export async function findAppCredForAuth(
+  core: IdentityCore,
+  by: { id: string } | { name: string; userId: string },
+): Promise<(AppCred & { secret_hash: string }) | null> {
   let q = core.db.selectFrom("identity_app_cred").selectAll();
   q = "id" in by ? q.where("id", "=", by.id) : q.where("name", "=", by.name).where("user_id", "=", by.userId);
   const r = await q.executeTakeFirst();
@@ -63,7 +66,12 @@ export async function findAppCredForAuth(core: IdentityCore, by: { id: string } 
 
 /** A user's application credential, or 404. */
 export async function getAppCred(core: IdentityCore, userId: string, id: string): Promise<AppCred> {
-  const r = await core.db.selectFrom("identity_app_cred").selectAll().where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+  const r = await core.db
+    .selectFrom("identity_app_cred")
+    .selectAll()
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
   if (!r) throw notFoundEntity("application credential", id);
   return fromRow(r);
 }
@@ -90,10 +98,20 @@ export interface AppCredInput {
 }
 
 /** Create an application credential; returns it with its (only-once-visible) secret. */
-export async function createAppCred(core: IdentityCore, input: AppCredInput): Promise<AppCred & { secret: string }> {
+export async function createAppCred(
+  core: IdentityCore,
+  input: AppCredInput,
+): Promise<AppCred & { secret: string }> {
   const id = core.newId();
   const secret = input.secret || randomBytes(64).toString("base64url");
-  if (await core.db.selectFrom("identity_app_cred").select("id").where("user_id", "=", input.user_id).where("name", "=", input.name).executeTakeFirst())
+  if (
+    await core.db
+      .selectFrom("identity_app_cred")
+      .select("id")
+      .where("user_id", "=", input.user_id)
+      .where("name", "=", input.name)
+      .executeTakeFirst()
+  )
     throw duplicate("application credential", "name", input.name);
   const hash = await core.hasher.hash(secret);
   let rules: AccessRuleRecord[] | null = null;
@@ -101,9 +119,19 @@ export async function createAppCred(core: IdentityCore, input: AppCredInput): Pr
     rules = [];
     for (const r of input.access_rules) {
       if (r.id) {
-        const existing = await core.db.selectFrom("identity_access_rule").selectAll().where("id", "=", r.id).where("user_id", "=", input.user_id).executeTakeFirst();
+        const existing = await core.db
+          .selectFrom("identity_access_rule")
+          .selectAll()
+          .where("id", "=", r.id)
+          .where("user_id", "=", input.user_id)
+          .executeTakeFirst();
         if (!existing) throw notFoundEntity("access rule", r.id);
-        rules.push({ id: existing.id, service: existing.service, path: existing.path, method: existing.method });
+        rules.push({
+          id: existing.id,
+          service: existing.service,
+          path: existing.path,
+          method: existing.method,
+        });
         continue;
       }
       const same = await core.db
@@ -117,7 +145,10 @@ export async function createAppCred(core: IdentityCore, input: AppCredInput): Pr
       if (same) rules.push({ id: same.id, service: same.service, path: same.path, method: same.method });
       else {
         const rid = core.newId();
-        await core.db.insertInto("identity_access_rule").values({ id: rid, user_id: input.user_id, service: r.service, path: r.path, method: r.method }).execute();
+        await core.db
+          .insertInto("identity_access_rule")
+          .values({ id: rid, user_id: input.user_id, service: r.service, path: r.path, method: r.method })
+          .execute();
         rules.push({ id: rid, service: r.service, path: r.path, method: r.method });
       }
     }
@@ -156,20 +187,42 @@ export async function deleteAppCred(core: IdentityCore, id: string): Promise<voi
 
 /** A user's access rules. */
 export async function listAccessRules(core: IdentityCore, userId: string): Promise<AccessRuleRecord[]> {
-  const rows = await core.db.selectFrom("identity_access_rule").selectAll().where("user_id", "=", userId).execute();
+  const rows = await core.db
+    .selectFrom("identity_access_rule")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .execute();
   return rows.map((r) => ({ id: r.id, service: r.service, path: r.path, method: r.method }));
 }
 
 /** One of a user's access rules, or 404. */
-export async function getAccessRule(core: IdentityCore, userId: string, id: string): Promise<AccessRuleRecord> {
-  const r = await core.db.selectFrom("identity_access_rule").selectAll().where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+export async function getAccessRule(
+  core: IdentityCore,
+  userId: string,
+  id: string,
+): Promise<AccessRuleRecord> {
+  const r = await core.db
+    .selectFrom("identity_access_rule")
+    .selectAll()
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
   if (!r) throw notFoundEntity("access rule", id);
   return { id: r.id, service: r.service, path: r.path, method: r.method };
 }
 
 /** Delete an access rule; refused (403) while an application credential uses it. */
-export async function deleteAccessRule(core: IdentityCore, userId: string, id: string): Promise<"deleted" | "missing" | "in-use"> {
-  const r = await core.db.selectFrom("identity_access_rule").select("id").where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+export async function deleteAccessRule(
+  core: IdentityCore,
+  userId: string,
+  id: string,
+): Promise<"deleted" | "missing" | "in-use"> {
+  const r = await core.db
+    .selectFrom("identity_access_rule")
+    .select("id")
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
   if (!r) return "missing";
   const creds = await listAppCreds(core, userId);
   if (creds.some((c) => c.access_rules?.some((a) => a.id === id))) return "in-use";

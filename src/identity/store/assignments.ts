@@ -22,7 +22,13 @@ export async function grant(core: IdentityCore, a: Assignment): Promise<void> {
   try {
     await core.db
       .insertInto("identity_assignment")
-      .values({ type: a.type, actor_id: a.actorId, target_id: a.targetId, role_id: a.roleId, inherited: toDbBool(a.inherited) })
+      .values({
+        type: a.type,
+        actor_id: a.actorId,
+        target_id: a.targetId,
+        role_id: a.roleId,
+        inherited: toDbBool(a.inherited),
+      })
       .execute();
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
@@ -61,7 +67,13 @@ export async function hasGrant(core: IdentityCore, a: Assignment): Promise<boole
 /** Raw assignments filtered by actor ids, target ids, type and inheritance. */
 export async function rawAssignments(
   core: IdentityCore,
-  f: { actorIds?: string[]; targetIds?: string[]; types?: AssignmentType[]; inherited?: boolean; roleId?: string },
+  f: {
+    actorIds?: string[];
+    targetIds?: string[];
+    types?: AssignmentType[];
+    inherited?: boolean;
+    roleId?: string;
+  },
 ): Promise<Assignment[]> {
   let q = core.db.selectFrom("identity_assignment").selectAll();
   if (f.actorIds) {
@@ -76,14 +88,25 @@ export async function rawAssignments(
   if (f.inherited !== undefined) q = q.where("inherited", "=", toDbBool(f.inherited));
   if (f.roleId !== undefined) q = q.where("role_id", "=", f.roleId);
   const rows = await q.execute();
-  return rows.map((r) => ({ type: r.type, actorId: r.actor_id, targetId: r.target_id, roleId: r.role_id, inherited: fromDbBool(r.inherited) }));
+  return rows.map((r) => ({
+    type: r.type,
+    actorId: r.actor_id,
+    targetId: r.target_id,
+    roleId: r.role_id,
+    inherited: fromDbBool(r.inherited),
+  }));
 }
 
 /** Ids among `ids` of domain-specific roles: like Keystone, those only infer other roles and never count as effective roles. */
 async function domainRoleIds(core: IdentityCore, ids: Iterable<string>): Promise<Set<string>> {
   const list = [...ids];
   if (!list.length) return new Set();
-  const rows = await core.db.selectFrom("identity_role").select("id").where("id", "in", list).where("domain_id", "!=", GLOBAL).execute();
+  const rows = await core.db
+    .selectFrom("identity_role")
+    .select("id")
+    .where("id", "in", list)
+    .where("domain_id", "!=", GLOBAL)
+    .execute();
   return new Set(rows.map((r) => r.id));
 }
 
@@ -96,22 +119,40 @@ async function effectiveRoleIds(core: IdentityCore, ids: Set<string>): Promise<S
 }
 
 /** Effective role ids of a user on a project: direct, via groups, inherited from ancestors/domain, plus implied roles. */
-export async function userProjectRoleIds(core: IdentityCore, userId: string, projectId: string, domainId: string): Promise<Set<string>> {
+export async function userProjectRoleIds(
+  core: IdentityCore,
+  userId: string,
+  projectId: string,
+  domainId: string,
+): Promise<Set<string>> {
   const actors = [userId, ...(await groupIdsOf(core, userId))];
   const ancestors = await ancestorIds(core, projectId);
-  const rows = await rawAssignments(core, { actorIds: actors, targetIds: [projectId, ...ancestors, domainId] });
+  const rows = await rawAssignments(core, {
+    actorIds: actors,
+    targetIds: [projectId, ...ancestors, domainId],
+  });
   const ids = new Set<string>();
   for (const r of rows) {
-    if (r.targetId === projectId && !r.inherited && (r.type === "UserProject" || r.type === "GroupProject")) ids.add(r.roleId);
+    if (r.targetId === projectId && !r.inherited && (r.type === "UserProject" || r.type === "GroupProject"))
+      ids.add(r.roleId);
     else if (r.inherited && r.targetId !== projectId) ids.add(r.roleId);
   }
   return effectiveRoleIds(core, ids);
 }
 
 /** Effective role ids of a user on a domain (direct and via groups, plus implied). */
-export async function userDomainRoleIds(core: IdentityCore, userId: string, domainId: string): Promise<Set<string>> {
+export async function userDomainRoleIds(
+  core: IdentityCore,
+  userId: string,
+  domainId: string,
+): Promise<Set<string>> {
   const actors = [userId, ...(await groupIdsOf(core, userId))];
-  const rows = await rawAssignments(core, { actorIds: actors, targetIds: [domainId], types: ["UserDomain", "GroupDomain"], inherited: false });
+  const rows = await rawAssignments(core, {
+    actorIds: actors,
+    targetIds: [domainId],
+    types: ["UserDomain", "GroupDomain"],
+    inherited: false,
+  });
   const ids = new Set(rows.map((r) => r.roleId));
   return effectiveRoleIds(core, ids);
 }
@@ -119,7 +160,11 @@ export async function userDomainRoleIds(core: IdentityCore, userId: string, doma
 /** Effective role ids of a user on the system scope. */
 export async function userSystemRoleIds(core: IdentityCore, userId: string): Promise<Set<string>> {
   const actors = [userId, ...(await groupIdsOf(core, userId))];
-  const rows = await rawAssignments(core, { actorIds: actors, targetIds: [SYSTEM_TARGET], types: ["UserSystem", "GroupSystem"] });
+  const rows = await rawAssignments(core, {
+    actorIds: actors,
+    targetIds: [SYSTEM_TARGET],
+    types: ["UserSystem", "GroupSystem"],
+  });
   const ids = new Set(rows.map((r) => r.roleId));
   return effectiveRoleIds(core, ids);
 }
@@ -133,7 +178,9 @@ export async function userProjectIds(core: IdentityCore, userId: string): Promis
 /** Ids of domains where a user has any effective role. */
 export async function userDomainIds(core: IdentityCore, userId: string): Promise<string[]> {
   const eff = await effectiveAssignments(core, { userId });
-  return [...new Set(eff.filter((e) => e.scope.kind === "domain" && !e.inherited).map((e) => e.scope.id as string))];
+  return [
+    ...new Set(eff.filter((e) => e.scope.kind === "domain" && !e.inherited).map((e) => e.scope.id as string)),
+  ];
 }
 
 /** One line of GET /v3/role_assignments, before rendering. */
@@ -152,7 +199,11 @@ export interface AssignmentView {
 }
 
 const scopeOf = (a: Assignment): AssignmentView["scope"] =>
-  a.type.endsWith("Project") ? { kind: "project", id: a.targetId } : a.type.endsWith("Domain") ? { kind: "domain", id: a.targetId } : { kind: "system" };
+  a.type.endsWith("Project")
+    ? { kind: "project", id: a.targetId }
+    : a.type.endsWith("Domain")
+      ? { kind: "domain", id: a.targetId }
+      : { kind: "system" };
 
 /** Filters of GET /v3/role_assignments. */
 export interface AssignmentFilter {
@@ -170,13 +221,24 @@ export interface AssignmentFilter {
 export async function listAssignments(core: IdentityCore, f: AssignmentFilter): Promise<AssignmentView[]> {
   const actorIds = f.userId ? [f.userId] : f.groupId ? [f.groupId] : undefined;
   let targetIds: string[] | undefined;
-  if (f.projectId) targetIds = f.includeSubtree ? [f.projectId, ...(await descendantIds(core, f.projectId))] : [f.projectId];
+  if (f.projectId)
+    targetIds = f.includeSubtree ? [f.projectId, ...(await descendantIds(core, f.projectId))] : [f.projectId];
   else if (f.domainId) targetIds = [f.domainId];
   else if (f.system) targetIds = [SYSTEM_TARGET];
   const rows = await rawAssignments(core, { actorIds, targetIds, roleId: f.roleId, inherited: f.inherited });
   return rows
-    .filter((r) => (f.userId ? r.type.startsWith("User") : true) && (f.groupId ? r.type.startsWith("Group") : true))
-    .filter((r) => (f.projectId ? r.type.endsWith("Project") : f.domainId ? r.type.endsWith("Domain") : f.system ? r.type.endsWith("System") : true))
+    .filter(
+      (r) => (f.userId ? r.type.startsWith("User") : true) && (f.groupId ? r.type.startsWith("Group") : true),
+    )
+    .filter((r) =>
+      f.projectId
+        ? r.type.endsWith("Project")
+        : f.domainId
+          ? r.type.endsWith("Domain")
+          : f.system
+            ? r.type.endsWith("System")
+            : true,
+    )
     .map((r) => ({
       ...(r.type.startsWith("User") ? { userId: r.actorId } : { groupId: r.actorId }),
       roleId: r.roleId,
@@ -186,7 +248,10 @@ export async function listAssignments(core: IdentityCore, f: AssignmentFilter): 
 }
 
 /** The effective assignment list: groups expanded to members, inheritance applied, implied roles added. */
-export async function effectiveAssignments(core: IdentityCore, f: AssignmentFilter): Promise<AssignmentView[]> {
+export async function effectiveAssignments(
+  core: IdentityCore,
+  f: AssignmentFilter,
+): Promise<AssignmentView[]> {
   let actorIds: string[] | undefined;
   if (f.userId) actorIds = [f.userId, ...(await groupIdsOf(core, f.userId))];
   const raw = await rawAssignments(core, { actorIds });
@@ -197,18 +262,35 @@ export async function effectiveAssignments(core: IdentityCore, f: AssignmentFilt
     return memberCache.get(g) as string[];
   };
   for (const a of raw) {
-    const users = a.type.startsWith("User") ? [{ userId: a.actorId }] : (await members(a.actorId)).map((u) => ({ userId: u, viaGroup: a.actorId }));
-    if (f.userId) for (let i = users.length - 1; i >= 0; i--) if (users[i].userId !== f.userId) users.splice(i, 1);
+    const users = a.type.startsWith("User")
+      ? [{ userId: a.actorId }]
+      : (await members(a.actorId)).map((u) => ({ userId: u, viaGroup: a.actorId }));
+    if (f.userId)
+      for (let i = users.length - 1; i >= 0; i--) if (users[i].userId !== f.userId) users.splice(i, 1);
     let scopes: Array<{ scope: AssignmentView["scope"]; inheritedFrom?: AssignmentView["inheritedFrom"] }>;
     if (!a.inherited) scopes = [{ scope: scopeOf(a) }];
     else if (a.type.endsWith("Domain")) {
       const projects = await listProjects(core, { domain_id: a.targetId });
-      scopes = projects.map((p) => ({ scope: { kind: "project", id: p.id }, inheritedFrom: { kind: "domain", id: a.targetId } }));
+      scopes = projects.map((p) => ({
+        scope: { kind: "project", id: p.id },
+        inheritedFrom: { kind: "domain", id: a.targetId },
+      }));
     } else if (a.type.endsWith("Project")) {
       const below = await descendantIds(core, a.targetId);
-      scopes = below.map((id) => ({ scope: { kind: "project", id }, inheritedFrom: { kind: "project", id: a.targetId } }));
+      scopes = below.map((id) => ({
+        scope: { kind: "project", id },
+        inheritedFrom: { kind: "project", id: a.targetId },
+      }));
     } else scopes = [{ scope: { kind: "system" } }];
-    for (const u of users) for (const s of scopes) out.push({ ...u, roleId: a.roleId, scope: s.scope, inherited: false, inheritedFrom: s.inheritedFrom });
+    for (const u of users)
+      for (const s of scopes)
+        out.push({
+          ...u,
+          roleId: a.roleId,
+          scope: s.scope,
+          inherited: false,
+          inheritedFrom: s.inheritedFrom,
+        });
   }
   const edges = await impliedEdges(core);
   const withImplied: AssignmentView[] = [...out];

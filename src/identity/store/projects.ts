@@ -43,7 +43,11 @@ async function tagsFor(core: IdentityCore, ids: string[]): Promise<Map<string, s
   const m = new Map<string, string[]>();
   if (ids.length === 0) return m;
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await core.db.selectFrom("identity_project_tag").selectAll().where("project_id", "in", ids.slice(i, i + 500)).execute();
+    const rows = await core.db
+      .selectFrom("identity_project_tag")
+      .selectAll()
+      .where("project_id", "in", ids.slice(i, i + 500))
+      .execute();
     for (const r of rows) m.set(r.project_id, [...(m.get(r.project_id) ?? []), r.name]);
   }
   return m;
@@ -72,12 +76,21 @@ export async function getDomain(core: IdentityCore, id: string): Promise<Project
 
 /** Find a domain by name, or null. */
 export async function findDomainByName(core: IdentityCore, name: string): Promise<Project | null> {
-  const r = await core.db.selectFrom("identity_project").selectAll().where("is_domain", "=", 1).where("name", "=", name).executeTakeFirst();
+  const r = await core.db
+    .selectFrom("identity_project")
+    .selectAll()
+    .where("is_domain", "=", 1)
+    .where("name", "=", name)
+    .executeTakeFirst();
   return r ? fromRow(r, []) : null;
 }
 
 /** Find a project by name within a domain, or null. */
-export async function findProjectByName(core: IdentityCore, name: string, domainId: string): Promise<Project | null> {
+export async function findProjectByName(
+  core: IdentityCore,
+  name: string,
+  domainId: string,
+): Promise<Project | null> {
   const r = await core.db
     .selectFrom("identity_project")
     .selectAll()
@@ -115,7 +128,10 @@ export async function listProjects(core: IdentityCore, f: ProjectFilter): Promis
     q = q.where("id", "in", f.ids);
   }
   const rows = await q.orderBy("name").execute();
-  const tags = await tagsFor(core, rows.map((r) => r.id));
+  const tags = await tagsFor(
+    core,
+    rows.map((r) => r.id),
+  );
   let out = rows.map((r) => fromRow(r, tags.get(r.id) ?? []));
   const has = (p: Project, t: string): boolean => p.tags.includes(t);
   if (f.tags) out = out.filter((p) => f.tags!.every((t) => has(p, t)));
@@ -142,7 +158,9 @@ export interface ProjectInput {
 function checkTags(tags: string[] | undefined): void {
   if (!tags) return;
   if (tags.length > 80) throw badRequest("Invalid input: a project may have at most 80 tags.");
-  for (const t of tags) if (t.includes(",") || t.includes("/") || t.length > 255) throw badRequest(`Invalid tag '${t}': tags may not contain ',' or '/' and are at most 255 characters.`);
+  for (const t of tags)
+    if (t.includes(",") || t.includes("/") || t.length > 255)
+      throw badRequest(`Invalid tag '${t}': tags may not contain ',' or '/' and are at most 255 characters.`);
 }
 
 /** Create a project or domain; validates parent/domain consistency; 409 on a duplicate name. */
@@ -160,7 +178,10 @@ export async function createProject(core: IdentityCore, input: ProjectInput): Pr
       if (!parent) throw notFoundEntity("project", parentId);
       const parentDomain = parent.is_domain ? parent.id : (parent.domain_id as string);
       if (domainId && domainId !== parentDomain)
-        throw new ApiError(400, "Invalid input: the project's domain_id must be the same as its parent's domain.");
+        throw new ApiError(
+          400,
+          "Invalid input: the project's domain_id must be the same as its parent's domain.",
+        );
       domainId = parentDomain;
       if (!parent.is_domain && !parent.enabled && input.enabled !== false)
         throw new ApiError(403, `Cannot create an enabled project under the disabled project ${parentId}.`);
@@ -187,7 +208,8 @@ export async function createProject(core: IdentityCore, input: ProjectInput): Pr
           options: JSON.stringify(input.options ?? {}),
         })
         .execute();
-      for (const t of new Set(input.tags ?? [])) await tx.insertInto("identity_project_tag").values({ project_id: id, name: t }).execute();
+      for (const t of new Set(input.tags ?? []))
+        await tx.insertInto("identity_project_tag").values({ project_id: id, name: t }).execute();
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw duplicate(isDomain ? "domain" : "project", "name", input.name);
@@ -208,7 +230,11 @@ export interface ProjectPatch {
 }
 
 /** Update a project or domain; returns the new state. */
-export async function updateProject(core: IdentityCore, existing: Project, patch: ProjectPatch): Promise<Project> {
+export async function updateProject(
+  core: IdentityCore,
+  existing: Project,
+  patch: ProjectPatch,
+): Promise<Project> {
   checkTags(patch.tags);
   const values: Partial<IdentityTables["identity_project"]> = {};
   if (patch.name !== undefined) values.name = patch.name;
@@ -218,14 +244,17 @@ export async function updateProject(core: IdentityCore, existing: Project, patch
   if (patch.extra !== undefined) values.extra = JSON.stringify({ ...existing.extra, ...patch.extra });
   try {
     await core.db.transaction().execute(async (tx) => {
-      if (Object.keys(values).length) await tx.updateTable("identity_project").set(values).where("id", "=", existing.id).execute();
+      if (Object.keys(values).length)
+        await tx.updateTable("identity_project").set(values).where("id", "=", existing.id).execute();
       if (patch.tags !== undefined) {
         await tx.deleteFrom("identity_project_tag").where("project_id", "=", existing.id).execute();
-        for (const t of new Set(patch.tags)) await tx.insertInto("identity_project_tag").values({ project_id: existing.id, name: t }).execute();
+        for (const t of new Set(patch.tags))
+          await tx.insertInto("identity_project_tag").values({ project_id: existing.id, name: t }).execute();
       }
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw duplicate(existing.is_domain ? "domain" : "project", "name", patch.name ?? existing.name);
+    if (isUniqueViolation(e))
+      throw duplicate(existing.is_domain ? "domain" : "project", "name", patch.name ?? existing.name);
     throw e;
   }
   core.changed();
@@ -235,10 +264,18 @@ export async function updateProject(core: IdentityCore, existing: Project, patch
 /** Ids of a project's ancestors, nearest first, up to (and including) its domain. */
 export async function ancestorIds(core: IdentityCore, projectId: string): Promise<string[]> {
   const out: string[] = [];
-  let cur = await core.db.selectFrom("identity_project").select(["parent_id", "is_domain"]).where("id", "=", projectId).executeTakeFirst();
+  let cur = await core.db
+    .selectFrom("identity_project")
+    .select(["parent_id", "is_domain"])
+    .where("id", "=", projectId)
+    .executeTakeFirst();
   while (cur && cur.parent_id && !fromDbBool(cur.is_domain) && out.length < 100) {
     out.push(cur.parent_id);
-    cur = await core.db.selectFrom("identity_project").select(["parent_id", "is_domain"]).where("id", "=", cur.parent_id).executeTakeFirst();
+    cur = await core.db
+      .selectFrom("identity_project")
+      .select(["parent_id", "is_domain"])
+      .where("id", "=", cur.parent_id)
+      .executeTakeFirst();
   }
   return out;
 }
@@ -248,7 +285,12 @@ export async function descendantIds(core: IdentityCore, projectId: string): Prom
   const out: string[] = [];
   let frontier = [projectId];
   while (frontier.length && out.length < 100_000) {
-    const rows = await core.db.selectFrom("identity_project").select("id").where("parent_id", "in", frontier).where("is_domain", "=", 0).execute();
+    const rows = await core.db
+      .selectFrom("identity_project")
+      .select("id")
+      .where("parent_id", "in", frontier)
+      .where("is_domain", "=", 0)
+      .execute();
     frontier = rows.map((r) => r.id).filter((id) => id !== projectId);
     out.push(...frontier);
   }

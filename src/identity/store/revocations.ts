@@ -37,7 +37,12 @@ export class RevocationList {
 
   /** Load events newer than the token lifetime (done at start and periodically). */
   async refresh(): Promise<void> {
-    const rows = await this.core.db.selectFrom("identity_revocation_event").selectAll().where("seq", ">", this.lastSeq).orderBy("seq").execute();
+    const rows = await this.core.db
+      .selectFrom("identity_revocation_event")
+      .selectAll()
+      .where("seq", ">", this.lastSeq)
+      .orderBy("seq")
+      .execute();
     for (const r of rows) {
       this.events.push({ ...r, seq: Number(r.seq), issued_before: Number(r.issued_before) });
       this.maxIssuedBefore = Math.max(this.maxIssuedBefore, Number(r.issued_before));
@@ -92,7 +97,13 @@ export class RevocationList {
       if (p.issuedAt > e.issued_before) continue;
       if (e.user_id && e.user_id !== p.userId) continue;
       if (e.project_id && e.project_id !== scopeProject) continue;
-      if (e.domain_id && e.domain_id !== t.userDomainId && e.domain_id !== t.projectDomainId && e.domain_id !== scopeDomain) continue;
+      if (
+        e.domain_id &&
+        e.domain_id !== t.userDomainId &&
+        e.domain_id !== t.projectDomainId &&
+        e.domain_id !== scopeDomain
+      )
+        continue;
       if (e.audit_id && e.audit_id !== p.auditIds[0]) continue;
       if (e.audit_chain_id && e.audit_chain_id !== p.auditIds[p.auditIds.length - 1]) continue;
       if (e.app_cred_id && e.app_cred_id !== p.appCredId) continue;

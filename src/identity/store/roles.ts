@@ -16,7 +16,14 @@ export interface Role {
   extra: Record<string, unknown>;
 }
 
-type RoleRow = { id: string; name: string; domain_id: string; description: string | null; extra: string | null; options: string | null };
+type RoleRow = {
+  id: string;
+  name: string;
+  domain_id: string;
+  description: string | null;
+  extra: string | null;
+  options: string | null;
+};
 const fromRow = (r: RoleRow): Role => ({
   id: r.id,
   name: r.name,
@@ -40,8 +47,14 @@ export async function getRole(core: IdentityCore, id: string): Promise<Role> {
 }
 
 /** List roles: global ones by default, a domain's when domain_id is given. */
-export async function listRoles(core: IdentityCore, f: { name?: string; domain_id?: string | null }): Promise<Role[]> {
-  let q = core.db.selectFrom("identity_role").selectAll().where("domain_id", "=", f.domain_id ?? GLOBAL);
+export async function listRoles(
+  core: IdentityCore,
+  f: { name?: string; domain_id?: string | null },
+): Promise<Role[]> {
+  let q = core.db
+    .selectFrom("identity_role")
+    .selectAll()
+    .where("domain_id", "=", f.domain_id ?? GLOBAL);
   if (f.name !== undefined) q = q.where("name", "=", f.name);
   return (await q.orderBy("name").execute()).map(fromRow);
 }
@@ -55,7 +68,14 @@ export async function allRoles(core: IdentityCore): Promise<Map<string, Role>> {
 /** Create a role; 409 on a duplicate name in the same domain (or globally). */
 export async function createRole(
   core: IdentityCore,
-  input: { id?: string; name: string; domain_id?: string | null; description?: string | null; options?: Record<string, unknown>; extra?: Record<string, unknown> },
+  input: {
+    id?: string;
+    name: string;
+    domain_id?: string | null;
+    description?: string | null;
+    options?: Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  },
 ): Promise<Role> {
   const id = input.id ?? core.newId();
   try {
@@ -82,7 +102,12 @@ export async function createRole(
 export async function updateRole(
   core: IdentityCore,
   role: Role,
-  patch: { name?: string; description?: string | null; options?: Record<string, unknown>; extra?: Record<string, unknown> },
+  patch: {
+    name?: string;
+    description?: string | null;
+    options?: Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  },
 ): Promise<Role> {
   const values: Record<string, unknown> = {};
   if (patch.name !== undefined) values.name = patch.name;
@@ -105,14 +130,19 @@ export async function updateRole(
 export async function deleteRole(core: IdentityCore, id: string): Promise<void> {
   await core.db.transaction().execute(async (tx) => {
     await tx.deleteFrom("identity_assignment").where("role_id", "=", id).execute();
-    await tx.deleteFrom("identity_implied_role").where((eb) => eb.or([eb("prior_role_id", "=", id), eb("implied_role_id", "=", id)])).execute();
+    await tx
+      .deleteFrom("identity_implied_role")
+      .where((eb) => eb.or([eb("prior_role_id", "=", id), eb("implied_role_id", "=", id)]))
+      .execute();
     await tx.deleteFrom("identity_role").where("id", "=", id).execute();
   });
   core.changed();
 }
 
 /** All implication edges prior → implied. */
-export async function impliedEdges(core: IdentityCore): Promise<Array<{ prior_role_id: string; implied_role_id: string }>> {
+export async function impliedEdges(
+  core: IdentityCore,
+): Promise<Array<{ prior_role_id: string; implied_role_id: string }>> {
   return core.db.selectFrom("identity_implied_role").selectAll().execute();
 }
 
@@ -123,14 +153,18 @@ export async function addImplication(core: IdentityCore, prior: string, implied:
   let grew = true;
   while (grew) {
     grew = false;
-    for (const e of edges) if (reach.has(e.prior_role_id) && !reach.has(e.implied_role_id)) {
+    for (const e of edges)
+      if (reach.has(e.prior_role_id) && !reach.has(e.implied_role_id)) {
         reach.add(e.implied_role_id);
         grew = true;
       }
   }
   if (reach.has(prior) || prior === implied) return false;
   try {
-    await core.db.insertInto("identity_implied_role").values({ prior_role_id: prior, implied_role_id: implied }).execute();
+    await core.db
+      .insertInto("identity_implied_role")
+      .values({ prior_role_id: prior, implied_role_id: implied })
+      .execute();
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
   }
@@ -139,19 +173,31 @@ export async function addImplication(core: IdentityCore, prior: string, implied:
 }
 
 /** Remove an implication; false if it did not exist. */
-export async function removeImplication(core: IdentityCore, prior: string, implied: string): Promise<boolean> {
-  const r = await core.db.deleteFrom("identity_implied_role").where("prior_role_id", "=", prior).where("implied_role_id", "=", implied).executeTakeFirst();
+export async function removeImplication(
+  core: IdentityCore,
+  prior: string,
+  implied: string,
+): Promise<boolean> {
+  const r = await core.db
+    .deleteFrom("identity_implied_role")
+    .where("prior_role_id", "=", prior)
+    .where("implied_role_id", "=", implied)
+    .executeTakeFirst();
   core.changed();
   return Number(r.numDeletedRows) > 0;
 }
 
 /** Expand role ids with everything they imply (transitively). */
-export function expandImplied(roleIds: Iterable<string>, edges: Array<{ prior_role_id: string; implied_role_id: string }>): Set<string> {
+export function expandImplied(
+  roleIds: Iterable<string>,
+  edges: Array<{ prior_role_id: string; implied_role_id: string }>,
+): Set<string> {
   const out = new Set(roleIds);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const e of edges) if (out.has(e.prior_role_id) && !out.has(e.implied_role_id)) {
+    for (const e of edges)
+      if (out.has(e.prior_role_id) && !out.has(e.implied_role_id)) {
         out.add(e.implied_role_id);
         grew = true;
       }

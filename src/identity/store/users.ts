@@ -51,7 +51,10 @@ export async function findUserForAuth(
   by: { id: string } | { name: string; domainId: string },
 ): Promise<(User & { password_hash: string | null }) | null> {
   let q = core.db.selectFrom("identity_user").selectAll();
-  q = "id" in by ? q.where("id", "=", by.id) : q.where("name", "=", by.name).where("domain_id", "=", by.domainId);
+  q =
+    "id" in by
+      ? q.where("id", "=", by.id)
+      : q.where("name", "=", by.name).where("domain_id", "=", by.domainId);
   const r = await q.executeTakeFirst();
   return r ? { ...fromRow(r), password_hash: r.password_hash } : null;
 }

@@ -16,7 +16,10 @@ export interface TokenView {
 const SUBST = /\$\((project_id|tenant_id|user_id)\)s|%\((project_id|tenant_id|user_id)\)s/g;
 
 /** The catalog as this caller sees it: $(project_id)s substituted; endpoints that cannot be resolved are left out. */
-export function catalogFor(catalog: CatalogEntry[], ctx: Pick<AuthContext, "projectId" | "userId">): CatalogEntry[] {
+export function catalogFor(
+  catalog: CatalogEntry[],
+  ctx: Pick<AuthContext, "projectId" | "userId">,
+): CatalogEntry[] {
   return catalog.map((s) => ({
     ...s,
     endpoints: s.endpoints.flatMap((e) => {
@@ -34,6 +37,9 @@ export function catalogFor(catalog: CatalogEntry[], ctx: Pick<AuthContext, "proj
 }
 
 /** Render a token view as Keystone's {"token": {...}} response. */
-export function renderToken(v: TokenView, catalog: CatalogEntry[] | null): { token: Record<string, unknown> } {
+export function renderToken(
+  v: TokenView,
+  catalog: CatalogEntry[] | null,
+): { token: Record<string, unknown> } {
   return { token: catalog && v.scoped ? { ...v.body, catalog: catalogFor(catalog, v.ctx) } : v.body };
 }

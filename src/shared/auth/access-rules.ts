@@ -12,7 +12,13 @@ function globToRegExp(glob: string): RegExp {
   if (!re) {
     const body = glob
       .split("/")
-      .map((seg) => (seg === "**" ? "@@ANY@@" : seg === "*" ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\*/g, "[^/]*")))
+      .map((seg) =>
+        seg === "**"
+          ? "@@ANY@@"
+          : seg === "*"
+            ? "[^/]+"
+            : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\*/g, "[^/]*"),
+      )
       .join("/")
       .replace(/\/@@ANY@@/g, "(?:/.*)?");
     re = new RegExp(`^${body}/?$`);
@@ -22,9 +28,17 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** Whether a request (service type, method, path below the endpoint) is allowed by any rule. */
-export function matchesAccessRules(rules: AccessRule[], serviceType: string, method: string, path: string): boolean {
+export function matchesAccessRules(
+  rules: AccessRule[],
+  serviceType: string,
+  method: string,
+  path: string,
+): boolean {
   const m = method === "HEAD" ? "GET" : method;
   return rules.some(
-    (r) => r.service === serviceType && (r.method.toUpperCase() === m || r.method.toUpperCase() === method) && globToRegExp(r.path).test(path),
+    (r) =>
+      r.service === serviceType &&
+      (r.method.toUpperCase() === m || r.method.toUpperCase() === method) &&
+      globToRegExp(r.path).test(path),
   );
 }

@@ -38,7 +38,15 @@ const NEUTRON_TYPES: Record<number, string> = {
 
 /** Neutron: {"NeutronError": {"type": "NetworkNotFound", "message": "...", "detail": ""}}. */
 export function neutronError(err: ApiError): FormattedError {
-  return { body: { NeutronError: { type: err.extra.type ?? NEUTRON_TYPES[err.status] ?? "HTTPError", message: err.message, detail: "" } } };
+  return {
+    body: {
+      NeutronError: {
+        type: err.extra.type ?? NEUTRON_TYPES[err.status] ?? "HTTPError",
+        message: err.message,
+        detail: "",
+      },
+    },
+  };
 }
 
 /** Placement: {"errors": [{"status", "title", "detail", "request_id", "code"}]}. */
@@ -60,5 +68,13 @@ export function placementError(err: ApiError, requestId: string): FormattedError
 
 /** Keystone: {"error": {"code": 404, "title": "Not Found", "message": "..."}}. */
 export function keystoneError(err: ApiError): FormattedError {
-  return { body: { error: { code: err.status, title: err.extra.title ?? STATUS_TITLES[err.status] ?? "Error", message: err.message } } };
+  return {
+    body: {
+      error: {
+        code: err.status,
+        title: err.extra.title ?? STATUS_TITLES[err.status] ?? "Error",
+        message: err.message,
+      },
+    },
+  };
 }

@@ -55,7 +55,10 @@ export function bounds(spec: MicroversionSpec): { min: Microversion; max: Microv
 }
 
 /** Work out the requested version from headers; throws 400 for malformed and 406 for out-of-range requests. */
-export function negotiate(spec: MicroversionSpec, headers: Record<string, string | string[] | undefined>): Microversion {
+export function negotiate(
+  spec: MicroversionSpec,
+  headers: Record<string, string | string[] | undefined>,
+): Microversion {
   const { min, max } = bounds(spec);
   let requested: string | undefined;
   const modern = headers["openstack-api-version"];

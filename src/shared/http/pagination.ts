@@ -12,7 +12,8 @@ export function parsePage(q: Record<string, unknown>, maxLimit = 1000): Page {
   let limit = maxLimit;
   if (raw !== undefined && raw !== "") {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw badRequest(`Invalid limit: ${String(raw)}. limit must be a non-negative integer.`);
+    if (!Number.isInteger(n) || n < 0)
+      throw badRequest(`Invalid limit: ${String(raw)}. limit must be a non-negative integer.`);
     limit = Math.min(n, maxLimit);
   }
   const marker = typeof q.marker === "string" && q.marker !== "" ? q.marker : undefined;
@@ -20,7 +21,10 @@ export function parsePage(q: Record<string, unknown>, maxLimit = 1000): Page {
 }
 
 /** Scheme and host the client used, honouring X-Forwarded-Proto and X-Forwarded-Host. */
-export function requestOrigin(headers: Record<string, string | string[] | undefined>, fallbackHost: string): string {
+export function requestOrigin(
+  headers: Record<string, string | string[] | undefined>,
+  fallbackHost: string,
+): string {
   const first = (v: string | string[] | undefined): string | undefined =>
     (Array.isArray(v) ? v[0] : v)?.split(",")[0]?.trim() || undefined;
   const proto = first(headers["x-forwarded-proto"]) ?? "http";
@@ -29,7 +33,12 @@ export function requestOrigin(headers: Record<string, string | string[] | undefi
 }
 
 /** A "next" link for the same URL with marker (and limit) replaced. */
-export function nextLink(base: string, query: Record<string, unknown>, marker: string, limit?: number): string {
+export function nextLink(
+  base: string,
+  query: Record<string, unknown>,
+  marker: string,
+  limit?: number,
+): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (k === "marker" || k === "limit" || v === undefined) continue;

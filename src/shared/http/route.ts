@@ -38,7 +38,11 @@ export interface RequestCtx<B = unknown, Q = Record<string, string | undefined>,
 }
 
 /** A route, declared as data: the framework validates input, checks policy, calls the handler and renders its value. */
-export interface Route<BS extends TSchema | undefined = any, QS extends TSchema | undefined = any, PS extends TSchema | undefined = any> {
+export interface Route<
+  BS extends TSchema | undefined = any,
+  QS extends TSchema | undefined = any,
+  PS extends TSchema | undefined = any,
+> {
   method: Method | Method[];
   /** Path below the service prefix, fastify syntax (`/v3/users/:user_id`). */
   path: string;
@@ -61,8 +65,10 @@ export interface Route<BS extends TSchema | undefined = any, QS extends TSchema 
 }
 
 /** Declare a route with inferred input types. */
-export function route<BS extends TSchema | undefined = undefined, QS extends TSchema | undefined = undefined, PS extends TSchema | undefined = undefined>(
-  r: Route<BS, QS, PS>,
-): Route {
+export function route<
+  BS extends TSchema | undefined = undefined,
+  QS extends TSchema | undefined = undefined,
+  PS extends TSchema | undefined = undefined,
+>(r: Route<BS, QS, PS>): Route {
   return r as Route;
 }

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import { stripIdentityHeaders } from "../auth/headers.js";
 import { policyCredentials, type AuthContext, type TokenValidator } from "../auth/context.js";
@@ -37,9 +44,22 @@ function toApiError(err: unknown): ApiError | null {
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError(413, "Request is too large.");
     if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
       return new ApiError(415, "The request media type is not supported by this server.");
-    if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" || fe instanceof SyntaxError)
-      return new ApiError(400, "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.");
-    if (fe.statusCode === 400 || fe.statusCode === 413 || fe.statusCode === 415 || fe.statusCode === 404 || fe.statusCode === 405)
+    if (
+      fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
+      fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
+      fe instanceof SyntaxError
+    )
+      return new ApiError(
+        400,
+        "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.",
+      );
+    if (
+      fe.statusCode === 400 ||
+      fe.statusCode === 413 ||
+      fe.statusCode === 415 ||
+      fe.statusCode === 404 ||
+      fe.statusCode === 405
+    )
       return new ApiError(fe.statusCode, fe.message);
   }
   return null;
@@ -61,10 +81,16 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
       const req = rawReq as FastifyRequest;
       const rep = rawRep as FastifyReply;
       const api =
-        err.code === "FST_ERR_MAX_PARAM_LENGTH" ? new ApiError(404, "The resource could not be found.") : new ApiError(400, "The request URL is not valid.");
+        err.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? new ApiError(404, "The resource could not be found.")
+          : new ApiError(400, "The request URL is not valid.");
       const path = req.url.split("?")[0];
       const svc = services.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`));
-      if (!svc) return rep.code(api.status).header("content-type", "application/json").send(JSON.stringify({ error: { code: api.status, message: api.message } }));
+      if (!svc)
+        return rep
+          .code(api.status)
+          .header("content-type", "application/json")
+          .send(JSON.stringify({ error: { code: api.status, message: api.message } }));
       for (const h of ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])]) rep.header(h, req.id);
       return sendError(svc, api, req, rep);
     },
@@ -74,7 +100,14 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const v = compileValidator(schema, (httpPart ?? "body") as "body");
-    return (data: unknown) => (v(data) ? { value: data } : { error: Object.assign(new Error(describeValidationError(v.errors, httpPart ?? "body")), { statusCode: 400 }) });
+    return (data: unknown) =>
+      v(data)
+        ? { value: data }
+        : {
+            error: Object.assign(new Error(describeValidationError(v.errors, httpPart ?? "body")), {
+              statusCode: 400,
+            }),
+          };
   });
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   // Clients (tempest among them) send Content-Type: application/json with an empty body on PUT/DELETE: that is no body, not bad JSON.
@@ -84,16 +117,28 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
     try {
       done(null, JSON.parse(body as string));
     } catch {
-      done(new ApiError(400, "The request body is not valid JSON. Send a JSON object with Content-Type: application/json."), undefined);
+      done(
+        new ApiError(
+          400,
+          "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.",
+        ),
+        undefined,
+      );
     }
   });
   if (deps.metrics) {
     const m = deps.metrics;
     app.addHook("onResponse", async (req, rep) => {
-      m.observeRequest(req.routeOptions?.config && (req.routeOptions.config as { service?: string }).service || "root", req.method, rep.statusCode, rep.elapsedTime / 1000);
+      m.observeRequest(
+        (req.routeOptions?.config && (req.routeOptions.config as { service?: string }).service) || "root",
+        req.method,
+        rep.statusCode,
+        rep.elapsedTime / 1000,
+      );
     });
   }
-  for (const svc of services) await app.register(async (scope) => mountService(scope, svc, deps), { prefix: svc.prefix });
+  for (const svc of services)
+    await app.register(async (scope) => mountService(scope, svc, deps), { prefix: svc.prefix });
   if (deps.extra) await deps.extra(app);
   return app;
 }
@@ -102,7 +147,8 @@ function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: Fas
   const { body, contentType } = svc.formatError(err, req.id);
   for (const [k, v] of Object.entries(err.extra.headers ?? {})) rep.header(k, v);
   rep.code(err.status).header("content-type", contentType ?? "application/json");
-  if (err.status === 401) rep.header("www-authenticate", `Keystone uri="${req.protocol}://${req.host}/identity"`);
+  if (err.status === 401)
+    rep.header("www-authenticate", `Keystone uri="${req.protocol}://${req.host}/identity"`);
   return rep.send(typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body));
 }
 
@@ -128,8 +174,14 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
     req.log.error({ err, service: svc.name, requestId: req.id }, "unhandled error");
     return sendError(svc, new ApiError(500, INTERNAL), req, rep);
   });
-  scope.setNotFoundHandler((req, rep) => sendError(svc, new ApiError(404, "The resource could not be found."), req, rep));
-  const explicitHead = new Set(svc.routes.filter((r) => (Array.isArray(r.method) ? r.method : [r.method]).includes("HEAD")).map((r) => r.path));
+  scope.setNotFoundHandler((req, rep) =>
+    sendError(svc, new ApiError(404, "The resource could not be found."), req, rep),
+  );
+  const explicitHead = new Set(
+    svc.routes
+      .filter((r) => (Array.isArray(r.method) ? r.method : [r.method]).includes("HEAD"))
+      .map((r) => r.path),
+  );
   for (const r of svc.routes) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
 }
 
@@ -137,11 +189,18 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
  * declare no query schema, so handlers typed for strings never get an array. */
 function firstValues(q: unknown): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries((q ?? {}) as Record<string, unknown>)) out[k] = Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
+  for (const [k, v] of Object.entries((q ?? {}) as Record<string, unknown>))
+    out[k] = Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
   return out;
 }
 
-function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: HttpDeps, autoHead: boolean): void {
+function mountRoute(
+  scope: FastifyInstance,
+  svc: ServiceApi,
+  r: Route,
+  deps: HttpDeps,
+  autoHead: boolean,
+): void {
   const needsAuth = r.auth ? r.auth !== "none" : r.policy !== null;
   const optionalAuth = r.auth === "optional";
   // The caller is established in onRequest, before the body is parsed or validated: an unauthenticated request
@@ -171,7 +230,11 @@ function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: Htt
     ...(r.body
       ? {
           preValidation: async (req: FastifyRequest) => {
-            if (Buffer.isBuffer(req.body)) throw svc.badMediaType?.() ?? new ApiError(415, "The request media type is not supported by this server.");
+            if (Buffer.isBuffer(req.body))
+              throw (
+                svc.badMediaType?.() ??
+                new ApiError(415, "The request media type is not supported by this server.")
+              );
           },
         }
       : {}),
@@ -179,12 +242,23 @@ function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: Htt
       const microversion = svc.microversions ? negotiate(svc.microversions, req.headers) : NO_MICROVERSION;
       if (svc.microversions) rep.headers(responseHeaders(svc.microversions, microversion));
       const auth = callers.get(req) ?? null;
-      if (auth?.accessRules && !matchesAccessRules(auth.accessRules, svc.serviceType, req.method, req.url.slice(svc.prefix.length).split("?")[0])) {
-        throw forbidden("You are not authorized to perform the requested action: the application credential's access rules do not allow this request.");
+      if (
+        auth?.accessRules &&
+        !matchesAccessRules(
+          auth.accessRules,
+          svc.serviceType,
+          req.method,
+          req.url.slice(svc.prefix.length).split("?")[0],
+        )
+      ) {
+        throw forbidden(
+          "You are not authorized to perform the requested action: the application credential's access rules do not allow this request.",
+        );
       }
       const origin = requestOrigin(req.headers, req.host);
       const creds = policyCredentials(auth);
-      const check = (rule: string, target: Target = req.params as Target): boolean => deps.policy.enforce(rule, target, creds);
+      const check = (rule: string, target: Target = req.params as Target): boolean =>
+        deps.policy.enforce(rule, target, creds);
       const ctx: RequestCtx = {
         body: req.body,
         query: r.query ? (req.query as Record<string, string | undefined>) : firstValues(req.query),
@@ -213,7 +287,8 @@ function mountRoute(scope: FastifyInstance, svc: ServiceApi, r: Route, deps: Htt
       if (out instanceof Reply) {
         rep.code(out.status).headers(out.headers);
         if (out.body === undefined) return rep.send();
-        if (out.body instanceof Readable || Buffer.isBuffer(out.body) || typeof out.body === "string") return rep.send(out.body);
+        if (out.body instanceof Readable || Buffer.isBuffer(out.body) || typeof out.body === "string")
+          return rep.send(out.body);
         return rep.header("content-type", "application/json").send(JSON.stringify(out.body));
       }
       rep.code(r.status ?? 200);

@@ -2,15 +2,30 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
 // Bodies are validated strictly (no coercion, unknown fields kept so closed schemas reject them);
 // query strings and path params are coerced from strings.
-const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
-const paramAjv = new Ajv({ allErrors: false, coerceTypes: "array", useDefaults: true, removeAdditional: false, strict: false });
+const bodyAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: false,
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+});
+const paramAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: "array",
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+});
 for (const fmt of ["date-time", "uri", "email", "uuid", "ipv4", "ipv6", "hostname", "regex", "date"]) {
   bodyAjv.addFormat(fmt, true);
   paramAjv.addFormat(fmt, true);
 }
 
 /** Compile a JSON schema for a part of the request. */
-export function compileValidator(schema: object, part: "body" | "params" | "query" | "headers"): ValidateFunction {
+export function compileValidator(
+  schema: object,
+  part: "body" | "params" | "query" | "headers",
+): ValidateFunction {
   return part === "body" ? bodyAjv.compile(schema) : paramAjv.compile(schema);
 }
 

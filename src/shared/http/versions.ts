@@ -28,6 +28,9 @@ export function renderVersion(root: string, v: VersionEntry): Record<string, unk
 }
 
 /** The multiple-choices document listing every version of a service. */
-export function versionsDocument(root: string, versions: VersionEntry[]): { versions: Array<Record<string, unknown>> } {
+export function versionsDocument(
+  root: string,
+  versions: VersionEntry[],
+): { versions: Array<Record<string, unknown>> } {
   return { versions: versions.map((v) => renderVersion(root, v)) };
 }

@@ -3,8 +3,18 @@ import { describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
 import pino from "pino";
 import { ApiError } from "../../../src/shared/http/errors.js";
-import { keystoneError, neutronError, novaError, placementError } from "../../../src/shared/http/error-formats.js";
-import { Microversion, negotiate, responseHeaders, type MicroversionSpec } from "../../../src/shared/http/microversion.js";
+import {
+  keystoneError,
+  neutronError,
+  novaError,
+  placementError,
+} from "../../../src/shared/http/error-formats.js";
+import {
+  Microversion,
+  negotiate,
+  responseHeaders,
+  type MicroversionSpec,
+} from "../../../src/shared/http/microversion.js";
 import { nextLink, parsePage, requestOrigin } from "../../../src/shared/http/pagination.js";
 import { buildHttpServer } from "../../../src/shared/http/server.js";
 import { reply } from "../../../src/shared/http/reply.js";
@@ -29,12 +39,26 @@ describe("microversions", () => {
     assert.equal(String(negotiate(spec, { "openstack-api-version": "compute latest" })), "2.10");
     assert.equal(String(negotiate(spec, { "openstack-api-version": "placement 1.5, compute 2.2" })), "2.2");
     assert.equal(String(negotiate(spec, { "x-openstack-nova-api-version": "2.10" })), "2.10");
-    assert.equal(String(negotiate(spec, { "openstack-api-version": "compute 2.2", "x-openstack-nova-api-version": "2.10" })), "2.2");
+    assert.equal(
+      String(
+        negotiate(spec, { "openstack-api-version": "compute 2.2", "x-openstack-nova-api-version": "2.10" }),
+      ),
+      "2.2",
+    );
   });
   it("rejects out-of-range with 406 and malformed with 400", () => {
-    assert.throws(() => negotiate(spec, { "openstack-api-version": "compute 2.11" }), (e: ApiError) => e.status === 406 && /Minimum is 2.1 and maximum is 2.10/.test(e.message));
-    assert.throws(() => negotiate(spec, { "openstack-api-version": "compute 2.x" }), (e: ApiError) => e.status === 400);
-    assert.throws(() => negotiate(spec, { "openstack-api-version": "compute 1.0" }), (e: ApiError) => e.status === 406);
+    assert.throws(
+      () => negotiate(spec, { "openstack-api-version": "compute 2.11" }),
+      (e: ApiError) => e.status === 406 && /Minimum is 2.1 and maximum is 2.10/.test(e.message),
+    );
+    assert.throws(
+      () => negotiate(spec, { "openstack-api-version": "compute 2.x" }),
+      (e: ApiError) => e.status === 400,
+    );
+    assert.throws(
+      () => negotiate(spec, { "openstack-api-version": "compute 1.0" }),
+      (e: ApiError) => e.status === 406,
+    );
   });
   it("echoes the version with Vary", () => {
     const h = responseHeaders(spec, new Microversion(2, 2));
@@ -53,26 +77,55 @@ describe("pagination", () => {
   it("parses limit/marker and builds next links that honour X-Forwarded-Proto", () => {
     assert.deepEqual(parsePage({ limit: "5", marker: "abc" }, 100), { limit: 5, marker: "abc" });
     assert.equal(parsePage({ limit: "500" }, 100).limit, 100);
-    assert.throws(() => parsePage({ limit: "-1" }), (e: ApiError) => e.status === 400);
-    assert.throws(() => parsePage({ limit: "x" }), (e: ApiError) => e.status === 400);
+    assert.throws(
+      () => parsePage({ limit: "-1" }),
+      (e: ApiError) => e.status === 400,
+    );
+    assert.throws(
+      () => parsePage({ limit: "x" }),
+      (e: ApiError) => e.status === 400,
+    );
     const origin = requestOrigin({ "x-forwarded-proto": "https", host: "cloud.example:443" }, "fallback");
     assert.equal(origin, "https://cloud.example:443");
-    assert.equal(nextLink(`${origin}/compute/v2.1/servers`, { limit: "2", name: "a b" }, "m1", 2), "https://cloud.example:443/compute/v2.1/servers?name=a+b&limit=2&marker=m1");
+    assert.equal(
+      nextLink(`${origin}/compute/v2.1/servers`, { limit: "2", name: "a b" }, "m1", 2),
+      "https://cloud.example:443/compute/v2.1/servers?name=a+b&limit=2&marker=m1",
+    );
   });
 });
 
 describe("error formats", () => {
   const e = new ApiError(404, "Server x could not be found.");
   it("renders each service's own body", () => {
-    assert.deepEqual(novaError(e).body, { itemNotFound: { code: 404, message: "Server x could not be found." } });
-    assert.deepEqual(novaError(new ApiError(409, "busy")).body, { conflictingRequest: { code: 409, message: "busy" } });
-    assert.deepEqual(keystoneError(e).body, { error: { code: 404, title: "Not Found", message: "Server x could not be found." } });
-    assert.deepEqual(neutronError(new ApiError(404, "Network n not found.", { type: "NetworkNotFound" })).body, {
-      NeutronError: { type: "NetworkNotFound", message: "Network n not found.", detail: "" },
+    assert.deepEqual(novaError(e).body, {
+      itemNotFound: { code: 404, message: "Server x could not be found." },
     });
-    assert.deepEqual(placementError(new ApiError(409, "gen", { code: "placement.concurrent_update" }), "req-1").body, {
-      errors: [{ status: 409, title: "Conflict", detail: "gen", request_id: "req-1", code: "placement.concurrent_update" }],
+    assert.deepEqual(novaError(new ApiError(409, "busy")).body, {
+      conflictingRequest: { code: 409, message: "busy" },
     });
+    assert.deepEqual(keystoneError(e).body, {
+      error: { code: 404, title: "Not Found", message: "Server x could not be found." },
+    });
+    assert.deepEqual(
+      neutronError(new ApiError(404, "Network n not found.", { type: "NetworkNotFound" })).body,
+      {
+        NeutronError: { type: "NetworkNotFound", message: "Network n not found.", detail: "" },
+      },
+    );
+    assert.deepEqual(
+      placementError(new ApiError(409, "gen", { code: "placement.concurrent_update" }), "req-1").body,
+      {
+        errors: [
+          {
+            status: 409,
+            title: "Conflict",
+            detail: "gen",
+            request_id: "req-1",
+            code: "placement.concurrent_update",
+          },
+        ],
+      },
+    );
   });
 });
 
@@ -115,7 +168,12 @@ describe("route framework", async () => {
             method: "POST",
             path: "/things",
             policy: "demo:create",
-            body: Type.Object({ thing: Type.Object({ name: Type.String({ maxLength: 5 }) }, { additionalProperties: false }) }, { additionalProperties: false }),
+            body: Type.Object(
+              {
+                thing: Type.Object({ name: Type.String({ maxLength: 5 }) }, { additionalProperties: false }),
+              },
+              { additionalProperties: false },
+            ),
             handler: (c) => reply(201, { thing: { name: c.body.thing.name, mv: String(c.microversion) } }),
           }),
           route({ method: "GET", path: "/admin", policy: "demo:admin", handler: () => ({ ok: true }) }),
@@ -128,12 +186,25 @@ describe("route framework", async () => {
               return { user: c.auth?.userId, roles: c.auth?.roles };
             },
           }),
-          route({ method: "GET", path: "/boom", policy: null, auth: "none", handler: () => { throw new Error("secret internals"); } }),
+          route({
+            method: "GET",
+            path: "/boom",
+            policy: null,
+            auth: "none",
+            handler: () => {
+              throw new Error("secret internals");
+            },
+          }),
         ],
       },
     ],
     {
-      validator: { validate: async (t) => { if (t === "good") return ctx; throw new ApiError(401, "bad token"); } },
+      validator: {
+        validate: async (t) => {
+          if (t === "good") return ctx;
+          throw new ApiError(401, "bad token");
+        },
+      },
       policy: new PolicyEnforcer([
         { name: "demo:create", check: "role:member", description: "" },
         { name: "demo:admin", check: "role:admin", description: "" },
@@ -142,11 +213,26 @@ describe("route framework", async () => {
       log: pino({ level: "silent" }),
     },
   );
-  const call = (method: "GET" | "POST", url: string, headers: Record<string, string> = {}, payload?: unknown) =>
-    app.inject({ method, url, headers: { "x-auth-token": "good", ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const call = (
+    method: "GET" | "POST",
+    url: string,
+    headers: Record<string, string> = {},
+    payload?: unknown,
+  ) =>
+    app.inject({
+      method,
+      url,
+      headers: { "x-auth-token": "good", ...headers },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
 
   it("validates, authorizes, negotiates and returns 201 with request ids", async () => {
-    const r = await call("POST", "/demo/things", { "openstack-api-version": "compute 2.2" }, { thing: { name: "abc" } });
+    const r = await call(
+      "POST",
+      "/demo/things",
+      { "openstack-api-version": "compute 2.2" },
+      { thing: { name: "abc" } },
+    );
     assert.equal(r.statusCode, 201);
     assert.deepEqual(r.json(), { thing: { name: "abc", mv: "2.2" } });
     assert.match(String(r.headers["x-openstack-request-id"]), /^req-[0-9a-f-]{36}$/);
@@ -159,10 +245,20 @@ describe("route framework", async () => {
     assert.match(unknown.json().badRequest.message, /extra/);
     const tooLong = await call("POST", "/demo/things", {}, { thing: { name: "abcdefg" } });
     assert.equal(tooLong.statusCode, 400);
-    const badJson = await app.inject({ method: "POST", url: "/demo/things", headers: { "x-auth-token": "good", "content-type": "application/json" }, payload: "{nope" });
+    const badJson = await app.inject({
+      method: "POST",
+      url: "/demo/things",
+      headers: { "x-auth-token": "good", "content-type": "application/json" },
+      payload: "{nope",
+    });
     assert.equal(badJson.statusCode, 400);
     assert.ok(badJson.json().badRequest);
-    const mv = await call("POST", "/demo/things", { "openstack-api-version": "compute 3.0" }, { thing: { name: "a" } });
+    const mv = await call(
+      "POST",
+      "/demo/things",
+      { "openstack-api-version": "compute 3.0" },
+      { thing: { name: "a" } },
+    );
     assert.equal(mv.statusCode, 406);
     const missing = await call("GET", "/demo/nothing");
     assert.equal(missing.statusCode, 404);
@@ -176,10 +272,16 @@ describe("route framework", async () => {
     assert.ok(r.json().forbidden);
   });
   it("strips client-supplied identity headers", async () => {
-    const r = await call("GET", "/demo/whoami", { "x-roles": "admin", "x-user-id": "evil", "x-identity-status": "Confirmed", "x-service-roles": "admin" });
+    const r = await call("GET", "/demo/whoami", {
+      "x-roles": "admin",
+      "x-user-id": "evil",
+      "x-identity-status": "Confirmed",
+      "x-service-roles": "admin",
+    });
     assert.deepEqual(r.json(), { user: "u1", roles: ["member"] });
     const h = seen[seen.length - 1];
-    for (const k of ["x-roles", "x-user-id", "x-identity-status", "x-service-roles"]) assert.equal(h[k], undefined);
+    for (const k of ["x-roles", "x-user-id", "x-identity-status", "x-service-roles"])
+      assert.equal(h[k], undefined);
     assert.equal((await call("GET", "/demo/admin", { "x-roles": "admin" })).statusCode, 403);
   });
   it("hides internal errors behind a 500 in the service format", async () => {
@@ -192,14 +294,23 @@ describe("route framework", async () => {
 
 describe("config", () => {
   it("merges defaults, env and flags and validates", () => {
-    const c = loadConfig({ dataDir: "/tmp/x-stratus-cfg", port: 9000 }, { STRATUS_HOST: "0.0.0.0", STRATUS_LOG_LEVEL: "debug" });
+    const c = loadConfig(
+      { dataDir: "/tmp/x-stratus-cfg", port: 9000 },
+      { STRATUS_HOST: "0.0.0.0", STRATUS_LOG_LEVEL: "debug" },
+    );
     assert.equal(c.port, 9000);
     assert.equal(c.host, "0.0.0.0");
     assert.equal(c.logLevel, "debug");
     assert.equal(c.identity.passwordHashCost, 17);
     assert.throws(() => loadConfig({ dataDir: "/tmp/x-stratus-cfg" }, { STRATUS_PORT: "99999" }), /port/);
-    assert.throws(() => loadConfig({ dataDir: "/tmp/x-stratus-cfg" }, { STRATUS_LOG_LEVEL: "loud" }), /logLevel/);
-    assert.throws(() => loadConfig({ dataDir: "/tmp/x-stratus-cfg", config: "/nonexistent.yaml" }, {}), /does not exist/);
+    assert.throws(
+      () => loadConfig({ dataDir: "/tmp/x-stratus-cfg" }, { STRATUS_LOG_LEVEL: "loud" }),
+      /logLevel/,
+    );
+    assert.throws(
+      () => loadConfig({ dataDir: "/tmp/x-stratus-cfg", config: "/nonexistent.yaml" }, {}),
+      /does not exist/,
+    );
   });
 });
 
