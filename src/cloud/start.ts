@@ -12,6 +12,8 @@ import { PolicyEnforcer } from "../shared/policy/index.js";
 import { basePolicies, identityPolicies } from "../identity/api/policy.js";
 import { bootstrap } from "../identity/bootstrap.js";
 import { IdentityService } from "../identity/service.js";
+import { imagePolicies } from "../image/api/policy.js";
+import { ImageService } from "../image/service.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
 
@@ -23,6 +25,7 @@ export interface Cloud {
   app: FastifyInstance;
   db: Database;
   identity: IdentityService;
+  image: ImageService;
   policy: PolicyEnforcer;
   log: Logger;
   adminPassword: string;
@@ -44,14 +47,16 @@ export async function startCloud(
   const db = await openDatabase(databaseUrl(cfg));
   progress("migrating identity");
   const identity = await IdentityService.start(db, cfg, log);
-  const policy = new PolicyEnforcer([...basePolicies, ...identityPolicies], {
+  progress("migrating image");
+  const image = await ImageService.start(db, cfg, log);
+  const policy = new PolicyEnforcer([...basePolicies, ...identityPolicies, ...imagePolicies], {
     overrideFile: join(cfg.dataDir, "policy.yaml"),
     enforceScope: cfg.policy.enforceScope,
   });
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api()];
+  const services = [identity.api(), image.api()];
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -112,6 +117,7 @@ export async function startCloud(
     app,
     db,
     identity,
+    image,
     policy,
     log,
     ...creds,

@@ -59,6 +59,8 @@ export interface Route<
   response?: TSchema;
   /** Status for plain returned values (default 200). */
   status?: number;
+  /** The body is the raw request stream (application/octet-stream), never buffered: for image data. */
+  stream?: boolean;
   /** Accept bodies of these content types besides application/json. */
   contentTypes?: string[];
   handler: (ctx: RequestCtx<In<BS>, In<QS>, InP<PS>>) => Promise<unknown> | unknown;

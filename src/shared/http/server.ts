@@ -158,6 +158,9 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
     for (const h of idHeaders) rep.header(h, req.id);
     return payload;
   });
+  if (svc.routes.some((r) => r.stream))
+    // Streamed routes read the request themselves; nothing is buffered or size-limited here.
+    scope.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   const jsonTypes = new Set<string>();
   for (const r of svc.routes) for (const t of r.contentTypes ?? []) jsonTypes.add(t);
   for (const t of jsonTypes)
