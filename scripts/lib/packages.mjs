@@ -13,6 +13,7 @@ export const TEST_PACKAGES = [
     why: "e2e tests: openstack resource provider commands (placement, planned)",
   },
   { pkg: "tempest", why: "npm run tempest: the OpenStack API conformance suite" },
+  { pkg: "qemu-utils", why: "image inspector tests cross-check against qemu-img" },
 ];
 
 /** Package names of a list. */
