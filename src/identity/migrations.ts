@@ -194,4 +194,101 @@ export const identityMigrations: Record<string, Migration> = {
       throw new Error("downgrades are not supported");
     },
   },
+  "0002_extensions": {
+    // EC2 credentials live in identity_credential; this adds OAuth1 consumers, domain configs, endpoint groups
+    // and project-endpoint associations (OS-EP-FILTER), trusts (OS-TRUST), trust ids on revocation events, and
+    // the password history and failed-login counts of the security compliance rules.
+    async up(db: Kysely<any>) {
+      await createTable(db, "identity_consumer")
+        .addColumn("id", sql.raw(id), (c) => c.primaryKey())
+        .addColumn("description", "text")
+        .addColumn("secret", "varchar(64)", (c) => c.notNull())
+        .addColumn("extra", "text")
+        .execute();
+      await createTable(db, "identity_domain_config")
+        .addColumn("domain_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("group_name", "varchar(255)", (c) => c.notNull())
+        .addColumn("option_name", "varchar(255)", (c) => c.notNull())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addColumn("sensitive", "integer", (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint("identity_domain_config_pk", ["domain_id", "group_name", "option_name"])
+        .execute();
+      await createTable(db, "identity_endpoint_group")
+        .addColumn("id", sql.raw(id), (c) => c.primaryKey())
+        .addColumn("name", "varchar(255)", (c) => c.notNull())
+        .addColumn("description", "text")
+        .addColumn("filters", "text", (c) => c.notNull())
+        .execute();
+      await createTable(db, "identity_project_endpoint_group")
+        .addColumn("endpoint_group_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("project_id", sql.raw(id), (c) => c.notNull())
+        .addPrimaryKeyConstraint("identity_project_endpoint_group_pk", ["endpoint_group_id", "project_id"])
+        .execute();
+      await db.schema
+        .createIndex("identity_project_endpoint_group_project")
+        .on("identity_project_endpoint_group")
+        .column("project_id")
+        .execute();
+      await createTable(db, "identity_project_endpoint")
+        .addColumn("endpoint_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("project_id", sql.raw(id), (c) => c.notNull())
+        .addPrimaryKeyConstraint("identity_project_endpoint_pk", ["endpoint_id", "project_id"])
+        .execute();
+      await db.schema
+        .createIndex("identity_project_endpoint_project")
+        .on("identity_project_endpoint")
+        .column("project_id")
+        .execute();
+      await createTable(db, "identity_trust")
+        .addColumn("id", sql.raw(id), (c) => c.primaryKey())
+        .addColumn("trustor_user_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("trustee_user_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("project_id", sql.raw(id))
+        .addColumn("impersonation", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("expires_at", "varchar(40)")
+        .addColumn("remaining_uses", "integer")
+        .addColumn("redelegated_trust_id", sql.raw(id))
+        .addColumn("redelegation_count", "integer")
+        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
+        .addColumn("extra", "text")
+        .execute();
+      await db.schema
+        .createIndex("identity_trust_trustor")
+        .on("identity_trust")
+        .column("trustor_user_id")
+        .execute();
+      await db.schema
+        .createIndex("identity_trust_trustee")
+        .on("identity_trust")
+        .column("trustee_user_id")
+        .execute();
+      await createTable(db, "identity_trust_role")
+        .addColumn("trust_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("role_id", sql.raw(id), (c) => c.notNull())
+        .addPrimaryKeyConstraint("identity_trust_role_pk", ["trust_id", "role_id"])
+        .execute();
+      await db.schema.alterTable("identity_revocation_event").addColumn("trust_id", sql.raw(id)).execute();
+      // Security compliance: each password a user had (for history and minimum age) and failed logins (lockout).
+      await createTable(db, "identity_password_history")
+        .addColumn("id", sql.raw(id), (c) => c.primaryKey())
+        .addColumn("user_id", sql.raw(id), (c) => c.notNull())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("self_service", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex("identity_password_history_user")
+        .on("identity_password_history")
+        .column("user_id")
+        .execute();
+      await createTable(db, "identity_auth_failure")
+        .addColumn("user_id", sql.raw(id), (c) => c.primaryKey())
+        .addColumn("failed_count", "integer", (c) => c.notNull())
+        .addColumn("failed_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+    async down() {
+      throw new Error("downgrades are not supported");
+    },
+  },
 };

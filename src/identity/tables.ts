@@ -102,10 +102,32 @@ export interface IdentityTables {
     audit_id: string | null;
     audit_chain_id: string | null;
     app_cred_id: string | null;
+    trust_id: string | null;
     issued_before: number;
     revoked_at: number;
   };
   identity_policy: { id: string; type: string; blob: string; extra: string | null };
+  identity_consumer: { id: string; description: string | null; secret: string; extra: string | null };
+  identity_domain_config: { domain_id: string; group_name: string; option_name: string; value: string; sensitive: number };
+  identity_endpoint_group: { id: string; name: string; description: string | null; filters: string };
+  identity_project_endpoint_group: { endpoint_group_id: string; project_id: string };
+  identity_project_endpoint: { endpoint_id: string; project_id: string };
+  identity_trust: {
+    id: string;
+    trustor_user_id: string;
+    trustee_user_id: string;
+    project_id: string | null;
+    impersonation: number;
+    expires_at: string | null;
+    remaining_uses: number | null;
+    redelegated_trust_id: string | null;
+    redelegation_count: number | null;
+    created_at: string;
+    extra: string | null;
+  };
+  identity_trust_role: { trust_id: string; role_id: string };
+  identity_password_history: { id: string; user_id: string; password_hash: string; created_at: number; self_service: number };
+  identity_auth_failure: { user_id: string; failed_count: number; failed_at: number };
 }
 
 /** Kinds of role assignment: who (user/group) on what (project/domain/system). */

@@ -5,13 +5,18 @@ import { assignmentRoutes } from "./assignments.js";
 import { authRoutes } from "./auth.js";
 import { catalogRoutes } from "./catalog.js";
 import { credentialRoutes } from "./credentials.js";
+import { domainConfigRoutes } from "./domain-config.js";
 import { domainRoutes } from "./domains.js";
+import { ec2Routes } from "./ec2.js";
+import { endpointGroupRoutes } from "./endpoint-groups.js";
 import { groupRoutes } from "./groups.js";
 import { limitRoutes } from "./limits.js";
+import { oauthRoutes } from "./oauth.js";
 import { policyRoutes } from "./policies.js";
 import { projectRoutes } from "./projects.js";
 import { revokeRoutes } from "./revoke.js";
 import { roleRoutes } from "./roles.js";
+import { trustRoutes } from "./trusts.js";
 import { userRoutes } from "./users.js";
 import { versionRoutes } from "./versions.js";
 
@@ -32,5 +37,10 @@ export function identityRoutes(svc: IdentityService): Route[] {
     ...limitRoutes(svc),
     ...policyRoutes(svc),
     ...revokeRoutes(svc),
+    ...ec2Routes(svc),
+    ...oauthRoutes(svc),
+    ...domainConfigRoutes(svc),
+    ...endpointGroupRoutes(svc),
+    ...trustRoutes(svc),
   ];
 }

@@ -123,4 +123,55 @@ export const identityPolicies: RuleDefault[] = [
   { name: "identity:get_auth_domains", check: "", description: "Domains the caller can scope to." },
   { name: "identity:get_auth_system", check: "", description: "System scopes the caller can use." },
   { name: "identity:list_revoke_events", check: "rule:service_or_admin or rule:system_reader", description: "List revocation events." },
+  ...extensionPolicies(),
 ];
+
+/** Rules of the OS-EC2, OS-OAUTH1, domain config, OS-EP-FILTER and OS-TRUST APIs (Keystone's defaults). */
+function extensionPolicies(): RuleDefault[] {
+  const ADMIN_ONLY = "rule:admin_required";
+  const CRED_MEMBER_OWNER = `${ADMIN_ONLY} or (role:member and user_id:%(target.credential.user_id)s)`;
+  const TRUSTOR = "user_id:%(target.trust.trustor_user_id)s";
+  const TRUSTEE = "user_id:%(target.trust.trustee_user_id)s";
+  const rule = (name: string, check: string, description: string): RuleDefault => ({ name: `identity:${name}`, check, description });
+  return [
+    rule("ec2_get_credential", `${READER} or user_id:%(target.credential.user_id)s`, "Show an EC2 credential."),
+    rule("ec2_list_credentials", `${READER} or rule:owner`, "List a user's EC2 credentials."),
+    rule("ec2_create_credential", CRED_MEMBER_OWNER, "Create an EC2 credential."),
+    rule("ec2_delete_credential", CRED_MEMBER_OWNER, "Delete an EC2 credential."),
+    rule("get_consumer", READER, "Show an OAuth1 consumer."),
+    rule("list_consumers", READER, "List OAuth1 consumers."),
+    rule("create_consumer", ADMIN_ONLY, "Create an OAuth1 consumer."),
+    rule("update_consumer", ADMIN_ONLY, "Update an OAuth1 consumer."),
+    rule("delete_consumer", ADMIN_ONLY, "Delete an OAuth1 consumer."),
+    rule("create_domain_config", ADMIN_ONLY, "Create a domain's configuration."),
+    rule("get_domain_config", READER, "Show a domain's configuration."),
+    rule("update_domain_config", ADMIN_ONLY, "Update a domain's configuration."),
+    rule("delete_domain_config", ADMIN_ONLY, "Delete a domain's configuration."),
+    rule("get_domain_config_default", READER, "Show the default domain configuration."),
+    rule("get_security_compliance_domain_config", "", "Show the password rules (security compliance)."),
+    rule("create_endpoint_group", ADMIN_ONLY, "Create an endpoint group."),
+    rule("list_endpoint_groups", READER, "List endpoint groups."),
+    rule("get_endpoint_group", READER, "Show an endpoint group."),
+    rule("update_endpoint_group", ADMIN_ONLY, "Update an endpoint group."),
+    rule("delete_endpoint_group", ADMIN_ONLY, "Delete an endpoint group."),
+    rule("list_projects_associated_with_endpoint_group", READER, "List an endpoint group's projects."),
+    rule("list_endpoints_associated_with_endpoint_group", READER, "List an endpoint group's endpoints."),
+    rule("get_endpoint_group_in_project", READER, "Check an endpoint group's project association."),
+    rule("list_endpoint_groups_for_project", READER, "List a project's endpoint groups."),
+    rule("add_endpoint_group_to_project", ADMIN_ONLY, "Associate an endpoint group with a project."),
+    rule("remove_endpoint_group_from_project", ADMIN_ONLY, "Remove an endpoint group from a project."),
+    rule("list_projects_for_endpoint", READER, "List an endpoint's projects."),
+    rule("add_endpoint_to_project", ADMIN_ONLY, "Associate an endpoint with a project."),
+    rule("check_endpoint_in_project", READER, "Check an endpoint's project association."),
+    rule("list_endpoints_for_project", READER, "List a project's endpoints."),
+    rule("remove_endpoint_from_project", ADMIN_ONLY, "Remove an endpoint from a project."),
+    rule("create_trust", TRUSTOR, "Create a trust (as its trustor)."),
+    rule("list_trusts", READER, "List every trust."),
+    rule("list_trusts_for_trustor", `${READER} or ${TRUSTOR}`, "List a trustor's trusts."),
+    rule("list_trusts_for_trustee", `${READER} or ${TRUSTEE}`, "List a trustee's trusts."),
+    rule("list_roles_for_trust", `${READER} or ${TRUSTOR} or ${TRUSTEE}`, "List a trust's roles."),
+    rule("get_role_for_trust", `${READER} or ${TRUSTOR} or ${TRUSTEE}`, "Show a trust's role."),
+    rule("get_trust", `${READER} or ${TRUSTOR} or ${TRUSTEE}`, "Show a trust."),
+    rule("delete_trust", `${ADMIN_ONLY} or ${TRUSTOR}`, "Delete a trust."),
+  ];
+}

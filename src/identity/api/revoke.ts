@@ -35,6 +35,7 @@ export function revokeRoutes(svc: IdentityService): Route[] {
             "audit_id",
             "audit_chain_id",
             "app_cred_id",
+            "trust_id",
           ] as const)
             if (r[k] !== null) e[k] = r[k];
           e.issued_before = isotime(Number(r.issued_before));

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { ApiError, badRequest } from "../../shared/http/errors.js";
+import { badRequest } from "../../shared/http/errors.js";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import { DEFAULT_DOMAIN_ID } from "../core.js";
@@ -7,6 +7,13 @@ import { authFailed } from "../errors.js";
 import { notFoundEntity } from "../errors.js";
 import type { IdentityService } from "../service.js";
 import { userProjectIds } from "../store/assignments.js";
+import {
+  assertNotLocked,
+  checkPasswordRules,
+  checkSelfServiceChange,
+  recordAuthFailure,
+  recordPassword,
+} from "../store/password-policy.js";
 import { findProject, getDomain, listProjects } from "../store/projects.js";
 import { listGroups } from "../store/groups.js";
 import {
@@ -125,6 +132,7 @@ export function userRoutes(svc: IdentityService): Route[] {
           throw notFoundEntity("domain", domainId);
         });
         await checkDefaultProject(b.default_project_id);
+        checkPasswordRules(core, b.password);
         const u = await createUser(core, {
           name: b.name as string,
           domain_id: domainId,
@@ -134,6 +142,7 @@ export function userRoutes(svc: IdentityService): Route[] {
           options: b.options,
           extra: extras(b, KNOWN),
         });
+        if (b.password) await recordPassword(core, u.id, false);
         return reply(201, { user: renderUser(ctx, u) });
       },
     }),
@@ -156,6 +165,7 @@ export function userRoutes(svc: IdentityService): Route[] {
         if (b.domain_id !== undefined && b.domain_id !== u.domain_id)
           throw badRequest("Invalid input: a user's domain_id cannot be changed.");
         await checkDefaultProject(b.default_project_id);
+        checkPasswordRules(core, b.password);
         const updated = await updateUser(core, u, {
           name: b.name,
           enabled: b.enabled,
@@ -164,6 +174,7 @@ export function userRoutes(svc: IdentityService): Route[] {
           options: b.options,
           extra: extras(b, KNOWN),
         });
+        if (b.password) await recordPassword(core, u.id, false);
         if ((b.enabled === false && u.enabled) || b.password !== undefined)
           await svc.revocations.add({ user_id: u.id });
         return { user: renderUser(ctx, updated) };
@@ -202,11 +213,14 @@ export function userRoutes(svc: IdentityService): Route[] {
       ),
       handler: async (ctx) => {
         const u = await findUserForAuth(core, { id: ctx.params.user_id });
+        if (u) await assertNotLocked(core, u);
         const ok = await core.hasher.verify(ctx.body.user.original_password, u?.password_hash ?? null);
+        if (u && !ok) await recordAuthFailure(core, u);
         if (!u || !ok || !u.enabled) throw authFailed();
-        if (ctx.body.user.password === ctx.body.user.original_password)
-          throw new ApiError(400, "Invalid input: the new password must differ from the original password.");
+        checkPasswordRules(core, ctx.body.user.password);
+        await checkSelfServiceChange(core, u, ctx.body.user.password);
         await updateUser(core, u, { password: ctx.body.user.password });
+        await recordPassword(core, u.id, true);
         await svc.revocations.add({ user_id: u.id });
         return noContent();
       },

@@ -11,6 +11,7 @@ export interface RevocationEvent {
   audit_id?: string | null;
   audit_chain_id?: string | null;
   app_cred_id?: string | null;
+  trust_id?: string | null;
   /** Tokens issued at or before this instant (ms) are revoked. */
   issued_before: number;
 }
@@ -71,6 +72,7 @@ export class RevocationList {
       audit_id: ev.audit_id ?? null,
       audit_chain_id: ev.audit_chain_id ?? null,
       app_cred_id: ev.app_cred_id ?? null,
+      trust_id: ev.trust_id ?? null,
       issued_before: ev.issued_before ?? Math.max(now, this.maxIssuedAt),
       revoked_at: now,
     };
@@ -107,6 +109,7 @@ export class RevocationList {
       if (e.audit_id && e.audit_id !== p.auditIds[0]) continue;
       if (e.audit_chain_id && e.audit_chain_id !== p.auditIds[p.auditIds.length - 1]) continue;
       if (e.app_cred_id && e.app_cred_id !== p.appCredId) continue;
+      if (e.trust_id && e.trust_id !== p.trustId) continue;
       if (e.role_id) continue; // role events are enforced by recomputing roles at validation
       return true;
     }

@@ -4,9 +4,11 @@ import { authFailed } from "../errors.js";
 import { findAppCredForAuth, type AppCred } from "../store/appcreds.js";
 import { userDomainRoleIds, userProjectRoleIds, userSystemRoleIds } from "../store/assignments.js";
 import { buildCatalog, type CatalogEntry } from "../store/catalog.js";
+import { assertNotLocked, recordAuthFailure, resetAuthFailures } from "../store/password-policy.js";
 import { findDomainByName, findProject, findProjectByName, type Project } from "../store/projects.js";
 import type { RevocationList } from "../store/revocations.js";
 import { allRoles, type Role } from "../store/roles.js";
+import { consumeTrustUse, effectiveTrustRoles, findTrust, type Trust } from "../store/trusts.js";
 import { findUser, findUserForAuth, type User } from "../store/users.js";
 import { keystoneTime, parseTime } from "../time.js";
 import { newAuditId, type TokenCodec, type TokenPayload } from "./codec.js";
@@ -23,8 +25,12 @@ export interface AuthRequest {
     token?: { id: string };
     application_credential?: { id?: string; name?: string; secret: string; user?: Ref };
   };
-  scope?: "unscoped" | { project?: Ref; domain?: { id?: string; name?: string }; system?: { all?: boolean } };
+  scope?:
+    | "unscoped"
+    | { project?: Ref; domain?: { id?: string; name?: string }; system?: { all?: boolean }; "OS-TRUST:trust"?: { id?: string } };
 }
+
+const TRUST_SCOPE = "OS-TRUST:trust";
 
 /** Why a token is not valid (rendered as 404 for X-Subject-Token and 401 for X-Auth-Token). */
 export class InvalidToken extends ApiError {
@@ -95,22 +101,27 @@ export class TokenService {
       const p = auth.identity.password;
       if (!p?.user) throw new ApiError(400, "Expecting to find password.user in the request.");
       const user = await this.userRef(p.user);
+      // Security compliance: a locked account is refused before its password is even checked; failures count.
+      if (user) await assertNotLocked(this.core, user);
       const ok = await this.core.hasher.verify(p.user.password ?? "", user?.password_hash ?? null);
+      if (user && !ok) await recordAuthFailure(this.core, user);
       if (!user || !ok || !user.enabled) throw authFailed();
+      await resetAuthFailures(this.core, user);
       const dom = await findProject(this.core, user.domain_id);
       if (!dom?.enabled) throw authFailed();
-      const scope = await this.resolveScope(user, auth.scope);
-      payload = { userId: user.id, methods: ["password"], scope, issuedAt: now, expiresAt: now + ttl, auditIds: [newAuditId()] };
+      const { scope, trustId } = await this.scopeFor(user, auth.scope);
+      payload = { userId: user.id, methods: ["password"], scope, issuedAt: now, expiresAt: now + ttl, auditIds: [newAuditId()], ...(trustId ? { trustId } : {}) };
     } else if (method === "token") {
       const id = auth.identity.token?.id;
       if (!id) throw new ApiError(400, "Expecting to find token.id in the request.");
-      const orig = await this.validate(id).catch(() => {
-        throw authFailed();
-      });
+      // Keystone answers 404 (TokenNotFound) for an invalid or revoked token given to the token method.
+      const orig = await this.validate(id);
       if (orig.payload.appCredId) throw new ApiError(403, "A token created with an application credential cannot be rescoped.");
+      if (orig.payload.trustId)
+        throw new ApiError(403, "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.");
       const user = await findUser(this.core, orig.payload.userId);
       if (!user) throw authFailed();
-      const scope = auth.scope === undefined ? orig.payload.scope : await this.resolveScope(user, auth.scope);
+      const { scope, trustId } = auth.scope === undefined ? { scope: orig.payload.scope, trustId: undefined } : await this.scopeFor(user, auth.scope);
       const ms = orig.payload.methods.includes("token") ? orig.payload.methods : ["token", ...orig.payload.methods];
       payload = {
         userId: user.id,
@@ -119,6 +130,7 @@ export class TokenService {
         issuedAt: now,
         expiresAt: orig.payload.expiresAt,
         auditIds: [newAuditId(), orig.payload.auditIds[orig.payload.auditIds.length - 1]],
+        ...(trustId ? { trustId } : {}),
       };
     } else {
       const ac = auth.identity.application_credential;
@@ -146,8 +158,32 @@ export class TokenService {
       if (e instanceof InvalidToken) throw authFailed();
       throw e;
     });
+    // Like Keystone, a use of a limited trust is consumed once its token has been issued.
+    if (payload.trustId) await consumeTrustUse(this.core, payload.trustId);
     this.cache.set(token, { view, gen });
     return { id: token, view };
+  }
+
+  /** The scope a token asks for, including a trust scope ({"OS-TRUST:trust": {"id": ...}}). */
+  private async scopeFor(user: User, scope: AuthRequest["scope"]): Promise<{ scope: Scope; trustId?: string }> {
+    if (!scope || typeof scope !== "object" || (scope as Record<string, unknown>)[TRUST_SCOPE] === undefined) return { scope: await this.resolveScope(user, scope) };
+    if (Object.keys(scope).filter((k) => ["project", "domain", "system", "unscoped", TRUST_SCOPE].includes(k)).length !== 1)
+      throw new ApiError(400, "Expecting to find system, project, domain, OS-TRUST:trust or unscoped in scope. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    const ref = scope[TRUST_SCOPE];
+    if (!ref || typeof ref !== "object" || typeof ref.id !== "string" || !ref.id)
+      throw new ApiError(400, "Expecting to find trust_id in trust. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+    // An unknown, expired or used-up trust is a 401, as Keystone turns TrustNotFound into Unauthorized here.
+    const trust = await findTrust(this.core, ref.id);
+    if (!trust) throw new ApiError(401, `Could not find trust: ${ref.id}.`);
+    if (trust.trustee_user_id !== user.id) throw new ApiError(403, "User is not a trustee.");
+    const trustor = await findUser(this.core, trust.trustor_user_id);
+    if (!trustor?.enabled) throw new ApiError(403, "Trustor is disabled.");
+    if (!(await findProject(this.core, trustor.domain_id))?.enabled) throw authFailed();
+    if (!trust.project_id) return { scope: { kind: "unscoped" }, trustId: trust.id };
+    const p = await findProject(this.core, trust.project_id);
+    if (!p || p.is_domain || !p.enabled) throw authFailed();
+    if (!(await effectiveTrustRoles(this.core, trust))) throw new ApiError(403, "Trustee has no delegated roles.");
+    return { scope: { kind: "project", id: p.id }, trustId: trust.id };
   }
 
   private async resolveScope(user: User, scope: AuthRequest["scope"]): Promise<Scope> {
@@ -222,6 +258,24 @@ export class TokenService {
     let projectDomain: Project | null = null;
     let domain: Project | null = null;
     let roleIds = new Set<string>();
+    // A trust-scoped token: the trustee's token carrying the trust's roles (and the trustor's identity when it impersonates).
+    let trust: Trust | null = null;
+    let trustor: User | null = null;
+    let trustorDomain: Project | null = null;
+    if (p.trustId) {
+      const tid = p.trustId;
+      trust = await core.memo(`trust:${tid}`, () => findTrust(core, tid));
+      if (!trust) throw new InvalidToken("its trust was deleted, has expired or has no uses left.");
+      if (trust.trustee_user_id !== user.id) throw new InvalidToken("the user is not the trustee of its trust.");
+      const tr = trust.trustor_user_id;
+      trustor = await core.memo(`user:${tr}`, () => findUser(core, tr));
+      if (!trustor?.enabled) throw new InvalidToken("the trustor is gone or disabled.");
+      const td = trustor.domain_id;
+      trustorDomain = await core.memo(`project:${td}`, () => findProject(core, td));
+      if (!trustorDomain?.enabled) throw new InvalidToken("the trustor's domain is disabled.");
+      if (this.revocations.isRevoked({ payload: { ...p, userId: tr }, userDomainId: td, projectDomainId: null }))
+        throw new InvalidToken("the token has been revoked.");
+    }
     if (p.scope.kind === "project") {
       const pid = p.scope.id;
       project = await core.memo(`project:${pid}`, () => findProject(core, pid));
@@ -230,7 +284,12 @@ export class TokenService {
       projectDomain = await core.memo(`project:${pd}`, () => findProject(core, pd));
       if (!projectDomain?.enabled) throw new InvalidToken("the project's domain is disabled.");
       const pr = project;
-      roleIds = await core.memo(`roles:p:${user.id}:${pr.id}`, () => userProjectRoleIds(core, user.id, pr.id, pd));
+      if (trust) {
+        const tr = trust;
+        const delegated = await core.memo(`roles:t:${tr.id}`, () => effectiveTrustRoles(core, tr));
+        if (!delegated) throw new InvalidToken("the trustor no longer has the delegated roles.");
+        roleIds = delegated;
+      } else roleIds = await core.memo(`roles:p:${user.id}:${pr.id}`, () => userProjectRoleIds(core, user.id, pr.id, pd));
     } else if (p.scope.kind === "domain") {
       const did = p.scope.id;
       domain = await core.memo(`project:${did}`, () => findProject(core, did));
@@ -264,6 +323,13 @@ export class TokenService {
     }
     if (domain) body.domain = ref(domain);
     if (p.scope.kind === "system") body.system = { all: true };
+    const impersonated = trust?.impersonation ? trustor : null;
+    if (trust && trustor && trustorDomain) {
+      body[TRUST_SCOPE] = { id: trust.id, trustor_user: { id: trustor.id }, trustee_user: { id: user.id }, impersonation: trust.impersonation };
+      delete body.is_domain;
+      if (impersonated)
+        body.user = { domain: ref(trustorDomain), id: trustor.id, name: trustor.name, password_expires_at: trustor.password_expires_at };
+    }
     if (p.scope.kind !== "unscoped") body.roles = roles.map((r) => ({ id: r.id, name: r.name, ...(r.domain_id ? { domain_id: r.domain_id } : {}) }));
     if (appCred)
       body.application_credential = {
@@ -279,10 +345,10 @@ export class TokenService {
       body,
       ctx: {
         token: id,
-        userId: user.id,
-        userName: user.name,
-        userDomainId: user.domain_id,
-        userDomainName: userDomain.name,
+        userId: (impersonated ?? user).id,
+        userName: (impersonated ?? user).name,
+        userDomainId: (impersonated ?? user).domain_id,
+        userDomainName: (impersonated && trustorDomain ? trustorDomain : userDomain).name,
         projectId: project?.id ?? null,
         projectName: project?.name ?? null,
         projectDomainId: project?.domain_id ?? null,
