@@ -5,6 +5,27 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import { parse as parseYaml } from "yaml";
 
+/** Image quotas per project; -1 means unlimited. */
+const ImageQuotas = Type.Object(
+  {
+    /** Images a project may own (Glance's image_count_total). */
+    imageCountTotal: Type.Integer({ minimum: -1 }),
+    /** Images a project may be uploading or importing at once (image_count_uploading). */
+    imageCountUploading: Type.Integer({ minimum: -1 }),
+    /** Bytes of image data a project may store (image_size_total). */
+    imageSizeTotal: Type.Integer({ minimum: -1 }),
+    /** Bytes a project may have in the import staging area (image_stage_total). */
+    imageStageTotal: Type.Integer({ minimum: -1 }),
+    /** Custom properties per image (image_property_quota). */
+    imagePropertyQuota: Type.Integer({ minimum: -1 }),
+    /** Tags per image (image_tag_quota). */
+    imageTagQuota: Type.Integer({ minimum: -1 }),
+    /** Members per image (image_member_quota). */
+    imageMemberQuota: Type.Integer({ minimum: -1 }),
+  },
+  { additionalProperties: false },
+);
+
 /** The validated configuration schema; one source for the validator and the Config type. */
 export const ConfigSchema = Type.Object(
   {
@@ -30,10 +51,53 @@ export const ConfigSchema = Type.Object(
         adminPassword: Type.Optional(Type.String({ minLength: 1 })),
         demoPassword: Type.Optional(Type.String({ minLength: 1 })),
         listLimit: Type.Optional(Type.Integer({ minimum: 1 })),
+        /** Keystone's [security_compliance] password rules; every one is off unless set. */
+        securityCompliance: Type.Optional(
+          Type.Object(
+            {
+              /** Failed password logins in a row after which the account is locked. */
+              lockoutFailureAttempts: Type.Optional(Type.Integer({ minimum: 1 })),
+              /** Seconds an account stays locked (default 1800). */
+              lockoutDuration: Type.Optional(Type.Integer({ minimum: 1 })),
+              /** How many of the latest passwords (the current one included) a user may not reuse. */
+              uniqueLastPasswordCount: Type.Optional(Type.Integer({ minimum: 0 })),
+              /** Days a self-service password must be kept before the user may change it again. */
+              minimumPasswordAge: Type.Optional(Type.Integer({ minimum: 0 })),
+              /** A regular expression new passwords must match, and its description for users. */
+              passwordRegex: Type.Optional(Type.String({ minLength: 1 })),
+              passwordRegexDescription: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
     policy: Type.Object({ enforceScope: Type.Boolean() }, { additionalProperties: false }),
+    /** The Image service (Glance): size limits, per-project quotas and import methods. */
+    image: Type.Object(
+      {
+        /** Largest image accepted, in bytes (Glance's image_size_cap, 1 TiB). */
+        maxImageSize: Type.Integer({ minimum: 1 }),
+        /** Per-project quotas (Glance's keystone limits); -1 = unlimited; sizes in bytes. */
+        quotas: ImageQuotas,
+        /** Per-project overrides of any quota, keyed by project id. */
+        projectQuotas: Type.Record(Type.String({ minLength: 1 }), Type.Partial(ImageQuotas)),
+        /** The web-download import method: off unless enabled, and only from these hosts ("host" or "host:port"). */
+        webDownload: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+            /** Redirects followed (each target must be an allowed host too). */
+            maxRedirects: Type.Integer({ minimum: 0, maximum: 20 }),
+            /** Seconds to wait for response headers and between body chunks. */
+            timeout: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
     listeners: Type.Record(
       Type.String({ pattern: "^[a-z-]+$" }),
@@ -60,6 +124,20 @@ function defaults(dataDir: string): Config {
     region: "RegionOne",
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
     policy: { enforceScope: false },
+    image: {
+      maxImageSize: 1024 ** 4,
+      quotas: {
+        imageCountTotal: -1,
+        imageCountUploading: -1,
+        imageSizeTotal: -1,
+        imageStageTotal: -1,
+        imagePropertyQuota: 128,
+        imageTagQuota: 128,
+        imageMemberQuota: 128,
+      },
+      projectQuotas: {},
+      webDownload: { enabled: false, allowedHosts: [], maxRedirects: 5, timeout: 60 },
+    },
     listeners: {},
   };
 }
