@@ -28,7 +28,13 @@ export interface IdentityTables {
     created_at: string;
     last_active_at: string | null;
   };
-  identity_group: { id: string; name: string; domain_id: string; description: string | null; extra: string | null };
+  identity_group: {
+    id: string;
+    name: string;
+    domain_id: string;
+    description: string | null;
+    extra: string | null;
+  };
   identity_membership: { user_id: string; group_id: string };
   identity_role: {
     id: string;
@@ -39,8 +45,19 @@ export interface IdentityTables {
     options: string | null;
   };
   identity_implied_role: { prior_role_id: string; implied_role_id: string };
-  identity_assignment: { type: AssignmentType; actor_id: string; target_id: string; role_id: string; inherited: number };
-  identity_region: { id: string; description: string | null; parent_region_id: string | null; extra: string | null };
+  identity_assignment: {
+    type: AssignmentType;
+    actor_id: string;
+    target_id: string;
+    role_id: string;
+    inherited: number;
+  };
+  identity_region: {
+    id: string;
+    description: string | null;
+    parent_region_id: string | null;
+    extra: string | null;
+  };
   identity_service: { id: string; type: string; enabled: number; extra: string | null };
   identity_endpoint: {
     id: string;
@@ -108,7 +125,13 @@ export interface IdentityTables {
   };
   identity_policy: { id: string; type: string; blob: string; extra: string | null };
   identity_consumer: { id: string; description: string | null; secret: string; extra: string | null };
-  identity_domain_config: { domain_id: string; group_name: string; option_name: string; value: string; sensitive: number };
+  identity_domain_config: {
+    domain_id: string;
+    group_name: string;
+    option_name: string;
+    value: string;
+    sensitive: number;
+  };
   identity_endpoint_group: { id: string; name: string; description: string | null; filters: string };
   identity_project_endpoint_group: { endpoint_group_id: string; project_id: string };
   identity_project_endpoint: { endpoint_id: string; project_id: string };
@@ -126,12 +149,19 @@ export interface IdentityTables {
     extra: string | null;
   };
   identity_trust_role: { trust_id: string; role_id: string };
-  identity_password_history: { id: string; user_id: string; password_hash: string; created_at: number; self_service: number };
+  identity_password_history: {
+    id: string;
+    user_id: string;
+    password_hash: string;
+    created_at: number;
+    self_service: number;
+  };
   identity_auth_failure: { user_id: string; failed_count: number; failed_at: number };
 }
 
 /** Kinds of role assignment: who (user/group) on what (project/domain/system). */
-export type AssignmentType = "UserProject" | "GroupProject" | "UserDomain" | "GroupDomain" | "UserSystem" | "GroupSystem";
+export type AssignmentType =
+  "UserProject" | "GroupProject" | "UserDomain" | "GroupDomain" | "UserSystem" | "GroupSystem";
 
 /** Identity's typed query builder. */
 export type IdentityDb = Kysely<IdentityTables>;

@@ -27,7 +27,12 @@ export interface AuthRequest {
   };
   scope?:
     | "unscoped"
-    | { project?: Ref; domain?: { id?: string; name?: string }; system?: { all?: boolean }; "OS-TRUST:trust"?: { id?: string } };
+    | {
+        project?: Ref;
+        domain?: { id?: string; name?: string };
+        system?: { all?: boolean };
+        "OS-TRUST:trust"?: { id?: string };
+      };
 }
 
 const TRUST_SCOPE = "OS-TRUST:trust";
@@ -71,8 +76,11 @@ export class TokenService {
   }
 
   private async domainRef(ref: { id?: string; name?: string } | undefined): Promise<Project> {
-    if (!ref || (!ref.id && !ref.name)) throw new ApiError(400, "Expecting to find domain id or name in the request.");
-    const d = ref.id ? await findProject(this.core, ref.id) : await findDomainByName(this.core, ref.name as string);
+    if (!ref || (!ref.id && !ref.name))
+      throw new ApiError(400, "Expecting to find domain id or name in the request.");
+    const d = ref.id
+      ? await findProject(this.core, ref.id)
+      : await findDomainByName(this.core, ref.name as string);
     if (!d || !d.is_domain) throw authFailed();
     return d;
   }
@@ -89,8 +97,14 @@ export class TokenService {
   async issue(auth: AuthRequest): Promise<{ id: string; view: TokenView }> {
     const methods = auth.identity.methods;
     if (!methods.length) throw new ApiError(400, "Expecting to find identity methods in the request.");
-    for (const m of methods) if (!["password", "token", "application_credential"].includes(m)) throw new ApiError(401, `Attempted to authenticate with an unsupported method: ${m}.`);
-    if (methods.length > 1) throw new ApiError(401, "Multi-method authentication is not supported: use one of password, token or application_credential.");
+    for (const m of methods)
+      if (!["password", "token", "application_credential"].includes(m))
+        throw new ApiError(401, `Attempted to authenticate with an unsupported method: ${m}.`);
+    if (methods.length > 1)
+      throw new ApiError(
+        401,
+        "Multi-method authentication is not supported: use one of password, token or application_credential.",
+      );
     // Strictly after any revocation event already recorded: a user who changes their password (or is re-granted a
     // role) and logs in again within the same millisecond must not have the new token caught by the old event.
     const now = this.revocations.issueTime();
@@ -110,19 +124,36 @@ export class TokenService {
       const dom = await findProject(this.core, user.domain_id);
       if (!dom?.enabled) throw authFailed();
       const { scope, trustId } = await this.scopeFor(user, auth.scope);
-      payload = { userId: user.id, methods: ["password"], scope, issuedAt: now, expiresAt: now + ttl, auditIds: [newAuditId()], ...(trustId ? { trustId } : {}) };
+      payload = {
+        userId: user.id,
+        methods: ["password"],
+        scope,
+        issuedAt: now,
+        expiresAt: now + ttl,
+        auditIds: [newAuditId()],
+        ...(trustId ? { trustId } : {}),
+      };
     } else if (method === "token") {
       const id = auth.identity.token?.id;
       if (!id) throw new ApiError(400, "Expecting to find token.id in the request.");
       // Keystone answers 404 (TokenNotFound) for an invalid or revoked token given to the token method.
       const orig = await this.validate(id);
-      if (orig.payload.appCredId) throw new ApiError(403, "A token created with an application credential cannot be rescoped.");
+      if (orig.payload.appCredId)
+        throw new ApiError(403, "A token created with an application credential cannot be rescoped.");
       if (orig.payload.trustId)
-        throw new ApiError(403, "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.");
+        throw new ApiError(
+          403,
+          "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.",
+        );
       const user = await findUser(this.core, orig.payload.userId);
       if (!user) throw authFailed();
-      const { scope, trustId } = auth.scope === undefined ? { scope: orig.payload.scope, trustId: undefined } : await this.scopeFor(user, auth.scope);
-      const ms = orig.payload.methods.includes("token") ? orig.payload.methods : ["token", ...orig.payload.methods];
+      const { scope, trustId } =
+        auth.scope === undefined
+          ? { scope: orig.payload.scope, trustId: undefined }
+          : await this.scopeFor(user, auth.scope);
+      const ms = orig.payload.methods.includes("token")
+        ? orig.payload.methods
+        : ["token", ...orig.payload.methods];
       payload = {
         userId: user.id,
         methods: ms,
@@ -135,7 +166,8 @@ export class TokenService {
     } else {
       const ac = auth.identity.application_credential;
       if (!ac) throw new ApiError(400, "Expecting to find application_credential in the request.");
-      if (auth.scope !== undefined) throw new ApiError(401, "Application credentials cannot request a scope.");
+      if (auth.scope !== undefined)
+        throw new ApiError(401, "Application credentials cannot request a scope.");
       let cred: (AppCred & { secret_hash: string }) | null = null;
       if (ac.id) cred = await findAppCredForAuth(this.core, { id: ac.id });
       else if (ac.name) {
@@ -147,9 +179,19 @@ export class TokenService {
       if (cred.expires_at && parseTime(cred.expires_at) <= now) throw authFailed();
       const user = await findUser(this.core, cred.user_id);
       if (!user?.enabled) throw authFailed();
-      const scope: Scope = cred.system ? { kind: "system" } : { kind: "project", id: cred.project_id as string };
+      const scope: Scope = cred.system
+        ? { kind: "system" }
+        : { kind: "project", id: cred.project_id as string };
       const exp = cred.expires_at ? Math.min(now + ttl, parseTime(cred.expires_at)) : now + ttl;
-      payload = { userId: user.id, methods: ["application_credential"], scope, issuedAt: now, expiresAt: exp, auditIds: [newAuditId()], appCredId: cred.id };
+      payload = {
+        userId: user.id,
+        methods: ["application_credential"],
+        scope,
+        issuedAt: now,
+        expiresAt: exp,
+        auditIds: [newAuditId()],
+        appCredId: cred.id,
+      };
     }
     const token = this.codec.encode(payload);
     // The generation the view is computed at: if roles change while it is built, the cached view must count as stale.
@@ -165,13 +207,26 @@ export class TokenService {
   }
 
   /** The scope a token asks for, including a trust scope ({"OS-TRUST:trust": {"id": ...}}). */
-  private async scopeFor(user: User, scope: AuthRequest["scope"]): Promise<{ scope: Scope; trustId?: string }> {
-    if (!scope || typeof scope !== "object" || (scope as Record<string, unknown>)[TRUST_SCOPE] === undefined) return { scope: await this.resolveScope(user, scope) };
-    if (Object.keys(scope).filter((k) => ["project", "domain", "system", "unscoped", TRUST_SCOPE].includes(k)).length !== 1)
-      throw new ApiError(400, "Expecting to find system, project, domain, OS-TRUST:trust or unscoped in scope. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+  private async scopeFor(
+    user: User,
+    scope: AuthRequest["scope"],
+  ): Promise<{ scope: Scope; trustId?: string }> {
+    if (!scope || typeof scope !== "object" || (scope as Record<string, unknown>)[TRUST_SCOPE] === undefined)
+      return { scope: await this.resolveScope(user, scope) };
+    if (
+      Object.keys(scope).filter((k) => ["project", "domain", "system", "unscoped", TRUST_SCOPE].includes(k))
+        .length !== 1
+    )
+      throw new ApiError(
+        400,
+        "Expecting to find system, project, domain, OS-TRUST:trust or unscoped in scope. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
+      );
     const ref = scope[TRUST_SCOPE];
     if (!ref || typeof ref !== "object" || typeof ref.id !== "string" || !ref.id)
-      throw new ApiError(400, "Expecting to find trust_id in trust. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+      throw new ApiError(
+        400,
+        "Expecting to find trust_id in trust. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
+      );
     // An unknown, expired or used-up trust is a 401, as Keystone turns TrustNotFound into Unauthorized here.
     const trust = await findTrust(this.core, ref.id);
     if (!trust) throw new ApiError(401, `Could not find trust: ${ref.id}.`);
@@ -182,7 +237,8 @@ export class TokenService {
     if (!trust.project_id) return { scope: { kind: "unscoped" }, trustId: trust.id };
     const p = await findProject(this.core, trust.project_id);
     if (!p || p.is_domain || !p.enabled) throw authFailed();
-    if (!(await effectiveTrustRoles(this.core, trust))) throw new ApiError(403, "Trustee has no delegated roles.");
+    if (!(await effectiveTrustRoles(this.core, trust)))
+      throw new ApiError(403, "Trustee has no delegated roles.");
     return { scope: { kind: "project", id: p.id }, trustId: trust.id };
   }
 
@@ -196,16 +252,21 @@ export class TokenService {
       return roles.size ? { kind: "project", id: p.id } : { kind: "unscoped" };
     }
     // {"unscoped": {}} is what older keystoneauth sends for an explicitly unscoped token; Keystone accepts it.
-    const kinds = ["project", "domain", "system", "unscoped"].filter((k) => (scope as Record<string, unknown>)[k] !== undefined);
-    if (kinds.length !== 1) throw new ApiError(400, "Specify exactly one of project, domain, system or unscoped as the scope.");
+    const kinds = ["project", "domain", "system", "unscoped"].filter(
+      (k) => (scope as Record<string, unknown>)[k] !== undefined,
+    );
+    if (kinds.length !== 1)
+      throw new ApiError(400, "Specify exactly one of project, domain, system or unscoped as the scope.");
     if (kinds[0] === "unscoped") return { kind: "unscoped" };
     if (scope.project) {
       const ref = scope.project;
       let p: Project | null;
       if (ref.id) p = await findProject(this.core, ref.id);
-      else if (ref.name) p = await findProjectByName(this.core, ref.name, (await this.domainRef(ref.domain)).id);
+      else if (ref.name)
+        p = await findProjectByName(this.core, ref.name, (await this.domainRef(ref.domain)).id);
       else throw new ApiError(400, "Expecting to find project id or name in the scope.");
-      if (!p || p.is_domain) throw new ApiError(401, `Could not find the requested project or the user has no access to it.`);
+      if (!p || p.is_domain)
+        throw new ApiError(401, `Could not find the requested project or the user has no access to it.`);
       if (!p.enabled) throw new ApiError(401, `Project ${p.id} is disabled.`);
       const roles = await userProjectRoleIds(this.core, user.id, p.id, p.domain_id as string);
       if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to project ${p.id}.`);
@@ -218,7 +279,7 @@ export class TokenService {
       if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to domain ${d.id}.`);
       return { kind: "domain", id: d.id };
     }
-    if (!scope.system?.all) throw new ApiError(400, "The only supported system scope is {\"all\": true}.");
+    if (!scope.system?.all) throw new ApiError(400, 'The only supported system scope is {"all": true}.');
     const roles = await userSystemRoleIds(this.core, user.id);
     if (!roles.size) throw new ApiError(401, `User ${user.id} has no access to the system.`);
     return { kind: "system" };
@@ -266,20 +327,24 @@ export class TokenService {
       const tid = p.trustId;
       trust = await core.memo(`trust:${tid}`, () => findTrust(core, tid));
       if (!trust) throw new InvalidToken("its trust was deleted, has expired or has no uses left.");
-      if (trust.trustee_user_id !== user.id) throw new InvalidToken("the user is not the trustee of its trust.");
+      if (trust.trustee_user_id !== user.id)
+        throw new InvalidToken("the user is not the trustee of its trust.");
       const tr = trust.trustor_user_id;
       trustor = await core.memo(`user:${tr}`, () => findUser(core, tr));
       if (!trustor?.enabled) throw new InvalidToken("the trustor is gone or disabled.");
       const td = trustor.domain_id;
       trustorDomain = await core.memo(`project:${td}`, () => findProject(core, td));
       if (!trustorDomain?.enabled) throw new InvalidToken("the trustor's domain is disabled.");
-      if (this.revocations.isRevoked({ payload: { ...p, userId: tr }, userDomainId: td, projectDomainId: null }))
+      if (
+        this.revocations.isRevoked({ payload: { ...p, userId: tr }, userDomainId: td, projectDomainId: null })
+      )
         throw new InvalidToken("the token has been revoked.");
     }
     if (p.scope.kind === "project") {
       const pid = p.scope.id;
       project = await core.memo(`project:${pid}`, () => findProject(core, pid));
-      if (!project || project.is_domain || !project.enabled) throw new InvalidToken("the project is gone or disabled.");
+      if (!project || project.is_domain || !project.enabled)
+        throw new InvalidToken("the project is gone or disabled.");
       const pd = project.domain_id as string;
       projectDomain = await core.memo(`project:${pd}`, () => findProject(core, pd));
       if (!projectDomain?.enabled) throw new InvalidToken("the project's domain is disabled.");
@@ -289,15 +354,25 @@ export class TokenService {
         const delegated = await core.memo(`roles:t:${tr.id}`, () => effectiveTrustRoles(core, tr));
         if (!delegated) throw new InvalidToken("the trustor no longer has the delegated roles.");
         roleIds = delegated;
-      } else roleIds = await core.memo(`roles:p:${user.id}:${pr.id}`, () => userProjectRoleIds(core, user.id, pr.id, pd));
+      } else
+        roleIds = await core.memo(`roles:p:${user.id}:${pr.id}`, () =>
+          userProjectRoleIds(core, user.id, pr.id, pd),
+        );
     } else if (p.scope.kind === "domain") {
       const did = p.scope.id;
       domain = await core.memo(`project:${did}`, () => findProject(core, did));
       if (!domain?.enabled) throw new InvalidToken("the domain is gone or disabled.");
       const dd = domain;
       roleIds = await core.memo(`roles:d:${user.id}:${dd.id}`, () => userDomainRoleIds(core, user.id, dd.id));
-    } else if (p.scope.kind === "system") roleIds = await core.memo(`roles:s:${user.id}`, () => userSystemRoleIds(core, user.id));
-    if (this.revocations.isRevoked({ payload: p, userDomainId: user.domain_id, projectDomainId: project?.domain_id ?? null }))
+    } else if (p.scope.kind === "system")
+      roleIds = await core.memo(`roles:s:${user.id}`, () => userSystemRoleIds(core, user.id));
+    if (
+      this.revocations.isRevoked({
+        payload: p,
+        userDomainId: user.domain_id,
+        projectDomainId: project?.domain_id ?? null,
+      })
+    )
       throw new InvalidToken("the token has been revoked.");
     let appCred: AppCred | null = null;
     if (p.appCredId) {
@@ -306,13 +381,19 @@ export class TokenService {
       const allowed = new Set(appCred.roles.map((r) => r.id));
       roleIds = new Set([...roleIds].filter((r) => allowed.has(r)));
     }
-    if (p.scope.kind !== "unscoped" && roleIds.size === 0) throw new InvalidToken("the user no longer has a role on the token's scope.");
+    if (p.scope.kind !== "unscoped" && roleIds.size === 0)
+      throw new InvalidToken("the user no longer has a role on the token's scope.");
     const byId = await this.roleMap();
     const roles = [...roleIds].map((r) => byId.get(r)).filter((r): r is Role => !!r);
     const ref = (x: Project) => ({ id: x.id, name: x.name });
     const body: Record<string, unknown> = {
       methods: p.methods,
-      user: { domain: ref(userDomain), id: user.id, name: user.name, password_expires_at: user.password_expires_at },
+      user: {
+        domain: ref(userDomain),
+        id: user.id,
+        name: user.name,
+        password_expires_at: user.password_expires_at,
+      },
       audit_ids: p.auditIds,
       expires_at: keystoneTime(p.expiresAt),
       issued_at: keystoneTime(p.issuedAt),
@@ -325,12 +406,27 @@ export class TokenService {
     if (p.scope.kind === "system") body.system = { all: true };
     const impersonated = trust?.impersonation ? trustor : null;
     if (trust && trustor && trustorDomain) {
-      body[TRUST_SCOPE] = { id: trust.id, trustor_user: { id: trustor.id }, trustee_user: { id: user.id }, impersonation: trust.impersonation };
+      body[TRUST_SCOPE] = {
+        id: trust.id,
+        trustor_user: { id: trustor.id },
+        trustee_user: { id: user.id },
+        impersonation: trust.impersonation,
+      };
       delete body.is_domain;
       if (impersonated)
-        body.user = { domain: ref(trustorDomain), id: trustor.id, name: trustor.name, password_expires_at: trustor.password_expires_at };
+        body.user = {
+          domain: ref(trustorDomain),
+          id: trustor.id,
+          name: trustor.name,
+          password_expires_at: trustor.password_expires_at,
+        };
     }
-    if (p.scope.kind !== "unscoped") body.roles = roles.map((r) => ({ id: r.id, name: r.name, ...(r.domain_id ? { domain_id: r.domain_id } : {}) }));
+    if (p.scope.kind !== "unscoped")
+      body.roles = roles.map((r) => ({
+        id: r.id,
+        name: r.name,
+        ...(r.domain_id ? { domain_id: r.domain_id } : {}),
+      }));
     if (appCred)
       body.application_credential = {
         id: appCred.id,
