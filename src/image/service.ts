@@ -9,6 +9,11 @@ import { FileStore } from "./drivers/file.js";
 import type { ImageStore } from "./drivers/store.js";
 import { formatImageError } from "./errors.js";
 import { imageMigrations } from "./migrations/index.js";
+import { removePartialFiles } from "./data.js";
+import { importsSettled, recoverInterrupted } from "./import.js";
+import { imagesInStatus } from "./store/images.js";
+import { failUnfinishedTasks } from "./store/tasks.js";
+import { seedMetadefs } from "./metadefs-seed/index.js";
 
 /** The Image service (Glance v2): metadata in the DB, bytes in store drivers. */
 export class ImageService {
@@ -17,13 +22,40 @@ export class ImageService {
   /** Migrate the image tables and open the stores. */
   static async start(db: Database, cfg: Config, log: Logger): Promise<ImageService> {
     await migrate(db, "image", imageMigrations);
+    await seedMetadefs(db.kysely, log);
     const file = new FileStore(join(cfg.dataDir, "images"));
     const stores = new Map<string, ImageStore>([[file.id, file]]);
-    return new ImageService(new ImageCore(db.kysely, db.engine, cfg, stores, file, join(cfg.dataDir, "image-staging"), log));
+    const stagingDir = join(cfg.dataDir, "image-staging");
+    const svc = new ImageService(new ImageCore(db.kysely, db.engine, cfg, stores, file, stagingDir, log));
+    await svc.recover();
+    return svc;
+  }
+
+  /**
+   * Nothing survives a restart mid-transfer: remove partial files, put images that were saving or importing back
+   * to queued (as Glance does), and fail their tasks.
+   */
+  private async recover(): Promise<void> {
+    const core = this.core;
+    await removePartialFiles(join(core.cfg.dataDir, "images"));
+    await removePartialFiles(core.stagingDir);
+    await recoverInterrupted(core, await imagesInStatus(core, ["saving", "importing", "uploading"]));
+    await failUnfinishedTasks(core, "The import was interrupted by a restart of the image service.");
+  }
+
+  /** Resolves when background imports have finished. */
+  settled(): Promise<void> {
+    return importsSettled(this.core);
   }
 
   /** The HTTP API mounted at /image. */
   api(): ServiceApi {
-    return { name: "image", serviceType: "image", prefix: "/image", routes: imageRoutes(this), formatError: formatImageError };
+    return {
+      name: "image",
+      serviceType: "image",
+      prefix: "/image",
+      routes: imageRoutes(this),
+      formatError: formatImageError,
+    };
   }
 }

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
 import { rename, rm, statfs, open } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,10 +16,14 @@ export class FileStore implements ImageStore {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  async put(imageId: string, data: Readable, opts: { maxBytes?: number; onChunk?: (chunk: Buffer) => void } = {}): Promise<StoredData> {
+  async put(
+    imageId: string,
+    data: Readable,
+    opts: { maxBytes?: number; onChunk?: (chunk: Buffer) => void } = {},
+  ): Promise<StoredData> {
     if (!/^[A-Za-z0-9-]+$/.test(imageId)) throw new Error(`invalid image id for the file store: ${imageId}`);
     const final = join(this.dir, imageId);
-    const tmp = `${final}.partial-${process.pid}-${Date.now()}`;
+    const tmp = `${final}.partial-${process.pid}-${Date.now()}-${randomBytes(4).toString("hex")}`;
     const md5 = createHash("md5");
     const sha512 = createHash("sha512");
     let size = 0;
@@ -33,17 +38,26 @@ export class FileStore implements ImageStore {
         cb(null, chunk);
       },
     });
+    const out = createWriteStream(tmp, { mode: 0o600, highWaterMark: 1 << 20 });
     try {
-      await pipeline(data, meter, createWriteStream(tmp, { mode: 0o600, highWaterMark: 1 << 20 }));
+      await pipeline(data, meter, out);
       const fh = await open(tmp, "r");
       await fh.sync();
       await fh.close();
       await rename(tmp, final);
     } catch (e) {
+      // A write stream destroyed while still opening creates the file afterwards: wait until it is closed, so
+      // that removing the partial file cannot run before the file exists.
+      if (!out.closed) await once(out, "close").catch(() => {});
       await rm(tmp, { force: true });
       throw e;
     }
-    return { location: pathToFileURL(final).href, size, md5: md5.digest("hex"), sha512: sha512.digest("hex") };
+    return {
+      location: pathToFileURL(final).href,
+      size,
+      md5: md5.digest("hex"),
+      sha512: sha512.digest("hex"),
+    };
   }
 
   get(location: string, range?: { start: number; end: number }): Readable {

@@ -1,4 +1,9 @@
 import type { Migration } from "kysely";
+import { imagesMigration } from "./0001-images.js";
+import { metadefsMigration } from "./0002-metadefs.js";
 
 /** The image service's schema migrations, in name order (each file adds its own). */
-export const imageMigrations: Record<string, Migration> = {};
+export const imageMigrations: Record<string, Migration> = {
+  "0001_images": imagesMigration,
+  "0002_metadefs": metadefsMigration,
+};
