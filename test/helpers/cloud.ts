@@ -92,6 +92,7 @@ export async function bootCloud(opts: { log?: Logger } = {}): Promise<TestCloud>
 
   const req = async (method: string, path: string, o: ReqOpts = {}): Promise<Res> => {
     const headers: Record<string, string> = {};
+    headers.accept = "application/json"; // as openstacksdk and the CLI send
     let payload: string | undefined;
     if (o.body !== undefined) {
       payload = typeof o.body === "string" ? o.body : JSON.stringify(o.body);

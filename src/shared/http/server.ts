@@ -144,7 +144,7 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
 }
 
 function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: FastifyReply): FastifyReply {
-  const { body, contentType } = svc.formatError(err, req.id);
+  const { body, contentType } = svc.formatError(err, req.id, req.headers);
   for (const [k, v] of Object.entries(err.extra.headers ?? {})) rep.header(k, v);
   rep.code(err.status).header("content-type", contentType ?? "application/json");
   if (err.status === 401)

@@ -12,7 +12,11 @@ export interface ServiceApi {
   prefix: string;
   routes: Route[];
   /** Render an error the way this service's OpenStack counterpart does. */
-  formatError(err: ApiError, requestId: string): { body: unknown; contentType?: string };
+  formatError(
+    err: ApiError,
+    requestId: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): { body: unknown; contentType?: string };
   microversions?: MicroversionSpec;
   /** Extra headers that also carry the request id (Nova's x-compute-request-id). */
   requestIdHeaders?: string[];

@@ -66,6 +66,7 @@ for (const engine of ENGINES) {
         method: method as any,
         url: `/image${path}`,
         headers: {
+          accept: "application/json",
           "x-auth-token": token,
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
           ...headers,
@@ -82,7 +83,11 @@ for (const engine of ENGINES) {
     const upload = (id: string, data: Buffer) =>
       raw(`${base}/image/v2/images/${id}/file`, {
         method: "PUT",
-        headers: { "x-auth-token": token, "content-type": "application/octet-stream" },
+        headers: {
+          accept: "application/json",
+          "x-auth-token": token,
+          "content-type": "application/octet-stream",
+        },
         body: data,
       });
 

@@ -44,21 +44,25 @@ export function raw(
   opts: { method?: string; headers?: Record<string, string>; body?: Buffer | Readable } = {},
 ): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: opts.method ?? "GET", headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const body = Buffer.concat(chunks);
-        let json: unknown;
-        try {
-          json = body.length ? JSON.parse(body.toString("utf8")) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
+    const req = httpRequest(
+      url,
+      { method: opts.method ?? "GET", headers: { accept: "application/json", ...(opts.headers ?? {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const body = Buffer.concat(chunks);
+          let json: unknown;
+          try {
+            json = body.length ? JSON.parse(body.toString("utf8")) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+      },
+    );
     req.on("error", reject);
     const b = opts.body;
     if (b === undefined) req.end();
@@ -81,6 +85,7 @@ export async function bootImageCloud(): Promise<ImageCloud> {
   const base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
   const api: ImageCloud["api"] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = {};
+    headers.accept = "application/json"; // as openstacksdk and the CLI send
     let payload: string | undefined;
     if (opts.body !== undefined) {
       payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);

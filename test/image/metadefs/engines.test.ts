@@ -66,6 +66,7 @@ for (const engine of ENGINES) {
         method: method as any,
         url: `/image${path}`,
         headers: {
+          accept: "application/json",
           "x-auth-token": token,
           ...(body !== undefined ? { "content-type": "application/json" } : {}),
           ...headers,

@@ -26,6 +26,7 @@ export async function bootImageCloud(): Promise<ImageTestCloud> {
   const demoProject = await c.projectId("demo");
   const img: ImageTestCloud["img"] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = {};
+    headers.accept = "application/json"; // as openstacksdk and the CLI send
     let payload: string | undefined;
     if (opts.body !== undefined) {
       payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
