@@ -37,13 +37,16 @@ export interface BenchCloud {
   stop(): Promise<void>;
 }
 
-/** Start `bin/stratus up` on a temp data dir and wait until clouds.yaml exists. */
-export async function startStratus(env: Record<string, string> = {}): Promise<BenchCloud> {
+/** Start `bin/stratus up` on a temp data dir and wait until clouds.yaml exists; `nodeArgs` go to node (--cpu-prof). */
+export async function startStratus(
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<BenchCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), "stratus-bench-"));
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ["bin/stratus", "up", "--data-dir", dataDir, "--port", String(port), "--log-level", "error"],
+    [...nodeArgs, "bin/stratus", "up", "--data-dir", dataDir, "--port", String(port), "--log-level", "error"],
     {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, ...env },
@@ -122,6 +125,67 @@ export function printTable(rows: Result[], notes: Record<string, string> = {}): 
   console.log(line(head));
   console.log(w.map((n) => "-".repeat(n)).join("  "));
   for (const b of body) console.log(line(b));
+}
+
+/** A process's resident set size in bytes (VmRSS of /proc/PID/status), or null if it cannot be read. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; stop() returns the peak and the sample count. */
+export function sampleRss(pid: number, intervalMs = 50): { stop(): { peak: number; samples: number } } {
+  let peak = rssBytes(pid) ?? 0;
+  let samples = 1;
+  const timer = setInterval(() => {
+    const v = rssBytes(pid);
+    if (v !== null) {
+      samples++;
+      if (v > peak) peak = v;
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const v = rssBytes(pid);
+      if (v !== null && v > peak) peak = v;
+      return { peak, samples: samples + 1 };
+    },
+  };
+}
+
+/** Print rows of strings as an aligned table under a header. */
+export function printRows(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? "").padEnd(w[i])).join("  ");
+  console.log(line(head));
+  console.log(w.map((n) => "-".repeat(n)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+/** An admin token for a bench cloud (project-scoped, password auth). */
+export async function adminToken(cloud: BenchCloud): Promise<string> {
+  const { request } = await import("undici");
+  const r = await request(`${cloud.url}/identity/v3/auth/tokens?nocatalog`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: "admin", domain: { name: "Default" }, password: cloud.adminPassword } },
+        },
+        scope: { project: { name: "admin", domain: { name: "Default" } } },
+      },
+    }),
+  });
+  await r.body.dump();
+  if (r.statusCode !== 201) throw new Error(`token issue failed: HTTP ${r.statusCode}`);
+  return String(r.headers["x-subject-token"]);
 }
 
 /** A keep-alive HTTP client pool for the benchmark. */

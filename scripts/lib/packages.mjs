@@ -8,12 +8,16 @@ export const RUNTIME_PACKAGES = [];
 /** Needed by the tests (`npm test`, `npm run tempest`): the real OpenStack CLI and tempest, run by /usr/bin/python3. */
 export const TEST_PACKAGES = [
   { pkg: "python3-openstackclient", why: "e2e tests: /usr/bin/openstack" },
+  { pkg: "python3-openstacksdk", why: "image e2e test: openstacksdk's create_image and download_image" },
   {
     pkg: "python3-osc-placement",
     why: "e2e tests: openstack resource provider commands (placement, planned)",
   },
   { pkg: "tempest", why: "npm run tempest: the OpenStack API conformance suite" },
-  { pkg: "qemu-utils", why: "image inspector tests cross-check against qemu-img" },
+  {
+    pkg: "qemu-utils",
+    why: "image inspector tests cross-check against qemu-img; the image e2e test makes its qcow2 with it",
+  },
 ];
 
 /** Package names of a list. */

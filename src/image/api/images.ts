@@ -394,6 +394,8 @@ function parseListQuery(pairs: Array<[string, string]>): ListQuery {
 }
 
 async function indexImages(ctx: Ctx, core: ImageCore): Promise<unknown> {
+  // GET /v2/images/ is a show with an empty id, not the list (the router ignores trailing slashes): Glance says 404.
+  if (ctx.url.split("?")[0].endsWith("/")) throw new ApiError(404, "The resource could not be found.");
   const pairs = queryPairs(ctx);
   const q = parseListQuery(pairs);
   const caller = callerOf(ctx);
