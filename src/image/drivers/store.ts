@@ -19,7 +19,11 @@ export interface ImageStore {
    * Stream `data` into the store under `imageId`, hashing as it goes; refuse more than maxBytes (throws StoreTooLarge).
    * On any failure nothing is left behind. `onChunk` sees every chunk (for format inspection and progress).
    */
-  put(imageId: string, data: Readable, opts: { maxBytes?: number; onChunk?: (chunk: Buffer) => void }): Promise<StoredData>;
+  put(
+    imageId: string,
+    data: Readable,
+    opts: { maxBytes?: number; onChunk?: (chunk: Buffer) => void },
+  ): Promise<StoredData>;
   /** A stream of the stored bytes, optionally a [start, end] inclusive range. */
   get(location: string, range?: { start: number; end: number }): Readable;
   /** Remove the bytes; missing data is not an error. */
