@@ -14,6 +14,7 @@ import { bootstrap } from "../identity/bootstrap.js";
 import { IdentityService } from "../identity/service.js";
 import { imagePolicies } from "../image/api/policy.js";
 import { ImageService } from "../image/service.js";
+import { PlacementService, placementPolicies } from "../placement/service.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
 
@@ -49,14 +50,19 @@ export async function startCloud(
   const identity = await IdentityService.start(db, cfg, log);
   progress("migrating image");
   const image = await ImageService.start(db, cfg, log);
-  const policy = new PolicyEnforcer([...basePolicies, ...identityPolicies, ...imagePolicies], {
-    overrideFile: join(cfg.dataDir, "policy.yaml"),
-    enforceScope: cfg.policy.enforceScope,
-  });
+  progress("migrating placement");
+  const placement = await PlacementService.start(db, cfg, log);
+  const policy = new PolicyEnforcer(
+    [...basePolicies, ...identityPolicies, ...imagePolicies, ...placementPolicies],
+    {
+      overrideFile: join(cfg.dataDir, "policy.yaml"),
+      enforceScope: cfg.policy.enforceScope,
+    },
+  );
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api()];
+  const services = [identity.api(), image.api(), placement.api()];
   const app = await buildHttpServer(services, {
     validator,
     policy,
