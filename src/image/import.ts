@@ -101,17 +101,18 @@ async function runImport(core: ImageCore, job: ImportJob): Promise<void> {
         ? stagingStore(core).get(stagedLocation(core, image.id))
         : await openUrl(core, job.uri ?? "");
     const data = await ingest(core, image, source, store, job.maxBytes);
-    if (!(await changeStatus(core, image.id, "importing", "active", dataColumns(store, data)))) {
-      await store.delete(data.stored.location);
-      throw new ImportFailure(`image ${image.id} was deleted during the import`);
-    }
+    // Finish everything a client may look at once the image is active before making it active (no race).
+    if (job.method === "glance-direct") await deleteStagedData(core, image.id);
     await setProperties(core, image.id, {
       os_glance_import_task: null,
       os_glance_importing_to_stores: "",
       os_glance_failed_import: "",
     });
-    if (job.method === "glance-direct") await deleteStagedData(core, image.id);
     await updateTask(core, taskId, "success", { result: { image_id: image.id } });
+    if (!(await changeStatus(core, image.id, "importing", "active", dataColumns(store, data)))) {
+      await store.delete(data.stored.location);
+      throw new ImportFailure(`image ${image.id} was deleted during the import`);
+    }
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     core.log.warn({ image: image.id, method: job.method, err: message }, "image import failed");
