@@ -1,107 +1,25 @@
 // End to end: `bin/stratus up` as a child process, driven by the real OpenStack CLI (Debian's python3-openstackclient,
 // /usr/bin/openstack under /usr/bin/python3) through the clouds.yaml that Stratus writes.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { parse as parseYaml } from "yaml";
+import {
+  exec,
+  killStratus,
+  OPENSTACK,
+  openstack,
+  pyEnv,
+  startStratus,
+  terminateStratus,
+  type StratusProcess,
+} from "../helpers/stratus-process.js";
 
-/** The repository root (this file runs as dist/test/e2e/cli.test.js). */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const OPENSTACK = "/usr/bin/openstack";
 const uniq = () => randomBytes(4).toString("hex");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The running cloud: its child process, data dir, and what it printed. */
-interface Stratus {
-  child: ChildProcess;
-  dir: string;
-  cloudsYaml: string;
-  authUrl: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startStratus(): Promise<Stratus> {
-  const dir = await mkdtemp(join(tmpdir(), "stratus-e2e-"));
-  const cloudsYaml = join(dir, "clouds.yaml");
-  let out = "";
-  // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin", "stratus"), "up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STRATUS_PASSWORD_HASH_COST: "12",
-        STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on("exit", (code, signal) => res({ code, signal })),
-  );
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(cloudsYaml)) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`stratus up exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`stratus up did not write ${cloudsYaml} within 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const doc = parseYaml(await readFile(cloudsYaml, "utf8")) as {
-    clouds: Record<string, { auth: { auth_url: string } }>;
-  };
-  assert.deepEqual(Object.keys(doc.clouds).sort(), ["stratus-admin", "stratus-demo", "stratus-system"]);
-  return {
-    child,
-    dir,
-    cloudsYaml,
-    authUrl: doc.clouds["stratus-admin"].auth.auth_url,
-    output: () => out,
-    exited,
-  };
-}
-
-/** The environment for /usr/bin/openstack: no OS_* or Python settings of ours leak in (it runs under /usr/bin/python3). */
-function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith("OS_") && !k.startsWith("PYTHON")) env[k] = v;
-  env.PATH = `/usr/bin:/bin:${process.env.PATH ?? ""}`;
-  return { ...env, ...extra };
-}
-
-function exec(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((res, rej) => {
-    const child = spawn(OPENSTACK, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", rej);
-    child.on("close", (code) => res({ code, stdout, stderr }));
-  });
-}
-
 describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
-  let s: Stratus;
+  let s: StratusProcess;
+  let authUrl = "";
 
   /** Run `openstack ARGS` as a cloud of clouds.yaml; fails the test unless it exits 0. */
   async function os(args: string[], cloud = "stratus-admin"): Promise<string> {
@@ -113,8 +31,7 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
     );
     return r.stdout;
   }
-  const osResult = (args: string[], cloud = "stratus-admin") =>
-    exec(args, cliEnv({ OS_CLIENT_CONFIG_FILE: s.cloudsYaml, OS_CLOUD: cloud }));
+  const osResult = (args: string[], cloud = "stratus-admin") => openstack(s, args, cloud);
   const osJson = async <T = any>(args: string[], cloud?: string): Promise<T> =>
     JSON.parse(await os([...args, "-f", "json"], cloud)) as T;
   /** `openstack ARGS` must fail; returns its stderr. */
@@ -134,13 +51,12 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
       existsSync(OPENSTACK),
       `${OPENSTACK} is missing: apt-get install python3-openstackclient (npm test does this)`,
     );
-    s = await startStratus();
+    s = await startStratus("stratus-e2e-");
+    assert.deepEqual(Object.keys(s.clouds).sort(), ["stratus-admin", "stratus-demo", "stratus-system"]);
+    authUrl = s.clouds["stratus-admin"].auth.auth_url;
   });
 
-  after(async () => {
-    if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGKILL");
-    if (s) await rm(s.dir, { recursive: true, force: true });
-  });
+  after(() => killStratus(s));
 
   test("stratus up prints that it is ready", () => {
     assert.match(s.output(), /Stratus is ready/);
@@ -329,7 +245,7 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
       "--os-auth-type",
       "v3applicationcredential",
       "--os-auth-url",
-      s.authUrl,
+      authUrl,
       "--os-application-credential-id",
       ac.id,
       "--os-application-credential-secret",
@@ -339,19 +255,19 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
       "-f",
       "json",
     ];
-    const r = await exec(args, cliEnv({}));
+    const r = await exec(OPENSTACK, args, pyEnv({}));
     assert.equal(r.code, 0, `token issue with the application credential exited ${r.code}:\n${r.stderr}`);
     const t = JSON.parse(r.stdout);
     const admin = await osJson(["token", "issue"]);
     assert.equal(t.user_id, admin.user_id, "the token is the credential owner's");
     assert.equal(t.project_id, admin.project_id, "the token is scoped to the credential's project");
 
-    const bad = await exec([...args.slice(0, 7), "wrong-secret", ...args.slice(8)], cliEnv({}));
+    const bad = await exec(OPENSTACK, [...args.slice(0, 7), "wrong-secret", ...args.slice(8)], pyEnv({}));
     assert.notEqual(bad.code, 0, "a wrong secret must not authenticate");
     assert.match(bad.stderr, /401/);
 
     await os(["application", "credential", "delete", name]);
-    const gone = await exec(args, cliEnv({}));
+    const gone = await exec(OPENSTACK, args, pyEnv({}));
     assert.notEqual(gone.code, 0, "a deleted application credential must not authenticate");
   });
 
@@ -363,7 +279,7 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
     const identity = catalog.find((c) => c.Type === "identity");
     assert.ok(identity, `no identity service in ${JSON.stringify(catalog)}`);
     assert.equal(identity.Name, "keystone");
-    const base = s.authUrl.replace(/\/v3$/, "");
+    const base = authUrl.replace(/\/v3$/, "");
     assert.ok(
       JSON.stringify(identity.Endpoints).includes(base),
       `identity endpoints ${JSON.stringify(identity.Endpoints)} lack ${base}`,
@@ -377,7 +293,7 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
     assert.deepEqual(identity.map((e) => e.Interface).sort(), ["admin", "internal", "public"]);
     for (const e of identity) {
       assert.equal(e.Region, "RegionOne");
-      assert.equal(e.URL, s.authUrl.replace(/\/v3$/, ""));
+      assert.equal(e.URL, authUrl.replace(/\/v3$/, ""));
     }
   });
 
@@ -388,10 +304,7 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
   });
 
   test("SIGTERM stops stratus cleanly (exit 0)", async () => {
-    s.child.kill("SIGTERM");
-    const timer = setTimeout(() => s.child.kill("SIGKILL"), 15_000);
-    const { code, signal } = await s.exited;
-    clearTimeout(timer);
+    const { code, signal } = await terminateStratus(s);
     assert.equal(signal, null, `stratus died of ${signal}:\n${s.output()}`);
     assert.equal(code, 0, `stratus exited ${code}:\n${s.output()}`);
   });

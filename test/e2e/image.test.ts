@@ -2,98 +2,29 @@
 // python3-openstackclient, /usr/bin/openstack) and by openstacksdk (python3-openstacksdk, under /usr/bin/python3)
 // through the clouds.yaml that Stratus writes.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parse as parseYaml } from "yaml";
+import {
+  exec,
+  killStratus,
+  OPENSTACK,
+  openstack,
+  pyEnv,
+  startStratus,
+  terminateStratus,
+  type StratusProcess,
+} from "../helpers/stratus-process.js";
 
-/** The repository root (this file runs as dist/test/e2e/image.test.js). */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const OPENSTACK = "/usr/bin/openstack";
 const PYTHON = "/usr/bin/python3";
 const QEMU_IMG = "/usr/bin/qemu-img";
 const uniq = () => randomBytes(4).toString("hex");
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 const sha512 = (b: Buffer) => createHash("sha512").update(b).digest("hex");
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The running cloud: its child process, data dir, and what it printed. */
-interface Stratus {
-  child: ChildProcess;
-  dir: string;
-  cloudsYaml: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startStratus(): Promise<Stratus> {
-  const dir = await mkdtemp(join(tmpdir(), "stratus-e2e-image-"));
-  const cloudsYaml = join(dir, "clouds.yaml");
-  let out = "";
-  // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin", "stratus"), "up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STRATUS_PASSWORD_HASH_COST: "12",
-        STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on("exit", (code, signal) => res({ code, signal })),
-  );
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(cloudsYaml)) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`stratus up exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`stratus up did not write ${cloudsYaml} within 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const doc = parseYaml(await readFile(cloudsYaml, "utf8")) as { clouds: Record<string, unknown> };
-  assert.ok(doc.clouds["stratus-demo"], "clouds.yaml has no stratus-demo cloud");
-  return { child, dir, cloudsYaml, output: () => out, exited };
-}
-
-/** The environment for Debian's Python tools: no OS_* or Python settings of ours leak in (they run under /usr/bin/python3). */
-function pyEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith("OS_") && !k.startsWith("PYTHON") && k !== "VIRTUAL_ENV") env[k] = v;
-  env.PATH = `/usr/bin:/bin:${process.env.PATH ?? ""}`;
-  return { ...env, ...extra };
-}
-
-function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", rej);
-    child.on("close", (code) => res({ code, stdout, stderr }));
-  });
-}
 
 /**
  * A minimal valid qcow2 v3 image, laid out as `qemu-img create -f qcow2 F 64M` does: the header in cluster 0, the
@@ -174,7 +105,7 @@ main()
 `;
 
 describe("openstack image commands and openstacksdk against `stratus up`", { concurrency: false }, () => {
-  let s: Stratus;
+  let s: StratusProcess;
   let work: string;
   let qcow2Path: string;
   let rawPath: string;
@@ -187,8 +118,7 @@ describe("openstack image commands and openstacksdk against `stratus up`", { con
   const qcow2Name = `e2e-qcow2-${tag}`;
   const rawName = `e2e-raw-${tag}`;
 
-  const osResult = (args: string[], cloud = "stratus-admin") =>
-    exec(OPENSTACK, args, pyEnv({ OS_CLIENT_CONFIG_FILE: s.cloudsYaml, OS_CLOUD: cloud }));
+  const osResult = (args: string[], cloud = "stratus-admin") => openstack(s, args, cloud);
   /** Run `openstack ARGS` as a cloud of clouds.yaml; fails the test unless it exits 0. */
   async function os(args: string[], cloud = "stratus-admin"): Promise<string> {
     const r = await osResult(args, cloud);
@@ -232,7 +162,8 @@ describe("openstack image commands and openstacksdk against `stratus up`", { con
       existsSync(OPENSTACK),
       `${OPENSTACK} is missing: apt-get install python3-openstackclient (npm test does this)`,
     );
-    s = await startStratus();
+    s = await startStratus("stratus-e2e-image-");
+    assert.ok(s.clouds["stratus-demo"], "clouds.yaml has no stratus-demo cloud");
     work = await mkdtemp(join(tmpdir(), "stratus-e2e-image-files-"));
     await writeFile(join(work, "sdk.py"), SDK_SCRIPT);
     qcow2Path = join(work, "disk.qcow2");
@@ -251,8 +182,7 @@ describe("openstack image commands and openstacksdk against `stratus up`", { con
   });
 
   after(async () => {
-    if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGKILL");
-    if (s) await rm(s.dir, { recursive: true, force: true });
+    await killStratus(s);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -496,10 +426,7 @@ describe("openstack image commands and openstacksdk against `stratus up`", { con
   });
 
   test("SIGTERM stops stratus cleanly (exit 0)", async () => {
-    s.child.kill("SIGTERM");
-    const timer = setTimeout(() => s.child.kill("SIGKILL"), 15_000);
-    const { code, signal } = await s.exited;
-    clearTimeout(timer);
+    const { code, signal } = await terminateStratus(s);
     assert.equal(signal, null, `stratus died of ${signal}:\n${s.output()}`);
     assert.equal(code, 0, `stratus exited ${code}:\n${s.output()}`);
   });

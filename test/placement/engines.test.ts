@@ -6,48 +6,24 @@
 // PostgreSQL and MariaDB come from scripts/db-services.mjs (ensureDatabases). An engine that is not usable is
 // skipped with the reason, unless CI is set: then it fails. STRATUS_TEST_ENGINES=sqlite,postgres limits the engines.
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { sql } from "kysely";
-import { startCloud, type Cloud } from "../../src/cloud/start.js";
-import { loadConfig } from "../../src/shared/config.js";
-import { openDatabase, type Engine } from "../../src/shared/db/index.js";
+import type { Cloud } from "../../src/cloud/start.js";
 import { passwordAuth, type TestCloud } from "../helpers/cloud.js";
+import {
+  createTempDatabase,
+  ENGINES,
+  prepareEngines,
+  startEngineCloud,
+  waitForTokenKeys,
+  type TempDatabase,
+} from "../helpers/engines.js";
 import { assertPlacementError, withPlacement, type PlacementCloud } from "./helpers.js";
 
-interface ServerStatus {
-  usable: boolean;
-  url: string | null;
-  reason: string | null;
-}
-interface DbServices {
-  ensureDatabases(opts?: { engines?: string[]; install?: boolean }): Promise<Record<string, ServerStatus>>;
-  databaseUrl(adminUrl: string, name: string): string;
-}
-
-const ALL: Engine[] = ["sqlite", "postgres", "mysql"];
-const ENGINES = process.env.STRATUS_TEST_ENGINES
-  ? ALL.filter((e) => process.env.STRATUS_TEST_ENGINES!.split(",").includes(e))
-  : ALL;
-const CI = !!process.env.CI && !["0", "false", "no"].includes(process.env.CI.toLowerCase());
-// Compiled to dist/test/placement/: the repository root is three levels up.
-const servicesModule = new URL("../../../scripts/db-services.mjs", import.meta.url).href;
-
-let services: DbServices | null = null;
-let servers: Record<string, ServerStatus> = {};
-
-before(async () => {
-  const needed = ENGINES.filter((e) => e !== "sqlite");
-  if (!needed.length) return;
-  services = (await import(servicesModule)) as DbServices;
-  servers = await services.ensureDatabases({
-    engines: needed,
-    install: CI || process.env.STRATUS_DB_INSTALL === "1",
-  });
-});
+before(prepareEngines);
 
 /** A minimal TestCloud over a Cloud (what withPlacement needs: the app and an admin token). */
 function asTestCloud(cloud: Cloud, dataDir: string): TestCloud {
@@ -75,73 +51,24 @@ for (const engine of ENGINES) {
   describe(`placement on ${engine}`, () => {
     let skip: string | null = null;
     let dataDir = "";
-    let dbName = "";
-    let adminUrl = "";
+    let db: TempDatabase | null = null;
     let cloud: Cloud | null = null;
     let p: PlacementCloud;
 
     before(async () => {
       dataDir = await mkdtemp(join(tmpdir(), `stratus-placement-${engine}-`));
-      let url: string;
-      if (engine === "sqlite") url = `sqlite://${join(dataDir, "stratus.db")}`;
-      else {
-        const st = servers[engine];
-        if (!services || !st?.usable || !st.url) {
-          skip = `${engine} is not available: ${st?.reason ?? "ensureDatabases() did not run"}`;
-          if (CI) throw new Error(`${skip} (CI is set, so an unavailable engine is a failure)`);
-          console.log(`skipping ${engine}: ${skip}`);
-          return;
-        }
-        adminUrl = st.url;
-        dbName = `stratus_placement_${randomBytes(5).toString("hex")}`;
-        const admin = await openDatabase(adminUrl);
-        try {
-          await sql.raw(`CREATE DATABASE ${dbName}`).execute(admin.kysely);
-        } finally {
-          await admin.close();
-        }
-        url = services.databaseUrl(adminUrl, dbName);
-      }
-      const cfg = loadConfig(
-        {
-          dataDir,
-          port: 0,
-          logLevel: "silent",
-          db: url,
-          identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
-        } as any,
-        {},
-      );
-      cloud = await startCloud(cfg, { listen: false });
-      // Identity loads its token keys in the background (see test/shared/db/engines.test.ts).
-      for (let i = 0; ; i++) {
-        try {
-          cloud.identity.keys.all();
-          break;
-        } catch (err) {
-          if (i >= 500) throw err;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      }
+      db = await createTempDatabase(engine, { dataDir, prefix: "stratus_placement" });
+      skip = db.skipReason;
+      if (skip) return;
+      cloud = await startEngineCloud(dataDir, db.url);
+      // Identity loads its token keys in the background.
+      await waitForTokenKeys(cloud);
       p = await withPlacement(asTestCloud(cloud, dataDir));
     });
 
     after(async () => {
       if (cloud) await cloud.close();
-      if (dbName) {
-        const admin = await openDatabase(adminUrl);
-        try {
-          const drop = `DROP DATABASE IF EXISTS ${dbName}`;
-          if (engine === "postgres")
-            await sql
-              .raw(`${drop} WITH (FORCE)`)
-              .execute(admin.kysely)
-              .catch(() => sql.raw(drop).execute(admin.kysely));
-          else await sql.raw(drop).execute(admin.kysely);
-        } finally {
-          await admin.close();
-        }
-      }
+      if (db) await db.drop();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     });
 

@@ -14,11 +14,7 @@ export interface ImageCloud {
   /** http://127.0.0.1:PORT of the listening cloud. */
   base: string;
   /** An in-process request to /image{path}; a body that is not a string is sent as JSON. */
-  api(
-    method: string,
-    path: string,
-    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
-  ): Promise<Res>;
+  api: ImageRequest;
   /** Create an image as `token` (admin by default); asserts 201. */
   create(body?: Record<string, unknown>, token?: string): Promise<any>;
   /** Upload bytes over a real socket; returns the status and body. */
@@ -73,17 +69,16 @@ export function raw(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Boot a cloud (listening on 127.0.0.1, a free port) with image helpers. */
-export async function bootImageCloud(): Promise<ImageCloud> {
-  const c = await bootCloud();
-  const admin = await c.adminToken();
-  const demo = await c.demoToken();
-  const adminProject = await c.projectId("admin");
-  const demoProject = await c.projectId("demo");
-  await c.cloud.app.listen({ host: "127.0.0.1", port: 0 });
-  const addr = c.cloud.app.server.address();
-  const base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
-  const api: ImageCloud["api"] = async (method, path, opts = {}) => {
+/** An in-process request to /image{path}; a body that is not a string is sent as JSON. */
+export type ImageRequest = (
+  method: string,
+  path: string,
+  opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+) => Promise<Res>;
+
+/** In-process requests to /image{path} on this cloud, as `defaultToken` unless opts.token says otherwise (null: none). */
+export function imageRequester(c: TestCloud, defaultToken: string): ImageRequest {
+  return async (method, path, opts = {}) => {
     const headers: Record<string, string> = {};
     headers.accept = "application/json"; // as openstacksdk and the CLI send
     let payload: string | undefined;
@@ -91,7 +86,7 @@ export async function bootImageCloud(): Promise<ImageCloud> {
       payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
       headers["content-type"] = "application/json";
     }
-    if (opts.token !== null) headers["x-auth-token"] = opts.token ?? admin;
+    if (opts.token !== null) headers["x-auth-token"] = opts.token ?? defaultToken;
     Object.assign(headers, opts.headers ?? {});
     const r = await c.cloud.app.inject({
       method: method as any,
@@ -107,6 +102,19 @@ export async function bootImageCloud(): Promise<ImageCloud> {
     }
     return { status: r.statusCode, headers: r.headers, body, text: r.payload };
   };
+}
+
+/** Boot a cloud (listening on 127.0.0.1, a free port) with image helpers. */
+export async function bootImageCloud(): Promise<ImageCloud> {
+  const c = await bootCloud();
+  const admin = await c.adminToken();
+  const demo = await c.demoToken();
+  const adminProject = await c.projectId("admin");
+  const demoProject = await c.projectId("demo");
+  await c.cloud.app.listen({ host: "127.0.0.1", port: 0 });
+  const addr = c.cloud.app.server.address();
+  const base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  const api = imageRequester(c, admin);
   const self: ImageCloud = {
     c,
     admin,

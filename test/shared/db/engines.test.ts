@@ -13,46 +13,19 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { sql } from "kysely";
-import { startCloud, type Cloud } from "../../../src/cloud/start.js";
+import type { Cloud } from "../../../src/cloud/start.js";
 import { identityMigrations } from "../../../src/identity/migrations.js";
-import { loadConfig } from "../../../src/shared/config.js";
 import { migrate, openDatabase, type Engine } from "../../../src/shared/db/index.js";
+import {
+  createTempDatabase,
+  ENGINES,
+  prepareEngines,
+  startEngineCloud,
+  waitForTokenKeys,
+  type TempDatabase,
+} from "../../helpers/engines.js";
 
-/** What scripts/db-services.mjs reports per server engine. */
-interface ServerStatus {
-  usable: boolean;
-  url: string | null;
-  reason: string | null;
-  actions: string[];
-}
-interface DbServices {
-  ensureDatabases(opts?: { engines?: string[]; install?: boolean }): Promise<Record<string, ServerStatus>>;
-  databaseUrl(adminUrl: string, name: string): string;
-}
-
-const ALL: Engine[] = ["sqlite", "postgres", "mysql"];
-const ENGINES = process.env.STRATUS_TEST_ENGINES
-  ? ALL.filter((e) => process.env.STRATUS_TEST_ENGINES!.split(",").includes(e))
-  : ALL;
-const CI = !!process.env.CI && !["0", "false", "no"].includes(process.env.CI.toLowerCase());
-
-// Compiled to dist/test/shared/db/: the repository root is four levels up. A computed specifier keeps tsc from
-// looking for the .mjs file's types.
-const servicesModule = new URL("../../../../scripts/db-services.mjs", import.meta.url).href;
-let services: DbServices | null = null;
-let servers: Record<string, ServerStatus> = {};
-
-before(async () => {
-  const needed = ENGINES.filter((e) => e !== "sqlite");
-  if (!needed.length) return;
-  services = (await import(servicesModule)) as DbServices;
-  // Installing packages is for CI machines (or when asked); elsewhere only start what is installed.
-  servers = await services.ensureDatabases({
-    engines: needed,
-    install: CI || process.env.STRATUS_DB_INSTALL === "1",
-  });
-});
+before(prepareEngines);
 
 /** A response as the tests see it. */
 interface Res {
@@ -67,8 +40,7 @@ class EngineUnderTest {
   url = "";
   dataDir = "";
   cloud: Cloud | null = null;
-  private dbName = "";
-  private adminUrl = "";
+  private db: TempDatabase | null = null;
   private admin: string | null = null;
 
   constructor(readonly engine: Engine) {}
@@ -76,75 +48,27 @@ class EngineUnderTest {
   /** Create the empty database (or explain why this engine is skipped; in CI, fail instead). */
   async setup(): Promise<void> {
     this.dataDir = await mkdtemp(join(tmpdir(), `stratus-db-${this.engine}-`));
-    if (this.engine === "sqlite") {
-      this.url = `sqlite://${join(this.dataDir, "identity.db")}`;
-      return;
-    }
-    const st = servers[this.engine];
-    if (!services || !st?.usable || !st.url) {
-      const reason = `${this.engine} is not available: ${st?.reason ?? "ensureDatabases() did not run"}`;
-      if (CI) throw new Error(`${reason} (CI is set, so an unavailable engine is a failure)`);
-      this.skipReason = reason;
-      console.log(`skipping ${this.engine}: ${reason}`);
-      return;
-    }
-    this.adminUrl = st.url;
-    this.dbName = `stratus_test_${randomBytes(5).toString("hex")}`;
-    const admin = await openDatabase(this.adminUrl);
-    try {
-      await sql.raw(`CREATE DATABASE ${this.dbName}`).execute(admin.kysely);
-    } finally {
-      await admin.close();
-    }
-    this.url = services.databaseUrl(this.adminUrl, this.dbName);
+    this.db = await createTempDatabase(this.engine, {
+      dataDir: this.dataDir,
+      prefix: "stratus_test",
+      sqliteFile: "identity.db",
+    });
+    this.skipReason = this.db.skipReason;
+    this.url = this.db.url;
   }
 
   /** Stop the cloud, drop the database, remove the data directory. */
   async teardown(): Promise<void> {
     await this.stop();
-    if (this.dbName) {
-      const admin = await openDatabase(this.adminUrl);
-      try {
-        const drop = `DROP DATABASE IF EXISTS ${this.dbName}`;
-        // WITH (FORCE) (PostgreSQL 13+) also ends sessions a failed test may have left open.
-        if (this.engine === "postgres")
-          await sql
-            .raw(`${drop} WITH (FORCE)`)
-            .execute(admin.kysely)
-            .catch(() => sql.raw(drop).execute(admin.kysely));
-        else await sql.raw(drop).execute(admin.kysely);
-      } finally {
-        await admin.close();
-      }
-    }
+    if (this.db) await this.db.drop();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 
   /** Boot the cloud on this database and data directory (fast password hashing, no socket). */
   async start(): Promise<Cloud> {
-    const cfg = loadConfig(
-      {
-        dataDir: this.dataDir,
-        port: 0,
-        logLevel: "silent",
-        db: this.url,
-        identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
-      } as any,
-      {},
-    );
-    this.cloud = await startCloud(cfg, { listen: false });
+    this.cloud = await startEngineCloud(this.dataDir, this.url);
     this.admin = null;
-    // IdentityService.start does not await its token keys yet (see the TODO in test/identity/core/boot.test.ts);
-    // until it does, wait for them here so that the first token request does not race their loading.
-    for (let i = 0; ; i++) {
-      try {
-        this.cloud.identity.keys.all();
-        break;
-      } catch (err) {
-        if (i >= 500) throw err;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
+    await waitForTokenKeys(this.cloud);
     return this.cloud;
   }
 
