@@ -15,6 +15,7 @@ import { IdentityService } from "../identity/service.js";
 import { imagePolicies } from "../image/api/policy.js";
 import { ImageService } from "../image/service.js";
 import { PlacementService, placementPolicies } from "../placement/service.js";
+import { ComputeService, computePolicies } from "../compute/service.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
 
@@ -52,8 +53,10 @@ export async function startCloud(
   const image = await ImageService.start(db, cfg, log);
   progress("migrating placement");
   const placement = await PlacementService.start(db, cfg, log);
+  progress("migrating compute");
+  const compute = await ComputeService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
-    [...basePolicies, ...identityPolicies, ...imagePolicies, ...placementPolicies],
+    [...basePolicies, ...identityPolicies, ...imagePolicies, ...placementPolicies, ...computePolicies],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
       enforceScope: cfg.policy.enforceScope,
@@ -62,7 +65,7 @@ export async function startCloud(
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api(), placement.api()];
+  const services = [identity.api(), image.api(), placement.api(), compute.api()];
   const app = await buildHttpServer(services, {
     validator,
     policy,

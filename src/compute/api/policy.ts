@@ -1,0 +1,81 @@
+import type { RuleDefault } from "../../shared/policy/index.js";
+
+// Nova's defaults (Zed): flavor management and access lists are for admins, reads for anyone with a token in
+// the project, key pairs for their owner (or an admin). Check strings are written out, so that they do not
+// collide with other services' base rule names.
+const ADMIN = "role:admin";
+const ANY = "";
+const ADMIN_OR_OWNER = "role:admin or user_id:%(user_id)s";
+
+const rule = (name: string, check: string, description: string, method: string, path: string) => ({
+  name,
+  check,
+  description,
+  scopeTypes: ["project" as const],
+  operations: [{ method, path }],
+});
+
+const F = "/flavors/{flavor_id}";
+
+/** Compute policy rules with their defaults (Nova's names, overridable in DATA_DIR/policy.yaml). */
+export const computePolicies: RuleDefault[] = [
+  rule("os_compute_api:flavors:list", ANY, "List flavors.", "GET", "/flavors"),
+  rule("os_compute_api:flavors:show", ANY, "Show a flavor.", "GET", F),
+  rule("os_compute_api:os-flavor-manage:create", ADMIN, "Create a flavor.", "POST", "/flavors"),
+  rule("os_compute_api:os-flavor-manage:update", ADMIN, "Update a flavor description.", "PUT", F),
+  rule("os_compute_api:os-flavor-manage:delete", ADMIN, "Delete a flavor.", "DELETE", F),
+  rule("os_compute_api:os-flavor-extra-specs:index", ANY, "List extra specs.", "GET", `${F}/os-extra_specs`),
+  rule(
+    "os_compute_api:os-flavor-extra-specs:show",
+    ANY,
+    "Show one extra spec.",
+    "GET",
+    `${F}/os-extra_specs/{key}`,
+  ),
+  rule(
+    "os_compute_api:os-flavor-extra-specs:create",
+    ADMIN,
+    "Create extra specs.",
+    "POST",
+    `${F}/os-extra_specs`,
+  ),
+  rule(
+    "os_compute_api:os-flavor-extra-specs:update",
+    ADMIN,
+    "Update one extra spec.",
+    "PUT",
+    `${F}/os-extra_specs/{key}`,
+  ),
+  rule(
+    "os_compute_api:os-flavor-extra-specs:delete",
+    ADMIN,
+    "Delete one extra spec.",
+    "DELETE",
+    `${F}/os-extra_specs/{key}`,
+  ),
+  rule("os_compute_api:os-flavor-access", ADMIN, "List flavor access.", "GET", `${F}/os-flavor-access`),
+  rule(
+    "os_compute_api:os-flavor-access:add_tenant_access",
+    ADMIN,
+    "Add flavor access to a project.",
+    "POST",
+    `${F}/action (addTenantAccess)`,
+  ),
+  rule(
+    "os_compute_api:os-flavor-access:remove_tenant_access",
+    ADMIN,
+    "Remove flavor access from a project.",
+    "POST",
+    `${F}/action (removeTenantAccess)`,
+  ),
+  rule("os_compute_api:os-keypairs:index", ADMIN_OR_OWNER, "List key pairs.", "GET", "/os-keypairs"),
+  rule("os_compute_api:os-keypairs:create", ADMIN_OR_OWNER, "Create a key pair.", "POST", "/os-keypairs"),
+  rule("os_compute_api:os-keypairs:show", ADMIN_OR_OWNER, "Show a key pair.", "GET", "/os-keypairs/{name}"),
+  rule(
+    "os_compute_api:os-keypairs:delete",
+    ADMIN_OR_OWNER,
+    "Delete a key pair.",
+    "DELETE",
+    "/os-keypairs/{name}",
+  ),
+];
