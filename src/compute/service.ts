@@ -11,7 +11,7 @@ import { computeMigrations } from "./migrations/index.js";
 
 export { computePolicies } from "./api/policy.js";
 
-/** The Compute service (Nova API v2.1): flavors and key pairs so far. */
+/** The Compute service (Nova API v2.1): flavors, key pairs, quotas, limits and server groups so far. */
 export class ComputeService {
   private constructor(readonly core: ComputeCore) {}
 

@@ -2,9 +2,17 @@ import type { Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
 import { flavorRoutes } from "./flavors.js";
 import { keypairRoutes } from "./keypairs.js";
+import { quotaRoutes } from "./quotas.js";
+import { serverGroupRoutes } from "./servergroups.js";
 import { versionRoutes } from "./versions.js";
 
 /** Every route of the Compute API (below /compute). */
 export function computeRoutes(core: ComputeCore): Route[] {
-  return [...versionRoutes(), ...flavorRoutes(core), ...keypairRoutes(core)];
+  return [
+    ...versionRoutes(),
+    ...flavorRoutes(core),
+    ...keypairRoutes(core),
+    ...quotaRoutes(core),
+    ...serverGroupRoutes(core),
+  ];
 }

@@ -6,6 +6,7 @@ import type { RuleDefault } from "../../shared/policy/index.js";
 const ADMIN = "role:admin";
 const ANY = "";
 const ADMIN_OR_OWNER = "role:admin or user_id:%(user_id)s";
+const ADMIN_OR_PROJECT = "role:admin or project_id:%(project_id)s";
 
 const rule = (name: string, check: string, description: string, method: string, path: string) => ({
   name,
@@ -16,6 +17,9 @@ const rule = (name: string, check: string, description: string, method: string, 
 });
 
 const F = "/flavors/{flavor_id}";
+const Q = "/os-quota-sets/{tenant_id}";
+const QC = "/os-quota-class-sets/{id}";
+const SG = "/os-server-groups";
 
 /** Compute policy rules with their defaults (Nova's names, overridable in DATA_DIR/policy.yaml). */
 export const computePolicies: RuleDefault[] = [
@@ -77,5 +81,43 @@ export const computePolicies: RuleDefault[] = [
     "Delete a key pair.",
     "DELETE",
     "/os-keypairs/{name}",
+  ),
+  rule("os_compute_api:os-quota-sets:show", ADMIN_OR_PROJECT, "Show a project's quotas.", "GET", Q),
+  rule("os_compute_api:os-quota-sets:update", ADMIN, "Update a project's quotas.", "PUT", Q),
+  rule(
+    "os_compute_api:os-quota-sets:delete",
+    ADMIN,
+    "Revert a project's quotas to the defaults.",
+    "DELETE",
+    Q,
+  ),
+  rule("os_compute_api:os-quota-sets:defaults", ANY, "Show the default quotas.", "GET", `${Q}/defaults`),
+  rule(
+    "os_compute_api:os-quota-sets:detail",
+    ADMIN_OR_PROJECT,
+    "Show quotas with usage.",
+    "GET",
+    `${Q}/detail`,
+  ),
+  rule("os_compute_api:os-quota-class-sets:show", ADMIN, "Show a quota class.", "GET", QC),
+  rule("os_compute_api:os-quota-class-sets:update", ADMIN, "Update a quota class.", "PUT", QC),
+  rule("os_compute_api:limits", ANY, "Show rate and absolute limits.", "GET", "/limits"),
+  rule("os_compute_api:limits:other_project", ADMIN, "Show another project's limits.", "GET", "/limits"),
+  rule("os_compute_api:os-server-groups:index", ADMIN_OR_PROJECT, "List server groups.", "GET", SG),
+  rule(
+    "os_compute_api:os-server-groups:index:all_projects",
+    ADMIN,
+    "List all projects' server groups.",
+    "GET",
+    SG,
+  ),
+  rule("os_compute_api:os-server-groups:create", ADMIN_OR_PROJECT, "Create a server group.", "POST", SG),
+  rule("os_compute_api:os-server-groups:show", ADMIN_OR_PROJECT, "Show a server group.", "GET", `${SG}/{id}`),
+  rule(
+    "os_compute_api:os-server-groups:delete",
+    ADMIN_OR_PROJECT,
+    "Delete a server group.",
+    "DELETE",
+    `${SG}/{id}`,
   ),
 ];

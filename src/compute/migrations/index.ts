@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import { initialMigration } from "./0001-initial.js";
+import { quotasServerGroupsMigration } from "./0002-quotas-server-groups.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
   "0001_initial": initialMigration,
+  "0002_quotas_server_groups": quotasServerGroupsMigration,
 };

@@ -140,6 +140,17 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   for (const svc of services)
     await app.register(async (scope) => mountService(scope, svc, deps), { prefix: svc.prefix });
   if (deps.extra) await deps.extra(app);
+  // Outside every service prefix: say which services answer here instead of fastify's bare "Route not found".
+  const mounted = services.map((s) => s.prefix).filter((p) => p !== "");
+  if (mounted.length === services.length)
+    app.setNotFoundHandler((req, rep) => {
+      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${mounted.join(", ") || "none"}; others (network, block storage, object storage) are planned.`;
+      return rep
+        .code(404)
+        .header("content-type", "application/json")
+        .header("x-openstack-request-id", req.id)
+        .send(JSON.stringify({ error: { code: 404, title: "Not Found", message } }));
+    });
   return app;
 }
 

@@ -331,3 +331,36 @@ describe("access rules", async () => {
     assert.ok(matchesAccessRules(rules, "image", "GET", "/v2/images"));
   });
 });
+
+describe("root listener", () => {
+  const svc = (prefix: string) => ({
+    name: "demo",
+    serviceType: "compute",
+    prefix,
+    formatError: novaError,
+    routes: [
+      route({ method: "GET", path: "/ping", policy: null, auth: "none", handler: () => ({ pong: true }) }),
+    ],
+  });
+  const deps = () => ({
+    validator: {
+      validate: async (): Promise<AuthContext> => {
+        throw new ApiError(401, "no");
+      },
+    },
+    policy: new PolicyEnforcer([]),
+    log: pino({ level: "silent" }),
+  });
+  it("answers unknown prefixes with a JSON 404 naming the services that run", async () => {
+    const app = await buildHttpServer([svc("/demo")], deps());
+    const r = await app.inject({ method: "GET", url: "/volume/v3/x" });
+    assert.equal(r.statusCode, 404);
+    assert.match(r.json().error.message, /Services running here: \/demo/);
+    assert.match(String(r.headers["x-openstack-request-id"]), /^req-/);
+  });
+  it("can mount a service at the root (per-service listener, regression: duplicate not-found handler)", async () => {
+    const app = await buildHttpServer([svc("")], deps());
+    assert.deepEqual((await app.inject({ method: "GET", url: "/ping" })).json(), { pong: true });
+    assert.ok((await app.inject({ method: "GET", url: "/nope" })).json().itemNotFound);
+  });
+});
