@@ -1,18 +1,7 @@
-import { MysqlAdapter, sql, type CreateTableBuilder, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { createTable } from "../shared/db/schema.js";
 
 const id = "varchar(64)";
-
-/**
- * CREATE TABLE with the options every engine needs to behave alike. On MySQL/MariaDB: utf8mb4 (4-byte UTF-8)
- * and a binary collation, so that names compare exactly as on SQLite and PostgreSQL ("Admin" and "admin" are two
- * names, unique constraints included) whatever the server's or database's default collation is.
- */
-function createTable(db: Kysely<any>, name: string): CreateTableBuilder<string, never> {
-  const t = db.schema.createTable(name);
-  return db.getExecutor().adapter instanceof MysqlAdapter
-    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
-    : t;
-}
 
 /** Identity's schema, one migration per change, applied in name order. */
 export const identityMigrations: Record<string, Migration> = {

@@ -1,31 +1,7 @@
-import {
-  MysqlAdapter,
-  PostgresAdapter,
-  sql,
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-} from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { createTable, withSerialId } from "../../shared/db/schema.js";
 
 const time = "varchar(40)";
-
-/** CREATE TABLE that compares strings exactly on every engine (utf8mb4 with a binary collation on MySQL). */
-function createTable(db: Kysely<any>, table: string): CreateTableBuilder<string, never> {
-  const t = db.schema.createTable(table);
-  return db.getExecutor().adapter instanceof MysqlAdapter
-    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
-    : t;
-}
-
-/** An auto-incremented integer primary key: serial on PostgreSQL, AUTOINCREMENT / AUTO_INCREMENT elsewhere. */
-function withSerialId(
-  db: Kysely<any>,
-  t: CreateTableBuilder<string, never>,
-): CreateTableBuilder<string, never> {
-  return db.getExecutor().adapter instanceof PostgresAdapter
-    ? t.addColumn("id", "serial", (c) => c.primaryKey())
-    : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-}
 
 /**
  * Nova's API database tables for flavors (flavors, flavor_extra_specs, flavor_projects) and key pairs. Flavors

@@ -1,21 +1,7 @@
-import {
-  MysqlAdapter,
-  PostgresAdapter,
-  sql,
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-} from "kysely";
+import { PostgresAdapter, sql, type Kysely, type Migration } from "kysely";
+import { createTable } from "../../shared/db/schema.js";
 
 const time = "varchar(40)";
-
-/** CREATE TABLE that compares strings exactly on every engine (utf8mb4 with a binary collation on MySQL). */
-function createTable(db: Kysely<any>, table: string): CreateTableBuilder<string, never> {
-  const t = db.schema.createTable(table);
-  return db.getExecutor().adapter instanceof MysqlAdapter
-    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
-    : t;
-}
 
 /**
  * Nova's quotas (per-project limits), quota_classes (the "default" class overrides the configured defaults)

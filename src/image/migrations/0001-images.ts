@@ -1,18 +1,8 @@
-import { MysqlAdapter, sql, type CreateTableBuilder, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { createTable } from "../../shared/db/schema.js";
 
 const id = "varchar(64)";
 const time = "varchar(40)";
-
-/**
- * CREATE TABLE that behaves alike on every engine: on MySQL/MariaDB utf8mb4 with a binary collation, so that
- * names, tags and property keys compare exactly as on SQLite and PostgreSQL ("Tag" and "tag" are two tags).
- */
-function createTable(db: Kysely<any>, table: string): CreateTableBuilder<string, never> {
-  const t = db.schema.createTable(table);
-  return db.getExecutor().adapter instanceof MysqlAdapter
-    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
-    : t;
-}
 
 /**
  * Images, their custom properties, tags, members and import tasks (Glance's images, image_properties,

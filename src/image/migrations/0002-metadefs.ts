@@ -1,19 +1,9 @@
-import { MysqlAdapter, sql, type CreateTableBuilder, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { createTable } from "../../shared/db/schema.js";
 
 const id = "varchar(64)";
 const name = "varchar(80)";
 const time = "varchar(40)";
-
-/**
- * CREATE TABLE that behaves alike on every engine: on MySQL/MariaDB utf8mb4 with a binary collation, so that
- * "Tag" and "tag" are two names (as on SQLite and PostgreSQL) whatever the server's default collation is.
- */
-function createTable(db: Kysely<any>, table: string): CreateTableBuilder<string, never> {
-  const t = db.schema.createTable(table);
-  return db.getExecutor().adapter instanceof MysqlAdapter
-    ? t.modifyEnd(sql`character set utf8mb4 collate utf8mb4_bin`)
-    : t;
-}
 
 /**
  * The Metadata Definitions catalog (Glance's metadef_* tables). Children refer to their namespace by its
