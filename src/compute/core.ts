@@ -1,11 +1,47 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import type { Bus } from "../shared/bus/index.js";
+import type { ServiceClient } from "../shared/client/service-client.js";
+import type { Config } from "../shared/config.js";
+import type { PlacementClient } from "./placement-client.js";
 
-/** Shared state of the compute service used by its routes. */
+/** Clients of other services the compute control plane uses (set once the shared listener exists). */
+export interface ComputeClients {
+  placement: PlacementClient;
+  /** The image API below /image, called with the user's token (ClientRequest.token). */
+  image: ServiceClient;
+}
+
+/** Shared state of the compute service used by its routes, the conductor and the scheduler. */
 export class ComputeCore {
+  private clientsValue: ComputeClients | null = null;
+  private busValue: Bus | null = null;
+
   constructor(
     /** Untyped handle; modules narrow it to their own tables. */
     readonly db: Kysely<any>,
     readonly log: Logger,
+    readonly cfg: Config,
   ) {}
+
+  /** Wire the bus and the service clients (startCloud does it after the listener is built). */
+  connect(bus: Bus, clients: ComputeClients): void {
+    this.busValue = bus;
+    this.clientsValue = clients;
+  }
+
+  get bus(): Bus {
+    if (!this.busValue) throw new Error("compute: the bus is not connected yet");
+    return this.busValue;
+  }
+
+  get placement(): PlacementClient {
+    if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
+    return this.clientsValue.placement;
+  }
+
+  get image(): ServiceClient {
+    if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
+    return this.clientsValue.image;
+  }
 }

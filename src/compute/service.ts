@@ -16,9 +16,9 @@ export class ComputeService {
   private constructor(readonly core: ComputeCore) {}
 
   /** Migrate the compute tables and seed the devstack default flavors (once). */
-  static async start(db: Database, _cfg: Config, log: Logger): Promise<ComputeService> {
+  static async start(db: Database, cfg: Config, log: Logger): Promise<ComputeService> {
     await migrate(db, "compute", computeMigrations);
-    const core = new ComputeCore(db.kysely, log);
+    const core = new ComputeCore(db.kysely, log, cfg);
     await seedFlavors(core);
     return new ComputeService(core);
   }

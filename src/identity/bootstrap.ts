@@ -40,6 +40,8 @@ export const CATALOG: CatalogService[] = [
 export interface BootstrapResult {
   adminPassword: string;
   demoPassword: string;
+  /** Password of the "nova" service user (project "service", roles admin and service) the compute control plane uses. */
+  servicePassword: string;
 }
 
 /** Idempotently create the default domain, roles, admin/demo users and projects, region and catalog (like keystone-manage bootstrap). */
@@ -54,7 +56,10 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
     cfg.identity.adminPassword ?? saved.adminPassword ?? randomBytes(12).toString("base64url");
   const demoPassword =
     cfg.identity.demoPassword ?? saved.demoPassword ?? randomBytes(12).toString("base64url");
-  writeFileSync(secretsFile, JSON.stringify({ adminPassword, demoPassword }, null, 2), { mode: 0o600 });
+  const servicePassword = saved.servicePassword ?? randomBytes(18).toString("base64url");
+  writeFileSync(secretsFile, JSON.stringify({ adminPassword, demoPassword, servicePassword }, null, 2), {
+    mode: 0o600,
+  });
 
   if (!(await findProject(core, DEFAULT_DOMAIN_ID)))
     await createProject(core, {
@@ -68,7 +73,7 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
   const admin = await role("admin");
   const member = await role("member");
   const reader = await role("reader");
-  await role("service");
+  const serviceRole = await role("service");
   await addImplication(core, admin.id, member.id);
   await addImplication(core, member.id, reader.id);
 
@@ -77,7 +82,7 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
     createProject(core, { name, domain_id: DEFAULT_DOMAIN_ID, description });
   const adminProject = await project("admin", "Bootstrap project for the cloud administrator");
   const demoProject = await project("demo", "Demo project");
-  await project("service", "Project for service users");
+  const serviceProject = await project("service", "Project for service users");
 
   const user = async (name: string, password: string, defaultProject: string) => {
     const u = await findUserForAuth(core, { name, domainId: DEFAULT_DOMAIN_ID });
@@ -116,6 +121,16 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
     inherited: false,
   });
 
+  const novaUser = await user("nova", servicePassword, serviceProject.id);
+  for (const r of [admin, serviceRole])
+    await grant(core, {
+      type: "UserProject",
+      actorId: novaUser.id,
+      targetId: serviceProject.id,
+      roleId: r.id,
+      inherited: false,
+    });
+
   const region = cfg.region;
   if (!(await getRegion(core, region).catch(() => null)))
     await createRegion(core, { id: region, description: "" });
@@ -134,5 +149,5 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
       else if (ep.url !== url) await updateEndpoint(core, ep, { url });
     }
   }
-  return { adminPassword, demoPassword };
+  return { adminPassword, demoPassword, servicePassword };
 }

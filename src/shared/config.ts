@@ -98,6 +98,52 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The Compute service: virt driver, in-process hosts, heartbeats and the scheduler. */
+    compute: Type.Object(
+      {
+        /** Virt driver of the compute agents `stratus up` runs in process ("fake" today). */
+        driver: Type.String({ minLength: 1 }),
+        /** How many compute agents (hosts) `stratus up` runs in process; 0 = none (agents run apart). */
+        hosts: Type.Integer({ minimum: 0, maximum: 10000 }),
+        /** Host name of the first in-process agent; the others get "-2", "-3", ... (default: the machine's). */
+        hostName: Type.Optional(Type.String({ minLength: 1, pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" })),
+        /** Seconds between agent heartbeats (Nova's report_interval). */
+        reportInterval: Type.Number({ minimum: 0.1 }),
+        /** Seconds without a heartbeat after which a service is reported down (Nova's service_down_time). */
+        serviceDownTime: Type.Number({ minimum: 0.2 }),
+        /** Seconds between power-state syncs of each agent (Nova's sync_power_state_interval). */
+        syncPowerStateInterval: Type.Number({ minimum: 1 }),
+        /** Seconds between inventory reports to placement (Nova's update_resources_interval). */
+        updateResourcesInterval: Type.Number({ minimum: 1 }),
+        /** Availability zone of hosts that are in no aggregate with one (Nova's default_availability_zone). */
+        defaultAvailabilityZone: Type.String({ minLength: 1 }),
+        /** Capacity of each fake host. */
+        fake: Type.Object(
+          {
+            vcpus: Type.Integer({ minimum: 1 }),
+            memoryMb: Type.Integer({ minimum: 1 }),
+            diskGb: Type.Integer({ minimum: 1 }),
+            /** Simulated boot time of a fake guest, in ms. */
+            spawnDelayMs: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        scheduler: Type.Object(
+          {
+            /** Build attempts per server (the first host and then alternates), Nova's max_attempts. */
+            maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+            /** Positive spreads servers over hosts (Nova's default); negative packs them. */
+            ramWeightMultiplier: Type.Number(),
+            cpuWeightMultiplier: Type.Number(),
+            diskWeightMultiplier: Type.Number(),
+            /** Placement candidates asked for per request (Nova's max_placement_results). */
+            maxPlacementResults: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
     listeners: Type.Record(
       Type.String({ pattern: "^[a-z-]+$" }),
@@ -138,6 +184,23 @@ function defaults(dataDir: string): Config {
       projectQuotas: {},
       webDownload: { enabled: false, allowedHosts: [], maxRedirects: 5, timeout: 60 },
     },
+    compute: {
+      driver: "fake",
+      hosts: 1,
+      reportInterval: 10,
+      serviceDownTime: 60,
+      syncPowerStateInterval: 600,
+      updateResourcesInterval: 60,
+      defaultAvailabilityZone: "nova",
+      fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0 },
+      scheduler: {
+        maxAttempts: 3,
+        ramWeightMultiplier: 1,
+        cpuWeightMultiplier: 1,
+        diskWeightMultiplier: 1,
+        maxPlacementResults: 1000,
+      },
+    },
     listeners: {},
   };
 }
@@ -151,6 +214,8 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_LOG_LEVEL", (c, v) => (c.logLevel = v)],
   ["STRATUS_LOG_FILE", (c, v) => (c.logFile = v)],
   ["STRATUS_ADMIN_PASSWORD", (c, v) => (c.identity.adminPassword = v)],
+  ["STRATUS_COMPUTE_DRIVER", (c, v) => (c.compute.driver = v)],
+  ["STRATUS_COMPUTE_HOSTS", (c, v) => (c.compute.hosts = Number(v))],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];
 

@@ -20,3 +20,15 @@ export function withSerialId(
     ? t.addColumn("id", "serial", (c) => c.primaryKey())
     : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
 }
+
+/** Insert one row into a table with a serial "id" and return that id, on every engine. */
+export async function insertWithId(db: Kysely<any>, table: string, values: Record<string, unknown>): Promise<number> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const r = (await db.insertInto(table).values(values).returning("id").executeTakeFirstOrThrow()) as {
+      id: number;
+    };
+    return Number(r.id);
+  }
+  const r = await db.insertInto(table).values(values).executeTakeFirstOrThrow();
+  return Number(r.insertId);
+}

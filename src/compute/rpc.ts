@@ -1,0 +1,86 @@
+// The compute service's RPC contracts: the API casts workflows to the conductor; the conductor (and the API for
+// one-host actions) talks to the agent of one host on the "compute" topic; agents report to the conductor.
+import { call, cast, defineContract } from "../shared/bus/index.js";
+import type { HostResources } from "./drivers/types.js";
+import type { RequestContext } from "./instances/actions.js";
+import type { Allocations } from "./placement-client.js";
+
+/** A host the scheduler chose, with the allocation it claimed there for the server. */
+export interface HostChoice {
+  host: string;
+  node: string;
+  /** Placement allocations claimed (for the first choice) or to claim (for alternates). */
+  allocations: Allocations;
+}
+
+/** The conductor: owns multi-step workflows (build, delete, resize/migrate, evacuate, live-migrate, unshelve). */
+export const conductorContract = defineContract("conductor", "1.0", {
+  /** Schedule and build servers the API created (BUILDING/scheduling). */
+  build_instances: cast<{ ctx: RequestContext; uuids: string[] }>(),
+  /** An agent failed to spawn; try the next alternate host or put the server in ERROR. */
+  reschedule: cast<{
+    ctx: RequestContext;
+    uuid: string;
+    failedHost: string;
+    alternates: HostChoice[];
+    reason: string;
+  }>(),
+  /** Delete a server wherever it is (its host may be down: then delete it locally). */
+  delete_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  /** Resize (flavorid set) or cold-migrate (host optional) a server. */
+  migrate_server: cast<{ ctx: RequestContext; uuid: string; flavorid?: string; host?: string }>(),
+  confirm_resize: cast<{ ctx: RequestContext; uuid: string }>(),
+  revert_resize: cast<{ ctx: RequestContext; uuid: string }>(),
+  /** Rebuild a server whose host is down on another host. */
+  evacuate: cast<{ ctx: RequestContext; uuid: string; host?: string }>(),
+  live_migrate: cast<{ ctx: RequestContext; uuid: string; host?: string }>(),
+  /** Schedule a shelved-offloaded server again and boot it from its snapshot. */
+  unshelve: cast<{ ctx: RequestContext; uuid: string; availabilityZone?: string | null; host?: string }>(),
+  /** An agent's compute node: create/update its record and its placement inventory. */
+  report_resources: call<{ host: string; resources: HostResources }, { nodeUuid: string }>(),
+});
+
+/** The compute agent of one host (server name = host). */
+export const agentContract = defineContract("compute", "1.0", {
+  build_and_run_instance: cast<{ ctx: RequestContext; uuid: string; alternates: HostChoice[] }>(),
+  /** Destroy the guest; the conductor then drops allocations and marks the row deleted. */
+  terminate_instance: call<{ ctx: RequestContext; uuid: string }, void>(),
+  stop_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  start_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  reboot_instance: cast<{ ctx: RequestContext; uuid: string; type: "SOFT" | "HARD" }>(),
+  pause_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  unpause_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  suspend_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  resume_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  rescue_instance: cast<{ ctx: RequestContext; uuid: string; rescueImageRef?: string }>(),
+  unrescue_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  trigger_crash_dump: cast<{ ctx: RequestContext; uuid: string }>(),
+  /** Snapshot the root disk into the (queued) image `imageId`, uploading with the caller's token. */
+  snapshot_instance: cast<{ ctx: RequestContext; uuid: string; imageId: string; imageUrl: string }>(),
+  /** Re-create the guest from `imageRef` on this host (rebuild), or from scratch here (evacuate). */
+  rebuild_instance: cast<{
+    ctx: RequestContext;
+    uuid: string;
+    imageRef: string;
+    evacuate: boolean;
+    migrationUuid?: string;
+  }>(),
+  shelve_instance: cast<{ ctx: RequestContext; uuid: string; imageId?: string; imageUrl?: string; offload: boolean }>(),
+  shelve_offload_instance: cast<{ ctx: RequestContext; uuid: string }>(),
+  get_console_output: call<{ uuid: string; length?: number }, string>(),
+  get_vnc_console: call<{ uuid: string }, { host: string; port: number }>(),
+  // Cold migration / resize steps, called by the conductor in order.
+  migrate_disk_and_power_off: call<{ uuid: string; destHost: string }, unknown>(),
+  finish_migration: call<{ ctx: RequestContext; uuid: string; disk: unknown; powerOn: boolean }, void>(),
+  confirm_migration: call<{ uuid: string }, void>(),
+  finish_revert_migration: call<{ uuid: string; powerOn: boolean }, void>(),
+  /** Destroy the guest on this host without touching the instance row (migration clean-up). */
+  destroy_guest: call<{ uuid: string }, void>(),
+  // Live migration steps.
+  pre_live_migration: call<{ uuid: string; sourceHost: string }, void>(),
+  live_migration: call<{ uuid: string; destHost: string }, void>(),
+  post_live_migration_at_destination: call<{ uuid: string }, void>(),
+  rollback_live_migration_at_destination: call<{ uuid: string }, void>(),
+  /** Report resources and sync power states now (tests, and after a host was re-enabled). */
+  refresh: call<Record<string, never>, void>(),
+});
