@@ -16,6 +16,10 @@ import { imagePolicies } from "../image/api/policy.js";
 import { ImageService } from "../image/service.js";
 import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
+import { startComputeControl, type ComputeControl } from "../compute/control.js";
+import { PlacementClient } from "../compute/placement-client.js";
+import { createBus, type Bus } from "../shared/bus/index.js";
+import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
 
@@ -28,6 +32,10 @@ export interface Cloud {
   db: Database;
   identity: IdentityService;
   image: ImageService;
+  compute: ComputeService;
+  /** The conductor, scheduler and in-process compute agents. */
+  computeControl: ComputeControl;
+  bus: Bus;
   policy: PolicyEnforcer;
   log: Logger;
   adminPassword: string;
@@ -114,6 +122,21 @@ export async function startCloud(
   url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
   const creds = await bootstrap(identity, url);
+  progress("starting the compute conductor and agents");
+  const bus = await createBus(cfg.bus, log);
+  const token = passwordTokenSource(
+    injectClient(() => app, "/identity"),
+    {
+      user: "nova",
+      password: creds.servicePassword,
+      project: "service",
+    },
+  );
+  compute.core.connect(bus, {
+    placement: new PlacementClient(injectClient(() => app, "/placement", token)),
+    image: injectClient(() => app, "/image"),
+  });
+  const computeControl = await startComputeControl(compute.core, bus);
   const cloudsYaml = writeClientFiles({
     dataDir: cfg.dataDir,
     authUrl: `${url}/identity/v3`,
@@ -127,12 +150,17 @@ export async function startCloud(
     db,
     identity,
     image,
+    compute,
+    computeControl,
+    bus,
     policy,
     log,
     ...creds,
     cloudsYaml,
     async close() {
       clearInterval(policyTimer);
+      await computeControl.close();
+      await bus.close();
       for (const a of extraApps) await a.close();
       await app.close();
       await db.close();

@@ -49,7 +49,8 @@ export class PlacementClient {
     const got = await this.req("GET", `/resource_providers/${uuid}`);
     if (got.status === 200) return;
     const res = await this.req("POST", "/resource_providers", { uuid, name });
-    if (res.status !== 200 && res.status !== 201 && res.status !== 409) this.fail("POST", "/resource_providers", res);
+    if (res.status !== 200 && res.status !== 201 && res.status !== 409)
+      this.fail("POST", "/resource_providers", res);
   }
 
   /** Replace a provider's inventories, retrying on generation conflicts. Refused (409 in use) shrinks are skipped. */
@@ -97,11 +98,17 @@ export class PlacementClient {
     return res.body as Candidates;
   }
 
-  /** Current allocations of a consumer and its generation (null when it has none). */
-  async getAllocations(consumer: string): Promise<{ allocations: Allocations; generation: number | null }> {
+  /** Current allocations of a consumer, its generation and type (null when it has none). */
+  async getAllocations(
+    consumer: string,
+  ): Promise<{ allocations: Allocations; generation: number | null; type: string | null }> {
     const res = await this.req("GET", `/allocations/${consumer}`);
     if (res.status !== 200) this.fail("GET", `/allocations/${consumer}`, res);
-    return { allocations: res.body.allocations ?? {}, generation: res.body.consumer_generation ?? null };
+    return {
+      allocations: res.body.allocations ?? {},
+      generation: res.body.consumer_generation ?? null,
+      type: res.body.consumer_type ?? null,
+    };
   }
 
   /**
@@ -113,12 +120,14 @@ export class PlacementClient {
     allocations: Allocations,
     owner: { projectId: string; userId: string },
     generation: number | null,
+    consumerType: "INSTANCE" | "MIGRATION" = "INSTANCE",
   ): Promise<boolean> {
     const res = await this.req("PUT", `/allocations/${consumer}`, {
       allocations,
       project_id: owner.projectId,
       user_id: owner.userId,
       consumer_generation: generation,
+      consumer_type: consumerType,
     });
     if (res.status === 204) return true;
     if (res.status === 409) return false;
@@ -133,24 +142,33 @@ export class PlacementClient {
 
   /**
    * Atomically move a consumer's allocations to another consumer (Nova moves a server's source-host allocation
-   * to its migration record before claiming the destination). Retries on generation races.
+   * to its migration record before claiming the destination). Retries on generation races. A consumer keeps
+   * its type; a new `to` gets the other type than `from` (instance → migration on a move, back on a revert).
    */
-  async moveAllocations(from: string, to: string, owner: { projectId: string; userId: string }): Promise<void> {
+  async moveAllocations(
+    from: string,
+    to: string,
+    owner: { projectId: string; userId: string },
+  ): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const src = await this.getAllocations(from);
       const dst = await this.getAllocations(to);
+      const fromType = src.type ?? "INSTANCE";
+      const toType = dst.type ?? (fromType === "INSTANCE" ? "MIGRATION" : "INSTANCE");
       const res = await this.req("POST", "/allocations", {
         [from]: {
           allocations: {},
           project_id: owner.projectId,
           user_id: owner.userId,
           consumer_generation: src.generation,
+          consumer_type: fromType,
         },
         [to]: {
           allocations: src.allocations,
           project_id: owner.projectId,
           user_id: owner.userId,
           consumer_generation: dst.generation,
+          consumer_type: toType,
         },
       });
       if (res.status === 204) return;
@@ -160,7 +178,9 @@ export class PlacementClient {
   }
 
   /** Inventories and usages of a provider (for explaining why nothing fit). */
-  async providerUsage(uuid: string): Promise<{ inventories: Record<string, Inventory>; usages: Resources } | null> {
+  async providerUsage(
+    uuid: string,
+  ): Promise<{ inventories: Record<string, Inventory>; usages: Resources } | null> {
     const inv = await this.req("GET", `/resource_providers/${uuid}/inventories`);
     if (inv.status === 404) return null;
     const use = await this.req("GET", `/resource_providers/${uuid}/usages`);

@@ -65,7 +65,13 @@ export const agentContract = defineContract("compute", "1.0", {
     evacuate: boolean;
     migrationUuid?: string;
   }>(),
-  shelve_instance: cast<{ ctx: RequestContext; uuid: string; imageId?: string; imageUrl?: string; offload: boolean }>(),
+  shelve_instance: cast<{
+    ctx: RequestContext;
+    uuid: string;
+    imageId?: string;
+    imageUrl?: string;
+    offload: boolean;
+  }>(),
   shelve_offload_instance: cast<{ ctx: RequestContext; uuid: string }>(),
   get_console_output: call<{ uuid: string; length?: number }, string>(),
   get_vnc_console: call<{ uuid: string }, { host: string; port: number }>(),

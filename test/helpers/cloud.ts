@@ -77,7 +77,9 @@ function parse(text: string): unknown {
 }
 
 /** Boot a cloud in a fresh temporary data directory (fast password hashing, no listening socket). */
-export async function bootCloud(opts: { log?: Logger } = {}): Promise<TestCloud> {
+export async function bootCloud(
+  opts: { log?: Logger; config?: Record<string, unknown> } = {},
+): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), "stratus-test-"));
   const cfg = loadConfig(
     {
@@ -85,6 +87,7 @@ export async function bootCloud(opts: { log?: Logger } = {}): Promise<TestCloud>
       port: 0,
       logLevel: "silent",
       identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
+      ...(opts.config ?? {}),
     } as any,
     {},
   );

@@ -8,7 +8,7 @@ import { badRequest, conflict, notFound } from "../errors.js";
 import { MAX_LIMIT, intParam, invalid, isAdmin, nextLink, objectBody, type Ctx } from "./common.js";
 import { hasControl } from "./common.js";
 
-interface FlavorRow {
+export interface FlavorRow {
   id: number;
   flavorid: string;
   name: string;
@@ -91,7 +91,7 @@ async function accessProjects(db: Kysely<any>, id: number): Promise<string[]> {
   return rows.map((r) => r.project_id as string);
 }
 
-async function extraSpecs(db: Kysely<any>, id: number): Promise<Record<string, string>> {
+export async function extraSpecs(db: Kysely<any>, id: number): Promise<Record<string, string>> {
   const rows = await db
     .selectFrom("compute_flavor_extra_spec")
     .select(["spec_key", "value"])
@@ -102,7 +102,7 @@ async function extraSpecs(db: Kysely<any>, id: number): Promise<Record<string, s
 }
 
 /** The flavor if the caller may see it (admins see all, others public ones and those shared with their project). */
-async function visibleFlavor(core: ComputeCore, ctx: Ctx, flavorid: string): Promise<FlavorRow> {
+export async function visibleFlavor(core: ComputeCore, ctx: Ctx, flavorid: string): Promise<FlavorRow> {
   const f = await byFlavorId(core.db, flavorid);
   if (f && (fromDbBool(f.is_public) || isAdmin(ctx))) return f;
   if (f && ctx.auth?.projectId && (await accessProjects(core.db, f.id)).includes(ctx.auth.projectId))

@@ -5,6 +5,9 @@ import { keypairRoutes } from "./keypairs.js";
 import { quotaRoutes } from "./quotas.js";
 import { serverGroupRoutes } from "./servergroups.js";
 import { versionRoutes } from "./versions.js";
+import { adminRoutes } from "./admin/index.js";
+import { serverActionRoutes } from "./server-actions/index.js";
+import { serverRoutes } from "./servers/index.js";
 
 /** Every route of the Compute API (below /compute). */
 export function computeRoutes(core: ComputeCore): Route[] {
@@ -14,5 +17,8 @@ export function computeRoutes(core: ComputeCore): Route[] {
     ...keypairRoutes(core),
     ...quotaRoutes(core),
     ...serverGroupRoutes(core),
+    ...serverRoutes(core),
+    ...serverActionRoutes(core),
+    ...adminRoutes(core),
   ];
 }

@@ -1,4 +1,7 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
+import { adminPolicies } from "./admin/index.js";
+import { serverActionPolicies } from "./server-actions/index.js";
+import { serverPolicies } from "./servers/index.js";
 
 // Nova's defaults (Zed): flavor management and access lists are for admins, reads for anyone with a token in
 // the project, key pairs for their owner (or an admin). Check strings are written out, so that they do not
@@ -21,8 +24,7 @@ const Q = "/os-quota-sets/{tenant_id}";
 const QC = "/os-quota-class-sets/{id}";
 const SG = "/os-server-groups";
 
-/** Compute policy rules with their defaults (Nova's names, overridable in DATA_DIR/policy.yaml). */
-export const computePolicies: RuleDefault[] = [
+const basePolicies: RuleDefault[] = [
   rule("os_compute_api:flavors:list", ANY, "List flavors.", "GET", "/flavors"),
   rule("os_compute_api:flavors:show", ANY, "Show a flavor.", "GET", F),
   rule("os_compute_api:os-flavor-manage:create", ADMIN, "Create a flavor.", "POST", "/flavors"),
@@ -120,4 +122,12 @@ export const computePolicies: RuleDefault[] = [
     "DELETE",
     `${SG}/{id}`,
   ),
+];
+
+/** Compute policy rules with their defaults (Nova's names, overridable in DATA_DIR/policy.yaml). */
+export const computePolicies: RuleDefault[] = [
+  ...basePolicies,
+  ...serverPolicies,
+  ...serverActionPolicies,
+  ...adminPolicies,
 ];

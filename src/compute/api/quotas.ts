@@ -76,8 +76,8 @@ async function count(db: Kysely<any>, table: string, col: string, value: string)
 }
 
 /**
- * Usage as Nova counts it: key pairs of the user, server groups of the project. Instances, cores and RAM are 0
- * until Stratus has servers; server_group_members is counted per group, so the project total is 0 here too.
+ * Usage as Nova counts it: key pairs of the user; server groups, instances, cores and RAM of the project (live
+ * servers); server_group_members is counted per group, so the project total is 0 here.
  */
 export async function projectUsage(
   db: Kysely<any>,
@@ -88,6 +88,19 @@ export async function projectUsage(
   for (const k of Object.keys(QUOTA_DEFAULTS)) usage[k] = 0;
   usage.key_pairs = await count(db, "compute_keypair", "user_id", user);
   usage.server_groups = await count(db, "compute_server_group", "project_id", project);
+  const inst = (await db
+    .selectFrom("compute_instance")
+    .select((eb) => [
+      eb.fn.countAll().as("n"),
+      eb.fn.sum("vcpus").as("cores"),
+      eb.fn.sum("memory_mb").as("ram"),
+    ])
+    .where("project_id", "=", project)
+    .where("deleted", "=", 0)
+    .executeTakeFirst()) as { n: unknown; cores: unknown; ram: unknown } | undefined;
+  usage.instances = Number(inst?.n ?? 0);
+  usage.cores = Number(inst?.cores ?? 0);
+  usage.ram = Number(inst?.ram ?? 0);
   return usage;
 }
 

@@ -73,10 +73,10 @@ export async function withEvent<T>(
   const finish = async (result: string, traceback: string | null) => {
     const now = nowIso();
     await db
-        .updateTable("compute_instance_action_event")
-        .set({ finish_time: now, result, traceback })
-        .where("id", "=", eventId)
-        .execute();
+      .updateTable("compute_instance_action_event")
+      .set({ finish_time: now, result, traceback })
+      .where("id", "=", eventId)
+      .execute();
     await db
       .updateTable("compute_instance_action")
       .set({ updated_at: now, ...(result === "Error" ? { message: "Error" } : {}) })

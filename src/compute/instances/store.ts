@@ -52,6 +52,8 @@ export interface Instance {
   user_id: string;
   image_ref: string;
   flavor: InstanceFlavor;
+  vcpus: number;
+  memory_mb: number;
   key_name: string | null;
   key_data: string | null;
   user_data: string | null;
@@ -94,6 +96,8 @@ export function parseInstance(row: Record<string, unknown>): Instance {
   out.progress = Number(row.progress);
   out.deleted = Number(row.deleted);
   out.id = Number(row.id);
+  out.vcpus = Number(row.vcpus);
+  out.memory_mb = Number(row.memory_mb);
   return out as unknown as Instance;
 }
 
@@ -226,7 +230,10 @@ export async function latestFaults(
   db: Kysely<any>,
   uuids: string[],
 ): Promise<Map<string, { code: number; message: string; details: string | null; created_at: string }>> {
-  const out = new Map<string, { code: number; message: string; details: string | null; created_at: string }>();
+  const out = new Map<
+    string,
+    { code: number; message: string; details: string | null; created_at: string }
+  >();
   if (uuids.length === 0) return out;
   for (let i = 0; i < uuids.length; i += 500) {
     const rows = (await db

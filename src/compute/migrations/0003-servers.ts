@@ -25,6 +25,9 @@ export const serversMigration: Migration = {
       .addColumn("image_ref", "varchar(255)", (c) => c.notNull())
       /** The flavor as it was at boot (Nova embeds it too): JSON. */
       .addColumn("flavor", "text", (c) => c.notNull())
+      /** Copies of flavor.vcpus / memory_mb, so quota usage is one SUM. */
+      .addColumn("vcpus", "integer", (c) => c.notNull())
+      .addColumn("memory_mb", "integer", (c) => c.notNull())
       .addColumn("key_name", "varchar(255)")
       .addColumn("key_data", "text")
       .addColumn("user_data", "text")
@@ -112,7 +115,7 @@ export const serversMigration: Migration = {
       .execute();
     await index(db, "compute_instance_action_event", "action", ["action_id"]);
 
-    await withSerialId(db, createTable(db, "compute_migration"))
+    await withSerialId(db, createTable(db, "compute_server_migration"))
       .addColumn("uuid", uuid, (c) => c.notNull())
       .addColumn("instance_uuid", uuid, (c) => c.notNull())
       .addColumn("source_compute", "varchar(255)")
@@ -130,9 +133,9 @@ export const serversMigration: Migration = {
       .addColumn("user_id", "varchar(255)")
       .addColumn("created_at", sql.raw(time), (c) => c.notNull())
       .addColumn("updated_at", sql.raw(time))
-      .addUniqueConstraint("compute_migration_uuid_uq", ["uuid"])
+      .addUniqueConstraint("compute_server_migration_uuid_uq", ["uuid"])
       .execute();
-    await index(db, "compute_migration", "instance", ["instance_uuid"]);
+    await index(db, "compute_server_migration", "instance", ["instance_uuid"]);
 
     await withSerialId(db, createTable(db, "compute_service"))
       .addColumn("uuid", uuid, (c) => c.notNull())
@@ -208,7 +211,7 @@ export const serversMigration: Migration = {
       "compute_aggregate",
       "compute_node",
       "compute_service",
-      "compute_migration",
+      "compute_server_migration",
       "compute_instance_action_event",
       "compute_instance_action",
       "compute_instance_fault",

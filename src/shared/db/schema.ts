@@ -22,7 +22,11 @@ export function withSerialId(
 }
 
 /** Insert one row into a table with a serial "id" and return that id, on every engine. */
-export async function insertWithId(db: Kysely<any>, table: string, values: Record<string, unknown>): Promise<number> {
+export async function insertWithId(
+  db: Kysely<any>,
+  table: string,
+  values: Record<string, unknown>,
+): Promise<number> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) {
     const r = (await db.insertInto(table).values(values).returning("id").executeTakeFirstOrThrow()) as {
       id: number;

@@ -1,0 +1,158 @@
+// The compute agent (nova-compute): one per host. It registers its service and heartbeats, reports its
+// resources (the conductor turns them into a compute node and placement inventory), serves the host's RPC queue
+// and keeps the database and the hypervisor in agreement (reconcile on start, power-state sync periodically).
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Bus, ServerHandle } from "../../shared/bus/index.js";
+import type { Config } from "../../shared/config.js";
+import { nowIso } from "../../shared/db/index.js";
+import type { InstanceSpec, VirtDriver } from "../drivers/types.js";
+import type { Instance } from "../instances/store.js";
+import { agentContract, conductorContract } from "../rpc.js";
+import { actionHandlers } from "./actions.js";
+import { buildHandlers } from "./build.js";
+import type { AgentDeps } from "./deps.js";
+import { KeyedLock } from "../../shared/keyed-lock.js";
+import { migrateAgentHandlers } from "./migrate.js";
+import { reconcile, syncPowerStates } from "./reconcile.js";
+
+/** What an agent needs to run. */
+export interface AgentOptions {
+  host: string;
+  driver: VirtDriver;
+  db: Kysely<any>;
+  bus: Bus;
+  log: Logger;
+  cfg: Config;
+}
+
+/** The driver's view of an instance. */
+export function instanceSpec(inst: Instance): InstanceSpec {
+  const meta = (inst.system_metadata.metadata as Record<string, string> | undefined) ?? {};
+  return {
+    uuid: inst.uuid,
+    name: inst.display_name,
+    vcpus: inst.flavor.vcpus,
+    memoryMb: inst.flavor.memory_mb,
+    rootGb: inst.flavor.root_gb,
+    image: { id: inst.image_ref },
+    userData: inst.user_data ?? undefined,
+    metadata: meta,
+  };
+}
+
+/** A running compute agent. */
+export class ComputeAgent {
+  private server: ServerHandle | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly locks = new KeyedLock();
+  readonly deps: AgentDeps;
+
+  private constructor(private readonly opts: AgentOptions) {
+    const { host, driver, db, bus, log, cfg } = opts;
+    this.deps = {
+      host,
+      driver,
+      db,
+      bus,
+      log: log.child({ agent: host }),
+      cfg,
+      lock: (uuid, fn) => this.locks.run(uuid, fn),
+      spec: instanceSpec,
+      syncPower: async (uuid) => {
+        const info = await driver.getInfo(uuid).catch(() => null);
+        if (info)
+          await db
+            .updateTable("compute_instance")
+            .set({ power_state: info.state })
+            .where("uuid", "=", uuid)
+            .execute();
+      },
+    };
+  }
+
+  /** Initialise the driver, register and report, reconcile, then serve the host's queue. */
+  static async start(opts: AgentOptions): Promise<ComputeAgent> {
+    const agent = new ComputeAgent(opts);
+    await agent.run();
+    return agent;
+  }
+
+  get host(): string {
+    return this.opts.host;
+  }
+
+  private async run(): Promise<void> {
+    const { driver, host, cfg } = this.opts;
+    await driver.init(host);
+    await this.heartbeat();
+    await this.reportResources();
+    await reconcile(this.deps);
+    this.server = await this.opts.bus.serve(agentContract, host, {
+      ...buildHandlers(this.deps),
+      ...actionHandlers(this.deps),
+      ...migrateAgentHandlers(this.deps),
+      refresh: async () => {
+        await this.reportResources();
+        await syncPowerStates(this.deps);
+      },
+    });
+    const every = (seconds: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => {
+        fn().catch((e: Error) => this.deps.log.warn({ err: e.message }, "periodic task failed"));
+      }, seconds * 1000);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(cfg.compute.reportInterval, () => this.heartbeat());
+    every(cfg.compute.updateResourcesInterval, () => this.reportResources());
+    every(cfg.compute.syncPowerStateInterval, () => syncPowerStates(this.deps));
+  }
+
+  /** Record that this host is alive (creating its service row the first time). */
+  async heartbeat(): Promise<void> {
+    const { db, host } = this.opts;
+    const now = Date.now();
+    const r = await db
+      .updateTable("compute_service")
+      .set((eb) => ({
+        last_seen_up_ms: now,
+        report_count: eb("report_count", "+", 1),
+        updated_at: nowIso(),
+      }))
+      .where("host", "=", host)
+      .where("binary", "=", "nova-compute")
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return;
+    await db
+      .insertInto("compute_service")
+      .values({
+        uuid: randomUUID(),
+        host,
+        binary: "nova-compute",
+        topic: "compute",
+        report_count: 1,
+        disabled: 0,
+        forced_down: 0,
+        last_seen_up_ms: now,
+        version: 1,
+        created_at: nowIso(),
+      })
+      .execute()
+      .catch(() => undefined); // another process of this host registered it meanwhile
+  }
+
+  /** Send the host's resources to the conductor (compute node + placement inventory). */
+  async reportResources(): Promise<void> {
+    const resources = await this.opts.driver.getAvailableResources();
+    await this.opts.bus.call(conductorContract, "report_resources", { host: this.opts.host, resources });
+  }
+
+  /** Stop serving and stop the periodic tasks; guests keep running. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.server?.stop();
+    this.server = null;
+  }
+}

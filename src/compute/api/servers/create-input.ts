@@ -1,0 +1,243 @@
+// Validation of a server create body (Nova's schemas/servers.py, closed to unknown fields), per microversion.
+import { badRequest } from "../../errors.js";
+import { invalid, type Ctx } from "../common.js";
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** A validated create request. */
+export interface CreateInput {
+  name: string;
+  imageRef: string;
+  flavorRef: string;
+  networks: "auto" | "none" | Array<Record<string, string>>;
+  keyName?: string;
+  securityGroups: string[];
+  userData?: string;
+  configDrive: boolean;
+  metadata: Record<string, string>;
+  availabilityZone?: string;
+  minCount: number;
+  maxCount: number;
+  returnReservationId: boolean;
+  accessIPv4?: string;
+  accessIPv6?: string;
+  adminPass?: string;
+  description?: string | null;
+  tags: string[];
+  host?: string;
+  hypervisorHostname?: string;
+  hostname?: string;
+  diskConfig?: string;
+  hints: Record<string, unknown>;
+}
+
+const str = (field: string, v: unknown, min = 0, max = 255): string => {
+  if (typeof v !== "string") throw invalid(field, v, `${JSON.stringify(v)} is not of type 'string'`);
+  if (v.length < min) throw invalid(field, v, `${JSON.stringify(v)} is too short`);
+  if (v.length > max) throw invalid(field, v, `${JSON.stringify(v)} is too long`);
+  return v;
+};
+
+const count = (field: string, v: unknown): number => {
+  const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+    throw invalid(field, v, `${JSON.stringify(v)} is not a valid integer of at least 1`);
+  return n;
+};
+
+const bool = (field: string, v: unknown): boolean => {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string" && /^(true|false|1|0|yes|no|on|off|t|f|y|n)$/i.test(v))
+    return /^(true|1|yes|on|t|y)$/i.test(v);
+  throw invalid(field, v, `${JSON.stringify(v)} is not of type 'boolean'`);
+};
+
+/** Strip a URL down to its last path segment (imageRef/flavorRef may be links). */
+export const refId = (ref: string): string => ref.replace(/\/+$/, "").split("/").pop() ?? ref;
+
+function allowedKeys(ctx: Ctx): Set<string> {
+  const mv = ctx.microversion;
+  const keys = [
+    "name",
+    "imageRef",
+    "flavorRef",
+    "networks",
+    "key_name",
+    "security_groups",
+    "user_data",
+    "config_drive",
+    "metadata",
+    "availability_zone",
+    "min_count",
+    "max_count",
+    "return_reservation_id",
+    "block_device_mapping_v2",
+    "block_device_mapping",
+    "accessIPv4",
+    "accessIPv6",
+    "adminPass",
+    "OS-DCF:diskConfig",
+  ];
+  if (mv.lt("2.57")) keys.push("personality");
+  if (mv.gte("2.19")) keys.push("description");
+  if (mv.gte("2.52")) keys.push("tags");
+  if (mv.gte("2.63")) keys.push("trusted_image_certificates");
+  if (mv.gte("2.74")) keys.push("host", "hypervisor_hostname");
+  if (mv.gte("2.90")) keys.push("hostname");
+  return new Set(keys);
+}
+
+function parseNetworks(ctx: Ctx, v: unknown): CreateInput["networks"] {
+  if (v === undefined) {
+    if (ctx.microversion.gte("2.37"))
+      throw invalid("networks", v, "'networks' is a required property from microversion 2.37");
+    return "auto";
+  }
+  if (v === "auto" || v === "none") {
+    if (ctx.microversion.lt("2.37"))
+      throw invalid("networks", v, `${JSON.stringify(v)} is not of type 'array'`);
+    return v;
+  }
+  if (!Array.isArray(v))
+    throw invalid("networks", v, `${JSON.stringify(v)} is not valid under any of the given schemas`);
+  return v.map((n) => {
+    if (!n || typeof n !== "object" || Array.isArray(n))
+      throw invalid("networks", v, "each network must be an object");
+    for (const k of Object.keys(n))
+      if (!["uuid", "port", "fixed_ip", "tag"].includes(k))
+        throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
+    return n as Record<string, string>;
+  });
+}
+
+/** Image id from block_device_mapping_v2 (image-backed local root disk only). */
+function bdmImage(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw invalid("block_device_mapping_v2", v, "is not of type 'array'");
+  let image: string | undefined;
+  for (const b of v as Array<Record<string, unknown>>) {
+    if (!b || typeof b !== "object")
+      throw invalid("block_device_mapping_v2", v, "each mapping must be an object");
+    const src = b.source_type ?? "blank";
+    const dst = b.destination_type ?? "volume";
+    if (dst === "volume" || src === "volume" || src === "snapshot")
+      throw badRequest(
+        "Block device mappings with volumes need the block storage service, which Stratus does not run yet; " +
+          "boot from an image (imageRef) instead.",
+      );
+    if (src === "image" && (b.boot_index === 0 || b.boot_index === "0")) {
+      if (typeof b.uuid !== "string" || !UUID.test(b.uuid))
+        throw invalid("block_device_mapping_v2.uuid", b.uuid, "is not a valid uuid");
+      image = b.uuid;
+    }
+  }
+  return image;
+}
+
+/** Parse and validate `{"server": {...}}` plus scheduler hints. */
+export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInput {
+  for (const k of Object.keys(body))
+    if (!["server", "os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"].includes(k))
+      throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
+  const s = body.server;
+  if (!s || typeof s !== "object" || Array.isArray(s))
+    throw badRequest("Invalid input for field/attribute server. 'server' is a required property");
+  const srv = s as Record<string, unknown>;
+  const allowed = allowedKeys(ctx);
+  for (const k of Object.keys(srv))
+    if (!allowed.has(k)) throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
+  if (srv.name === undefined)
+    throw badRequest("Invalid input for field/attribute name. 'name' is a required property");
+  const name = str("name", srv.name, 1, 255);
+  if (name.trim() !== name || name.trim() === "")
+    throw invalid("name", name, "has leading or trailing whitespace");
+  if (srv.flavorRef === undefined)
+    throw badRequest("Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
+  const flavorRef =
+    typeof srv.flavorRef === "number" ? String(srv.flavorRef) : str("flavorRef", srv.flavorRef, 1);
+  const fromBdm = bdmImage(srv.block_device_mapping_v2);
+  if (srv.block_device_mapping !== undefined)
+    throw badRequest(
+      "Legacy block_device_mapping needs volumes, which Stratus does not run yet; use imageRef.",
+    );
+  let imageRef = srv.imageRef === undefined ? "" : str("imageRef", srv.imageRef);
+  if (!imageRef && fromBdm) imageRef = fromBdm;
+  if (!imageRef) throw badRequest("Missing imageRef attribute");
+  imageRef = refId(imageRef);
+  if (!UUID.test(imageRef)) throw badRequest("Invalid imageRef provided.");
+  const metadata = srv.metadata ?? {};
+  if (!metadata || typeof metadata !== "object" || Array.isArray(metadata))
+    throw invalid("metadata", metadata, "is not of type 'object'");
+  for (const [k, v] of Object.entries(metadata)) {
+    str("metadata", k, 1, 255);
+    if (typeof v !== "string" || v.length > 255)
+      throw invalid(`metadata.${k}`, v, "must be a string of at most 255 characters");
+  }
+  const sgs = srv.security_groups ?? [{ name: "default" }];
+  if (!Array.isArray(sgs)) throw invalid("security_groups", sgs, "is not of type 'array'");
+  const securityGroups = sgs.map((g) => {
+    if (!g || typeof g !== "object" || typeof (g as { name?: unknown }).name !== "string")
+      throw invalid("security_groups", sgs, 'each group must be {"name": ...}');
+    return (g as { name: string }).name;
+  });
+  let userData: string | undefined;
+  if (srv.user_data !== undefined && srv.user_data !== null) {
+    userData = str("user_data", srv.user_data, 0, 65535);
+    if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData))
+      throw badRequest("User data needs to be valid base 64.");
+  }
+  const minCount = srv.min_count === undefined ? 1 : count("min_count", srv.min_count);
+  const maxCount = srv.max_count === undefined ? minCount : count("max_count", srv.max_count);
+  if (minCount > maxCount) throw badRequest("min_count must be <= max_count");
+  const tags = srv.tags === undefined ? [] : (srv.tags as unknown);
+  if (
+    !Array.isArray(tags) ||
+    tags.some((t) => typeof t !== "string" || t.length < 1 || t.length > 60 || /[/,]/.test(t))
+  )
+    throw invalid("tags", tags, "must be a list of tags (1-60 characters, no '/' or ',')");
+  if (tags.length > 50) throw badRequest("The number of tags exceeded the per-server limit 50");
+  const hints = (body["os:scheduler_hints"] ?? body["OS-SCH-HNT:scheduler_hints"] ?? {}) as unknown;
+  if (!hints || typeof hints !== "object" || Array.isArray(hints))
+    throw invalid("os:scheduler_hints", hints, "is not of type 'object'");
+  const opt = (k: string) => (srv[k] === undefined || srv[k] === null ? undefined : str(k, srv[k]));
+  const description =
+    srv.description === undefined
+      ? undefined
+      : srv.description === null
+        ? null
+        : str("description", srv.description, 0, 255);
+  const diskConfig = opt("OS-DCF:diskConfig");
+  if (diskConfig !== undefined && !["AUTO", "MANUAL"].includes(diskConfig))
+    throw invalid("OS-DCF:diskConfig", diskConfig, "is not one of ['AUTO', 'MANUAL']");
+  return {
+    name,
+    imageRef,
+    flavorRef: refId(flavorRef),
+    networks: parseNetworks(ctx, srv.networks),
+    keyName: opt("key_name"),
+    securityGroups,
+    userData,
+    configDrive:
+      srv.config_drive === undefined || srv.config_drive === ""
+        ? false
+        : bool("config_drive", srv.config_drive),
+    metadata: metadata as Record<string, string>,
+    availabilityZone: opt("availability_zone"),
+    minCount,
+    maxCount,
+    returnReservationId:
+      srv.return_reservation_id === undefined
+        ? false
+        : bool("return_reservation_id", srv.return_reservation_id),
+    accessIPv4: opt("accessIPv4"),
+    accessIPv6: opt("accessIPv6"),
+    adminPass: opt("adminPass"),
+    description,
+    tags: tags as string[],
+    host: opt("host"),
+    hypervisorHostname: opt("hypervisor_hostname"),
+    hostname: opt("hostname"),
+    diskConfig,
+    hints: hints as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,324 @@
+// POST /servers: check everything the request names (flavor, image, key pair, group, zone, quota), create the
+// server rows in BUILD/scheduling and hand them to the conductor. Quota check and insert are atomic per project.
+import { randomBytes, randomUUID } from "node:crypto";
+import { nowIso } from "../../../shared/db/index.js";
+import { reply, type Reply } from "../../../shared/http/reply.js";
+import { KeyedLock } from "../../../shared/keyed-lock.js";
+import type { ComputeCore } from "../../core.js";
+import { badRequest, forbidden } from "../../errors.js";
+import { startAction, type RequestContext } from "../../instances/actions.js";
+import {
+  insertInstance,
+  type Instance,
+  type InstanceFlavor,
+  type RequestSpec,
+} from "../../instances/store.js";
+import { TaskState, VmState } from "../../instances/states.js";
+import { conductorContract } from "../../rpc.js";
+import { isAdmin, type Ctx } from "../common.js";
+import { extraSpecs, visibleFlavor } from "../flavors.js";
+import { projectLimits, projectUsage } from "../quotas.js";
+import { parseCreate, type CreateInput } from "./create-input.js";
+import { serverLinks } from "./view.js";
+
+const quotaLock = new KeyedLock();
+
+/** The request context carried to the conductor and agents. */
+export function requestContext(ctx: Ctx): RequestContext {
+  return {
+    requestId: ctx.requestId,
+    userId: ctx.auth?.userId ?? "",
+    projectId: ctx.auth?.projectId ?? "",
+    token: ctx.auth?.token,
+    roles: ctx.auth?.roles,
+  };
+}
+
+/** A hostname from a display name, as Nova sanitises it (RFC 952-ish, at most 63 characters). */
+export function sanitizeHostname(name: string, fallback: string): string {
+  const h = name
+    .toLowerCase()
+    .replace(/[ _.]/g, "-")
+    .replace(/[^a-z0-9-]/g, "")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return h || fallback;
+}
+
+/** The image as the caller sees it (400 if missing, not active, or too big for the flavor). */
+async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor: InstanceFlavor) {
+  const res = await core.image.request("GET", `/v2/images/${imageRef}`, { token: ctx.auth?.token });
+  if (res.status === 404 || res.status === 403) throw badRequest(`Image ${imageRef} could not be found.`);
+  if (res.status !== 200)
+    throw badRequest(`Image ${imageRef} could not be checked (image service said ${res.status}).`);
+  const img = res.body as Record<string, unknown>;
+  if (img.status !== "active") throw badRequest(`Image ${imageRef} is not active.`);
+  const minRam = Number(img.min_ram ?? 0);
+  const minDisk = Number(img.min_disk ?? 0);
+  if (minRam > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
+  if (flavor.root_gb > 0) {
+    if (minDisk > flavor.root_gb) throw badRequest("Flavor's disk is too small for requested image.");
+    const size = Number(img.size ?? 0);
+    if (size > flavor.root_gb * 1024 ** 3)
+      throw badRequest(
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${size} bytes.`,
+      );
+  }
+  const properties: Record<string, string> = {};
+  const core_keys = new Set([
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "size",
+    "min_ram",
+    "min_disk",
+    "disk_format",
+    "container_format",
+    "created_at",
+    "updated_at",
+    "tags",
+    "self",
+    "file",
+    "schema",
+    "virtual_size",
+    "os_hidden",
+    "direct_url",
+    "locations",
+    "stores",
+  ]);
+  for (const [k, v] of Object.entries(img)) if (!core_keys.has(k) && typeof v === "string") properties[k] = v;
+  return {
+    id: imageRef,
+    name: typeof img.name === "string" ? img.name : undefined,
+    min_ram: minRam,
+    min_disk: minDisk,
+    disk_format: typeof img.disk_format === "string" ? img.disk_format : undefined,
+    size: Number(img.size ?? 0),
+    properties,
+  } satisfies RequestSpec["image"];
+}
+
+/** The zone and forced host from availability_zone ("az", "az:host", "az:host:node") and 2.74 host fields. */
+function placementTarget(ctx: Ctx, input: CreateInput): { az?: string; host?: string; node?: string } {
+  let az: string | undefined;
+  let host: string | undefined;
+  let node: string | undefined;
+  if (input.availabilityZone) {
+    const parts = input.availabilityZone.split(":");
+    az = parts[0] || undefined;
+    host = parts[1] || undefined;
+    node = parts[2] || undefined;
+    if (
+      (host || node) &&
+      !ctx.allowed("os_compute_api:servers:create:forced_host", { project_id: ctx.auth?.projectId ?? "" })
+    )
+      throw forbidden(`Policy doesn't allow os_compute_api:servers:create:forced_host to be performed.`);
+  }
+  if (input.host || input.hypervisorHostname) {
+    ctx.authorize("compute:servers:create:requested_destination", { project_id: ctx.auth?.projectId ?? "" });
+    host = input.host ?? host;
+    node = input.hypervisorHostname ?? node;
+  }
+  return { az, host: host ?? node, node };
+}
+
+async function checkZone(core: ComputeCore, az: string | undefined): Promise<void> {
+  if (!az || az === core.cfg.compute.defaultAvailabilityZone) return;
+  const row = await core.db
+    .selectFrom("compute_aggregate_metadata")
+    .select("value")
+    .where("meta_key", "=", "availability_zone")
+    .where("value", "=", az)
+    .executeTakeFirst();
+  if (!row) throw badRequest(`The requested availability zone is not available`);
+}
+
+async function checkKey(core: ComputeCore, ctx: Ctx, name: string | undefined) {
+  if (name === undefined) return { key_name: null, key_data: null };
+  const k = (await core.db
+    .selectFrom("compute_keypair")
+    .select(["name", "public_key"])
+    .where("user_id", "=", ctx.auth?.userId ?? "")
+    .where("name", "=", name)
+    .executeTakeFirst()) as { name: string; public_key: string } | undefined;
+  if (!k) throw badRequest("Invalid key_name provided.");
+  return { key_name: k.name, key_data: k.public_key };
+}
+
+async function checkGroup(core: ComputeCore, ctx: Ctx, hints: Record<string, unknown>) {
+  const g = hints.group;
+  if (g === undefined) return undefined;
+  if (typeof g !== "string")
+    throw badRequest(`Invalid input for field/attribute group. Value: ${JSON.stringify(g)}.`);
+  const row = (await core.db
+    .selectFrom("compute_server_group")
+    .select(["uuid", "project_id"])
+    .where("uuid", "=", g)
+    .executeTakeFirst()) as { uuid: string; project_id: string } | undefined;
+  if (!row || (row.project_id !== ctx.auth?.projectId && !isAdmin(ctx)))
+    throw badRequest(`Invalid server group ${g}: group not found.`);
+  return row.uuid;
+}
+
+/** The handler of POST /servers. */
+export async function createServers(
+  core: ComputeCore,
+  ctx: Ctx,
+  body: Record<string, unknown>,
+): Promise<Reply> {
+  const project = ctx.auth?.projectId ?? "";
+  const user = ctx.auth?.userId ?? "";
+  ctx.authorize("os_compute_api:servers:create", { project_id: project, user_id: user });
+  const input = parseCreate(ctx, body);
+  if (Array.isArray(input.networks) && input.networks.length > 0)
+    throw badRequest(
+      `Network ${input.networks[0].uuid ?? input.networks[0].port ?? ""} could not be found: Stratus has no networking service yet; use "networks": "none" or "auto".`,
+    );
+  const target = placementTarget(ctx, input);
+  await checkZone(core, target.az);
+  const fl = await visibleFlavor(core, ctx, input.flavorRef).catch(() => {
+    throw badRequest(`Flavor ${input.flavorRef} could not be found.`);
+  });
+  if (Number(fl.disabled) === 1) throw badRequest(`Flavor ${input.flavorRef} is disabled.`);
+  const flavor: InstanceFlavor = {
+    flavorid: fl.flavorid,
+    name: fl.name,
+    memory_mb: Number(fl.memory_mb),
+    vcpus: Number(fl.vcpus),
+    root_gb: Number(fl.root_gb),
+    ephemeral_gb: Number(fl.ephemeral_gb),
+    swap: Number(fl.swap),
+    rxtx_factor: Number(fl.rxtx_factor),
+    is_public: Number(fl.is_public) === 1,
+    description: fl.description,
+    extra_specs: await extraSpecs(core.db, fl.id),
+  };
+  const image = await checkImage(core, ctx, input.imageRef, flavor);
+  const key = await checkKey(core, ctx, input.keyName);
+  const groupUuid = await checkGroup(core, ctx, input.hints);
+  const spec: RequestSpec = {
+    image,
+    availabilityZone: target.az,
+    forcedHost: target.host,
+    forcedNode: target.node,
+    hints: input.hints,
+    groupUuid,
+    networks: input.networks,
+  };
+  const reservation = `r-${randomBytes(4).toString("hex")}`;
+  const ctxReq = requestContext(ctx);
+  const uuids = await quotaLock.run(project, async () => {
+    const limits = await projectLimits(core.db, project);
+    const usage = await projectUsage(core.db, project, user);
+    const metaLimit = limits.metadata_items;
+    if (metaLimit >= 0 && Object.keys(input.metadata).length > metaLimit)
+      throw forbidden(
+        `Quota exceeded for metadata_items: Requested ${Object.keys(input.metadata).length}, but already used 0 of ${metaLimit} metadata_items`,
+      );
+    const per: Record<string, number> = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
+    let fits = input.maxCount;
+    for (const [res, each] of Object.entries(per)) {
+      const limit = limits[res];
+      if (limit < 0 || each === 0) continue;
+      fits = Math.min(fits, Math.floor((limit - usage[res]) / each));
+    }
+    if (fits < input.minCount) {
+      const overs = Object.entries(per).filter(
+        ([res, each]) => limits[res] >= 0 && usage[res] + each * input.minCount > limits[res],
+      );
+      const [res, each] = overs[0];
+      throw forbidden(
+        `Quota exceeded for ${res}: Requested ${each * input.minCount}, but already used ${usage[res]} of ${limits[res]} ${res}`,
+      );
+    }
+    if (groupUuid) {
+      const members = (await core.db
+        .selectFrom("compute_server_group_member")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("group_uuid", "=", groupUuid)
+        .executeTakeFirst()) as { n: unknown };
+      const max = limits.server_group_members;
+      if (max >= 0 && Number(members.n) + fits > max)
+        throw forbidden("Quota exceeded, too many servers in group");
+    }
+    const now = nowIso();
+    const out: string[] = [];
+    for (let i = 0; i < fits; i++) {
+      const uuid = randomUUID();
+      const name = fits > 1 ? `${input.name}-${i + 1}` : input.name;
+      const inst: Omit<Instance, "id"> = {
+        uuid,
+        display_name: name,
+        hostname: input.hostname ?? sanitizeHostname(name, `server-${uuid}`),
+        description: input.description ?? null,
+        project_id: project,
+        user_id: user,
+        image_ref: input.imageRef,
+        flavor,
+        vcpus: flavor.vcpus,
+        memory_mb: flavor.memory_mb,
+        ...key,
+        user_data: input.userData ?? null,
+        config_drive: input.configDrive ? "True" : "",
+        host: null,
+        node: null,
+        availability_zone: target.az ?? null,
+        vm_state: VmState.BUILDING,
+        task_state: TaskState.SCHEDULING,
+        power_state: 0,
+        locked: false,
+        locked_by: null,
+        locked_reason: null,
+        reservation_id: reservation,
+        launch_index: i,
+        access_ip_v4: input.accessIPv4 ?? null,
+        access_ip_v6: input.accessIPv6 ?? null,
+        progress: 0,
+        security_groups: input.securityGroups.map((n) => ({ name: n })),
+        addresses: {},
+        request_spec: spec,
+        system_metadata: { disk_config: input.diskConfig ?? "MANUAL", image_name: image.name ?? "" },
+        launched_at: null,
+        terminated_at: null,
+        deleted: 0,
+        deleted_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await insertInstance(core.db, inst);
+      for (const [k, v] of Object.entries(input.metadata))
+        await core.db
+          .insertInto("compute_instance_metadata")
+          .values({ instance_uuid: uuid, meta_key: k, value: v })
+          .execute();
+      for (const t of new Set(input.tags))
+        await core.db.insertInto("compute_instance_tag").values({ instance_uuid: uuid, tag: t }).execute();
+      if (groupUuid)
+        await core.db
+          .insertInto("compute_server_group_member")
+          .values({ group_uuid: groupUuid, instance_uuid: uuid })
+          .execute();
+      await startAction(core.db, ctxReq, uuid, "create");
+      out.push(uuid);
+    }
+    return out;
+  });
+  await core.bus.cast(conductorContract, "build_instances", { ctx: ctxReq, uuids });
+  if (input.returnReservationId) return reply(202, { reservation_id: reservation });
+  const first = uuids[0];
+  const server: Record<string, unknown> = {
+    id: first,
+    links: serverLinks(ctx, first),
+    "OS-DCF:diskConfig": input.diskConfig ?? "MANUAL",
+    security_groups: input.securityGroups.map((n) => ({ name: n })),
+    adminPass: input.adminPass ?? randomBytes(9).toString("base64url"),
+  };
+  return reply(202, { server }, { location: `${ctx.serviceUrl}/v2.1/servers/${first}` });
+}

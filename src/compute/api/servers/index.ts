@@ -1,0 +1,245 @@
+import { noContent } from "../../../shared/http/reply.js";
+import { route, type Route } from "../../../shared/http/route.js";
+import type { RuleDefault } from "../../../shared/policy/index.js";
+import type { ComputeCore } from "../../core.js";
+import { badRequest, conflict } from "../../errors.js";
+import { startAction } from "../../instances/actions.js";
+import { casUpdate, getInstance } from "../../instances/store.js";
+import { TaskState } from "../../instances/states.js";
+import { conductorContract } from "../../rpc.js";
+import { isAdmin, objectBody, type Ctx } from "../common.js";
+import { createServers, requestContext } from "./create.js";
+import { listServers } from "./list.js";
+import { ownedServer, subresourceRoutes } from "./subresources.js";
+import { serverView } from "./view.js";
+
+/** Refuse changes to a locked server unless the caller is an admin (Nova's check_instance_lock). */
+export function checkLock(ctx: Ctx, inst: { uuid: string; locked: boolean }): void {
+  if (inst.locked && !isAdmin(ctx)) throw conflict(`Instance ${inst.uuid} is locked`);
+}
+
+/** Servers: create, list, detail, show, update, delete, metadata, tags. */
+export function serverRoutes(core: ComputeCore): Route[] {
+  const S = "/v2.1/servers";
+  return [
+    route({
+      method: "GET",
+      path: S,
+      policy: null,
+      auth: "required",
+      handler: async (ctx: Ctx) => {
+        ctx.authorize("os_compute_api:servers:index", { project_id: ctx.auth?.projectId ?? "" });
+        return listServers(core, ctx, false);
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${S}/detail`,
+      policy: null,
+      auth: "required",
+      handler: async (ctx: Ctx) => {
+        ctx.authorize("os_compute_api:servers:detail", { project_id: ctx.auth?.projectId ?? "" });
+        return listServers(core, ctx, true);
+      },
+    }),
+    route({
+      method: "POST",
+      path: S,
+      policy: null,
+      auth: "required",
+      handler: (ctx: Ctx) => createServers(core, ctx, objectBody(ctx)),
+    }),
+    route({
+      method: "GET",
+      path: `${S}/:id`,
+      policy: null,
+      auth: "required",
+      handler: async (ctx: Ctx) => {
+        const inst = await ownedServer(core, ctx, "os_compute_api:servers:show", ctx.params.id);
+        return { server: await serverView(core, ctx, inst) };
+      },
+    }),
+    route({
+      method: "PUT",
+      path: `${S}/:id`,
+      policy: null,
+      auth: "required",
+      handler: async (ctx: Ctx) => {
+        const inst = await ownedServer(core, ctx, "os_compute_api:servers:update", ctx.params.id);
+        const body = objectBody(ctx);
+        const srv = body.server as Record<string, unknown> | undefined;
+        if (!srv || typeof srv !== "object" || Array.isArray(srv))
+          throw badRequest("Invalid input for field/attribute server. 'server' is a required property");
+        const allowed = ["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"];
+        if (ctx.microversion.gte("2.19")) allowed.push("description");
+        if (ctx.microversion.gte("2.90")) allowed.push("hostname");
+        for (const k of Object.keys(srv))
+          if (!allowed.includes(k))
+            throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
+        const patch: Record<string, unknown> = {};
+        if (srv.name !== undefined) {
+          if (
+            typeof srv.name !== "string" ||
+            srv.name.length < 1 ||
+            srv.name.length > 255 ||
+            srv.name.trim() !== srv.name
+          )
+            throw badRequest(`Invalid input for field/attribute name. Value: ${JSON.stringify(srv.name)}.`);
+          patch.display_name = srv.name;
+        }
+        for (const [k, col] of [
+          ["accessIPv4", "access_ip_v4"],
+          ["accessIPv6", "access_ip_v6"],
+          ["hostname", "hostname"],
+        ]) {
+          const v = srv[k];
+          if (v === undefined) continue;
+          if (typeof v !== "string" || v.length > 255)
+            throw badRequest(`Invalid input for field/attribute ${k}. Value: ${JSON.stringify(v)}.`);
+          patch[col] = v;
+        }
+        if (srv.description !== undefined) {
+          if (
+            srv.description !== null &&
+            (typeof srv.description !== "string" || srv.description.length > 255)
+          )
+            throw badRequest(
+              `Invalid input for field/attribute description. Value: ${JSON.stringify(srv.description)}.`,
+            );
+          patch.description = srv.description;
+        }
+        if (srv["OS-DCF:diskConfig"] !== undefined) {
+          if (!["AUTO", "MANUAL"].includes(srv["OS-DCF:diskConfig"] as string))
+            throw badRequest("Invalid input for field/attribute OS-DCF:diskConfig.");
+          patch.system_metadata = { ...inst.system_metadata, disk_config: srv["OS-DCF:diskConfig"] };
+        }
+        if (Object.keys(patch).length) await casUpdate(core.db, inst.uuid, {}, patch);
+        return { server: await serverView(core, ctx, await getInstance(core.db, inst.uuid)) };
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: `${S}/:id`,
+      policy: null,
+      auth: "required",
+      handler: async (ctx: Ctx) => {
+        const inst = await ownedServer(core, ctx, "os_compute_api:servers:delete", ctx.params.id);
+        checkLock(ctx, inst);
+        if (inst.task_state === TaskState.DELETING) return noContent();
+        const rctx = requestContext(ctx);
+        const ok = await casUpdate(core.db, inst.uuid, {}, { task_state: TaskState.DELETING });
+        if (!ok) return noContent();
+        await startAction(core.db, rctx, inst.uuid, "delete");
+        await core.bus.cast(conductorContract, "delete_instance", { ctx: rctx, uuid: inst.uuid });
+        return noContent();
+      },
+    }),
+    ...subresourceRoutes(core),
+  ];
+}
+
+const ANY = "";
+const OWNER = "role:admin or project_id:%(project_id)s";
+const ADMIN = "role:admin";
+const rule = (
+  name: string,
+  check: string,
+  description: string,
+  method: string,
+  path: string,
+): RuleDefault => ({
+  name,
+  check,
+  description,
+  scopeTypes: ["project"],
+  operations: [{ method, path }],
+});
+const SV = "/servers/{server_id}";
+
+/** Policy defaults of the servers API (Nova's names). */
+export const serverPolicies: RuleDefault[] = [
+  rule("os_compute_api:servers:index", ANY, "List servers.", "GET", "/servers"),
+  rule("os_compute_api:servers:detail", ANY, "List servers with details.", "GET", "/servers/detail"),
+  rule(
+    "os_compute_api:servers:index:get_all_tenants",
+    ADMIN,
+    "List servers of all projects.",
+    "GET",
+    "/servers",
+  ),
+  rule(
+    "os_compute_api:servers:detail:get_all_tenants",
+    ADMIN,
+    "List server details of all projects.",
+    "GET",
+    "/servers/detail",
+  ),
+  rule("os_compute_api:servers:show", OWNER, "Show a server.", "GET", SV),
+  rule(
+    "os_compute_api:servers:create",
+    "role:admin or project_id:%(project_id)s",
+    "Create a server.",
+    "POST",
+    "/servers",
+  ),
+  rule(
+    "os_compute_api:servers:create:forced_host",
+    ADMIN,
+    "Create a server on a given host.",
+    "POST",
+    "/servers",
+  ),
+  rule(
+    "compute:servers:create:requested_destination",
+    ADMIN,
+    "Create a server on a requested host (2.74).",
+    "POST",
+    "/servers",
+  ),
+  rule("os_compute_api:servers:update", OWNER, "Update a server.", "PUT", SV),
+  rule("os_compute_api:servers:delete", OWNER, "Delete a server.", "DELETE", SV),
+  rule("os_compute_api:server-metadata:index", OWNER, "List server metadata.", "GET", `${SV}/metadata`),
+  rule(
+    "os_compute_api:server-metadata:show",
+    OWNER,
+    "Show a server metadata item.",
+    "GET",
+    `${SV}/metadata/{key}`,
+  ),
+  rule("os_compute_api:server-metadata:create", OWNER, "Add server metadata.", "POST", `${SV}/metadata`),
+  rule(
+    "os_compute_api:server-metadata:update_all",
+    OWNER,
+    "Replace server metadata.",
+    "PUT",
+    `${SV}/metadata`,
+  ),
+  rule(
+    "os_compute_api:server-metadata:update",
+    OWNER,
+    "Set one server metadata item.",
+    "PUT",
+    `${SV}/metadata/{key}`,
+  ),
+  rule(
+    "os_compute_api:server-metadata:delete",
+    OWNER,
+    "Delete a server metadata item.",
+    "DELETE",
+    `${SV}/metadata/{key}`,
+  ),
+  rule("os_compute_api:os-server-tags:index", OWNER, "List server tags.", "GET", `${SV}/tags`),
+  rule("os_compute_api:os-server-tags:show", OWNER, "Check a server tag.", "GET", `${SV}/tags/{tag}`),
+  rule("os_compute_api:os-server-tags:update_all", OWNER, "Replace server tags.", "PUT", `${SV}/tags`),
+  rule("os_compute_api:os-server-tags:update", OWNER, "Add a server tag.", "PUT", `${SV}/tags/{tag}`),
+  rule("os_compute_api:os-server-tags:delete_all", OWNER, "Delete all server tags.", "DELETE", `${SV}/tags`),
+  rule("os_compute_api:os-server-tags:delete", OWNER, "Delete a server tag.", "DELETE", `${SV}/tags/{tag}`),
+  rule("os_compute_api:ips:index", OWNER, "List server addresses.", "GET", `${SV}/ips`),
+  rule(
+    "os_compute_api:ips:show",
+    OWNER,
+    "Show server addresses of a network.",
+    "GET",
+    `${SV}/ips/{network_label}`,
+  ),
+];

@@ -1,0 +1,207 @@
+// The conductor (nova-conductor): owns the multi-step workflows. Builds: schedule (the scheduler claims in
+// placement), bind the server to its host, hand it to that host's agent; on a failed spawn, try the alternates.
+// Deletes: destroy the guest through its agent (or locally when the host is down), free the claim, mark deleted.
+import type { Handlers, ServerHandle } from "../../shared/bus/index.js";
+import { target } from "../../shared/bus/index.js";
+import { nowIso } from "../../shared/db/index.js";
+import type { ComputeCore } from "../core.js";
+import { PowerState } from "../drivers/types.js";
+import { withEvent, type RequestContext } from "../instances/actions.js";
+import { addFault, casUpdate, findInstance, type Instance } from "../instances/store.js";
+import { TaskState, VmState } from "../instances/states.js";
+import { agentContract, conductorContract, type HostChoice } from "../rpc.js";
+import { NoValidHost, type Scheduler } from "../scheduler/scheduler.js";
+import { listServices, serviceIsUp } from "../servicegroup.js";
+import { moveHandlers } from "./moves.js";
+import { reportResources } from "./nodes.js";
+import { buildRequest } from "./schedule.js";
+
+/** Put a server that could not be built in ERROR with a fault saying why. */
+async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
+  const ok = await casUpdate(
+    core.db,
+    inst.uuid,
+    { vmState: [VmState.BUILDING] },
+    { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
+  );
+  if (ok) await addFault(core.db, inst.uuid, { code: 500, message, host: inst.host });
+}
+
+/** Whether the agent of `host` heartbeats in time. */
+export async function hostIsUp(core: ComputeCore, host: string): Promise<boolean> {
+  const svc = (await listServices(core.db, "nova-compute")).find((s) => s.host === host);
+  return svc !== undefined && serviceIsUp(svc, core.cfg);
+}
+
+/** Bind a server to a chosen host and hand it to that host's agent. False if it was deleted meanwhile. */
+async function dispatch(
+  core: ComputeCore,
+  ctx: RequestContext,
+  inst: Instance,
+  choice: HostChoice,
+  alternates: HostChoice[],
+): Promise<boolean> {
+  const az = inst.request_spec.availabilityZone ?? (await hostZone(core, choice.host));
+  const bound = await casUpdate(
+    core.db,
+    inst.uuid,
+    { vmState: [VmState.BUILDING] },
+    { host: choice.host, node: choice.node, availability_zone: az, task_state: TaskState.NETWORKING },
+  );
+  if (!bound) {
+    await core.placement.deleteAllocations(inst.uuid);
+    return false;
+  }
+  await core.bus.cast(target(agentContract, choice.host), "build_and_run_instance", {
+    ctx,
+    uuid: inst.uuid,
+    alternates,
+  });
+  return true;
+}
+
+/** The availability zone of a host: its aggregates' availability_zone metadata, else the default zone. */
+export async function hostZone(core: ComputeCore, host: string): Promise<string> {
+  const row = (await core.db
+    .selectFrom("compute_aggregate_metadata")
+    .innerJoin(
+      "compute_aggregate_host",
+      "compute_aggregate_host.aggregate_id",
+      "compute_aggregate_metadata.aggregate_id",
+    )
+    .select("compute_aggregate_metadata.value")
+    .where("compute_aggregate_host.host", "=", host)
+    .where("compute_aggregate_metadata.meta_key", "=", "availability_zone")
+    .executeTakeFirst()) as { value: string } | undefined;
+  return row?.value ?? core.cfg.compute.defaultAvailabilityZone;
+}
+
+/** Finish a delete: free the claims, leave the server group, mark the row deleted. */
+export async function finishDelete(core: ComputeCore, inst: Instance): Promise<void> {
+  const { db, placement } = core;
+  await placement.deleteAllocations(inst.uuid);
+  const migrations = (await db
+    .selectFrom("compute_server_migration")
+    .select(["uuid"])
+    .where("instance_uuid", "=", inst.uuid)
+    .execute()) as Array<{ uuid: string }>;
+  for (const m of migrations) await placement.deleteAllocations(m.uuid);
+  await db.deleteFrom("compute_server_group_member").where("instance_uuid", "=", inst.uuid).execute();
+  const now = nowIso();
+  await db
+    .updateTable("compute_instance")
+    .set({
+      deleted: inst.id,
+      deleted_at: now,
+      terminated_at: now,
+      updated_at: now,
+      vm_state: VmState.DELETED,
+      task_state: null,
+      power_state: PowerState.NOSTATE,
+    })
+    .where("uuid", "=", inst.uuid)
+    .where("deleted", "=", 0)
+    .execute();
+}
+
+/** The conductor's RPC handlers. */
+export function conductorHandlers(
+  core: ComputeCore,
+  scheduler: Scheduler,
+): Handlers<typeof conductorContract> {
+  const { db, log } = core;
+  const attempts = core.cfg.compute.scheduler.maxAttempts;
+
+  const buildOne = async (ctx: RequestContext, uuid: string) => {
+    const inst = await findInstance(db, uuid);
+    if (!inst || inst.vm_state !== VmState.BUILDING || inst.task_state === TaskState.DELETING) return;
+    try {
+      const sel = await withEvent(db, ctx, uuid, "conductor_schedule_and_build_instances", null, async () =>
+        scheduler.select(await buildRequest(db, inst, attempts - 1)),
+      );
+      await dispatch(core, ctx, inst, sel.choice, sel.alternates);
+    } catch (e) {
+      if (e instanceof NoValidHost) await failBuild(core, inst, e.message);
+      else {
+        log.error({ err: (e as Error).message, uuid }, "build failed in the conductor");
+        await failBuild(core, inst, `Build of instance ${uuid} failed: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  return {
+    async build_instances({ ctx, uuids }) {
+      await Promise.all(uuids.map((u) => buildOne(ctx, u)));
+    },
+
+    async reschedule({ ctx, uuid, failedHost, alternates, reason }) {
+      const inst = await findInstance(db, uuid);
+      await core.placement.deleteAllocations(uuid);
+      if (!inst || inst.vm_state !== VmState.BUILDING || inst.task_state === TaskState.DELETING) return;
+      const rest = [...alternates];
+      while (rest.length > 0) {
+        const next = rest.shift()!;
+        if (!(await hostIsUp(core, next.host))) continue;
+        const claimed = await core.placement.claim(
+          uuid,
+          next.allocations,
+          { projectId: inst.project_id, userId: inst.user_id },
+          null,
+        );
+        if (!claimed) continue;
+        log.info({ uuid, from: failedHost, to: next.host }, "rescheduling a failed build");
+        await dispatch(core, ctx, inst, next, rest);
+        return;
+      }
+      await failBuild(
+        core,
+        inst,
+        `Build of instance ${uuid} failed on ${failedHost} (${reason}) and no alternate host was left: ` +
+          `exhausted all hosts available for retrying build failures.`,
+      );
+    },
+
+    async delete_instance({ ctx, uuid }) {
+      const inst = await findInstance(db, uuid);
+      if (!inst) return;
+      if (inst.host && (await hostIsUp(core, inst.host))) {
+        try {
+          await core.bus.call(
+            target(agentContract, inst.host),
+            "terminate_instance",
+            { ctx, uuid },
+            {
+              timeoutMs: 120_000,
+            },
+          );
+        } catch (e) {
+          log.error({ uuid, host: inst.host, err: (e as Error).message }, "delete failed on the host");
+          await casUpdate(db, uuid, {}, { vm_state: VmState.ERROR, task_state: null });
+          await addFault(db, uuid, {
+            code: 500,
+            message: `Deleting the guest on ${inst.host} failed: ${(e as Error).message}. Try deleting again.`,
+            host: inst.host,
+          });
+          return;
+        }
+      }
+      // A down host's agent destroys the leftover guest when it comes back (reconcile).
+      await finishDelete(core, inst);
+    },
+
+    async report_resources({ host, resources }) {
+      return { nodeUuid: await reportResources(core, host, resources) };
+    },
+
+    ...moveHandlers(core, scheduler),
+  };
+}
+
+/** Serve the conductor's queue. */
+export async function startConductor(
+  core: ComputeCore,
+  scheduler: Scheduler,
+  server: string,
+): Promise<ServerHandle> {
+  return core.bus.serve(conductorContract, server, conductorHandlers(core, scheduler));
+}

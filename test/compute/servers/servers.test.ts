@@ -1,0 +1,7 @@
+import { serverCases } from "./servers.cases.js";
+
+serverCases(
+  "servers (in-process bus)",
+  async () => "memory",
+  () => null,
+);
