@@ -85,7 +85,6 @@ export class PlacementClient {
 
   /** Delete a provider (a compute node removed with its service). Missing is fine. */
   async deleteProvider(uuid: string): Promise<void> {
-    await this.req("DELETE", `/resource_providers/${uuid}/allocations`).catch(() => undefined);
     const res = await this.req("DELETE", `/resource_providers/${uuid}`);
     if (res.status !== 204 && res.status !== 404) this.fail("DELETE", `/resource_providers/${uuid}`, res);
   }

@@ -48,7 +48,14 @@ export interface ScheduleRequest {
   /** How many alternates to hand back for rescheduling (max_attempts - 1 for builds, 0 for moves). */
   alternates: number;
   /** Server group the instance is in, with the hosts of its other members. */
-  group?: { uuid: string; policy: string; rules: Record<string, unknown>; hosts: string[] };
+  group?: {
+    uuid: string;
+    policy: string;
+    rules: Record<string, unknown>;
+    hosts: string[];
+    /** Instance uuids of the other members (the scheduler loads them when absent). */
+    members?: string[];
+  };
 }
 
 /** The outcome: the first choice (claimed in placement) and unclaimed alternates. */
