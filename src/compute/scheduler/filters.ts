@@ -186,7 +186,7 @@ export function hostCapabilities(h: HostState): Record<string, SpecValue> {
     free_ram_mb: h.memoryMbTotal - h.memoryMbUsed,
     total_usable_disk_gb: h.diskGbTotal,
     free_disk_mb: (h.diskGbTotal - h.diskGbUsed) * 1024,
-    num_instances: h.instances.size,
+    num_instances: h.numInstances ?? h.instances.size,
   };
 }
 

@@ -43,6 +43,8 @@ export async function loadHostStates(
   db: Kysely<any>,
   cfg: Config,
   nodeUuids?: string[],
+  /** Instances whose host matters (group members, hinted uuids); others are only counted. */
+  relevant: string[] = [],
 ): Promise<LoadedHosts> {
   const nodes = nodeUuids
     ? await batched(nodeUuids, (part) =>
@@ -70,14 +72,24 @@ export async function loadHostStates(
   const metaRows = await batched(aggIds, (part) =>
     db.selectFrom("compute_aggregate_metadata").selectAll().where("aggregate_id", "in", part).execute(),
   );
-  const instRows = await batched(hosts, (part) =>
+  const instRows = await batched(relevant, (part) =>
     db
       .selectFrom("compute_instance")
       .select(["uuid", "host"])
       .where("deleted", "=", 0)
-      .where("host", "in", part)
+      .where("uuid", "in", part)
       .execute(),
   );
+  const counts = await batched(hosts, (part) =>
+    db
+      .selectFrom("compute_instance")
+      .select((eb) => ["host", eb.fn.countAll().as("n")])
+      .where("deleted", "=", 0)
+      .where("host", "in", part)
+      .groupBy("host")
+      .execute(),
+  );
+  const countByHost = new Map(counts.map((r) => [String(r.host), Number(r.n)]));
 
   const metadata = new Map<number, Record<string, string>>();
   for (const m of metaRows) {
@@ -123,6 +135,7 @@ export async function loadHostStates(
       hypervisorVersion: Number(n.hypervisor_version),
       cpuInfo: parseCpuInfo(n.cpu_info),
       instances: instancesByHost.get(host) ?? new Set(),
+      numInstances: countByHost.get(host) ?? 0,
     };
   });
   const nodeHosts = new Set(hosts);

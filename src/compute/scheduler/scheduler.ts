@@ -53,6 +53,17 @@ function byRoot(cands: Candidates): Map<string, Allocations[]> {
   return out;
 }
 
+/** Instances whose hosts the filters and weighers look at: group members and same/different_host hints. */
+function relevantInstances(req: ScheduleRequest): string[] {
+  const out = [...(req.group?.members ?? [])];
+  for (const k of ["same_host", "different_host"]) {
+    const v = req.spec.hints[k];
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) out.push(...v.filter((x): x is string => typeof x === "string"));
+  }
+  return out;
+}
+
 /** Picks a host for one server and claims its resources in placement. */
 export class Scheduler {
   private readonly filters: HostFilter[];
@@ -77,11 +88,11 @@ export class Scheduler {
     const inTree = req.requestedHost ? await this.nodeUuidOf(req.requestedHost) : undefined;
     if (inTree !== null) cands = await this.candidates(preq, limit, inTree);
     const requests = byRoot(cands);
-    const { states } = await loadHostStates(core.db, core.cfg, [...requests.keys()]);
-    for (const s of states) applySummary(s, cands.provider_summaries[s.nodeUuid]);
     if (req.group && !req.group.members) {
       req = { ...req, group: { ...req.group, members: await loadGroupMembers(core.db, req.group.uuid) } };
     }
+    const { states } = await loadHostStates(core.db, core.cfg, [...requests.keys()], relevantInstances(req));
+    for (const s of states) applySummary(s, cands.provider_summaries[s.nodeUuid]);
 
     const reasons = new Map<string, string>();
     const passed = this.filter(states, req, reasons);

@@ -27,8 +27,10 @@ export interface HostState {
   hypervisorType: string;
   hypervisorVersion: number;
   cpuInfo: { arch: string; model: string; vendor: string; features: string[] };
-  /** Uuids of live instances on this host. */
+  /** Uuids of the live instances on this host that the request names (group members, hinted servers). */
   instances: Set<string>;
+  /** How many live instances the host runs. */
+  numInstances?: number;
 }
 
 /** One scheduling request (one server). */
