@@ -1,0 +1,88 @@
+// Agent handlers for the steps of cold migration/resize and live migration. The conductor calls them in order on
+// the source and the destination and keeps the instance and migration rows itself; each step here only drives
+// this host's hypervisor (under the instance lock) and fails with the driver's error for the conductor to undo.
+import type { Handlers } from "../../shared/bus/index.js";
+import { requireCapability } from "../drivers/errors.js";
+import type { InstanceSpec, MigrationDiskInfo } from "../drivers/types.js";
+import { withEvent } from "../instances/actions.js";
+import { getInstance, type Instance, type InstanceFlavor } from "../instances/store.js";
+import type { agentContract } from "../rpc.js";
+import type { AgentDeps } from "./deps.js";
+
+/** The driver spec of an instance with the flavor it is being resized to (system_metadata.new_flavor). */
+export function resizedSpec(deps: AgentDeps, inst: Instance): InstanceSpec {
+  const flavor = (inst.system_metadata.new_flavor as InstanceFlavor | undefined) ?? inst.flavor;
+  return deps.spec({ ...inst, flavor });
+}
+
+/** Whether `disk` looks like what migrateDiskAndPowerOff returned (it crossed the bus untyped). */
+function isDiskInfo(disk: unknown, uuid: string): disk is MigrationDiskInfo {
+  const d = disk as MigrationDiskInfo | null;
+  return !!d && typeof d === "object" && d.uuid === uuid && Array.isArray(d.disks);
+}
+
+/** The migration step handlers. */
+export function migrateAgentHandlers(
+  deps: AgentDeps,
+): Pick<
+  Handlers<typeof agentContract>,
+  | "migrate_disk_and_power_off"
+  | "finish_migration"
+  | "confirm_migration"
+  | "finish_revert_migration"
+  | "destroy_guest"
+  | "pre_live_migration"
+  | "live_migration"
+  | "post_live_migration_at_destination"
+  | "rollback_live_migration_at_destination"
+> {
+  const { driver, db, host } = deps;
+  const locked = <R>(uuid: string, fn: () => Promise<R>) => deps.lock(uuid, fn);
+  return {
+    migrate_disk_and_power_off: ({ uuid, destHost }) =>
+      locked(uuid, () =>
+        requireCapability(driver, "migrateDiskAndPowerOff").migrateDiskAndPowerOff(uuid, destHost),
+      ),
+
+    finish_migration: ({ ctx, uuid, disk, powerOn }) =>
+      locked(uuid, async () => {
+        if (!isDiskInfo(disk, uuid)) throw new Error(`finish_migration: bad disk info for ${uuid}`);
+        const inst = await getInstance(db, uuid);
+        const d = requireCapability(driver, "finishMigration");
+        await withEvent(db, ctx, uuid, "compute_finish_resize", host, () =>
+          d.finishMigration(resizedSpec(deps, inst), disk, { powerOn }),
+        );
+      }),
+
+    confirm_migration: ({ uuid }) =>
+      locked(uuid, () => requireCapability(driver, "confirmMigration").confirmMigration(uuid)),
+
+    finish_revert_migration: ({ uuid, powerOn }) =>
+      locked(uuid, () =>
+        requireCapability(driver, "finishRevertMigration").finishRevertMigration(uuid, { powerOn }),
+      ),
+
+    destroy_guest: ({ uuid }) => locked(uuid, () => driver.destroy(uuid)),
+
+    pre_live_migration: ({ uuid, sourceHost }) =>
+      locked(uuid, async () => {
+        const inst = await getInstance(db, uuid);
+        await requireCapability(driver, "preLiveMigration").preLiveMigration(deps.spec(inst), sourceHost);
+      }),
+
+    live_migration: ({ uuid, destHost }) =>
+      locked(uuid, () => requireCapability(driver, "liveMigration").liveMigration(uuid, destHost)),
+
+    post_live_migration_at_destination: ({ uuid }) =>
+      locked(uuid, () =>
+        requireCapability(driver, "postLiveMigrationAtDestination").postLiveMigrationAtDestination(uuid),
+      ),
+
+    rollback_live_migration_at_destination: ({ uuid }) =>
+      locked(uuid, () =>
+        requireCapability(driver, "rollbackLiveMigrationAtDestination").rollbackLiveMigrationAtDestination(
+          uuid,
+        ),
+      ),
+  };
+}

@@ -1,0 +1,48 @@
+// What the move workflows (resize, migrate, evacuate, live migration, unshelve) share: calling a host's agent,
+// recording how a move failed on the server, and the system metadata a resize keeps while it waits.
+import { target } from "../../shared/bus/index.js";
+import type { ComputeCore } from "../core.js";
+import { addFault, casUpdate, type Instance, type InstancePatch } from "../instances/store.js";
+import { agentContract } from "../rpc.js";
+
+/** How long one migration step on an agent may take (Nova's long_rpc_timeout is 1800 s). */
+export const STEP_TIMEOUT_MS = 600_000;
+
+/** The agent of one host, as a bus target. */
+export const agentOf = (host: string) => target(agentContract, host);
+
+/** Keys a resize keeps in system_metadata until it is confirmed or reverted. */
+export const RESIZE_KEYS = ["old_flavor", "new_flavor", "old_vm_state", "migration_uuid"] as const;
+
+/** System metadata without the resize bookkeeping. */
+export function withoutResize(inst: Instance): Record<string, unknown> {
+  const meta = { ...inst.system_metadata };
+  for (const k of RESIZE_KEYS) delete meta[k];
+  return meta;
+}
+
+/** The error as an Error (bus errors and driver errors are; anything else is wrapped). */
+export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * Record a failed move: put the row back (task_state null plus `patch`) if it is still in one of `tasks`, and add
+ * a fault saying what went wrong.
+ */
+export async function failMove(
+  core: ComputeCore,
+  inst: Instance,
+  tasks: readonly (string | null)[],
+  patch: InstancePatch,
+  err: Error,
+  what: string,
+): Promise<void> {
+  core.log.warn({ uuid: inst.uuid, what, err: err.message }, "move failed; server put back");
+  const ok = await casUpdate(core.db, inst.uuid, { taskState: tasks }, { ...patch, task_state: null });
+  if (ok)
+    await addFault(core.db, inst.uuid, {
+      code: 500,
+      message: err.message,
+      details: err.stack,
+      host: inst.host,
+    });
+}
