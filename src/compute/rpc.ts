@@ -14,7 +14,7 @@ export interface HostChoice {
 }
 
 /** The conductor: owns multi-step workflows (build, delete, resize/migrate, evacuate, live-migrate, unshelve). */
-export const conductorContract = defineContract("conductor", "1.0", {
+export const conductorContract = defineContract("conductor", "1.1", {
   /** Schedule and build servers the API created (BUILDING/scheduling). */
   build_instances: cast<{ ctx: RequestContext; uuids: string[] }>(),
   /** An agent failed to spawn; try the next alternate host or put the server in ERROR. */
@@ -36,6 +36,8 @@ export const conductorContract = defineContract("conductor", "1.0", {
   live_migrate: cast<{ ctx: RequestContext; uuid: string; host?: string }>(),
   /** Schedule a shelved-offloaded server again and boot it from its snapshot. */
   unshelve: cast<{ ctx: RequestContext; uuid: string; availabilityZone?: string | null; host?: string }>(),
+  /** A server left its host without a new one (shelve-offload): drop its placement allocation. */
+  release_allocations: cast<{ uuid: string }>({ since: "1.1" }),
   /** An agent's compute node: create/update its record and its placement inventory. */
   report_resources: call<{ host: string; resources: HostResources }, { nodeUuid: string }>(),
 });

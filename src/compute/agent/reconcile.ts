@@ -6,6 +6,44 @@ import { TaskState, VmState } from "../instances/states.js";
 import { conductorContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
 
+/** Tasks of a move the conductor is driving: an agent restart must not clear them. */
+const MOVE_TASKS = new Set<string>([
+  TaskState.RESIZE_PREP,
+  TaskState.RESIZE_MIGRATING,
+  TaskState.RESIZE_MIGRATED,
+  TaskState.RESIZE_FINISH,
+  TaskState.RESIZE_REVERTING,
+  TaskState.RESIZE_CONFIRMING,
+  TaskState.MIGRATING,
+]);
+
+/** Migration statuses while the source host still holds the server's guest (resize not yet confirmed). */
+const SOURCE_KEEPS_GUEST = [
+  "pre-migrating",
+  "migrating",
+  "post-migrating",
+  "finished",
+  "running",
+  "preparing",
+  "reverting",
+  "confirming",
+];
+
+/** Uuids of live servers that moved away from `host` but whose move may still come back (revert). */
+async function movingAway(deps: AgentDeps, uuids: string[]): Promise<Set<string>> {
+  if (uuids.length === 0) return new Set();
+  const rows = (await deps.db
+    .selectFrom("compute_server_migration")
+    .innerJoin("compute_instance", "compute_instance.uuid", "compute_server_migration.instance_uuid")
+    .select("compute_server_migration.instance_uuid as uuid")
+    .where("compute_server_migration.source_compute", "=", deps.host)
+    .where("compute_server_migration.status", "in", SOURCE_KEEPS_GUEST)
+    .where("compute_server_migration.instance_uuid", "in", uuids)
+    .where("compute_instance.deleted", "=", 0)
+    .execute()) as Array<{ uuid: string }>;
+  return new Set(rows.map((r) => r.uuid));
+}
+
 const SYSTEM_CTX = (uuid: string) => ({ requestId: `req-reconcile-${uuid}`, userId: "", projectId: "" });
 
 /** Live instances the database places on this host. */
@@ -94,17 +132,23 @@ export async function reconcile(deps: AgentDeps): Promise<void> {
         });
       continue;
     }
-    // Adopt: clear an interrupted task and take the hypervisor's word for the power state.
+    // Adopt: clear an interrupted task (not a move's: the conductor drives it) and take the hypervisor's
+    // word for the power state.
     const info = await driver.getInfo(inst.uuid);
+    const keepTask = inst.task_state !== null && MOVE_TASKS.has(inst.task_state);
     await db
       .updateTable("compute_instance")
-      .set({ task_state: null, power_state: info.state })
+      .set(keepTask ? { power_state: info.state } : { task_state: null, power_state: info.state })
       .where("uuid", "=", inst.uuid)
       .where("deleted", "=", 0)
       .execute();
   }
+  const keep = await movingAway(
+    deps,
+    [...guests].filter((u) => !known.has(u)),
+  );
   for (const uuid of guests) {
-    if (known.has(uuid)) continue;
+    if (known.has(uuid) || keep.has(uuid)) continue;
     // A guest with no live server here: deleted while the host was away, or evacuated to another host.
     log.info({ uuid, host }, "destroying a guest whose server is deleted or lives on another host now");
     await driver.destroy(uuid);

@@ -4,9 +4,9 @@ import type { ArgsOf } from "../../shared/bus/index.js";
 import { nowIso } from "../../shared/db/index.js";
 import { requireCapability } from "../drivers/errors.js";
 import { PowerState, type SnapshotSink } from "../drivers/types.js";
-import type { Instance } from "../instances/store.js";
+import { findInstance, type Instance } from "../instances/store.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
-import type { agentContract } from "../rpc.js";
+import { conductorContract, type agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
 import { deleteImage, imageSink } from "./image-client.js";
 import { advanceTask, runAction } from "./run-action.js";
@@ -71,10 +71,10 @@ export function snapshotInstance(deps: AgentDeps, args: Args<"snapshot_instance"
 }
 
 /** shelve: power off, snapshot into the shelved image, then (offload) remove the guest from this host. */
-export function shelveInstance(deps: AgentDeps, args: Args<"shelve_instance">): Promise<void> {
+export async function shelveInstance(deps: AgentDeps, args: Args<"shelve_instance">): Promise<void> {
   const { ctx, uuid, imageId, imageUrl, offload } = args;
   const { driver, host } = deps;
-  return runAction(deps, ctx, uuid, {
+  await runAction(deps, ctx, uuid, {
     event: "compute_shelve_instance",
     tasks: SHELVE_TASKS,
     async run(inst) {
@@ -110,12 +110,16 @@ export function shelveInstance(deps: AgentDeps, args: Args<"shelve_instance">): 
       if (imageId && imageUrl) await dropImage(deps, imageUrl, imageId, ctx.token);
     },
   });
+  await releaseIfOffloaded(deps, uuid);
 }
 
 /** shelveOffload: remove the (powered-off, snapshotted) guest of a shelved server from this host. */
-export function shelveOffloadInstance(deps: AgentDeps, args: Args<"shelve_offload_instance">): Promise<void> {
+export async function shelveOffloadInstance(
+  deps: AgentDeps,
+  args: Args<"shelve_offload_instance">,
+): Promise<void> {
   const { ctx, uuid } = args;
-  return runAction(deps, ctx, uuid, {
+  await runAction(deps, ctx, uuid, {
     event: "compute_shelve_offload_instance",
     tasks: [T.SHELVING_OFFLOADING],
     vmStates: [V.SHELVED],
@@ -126,4 +130,12 @@ export function shelveOffloadInstance(deps: AgentDeps, args: Args<"shelve_offloa
     },
     done: () => ({ vm_state: V.SHELVED_OFFLOADED, power_state: PowerState.NOSTATE }),
   });
+  await releaseIfOffloaded(deps, uuid);
+}
+
+/** An offloaded server holds no resources: ask the conductor to drop its placement allocation. */
+async function releaseIfOffloaded(deps: AgentDeps, uuid: string): Promise<void> {
+  const inst = await findInstance(deps.db, uuid);
+  if (inst?.vm_state === V.SHELVED_OFFLOADED)
+    await deps.bus.cast(conductorContract, "release_allocations", { uuid });
 }

@@ -189,6 +189,12 @@ export function conductorHandlers(
       await finishDelete(core, inst);
     },
 
+    async release_allocations({ uuid }) {
+      const inst = await findInstance(db, uuid);
+      if (inst && inst.vm_state === VmState.SHELVED_OFFLOADED && inst.host === null)
+        await core.placement.deleteAllocations(uuid);
+    },
+
     async report_resources({ host, resources }) {
       return { nodeUuid: await reportResources(core, host, resources) };
     },
