@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, type Config } from "../shared/config.js";
 import { startCloud } from "../cloud/start.js";
+import { parseDriverName } from "../compute/drivers/registry.js";
+import { agentCommand, parseHostCount } from "./agent.js";
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -33,7 +35,12 @@ export function buildCli(): Command {
       "--listen <service=port...>",
       "also serve one service on its own port at the root (split deployments), e.g. identity=5000",
     )
-    .option("--compute-driver <name>", "virt driver: fake or qemu (compute service, planned)")
+    .option("--compute-driver <name>", "virt driver of the in-process compute agents (default fake)")
+    .option(
+      "--compute-hosts <n>",
+      "compute agents (hosts) run in this process (default 1; 0 = none: run `stratus agent compute` apart)",
+      parseHostCount,
+    )
     .option("--network-driver <name>", "network driver: noop or linux (network service, planned)")
     .action(async (o: Record<string, string | number | string[] | undefined>) => {
       const listeners: Record<string, number> = {};
@@ -54,12 +61,21 @@ export function buildCli(): Command {
           logLevel: o.logLevel as Config["logLevel"] | undefined,
           logFile: (o.logFile as string | undefined) ?? undefined,
           ...(Object.keys(listeners).length ? { listeners } : {}),
+          compute: {
+            driver: o.computeDriver as string | undefined,
+            hosts: o.computeHosts as number | undefined,
+          } as Config["compute"],
         });
+        parseDriverName(cfg.compute.driver); // an unknown --compute-driver fails now, not after the migrations
       } catch (e) {
         console.error(`stratus: ${(e as Error).message}`);
         process.exit(2);
       }
       if (!cfg.logFile && !o.logLevel) cfg.logLevel = "warn";
+      if (cfg.compute.hosts === 0 && !/^amqps?:\/\//.test(cfg.bus))
+        console.error(
+          "stratus: no compute host runs in this process and the bus is in-process, so no agent can join: servers cannot be built (pass --bus amqp://... and run stratus agent compute, or --compute-hosts 1)",
+        );
       const t0 = Date.now();
       const cloud = await startCloud(cfg, { onProgress: (m) => console.error(`stratus: ${m}...`) }).catch(
         (e: Error & { code?: string }) => {
@@ -89,6 +105,7 @@ export function buildCli(): Command {
       process.on("SIGINT", () => void stop("SIGINT"));
       process.on("SIGTERM", () => void stop("SIGTERM"));
     });
+  program.addCommand(agentCommand());
   return program;
 }
 
