@@ -2,11 +2,13 @@
 // control services' own heartbeats, and the compute agents `stratus up` runs in process.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { Bus, ServerHandle } from "../shared/bus/index.js";
 import { nowIso } from "../shared/db/index.js";
 import { ComputeAgent } from "./agent/agent.js";
 import { startConductor } from "./conductor/conductor.js";
 import type { ComputeCore } from "./core.js";
+import { persistentFakeDriver } from "./drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "./drivers/registry.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 
@@ -74,12 +76,16 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
   const driverName = parseDriverName(cfg.driver);
   const agents: ComputeAgent[] = [];
   for (const name of agentHostNames(host, cfg.hosts)) {
-    const driver = createDriver(driverName, {
+    const fakeOpts = {
       vcpus: cfg.fake.vcpus,
       memoryMb: cfg.fake.memoryMb,
       diskGb: cfg.fake.diskGb,
       spawnDelayMs: cfg.fake.spawnDelayMs,
-    });
+    };
+    const driver =
+      driverName === "fake" && cfg.fake.persist
+        ? persistentFakeDriver(join(core.cfg.dataDir, "fake-hosts"), name, fakeOpts)
+        : createDriver(driverName, fakeOpts);
     agents.push(
       await ComputeAgent.start({ host: name, driver, db: core.db, bus, log: core.log, cfg: core.cfg }),
     );

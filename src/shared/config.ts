@@ -101,7 +101,7 @@ export const ConfigSchema = Type.Object(
     /** The Compute service: virt driver, in-process hosts, heartbeats and the scheduler. */
     compute: Type.Object(
       {
-        /** Virt driver of the compute agents `stratus up` runs in process ("fake" today). */
+        /** Virt driver of the compute agents (`stratus up`'s in-process ones and `stratus agent compute`). */
         driver: Type.String({ minLength: 1 }),
         /** How many compute agents (hosts) `stratus up` runs in process; 0 = none (agents run apart). */
         hosts: Type.Integer({ minimum: 0, maximum: 10000 }),
@@ -125,6 +125,8 @@ export const ConfigSchema = Type.Object(
             diskGb: Type.Integer({ minimum: 1 }),
             /** Simulated boot time of a fake guest, in ms. */
             spawnDelayMs: Type.Integer({ minimum: 0 }),
+            /** Keep each fake host's guests in DATA_DIR/fake-hosts/HOST.json, so they survive a restart. */
+            persist: Type.Boolean(),
           },
           { additionalProperties: false },
         ),
@@ -192,7 +194,7 @@ function defaults(dataDir: string): Config {
       syncPowerStateInterval: 600,
       updateResourcesInterval: 60,
       defaultAvailabilityZone: "nova",
-      fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0 },
+      fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0, persist: true },
       scheduler: {
         maxAttempts: 3,
         ramWeightMultiplier: 1,
