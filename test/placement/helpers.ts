@@ -99,7 +99,7 @@ export async function withPlacement(c: TestCloud): Promise<PlacementCloud> {
 
 /** Boot a cloud and wrap it. */
 export async function bootPlacement(): Promise<PlacementCloud> {
-  return withPlacement(await bootCloud());
+  return withPlacement(await bootCloud({ config: { compute: { hosts: 0 } } }));
 }
 
 /** Placement's error body: one error with status, title, detail, request_id (and code from 1.23). */

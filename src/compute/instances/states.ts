@@ -111,7 +111,11 @@ export function statusToStates(status: string): { vmStates: string[]; taskStates
   const tasks = new Set<string>();
   for (const [state, { def, map }] of Object.entries(STATE_MAP)) {
     if (def === s) vm.push(state);
-    for (const [task, st] of map) if (st === s) (vm.includes(state) || vm.push(state), tasks.add(task));
+    for (const [task, st] of map) {
+      if (st !== s) continue;
+      if (!vm.includes(state)) vm.push(state);
+      tasks.add(task);
+    }
   }
   if (vm.length === 0) return null;
   const onlyTasks = [...Object.values(STATE_MAP)].every((e) => e.def !== s);

@@ -231,7 +231,7 @@ for (const engine of ENGINES) {
       const password = e.cloud!.adminPassword;
       assert.deepEqual(first.domains, ["Default"]);
       assert.deepEqual(first.roles, ["admin", "member", "reader", "service"]);
-      assert.deepEqual(first.users, ["admin", "demo"]);
+      assert.deepEqual(first.users, ["admin", "demo", "nova"]);
       assert.deepEqual(first.projects, ["admin", "demo", "service"]);
       await e.restart();
       assert.equal(e.cloud!.adminPassword, password);
