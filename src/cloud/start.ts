@@ -121,7 +121,11 @@ export async function startCloud(
   }
   url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
-  const creds = await bootstrap(identity, url);
+  const creds = await bootstrap(
+    identity,
+    url,
+    services.map((s) => s.serviceType),
+  );
   progress("starting the compute conductor and agents");
   const bus = await createBus(cfg.bus, log);
   const token = passwordTokenSource(

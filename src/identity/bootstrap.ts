@@ -8,6 +8,8 @@ import {
   createEndpoint,
   createRegion,
   createService,
+  deleteEndpoint,
+  deleteService,
   listEndpoints,
   listServices,
   updateEndpoint,
@@ -45,7 +47,12 @@ export interface BootstrapResult {
 }
 
 /** Idempotently create the default domain, roles, admin/demo users and projects, region and catalog (like keystone-manage bootstrap). */
-export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<BootstrapResult> {
+export async function bootstrap(
+  svc: IdentityService,
+  baseUrl: string,
+  /** Service types that answer in this cloud; the others get no endpoints (clients skip what is not listed). */
+  live?: readonly string[],
+): Promise<BootstrapResult> {
   const core = svc.core;
   const cfg = core.cfg;
   const secretsFile = join(cfg.dataDir, "bootstrap-secrets.json");
@@ -137,8 +144,21 @@ export async function bootstrap(svc: IdentityService, baseUrl: string): Promise<
   const services = await listServices(core);
   const endpoints = await listEndpoints(core);
   for (const c of CATALOG) {
+    const answers =
+      !live || live.includes(c.type) || (c.type === "volumev3" && live.includes("block-storage"));
+    const existing = services.find((x) => x.type === c.type);
+    if (!answers) {
+      // A planned service is not in the catalog until it runs: clients (openstack quota show, limits show)
+      // call every service listed. Remove what an earlier version registered for it.
+      if (!existing) continue;
+      const mine = endpoints.filter((e) => e.service_id === existing.id);
+      for (const e of mine) if (e.url === baseUrl + c.path) await deleteEndpoint(core, e.id);
+      if (mine.every((e) => e.url === baseUrl + c.path) && existing.name === c.name)
+        await deleteService(core, existing.id).catch(() => undefined);
+      continue;
+    }
     const s =
-      services.find((x) => x.type === c.type) ??
+      existing ??
       (await createService(core, { type: c.type, name: c.name, description: `Stratus ${c.type} service` }));
     for (const iface of ["public", "internal", "admin"] as const) {
       const url = baseUrl + c.path;

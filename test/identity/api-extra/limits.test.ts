@@ -12,7 +12,14 @@ before(async () => {
   env = await boot();
   const services = (await env.req("GET", "/v3/services", env.admin)).body.services;
   computeId = services.find((s: any) => s.type === "compute").id;
-  volumeId = services.find((s: any) => s.type === "block-storage").id;
+  // Block storage is not running (not in the catalog): register a service record of its type for the limits.
+  volumeId =
+    services.find((s: any) => s.type === "block-storage")?.id ??
+    (
+      await env.req("POST", "/v3/services", env.admin, {
+        service: { type: "block-storage", name: "cinder" },
+      })
+    ).body.service.id;
   demoProject = (await env.req("GET", "/v3/auth/projects", env.demo)).body.projects[0].id;
   adminProject = (await env.req("GET", "/v3/auth/projects", env.admin)).body.projects.find(
     (p: any) => p.name === "admin",

@@ -118,17 +118,41 @@ describe("password authentication", () => {
   });
 
   test("the catalog has $(project_id)s substituted with the scoped project", async () => {
+    const admin = await c.adminToken();
+    const svc = await c.req("POST", "/v3/services", {
+      token: admin,
+      body: { service: { type: "share", name: "manila-test" } },
+    });
+    assert.equal(svc.status, 201);
+    const ep = await c.req("POST", "/v3/endpoints", {
+      token: admin,
+      body: {
+        endpoint: {
+          service_id: svc.body.service.id,
+          interface: "public",
+          region_id: "RegionOne",
+          url: "http://share.example/v2/$(project_id)s",
+        },
+      },
+    });
+    assert.equal(ep.status, 201);
     const r = await c.auth("demo", c.cloud.demoPassword, "demo");
-    const volume = r.body.token.catalog.find((s: { type: string }) => s.type === "block-storage");
-    assert.ok(volume, "block-storage in the catalog");
-    for (const e of volume.endpoints) {
-      assert.ok(e.url.endsWith(`/volume/v3/${ids.demoProject}`), e.url);
-      assert.ok(!e.url.includes("$("));
-    }
-    const swift = r.body.token.catalog.find((s: { type: string }) => s.type === "object-store");
-    for (const e of swift.endpoints) assert.ok(e.url.endsWith(`/AUTH_${ids.demoProject}`), e.url);
+    const share = r.body.token.catalog.find((s: { type: string }) => s.type === "share");
+    assert.ok(share, "share in the catalog");
+    for (const e of share.endpoints) assert.ok(e.url.endsWith(`/v2/${ids.demoProject}`), e.url);
     const text = JSON.stringify(r.body);
     assert.ok(!text.includes("$(project_id)s") && !text.includes("%(project_id)s"));
+    await c.req("DELETE", `/v3/endpoints/${ep.body.endpoint.id}`, { token: admin });
+    await c.req("DELETE", `/v3/services/${svc.body.service.id}`, { token: admin });
+  });
+
+  test("planned services (network, block storage, object storage) have no endpoints until they run", async () => {
+    const r = await c.auth("demo", c.cloud.demoPassword, "demo");
+    const withEndpoints = r.body.token.catalog
+      .filter((s: { endpoints: unknown[] }) => s.endpoints.length > 0)
+      .map((s: { type: string }) => s.type)
+      .sort();
+    assert.deepEqual(withEndpoints, ["compute", "identity", "image", "placement"]);
   });
 
   test("?nocatalog leaves the catalog out", async () => {
@@ -524,7 +548,7 @@ describe("/v3/auth helpers", () => {
     assert.equal(r.status, 200);
     assert.ok(Array.isArray(r.body.catalog) && r.body.catalog.length > 0);
     assert.equal(typeof r.body.links.self, "string");
-    assert.ok(JSON.stringify(r.body.catalog).includes(`/volume/v3/${ids.demoProject}`));
+    assert.ok(JSON.stringify(r.body.catalog).includes("/compute/v2.1"));
   });
 
   test("GET /v3/auth/catalog with an unscoped token is 403", async () => {
