@@ -8,7 +8,7 @@ import { nowIso } from "../shared/db/index.js";
 import { ComputeAgent } from "./agent/agent.js";
 import { startConductor } from "./conductor/conductor.js";
 import type { ComputeCore } from "./core.js";
-import { persistentFakeDriver } from "./drivers/fake-persist.js";
+import { PersistentFakeDriver, persistentFakeDriver } from "./drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "./drivers/registry.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 
@@ -84,7 +84,7 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
     };
     const driver =
       driverName === "fake" && cfg.fake.persist
-        ? persistentFakeDriver(join(core.cfg.dataDir, "fake-hosts"), name, fakeOpts)
+        ? persistentFakeDriver(join(core.cfg.dataDir, "fake-hosts"), name, fakeOpts, { lazy: true })
         : createDriver(driverName, fakeOpts);
     agents.push(
       await ComputeAgent.start({ host: name, driver, db: core.db, bus, log: core.log, cfg: core.cfg }),
@@ -95,7 +95,10 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
     scheduler,
     async close() {
       clearInterval(timer);
-      for (const a of agents) await a.stop();
+      for (const a of agents) {
+        await a.stop();
+        if (a.deps.driver instanceof PersistentFakeDriver) a.deps.driver.flush();
+      }
       await conductor.stop();
     },
   };

@@ -119,6 +119,9 @@ export function writeFileAtomic(file: string, text: string): void {
   }
 }
 
+/** How long a lazy driver coalesces changes before writing them. */
+const LAZY_SAVE_MS = 200;
+
 // FakeDriver members that never change the store (or are internal helpers of the public methods): not wrapped.
 const NOT_WRAPPED = new Set([
   "constructor",
@@ -150,8 +153,16 @@ export class PersistentFakeDriver extends FakeDriver {
   readonly file: string;
   private readonly hostName: string;
   private saved: string;
+  private readonly lazy: boolean;
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(dir: string, host: string, opts: Omit<FakeDriverOptions, "state"> = {}) {
+  constructor(
+    dir: string,
+    host: string,
+    opts: Omit<FakeDriverOptions, "state"> = {},
+    /** lazy: coalesce saves into one write per LAZY_SAVE_MS (a crash may lose the last moments). */
+    mode: { lazy?: boolean } = {},
+  ) {
     const file = fakeStateFile(dir, host);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const prefix = `${basename(file)}.tmp-`;
@@ -161,6 +172,7 @@ export class PersistentFakeDriver extends FakeDriver {
     super({ ...opts, state });
     this.file = file;
     this.hostName = host;
+    this.lazy = mode.lazy ?? false;
     this.saved = serializeFakeState(host, state);
     if (!existsSync(file)) writeFileAtomic(file, this.saved); // the host exists from now on, even empty
     let proto: object | null = FakeDriver.prototype;
@@ -173,8 +185,23 @@ export class PersistentFakeDriver extends FakeDriver {
     for (const name of names) this.wrap(name);
   }
 
-  /** Save the store now if it changed since the last save. */
+  /** Save the store if it changed since the last save: now, or (lazy mode) within LAZY_SAVE_MS. */
   save(): void {
+    if (this.lazy) {
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, LAZY_SAVE_MS);
+      this.timer.unref();
+      return;
+    }
+    this.flush();
+  }
+
+  /** Write the store now if it changed (also what a lazy driver's owner calls when it stops). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const text = serializeFakeState(this.hostName, this.store);
     if (text === this.saved) return;
     writeFileAtomic(this.file, text);
@@ -208,11 +235,15 @@ export class PersistentFakeDriver extends FakeDriver {
   }
 }
 
-/** A fake driver for `host` whose guests persist in DIR/<host>.json across agent restarts (and SIGKILL). */
+/**
+ * A fake driver for `host` whose guests persist in DIR/<host>.json across agent restarts (and, unless lazy,
+ * SIGKILL).
+ */
 export function persistentFakeDriver(
   dir: string,
   host: string,
   opts: Omit<FakeDriverOptions, "state"> = {},
+  mode: { lazy?: boolean } = {},
 ): PersistentFakeDriver {
-  return new PersistentFakeDriver(dir, host, opts);
+  return new PersistentFakeDriver(dir, host, opts, mode);
 }

@@ -160,3 +160,19 @@ describe("persistent fake host", () => {
     assert.equal((await d.getInfo(uuid)).state, PowerState.PAUSED);
   });
 });
+
+describe("lazy persistence (stratus up's in-process hosts)", () => {
+  it("coalesces saves off the request path and writes them on flush()", async () => {
+    const dir = newDir();
+    const d = persistentFakeDriver(dir, "lazy1", {}, { lazy: true });
+    await d.init("lazy1");
+    const s = spec();
+    await d.spawn(s);
+    assert.ok(!readFileSync(d.file, "utf8").includes(s.uuid), "not written synchronously");
+    d.flush();
+    assert.ok(readFileSync(d.file, "utf8").includes(s.uuid));
+    const again = persistentFakeDriver(dir, "lazy1", {}, { lazy: true });
+    await again.init("lazy1");
+    assert.deepEqual(await again.listInstances(), [s.uuid]);
+  });
+});
