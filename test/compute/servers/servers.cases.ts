@@ -67,6 +67,20 @@ export function serverCases(name: string, busUrl: () => Promise<string | null>, 
       assert.equal(bad.status, 400);
     });
 
+    it2("walks every server with limit and marker, each exactly once, in the default order", async () => {
+      const all = (await c.req("GET", "/v2.1/servers", { token: c.demo })).body.servers.map((s: any) => s.id);
+      assert.ok(all.length >= 3);
+      const seen: string[] = [];
+      let url = "/v2.1/servers?limit=2";
+      for (let i = 0; i < 50 && url; i++) {
+        const page = await c.req("GET", url, { token: c.demo });
+        seen.push(...page.body.servers.map((s: any) => s.id));
+        const next = page.body.servers_links?.[0]?.href;
+        url = next ? `/v2.1/servers${new URL(next).search}` : "";
+      }
+      assert.deepEqual(seen, all);
+    });
+
     it2("keeps projects apart; all_tenants is for admins", async () => {
       const id = await c.createServer(c.demo, { name: "private" });
       await c.waitStatus(c.demo, id, "ACTIVE");

@@ -182,7 +182,25 @@ export async function listServers(core: ComputeCore, ctx: Ctx, detail: boolean) 
   const name = one("name");
   const matches = name === undefined ? null : nameMatcher(name);
   const ip = one("ip") ?? one("ip6");
-  if (marker !== undefined || matches || ip) {
+  const defaultOrder =
+    order.length === 2 && order[0][0] === "created_at" && order[1][0] === "id" && order[0][1] === order[1][1];
+  if (marker !== undefined && !matches && !ip && defaultOrder) {
+    // Keyset paging on (created_at, id): each page costs what the first does.
+    const m = (await db
+      .selectFrom("compute_instance")
+      .select(["created_at", "id"])
+      .where("uuid", "=", marker)
+      .executeTakeFirst()) as { created_at: string; id: number } | undefined;
+    if (!m) throw badRequest(`marker [${marker}] not found`);
+    const cmp = order[0][1] === "desc" ? "<" : ">";
+    q = q.where((eb) =>
+      eb.or([
+        eb("created_at", cmp, m.created_at),
+        eb.and([eb("created_at", "=", m.created_at), eb("id", cmp, Number(m.id))]),
+      ]),
+    );
+    rows = (await q.limit(limit).execute()).map(parseInstance);
+  } else if (marker !== undefined || matches || ip) {
     // Marker paging over the ordered, filtered set (names and IPs are matched here, as Nova does in Python).
     let all = (await q.execute()).map(parseInstance);
     if (matches) all = all.filter((i) => matches(i.display_name));
