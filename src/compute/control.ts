@@ -1,16 +1,15 @@
 // The compute control plane's moving parts beyond the API: the conductor (with the scheduler inside it), the
 // control services' own heartbeats, and the compute agents `stratus up` runs in process.
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Bus, ServerHandle } from "../shared/bus/index.js";
-import { nowIso } from "../shared/db/index.js";
 import { ComputeAgent } from "./agent/agent.js";
 import { startConductor } from "./conductor/conductor.js";
 import type { ComputeCore } from "./core.js";
 import { PersistentFakeDriver, persistentFakeDriver } from "./drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "./drivers/registry.js";
 import { Scheduler } from "./scheduler/scheduler.js";
+import { heartbeat } from "./servicegroup.js";
 
 /** What runs besides the API; close() stops it (guests of fake hosts are in memory and go with the process). */
 export interface ComputeControl {
@@ -33,33 +32,6 @@ export function agentHostNames(base: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
 }
 
-async function heartbeat(core: ComputeCore, host: string, binary: string): Promise<void> {
-  const now = Date.now();
-  const r = await core.db
-    .updateTable("compute_service")
-    .set((eb) => ({ last_seen_up_ms: now, report_count: eb("report_count", "+", 1), updated_at: nowIso() }))
-    .where("host", "=", host)
-    .where("binary", "=", binary)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) > 0) return;
-  await core.db
-    .insertInto("compute_service")
-    .values({
-      uuid: randomUUID(),
-      host,
-      binary,
-      topic: binary.replace(/^nova-/, ""),
-      report_count: 1,
-      disabled: 0,
-      forced_down: 0,
-      last_seen_up_ms: now,
-      version: 1,
-      created_at: nowIso(),
-    })
-    .execute()
-    .catch(() => undefined);
-}
-
 /** Start the conductor and scheduler on `bus`, then the configured number of in-process agents. */
 export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<ComputeControl> {
   const cfg = core.cfg.compute;
@@ -67,8 +39,8 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
   const scheduler = new Scheduler(core);
   const conductor: ServerHandle = await startConductor(core, scheduler, host);
   const beat = async () => {
-    await heartbeat(core, host, "nova-conductor");
-    await heartbeat(core, host, "nova-scheduler");
+    await heartbeat(core.db, host, "nova-conductor");
+    await heartbeat(core.db, host, "nova-scheduler");
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), cfg.reportInterval * 1000);

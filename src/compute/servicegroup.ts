@@ -1,6 +1,8 @@
 // Service liveness (Nova's servicegroup DB driver): an agent is up while its heartbeat is younger than
 // service_down_time and no operator forced it down.
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import { nowIso } from "../shared/db/index.js";
 import type { Config } from "../shared/config.js";
 
 /** A compute_service row, as the API and the scheduler use it. */
@@ -45,4 +47,32 @@ export async function listServices(db: Kysely<any>, binary?: string): Promise<Se
   let q = db.selectFrom("compute_service").selectAll().orderBy("id");
   if (binary) q = q.where("binary", "=", binary);
   return (await q.execute()).map(parseService);
+}
+
+/** Record a heartbeat of (host, binary), registering the service the first time it reports. */
+export async function heartbeat(db: Kysely<any>, host: string, binary: string): Promise<void> {
+  const now = Date.now();
+  const r = await db
+    .updateTable("compute_service")
+    .set((eb) => ({ last_seen_up_ms: now, report_count: eb("report_count", "+", 1), updated_at: nowIso() }))
+    .where("host", "=", host)
+    .where("binary", "=", binary)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) > 0) return;
+  await db
+    .insertInto("compute_service")
+    .values({
+      uuid: randomUUID(),
+      host,
+      binary,
+      topic: binary.replace(/^nova-/, ""),
+      report_count: 1,
+      disabled: 0,
+      forced_down: 0,
+      last_seen_up_ms: now,
+      version: 1,
+      created_at: nowIso(),
+    })
+    .execute()
+    .catch(() => undefined); // registered meanwhile by another process of this host
 }

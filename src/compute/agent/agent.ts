@@ -1,15 +1,14 @@
 // The compute agent (nova-compute): one per host. It registers its service and heartbeats, reports its
 // resources (the conductor turns them into a compute node and placement inventory), serves the host's RPC queue
 // and keeps the database and the hypervisor in agreement (reconcile on start, power-state sync periodically).
-import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Bus, ServerHandle } from "../../shared/bus/index.js";
 import type { Config } from "../../shared/config.js";
-import { nowIso } from "../../shared/db/index.js";
 import type { InstanceSpec, VirtDriver } from "../drivers/types.js";
 import type { Instance } from "../instances/store.js";
 import { agentContract, conductorContract } from "../rpc.js";
+import { heartbeat } from "../servicegroup.js";
 import { actionHandlers } from "./actions.js";
 import { buildHandlers } from "./build.js";
 import type { AgentDeps } from "./deps.js";
@@ -111,36 +110,8 @@ export class ComputeAgent {
   }
 
   /** Record that this host is alive (creating its service row the first time). */
-  async heartbeat(): Promise<void> {
-    const { db, host } = this.opts;
-    const now = Date.now();
-    const r = await db
-      .updateTable("compute_service")
-      .set((eb) => ({
-        last_seen_up_ms: now,
-        report_count: eb("report_count", "+", 1),
-        updated_at: nowIso(),
-      }))
-      .where("host", "=", host)
-      .where("binary", "=", "nova-compute")
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) return;
-    await db
-      .insertInto("compute_service")
-      .values({
-        uuid: randomUUID(),
-        host,
-        binary: "nova-compute",
-        topic: "compute",
-        report_count: 1,
-        disabled: 0,
-        forced_down: 0,
-        last_seen_up_ms: now,
-        version: 1,
-        created_at: nowIso(),
-      })
-      .execute()
-      .catch(() => undefined); // another process of this host registered it meanwhile
+  heartbeat(): Promise<void> {
+    return heartbeat(this.opts.db, this.opts.host, "nova-compute");
   }
 
   /** Send the host's resources to the conductor (compute node + placement inventory). */

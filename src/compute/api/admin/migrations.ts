@@ -1,5 +1,6 @@
 // os-migrations (every migration, for admins) and GET /servers/{id}/migrations[/{id}] (a server's in-progress
 // live migrations).
+import type { MigrationRow } from "../../conductor/migration-records.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
@@ -47,26 +48,6 @@ export const migrationPolicies: RuleDefault[] = [
     SM,
   ),
 ];
-
-/** A compute_server_migration row. */
-interface MigrationRow {
-  id: number;
-  uuid: string;
-  instance_uuid: string;
-  source_compute: string | null;
-  dest_compute: string | null;
-  source_node: string | null;
-  dest_node: string | null;
-  dest_host: string | null;
-  old_flavor_id: string | null;
-  new_flavor_id: string | null;
-  status: string;
-  migration_type: string;
-  project_id: string | null;
-  user_id: string | null;
-  created_at: string;
-  updated_at: string | null;
-}
 
 /** Statuses of a live migration still under way. */
 const LIVE_IN_PROGRESS = ["queued", "preparing", "running", "post-migrating"];

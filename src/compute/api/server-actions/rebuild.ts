@@ -26,15 +26,7 @@ import {
   uuidField,
   type ActionTable,
 } from "./common.js";
-
-/** Image attributes that are not image properties. */
-const CORE_IMAGE_KEYS = new Set(
-  (
-    "id name status visibility protected checksum os_hash_algo os_hash_value owner size min_ram min_disk " +
-    "disk_format container_format created_at updated_at tags self file schema virtual_size os_hidden direct_url " +
-    "locations stores"
-  ).split(" "),
-);
+import { imageSpec } from "../../instances/image.js";
 
 /** The body members rebuild accepts at this microversion. */
 function allowedKeys(ctx: Ctx): string[] {
@@ -128,18 +120,7 @@ async function rebuildImage(
       "Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is " +
         `${inst.flavor.root_gb * 1024 ** 3} bytes, minimum size is ${minDisk * 1024 ** 3} bytes.`,
     );
-  const properties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(img))
-    if (!CORE_IMAGE_KEYS.has(k) && typeof v === "string") properties[k] = v;
-  return {
-    id: imageRef,
-    name: typeof img.name === "string" ? img.name : undefined,
-    min_ram: minRam,
-    min_disk: minDisk,
-    disk_format: typeof img.disk_format === "string" ? img.disk_format : undefined,
-    size: Number(img.size ?? 0),
-    properties,
-  };
+  return imageSpec(imageRef, img);
 }
 
 /** The caller's key pair by name (400 if it has none of that name). */

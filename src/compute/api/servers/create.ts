@@ -15,6 +15,7 @@ import {
 } from "../../instances/store.js";
 import { TaskState, VmState } from "../../instances/states.js";
 import { conductorContract } from "../../rpc.js";
+import { imageSpec } from "../../instances/image.js";
 import { isAdmin, type Ctx } from "../common.js";
 import { extraSpecs, visibleFlavor } from "../flavors.js";
 import { projectLimits, projectUsage } from "../quotas.js";
@@ -65,44 +66,7 @@ async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor:
         `Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${size} bytes.`,
       );
   }
-  const properties: Record<string, string> = {};
-  const core_keys = new Set([
-    "id",
-    "name",
-    "status",
-    "visibility",
-    "protected",
-    "checksum",
-    "os_hash_algo",
-    "os_hash_value",
-    "owner",
-    "size",
-    "min_ram",
-    "min_disk",
-    "disk_format",
-    "container_format",
-    "created_at",
-    "updated_at",
-    "tags",
-    "self",
-    "file",
-    "schema",
-    "virtual_size",
-    "os_hidden",
-    "direct_url",
-    "locations",
-    "stores",
-  ]);
-  for (const [k, v] of Object.entries(img)) if (!core_keys.has(k) && typeof v === "string") properties[k] = v;
-  return {
-    id: imageRef,
-    name: typeof img.name === "string" ? img.name : undefined,
-    min_ram: minRam,
-    min_disk: minDisk,
-    disk_format: typeof img.disk_format === "string" ? img.disk_format : undefined,
-    size: Number(img.size ?? 0),
-    properties,
-  } satisfies RequestSpec["image"];
+  return imageSpec(imageRef, img);
 }
 
 /** The zone and forced host from availability_zone ("az", "az:host", "az:host:node") and 2.74 host fields. */

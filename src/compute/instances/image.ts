@@ -1,0 +1,27 @@
+// The image a server boots, as the scheduler keeps it in the request spec: read from the image API's answer.
+import type { RequestSpec } from "./store.js";
+
+/** Image attributes that are not image properties. */
+const CORE_IMAGE_KEYS = new Set(
+  (
+    "id name status visibility protected checksum os_hash_algo os_hash_value owner size min_ram min_disk " +
+    "disk_format container_format created_at updated_at tags self file schema virtual_size os_hidden direct_url " +
+    "locations stores"
+  ).split(" "),
+);
+
+/** The request-spec view of a Glance image body (string custom properties kept as image properties). */
+export function imageSpec(imageRef: string, img: Record<string, unknown>): RequestSpec["image"] {
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(img))
+    if (!CORE_IMAGE_KEYS.has(k) && typeof v === "string") properties[k] = v;
+  return {
+    id: imageRef,
+    name: typeof img.name === "string" ? img.name : undefined,
+    min_ram: Number(img.min_ram ?? 0),
+    min_disk: Number(img.min_disk ?? 0),
+    disk_format: typeof img.disk_format === "string" ? img.disk_format : undefined,
+    size: Number(img.size ?? 0),
+    properties,
+  };
+}
