@@ -6,6 +6,7 @@ import { quotaRoutes } from "./quotas.js";
 import { serverGroupRoutes } from "./servergroups.js";
 import { versionRoutes } from "./versions.js";
 import { adminRoutes } from "./admin/index.js";
+import { legacyRoutes } from "./legacy/index.js";
 import { serverActionRoutes } from "./server-actions/index.js";
 import { serverRoutes } from "./servers/index.js";
 
@@ -20,5 +21,6 @@ export function computeRoutes(core: ComputeCore): Route[] {
     ...serverRoutes(core),
     ...serverActionRoutes(core),
     ...adminRoutes(core),
+    ...legacyRoutes(core),
   ];
 }

@@ -1,5 +1,6 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
 import { adminPolicies } from "./admin/index.js";
+import { legacyPolicies } from "./legacy/index.js";
 import { serverActionPolicies } from "./server-actions/index.js";
 import { serverPolicies } from "./servers/index.js";
 
@@ -130,4 +131,5 @@ export const computePolicies: RuleDefault[] = [
   ...serverPolicies,
   ...serverActionPolicies,
   ...adminPolicies,
+  ...legacyPolicies,
 ];
