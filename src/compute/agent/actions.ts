@@ -22,10 +22,8 @@ const HARD_TASKS = [T.REBOOTING_HARD, T.REBOOT_PENDING_HARD, T.REBOOT_STARTED_HA
 export function tailLines(text: string, length?: number): string {
   if (length === undefined || length < 0) return text;
   if (length === 0) return "";
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  const tail = lines.slice(-length);
-  return tail.length ? tail.join("\n") + "\n" : "";
+  // As Nova tails it: the last `length` pieces of the log split on newlines, joined again.
+  return text.split("\n").slice(-length).join("\n");
 }
 
 /** A one-step power action: `task` → `vmState`, running `op` on the driver. */

@@ -291,6 +291,7 @@ function parseCreate(ctx: Ctx) {
     );
   let id = b.id;
   if (id === undefined || id === null || id === "auto") id = randomUUID();
+  if (typeof id === "number" && Number.isInteger(id) && id >= 0) id = String(id); // Nova accepts integer ids
   if (typeof id !== "string" || !/^(?! )[a-zA-Z0-9. _-]{1,255}(?<! )$/.test(id))
     throw invalid("id", b.id, "must be letters, digits, '.', '_', '-' or spaces, at most 255 characters");
   let rxtx = 1;

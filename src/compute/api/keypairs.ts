@@ -5,7 +5,6 @@ import { route, type Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { MAX_LIMIT, intParam, invalid, nextLink, objectBody, type Ctx } from "./common.js";
-import { hasControl } from "./common.js";
 
 interface KeypairRow {
   id: number;
@@ -158,7 +157,7 @@ export function keypairRoutes(core: ComputeCore): Route[] {
           if (!allowed.has(k))
             throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
         const name = kp.name;
-        const namePattern = mv.gte("2.92") ? /^[a-zA-Z0-9 @._-]+$/ : { test: (s: string) => !hasControl(s) };
+        const namePattern = mv.gte("2.92") ? /^[a-zA-Z0-9 @._-]+$/ : /^[a-zA-Z0-9 _-]+$/;
         if (
           typeof name !== "string" ||
           name.length < 1 ||

@@ -1,3 +1,4 @@
+import type { Kysely } from "kysely";
 import { randomUUID } from "node:crypto";
 import { nowIso } from "../../shared/db/index.js";
 import { noContent } from "../../shared/http/reply.js";
@@ -20,16 +21,31 @@ interface GroupRow {
 
 const SOFT = ["soft-affinity", "soft-anti-affinity"];
 
-function view(ctx: Ctx, g: GroupRow): Record<string, unknown> {
-  // Members stay empty until Stratus has servers.
+/** Live member servers of each group, by group uuid. */
+async function membersOf(db: Kysely<any>, uuids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (uuids.length === 0) return out;
+  const rows = (await db
+    .selectFrom("compute_server_group_member as m")
+    .innerJoin("compute_instance as i", "i.uuid", "m.instance_uuid")
+    .select(["m.group_uuid as g", "m.instance_uuid as u"])
+    .where("m.group_uuid", "in", uuids)
+    .where("i.deleted", "=", 0)
+    .orderBy("i.id")
+    .execute()) as Array<{ g: string; u: string }>;
+  for (const r of rows) (out.get(r.g) ?? out.set(r.g, []).get(r.g)!).push(r.u);
+  return out;
+}
+
+function view(ctx: Ctx, g: GroupRow, members: Map<string, string[]>): Record<string, unknown> {
   const out: Record<string, unknown> = { id: g.uuid, name: g.name };
   if (ctx.microversion.gte("2.64")) {
     out.policy = g.policy;
     out.rules = JSON.parse(g.rules) as Record<string, unknown>;
-    out.members = [];
+    out.members = members.get(g.uuid) ?? [];
   } else {
     out.policies = [g.policy];
-    out.members = [];
+    out.members = members.get(g.uuid) ?? [];
     out.metadata = {};
   }
   if (ctx.microversion.gte("2.13")) {
@@ -103,7 +119,11 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
         if (!all) sel = sel.where("project_id", "=", project);
         sel = sel.limit(Math.min(limit ?? MAX_LIMIT, MAX_LIMIT)).offset(offset);
         const rows = (await sel.execute()) as GroupRow[];
-        return { server_groups: rows.map((g) => view(ctx, g)) };
+        const members = await membersOf(
+          db,
+          rows.map((g) => g.uuid),
+        );
+        return { server_groups: rows.map((g) => view(ctx, g, members)) };
       },
     }),
     route({
@@ -159,7 +179,7 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
           created_at: nowIso(),
         };
         await db.insertInto("compute_server_group").values(row).execute();
-        return { server_group: view(ctx, { id: 0, ...row }) };
+        return { server_group: view(ctx, { id: 0, ...row }, new Map()) };
       },
     }),
     route({
@@ -170,7 +190,7 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
       handler: async (ctx: Ctx) => {
         const g = await find(ctx.params.id);
         ctx.authorize("os_compute_api:os-server-groups:show", { project_id: g.project_id });
-        return { server_group: view(ctx, g) };
+        return { server_group: view(ctx, g, await membersOf(db, [g.uuid])) };
       },
     }),
     route({
@@ -181,6 +201,7 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
       handler: async (ctx: Ctx) => {
         const g = await find(ctx.params.id);
         ctx.authorize("os_compute_api:os-server-groups:delete", { project_id: g.project_id });
+        await db.deleteFrom("compute_server_group_member").where("group_uuid", "=", g.uuid).execute();
         await db.deleteFrom("compute_server_group").where("id", "=", g.id).execute();
         return noContent();
       },

@@ -42,11 +42,12 @@ test("Rollback runs undo steps newest first, keeps going past a failing step, an
   assert.deepEqual(done, ["c", "a"]);
 });
 
-test("tailLines keeps the last lines (all for -1 or none given)", () => {
+test("tailLines keeps the last pieces of the log split on newlines, as Nova (all for -1 or none given)", () => {
   const log = "one\ntwo\nthree\n";
   assert.equal(tailLines(log), log);
   assert.equal(tailLines(log, -1), log);
-  assert.equal(tailLines(log, 2), "two\nthree\n");
+  assert.equal(tailLines(log, 2), "three\n");
+  assert.equal(tailLines(log, 3), "two\nthree\n");
   assert.equal(tailLines(log, 0), "");
   assert.equal(tailLines(log, 10), log);
   assert.equal(tailLines("", 3), "");

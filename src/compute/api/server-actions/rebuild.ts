@@ -1,7 +1,6 @@
 // rebuild: re-create a server from an image on its host, optionally renaming it and replacing its metadata,
 // description (2.19), key (2.54), user data (2.57) and hostname (2.90). The answer is the server as GET shows
 // it, with the admin password (and user_data from 2.57).
-import { isIP } from "node:net";
 import { reply } from "../../../shared/http/reply.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, forbidden } from "../../errors.js";
@@ -10,6 +9,7 @@ import { TaskState as T, VmState as V } from "../../instances/states.js";
 import { invalid, type Ctx } from "../common.js";
 import { projectLimits } from "../quotas.js";
 import { serverLinks, serverView } from "../servers/view.js";
+import { accessIPv4, accessIPv6 } from "../servers/ip.js";
 import {
   agentTarget,
   authorizedServer,
@@ -55,16 +55,8 @@ function parseRebuild(ctx: Ctx, value: unknown) {
   const dc = b["OS-DCF:diskConfig"];
   if (dc !== undefined && dc !== "AUTO" && dc !== "MANUAL")
     throw invalid(f("OS-DCF:diskConfig"), dc, `${JSON.stringify(dc)} is not one of ['AUTO', 'MANUAL']`);
-  if (b.accessIPv4 !== undefined) {
-    if (typeof b.accessIPv4 !== "string" || isIP(b.accessIPv4) !== 4)
-      throw invalid(f("accessIPv4"), b.accessIPv4, `${JSON.stringify(b.accessIPv4)} is not a 'ipv4'`);
-    patch.access_ip_v4 = b.accessIPv4;
-  }
-  if (b.accessIPv6 !== undefined) {
-    if (typeof b.accessIPv6 !== "string" || isIP(b.accessIPv6) !== 6)
-      throw invalid(f("accessIPv6"), b.accessIPv6, `${JSON.stringify(b.accessIPv6)} is not a 'ipv6'`);
-    patch.access_ip_v6 = b.accessIPv6;
-  }
+  if (b.accessIPv4 !== undefined) patch.access_ip_v4 = accessIPv4(f("accessIPv4"), b.accessIPv4);
+  if (b.accessIPv6 !== undefined) patch.access_ip_v6 = accessIPv6(f("accessIPv6"), b.accessIPv6);
   if (b.personality !== undefined && !Array.isArray(b.personality))
     throw invalid(f("personality"), b.personality, `${JSON.stringify(b.personality)} is not of type 'array'`);
   if (b.description !== undefined)
@@ -195,7 +187,7 @@ export const rebuildActions: ActionTable = {
       });
       const now = (await findInstance(core.db, inst.uuid)) ?? inst;
       const server: Record<string, unknown> = {
-        ...(await serverView(core, ctx, now, { detail: true })),
+        ...(await serverView(core, ctx, now, { update: true })),
         adminPass: req.password,
       };
       if (ctx.microversion.gte("2.57")) server.user_data = now.user_data;

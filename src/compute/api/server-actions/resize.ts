@@ -105,7 +105,11 @@ export const resizeActions: ActionTable = {
         action: "resize",
         record: "resize",
         rule,
-        patch: { task_state: T.RESIZE_PREP, progress: 0 },
+        patch: {
+          task_state: T.RESIZE_PREP,
+          progress: 0,
+          ...(dc ? { system_metadata: { ...inst.system_metadata, disk_config: dc } } : {}),
+        },
       });
       await core.bus.cast(conductorContract, "migrate_server", { ctx: rc, uuid: inst.uuid, flavorid });
     },

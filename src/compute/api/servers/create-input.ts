@@ -1,6 +1,7 @@
 // Validation of a server create body (Nova's schemas/servers.py, closed to unknown fields), per microversion.
 import { badRequest } from "../../errors.js";
 import { invalid, type Ctx } from "../common.js";
+import { accessIPv4, accessIPv6 } from "./ip.js";
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -29,6 +30,8 @@ export interface CreateInput {
   hostname?: string;
   diskConfig?: string;
   hints: Record<string, unknown>;
+  /** Injected files (personality, before 2.57): Stratus checks them and counts them against the quota. */
+  personality: Array<{ path: string; contents: string }>;
 }
 
 const str = (field: string, v: unknown, min = 0, max = 255): string => {
@@ -178,7 +181,10 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
   const securityGroups = sgs.map((g) => {
     if (!g || typeof g !== "object" || typeof (g as { name?: unknown }).name !== "string")
       throw invalid("security_groups", sgs, 'each group must be {"name": ...}');
-    return (g as { name: string }).name;
+    const name = (g as { name: string }).name;
+    // Without a networking service only the project's implicit "default" group exists.
+    if (name !== "default") throw badRequest(`Unable to find security_group with name or id '${name}'`);
+    return name;
   });
   let userData: string | undefined;
   if (srv.user_data !== undefined && srv.user_data !== null) {
@@ -196,6 +202,7 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
   )
     throw invalid("tags", tags, "must be a list of tags (1-60 characters, no '/' or ',')");
   if (tags.length > 50) throw badRequest("The number of tags exceeded the per-server limit 50");
+  const personality = parsePersonality(srv.personality);
   const hints = (body["os:scheduler_hints"] ?? body["OS-SCH-HNT:scheduler_hints"] ?? {}) as unknown;
   if (!hints || typeof hints !== "object" || Array.isArray(hints))
     throw invalid("os:scheduler_hints", hints, "is not of type 'object'");
@@ -229,8 +236,14 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
       srv.return_reservation_id === undefined
         ? false
         : bool("return_reservation_id", srv.return_reservation_id),
-    accessIPv4: opt("accessIPv4"),
-    accessIPv6: opt("accessIPv6"),
+    accessIPv4:
+      srv.accessIPv4 === undefined || srv.accessIPv4 === null
+        ? undefined
+        : accessIPv4("accessIPv4", srv.accessIPv4),
+    accessIPv6:
+      srv.accessIPv6 === undefined || srv.accessIPv6 === null
+        ? undefined
+        : accessIPv6("accessIPv6", srv.accessIPv6),
     adminPass: opt("adminPass"),
     description,
     tags: tags as string[],
@@ -239,5 +252,25 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
     hostname: opt("hostname"),
     diskConfig,
     hints: hints as Record<string, unknown>,
+    personality,
   };
+}
+
+/** personality: [{path, contents (base64)}], or 400. */
+function parsePersonality(v: unknown): CreateInput["personality"] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalid("personality", v, `${JSON.stringify(v)} is not of type 'array'`);
+  return v.map((f) => {
+    const file = f as { path?: unknown; contents?: unknown };
+    if (
+      !file ||
+      typeof file !== "object" ||
+      typeof file.path !== "string" ||
+      typeof file.contents !== "string"
+    )
+      throw invalid("personality", f, 'each file must be {"path": ..., "contents": ...}');
+    if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(file.contents))
+      throw badRequest(`Personality content for ${file.path} cannot be decoded`);
+    return { path: file.path, contents: file.contents };
+  });
 }

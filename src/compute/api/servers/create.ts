@@ -186,6 +186,8 @@ export async function createServers(
       throw forbidden(
         `Quota exceeded for metadata_items: Requested ${Object.keys(input.metadata).length}, but already used 0 of ${metaLimit} metadata_items`,
       );
+    const files = limits.injected_files;
+    if (files >= 0 && input.personality.length > files) throw forbidden("Personality file limit exceeded");
     const per: Record<string, number> = { instances: 1, cores: flavor.vcpus, ram: flavor.memory_mb };
     let fits = input.maxCount;
     for (const [res, each] of Object.entries(per)) {

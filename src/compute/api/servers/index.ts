@@ -12,6 +12,7 @@ import { createServers, requestContext } from "./create.js";
 import { listServers } from "./list.js";
 import { ownedServer, subresourceRoutes } from "./subresources.js";
 import { serverView } from "./view.js";
+import { accessIPv4, accessIPv6 } from "./ip.js";
 
 /** Refuse changes to a locked server unless the caller is an admin (Nova's check_instance_lock). */
 export function checkLock(ctx: Ctx, inst: { uuid: string; locked: boolean }): void {
@@ -87,11 +88,9 @@ export function serverRoutes(core: ComputeCore): Route[] {
             throw badRequest(`Invalid input for field/attribute name. Value: ${JSON.stringify(srv.name)}.`);
           patch.display_name = srv.name;
         }
-        for (const [k, col] of [
-          ["accessIPv4", "access_ip_v4"],
-          ["accessIPv6", "access_ip_v6"],
-          ["hostname", "hostname"],
-        ]) {
+        if (srv.accessIPv4 !== undefined) patch.access_ip_v4 = accessIPv4("accessIPv4", srv.accessIPv4);
+        if (srv.accessIPv6 !== undefined) patch.access_ip_v6 = accessIPv6("accessIPv6", srv.accessIPv6);
+        for (const [k, col] of [["hostname", "hostname"]]) {
           const v = srv[k];
           if (v === undefined) continue;
           if (typeof v !== "string" || v.length > 255)
@@ -114,7 +113,9 @@ export function serverRoutes(core: ComputeCore): Route[] {
           patch.system_metadata = { ...inst.system_metadata, disk_config: srv["OS-DCF:diskConfig"] };
         }
         if (Object.keys(patch).length) await casUpdate(core.db, inst.uuid, {}, patch);
-        return { server: await serverView(core, ctx, await getInstance(core.db, inst.uuid)) };
+        return {
+          server: await serverView(core, ctx, await getInstance(core.db, inst.uuid), { update: true }),
+        };
       },
     }),
     route({

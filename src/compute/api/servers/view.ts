@@ -130,7 +130,27 @@ function flavorView(ctx: Ctx, inst: Instance): Record<string, unknown> {
 }
 
 /** Full detail of one server. */
-export function detailView(ctx: Ctx, inst: Instance, x: ViewExtras, opts: { show?: boolean } = {}) {
+/** Fields update and rebuild responses leave out before 2.75 (Nova showed them only from then on). */
+const NOT_IN_UPDATE_BEFORE_275 = [
+  "OS-EXT-AZ:availability_zone",
+  "config_drive",
+  "key_name",
+  "OS-SRV-USG:launched_at",
+  "OS-SRV-USG:terminated_at",
+  "OS-EXT-STS:task_state",
+  "OS-EXT-STS:vm_state",
+  "OS-EXT-STS:power_state",
+  "os-extended-volumes:volumes_attached",
+  "security_groups",
+  "host_status",
+];
+
+export function detailView(
+  ctx: Ctx,
+  inst: Instance,
+  x: ViewExtras,
+  opts: { show?: boolean; update?: boolean } = {},
+) {
   const mv = ctx.microversion;
   const admin = isAdmin(ctx);
   const status = serverStatus(inst.vm_state, inst.task_state);
@@ -201,15 +221,22 @@ export function detailView(ctx: Ctx, inst: Instance, x: ViewExtras, opts: { show
   if (mv.gte("2.26")) out.tags = x.tags.get(inst.uuid) ?? [];
   if (mv.gte("2.63")) out.trusted_image_certificates = null;
   if (mv.gte("2.71") && opts.show) out.server_groups = x.groups.get(inst.uuid) ?? [];
+  if (opts.update && mv.lt("2.75")) {
+    for (const k of NOT_IN_UPDATE_BEFORE_275) delete out[k];
+    for (const k of Object.keys(out)) if (k.startsWith("OS-EXT-SRV-ATTR:")) delete out[k];
+  }
   return out;
 }
 
-/** Detail view of one server, loading its extras (show, update, rebuild, action responses). */
+/**
+ * Detail view of one server, loading its extras: for show, or (update: true) for the update and rebuild
+ * responses, which carry fewer fields before 2.75.
+ */
 export async function serverView(
   core: ComputeCore,
   ctx: Ctx,
   inst: Instance,
-  _opts: { detail: true } = { detail: true },
+  opts: { detail?: true; update?: boolean } = {},
 ): Promise<Record<string, unknown>> {
-  return detailView(ctx, inst, await loadExtras(core, ctx, [inst]), { show: true });
+  return detailView(ctx, inst, await loadExtras(core, ctx, [inst]), { show: true, update: opts.update });
 }
