@@ -4,9 +4,12 @@
 // with a tempest.conf for that cloud, runs `tempest run --regex SUITE --concurrency N` (Debian's tempest, under
 // /usr/bin/python3, with stestr), then prints the pass/fail/skip counts and each failing test with a one-line reason.
 // Everything stays in the workspace: tempest.conf, run.log (tempest's output), tempest.log (its HTTP log),
-// failures.txt (full tracebacks), results.jsonl (one line per test), stratus.log and stratus-data/.
+// failures.txt (full tracebacks), failed/TEST.log (the HTTP log of each failed test), results.jsonl (one line per
+// test), stratus.log and stratus-data/.
 // For image, the harness's own Stratus gets web-download enabled and tempest's [image] http_image is served by a
-// local web server, so the import tests need no internet.
+// local web server, so the import tests need no internet. For compute, the harness's own Stratus runs two fake
+// hosts (so that the migration tests have somewhere to go), and the harness uploads the two small raw images that
+// tempest boots ([compute] image_ref and image_ref_alt; the fake driver boots any bytes).
 //
 // Options:
 //   SERVICE                 which API tests: identity (default); see SUITES below
@@ -37,13 +40,14 @@ import {
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
-const AVAILABLE = { nova: false, glance: true, neutron: false, cinder: false, swift: false, horizon: false };
+const AVAILABLE = { nova: true, glance: true, neutron: false, cinder: false, swift: false, horizon: false };
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
   identity: { regex: "^tempest\\.api\\.identity", needs: [] },
   image: { regex: "^tempest\\.api\\.image", needs: ["glance"] },
-  compute: { regex: "^tempest\\.api\\.compute", needs: ["nova", "glance", "neutron"] },
+  // Without neutron, tempest boots servers with no networks (and "networks": "none" where a microversion needs it).
+  compute: { regex: "^tempest\\.api\\.compute", needs: ["nova", "glance"] },
   network: { regex: "^tempest\\.api\\.network", needs: ["neutron"] },
   volume: { regex: "^tempest\\.api\\.volume", needs: ["cinder"] },
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
@@ -123,6 +127,85 @@ async function serveHttpImage() {
     close: () => new Promise((res) => server.close(() => res())),
   };
 }
+
+/** The compute API's microversion range (Nova's 2.1 to 2.93, as /compute/v2.1 announces). */
+const COMPUTE_MICROVERSIONS = { min: "2.1", max: "2.93" };
+
+/** [compute] flavor_ref and flavor_ref_alt: Stratus's default m1.nano (id 42) and the larger m1.micro (id 84). */
+const COMPUTE_FLAVORS = { ref: "42", alt: "84" };
+
+/** How many fake hosts the harness's own Stratus runs: two, so that cold and live migration can move a server. */
+const COMPUTE_HOSTS = 2;
+
+/**
+ * The [compute-feature-enabled] flags: what Stratus's compute API and its fake driver support (tempest 33's
+ * options; the ones left out keep tempest's default).
+ */
+const COMPUTE_FEATURES = {
+  disk_config: true,
+  // Nova since Wallaby: a server's hostname is its name with '.' and other non-hostname characters replaced.
+  hostname_fqdn_sanitization: true,
+  // No Stratus driver can set a guest's password (no guest agent): changePassword answers 409, as Nova's libvirt
+  // driver without the qemu guest agent.
+  change_password: false,
+  console_output: true,
+  resize: true,
+  pause: true,
+  shelve: true,
+  shelve_migrate: false,
+  suspend: true,
+  cold_migration: true,
+  live_migration: true,
+  live_migrate_back_and_forth: false,
+  // Only consulted with [validation] run_validation, which is off: there is no guest to ssh into.
+  metadata_service: false,
+  // The fake driver copies nothing and needs no shared storage, so block live migration works as well.
+  block_migration_for_live_migration: true,
+  can_migrate_between_any_hosts: true,
+  // remote-consoles hands out noVNC URLs, but Stratus has no websocket proxy behind them yet, and tempest's VNC
+  // tests speak RFB through it.
+  vnc_console: false,
+  spice_console: false,
+  rdp_console: false,
+  serial_console: false,
+  rescue: true,
+  // Stable device rescue (hw_rescue_device/hw_rescue_bus image properties) is not implemented.
+  stable_rescue: false,
+  enable_instance_password: true,
+  // Needs neutron.
+  interface_attach: false,
+  snapshot: true,
+  nova_cert: false,
+  // Accepted below microversion 2.57, as in Nova.
+  personality: true,
+  // Volume features need cinder.
+  attach_encrypted_volume: false,
+  swap_volume: false,
+  volume_backed_live_migration: false,
+  volume_multiattach: false,
+  ide_bus: false,
+  config_drive: true,
+  // The XenAPI-only APIs (os-agents, writeable server metadata through them, resetNetwork) as in Nova after Ussuri.
+  xenapi_apis: false,
+  unified_limits: false,
+  // What src/compute/scheduler/filters.ts runs (defaultFilters); tempest uses it to pick the scheduler-hint tests.
+  scheduler_enabled_filters: [
+    "ComputeFilter",
+    "AvailabilityZoneFilter",
+    "ImagePropertiesFilter",
+    "ServerGroupAntiAffinityFilter",
+    "ServerGroupAffinityFilter",
+    "SameHostFilter",
+    "DifferentHostFilter",
+    "AggregateMultiTenancyIsolation",
+    "AggregateInstanceExtraSpecsFilter",
+    "ComputeCapabilitiesFilter",
+  ].join(","),
+};
+
+/** The images tempest boots ([compute] image_ref, image_ref_alt): raw disks of this many bytes, made public. */
+const COMPUTE_IMAGE_BYTES = 4 * 1024 * 1024;
+const COMPUTE_IMAGE_NAMES = ["tempest-compute-image", "tempest-compute-image-alt"];
 
 /** The security compliance rules (Keystone's [security_compliance]) the harness's own Stratus runs with when
  * security_compliance is enabled above; tempest's [identity] user_lockout_* and user_unique_last_password_count
@@ -213,6 +296,7 @@ main(async () => {
       };
       step(`Serving [image] http_image at ${httpImage.url}`);
     }
+    if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
     if (Object.keys(settings).length)
       writeFileSync(join(dataDir, "stratus.yaml"), `${JSON.stringify(settings, null, 2)}\n`);
     cloud = await startStratus({ dataDir, logFile: join(ws, "stratus.log") });
@@ -234,6 +318,7 @@ main(async () => {
     });
 
   try {
+    const compute = service === "compute" ? await prepareCompute(authUrl, admin) : undefined;
     writeFileSync(
       join(ws, "etc", "tempest.conf"),
       tempestConf({
@@ -242,6 +327,7 @@ main(async () => {
         admin,
         securityCompliance: IDENTITY_FEATURES.security_compliance && !o.url,
         httpImageUrl: httpImage?.url,
+        compute,
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -263,6 +349,7 @@ main(async () => {
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
 
     const results = collectResults(ws);
+    if (results?.some((r) => r.status === "fail" || r.status === "uxsuccess")) saveFailedTestLogs(ws);
     const stopped = await stopCloud();
     if (results === null) {
       throw new SetupError(
@@ -284,7 +371,82 @@ function pyEnv() {
   return env;
 }
 
-function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl }) {
+/** An admin token scoped to the admin project, and the public endpoints of its catalog by service type. */
+async function adminSession(authUrl, admin) {
+  const domain = (name) => ({ name: name ?? "Default" });
+  const res = await fetch(`${authUrl}/auth/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: {
+            user: { name: admin.username, password: admin.password, domain: domain(admin.user_domain_name) },
+          },
+        },
+        scope: { project: { name: admin.project_name, domain: domain(admin.project_domain_name) } },
+      },
+    }),
+  });
+  if (res.status !== 201)
+    throw new SetupError(`Admin token request failed: ${res.status} ${await res.text()}`);
+  const token = res.headers.get("x-subject-token");
+  const endpoints = {};
+  for (const svc of (await res.json()).token.catalog ?? []) {
+    const ep = svc.endpoints.find((e) => e.interface === "public");
+    if (ep) endpoints[svc.type] = ep.url.replace(/\/+$/, "");
+  }
+  return { token, endpoints };
+}
+
+/**
+ * What tempest's compute tests need from the cloud: the two images to boot (uploaded here, or reused when an
+ * active public image of that name exists, as with --url), the flavors (which must exist), and the number of
+ * compute hosts (for [compute] min_compute_nodes, which gates the multi-host tests).
+ */
+async function prepareCompute(authUrl, admin) {
+  const { token, endpoints } = await adminSession(authUrl, admin);
+  const req = async (method, url, { body, headers = {}, ok = [200] } = {}) => {
+    const res = await fetch(url, { method, headers: { "x-auth-token": token, ...headers }, body });
+    if (!ok.includes(res.status))
+      throw new SetupError(`${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+    return res.status === 204 ? null : res.json().catch(() => null);
+  };
+  for (const type of ["compute", "image"])
+    if (!endpoints[type]) throw new SetupError(`The catalog has no public ${type} endpoint`);
+  const nova = endpoints.compute;
+  const glance = `${endpoints.image}/v2`;
+  for (const id of Object.values(COMPUTE_FLAVORS)) await req("GET", `${nova}/flavors/${id}`);
+  const images = [];
+  for (const name of COMPUTE_IMAGE_NAMES) {
+    const found = await req("GET", `${glance}/images?name=${name}&status=active&visibility=public`);
+    let id = found.images[0]?.id;
+    if (!id) {
+      const img = await req("POST", `${glance}/images`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, disk_format: "raw", container_format: "bare", visibility: "public" }),
+        ok: [201],
+      });
+      await req("PUT", `${glance}/images/${img.id}/file`, {
+        headers: { "content-type": "application/octet-stream" },
+        body: randomBytes(COMPUTE_IMAGE_BYTES),
+        ok: [204],
+      });
+      id = img.id;
+    }
+    images.push(id);
+  }
+  const hypervisors = await req("GET", `${nova}/os-hypervisors`);
+  const hosts = hypervisors.hypervisors.filter((h) => h.state === "up" && h.status === "enabled").length;
+  if (hosts < 1) throw new SetupError(`No compute host is up and enabled at ${nova}/os-hypervisors`);
+  step(
+    `Compute: images ${images.join(", ")}, flavors ${Object.values(COMPUTE_FLAVORS).join(", ")}, ${hosts} host(s)`,
+  );
+  return { imageRef: images[0], imageRefAlt: images[1], hosts };
+}
+
+function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute }) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
     auth: {
@@ -323,6 +485,31 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl }) {
       ...(httpImageUrl ? { http_image: httpImageUrl } : {}),
     },
     "image-feature-enabled": IMAGE_FEATURES,
+    ...(compute
+      ? {
+          compute: {
+            catalog_type: "compute",
+            endpoint_type: "public",
+            region: "RegionOne",
+            image_ref: compute.imageRef,
+            image_ref_alt: compute.imageRefAlt,
+            flavor_ref: COMPUTE_FLAVORS.ref,
+            flavor_ref_alt: COMPUTE_FLAVORS.alt,
+            min_microversion: COMPUTE_MICROVERSIONS.min,
+            max_microversion: COMPUTE_MICROVERSIONS.max,
+            min_compute_nodes: compute.hosts,
+            // Shelve offloads at once (Nova's shelved_offload_time 0).
+            shelved_offload_time: 0,
+            build_interval: 1,
+            build_timeout: 120,
+          },
+          "compute-feature-enabled": COMPUTE_FEATURES,
+          // tempest takes neutron = false for nova-network and still runs the compute API's network proxies
+          // (os-security-groups, os-networks, ...); these two at least say what Stratus lacks: no floating IPs,
+          // and no network API extensions (else utils.requires_ext runs the trunk live-migration tests).
+          "network-feature-enabled": { floating_ips: false, api_extensions: "" },
+        }
+      : {}),
     service_available: AVAILABLE,
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },
@@ -367,6 +554,47 @@ function collectResults(ws) {
     .map((l) => JSON.parse(l));
 }
 
+/**
+ * Each failed test's own log (its HTTP requests and responses, which stestr keeps with the result) into
+ * failed/TEST.log. tempest.log has them too, but its workers share the file and interleave.
+ */
+const FAILED_LOGS_PY = `
+import os, re, sys, subunit, testtools
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+def on_test(t):
+    if t["status"] not in ("fail", "uxsuccess"):
+        return
+    c = (t.get("details") or {}).get("pythonlogging:''")
+    if c is None:
+        return
+    name = re.sub(r"[^\\w.()-]", "_", re.sub(r"\\[[^\\]]*\\]$", "", t["id"]))[:200]
+    with open(os.path.join(out, name + ".log"), "w") as f:
+        f.write(c.as_text())
+stream = subunit.ByteStreamToStreamResult(sys.stdin.buffer, non_subunit_name="stdout")
+result = testtools.StreamToDict(on_test)
+result.startTestRun()
+stream.run(result)
+result.stopTestRun()
+`;
+
+function saveFailedTestLogs(ws) {
+  const dir = join(ws, "failed");
+  rmSync(dir, { recursive: true, force: true });
+  const last = spawnSync(STESTR, ["last", "--subunit"], { cwd: ws, env: pyEnv(), maxBuffer: 1 << 30 });
+  if (last.status !== 0) return;
+  spawnSync("/usr/bin/python3", ["-c", FAILED_LOGS_PY, dir], { input: last.stdout, env: pyEnv() });
+}
+
+/** A failure reason with the per-run values (ids, generated names and numbers) masked, to group failures by. */
+const reasonKey = (why) =>
+  why
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>")
+    .replace(/\b[0-9a-f]{32}\b/g, "<id>")
+    .replace(/tempest-[\w-]*?-\d{5,}/g, "tempest-<name>")
+    .replace(/0x[0-9a-f]+/g, "0x…")
+    .replace(/\b\d{6,}\b/g, "<n>");
+
 /** A test id without tempest's [id-...,smoke] attributes. */
 const shortId = (id) => id.replace(/\[[^\]]*\]$/, "");
 
@@ -403,7 +631,7 @@ function report({ results, ws, service, secs, code, stopped }) {
     // Grouped by reason: one broken call (say, in credential setup) often fails whole classes the same way.
     const groups = new Map();
     for (const r of failed.sort((a, b) => a.id.localeCompare(b.id))) {
-      const why = reasonOf(r);
+      const why = reasonKey(reasonOf(r));
       groups.set(why, [...(groups.get(why) ?? []), shortId(r.id)]);
     }
     out.push(`Failed (${failed.length}), by reason:`);
@@ -415,11 +643,16 @@ function report({ results, ws, service, secs, code, stopped }) {
       join(ws, "failures.txt"),
       failed.map((r) => `=== ${r.id}\n${r.traceback ?? r.reason ?? r.status}\n`).join("\n"),
     );
-    out.push(`Full tracebacks: ${join(ws, "failures.txt")}; tempest's HTTP log: ${join(ws, "tempest.log")}`);
+    out.push(
+      `Full tracebacks: ${join(ws, "failures.txt")}; each failed test's HTTP log: ${join(ws, "failed")}/TEST.log`,
+    );
   }
   if (skipped.length) {
     const reasons = new Map();
-    for (const r of skipped) reasons.set(r.reason ?? "?", (reasons.get(r.reason ?? "?") ?? 0) + 1);
+    for (const r of skipped) {
+      const why = reasonKey(r.reason ?? "?");
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    }
     out.push(`Skipped (${skipped.length}), by reason:`);
     for (const [why, n] of [...reasons].sort((a, b) => b[1] - a[1]))
       out.push(`  ${String(n).padStart(4)}  ${why}`);
