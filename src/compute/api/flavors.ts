@@ -507,7 +507,7 @@ export function flavorRoutes(core: ComputeCore): Route[] {
           .executeTakeFirst();
         if (Number(r.numDeletedRows) === 0)
           throw notFound(`Flavor ${f.flavorid} has no extra specs with key ${k}.`);
-        return reply(202, undefined);
+        return reply(200, undefined); // Nova answers 200 here (202 for the flavor itself)
       },
     }),
     route({

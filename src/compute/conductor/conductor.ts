@@ -131,7 +131,11 @@ export function conductorHandlers(
 
   return {
     async build_instances({ ctx, uuids }) {
-      await Promise.all(uuids.map((u) => buildOne(ctx, u)));
+      // Members of one server group are placed one after another, so each sees where the previous went
+      // (anti-affinity across a multi-create); other servers are scheduled in parallel.
+      const first = uuids.length > 1 ? await findInstance(db, uuids[0]) : undefined;
+      if (first?.request_spec.groupUuid) for (const u of uuids) await buildOne(ctx, u);
+      else await Promise.all(uuids.map((u) => buildOne(ctx, u)));
     },
 
     async reschedule({ ctx, uuid, failedHost, alternates, reason }) {

@@ -128,3 +128,50 @@ test("resize keeps the requested OS-DCF:diskConfig", async () => {
   const s = await c.waitStatus(c.demo, id, "VERIFY_RESIZE");
   assert.equal(s["OS-DCF:diskConfig"], "AUTO");
 });
+
+test("a multi-create into an anti-affinity group spreads its servers over hosts", async () => {
+  const g = await c.req("POST", "/v2.1/os-server-groups", {
+    token: c.demo,
+    body: { server_group: { name: "spread", policies: ["anti-affinity"] } },
+  });
+  const r = await c.req("POST", "/v2.1/servers", {
+    token: c.demo,
+    body: {
+      server: { name: "aa", imageRef: c.imageId, flavorRef: "42", min_count: 2, return_reservation_id: true },
+      "os:scheduler_hints": { group: g.body.server_group.id },
+    },
+  });
+  assert.equal(r.status, 202);
+  const list = await c.req("GET", `/v2.1/servers/detail?reservation_id=${r.body.reservation_id}`, {
+    token: c.demo,
+    mv: "2.3",
+  });
+  assert.equal(list.body.servers.length, 2);
+  const hosts = [];
+  for (const s of list.body.servers) {
+    await c.waitStatus(c.demo, s.id, "ACTIVE");
+    hosts.push(
+      (await c.req("GET", `/v2.1/servers/${s.id}`, { token: c.admin })).body.server["OS-EXT-SRV-ATTR:host"],
+    );
+  }
+  assert.equal(new Set(hosts).size, 2, JSON.stringify(hosts));
+});
+
+test("rebuild keeps OS-DCF:diskConfig and shows key_name from 2.54; deleting an extra spec is 200", async () => {
+  const id = await c.createServer(c.demo, { name: "rb" });
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const r = await c.req("POST", `/v2.1/servers/${id}/action`, {
+    token: c.demo,
+    mv: "2.54",
+    body: { rebuild: { imageRef: c.imageId, "OS-DCF:diskConfig": "AUTO" } },
+  });
+  assert.equal(r.status, 202);
+  assert.ok("key_name" in r.body.server);
+  assert.equal((await c.waitStatus(c.demo, id, "ACTIVE"))["OS-DCF:diskConfig"], "AUTO");
+  await c.req("POST", "/v2.1/flavors/42/os-extra_specs", {
+    token: c.admin,
+    body: { extra_specs: { k1: "v" } },
+  });
+  assert.equal((await c.req("DELETE", "/v2.1/flavors/42/os-extra_specs/k1", { token: c.admin })).status, 200);
+  assert.equal((await c.req("GET", "/v2.1/os-simple-tenant-usage/", { token: c.admin })).status, 404);
+});

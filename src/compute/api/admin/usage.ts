@@ -3,7 +3,7 @@
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
-import { badRequest } from "../../errors.js";
+import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
 import {
   ADMIN,
@@ -168,6 +168,8 @@ export function usageRoutes(core: ComputeCore): Route[] {
       policy: rule("list"),
       target: () => ({}),
       handler: async (ctx: Ctx) => {
+        // "/os-simple-tenant-usage/" names an empty tenant id: Nova answers 404, not the index.
+        if (ctx.url.split("?")[0].endsWith("/")) throw notFound("The resource could not be found.");
         const paging = ctx.microversion.gte("2.40");
         if (ctx.microversion.gte("2.75"))
           rejectUnknownQuery(ctx, ["start", "end", "detailed", "limit", "marker"]);

@@ -88,7 +88,15 @@ function parseRebuild(ctx: Ctx, value: unknown) {
       );
     patch.hostname = h;
   }
-  return { imageRef, password, metadata, keyName, patch, trusted: certs !== undefined };
+  return {
+    imageRef,
+    password,
+    metadata,
+    keyName,
+    patch,
+    trusted: certs !== undefined,
+    diskConfig: dc as "AUTO" | "MANUAL" | undefined,
+  };
 }
 
 /** The new image as the scheduler keeps it (400 if missing, not active or too big for the flavor). */
@@ -174,6 +182,9 @@ export const rebuildActions: ActionTable = {
           ...keys,
           image_ref: req.imageRef,
           request_spec: { ...inst.request_spec, image: image },
+          ...(req.diskConfig
+            ? { system_metadata: { ...inst.system_metadata, disk_config: req.diskConfig } }
+            : {}),
           task_state: T.REBUILDING,
           progress: 0,
         },
@@ -190,6 +201,9 @@ export const rebuildActions: ActionTable = {
         ...(await serverView(core, ctx, now, { update: true })),
         adminPass: req.password,
       };
+      // Rebuild's view: key_name from 2.54, user_data from 2.57, never the admin-only OS-EXT-SRV-ATTR:user_data.
+      delete server["OS-EXT-SRV-ATTR:user_data"];
+      if (ctx.microversion.gte("2.54")) server.key_name = now.key_name;
       if (ctx.microversion.gte("2.57")) server.user_data = now.user_data;
       const self = serverLinks(ctx, inst.uuid)[0].href;
       return reply(202, { server }, { location: self });
