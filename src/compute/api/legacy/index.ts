@@ -1,11 +1,39 @@
 import type { Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
+import { auditLogPolicies, auditLogRoutes } from "./audit-log.js";
+import { backupPolicies } from "./backup.js";
+import { deferredDeletePolicies } from "./deferred-delete.js";
+import { diagnosticsPolicies, diagnosticsRoutes } from "./diagnostics.js";
+import { extensionPolicies, extensionRoutes } from "./extensions.js";
+import { hostPolicies, hostRoutes } from "./hosts.js";
+import { imageMetadataRoutes } from "./image-metadata.js";
+import { imageRoutes } from "./images.js";
+import { serverPasswordPolicies, serverPasswordRoutes } from "./server-password.js";
+
+export { backupActions } from "./backup.js";
+export { deferredDeleteActions } from "./deferred-delete.js";
 
 /** Nova's older and smaller APIs: image proxy, hosts, extensions, server password, diagnostics, audit log. */
-export function legacyRoutes(_core: ComputeCore): Route[] {
-  return [];
+export function legacyRoutes(core: ComputeCore): Route[] {
+  return [
+    ...imageRoutes(core),
+    ...imageMetadataRoutes(core),
+    ...hostRoutes(core),
+    ...diagnosticsRoutes(core),
+    ...serverPasswordRoutes(core),
+    ...auditLogRoutes(core),
+    ...extensionRoutes(),
+  ];
 }
 
-/** Policy defaults of those APIs. */
-export const legacyPolicies: RuleDefault[] = [];
+/** Policy defaults of those APIs and of the createBackup, forceDelete and restore actions. */
+export const legacyPolicies: RuleDefault[] = [
+  ...hostPolicies,
+  ...diagnosticsPolicies,
+  ...serverPasswordPolicies,
+  ...auditLogPolicies,
+  ...extensionPolicies,
+  ...backupPolicies,
+  ...deferredDeletePolicies,
+];

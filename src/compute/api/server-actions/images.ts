@@ -100,6 +100,66 @@ async function deleteImage(core: ComputeCore, ctx: Ctx, id: string): Promise<voi
   await core.image.request("DELETE", `/v2/images/${id}`, { token: ctx.auth?.token }).catch(() => undefined);
 }
 
+/** Below 2.39, image metadata beyond the project's metadata_items quota is refused (403). */
+export async function checkImageMetadataQuota(
+  core: ComputeCore,
+  ctx: Ctx,
+  inst: Instance,
+  metadata: Record<string, string>,
+): Promise<void> {
+  if (ctx.microversion.gte("2.39")) return;
+  const limit = (await projectLimits(core.db, inst.project_id)).metadata_items;
+  if (limit >= 0 && Object.keys(metadata).length > limit) throw forbidden("Image metadata limit exceeded");
+}
+
+/** What a snapshot-like action (createImage, createBackup) names its image and records. */
+export interface SnapshotRequest {
+  /** The action name, for state conflicts and the instance action record. */
+  action: string;
+  /** The image name. */
+  name: string;
+  /** Extra image properties (they override the inherited and Nova's own). */
+  properties: Record<string, string>;
+}
+
+/**
+ * Check the state, create the queued image, move the server to image_snapshot and cast the upload to its agent
+ * (the image is deleted again when the server cannot start the task). Returns the image id and the image API
+ * base URL the agent uploads to.
+ */
+export async function startSnapshot(
+  core: ComputeCore,
+  ctx: Ctx,
+  inst: Instance,
+  req: SnapshotRequest,
+): Promise<{ imageId: string; imageUrl: string }> {
+  // Nova does not check the lock for snapshots: locks guard against changes, not copies.
+  const rule = { vm: SNAPSHOT_STATES };
+  checkState(inst, req.action, rule);
+  const host = needHost(inst);
+  const imageId = await createSnapshotImage(core, ctx, inst, req.name, req.properties);
+  let rc;
+  try {
+    rc = await begin(core, ctx, inst, {
+      action: req.action,
+      record: req.action,
+      rule,
+      patch: { task_state: T.IMAGE_SNAPSHOT },
+    });
+  } catch (e) {
+    await deleteImage(core, ctx, imageId);
+    throw e;
+  }
+  const imageUrl = imageBaseUrl(core, ctx);
+  await core.bus.cast(agentTarget(host), "snapshot_instance", {
+    ctx: rc,
+    uuid: inst.uuid,
+    imageId,
+    imageUrl,
+  });
+  return { imageId, imageUrl };
+}
+
 /** Availability zones with an enabled, live compute service. */
 async function availableZones(core: ComputeCore): Promise<Set<string>> {
   const out = new Set<string>();
@@ -140,34 +200,11 @@ export const imageActions: ActionTable = {
       const metadata =
         body.metadata === undefined ? {} : metadataField("createImage/metadata", body.metadata);
       const inst = await authorizedServer(core, ctx, id, "os_compute_api:servers:create_image");
-      if (ctx.microversion.lt("2.39")) {
-        const limit = (await projectLimits(core.db, inst.project_id)).metadata_items;
-        if (limit >= 0 && Object.keys(metadata).length > limit)
-          throw forbidden("Image metadata limit exceeded");
-      }
-      // Nova does not check the lock for snapshots: locks guard against changes, not copies.
-      const rule = { vm: SNAPSHOT_STATES };
-      checkState(inst, "createImage", rule);
-      const host = needHost(inst);
-      const imageId = await createSnapshotImage(core, ctx, inst, name, metadata);
-      let rc;
-      try {
-        rc = await begin(core, ctx, inst, {
-          action: "createImage",
-          record: "createImage",
-          rule,
-          patch: { task_state: T.IMAGE_SNAPSHOT },
-        });
-      } catch (e) {
-        await deleteImage(core, ctx, imageId);
-        throw e;
-      }
-      const imageUrl = imageBaseUrl(core, ctx);
-      await core.bus.cast(agentTarget(host), "snapshot_instance", {
-        ctx: rc,
-        uuid: inst.uuid,
-        imageId,
-        imageUrl,
+      await checkImageMetadataQuota(core, ctx, inst, metadata);
+      const { imageId, imageUrl } = await startSnapshot(core, ctx, inst, {
+        action: "createImage",
+        name,
+        properties: metadata,
       });
       if (ctx.microversion.gte("2.45")) return reply(202, { image_id: imageId });
       return reply(202, undefined, { location: `${imageUrl}/images/${imageId}` });

@@ -4,7 +4,7 @@ import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, conflict } from "../../errors.js";
 import { startAction } from "../../instances/actions.js";
-import { casUpdate, getInstance } from "../../instances/store.js";
+import { casUpdate, getInstance, type Instance } from "../../instances/store.js";
 import { TaskState } from "../../instances/states.js";
 import { conductorContract } from "../../rpc.js";
 import { isAdmin, objectBody, type Ctx } from "../common.js";
@@ -17,6 +17,20 @@ import { accessIPv4, accessIPv6 } from "./ip.js";
 /** Refuse changes to a locked server unless the caller is an admin (Nova's check_instance_lock). */
 export function checkLock(ctx: Ctx, inst: { uuid: string; locked: boolean }): void {
   if (inst.locked && !isAdmin(ctx)) throw conflict(`Instance ${inst.uuid} is locked`);
+}
+
+/**
+ * Delete a server the caller may delete: 409 when locked (for non-admins), nothing when a delete is already under
+ * way, else the row moves to task "deleting", the delete action is recorded and the conductor is asked to
+ * delete it. What DELETE /servers/{id} does after its policy check.
+ */
+export async function deleteServer(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<void> {
+  checkLock(ctx, inst);
+  if (inst.task_state === TaskState.DELETING) return;
+  const rctx = requestContext(ctx);
+  if (!(await casUpdate(core.db, inst.uuid, {}, { task_state: TaskState.DELETING }))) return;
+  await startAction(core.db, rctx, inst.uuid, "delete");
+  await core.bus.cast(conductorContract, "delete_instance", { ctx: rctx, uuid: inst.uuid });
 }
 
 /** Servers: create, list, detail, show, update, delete, metadata, tags. */
@@ -125,13 +139,7 @@ export function serverRoutes(core: ComputeCore): Route[] {
       auth: "required",
       handler: async (ctx: Ctx) => {
         const inst = await ownedServer(core, ctx, "os_compute_api:servers:delete", ctx.params.id);
-        checkLock(ctx, inst);
-        if (inst.task_state === TaskState.DELETING) return noContent();
-        const rctx = requestContext(ctx);
-        const ok = await casUpdate(core.db, inst.uuid, {}, { task_state: TaskState.DELETING });
-        if (!ok) return noContent();
-        await startAction(core.db, rctx, inst.uuid, "delete");
-        await core.bus.cast(conductorContract, "delete_instance", { ctx: rctx, uuid: inst.uuid });
+        await deleteServer(core, ctx, inst);
         return noContent();
       },
     }),
