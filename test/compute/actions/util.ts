@@ -56,7 +56,12 @@ export async function bootActions(opts: BootComputeOptions = {}): Promise<Action
   const port = (front.address() as AddressInfo).port;
   const c = await bootCompute({
     ...opts,
-    config: { publicUrl: `http://127.0.0.1:${port}`, ...(opts.config ?? {}) },
+    config: {
+      publicUrl: `http://127.0.0.1:${port}`,
+      // The *-amqp.test.ts files rerun these suites over RabbitMQ.
+      ...(process.env.STRATUS_TEST_BUS ? { bus: process.env.STRATUS_TEST_BUS } : {}),
+      ...(opts.config ?? {}),
+    },
   });
   to.app = c.t.cloud.app;
   const app = to.app;
@@ -143,6 +148,7 @@ export async function bootActions(opts: BootComputeOptions = {}): Promise<Action
     },
     async close() {
       await c.close();
+      front.closeAllConnections();
       await new Promise((r) => front.close(r));
     },
   };

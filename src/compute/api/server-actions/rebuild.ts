@@ -190,13 +190,14 @@ export const rebuildActions: ActionTable = {
         },
       });
       if (req.metadata) await replaceMetadata(core, inst.uuid, req.metadata);
+      // The answer shows the server as the rebuild starts (REBUILD), whatever the agent does meanwhile.
+      const now = (await findInstance(core.db, inst.uuid)) ?? inst;
       await core.bus.cast(agentTarget(host), "rebuild_instance", {
         ctx: rc,
         uuid: inst.uuid,
         imageRef: req.imageRef,
         evacuate: false,
       });
-      const now = (await findInstance(core.db, inst.uuid)) ?? inst;
       const server: Record<string, unknown> = {
         ...(await serverView(core, ctx, now, { update: true })),
         adminPass: req.password,
