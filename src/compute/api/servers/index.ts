@@ -2,22 +2,18 @@ import { noContent } from "../../../shared/http/reply.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
-import { badRequest, conflict } from "../../errors.js";
+import { badRequest } from "../../errors.js";
 import { startAction } from "../../instances/actions.js";
 import { casUpdate, getInstance, type Instance } from "../../instances/store.js";
 import { TaskState } from "../../instances/states.js";
 import { conductorContract } from "../../rpc.js";
-import { isAdmin, objectBody, type Ctx } from "../common.js";
+import { objectBody, type Ctx } from "../common.js";
 import { createServers, requestContext } from "./create.js";
 import { listServers } from "./list.js";
 import { ownedServer, subresourceRoutes } from "./subresources.js";
 import { serverView } from "./view.js";
+import { checkLock } from "../server-actions/common.js";
 import { accessIPv4, accessIPv6 } from "./ip.js";
-
-/** Refuse changes to a locked server unless the caller is an admin (Nova's check_instance_lock). */
-export function checkLock(ctx: Ctx, inst: { uuid: string; locked: boolean }): void {
-  if (inst.locked && !isAdmin(ctx)) throw conflict(`Instance ${inst.uuid} is locked`);
-}
 
 /**
  * Delete a server the caller may delete: 409 when locked (for non-admins), nothing when a delete is already under
