@@ -76,3 +76,14 @@ export async function heartbeat(db: Kysely<any>, host: string, binary: string): 
     .execute()
     .catch(() => undefined); // registered meanwhile by another process of this host
 }
+
+/** Whether the nova-compute service of `host` exists and is up (one row, for per-request checks). */
+export async function computeHostUp(db: Kysely<any>, cfg: Config, host: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("compute_service")
+    .selectAll()
+    .where("host", "=", host)
+    .where("binary", "=", "nova-compute")
+    .executeTakeFirst();
+  return row !== undefined && serviceIsUp(parseService(row), cfg);
+}

@@ -229,3 +229,19 @@ export function keypairRoutes(core: ComputeCore): Route[] {
     }),
   ];
 }
+
+/** The caller's key pair by name, as a server stores it (400 "Invalid key_name provided." if there is none). */
+export async function callerKeyPair(
+  core: ComputeCore,
+  ctx: Ctx,
+  name: string,
+): Promise<{ key_name: string; key_data: string }> {
+  const k = (await core.db
+    .selectFrom("compute_keypair")
+    .select(["name", "public_key"])
+    .where("user_id", "=", ctx.auth?.userId ?? "")
+    .where("name", "=", name)
+    .executeTakeFirst()) as { name: string; public_key: string } | undefined;
+  if (!k) throw badRequest("Invalid key_name provided.");
+  return { key_name: k.name, key_data: k.public_key };
+}

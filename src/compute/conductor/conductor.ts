@@ -11,10 +11,11 @@ import { addFault, casUpdate, findInstance, type Instance } from "../instances/s
 import { TaskState, VmState } from "../instances/states.js";
 import { agentContract, conductorContract, type HostChoice } from "../rpc.js";
 import { NoValidHost, type Scheduler } from "../scheduler/scheduler.js";
-import { listServices, serviceIsUp } from "../servicegroup.js";
+import { computeHostUp } from "../servicegroup.js";
 import { moveHandlers } from "./moves.js";
 import { reportResources } from "./nodes.js";
 import { buildRequest } from "./schedule.js";
+import { hostZone } from "../zones.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
@@ -25,12 +26,6 @@ async function failBuild(core: ComputeCore, inst: Instance, message: string): Pr
     { vm_state: VmState.ERROR, task_state: null, power_state: PowerState.NOSTATE },
   );
   if (ok) await addFault(core.db, inst.uuid, { code: 500, message, host: inst.host });
-}
-
-/** Whether the agent of `host` heartbeats in time. */
-export async function hostIsUp(core: ComputeCore, host: string): Promise<boolean> {
-  const svc = (await listServices(core.db, "nova-compute")).find((s) => s.host === host);
-  return svc !== undefined && serviceIsUp(svc, core.cfg);
 }
 
 /** Bind a server to a chosen host and hand it to that host's agent. False if it was deleted meanwhile. */
@@ -58,22 +53,6 @@ async function dispatch(
     alternates,
   });
   return true;
-}
-
-/** The availability zone of a host: its aggregates' availability_zone metadata, else the default zone. */
-export async function hostZone(core: ComputeCore, host: string): Promise<string> {
-  const row = (await core.db
-    .selectFrom("compute_aggregate_metadata")
-    .innerJoin(
-      "compute_aggregate_host",
-      "compute_aggregate_host.aggregate_id",
-      "compute_aggregate_metadata.aggregate_id",
-    )
-    .select("compute_aggregate_metadata.value")
-    .where("compute_aggregate_host.host", "=", host)
-    .where("compute_aggregate_metadata.meta_key", "=", "availability_zone")
-    .executeTakeFirst()) as { value: string } | undefined;
-  return row?.value ?? core.cfg.compute.defaultAvailabilityZone;
 }
 
 /** Finish a delete: free the claims, leave the server group, mark the row deleted. */
@@ -145,7 +124,7 @@ export function conductorHandlers(
       const rest = [...alternates];
       while (rest.length > 0) {
         const next = rest.shift()!;
-        if (!(await hostIsUp(core, next.host))) continue;
+        if (!(await computeHostUp(db, core.cfg, next.host))) continue;
         const claimed = await core.placement.claim(
           uuid,
           next.allocations,
@@ -168,7 +147,7 @@ export function conductorHandlers(
     async delete_instance({ ctx, uuid }) {
       const inst = await findInstance(db, uuid);
       if (!inst) return;
-      if (inst.host && (await hostIsUp(core, inst.host))) {
+      if (inst.host && (await computeHostUp(db, core.cfg, inst.host))) {
         try {
           await core.bus.call(
             target(agentContract, inst.host),

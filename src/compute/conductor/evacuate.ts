@@ -6,7 +6,7 @@ import { withEvent, type RequestContext } from "../instances/actions.js";
 import { casUpdate, findInstance } from "../instances/store.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
-import { hostZone } from "./conductor.js";
+import { hostZone } from "../zones.js";
 import {
   Rollback,
   createMigration,

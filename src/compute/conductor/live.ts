@@ -7,7 +7,7 @@ import { withEvent, type RequestContext } from "../instances/actions.js";
 import { casUpdate, findInstance } from "../instances/store.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
-import { hostZone } from "./conductor.js";
+import { hostZone } from "../zones.js";
 import { Rollback, createMigration, updateMigration } from "./migration-records.js";
 import { STEP_TIMEOUT_MS, agentOf, asError, failMove } from "./move-common.js";
 import { buildRequest } from "./schedule.js";

@@ -1,8 +1,8 @@
 // The image a server boots, as the scheduler keeps it in the request spec: read from the image API's answer.
 import type { RequestSpec } from "./store.js";
 
-/** Image attributes that are not image properties. */
-const CORE_IMAGE_KEYS = new Set(
+/** Glance's base image attributes: everything else on an image is a property. */
+export const CORE_IMAGE_KEYS = new Set(
   (
     "id name status visibility protected checksum os_hash_algo os_hash_value owner size min_ram min_disk " +
     "disk_format container_format created_at updated_at tags self file schema virtual_size os_hidden direct_url " +

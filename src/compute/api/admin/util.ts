@@ -1,11 +1,11 @@
 // Helpers shared by the operator APIs: Nova's timestamp format, its jsonschema-style query errors, paging
 // links, availability zones of hosts, and a placement client that may not be wired yet.
-import type { Kysely } from "kysely";
 import type { Config } from "../../../shared/config.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest } from "../../errors.js";
 import type { PlacementClient } from "../../placement-client.js";
 import type { ServiceRow } from "../../servicegroup.js";
+export { aggregateZonesByHost } from "../../zones.js";
 import { MAX_LIMIT, type Ctx } from "../common.js";
 
 /** Binaries Nova never lists (API services do not heartbeat). */
@@ -226,24 +226,6 @@ export function placementOrNull(core: ComputeCore): PlacementClient | null {
   } catch {
     return null;
   }
-}
-
-/** Host → the availability zones of the aggregates it is in (only aggregates that name one), sorted. */
-export async function aggregateZonesByHost(db: Kysely<any>): Promise<Map<string, string[]>> {
-  const rows = (await db
-    .selectFrom("compute_aggregate_host as h")
-    .innerJoin("compute_aggregate_metadata as m", "m.aggregate_id", "h.aggregate_id")
-    .select(["h.host as host", "m.value as value"])
-    .where("m.meta_key", "=", "availability_zone")
-    .execute()) as Array<{ host: string; value: string }>;
-  const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const zones = out.get(r.host) ?? [];
-    if (!zones.includes(r.value)) zones.push(r.value);
-    out.set(r.host, zones);
-  }
-  for (const z of out.values()) z.sort();
-  return out;
 }
 
 /** A service's zone as Nova's set_availability_zones computes it. */

@@ -5,35 +5,7 @@ import { ApiError } from "../../../shared/http/errors.js";
 import type { ComputeCore } from "../../core.js";
 import { forbidden, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
-
-/** Glance's base image attributes, for when its schema cannot be read. */
-const BASE_FALLBACK = [
-  "id",
-  "name",
-  "status",
-  "visibility",
-  "protected",
-  "os_hidden",
-  "checksum",
-  "os_hash_algo",
-  "os_hash_value",
-  "owner",
-  "size",
-  "virtual_size",
-  "container_format",
-  "disk_format",
-  "created_at",
-  "updated_at",
-  "tags",
-  "direct_url",
-  "min_ram",
-  "min_disk",
-  "self",
-  "file",
-  "stores",
-  "schema",
-  "locations",
-];
+import { CORE_IMAGE_KEYS } from "../../instances/image.js";
 
 const baseCache = new WeakMap<ComputeCore, Promise<Set<string>>>();
 
@@ -50,7 +22,7 @@ function baseAttributes(core: ComputeCore, ctx: Ctx): Promise<Set<string>> {
       })
       .catch(() => {
         baseCache.delete(core);
-        return new Set(BASE_FALLBACK);
+        return CORE_IMAGE_KEYS; // when the schema cannot be read
       });
     baseCache.set(core, p);
   }

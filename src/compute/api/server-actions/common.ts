@@ -14,7 +14,7 @@ import {
   type InstancePatch,
 } from "../../instances/store.js";
 import { agentContract } from "../../rpc.js";
-import { listServices, serviceIsUp } from "../../servicegroup.js";
+import { computeHostUp } from "../../servicegroup.js";
 import { invalid, isAdmin, type Ctx } from "../common.js";
 import { requestContext } from "../servers/create.js";
 
@@ -107,9 +107,8 @@ export async function begin(
 }
 
 /** Whether the compute service of `host` is up (heartbeating and not forced down). */
-export async function serviceUp(core: ComputeCore, host: string): Promise<boolean> {
-  const svc = (await listServices(core.db, "nova-compute")).find((s) => s.host === host);
-  return svc !== undefined && serviceIsUp(svc, core.cfg);
+export function serviceUp(core: ComputeCore, host: string): Promise<boolean> {
+  return computeHostUp(core.db, core.cfg, host);
 }
 
 /** Nova's check_instance_host(check_is_up=True): the server's host must be up. */

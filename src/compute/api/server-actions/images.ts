@@ -4,7 +4,7 @@
 import { publicBaseUrl } from "../../../shared/config.js";
 import { reply } from "../../../shared/http/reply.js";
 import { ApiError } from "../../../shared/http/errors.js";
-import { hostZone } from "../../conductor/conductor.js";
+import { aggregateZonesByHost, hostZone } from "../../zones.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, conflict, forbidden } from "../../errors.js";
 import { TaskState as T, VmState as V } from "../../instances/states.js";
@@ -163,8 +163,10 @@ export async function startSnapshot(
 /** Availability zones with an enabled, live compute service. */
 async function availableZones(core: ComputeCore): Promise<Set<string>> {
   const out = new Set<string>();
+  const zones = await aggregateZonesByHost(core.db);
   for (const s of await listServices(core.db, "nova-compute"))
-    if (!s.disabled && serviceIsUp(s, core.cfg)) out.add(await hostZone(core, s.host));
+    if (!s.disabled && serviceIsUp(s, core.cfg))
+      out.add(zones.get(s.host)?.[0] ?? core.cfg.compute.defaultAvailabilityZone);
   return out;
 }
 

@@ -10,6 +10,7 @@ import { invalid, type Ctx } from "../common.js";
 import { projectLimits } from "../quotas.js";
 import { serverLinks, serverView } from "../servers/view.js";
 import { accessIPv4, accessIPv6 } from "../servers/ip.js";
+import { callerKeyPair } from "../keypairs.js";
 import {
   agentTarget,
   authorizedServer,
@@ -123,18 +124,6 @@ async function rebuildImage(
   return imageSpec(imageRef, img);
 }
 
-/** The caller's key pair by name (400 if it has none of that name). */
-async function keyPair(core: ComputeCore, ctx: Ctx, name: string) {
-  const k = (await core.db
-    .selectFrom("compute_keypair")
-    .select(["name", "public_key"])
-    .where("user_id", "=", ctx.auth?.userId ?? "")
-    .where("name", "=", name)
-    .executeTakeFirst()) as { name: string; public_key: string } | undefined;
-  if (!k) throw badRequest("Invalid key_name provided.");
-  return { key_name: k.name, key_data: k.public_key };
-}
-
 async function replaceMetadata(core: ComputeCore, uuid: string, meta: Record<string, string>): Promise<void> {
   await core.db.transaction().execute(async (tx) => {
     await tx.deleteFrom("compute_instance_metadata").where("instance_uuid", "=", uuid).execute();
@@ -167,7 +156,7 @@ export const rebuildActions: ActionTable = {
           ? {}
           : req.keyName === null
             ? { key_name: null, key_data: null }
-            : await keyPair(core, ctx, req.keyName);
+            : await callerKeyPair(core, ctx, req.keyName);
       if (req.metadata) {
         const limit = (await projectLimits(core.db, inst.project_id)).metadata_items;
         if (limit >= 0 && Object.keys(req.metadata).length > limit)

@@ -18,6 +18,7 @@ import { conductorContract } from "../../rpc.js";
 import { imageSpec } from "../../instances/image.js";
 import { isAdmin, type Ctx } from "../common.js";
 import { extraSpecs, visibleFlavor } from "../flavors.js";
+import { callerKeyPair } from "../keypairs.js";
 import { projectLimits, projectUsage } from "../quotas.js";
 import { parseCreate, type CreateInput } from "./create-input.js";
 import { serverLinks } from "./view.js";
@@ -105,15 +106,7 @@ async function checkZone(core: ComputeCore, az: string | undefined): Promise<voi
 }
 
 async function checkKey(core: ComputeCore, ctx: Ctx, name: string | undefined) {
-  if (name === undefined) return { key_name: null, key_data: null };
-  const k = (await core.db
-    .selectFrom("compute_keypair")
-    .select(["name", "public_key"])
-    .where("user_id", "=", ctx.auth?.userId ?? "")
-    .where("name", "=", name)
-    .executeTakeFirst()) as { name: string; public_key: string } | undefined;
-  if (!k) throw badRequest("Invalid key_name provided.");
-  return { key_name: k.name, key_data: k.public_key };
+  return name === undefined ? { key_name: null, key_data: null } : callerKeyPair(core, ctx, name);
 }
 
 async function checkGroup(core: ComputeCore, ctx: Ctx, hints: Record<string, unknown>) {
