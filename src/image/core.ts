@@ -20,6 +20,21 @@ export class ImageCore {
     readonly log: Logger,
   ) {}
 
+  /** The same core on another handle (a transaction): store functions given it run inside that transaction. */
+  withDb(db: Kysely<any>): ImageCore {
+    const c = new ImageCore(
+      db,
+      this.engine,
+      this.cfg,
+      this.stores,
+      this.defaultStore,
+      this.stagingDir,
+      this.log,
+    );
+    c.newId = () => this.newId();
+    return c;
+  }
+
   /** A new image id: a dashed UUID, as Glance uses. */
   newId(): string {
     return randomUUID();

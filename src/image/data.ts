@@ -10,7 +10,7 @@ import type { ImageCore } from "./core.js";
 import { FileStore } from "./drivers/file.js";
 import { StoreTooLarge, type ImageStore, type StoredData } from "./drivers/store.js";
 import { checkDeclaredFormat, createInspector } from "./inspector/index.js";
-import { admitUpload } from "./quotas.js";
+import { admitUpload, commitData } from "./quotas.js";
 import { changeStatus, findImage, type Image } from "./store/images.js";
 
 const stagingStores = new WeakMap<ImageCore, FileStore>();
@@ -141,19 +141,33 @@ export async function uploadData(
 ): Promise<void> {
   if (img.status !== "queued") throw await transitionConflict(core, img.id, "saving");
   requireFormats(img);
-  const maxBytes = await admitUpload(core, img.owner, { startsUpload: true });
-  checkDeclaredLength(core, length, maxBytes);
-  if (!(await changeStatus(core, img.id, "queued", "saving")))
-    throw await transitionConflict(core, img.id, "saving");
+  const maxBytes = await admitUpload(core, img.owner, {
+    startsUpload: true,
+    start: async (c, max) => {
+      checkDeclaredLength(c, length, max);
+      if (!(await changeStatus(c, img.id, "queued", "saving")))
+        throw await transitionConflict(c, img.id, "saving");
+    },
+  });
   const store = core.defaultStore;
   let data: Ingested;
+  let saved: boolean;
   try {
     data = await ingest(core, img, source, store, maxBytes);
   } catch (e) {
     await changeStatus(core, img.id, "saving", "queued");
     throw dataError(core, e, maxBytes);
   }
-  if (!(await changeStatus(core, img.id, "saving", "active", dataColumns(store, data)))) {
+  try {
+    saved = await commitData(core, img.owner, data.stored.size, {}, (c) =>
+      changeStatus(c, img.id, "saving", "active", dataColumns(store, data)),
+    );
+  } catch (e) {
+    await store.delete(data.stored.location);
+    await changeStatus(core, img.id, "saving", "queued");
+    throw e;
+  }
+  if (!saved) {
     await store.delete(data.stored.location);
     throw new ApiError(
       410,
@@ -170,18 +184,33 @@ export async function stageData(
   length?: number,
 ): Promise<void> {
   if (img.status !== "queued") throw await transitionConflict(core, img.id, "uploading");
-  const maxBytes = await admitUpload(core, img.owner, { staging: true, startsUpload: true });
-  checkDeclaredLength(core, length, maxBytes);
-  if (!(await changeStatus(core, img.id, "queued", "uploading")))
-    throw await transitionConflict(core, img.id, "uploading");
+  const maxBytes = await admitUpload(core, img.owner, {
+    staging: true,
+    startsUpload: true,
+    start: async (c, max) => {
+      checkDeclaredLength(c, length, max);
+      if (!(await changeStatus(c, img.id, "queued", "uploading")))
+        throw await transitionConflict(c, img.id, "uploading");
+    },
+  });
   let stored: StoredData;
+  let saved: boolean;
   try {
     stored = await stagingStore(core).put(img.id, source, { maxBytes });
   } catch (e) {
     await changeStatus(core, img.id, "uploading", "queued");
     throw dataError(core, e, maxBytes);
   }
-  if (!(await changeStatus(core, img.id, "uploading", "uploading", { size: stored.size }))) {
+  try {
+    saved = await commitData(core, img.owner, stored.size, { staging: true }, (c) =>
+      changeStatus(c, img.id, "uploading", "uploading", { size: stored.size }),
+    );
+  } catch (e) {
+    await deleteStagedData(core, img.id);
+    await changeStatus(core, img.id, "uploading", "queued");
+    throw e;
+  }
+  if (!saved) {
     await deleteStagedData(core, img.id);
     throw new ApiError(410, `Image ${img.id} could not be found after staging; the staged data was removed.`);
   }

@@ -1,4 +1,5 @@
 import type { Config } from "../shared/config.js";
+import { withQuotaLock } from "../shared/db/index.js";
 import { ApiError } from "../shared/http/errors.js";
 import type { ImageCore } from "./core.js";
 import { projectUsage, type Usage } from "./store/images.js";
@@ -44,6 +45,19 @@ function enforce(
   if (limit >= 0 && usage + delta > limit) throw overLimit(project, name, limit, usage, delta);
 }
 
+/**
+ * Run `fn` holding the project's image quota lock (withQuotaLock on image_quota_lock): the usage it counts and the
+ * rows it writes through the core it is given are one transaction, atomic across API processes. No owner: no lock.
+ */
+export async function underQuota<T>(
+  core: ImageCore,
+  project: string | null,
+  fn: (core: ImageCore) => Promise<T>,
+): Promise<T> {
+  if (project === null) return fn(core);
+  return withQuotaLock(core.db, "image_quota_lock", "images", project, (trx) => fn(core.withDb(trx)));
+}
+
 /** Before creating an image: the project may own one more. */
 export async function enforceImageCount(core: ImageCore, project: string | null): Promise<void> {
   if (project === null || quotaLimit(core, project, "imageCountTotal") < 0) return;
@@ -52,12 +66,31 @@ export async function enforceImageCount(core: ImageCore, project: string | null)
 
 /**
  * Before writing image data (upload or import): the project is not over its storage and uploading limits.
- * Returns the most bytes the data may have (the size cap, lowered by what the storage quota leaves).
+ * Returns the most bytes the data may have (the size cap, lowered by what the storage quota leaves). With `start`
+ * (the status change into saving/uploading, given that maximum), the check and it run under the quota lock, so
+ * concurrent uploads cannot together pass the uploading count.
  */
 export async function admitUpload(
   core: ImageCore,
   project: string | null,
-  opts: { staging?: boolean; startsUpload?: boolean } = {},
+  opts: {
+    staging?: boolean;
+    startsUpload?: boolean;
+    start?: (core: ImageCore, maxBytes: number) => Promise<void>;
+  } = {},
+): Promise<number> {
+  const admit = async (c: ImageCore): Promise<number> => {
+    const max = await uploadAllowance(c, project, opts);
+    if (opts.start) await opts.start(c, max);
+    return max;
+  };
+  return opts.start ? underQuota(core, project, admit) : admit(core);
+}
+
+async function uploadAllowance(
+  core: ImageCore,
+  project: string | null,
+  opts: { staging?: boolean; startsUpload?: boolean },
 ): Promise<number> {
   const cap = core.cfg.image.maxImageSize;
   if (project === null) return cap;
@@ -73,6 +106,28 @@ export async function admitUpload(
     if (stage >= 0) max = Math.min(max, Math.max(0, stage - usage.staged));
   }
   return max;
+}
+
+/**
+ * Before data counts (an upload or staging becomes stored): under the quota lock, refuse (413) `bytes` more if they
+ * take the project over its storage total (and, staging, its staging total), else run `commit`, the status change
+ * that makes them count. Concurrent uploads each admitted against the same free space cannot all commit.
+ */
+export async function commitData<T>(
+  core: ImageCore,
+  project: string | null,
+  bytes: number,
+  opts: { staging?: boolean },
+  commit: (core: ImageCore) => Promise<T>,
+): Promise<T> {
+  return underQuota(core, project, async (c) => {
+    if (project !== null) {
+      const usage = await projectUsage(c, project);
+      enforce(c, project, "imageSizeTotal", usage.size, bytes);
+      if (opts.staging) enforce(c, project, "imageStageTotal", usage.staged, bytes);
+    }
+    return commit(c);
+  });
 }
 
 /** The per-image limits (properties, tags, members): 413 when a change grows past them. */

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { randomUUID } from "node:crypto";
-import { nowIso } from "../../shared/db/index.js";
+import { nowIso, withQuotaLock } from "../../shared/db/index.js";
 import { noContent } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
@@ -160,15 +160,6 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
             "must be a string of 1 to 255 characters without leading or trailing spaces",
           );
         const { policy, rules } = parsePolicy(ctx, sg);
-        const limit = (await projectLimits(db, project)).server_groups;
-        if (limit !== -1) {
-          const r = (await db
-            .selectFrom("compute_server_group")
-            .select((eb) => eb.fn.countAll().as("n"))
-            .where("project_id", "=", project)
-            .executeTakeFirst()) as { n: unknown } | undefined;
-          if (Number(r?.n ?? 0) >= limit) throw forbidden("Quota exceeded, too many server groups.");
-        }
         const row = {
           uuid: randomUUID(),
           name,
@@ -178,7 +169,19 @@ export function serverGroupRoutes(core: ComputeCore): Route[] {
           rules: JSON.stringify(rules),
           created_at: nowIso(),
         };
-        await db.insertInto("compute_server_group").values(row).execute();
+        // Count and insert under the project's quota lock row: atomic across API processes.
+        await withQuotaLock(db, "compute_quota_lock", "server_groups", project, async (trx) => {
+          const limit = (await projectLimits(trx, project)).server_groups;
+          if (limit !== -1) {
+            const r = (await trx
+              .selectFrom("compute_server_group")
+              .select((eb) => eb.fn.countAll().as("n"))
+              .where("project_id", "=", project)
+              .executeTakeFirst()) as { n: unknown } | undefined;
+            if (Number(r?.n ?? 0) >= limit) throw forbidden("Quota exceeded, too many server groups.");
+          }
+          await trx.insertInto("compute_server_group").values(row).execute();
+        });
         return { server_group: view(ctx, { id: 0, ...row }, new Map()) };
       },
     }),

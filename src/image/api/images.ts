@@ -5,7 +5,7 @@ import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import type { ImageCore } from "../core.js";
 import { deleteStagedData } from "../data.js";
 import { enabledImportMethods } from "../import.js";
-import { enforceImageCount, enforcePerImage } from "../quotas.js";
+import { enforceImageCount, enforcePerImage, underQuota } from "../quotas.js";
 import {
   SORT_KEYS,
   VISIBILITIES,
@@ -210,7 +210,11 @@ async function createImage(ctx: Ctx, core: ImageCore): Promise<unknown> {
     properties: extra,
     tags,
   };
-  await insertImage(core, img);
+  // Count again and insert under the project's quota lock: atomic across API processes.
+  await underQuota(core, caller.projectId, async (c) => {
+    await enforceImageCount(c, caller.projectId);
+    await insertImage(c, img);
+  });
   return reply(201, renderImage(img), {
     location: `${ctx.serviceUrl}/v2/images/${img.id}`,
     "openstack-image-import-methods": enabledImportMethods(core).join(","),

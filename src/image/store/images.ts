@@ -190,25 +190,27 @@ export async function getVisibleImage(core: ImageCore, id: string, caller: Calle
 /** Insert a new image with its properties and tags; 409 if the id was ever used. */
 export async function insertImage(core: ImageCore, img: Image): Promise<void> {
   try {
-    await imageDb(core)
-      .transaction()
-      .execute(async (trx) => {
+    const db = imageDb(core);
+    // Already in a transaction (under the quota lock): write in it.
+    const inTrx = (fn: (trx: Kysely<ImageTables>) => Promise<void>) =>
+      db.isTransaction ? fn(db) : db.transaction().execute(fn);
+    await inTrx(async (trx) => {
+      await trx
+        .insertInto("image_image")
+        .values({ ...toRow(img), deleted: 0, deleted_at: null })
+        .execute();
+      const props = Object.entries(img.properties);
+      if (props.length)
         await trx
-          .insertInto("image_image")
-          .values({ ...toRow(img), deleted: 0, deleted_at: null })
+          .insertInto("image_property")
+          .values(props.map(([name, value]) => ({ image_id: img.id, name, value })))
           .execute();
-        const props = Object.entries(img.properties);
-        if (props.length)
-          await trx
-            .insertInto("image_property")
-            .values(props.map(([name, value]) => ({ image_id: img.id, name, value })))
-            .execute();
-        if (img.tags.length)
-          await trx
-            .insertInto("image_tag")
-            .values(img.tags.map((value) => ({ image_id: img.id, value })))
-            .execute();
-      });
+      if (img.tags.length)
+        await trx
+          .insertInto("image_tag")
+          .values(img.tags.map((value) => ({ image_id: img.id, value })))
+          .execute();
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`Image with identifier ${img.id} already exists!`);
     throw e;

@@ -1,9 +1,9 @@
 // POST /servers: check everything the request names (flavor, image, key pair, group, zone, quota), create the
-// server rows in BUILD/scheduling and hand them to the conductor. Quota check and insert are atomic per project.
+// server rows in BUILD/scheduling and hand them to the conductor. Quota check and insert are one transaction under the
+// project's lock row (withQuotaLock), so they are atomic across every API process sharing the database.
 import { randomBytes, randomUUID } from "node:crypto";
-import { nowIso } from "../../../shared/db/index.js";
+import { nowIso, withQuotaLock } from "../../../shared/db/index.js";
 import { reply, type Reply } from "../../../shared/http/reply.js";
-import { KeyedLock } from "../../../shared/keyed-lock.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, forbidden } from "../../errors.js";
 import { startAction, type RequestContext } from "../../instances/actions.js";
@@ -22,8 +22,6 @@ import { callerKeyPair } from "../keypairs.js";
 import { projectLimits, projectUsage } from "../quotas.js";
 import { parseCreate, type CreateInput } from "./create-input.js";
 import { serverLinks } from "./view.js";
-
-const quotaLock = new KeyedLock();
 
 /** The request context carried to the conductor and agents. */
 export function requestContext(ctx: Ctx): RequestContext {
@@ -171,9 +169,9 @@ export async function createServers(
   };
   const reservation = `r-${randomBytes(4).toString("hex")}`;
   const ctxReq = requestContext(ctx);
-  const uuids = await quotaLock.run(project, async () => {
-    const limits = await projectLimits(core.db, project);
-    const usage = await projectUsage(core.db, project, user);
+  const uuids = await withQuotaLock(core.db, "compute_quota_lock", "instances", project, async (db) => {
+    const limits = await projectLimits(db, project);
+    const usage = await projectUsage(db, project, user);
     const metaLimit = limits.metadata_items;
     if (metaLimit >= 0 && Object.keys(input.metadata).length > metaLimit)
       throw forbidden(
@@ -198,7 +196,7 @@ export async function createServers(
       );
     }
     if (groupUuid) {
-      const members = (await core.db
+      const members = (await db
         .selectFrom("compute_server_group_member")
         .select((eb) => eb.fn.countAll().as("n"))
         .where("group_uuid", "=", groupUuid)
@@ -251,20 +249,20 @@ export async function createServers(
         created_at: now,
         updated_at: now,
       };
-      await insertInstance(core.db, inst);
+      await insertInstance(db, inst);
       for (const [k, v] of Object.entries(input.metadata))
-        await core.db
+        await db
           .insertInto("compute_instance_metadata")
           .values({ instance_uuid: uuid, meta_key: k, value: v })
           .execute();
       for (const t of new Set(input.tags))
-        await core.db.insertInto("compute_instance_tag").values({ instance_uuid: uuid, tag: t }).execute();
+        await db.insertInto("compute_instance_tag").values({ instance_uuid: uuid, tag: t }).execute();
       if (groupUuid)
-        await core.db
+        await db
           .insertInto("compute_server_group_member")
           .values({ group_uuid: groupUuid, instance_uuid: uuid })
           .execute();
-      await startAction(core.db, ctxReq, uuid, "create");
+      await startAction(db, ctxReq, uuid, "create");
       out.push(uuid);
     }
     return out;
