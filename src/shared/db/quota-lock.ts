@@ -1,5 +1,5 @@
 // Quota check + insert made atomic in the database, across every process that shares it (see withQuotaLock).
-import type { Kysely, Migration } from "kysely";
+import { SqliteAdapter, sql, type Kysely, type Migration } from "kysely";
 import { KeyedLock } from "../keyed-lock.js";
 import { createTable } from "./schema.js";
 import { isUniqueViolation } from "./types.js";
@@ -52,19 +52,72 @@ export async function withQuotaLock<T>(
   let queue = queues.get(db);
   if (!queue) queues.set(db, (queue = new KeyedLock()));
   return queue.run(`${table}\0${scope}\0${project}`, async () => {
+    const locked = (trx: Kysely<any>) =>
+      trx
+        .updateTable(table)
+        .set((eb) => ({ generation: eb("generation", "+", 1) }))
+        .where("scope", "=", scope)
+        .where("project_id", "=", project)
+        .execute();
+    if (db.getExecutor().adapter instanceof SqliteAdapter)
+      // The first write takes SQLite's one write lock: creating the row inside the transaction is safe there.
+      return sqliteLocked(
+        db,
+        async (trx) => {
+          await trx
+            .insertInto(table)
+            .values({ scope, project_id: project, generation: 0 })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+          await locked(trx);
+        },
+        fn,
+      );
     await ensureLockRow(db, table, scope, project);
     return db
       .transaction()
       .setIsolationLevel("read committed")
       .execute(async (trx) => {
-        await trx
-          .updateTable(table)
-          .set((eb) => ({ generation: eb("generation", "+", 1) }))
-          .where("scope", "=", scope)
-          .where("project_id", "=", project)
-          .execute();
+        await locked(trx);
         return fn(trx);
       });
+  });
+}
+
+const SQLITE_WAIT_MS = 60_000;
+
+/**
+ * SQLite: better-sqlite3 waits for another connection's write lock synchronously (busy_timeout), which would stop
+ * this process's event loop, and with it a holder in the same process. So take the write lock with busy_timeout 0
+ * and retry asynchronously (up to a minute) while another connection holds it.
+ */
+async function sqliteLocked<T>(
+  db: Kysely<any>,
+  lock: (trx: Kysely<any>) => Promise<unknown>,
+  fn: (trx: Kysely<any>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    const prev = (await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn)).rows[0]?.timeout ?? 5000;
+    await sql`pragma busy_timeout = 0`.execute(conn);
+    try {
+      const end = Date.now() + SQLITE_WAIT_MS;
+      for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+        let held = false;
+        try {
+          return await conn.transaction().execute(async (trx) => {
+            await lock(trx);
+            held = true;
+            await sql`pragma busy_timeout = ${sql.raw(String(Number(prev)))}`.execute(trx);
+            return fn(trx);
+          });
+        } catch (e) {
+          if (held || (e as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > end) throw e;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    } finally {
+      await sql`pragma busy_timeout = ${sql.raw(String(Number(prev)))}`.execute(conn);
+    }
   });
 }
 
