@@ -58,7 +58,9 @@ export class IdentityService {
     this.revocations.onAdded = (seq) =>
       void bus
         .fanout(identityEventsContract, "revoked", { seq })
-        .catch((err: unknown) => log.warn({ err }, "identity: fanning out a revocation failed; the poll covers it"));
+        .catch((err: unknown) =>
+          log.warn({ err }, "identity: fanning out a revocation failed; the poll covers it"),
+        );
     this.listener = await bus.serve(
       identityEventsContract,
       processName,

@@ -76,7 +76,12 @@ export class RevocationList {
       .execute();
     let fresh = 0;
     for (const r of rows) {
-      const e = { ...r, seq: Number(r.seq), issued_before: Number(r.issued_before), revoked_at: Number(r.revoked_at) };
+      const e = {
+        ...r,
+        seq: Number(r.seq),
+        issued_before: Number(r.issued_before),
+        revoked_at: Number(r.revoked_at),
+      };
       if (this.remember(e)) fresh++;
     }
     if (fresh) this.core.changed();

@@ -61,10 +61,11 @@ describe("revocations across processes", () => {
     const p: Proc = {
       svc,
       validator,
-      accepts: (token) => validator.validate(token).then(
-        () => true,
-        () => false,
-      ),
+      accepts: (token) =>
+        validator.validate(token).then(
+          () => true,
+          () => false,
+        ),
     };
     procs.push(p);
     return p;
