@@ -32,6 +32,7 @@ export interface TokenFacts {
  * It is shorter than the pruning age (token lifetime + 60 s), so no pruned event is ever inside it.
  */
 const LATE_WINDOW = 60_000_000;
+const PRUNE_EVERY_MS = 600_000;
 
 /** Revocation events held in memory, persisted in the DB, and kept in step with other processes (bus + poll). */
 export class RevocationList {
@@ -47,6 +48,7 @@ export class RevocationList {
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  private lastPrune = Date.now();
   /** Told after this process recorded an event (to fan it out to the other processes). */
   onAdded: ((seq: number) => void) | null = null;
 
@@ -126,10 +128,18 @@ export class RevocationList {
       if (this.polling) return; // a slow database: never more than one poll at a time
       this.polling = true;
       this.poll()
+        .then(() => this.maybePrune())
         .catch((err: unknown) => this.core.log.warn({ err }, "identity: revocation poll failed"))
         .finally(() => (this.polling = false));
     }, intervalMs);
     this.timer.unref();
+  }
+
+  /** Prune every ten minutes, so neither the table nor the list grows in a long-running process. */
+  private async maybePrune(): Promise<void> {
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    await this.prune(this.core.cfg.identity.tokenExpiration * 1000);
   }
 
   /** Stop the poll (on shutdown). */
