@@ -2,7 +2,8 @@
 // stand for two API processes. A revocation recorded by one clears the other's caches through the bus fanout (with
 // the poll effectively off), through the database high-water poll (with no bus at all), and an event committed late
 // with a lower seq is still found. Also the caching validator's in-flight validations and the service user's
-// client, which must take a fresh token when its cached one is refused.
+// client, which must take a fresh token when its cached one is refused, and that deleting a role or an implication
+// records an event (so the high-water mark moves).
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { createBus, type Bus } from "../../../src/shared/bus/index.js";
 import { loadConfig } from "../../../src/shared/config.js";
 import { openDatabase, type Database } from "../../../src/shared/db/index.js";
 import { injectClient, type TokenSource } from "../../../src/shared/client/service-client.js";
+import { bootCloud } from "../../helpers/cloud.js";
 
 const log = pino({ level: "silent" });
 
@@ -196,5 +198,39 @@ describe("service user client", () => {
     assert.equal(own.status, 401, "a caller's own token is not replaced");
     assert.equal(issued, 2);
     await app.close();
+  });
+});
+
+describe("writes that take roles away move the revocation high-water mark", () => {
+  test("deleting a role and removing a role implication each record an event other processes poll for", async () => {
+    const c = await bootCloud();
+    try {
+      const admin = await c.adminToken();
+      const roleEvents = async (roleId: string) =>
+        (
+          await c.cloud.db.kysely
+            .selectFrom("identity_revocation_event" as any)
+            .select("id" as any)
+            .where("role_id" as any, "=", roleId)
+            .execute()
+        ).length;
+      const mk = async (name: string) =>
+        (await c.req("POST", "/v3/roles", { token: admin, body: { role: { name } } })).body.role.id as string;
+      const prior = await mk("revfan-prior");
+      const implied = await mk("revfan-implied");
+      assert.equal(
+        (await c.req("PUT", `/v3/roles/${prior}/implies/${implied}`, { token: admin })).status,
+        201,
+      );
+      assert.equal(
+        (await c.req("DELETE", `/v3/roles/${prior}/implies/${implied}`, { token: admin })).status,
+        204,
+      );
+      assert.equal(await roleEvents(implied), 1, "removing the implication recorded an event");
+      assert.equal((await c.req("DELETE", `/v3/roles/${prior}`, { token: admin })).status, 204);
+      assert.equal(await roleEvents(prior), 1, "deleting the role recorded an event");
+    } finally {
+      await c.close();
+    }
   });
 });
