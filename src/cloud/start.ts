@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -128,6 +129,8 @@ export async function startCloud(
   );
   progress("starting the compute conductor and agents");
   const bus = await createBus(cfg.bus, log);
+  // Revocations recorded by any API process clear every process's validation caches.
+  await identity.listen(bus, `api-${randomUUID().slice(0, 8)}`);
   const token = passwordTokenSource(
     injectClient(() => app, "/identity"),
     {
@@ -164,6 +167,7 @@ export async function startCloud(
     async close() {
       clearInterval(policyTimer);
       await computeControl.close();
+      await identity.close();
       await bus.close();
       for (const a of extraApps) await a.close();
       await app.close();

@@ -280,4 +280,22 @@ export const identityMigrations: Record<string, Migration> = {
       throw new Error("downgrades are not supported");
     },
   },
+  // Every API process polls the revocation table's high-water mark (seq) each second and prunes by revoked_at.
+  "0003_revocation_seq_index": {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex("identity_revocation_event_seq")
+        .on("identity_revocation_event")
+        .column("seq")
+        .execute();
+      await db.schema
+        .createIndex("identity_revocation_event_revoked_at")
+        .on("identity_revocation_event")
+        .column("revoked_at")
+        .execute();
+    },
+    async down() {
+      throw new Error("downgrades are not supported");
+    },
+  },
 };

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { AuthContext, TokenValidator } from "../shared/auth/context.js";
 import type { Config } from "../shared/config.js";
+import type { Bus, ServerHandle } from "../shared/bus/index.js";
 import { migrate, type Database } from "../shared/db/index.js";
 import { ApiError } from "../shared/http/errors.js";
 import type { ServiceApi } from "../shared/http/service.js";
@@ -9,6 +10,7 @@ import { identityRoutes } from "./api/index.js";
 import { IdentityCore } from "./core.js";
 import { formatIdentityError } from "./errors.js";
 import { identityMigrations } from "./migrations.js";
+import { identityEventsContract } from "./rpc.js";
 import { PasswordHasher } from "./passwords.js";
 import { RevocationList } from "./store/revocations.js";
 import type { IdentityDb } from "./tables.js";
@@ -21,6 +23,7 @@ export class IdentityService {
   readonly keys: KeyRepository;
   readonly revocations: RevocationList;
   readonly tokens: TokenService;
+  private listener: ServerHandle | null = null;
 
   private constructor(db: Database, cfg: Config, log: Logger) {
     this.core = new IdentityCore(
@@ -42,7 +45,36 @@ export class IdentityService {
     await svc.keys.init();
     await svc.revocations.refresh();
     await svc.revocations.prune(cfg.identity.tokenExpiration * 1000);
+    svc.revocations.startPolling((cfg.identity.revocationPollInterval ?? 1) * 1000);
     return svc;
+  }
+
+  /**
+   * Share revocations with the other processes on `bus`: fan out every event recorded here, and load the events
+   * others fan out (so every process's validation caches are cleared within moments, not at the next poll).
+   */
+  async listen(bus: Bus, processName: string): Promise<void> {
+    const log = this.core.log;
+    this.revocations.onAdded = (seq) =>
+      void bus
+        .fanout(identityEventsContract, "revoked", { seq })
+        .catch((err: unknown) =>
+          log.warn({ err }, "identity: fanning out a revocation failed; the poll covers it"),
+        );
+    this.listener = await bus.serve(
+      identityEventsContract,
+      processName,
+      { revoked: () => this.revocations.refresh() },
+      { fanoutOnly: true },
+    );
+  }
+
+  /** Stop the revocation poll and the bus listener. */
+  async close(): Promise<void> {
+    this.revocations.stopPolling();
+    this.revocations.onAdded = null;
+    await this.listener?.stop();
+    this.listener = null;
   }
 
   /** In-process token validation for the other services (invalid tokens are 401 there). */

@@ -51,6 +51,8 @@ export const ConfigSchema = Type.Object(
         adminPassword: Type.Optional(Type.String({ minLength: 1 })),
         demoPassword: Type.Optional(Type.String({ minLength: 1 })),
         listLimit: Type.Optional(Type.Integer({ minimum: 1 })),
+        /** Seconds between checks for revocations recorded by other processes (default 1; the bus is faster). */
+        revocationPollInterval: Type.Optional(Type.Number({ minimum: 0.1 })),
         /** Keystone's [security_compliance] password rules; every one is off unless set. */
         securityCompliance: Type.Optional(
           Type.Object(

@@ -152,6 +152,8 @@ export function roleRoutes(svc: IdentityService): Route[] {
         const r = await getRole(core, ctx.params.role_id);
         immutable(r);
         await deleteRole(core, r.id);
+        // Tokens lose the role at their next validation; the event tells every process to validate again.
+        await svc.revocations.add({ role_id: r.id });
         return noContent();
       },
     }),
@@ -221,6 +223,7 @@ export function roleRoutes(svc: IdentityService): Route[] {
             "implied role",
             `${ctx.params.prior_role_id} implies ${ctx.params.implied_role_id}`,
           );
+        await svc.revocations.add({ role_id: ctx.params.implied_role_id });
         return noContent();
       },
     }),

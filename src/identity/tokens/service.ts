@@ -293,7 +293,6 @@ export class TokenService {
       if (hit.view.payload.expiresAt <= now) throw new InvalidToken("the token has expired.");
       return hit.view;
     }
-    await this.revocations.maybeRefresh();
     const payload = this.codec.decode(token);
     if (!payload) throw new InvalidToken("the token is malformed or was not issued by this cloud.");
     if (payload.expiresAt <= now) throw new InvalidToken("the token has expired.");

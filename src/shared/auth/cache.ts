@@ -22,9 +22,9 @@ export class CachingValidator implements TokenValidator {
     const inflight = this.pending.get(token);
     if (inflight) return inflight;
     const gen = this.generation;
-    const p = this.inner.validate(token).then(
+    const p: Promise<AuthContext> = this.inner.validate(token).then(
       (ctx) => {
-        this.pending.delete(token);
+        if (this.pending.get(token) === p) this.pending.delete(token);
         if (gen === this.generation) {
           if (this.entries.size >= this.maxEntries) {
             const oldest = this.entries.keys().next().value;
@@ -35,7 +35,7 @@ export class CachingValidator implements TokenValidator {
         return ctx;
       },
       (err) => {
-        this.pending.delete(token);
+        if (this.pending.get(token) === p) this.pending.delete(token);
         throw err;
       },
     );
@@ -47,5 +47,7 @@ export class CachingValidator implements TokenValidator {
   invalidate(): void {
     this.generation++;
     this.entries.clear();
+    // Validations under way started before the change: later requests must not share their (stale) answer.
+    this.pending.clear();
   }
 }

@@ -96,6 +96,8 @@ export interface ServeOptions {
   versions?: string[];
   /** Unacknowledged messages per source at once (default: the bus's prefetch). */
   prefetch?: number;
+  /** Consume only the topic's fanout (no work queues are declared: for per-process listeners). */
+  fanoutOnly?: boolean;
 }
 
 /** A running server. */
@@ -228,11 +230,13 @@ export class Bus {
     const label = `${topic}.${server}`;
     const log = this.log.child({ topic, server });
     const consumer: Consumer = await this.transport.consume(
-      [
-        { kind: "queue", name: topic },
-        { kind: "queue", name: queueName(topic, server) },
-        { kind: "fanout", topic },
-      ],
+      opts.fanoutOnly
+        ? [{ kind: "fanout", topic }]
+        : [
+            { kind: "queue", name: topic },
+            { kind: "queue", name: queueName(topic, server) },
+            { kind: "fanout", topic },
+          ],
       (msg) => this.dispatch(contract, server, versions, handlers, log, msg),
       { prefetch: opts.prefetch ?? this.prefetch, label },
     );

@@ -23,8 +23,25 @@ export interface ServiceClient {
   request(method: string, path: string, req?: ClientRequest): Promise<ClientResponse>;
 }
 
-/** Where a client gets its own token (a service user's, refreshed before expiry). */
-export type TokenSource = () => Promise<string>;
+/** Where a client gets its own token (a service user's, refreshed before expiry); `reset` drops a refused one. */
+export type TokenSource = (() => Promise<string>) & { reset?: (token: string) => void };
+
+/**
+ * Send with the client's own token, and once more with a fresh one when it is refused (401): a service user's
+ * token may have been revoked (a password change, a revocation recorded by another process) before it expired.
+ */
+async function withOwnToken(
+  req: ClientRequest,
+  token: TokenSource | undefined,
+  send: (tok: string | undefined) => Promise<ClientResponse>,
+): Promise<ClientResponse> {
+  if (req.token !== undefined || !token) return send(req.token);
+  const tok = await token();
+  const res = await send(tok);
+  if (res.status !== 401 || !token.reset) return res;
+  token.reset(tok);
+  return send(await token());
+}
 
 function parse(text: string, contentType: string | undefined): unknown {
   if (contentType?.includes("json") && text !== "") {
@@ -40,50 +57,51 @@ function parse(text: string, contentType: string | undefined): unknown {
 /** A client that calls `base` (a path prefix such as /placement) through a fastify app in this process. */
 export function injectClient(app: () => FastifyInstance, base: string, token?: TokenSource): ServiceClient {
   return {
-    async request(method, path, req = {}) {
-      const headers: Record<string, string> = { accept: "application/json", ...req.headers };
-      const tok = req.token ?? (token ? await token() : undefined);
-      if (tok) headers["x-auth-token"] = tok;
-      if (req.body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
-      const res = await app().inject({
-        method: method as "GET",
-        url: base + path,
-        headers,
-        payload: req.body === undefined ? undefined : JSON.stringify(req.body),
-      });
-      return {
-        status: res.statusCode,
-        headers: res.headers as Record<string, string | string[] | undefined>,
-        body: parse(res.body, res.headers["content-type"] as string | undefined),
-      };
-    },
+    request: (method, path, req = {}) =>
+      withOwnToken(req, token, async (tok) => {
+        const res = await app().inject({
+          method: method as "GET",
+          url: base + path,
+          headers: headersFor(req, tok),
+          payload: req.body === undefined ? undefined : JSON.stringify(req.body),
+        });
+        return {
+          status: res.statusCode,
+          headers: res.headers as Record<string, string | string[] | undefined>,
+          body: parse(res.body, res.headers["content-type"] as string | undefined),
+        };
+      }),
   };
 }
 
 /** A client over HTTP to `baseUrl` (e.g. http://controller:8080/placement). */
 export function httpClient(baseUrl: string, token?: TokenSource): ServiceClient {
   return {
-    async request(method, path, req = {}) {
-      const headers: Record<string, string> = { accept: "application/json", ...req.headers };
-      const tok = req.token ?? (token ? await token() : undefined);
-      if (tok) headers["x-auth-token"] = tok;
-      if (req.body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
-      const res = await fetch(baseUrl + path, {
-        method,
-        headers,
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      });
-      const text = await res.text();
-      const h: Record<string, string> = {};
-      res.headers.forEach((v, k) => (h[k] = v));
-      return { status: res.status, headers: h, body: parse(text, h["content-type"]) };
-    },
+    request: (method, path, req = {}) =>
+      withOwnToken(req, token, async (tok) => {
+        const res = await fetch(baseUrl + path, {
+          method,
+          headers: headersFor(req, tok),
+          body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        });
+        const text = await res.text();
+        const h: Record<string, string> = {};
+        res.headers.forEach((v, k) => (h[k] = v));
+        return { status: res.status, headers: h, body: parse(text, h["content-type"]) };
+      }),
   };
+}
+
+function headersFor(req: ClientRequest, tok: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { accept: "application/json", ...req.headers };
+  if (tok) headers["x-auth-token"] = tok;
+  if (req.body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+  return headers;
 }
 
 /**
  * A token source for a user with a password, scoped to a project (Keystone password auth through `identity`,
- * a client of /identity). The token is reused until five minutes before it expires.
+ * a client of /identity). The token is reused until five minutes before it expires or until it is refused.
  */
 export function passwordTokenSource(
   identity: ServiceClient,
@@ -111,11 +129,15 @@ export function passwordTokenSource(
     cached = { token, expires };
     return token;
   };
-  return async () => {
+  const source: TokenSource = async () => {
     if (cached && cached.expires - Date.now() > 5 * 60_000) return cached.token;
     pending ??= fetchToken().finally(() => (pending = null));
     return pending;
   };
+  source.reset = (token) => {
+    if (cached?.token === token) cached = null;
+  };
+  return source;
 }
 
 /** An error for an unexpected response from another service, naming the call and what came back. */
