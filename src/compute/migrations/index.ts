@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import { initialMigration } from "./0001-initial.js";
 import { quotasServerGroupsMigration } from "./0002-quotas-server-groups.js";
 import { serversMigration } from "./0003-servers.js";
+import { conductorOwnershipMigration } from "./0004-conductor-ownership.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
   "0001_initial": initialMigration,
   "0002_quotas_server_groups": quotasServerGroupsMigration,
   "0003_servers": serversMigration,
+  "0004_conductor_ownership": conductorOwnershipMigration,
 };
