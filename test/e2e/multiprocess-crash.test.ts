@@ -22,11 +22,11 @@ import { ROOT } from "../helpers/stratus-process.js";
 const CI = !!process.env.CI && !["0", "false", "no"].includes(process.env.CI.toLowerCase());
 const HOSTS = ["crash-a", "crash-b"];
 const BURST = 30;
-// Builds take a while (spawnDelayMs) so that the kill lands with builds in every phase; orphans are recovered 5 s
-// after their conductor's last heartbeat.
+// Guests take 15 s to boot, so the restarted control plane finds builds still under way (where a redelivered
+// build_instances used to claim a second host); orphans are recovered 5 s after their conductor's last heartbeat.
 const CONFIG =
   "compute:\n  hosts: 0\n  reportInterval: 1\n  serviceDownTime: 4\n  orphanTimeout: 5\n" +
-  "  fake: { vcpus: 64, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 300, persist: true }\n";
+  "  fake: { vcpus: 64, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 15000, persist: true }\n";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface DbServices {
