@@ -6,7 +6,14 @@
 import type { ComputeCore } from "../core.js";
 import { PowerState } from "../drivers/types.js";
 import type { RequestContext } from "../instances/actions.js";
-import { addFault, casUpdate, findInstance, parseInstance, type Instance } from "../instances/store.js";
+import {
+  addFault,
+  casUpdate,
+  findInstance,
+  parseInstance,
+  type Instance,
+  type InstanceFlavor,
+} from "../instances/store.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { hostZone } from "../zones.js";
@@ -16,7 +23,6 @@ import { findMigration, updateMigration } from "./migration-records.js";
 import { STEP_TIMEOUT_MS, agentOf, restoreSourceClaim, withoutResize } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { RESIZE_TASKS, confirmResize, flavorColumns, revertResize } from "./resize.js";
-import type { InstanceFlavor } from "../instances/store.js";
 
 /** Task states a conductor drives (with vm_state building for builds, resized for confirm). */
 const CONDUCTOR_TASKS: string[] = [

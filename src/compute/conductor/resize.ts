@@ -9,7 +9,6 @@ import { casUpdate, findInstance, type Instance, type InstanceFlavor } from "../
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { hostZone } from "../zones.js";
-import { lostOwnership } from "./move-common.js";
 import {
   Rollback,
   createMigration,
@@ -23,6 +22,7 @@ import {
   agentOf,
   asError,
   failMove,
+  lostOwnership,
   restoreSourceClaim,
   sameHostAllowed,
   withoutResize,
