@@ -2,9 +2,9 @@
 // control services' own heartbeats, and the compute agents `stratus up` runs in process.
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Bus, ServerHandle } from "../shared/bus/index.js";
+import type { Bus } from "../shared/bus/index.js";
 import { ComputeAgent } from "./agent/agent.js";
-import { startConductor } from "./conductor/conductor.js";
+import { startConductor, type ConductorHandle } from "./conductor/conductor.js";
 import type { ComputeCore } from "./core.js";
 import { PersistentFakeDriver, persistentFakeDriver } from "./drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "./drivers/registry.js";
@@ -15,6 +15,8 @@ import { heartbeat } from "./servicegroup.js";
 export interface ComputeControl {
   agents: ComputeAgent[];
   scheduler: Scheduler;
+  /** The conductor of this process (its ownership identity and orphan recovery). */
+  conductor: ConductorHandle;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
   const cfg = core.cfg.compute;
   const host = cfg.hostName ?? defaultHostName();
   const scheduler = new Scheduler(core);
-  const conductor: ServerHandle = await startConductor(core, scheduler, host);
+  const conductor = await startConductor(core, scheduler, host);
   const beat = async () => {
     await heartbeat(core.db, host, "nova-conductor");
     await heartbeat(core.db, host, "nova-scheduler");
@@ -65,6 +67,7 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
   return {
     agents,
     scheduler,
+    conductor,
     async close() {
       clearInterval(timer);
       for (const a of agents) {

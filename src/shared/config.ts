@@ -119,6 +119,10 @@ export const ConfigSchema = Type.Object(
         updateResourcesInterval: Type.Number({ minimum: 1 }),
         /** Availability zone of hosts that are in no aggregate with one (Nova's default_availability_zone). */
         defaultAvailabilityZone: Type.String({ minLength: 1 }),
+        /** Resize and cold migration may pick the source host (Nova's allow_resize_to_same_host); "auto": when there is one compute host. */
+        allowResizeToSameHost: Type.Union([Type.Boolean(), Type.Literal("auto")]),
+        /** Seconds a build or move may go without a live conductor driving it before another conductor recovers it. */
+        orphanTimeout: Type.Number({ minimum: 0.5 }),
         /** Capacity of each fake host. */
         fake: Type.Object(
           {
@@ -196,6 +200,8 @@ function defaults(dataDir: string): Config {
       syncPowerStateInterval: 600,
       updateResourcesInterval: 60,
       defaultAvailabilityZone: "nova",
+      allowResizeToSameHost: "auto",
+      orphanTimeout: 120,
       fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0, persist: true },
       scheduler: {
         maxAttempts: 3,

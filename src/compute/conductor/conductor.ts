@@ -13,6 +13,8 @@ import { agentContract, conductorContract, type HostChoice } from "../rpc.js";
 import { NoValidHost, type Scheduler } from "../scheduler/scheduler.js";
 import { computeHostUp } from "../servicegroup.js";
 import { moveHandlers } from "./moves.js";
+import { ConductorOwner } from "./ownership.js";
+import { recoverOrphans } from "./recovery.js";
 import { reportResources } from "./nodes.js";
 import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
@@ -28,9 +30,13 @@ async function failBuild(core: ComputeCore, inst: Instance, message: string): Pr
   if (ok) await addFault(core.db, inst.uuid, { code: 500, message, host: inst.host });
 }
 
-/** Bind a server to a chosen host and hand it to that host's agent. False if it was deleted meanwhile. */
+/**
+ * Bind a server to a chosen host and hand it to that host's agent (the conductor `owner` drives the build). False
+ * if it was deleted (or taken over) meanwhile.
+ */
 async function dispatch(
   core: ComputeCore,
+  owner: ConductorOwner,
   ctx: RequestContext,
   inst: Instance,
   choice: HostChoice,
@@ -40,11 +46,13 @@ async function dispatch(
   const bound = await casUpdate(
     core.db,
     inst.uuid,
-    { vmState: [VmState.BUILDING] },
+    { vmState: [VmState.BUILDING], taskState: [TaskState.SCHEDULING], owner: owner.id },
     { host: choice.host, node: choice.node, availability_zone: az, task_state: TaskState.NETWORKING },
   );
   if (!bound) {
-    await core.placement.deleteAllocations(inst.uuid);
+    // Deleted meanwhile: drop the claim, unless another conductor took the build over (it owns the claims now).
+    const now = await findInstance(core.db, inst.uuid);
+    if (!now?.task_owner || now.task_owner === owner.id) await core.placement.deleteAllocations(inst.uuid);
     return false;
   }
   await core.bus.cast(target(agentContract, choice.host), "build_and_run_instance", {
@@ -53,6 +61,42 @@ async function dispatch(
     alternates,
   });
   return true;
+}
+
+/** What a conductor claims to build a server: one still waiting to be scheduled. */
+export const BUILD_CLAIM = { vmState: [VmState.BUILDING], taskState: [TaskState.SCHEDULING] };
+
+/**
+ * Schedule a server the conductor `owner` has claimed and hand it to its host; NoValidHost or any other failure
+ * puts it in ERROR with a fault.
+ */
+export async function scheduleAndDispatch(
+  core: ComputeCore,
+  scheduler: Scheduler,
+  owner: ConductorOwner,
+  ctx: RequestContext,
+  uuid: string,
+): Promise<void> {
+  const inst = await findInstance(core.db, uuid);
+  if (!inst) return;
+  const attempts = core.cfg.compute.scheduler.maxAttempts;
+  try {
+    const sel = await withEvent(
+      core.db,
+      ctx,
+      uuid,
+      "conductor_schedule_and_build_instances",
+      null,
+      async () => scheduler.select(await buildRequest(core.db, inst, attempts - 1)),
+    );
+    await dispatch(core, owner, ctx, inst, sel.choice, sel.alternates);
+  } catch (e) {
+    if (e instanceof NoValidHost) await failBuild(core, inst, e.message);
+    else {
+      core.log.error({ err: (e as Error).message, uuid }, "build failed in the conductor");
+      await failBuild(core, inst, `Build of instance ${uuid} failed: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** Finish a delete: free the claims, leave the server group, mark the row deleted. */
@@ -87,25 +131,46 @@ export async function finishDelete(core: ComputeCore, inst: Instance): Promise<v
 export function conductorHandlers(
   core: ComputeCore,
   scheduler: Scheduler,
+  owner: ConductorOwner,
 ): Handlers<typeof conductorContract> {
   const { db, log } = core;
-  const attempts = core.cfg.compute.scheduler.maxAttempts;
 
-  const buildOne = async (ctx: RequestContext, uuid: string) => {
+  // Only a server waiting to be scheduled is built, by one conductor: a duplicate or redelivered cast finds it
+  // claimed (or already on a host) and does nothing.
+  const buildOne = (ctx: RequestContext, uuid: string) =>
+    owner.drive(uuid, BUILD_CLAIM, () => scheduleAndDispatch(core, scheduler, owner, ctx, uuid));
+
+  const reschedule = async (
+    ctx: RequestContext,
+    uuid: string,
+    failedHost: string,
+    alternates: HostChoice[],
+    reason: string,
+  ) => {
     const inst = await findInstance(db, uuid);
-    if (!inst || inst.vm_state !== VmState.BUILDING || inst.task_state === TaskState.DELETING) return;
-    try {
-      const sel = await withEvent(db, ctx, uuid, "conductor_schedule_and_build_instances", null, async () =>
-        scheduler.select(await buildRequest(db, inst, attempts - 1)),
+    await core.placement.deleteAllocations(uuid);
+    if (!inst) return;
+    const rest = [...alternates];
+    while (rest.length > 0) {
+      const next = rest.shift()!;
+      if (!(await computeHostUp(db, core.cfg, next.host))) continue;
+      const claimed = await core.placement.claim(
+        uuid,
+        next.allocations,
+        { projectId: inst.project_id, userId: inst.user_id },
+        null,
       );
-      await dispatch(core, ctx, inst, sel.choice, sel.alternates);
-    } catch (e) {
-      if (e instanceof NoValidHost) await failBuild(core, inst, e.message);
-      else {
-        log.error({ err: (e as Error).message, uuid }, "build failed in the conductor");
-        await failBuild(core, inst, `Build of instance ${uuid} failed: ${(e as Error).message}`);
-      }
+      if (!claimed) continue;
+      log.info({ uuid, from: failedHost, to: next.host }, "rescheduling a failed build");
+      await dispatch(core, owner, ctx, inst, next, rest);
+      return;
     }
+    await failBuild(
+      core,
+      inst,
+      `Build of instance ${uuid} failed on ${failedHost} (${reason}) and no alternate host was left: ` +
+        `exhausted all hosts available for retrying build failures.`,
+    );
   };
 
   return {
@@ -118,30 +183,7 @@ export function conductorHandlers(
     },
 
     async reschedule({ ctx, uuid, failedHost, alternates, reason }) {
-      const inst = await findInstance(db, uuid);
-      await core.placement.deleteAllocations(uuid);
-      if (!inst || inst.vm_state !== VmState.BUILDING || inst.task_state === TaskState.DELETING) return;
-      const rest = [...alternates];
-      while (rest.length > 0) {
-        const next = rest.shift()!;
-        if (!(await computeHostUp(db, core.cfg, next.host))) continue;
-        const claimed = await core.placement.claim(
-          uuid,
-          next.allocations,
-          { projectId: inst.project_id, userId: inst.user_id },
-          null,
-        );
-        if (!claimed) continue;
-        log.info({ uuid, from: failedHost, to: next.host }, "rescheduling a failed build");
-        await dispatch(core, ctx, inst, next, rest);
-        return;
-      }
-      await failBuild(
-        core,
-        inst,
-        `Build of instance ${uuid} failed on ${failedHost} (${reason}) and no alternate host was left: ` +
-          `exhausted all hosts available for retrying build failures.`,
-      );
+      await owner.drive(uuid, BUILD_CLAIM, () => reschedule(ctx, uuid, failedHost, alternates, reason));
     },
 
     async delete_instance({ ctx, uuid }) {
@@ -182,15 +224,64 @@ export function conductorHandlers(
       return { nodeUuid: await reportResources(core, host, resources) };
     },
 
-    ...moveHandlers(core, scheduler),
+    ...moveHandlers(core, scheduler, owner),
   };
 }
 
-/** Serve the conductor's queue. */
+/** A running conductor: its identity (what it owns), a way to look for orphans now, and stop. */
+export interface ConductorHandle extends ServerHandle {
+  owner: ConductorOwner;
+  /** Recover orphaned builds and moves now (as the periodic task does); `now` lets tests age conductors. */
+  recover(now?: number): Promise<number>;
+}
+
+/**
+ * Serve the conductor's queue as a new conductor process: register it, heartbeat, and look for the orphaned work
+ * of dead conductors at start and then every quarter of compute.orphanTimeout.
+ */
 export async function startConductor(
   core: ComputeCore,
   scheduler: Scheduler,
   server: string,
-): Promise<ServerHandle> {
-  return core.bus.serve(conductorContract, server, conductorHandlers(core, scheduler));
+): Promise<ConductorHandle> {
+  const timeoutMs = core.cfg.compute.orphanTimeout * 1000;
+  const owner = await ConductorOwner.register(core.db, server, timeoutMs);
+  const handle = await core.bus.serve(conductorContract, server, conductorHandlers(core, scheduler, owner));
+  let recovering: Promise<number> | null = null;
+  const recover = (now?: number) => {
+    // One pass at a time; a caller arriving during a pass waits for it and then runs its own.
+    const run = async () => {
+      await owner.heartbeat();
+      return recoverOrphans(core, scheduler, owner, now);
+    };
+    const next: Promise<number> = (recovering ?? Promise.resolve(0)).catch(() => 0).then(run);
+    recovering = next;
+    return next;
+  };
+  const tick = () =>
+    void recover().catch((e: Error) =>
+      core.log.error({ err: e.message }, "conductor: orphan recovery failed"),
+    );
+  const beat = setInterval(
+    () => void owner.heartbeat().catch(() => undefined),
+    Math.min(core.cfg.compute.reportInterval * 1000, timeoutMs / 3),
+  );
+  const sweep = setInterval(tick, Math.max(250, timeoutMs / 4));
+  beat.unref();
+  sweep.unref();
+  tick();
+  void owner.prune().catch(() => undefined);
+  return {
+    topic: handle.topic,
+    server: handle.server,
+    owner,
+    recover,
+    async stop() {
+      clearInterval(beat);
+      clearInterval(sweep);
+      await handle.stop();
+      await recovering?.catch(() => undefined);
+      await owner.unregister().catch(() => undefined);
+    },
+  };
 }

@@ -14,7 +14,8 @@ import {
   updateMigration,
   type MigrationRow,
 } from "./migration-records.js";
-import { agentOf, asError, failMove } from "./move-common.js";
+import { agentOf, asError, failMove, lostOwnership, restoreSourceClaim } from "./move-common.js";
+import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
 
 /**
@@ -26,13 +27,14 @@ export async function evacuateServer(
   core: ComputeCore,
   scheduler: Scheduler,
   args: { ctx: RequestContext; uuid: string; host?: string },
+  owner: ConductorOwner,
 ): Promise<void> {
   const { db, placement, bus, log } = core;
   const { ctx, uuid, host } = args;
   const inst = await findInstance(db, uuid);
   if (!inst || inst.task_state !== T.REBUILDING || !inst.host) return;
   const source = inst.host;
-  const owner = { projectId: inst.project_id, userId: inst.user_id };
+  const claimOwner = { projectId: inst.project_id, userId: inst.user_id };
   const rb = new Rollback(log);
   let mig: MigrationRow | undefined;
   try {
@@ -49,9 +51,9 @@ export async function evacuateServer(
           user_id: inst.user_id,
         })));
       await updateMigration(db, m.uuid, { status: "pre-migrating" });
-      await placement.moveAllocations(uuid, m.uuid, owner);
+      await placement.moveAllocations(uuid, m.uuid, claimOwner);
       rb.push("give the source claim back to the server", () =>
-        placement.moveAllocations(m.uuid, uuid, owner),
+        restoreSourceClaim(core, m.uuid, uuid, claimOwner),
       );
       const { choice } = await scheduler.select(
         await buildRequest(db, inst, 0, { ignoreHosts: [source], requestedHost: host }),
@@ -84,6 +86,7 @@ export async function evacuateServer(
       await placement.deleteAllocations(m.uuid);
     });
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "evacuate");
     await rb.run();
     if (mig) await updateMigration(db, mig.uuid, { status: "error" });
     // Nova puts a server it could not evacuate in ERROR (it stays on its dead host).
@@ -99,6 +102,7 @@ export async function unshelveServer(
   core: ComputeCore,
   scheduler: Scheduler,
   args: { ctx: RequestContext; uuid: string; availabilityZone?: string | null; host?: string },
+  owner: ConductorOwner,
 ): Promise<void> {
   const { db, placement, bus, log } = core;
   const { ctx, uuid, host } = args;
@@ -137,6 +141,7 @@ export async function unshelveServer(
       });
     });
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "unshelve");
     await rb.run();
     await failMove(
       core,

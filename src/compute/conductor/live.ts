@@ -9,7 +9,15 @@ import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { hostZone } from "../zones.js";
 import { Rollback, createMigration, updateMigration } from "./migration-records.js";
-import { STEP_TIMEOUT_MS, agentOf, asError, failMove } from "./move-common.js";
+import {
+  STEP_TIMEOUT_MS,
+  agentOf,
+  asError,
+  failMove,
+  lostOwnership,
+  restoreSourceClaim,
+} from "./move-common.js";
+import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
 
 /** Live-migrate a server whose API request set MIGRATING (to `host`, or where the scheduler says). */
@@ -17,13 +25,14 @@ export async function liveMigrate(
   core: ComputeCore,
   scheduler: Scheduler,
   args: { ctx: RequestContext; uuid: string; host?: string },
+  owner: ConductorOwner,
 ): Promise<void> {
   const { db, placement, bus, log } = core;
   const { ctx, uuid, host } = args;
   const inst = await findInstance(db, uuid);
   if (!inst || inst.task_state !== T.MIGRATING || !inst.host) return;
   const source = inst.host;
-  const owner = { projectId: inst.project_id, userId: inst.user_id };
+  const claimOwner = { projectId: inst.project_id, userId: inst.user_id };
   const mig = await createMigration(db, {
     instance_uuid: uuid,
     source_compute: source,
@@ -39,9 +48,9 @@ export async function liveMigrate(
   let dest: { host: string; node: string } | undefined;
   try {
     await withEvent(db, ctx, uuid, "conductor_live_migrate_instance", null, async () => {
-      await placement.moveAllocations(uuid, mig.uuid, owner);
+      await placement.moveAllocations(uuid, mig.uuid, claimOwner);
       rb.push("give the source claim back to the server", () =>
-        placement.moveAllocations(mig.uuid, uuid, owner),
+        restoreSourceClaim(core, mig.uuid, uuid, claimOwner),
       );
       const { choice } = await scheduler.select(
         await buildRequest(db, inst, 0, { ignoreHosts: [source], requestedHost: host }),
@@ -84,6 +93,7 @@ export async function liveMigrate(
       ),
     );
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "live migration");
     await rb.run();
     await updateMigration(db, mig.uuid, { status: "error" });
     // A failed live migration leaves the server running where it was.

@@ -46,3 +46,36 @@ export async function failMove(
       host: inst.host,
     });
 }
+
+/** A conductor that stalled past the orphan timeout lost the server to another one, which undoes or finishes. */
+export function lostOwnership(core: ComputeCore, uuid: string, what: string): void {
+  core.log.warn({ uuid, what }, "another conductor took this move over; leaving the clean-up to it");
+}
+
+/**
+ * Give the source claim a migration holds back to the server (replacing the server's destination claim). Does
+ * nothing when the migration holds none (already given back, or never taken).
+ */
+export async function restoreSourceClaim(
+  core: ComputeCore,
+  migrationUuid: string,
+  uuid: string,
+  owner: { projectId: string; userId: string },
+): Promise<void> {
+  const held = await core.placement.getAllocations(migrationUuid);
+  if (Object.keys(held.allocations).length === 0) return;
+  await core.placement.moveAllocations(migrationUuid, uuid, owner);
+}
+
+/** Whether a resize or cold migration may land on the source host (compute.allowResizeToSameHost). */
+export async function sameHostAllowed(core: ComputeCore): Promise<boolean> {
+  const allow = core.cfg.compute.allowResizeToSameHost;
+  if (allow !== "auto") return allow;
+  const hosts = await core.db
+    .selectFrom("compute_service")
+    .select("id")
+    .where("binary", "=", "nova-compute")
+    .limit(2)
+    .execute();
+  return hosts.length <= 1;
+}

@@ -17,30 +17,45 @@ import {
   updateMigration,
   type MigrationRow,
 } from "./migration-records.js";
-import { STEP_TIMEOUT_MS, agentOf, asError, failMove, withoutResize } from "./move-common.js";
+import {
+  STEP_TIMEOUT_MS,
+  agentOf,
+  asError,
+  failMove,
+  lostOwnership,
+  restoreSourceClaim,
+  sameHostAllowed,
+  withoutResize,
+} from "./move-common.js";
+import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
 
-const RESIZE_TASKS = [T.RESIZE_PREP, T.RESIZE_MIGRATING, T.RESIZE_MIGRATED, T.RESIZE_FINISH];
+/** Task states of a resize or cold migration under way in the conductor. */
+export const RESIZE_TASKS: string[] = [T.RESIZE_PREP, T.RESIZE_MIGRATING, T.RESIZE_MIGRATED, T.RESIZE_FINISH];
 
 /** The columns that follow an instance's flavor. */
-const flavorColumns = (f: InstanceFlavor) => ({ flavor: f, vcpus: f.vcpus, memory_mb: f.memory_mb });
+export const flavorColumns = (f: InstanceFlavor) => ({ flavor: f, vcpus: f.vcpus, memory_mb: f.memory_mb });
 
 /** The vm_state a resized server returns to (stopped servers stay stopped). */
-const settledState = (inst: Instance): string =>
+export const settledState = (inst: Instance): string =>
   inst.system_metadata.old_vm_state === V.STOPPED ? V.STOPPED : V.ACTIVE;
 
-/** Resize (flavorid) or cold-migrate (optional host) a server whose API request set RESIZE_PREP. */
+/**
+ * Resize (flavorid) or cold-migrate (optional host) a server whose API request set RESIZE_PREP; the source host
+ * may be chosen again when compute.allowResizeToSameHost says so.
+ */
 export async function migrateServer(
   core: ComputeCore,
   scheduler: Scheduler,
   args: { ctx: RequestContext; uuid: string; flavorid?: string; host?: string },
+  owner: ConductorOwner,
 ): Promise<void> {
   const { db, placement, bus, log } = core;
   const { ctx, uuid, flavorid, host } = args;
   const inst = await findInstance(db, uuid);
   if (!inst || inst.task_state !== T.RESIZE_PREP || !inst.host) return;
   const source = inst.host;
-  const owner = { projectId: inst.project_id, userId: inst.user_id };
+  const claimOwner = { projectId: inst.project_id, userId: inst.user_id };
   const running = inst.vm_state !== V.STOPPED;
   const rb = new Rollback(log);
   let mig: MigrationRow | undefined;
@@ -59,13 +74,13 @@ export async function migrateServer(
         project_id: inst.project_id,
         user_id: inst.user_id,
       }));
-      await placement.moveAllocations(uuid, m.uuid, owner);
+      await placement.moveAllocations(uuid, m.uuid, claimOwner);
       rb.push("give the source claim back to the server", () =>
-        placement.moveAllocations(m.uuid, uuid, owner),
+        restoreSourceClaim(core, m.uuid, uuid, claimOwner),
       );
 
       const req = await buildRequest(db, { ...inst, flavor }, 0, {
-        ignoreHosts: [source],
+        ignoreHosts: (await sameHostAllowed(core)) ? [] : [source],
         requestedHost: host,
       });
       const { choice } = await scheduler.select(req);
@@ -114,9 +129,11 @@ export async function migrateServer(
         { ctx, uuid, disk, powerOn: running },
         { timeoutMs: STEP_TIMEOUT_MS },
       );
-      rb.push("destroy the guest on the destination", () =>
-        bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
-      );
+      // On the same host, restoring the source guest (above) is what discards the resized one.
+      if (dest !== source)
+        rb.push("destroy the guest on the destination", () =>
+          bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
+        );
       const done = await casUpdate(
         db,
         uuid,
@@ -135,6 +152,7 @@ export async function migrateServer(
       await updateMigration(db, m.uuid, { status: "finished" });
     });
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "resize");
     await rb.run();
     if (mig) await updateMigration(db, mig.uuid, { status: "error" });
     await failMove(
@@ -152,6 +170,7 @@ export async function migrateServer(
 export async function confirmResize(
   core: ComputeCore,
   args: { ctx: RequestContext; uuid: string },
+  owner: ConductorOwner,
 ): Promise<void> {
   const { db, placement, bus } = core;
   const { ctx, uuid } = args;
@@ -173,6 +192,7 @@ export async function confirmResize(
     );
     await updateMigration(db, mig.uuid, { status: "confirmed" });
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "confirm resize");
     await updateMigration(db, mig.uuid, { status: "error" });
     await failMove(
       core,
@@ -189,22 +209,25 @@ export async function confirmResize(
 export async function revertResize(
   core: ComputeCore,
   args: { ctx: RequestContext; uuid: string },
+  owner: ConductorOwner,
 ): Promise<void> {
-  const { db, placement, bus } = core;
+  const { db, bus } = core;
   const { ctx, uuid } = args;
   const inst = await findInstance(db, uuid);
   if (!inst || inst.vm_state !== V.RESIZED || inst.task_state !== T.RESIZE_REVERTING) return;
   const mig = await findMigration(db, uuid, ["reverting"], ["resize", "migration"]);
   if (!mig?.source_compute || !mig.dest_compute) return;
   const { source_compute: source, dest_compute: dest } = mig;
-  const owner = { projectId: inst.project_id, userId: inst.user_id };
+  const claimOwner = { projectId: inst.project_id, userId: inst.user_id };
   const oldFlavor = (inst.system_metadata.old_flavor as InstanceFlavor | undefined) ?? inst.flavor;
   const running = settledState(inst) === V.ACTIVE;
   try {
-    await withEvent(db, ctx, uuid, "compute_revert_resize", dest, () =>
-      bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
-    );
-    await placement.moveAllocations(mig.uuid, uuid, owner);
+    // On the same host, finish_revert_migration below swaps the resized guest for the source one.
+    if (dest !== source)
+      await withEvent(db, ctx, uuid, "compute_revert_resize", dest, () =>
+        bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
+      );
+    await restoreSourceClaim(core, mig.uuid, uuid, claimOwner);
     await withEvent(db, ctx, uuid, "compute_finish_revert_resize", source, () =>
       bus.call(
         agentOf(source),
@@ -230,6 +253,7 @@ export async function revertResize(
     );
     await updateMigration(db, mig.uuid, { status: "reverted" });
   } catch (e) {
+    if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "revert resize");
     await updateMigration(db, mig.uuid, { status: "error" });
     await failMove(core, inst, [T.RESIZE_REVERTING], { vm_state: V.ERROR }, asError(e), "revert resize");
   }

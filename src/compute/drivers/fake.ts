@@ -51,6 +51,8 @@ export interface FakeInstanceRecord {
   rescued: boolean;
   /** Which side of a migration this host is, while one is under way. */
   migration?: "source" | "destination" | "live-destination";
+  /** A resize to this same host: the source guest, kept until the resize is confirmed or reverted. */
+  resizeSource?: FakeInstanceRecord;
   vifs: Vif[];
   bootCount: number;
   console: string[];
@@ -116,7 +118,7 @@ export class FakeDriver implements VirtDriver {
   readonly capabilities: DriverCapabilities = {
     hasImagecache: false,
     supportsEvacuate: true,
-    supportsMigrateToSameHost: false,
+    supportsMigrateToSameHost: true,
     supportsAttachInterface: true,
     supportsDeviceTagging: true,
     supportsMultiattach: true,
@@ -346,19 +348,35 @@ export class FakeDriver implements VirtDriver {
     this.validate(spec);
     if (disk.uuid !== spec.uuid) throw new InvalidInstanceSpec(spec.uuid, `disk info is for ${disk.uuid}`);
     await this.op("finishMigration", spec.uuid);
-    if (this.store.instances.has(spec.uuid)) throw new InstanceExists(spec.uuid);
+    const here = this.store.instances.get(spec.uuid);
+    // A resize to the same host: the source guest stays aside until confirm or revert.
+    if (here && here.migration !== "source") throw new InstanceExists(spec.uuid);
     const rec = this.newRecord(spec, SHUTDOWN);
+    if (here) rec.resizeSource = here;
     this.store.instances.set(spec.uuid, rec);
     if (opts.powerOn) this.boot(rec);
   }
 
   async confirmMigration(uuid: string): Promise<void> {
+    const resized = this.store.instances.get(uuid);
+    if (resized?.resizeSource) {
+      await this.op("confirmMigration", uuid);
+      delete resized.resizeSource;
+      return;
+    }
     const rec = await this.act("confirmMigration", uuid, ANY_STATE, { migration: "source" });
     if (this.store.instances.get(uuid) === rec) this.store.instances.delete(uuid);
   }
 
+  /** Bring the source guest back (after a same-host resize: instead of the resized one). Idempotent. */
   async finishRevertMigration(uuid: string, opts: { powerOn: boolean }): Promise<void> {
-    const rec = await this.act("finishRevertMigration", uuid, ANY_STATE, { migration: "source" });
+    this.ready("finishRevertMigration");
+    await this.op("finishRevertMigration", uuid);
+    let rec = this.get("finishRevertMigration", uuid);
+    if (rec.resizeSource) {
+      rec = rec.resizeSource;
+      this.store.instances.set(uuid, rec);
+    }
     rec.migration = undefined;
     if (opts.powerOn && rec.state !== RUNNING) this.boot(rec);
   }

@@ -63,6 +63,8 @@ export interface Instance {
   availability_zone: string | null;
   vm_state: string;
   task_state: string | null;
+  /** The conductor (its compute_conductor id) driving the server's build or move, if one is. */
+  task_owner?: string | null;
   power_state: number;
   locked: boolean;
   locked_by: string | null;
@@ -150,6 +152,11 @@ export interface Expect {
   host?: string | null;
   /** The row must not be soft-deleted (default true). */
   live?: boolean;
+  /**
+   * task_owner: this conductor id; or, with `deadBefore`, no owner or one whose last heartbeat (ms) is older
+   * than that (the conductor died).
+   */
+  owner?: string | { deadBefore: number };
 }
 
 /** Apply `patch` only if the row matches `expect`; true when it did. */
@@ -177,6 +184,19 @@ export async function casUpdate(
   }
   if (expect.host !== undefined)
     q = q.where((eb) => (expect.host === null ? eb("host", "is", null) : eb("host", "=", expect.host!)));
+  const owner = expect.owner;
+  if (typeof owner === "string") q = q.where("task_owner", "=", owner);
+  else if (owner)
+    q = q.where((eb) =>
+      eb.or([
+        eb("task_owner", "is", null),
+        eb(
+          "task_owner",
+          "not in",
+          eb.selectFrom("compute_conductor").select("id").where("heartbeat_ms", ">=", owner.deadBefore),
+        ),
+      ]),
+    );
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

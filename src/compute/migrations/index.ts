@@ -3,6 +3,7 @@ import { initialMigration } from "./0001-initial.js";
 import { quotasServerGroupsMigration } from "./0002-quotas-server-groups.js";
 import { serversMigration } from "./0003-servers.js";
 import { quotaLockMigration } from "../../shared/db/quota-lock.js";
+import { conductorOwnershipMigration } from "./0005-conductor-ownership.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const computeMigrations: Record<string, Migration> = {
   "0002_quotas_server_groups": quotasServerGroupsMigration,
   "0003_servers": serversMigration,
   "0004_quota_lock": quotaLockMigration("compute_quota_lock"),
+  "0005_conductor_ownership": conductorOwnershipMigration,
 };

@@ -180,19 +180,16 @@ export class Scheduler {
   }
 
   /**
-   * Claim `allocations` for the request's consumer. A consumer that already holds allocations elsewhere (an
-   * evacuated server) keeps them next to the new ones. A consumer other than the instance is a migration (resize,
-   * cold migration). False when placement refused (a race).
+   * Claim `allocations` for the request's consumer, replacing whatever it held: a server has one claim, on one
+   * host (a move first hands its source claim to the migration record, the consumer used for a resize or cold
+   * migration). False when placement refused (capacity taken or the consumer changed meanwhile: a race).
    */
   private async claim(req: ScheduleRequest, allocations: Allocations): Promise<boolean> {
     const current = await this.core.placement.getAllocations(req.consumer);
-    const merged: Allocations = { ...allocations };
-    for (const [rp, a] of Object.entries(current.allocations))
-      if (!(rp in merged)) merged[rp] = { resources: { ...a.resources } };
     const type = current.type === "MIGRATION" || req.consumer !== req.instanceUuid ? "MIGRATION" : "INSTANCE";
     return this.core.placement.claim(
       req.consumer,
-      merged,
+      allocations,
       { projectId: req.projectId, userId: req.userId },
       current.generation,
       type,
