@@ -82,10 +82,9 @@ export async function bootstrap(
   const member = await role("member");
   const reader = await role("reader");
   const serviceRole = await role("service");
-  // Keystone 2024's chain: admin ⇒ manager ⇒ member ⇒ reader (admin ⇒ member kept for clouds bootstrapped before).
+  // Keystone 2024's chain: admin ⇒ manager ⇒ member ⇒ reader (clouds bootstrapped before keep admin ⇒ member too).
   await addImplication(core, admin.id, manager.id);
   await addImplication(core, manager.id, member.id);
-  await addImplication(core, admin.id, member.id);
   await addImplication(core, member.id, reader.id);
 
   const project = async (name: string, description: string) =>

@@ -19,8 +19,8 @@ const SECURE: RuleDefault[] = [
   ),
   rule(
     "cloud_reader",
-    "role:reader and (system_scope:all or is_admin_project:True)",
-    "Reads the whole cloud: reader on the system scope or on the cloud-admin project.",
+    "role:reader and system_scope:all",
+    "Reads the whole cloud: reader on the system scope.",
   ),
   rule("project_admin", "role:admin and project_id:%(project_id)s", "Admin of the target's project."),
   rule("project_manager", "role:manager and project_id:%(project_id)s", "Manager of the target's project."),
