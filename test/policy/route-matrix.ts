@@ -403,7 +403,7 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["POST /compute/v2.1/os-aggregates/:id/action", "SA", { body: { set_metadata: { metadata: { a: "b" } } } }],
   [
     "POST /compute/v2.1/os-server-external-events",
-    "SA PA",
+    "SA",
     { body: { events: [{ name: "network-changed", server_uuid: "{server_id}" }] } },
   ],
   ["POST /compute/v2.1/images/:image_id/metadata", "SA SR PA PM M", { body: { metadata: { a: "b" } } }],
