@@ -299,6 +299,13 @@ main(async () => {
     if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
     if (Object.keys(settings).length)
       writeFileSync(join(dataDir, "stratus.yaml"), `${JSON.stringify(settings, null, 2)}\n`);
+    // Tempest's dynamic credentials make its "admin" persona the admin of a fresh project of its own (tempest
+    // assumes upstream's rule that the admin role anywhere is cloud admin). Declare that persona a cloud admin
+    // for this run; every other rule keeps Stratus's secure-RBAC defaults (README, Policy).
+    writeFileSync(
+      join(dataDir, "policy.yaml"),
+      '# Written by scripts/tempest.mjs: tempest\'s dynamic admins are admins of their own project.\n"cloud_admin": "role:admin"\n',
+    );
     cloud = await startStratus({ dataDir, logFile: join(ws, "stratus.log") });
     authUrl = cloud.authUrl;
     admin = cloud.clouds["stratus-admin"].auth;

@@ -7,10 +7,12 @@ import { CachingValidator } from "../shared/auth/cache.js";
 import { databaseUrl, publicBaseUrl, type Config } from "../shared/config.js";
 import { openDatabase, type Database } from "../shared/db/index.js";
 import { buildHttpServer } from "../shared/http/server.js";
+import type { ServiceApi } from "../shared/http/service.js";
 import { createLogger } from "../shared/log.js";
 import { Metrics } from "../shared/metrics.js";
 import { PolicyEnforcer } from "../shared/policy/index.js";
 import { basePolicies, identityPolicies } from "../identity/api/policy.js";
+import { personaPolicies } from "../shared/policy/personas.js";
 import { bootstrap } from "../identity/bootstrap.js";
 import { IdentityService } from "../identity/service.js";
 import { imagePolicies } from "../image/api/policy.js";
@@ -38,6 +40,8 @@ export interface Cloud {
   computeControl: ComputeControl;
   bus: Bus;
   policy: PolicyEnforcer;
+  /** The services mounted on the shared listener (their route tables). */
+  services: ServiceApi[];
   log: Logger;
   adminPassword: string;
   demoPassword: string;
@@ -65,7 +69,14 @@ export async function startCloud(
   progress("migrating compute");
   const compute = await ComputeService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
-    [...basePolicies, ...identityPolicies, ...imagePolicies, ...placementPolicies, ...computePolicies],
+    [
+      ...personaPolicies(cfg.policy.defaults),
+      ...basePolicies,
+      ...identityPolicies,
+      ...imagePolicies,
+      ...placementPolicies,
+      ...computePolicies,
+    ],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
       enforceScope: cfg.policy.enforceScope,
@@ -161,6 +172,7 @@ export async function startCloud(
     computeControl,
     bus,
     policy,
+    services,
     log,
     ...creds,
     cloudsYaml,

@@ -78,10 +78,13 @@ export async function bootstrap(
   const role = async (name: string): Promise<Role> =>
     (await listRoles(core, { name }))[0] ?? createRole(core, { name });
   const admin = await role("admin");
+  const manager = await role("manager");
   const member = await role("member");
   const reader = await role("reader");
   const serviceRole = await role("service");
-  await addImplication(core, admin.id, member.id);
+  // Keystone 2024's chain: admin ⇒ manager ⇒ member ⇒ reader (clouds bootstrapped before keep admin ⇒ member too).
+  await addImplication(core, admin.id, manager.id);
+  await addImplication(core, manager.id, member.id);
   await addImplication(core, member.id, reader.id);
 
   const project = async (name: string, description: string) =>

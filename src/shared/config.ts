@@ -75,7 +75,19 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    policy: Type.Object({ enforceScope: Type.Boolean() }, { additionalProperties: false }),
+    policy: Type.Object(
+      {
+        enforceScope: Type.Boolean(),
+        /** Persona rules the defaults are written in: secure RBAC (default) or upstream's legacy admin-anywhere rules. */
+        defaults: Type.Union([Type.Literal("secure"), Type.Literal("legacy")]),
+        /** The project whose admins are cloud admins (rule cloud_admin), besides system-scoped admins. */
+        adminProject: Type.Object(
+          { name: Type.String({ minLength: 1 }), domainId: Type.String({ minLength: 1 }) },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /** The Image service (Glance): size limits, per-project quotas and import methods. */
     image: Type.Object(
       {
@@ -177,7 +189,7 @@ function defaults(dataDir: string): Config {
     logFile: "",
     region: "RegionOne",
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
-    policy: { enforceScope: false },
+    policy: { enforceScope: false, defaults: "secure", adminProject: { name: "admin", domainId: "default" } },
     image: {
       maxImageSize: 1024 ** 4,
       quotas: {

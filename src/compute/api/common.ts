@@ -3,8 +3,8 @@ import { badRequest } from "../errors.js";
 
 export type Ctx = RequestCtx<any, Record<string, string | undefined>, Record<string, string>>;
 
-/** Whether the caller holds the admin role (Nova's context.is_admin). */
-export const isAdmin = (ctx: Ctx): boolean => ctx.auth?.roles.includes("admin") ?? false;
+/** Whether the caller is a cloud admin (Nova's context.is_admin; rule cloud_admin, not an admin of any project). */
+export const isAdmin = (ctx: Ctx): boolean => ctx.allowed("cloud_admin", {});
 
 /** A JSON object body or 400. */
 export function objectBody(ctx: Ctx): Record<string, unknown> {

@@ -1,16 +1,18 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
+import { P } from "../../shared/policy/personas.js";
 import { adminPolicies } from "./admin/index.js";
 import { legacyPolicies } from "./legacy/index.js";
 import { serverActionPolicies } from "./server-actions/index.js";
 import { serverPolicies } from "./servers/index.js";
 
-// Nova's defaults (Zed): flavor management and access lists are for admins, reads for anyone with a token in
-// the project, key pairs for their owner (or an admin). Check strings are written out, so that they do not
-// collide with other services' base rule names.
-const ADMIN = "role:admin";
+// Nova's secure-RBAC defaults over the persona rules (src/shared/policy/personas.ts): flavor management and
+// quota changes for cloud admins, project reads for its readers, changes for its members, key pairs for their
+// owner (or a cloud admin).
+const ADMIN = P.ADMIN;
 const ANY = "";
-const ADMIN_OR_OWNER = "role:admin or user_id:%(user_id)s";
-const ADMIN_OR_PROJECT = "role:admin or project_id:%(project_id)s";
+const ADMIN_OR_OWNER = `${P.ADMIN} or user_id:%(user_id)s`;
+const ADMIN_OR_PROJECT = P.PROJECT_READER;
+const PROJECT_MEMBER = P.PROJECT_MEMBER;
 
 const rule = (name: string, check: string, description: string, method: string, path: string) => ({
   name,
@@ -114,11 +116,11 @@ const basePolicies: RuleDefault[] = [
     "GET",
     SG,
   ),
-  rule("os_compute_api:os-server-groups:create", ADMIN_OR_PROJECT, "Create a server group.", "POST", SG),
+  rule("os_compute_api:os-server-groups:create", PROJECT_MEMBER, "Create a server group.", "POST", SG),
   rule("os_compute_api:os-server-groups:show", ADMIN_OR_PROJECT, "Show a server group.", "GET", `${SG}/{id}`),
   rule(
     "os_compute_api:os-server-groups:delete",
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Delete a server group.",
     "DELETE",
     `${SG}/{id}`,

@@ -46,10 +46,34 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
         : (await getGroup(core, actorId).catch(() => null))?.domain_id;
     return {
       "target.domain_id": domainId,
+      "target.project.id": t === "projects" ? id : null,
       "target.project.domain_id": domainId,
       "target.user.domain_id": actorDomain ?? null,
       "target.group.domain_id": actorDomain ?? null,
     };
+  };
+  // No escalation: besides cloud admins, a grantor must hold the role (directly or implied) in a token scoped at
+  // least as widely as the assignment: the project itself, its domain, or the system.
+  const checkGrantor = async (
+    ctx: RequestCtx<any, any, any>,
+    t: TargetKind,
+    targetId: string,
+    roleId: string,
+  ) => {
+    if (ctx.allowed("cloud_admin")) return;
+    const a = ctx.auth;
+    const covers =
+      !!a &&
+      (a.system ||
+        (t === "domains" && a.domainId === targetId) ||
+        (t === "projects" &&
+          (a.projectId === targetId ||
+            (a.domainId !== null && a.domainId === (await findProject(core, targetId))?.domain_id))));
+    if (!covers || !a.roleIds.includes(roleId))
+      throw new ApiError(
+        403,
+        "You are not authorized to perform the requested action: you may only grant or revoke roles you hold at that scope.",
+      );
   };
   const revokeTokens = async (a: Actor, actorId: string, t: TargetKind, targetId: string) => {
     const users = a === "users" ? [actorId] : await memberIds(core, actorId);
@@ -163,6 +187,7 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
           await checkActor(v.a, ctx.params.actor_id);
           await checkTarget(v.t, tid(ctx));
           const role = await getRole(core, ctx.params.role_id);
+          await checkGrantor(ctx, v.t, tid(ctx), role.id);
           if (role.domain_id && v.t !== "system") {
             const dom = v.t === "domains" ? tid(ctx) : (await getProject(core, tid(ctx))).domain_id;
             if (dom !== role.domain_id)
@@ -184,6 +209,7 @@ export function assignmentRoutes(svc: IdentityService): Route[] {
           await checkActor(v.a, ctx.params.actor_id);
           await checkTarget(v.t, tid(ctx));
           await getRole(core, ctx.params.role_id);
+          await checkGrantor(ctx, v.t, tid(ctx), ctx.params.role_id);
           if (!(await revoke(core, assignment(ctx))))
             throw notFoundEntity("role assignment", `${ctx.params.role_id}`);
           await revokeTokens(v.a, ctx.params.actor_id, v.t, tid(ctx));

@@ -1,11 +1,13 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
 
-// Base rules shared by every service's defaults (oslo.policy personas, Zed-style: legacy admin OR'd with scoped personas).
+// Base rules shared by every service's defaults. Keystone's secure-RBAC defaults written over the persona rules
+// (src/shared/policy/personas.ts): cloud-wide operations for rule:cloud_admin (system admin, or admin on the
+// cloud-admin project), domain operations for that domain's admin, grants in a project for its manager.
 const BASE: RuleDefault[] = [
   {
     name: "admin_required",
-    check: "role:admin or is_admin:1",
-    description: "Legacy cloud admin: the admin role anywhere.",
+    check: "rule:cloud_admin",
+    description: "Cloud admin (kept under Keystone's old name for policy files that refer to it).",
   },
   { name: "service_role", check: "role:service", description: "A service user." },
   {
@@ -30,8 +32,11 @@ const BASE: RuleDefault[] = [
 /** Shared base rules (admin_required, personas) registered once by the process. */
 export const basePolicies = BASE;
 
-const ADMIN = "rule:admin_required or rule:system_admin";
-const READER = "rule:admin_required or rule:system_reader";
+const ADMIN = "rule:cloud_admin";
+const READER = "rule:cloud_admin or rule:cloud_reader";
+// A project's manager (or admin, which implies manager) hands out roles in that project; the grant guard in
+// assignments.ts keeps them to roles they hold themselves.
+const PROJECT_MANAGER = "(role:manager and project_id:%(target.project.id)s)";
 const DOMAIN_READER = (field: string) => `${READER} or (role:reader and domain_id:%(${field})s)`;
 const DOMAIN_ADMIN = (field: string) => `${ADMIN} or (role:admin and domain_id:%(${field})s)`;
 
@@ -197,22 +202,22 @@ export const identityPolicies: RuleDefault[] = [
   },
   {
     name: "identity:check_grant",
-    check: `${READER} or (role:reader and domain_id:%(target.domain_id)s)`,
+    check: `${READER} or (role:reader and domain_id:%(target.domain_id)s) or ${PROJECT_MANAGER}`,
     description: "Check a grant.",
   },
   {
     name: "identity:list_grants",
-    check: `${READER} or (role:reader and domain_id:%(target.domain_id)s)`,
+    check: `${READER} or (role:reader and domain_id:%(target.domain_id)s) or ${PROJECT_MANAGER}`,
     description: "List grants.",
   },
   {
     name: "identity:create_grant",
-    check: `${ADMIN} or (role:admin and domain_id:%(target.domain_id)s)`,
+    check: `${ADMIN} or (role:admin and domain_id:%(target.domain_id)s) or ${PROJECT_MANAGER}`,
     description: "Grant a role.",
   },
   {
     name: "identity:revoke_grant",
-    check: `${ADMIN} or (role:admin and domain_id:%(target.domain_id)s)`,
+    check: `${ADMIN} or (role:admin and domain_id:%(target.domain_id)s) or ${PROJECT_MANAGER}`,
     description: "Revoke a role.",
   },
   { name: "identity:list_system_grants_for_user", check: READER, description: "List a user's system roles." },

@@ -453,7 +453,11 @@ export class TokenService {
         system: p.scope.kind === "system",
         roles: roles.map((r) => r.name),
         roleIds: roles.map((r) => r.id),
-        isAdminProject: true,
+        // Keystone's admin_project_name/domain: admins of this project only are cloud admins (rule cloud_admin).
+        isAdminProject:
+          !!project &&
+          project.name === this.core.cfg.policy.adminProject.name &&
+          project.domain_id === this.core.cfg.policy.adminProject.domainId,
         methods: p.methods,
         auditIds: p.auditIds,
         issuedAt: p.issuedAt,

@@ -22,7 +22,7 @@ export const metadefPolicies: RuleDefault[] = [
   { name: "metadef_default", check: "", description: "Anyone (kept for old policy files that refer to it)." },
   {
     name: "metadef_admin",
-    check: "role:admin",
+    check: "rule:cloud_admin",
     description: "Who may change the metadata definitions catalog.",
   },
   rule("get_metadef_namespace", READ_NAMESPACE, "Show a namespace.", "GET", `${NS}/{namespace_name}`),

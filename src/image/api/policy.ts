@@ -1,11 +1,12 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
 import { metadefPolicies } from "./metadefs-policy.js";
 
-// Glance's defaults (Zed, secure RBAC): the target is the image, with project_id = its owner and member_id = the
+// Glance's defaults (secure RBAC, over the persona rules of shared/policy/personas.ts; its admin is a cloud admin,
+// never the admin of some other project): the target is the image, with project_id = its owner and member_id = the
 // caller's project when the caller sees a shared image as a member.
 const ADMIN = "rule:context_is_admin";
-const PROJECT_MEMBER = "role:member and project_id:%(project_id)s";
-const PROJECT_READER = "role:reader and project_id:%(project_id)s";
+const PROJECT_MEMBER = "rule:project_member";
+const PROJECT_READER = "rule:project_reader";
 const IMAGE_MEMBER = "project_id:%(member_id)s";
 const SEEN = `project_id:%(project_id)s or ${IMAGE_MEMBER} or 'community':%(visibility)s or 'public':%(visibility)s or 'shared':%(visibility)s`;
 const ADMIN_OR_PROJECT_MEMBER = `${ADMIN} or (${PROJECT_MEMBER})`;
@@ -27,7 +28,7 @@ export const imagePolicies: RuleDefault[] = [
   },
   {
     name: "context_is_admin",
-    check: "role:admin",
+    check: "rule:cloud_admin",
     description: "Who is an image admin: sees and changes every image.",
   },
   { name: "service_api", check: "role:service", description: "Service-to-service image API calls." },

@@ -1,10 +1,10 @@
 import type { RuleDefault } from "../../shared/policy/index.js";
 
-// Placement's defaults (Zed): every API is for admins and services (the service users of nova, neutron, cyborg,
-// ...), except GET /usages, which a reader of the project may also call. The check strings are written out rather
-// than referencing base rules, so that they do not collide with other services' rule names.
-const ADMIN_OR_SERVICE = "role:admin or role:service";
-const ADMIN_OR_PROJECT_READER_OR_SERVICE = `${ADMIN_OR_SERVICE} or (role:reader and project_id:%(project_id)s)`;
+// Placement's defaults (2023.1): every API is for cloud admins (rule:cloud_admin, see shared/policy/personas.ts)
+// and services (the service users of nova, neutron, cyborg, ...), except GET /usages, which a reader of the
+// project may also call.
+const ADMIN_OR_SERVICE = "rule:cloud_admin or role:service";
+const ADMIN_OR_PROJECT_READER_OR_SERVICE = `${ADMIN_OR_SERVICE} or rule:project_reader`;
 
 const rule = (name: string, description: string, method: string, path: string, check = ADMIN_OR_SERVICE) => ({
   name,

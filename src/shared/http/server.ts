@@ -238,6 +238,16 @@ function mountRoute(
         else if (!optionalAuth) throw unauthorized();
       }
       callers.set(req, auth);
+      // A rule on the path alone is enforced before the body is parsed or validated (Keystone's order): a caller
+      // the rule refuses gets 403 whatever it sent, and learns nothing about the schema.
+      if (
+        r.policy &&
+        !r.target &&
+        !deps.policy.enforce(r.policy, req.params as Target, policyCredentials(auth))
+      ) {
+        if (!auth) throw unauthorized();
+        throw forbidden(`You are not authorized to perform the requested action: ${r.policy}.`);
+      }
     },
     // A body schema means JSON: any other media type would reach validation as a raw Buffer (which an open schema
     // accepts as an object), so refuse it here.
@@ -296,7 +306,7 @@ function mountRoute(
         raw: req,
         rawReply: rep,
       };
-      if (r.policy) ctx.authorize(r.policy, r.target ? await r.target(ctx) : (req.params as Target));
+      if (r.policy && r.target) ctx.authorize(r.policy, await r.target(ctx));
       const out = await r.handler(ctx);
       if (out instanceof Reply) {
         rep.code(out.status).headers(out.headers);

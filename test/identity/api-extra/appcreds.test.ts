@@ -45,7 +45,7 @@ describe("application credentials", () => {
     assert.deepEqual(ac.access_rules, []);
     assert.ok(ac.links.self.endsWith(`/identity/v3/users/${adminId}/application_credentials/${ac.id}`));
     const names = ac.roles.map((r: any) => r.name).sort();
-    assert.deepEqual(names, ["admin", "member", "reader"], "defaults to the token's roles");
+    assert.deepEqual(names, ["admin", "manager", "member", "reader"], "defaults to the token's roles");
     const adminProject = (await req("GET", "/v3/auth/projects", admin)).body.projects.find(
       (p: any) => p.name === "admin",
     );

@@ -48,7 +48,7 @@ test("the health check answers and bootstrap created the documented resources", 
     const d = await c.req("GET", "/v3/domains/default", { token: admin });
     assert.equal(d.status, 200);
     assert.equal(d.body.domain.name, "Default");
-    for (const name of ["admin", "member", "reader", "service"])
+    for (const name of ["admin", "manager", "member", "reader", "service"])
       assert.equal(typeof (await c.roleId(name)), "string", name);
     for (const name of ["admin", "demo", "service"])
       assert.equal(typeof (await c.projectId(name)), "string", name);
@@ -57,7 +57,7 @@ test("the health check answers and bootstrap created the documented resources", 
     const edges = inf.body.role_inferences
       .flatMap((r: any) => r.implies.map((i: any) => `${r.prior_role.name}>${i.name}`))
       .sort();
-    assert.deepEqual(edges, ["admin>member", "member>reader"]);
+    assert.deepEqual(edges, ["admin>manager", "manager>member", "member>reader"]);
   } finally {
     await c.close();
   }

@@ -77,6 +77,9 @@ const ADMINS_ONLY = (s: number): Record<Persona, number> => ({
   domadmin: s,
 });
 
+/** Cloud-wide calls: a domain admin administers its own domain only (secure RBAC), not the cloud. */
+const CLOUD_ADMINS_ONLY = (s: number): Record<Persona, number> => ({ ...ADMINS_ONLY(s), domadmin: 403 });
+
 const calls: Call[] = [
   {
     name: "list users",
@@ -108,18 +111,18 @@ const calls: Call[] = [
   {
     name: "get another user",
     run: (p) => c.req("GET", `/v3/users/${victim.id}`, { token: tokens[p] }),
-    expect: ADMINS_ONLY(200),
+    expect: CLOUD_ADMINS_ONLY(200),
   },
   {
     name: "list roles",
     run: (p) => c.req("GET", "/v3/roles", { token: tokens[p] }),
-    expect: ADMINS_ONLY(200),
+    expect: CLOUD_ADMINS_ONLY(200),
   },
   {
     name: "create role",
     run: (p) =>
       c.req("POST", "/v3/roles", { token: tokens[p], body: { role: { name: `pol-role-${p}-${++n}` } } }),
-    expect: ADMINS_ONLY(201),
+    expect: CLOUD_ADMINS_ONLY(201),
   },
   {
     name: "list role assignments",
@@ -136,18 +139,18 @@ const calls: Call[] = [
     name: "validate another user's token",
     run: (p) =>
       c.req("GET", "/v3/auth/tokens", { token: tokens[p], headers: { "x-subject-token": victim.token } }),
-    expect: ADMINS_ONLY(200),
+    expect: CLOUD_ADMINS_ONLY(200),
   },
   {
     name: "check another user's token",
     run: (p) =>
       c.req("HEAD", "/v3/auth/tokens", { token: tokens[p], headers: { "x-subject-token": victim.token } }),
-    expect: ADMINS_ONLY(200),
+    expect: CLOUD_ADMINS_ONLY(200),
   },
   {
     name: "list domains",
     run: (p) => c.req("GET", "/v3/domains", { token: tokens[p] }),
-    expect: ADMINS_ONLY(200),
+    expect: CLOUD_ADMINS_ONLY(200),
   },
   {
     name: "list groups",

@@ -39,16 +39,22 @@ describe("projects", () => {
     assert.deepEqual(g.body.project, p);
   });
 
-  test("without domain_id: the token's domain if domain-scoped, else Default (even from a project in another domain)", async () => {
+  test("without domain_id: the token's domain if domain-scoped, else Default", async () => {
     const d = (await c.req("POST", "/v3/domains", { token: admin, body: { domain: { name: "p-home-dom" } } }))
       .body.domain;
     const p = (await create({ name: "p-home", domain_id: d.id })).body.project;
     const me = await c.userId("admin");
     await c.req("PUT", `/v3/projects/${p.id}/users/${me}/roles/${adminRole}`, { token: admin });
     await c.req("PUT", `/v3/domains/${d.id}/users/${me}/roles/${adminRole}`, { token: admin });
+    // The admin project's token (cloud admin); a project admin elsewhere may not create projects at all.
     const projectScoped = await c.token("admin", c.cloud.adminPassword, { project: { id: p.id } });
-    const r1 = await c.req("POST", "/v3/projects", {
+    const denied = await c.req("POST", "/v3/projects", {
       token: projectScoped,
+      body: { project: { name: "p-home-0" } },
+    });
+    assert.equal(denied.status, 403);
+    const r1 = await c.req("POST", "/v3/projects", {
+      token: admin,
       body: { project: { name: "p-home-1" } },
     });
     assert.equal(r1.status, 201);

@@ -97,9 +97,9 @@ describe("password authentication", () => {
     assert.equal(lifetime, 3600 * 1000);
     assert.ok(Array.isArray(t.audit_ids) && t.audit_ids.length === 1);
     assert.match(t.audit_ids[0], AUDIT_ID);
-    // admin implies member implies reader: the token carries all three.
+    // admin implies manager implies member implies reader: the token carries all four.
     const roleNames = t.roles.map((x: { name: string }) => x.name).sort();
-    assert.deepEqual(roleNames, ["admin", "member", "reader"]);
+    assert.deepEqual(roleNames, ["admin", "manager", "member", "reader"]);
     for (const role of t.roles) assert.deepEqual(Object.keys(role).sort(), ["id", "name"]);
     assert.ok(Array.isArray(t.catalog) && t.catalog.length > 0);
     for (const s of t.catalog) {

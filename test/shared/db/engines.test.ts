@@ -230,7 +230,7 @@ for (const engine of ENGINES) {
       const first = await bootstrapSnapshot(e);
       const password = e.cloud!.adminPassword;
       assert.deepEqual(first.domains, ["Default"]);
-      assert.deepEqual(first.roles, ["admin", "member", "reader", "service"]);
+      assert.deepEqual(first.roles, ["admin", "manager", "member", "reader", "service"]);
       assert.deepEqual(first.users, ["admin", "demo", "nova"]);
       assert.deepEqual(first.projects, ["admin", "demo", "service"]);
       await e.restart();
@@ -253,7 +253,7 @@ for (const engine of ENGINES) {
         },
       });
       assert.equal(r.status, 201, JSON.stringify(r.body));
-      assert.deepEqual(roleNames(r.body.token), ["admin", "member", "reader"]);
+      assert.deepEqual(roleNames(r.body.token), ["admin", "manager", "member", "reader"]);
       assert.equal(r.body.token.project.name, "admin");
       assert.ok(r.body.token.catalog.some((s: { type: string }) => s.type === "identity"));
       const token = r.headers["x-subject-token"] as string;

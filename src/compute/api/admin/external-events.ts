@@ -15,11 +15,11 @@ import { isUuidLike, policyRule, pyRepr } from "./util.js";
 
 const RULE = "os_compute_api:os-server-external-events:create";
 
-/** Policy defaults of os-server-external-events (admins, and the service users of other services). */
+/** Policy defaults of os-server-external-events (cloud admins, and the service users of other services). */
 export const externalEventPolicies: RuleDefault[] = [
   policyRule(
     RULE,
-    "role:admin or role:service",
+    "rule:cloud_admin or role:service",
     "Tell compute about events concerning servers (network, volumes, power).",
     "POST",
     "/os-server-external-events",

@@ -1,6 +1,7 @@
 // Helpers shared by the operator APIs: Nova's timestamp format, its jsonschema-style query errors, paging
 // links, availability zones of hosts, and a placement client that may not be wired yet.
 import type { Config } from "../../../shared/config.js";
+import { P } from "../../../shared/policy/personas.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest } from "../../errors.js";
 import type { PlacementClient } from "../../placement-client.js";
@@ -255,7 +256,9 @@ export function policyRule(name: string, check: string, description: string, met
   return { name, check, description, scopeTypes: ["project" as const], operations: [{ method, path }] };
 }
 
-/** Nova's Zed default for operator rules: the admin role. */
-export const ADMIN = "role:admin";
-/** Nova's Zed PROJECT_READER_OR_ADMIN, written out. */
-export const ADMIN_OR_PROJECT = "role:admin or project_id:%(project_id)s";
+/** Nova's ADMIN for operator rules: a cloud admin (rule:cloud_admin), never an admin of some other project. */
+export const ADMIN = P.ADMIN;
+/** Nova's PROJECT_READER_OR_ADMIN: reads of the project's resources. */
+export const ADMIN_OR_PROJECT = P.PROJECT_READER;
+/** Nova's PROJECT_MEMBER_OR_ADMIN: changes to the project's resources. */
+export const PROJECT_MEMBER = P.PROJECT_MEMBER;

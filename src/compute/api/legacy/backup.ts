@@ -8,7 +8,7 @@ import type { ComputeCore } from "../../core.js";
 import { TaskState as T } from "../../instances/states.js";
 import { findInstance } from "../../instances/store.js";
 import { invalid, type Ctx } from "../common.js";
-import { ADMIN_OR_PROJECT, policyRule } from "../admin/util.js";
+import { PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import {
   authorizedServer,
   closedObject,
@@ -22,13 +22,7 @@ const RULE = "os_compute_api:os-create-backup";
 
 /** Policy defaults of createBackup. */
 export const backupPolicies: RuleDefault[] = [
-  policyRule(
-    RULE,
-    ADMIN_OR_PROJECT,
-    "Back up a server.",
-    "POST",
-    "/servers/{server_id}/action (createBackup)",
-  ),
+  policyRule(RULE, PROJECT_MEMBER, "Back up a server.", "POST", "/servers/{server_id}/action (createBackup)"),
 ];
 
 const SNAPSHOT_TASKS: readonly (string | null)[] = [

@@ -4,7 +4,7 @@
 import { deleteServer } from "../servers/index.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import { VmState } from "../../instances/states.js";
-import { ADMIN_OR_PROJECT, policyRule } from "../admin/util.js";
+import { PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, checkLock, checkState } from "../server-actions/common.js";
 import type { ActionTable } from "../server-actions/common.js";
 
@@ -15,12 +15,12 @@ const ACTION = "/servers/{server_id}/action";
 export const deferredDeletePolicies: RuleDefault[] = [
   policyRule(
     rule("restore"),
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Restore a soft-deleted server.",
     "POST",
     `${ACTION} (restore)`,
   ),
-  policyRule(rule("force"), ADMIN_OR_PROJECT, "Delete a server at once.", "POST", `${ACTION} (forceDelete)`),
+  policyRule(rule("force"), PROJECT_MEMBER, "Delete a server at once.", "POST", `${ACTION} (forceDelete)`),
 ];
 
 /** forceDelete, restore. */

@@ -6,7 +6,7 @@ import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { casUpdate } from "../../instances/store.js";
 import type { Ctx } from "../common.js";
-import { ADMIN_OR_PROJECT, policyRule } from "../admin/util.js";
+import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer } from "../server-actions/common.js";
 
 const rule = (a: string) => `os_compute_api:os-server-password:${a}`;
@@ -17,7 +17,7 @@ const CHUNKS = 4;
 /** Policy defaults of os-server-password. */
 export const serverPasswordPolicies: RuleDefault[] = [
   policyRule(rule("show"), ADMIN_OR_PROJECT, "Show a server's encrypted password.", "GET", PATH),
-  policyRule(rule("clear"), ADMIN_OR_PROJECT, "Clear a server's encrypted password.", "DELETE", PATH),
+  policyRule(rule("clear"), PROJECT_MEMBER, "Clear a server's encrypted password.", "DELETE", PATH),
 ];
 
 /** GET and DELETE /servers/{id}/os-server-password. */

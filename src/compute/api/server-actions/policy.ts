@@ -1,9 +1,11 @@
-// Policy defaults of the server actions, with Nova's rule names: owners (and admins) act on their servers;
-// moving servers between hosts, resetting their state and reading console tokens is for admins.
+// Policy defaults of the server actions, with Nova's rule names: the project's members (and cloud admins) act
+// on its servers; its managers may migrate them (no host choice); choosing hosts, evacuating, resetting state
+// and reading console tokens is for cloud admins.
 import type { RuleDefault } from "../../../shared/policy/index.js";
+import { P } from "../../../shared/policy/personas.js";
 
-const ADMIN = "role:admin";
-const OWNER = "role:admin or project_id:%(project_id)s";
+const ADMIN = P.ADMIN;
+const OWNER = P.PROJECT_MEMBER;
 const ACTION = "/servers/{server_id}/action";
 
 const rule = (name: string, check: string, description: string, action: string | null, path = ACTION) => ({
@@ -58,7 +60,7 @@ export const serverActionPolicies: RuleDefault[] = [
   rule("os_compute_api:os-lock-server:unlock", OWNER, "Unlock a server.", "unlock"),
   rule(
     "os_compute_api:os-lock-server:unlock:unlock_override",
-    ADMIN,
+    P.PROJECT_ADMIN,
     "Unlock a server that someone else locked.",
     "unlock",
   ),
@@ -69,14 +71,19 @@ export const serverActionPolicies: RuleDefault[] = [
     "Inject network information into a server.",
     "injectNetworkInfo",
   ),
-  rule("os_compute_api:os-migrate-server:migrate", ADMIN, "Cold-migrate a server.", "migrate"),
+  rule("os_compute_api:os-migrate-server:migrate", P.PROJECT_MANAGER, "Cold-migrate a server.", "migrate"),
   rule(
     "os_compute_api:os-migrate-server:migrate:host",
     ADMIN,
     "Cold-migrate a server to a given host.",
     "migrate",
   ),
-  rule("os_compute_api:os-migrate-server:migrate_live", ADMIN, "Live-migrate a server.", "os-migrateLive"),
+  rule(
+    "os_compute_api:os-migrate-server:migrate_live",
+    P.PROJECT_MANAGER,
+    "Live-migrate a server.",
+    "os-migrateLive",
+  ),
   rule(
     "os_compute_api:os-migrate-server:migrate_live:host",
     ADMIN,

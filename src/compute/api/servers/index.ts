@@ -1,6 +1,7 @@
 import { noContent } from "../../../shared/http/reply.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
+import { P } from "../../../shared/policy/personas.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest } from "../../errors.js";
 import { startAction } from "../../instances/actions.js";
@@ -144,8 +145,9 @@ export function serverRoutes(core: ComputeCore): Route[] {
 }
 
 const ANY = "";
-const OWNER = "role:admin or project_id:%(project_id)s";
-const ADMIN = "role:admin";
+const READER = P.PROJECT_READER;
+const OWNER = P.PROJECT_MEMBER;
+const ADMIN = P.ADMIN;
 const rule = (
   name: string,
   check: string,
@@ -179,14 +181,8 @@ export const serverPolicies: RuleDefault[] = [
     "GET",
     "/servers/detail",
   ),
-  rule("os_compute_api:servers:show", OWNER, "Show a server.", "GET", SV),
-  rule(
-    "os_compute_api:servers:create",
-    "role:admin or project_id:%(project_id)s",
-    "Create a server.",
-    "POST",
-    "/servers",
-  ),
+  rule("os_compute_api:servers:show", READER, "Show a server.", "GET", SV),
+  rule("os_compute_api:servers:create", OWNER, "Create a server.", "POST", "/servers"),
   rule(
     "os_compute_api:servers:create:forced_host",
     ADMIN,
@@ -203,10 +199,10 @@ export const serverPolicies: RuleDefault[] = [
   ),
   rule("os_compute_api:servers:update", OWNER, "Update a server.", "PUT", SV),
   rule("os_compute_api:servers:delete", OWNER, "Delete a server.", "DELETE", SV),
-  rule("os_compute_api:server-metadata:index", OWNER, "List server metadata.", "GET", `${SV}/metadata`),
+  rule("os_compute_api:server-metadata:index", READER, "List server metadata.", "GET", `${SV}/metadata`),
   rule(
     "os_compute_api:server-metadata:show",
-    OWNER,
+    READER,
     "Show a server metadata item.",
     "GET",
     `${SV}/metadata/{key}`,
@@ -233,16 +229,16 @@ export const serverPolicies: RuleDefault[] = [
     "DELETE",
     `${SV}/metadata/{key}`,
   ),
-  rule("os_compute_api:os-server-tags:index", OWNER, "List server tags.", "GET", `${SV}/tags`),
-  rule("os_compute_api:os-server-tags:show", OWNER, "Check a server tag.", "GET", `${SV}/tags/{tag}`),
+  rule("os_compute_api:os-server-tags:index", READER, "List server tags.", "GET", `${SV}/tags`),
+  rule("os_compute_api:os-server-tags:show", READER, "Check a server tag.", "GET", `${SV}/tags/{tag}`),
   rule("os_compute_api:os-server-tags:update_all", OWNER, "Replace server tags.", "PUT", `${SV}/tags`),
   rule("os_compute_api:os-server-tags:update", OWNER, "Add a server tag.", "PUT", `${SV}/tags/{tag}`),
   rule("os_compute_api:os-server-tags:delete_all", OWNER, "Delete all server tags.", "DELETE", `${SV}/tags`),
   rule("os_compute_api:os-server-tags:delete", OWNER, "Delete a server tag.", "DELETE", `${SV}/tags/{tag}`),
-  rule("os_compute_api:ips:index", OWNER, "List server addresses.", "GET", `${SV}/ips`),
+  rule("os_compute_api:ips:index", READER, "List server addresses.", "GET", `${SV}/ips`),
   rule(
     "os_compute_api:ips:show",
-    OWNER,
+    READER,
     "Show server addresses of a network.",
     "GET",
     `${SV}/ips/{network_label}`,

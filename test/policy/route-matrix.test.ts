@@ -1,0 +1,244 @@
+// Persona x route matrix: every route of every mounted service, called as each persona, must be refused by policy
+// (403, or 401 for anonymous) exactly when route-matrix.ts says so. A route without an entry, or an entry naming
+// no route, fails the test. STRATUS_RBAC_RECORD=FILE writes what was observed (to review, never to paste blindly).
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { listRoutes, type MountedRoute } from "../../src/shared/http/route-list.js";
+import { bootCompute, type ComputeCloud } from "../compute/api/helpers.js";
+import { MATRIX, PERSONAS, parseAllowed, type Persona } from "./route-matrix.js";
+
+/** Routes run in this order so deletions come last: reads, then writes, then DELETE (sub-resources first). */
+const ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+/** Refused personas are asked first, so an allowed delete cannot hide a refusal behind a 404. */
+const ASK_ORDER: Persona[] = ["AN", "O", "R", "SR", "M", "PM", "PA", "SA"];
+
+interface Fixtures {
+  tokens: Map<Persona, string | undefined>;
+  params: (r: MountedRoute, name: string) => string;
+}
+
+async function setup(c: ComputeCloud): Promise<Fixtures> {
+  const t = c.t;
+  const admin = c.admin;
+  /** A request on the shared listener (path with its service prefix; identity paths may omit it). */
+  const must = async (method: string, path: string, body: unknown, want: number[], token = admin) => {
+    const url = /^\/(image|compute|placement)\//.test(path) ? path : `/identity${path}`;
+    const r = await t.cloud.app.inject({
+      method: method as "GET",
+      url,
+      headers: {
+        "x-auth-token": token,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    if (!want.includes(r.statusCode)) throw new Error(`${method} ${path}: ${r.statusCode} ${r.payload}`);
+    return r.payload ? JSON.parse(r.payload) : undefined;
+  };
+  const role = async (name: string) => t.roleId(name);
+  const alpha = (await t.createProject("alpha")).id as string;
+  const beta = (await t.createProject("beta")).id as string;
+  const victimProject = (await t.createProject("victim")).id as string;
+  const pw = "Passw0rd-matrix";
+  const user = async (name: string) => (await t.createUser(name, pw)).id as string;
+  const grant = (scope: string, uid: string, rid: string) =>
+    must("PUT", `/v3/${scope}/users/${uid}/roles/${rid}`, undefined, [204]);
+  const users = {
+    SR: await user("m-sreader"),
+    PA: await user("m-padmin"),
+    PM: await user("m-pmanager"),
+    M: await user("m-member"),
+    R: await user("m-reader"),
+    O: await user("m-other"),
+  };
+  await grant("system", users.SR, await role("reader"));
+  await grant(`projects/${alpha}`, users.PA, await role("admin"));
+  await grant(`projects/${alpha}`, users.PM, await role("manager"));
+  await grant(`projects/${alpha}`, users.M, await role("member"));
+  await grant(`projects/${alpha}`, users.R, await role("reader"));
+  await grant(`projects/${beta}`, users.O, await role("member"));
+  const victimUser = await user("m-victim");
+  const victimRole = (await must("POST", "/v3/roles", { role: { name: "m-victim-role" } }, [201])).role.id;
+  const victimGroup = (
+    await must("POST", "/v3/groups", { group: { name: "m-victim", domain_id: "default" } }, [201])
+  ).group.id;
+  const victimDomain = (await must("POST", "/v3/domains", { domain: { name: "m-victim-domain" } }, [201]))
+    .domain.id;
+  const region = (await must("POST", "/v3/regions", { region: { id: "m-region" } }, [201])).region.id;
+  const service = (await must("POST", "/v3/services", { service: { type: "m-svc", name: "m-svc" } }, [201]))
+    .service.id;
+
+  const tokens = new Map<Persona, string | undefined>();
+  tokens.set("SA", await t.token("admin", t.cloud.adminPassword, { system: { all: true } }));
+  tokens.set("SR", await t.token("m-sreader", pw, { system: { all: true } }));
+  const alphaScope = { project: { id: alpha } };
+  tokens.set("PA", await t.token("m-padmin", pw, alphaScope));
+  tokens.set("PM", await t.token("m-pmanager", pw, alphaScope));
+  tokens.set("M", await t.token("m-member", pw, alphaScope));
+  tokens.set("R", await t.token("m-reader", pw, alphaScope));
+  tokens.set("O", await t.token("m-other", pw, { project: { id: beta } }));
+  tokens.set("AN", undefined);
+
+  // Compute and image resources in alpha, made by its member.
+  const member = tokens.get("M")!;
+  const server = await c.createServer(member, { name: "matrix" });
+  await c.waitStatus(member, server, "ACTIVE");
+  const group = (
+    await c.req("POST", "/v2.1/os-server-groups", {
+      token: member,
+      body: { server_group: { name: "g", policies: ["affinity"] } },
+    })
+  ).body.server_group.id as string;
+  const img = await must(
+    "POST",
+    "/image/v2/images",
+    { name: "m-img", disk_format: "raw", container_format: "bare" },
+    [201],
+    member,
+  );
+  const image = img.id as string;
+  const up = await t.cloud.app.inject({
+    method: "PUT",
+    url: `/image/v2/images/${image}/file`,
+    headers: { "x-auth-token": member, "content-type": "application/octet-stream" },
+    payload: Buffer.alloc(1024),
+  });
+  if (up.statusCode !== 204) throw new Error(`image upload: ${up.statusCode} ${up.payload}`);
+  const agg = (await must("POST", "/compute/v2.1/os-aggregates", { aggregate: { name: "m-agg" } }, [200]))
+    .aggregate.id as number;
+  const NS = "/image/v2/metadefs/namespaces";
+  await must("POST", NS, { namespace: "m-ns", visibility: "public" }, [201]);
+  await must("POST", `${NS}/m-ns/objects`, { name: "m-obj" }, [201]);
+  await must("POST", `${NS}/m-ns/properties`, { name: "m-prop", title: "p", type: "string" }, [201]);
+  await must("POST", `${NS}/m-ns/tags/m-tag`, undefined, [201]);
+  await must("POST", `${NS}/m-ns/resource_types`, { name: "OS::Nova::Server" }, [201]);
+  // A disabled domain, so that deleting it is a policy question only.
+  await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
+
+  const byName = new Map<string, string>([
+    ["server_id", server],
+    ["image_id", image],
+    ["member_id", beta],
+    ["user_id", victimUser],
+    ["group_id", victimGroup],
+    ["role_id", victimRole],
+    ["prior_role_id", victimRole],
+    ["implied_role_id", victimRole],
+    ["domain_id", victimDomain],
+    ["region_id", region],
+    ["service_id", service],
+    ["tenant_id", alpha],
+    ["uuid", server],
+    ["consumer_uuid", server],
+    ["group", "identity"],
+    ["option", "driver"],
+    ["alpha", alpha],
+    ["namespace", "m-ns"],
+    ["object_name", "m-obj"],
+    ["property_name", "m-prop"],
+    ["tag_name", "m-tag"],
+    ["resource_type", "OS::Nova::Server"],
+  ]);
+  const params = (r: MountedRoute, name: string): string => {
+    const svc = r.service.name;
+    if (name === "project_id" || name === "target_id")
+      return svc === "identity" && !/\/roles/.test(r.path) ? victimProject : alpha;
+    if (name === "actor_id") return r.path.includes("/groups/:actor_id") ? victimGroup : victimUser;
+    if (svc === "compute" && name === "id") {
+      if (r.path.includes("/servers/")) return server;
+      if (r.path.includes("os-server-groups")) return group;
+      if (r.path.includes("os-aggregates")) return String(agg);
+      if (r.path.includes("/images")) return c.imageId;
+      if (r.path.includes("os-quota")) return alpha;
+      if (r.path.includes("/flavors")) return "42";
+    }
+    if (svc === "compute" && name === "flavor_id") return "42";
+    return byName.get(name) ?? `m-${name}`;
+  };
+  return { tokens, params };
+}
+
+function fillPath(r: MountedRoute, value: (name: string) => string): string {
+  return r.path.replace(/:([A-Za-z_]+)/g, (_m, name: string) => encodeURIComponent(value(name)));
+}
+
+/** Replaces `{name}` in an entry's query or body with the fixture the route's `:name` would get. */
+function fillText(text: string, value: (name: string) => string): string {
+  return text.replace(/\{([A-Za-z_]+)\}/g, (_m, name: string) => value(name));
+}
+
+describe("persona x route matrix (secure RBAC defaults)", () => {
+  let c: ComputeCloud;
+  let fx: Fixtures;
+  before(async () => {
+    c = await bootCompute();
+    fx = await setup(c);
+  });
+  after(() => c?.close());
+
+  it("has exactly one entry for every route, and no entry for a route that does not exist", () => {
+    const keys = new Set(listRoutes(c.t.cloud.services).map((r) => r.key));
+    const entries = MATRIX.map(([k]) => k);
+    const missing = [...keys].filter((k) => !entries.includes(k));
+    const stale = entries.filter((k) => !keys.has(k));
+    const dup = entries.filter((k, i) => entries.indexOf(k) !== i);
+    assert.deepEqual(
+      missing,
+      [],
+      "routes without a matrix entry (add a line to test/policy/route-matrix.ts)",
+    );
+    assert.deepEqual(stale, [], "matrix entries that name no route");
+    assert.deepEqual(dup, [], "duplicate matrix entries");
+  });
+
+  it("refuses exactly the personas the matrix refuses, on every route", async () => {
+    const expected = new Map(
+      MATRIX.map(([k, allowed, opts]) => [k, { allowed: parseAllowed(allowed), opts }]),
+    );
+    const routes = listRoutes(c.t.cloud.services).sort(
+      (a, b) =>
+        ORDER.indexOf(a.method) - ORDER.indexOf(b.method) ||
+        (a.method === "DELETE" ? b.path.length - a.path.length : 0),
+    );
+    const wrong: string[] = [];
+    const observed: string[] = [];
+    for (const r of routes) {
+      const want = expected.get(r.key);
+      const value = (n: string) => fx.params(r, n);
+      const url = fillPath(r, value) + (want?.opts?.query ? fillText(want.opts.query, value) : "");
+      const allowedNow: Persona[] = [];
+      const statuses: string[] = [];
+      for (const p of ASK_ORDER) {
+        const headers: Record<string, string> = { accept: "application/json" };
+        const token = fx.tokens.get(p);
+        if (token) headers["x-auth-token"] = token;
+        if (r.service.name === "compute")
+          headers["openstack-api-version"] = `compute ${want?.opts?.mv ?? "2.35"}`;
+        if (r.service.name === "placement") headers["openstack-api-version"] = "placement 1.39";
+        let payload: string | undefined;
+        if (["POST", "PUT", "PATCH"].includes(r.method)) {
+          const body = want?.opts?.body ?? {};
+          payload = fillText(typeof body === "string" ? body : JSON.stringify(body), value);
+          headers["content-type"] = want?.opts?.contentType ?? "application/json";
+        }
+        const res = await c.t.cloud.app.inject({
+          method: r.method as "GET",
+          url,
+          headers,
+          ...(payload !== undefined ? { payload } : {}),
+        });
+        const refused = res.statusCode === 403 || res.statusCode === 401;
+        if (!refused) allowedNow.push(p);
+        statuses.push(`${p}=${res.statusCode}`);
+        if (want && want.allowed.has(p) === refused)
+          wrong.push(`${r.key} as ${p}: ${res.statusCode} (expected ${refused ? "allowed" : "refused"})`);
+      }
+      const line = PERSONAS.filter((p) => allowedNow.includes(p)).join(" ");
+      observed.push(`  [${JSON.stringify(r.key)}, ${JSON.stringify(line)}], // ${statuses.join(" ")}`);
+    }
+    if (process.env.STRATUS_RBAC_RECORD)
+      writeFileSync(process.env.STRATUS_RBAC_RECORD, observed.join("\n") + "\n");
+    assert.deepEqual(wrong, []);
+  });
+});
