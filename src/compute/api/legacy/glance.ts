@@ -123,10 +123,10 @@ export async function replaceProperties(
 ): Promise<ProxyImage> {
   const ops: Array<Record<string, unknown>> = [];
   for (const k of Object.keys(img.properties))
-    if (!(k in props)) ops.push({ op: "remove", path: pointer(k) });
+    if (!Object.hasOwn(props, k)) ops.push({ op: "remove", path: pointer(k) });
   for (const [k, v] of Object.entries(props))
-    if (img.properties[k] !== v)
-      ops.push({ op: k in img.properties ? "replace" : "add", path: pointer(k), value: v });
+    if (!Object.hasOwn(img.properties, k) || img.properties[k] !== v)
+      ops.push({ op: Object.hasOwn(img.properties, k) ? "replace" : "add", path: pointer(k), value: v });
   if (ops.length === 0) return img;
   const res = await core.image.request("PATCH", `/v2/images/${encodeURIComponent(img.id)}`, {
     token: ctx.auth?.token,
