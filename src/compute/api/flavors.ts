@@ -460,8 +460,7 @@ export function flavorRoutes(core: ComputeCore): Route[] {
           throw badRequest(
             "Invalid input for field/attribute extra_specs. 'extra_specs' is a required property",
           );
-        const parsed: Record<string, string> = {};
-        for (const [k, v] of Object.entries(specs)) parsed[k] = specValue(k, v);
+        const parsed = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, specValue(k, v)]));
         const f = await flavorOr404(ctx.params.flavor_id);
         await setSpecs(db, f.id, parsed);
         return { extra_specs: specs };

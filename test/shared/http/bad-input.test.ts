@@ -308,6 +308,75 @@ describe("bad input on every route of every service", () => {
   });
 });
 
+describe("keys named like Object.prototype members are data", () => {
+  test("stored and shown back as sent: server metadata, flavor extra specs, image properties, identity extras", async () => {
+    const compute = mountedServices(c.t.cloud.app).find((x) => x.name === "compute")!;
+    const keys = '{"__proto__": "p", "constructor": "c", "toString": "t"}';
+    const own = (o: Record<string, unknown>) =>
+      Object.fromEntries(
+        ["__proto__", "constructor", "toString"].map((k) => [k, Object.hasOwn(o, k) ? o[k] : undefined]),
+      );
+    const json = { "content-type": "application/json" };
+    const server = known.get("server_id")!;
+    const put = await send({
+      svc: compute,
+      method: "PUT",
+      url: `/compute/v2.1/servers/${server}/metadata`,
+      headers: json,
+      payload: `{"metadata": ${keys}}`,
+    });
+    assert.equal(put.status, 200, put.text);
+    const meta = await send({ svc: compute, method: "GET", url: `/compute/v2.1/servers/${server}/metadata` });
+    assert.deepEqual(own(JSON.parse(meta.text).metadata), JSON.parse(keys));
+    const one = await send({
+      svc: compute,
+      method: "GET",
+      url: `/compute/v2.1/servers/${server}/metadata/__proto__`,
+    });
+    assert.equal(JSON.parse(one.text).meta.__proto__, "p", one.text);
+
+    const post = await send({
+      svc: compute,
+      method: "POST",
+      url: "/compute/v2.1/flavors/42/os-extra_specs",
+      headers: json,
+      payload: `{"extra_specs": ${keys}}`,
+    });
+    assert.equal(post.status, 200, post.text);
+    const specs = await send({ svc: compute, method: "GET", url: "/compute/v2.1/flavors/42/os-extra_specs" });
+    assert.deepEqual(own(JSON.parse(specs.text).extra_specs), JSON.parse(keys));
+
+    const image = mountedServices(c.t.cloud.app).find((x) => x.name === "image")!;
+    const img = await send({
+      svc: image,
+      method: "POST",
+      url: "/image/v2/images",
+      headers: json,
+      payload: `{"name": "protoish", "__proto__": "p", "constructor": "c", "toString": "t"}`,
+    });
+    assert.equal(img.status, 201, img.text);
+    assert.deepEqual(own(JSON.parse(img.text)), JSON.parse(keys));
+    const proxy = await send({
+      svc: compute,
+      method: "GET",
+      url: `/compute/v2.1/images/${JSON.parse(img.text).id}`,
+      headers: { "openstack-api-version": "compute 2.35" },
+    });
+    assert.deepEqual(own(JSON.parse(proxy.text).image.metadata), JSON.parse(keys), proxy.text);
+
+    const identity = mountedServices(c.t.cloud.app).find((x) => x.name === "identity")!;
+    const project = await send({
+      svc: identity,
+      method: "POST",
+      url: "/identity/v3/projects",
+      headers: json,
+      payload: `{"project": {"name": "protoish", "__proto__": "p", "constructor": "c", "toString": "t"}}`,
+    });
+    assert.equal(project.status, 201, project.text);
+    assert.deepEqual(own(JSON.parse(project.text).project), JSON.parse(keys));
+  });
+});
+
 describe("the issue's cases", () => {
   test("image metadefs with Content-Type: application/octet-stream are 415 in Glance's format", async () => {
     const json = '{"namespace": "oct", "name": "x"}';

@@ -49,8 +49,7 @@ export async function fromGlance(
   img: Record<string, unknown>,
 ): Promise<ProxyImage> {
   const base = await baseAttributes(core, ctx);
-  const properties: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(img)) if (!base.has(k)) properties[k] = v;
+  const properties = Object.fromEntries(Object.entries(img).filter(([k]) => !base.has(k)));
   return {
     id: String(img.id),
     name: typeof img.name === "string" ? img.name : null,
