@@ -243,8 +243,14 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
 
 function deepMerge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
   for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    if (v && typeof v === "object" && !Array.isArray(v) && base[k] && typeof base[k] === "object")
+    if (v === undefined || k === "__proto__" || k === "constructor" || k === "prototype") continue;
+    if (
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      Object.hasOwn(base, k) &&
+      typeof base[k] === "object"
+    )
       deepMerge(base[k], v);
     else base[k] = v;
   }

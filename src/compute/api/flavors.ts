@@ -145,22 +145,24 @@ async function detail(core: ComputeCore, ctx: Ctx, f: FlavorRow): Promise<Record
   return out;
 }
 
-const SORT_KEYS: Record<string, string> = {
-  created_at: "created_at",
-  description: "description",
-  disabled: "disabled",
-  ephemeral_gb: "ephemeral_gb",
-  flavorid: "flavorid",
-  id: "id",
-  is_public: "is_public",
-  memory_mb: "memory_mb",
-  name: "name",
-  root_gb: "root_gb",
-  rxtx_factor: "rxtx_factor",
-  swap: "swap",
-  updated_at: "updated_at",
-  vcpus: "vcpus",
-};
+const SORT_KEYS = new Map<string, string>(
+  Object.entries({
+    created_at: "created_at",
+    description: "description",
+    disabled: "disabled",
+    ephemeral_gb: "ephemeral_gb",
+    flavorid: "flavorid",
+    id: "id",
+    is_public: "is_public",
+    memory_mb: "memory_mb",
+    name: "name",
+    root_gb: "root_gb",
+    rxtx_factor: "rxtx_factor",
+    swap: "swap",
+    updated_at: "updated_at",
+    vcpus: "vcpus",
+  }),
+);
 
 function parseIsPublic(raw: string | undefined): boolean | null {
   if (raw === undefined) return true;
@@ -203,10 +205,10 @@ async function listFlavors(core: ComputeCore, ctx: Ctx): Promise<FlavorRow[]> {
   }
   const sortKey = q.sort_key ?? "flavorid";
   const sortDir = (q.sort_dir ?? "asc").toLowerCase();
-  if (!SORT_KEYS[sortKey]) throw badRequest(`Invalid sort_key [${sortKey}]`);
+  if (!SORT_KEYS.has(sortKey)) throw badRequest(`Invalid sort_key [${sortKey}]`);
   if (sortDir !== "asc" && sortDir !== "desc") throw badRequest(`Invalid sort_dir [${q.sort_dir}]`);
   let rows = (await sel.execute()) as FlavorRow[];
-  const key = SORT_KEYS[sortKey] as keyof FlavorRow;
+  const key = SORT_KEYS.get(sortKey) as keyof FlavorRow;
   const num = (v: unknown) => (typeof v === "number" ? v : NaN);
   rows.sort((a, b) => {
     const x = a[key];
@@ -458,8 +460,7 @@ export function flavorRoutes(core: ComputeCore): Route[] {
           throw badRequest(
             "Invalid input for field/attribute extra_specs. 'extra_specs' is a required property",
           );
-        const parsed: Record<string, string> = {};
-        for (const [k, v] of Object.entries(specs)) parsed[k] = specValue(k, v);
+        const parsed = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, specValue(k, v)]));
         const f = await flavorOr404(ctx.params.flavor_id);
         await setSpecs(db, f.id, parsed);
         return { extra_specs: specs };
@@ -473,7 +474,8 @@ export function flavorRoutes(core: ComputeCore): Route[] {
         const f = await visibleFlavor(core, ctx, ctx.params.flavor_id);
         const specs = await extraSpecs(db, f.id);
         const k = ctx.params.key;
-        if (!(k in specs)) throw notFound(`Flavor ${f.flavorid} has no extra specs with key ${k}.`);
+        if (!Object.hasOwn(specs, k))
+          throw notFound(`Flavor ${f.flavorid} has no extra specs with key ${k}.`);
         return { [k]: specs[k] };
       },
     }),

@@ -9,22 +9,22 @@
 /** A host value the specs can be matched against. */
 export type SpecValue = string | number | boolean | string[];
 
-const NUMERIC: Record<string, (a: number, b: number) => boolean> = {
-  "=": (a, b) => a >= b,
-  "==": (a, b) => a === b,
-  "!=": (a, b) => a !== b,
-  ">=": (a, b) => a >= b,
-  "<=": (a, b) => a <= b,
-};
+const NUMERIC = new Map<string, (a: number, b: number) => boolean>([
+  ["=", (a, b) => a >= b],
+  ["==", (a, b) => a === b],
+  ["!=", (a, b) => a !== b],
+  [">=", (a, b) => a >= b],
+  ["<=", (a, b) => a <= b],
+]);
 
-const STRING: Record<string, (a: string, b: string) => boolean> = {
-  "s==": (a, b) => a === b,
-  "s!=": (a, b) => a !== b,
-  "s<": (a, b) => a < b,
-  "s<=": (a, b) => a <= b,
-  "s>": (a, b) => a > b,
-  "s>=": (a, b) => a >= b,
-};
+const STRING = new Map<string, (a: string, b: string) => boolean>([
+  ["s==", (a, b) => a === b],
+  ["s!=", (a, b) => a !== b],
+  ["s<", (a, b) => a < b],
+  ["s<=", (a, b) => a <= b],
+  ["s>", (a, b) => a > b],
+  ["s>=", (a, b) => a >= b],
+]);
 
 function numberOf(v: string): number | null {
   const n = Number(v);
@@ -33,12 +33,14 @@ function numberOf(v: string): number | null {
 
 /** Whether one scalar host value satisfies `spec`. */
 function matchScalar(actual: string, op: string, operand: string): boolean {
-  if (op in NUMERIC) {
+  const numeric = NUMERIC.get(op);
+  if (numeric) {
     const a = numberOf(actual);
     const b = numberOf(operand);
-    return a !== null && b !== null && NUMERIC[op](a, b);
+    return a !== null && b !== null && numeric(a, b);
   }
-  if (op in STRING) return STRING[op](actual, operand);
+  const string = STRING.get(op);
+  if (string) return string(actual, operand);
   if (op === "<in>") return actual.includes(operand);
   return actual === operand;
 }
@@ -63,7 +65,7 @@ export function matchesSpec(actual: SpecValue | undefined, spec: string): boolea
     return wanted.length > 0 && wanted.every((w) => (list ? list.includes(w) : value.includes(w)));
   }
   if (op === "<in>") return list ? list.includes(operand) : value.includes(operand);
-  if (op in NUMERIC || op in STRING) {
+  if (NUMERIC.has(op) || STRING.has(op)) {
     return list ? list.some((v) => matchScalar(v, op, operand)) : matchScalar(value, op, operand);
   }
   return list ? list.includes(spec.trim()) : value === spec.trim();

@@ -44,7 +44,5 @@ export const Name64 = Type.String({ minLength: 1, maxLength: 64, pattern: "\\S" 
 
 /** Extra attributes a request carried beyond the known fields. */
 export function extras(obj: Record<string, unknown>, known: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (!known.includes(k)) out[k] = v;
-  return out;
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !known.includes(k)));
 }

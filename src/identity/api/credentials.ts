@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import { badRequest } from "../../shared/http/errors.js";
+import { parseJsonBody } from "../../shared/http/json.js";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import type { IdentityService } from "../service.js";
@@ -52,12 +53,7 @@ const isEc2 = (type: string | undefined): boolean => (type ?? "").toLowerCase() 
 
 /** An EC2 blob must be a JSON object with an access key. */
 function ec2Blob(blob: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(blob);
-  } catch {
-    throw badRequest("Invalid blob in credential");
-  }
+  const parsed = parseJsonBody(blob, "Invalid blob in credential");
   const invalid = (attr: string) =>
     badRequest(
       `Expecting to find ${attr} in credential. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`,

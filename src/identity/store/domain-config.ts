@@ -67,67 +67,72 @@ const LDAP_OPTIONS = [
   "auth_pool_size",
   "auth_pool_connection_lifetime",
 ];
-export const WHITELISTED: Readonly<Record<string, readonly string[]>> = {
-  identity: ["driver", "list_limit"],
-  ldap: LDAP_OPTIONS,
-};
-export const SENSITIVE: Readonly<Record<string, readonly string[]>> = { identity: [], ldap: ["password"] };
+export const WHITELISTED: ReadonlyMap<string, readonly string[]> = new Map([
+  ["identity", ["driver", "list_limit"]],
+  ["ldap", LDAP_OPTIONS],
+]);
+export const SENSITIVE: ReadonlyMap<string, readonly string[]> = new Map([
+  ["identity", []],
+  ["ldap", ["password"]],
+]);
 
 /** The process-wide defaults of the whitelisted options (Keystone's option defaults; Stratus's driver is sql). */
-const DEFAULTS: Record<string, Record<string, unknown>> = {
-  identity: { driver: "sql", list_limit: null },
-  ldap: {
-    url: "ldap://localhost",
-    user: null,
-    suffix: "cn=example,cn=com",
-    query_scope: "one",
-    page_size: 0,
-    alias_dereferencing: "default",
-    debug_level: null,
-    chase_referrals: null,
-    user_tree_dn: null,
-    user_filter: null,
-    user_objectclass: "inetOrgPerson",
-    user_id_attribute: "cn",
-    user_name_attribute: "sn",
-    user_mail_attribute: "mail",
-    user_description_attribute: "description",
-    user_pass_attribute: "userPassword",
-    user_enabled_attribute: "enabled",
-    user_enabled_invert: false,
-    user_enabled_mask: 0,
-    user_enabled_default: "True",
-    user_attribute_ignore: ["default_project_id"],
-    user_default_project_id_attribute: null,
-    user_enabled_emulation: false,
-    user_enabled_emulation_dn: null,
-    user_enabled_emulation_use_group_config: false,
-    user_additional_attribute_mapping: [],
-    group_tree_dn: null,
-    group_filter: null,
-    group_objectclass: "groupOfNames",
-    group_id_attribute: "cn",
-    group_name_attribute: "ou",
-    group_members_are_ids: false,
-    group_member_attribute: "member",
-    group_desc_attribute: "description",
-    group_attribute_ignore: [],
-    group_additional_attribute_mapping: [],
-    tls_cacertfile: null,
-    tls_cacertdir: null,
-    use_tls: false,
-    tls_req_cert: "demand",
-    use_pool: true,
-    pool_size: 10,
-    pool_retry_max: 3,
-    pool_retry_delay: 0.1,
-    pool_connection_timeout: -1,
-    pool_connection_lifetime: 600,
-    use_auth_pool: true,
-    auth_pool_size: 100,
-    auth_pool_connection_lifetime: 60,
-  },
-};
+const DEFAULTS = new Map<string, ReadonlyMap<string, unknown>>(
+  Object.entries({
+    identity: { driver: "sql", list_limit: null },
+    ldap: {
+      url: "ldap://localhost",
+      user: null,
+      suffix: "cn=example,cn=com",
+      query_scope: "one",
+      page_size: 0,
+      alias_dereferencing: "default",
+      debug_level: null,
+      chase_referrals: null,
+      user_tree_dn: null,
+      user_filter: null,
+      user_objectclass: "inetOrgPerson",
+      user_id_attribute: "cn",
+      user_name_attribute: "sn",
+      user_mail_attribute: "mail",
+      user_description_attribute: "description",
+      user_pass_attribute: "userPassword",
+      user_enabled_attribute: "enabled",
+      user_enabled_invert: false,
+      user_enabled_mask: 0,
+      user_enabled_default: "True",
+      user_attribute_ignore: ["default_project_id"],
+      user_default_project_id_attribute: null,
+      user_enabled_emulation: false,
+      user_enabled_emulation_dn: null,
+      user_enabled_emulation_use_group_config: false,
+      user_additional_attribute_mapping: [],
+      group_tree_dn: null,
+      group_filter: null,
+      group_objectclass: "groupOfNames",
+      group_id_attribute: "cn",
+      group_name_attribute: "ou",
+      group_members_are_ids: false,
+      group_member_attribute: "member",
+      group_desc_attribute: "description",
+      group_attribute_ignore: [],
+      group_additional_attribute_mapping: [],
+      tls_cacertfile: null,
+      tls_cacertdir: null,
+      use_tls: false,
+      tls_req_cert: "demand",
+      use_pool: true,
+      pool_size: 10,
+      pool_retry_max: 3,
+      pool_retry_delay: 0.1,
+      pool_connection_timeout: -1,
+      pool_connection_lifetime: 600,
+      use_auth_pool: true,
+      auth_pool_size: 100,
+      auth_pool_connection_lifetime: 60,
+    },
+  }).map(([g, opts]) => [g, new Map(Object.entries(opts))]),
+);
 
 /** Keystone's InvalidDomainConfig (a 403). */
 export const invalidConfig = (reason: string): ApiError =>
@@ -140,14 +145,14 @@ export const configNotFound = (domainId: string, what: string): ApiError =>
 const whatOf = (group?: string, option?: string): string =>
   option ? `option ${option} in group ${group}` : group ? `group ${group}` : "any options";
 
-const isSensitive = (group: string, option: string): boolean => !!SENSITIVE[group]?.includes(option);
+const isSensitive = (group: string, option: string): boolean => !!SENSITIVE.get(group)?.includes(option);
 
 /** A group (and option) must be one the API supports. */
 export function assertValidGroupAndOption(group?: string, option?: string): void {
   if (!group) return;
-  if (!(group in WHITELISTED) && !(group in SENSITIVE))
+  if (!WHITELISTED.has(group) && !SENSITIVE.has(group))
     throw invalidConfig(`Group ${group} is not supported for domain specific configurations`);
-  if (option && !WHITELISTED[group]?.includes(option) && !SENSITIVE[group]?.includes(option))
+  if (option && !WHITELISTED.get(group)?.includes(option) && !SENSITIVE.get(group)?.includes(option))
     throw invalidConfig(
       `Option ${option} in group ${group} is not supported for domain specific configurations`,
     );
@@ -175,11 +180,11 @@ const toList = (config: DomainConfig): ConfigOption[] =>
 export function toConfig(list: ConfigOption[], option?: string): Record<string, unknown> {
   if (option) {
     const hit = list.find((o) => o.option === option);
-    return hit ? { [hit.option]: hit.value } : {};
+    return hit ? Object.fromEntries([[hit.option, hit.value]]) : {};
   }
-  const out: DomainConfig = {};
-  for (const o of list) (out[o.group] ??= {})[o.option] = o.value;
-  return out;
+  const groups = new Map<string, [string, unknown][]>();
+  for (const o of list) groups.set(o.group, [...(groups.get(o.group) ?? []), [o.option, o.value]]);
+  return Object.fromEntries([...groups].map(([g, opts]) => [g, Object.fromEntries(opts)]));
 }
 
 /** Stored options of a domain, whitelisted (shown) or sensitive (hidden), optionally of one group/option. */
@@ -271,11 +276,11 @@ export async function updateDomainConfig(
           ? `Trying to update option ${option} in group ${group}, so that, and only that, option must be specified  in the config`
           : `Trying to update group ${group}, so that, and only that, group must be specified in the config`,
       );
-    if (!(group in config))
+    if (!Object.hasOwn(config, group))
       throw invalidConfig(
         `request to update group ${group}, but config provided contains group ${groups[0]} instead`,
       );
-    if (option && !(option in config[group]))
+    if (option && !Object.hasOwn(config[group], option))
       throw invalidConfig(
         `Trying to update option ${option} in group ${group}, but config provided contains option ${Object.keys(config[group])[0]} instead`,
       );
@@ -342,11 +347,11 @@ export async function deleteDomainConfig(
 /** The default values of the whitelisted options: all, one group's, or one option's. */
 export function defaultDomainConfig(group?: string, option?: string): Record<string, unknown> {
   assertValidGroupAndOption(group, option);
-  if (group && option && !WHITELISTED[group]?.includes(option))
+  if (group && option && !WHITELISTED.get(group)?.includes(option))
     throw invalidConfig(`Reading the default for option ${option} in group ${group} is not supported`);
   const list: ConfigOption[] = [];
-  for (const g of group ? [group] : Object.keys(WHITELISTED))
-    for (const o of option ? [option] : (WHITELISTED[g] ?? []))
-      list.push({ group: g, option: o, value: DEFAULTS[g]?.[o] ?? null });
+  for (const g of group ? [group] : [...WHITELISTED.keys()])
+    for (const o of option ? [option] : (WHITELISTED.get(g) ?? []))
+      list.push({ group: g, option: o, value: DEFAULTS.get(g)?.get(o) ?? null });
   return toConfig(list, option);
 }

@@ -1,5 +1,6 @@
 import { nowIso } from "../../shared/db/index.js";
 import { ApiError, badRequest, forbidden } from "../../shared/http/errors.js";
+import { parseJsonBody } from "../../shared/http/json.js";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import type { ImageCore } from "../core.js";
@@ -96,10 +97,12 @@ const WRITABLE = new Set([
 /** Names of the domain object that are neither writable attributes nor custom properties. */
 const INTERNAL = new Set(["image_id", "member", "extra_properties", "locations"]);
 
-const PATCH_TYPES: Record<string, 4 | 10> = {
-  "application/openstack-images-v2.0-json-patch": 4,
-  "application/openstack-images-v2.1-json-patch": 10,
-};
+const PATCH_TYPES = new Map<string, 4 | 10>(
+  Object.entries({
+    "application/openstack-images-v2.0-json-patch": 4,
+    "application/openstack-images-v2.1-json-patch": 10,
+  }),
+);
 
 const isReserved = (key: string): boolean => RESERVED.includes(key) || key.startsWith(RESERVED_NS);
 
@@ -108,11 +111,7 @@ function jsonBody(ctx: Ctx): unknown {
   const b = ctx.body;
   if (Buffer.isBuffer(b)) {
     if (b.length === 0) return undefined;
-    try {
-      return JSON.parse(b.toString("utf8"));
-    } catch {
-      throw badRequest("Malformed JSON in request body.");
-    }
+    return parseJsonBody(b.toString("utf8"), "Malformed JSON in request body.");
   }
   return b;
 }
@@ -265,14 +264,16 @@ function splitInValues(value: string): string[] {
 const INT_COLUMNS = new Set(["size", "virtual_size", "min_disk", "min_ram"]);
 const STRING_COLUMNS = new Set(["owner", "checksum", "os_hash_algo", "os_hash_value"]);
 const OP_COLUMNS = new Set(["name", "id", "status", "container_format", "disk_format"]);
-const CMP: Record<string, "<" | "<=" | ">" | ">=" | "=" | "<>"> = {
-  gt: ">",
-  gte: ">=",
-  lt: "<",
-  lte: "<=",
-  eq: "=",
-  neq: "<>",
-};
+const CMP = new Map<string, "<" | "<=" | ">" | ">=" | "=" | "<>">(
+  Object.entries({
+    gt: ">",
+    gte: ">=",
+    lt: "<",
+    lte: "<=",
+    eq: "=",
+    neq: "<>",
+  }),
+);
 
 function parseSort(params: Map<string, string[]>): ListQuery["sort"] {
   const validKey = (k: string): SortKey => {
@@ -372,7 +373,7 @@ function parseListQuery(pairs: Array<[string, string]>): ListQuery {
       const ms = parseIsoTime(time);
       if (Number.isNaN(ms))
         throw badRequest(`Bad "${k}" query filter format. Use ISO 8601 DateTime notation.`);
-      const cmp = CMP[op];
+      const cmp = CMP.get(op);
       if (!cmp) throw badRequest("Unable to filter on a unknown operator.");
       conds.push({ kind: "cmp", col: k, op: cmp, value: new Date(ms).toISOString() });
     } else if (OP_COLUMNS.has(k)) {
@@ -448,9 +449,9 @@ function decodePointer(pointer: unknown): string[] {
 /** Parse and validate a JSON-patch body as Glance's deserializer does (before the image is even looked up). */
 function parseChanges(ctx: Ctx): Change[] {
   const type = mediaType(ctx);
-  const draft = type ? PATCH_TYPES[type] : undefined;
+  const draft = type ? PATCH_TYPES.get(type) : undefined;
   if (!draft) {
-    const allowed = Object.keys(PATCH_TYPES).sort().join(", ");
+    const allowed = [...PATCH_TYPES.keys()].sort().join(", ");
     throw new ApiError(415, `Image PATCH expects Content-Type one of: ${allowed}`, {
       headers: { "accept-patch": allowed },
     });
@@ -682,7 +683,7 @@ export function imageRoutes(core: ImageCore): Route[] {
       path: "/v2/images/:image_id",
       policy: null,
       auth: "required",
-      contentTypes: Object.keys(PATCH_TYPES),
+      contentTypes: [...PATCH_TYPES.keys()],
       handler: (ctx) => updateImage(ctx, core),
     }),
     route({

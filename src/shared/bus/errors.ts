@@ -110,6 +110,6 @@ export function toWire(err: unknown): WireError {
 export function fromWire(w: WireError): RemoteError {
   const name = typeof w?.name === "string" && w.name ? w.name : "Error";
   const message = typeof w?.message === "string" ? w.message : "remote error";
-  const Known = KNOWN[name];
+  const Known = Object.hasOwn(KNOWN, name) ? KNOWN[name] : undefined;
   return Known ? new Known(message, w.data) : new RemoteError(name, message, w.data);
 }

@@ -13,12 +13,14 @@ import { stripIdentityHeaders } from "../auth/headers.js";
 import { policyCredentials, type AuthContext, type TokenValidator } from "../auth/context.js";
 import type { PolicyEnforcer, Target } from "../policy/index.js";
 import type { Metrics } from "../metrics.js";
+import { clientErrorHandler, rootError, serviceFor } from "./client-errors.js";
 import { ApiError, forbidden, unauthorized } from "./errors.js";
 import { NO_MICROVERSION, negotiate, responseHeaders } from "./microversion.js";
 import { requestOrigin } from "./pagination.js";
 import { Reply } from "./reply.js";
 import type { RequestCtx, Route } from "./route.js";
 import type { ServiceApi } from "./service.js";
+import { parseJsonBody } from "./json.js";
 import { compileValidator, describeValidationError } from "./validation.js";
 import { matchesAccessRules } from "../auth/access-rules.js";
 
@@ -35,6 +37,8 @@ export interface HttpDeps {
 }
 
 const INTERNAL = "The server has either erred or is incapable of performing the requested operation.";
+const BAD_JSON =
+  "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.";
 
 /** Translate framework errors (bad JSON, too large, validation) into ApiErrors. */
 function toApiError(err: unknown): ApiError | null {
@@ -49,10 +53,7 @@ function toApiError(err: unknown): ApiError | null {
       fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
       fe instanceof SyntaxError
     )
-      return new ApiError(
-        400,
-        "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.",
-      );
+      return new ApiError(400, BAD_JSON);
     if (
       fe.statusCode === 400 ||
       fe.statusCode === 413 ||
@@ -65,6 +66,13 @@ function toApiError(err: unknown): ApiError | null {
   return null;
 }
 
+const mounted = new WeakMap<FastifyInstance, readonly ServiceApi[]>();
+
+/** The services a listener built here serves (for tests that walk every route of every service). */
+export function mountedServices(app: FastifyInstance): readonly ServiceApi[] {
+  return mounted.get(app) ?? [];
+}
+
 /** Build the single HTTP listener that serves every service under its prefix. */
 export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -75,6 +83,7 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     return503OnClosing: true,
+    clientErrorHandler: clientErrorHandler(services),
     // Router-level errors (undecodable URL, over-long path parameter) get the owning service's error format and
     // request id instead of fastify's own body (which also echoed the whole path back).
     frameworkErrors: (err, rawReq, rawRep) => {
@@ -84,13 +93,12 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
         err.code === "FST_ERR_MAX_PARAM_LENGTH"
           ? new ApiError(404, "The resource could not be found.")
           : new ApiError(400, "The request URL is not valid.");
-      const path = req.url.split("?")[0];
-      const svc = services.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`));
+      const svc = serviceFor(services, req.url.split("?")[0]);
       if (!svc)
         return rep
           .code(api.status)
           .header("content-type", "application/json")
-          .send(JSON.stringify({ error: { code: api.status, message: api.message } }));
+          .send(JSON.stringify(rootError(api).body));
       for (const h of ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])]) rep.header(h, req.id);
       return sendError(svc, api, req, rep);
     },
@@ -115,15 +123,9 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
     if (body === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(
-        new ApiError(
-          400,
-          "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.",
-        ),
-        undefined,
-      );
+      done(null, parseJsonBody(body as string, BAD_JSON));
+    } catch (e) {
+      done(e as Error, undefined);
     }
   });
   if (deps.metrics) {
@@ -139,12 +141,13 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   }
   for (const svc of services)
     await app.register(async (scope) => mountService(scope, svc, deps), { prefix: svc.prefix });
+  mounted.set(app, services);
   if (deps.extra) await deps.extra(app);
   // Outside every service prefix: say which services answer here instead of fastify's bare "Route not found".
-  const mounted = services.map((s) => s.prefix).filter((p) => p !== "");
-  if (mounted.length === services.length)
+  const prefixes = services.map((s) => s.prefix).filter((p) => p !== "");
+  if (prefixes.length === services.length)
     app.setNotFoundHandler((req, rep) => {
-      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${mounted.join(", ") || "none"}; others (network, block storage, object storage) are planned.`;
+      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${prefixes.join(", ") || "none"}; others (network, block storage, object storage) are planned.`;
       return rep
         .code(404)
         .header("content-type", "application/json")
@@ -169,17 +172,14 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
     for (const h of idHeaders) rep.header(h, req.id);
     return payload;
   });
-  if (svc.routes.some((r) => r.stream))
-    // Streamed routes read the request themselves; nothing is buffered or size-limited here.
-    scope.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   const jsonTypes = new Set<string>();
   for (const r of svc.routes) for (const t of r.contentTypes ?? []) jsonTypes.add(t);
   for (const t of jsonTypes)
     scope.addContentTypeParser(t, { parseAs: "string" }, (_req, body, done) => {
       try {
-        done(null, body === "" ? undefined : JSON.parse(body as string));
-      } catch {
-        done(new ApiError(400, "The request body is not valid JSON."), undefined);
+        done(null, body === "" ? undefined : parseJsonBody(body as string));
+      } catch (e) {
+        done(e as Error, undefined);
       }
     });
   scope.setErrorHandler((err, req, rep) => {
@@ -196,16 +196,26 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
       .filter((r) => (Array.isArray(r.method) ? r.method : [r.method]).includes("HEAD"))
       .map((r) => r.path),
   );
-  for (const r of svc.routes) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
+  for (const r of svc.routes) if (!r.stream) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
+  // Streamed routes read the request themselves (nothing buffered or size-limited), in a scope of their own so that
+  // every other route still gets an octet-stream body as a Buffer, never as a stream.
+  const streamed = svc.routes.filter((r) => r.stream);
+  if (streamed.length)
+    await scope.register(async (raw) => {
+      raw.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
+      for (const r of streamed) mountRoute(raw, svc, r, deps, !explicitHead.has(r.path));
+    });
 }
 
 /** Repeated query parameters collapse to their first value (as Flask's request.args.get does) for routes that
  * declare no query schema, so handlers typed for strings never get an array. */
 function firstValues(q: unknown): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries((q ?? {}) as Record<string, unknown>))
-    out[k] = Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined);
-  return out;
+  return Object.fromEntries(
+    Object.entries((q ?? {}) as Record<string, unknown>).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? (v[0] as string | undefined) : (v as string | undefined),
+    ]),
+  );
 }
 
 function mountRoute(

@@ -133,4 +133,40 @@ describe("domain configuration", () => {
     );
     assert.equal((await req("GET", `/v3/domains/${d}/config/security_compliance`, admin)).status, 403);
   });
+
+  test("Object.prototype names as groups, options or body keys are unsupported (403), never a 500", async () => {
+    const { req, admin } = env;
+    const d = await newDomain();
+    assert.equal((await req("PUT", `/v3/domains/${d}/config`, admin, { config: custom })).status, 201);
+    for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      for (const path of [
+        `/v3/domains/default/config/${name}/url`,
+        `/v3/domains/${d}/config/${name}`,
+        `/v3/domains/${d}/config/ldap/${name}`,
+        `/v3/domains/config/${name}/default`,
+        `/v3/domains/config/ldap/${name}/default`,
+      ]) {
+        const r = await req("GET", path, admin);
+        assert.equal(r.status, 403, `GET ${path}: ${JSON.stringify(r.body)}`);
+        assert.ok(isKeystoneError(r.body, 403), JSON.stringify(r.body));
+        if (!path.endsWith("/default"))
+          assert.equal((await req("DELETE", path, admin)).status, 403, `DELETE ${path}`);
+      }
+      const raw = `{"config": {"${name}": {"url": "ldap://x"}}}`;
+      for (const [method, path] of [
+        ["PATCH", `/v3/domains/${d}/config`],
+        ["PUT", `/v3/domains/${d}/config`],
+        ["PATCH", `/v3/domains/${d}/config/ldap/url`],
+      ] as const) {
+        const body = path.endsWith("/url") ? `{"config": {"${name}": "x"}}` : raw;
+        // JSON.parse keeps "__proto__" as an own key, and inject serialises it back as sent.
+        const r = await req(method, path, admin, JSON.parse(body));
+        assert.equal(r.status, 403, `${method} ${path} ${body}: ${JSON.stringify(r.body)}`);
+        assert.ok(isKeystoneError(r.body, 403), JSON.stringify(r.body));
+      }
+    }
+    // Nothing was stored or polluted: the domain's config is what was created.
+    assert.deepEqual((await req("GET", `/v3/domains/${d}/config`, admin)).body.config, custom);
+    assert.equal(({} as Record<string, unknown>).url, undefined);
+  });
 });

@@ -49,8 +49,7 @@ export async function fromGlance(
   img: Record<string, unknown>,
 ): Promise<ProxyImage> {
   const base = await baseAttributes(core, ctx);
-  const properties: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(img)) if (!base.has(k)) properties[k] = v;
+  const properties = Object.fromEntries(Object.entries(img).filter(([k]) => !base.has(k)));
   return {
     id: String(img.id),
     name: typeof img.name === "string" ? img.name : null,
@@ -123,10 +122,10 @@ export async function replaceProperties(
 ): Promise<ProxyImage> {
   const ops: Array<Record<string, unknown>> = [];
   for (const k of Object.keys(img.properties))
-    if (!(k in props)) ops.push({ op: "remove", path: pointer(k) });
+    if (!Object.hasOwn(props, k)) ops.push({ op: "remove", path: pointer(k) });
   for (const [k, v] of Object.entries(props))
-    if (img.properties[k] !== v)
-      ops.push({ op: k in img.properties ? "replace" : "add", path: pointer(k), value: v });
+    if (!Object.hasOwn(img.properties, k) || img.properties[k] !== v)
+      ops.push({ op: Object.hasOwn(img.properties, k) ? "replace" : "add", path: pointer(k), value: v });
   if (ops.length === 0) return img;
   const res = await core.image.request("PATCH", `/v2/images/${encodeURIComponent(img.id)}`, {
     token: ctx.auth?.token,

@@ -17,7 +17,7 @@ function metadataBody(ctx: Ctx, name: "metadata" | "meta"): Record<string, strin
   const body = objectBody(ctx);
   for (const k of Object.keys(body))
     if (k !== name) throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
-  if (!(name in body))
+  if (!Object.hasOwn(body, name))
     throw badRequest(`Invalid input for field/attribute ${name}. '${name}' is a required property`);
   const meta = metadataField(name, body[name]);
   const n = Object.keys(meta).length;

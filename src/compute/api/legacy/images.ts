@@ -10,15 +10,15 @@ import { imageBaseUrl } from "../server-actions/images.js";
 import { deleteImage, getImage, listImages, type ProxyImage } from "./glance.js";
 
 /** Query parameters Nova maps to image service filters. */
-const FILTERS: Record<string, string> = {
-  name: "name",
-  status: "status",
-  "changes-since": "changes-since",
-  server: "instance_uuid",
-  type: "image_type",
-  minRam: "min_ram",
-  minDisk: "min_disk",
-};
+const FILTERS = new Map<string, string>([
+  ["name", "name"],
+  ["status", "status"],
+  ["changes-since", "changes-since"],
+  ["server", "instance_uuid"],
+  ["type", "image_type"],
+  ["minRam", "min_ram"],
+  ["minDisk", "min_disk"],
+]);
 
 /** 404 above `max` (2.35 by default: Nova removed its proxy APIs at 2.36). */
 export function removedAfter(ctx: Ctx, max = "2.35"): void {
@@ -96,7 +96,7 @@ function glanceQuery(ctx: Ctx): URLSearchParams {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(ctx.query)) {
     if (v === undefined) continue;
-    const name = FILTERS[k] ?? (k.startsWith("property-") ? k.slice("property-".length) : undefined);
+    const name = FILTERS.get(k) ?? (k.startsWith("property-") ? k.slice("property-".length) : undefined);
     if (!name) continue;
     if (name === "changes-since") q.set("updated_at", `gte:${v}`);
     else if (name === "status") q.set(name, v.toLowerCase());

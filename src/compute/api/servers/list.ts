@@ -8,36 +8,38 @@ import { MAX_LIMIT, intParam, isAdmin, nextLink, type Ctx } from "../common.js";
 import { refId } from "./create-input.js";
 import { briefView, detailView, loadExtras } from "./view.js";
 
-const SORT_KEYS: Record<string, string> = {
-  access_ip_v4: "access_ip_v4",
-  access_ip_v6: "access_ip_v6",
-  availability_zone: "availability_zone",
-  config_drive: "config_drive",
-  created_at: "created_at",
-  display_description: "description",
-  display_name: "display_name",
-  host: "host",
-  hostname: "hostname",
-  image_ref: "image_ref",
-  instance_type_id: "memory_mb",
-  kernel_id: "id",
-  key_name: "key_name",
-  launch_index: "launch_index",
-  launched_at: "launched_at",
-  locked: "locked",
-  locked_by: "locked_by",
-  node: "node",
-  power_state: "power_state",
-  progress: "progress",
-  project_id: "project_id",
-  ramdisk_id: "id",
-  task_state: "task_state",
-  terminated_at: "terminated_at",
-  updated_at: "updated_at",
-  user_id: "user_id",
-  uuid: "uuid",
-  vm_state: "vm_state",
-};
+const SORT_KEYS = new Map<string, string>(
+  Object.entries({
+    access_ip_v4: "access_ip_v4",
+    access_ip_v6: "access_ip_v6",
+    availability_zone: "availability_zone",
+    config_drive: "config_drive",
+    created_at: "created_at",
+    display_description: "description",
+    display_name: "display_name",
+    host: "host",
+    hostname: "hostname",
+    image_ref: "image_ref",
+    instance_type_id: "memory_mb",
+    kernel_id: "id",
+    key_name: "key_name",
+    launch_index: "launch_index",
+    launched_at: "launched_at",
+    locked: "locked",
+    locked_by: "locked_by",
+    node: "node",
+    power_state: "power_state",
+    progress: "progress",
+    project_id: "project_id",
+    ramdisk_id: "id",
+    task_state: "task_state",
+    terminated_at: "terminated_at",
+    updated_at: "updated_at",
+    user_id: "user_id",
+    uuid: "uuid",
+    vm_state: "vm_state",
+  }),
+);
 
 /** Nova's 'date-time' format: ISO 8601 with a "T" (or space) between date and time. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -168,7 +170,7 @@ export async function listServers(core: ComputeCore, ctx: Ctx, detail: boolean) 
       throw badRequest(`Invalid input for query parameters sort_dir. Value: ${d}.`);
   const order: Array<[string, "asc" | "desc"]> = [];
   keys.forEach((k, i) => {
-    const col = SORT_KEYS[k];
+    const col = SORT_KEYS.get(k);
     if (!col) throw badRequest(`Invalid input for query parameters sort_key. Value: ${k}.`);
     if (["host", "node"].includes(k) && !admin) return;
     order.push([col, (dirs[i] ?? dirs[0] ?? "desc") as "asc" | "desc"]);

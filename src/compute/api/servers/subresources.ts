@@ -129,7 +129,7 @@ export function subresourceRoutes(core: ComputeCore): Route[] {
     r("GET", `${M}/:key`, undefined, async (ctx) => {
       const inst = await ownedServer(core, ctx, "os_compute_api:server-metadata:show", ctx.params.server_id);
       const meta = await metadataOf(core, inst.uuid);
-      if (!(ctx.params.key in meta)) throw notFound("Metadata item was not found");
+      if (!Object.hasOwn(meta, ctx.params.key)) throw notFound("Metadata item was not found");
       return { meta: { [ctx.params.key]: meta[ctx.params.key] } };
     }),
     r("PUT", `${M}/:key`, undefined, async (ctx) => {
@@ -155,7 +155,7 @@ export function subresourceRoutes(core: ComputeCore): Route[] {
         ctx.params.server_id,
       );
       const meta = await metadataOf(core, inst.uuid);
-      if (!(ctx.params.key in meta)) throw notFound("Metadata item was not found");
+      if (!Object.hasOwn(meta, ctx.params.key)) throw notFound("Metadata item was not found");
       await core.db
         .deleteFrom("compute_instance_metadata")
         .where("instance_uuid", "=", inst.uuid)
@@ -233,7 +233,7 @@ export function subresourceRoutes(core: ComputeCore): Route[] {
     }),
     r("GET", "/v2.1/servers/:server_id/ips/:network", undefined, async (ctx) => {
       const inst = await ownedServer(core, ctx, "os_compute_api:ips:show", ctx.params.server_id);
-      const net = inst.addresses[ctx.params.network];
+      const net = Object.hasOwn(inst.addresses, ctx.params.network) && inst.addresses[ctx.params.network];
       if (!net) throw notFound("Instance is not a member of specified network");
       return { [ctx.params.network]: net };
     }),
