@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { rename, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { streamToFile } from "../../shared/stream/file-sink.js";
+import { FileSource } from "../../shared/stream/file-source.js";
 import { StoreTooLarge, type ImageStore, type StoredData } from "./store.js";
-
-/** Read size of downloads: large reads keep the event loop's per-byte work low. */
-const READ_SIZE = 1 << 20;
 
 /** Stores images as files under a directory: written to a temp file, fsynced, renamed into place. */
 export class FileStore implements ImageStore {
@@ -43,7 +41,7 @@ export class FileStore implements ImageStore {
   }
 
   get(location: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(fileURLToPath(location), { ...(range ?? {}), highWaterMark: READ_SIZE });
+    return new FileSource(fileURLToPath(location), range);
   }
 
   async delete(location: string): Promise<void> {
