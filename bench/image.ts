@@ -186,7 +186,15 @@ async function put(url: string, path: string, headers: Record<string, string>): 
 async function get(url: string, headers: Record<string, string>): Promise<number> {
   if (curl) {
     const hdr = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
-    const out = await run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", ...hdr, url]);
+    const out = await run(curl, [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{size_download}",
+      ...hdr,
+      url,
+    ]);
     const [code, n] = out.split(" ");
     if (code !== "200") throw new Error(`GET ${url}: HTTP ${code}`);
     return Number(n);
@@ -346,7 +354,8 @@ try {
   for (const [name, s] of series) {
     if (!name.startsWith("Stratus")) continue;
     const growth = Math.max(...s.runs.map((t) => t.growth));
-    if (growth >= RSS_TARGET) misses.push(`${name} grew the server's RSS by ${(growth / MIB).toFixed(0)} MiB`);
+    if (growth >= RSS_TARGET)
+      misses.push(`${name} grew the server's RSS by ${(growth / MIB).toFixed(0)} MiB`);
   }
   console.log(misses.length ? `\nMISSED: ${misses.join("; ")}` : "\nmemory target met (< 32 MiB growth)");
 } finally {

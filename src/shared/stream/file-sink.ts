@@ -112,7 +112,10 @@ export async function streamToFile(
       opts.onData?.(piece);
       refs[slot] = 1 + jobs.length;
       for (const j of jobs) j.update(slot, at, piece.length);
-      writeAll(file, piece, position).then(() => release(slot), (e) => (fail(e), release(slot)));
+      writeAll(file, piece, position).then(
+        () => release(slot),
+        (e) => (fail(e), release(slot)),
+      );
       if (!syncing && written - synced >= SYNC_EVERY) {
         const upTo = written;
         syncing = file
