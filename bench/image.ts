@@ -247,7 +247,16 @@ try {
   const token = await adminToken(cloud);
   const base = `${cloud.url}/image/v2/images`;
   const auth = { "x-auth-token": token };
-  const cliEnv = { OS_CLIENT_CONFIG_FILE: join(cloud.dataDir, "clouds.yaml"), OS_CLOUD: "stratus-admin" };
+  // The CLI authenticates with the token (v3token): a password login would run scrypt (128 MiB) on the server and
+  // count it as the transfer's memory growth.
+  const cliEnv = {
+    OS_AUTH_TYPE: "v3token",
+    OS_TOKEN: token,
+    OS_AUTH_URL: `${cloud.url}/identity/v3`,
+    OS_PROJECT_NAME: "admin",
+    OS_PROJECT_DOMAIN_NAME: "Default",
+    OS_IDENTITY_API_VERSION: "3",
+  };
   const create = async (name: string) => {
     const r = await request(base, {
       method: "POST",
