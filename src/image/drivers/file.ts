@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdirSync } from "node:fs";
-import { rename, rm, statfs, open } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { rename, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { streamToFile } from "../../shared/stream/file-sink.js";
+import { FileSource } from "../../shared/stream/file-source.js";
 import { StoreTooLarge, type ImageStore, type StoredData } from "./store.js";
 
 /** Stores images as files under a directory: written to a temp file, fsynced, renamed into place. */
@@ -24,44 +24,24 @@ export class FileStore implements ImageStore {
     if (!/^[A-Za-z0-9-]+$/.test(imageId)) throw new Error(`invalid image id for the file store: ${imageId}`);
     const final = join(this.dir, imageId);
     const tmp = `${final}.partial-${process.pid}-${Date.now()}-${randomBytes(4).toString("hex")}`;
-    const md5 = createHash("md5");
-    const sha512 = createHash("sha512");
-    let size = 0;
-    const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > limit) return cb(new StoreTooLarge(limit));
-        md5.update(chunk);
-        sha512.update(chunk);
-        opts.onChunk?.(chunk);
-        cb(null, chunk);
-      },
+    // streamToFile removes the partial file itself on failure; only the rename can fail after it.
+    const { size, digests } = await streamToFile(data, tmp, {
+      algorithms: ["md5", "sha512"],
+      maxBytes: opts.maxBytes,
+      tooLarge: (limit) => new StoreTooLarge(limit),
+      onData: opts.onChunk,
     });
-    const out = createWriteStream(tmp, { mode: 0o600, highWaterMark: 1 << 20 });
     try {
-      await pipeline(data, meter, out);
-      const fh = await open(tmp, "r");
-      await fh.sync();
-      await fh.close();
       await rename(tmp, final);
     } catch (e) {
-      // A write stream destroyed while still opening creates the file afterwards: wait until it is closed, so
-      // that removing the partial file cannot run before the file exists.
-      if (!out.closed) await once(out, "close").catch(() => {});
       await rm(tmp, { force: true });
       throw e;
     }
-    return {
-      location: pathToFileURL(final).href,
-      size,
-      md5: md5.digest("hex"),
-      sha512: sha512.digest("hex"),
-    };
+    return { location: pathToFileURL(final).href, size, md5: digests[0], sha512: digests[1] };
   }
 
   get(location: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(fileURLToPath(location), { ...(range ?? {}), highWaterMark: 1 << 20 });
+    return new FileSource(fileURLToPath(location), range);
   }
 
   async delete(location: string): Promise<void> {

@@ -17,7 +17,8 @@ export interface ImageStore {
   readonly id: string;
   /**
    * Stream `data` into the store under `imageId`, hashing as it goes; refuse more than maxBytes (throws StoreTooLarge).
-   * On any failure nothing is left behind. `onChunk` sees every chunk (for format inspection and progress).
+   * On any failure nothing is left behind. `onChunk` sees every byte in order (for format inspection and progress),
+   * in pieces that are only valid during the call.
    */
   put(
     imageId: string,

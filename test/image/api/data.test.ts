@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { recoverInterrupted } from "../../../src/image/import.js";
 import { removePartialFiles } from "../../../src/image/data.js";
 import { imagesInStatus } from "../../../src/image/store/images.js";
+import { hashPoolStats } from "../../../src/shared/stream/hashing.js";
 import { qcow2 } from "../inspector/images.js";
 import { bootImageCloud, isGlanceError, raw, sleep, type ImageCloud } from "./helpers.js";
 
@@ -241,6 +242,9 @@ describe("concurrency and failures", () => {
     assert.equal(back.size, null);
     for (let i = 0; i < 100 && filesOf(img.id).length; i++) await sleep(10);
     assert.deepEqual(filesOf(img.id), []);
+    // No hash job of the upload is left on the worker threads.
+    for (let i = 0; i < 100 && hashPoolStats().jobs; i++) await sleep(10);
+    assert.equal(hashPoolStats().jobs, 0);
     // And the upload can be retried.
     assert.equal((await t.upload(img.id, Buffer.from("retry"), t.demo)).status, 204);
   });

@@ -1,0 +1,144 @@
+// The streaming file sink: the file and the worker-thread digests equal node:crypto's for many sizes and chunkings,
+// and every failure (too large, source error, hash worker killed, path taken) leaves no file and no hash job.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { SLOTS, SLOT_SIZE, streamToFile } from "../../../src/shared/stream/file-sink.js";
+import { HASH_WORKERS, closeHashPool, hashPoolStats } from "../../../src/shared/stream/hashing.js";
+
+const dir = mkdtempSync(join(tmpdir(), "stratus-sink-"));
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeHashPool();
+});
+let n = 0;
+const path = () => join(dir, `f${n++}`);
+
+function pseudoRandom(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    b[i] = x >> 16;
+  }
+  return b;
+}
+
+async function* chunks(data: Buffer, size: number, fail?: Error): AsyncGenerator<Buffer> {
+  for (let off = 0; off < data.length; off += size) {
+    if (fail && off >= data.length / 2) throw fail;
+    // A copy, so a sink that kept a reference to a chunk instead of its bytes would be caught.
+    yield Buffer.from(data.subarray(off, off + size));
+  }
+}
+
+const hex = (algo: string, b: Buffer) => createHash(algo).update(b).digest("hex");
+
+/** No job is left in the hash pool, and it has not grown past its size. */
+function assertPoolIdle(): void {
+  const s = hashPoolStats();
+  assert.equal(s.jobs, 0);
+  assert.ok(s.workers <= HASH_WORKERS, `${s.workers} workers`);
+}
+
+describe("streamToFile", () => {
+  const sizes = [0, 1, 4095, SLOT_SIZE - 1, SLOT_SIZE, SLOT_SIZE + 1, SLOT_SIZE * SLOTS * 3 + 12345];
+  for (const size of sizes)
+    test(`${size} bytes: file, size and md5/sha512/sha256 match node:crypto in every chunking`, async () => {
+      const data = pseudoRandom(size, size + 7);
+      for (const chunk of [1, 7, 65536, 3 * SLOT_SIZE + 5]) {
+        if (chunk === 1 && size > 100_000) continue;
+        const p = path();
+        const seen = createHash("md5");
+        let seenBytes = 0;
+        const r = await streamToFile(chunks(data, chunk), p, {
+          algorithms: ["md5", "sha512", "sha256"],
+          onData: (piece) => {
+            assert.ok(piece.length <= SLOT_SIZE);
+            seenBytes += piece.length;
+            seen.update(piece);
+          },
+        });
+        assert.equal(r.size, size);
+        assert.deepEqual(r.digests, [hex("md5", data), hex("sha512", data), hex("sha256", data)]);
+        assert.equal(seenBytes, size);
+        assert.equal(seen.digest("hex"), hex("md5", data));
+        assert.ok(readFileSync(p).equals(data), `file content, chunks of ${chunk}`);
+        rmSync(p);
+      }
+      assertPoolIdle();
+    });
+
+  test("no algorithms: just the file", async () => {
+    const data = pseudoRandom(SLOT_SIZE * 2 + 3, 1);
+    const p = path();
+    const r = await streamToFile(chunks(data, 100_000), p, { algorithms: [] });
+    assert.deepEqual(r, { size: data.length, digests: [] });
+    assert.ok(readFileSync(p).equals(data));
+  });
+
+  test("more than maxBytes: the given error, no file, no job left", async () => {
+    const p = path();
+    class Big extends Error {}
+    await assert.rejects(
+      streamToFile(chunks(pseudoRandom(SLOT_SIZE * 3, 2), 65536), p, {
+        algorithms: ["md5", "sha512"],
+        maxBytes: SLOT_SIZE * 2 + 1,
+        tooLarge: () => new Big(),
+      }),
+      Big,
+    );
+    assert.equal(existsSync(p), false);
+    assertPoolIdle();
+  });
+
+  test("a source that fails half way (a client gone): its error, no file, no job left", async () => {
+    const p = path();
+    const gone = Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+    await assert.rejects(
+      streamToFile(chunks(pseudoRandom(SLOT_SIZE * SLOTS * 2, 3), 65536, gone), p, {
+        algorithms: ["md5", "sha512"],
+      }),
+      (e) => e === gone,
+    );
+    assert.equal(existsSync(p), false);
+    assertPoolIdle();
+    // The pool still works afterwards.
+    const data = pseudoRandom(5000, 4);
+    const q = path();
+    assert.deepEqual((await streamToFile(chunks(data, 999), q, { algorithms: ["md5"] })).digests, [
+      hex("md5", data),
+    ]);
+  });
+
+  test("hash workers killed mid-stream: the write fails, no file, and new workers serve the next one", async () => {
+    const p = path();
+    async function* killing(): AsyncGenerator<Buffer> {
+      const block = pseudoRandom(SLOT_SIZE, 5);
+      for (let i = 0; i < SLOTS * 4; i++) {
+        if (i === SLOTS) await closeHashPool();
+        yield block;
+      }
+    }
+    await assert.rejects(streamToFile(killing(), p, { algorithms: ["md5", "sha512"] }), /hash worker/);
+    assert.equal(existsSync(p), false);
+    assertPoolIdle();
+    const data = pseudoRandom(SLOT_SIZE + 9, 6);
+    const r = await streamToFile(chunks(data, 65536), path(), { algorithms: ["md5", "sha512"] });
+    assert.deepEqual(r.digests, [hex("md5", data), hex("sha512", data)]);
+  });
+
+  test("an existing path is refused and left alone", async () => {
+    const p = path();
+    writeFileSync(p, "keep me");
+    await assert.rejects(
+      streamToFile(chunks(Buffer.from("new"), 1), p, { algorithms: ["md5"] }),
+      (e: NodeJS.ErrnoException) => e.code === "EEXIST",
+    );
+    assert.equal(readFileSync(p, "utf8"), "keep me");
+    assertPoolIdle();
+  });
+});
