@@ -162,8 +162,8 @@ const COMPUTE_FEATURES = {
   // The fake driver copies nothing and needs no shared storage, so block live migration works as well.
   block_migration_for_live_migration: true,
   can_migrate_between_any_hosts: true,
-  // remote-consoles hands out noVNC URLs, but Stratus has no websocket proxy behind them yet, and tempest's VNC
-  // tests speak RFB through it.
+  // No noVNC websocket proxy yet (compute.vncProxyUrl unset: VNC consoles answer "Unavailable console type"), and
+  // tempest's VNC tests speak RFB through it.
   vnc_console: false,
   spice_console: false,
   rdp_console: false,

@@ -129,6 +129,9 @@ export const ConfigSchema = Type.Object(
         syncPowerStateInterval: Type.Number({ minimum: 1 }),
         /** Seconds between inventory reports to placement (Nova's update_resources_interval). */
         updateResourcesInterval: Type.Number({ minimum: 1 }),
+        /** noVNC proxy page that VNC console URLs point at (Nova's [vnc] novncproxy_base_url); unset: no VNC
+         *  consoles are offered (400 "Unavailable console type", as Nova with [vnc] enabled = False). */
+        vncProxyUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
         /** Availability zone of hosts that are in no aggregate with one (Nova's default_availability_zone). */
         defaultAvailabilityZone: Type.String({ minLength: 1 }),
         /** Resize and cold migration may pick the source host (Nova's allow_resize_to_same_host); "auto": when there is one compute host. */

@@ -255,6 +255,12 @@ describe("openstack CLI: servers, actions and operator APIs on two fake hosts", 
     assert.match(gone.stderr, /No server with a name or ID/);
   });
 
+  test("console url show: no noVNC proxy configured, so no URL that leads nowhere (issue 8 item 15)", async () => {
+    const r = await os(["console", "url", "show", vm.id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /400: .*Unavailable console type novnc\./);
+  });
+
   test("placement: resource provider list, allocation candidate list, the server's allocation", async () => {
     const rps: Array<{ uuid: string; name: string }> = await ok(["resource", "provider", "list"]);
     assert.deepEqual(rps.map((p) => p.name).sort(), hosts);

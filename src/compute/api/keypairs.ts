@@ -1,10 +1,11 @@
-import { X509Certificate, createHash, generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { isUniqueViolation, nowIso } from "../../shared/db/index.js";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
 import { badRequest, conflict, notFound } from "../errors.js";
 import { MAX_LIMIT, intParam, invalid, nextLink, objectBody, type Ctx } from "./common.js";
+import { generateX509KeyPair, x509CertFingerprint } from "./x509.js";
 
 interface KeypairRow {
   id: number;
@@ -43,7 +44,7 @@ export function sshFingerprint(publicKey: string): string {
 
 function x509Fingerprint(pem: string): string {
   try {
-    return new X509Certificate(pem).fingerprint.toLowerCase();
+    return x509CertFingerprint(pem);
   } catch {
     throw badRequest("Keypair data is invalid: failed to generate fingerprint");
   }
@@ -70,6 +71,12 @@ function generateRsa(): { publicKey: string; privateKey: string } {
     publicKey: `ssh-rsa ${blob.toString("base64")} Generated-by-Nova`,
     privateKey: privateKey.export({ format: "pem", type: "pkcs1" }) as string,
   };
+}
+
+/** Nova's generated x509 pair in the shape generateRsa answers. */
+function x509Generated(user: string): { publicKey: string; privateKey: string } {
+  const g = generateX509KeyPair(user);
+  return { publicKey: g.certificate, privateKey: g.privateKey };
 }
 
 function view(ctx: Ctx, k: KeypairRow, full: boolean): Record<string, unknown> {
@@ -179,8 +186,7 @@ export function keypairRoutes(core: ComputeCore): Route[] {
             throw badRequest(
               "Invalid input for field/attribute keypair. 'public_key' is a required property",
             );
-          if (type === "x509") throw badRequest("Key generation is only supported for SSH key pairs.");
-          const g = generateRsa();
+          const g = type === "x509" ? x509Generated(user) : generateRsa();
           publicKey = g.publicKey;
           privateKey = g.privateKey;
         }

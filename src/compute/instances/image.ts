@@ -22,6 +22,7 @@ export function imageSpec(imageRef: string, img: Record<string, unknown>): Reque
     min_disk: Number(img.min_disk ?? 0),
     disk_format: typeof img.disk_format === "string" ? img.disk_format : undefined,
     size: Number(img.size ?? 0),
+    ...(typeof img.virtual_size === "number" ? { virtual_size: img.virtual_size } : {}),
     properties,
   };
 }

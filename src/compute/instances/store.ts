@@ -28,6 +28,7 @@ export interface RequestSpec {
     min_disk: number;
     disk_format?: string;
     size?: number;
+    virtual_size?: number;
     properties: Record<string, string>;
   };
   /** Requested availability zone (server create's availability_zone without host parts). */

@@ -104,7 +104,7 @@ class Inspector implements StreamInspector {
     // Formats identified by a magic at offset 0 are mutually exclusive.
     let atZero: Finding | null = null;
     const footer0 = vhdFooterAt(head, 0);
-    if (isQcow(head)) atZero = inspectQcow(head);
+    if (isQcow(head)) atZero = inspectQcow(head, size);
     else if (isVmdkSparse(head)) atZero = inspectVmdkSparse(head, tail);
     else if (footer0) atZero = inspectVhd(footer0);
     else if (this.vhdx) atZero = this.vhdx.finding(this.cap.missed);

@@ -1,5 +1,5 @@
 // Consoles: console output (with length), legacy os-get*Console actions (2.1-2.5), remote consoles (2.6) and
-// console auth tokens (admin, 2.31).
+// console auth tokens (admin, 2.31), with a noVNC proxy configured (consoles-unavailable.test.ts: without one).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { bootActions, type ActionCloud } from "./util.js";
@@ -7,7 +7,7 @@ import { bootActions, type ActionCloud } from "./util.js";
 let c: ActionCloud;
 let id: string;
 before(async () => {
-  c = await bootActions();
+  c = await bootActions({ compute: { vncProxyUrl: "http://console.example:6080/vnc_auto.html" } });
   id = await c.createServer(c.demo, { name: "console" });
   await c.waitStatus(c.demo, id, "ACTIVE");
 });
@@ -36,7 +36,10 @@ test("legacy os-getVNCConsole works up to 2.5; SPICE, serial and RDP are unavail
   const r = await c.act(c.demo, id, { "os-getVNCConsole": { type: "novnc" } });
   assert.equal(r.status, 200);
   assert.equal(r.body.console.type, "novnc");
-  assert.match(r.body.console.url, /\/compute\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f]+$/);
+  assert.match(
+    r.body.console.url,
+    /^http:\/\/console\.example:6080\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f]+$/,
+  );
   assert.equal((await c.act(c.demo, id, { "os-getVNCConsole": { type: "novnc" } }, "2.6")).status, 404);
   assert.equal((await c.act(c.demo, id, { "os-getVNCConsole": { type: "rdp" } })).status, 400);
   assert.equal((await c.act(c.demo, id, { "os-getVNCConsole": { type: "xvpvnc" } })).status, 400);

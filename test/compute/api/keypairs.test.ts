@@ -1,6 +1,6 @@
 // Nova API key pairs: import with fingerprints, generation below 2.92, types, duplicates, pagination, admins.
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { X509Certificate, createHash, generateKeyPairSync } from "node:crypto";
 import { after, before, test } from "node:test";
 import { bootCompute, type ComputeCloud } from "./helpers.js";
 
@@ -93,6 +93,31 @@ test("generation below 2.92 returns the private key once; 2.92 requires public_k
     body: { keypair: { name: "bad/name", public_key: ed25519().key } },
   });
   assert.equal(badName.status, 400);
+});
+
+test("type x509 below 2.92 generates a self-signed certificate and a PKCS#12 private key (issue 8 item 17)", async () => {
+  const r = await c.req("POST", "/v2.1/os-keypairs", {
+    token: c.demo,
+    mv: "2.2",
+    body: { keypair: { name: "win", type: "x509" } },
+  });
+  assert.equal(r.status, 201);
+  assert.equal(r.body.keypair.type, "x509");
+  const cert = new X509Certificate(r.body.keypair.public_key);
+  assert.equal(cert.subject, `CN=${await c.t.userId("demo")}`);
+  assert.equal(r.body.keypair.fingerprint, cert.fingerprint.toLowerCase());
+  assert.equal(Buffer.from(r.body.keypair.private_key, "base64")[0], 0x30);
+  const shown = await c.req("GET", "/v2.1/os-keypairs/win", { token: c.demo, mv: "2.2" });
+  assert.equal(shown.body.keypair.type, "x509");
+  assert.equal(shown.body.keypair.public_key, r.body.keypair.public_key);
+  assert.equal(shown.body.keypair.fingerprint, r.body.keypair.fingerprint);
+  const v292 = await c.req("POST", "/v2.1/os-keypairs", {
+    token: c.demo,
+    mv: "2.92",
+    body: { keypair: { name: "win2", type: "x509" } },
+  });
+  assert.equal(v292.status, 400);
+  assert.equal((await c.req("DELETE", "/v2.1/os-keypairs/win", { token: c.demo, mv: "2.2" })).status, 204);
 });
 
 test("pagination from 2.35 and other users' key pairs for admins from 2.10", async () => {

@@ -19,6 +19,8 @@ export interface Qcow2Options {
   dataFileName?: string;
   /** Extra incompatible feature bits (v3). */
   incompatible?: bigint;
+  /** Overrides the L1 table's entry count in the header (the table written stays the right size). */
+  l1Size?: number;
 }
 
 export function qcow2(o: Qcow2Options = {}): Buffer {
@@ -26,14 +28,15 @@ export function qcow2(o: Qcow2Options = {}): Buffer {
   const size = o.size ?? 64 * MiB;
   const clusterBits = o.clusterBits ?? 16;
   const cluster = 2 ** clusterBits;
-  // Clusters: 0 header, 1 refcount table, 2 refcount block, 3 L1 table.
-  const b = Buffer.alloc(cluster * 4);
+  // Clusters: 0 header, 1 refcount table, 2 refcount block, 3.. L1 table.
+  const l1Size = Math.max(1, Math.ceil(size / (cluster * (cluster / 8))));
+  const clusters = 3 + Math.ceil((l1Size * 8) / cluster);
+  const b = Buffer.alloc(cluster * clusters);
   Buffer.from([0x51, 0x46, 0x49, 0xfb]).copy(b, 0);
   b.writeUInt32BE(version, 4);
   b.writeUInt32BE(clusterBits, 20);
   b.writeBigUInt64BE(BigInt(size), 24);
-  const l2Entries = cluster / 8;
-  b.writeUInt32BE(Math.max(1, Math.ceil(size / (cluster * l2Entries))), 36); // l1_size
+  b.writeUInt32BE(o.l1Size ?? l1Size, 36);
   b.writeBigUInt64BE(BigInt(3 * cluster), 40); // l1_table_offset
   b.writeBigUInt64BE(BigInt(cluster), 48); // refcount_table_offset
   b.writeUInt32BE(1, 56); // refcount_table_clusters
@@ -62,9 +65,9 @@ export function qcow2(o: Qcow2Options = {}): Buffer {
     b.writeBigUInt64BE(BigInt(off), 8);
     b.writeUInt32BE(name.length, 16);
   }
-  // Refcount table → refcount block at cluster 2, which counts clusters 0..3 once each (16-bit entries).
+  // Refcount table → refcount block at cluster 2, which counts every cluster once (16-bit entries).
   b.writeBigUInt64BE(BigInt(2 * cluster), cluster);
-  for (let i = 0; i < 4; i++) b.writeUInt16BE(1, 2 * cluster + i * 2);
+  for (let i = 0; i < clusters; i++) b.writeUInt16BE(1, 2 * cluster + i * 2);
   return b;
 }
 

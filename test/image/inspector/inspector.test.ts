@@ -74,6 +74,29 @@ describe("qcow2", () => {
     assertUnsafe(short, /truncated/);
   });
 
+  test("inconsistent tables are refused: L1 too small for the size, too large, misplaced, past the end (issue 8 item 10)", () => {
+    assertUnsafe(inspect(qcow2({ l1Size: 1, size: 2 ** 50 })), /L1 table is too small for the virtual size/);
+    const edited = qcow2({ size: MiB });
+    edited.writeBigUInt64BE(BigInt(2 ** 50), 24);
+    assertUnsafe(inspect(edited), /L1 table is too small for the virtual size \(1 entries, 2097152 needed\)/);
+    assertUnsafe(inspect(qcow2({ l1Size: 8 * MiB })), /L1 table is too large/);
+    const misplaced = qcow2();
+    misplaced.writeBigUInt64BE(12345n, 40);
+    assertUnsafe(inspect(misplaced), /invalid qcow2 L1 table offset/);
+    const noRefcounts = qcow2();
+    noRefcounts.writeBigUInt64BE(0n, 48);
+    assertUnsafe(inspect(noRefcounts), /invalid qcow2 refcount table offset/);
+    assertUnsafe(inspect(qcow2({ size: 2 ** 40 }).subarray(0, 3 * 64 * KiB)), /L1 table lies beyond the end/);
+    const extended = qcow2({ size: 2 ** 40, incompatible: 1n << 4n });
+    assertUnsafe(
+      inspect(extended),
+      /L1 table is too small for the virtual size \(2048 entries, 4096 needed\)/,
+    );
+    const pib = inspect(qcow2({ size: 2 ** 50 }));
+    assert.equal(pib.virtualSize, 2 ** 50);
+    assert.deepEqual(pib.unsafe, []);
+  });
+
   test("a raw stream that starts with a qcow2 header IS qcow2", () => {
     const data = Buffer.concat([qcow2({ backing: "/etc/passwd" }).subarray(0, 512), noise(MiB)]);
     const r = inspect(data);

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -191,6 +191,22 @@ describe("cross-check with qemu-img", { skip: SKIP }, () => {
       checkDeclaredFormat("raw", await inspectFile(join(dir, "xe.qed"))),
       "declared raw but the data is qed",
     );
+  });
+
+  test("a real 1 PiB qcow2 is consistent and accepted; its header edited to 1 PiB on a small image is refused as qemu-img refuses it (issue 8 item 10)", async () => {
+    qemuImg("create", "-q", "-f", "qcow2", "pib.qcow2", "1P");
+    const big = await inspectFile(join(dir, "pib.qcow2"));
+    assert.equal(big.virtualSize, 2 ** 50);
+    assert.deepEqual(big.unsafe, []);
+    qemuImg("create", "-q", "-f", "qcow2", "small.qcow2", "1M");
+    const edited = join(dir, "small.qcow2");
+    const data = await readFile(edited);
+    data.writeBigUInt64BE(BigInt(2 ** 50), 24);
+    await writeFile(edited, data);
+    await assert.rejects(qemuImgInfo(edited, "qcow2"), QemuImgError);
+    const r = await inspectFile(edited);
+    assert.equal(r.format, "qcow2");
+    assert.match(r.unsafe.join(), /L1 table is too small for the virtual size \(1 entries, 2097152 needed\)/);
   });
 
   test("streamOptimized written by qemu-img convert", async () => {

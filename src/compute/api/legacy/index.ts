@@ -9,12 +9,17 @@ import { extensionPolicies, extensionRoutes } from "./extensions.js";
 import { hostPolicies, hostRoutes } from "./hosts.js";
 import { imageMetadataRoutes } from "./image-metadata.js";
 import { imageRoutes } from "./images.js";
+import { networkProxyPolicies, networkProxyRoutes } from "./networks.js";
+import { securityGroupPolicies, securityGroupRoutes } from "./security-groups.js";
 import { serverPasswordPolicies, serverPasswordRoutes } from "./server-password.js";
 
 export { backupActions } from "./backup.js";
 export { deferredDeleteActions } from "./deferred-delete.js";
+export { floatingIpActions } from "./networks.js";
+export { securityGroupActions } from "./security-groups.js";
 
-/** Nova's older and smaller APIs: image proxy, hosts, extensions, server password, diagnostics, audit log. */
+/** Nova's older and smaller APIs: image and network proxies, hosts, extensions, server password, diagnostics,
+ *  audit log. */
 export function legacyRoutes(core: ComputeCore): Route[] {
   return [
     ...imageRoutes(core),
@@ -24,6 +29,8 @@ export function legacyRoutes(core: ComputeCore): Route[] {
     ...serverPasswordRoutes(core),
     ...auditLogRoutes(core),
     ...extensionRoutes(),
+    ...networkProxyRoutes(),
+    ...securityGroupRoutes(core),
   ];
 }
 
@@ -36,4 +43,6 @@ export const legacyPolicies: RuleDefault[] = [
   ...extensionPolicies,
   ...backupPolicies,
   ...deferredDeletePolicies,
+  ...networkProxyPolicies,
+  ...securityGroupPolicies,
 ];

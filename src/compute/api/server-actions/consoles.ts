@@ -1,6 +1,7 @@
 // Consoles: os-getConsoleOutput, the legacy os-get*Console actions (2.1-2.5), POST /servers/{id}/remote-consoles
 // (2.6) and GET /os-console-auth-tokens/{token} (admin, 2.31). Only VNC exists (the drivers have no SPICE, serial
-// or MKS consoles, as a Nova with those disabled). Tokens live in memory for Nova's console_token_ttl.
+// or MKS consoles, as a Nova with those disabled), and only when a noVNC proxy is configured (compute.vncProxyUrl):
+// without one no URL is handed out. Tokens live in memory for Nova's console_token_ttl.
 import { randomBytes } from "node:crypto";
 import { ApiError } from "../../../shared/http/errors.js";
 import { route, type Route } from "../../../shared/http/route.js";
@@ -52,17 +53,14 @@ async function agentCall<R>(inst: Instance, fn: () => Promise<R>): Promise<R> {
 }
 
 /** Open a VNC console: ask the host for the display, remember a token for it, return the proxy URL. */
-async function vncConsole(
-  core: ComputeCore,
-  ctx: Ctx,
-  inst: Instance,
-  type: string,
-  action: string,
-): Promise<string> {
+async function vncConsole(core: ComputeCore, inst: Instance, type: string, action: string): Promise<string> {
   const host = needHost(inst);
   if (inst.task_state === T.DELETING || inst.task_state === T.MIGRATING)
     throw conflict(`Cannot '${action}' instance ${inst.uuid} while it is in task_state ${inst.task_state}`);
   if (type !== "novnc") throw badRequest(`Invalid console type ${type}`);
+  // Nova with [vnc] enabled = False: no proxy, no URL that would lead nowhere.
+  const proxy = core.cfg.compute.vncProxyUrl;
+  if (!proxy) throw badRequest(`Unavailable console type ${type}.`);
   const where = await agentCall(inst, () =>
     core.bus.call(agentTarget(host), "get_vnc_console", { uuid: inst.uuid }, { timeoutMs: CALL_TIMEOUT_MS }),
   );
@@ -74,7 +72,9 @@ async function vncConsole(
     consoleType: type,
     expires: Date.now() + TOKEN_TTL_S * 1000,
   });
-  return `${ctx.serviceUrl}/vnc_auto.html?path=${encodeURIComponent(`?token=${token}`)}`;
+  const url = new URL(proxy);
+  url.searchParams.set("path", `?token=${token}`);
+  return url.toString();
 }
 
 /** A console kind no Stratus driver offers: Nova's answer when it is disabled. */
@@ -132,7 +132,7 @@ export const consoleActions: ActionTable = {
     async run(core, ctx, id, value) {
       const type = consoleType("os-getVNCConsole", value, ["novnc", "xvpvnc"]);
       const inst = await authorizedServer(core, ctx, id, RULE);
-      return { console: { type, url: await vncConsole(core, ctx, inst, type, "get_vnc_console") } };
+      return { console: { type, url: await vncConsole(core, inst, type, "get_vnc_console") } };
     },
   },
 
@@ -196,7 +196,7 @@ export function consoleRoutes(core: ComputeCore): Route[] {
         const inst = await authorizedServer(core, ctx, ctx.params.id, RULE);
         if (protocol === "rdp") throw badRequest(`Unavailable console type ${protocol}.`);
         if (protocol !== "vnc") unavailable(inst, type);
-        const url = await vncConsole(core, ctx, inst, type, "get_vnc_console");
+        const url = await vncConsole(core, inst, type, "get_vnc_console");
         return { remote_console: { protocol, type, url } };
       },
     }),

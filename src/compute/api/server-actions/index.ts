@@ -7,7 +7,12 @@ import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
-import { backupActions, deferredDeleteActions } from "../legacy/index.js";
+import {
+  backupActions,
+  deferredDeleteActions,
+  floatingIpActions,
+  securityGroupActions,
+} from "../legacy/index.js";
 import { adminActions } from "./admin.js";
 import type { ActionTable } from "./common.js";
 import { consoleActions, consoleRoutes } from "./consoles.js";
@@ -29,6 +34,8 @@ export const SERVER_ACTIONS: ActionTable = {
   ...consoleActions,
   ...backupActions,
   ...deferredDeleteActions,
+  ...floatingIpActions,
+  ...securityGroupActions,
 };
 
 /** POST /servers/{id}/action and the per-server sub-resources that act on a server. */

@@ -7,6 +7,7 @@ import { badRequest, forbidden } from "../../errors.js";
 import { findInstance, type Instance, type InstancePatch, type RequestSpec } from "../../instances/store.js";
 import { TaskState as T, VmState as V } from "../../instances/states.js";
 import { invalid, type Ctx } from "../common.js";
+import { checkImageFits } from "../image-fit.js";
 import { projectLimits } from "../quotas.js";
 import { serverLinks, serverView } from "../servers/view.js";
 import { accessIPv4, accessIPv6 } from "../servers/ip.js";
@@ -113,15 +114,9 @@ async function rebuildImage(
     throw badRequest(`Image ${imageRef} could not be checked (image service said ${res.status}).`);
   const img = res.body as Record<string, unknown>;
   if (img.status !== "active") throw badRequest(`Image ${imageRef} is not active.`);
-  const minRam = Number(img.min_ram ?? 0);
-  const minDisk = Number(img.min_disk ?? 0);
-  if (minRam > inst.flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
-  if (inst.flavor.root_gb > 0 && minDisk > inst.flavor.root_gb)
-    throw badRequest(
-      "Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is " +
-        `${inst.flavor.root_gb * 1024 ** 3} bytes, minimum size is ${minDisk * 1024 ** 3} bytes.`,
-    );
-  return imageSpec(imageRef, img);
+  const spec = imageSpec(imageRef, img);
+  checkImageFits(ctx, spec, inst.flavor, inst.project_id);
+  return spec;
 }
 
 async function replaceMetadata(core: ComputeCore, uuid: string, meta: Record<string, string>): Promise<void> {

@@ -9,6 +9,7 @@ import type { Instance, InstanceFlavor } from "../../instances/store.js";
 import { findMigration, casMigration, loadFlavor } from "../../conductor/migration-records.js";
 import { conductorContract } from "../../rpc.js";
 import { invalid, type Ctx } from "../common.js";
+import { checkImageFits } from "../image-fit.js";
 import { visibleFlavor } from "../flavors.js";
 import { projectLimits, projectUsage } from "../quotas.js";
 import { refId } from "../servers/create-input.js";
@@ -92,14 +93,7 @@ export const resizeActions: ActionTable = {
         throw badRequest(
           "Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.",
         );
-      const image = inst.request_spec.image;
-      if (flavor.memory_mb < (image.min_ram ?? 0))
-        throw badRequest("Flavor's memory is too small for requested image.");
-      if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0))
-        throw badRequest(
-          "Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is " +
-            `${flavor.root_gb * 1024 ** 3} bytes, minimum size is ${image.min_disk * 1024 ** 3} bytes.`,
-        );
+      checkImageFits(ctx, inst.request_spec.image, flavor, inst.project_id);
       await checkUpsizeQuota(core, inst, inst.flavor, flavor);
       const rc = await begin(core, ctx, inst, {
         action: "resize",

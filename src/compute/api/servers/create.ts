@@ -18,6 +18,7 @@ import { conductorContract } from "../../rpc.js";
 import { imageSpec } from "../../instances/image.js";
 import { isAdmin, type Ctx } from "../common.js";
 import { extraSpecs, visibleFlavor } from "../flavors.js";
+import { checkImageFits } from "../image-fit.js";
 import { callerKeyPair } from "../keypairs.js";
 import { projectLimits, projectUsage } from "../quotas.js";
 import { parseCreate, type CreateInput } from "./create-input.js";
@@ -54,18 +55,9 @@ async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor:
     throw badRequest(`Image ${imageRef} could not be checked (image service said ${res.status}).`);
   const img = res.body as Record<string, unknown>;
   if (img.status !== "active") throw badRequest(`Image ${imageRef} is not active.`);
-  const minRam = Number(img.min_ram ?? 0);
-  const minDisk = Number(img.min_disk ?? 0);
-  if (minRam > flavor.memory_mb) throw badRequest("Flavor's memory is too small for requested image.");
-  if (flavor.root_gb > 0) {
-    if (minDisk > flavor.root_gb) throw badRequest("Flavor's disk is too small for requested image.");
-    const size = Number(img.size ?? 0);
-    if (size > flavor.root_gb * 1024 ** 3)
-      throw badRequest(
-        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${size} bytes.`,
-      );
-  }
-  return imageSpec(imageRef, img);
+  const spec = imageSpec(imageRef, img);
+  checkImageFits(ctx, spec, flavor, ctx.auth?.projectId ?? "");
+  return spec;
 }
 
 /** The zone and forced host from availability_zone ("az", "az:host", "az:host:node") and 2.74 host fields. */

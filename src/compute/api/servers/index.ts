@@ -191,6 +191,13 @@ export const serverPolicies: RuleDefault[] = [
     "/servers",
   ),
   rule(
+    "os_compute_api:servers:create:zero_disk_flavor",
+    ADMIN,
+    "Boot an image-backed server on a flavor with a zero root disk.",
+    "POST",
+    "/servers",
+  ),
+  rule(
     "compute:servers:create:requested_destination",
     ADMIN,
     "Create a server on a requested host (2.74).",
