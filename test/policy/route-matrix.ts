@@ -696,4 +696,41 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["DELETE /placement/usages", "SA SR PA PM M R O"],
   ["DELETE /placement/traits", "SA SR PA PM M R O"],
   ["DELETE /placement/", "SA SR PA PM M R O AN"],
+  // Nova's network proxies with no network service (compute/api/legacy/networks.ts, security-groups.ts): reads list
+  // nothing, nova-network-only calls are 410 for everyone, writes need a project member.
+  ["GET /compute/v2.1/os-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
+  ["GET /compute/v2.1/os-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
+  ["GET /compute/v2.1/os-tenant-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
+  ["GET /compute/v2.1/os-tenant-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
+  ["GET /compute/v2.1/os-floating-ip-pools", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
+  ["GET /compute/v2.1/os-floating-ips", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
+  ["GET /compute/v2.1/os-floating-ips/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
+  ["GET /compute/v2.1/os-security-group-default-rules", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-security-group-default-rules/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-floating-ips-bulk", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-floating-ips-bulk/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-fping", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-fping/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["GET /compute/v2.1/os-security-groups", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
+  ["GET /compute/v2.1/os-security-groups/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
+  ["GET /compute/v2.1/servers/:id/os-security-groups", "SA SR PA PM M R O"], // AN=401 O=404 R=200 SR=404 M=200 PM=200 PA=200 SA=200
+  ["POST /compute/v2.1/os-networks", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-networks/add", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-networks/:id/action", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-tenant-networks", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-floating-ips", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
+  ["POST /compute/v2.1/os-security-group-default-rules", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-floating-ips-bulk", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-fping", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["POST /compute/v2.1/os-security-groups", "SA PA PM M O"], // AN=401 O=400 R=403 SR=403 M=400 PM=400 PA=400 SA=400
+  ["POST /compute/v2.1/os-security-group-rules", "SA PA PM M O"], // AN=401 O=400 R=403 SR=403 M=400 PM=400 PA=400 SA=400
+  ["PUT /compute/v2.1/os-security-groups/:id", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
+  ["DELETE /compute/v2.1/os-security-group-default-rules/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["DELETE /compute/v2.1/os-security-group-rules/:id", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
+  ["DELETE /compute/v2.1/os-floating-ips-bulk/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["DELETE /compute/v2.1/os-tenant-networks/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["DELETE /compute/v2.1/os-security-groups/:id", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
+  ["DELETE /compute/v2.1/os-floating-ips/:id", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
+  ["DELETE /compute/v2.1/os-networks/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  ["DELETE /compute/v2.1/os-fping/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
 ];

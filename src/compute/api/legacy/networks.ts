@@ -7,7 +7,7 @@ import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
-import { ADMIN_OR_PROJECT, policyRule } from "../admin/util.js";
+import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
 import { removedAfter } from "./images.js";
 
@@ -31,18 +31,18 @@ export const networkProxyPolicies: RuleDefault[] = [
   policyRule(POOLS, "", "List floating IP pools.", "GET", "/os-floating-ip-pools"),
   policyRule(`${FIP}:list`, ADMIN_OR_PROJECT, "List floating IPs.", "GET", "/os-floating-ips"),
   policyRule(`${FIP}:show`, ADMIN_OR_PROJECT, "Show a floating IP.", "GET", "/os-floating-ips/{id}"),
-  policyRule(`${FIP}:create`, ADMIN_OR_PROJECT, "Allocate a floating IP.", "POST", "/os-floating-ips"),
-  policyRule(`${FIP}:delete`, ADMIN_OR_PROJECT, "Release a floating IP.", "DELETE", "/os-floating-ips/{id}"),
+  policyRule(`${FIP}:create`, PROJECT_MEMBER, "Allocate a floating IP.", "POST", "/os-floating-ips"),
+  policyRule(`${FIP}:delete`, PROJECT_MEMBER, "Release a floating IP.", "DELETE", "/os-floating-ips/{id}"),
   policyRule(
     `${FIP}:add`,
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Associate a floating IP.",
     "POST",
     "/servers/{id}/action (addFloatingIp)",
   ),
   policyRule(
     `${FIP}:remove`,
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Disassociate a floating IP.",
     "POST",
     "/servers/{id}/action (removeFloatingIp)",

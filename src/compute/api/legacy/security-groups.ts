@@ -7,7 +7,7 @@ import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
-import { ADMIN_OR_PROJECT, policyRule } from "../admin/util.js";
+import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
 import { removedAfter } from "./images.js";
 
@@ -19,11 +19,11 @@ const R = "/os-security-group-rules";
 export const securityGroupPolicies: RuleDefault[] = [
   policyRule(`${SG}:get`, ADMIN_OR_PROJECT, "List security groups.", "GET", P),
   policyRule(`${SG}:show`, ADMIN_OR_PROJECT, "Show a security group.", "GET", `${P}/{id}`),
-  policyRule(`${SG}:create`, ADMIN_OR_PROJECT, "Create a security group.", "POST", P),
-  policyRule(`${SG}:update`, ADMIN_OR_PROJECT, "Update a security group.", "PUT", `${P}/{id}`),
-  policyRule(`${SG}:delete`, ADMIN_OR_PROJECT, "Delete a security group.", "DELETE", `${P}/{id}`),
-  policyRule(`${SG}:rule:create`, ADMIN_OR_PROJECT, "Create a security group rule.", "POST", R),
-  policyRule(`${SG}:rule:delete`, ADMIN_OR_PROJECT, "Delete a security group rule.", "DELETE", `${R}/{id}`),
+  policyRule(`${SG}:create`, PROJECT_MEMBER, "Create a security group.", "POST", P),
+  policyRule(`${SG}:update`, PROJECT_MEMBER, "Update a security group.", "PUT", `${P}/{id}`),
+  policyRule(`${SG}:delete`, PROJECT_MEMBER, "Delete a security group.", "DELETE", `${P}/{id}`),
+  policyRule(`${SG}:rule:create`, PROJECT_MEMBER, "Create a security group rule.", "POST", R),
+  policyRule(`${SG}:rule:delete`, PROJECT_MEMBER, "Delete a security group rule.", "DELETE", `${R}/{id}`),
   policyRule(
     `${SG}:list`,
     ADMIN_OR_PROJECT,
@@ -33,14 +33,14 @@ export const securityGroupPolicies: RuleDefault[] = [
   ),
   policyRule(
     `${SG}:add`,
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Add a security group to a server.",
     "POST",
     "/servers/{id}/action",
   ),
   policyRule(
     `${SG}:remove`,
-    ADMIN_OR_PROJECT,
+    PROJECT_MEMBER,
     "Remove a security group from a server.",
     "POST",
     "/servers/{id}/action",
