@@ -12,7 +12,8 @@ import { recoverInterrupted } from "../../../src/image/import.js";
 import { removePartialFiles } from "../../../src/image/data.js";
 import { imagesInStatus } from "../../../src/image/store/images.js";
 import { qcow2 } from "../inspector/images.js";
-import { bootImageCloud, isGlanceError, raw, sleep, type ImageCloud } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
+import { bootImageCloud, isGlanceError, raw, type ImageCloud } from "./helpers.js";
 
 let t: ImageCloud;
 let imagesDir: string;
@@ -230,17 +231,13 @@ describe("concurrency and failures", () => {
     req.write(pseudoRandom(1024 * 1024, 5));
     await t.waitStatus(img.id, ["saving"], t.demo);
     // Some bytes are on disk in a partial file by now.
-    for (let i = 0; i < 200 && !readdirSync(imagesDir).some((f) => f.startsWith(`${img.id}.partial`)); i++)
-      await sleep(10);
-    assert.ok(
+    await until("the upload to be written to a partial file", () =>
       readdirSync(imagesDir).some((f) => f.startsWith(`${img.id}.partial`)),
-      "the upload is being written",
     );
     req.destroy();
     const back = await t.waitStatus(img.id, ["queued"], t.demo);
     assert.equal(back.size, null);
-    for (let i = 0; i < 100 && filesOf(img.id).length; i++) await sleep(10);
-    assert.deepEqual(filesOf(img.id), []);
+    await until("the partial file to be removed", () => filesOf(img.id).length === 0);
     // And the upload can be retried.
     assert.equal((await t.upload(img.id, Buffer.from("retry"), t.demo)).status, 204);
   });
