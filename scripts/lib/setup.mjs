@@ -80,18 +80,24 @@ export function walk(dir, filter = () => true, out = []) {
   return out;
 }
 
-/** Install npm dependencies when node_modules is missing or package-lock.json is newer than the last install. */
-export async function ensureNodeDeps() {
+/** Why node_modules needs a (re)install, or null when it is current with package-lock.json. */
+export function nodeDepsStaleness() {
   const lock = join(ROOT, "package-lock.json");
   // npm writes node_modules/.package-lock.json on every install: its mtime is the last install's.
   const marker = join(ROOT, "node_modules", ".package-lock.json");
-  const hasLock = existsSync(lock);
-  let why = null;
-  if (!existsSync(join(ROOT, "node_modules"))) why = "node_modules is missing";
-  else if (!existsSync(marker)) why = "node_modules was not installed by npm";
-  else if (hasLock && mtime(lock) > mtime(marker)) why = "package-lock.json changed since the last install";
+  if (!existsSync(join(ROOT, "node_modules"))) return "node_modules is missing";
+  if (!existsSync(marker)) return "node_modules was not installed by npm";
+  if (existsSync(lock) && mtime(lock) > mtime(marker))
+    return "package-lock.json changed since the last install";
+  return null;
+}
+
+/** Install npm dependencies when node_modules is missing or package-lock.json is newer than the last install. */
+export async function ensureNodeDeps() {
+  const why = nodeDepsStaleness();
   if (!why) return false;
-  const args = hasLock ? ["ci"] : ["install"];
+  const marker = join(ROOT, "node_modules", ".package-lock.json");
+  const args = existsSync(join(ROOT, "package-lock.json")) ? ["ci"] : ["install"];
   args.push("--no-audit", "--no-fund", "--foreground-scripts");
   if (!process.stdout.isTTY) args.push("--progress=false");
   const missingTools = await ensureBuildTools();
