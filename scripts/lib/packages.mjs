@@ -5,6 +5,16 @@
  *  { pkg: "dnsmasq-base", why: "network: DHCP for the linux driver" }, { pkg: "iproute2", why: "network: namespaces" }. */
 export const RUNTIME_PACKAGES = [];
 
+/** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is
+ *  reachable: node-gyp runs python3, make and a C++ compiler. Installed before npm dependencies. */
+export const BUILD_PACKAGES = [
+  {
+    pkg: "build-essential",
+    why: "npm ci: g++ and make to compile better-sqlite3 when no prebuilt binary is reachable",
+  },
+  { pkg: "python3", why: "npm ci: node-gyp, which compiles better-sqlite3, runs python3" },
+];
+
 /** Needed by the tests (`npm test`, `npm run tempest`): the real OpenStack CLI and tempest, run by /usr/bin/python3. */
 export const TEST_PACKAGES = [
   { pkg: "python3-openstackclient", why: "e2e tests: /usr/bin/openstack" },

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUILD_PACKAGES, names } from "./packages.mjs";
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -79,30 +80,71 @@ export function walk(dir, filter = () => true, out = []) {
   return out;
 }
 
-/** Install npm dependencies when node_modules is missing or package-lock.json is newer than the last install. */
-export async function ensureNodeDeps() {
+/** Why node_modules needs a (re)install, or null when it is current with package-lock.json. */
+export function nodeDepsStaleness() {
   const lock = join(ROOT, "package-lock.json");
   // npm writes node_modules/.package-lock.json on every install: its mtime is the last install's.
   const marker = join(ROOT, "node_modules", ".package-lock.json");
-  const hasLock = existsSync(lock);
-  let why = null;
-  if (!existsSync(join(ROOT, "node_modules"))) why = "node_modules is missing";
-  else if (!existsSync(marker)) why = "node_modules was not installed by npm";
-  else if (hasLock && mtime(lock) > mtime(marker)) why = "package-lock.json changed since the last install";
+  if (!existsSync(join(ROOT, "node_modules"))) return "node_modules is missing";
+  if (!existsSync(marker)) return "node_modules was not installed by npm";
+  if (existsSync(lock) && mtime(lock) > mtime(marker))
+    return "package-lock.json changed since the last install";
+  return null;
+}
+
+/** Install npm dependencies when node_modules is missing or package-lock.json is newer than the last install. */
+export async function ensureNodeDeps() {
+  const why = nodeDepsStaleness();
   if (!why) return false;
-  const args = hasLock ? ["ci"] : ["install"];
+  const marker = join(ROOT, "node_modules", ".package-lock.json");
+  const args = existsSync(join(ROOT, "package-lock.json")) ? ["ci"] : ["install"];
   args.push("--no-audit", "--no-fund", "--foreground-scripts");
   if (!process.stdout.isTTY) args.push("--progress=false");
+  const missingTools = await ensureBuildTools();
   step(`Installing npm dependencies (${why}): npm ${args.join(" ")}`);
   const t0 = Date.now();
   const [cmd, pre] = npmCommand();
-  await runOrFail("Installing npm dependencies", cmd, [...pre, ...args]);
+  const code = await run(cmd, [...pre, ...args]);
+  if (code !== 0) {
+    const hint = missingTools.length
+      ? `\nbetter-sqlite3 compiles from source when no prebuilt binary is reachable, which needs: ${missingTools.join(" ")}\nInstall them as root, then run this command again:\n  ${aptInstallCommand(missingTools)}`
+      : "";
+    throw new SetupError(
+      `Installing npm dependencies failed (exit ${code}): npm ${args.join(" ")}${hint}`,
+      code,
+    );
+  }
   if (existsSync(marker)) {
     const now = new Date();
     utimesSync(marker, now, now);
   }
   step(`npm dependencies installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return true;
+}
+
+/**
+ * Before `npm ci`: install the toolchain a native module needs to compile from source (BUILD_PACKAGES), when it can
+ * (root or passwordless sudo). Without root it warns with the exact command and carries on, as a prebuilt binary may
+ * make the toolchain unnecessary; returns the packages still missing, for the message should `npm ci` fail.
+ */
+async function ensureBuildTools() {
+  const pkgs = names(BUILD_PACKAGES);
+  if (spawnSync("dpkg", ["--version"], { stdio: "ignore" }).status !== 0) return [];
+  const missing = pkgs.filter((p) => !debInstalled(p));
+  if (missing.length === 0) return [];
+  if (process.getuid?.() !== 0 && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status !== 0) {
+    step(
+      `Without root, cannot install what compiling better-sqlite3 may need; run: ${aptInstallCommand(missing)}`,
+    );
+    return missing;
+  }
+  await ensureDebianPackages(missing, "compiling native npm modules (better-sqlite3)");
+  return [];
+}
+
+/** The one-line command that installs these Debian packages as a user with sudo. */
+export function aptInstallCommand(pkgs) {
+  return `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${pkgs.join(" ")}`;
 }
 
 /** The npm to run: under `npm run`, npm_execpath names the npm that started us, so use that one. */
@@ -180,7 +222,7 @@ export async function ensureDebianPackages(pkgs, purpose) {
         [
           `Missing Debian packages for ${purpose}: ${missing.join(" ")}`,
           "Installing them needs root. Run:",
-          `  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(" ")}`,
+          `  ${aptInstallCommand(missing)}`,
           "then run this command again.",
         ].join("\n"),
       );

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { reconcile } from "../../../src/compute/agent/reconcile.js";
-import { bootActions, until, type ActionCloud } from "./util.js";
+import { bootActions, eventually, until, type ActionCloud } from "./util.js";
 
 let c: ActionCloud;
 const ROOMY = { instances: 50, cores: 100, ram: 512000 };
@@ -25,6 +25,8 @@ const migrations = (id: string) =>
     .orderBy("id")
     .execute() as Promise<Array<Record<string, any>>>;
 const guests = (host: string) => agentOf(host).deps.driver.listInstances();
+// A server's status changes before the workflow behind it has finished (the conductor drops claims and updates
+// the migration after the agent answers), so what follows a wait for a status is asserted with eventually().
 
 async function active(name: string, token = c.demo): Promise<{ id: string; host: string }> {
   const id = await c.createServer(token, { name });
@@ -47,36 +49,41 @@ test("resize: validation, VERIFY_RESIZE with the source claim on the migration, 
   assert.equal((await c.act(c.demo, id, { resize: { flavorRef: "84" } })).status, 202);
   const s = await c.waitStatus(c.demo, id, "VERIFY_RESIZE");
   assert.equal(s.flavor.original_name, "m1.micro");
-  const row = await c.row(id);
-  assert.equal(row.host, other(host));
-  assert.equal(row.memory_mb, 192);
-  const [mig] = await migrations(id);
-  assert.equal(mig.status, "finished");
-  assert.equal(mig.migration_type, "resize");
-  assert.equal(mig.source_compute, host);
-  assert.equal(mig.dest_compute, other(host));
   const src = await c.nodeOf(host);
   const dst = await c.nodeOf(other(host));
-  assert.deepEqual(await c.allocations(id), {
-    [dst]: { resources: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } },
+  const mig = await eventually(async () => {
+    const row = await c.row(id);
+    assert.equal(row.host, other(host));
+    assert.equal(row.memory_mb, 192);
+    const [m] = await migrations(id);
+    assert.equal(m.status, "finished");
+    assert.equal(m.migration_type, "resize");
+    assert.equal(m.source_compute, host);
+    assert.equal(m.dest_compute, other(host));
+    assert.deepEqual(await c.allocations(id), {
+      [dst]: { resources: { VCPU: 1, MEMORY_MB: 192, DISK_GB: 1 } },
+    });
+    assert.deepEqual(await c.allocations(m.uuid), {
+      [src]: { resources: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } },
+    });
+    assert.ok((await guests(host)).includes(id) && (await guests(other(host))).includes(id));
+    return m;
   });
-  assert.deepEqual(await c.allocations(mig.uuid), {
-    [src]: { resources: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } },
-  });
-  assert.ok((await guests(host)).includes(id) && (await guests(other(host))).includes(id));
 
   assert.equal((await c.act(c.demo, id, { revertResize: null })).status, 202);
   const back = await c.waitStatus(c.demo, id, "ACTIVE");
   assert.equal(back.flavor.original_name, "m1.nano");
-  assert.equal((await c.row(id)).host, host);
-  assert.equal((await c.row(id)).memory_mb, 128);
-  assert.deepEqual(await c.allocations(id), {
-    [src]: { resources: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } },
+  await eventually(async () => {
+    assert.equal((await c.row(id)).host, host);
+    assert.equal((await c.row(id)).memory_mb, 128);
+    assert.deepEqual(await c.allocations(id), {
+      [src]: { resources: { VCPU: 1, MEMORY_MB: 128, DISK_GB: 1 } },
+    });
+    assert.deepEqual(await c.allocations(mig.uuid), {});
+    assert.equal((await migrations(id))[0].status, "reverted");
+    assert.ok(!(await guests(other(host))).includes(id));
+    assert.equal((await c.row(id)).power_state, 1);
   });
-  assert.deepEqual(await c.allocations(mig.uuid), {});
-  assert.equal((await migrations(id))[0].status, "reverted");
-  assert.ok(!(await guests(other(host))).includes(id));
-  assert.equal((await c.row(id)).power_state, 1);
   const acts = (await c.actions(id)).map((a) => a.action);
   assert.deepEqual(acts.slice(-2), ["resize", "revertResize"]);
 });
@@ -92,13 +99,15 @@ test("resize then confirm: the source guest and claim go; a stopped server stays
   assert.equal(r.status, 204);
   const s = await c.waitStatus(c.demo, id, "SHUTOFF");
   assert.equal(s.flavor.original_name, "m1.micro");
-  const [mig] = await migrations(id);
-  assert.equal(mig.status, "confirmed");
-  assert.deepEqual(await c.allocations(mig.uuid), {});
-  assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]);
-  assert.ok(!(await guests(host)).includes(id));
-  const meta = JSON.parse((await c.row(id)).system_metadata);
-  assert.equal(meta.old_flavor, undefined);
+  await eventually(async () => {
+    const [mig] = await migrations(id);
+    assert.equal(mig.status, "confirmed");
+    assert.deepEqual(await c.allocations(mig.uuid), {});
+    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]);
+    assert.ok(!(await guests(host)).includes(id));
+    const meta = JSON.parse((await c.row(id)).system_metadata);
+    assert.equal(meta.old_flavor, undefined);
+  });
 });
 
 test("resize is refused over the cores quota (403)", async () => {
@@ -132,7 +141,9 @@ test("migrate (admin): to another host, host from 2.56, VERIFY_RESIZE then confi
   assert.equal((await migrations(id))[0].migration_type, "migration");
   assert.equal((await c.act(c.demo, id, { confirmResize: null })).status, 204);
   await c.waitStatus(c.demo, id, "ACTIVE");
-  assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]);
+  await eventually(async () =>
+    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]),
+  );
 });
 
 test("a failed resize is rolled back: server where it was, claims restored, fault, migration error", async () => {
@@ -145,19 +156,24 @@ test("a failed resize is rolled back: server where it was, claims restored, faul
   try {
     assert.equal((await c.act(c.demo, id, { resize: { flavorRef: "84" } })).status, 202);
     await until("the migration to fail", async () => (await migrations(id))[0]?.status === "error");
-    const row = await c.settle(id, "active");
-    assert.equal(row.host, host);
-    assert.equal(JSON.parse(row.flavor).flavorid, "42");
-    assert.equal(row.power_state, 1);
-    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
-    assert.deepEqual(await c.allocations((await migrations(id))[0].uuid), {});
-    assert.equal((await agentOf(host).deps.driver.getInfo(id)).state, 1, "the source guest runs again");
-    const fault = (await c.t.cloud.db.kysely
-      .selectFrom("compute_instance_fault")
-      .select("message")
-      .where("instance_uuid", "=", id)
-      .executeTakeFirstOrThrow()) as { message: string };
-    assert.match(fault.message, /disk copy failed/);
+    await c.settle(id, "active");
+    await eventually(async () => {
+      const row = await c.row(id);
+      assert.equal(row.host, host);
+      assert.equal(JSON.parse(row.flavor).flavorid, "42");
+      assert.equal(row.power_state, 1);
+      assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
+      assert.deepEqual(await c.allocations((await migrations(id))[0].uuid), {});
+      assert.equal((await agentOf(host).deps.driver.getInfo(id)).state, 1, "the source guest runs again");
+    });
+    await eventually(async () => {
+      const fault = (await c.t.cloud.db.kysely
+        .selectFrom("compute_instance_fault")
+        .select("message")
+        .where("instance_uuid", "=", id)
+        .executeTakeFirstOrThrow()) as { message: string };
+      assert.match(fault.message, /disk copy failed/);
+    });
   } finally {
     dest.finishMigration = saved;
   }
@@ -172,7 +188,9 @@ test("no valid host: the migration errors and the server stays put", async () =>
     await until("the migration to fail", async () => (await migrations(id))[0]?.status === "error");
     const row = await c.settle(id, "active");
     assert.equal(row.host, host);
-    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
+    await eventually(async () =>
+      assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]),
+    );
   } finally {
     await db.updateTable("compute_service").set({ disabled: 0 }).where("host", "=", other(host)).execute();
   }
@@ -201,17 +219,19 @@ test("live migration (admin): schema per microversion, then the server moves whi
   const row = await c.settle(id, "active");
   assert.equal(row.host, host);
   assert.equal(row.power_state, 1);
-  const migs = await migrations(id);
-  assert.deepEqual(
-    migs.map((m) => [m.migration_type, m.status]),
-    [
-      ["live-migration", "completed"],
-      ["live-migration", "completed"],
-    ],
-  );
-  assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
-  assert.deepEqual(await c.allocations(migs[1].uuid), {});
-  assert.ok((await guests(host)).includes(id) && !(await guests(other(host))).includes(id));
+  await eventually(async () => {
+    const migs = await migrations(id);
+    assert.deepEqual(
+      migs.map((m) => [m.migration_type, m.status]),
+      [
+        ["live-migration", "completed"],
+        ["live-migration", "completed"],
+      ],
+    );
+    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
+    assert.deepEqual(await c.allocations(migs[1].uuid), {});
+    assert.ok((await guests(host)).includes(id) && !(await guests(other(host))).includes(id));
+  });
   await c.act(c.demo, id, { "os-stop": null });
   await c.waitStatus(c.demo, id, "SHUTOFF");
   assert.equal((await act({ host: null, block_migration: "auto" })).status, 409);
@@ -240,14 +260,17 @@ test("evacuate: refused while the source is up, then rebuilt elsewhere once it i
     assert.match(r.body.adminPass, /^[A-Za-z0-9]{12}$/);
     const row = await c.settle(id, "active");
     assert.equal(row.host, other(host));
-    const [mig] = await migrations(id);
-    assert.equal(mig.migration_type, "evacuation");
-    assert.equal(mig.status, "done");
-    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]);
-    assert.deepEqual(await c.allocations(mig.uuid), {});
-    assert.ok((await guests(other(host))).includes(id));
-    const events = (await c.actions(id)).at(-1)!.events.map((e) => e.event);
-    assert.deepEqual(events, ["conductor_rebuild_server", "compute_rebuild_instance"]);
+    // The conductor drops the dead host's claim after its cast to the new host, which may finish first.
+    await eventually(async () => {
+      const [mig] = await migrations(id);
+      assert.equal(mig.migration_type, "evacuation");
+      assert.equal(mig.status, "done");
+      assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(other(host))]);
+      assert.deepEqual(await c.allocations(mig.uuid), {});
+      assert.ok((await guests(other(host))).includes(id));
+      const events = (await c.actions(id)).at(-1)!.events.map((e) => e.event);
+      assert.deepEqual(events, ["conductor_rebuild_server", "compute_rebuild_instance"]);
+    });
   } finally {
     await db.updateTable("compute_service").set({ forced_down: 0 }).where("host", "=", host).execute();
   }
@@ -284,14 +307,16 @@ test("rebuild: a new image, name and metadata; the answer is the server with adm
   assert.match(String(r.headers.location), new RegExp(`/servers/${id}$`));
   const s = await c.waitStatus(c.demo, id, "ACTIVE");
   assert.equal(s.description, "d");
-  const last = (await c.actions(id)).at(-1)!;
-  assert.equal(last.action, "rebuild");
-  assert.deepEqual(last.events, [{ event: "compute_rebuild_instance", result: "Success" }]);
+  await eventually(async () => {
+    const last = (await c.actions(id)).at(-1)!;
+    assert.equal(last.action, "rebuild");
+    assert.deepEqual(last.events, [{ event: "compute_rebuild_instance", result: "Success" }]);
+  });
   await c.act(c.demo, id, { "os-stop": null });
   await c.waitStatus(c.demo, id, "SHUTOFF");
   assert.equal((await c.act(c.demo, id, { rebuild: { imageRef: c.imageId } })).status, 202);
   await c.settle(id, "stopped");
-  assert.equal((await c.row(id)).power_state, 4);
+  await eventually(async () => assert.equal((await c.row(id)).power_state, 4));
 });
 
 test("a failed live migration cleans up the destination and leaves the server running at home", async () => {
@@ -307,15 +332,17 @@ test("a failed live migration cleans up the destination and leaves the server ru
     await until("the live migration to fail", async () => (await migrations(id))[0]?.status === "error");
     const row = await c.settle(id, "active");
     assert.equal(row.host, host);
-    assert.ok(!(await guests(other(host))).includes(id), "the destination was rolled back");
-    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
-    const events = (await c.actions(id)).at(-1)!.events.map((e) => [e.event, e.result]);
-    assert.deepEqual(events, [
-      ["conductor_live_migrate_instance", "Success"],
-      ["compute_pre_live_migration", "Success"],
-      ["compute_live_migration", "Error"],
-      ["compute_rollback_live_migration_at_destination", "Success"],
-    ]);
+    await eventually(async () => {
+      assert.ok(!(await guests(other(host))).includes(id), "the destination was rolled back");
+      assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(host)]);
+      const events = (await c.actions(id)).at(-1)!.events.map((e) => [e.event, e.result]);
+      assert.deepEqual(events, [
+        ["conductor_live_migrate_instance", "Success"],
+        ["compute_pre_live_migration", "Success"],
+        ["compute_live_migration", "Error"],
+        ["compute_rollback_live_migration_at_destination", "Success"],
+      ]);
+    });
   } finally {
     src.liveMigration = saved;
   }
@@ -338,13 +365,18 @@ test("confirmResize needs the source host up (409); an evacuation with no host l
   await db.updateTable("compute_service").set({ disabled: 1 }).where("host", "=", other(home)).execute();
   try {
     assert.equal((await c.act(c.admin, id, { evacuate: {} }, "2.29")).status, 200);
-    const s = await c.waitStatus(c.demo, id, "ERROR");
-    assert.match(s.fault.message, /^No valid host was found/);
+    // The fault is recorded just after the ERROR state: wait for both.
+    await eventually(async () => {
+      const s = await c.waitStatus(c.demo, id, "ERROR");
+      assert.match(s.fault?.message ?? "", /^No valid host was found/);
+    });
     const row = await c.row(id);
     assert.equal(row.host, home);
     assert.equal(row.task_state, null);
-    assert.equal((await migrations(id)).at(-1)!.status, "error");
-    assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(home)]);
+    await eventually(async () => {
+      assert.equal((await migrations(id)).at(-1)!.status, "error");
+      assert.deepEqual(Object.keys(await c.allocations(id)), [await c.nodeOf(home)]);
+    });
   } finally {
     await db.updateTable("compute_service").set({ forced_down: 0 }).where("host", "=", home).execute();
     await db.updateTable("compute_service").set({ disabled: 0 }).where("host", "=", other(home)).execute();

@@ -2,7 +2,7 @@
 // the dispatcher's errors, policies and instance action records.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { bootActions, until, type ActionCloud } from "./util.js";
+import { bootActions, eventually, until, type ActionCloud } from "./util.js";
 
 let c: ActionCloud;
 let id: string;
@@ -205,13 +205,16 @@ test("a failed driver operation reverts the task and records a fault", async () 
     assert.equal((await c.act(c.demo, id, { unpause: null })).status, 202);
     const row = await c.settle(id, "paused");
     assert.equal(row.power_state, 3);
-    const fault = (await c.t.cloud.db.kysely
-      .selectFrom("compute_instance_fault")
-      .selectAll()
-      .where("instance_uuid", "=", id)
-      .orderBy("id", "desc")
-      .executeTakeFirstOrThrow()) as { message: string; code: number };
-    assert.match(fault.message, /does not support unpause/);
+    // The fault is recorded just after the task is reverted.
+    await eventually(async () => {
+      const fault = (await c.t.cloud.db.kysely
+        .selectFrom("compute_instance_fault")
+        .selectAll()
+        .where("instance_uuid", "=", id)
+        .orderBy("id", "desc")
+        .executeTakeFirstOrThrow()) as { message: string; code: number };
+      assert.match(fault.message, /does not support unpause/);
+    });
     const last = (await c.actions(id)).at(-1)!;
     assert.equal(last.action, "unpause");
     assert.equal(last.events[0].result, "Error");

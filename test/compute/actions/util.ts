@@ -4,6 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { bootCompute, type BootComputeOptions, type ComputeCloud } from "../api/helpers.js";
 import type { Res } from "../../helpers/cloud.js";
+import { WAIT_MS } from "../../helpers/wait.js";
+
+export { eventually, until } from "../../helpers/wait.js";
 
 /** A compute test cloud with helpers for actions. */
 export interface ActionCloud extends ComputeCloud {
@@ -85,7 +88,7 @@ export async function bootActions(opts: BootComputeOptions = {}): Promise<Action
     act: (token, id, body, mv) =>
       c.req("POST", `/v2.1/servers/${id}/action`, { token, body, ...(mv ? { mv } : {}) }),
     row,
-    async settle(id, vmState, timeoutMs = 10_000) {
+    async settle(id, vmState, timeoutMs = WAIT_MS) {
       const end = Date.now() + timeoutMs;
       let last: Record<string, any> = {};
       while (Date.now() < end) {
@@ -152,19 +155,4 @@ export async function bootActions(opts: BootComputeOptions = {}): Promise<Action
       await new Promise((r) => front.close(r));
     },
   };
-}
-
-/** Poll `fn` until it returns a truthy value. */
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T>,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    await sleep(10);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }

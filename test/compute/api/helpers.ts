@@ -1,6 +1,7 @@
 // Boots a cloud (with in-process fake compute hosts) and sends requests to /compute with an optional
 // microversion; helpers to upload a bootable image, create servers and wait for their status.
 import { bootCloud, type Res, type TestCloud } from "../../helpers/cloud.js";
+import { WAIT_MS } from "../../helpers/wait.js";
 
 export interface ComputeCloud {
   t: TestCloud;
@@ -121,7 +122,7 @@ export async function bootCompute(opts: BootComputeOptions = {}): Promise<Comput
     if (r.status !== 202) throw new Error(`server create: ${r.status} ${r.text}`);
     return r.body.server?.id ?? r.body.reservation_id;
   };
-  const waitStatus = async (token: string, id: string, status: string, timeoutMs = 10_000) => {
+  const waitStatus = async (token: string, id: string, status: string, timeoutMs = WAIT_MS) => {
     const end = Date.now() + timeoutMs;
     let last: Res | undefined;
     while (Date.now() < end) {
@@ -135,7 +136,7 @@ export async function bootCompute(opts: BootComputeOptions = {}): Promise<Comput
       `server ${id} did not reach ${status}: last ${last?.status} ${last?.body?.server?.status}`,
     );
   };
-  const waitGone = async (token: string, id: string, timeoutMs = 10_000) => {
+  const waitGone = async (token: string, id: string, timeoutMs = WAIT_MS) => {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
       const r = await req("GET", `/v2.1/servers/${id}`, { token });

@@ -2,6 +2,7 @@
 // cases run on the in-process bus (servers.test.ts) and on RabbitMQ (servers-amqp.test.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { eventually } from "../../helpers/wait.js";
 import { bootCompute, type ComputeCloud } from "../api/helpers.js";
 
 /** The servers cases over the bus `busUrl()` returns (called in before()); null skips them with `skip()`. */
@@ -254,9 +255,12 @@ export function serverCases(name: string, busUrl: () => Promise<string | null>, 
         body: { quota_set: { ram: -1 } },
       });
       const id = await c.createServer(c.admin, { name: "toobig", flavorRef: "huge" });
-      const s = await c.waitStatus(c.admin, id, "ERROR");
-      assert.match(s.fault.message, /^No valid host was found\. 0 of 2 hosts/);
-      assert.match(s.fault.message, /MB RAM|MEMORY_MB/);
+      // The conductor records the fault just after it sets ERROR: wait for both.
+      await eventually(async () => {
+        const s = await c.waitStatus(c.admin, id, "ERROR");
+        assert.match(s.fault?.message ?? "", /^No valid host was found\. 0 of 2 hosts/);
+        assert.match(s.fault.message, /MB RAM|MEMORY_MB/);
+      });
       assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.admin })).status, 204);
       await c.waitGone(c.admin, id);
     });

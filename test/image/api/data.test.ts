@@ -13,7 +13,8 @@ import { removePartialFiles } from "../../../src/image/data.js";
 import { imagesInStatus } from "../../../src/image/store/images.js";
 import { hashPoolStats } from "../../../src/shared/stream/hashing.js";
 import { qcow2 } from "../inspector/images.js";
-import { bootImageCloud, isGlanceError, raw, sleep, type ImageCloud } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
+import { bootImageCloud, isGlanceError, raw, type ImageCloud } from "./helpers.js";
 
 let t: ImageCloud;
 let imagesDir: string;
@@ -231,20 +232,15 @@ describe("concurrency and failures", () => {
     req.write(pseudoRandom(1024 * 1024, 5));
     await t.waitStatus(img.id, ["saving"], t.demo);
     // Some bytes are on disk in a partial file by now.
-    for (let i = 0; i < 200 && !readdirSync(imagesDir).some((f) => f.startsWith(`${img.id}.partial`)); i++)
-      await sleep(10);
-    assert.ok(
+    await until("the upload to be written to a partial file", () =>
       readdirSync(imagesDir).some((f) => f.startsWith(`${img.id}.partial`)),
-      "the upload is being written",
     );
     req.destroy();
     const back = await t.waitStatus(img.id, ["queued"], t.demo);
     assert.equal(back.size, null);
-    for (let i = 0; i < 100 && filesOf(img.id).length; i++) await sleep(10);
-    assert.deepEqual(filesOf(img.id), []);
+    await until("the partial file to be removed", () => filesOf(img.id).length === 0);
     // No hash job of the upload is left on the worker threads.
-    for (let i = 0; i < 100 && hashPoolStats().jobs; i++) await sleep(10);
-    assert.equal(hashPoolStats().jobs, 0);
+    await until("the upload's hash jobs to end", () => hashPoolStats().jobs === 0);
     // And the upload can be retried.
     assert.equal((await t.upload(img.id, Buffer.from("retry"), t.demo)).status, 204);
   });

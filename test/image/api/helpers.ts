@@ -3,6 +3,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { bootCloud, type Res, type TestCloud } from "../../helpers/cloud.js";
+import { WAIT_MS } from "../../helpers/wait.js";
 
 /** A cloud with request helpers for the Image API. */
 export interface ImageCloud {
@@ -141,7 +142,7 @@ export async function bootImageCloud(): Promise<ImageCloud> {
     download(id, token = admin, headers = {}) {
       return raw(`${base}/image/v2/images/${id}/file`, { headers: { "x-auth-token": token, ...headers } });
     },
-    async waitStatus(id, statuses, token = admin, ms = 10_000) {
+    async waitStatus(id, statuses, token = admin, ms = WAIT_MS) {
       const end = Date.now() + ms;
       for (;;) {
         const r = await api("GET", `/v2/images/${id}`, { token });

@@ -21,6 +21,7 @@ import {
   type CreateBusOptions,
   type HandlerContext,
 } from "../../../src/shared/bus/index.js";
+import { until, WAIT_MS } from "../../helpers/wait.js";
 
 /** What a transport's test file provides. */
 export interface Harness {
@@ -35,13 +36,9 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** A topic name no other case (or run) uses. */
 export const uniqueTopic = (what: string) => `t_${what}_${randomBytes(4).toString("hex")}`;
 
-/** Poll until `cond()` holds, or fail after timeoutMs. */
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
+/** Poll until `cond()` holds, or fail after timeoutMs (the shared bounded poll). */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
+  await until(what, cond, timeoutMs);
 }
 
 /** A pino logger that keeps its lines in memory. */
@@ -170,14 +167,12 @@ export function busCases(h: Harness): void {
     const server = await bus();
     const client = await bus();
     await server.serve(c, "host1", recorder("host1").handlers);
-    const t0 = Date.now();
+    // An RpcTimeout (not the reply, 1.5 s later) says the call gave up on its own; no wall-clock assertion.
     const err = await client.call(c, "slow", { ms: 1500 }, { timeoutMs: 200 }).catch((e: unknown) => e);
-    const took = Date.now() - t0;
     assert.ok(err instanceof RpcTimeout, String(err));
     assert.equal(err.method, "slow");
     assert.equal(err.timeoutMs, 200);
     assert.match(err.message, /within 200 ms/);
-    assert.ok(took >= 190 && took < 1400, `timed out after ${took} ms`);
     assert.deepEqual(await client.call(c, "slow", { ms: 1 }, { timeoutMs: 10_000 }), { slept: 1 });
     await sleep(1500); // the late reply to the first call arrives and is dropped quietly
     assert.deepEqual(await client.call(c, "slow", { ms: 2 }), { slept: 2 });
@@ -187,7 +182,7 @@ export function busCases(h: Harness): void {
     const topic = uniqueTopic("unroutable");
     const c = computeContract(topic);
     const client = await bus();
-    const t0 = Date.now();
+    // Unroutable (not an RpcTimeout after 5 s) is what says it failed fast.
     await assert.rejects(
       client.call(target(c, "nohost"), "get_console", { id: "x" }, { timeoutMs: 5000 }),
       (e) => {
@@ -196,7 +191,6 @@ export function busCases(h: Harness): void {
         return true;
       },
     );
-    assert.ok(Date.now() - t0 < 4000);
   });
 
   run("a cast is delivered later, not inside cast()", async () => {
@@ -371,18 +365,19 @@ export function busCases(h: Harness): void {
   run("stop() waits for the handlers under way", async () => {
     const topic = uniqueTopic("drain");
     const c = defineContract(topic, "1.0", { work: cast<{ ms: number }>() });
+    let started = 0;
     let done = 0;
     const server = await bus();
     const handle = await server.serve(c, "h", {
       work: async ({ ms }) => {
+        started++;
         await sleep(ms);
         done++;
       },
     });
     const client = await bus();
     await client.cast(c, "work", { ms: 300 });
-    await waitFor("the handler to start", () => true);
-    await sleep(100);
+    await waitFor("the handler to start", () => started === 1);
     await handle.stop();
     assert.equal(done, 1, "stop() resolved after the running handler finished");
   });
