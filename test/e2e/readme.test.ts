@@ -60,12 +60,7 @@ const NOT_RUN = new Map<string, { why: string; instead?: string }>([
  * Commands the README shows that do not work yet, with the change that makes them work. They run and must still
  * fail: when one starts to work, this test fails until its entry is removed.
  */
-const PENDING = new Map<string, string>([
-  [
-    "openstack server resize --flavor m1.micro --wait vm1; openstack server resize confirm vm1",
-    "issue 8 item 12: resize to the same host on a one-host cloud",
-  ],
-]);
+const PENDING = new Map<string, string>([]);
 /** `npm run tempest|bench -- NAME`: too long for CI; the test checks that NAME exists. */
 const LONG_RUNNING = /^npm run (tempest|bench) -- (\S+)/;
 
