@@ -1,7 +1,8 @@
 // Shared steps of `npm start`, `npm test` and `npm run tempest`: install npm dependencies, build with tsc
 // when dist/ is stale, install missing Debian packages. Only Node built-ins here: this runs before node_modules exists.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUILD_PACKAGES, names } from "./packages.mjs";
@@ -87,12 +88,23 @@ export function nodeDepsStaleness() {
   const marker = join(ROOT, "node_modules", ".package-lock.json");
   if (!existsSync(join(ROOT, "node_modules"))) return "node_modules is missing";
   if (!existsSync(marker)) return "node_modules was not installed by npm";
-  if (existsSync(lock) && mtime(lock) > mtime(marker))
-    return "package-lock.json changed since the last install";
+  if (!existsSync(lock)) return null;
+  // The lock's content decides, not its mtime: a fresh checkout or worktree is newer than any install.
+  const stamp = join(ROOT, "node_modules", LOCK_STAMP);
+  if (existsSync(stamp)) {
+    return readFileSync(stamp, "utf8").trim() === lockHash(lock)
+      ? null
+      : "package-lock.json changed since the last install";
+  }
+  if (mtime(lock) > mtime(marker)) return "package-lock.json changed since the last install";
   return null;
 }
 
-/** Install npm dependencies when node_modules is missing or package-lock.json is newer than the last install. */
+/** The file in node_modules recording which package-lock.json it was installed from. */
+const LOCK_STAMP = ".stratus-lock-sha256";
+const lockHash = (lock) => createHash("sha256").update(readFileSync(lock)).digest("hex");
+
+/** Install npm dependencies when node_modules is missing or package-lock.json differs from the last install's. */
 export async function ensureNodeDeps() {
   const why = nodeDepsStaleness();
   if (!why) return false;
@@ -118,6 +130,8 @@ export async function ensureNodeDeps() {
     const now = new Date();
     utimesSync(marker, now, now);
   }
+  const lock = join(ROOT, "package-lock.json");
+  if (existsSync(lock)) writeFileSync(join(ROOT, "node_modules", LOCK_STAMP), lockHash(lock) + "\n");
   step(`npm dependencies installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return true;
 }
