@@ -7,19 +7,20 @@
 // PostgreSQL and RabbitMQ are started when installed; when one cannot be used the case skips with the reason,
 // unless CI is set: then it fails.
 import { strict as assert } from "node:assert";
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { sql } from "kysely";
-import { parse as parseYaml } from "yaml";
-import { openDatabase } from "../../src/shared/db/index.js";
-import { rabbitVhost } from "../helpers/rabbit.js";
-import { ROOT } from "../helpers/stratus-process.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  login,
+  processCloudEnv,
+  request,
+  startUp,
+  untilOk,
+  type ProcessCloudEnv,
+} from "../helpers/multiprocess.js";
+import { Proc } from "../helpers/stratus-process.js";
 
-const CI = !!process.env.CI && !["0", "false", "no"].includes(process.env.CI.toLowerCase());
 const HOSTS = ["crash-a", "crash-b"];
 const BURST = 30;
 // Guests take 15 s to boot, so the restarted control plane finds builds still under way (where a redelivered
@@ -27,188 +28,36 @@ const BURST = 30;
 const CONFIG =
   "compute:\n  hosts: 0\n  reportInterval: 1\n  serviceDownTime: 4\n  orphanTimeout: 5\n" +
   "  fake: { vcpus: 64, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 15000, persist: true }\n";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface DbServices {
-  ensureDatabases(opts?: {
-    engines?: string[];
-    install?: boolean;
-  }): Promise<Record<string, { usable: boolean; url: string | null; reason: string | null }>>;
-  databaseUrl(adminUrl: string, name: string): string;
-}
-
-/** One `bin/stratus` child process and what it printed. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private out = "";
-
-  constructor(
-    readonly name: string,
-    args: string[],
-  ) {
-    this.child = spawn(process.execPath, [join(ROOT, "bin", "stratus"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, STRATUS_PASSWORD_HASH_COST: "12" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout!.on("data", (d: Buffer) => (this.out += d.toString()));
-    this.child.stderr!.on("data", (d: Buffer) => (this.out += d.toString()));
-    this.exited = new Promise((res) => this.child.on("exit", (code, signal) => res({ code, signal })));
-  }
-
-  get output(): string {
-    return this.out;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Wait until the output matches `re` (failing early if the process exits). */
-  async waitFor(re: RegExp, timeoutMs: number): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!re.test(this.out)) {
-      if (!this.running) throw new Error(`${this.name} exited before printing ${re}:\n${this.out}`);
-      if (Date.now() > end)
-        throw new Error(`${this.name} did not print ${re} within ${timeoutMs} ms:\n${this.out}`);
-      await sleep(50);
-    }
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (!this.running) return;
-    this.child.kill("SIGTERM");
-    const t = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-    await this.exited;
-    clearTimeout(t);
-  }
-}
-
-/** Poll `fn` until it returns a truthy value; fail with `what` (and the last value) after `timeoutMs`. */
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T>): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
-    await sleep(250);
-  }
-}
 
 let skip: string | null = "before() did not finish";
-let root = "";
-let dbUrl = "";
-let busUrl = "";
-const cleanups: Array<() => Promise<void> | void> = [];
+let env: ProcessCloudEnv | undefined;
 const procs: Proc[] = [];
 
 /** A control plane on the shared DB and bus; its public base URL and an admin token once it is ready. */
 async function controlPlane(): Promise<{ proc: Proc; base: string; token: string }> {
-  // prettier-ignore
-  const proc = new Proc("control plane", [
-    "up", "--data-dir", join(root, "cp"), "--config", join(root, "cp", "stratus.yaml"), "--host", "127.0.0.1",
-    "--port", "0", "--db", dbUrl, "--bus", busUrl, "--compute-hosts", "0", "--log-level", "warn",
-  ]);
-  procs.push(proc);
-  await proc.waitFor(/Stratus is ready/, 120_000);
-  const cloud = (
-    parseYaml(readFileSync(join(root, "cp", "clouds.yaml"), "utf8")) as { clouds: Record<string, any> }
-  ).clouds["stratus-admin"];
-  const authUrl = cloud.auth.auth_url as string;
-  const auth = await fetch(`${authUrl}/auth/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { name: "admin", domain: { name: "Default" }, password: cloud.auth.password } },
-        },
-        scope: { project: { name: "admin", domain: { name: "Default" } } },
-      },
-    }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  assert.equal(auth.status, 201, await auth.text());
-  return {
-    proc,
-    base: authUrl.replace(/\/identity\/v3\/?$/, ""),
-    token: auth.headers.get("x-subject-token") as string,
-  };
+  const { dbUrl, busUrl, root } = env!;
+  const up = await startUp(
+    "control plane",
+    { dataDir: join(root, "cp"), dbUrl, busUrl, args: ["--compute-hosts", "0"] },
+    120_000,
+  );
+  procs.push(up.proc);
+  const { token } = await login(up.base, "admin", up.clouds["stratus-admin"].auth.password, "admin");
+  return { proc: up.proc, base: up.base, token };
 }
 
 /** One API call; the body parsed (null when empty or not JSON). */
-async function call(base: string, token: string, method: string, path: string, body?: unknown, hdr = {}) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      "x-auth-token": token,
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...hdr,
-    },
-    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await r.text();
-  let parsed: any = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: r.status, body: parsed, text };
-}
+const call = (base: string, token: string, method: string, path: string, body?: unknown, headers = {}) =>
+  request(base, method, path, { token, body, headers });
 
 before(async () => {
-  const services = (await import(
-    new URL("../../../scripts/db-services.mjs", import.meta.url).href
-  )) as DbServices;
-  const pg = (
-    await services.ensureDatabases({
-      engines: ["postgres"],
-      install: CI || process.env.STRATUS_DB_INSTALL === "1",
-    })
-  ).postgres;
-  if (!pg?.usable || !pg.url) {
-    const reason = `PostgreSQL is not usable: ${pg?.reason}`;
-    if (CI) throw new Error(`${reason} (CI is set, so this is a failure)`);
-    skip = reason;
+  const e = await processCloudEnv("crash");
+  if ("skip" in e) {
+    skip = e.skip;
     return;
   }
-  const vhost = await rabbitVhost(); // throws under CI when RabbitMQ is missing
-  if ("skip" in vhost) {
-    skip = vhost.skip;
-    return;
-  }
-  busUrl = vhost.url;
-  cleanups.push(() => vhost.drop());
-  const dbName = `stratus_crash_${randomBytes(5).toString("hex")}`;
-  const admin = await openDatabase(pg.url);
-  try {
-    await sql.raw(`CREATE DATABASE ${dbName}`).execute(admin.kysely);
-  } finally {
-    await admin.close();
-  }
-  dbUrl = services.databaseUrl(pg.url, dbName);
-  const adminUrl = pg.url;
-  cleanups.push(async () => {
-    const a = await openDatabase(adminUrl);
-    try {
-      await sql.raw(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).execute(a.kysely);
-    } finally {
-      await a.close();
-    }
-  });
-  root = mkdtempSync(join(tmpdir(), "stratus-e2e-crash-"));
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  for (const dir of ["cp", ...HOSTS].map((d) => join(root, d))) {
+  env = e;
+  for (const dir of ["cp", ...HOSTS].map((d) => join(e.root, d))) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "stratus.yaml"), CONFIG);
   }
@@ -217,12 +66,13 @@ before(async () => {
 
 after(async () => {
   for (const p of procs) await p.stop().catch(() => undefined);
-  for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  await env?.cleanup();
 });
 
 test("SIGKILL the control plane 0.3 s into 30 creates, restart it: every server ACTIVE or ERROR, one claim on its host", async (t) => {
   if (skip) return t.skip(skip);
   let { proc: cp, base, token } = await controlPlane();
+  const { dbUrl, busUrl, root } = env!;
   for (const host of HOSTS) {
     // prettier-ignore
     const agent = new Proc(`agent ${host}`, [
@@ -271,7 +121,7 @@ test("SIGKILL the control plane 0.3 s into 30 creates, restart it: every server 
   for (const p of burst) void p.then((r) => (answers += r.status === 202 ? 1 : 0));
   await Promise.all([
     sleep(300),
-    until("a third of the creates accepted", 120_000, async () => answers >= BURST / 3),
+    untilOk("a third of the creates accepted", async () => answers >= BURST / 3, 120_000),
   ]);
   cp.child.kill("SIGKILL");
   assert.equal((await cp.exited).signal, "SIGKILL");
@@ -284,12 +134,16 @@ test("SIGKILL the control plane 0.3 s into 30 creates, restart it: every server 
     call(base, token, "GET", path, undefined, { "openstack-api-version": "compute 2.93" });
   const listServers = async () =>
     (await api("/compute/v2.1/servers/detail?all_tenants=1")).body.servers as Array<Record<string, any>>;
-  const settled = await until(`every server ACTIVE or ERROR\n${context()}`, 180_000, async () => {
-    const list = await listServers();
-    return list.every((s) => (s.status === "ACTIVE" || s.status === "ERROR") && !s["OS-EXT-STS:task_state"])
-      ? list
-      : null;
-  });
+  const settled = await untilOk(
+    `every server ACTIVE or ERROR\n${context()}`,
+    async () => {
+      const list = await listServers();
+      return list.every((s) => (s.status === "ACTIVE" || s.status === "ERROR") && !s["OS-EXT-STS:task_state"])
+        ? list
+        : null;
+    },
+    180_000,
+  );
   assert.ok(accepted >= 1 && settled.length >= accepted, `${settled.length} servers, ${accepted} accepted`);
   t.diagnostic(
     `${settled.length} servers after the restart: ` +

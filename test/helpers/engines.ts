@@ -39,8 +39,13 @@ let services: DbServices | null = null;
 let servers: Record<string, ServerStatus> = {};
 
 /** Make sure the server engines of ENGINES are running (a root-level before() hook of each engines suite). */
-export async function prepareEngines(): Promise<void> {
-  const needed = ENGINES.filter((e) => e !== "sqlite");
+export function prepareEngines(): Promise<void> {
+  return prepareServers(ENGINES);
+}
+
+/** Make sure the server engines among `engines` are running (for createTempDatabase). */
+export async function prepareServers(engines: Engine[]): Promise<void> {
+  const needed = engines.filter((e) => e !== "sqlite");
   if (!needed.length) return;
   services = (await import(servicesModule)) as DbServices;
   // Installing packages is for CI machines (or when asked); elsewhere only start what is installed.

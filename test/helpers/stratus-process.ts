@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { until } from "./wait.js";
 
 /** The repository root (this file runs as dist/test/helpers/stratus-process.js). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -30,42 +31,92 @@ export interface StratusProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** One `bin/stratus ARGS` child process (fast password hashing, plus `env`) and everything it printed. */
+export class Proc {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private out = "";
+
+  constructor(
+    readonly name: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ) {
+    this.child = spawn(process.execPath, [join(ROOT, "bin", "stratus"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, STRATUS_PASSWORD_HASH_COST: "12", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout!.on("data", (d: Buffer) => (this.out += d.toString()));
+    this.child.stderr!.on("data", (d: Buffer) => (this.out += d.toString()));
+    this.exited = new Promise((res) => this.child.on("exit", (code, signal) => res({ code, signal })));
+  }
+
+  /** Everything it printed so far (stdout and stderr). */
+  get output(): string {
+    return this.out;
+  }
+
+  /** Whether it has not exited yet. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Wait until `ok()` holds (failing early, with the output, if the process exits or `timeoutMs` passes). */
+  async waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+    try {
+      await until(
+        what,
+        () => {
+          if (ok()) return true;
+          if (!this.running) throw new Error(`${this.name} exited before ${what}`);
+          return false;
+        },
+        timeoutMs,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}:\n${this.out}`);
+    }
+  }
+
+  /** Wait until the output matches `re` (failing early if the process exits). */
+  waitFor(re: RegExp, timeoutMs: number): Promise<void> {
+    return this.waitUntil(`${this.name} printing ${re}`, () => re.test(this.out), timeoutMs);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGTERM");
+    const t = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
 /** Start `bin/stratus up` in a new data directory (named after `prefix`) and wait until it writes clouds.yaml. */
 export async function startStratus(prefix = "stratus-e2e-"): Promise<StratusProcess> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const cloudsYaml = join(dir, "clouds.yaml");
-  let out = "";
   // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin", "stratus"), "up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        STRATUS_PASSWORD_HASH_COST: "12",
-        STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on("exit", (code, signal) => res({ code, signal })),
-  );
-  const deadline = Date.now() + 60_000;
-  while (!existsSync(cloudsYaml)) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`stratus up exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`stratus up did not write ${cloudsYaml} within 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const proc = new Proc("stratus up", ["up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"], {
+    STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
+  });
+  try {
+    await proc.waitUntil(`${cloudsYaml} written`, () => existsSync(cloudsYaml), 60_000);
+  } catch (e) {
+    proc.child.kill("SIGKILL");
+    throw e;
   }
   const doc = parseYaml(await readFile(cloudsYaml, "utf8")) as { clouds: Record<string, any> };
-  return { child, dir, cloudsYaml, clouds: doc.clouds, output: () => out, exited };
+  return {
+    child: proc.child,
+    dir,
+    cloudsYaml,
+    clouds: doc.clouds,
+    output: () => proc.output,
+    exited: proc.exited,
+  };
 }
 
 /** Kill the child if it still runs and remove its data directory (for after() hooks; `s` may be unset). */

@@ -23,7 +23,7 @@ export async function until<T>(
 }
 
 /** Run an assertion block until it passes (its result is returned); after `timeoutMs`, throw its last failure. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = WAIT_MS): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = WAIT_MS, everyMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -31,6 +31,6 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = WAIT_M
     } catch (e) {
       if (Date.now() > end) throw e;
     }
-    await sleep(20);
+    await sleep(everyMs);
   }
 }

@@ -1,0 +1,174 @@
+// Setup for the process-level tests (test/e2e/multiprocess*.test.ts): a temporary PostgreSQL database, RabbitMQ
+// vhost and data directory for a cloud split over several `bin/stratus` processes; starting `bin/stratus up` on
+// them; logging in; JSON requests; and a poll that also retries failed attempts.
+//
+// PostgreSQL (scripts/db-services.mjs) and RabbitMQ (scripts/rabbitmq.mjs) are started when installed; when one
+// cannot be used the setup gives the reason to skip with, unless CI is set: then it fails.
+import { strict as assert } from "node:assert";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { createTempDatabase, prepareServers } from "./engines.js";
+import { rabbitVhost } from "./rabbit.js";
+import { Proc } from "./stratus-process.js";
+import { eventually, WAIT_MS } from "./wait.js";
+
+/** The shared infrastructure of a multi-process cloud, and how to remove it all. */
+export interface ProcessCloudEnv {
+  /** The URL of a fresh PostgreSQL database. */
+  dbUrl: string;
+  /** The URL of a fresh RabbitMQ vhost. */
+  busUrl: string;
+  /** A fresh directory for the processes' data directories. */
+  root: string;
+  /** Drop the database and the vhost, and remove `root` (errors are ignored). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A fresh PostgreSQL database `stratus_${name}_<hex>`, RabbitMQ vhost and directory `stratus-e2e-${name}-*`; or
+ * the reason to skip when one of the servers cannot be used (with CI set, that throws instead).
+ */
+export async function processCloudEnv(name: string): Promise<ProcessCloudEnv | { skip: string }> {
+  await prepareServers(["postgres"]);
+  const db = await createTempDatabase("postgres", { dataDir: "", prefix: `stratus_${name}` });
+  if (db.skipReason) return { skip: db.skipReason };
+  const vhost = await rabbitVhost().catch(async (e: unknown) => {
+    await db.drop();
+    throw e; // under CI when RabbitMQ is missing
+  });
+  if ("skip" in vhost) {
+    await db.drop();
+    return vhost;
+  }
+  const root = mkdtempSync(join(tmpdir(), `stratus-e2e-${name}-`));
+  const cleanup = async () => {
+    for (const fn of [
+      () => vhost.drop(),
+      () => db.drop(),
+      () => rmSync(root, { recursive: true, force: true }),
+    ])
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
+  };
+  return { dbUrl: db.url, busUrl: vhost.url, root, cleanup };
+}
+
+/** A started `bin/stratus up`: the process, its clouds.yaml clouds and its public base URL. */
+export interface UpProcess {
+  proc: Proc;
+  clouds: Record<string, any>;
+  base: string;
+}
+
+/**
+ * Start `bin/stratus up` on `dataDir` (with its stratus.yaml), the database and the bus, on a free loopback port,
+ * with `args` added; wait (at most `timeoutMs`) until it is ready and has written a new clouds.yaml (else stop it).
+ */
+export async function startUp(
+  name: string,
+  o: { dataDir: string; dbUrl: string; busUrl: string; args?: string[] },
+  timeoutMs: number,
+): Promise<UpProcess> {
+  const cloudsYaml = join(o.dataDir, "clouds.yaml");
+  mkdirSync(o.dataDir, { recursive: true });
+  rmSync(cloudsYaml, { force: true }); // another process on this data directory wrote one
+  // prettier-ignore
+  const proc = new Proc(name, [
+    "up", "--data-dir", o.dataDir, "--config", join(o.dataDir, "stratus.yaml"), "--host", "127.0.0.1",
+    "--port", "0", "--db", o.dbUrl, "--bus", o.busUrl, ...(o.args ?? []), "--log-level", "warn",
+  ]);
+  await proc.waitFor(/Stratus is ready/, timeoutMs).catch(async (e: unknown) => {
+    await proc.stop();
+    throw e;
+  });
+  const clouds = (parseYaml(readFileSync(cloudsYaml, "utf8")) as { clouds: Record<string, any> }).clouds;
+  const base = (clouds["stratus-admin"].auth.auth_url as string).replace(/\/identity\/v3\/?$/, "");
+  return { proc, clouds, base };
+}
+
+/** What a request answered: the status, the body parsed (null when empty or not JSON), its text and headers. */
+export interface JsonResponse {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/** One HTTP request to `base + path`: a Buffer body is sent as it is, any other as JSON. */
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<JsonResponse> {
+  const { token, body, headers } = opts;
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(token ? { "x-auth-token": token } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+  });
+  const text = await r.text();
+  let parsed: any = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null; // Glance's errors are HTML
+  }
+  return { status: r.status, body: parsed, text, headers: r.headers };
+}
+
+/** A project-scoped password token of a Default-domain user (asserted issued), and the project's id. */
+export async function login(
+  base: string,
+  user: string,
+  password: string,
+  project: string,
+): Promise<{ token: string; project: string }> {
+  const r = await request(base, "POST", "/identity/v3/auth/tokens", {
+    body: {
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: user, domain: { name: "Default" }, password } },
+        },
+        scope: { project: { name: project, domain: { name: "Default" } } },
+      },
+    },
+  });
+  assert.equal(r.status, 201, r.text);
+  return { token: r.headers.get("x-subject-token") as string, project: r.body.token.project.id as string };
+}
+
+/**
+ * Poll `fn` every `everyMs` until it returns a truthy value, which is returned; a failed attempt is tried again.
+ * After `timeoutMs`, fail naming `what` and the last value or error.
+ */
+export function untilOk<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = WAIT_MS,
+  everyMs = 250,
+): Promise<NonNullable<T>> {
+  return eventually(
+    async () => {
+      let v: T;
+      try {
+        v = await fn();
+      } catch (e) {
+        throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(e)})`);
+      }
+      if (!v) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(v)})`);
+      return v as NonNullable<T>;
+    },
+    timeoutMs,
+    everyMs,
+  );
+}
