@@ -57,10 +57,11 @@ export async function reapAndAssertNoOrphans(): Promise<void> {
   assert.deepEqual(leftovers, [], "QEMU processes left behind by tests");
 }
 
-/** A 64 KiB firmware whose reset vector prints "stratus serial test line\r\n" 2000 times to COM1, then halts. */
+/** A 64 KiB firmware whose reset vector prints "stratus serial test line\r\n" 2000 times to COM1 (polling LSR.THRE), then halts. */
 export async function writeSerialFirmware(path: string): Promise<string> {
   const code =
-    "fab800f08ed8bbd007be1d00ac84c07406baf803eeebf54b75eff4ebfd737472617475732073657269616c2074657374206c696e650d0a";
+    "fab800f08ed8bbd007be2900ac84c0741288c4bafd03eca82074fb88e0baf803eeebe94b75e3f4ebfd" +
+    "737472617475732073657269616c2074657374206c696e650d0a";
   const rom = Buffer.alloc(64 * 1024);
   Buffer.from(code, "hex").copy(rom, 0);
   Buffer.from("ea000000f0", "hex").copy(rom, 0xfff0);
