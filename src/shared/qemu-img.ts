@@ -257,7 +257,12 @@ async function runLimited(
     throw new QemuImgError(`${name} was killed by ${signal}${why}`, code, signal, stderr);
   }
   if (code !== 0) {
-    throw new QemuImgError(`${name} failed (exit ${code}): ${errText || "no error output"}`, code, null, stderr);
+    throw new QemuImgError(
+      `${name} failed (exit ${code}): ${errText || "no error output"}`,
+      code,
+      null,
+      stderr,
+    );
   }
   return { stdout, stderr };
 }

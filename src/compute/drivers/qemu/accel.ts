@@ -98,36 +98,50 @@ export async function probeAccel(
     "-device",
     "isa-debug-exit,iobase=0xf4,iosize=0x04",
   ];
-  const outcome = await new Promise<{ code: number | null; stderr: string; timedOut: boolean; error?: string }>(
-    (resolve) => {
-      const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
-      let stderr = "";
-      let timedOut = false;
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (s: string) => {
-        if (stderr.length < 4096) stderr += s;
-      });
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      }, timeoutMs);
-      child.on("error", (e) => {
-        clearTimeout(timer);
-        resolve({ code: null, stderr, timedOut: false, error: e.message });
-      });
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stderr, timedOut });
-      });
-    },
-  );
+  const outcome = await new Promise<{
+    code: number | null;
+    stderr: string;
+    timedOut: boolean;
+    error?: string;
+  }>((resolve) => {
+    const child = spawn(bin, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    let stderr = "";
+    let timedOut = false;
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (s: string) => {
+      if (stderr.length < 4096) stderr += s;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, stderr, timedOut: false, error: e.message });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, timedOut });
+    });
+  });
   if (outcome.error) return { ok: false, reason: `could not run QEMU: ${outcome.error}`, ms: ms() };
   if (outcome.timedOut) {
-    return { ok: false, reason: `a ${accel.toUpperCase()} probe guest did not finish within ${timeoutMs} ms`, ms: ms() };
+    return {
+      ok: false,
+      reason: `a ${accel.toUpperCase()} probe guest did not finish within ${timeoutMs} ms`,
+      ms: ms(),
+    };
   }
   if (outcome.code !== PROBE_EXIT_CODE) {
     const err = outcome.stderr.trim().split("\n").slice(-2).join("; ");
-    return { ok: false, reason: `the ${accel.toUpperCase()} probe guest failed (exit ${outcome.code}${err ? `: ${err}` : ""})`, ms: ms() };
+    return {
+      ok: false,
+      reason: `the ${accel.toUpperCase()} probe guest failed (exit ${outcome.code}${err ? `: ${err}` : ""})`,
+      ms: ms(),
+    };
   }
   return { ok: true, reason: `a ${accel.toUpperCase()} probe guest ran in long mode`, ms: ms() };
 }
@@ -159,9 +173,14 @@ export async function resolveAccel(
   opts: { dataDir: string; binary?: string; probeTimeoutMs?: number },
 ): Promise<AccelDecision> {
   if (setting === "kvm" || setting === "tcg") {
-    return { accel: setting, source: "operator", reason: `forced to ${setting.toUpperCase()} by configuration` };
+    return {
+      accel: setting,
+      source: "operator",
+      reason: `forced to ${setting.toUpperCase()} by configuration`,
+    };
   }
-  if (setting !== "auto") throw new TypeError(`accel must be auto, kvm or tcg (got ${JSON.stringify(setting)})`);
+  if (setting !== "auto")
+    throw new TypeError(`accel must be auto, kvm or tcg (got ${JSON.stringify(setting)})`);
   const binary = opts.binary ?? "qemu-system-x86_64";
   const key = await hostKey(binary);
   const cachePath = join(opts.dataDir, CACHE_FILE);
@@ -178,7 +197,13 @@ export async function resolveAccel(
   const probe = await probeAccel("kvm", { workDir: opts.dataDir, binary, timeoutMs: opts.probeTimeoutMs });
   const reason = probe.ok ? probe.reason : `TCG: ${probe.reason}`;
   if (key) {
-    const rec: CacheRecord = { ...key, kvm: probe.ok, reason, probeMs: probe.ms, probedAt: new Date().toISOString() };
+    const rec: CacheRecord = {
+      ...key,
+      kvm: probe.ok,
+      reason,
+      probeMs: probe.ms,
+      probedAt: new Date().toISOString(),
+    };
     const tmp = `${cachePath}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(rec, null, 2) + "\n");
     await rename(tmp, cachePath);

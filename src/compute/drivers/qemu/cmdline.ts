@@ -106,18 +106,27 @@ function bad(msg: string): never {
 }
 
 function checkId(what: string, id: string): string {
-  if (typeof id !== "string" || !ID_RE.test(id)) bad(`${what} id ${JSON.stringify(id)} is not a valid QEMU id`);
+  if (typeof id !== "string" || !ID_RE.test(id))
+    bad(`${what} id ${JSON.stringify(id)} is not a valid QEMU id`);
   return id;
 }
 
 function checkPath(what: string, path: string, socket = false): string {
-  if (typeof path !== "string" || !isAbsolute(path) || /[\0-\x1f\x7f]/.test(path)) {
+  if (typeof path !== "string" || !isAbsolute(path) || hasControlChar(path)) {
     bad(`${what} must be an absolute path without control characters`);
   }
   if (socket && Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
     bad(`${what} ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes (unix socket limit)`);
   }
   return path;
+}
+
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 function checkInt(what: string, n: number, min: number, max: number): number {
@@ -286,7 +295,12 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
     } else if (n.backend.type === "user") {
       args.push("-netdev", userNetdev(netdev, n.backend));
     } else bad(`nic ${n.id} backend type`);
-    const dev: Record<string, unknown> = { driver: "virtio-net-pci", id: n.id, netdev, mac: n.mac.toLowerCase() };
+    const dev: Record<string, unknown> = {
+      driver: "virtio-net-pci",
+      id: n.id,
+      netdev,
+      mac: n.mac.toLowerCase(),
+    };
     if (n.mtu !== undefined) dev.host_mtu = checkInt(`nic ${n.id} mtu`, n.mtu, 68, 65535);
     args.push("-device", JSON.stringify(dev));
   }

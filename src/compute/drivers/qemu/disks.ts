@@ -26,7 +26,8 @@ export interface LocalDisk {
 }
 
 function absolute(path: string): string {
-  if (typeof path !== "string" || path === "" || /[\0\n]/.test(path)) throw new InvalidQemuSpec("bad disk path");
+  if (typeof path !== "string" || path === "" || /[\0\n]/.test(path))
+    throw new InvalidQemuSpec("bad disk path");
   return resolve(path);
 }
 
@@ -67,11 +68,17 @@ export async function createRootDisk(
 }
 
 /** Grow a disk to `sizeBytes` (resize up); shrinking is refused, as Nova refuses it. */
-export async function growDisk(disk: LocalDisk, sizeBytes: number, opts: QemuImgOptions = {}): Promise<LocalDisk> {
+export async function growDisk(
+  disk: LocalDisk,
+  sizeBytes: number,
+  opts: QemuImgOptions = {},
+): Promise<LocalDisk> {
   sizeCheck("sizeBytes", sizeBytes, 1);
   const info = await diskInfo(disk, opts);
   if (sizeBytes < info["virtual-size"]) {
-    throw new InvalidQemuSpec(`cannot shrink ${disk.path} from ${info["virtual-size"]} to ${sizeBytes} bytes`);
+    throw new InvalidQemuSpec(
+      `cannot shrink ${disk.path} from ${info["virtual-size"]} to ${sizeBytes} bytes`,
+    );
   }
   if (sizeBytes > info["virtual-size"]) {
     await runQemuImg(["resize", "-q", "-f", disk.format, absolute(disk.path), String(sizeBytes)], opts);
@@ -80,7 +87,11 @@ export async function growDisk(disk: LocalDisk, sizeBytes: number, opts: QemuImg
 }
 
 /** A blank qcow2 disk of `sizeGb` (flavor ephemeral disks; the guest's cloud-init formats them). */
-export async function createBlankDisk(path: string, sizeGb: number, opts: QemuImgOptions = {}): Promise<LocalDisk> {
+export async function createBlankDisk(
+  path: string,
+  sizeGb: number,
+  opts: QemuImgOptions = {},
+): Promise<LocalDisk> {
   sizeCheck("sizeGb", sizeGb, 1);
   const file = absolute(path);
   await runQemuImg(["create", "-q", "-f", "qcow2", file, String(sizeGb * GiB)], opts);
@@ -124,6 +135,9 @@ export function swapHeader(sizeBytes: number): Buffer {
 }
 
 /** `qemu-img info` of one of our disks (its format forced; the backing file of an overlay is expected). */
-export async function diskInfo(disk: Pick<LocalDisk, "path" | "format">, opts: QemuImgOptions = {}): Promise<QemuImgInfo> {
+export async function diskInfo(
+  disk: Pick<LocalDisk, "path" | "format">,
+  opts: QemuImgOptions = {},
+): Promise<QemuImgInfo> {
   return qemuImgInfo(disk.path, disk.format, opts);
 }

@@ -197,7 +197,8 @@ export class ImageCache {
 
   private async fill(image: CacheableImage): Promise<CachedImage> {
     const storage = Object.hasOwn(STORAGE, image.diskFormat) ? STORAGE[image.diskFormat] : undefined;
-    if (!storage) throw new ImageUnusable(image.id, `disk_format ${JSON.stringify(image.diskFormat)} is not bootable`);
+    if (!storage)
+      throw new ImageUnusable(image.id, `disk_format ${JSON.stringify(image.diskFormat)} is not bootable`);
     const algoName = image.osHashAlgo ?? "sha512";
     const algo = Object.hasOwn(HASHES, algoName) ? HASHES[algoName] : undefined;
     if (!algo) throw new ImageUnusable(image.id, `os_hash_algo ${JSON.stringify(algoName)} is not supported`);
@@ -247,7 +248,10 @@ export class ImageCache {
 
   /** Stream the image into `path`, hashing and inspecting as it goes; throws on a mismatch or oversize. */
   private async download(image: CacheableImage, algo: string, path: string): Promise<void> {
-    const limit = Math.min(this.opts.maxImageBytes ?? 20 * 1024 ** 3, image.sizeBytes ?? Number.MAX_SAFE_INTEGER);
+    const limit = Math.min(
+      this.opts.maxImageBytes ?? 20 * 1024 ** 3,
+      image.sizeBytes ?? Number.MAX_SAFE_INTEGER,
+    );
     const hash = createHash(algo);
     const inspector = createInspector();
     const abort = new AbortController();
@@ -255,7 +259,9 @@ export class ImageCache {
     let total = 0;
     try {
       for await (const chunk of await this.opts.fetch(image.id, abort.signal)) {
-        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const b = Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         total += b.length;
         if (total > limit) {
           abort.abort();

@@ -142,7 +142,9 @@ export async function startQemu(spec: QemuSpec, opts: StartQemuOptions = {}): Pr
     if (pid !== null) await killPid(pid, 10_000);
     await removeFiles(location);
     if (err instanceof QemuStartFailed) throw err;
-    throw new QemuStartFailed(`QEMU started but QMP failed: ${(err as Error).message}`, stderr, { cause: err });
+    throw new QemuStartFailed(`QEMU started but QMP failed: ${(err as Error).message}`, stderr, {
+      cause: err,
+    });
   }
 }
 
@@ -150,7 +152,10 @@ export async function startQemu(spec: QemuSpec, opts: StartQemuOptions = {}): Pr
  * Re-adopt a QEMU started earlier (by this or a previous agent): the pidfile must name a live qemu-system process
  * whose command line carries our uuid; then its QMP socket is connected. Throws NotOurQemu when it is not running.
  */
-export async function adoptQemu(location: QemuLocation, opts: { timeoutMs?: number } = {}): Promise<QemuProcess> {
+export async function adoptQemu(
+  location: QemuLocation,
+  opts: { timeoutMs?: number } = {},
+): Promise<QemuProcess> {
   const pid = await readPidfile(location.pidfile);
   if (pid === null) throw new NotOurQemu(`no pidfile for ${location.uuid} at ${location.pidfile}`);
   if (!isOurQemu(pid, location.uuid)) {

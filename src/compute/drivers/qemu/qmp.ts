@@ -43,7 +43,10 @@ export interface QmpCommandMap {
   "query-uuid": { args: undefined; ret: { UUID: string } };
   "query-kvm": { args: undefined; ret: { enabled: boolean; present: boolean } };
   "query-block": { args: undefined; ret: Array<{ device: string; qdev?: string; inserted?: unknown }> };
-  "query-chardev": { args: undefined; ret: Array<{ label: string; filename: string; "frontend-open": boolean }> };
+  "query-chardev": {
+    args: undefined;
+    ret: Array<{ label: string; filename: string; "frontend-open": boolean }>;
+  };
   "query-vnc": { args: undefined; ret: { enabled: boolean; host?: string; service?: string } };
   "query-migrate": { args: undefined; ret: { status?: string; [key: string]: unknown } };
   cont: { args: undefined; ret: Record<string, never> };
@@ -54,11 +57,17 @@ export interface QmpCommandMap {
   inject_nmi: { args: undefined; ret: Record<string, never> };
   device_add: { args: { driver: string; id: string; [prop: string]: unknown }; ret: Record<string, never> };
   device_del: { args: { id: string }; ret: Record<string, never> };
-  "blockdev-add": { args: { driver: string; "node-name": string; [prop: string]: unknown }; ret: Record<string, never> };
+  "blockdev-add": {
+    args: { driver: string; "node-name": string; [prop: string]: unknown };
+    ret: Record<string, never>;
+  };
   "blockdev-del": { args: { "node-name": string }; ret: Record<string, never> };
   netdev_add: { args: { type: string; id: string; [prop: string]: unknown }; ret: Record<string, never> };
   netdev_del: { args: { id: string }; ret: Record<string, never> };
-  screendump: { args: { filename: string; device?: string; format?: "ppm" | "png" }; ret: Record<string, never> };
+  screendump: {
+    args: { filename: string; device?: string; format?: "ppm" | "png" };
+    ret: Record<string, never>;
+  };
   "human-monitor-command": { args: { "command-line": string }; ret: string };
 }
 
@@ -127,6 +136,8 @@ export interface WaitForEventOptions<D> {
   match?: (event: QmpEvent<D>) => boolean;
   /** Bound on the wait (required: there is no unbounded wait). */
   timeoutMs: number;
+  /** Gives up the wait early (rejecting with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 type EventListener = (event: QmpEvent) => void;
@@ -145,7 +156,7 @@ interface Pending {
 /** A connected, negotiated QMP session. Create with QmpClient.connect(path). */
 export class QmpClient {
   private greeting: QmpVersion | null = null;
-  private onGreeting: ((v: QmpVersion | Error) => void) | null = null;
+  private onGreeting: ((v: QmpVersion) => void) | null = null;
   private readonly queue: Pending[] = [];
   private inFlight: Pending | null = null;
   private nextId = 1;
@@ -172,22 +183,26 @@ export class QmpClient {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const client = new QmpClient(connect({ path }), opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
     let timer: NodeJS.Timeout | undefined;
+    let offClose = () => {};
     try {
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(
           () => reject(new QmpTimeoutError(`QMP greeting from ${path} not received within ${timeoutMs} ms`)),
           timeoutMs,
         );
-        client.onGreeting = (v) => (v instanceof Error ? reject(v) : resolve());
-        client.onClose((err) => reject(err));
+        client.onGreeting = () => resolve();
+        offClose = client.onClose((err) => reject(err));
       });
       await client.execute("qmp_capabilities", undefined, { timeoutMs });
       return client;
     } catch (err) {
       client.close();
-      throw err instanceof QmpError ? err : new QmpClosedError(`cannot connect to QMP at ${path}`, { cause: err });
+      throw err instanceof QmpError
+        ? err
+        : new QmpClosedError(`cannot connect to QMP at ${path}`, { cause: err });
     } finally {
       clearTimeout(timer);
+      offClose();
     }
   }
 
@@ -255,13 +270,21 @@ export class QmpClient {
    * The next `event` (matching `match`) within `timeoutMs`. Subscribes at once, so call it *before* the command
    * that causes the event; rejects with QmpTimeoutError, or QmpClosedError if the connection closes first.
    */
-  waitForEvent<D = Record<string, unknown>>(event: string, opts: WaitForEventOptions<D>): Promise<QmpEvent<D>> {
+  waitForEvent<D = Record<string, unknown>>(
+    event: string,
+    opts: WaitForEventOptions<D>,
+  ): Promise<QmpEvent<D>> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
         off();
         offClose();
+        opts.signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new QmpError("wait aborted"));
       };
       const off = this.on(event, (e) => {
         let ok: boolean;
@@ -284,17 +307,26 @@ export class QmpClient {
         done();
         reject(new QmpTimeoutError(`QMP event ${event} not received within ${opts.timeoutMs} ms`));
       }, opts.timeoutMs);
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener("abort", onAbort);
     });
   }
 
   /** device_del, then wait (bounded) for DEVICE_DELETED naming that device: removal is asynchronous in QEMU. */
   async deviceDel(id: string, timeoutMs = 10_000): Promise<void> {
+    const abort = new AbortController();
     const deleted = this.waitForEvent<{ device?: string }>("DEVICE_DELETED", {
       match: (e) => e.data.device === id,
       timeoutMs,
+      signal: abort.signal,
     });
     deleted.catch(() => {}); // observed below; avoid an unhandled rejection if device_del throws first
-    await this.execute("device_del", { id });
+    try {
+      await this.execute("device_del", { id });
+    } catch (err) {
+      abort.abort();
+      throw err;
+    }
     await deleted;
   }
 
@@ -311,9 +343,7 @@ export class QmpClient {
     this.inFlight = next;
     next.timer = setTimeout(() => {
       next.settled = true;
-      next.reject(
-        new QmpTimeoutError(`QMP ${next.command} got no reply within ${next.timeoutMs} ms`),
-      );
+      next.reject(new QmpTimeoutError(`QMP ${next.command} got no reply within ${next.timeoutMs} ms`));
     }, next.timeoutMs);
     this.socket.write(next.line);
   }

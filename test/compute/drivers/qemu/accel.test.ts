@@ -23,7 +23,11 @@ describe("acceleration probe", () => {
   test("the operator's choice is taken without probing", async () => {
     for (const accel of ["kvm", "tcg"] as const) {
       const d = await resolveAccel(accel, { dataDir: join(dir, "forced") });
-      assert.deepEqual(d, { accel, source: "operator", reason: `forced to ${accel.toUpperCase()} by configuration` });
+      assert.deepEqual(d, {
+        accel,
+        source: "operator",
+        reason: `forced to ${accel.toUpperCase()} by configuration`,
+      });
     }
     await assert.rejects(resolveAccel("xen" as "kvm", { dataDir: dir }), TypeError);
   });
@@ -34,22 +38,26 @@ describe("acceleration probe", () => {
     assert.equal(r.ok, true, r.reason);
   });
 
-  test("auto probes KVM once (bounded), then answers from the per-host cache", { skip: SKIP_QEMU }, async () => {
-    const dataDir = join(dir, "auto");
-    const first = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
-    console.log(`# auto: ${first.accel} in ${first.probeMs} ms (${first.reason})`);
-    assert.equal(first.source, "probe");
-    assert.ok(first.accel === "kvm" || first.accel === "tcg");
-    if (first.accel === "tcg") assert.match(first.reason, /^TCG: /);
-    const second = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
-    assert.deepEqual(second, { ...first, source: "cache" });
+  test(
+    "auto probes KVM once (bounded), then answers from the per-host cache",
+    { skip: SKIP_QEMU },
+    async () => {
+      const dataDir = join(dir, "auto");
+      const first = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
+      console.log(`# auto: ${first.accel} in ${first.probeMs} ms (${first.reason})`);
+      assert.equal(first.source, "probe");
+      assert.ok(first.accel === "kvm" || first.accel === "tcg");
+      if (first.accel === "tcg") assert.match(first.reason, /^TCG: /);
+      const second = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
+      assert.deepEqual(second, { ...first, source: "cache" });
 
-    // A cache from another kernel or QEMU build is not trusted.
-    const cachePath = join(dataDir, "qemu-accel.json");
-    const rec = JSON.parse(await readFile(cachePath, "utf8")) as { kernel: string; kvm: boolean };
-    await writeFile(cachePath, JSON.stringify({ ...rec, kernel: "0.0.0-other", kvm: !rec.kvm }));
-    const third = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
-    assert.equal(third.source, "probe");
-    assert.equal(third.accel, first.accel);
-  });
+      // A cache from another kernel or QEMU build is not trusted.
+      const cachePath = join(dataDir, "qemu-accel.json");
+      const rec = JSON.parse(await readFile(cachePath, "utf8")) as { kernel: string; kvm: boolean };
+      await writeFile(cachePath, JSON.stringify({ ...rec, kernel: "0.0.0-other", kvm: !rec.kvm }));
+      const third = await resolveAccel("auto", { dataDir, probeTimeoutMs: 2_000 });
+      assert.equal(third.source, "probe");
+      assert.equal(third.accel, first.accel);
+    },
+  );
 });

@@ -70,13 +70,16 @@ describe("buildQemuArgs", () => {
       { id: "root", drive: "root-fmt", driver: "virtio-blk-pci", bootindex: 0 },
     );
     assert.equal(devices.find((d) => d.id === "config")?.driver, "ide-cd");
-    assert.deepEqual(devices.find((d) => d.id === "nic0"), {
-      driver: "virtio-net-pci",
-      id: "nic0",
-      netdev: "nic0-net",
-      mac: "fa:16:3e:00:00:01",
-      host_mtu: 1450,
-    });
+    assert.deepEqual(
+      devices.find((d) => d.id === "nic0"),
+      {
+        driver: "virtio-net-pci",
+        id: "nic0",
+        netdev: "nic0-net",
+        mac: "fa:16:3e:00:00:01",
+        host_mtu: 1450,
+      },
+    );
     assert.deepEqual(values(args, "-netdev"), [
       "tap,id=nic0-net,ifname=tap1234,script=no,downscript=no",
       "user,id=nic1-net,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,guestfwd=tcp:169.254.169.254:80-tcp:127.0.0.1:8775",
@@ -88,10 +91,16 @@ describe("buildQemuArgs", () => {
       base({
         serialSocket: "/run/a,b/serial.sock",
         vnc: { unixSocket: "/run/i/vnc.sock" },
-        kernel: { kernel: "/img/vmlinuz", initrd: "/img/initrd", append: "console=ttyS0 root=/dev/vda1; rm -rf /" },
+        kernel: {
+          kernel: "/img/vmlinuz",
+          initrd: "/img/initrd",
+          append: "console=ttyS0 root=/dev/vda1; rm -rf /",
+        },
       }),
     );
-    assert.ok(values(args, "-chardev").includes("socket,id=serial0,path=/run/a,,b/serial.sock,server=on,wait=off"));
+    assert.ok(
+      values(args, "-chardev").includes("socket,id=serial0,path=/run/a,,b/serial.sock,server=on,wait=off"),
+    );
     assert.deepEqual(values(args, "-vnc"), ["unix:/run/i/vnc.sock"]);
     assert.deepEqual(values(args, "-append"), ["console=ttyS0 root=/dev/vda1; rm -rf /"]);
     assert.deepEqual(values(args, "-kernel"), ["/img/vmlinuz"]);
@@ -119,8 +128,14 @@ describe("buildQemuArgs", () => {
           nics: [{ id: "d", mac: "fa:16:3e:00:00:01", backend: { type: "tap", ifname: "t" } }],
         },
       ],
-      ["multicast mac", { nics: [{ id: "n", mac: "01:00:5e:00:00:01", backend: { type: "tap", ifname: "t" } }] }],
-      ["tap name", { nics: [{ id: "n", mac: "fa:16:3e:00:00:01", backend: { type: "tap", ifname: "t,script=/x" } }] }],
+      [
+        "multicast mac",
+        { nics: [{ id: "n", mac: "01:00:5e:00:00:01", backend: { type: "tap", ifname: "t" } }] },
+      ],
+      [
+        "tap name",
+        { nics: [{ id: "n", mac: "fa:16:3e:00:00:01", backend: { type: "tap", ifname: "t,script=/x" } }] },
+      ],
       [
         "guest forward",
         {
@@ -128,7 +143,10 @@ describe("buildQemuArgs", () => {
             {
               id: "n",
               mac: "fa:16:3e:00:00:01",
-              backend: { type: "user", guestForwards: [{ guestAddr: "10.0.2.1,x", guestPort: 80, hostPort: 1 }] },
+              backend: {
+                type: "user",
+                guestForwards: [{ guestAddr: "10.0.2.1,x", guestPort: 80, hostPort: 1 }],
+              },
             },
           ],
         },
@@ -136,7 +154,13 @@ describe("buildQemuArgs", () => {
       [
         "host forward port",
         {
-          nics: [{ id: "n", mac: "fa:16:3e:00:00:01", backend: { type: "user", hostForwards: [{ hostPort: 0, guestPort: 22 }] } }],
+          nics: [
+            {
+              id: "n",
+              mac: "fa:16:3e:00:00:01",
+              backend: { type: "user", hostForwards: [{ hostPort: 0, guestPort: 22 }] },
+            },
+          ],
         },
       ],
       ["append with NUL", { kernel: { kernel: "/k", append: "a\0b" } }],

@@ -30,34 +30,42 @@ describe("instance disks", () => {
   after(() => cleanup());
 
   test("an image bigger than the flavor's root disk is refused (FlavorDiskSmallerThanImage)", async () => {
-    assert.throws(() => checkImageFitsFlavor({ id: "i", virtualSize: GiB + 1 }, 1), ImageLargerThanFlavorDisk);
+    assert.throws(
+      () => checkImageFitsFlavor({ id: "i", virtualSize: GiB + 1 }, 1),
+      ImageLargerThanFlavorDisk,
+    );
     checkImageFitsFlavor({ id: "i", virtualSize: GiB }, 1);
     checkImageFitsFlavor({ id: "i", virtualSize: 100 * GiB }, 0); // zero-disk flavors take the image's size
     const path = join(dir, "too-big.qcow2");
     await assert.rejects(
       createRootDisk({ id: "i", path: base, format: "raw", virtualSize: 2 * GiB }, path, 1),
-      (e: unknown) => e instanceof ImageLargerThanFlavorDisk && e.rootGb === 1 && e.virtualSizeBytes === 2 * GiB,
+      (e: unknown) =>
+        e instanceof ImageLargerThanFlavorDisk && e.rootGb === 1 && e.virtualSizeBytes === 2 * GiB,
     );
     assert.equal(existsSync(path), false);
   });
 
-  test("the root disk is a qcow2 overlay on the base, sized to the flavor, and can grow", { skip: SKIP_QEMU_IMG }, async () => {
-    const img = { id: "i", path: base, format: "raw" as const, virtualSize: 2 * 1024 * 1024 };
-    const root = await createRootDisk(img, join(dir, "root.qcow2"), 2);
-    assert.deepEqual(root, { path: join(dir, "root.qcow2"), format: "qcow2", sizeBytes: 2 * GiB });
-    const info = await diskInfo(root);
-    assert.equal(info["virtual-size"], 2 * GiB);
-    assert.equal(info["backing-filename"], base);
-    assert.equal(info["backing-filename-format"], "raw");
-    assert.ok((await stat(root.path)).size < 1024 * 1024, "the overlay is thin");
+  test(
+    "the root disk is a qcow2 overlay on the base, sized to the flavor, and can grow",
+    { skip: SKIP_QEMU_IMG },
+    async () => {
+      const img = { id: "i", path: base, format: "raw" as const, virtualSize: 2 * 1024 * 1024 };
+      const root = await createRootDisk(img, join(dir, "root.qcow2"), 2);
+      assert.deepEqual(root, { path: join(dir, "root.qcow2"), format: "qcow2", sizeBytes: 2 * GiB });
+      const info = await diskInfo(root);
+      assert.equal(info["virtual-size"], 2 * GiB);
+      assert.equal(info["backing-filename"], base);
+      assert.equal(info["backing-filename-format"], "raw");
+      assert.ok((await stat(root.path)).size < 1024 * 1024, "the overlay is thin");
 
-    const grown = await growDisk(root, 3 * GiB);
-    assert.equal((await diskInfo(grown))["virtual-size"], 3 * GiB);
-    await assert.rejects(growDisk(grown, GiB), InvalidQemuSpec);
+      const grown = await growDisk(root, 3 * GiB);
+      assert.equal((await diskInfo(grown))["virtual-size"], 3 * GiB);
+      await assert.rejects(growDisk(grown, GiB), InvalidQemuSpec);
 
-    const zero = await createRootDisk(img, join(dir, "root0.qcow2"), 0);
-    assert.equal((await diskInfo(zero))["virtual-size"], img.virtualSize);
-  });
+      const zero = await createRootDisk(img, join(dir, "root0.qcow2"), 0);
+      assert.equal((await diskInfo(zero))["virtual-size"], img.virtualSize);
+    },
+  );
 
   test("a blank ephemeral disk is a sparse qcow2 of the flavor's size", { skip: SKIP_QEMU_IMG }, async () => {
     const eph = await createBlankDisk(join(dir, "eph.qcow2"), 1);

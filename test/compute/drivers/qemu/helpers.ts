@@ -11,7 +11,9 @@ import { qemuImgAvailable } from "../../../../src/shared/qemu-img.js";
 
 /** Skip reason when QEMU is missing outside CI (under CI it is installed, and a missing one must fail). */
 export const SKIP_QEMU: string | false =
-  qemuAvailable() || process.env.CI ? false : "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
+  qemuAvailable() || process.env.CI
+    ? false
+    : "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
 
 /** Skip reason when qemu-img is missing outside CI. */
 export const SKIP_QEMU_IMG: string | false =

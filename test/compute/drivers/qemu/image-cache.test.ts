@@ -42,7 +42,8 @@ describe("image cache", { skip: SKIP_QEMU_IMG }, () => {
     execFileSync("mkdir", ["-p", work]);
   });
   after(() => cleanup());
-  const qemuImg = (...args: string[]) => execFileSync("qemu-img", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const qemuImg = (...args: string[]) =>
+    execFileSync("qemu-img", args, { stdio: ["ignore", "ignore", "pipe"] });
 
   test("concurrent requests share one download; later ones hit the cache", async () => {
     const s = store();
@@ -67,7 +68,10 @@ describe("image cache", { skip: SKIP_QEMU_IMG }, () => {
     const cacheDir = join(dir, "c2");
     const cache = new ImageCache({ dir: cacheDir, fetch: s.fetch });
     const img = s.add("22222222-aaaa-4aaa-8aaa-000000000002", Buffer.alloc(1024, 1), "raw");
-    await assert.rejects(cache.get({ ...img, osHashValue: sha512(Buffer.alloc(1024, 2)) }), ImageHashMismatch);
+    await assert.rejects(
+      cache.get({ ...img, osHashValue: sha512(Buffer.alloc(1024, 2)) }),
+      ImageHashMismatch,
+    );
     assert.deepEqual(await readdir(cacheDir), []);
     await assert.rejects(cache.get({ ...img, osHashValue: null }), ImageUnusable);
     await assert.rejects(cache.get({ ...img, osHashAlgo: "md5" }), ImageUnusable);
@@ -82,7 +86,10 @@ describe("image cache", { skip: SKIP_QEMU_IMG }, () => {
     const cache = new ImageCache({ dir: cacheDir, fetch: s.fetch });
     qemuImg("create", "-q", "-f", "qcow2", join(work, "plain.qcow2"), "16M");
     const plain = await readFile(join(work, "plain.qcow2"));
-    await assert.rejects(cache.get(s.add("33333333-aaaa-4aaa-8aaa-000000000003", plain, "raw")), ImageUnusable);
+    await assert.rejects(
+      cache.get(s.add("33333333-aaaa-4aaa-8aaa-000000000003", plain, "raw")),
+      ImageUnusable,
+    );
     qemuImg("create", "-q", "-f", "qcow2", "-F", "raw", "-b", "/etc/passwd", join(work, "evil.qcow2"));
     const evil = await readFile(join(work, "evil.qcow2"));
     await assert.rejects(
@@ -99,7 +106,11 @@ describe("image cache", { skip: SKIP_QEMU_IMG }, () => {
     const s = store();
     const cache = new ImageCache({ dir: join(dir, "c4"), fetch: s.fetch });
     qemuImg("create", "-q", "-f", "vmdk", join(work, "disk.vmdk"), "8M");
-    const img = s.add("44444444-aaaa-4aaa-8aaa-000000000004", await readFile(join(work, "disk.vmdk")), "vmdk");
+    const img = s.add(
+      "44444444-aaaa-4aaa-8aaa-000000000004",
+      await readFile(join(work, "disk.vmdk")),
+      "vmdk",
+    );
     const cached = await cache.get(img);
     assert.equal(cached.format, "qcow2");
     assert.equal(cached.diskFormat, "vmdk");
@@ -121,7 +132,10 @@ describe("image cache", { skip: SKIP_QEMU_IMG }, () => {
     }
     assert.deepEqual(await cache.prune({ inUse: new Set(), maxUnusedAgeMs: 2 * 3600e3 }), [ids[0]]);
     assert.deepEqual(await cache.prune({ inUse: new Set([ids[1]]), maxTotalBytes: 200 * 1024 }), [ids[2]]);
-    assert.deepEqual((await cache.list()).map((c) => c.id), [ids[1], ids[3]]);
+    assert.deepEqual(
+      (await cache.list()).map((c) => c.id),
+      [ids[1], ids[3]],
+    );
     assert.equal(await cache.lookup(ids[0]), null);
     await cache.get(imgs[0]);
     assert.equal(s.fetches.get(ids[0]), 2, "a pruned image is fetched again when needed");

@@ -1,9 +1,11 @@
 // The QEMU supervisor against a real QEMU (TCG, tiny guests): start paused then cont, detached from the agent,
 // re-adopt, identity checks, failed starts leave nothing behind; the serial ring log; a disk attached to a guest.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { QemuSpec } from "../../../../src/compute/drivers/qemu/cmdline.js";
 import { createRootDisk } from "../../../../src/compute/drivers/qemu/disks.js";
@@ -37,7 +39,8 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
     firmware = await writeSerialFirmware(join(dir, "serial.rom"));
   });
   after(async () => {
-    if (timings.length) console.log(`# QEMU spawn -> QMP ready: ${timings.map((t) => `${Math.round(t)} ms`).join(", ")}`);
+    if (timings.length)
+      console.log(`# QEMU spawn -> QMP ready: ${timings.map((t) => `${Math.round(t)} ms`).join(", ")}`);
     await reapAndAssertNoOrphans();
     await cleanup();
   });
@@ -75,7 +78,8 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
       assert.equal(isOurQemu(proc.pid, testUuid()), false);
       assert.equal(isOurQemu(process.pid, uuid), false);
       // Detached: not our child, and in a session of its own (so killing the agent's group spares it).
-      const fields = (pid: number | "self") => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      const fields = (pid: number | "self") =>
+        readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
       const [ppid, , sid] = fields(proc.pid).slice(1, 4).map(Number);
       assert.notEqual(ppid, process.pid);
       assert.notEqual(sid, Number(fields("self")[3]));
@@ -108,7 +112,10 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
       const foreign = join(dir, "foreign.pid");
       await writeFile(foreign, `${process.pid}\n`);
       await assert.rejects(adoptQemu({ uuid, pidfile: foreign, qmpSocket: s.qmpSocket }), NotOurQemu);
-      await assert.rejects(adoptQemu({ uuid, pidfile: join(dir, "none.pid"), qmpSocket: s.qmpSocket }), NotOurQemu);
+      await assert.rejects(
+        adoptQemu({ uuid, pidfile: join(dir, "none.pid"), qmpSocket: s.qmpSocket }),
+        NotOurQemu,
+      );
     } finally {
       await (adopted ?? first).kill();
     }
@@ -117,10 +124,46 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
     await assert.rejects(adoptQemu({ uuid, pidfile: s.pidfile, qmpSocket: s.qmpSocket }), NotOurQemu);
   });
 
+  test("the guest outlives its agent killed with SIGKILL (with its whole process group)", async () => {
+    const uuid = testUuid();
+    const s = spec(uuid);
+    // A stand-in agent: a separate node process that starts the QEMU, reports its pid, and waits to be killed.
+    const processJs = fileURLToPath(
+      new URL("../../../../src/compute/drivers/qemu/process.js", import.meta.url),
+    );
+    const script =
+      `const { startQemu } = await import(${JSON.stringify(processJs)});` +
+      `const p = await startQemu(JSON.parse(process.argv[1]));` +
+      `process.stdout.write(String(p.pid) + "\\n"); setInterval(() => {}, 1000);`;
+    const agent = spawn(process.execPath, ["--input-type=module", "-e", script, JSON.stringify(s)], {
+      detached: true,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    agent.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    const exited = new Promise((r) => agent.on("exit", r));
+    const pid = Number(await waitFor("the agent's QEMU pid", () => /\n/.test(out) && out.trim()));
+    process.kill(-agent.pid!, "SIGKILL");
+    await exited;
+    let adopted: QemuProcess | null = null;
+    try {
+      assert.deepEqual(qemuPidsFor(uuid), [pid], "QEMU survived the agent");
+      adopted = await adoptQemu({ uuid, pidfile: s.pidfile, qmpSocket: s.qmpSocket });
+      assert.equal(adopted.pid, pid);
+      assert.equal(await adopted.powerState(), PowerState.RUNNING);
+    } finally {
+      if (adopted) await adopted.quit();
+    }
+    assert.deepEqual(qemuPidsFor(uuid), []);
+  });
+
   test("a QEMU that cannot start leaves no process, socket or pidfile; its error is reported", async () => {
     const uuid = testUuid();
     const s = spec(uuid, { kernel: { kernel: join(dir, "no-such-kernel") } });
-    await assert.rejects(startQemu(s), (e: unknown) => e instanceof QemuStartFailed && /no-such-kernel/.test(e.message));
+    await assert.rejects(
+      startQemu(s),
+      (e: unknown) => e instanceof QemuStartFailed && /no-such-kernel/.test(e.message),
+    );
     assert.deepEqual(qemuPidsFor(uuid), []);
     assert.equal(existsSync(s.qmpSocket), false);
     assert.equal(existsSync(s.pidfile), false);
@@ -186,14 +229,20 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
       1,
     );
     const proc = await startQemu(
-      spec(uuid, { machine: "q35", disks: [{ id: "root", path: root.path, format: root.format, bootIndex: 0 }] }),
+      spec(uuid, {
+        machine: "q35",
+        disks: [{ id: "root", path: root.path, format: root.format, bootIndex: 0 }],
+      }),
     );
     try {
       timings.push(proc.startupMs);
       const blocks = await proc.qmp.execute("query-block");
       const rootDev = blocks.find((b) => b.qdev?.includes("root"));
       assert.ok(rootDev, JSON.stringify(blocks));
-      const inserted = rootDev.inserted as { file: string; image: { "backing-filename"?: string; "virtual-size": number } };
+      const inserted = rootDev.inserted as {
+        file: string;
+        image: { "backing-filename"?: string; "virtual-size": number };
+      };
       assert.equal(inserted.image["virtual-size"], 1024 ** 3);
       assert.equal(inserted.image["backing-filename"], basePath);
     } finally {

@@ -14,7 +14,9 @@ import {
 import { killPid, waitForExit } from "../../../../src/compute/drivers/qemu/process.js";
 import { SKIP_QEMU, reapAndAssertNoOrphans, scratchDir, testUuid, waitFor } from "./helpers.js";
 
-const GREETING = { QMP: { version: { qemu: { major: 7, minor: 2, micro: 1 }, package: "fake" }, capabilities: [] } };
+const GREETING = {
+  QMP: { version: { qemu: { major: 7, minor: 2, micro: 1 }, package: "fake" }, capabilities: [] },
+};
 
 /** A scripted QMP server: `onCommand` sees each parsed command and the raw socket to answer however it likes. */
 async function fakeServer(
@@ -34,7 +36,8 @@ async function fakeServer(
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         const cmd = JSON.parse(line) as { execute: string; id?: string };
-        if (cmd.execute === "qmp_capabilities") sock.write(JSON.stringify({ return: {}, id: cmd.id }) + "\r\n");
+        if (cmd.execute === "qmp_capabilities")
+          sock.write(JSON.stringify({ return: {}, id: cmd.id }) + "\r\n");
         else onCommand(cmd, sock);
       }
     });
@@ -128,7 +131,10 @@ describe("QMP client against a fake server", () => {
     });
     const qmp = await QmpClient.connect(path);
     try {
-      await assert.rejects(qmp.execute("x"), (e: unknown) => e instanceof QmpCommandError && /parse/.test(e.desc));
+      await assert.rejects(
+        qmp.execute("x"),
+        (e: unknown) => e instanceof QmpCommandError && /parse/.test(e.desc),
+      );
     } finally {
       qmp.close();
       await stop(srv);
@@ -174,8 +180,11 @@ describe("QMP client against a fake server", () => {
     const srv = await fakeServer(path, (cmd, s) => {
       for (const device of ["other", "nic1"]) {
         s.write(
-          JSON.stringify({ event: "DEVICE_DELETED", data: { device }, timestamp: { seconds: 0, microseconds: 0 } }) +
-            "\n",
+          JSON.stringify({
+            event: "DEVICE_DELETED",
+            data: { device },
+            timestamp: { seconds: 0, microseconds: 0 },
+          }) + "\n",
         );
       }
       s.write(JSON.stringify({ return: {}, id: cmd.id }) + "\n");
@@ -198,7 +207,10 @@ describe("QMP client against a fake server", () => {
     await stop(srv);
     const path2 = sock();
     const srv2 = await fakeServer(path2, () => {}, JSON.stringify({ hello: 1 }) + "\n");
-    await assert.rejects(QmpClient.connect(path2), (e: unknown) => e instanceof QmpClosedError && e.cause instanceof QmpProtocolError);
+    await assert.rejects(
+      QmpClient.connect(path2),
+      (e: unknown) => e instanceof QmpClosedError && e.cause instanceof QmpProtocolError,
+    );
     await stop(srv2);
   });
 
