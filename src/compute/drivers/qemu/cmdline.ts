@@ -33,12 +33,15 @@ export interface HostForward {
   guestPort: number;
 }
 
-/** A guest address:port whose TCP connections QEMU forwards to a loopback port (e.g. the metadata service). */
-export interface GuestForward {
-  guestAddr: string;
-  guestPort: number;
-  hostPort: number;
-}
+/**
+ * A guest address:port whose TCP connections QEMU forwards (e.g. the metadata service at 169.254.169.254:80).
+ * `hostPort`: to a loopback TCP port through a chardev, which QEMU connects ONCE when it starts (the listener must
+ * already exist) and shares between guest connections. `command`: QEMU runs `/bin/sh -c <command>` for EACH guest
+ * connection with the connection on its stdin/stdout (e.g. a small forwarder); every word must be shell-safe.
+ */
+export type GuestForward = { guestAddr: string; guestPort: number } & (
+  { hostPort: number; command?: undefined } | { command: string[]; hostPort?: undefined }
+);
 
 /** A NIC's host side: a tap the network driver created, or restricted QEMU user networking (no route off-host). */
 export type QemuNicBackend =
@@ -99,6 +102,8 @@ const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const CPU_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const SERIAL_RE = /^[A-Za-z0-9-]{1,20}$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** A word that means itself to /bin/sh and contains no comma (QEMU's option separator). */
+const SHELL_WORD_RE = /^[A-Za-z0-9_./:=@%+-]+$/;
 const CIDR_RE = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/;
 
 function bad(msg: string): never {
@@ -155,8 +160,20 @@ function userNetdev(id: string, b: Extract<QemuNicBackend, { type: "user" }>): s
   for (const f of b.guestForwards ?? []) {
     if (!IPV4_RE.test(f.guestAddr)) bad(`guest forward address ${JSON.stringify(f.guestAddr)} is not IPv4`);
     checkInt("guest forward guestPort", f.guestPort, 1, 65535);
-    checkInt("guest forward hostPort", f.hostPort, 1, 65535);
-    parts.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-tcp:127.0.0.1:${f.hostPort}`);
+    const prefix = `guestfwd=tcp:${f.guestAddr}:${f.guestPort}`;
+    if (f.command !== undefined) {
+      if (
+        !Array.isArray(f.command) ||
+        f.command.length === 0 ||
+        !f.command.every((w) => SHELL_WORD_RE.test(w))
+      ) {
+        bad(`guest forward command words must match ${SHELL_WORD_RE}`);
+      }
+      parts.push(`${prefix}-cmd:${f.command.join(" ")}`);
+    } else {
+      checkInt("guest forward hostPort", f.hostPort, 1, 65535);
+      parts.push(`${prefix}-tcp:127.0.0.1:${f.hostPort}`);
+    }
   }
   return parts.join(",");
 }

@@ -54,7 +54,10 @@ describe("buildQemuArgs", () => {
             backend: {
               type: "user",
               hostForwards: [{ hostPort: 2222, guestPort: 22 }],
-              guestForwards: [{ guestAddr: "169.254.169.254", guestPort: 80, hostPort: 8775 }],
+              guestForwards: [
+                { guestAddr: "169.254.169.254", guestPort: 80, hostPort: 8775 },
+                { guestAddr: "10.0.2.100", guestPort: 8080, command: ["/usr/bin/nc", "127.0.0.1", "8776"] },
+              ],
             },
           },
         ],
@@ -82,7 +85,8 @@ describe("buildQemuArgs", () => {
     );
     assert.deepEqual(values(args, "-netdev"), [
       "tap,id=nic0-net,ifname=tap1234,script=no,downscript=no",
-      "user,id=nic1-net,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,guestfwd=tcp:169.254.169.254:80-tcp:127.0.0.1:8775",
+      "user,id=nic1-net,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,guestfwd=tcp:169.254.169.254:80-tcp:127.0.0.1:8775," +
+        "guestfwd=tcp:10.0.2.100:8080-cmd:/usr/bin/nc 127.0.0.1 8776",
     ]);
   });
 
@@ -159,6 +163,21 @@ describe("buildQemuArgs", () => {
               id: "n",
               mac: "fa:16:3e:00:00:01",
               backend: { type: "user", hostForwards: [{ hostPort: 0, guestPort: 22 }] },
+            },
+          ],
+        },
+      ],
+      [
+        "guest forward command",
+        {
+          nics: [
+            {
+              id: "n",
+              mac: "fa:16:3e:00:00:01",
+              backend: {
+                type: "user",
+                guestForwards: [{ guestAddr: "10.0.2.1", guestPort: 80, command: ["nc;reboot"] }],
+              },
             },
           ],
         },

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -28,6 +29,15 @@ import {
   waitFor,
   writeSerialFirmware,
 } from "./helpers.js";
+
+/** A loopback TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
   let dir = "";
@@ -217,6 +227,64 @@ describe("QEMU supervisor", { skip: SKIP_QEMU }, () => {
     }
     assert.equal(existsSync(serialSocket), false);
     assert.equal(await readSerialLog(join(dir, "absent.log")), "");
+  });
+
+  test("QEMU accepts every option the spec can express (user NIC, VNC socket, cdrom, rng, tb-size)", async () => {
+    const uuid = testUuid();
+    const short = uuid.slice(0, 8);
+    const iso = join(dir, `${short}.iso`);
+    await writeFile(iso, Buffer.alloc(64 * 1024));
+    const port = await freePort();
+    // A chardev guestfwd connects to its target when QEMU starts, so the target must be listening.
+    const target = createServer((c) => c.destroy());
+    await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+    const targetPort = (target.address() as AddressInfo).port;
+    const proc = await startQemu(
+      spec(uuid, {
+        machine: "q35",
+        tcgTbSizeMb: 32,
+        rng: true,
+        noShutdown: true,
+        serialSocket: join(dir, `${short}.ser`),
+        vnc: { unixSocket: join(dir, `${short}.vnc`) },
+        disks: [{ id: "config", path: iso, format: "raw", media: "cdrom" }],
+        nics: [
+          {
+            id: "nic0",
+            mac: "fa:16:3e:12:34:56",
+            mtu: 1400,
+            backend: {
+              type: "user",
+              net: "10.0.2.0/24",
+              hostForwards: [{ hostPort: port, guestPort: 22 }],
+              guestForwards: [
+                { guestAddr: "10.0.2.100", guestPort: 80, hostPort: targetPort },
+                { guestAddr: "10.0.2.101", guestPort: 80, command: ["/bin/cat"] },
+              ],
+            },
+          },
+        ],
+      }),
+      { paused: true },
+    );
+    try {
+      assert.equal(await proc.runState(), "prelaunch");
+      const vnc = await proc.qmp.execute("query-vnc");
+      assert.equal(vnc.enabled, true);
+      const chardevs = await proc.qmp.execute("query-chardev");
+      assert.ok(chardevs.some((c) => c.label === "serial0"));
+      const pci = await proc.qmp.execute<Array<{ devices: Array<{ qdev_id: string }> }>>("query-pci");
+      const ids = pci.flatMap((b) => b.devices.map((d) => d.qdev_id));
+      for (const id of ["nic0", "rng0-dev", "video0"])
+        assert.ok(ids.includes(id), `${id} in ${ids.join(",")}`);
+      const blocks = await proc.qmp.execute("query-block");
+      assert.ok(blocks.some((b) => b.qdev?.includes("config")));
+    } finally {
+      await proc.quit();
+      await new Promise((r) => target.close(r));
+    }
+    assert.deepEqual(qemuPidsFor(uuid), []);
+    assert.equal(existsSync(join(dir, `${short}.vnc`)), false);
   });
 
   test("a guest boots with a qcow2 overlay as its virtio root disk", { skip: SKIP_QEMU_IMG }, async () => {
