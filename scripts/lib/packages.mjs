@@ -34,6 +34,7 @@ export const TEST_PACKAGES = [
     why: "image inspector tests cross-check against qemu-img; the image e2e test makes its qcow2 with it",
   },
   { pkg: "qemu-system-x86", why: "qemu driver tests: QMP, supervisor and accel probe against a real QEMU" },
+  { pkg: "chromium", why: "console tests: noVNC in a real headless browser, driven by playwright-core" },
 ];
 
 /** Package names of a list. */

@@ -25,6 +25,8 @@ import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
+import { mountNoVnc } from "../compute/consoles/novnc.js";
+import { attachConsoleProxy } from "../compute/consoles/proxy.js";
 
 /** A running all-in-one cloud. */
 export interface Cloud {
@@ -96,6 +98,7 @@ export async function startCloud(
         rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
       root.get("/healthcheck", async () => "OK");
+      if (cfg.compute.consoles.vnc) mountNoVnc(root);
       mountLanding(root, {
         dataDir: cfg.dataDir,
         baseUrl: () => url,
@@ -119,6 +122,13 @@ export async function startCloud(
     const addr = app.server.address();
     if (addr && typeof addr === "object") port = addr.port;
   } else await app.ready();
+  // Console websockets (/vnc, /serial) are upgrades of the public listener, beside fastify's routes.
+  const detachConsoles = attachConsoleProxy(app.server, {
+    db: compute.core.db,
+    publicUrl: () => url,
+    allowedOrigins: cfg.compute.consoles.allowedOrigins,
+    log,
+  });
   const extraApps: FastifyInstance[] = [];
   for (const [name, svcPort] of Object.entries(cfg.listeners)) {
     const svc = services.find((s) => s.name === name);
@@ -178,6 +188,7 @@ export async function startCloud(
     cloudsYaml,
     async close() {
       clearInterval(policyTimer);
+      detachConsoles();
       await computeControl.close();
       await identity.close();
       await bus.close();

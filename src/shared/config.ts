@@ -132,6 +132,20 @@ export const ConfigSchema = Type.Object(
         /** noVNC proxy page that VNC console URLs point at (Nova's [vnc] novncproxy_base_url); unset: no VNC
          *  consoles are offered (400 "Unavailable console type", as Nova with [vnc] enabled = False). */
         vncProxyUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
+        /** The built-in console proxy (/vnc and /serial on the public listener) and its single-use tokens. */
+        consoles: Type.Object(
+          {
+            /** VNC consoles (Nova's [vnc] enabled); URLs point at the built-in noVNC unless vncProxyUrl is set. */
+            vnc: Type.Boolean(),
+            /** Serial consoles over websocket (Nova's [serial_console] enabled), when the driver has them. */
+            serial: Type.Boolean(),
+            /** Seconds a console token stays valid (Nova's [consoleauth] token_ttl). */
+            tokenTtl: Type.Integer({ minimum: 1 }),
+            /** Browser Origins (host names) accepted besides the public URL's (Nova's [console] allowed_origins). */
+            allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
         /** Availability zone of hosts that are in no aggregate with one (Nova's default_availability_zone). */
         defaultAvailabilityZone: Type.String({ minLength: 1 }),
         /** Resize and cold migration may pick the source host (Nova's allow_resize_to_same_host); "auto": when there is one compute host. */
@@ -217,6 +231,7 @@ function defaults(dataDir: string): Config {
       defaultAvailabilityZone: "nova",
       allowResizeToSameHost: "auto",
       orphanTimeout: 120,
+      consoles: { vnc: true, serial: true, tokenTtl: 600, allowedOrigins: [] },
       fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0, persist: true },
       scheduler: {
         maxAttempts: 3,

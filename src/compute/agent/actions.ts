@@ -62,6 +62,7 @@ export function actionHandlers(
   | "shelve_offload_instance"
   | "get_console_output"
   | "get_vnc_console"
+  | "get_serial_console"
 > {
   const { driver } = deps;
   const act = (ctx: RequestContext, uuid: string, a: AgentAction) => runAction(deps, ctx, uuid, a);
@@ -196,6 +197,12 @@ export function actionHandlers(
       deps.lock(uuid, async () => {
         await here(uuid);
         return requireCapability(driver, "getVncConsole").getVncConsole(uuid);
+      }),
+
+    get_serial_console: ({ uuid }) =>
+      deps.lock(uuid, async () => {
+        await here(uuid);
+        return requireCapability(driver, "getSerialConsole").getSerialConsole(uuid);
       }),
   };
 }

@@ -148,10 +148,18 @@ export interface MigrationDiskInfo {
   disks: { name: string; format: DiskFormat; sizeGb: number }[];
 }
 
+/**
+ * A console endpoint the console proxy connects to over TCP: `host` must be an address the proxy (an API process on
+ * the cloud's network) can reach, e.g. "127.0.0.1" for a QEMU on the same machine, not merely a host name.
+ */
 export interface VncConsole {
   host: string;
   port: number;
 }
+
+/** A serial console endpoint: a TCP port carrying the guest's serial port as raw bytes both ways (Nova's
+ * [serial_console] port, as libvirt's tcp chardev serves it). */
+export type SerialConsole = VncConsole;
 
 /**
  * A hypervisor on one host. All methods may be called concurrently for different instances; the agent serialises
@@ -215,6 +223,8 @@ export interface VirtDriver {
   triggerCrashDump?(uuid: string): Promise<void>;
   /** Where a VNC client (the console proxy) can reach the instance's display. */
   getVncConsole?(uuid: string): Promise<VncConsole>;
+  /** Where the console proxy can reach the instance's serial port (raw bytes over TCP; see serial-console.ts). */
+  getSerialConsole?(uuid: string): Promise<SerialConsole>;
   /** Hot-plug a NIC (only when capabilities.supportsAttachInterface). */
   attachInterface?(uuid: string, vif: Vif): Promise<void>;
   /** Hot-unplug a NIC by port id. */

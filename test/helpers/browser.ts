@@ -1,0 +1,87 @@
+// A real headless browser for tests: Debian's chromium driven by playwright-core (no downloaded browser), with a
+// fresh profile per launch and no background traffic. Tests skip with SKIP_BROWSER when chromium is missing
+// outside CI (under CI it is installed, and a missing one must fail).
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+/** Where Debian's chromium package puts the browser. */
+export const CHROMIUM = process.env.STRATUS_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Skip reason when chromium is not installed (never under CI). */
+export const SKIP_BROWSER: string | false =
+  existsSync(CHROMIUM) || process.env.CI ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+
+/** A launched browser with its own profile directory. */
+export interface TestBrowser {
+  browser: Browser;
+  /** A new page (its console errors are collected in `errors`). */
+  page(): Promise<Page>;
+  /** Page errors and console error messages seen so far, for failure messages. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Launch headless chromium with a fresh profile. */
+export async function launchBrowser(): Promise<TestBrowser> {
+  const profile = await mkdtemp(join(tmpdir(), "stratus-chromium-"));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+    ],
+  });
+  const errors: string[] = [];
+  return {
+    browser,
+    errors,
+    async page() {
+      const p = await browser.newPage();
+      p.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      p.on("console", (m) => {
+        if (m.type() === "error") errors.push(`console: ${m.text()}`);
+      });
+      return p;
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The average colour [r, g, b] of a region of a PNG screenshot of `page`, read in the page itself. */
+export async function regionColor(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<[number, number, number]> {
+  const png = (await page.screenshot({ clip })).toString("base64");
+  return page.evaluate(async (b64: string) => {
+    // Runs in the page (the test's own tsconfig has no DOM types).
+    const w = globalThis as any;
+    const img = new w.Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = w.document.createElement("canvas");
+    c.width = img.width;
+    c.height = img.height;
+    const g = c.getContext("2d");
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data as number[];
+    const sum = [0, 0, 0];
+    for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) sum[k]! += d[i + k]!;
+    const n = d.length / 4;
+    return [Math.round(sum[0]! / n), Math.round(sum[1]! / n), Math.round(sum[2]! / n)] as [number, number, number];
+  }, png);
+}
