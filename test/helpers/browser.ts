@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 /** Where Debian's chromium package puts the browser. */
 export const CHROMIUM = process.env.STRATUS_CHROMIUM ?? "/usr/bin/chromium";
@@ -16,7 +16,8 @@ export const SKIP_BROWSER: string | false =
 
 /** A launched browser with its own profile directory. */
 export interface TestBrowser {
-  browser: Browser;
+  /** The browser's (persistent, per-launch) context. */
+  context: BrowserContext;
   /** A new page (its console errors are collected in `errors`). */
   page(): Promise<Page>;
   /** Page errors and console error messages seen so far, for failure messages. */
@@ -27,7 +28,8 @@ export interface TestBrowser {
 /** Launch headless chromium with a fresh profile. */
 export async function launchBrowser(): Promise<TestBrowser> {
   const profile = await mkdtemp(join(tmpdir(), "stratus-chromium-"));
-  const browser = await chromium.launch({
+  // A persistent context is how playwright takes a profile directory of our choosing (fresh each launch).
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -39,15 +41,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      `--user-data-dir=${profile}`,
     ],
   });
   const errors: string[] = [];
   return {
-    browser,
+    context,
     errors,
     async page() {
-      const p = await browser.newPage();
+      const p = await context.newPage();
       p.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
       p.on("console", (m) => {
         if (m.type() === "error") errors.push(`console: ${m.text()}`);
@@ -55,7 +56,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       return p;
     },
     async close() {
-      await browser.close().catch(() => {});
+      await context.close().catch(() => {});
       await rm(profile, { recursive: true, force: true });
     },
   };
