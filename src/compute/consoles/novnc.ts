@@ -63,9 +63,13 @@ function novncRoot(): string {
 export function mountNoVnc(app: FastifyInstance): void {
   const root = novncRoot();
   const cache = new Map<string, Buffer>();
-  for (const page of PAGES) app.get(`/vnc/${page}`, async (_req, rep) => rep.headers(PAGE_HEADERS).send(PAGE));
+  for (const page of PAGES)
+    app.get(`/vnc/${page}`, async (_req, rep) => rep.headers(PAGE_HEADERS).send(PAGE));
   app.get("/vnc/console.js", async (_req, rep) =>
-    rep.header("content-type", "text/javascript; charset=utf-8").header("cache-control", "no-cache").send(SCRIPT),
+    rep
+      .header("content-type", "text/javascript; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .send(SCRIPT),
   );
   app.get("/vnc/*", async (req, rep) => {
     const rel = (req.params as { "*": string })["*"];

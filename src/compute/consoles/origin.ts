@@ -22,7 +22,8 @@ export function originAllowed(
     return false; // "null" (sandboxed frames, file://) and garbage
   }
   if (o.protocol !== "http:" && o.protocol !== "https:") return false;
-  if (opts.allowedOrigins.some((a) => a.toLowerCase() === o.hostname.toLowerCase() || a === o.host)) return true;
+  if (opts.allowedOrigins.some((a) => a.toLowerCase() === o.hostname.toLowerCase() || a === o.host))
+    return true;
   const pub = new URL(opts.publicUrl);
   if (o.host === pub.host && o.protocol === pub.protocol) return true;
   return opts.hostHeader !== undefined && o.host === opts.hostHeader.toLowerCase();

@@ -38,7 +38,11 @@ const toTarget = (r: Row): ConsoleTarget => ({
 });
 
 /** Issue a token for `target`, valid `ttlS` seconds; expired tokens are purged on the way. */
-export async function issueConsoleToken(db: Kysely<any>, target: ConsoleTarget, ttlS: number): Promise<string> {
+export async function issueConsoleToken(
+  db: Kysely<any>,
+  target: ConsoleTarget,
+  ttlS: number,
+): Promise<string> {
   const now = Date.now();
   await db.deleteFrom(TABLE).where("expires_ms", "<=", now).execute();
   const token = randomBytes(24).toString("hex");

@@ -55,7 +55,11 @@ for (const engine of ENGINES) {
       const rows = await b.selectFrom("compute_console_token").selectAll().execute();
       assert.ok(!JSON.stringify(rows).includes(token), "the token itself is not at rest in the database");
       assert.deepEqual(await showConsoleToken(b, token), target, "showing does not use it up");
-      assert.equal(await consumeConsoleToken(b, token, "serial"), undefined, "a VNC token opens no serial console");
+      assert.equal(
+        await consumeConsoleToken(b, token, "serial"),
+        undefined,
+        "a VNC token opens no serial console",
+      );
       assert.deepEqual(await consumeConsoleToken(b, token, "novnc"), target);
       assert.equal(await consumeConsoleToken(a, token, "novnc"), undefined, "single use");
       assert.equal(await showConsoleToken(a, token), undefined);
