@@ -1,9 +1,14 @@
 // Debian packages the project needs, by purpose. Each entry: the package and why; scripts install the missing ones.
 
-/** Needed to run the cloud (`npm start`). None yet: identity is pure Node. Planned entries, when their drivers land:
- *  { pkg: "qemu-system-x86", why: "compute: qemu virt driver" }, { pkg: "qemu-utils", why: "image conversion" },
+/** Needed to run the cloud (`npm start`). Planned entries, when their drivers land:
  *  { pkg: "dnsmasq-base", why: "network: DHCP for the linux driver" }, { pkg: "iproute2", why: "network: namespaces" }. */
-export const RUNTIME_PACKAGES = [];
+export const RUNTIME_PACKAGES = [
+  { pkg: "qemu-system-x86", why: "compute: the qemu virt driver runs each guest in qemu-system-x86_64" },
+  {
+    pkg: "qemu-utils",
+    why: "compute: qemu-img makes instance disks (overlays, ephemeral) and converts cached base images",
+  },
+];
 
 /** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is
  *  reachable: node-gyp runs python3, make and a C++ compiler. Installed before npm dependencies. */
@@ -28,6 +33,7 @@ export const TEST_PACKAGES = [
     pkg: "qemu-utils",
     why: "image inspector tests cross-check against qemu-img; the image e2e test makes its qcow2 with it",
   },
+  { pkg: "qemu-system-x86", why: "qemu driver tests: QMP, supervisor and accel probe against a real QEMU" },
 ];
 
 /** Package names of a list. */
