@@ -1,13 +1,6 @@
 // The config drive: whether an instance gets one (Nova's configdrive.required_by), the files on it (Nova's
 // metadata_for_config_drive) and the ISO 9660 image with volume label config-2.
-import {
-  ec2Tree,
-  metaDataJson,
-  userDataBytes,
-  vendorData2,
-  type Ec2Dir,
-  type Ec2Node,
-} from "./documents.js";
+import { ec2Tree, metaDataJson, userDataBytes, vendorData2, type Ec2Dir, type Ec2Node } from "./documents.js";
 import { buildIso9660, type IsoFile } from "./iso9660.js";
 import { networkData } from "./network-data.js";
 import type { InstanceMetadataSource, MetadataOptions } from "./types.js";
@@ -61,7 +54,8 @@ export function configDriveFiles(src: InstanceMetadataSource, o: MetadataOptions
     const rv = v === "latest" ? OPENSTACK_VERSIONS[OPENSTACK_VERSIONS.length - 1]! : v;
     files.push({ path: `openstack/${v}/meta_data.json`, data: enc(metaDataJson(src, rv, o)) });
     if (ud) files.push({ path: `openstack/${v}/user_data`, data: ud });
-    if (osAtLeast(rv, OS.HAVANA)) files.push({ path: `openstack/${v}/vendor_data.json`, data: enc(o.vendorData) });
+    if (osAtLeast(rv, OS.HAVANA))
+      files.push({ path: `openstack/${v}/vendor_data.json`, data: enc(o.vendorData) });
     if (osAtLeast(rv, OS.LIBERTY))
       files.push({ path: `openstack/${v}/network_data.json`, data: enc(networkData(src.networkInfo)) });
     if (osAtLeast(rv, OS.NEWTON_TWO))
@@ -71,6 +65,10 @@ export function configDriveFiles(src: InstanceMetadataSource, o: MetadataOptions
 }
 
 /** The config drive image (ISO 9660 with Rock Ridge names, label config-2) of an instance. */
-export function buildConfigDrive(src: InstanceMetadataSource, o: MetadataOptions, now: Date = new Date()): Buffer {
+export function buildConfigDrive(
+  src: InstanceMetadataSource,
+  o: MetadataOptions,
+  now: Date = new Date(),
+): Buffer {
   return buildIso9660(configDriveFiles(src, o), { volumeId: CONFIG_DRIVE_LABEL, date: now });
 }

@@ -64,7 +64,8 @@ export function metaDataJson(
     md.random_seed = (o.randomSeed ?? (() => randomBytes(512)))().toString("base64");
   if (osAtLeast(version, OS.LIBERTY)) md.project_id = src.projectId;
   if (osAtLeast(version, OS.NEWTON_ONE)) md.devices = devices(src, version);
-  if (osAtLeast(version, OS.VICTORIA)) md.dedicated_cpus = [...(src.dedicatedCpus ?? [])].sort((a, b) => a - b);
+  if (osAtLeast(version, OS.VICTORIA))
+    md.dedicated_cpus = [...(src.dedicatedCpus ?? [])].sort((a, b) => a - b);
   return md;
 }
 

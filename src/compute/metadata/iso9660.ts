@@ -81,7 +81,16 @@ function assignIsoNames(dir: Node): void {
 }
 
 function buildTree(files: IsoFile[], o: IsoOptions): Node {
-  const root: Node = { name: "", isoName: "", dir: true, children: [], parent: null, extent: 0, size: 0, number: 1 };
+  const root: Node = {
+    name: "",
+    isoName: "",
+    dir: true,
+    children: [],
+    parent: null,
+    extent: 0,
+    size: 0,
+    number: 1,
+  };
   const maxFile = o.maxFileBytes ?? ISO_LIMITS.maxFileBytes;
   const maxTotal = o.maxTotalBytes ?? ISO_LIMITS.maxTotalBytes;
   let total = 0;
@@ -182,7 +191,9 @@ function systemUse(node: Node, kind: "self" | "parent" | "entry", isRoot: boolea
   if (kind === "entry") parts.push(suEntry("NM", Buffer.concat([Buffer.from([0]), Buffer.from(node.name)])));
   if (kind === "self" && isRoot) {
     const [id, des, src] = [ER_ID, ER_DES, ER_SRC].map((s) => Buffer.from(s, "ascii"));
-    parts.push(suEntry("ER", Buffer.concat([Buffer.from([id!.length, des!.length, src!.length, 1]), id!, des!, src!])));
+    parts.push(
+      suEntry("ER", Buffer.concat([Buffer.from([id!.length, des!.length, src!.length, 1]), id!, des!, src!])),
+    );
   }
   return Buffer.concat(parts);
 }
@@ -211,7 +222,9 @@ function dirRecords(dir: Node, date: Buffer): Buffer[] {
   return [
     dirRecord(dir, Buffer.from([0]), systemUse(dir, "self", isRoot), date),
     dirRecord(dir.parent ?? dir, Buffer.from([1]), systemUse(dir.parent ?? dir, "parent", false), date),
-    ...dir.children.map((c) => dirRecord(c, Buffer.from(c.isoName, "ascii"), systemUse(c, "entry", false), date)),
+    ...dir.children.map((c) =>
+      dirRecord(c, Buffer.from(c.isoName, "ascii"), systemUse(c, "entry", false), date),
+    ),
   ];
 }
 

@@ -3,16 +3,7 @@
 import type { NetworkSubnet, NetworkVif } from "./types.js";
 
 /** VIF types Nova shows as themselves; any other is "phy". */
-const EXPOSED_VIF_TYPES = new Set([
-  "bridge",
-  "dvs",
-  "hw_veb",
-  "hyperv",
-  "ovs",
-  "tap",
-  "vhostuser",
-  "vif",
-]);
+const EXPOSED_VIF_TYPES = new Set(["bridge", "dvs", "hw_veb", "hyperv", "ovs", "tap", "vhostuser", "vif"]);
 
 /** The netmask of a prefix length, dotted (IPv4) or compressed (IPv6). */
 export function netmask(prefix: number, version: 4 | 6): string {
@@ -32,7 +23,7 @@ export function netmask(prefix: number, version: 4 | 6): string {
 function compressIpv6(g: number[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -91,8 +82,7 @@ export function networkData(vifs: NetworkVif[] | undefined): Record<string, unkn
   const networks: Record<string, unknown>[] = [];
   const services: Array<{ type: string; address: string }> = [];
   const addServices = (s: NetworkSubnet) => {
-    for (const d of dnsServices(s))
-      if (!services.some((x) => x.address === d.address)) services.push(d);
+    for (const d of dnsServices(s)) if (!services.some((x) => x.address === d.address)) services.push(d);
   };
   let ifc = -1;
   let net = -1;

@@ -25,7 +25,11 @@ export type SetPasswordResult = "set" | "conflict" | "not-found";
  * Store the guest's password unless one is already set. A compare-and-set on the system_metadata text, retried
  * when another writer changed it meanwhile, so two racing POSTs cannot both win.
  */
-export async function setPasswordOnce(db: Kysely<any>, uuid: string, password: string): Promise<SetPasswordResult> {
+export async function setPasswordOnce(
+  db: Kysely<any>,
+  uuid: string,
+  password: string,
+): Promise<SetPasswordResult> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const row = (await db
       .selectFrom("compute_instance")

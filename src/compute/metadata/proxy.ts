@@ -159,7 +159,12 @@ export class HttpRequestStream {
       const body = Buffer.from(this.buf.subarray(end + 4, end + 4 + length));
       this.buf = this.buf.subarray(end + 4 + length);
       out.push({
-        request: { method: m[1]!, path: m[2]!, ...(contentType ? { contentType } : {}), ...(length ? { body } : {}) },
+        request: {
+          method: m[1]!,
+          path: m[2]!,
+          ...(contentType ? { contentType } : {}),
+          ...(length ? { body } : {}),
+        },
       });
     }
   }
@@ -183,7 +188,11 @@ export function serveStream(socket: Socket, target: ProxyTarget, who: CallerIden
         else
           res = await forwardToMetadata(target, who, item.request).catch((e: unknown) => {
             log?.warn({ err: e, instance: who.instanceId }, "metadata proxy: forwarding failed");
-            return { status: 502, contentType: "text/plain", body: Buffer.from("Metadata service unavailable\n") };
+            return {
+              status: 502,
+              contentType: "text/plain",
+              body: Buffer.from("Metadata service unavailable\n"),
+            };
           });
         if (!socket.destroyed) socket.write(encodeResponse(res));
       });
@@ -245,7 +254,8 @@ export function metadataGuestfwd(
   socketPath: string,
 ): { chardev: string; netdevOptions: string } {
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(chardevId)) throw new Error(`bad chardev id ${chardevId}`);
-  if (/[,\s]/.test(socketPath)) throw new Error(`socket path must not contain commas or spaces: ${socketPath}`);
+  if (/[,\s]/.test(socketPath))
+    throw new Error(`socket path must not contain commas or spaces: ${socketPath}`);
   return {
     chardev: `socket,id=${chardevId},path=${socketPath},reconnect=1`,
     netdevOptions: `net=${SLIRP_NET},guestfwd=tcp:${METADATA_ADDRESS}:80-chardev:${chardevId}`,

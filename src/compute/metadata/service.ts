@@ -98,7 +98,8 @@ export function metadataRequestHandler(o: MetadataServiceOptions): RequestListen
     }
     const src = await loadSource(o.db, instanceId, o.networkInfo);
     if (!src || src.projectId !== tenantId) {
-      if (src) o.log.warn({ instance: instanceId }, "metadata: X-Tenant-ID does not match the instance's project");
+      if (src)
+        o.log.warn({ instance: instanceId }, "metadata: X-Tenant-ID does not match the instance's project");
       throw new HttpError(404, "The resource could not be found.");
     }
     const forwarded = req.headers[FORWARDED_FOR_HEADER];
@@ -111,7 +112,8 @@ export function metadataRequestHandler(o: MetadataServiceOptions): RequestListen
     if (src.password) throw new HttpError(409, "There was a conflict when trying to complete your request.");
     const body = await readBody(req, PASSWORD_MAX_BYTES);
     const result = await setPasswordOnce(o.db, src.uuid, body.toString("utf8"));
-    if (result === "conflict") throw new HttpError(409, "There was a conflict when trying to complete your request.");
+    if (result === "conflict")
+      throw new HttpError(409, "There was a conflict when trying to complete your request.");
     if (result === "not-found") throw new HttpError(400, `Instance ${src.uuid} could not be found.`);
     return send(res, 200, "");
   };

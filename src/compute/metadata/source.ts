@@ -11,7 +11,8 @@ export type NetworkInfoProvider = (inst: Instance) => Promise<NetworkVif[] | und
 export function extractPassword(systemMetadata: Record<string, unknown>): string | null {
   let out = "";
   for (const k of Object.keys(systemMetadata).sort())
-    if (k.startsWith("password_") && typeof systemMetadata[k] === "string") out += systemMetadata[k] as string;
+    if (k.startsWith("password_") && typeof systemMetadata[k] === "string")
+      out += systemMetadata[k] as string;
   return out || null;
 }
 

@@ -47,7 +47,8 @@ export function openstackVersion(v: string): string | undefined {
 
 /** Is EC2 version `requested` at least `required`? */
 export const ec2AtLeast = (requested: string, required: string): boolean =>
-  (EC2_VERSIONS as readonly string[]).indexOf(requested) >= (EC2_VERSIONS as readonly string[]).indexOf(required);
+  (EC2_VERSIONS as readonly string[]).indexOf(requested) >=
+  (EC2_VERSIONS as readonly string[]).indexOf(required);
 
 /** Is OpenStack version `requested` at least `required`? */
 export const osAtLeast = (requested: string, required: string): boolean =>
