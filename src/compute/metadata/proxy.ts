@@ -3,7 +3,9 @@
 // Before networking exists, each guest reaches 169.254.169.254:80 through QEMU user networking's guestfwd to a
 // per-instance chardev socket (metadataGuestfwd); slirp carries the guest's successive connections over that one
 // stream without boundaries, so the stream is read as a sequence of HTTP requests, answered in order, each reply
-// with "Connection: close" so the guest closes its side and the stream stays open for the next one.
+// with "Connection: close" so the guest closes its side and the stream stays open for the next one. Limits of
+// that transport: a guest's concurrent connections share the stream (guests fetch metadata one request at a
+// time), and a request cut off mid-way spoils the next one (answered 400, then the stream resynchronises).
 import { request } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";

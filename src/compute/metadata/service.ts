@@ -86,7 +86,13 @@ export function metadataRequestHandler(o: MetadataServiceOptions): RequestListen
   };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const head = req.method === "HEAD";
-    const path = new URL(req.url ?? "/", "http://metadata").pathname;
+    // The path as sent (not URL-parsed: "//latest/..." is a path here, not a host), percent-decoded as webob does.
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? "/").split("?")[0]!);
+    } catch {
+      throw new HttpError(400, "The request path is not valid.");
+    }
     if (path.split("/").every((t) => t === "" || t === "."))
       return send(res, 200, [...EC2_VERSIONS, "latest"].join("\n"), "text/plain", head);
     const instanceId = oneHeader(req, INSTANCE_ID_HEADER, "X-Instance-ID");

@@ -143,6 +143,9 @@ test("the EC2 tree: versions at /, instance-id i-xxxxxxxx, keys, user-data", asy
   assert.equal((await get("/latest/meta-data/local-hostname", as(a))).text, "vm-a.novalocal");
   assert.equal((await get("/latest/user-data", as(a))).text, "#!/bin/sh\necho vm-a\n");
   assert.match((await get("/latest/meta-data/", as(a))).text, /\ninstance-id\n/);
+  assert.equal((await get("//latest//meta-data/./instance-id", as(a))).text, id.text, "paths normalised");
+  assert.equal((await get("/latest/meta%2Ddata/instance-id", as(a))).text, id.text, "percent-decoded");
+  assert.equal((await get("/latest/meta-data/%E0%A4%A", as(a))).status, 400);
 });
 
 test("no identity, a forged or another instance's signature, or the wrong project: refused", async () => {
