@@ -138,6 +138,20 @@ export const ConfigSchema = Type.Object(
         allowResizeToSameHost: Type.Union([Type.Boolean(), Type.Literal("auto")]),
         /** Seconds a build or move may go without a live conductor driving it before another conductor recovers it. */
         orphanTimeout: Type.Number({ minimum: 0.5 }),
+        /** The metadata service (its own loopback listener; port 0: any free one) and config drives. */
+        metadata: Type.Optional(
+          Type.Object(
+            {
+              host: Type.Optional(Type.String({ minLength: 1 })),
+              port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+              /** Nova's [api]dhcp_domain appended to guest hostnames ("novalocal"; "" for none). */
+              dhcpDomain: Type.Optional(Type.String()),
+              /** Nova's force_config_drive: every new server gets a config drive. */
+              forceConfigDrive: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Capacity of each fake host. */
         fake: Type.Object(
           {
