@@ -165,6 +165,26 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
+        /** The qemu virt driver (compute.driver: qemu). */
+        qemu: Type.Optional(
+          Type.Object(
+            {
+              /** KVM only when a probe guest really runs ("auto"), or forced. */
+              accel: Type.Optional(
+                Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("tcg")]),
+              ),
+              /** Forward a free loopback port to each guest's SSH port (tests; reported by the driver). */
+              hostForwardSsh: Type.Optional(Type.Boolean()),
+              /** Seconds a soft reboot waits for the guest's ACPI shutdown before resetting it. */
+              softRebootTimeout: Type.Optional(Type.Number({ minimum: 0 })),
+              /** Host capacity reported to placement (default: the machine's). */
+              vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
+              memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+              diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         scheduler: Type.Object(
           {
             /** Build attempts per server (the first host and then alternates), Nova's max_attempts. */
