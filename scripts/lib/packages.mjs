@@ -29,6 +29,7 @@ export const TEST_PACKAGES = [
     why: "e2e tests: openstack resource provider commands (placement, planned)",
   },
   { pkg: "tempest", why: "npm run tempest: the OpenStack API conformance suite" },
+  { pkg: "genisoimage", why: "config drive tests read the ISO 9660 image back with isoinfo" },
   {
     pkg: "qemu-utils",
     why: "image inspector tests cross-check against qemu-img; the image e2e test makes its qcow2 with it",

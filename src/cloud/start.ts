@@ -20,6 +20,7 @@ import { ImageService } from "../image/service.js";
 import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { startComputeControl, type ComputeControl } from "../compute/control.js";
+import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
@@ -40,6 +41,8 @@ export interface Cloud {
   compute: ComputeService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
+  /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
+  metadata: RunningMetadata;
   bus: Bus;
   policy: PolicyEnforcer;
   /** The services mounted on the shared listener (their route tables). */
@@ -165,6 +168,7 @@ export async function startCloud(
     image: injectClient(() => app, "/image"),
   });
   const computeControl = await startComputeControl(compute.core, bus);
+  const metadata = await startMetadata(cfg, db.kysely, log);
   const cloudsYaml = writeClientFiles({
     dataDir: cfg.dataDir,
     authUrl: `${url}/identity/v3`,
@@ -180,6 +184,7 @@ export async function startCloud(
     image,
     compute,
     computeControl,
+    metadata,
     bus,
     policy,
     services,
@@ -190,6 +195,7 @@ export async function startCloud(
       clearInterval(policyTimer);
       detachConsoles();
       await computeControl.close();
+      await metadata.close();
       await identity.close();
       await bus.close();
       for (const a of extraApps) await a.close();

@@ -152,6 +152,20 @@ export const ConfigSchema = Type.Object(
         allowResizeToSameHost: Type.Union([Type.Boolean(), Type.Literal("auto")]),
         /** Seconds a build or move may go without a live conductor driving it before another conductor recovers it. */
         orphanTimeout: Type.Number({ minimum: 0.5 }),
+        /** The metadata service (its own loopback listener; port 0: any free one) and config drives. */
+        metadata: Type.Optional(
+          Type.Object(
+            {
+              host: Type.Optional(Type.String({ minLength: 1 })),
+              port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+              /** Nova's [api]dhcp_domain appended to guest hostnames ("novalocal"; "" for none). */
+              dhcpDomain: Type.Optional(Type.String()),
+              /** Nova's force_config_drive: every new server gets a config drive. */
+              forceConfigDrive: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Capacity of each fake host. */
         fake: Type.Object(
           {
@@ -164,6 +178,26 @@ export const ConfigSchema = Type.Object(
             persist: Type.Boolean(),
           },
           { additionalProperties: false },
+        ),
+        /** The qemu virt driver (compute.driver: qemu). */
+        qemu: Type.Optional(
+          Type.Object(
+            {
+              /** KVM only when a probe guest really runs ("auto"), or forced. */
+              accel: Type.Optional(
+                Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("tcg")]),
+              ),
+              /** Forward a free loopback port to each guest's SSH port (tests; reported by the driver). */
+              hostForwardSsh: Type.Optional(Type.Boolean()),
+              /** Seconds a soft reboot waits for the guest's ACPI shutdown before resetting it. */
+              softRebootTimeout: Type.Optional(Type.Number({ minimum: 0 })),
+              /** Host capacity reported to placement (default: the machine's). */
+              vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
+              memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+              diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { additionalProperties: false },
+          ),
         ),
         scheduler: Type.Object(
           {

@@ -8,6 +8,7 @@ import type { RequestContext } from "../instances/actions.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { openSerialEndpoint } from "./serial-endpoints.js";
 import { rebuildInstance } from "./rebuild.js";
 import { runAction, withoutShelved, type AgentAction } from "./run-action.js";
 import { deleteShelvedImage, shelveInstance, shelveOffloadInstance, snapshotInstance } from "./snapshot.js";
@@ -202,7 +203,8 @@ export function actionHandlers(
     get_serial_console: ({ uuid }) =>
       deps.lock(uuid, async () => {
         await here(uuid);
-        return requireCapability(driver, "getSerialConsole").getSerialConsole(uuid);
+        const live = await requireCapability(driver, "getSerialConsole").getSerialConsole(uuid);
+        return openSerialEndpoint(deps, live);
       }),
   };
 }

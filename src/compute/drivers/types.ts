@@ -64,6 +64,11 @@ export interface InstanceSpec {
   vcpus: number;
   memoryMb: number;
   rootGb: number;
+  /** Flavor ephemeral disk (GiB) and swap (MiB); absent or 0 for none. */
+  ephemeralGb?: number;
+  swapMb?: number;
+  /** Owning project (the metadata service's caller identity). */
+  projectId?: string;
   image: ImageRef;
   networkInfo?: Vif[];
   /** Base64 user data for the config drive / metadata service, as Nova receives it. */
@@ -154,12 +159,19 @@ export interface MigrationDiskInfo {
  */
 export interface VncConsole {
   host: string;
+  /** The raw RFB port. */
   port: number;
+  /** Where the hypervisor serves VNC over websockets itself (QEMU's websocket option), when it does. */
+  websocketPort?: number;
 }
 
-/** A serial console endpoint: a TCP port carrying the guest's serial port as raw bytes both ways (Nova's
- * [serial_console] port, as libvirt's tcp chardev serves it). */
-export type SerialConsole = VncConsole;
+/** A live attachment to an instance's serial port (the serial websocket console): output in, keystrokes out. */
+export interface SerialConsole {
+  /** Receive the guest's output as it arrives; returns the unsubscribe function. */
+  onData(listener: (data: Buffer) => void): () => void;
+  /** Send keystrokes to the guest. */
+  write(data: Uint8Array | string): void;
+}
 
 /**
  * A hypervisor on one host. All methods may be called concurrently for different instances; the agent serialises
@@ -223,7 +235,7 @@ export interface VirtDriver {
   triggerCrashDump?(uuid: string): Promise<void>;
   /** Where a VNC client (the console proxy) can reach the instance's display. */
   getVncConsole?(uuid: string): Promise<VncConsole>;
-  /** Where the console proxy can reach the instance's serial port (raw bytes over TCP; see serial-console.ts). */
+  /** The instance's serial port, live (the log keeps being written too); InvalidPowerState unless it runs. */
   getSerialConsole?(uuid: string): Promise<SerialConsole>;
   /** Hot-plug a NIC (only when capabilities.supportsAttachInterface). */
   attachInterface?(uuid: string, vif: Vif): Promise<void>;

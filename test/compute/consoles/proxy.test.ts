@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer, type AddressInfo, type Server as NetServer } from "node:net";
+import { connect, createServer, type AddressInfo, type Server as NetServer } from "node:net";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 import { attachConsoleProxy } from "../../../src/compute/consoles/proxy.js";
@@ -28,7 +28,14 @@ before(async () => {
   echoPort = (echo.address() as AddressInfo).port;
   const driver = c.t.cloud.computeControl.agents[0]!.deps.driver as unknown as Record<string, unknown>;
   driver.getVncConsole = async () => ({ host: "127.0.0.1", port: echoPort });
-  driver.getSerialConsole = async () => ({ host: "127.0.0.1", port: echoPort });
+  // The serial port: a live attachment (as the qemu driver gives) whose guest echoes what it is sent.
+  driver.getSerialConsole = async () => {
+    const listeners = new Set<(b: Buffer) => void>();
+    return {
+      onData: (l: (b: Buffer) => void) => (listeners.add(l), () => listeners.delete(l)),
+      write: (d: Uint8Array | string) => setImmediate(() => listeners.forEach((l) => l(Buffer.from(d)))),
+    };
+  };
   id = await c.createServer(c.demo, { name: "console" });
   await c.waitStatus(c.demo, id, "ACTIVE");
 });
@@ -165,10 +172,19 @@ test("serial consoles: ws://.../serial?token=, relayed both ways; a VNC token op
   const r = await c.req("POST", `/v2.1/servers/${id}/remote-consoles`, { token: c.demo, body, mv: "2.6" });
   assert.equal(r.status, 200, r.text);
   const token = new URL(r.body.remote_console.url).searchParams.get("token")!;
+  const shown = await c.req("GET", `/v2.1/os-console-auth-tokens/${token}`, { token: c.admin, mv: "2.31" });
+  assert.equal(shown.body.console.host, "127.0.0.1", "the agent serves the serial port on loopback");
   const ws = await openWs(`${wsBase()}/serial?token=${token}`, base);
   assert.ok(ws instanceof WebSocket);
   const data = Buffer.from("hello serial\r\n");
   assert.ok((await roundTrip(ws, data)).equals(data));
+  // The agent's endpoint took that one connection and stopped listening: no way in around the token.
+  const direct = await new Promise<string>((resolve) => {
+    const s = connect({ host: "127.0.0.1", port: shown.body.console.port as number });
+    s.once("connect", () => (s.destroy(), resolve("connected")));
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+  });
+  assert.equal(direct, "ECONNREFUSED");
   ws.close();
   assert.equal(await openWs(`${wsBase()}/serial?token=${(await vncUrl()).token}`, base), 401);
 });
