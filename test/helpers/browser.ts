@@ -90,3 +90,11 @@ export async function regionColor(
     ];
   }, png);
 }
+
+/** Open a Stratus noVNC console URL in `page` and wait until it settles: "connected", or "disconnected" (refused). */
+export async function openConsolePage(page: Page, url: string, timeoutMs = 30_000): Promise<string> {
+  await page.goto(url);
+  const status = page.locator("#status:not([data-state=connecting])");
+  await status.waitFor({ timeout: timeoutMs });
+  return (await status.getAttribute("data-state")) ?? "";
+}
