@@ -21,6 +21,7 @@ import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { startComputeControl, type ComputeControl } from "../compute/control.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
+import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
@@ -157,8 +158,12 @@ export async function startCloud(
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
   });
-  const computeControl = await startComputeControl(compute.core, bus);
+  // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
   const metadata = await startMetadata(cfg, db.kysely, log);
+  const computeControl = await startComputeControl(compute.core, bus, {
+    images: serviceImageSource(() => url, token),
+    metadata: metadataProvider(db.kysely, cfg, metadata),
+  });
   const cloudsYaml = writeClientFiles({
     dataDir: cfg.dataDir,
     authUrl: `${url}/identity/v3`,
