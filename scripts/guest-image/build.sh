@@ -48,6 +48,13 @@ if [ -f "$OUT/manifest.json" ]; then
   log "cached: $OUT"
   exit 0
 fi
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9 # one build at a time; a concurrent one may have just finished this version
+if [ -f "$OUT/manifest.json" ]; then
+  log "cached: $OUT"
+  exit 0
+fi
 [ "$(id -u)" = 0 ] || die "must run as root (it loop-mounts the root filesystem to install extlinux)"
 for tool in apt-get dpkg-deb mkfs.ext4 qemu-img losetup mount readelf sha256sum gzip; do
   command -v "$tool" >/dev/null || die "missing host tool $tool (see scripts/lib/packages.mjs)"
