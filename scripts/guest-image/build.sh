@@ -255,6 +255,7 @@ if [ -n "$GUEST_PASSWORD" ]; then
 else
   echo "login as '$GUEST_USER' user with your SSH key. use 'sudo' for root." >"$R/etc/stratus/login-hint"
 fi
+[ -n "$ROOT_PASSWORD" ] && echo "root logs in with its password and the instance's keys" >"$R/etc/stratus/root-login"
 printf 'Stratus guest %s (like CirrOS) \\n \\l\n\n' "$VERSION" >"$R/etc/issue"
 chown -R 0:0 "$R/etc" "$R/usr" "$R/root"
 chmod 4755 "$R/usr/bin/sudo" # after the chown, which clears setuid bits
