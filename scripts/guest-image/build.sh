@@ -224,7 +224,7 @@ copy_modules "$R"
 
 # Configuration files, users and passwords.
 cp -a "$HERE/rootfs/." "$R/"
-hash_pw() { if [ -n "$1" ]; then "$BB" mkpasswd -m sha512 "$1"; else echo '!'; fi; }
+hash_pw() { if [ -n "$1" ]; then printf '%s' "$1" | "$BB" mkpasswd -m sha512 -P 0; else echo '!'; fi; }
 days=$(($(date +%s) / 86400))
 cat >"$R/etc/passwd" <<EOF
 root:x:0:0:root:/root:/bin/sh
