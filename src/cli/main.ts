@@ -114,6 +114,10 @@ export function buildCli(): Command {
           );
         else console.error(`stratus: compute host ${a.deps.host}: ${cfg.compute.driver} driver`);
       }
+      if (cloud.guestImage)
+        console.error(
+          `stratus: guest image ${cloud.guestImage.version}: ${cloud.guestImage.diskId} (disk boot), ${cloud.guestImage.directId} (direct kernel boot), user ${cloud.guestImage.user}`,
+        );
       console.log(
         [
           `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ (landing page; full dashboard planned), identity ${cloud.url}/identity/v3`,
