@@ -21,6 +21,8 @@ import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { startComputeControl, type ComputeControl } from "../compute/control.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
+import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
+import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
@@ -43,6 +45,8 @@ export interface Cloud {
   computeControl: ComputeControl;
   /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
   metadata: RunningMetadata;
+  /** The built-in guest image, when the qemu driver registered it. */
+  guestImage?: RegisteredGuestImage;
   bus: Bus;
   policy: PolicyEnforcer;
   /** The services mounted on the shared listener (their route tables). */
@@ -167,8 +171,34 @@ export async function startCloud(
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
   });
-  const computeControl = await startComputeControl(compute.core, bus);
+  // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
   const metadata = await startMetadata(cfg, db.kysely, log);
+  const computeControl = await startComputeControl(compute.core, bus, {
+    images: serviceImageSource(() => url, token),
+    metadata: metadataProvider(db.kysely, cfg, metadata),
+  });
+  let guestImage: RegisteredGuestImage | undefined;
+  if (cfg.compute.driver === "qemu" && (cfg.compute.qemu?.guestImage ?? true) && opts.listen !== false) {
+    progress("building and registering the guest image (first run only)");
+    // Public images are the cloud admin's to make (publicize_image), as devstack uploads CirrOS as admin.
+    const adminToken = passwordTokenSource(
+      injectClient(() => app, "/identity"),
+      {
+        user: "admin",
+        password: creds.adminPassword,
+        project: "admin",
+      },
+    );
+    guestImage = await registerGuestImage({
+      imageUrl: `${url}/image`,
+      token: adminToken,
+      onProgress: progress,
+    }).catch((e: Error) => {
+      log.warn({ err: e.message }, "the guest image could not be built or registered");
+      progress(`the guest image is not available: ${e.message.split("\n")[0]}`);
+      return undefined;
+    });
+  }
   const cloudsYaml = writeClientFiles({
     dataDir: cfg.dataDir,
     authUrl: `${url}/identity/v3`,
@@ -185,6 +215,7 @@ export async function startCloud(
     compute,
     computeControl,
     metadata,
+    guestImage,
     bus,
     policy,
     services,

@@ -191,6 +191,8 @@ export const ConfigSchema = Type.Object(
               hostForwardSsh: Type.Optional(Type.Boolean()),
               /** Seconds a soft reboot waits for the guest's ACPI shutdown before resetting it. */
               softRebootTimeout: Type.Optional(Type.Number({ minimum: 0 })),
+              /** Build and register the built-in guest image at start-up (default true). */
+              guestImage: Type.Optional(Type.Boolean()),
               /** Host capacity reported to placement (default: the machine's). */
               vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
               memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -3,7 +3,7 @@
 // environment, and stopping the child.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,15 +30,41 @@ export interface StratusProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** More of `startStratus`: extra `stratus up` arguments, an existing data dir (a restart), a readiness bound. */
+export interface StartStratusOptions {
+  args?: string[];
+  /** Reuse this data directory (its clouds.yaml is rewritten); default a new one. */
+  dir?: string;
+  /** stratus.yaml to write into the data directory first. */
+  configYaml?: string;
+  /** How long to wait for clouds.yaml (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
 /** Start `bin/stratus up` in a new data directory (named after `prefix`) and wait until it writes clouds.yaml. */
-export async function startStratus(prefix = "stratus-e2e-"): Promise<StratusProcess> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
+export async function startStratus(
+  prefix = "stratus-e2e-",
+  opts: StartStratusOptions = {},
+): Promise<StratusProcess> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), prefix)));
   const cloudsYaml = join(dir, "clouds.yaml");
+  await rm(cloudsYaml, { force: true });
+  if (opts.configYaml !== undefined) await writeFile(join(dir, "stratus.yaml"), opts.configYaml);
   let out = "";
   // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
   const child = spawn(
     process.execPath,
-    [join(ROOT, "bin", "stratus"), "up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"],
+    [
+      join(ROOT, "bin", "stratus"),
+      "up",
+      "--data-dir",
+      dir,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      ...(opts.args ?? []),
+    ],
     {
       cwd: ROOT,
       env: {
@@ -54,13 +80,14 @@ export async function startStratus(prefix = "stratus-e2e-"): Promise<StratusProc
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     child.on("exit", (code, signal) => res({ code, signal })),
   );
-  const deadline = Date.now() + 60_000;
+  const readyMs = opts.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyMs;
   while (!existsSync(cloudsYaml)) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`stratus up exited early (${child.exitCode ?? child.signalCode}):\n${out}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`stratus up did not write ${cloudsYaml} within 60 s:\n${out}`);
+      throw new Error(`stratus up did not write ${cloudsYaml} within ${readyMs / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -185,13 +185,14 @@ export class QemuCore {
   qemuSpec(rec: InstanceRecord, withMetadata: boolean, incoming = false): QemuSpec {
     const p = this.layout.paths(rec.uuid);
     const disks: QemuDisk[] = [];
-    let boot = 0;
-    if (rec.rescue) disks.push({ id: "rescue", ...rec.rescue.disk, bootIndex: boot++ });
-    disks.push({ id: "root", ...rec.root, bootIndex: rec.rescue ? 1 : boot++ });
+    const kernel = rec.rescue ? rec.rescue.kernel : rec.kernel;
+    // Boot order for SeaBIOS; with -kernel, QEMU's linuxboot ROM takes boot index 0 itself.
+    const idx = (i: number) => (kernel ? {} : { bootIndex: i });
+    if (rec.rescue) disks.push({ id: "rescue", ...rec.rescue.disk, ...idx(0) });
+    disks.push({ id: "root", ...rec.root, ...idx(rec.rescue ? 1 : 0) });
     if (rec.ephemeral) disks.push({ id: "eph0", ...rec.ephemeral });
     if (rec.swap) disks.push({ id: "swap", ...rec.swap });
     if (rec.configDrive) disks.push({ id: "config", ...rec.configDrive, media: "cdrom", readOnly: true });
-    const kernel = rec.rescue ? rec.rescue.kernel : rec.kernel;
     // One user-mode NIC per vif (restricted: no route off the host); the first carries metadata and SSH.
     const vifs = rec.vifs.length > 0 ? rec.vifs : [{ id: "default", address: macFor(rec.uuid) }];
     const nics: QemuNic[] = vifs.map((v, i) => ({
