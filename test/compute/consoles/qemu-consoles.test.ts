@@ -1,11 +1,12 @@
 // The serial console end to end against a real QEMU (TCG): a tiny firmware that prints a banner and then echoes
 // every byte it receives on COM1 with its letter case flipped (so the answer can only come from the guest). The
 // driver's ring log reads QEMU's serial socket, the serial console server hangs off it, and the console proxy
-// relays a websocket to it with a one-time token; the ring log keeps recording what the console saw.
+// relays a websocket to it with a one-time token; the ring log keeps recording what the console saw. The same
+// QEMU's VNC server (loopback) answers an RFB handshake through the proxy's /vnc websocket.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pino from "pino";
@@ -34,7 +35,19 @@ async function writeEchoFirmware(path: string): Promise<string> {
   return path;
 }
 
-describe("serial console over websocket to a real QEMU", { skip: SKIP_QEMU }, () => {
+/** A free display number: 5900 + n is a loopback port nobody listens on right now. */
+async function freeDisplay(): Promise<number> {
+  for (let n = 50 + Math.floor(Math.random() * 500); ; n++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createNetServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(5900 + n, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (free) return n;
+  }
+}
+
+describe("serial and VNC consoles over websocket to a real QEMU", { skip: SKIP_QEMU }, () => {
   let dir = "";
   let cleanup = async () => {};
   let proc: QemuProcess | null = null;
@@ -45,10 +58,12 @@ describe("serial console over websocket to a real QEMU", { skip: SKIP_QEMU }, ()
   let detach = () => {};
   const uuid = testUuid();
   const live: Buffer[] = [];
+  let display = 0;
 
   before(async () => {
     ({ dir, cleanup } = await scratchDir("sercon"));
     const serialSocket = join(dir, "s.ser");
+    display = await freeDisplay();
     proc = await startQemu(
       {
         uuid,
@@ -63,6 +78,7 @@ describe("serial console over websocket to a real QEMU", { skip: SKIP_QEMU }, ()
         rng: false,
         firmware: await writeEchoFirmware(join(dir, "echo.rom")),
         serialSocket,
+        vnc: { display },
       },
       {
         beforeCont: async () => {
@@ -142,5 +158,38 @@ describe("serial console over websocket to a real QEMU", { skip: SKIP_QEMU }, ()
     ws2.send(Buffer.from("abc"));
     await waitFor("the second echo", () => Buffer.concat(got2).toString("latin1") === "ABC");
     ws2.close();
+  });
+
+  test("QEMU's VNC server answers an RFB handshake through /vnc", async () => {
+    const token = await issueConsoleToken(
+      db!.kysely,
+      {
+        instanceUuid: uuid,
+        consoleType: "novnc",
+        computeHost: "h1",
+        host: "127.0.0.1",
+        port: 5900 + display,
+      },
+      600,
+    );
+    const port = (http!.address() as AddressInfo).port;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/vnc/?token=${token}`, { origin: "http://127.0.0.1" });
+    const got: Buffer[] = [];
+    ws.on("message", (m: Buffer) => got.push(m));
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    await waitFor("QEMU's RFB version", () => Buffer.concat(got).length >= 12);
+    assert.equal(Buffer.concat(got).subarray(0, 12).toString("latin1"), "RFB 003.008\n");
+    ws.send("RFB 003.008\n");
+    // QEMU offers its security types: at least one, and None (1) since no password is set.
+    await waitFor("the security types", () => Buffer.concat(got).length >= 14);
+    const types = Buffer.concat(got).subarray(12);
+    assert.ok(
+      types[0]! >= 1 && types.subarray(1, 1 + types[0]!).includes(1),
+      `types ${types.toString("hex")}`,
+    );
+    ws.close();
   });
 });
