@@ -98,3 +98,41 @@ export async function openConsolePage(page: Page, url: string, timeoutMs = 30_00
   await status.waitFor({ timeout: timeoutMs });
   return (await status.getAttribute("data-state")) ?? "";
 }
+
+/** US-layout keys typed with Shift, by the character they give. */
+const SHIFTED: Record<string, string> = {
+  "!": "Digit1",
+  "@": "Digit2",
+  "#": "Digit3",
+  $: "Digit4",
+  "%": "Digit5",
+  "^": "Digit6",
+  "&": "Digit7",
+  "*": "Digit8",
+  "(": "Digit9",
+  ")": "Digit0",
+  _: "Minus",
+  "+": "Equal",
+  "{": "BracketLeft",
+  "}": "BracketRight",
+  "|": "Backslash",
+  ":": "Semicolon",
+  '"': "Quote",
+  "<": "Comma",
+  ">": "Period",
+  "?": "Slash",
+  "~": "Backquote",
+};
+
+/**
+ * Type `text` into a VNC console as a person would, Shift held for capitals and symbols: playwright's
+ * keyboard.type sends "$" without a Shift key event, and QEMU (which noVNC sends key scan codes) then sees "4".
+ */
+export async function typeOnConsole(page: Page, text: string): Promise<void> {
+  for (const ch of text) {
+    const code = /^[A-Z]$/.test(ch) ? `Key${ch}` : Object.hasOwn(SHIFTED, ch) ? SHIFTED[ch] : undefined;
+    if (code) await page.keyboard.press(`Shift+${code}`);
+    else if (ch === "\n") await page.keyboard.press("Enter");
+    else await page.keyboard.type(ch);
+  }
+}
