@@ -1,9 +1,22 @@
 // Debian packages the project needs, by purpose. Each entry: the package and why; scripts install the missing ones.
 
-/** Needed to run the cloud (`npm start`). None yet: identity is pure Node. Planned entries, when their drivers land:
- *  { pkg: "qemu-system-x86", why: "compute: qemu virt driver" }, { pkg: "qemu-utils", why: "image conversion" },
+/** Needed to build the guest image (scripts/guest-image/build.sh; `stratus up` builds it on first run). */
+export const GUEST_IMAGE_PACKAGES = [
+  { pkg: "e2fsprogs", why: "guest image: mkfs.ext4 -d makes its root filesystem" },
+  { pkg: "qemu-utils", why: "guest image: qemu-img converts the disk to qcow2" },
+  { pkg: "binutils", why: "guest image: readelf finds the shared libraries to copy" },
+];
+
+/** Needed to run the cloud (`npm start`). Planned entries, when their drivers land:
  *  { pkg: "dnsmasq-base", why: "network: DHCP for the linux driver" }, { pkg: "iproute2", why: "network: namespaces" }. */
-export const RUNTIME_PACKAGES = [];
+export const RUNTIME_PACKAGES = [
+  { pkg: "qemu-system-x86", why: "compute: the qemu virt driver runs each guest in qemu-system-x86_64" },
+  {
+    pkg: "qemu-utils",
+    why: "compute: qemu-img makes instance disks (overlays, ephemeral) and converts cached base images",
+  },
+  ...GUEST_IMAGE_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
+];
 
 /** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is
  *  reachable: node-gyp runs python3, make and a C++ compiler. Installed before npm dependencies. */
@@ -24,11 +37,17 @@ export const TEST_PACKAGES = [
     why: "e2e tests: openstack resource provider commands (placement, planned)",
   },
   { pkg: "tempest", why: "npm run tempest: the OpenStack API conformance suite" },
+  { pkg: "genisoimage", why: "config drive tests read the ISO 9660 image back with isoinfo" },
+  ...GUEST_IMAGE_PACKAGES,
+  { pkg: "qemu-system-x86", why: "guest image test: boots the built image under TCG" },
+  { pkg: "openssh-client", why: "guest image and qemu e2e tests: ssh into the booted guest" },
   {
     pkg: "qemu-utils",
     why: "image inspector tests cross-check against qemu-img; the image e2e test makes its qcow2 with it",
   },
+  { pkg: "qemu-system-x86", why: "qemu driver tests: QMP, supervisor and accel probe against a real QEMU" },
+  { pkg: "chromium", why: "console tests: noVNC in a real headless browser, driven by playwright-core" },
 ];
 
 /** Package names of a list. */
-export const names = (list) => list.map((p) => p.pkg);
+export const names = (list) => [...new Set(list.map((p) => p.pkg))];

@@ -9,6 +9,7 @@ import { ComputeAgent } from "../compute/agent/agent.js";
 import { defaultHostName } from "../compute/control.js";
 import { FakeStateFileError, persistentFakeDriver } from "../compute/drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "../compute/drivers/registry.js";
+import { qemuDriverOptions } from "../compute/qemu-host.js";
 import type { VirtDriver } from "../compute/drivers/types.js";
 import { computeMigrations } from "../compute/migrations/index.js";
 import { listServices, serviceIsUp } from "../compute/servicegroup.js";
@@ -212,6 +213,9 @@ export async function startComputeAgentProcess(
         const d = persistentFakeDriver(join(cfg.dataDir, "fake-hosts"), host, fake);
         stateFile = d.file;
         driver = d;
+      } else if (driverName === "qemu") {
+        // A separate agent has no image-service credentials yet: it boots images already in its cache.
+        driver = createDriver("qemu", qemuDriverOptions(cfg, host, { log }));
       } else driver = createDriver(driverName);
     } catch (e) {
       if (e instanceof FakeStateFileError) throw new AgentStartError(e.message);

@@ -1,7 +1,12 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, type Config } from "../shared/config.js";
 import { startCloud } from "../cloud/start.js";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { parseDriverName } from "../compute/drivers/registry.js";
+import { QemuDriver } from "../compute/drivers/qemu/driver.js";
+import { defaultComputeDriver } from "../compute/qemu-host.js";
 import { agentCommand, parseHostCount } from "./agent.js";
 
 const int = (v: string): number => {
@@ -10,6 +15,15 @@ const int = (v: string): number => {
     throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
 };
+
+/** Whether the environment or the config file chose the compute driver (else `stratus up` picks one). */
+function driverConfigured(cfg: Config, configFlag: string | undefined): boolean {
+  if (process.env.STRATUS_COMPUTE_DRIVER) return true;
+  const file = configFlag ?? process.env.STRATUS_CONFIG ?? join(cfg.dataDir, "stratus.yaml");
+  if (!existsSync(file)) return false;
+  const doc = parseYaml(readFileSync(file, "utf8")) as { compute?: { driver?: unknown } } | null;
+  return typeof doc?.compute?.driver === "string";
+}
 
 /** The operator CLI: `stratus up` and friends. */
 export function buildCli(): Command {
@@ -35,7 +49,10 @@ export function buildCli(): Command {
       "--listen <service=port...>",
       "also serve one service on its own port at the root (split deployments), e.g. identity=5000",
     )
-    .option("--compute-driver <name>", "virt driver of the in-process compute agents (default fake)")
+    .option(
+      "--compute-driver <name>",
+      "virt driver of the in-process compute agents: qemu or fake (default qemu when qemu-system-x86_64 is installed)",
+    )
     .option(
       "--compute-hosts <n>",
       "compute agents (hosts) run in this process (default 1; 0 = none: run `stratus agent compute` apart)",
@@ -66,6 +83,8 @@ export function buildCli(): Command {
             hosts: o.computeHosts as number | undefined,
           } as Config["compute"],
         });
+        if (o.computeDriver === undefined && !driverConfigured(cfg, o.config as string | undefined))
+          cfg.compute.driver = defaultComputeDriver();
         parseDriverName(cfg.compute.driver); // an unknown --compute-driver fails now, not after the migrations
       } catch (e) {
         console.error(`stratus: ${(e as Error).message}`);
@@ -87,6 +106,18 @@ export function buildCli(): Command {
           process.exit(1);
         },
       );
+      for (const a of cloud.computeControl.agents) {
+        const d = a.deps.driver;
+        if (d instanceof QemuDriver && d.accel)
+          console.error(
+            `stratus: compute host ${a.deps.host}: qemu driver, ${d.accel.accel.toUpperCase()} (${d.accel.reason})`,
+          );
+        else console.error(`stratus: compute host ${a.deps.host}: ${cfg.compute.driver} driver`);
+      }
+      if (cloud.guestImage)
+        console.error(
+          `stratus: guest image ${cloud.guestImage.version}: ${cloud.guestImage.diskId} (disk boot), ${cloud.guestImage.directId} (direct kernel boot), user ${cloud.guestImage.user}`,
+        );
       console.log(
         [
           `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ (landing page; full dashboard planned), identity ${cloud.url}/identity/v3`,

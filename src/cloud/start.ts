@@ -20,11 +20,16 @@ import { ImageService } from "../image/service.js";
 import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { startComputeControl, type ComputeControl } from "../compute/control.js";
+import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
+import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
+import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountLanding } from "../dashboard/landing.js";
+import { mountNoVnc } from "../compute/consoles/novnc.js";
+import { attachConsoleProxy } from "../compute/consoles/proxy.js";
 
 /** A running all-in-one cloud. */
 export interface Cloud {
@@ -38,6 +43,10 @@ export interface Cloud {
   compute: ComputeService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
+  /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
+  metadata: RunningMetadata;
+  /** The built-in guest image, when the qemu driver registered it. */
+  guestImage?: RegisteredGuestImage;
   bus: Bus;
   policy: PolicyEnforcer;
   /** The services mounted on the shared listener (their route tables). */
@@ -96,6 +105,7 @@ export async function startCloud(
         rep.header("content-type", metrics.registry.contentType).send(await metrics.registry.metrics()),
       );
       root.get("/healthcheck", async () => "OK");
+      if (cfg.compute.consoles.vnc) mountNoVnc(root);
       mountLanding(root, {
         dataDir: cfg.dataDir,
         baseUrl: () => url,
@@ -119,6 +129,13 @@ export async function startCloud(
     const addr = app.server.address();
     if (addr && typeof addr === "object") port = addr.port;
   } else await app.ready();
+  // Console websockets (/vnc, /serial) are upgrades of the public listener, beside fastify's routes.
+  const detachConsoles = attachConsoleProxy(app.server, {
+    db: compute.core.db,
+    publicUrl: () => url,
+    allowedOrigins: cfg.compute.consoles.allowedOrigins,
+    log,
+  });
   const extraApps: FastifyInstance[] = [];
   for (const [name, svcPort] of Object.entries(cfg.listeners)) {
     const svc = services.find((s) => s.name === name);
@@ -154,7 +171,34 @@ export async function startCloud(
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
   });
-  const computeControl = await startComputeControl(compute.core, bus);
+  // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
+  const metadata = await startMetadata(cfg, db.kysely, log);
+  const computeControl = await startComputeControl(compute.core, bus, {
+    images: serviceImageSource(() => url, token),
+    metadata: metadataProvider(db.kysely, cfg, metadata),
+  });
+  let guestImage: RegisteredGuestImage | undefined;
+  if (cfg.compute.driver === "qemu" && (cfg.compute.qemu?.guestImage ?? true) && opts.listen !== false) {
+    progress("building and registering the guest image (first run only)");
+    // Public images are the cloud admin's to make (publicize_image), as devstack uploads CirrOS as admin.
+    const adminToken = passwordTokenSource(
+      injectClient(() => app, "/identity"),
+      {
+        user: "admin",
+        password: creds.adminPassword,
+        project: "admin",
+      },
+    );
+    guestImage = await registerGuestImage({
+      imageUrl: `${url}/image`,
+      token: adminToken,
+      onProgress: progress,
+    }).catch((e: Error) => {
+      log.warn({ err: e.message }, "the guest image could not be built or registered");
+      progress(`the guest image is not available: ${e.message.split("\n")[0]}`);
+      return undefined;
+    });
+  }
   const cloudsYaml = writeClientFiles({
     dataDir: cfg.dataDir,
     authUrl: `${url}/identity/v3`,
@@ -170,6 +214,8 @@ export async function startCloud(
     image,
     compute,
     computeControl,
+    metadata,
+    guestImage,
     bus,
     policy,
     services,
@@ -178,7 +224,9 @@ export async function startCloud(
     cloudsYaml,
     async close() {
       clearInterval(policyTimer);
+      detachConsoles();
       await computeControl.close();
+      await metadata.close();
       await identity.close();
       await bus.close();
       for (const a of extraApps) await a.close();

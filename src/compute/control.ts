@@ -8,8 +8,10 @@ import { startConductor, type ConductorHandle } from "./conductor/conductor.js";
 import type { ComputeCore } from "./core.js";
 import { PersistentFakeDriver, persistentFakeDriver } from "./drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "./drivers/registry.js";
+import { QemuDriver } from "./drivers/qemu/driver.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { heartbeat } from "./servicegroup.js";
+import { qemuDriverOptions, type QemuHostContext } from "./qemu-host.js";
 
 /** What runs besides the API; close() stops it (guests of fake hosts are in memory and go with the process). */
 export interface ComputeControl {
@@ -34,8 +36,15 @@ export function agentHostNames(base: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
 }
 
-/** Start the conductor and scheduler on `bus`, then the configured number of in-process agents. */
-export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<ComputeControl> {
+/**
+ * Start the conductor and scheduler on `bus`, then the configured number of in-process agents (qemu ones get the
+ * image service and the metadata from `qemu`).
+ */
+export async function startComputeControl(
+  core: ComputeCore,
+  bus: Bus,
+  qemu: QemuHostContext = {},
+): Promise<ComputeControl> {
   const cfg = core.cfg.compute;
   const host = cfg.hostName ?? defaultHostName();
   const scheduler = new Scheduler(core);
@@ -57,9 +66,11 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
       spawnDelayMs: cfg.fake.spawnDelayMs,
     };
     const driver =
-      driverName === "fake" && cfg.fake.persist
-        ? persistentFakeDriver(join(core.cfg.dataDir, "fake-hosts"), name, fakeOpts, { lazy: true })
-        : createDriver(driverName, fakeOpts);
+      driverName === "qemu"
+        ? createDriver("qemu", qemuDriverOptions(core.cfg, name, { log: core.log, ...qemu }))
+        : driverName === "fake" && cfg.fake.persist
+          ? persistentFakeDriver(join(core.cfg.dataDir, "fake-hosts"), name, fakeOpts, { lazy: true })
+          : createDriver(driverName, fakeOpts);
     agents.push(
       await ComputeAgent.start({ host: name, driver, db: core.db, bus, log: core.log, cfg: core.cfg }),
     );
@@ -73,6 +84,7 @@ export async function startComputeControl(core: ComputeCore, bus: Bus): Promise<
       for (const a of agents) {
         await a.stop();
         if (a.deps.driver instanceof PersistentFakeDriver) a.deps.driver.flush();
+        if (a.deps.driver instanceof QemuDriver) await a.deps.driver.close(); // guests keep running
       }
       await conductor.stop();
     },

@@ -77,6 +77,7 @@ export const agentContract = defineContract("compute", "1.0", {
   shelve_offload_instance: cast<{ ctx: RequestContext; uuid: string }>(),
   get_console_output: call<{ uuid: string; length?: number }, string>(),
   get_vnc_console: call<{ uuid: string }, { host: string; port: number }>(),
+  get_serial_console: call<{ uuid: string }, { host: string; port: number }>(),
   // Cold migration / resize steps, called by the conductor in order.
   migrate_disk_and_power_off: call<{ uuid: string; destHost: string }, unknown>(),
   finish_migration: call<{ ctx: RequestContext; uuid: string; disk: unknown; powerOn: boolean }, void>(),

@@ -132,12 +132,40 @@ export const ConfigSchema = Type.Object(
         /** noVNC proxy page that VNC console URLs point at (Nova's [vnc] novncproxy_base_url); unset: no VNC
          *  consoles are offered (400 "Unavailable console type", as Nova with [vnc] enabled = False). */
         vncProxyUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
+        /** The built-in console proxy (/vnc and /serial on the public listener) and its single-use tokens. */
+        consoles: Type.Object(
+          {
+            /** VNC consoles (Nova's [vnc] enabled); URLs point at the built-in noVNC unless vncProxyUrl is set. */
+            vnc: Type.Boolean(),
+            /** Serial consoles over websocket (Nova's [serial_console] enabled), when the driver has them. */
+            serial: Type.Boolean(),
+            /** Seconds a console token stays valid (Nova's [consoleauth] token_ttl). */
+            tokenTtl: Type.Integer({ minimum: 1 }),
+            /** Browser Origins (host names) accepted besides the public URL's (Nova's [console] allowed_origins). */
+            allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
         /** Availability zone of hosts that are in no aggregate with one (Nova's default_availability_zone). */
         defaultAvailabilityZone: Type.String({ minLength: 1 }),
         /** Resize and cold migration may pick the source host (Nova's allow_resize_to_same_host); "auto": when there is one compute host. */
         allowResizeToSameHost: Type.Union([Type.Boolean(), Type.Literal("auto")]),
         /** Seconds a build or move may go without a live conductor driving it before another conductor recovers it. */
         orphanTimeout: Type.Number({ minimum: 0.5 }),
+        /** The metadata service (its own loopback listener; port 0: any free one) and config drives. */
+        metadata: Type.Optional(
+          Type.Object(
+            {
+              host: Type.Optional(Type.String({ minLength: 1 })),
+              port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+              /** Nova's [api]dhcp_domain appended to guest hostnames ("novalocal"; "" for none). */
+              dhcpDomain: Type.Optional(Type.String()),
+              /** Nova's force_config_drive: every new server gets a config drive. */
+              forceConfigDrive: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Capacity of each fake host. */
         fake: Type.Object(
           {
@@ -150,6 +178,28 @@ export const ConfigSchema = Type.Object(
             persist: Type.Boolean(),
           },
           { additionalProperties: false },
+        ),
+        /** The qemu virt driver (compute.driver: qemu). */
+        qemu: Type.Optional(
+          Type.Object(
+            {
+              /** KVM only when a probe guest really runs ("auto"), or forced. */
+              accel: Type.Optional(
+                Type.Union([Type.Literal("auto"), Type.Literal("kvm"), Type.Literal("tcg")]),
+              ),
+              /** Forward a free loopback port to each guest's SSH port (tests; reported by the driver). */
+              hostForwardSsh: Type.Optional(Type.Boolean()),
+              /** Seconds a soft reboot waits for the guest's ACPI shutdown before resetting it. */
+              softRebootTimeout: Type.Optional(Type.Number({ minimum: 0 })),
+              /** Build and register the built-in guest image at start-up (default true). */
+              guestImage: Type.Optional(Type.Boolean()),
+              /** Host capacity reported to placement (default: the machine's). */
+              vcpus: Type.Optional(Type.Integer({ minimum: 1 })),
+              memoryMb: Type.Optional(Type.Integer({ minimum: 1 })),
+              diskGb: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { additionalProperties: false },
+          ),
         ),
         scheduler: Type.Object(
           {
@@ -217,6 +267,7 @@ function defaults(dataDir: string): Config {
       defaultAvailabilityZone: "nova",
       allowResizeToSameHost: "auto",
       orphanTimeout: 120,
+      consoles: { vnc: true, serial: true, tokenTtl: 600, allowedOrigins: [] },
       fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0, persist: true },
       scheduler: {
         maxAttempts: 3,

@@ -255,10 +255,19 @@ describe("openstack CLI: servers, actions and operator APIs on two fake hosts", 
     assert.match(gone.stderr, /No server with a name or ID/);
   });
 
-  test("console url show: no noVNC proxy configured, so no URL that leads nowhere (issue 8 item 15)", async () => {
-    const r = await os(["console", "url", "show", vm.id]);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /400: .*Unavailable console type novnc\./);
+  test("console url show: the built-in noVNC page with a one-time token; no serial console on the fake", async () => {
+    const r = await ok(["console", "url", "show", vm.id]);
+    const authUrl: string = s.clouds["stratus-admin"].auth.auth_url;
+    const base = authUrl.replace(/\/identity\/v3\/?$/, "");
+    assert.match(r.url, /\/vnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f]{48}$/);
+    assert.ok(r.url.startsWith(`${base}/vnc/`), `${r.url} is on the public URL ${base}`);
+    assert.equal(r.type, "novnc");
+    const page = await fetch(r.url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Stratus console/);
+    const serial = await os(["console", "url", "show", "--serial", vm.id]);
+    assert.notEqual(serial.code, 0);
+    assert.match(serial.stderr, /400: .*Unavailable console type serial\./);
   });
 
   test("placement: resource provider list, allocation candidate list, the server's allocation", async () => {

@@ -167,7 +167,13 @@ describe("README.md: every command works as written against a fresh npm start", 
     state = join(home, "shell-state.sh");
     await writeFile(state, "");
     // The README's `npm start`, as a user runs it, with HOME (so ~/.stratus) fresh and a free port.
-    const env: NodeJS.ProcessEnv = { HOME: home, STRATUS_PORT: "0", STRATUS_PASSWORD_HASH_COST: "12" };
+    // The fake driver: this test checks the README's commands, not guests (qemu has its own e2e test).
+    const env: NodeJS.ProcessEnv = {
+      HOME: home,
+      STRATUS_PORT: "0",
+      STRATUS_PASSWORD_HASH_COST: "12",
+      STRATUS_COMPUTE_DRIVER: "fake",
+    };
     for (const [k, v] of Object.entries(process.env))
       if (!k.startsWith("STRATUS_") && k !== "HOME") env[k] = v;
     cloud = spawn("npm", ["start"], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -3,7 +3,7 @@
 // environment, and stopping the child.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,16 +94,37 @@ export class Proc {
   }
 }
 
+/** More of `startStratus`: extra `stratus up` arguments, an existing data dir (a restart), a readiness bound. */
+export interface StartStratusOptions {
+  args?: string[];
+  /** Reuse this data directory (its clouds.yaml is rewritten); default a new one. */
+  dir?: string;
+  /** stratus.yaml to write into the data directory first. */
+  configYaml?: string;
+  /** How long to wait for clouds.yaml (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
 /** Start `bin/stratus up` in a new data directory (named after `prefix`) and wait until it writes clouds.yaml. */
-export async function startStratus(prefix = "stratus-e2e-"): Promise<StratusProcess> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
+export async function startStratus(
+  prefix = "stratus-e2e-",
+  opts: StartStratusOptions = {},
+): Promise<StratusProcess> {
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), prefix)));
   const cloudsYaml = join(dir, "clouds.yaml");
+  await rm(cloudsYaml, { force: true });
+  if (opts.configYaml !== undefined) await writeFile(join(dir, "stratus.yaml"), opts.configYaml);
   // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
-  const proc = new Proc("stratus up", ["up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1"], {
+  const args = ["up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
+  const proc = new Proc("stratus up", args, {
     STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
   });
   try {
-    await proc.waitUntil(`${cloudsYaml} written`, () => existsSync(cloudsYaml), 60_000);
+    await proc.waitUntil(
+      `${cloudsYaml} written`,
+      () => existsSync(cloudsYaml),
+      opts.readyTimeoutMs ?? 60_000,
+    );
   } catch (e) {
     proc.child.kill("SIGKILL");
     throw e;

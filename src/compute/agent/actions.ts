@@ -8,6 +8,7 @@ import type { RequestContext } from "../instances/actions.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { openSerialEndpoint } from "./serial-endpoints.js";
 import { rebuildInstance } from "./rebuild.js";
 import { runAction, withoutShelved, type AgentAction } from "./run-action.js";
 import { deleteShelvedImage, shelveInstance, shelveOffloadInstance, snapshotInstance } from "./snapshot.js";
@@ -62,6 +63,7 @@ export function actionHandlers(
   | "shelve_offload_instance"
   | "get_console_output"
   | "get_vnc_console"
+  | "get_serial_console"
 > {
   const { driver } = deps;
   const act = (ctx: RequestContext, uuid: string, a: AgentAction) => runAction(deps, ctx, uuid, a);
@@ -196,6 +198,13 @@ export function actionHandlers(
       deps.lock(uuid, async () => {
         await here(uuid);
         return requireCapability(driver, "getVncConsole").getVncConsole(uuid);
+      }),
+
+    get_serial_console: ({ uuid }) =>
+      deps.lock(uuid, async () => {
+        await here(uuid);
+        const live = await requireCapability(driver, "getSerialConsole").getSerialConsole(uuid);
+        return openSerialEndpoint(deps, live);
       }),
   };
 }

@@ -12,6 +12,7 @@ import { heartbeat } from "../servicegroup.js";
 import { actionHandlers } from "./actions.js";
 import { buildHandlers } from "./build.js";
 import type { AgentDeps } from "./deps.js";
+import { closeSerialEndpoints } from "./serial-endpoints.js";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { migrateAgentHandlers } from "./migrate.js";
 import { reconcile, syncPowerStates } from "./reconcile.js";
@@ -35,6 +36,9 @@ export function instanceSpec(inst: Instance): InstanceSpec {
     vcpus: inst.flavor.vcpus,
     memoryMb: inst.flavor.memory_mb,
     rootGb: inst.flavor.root_gb,
+    ephemeralGb: inst.flavor.ephemeral_gb,
+    swapMb: inst.flavor.swap,
+    projectId: inst.project_id,
     image: { id: inst.image_ref },
     userData: inst.user_data ?? undefined,
     metadata: meta,
@@ -125,5 +129,6 @@ export class ComputeAgent {
     for (const t of this.timers) clearInterval(t);
     await this.server?.stop();
     this.server = null;
+    await closeSerialEndpoints(this.deps);
   }
 }

@@ -1,12 +1,17 @@
 // The virt drivers the compute agent can be configured with, by name (as Incus keeps its instance drivers in one
 // name → constructor map). Adding a driver is one line here; the map's type gives DriverName and each driver's
-// options type. `qemu` joins once it exists.
+// options type.
+import { join } from "node:path";
+import { defaultDataDir } from "../../shared/config.js";
 import { UnknownDriver } from "./errors.js";
 import { FakeDriver, type FakeDriverOptions } from "./fake.js";
+import { QemuDriver, type QemuDriverOptions } from "./qemu/driver.js";
 import type { VirtDriver } from "./types.js";
 
 const factories = {
   fake: (opts: FakeDriverOptions = {}) => new FakeDriver(opts),
+  qemu: (opts: Partial<QemuDriverOptions> = {}) =>
+    new QemuDriver({ ...opts, stateDir: opts.stateDir ?? join(defaultDataDir(), "qemu") }),
 } satisfies Record<string, (opts?: never) => VirtDriver>;
 
 type Factories = typeof factories;

@@ -64,6 +64,11 @@ export interface InstanceSpec {
   vcpus: number;
   memoryMb: number;
   rootGb: number;
+  /** Flavor ephemeral disk (GiB) and swap (MiB); absent or 0 for none. */
+  ephemeralGb?: number;
+  swapMb?: number;
+  /** Owning project (the metadata service's caller identity). */
+  projectId?: string;
   image: ImageRef;
   networkInfo?: Vif[];
   /** Base64 user data for the config drive / metadata service, as Nova receives it. */
@@ -148,9 +153,24 @@ export interface MigrationDiskInfo {
   disks: { name: string; format: DiskFormat; sizeGb: number }[];
 }
 
+/**
+ * A console endpoint the console proxy connects to over TCP: `host` must be an address the proxy (an API process on
+ * the cloud's network) can reach, e.g. "127.0.0.1" for a QEMU on the same machine, not merely a host name.
+ */
 export interface VncConsole {
   host: string;
+  /** The raw RFB port. */
   port: number;
+  /** Where the hypervisor serves VNC over websockets itself (QEMU's websocket option), when it does. */
+  websocketPort?: number;
+}
+
+/** A live attachment to an instance's serial port (the serial websocket console): output in, keystrokes out. */
+export interface SerialConsole {
+  /** Receive the guest's output as it arrives; returns the unsubscribe function. */
+  onData(listener: (data: Buffer) => void): () => void;
+  /** Send keystrokes to the guest. */
+  write(data: Uint8Array | string): void;
 }
 
 /**
@@ -215,6 +235,8 @@ export interface VirtDriver {
   triggerCrashDump?(uuid: string): Promise<void>;
   /** Where a VNC client (the console proxy) can reach the instance's display. */
   getVncConsole?(uuid: string): Promise<VncConsole>;
+  /** The instance's serial port, live (the log keeps being written too); InvalidPowerState unless it runs. */
+  getSerialConsole?(uuid: string): Promise<SerialConsole>;
   /** Hot-plug a NIC (only when capabilities.supportsAttachInterface). */
   attachInterface?(uuid: string, vif: Vif): Promise<void>;
   /** Hot-unplug a NIC by port id. */

@@ -4,6 +4,7 @@ import { quotasServerGroupsMigration } from "./0002-quotas-server-groups.js";
 import { serversMigration } from "./0003-servers.js";
 import { quotaLockMigration } from "../../shared/db/quota-lock.js";
 import { conductorOwnershipMigration } from "./0005-conductor-ownership.js";
+import { consoleTokensMigration } from "./0006-console-tokens.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const computeMigrations: Record<string, Migration> = {
   "0003_servers": serversMigration,
   "0004_quota_lock": quotaLockMigration("compute_quota_lock"),
   "0005_conductor_ownership": conductorOwnershipMigration,
+  "0006_console_tokens": consoleTokensMigration,
 };

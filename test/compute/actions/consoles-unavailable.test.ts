@@ -1,4 +1,4 @@
-// Without a noVNC proxy (compute.vncProxyUrl unset, the default) no console URL is handed out: Nova's answer with
+// With VNC consoles disabled (compute.consoles.vnc false) no console URL is handed out: Nova's answer with
 // [vnc] enabled = False, 400 "Unavailable console type novnc." (issue 8 item 15: the URL used to answer 404).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -7,7 +7,7 @@ import { bootActions, type ActionCloud } from "./util.js";
 let c: ActionCloud;
 let id: string;
 before(async () => {
-  c = await bootActions();
+  c = await bootActions({ compute: { consoles: { vnc: false } } });
   id = await c.createServer(c.demo, { name: "no-console" });
   await c.waitStatus(c.demo, id, "ACTIVE");
 });

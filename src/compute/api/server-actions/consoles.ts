@@ -1,42 +1,22 @@
 // Consoles: os-getConsoleOutput, the legacy os-get*Console actions (2.1-2.5), POST /servers/{id}/remote-consoles
-// (2.6) and GET /os-console-auth-tokens/{token} (admin, 2.31). Only VNC exists (the drivers have no SPICE, serial
-// or MKS consoles, as a Nova with those disabled), and only when a noVNC proxy is configured (compute.vncProxyUrl):
-// without one no URL is handed out. Tokens live in memory for Nova's console_token_ttl.
-import { randomBytes } from "node:crypto";
+// (2.6) and GET /os-console-auth-tokens/{token} (admin, 2.31). VNC (noVNC) and serial consoles go through the
+// built-in console proxy (/vnc, /serial on the public listener; src/compute/consoles/) with single-use tokens kept
+// in the database; compute.vncProxyUrl points VNC URLs at another noVNC page instead. SPICE, RDP and MKS consoles
+// do not exist here (as a Nova with them disabled).
 import { ApiError } from "../../../shared/http/errors.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { ComputeCore } from "../../core.js";
+import { issueConsoleToken, showConsoleToken } from "../../consoles/tokens.js";
 import { badRequest, conflict, notFound } from "../../errors.js";
 import { findInstance, type Instance } from "../../instances/store.js";
 import { TaskState as T } from "../../instances/states.js";
 import { invalid, type Ctx } from "../common.js";
 import { agentTarget, authorizedServer, closedObject, needHost, type ActionTable } from "./common.js";
 
-/** Seconds a console token stays valid (Nova's [consoleauth] token_ttl). */
-const TOKEN_TTL_S = 600;
 const CALL_TIMEOUT_MS = 30_000;
 
-interface ConsoleToken {
-  instanceUuid: string;
-  host: string;
-  port: number;
-  consoleType: string;
-  expires: number;
-}
-
-/** Tokens per compute service (one map per cloud, so that clouds in one process do not share). */
-const stores = new WeakMap<ComputeCore, Map<string, ConsoleToken>>();
-
-function tokens(core: ComputeCore): Map<string, ConsoleToken> {
-  let m = stores.get(core);
-  if (!m) stores.set(core, (m = new Map()));
-  const now = Date.now();
-  for (const [k, t] of m) if (t.expires <= now) m.delete(k);
-  return m;
-}
-
-/** Turn an agent call's failure into Nova's answer. */
-async function agentCall<R>(inst: Instance, fn: () => Promise<R>): Promise<R> {
+/** Turn an agent call's failure into Nova's answer; `type`: a console type the host's driver may lack. */
+async function agentCall<R>(inst: Instance, fn: () => Promise<R>, type?: string): Promise<R> {
   try {
     return await fn();
   } catch (e) {
@@ -44,6 +24,7 @@ async function agentCall<R>(inst: Instance, fn: () => Promise<R>): Promise<R> {
     if (err.name === "InvalidPowerState" || err.name === "InvalidInstanceState")
       throw conflict(`Instance ${inst.uuid} is not ready`);
     if (err.name === "InstanceNotFound") throw notFound("Guest does not have a console available.");
+    if (err.name === "UnsupportedOperation" && type) throw badRequest(`Unavailable console type ${type}.`);
     if (err.name === "UnsupportedOperation")
       throw new ApiError(501, "The requested functionality is not supported.");
     if (["Unroutable", "RpcTimeout", "BusClosed", "BusUnavailable"].includes(err.name))
@@ -52,27 +33,42 @@ async function agentCall<R>(inst: Instance, fn: () => Promise<R>): Promise<R> {
   }
 }
 
-/** Open a VNC console: ask the host for the display, remember a token for it, return the proxy URL. */
-async function vncConsole(core: ComputeCore, inst: Instance, type: string, action: string): Promise<string> {
+/** Open a console (VNC or serial): ask the host for the endpoint, store a token for it, return the URL. */
+async function openConsole(
+  core: ComputeCore,
+  ctx: Ctx,
+  inst: Instance,
+  kind: "vnc" | "serial",
+  type: string,
+  action: string,
+): Promise<string> {
   const host = needHost(inst);
   if (inst.task_state === T.DELETING || inst.task_state === T.MIGRATING)
     throw conflict(`Cannot '${action}' instance ${inst.uuid} while it is in task_state ${inst.task_state}`);
-  if (type !== "novnc") throw badRequest(`Invalid console type ${type}`);
-  // Nova with [vnc] enabled = False: no proxy, no URL that would lead nowhere.
-  const proxy = core.cfg.compute.vncProxyUrl;
-  if (!proxy) throw badRequest(`Unavailable console type ${type}.`);
-  const where = await agentCall(inst, () =>
-    core.bus.call(agentTarget(host), "get_vnc_console", { uuid: inst.uuid }, { timeoutMs: CALL_TIMEOUT_MS }),
+  const cfg = core.cfg.compute;
+  if (kind === "vnc" && type !== "novnc") throw badRequest(`Invalid console type ${type}`);
+  // Nova with [vnc] / [serial_console] enabled = False: no URL that would lead nowhere.
+  if (!(kind === "vnc" ? cfg.consoles.vnc : cfg.consoles.serial))
+    throw badRequest(`Unavailable console type ${type}.`);
+  const method = kind === "vnc" ? "get_vnc_console" : "get_serial_console";
+  const where = await agentCall(
+    inst,
+    () => core.bus.call(agentTarget(host), method, { uuid: inst.uuid }, { timeoutMs: CALL_TIMEOUT_MS }),
+    type,
   );
-  const token = randomBytes(24).toString("hex");
-  tokens(core).set(token, {
-    instanceUuid: inst.uuid,
-    host: where.host,
-    port: where.port,
-    consoleType: type,
-    expires: Date.now() + TOKEN_TTL_S * 1000,
-  });
-  const url = new URL(proxy);
+  const token = await issueConsoleToken(
+    core.db,
+    { instanceUuid: inst.uuid, consoleType: type, computeHost: host, host: where.host, port: where.port },
+    cfg.consoles.tokenTtl,
+  );
+  const base = (core.cfg.publicUrl ?? ctx.origin).replace(/\/$/, "");
+  if (kind === "serial") {
+    const url = new URL(`${base.replace(/^http/, "ws")}/serial`);
+    url.searchParams.set("token", token);
+    return url.toString();
+  }
+  // noVNC's page reads the websocket path from `path` (Nova's novncproxy_base_url form).
+  const url = new URL(cfg.vncProxyUrl ?? `${base}/vnc/vnc_lite.html`);
   url.searchParams.set("path", `?token=${token}`);
   return url.toString();
 }
@@ -132,7 +128,7 @@ export const consoleActions: ActionTable = {
     async run(core, ctx, id, value) {
       const type = consoleType("os-getVNCConsole", value, ["novnc", "xvpvnc"]);
       const inst = await authorizedServer(core, ctx, id, RULE);
-      return { console: { type, url: await vncConsole(core, inst, type, "get_vnc_console") } };
+      return { console: { type, url: await openConsole(core, ctx, inst, "vnc", type, "get_vnc_console") } };
     },
   },
 
@@ -148,7 +144,10 @@ export const consoleActions: ActionTable = {
     max: "2.5",
     async run(core, ctx, id, value) {
       const type = consoleType("os-getSerialConsole", value, ["serial"]);
-      unavailable(await authorizedServer(core, ctx, id, RULE), type);
+      const inst = await authorizedServer(core, ctx, id, RULE);
+      return {
+        console: { type, url: await openConsole(core, ctx, inst, "serial", type, "get_serial_console") },
+      };
     },
   },
 
@@ -195,8 +194,12 @@ export function consoleRoutes(core: ComputeCore): Route[] {
           );
         const inst = await authorizedServer(core, ctx, ctx.params.id, RULE);
         if (protocol === "rdp") throw badRequest(`Unavailable console type ${protocol}.`);
+        if (protocol === "serial" && type === "serial") {
+          const url = await openConsole(core, ctx, inst, "serial", type, "get_serial_console");
+          return { remote_console: { protocol, type, url } };
+        }
         if (protocol !== "vnc") unavailable(inst, type);
-        const url = await vncConsole(core, inst, type, "get_vnc_console");
+        const url = await openConsole(core, ctx, inst, "vnc", type, "get_vnc_console");
         return { remote_console: { protocol, type, url } };
       },
     }),
@@ -211,10 +214,10 @@ export function consoleRoutes(core: ComputeCore): Route[] {
             "The server could not comply with the request since it is either malformed or otherwise incorrect.",
           );
         ctx.authorize("os_compute_api:os-console-auth-tokens", { project_id: ctx.auth?.projectId ?? "" });
-        const t = tokens(core).get(ctx.params.token);
+        const t = await showConsoleToken(core.db, ctx.params.token);
         const inst = t ? await findInstance(core.db, t.instanceUuid) : undefined;
         // A token dies with its console: the server deleted or moved to another host.
-        if (!t || !inst || inst.host !== t.host) throw notFound("Token not found");
+        if (!t || !inst || inst.host !== t.computeHost) throw notFound("Token not found");
         return {
           console: { instance_uuid: t.instanceUuid, host: t.host, port: t.port, internal_access_path: null },
         };
