@@ -171,24 +171,26 @@ export async function startCloud(
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
   });
+  // The cloud admin's token: qemu hosts download any project's images with it (the image policy's admin check is
+  // context_is_admin, which the service user does not pass), and public images are the admin's to make
+  // (publicize_image), as devstack uploads CirrOS as admin.
+  const adminToken = passwordTokenSource(
+    injectClient(() => app, "/identity"),
+    {
+      user: "admin",
+      password: creds.adminPassword,
+      project: "admin",
+    },
+  );
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
   const metadata = await startMetadata(cfg, db.kysely, log);
   const computeControl = await startComputeControl(compute.core, bus, {
-    images: serviceImageSource(() => url, token),
+    images: serviceImageSource(() => url, adminToken),
     metadata: metadataProvider(db.kysely, cfg, metadata),
   });
   let guestImage: RegisteredGuestImage | undefined;
   if (cfg.compute.driver === "qemu" && (cfg.compute.qemu?.guestImage ?? true) && opts.listen !== false) {
     progress("building and registering the guest image (first run only)");
-    // Public images are the cloud admin's to make (publicize_image), as devstack uploads CirrOS as admin.
-    const adminToken = passwordTokenSource(
-      injectClient(() => app, "/identity"),
-      {
-        user: "admin",
-        password: creds.adminPassword,
-        project: "admin",
-      },
-    );
     guestImage = await registerGuestImage({
       imageUrl: `${url}/image`,
       token: adminToken,

@@ -15,7 +15,7 @@ import type { QemuDisk, QemuNic, QemuSpec } from "./cmdline.js";
 import { DriverLayout, type InstanceRecord } from "./driver-layout.js";
 import type { ImageSource } from "./driver-images.js";
 import { ImageCache } from "./image-cache.js";
-import { adoptQemu, pidAlive, readPidfile, startQemu, type QemuProcess } from "./process.js";
+import { adoptQemu, isOurQemu, pidAlive, readPidfile, startQemu, type QemuProcess } from "./process.js";
 import { SerialLog } from "./serial-log.js";
 
 const { RUNNING, SHUTDOWN, SUSPENDED, NOSTATE } = PowerState;
@@ -124,7 +124,18 @@ export class QemuCore {
     const l = this.live.get(uuid);
     if (l && l.proc.isAlive() && l.proc.qmp.isOpen) return l;
     if (l) await this.forget(uuid);
+    // A QEMU that runs but is not attached (adoption failed at init, or a monitor that was busy): try again.
+    if (await this.qemuRunning(uuid)) {
+      const rec = await this.layout.load(uuid);
+      if (rec) return this.adopt(rec);
+    }
     return undefined;
+  }
+
+  /** Whether the instance's pidfile names its live QEMU. */
+  async qemuRunning(uuid: string): Promise<boolean> {
+    const pid = await readPidfile(this.layout.paths(uuid).pidfile);
+    return pid !== null && isOurQemu(pid, uuid);
   }
 
   /** Close a QEMU's attachments in this process (the QEMU itself is not touched). */
@@ -141,7 +152,8 @@ export class QemuCore {
   async powerState(rec: InstanceRecord): Promise<PowerState> {
     const l = await this.liveOf(rec.uuid);
     if (!l) {
-      if (rec.incoming) return NOSTATE;
+      // Running but unreachable over QMP: not known to be off (the power sync must not stop it).
+      if (rec.incoming || (await this.qemuRunning(rec.uuid))) return NOSTATE;
       return rec.suspended ? SUSPENDED : SHUTDOWN;
     }
     try {
@@ -274,12 +286,15 @@ export class QemuCore {
       await previous.closeMetadataListener(rec.uuid);
     }
     try {
-      const proc = await adoptQemu({
-        uuid: rec.uuid,
-        pidfile: p.pidfile,
-        qmpSocket: p.qmpSocket,
-        extraSockets: [p.serialSocket],
-      });
+      const proc = await adoptQemu(
+        {
+          uuid: rec.uuid,
+          pidfile: p.pidfile,
+          qmpSocket: p.qmpSocket,
+          extraSockets: [p.serialSocket],
+        },
+        { timeoutMs: 3_000 },
+      );
       const serial = await SerialLog.attach(p.serialSocket, p.serialLog).catch(() => undefined);
       const l = { proc, serial };
       this.live.set(rec.uuid, l);

@@ -22,6 +22,9 @@ import { waitMigration } from "./driver-power.js";
 const { NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED } = PowerState;
 const GiB = 1024 ** 3;
 
+/** Seconds a running guest gets to shut down cleanly before its disk is moved or swapped (ACPI, then quit). */
+const cleanStopS = (core: QemuCore) => core.opts.softRebootTimeoutS ?? 60;
+
 /** Copy the root disk (flattened qcow2) into `sink`; a running guest is paused for the copy, then continues. */
 export async function snapshot(core: QemuCore, uuid: string, sink: SnapshotSink): Promise<void> {
   const rec = await core.record(uuid);
@@ -57,7 +60,7 @@ export async function rescue(core: QemuCore, uuid: string, opts: RescueOptions =
   const p = core.layout.paths(uuid);
   const image = opts.image ?? { id: rec.imageId, ...(rec.imagePath ?? {}) };
   const { base, kernel } = await baseImage(core, image);
-  await core.stop(uuid);
+  await core.stop(uuid, cleanStopS(core));
   await rm(p.rescue, { force: true });
   const disk = await createRootDisk(base, p.rescue, 0);
   rec.rescue = { disk: { path: disk.path, format: "qcow2" }, ...(kernel ? { kernel } : {}) };
@@ -69,7 +72,7 @@ export async function rescue(core: QemuCore, uuid: string, opts: RescueOptions =
 export async function unrescue(core: QemuCore, uuid: string): Promise<void> {
   const rec = await core.record(uuid);
   if (!rec.rescue) throw new InvalidInstanceState(uuid, "unrescue", "the instance is not rescued");
-  await core.stop(uuid);
+  await core.stop(uuid, cleanStopS(core));
   delete rec.rescue;
   await core.layout.save(rec);
   await rm(core.layout.paths(uuid).rescue, { force: true });
@@ -86,8 +89,8 @@ export async function migrateDiskAndPowerOff(
 ): Promise<MigrationDiskInfo> {
   const rec = await core.record(uuid);
   if (rec.rescue) throw new InvalidInstanceState(uuid, "migrate", "the instance is rescued");
-  await core.expect(rec, "migrate", [RUNNING, PAUSED, SHUTDOWN, CRASHED]);
-  await core.stop(uuid, 0);
+  const st = await core.expect(rec, "migrate", [RUNNING, PAUSED, SHUTDOWN, CRASHED]);
+  await core.stop(uuid, st === RUNNING ? cleanStopS(core) : 0);
   rec.migratingTo = destHost;
   await core.layout.save(rec);
   return {
