@@ -84,6 +84,7 @@ function ssh(port: number, key: string, script: string, timeoutMs = 60_000): Pro
       if (code === 0) resolve(out);
       else reject(new Error(`ssh exit ${code}: ${err.trim()}`));
     });
+    p.stdin.on("error", () => {}); // ssh may exit before reading its script (connection refused): close reports it
     p.stdin.end(script);
   });
 }
@@ -96,9 +97,9 @@ function configDrive(dir: string, meta: object, userData: string): string {
   writeFileSync(join(tree, "openstack", "latest", "user_data"), userData);
   const img = join(dir, "config.img");
   const iso = ["xorriso", "genisoimage"].find(has);
-  if (iso === "xorriso")
-    execFileSync("xorriso", ["-as", "mkisofs", "-quiet", "-R", "-J", "-V", "config-2", "-o", img, tree]);
-  else if (iso) execFileSync(iso, ["-quiet", "-R", "-J", "-V", "config-2", "-o", img, tree]);
+  const isoArgs = ["-quiet", "-R", "-J", "-V", "config-2", "-o", img, tree];
+  if (iso === "xorriso") execFileSync("xorriso", ["-as", "mkisofs", ...isoArgs], { stdio: "ignore" });
+  else if (iso) execFileSync(iso, isoArgs, { stdio: "ignore" });
   else execFileSync("mkfs.ext4", ["-q", "-L", "config-2", "-d", tree, img, "4M"], { stdio: "ignore" });
   return img;
 }
@@ -223,12 +224,13 @@ describe("guest image", { skip }, () => {
         'echo "vda=$(lsblk -bdno SIZE /dev/vda)"',
         "df -k / | awk 'NR == 2 { print \"rootkb=\" $2 }'",
         "lsblk",
-        "blkid",
+        "blkid | grep -q cirros-rootfs && echo blkid-user=ok",
+        "sudo blkid",
         "curl --version | head -n 1",
         'echo "sudo=$(sudo id -u)"',
         "ls /var/run/udhcpc.eth0.pid",
         'echo "version=$(cat /etc/stratus/version)"',
-        "command -v ip ping nc awk cut mount mke2fs mkfs.ext4 sync",
+        "for c in ip ping nc awk cut mount mke2fs mkfs.ext4 hostname sync; do command -v $c; done",
         "truncate -s 8M /tmp/fs && mkfs.ext4 -q -t ext4 -F /tmp/fs && echo mkfs=ok",
       ].join("\n"),
     );
@@ -243,6 +245,8 @@ describe("guest image", { skip }, () => {
     assert.equal(value("sudo"), "0");
     assert.equal(value("version"), image.manifest.version);
     assert.equal(value("mkfs"), "ok");
+    assert.equal(value("blkid-user"), "ok");
+    assert.match(out, /^\/usr\/bin\/mkfs\.ext4$/m);
     const log = await waitFor("the login prompt", 60_000, () => {
       const text = consoleText(b);
       return /test-vm1 login:/.test(text) ? text : undefined;
