@@ -28,7 +28,7 @@ const skip = CI
       ? "building the guest image needs root (it loop-mounts the root filesystem)"
       : false;
 
-const BOOT_TIMEOUT_MS = 300_000; // a loaded 2-core machine under TCG; a healthy boot takes 5-20 s
+const BOOT_TIMEOUT_MS = 180_000; // a loaded 2-core machine under TCG; a healthy boot takes 5-25 s
 const work = mkdtempSync(join(tmpdir(), "stratus-guest-image-"));
 const procs: ChildProcess[] = [];
 after(() => {
