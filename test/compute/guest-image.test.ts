@@ -32,7 +32,7 @@ const BOOT_TIMEOUT_MS = 180_000; // a loaded 2-core machine under TCG; a healthy
 const work = mkdtempSync(join(tmpdir(), "stratus-guest-image-"));
 const procs: ChildProcess[] = [];
 after(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+  for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM"); // timeout(1) passes it on to QEMU
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -149,7 +149,11 @@ async function boot(image: GuestImage, keys: string[], name: string, direct: boo
       "root=/dev/vda console=tty0 console=ttyS0",
     );
   const startedAt = Date.now();
-  const p = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  // Under timeout(1): if the runner kills this test file before after() runs, the guest still ends by itself.
+  const life = String(Math.ceil((2 * BOOT_TIMEOUT_MS) / 1000));
+  const p = spawn("timeout", ["-k", "5", life, "qemu-system-x86_64", ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   procs.push(p);
   let stderr = "";
   p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
