@@ -97,7 +97,11 @@ done
 if [ ${#want[@]} -gt 0 ]; then
   apt_prepare
   log "downloading ${#want[@]} Debian packages into $DEBS"
-  (cd "$DEBS" && apt-get download -q "${want[@]}" >&2)
+  if ! (cd "$DEBS" && apt-get download -q "${want[@]}" >&2); then
+    log "apt-get download failed: apt-get update, then once more"
+    apt-get update -qq >&2
+    (cd "$DEBS" && apt-get download -q "${want[@]}" >&2) || die "cannot download: ${want[*]}"
+  fi
 fi
 KPKG=$(kernel_pkg)
 [ -n "$KPKG" ] || die "no cloud kernel package in $DEBS"
@@ -291,7 +295,7 @@ FS=$WORK/rootfs.img
 FS_MB=$((DISK_MB - 1))
 mkfs.ext4 -q -F -L "$LABEL" -m 0 -N 4096 -E root_owner=0:0 \
   -O ^has_journal,^64bit,^metadata_csum,^extent,^flex_bg,^huge_file,^dir_nlink,^extra_isize \
-  -d "$R" "$FS" "${FS_MB}M"
+  -d "$R" "$FS" "${FS_MB}M" >/dev/null
 mkdir -p "$MNT"
 mount -o loop "$FS" "$MNT"
 "$X/usr/bin/extlinux" --install "$MNT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
