@@ -68,6 +68,12 @@ const LONG_RUNNING = /^npm run (tempest|bench) -- (\S+)/;
 const INLINE_RUN = new Map<string, string>([
   ["openstack quota show", "openstack quota show"],
   [
+    "openstack console url show --novnc",
+    "openstack server create cvm --image tiny --flavor m1.nano --wait >/dev/null && " +
+      "openstack console url show --novnc cvm -f value -c url | grep -q '/vnc/vnc_lite.html?path=' && " +
+      "openstack server delete --wait cvm",
+  ],
+  [
     ". ~/.stratus/admin-openrc",
     "env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE bash -ec '. ~/.stratus/admin-openrc; openstack server list'",
   ],
