@@ -211,6 +211,10 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     assert.deepEqual(qemuPids(vm1), []);
     await osc(["server", "start", "vm1"]);
     await waitStatus("vm1", "ACTIVE");
+    // ACTIVE means QEMU runs, not that the guest is up: a guest still booting ignores the ACPI request, the soft
+    // reboot then falls back to a reset mid-boot, and its journal-less root may not mount again (a known guest
+    // image bug, in the notes). Reboot a guest that is up, as a user would.
+    assert.equal(await ssh(vm1, "hostname"), "vm1");
     await osc(["server", "reboot", "--soft", "--wait", "vm1"]);
     assert.equal(await ssh(vm1, "hostname"), "vm1");
     await osc(["server", "pause", "vm1"]);
@@ -227,6 +231,7 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     assert.ok(Number(await ssh(vm1, "cut -d. -f1 /proc/uptime")) >= before);
     // A hard reboot is a reset: the guest's unsynced writes are lost (its root may then need a repair), so only
     // the server's state is checked here.
+    await ssh(vm1, "sync");
     const [old] = qemuPids(vm1);
     await osc(["server", "reboot", "--hard", "--wait", "vm1"]);
     await waitStatus("vm1", "ACTIVE");
