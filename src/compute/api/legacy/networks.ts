@@ -54,10 +54,15 @@ export function gone(): never {
   throw new ApiError(410, "This resource is no longer available.");
 }
 
-/** A GET route, 404 from 2.36, authorized against the caller's project. */
-function proxyGet(path: string, rule: string, answer: (ctx: Ctx) => unknown): Route {
+/** One proxy route (the network and security group proxies): 404 from 2.36, authorized against the caller's project. */
+export function proxyRoute(
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  path: string,
+  rule: string,
+  answer: (ctx: Ctx) => unknown,
+): Route {
   return route({
-    method: "GET",
+    method,
     path,
     policy: null,
     auth: "required",
@@ -92,42 +97,24 @@ export function networkProxyRoutes(): Route[] {
     throw notFound(`Floating IP not found for ID ${ctx.params.id}`);
   };
   return [
-    proxyGet("/v2.1/os-networks", `${NET}:list`, () => ({ networks: [] })),
-    proxyGet("/v2.1/os-networks/:id", `${NET}:view`, noNetwork),
+    proxyRoute("GET", "/v2.1/os-networks", `${NET}:list`, () => ({ networks: [] })),
+    proxyRoute("GET", "/v2.1/os-networks/:id", `${NET}:view`, noNetwork),
     goneRoute("POST", "/v2.1/os-networks"),
     goneRoute("POST", "/v2.1/os-networks/add"),
     goneRoute("POST", "/v2.1/os-networks/:id/action"),
     goneRoute("DELETE", "/v2.1/os-networks/:id"),
-    proxyGet("/v2.1/os-tenant-networks", `${TENANT}:list`, () => ({ networks: [] })),
-    proxyGet("/v2.1/os-tenant-networks/:id", `${TENANT}:show`, noNetwork),
+    proxyRoute("GET", "/v2.1/os-tenant-networks", `${TENANT}:list`, () => ({ networks: [] })),
+    proxyRoute("GET", "/v2.1/os-tenant-networks/:id", `${TENANT}:show`, noNetwork),
     goneRoute("POST", "/v2.1/os-tenant-networks"),
     goneRoute("DELETE", "/v2.1/os-tenant-networks/:id"),
-    proxyGet("/v2.1/os-floating-ip-pools", POOLS, () => ({ floating_ip_pools: [] })),
-    proxyGet("/v2.1/os-floating-ips", `${FIP}:list`, () => ({ floating_ips: [] })),
-    proxyGet("/v2.1/os-floating-ips/:id", `${FIP}:show`, noFip),
-    route({
-      method: "POST",
-      path: "/v2.1/os-floating-ips",
-      policy: null,
-      auth: "required",
-      handler: async (ctx: Ctx) => {
-        removedAfter(ctx);
-        ctx.authorize(`${FIP}:create`, { project_id: ctx.auth?.projectId ?? "" });
-        // No network service, so no external network to allocate from (Nova's FloatingIpPoolNotFound).
-        throw notFound("Floating IP pool not found.");
-      },
+    proxyRoute("GET", "/v2.1/os-floating-ip-pools", POOLS, () => ({ floating_ip_pools: [] })),
+    proxyRoute("GET", "/v2.1/os-floating-ips", `${FIP}:list`, () => ({ floating_ips: [] })),
+    proxyRoute("GET", "/v2.1/os-floating-ips/:id", `${FIP}:show`, noFip),
+    // No network service, so no external network to allocate from (Nova's FloatingIpPoolNotFound).
+    proxyRoute("POST", "/v2.1/os-floating-ips", `${FIP}:create`, () => {
+      throw notFound("Floating IP pool not found.");
     }),
-    route({
-      method: "DELETE",
-      path: "/v2.1/os-floating-ips/:id",
-      policy: null,
-      auth: "required",
-      handler: async (ctx: Ctx) => {
-        removedAfter(ctx);
-        ctx.authorize(`${FIP}:delete`, { project_id: ctx.auth?.projectId ?? "" });
-        noFip(ctx);
-      },
-    }),
+    proxyRoute("DELETE", "/v2.1/os-floating-ips/:id", `${FIP}:delete`, noFip),
     ...["os-security-group-default-rules", "os-floating-ips-bulk", "os-fping"].flatMap((p) => [
       goneRoute("POST", `/v2.1/${p}`),
       goneRoute("DELETE", `/v2.1/${p}/:id`),

@@ -9,7 +9,7 @@ import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
-import { removedAfter } from "./images.js";
+import { proxyRoute } from "./networks.js";
 
 const SG = "os_compute_api:os-security-groups";
 const P = "/os-security-groups";
@@ -60,39 +60,19 @@ function member(value: unknown, name: string): Record<string, unknown> {
   return closedObject("body", value, [name], { required: [name] })![name] as Record<string, unknown>;
 }
 
-/** One proxy route, 404 from 2.36, authorized against the caller's project. */
-function sgRoute(
-  method: "GET" | "POST" | "PUT" | "DELETE",
-  path: string,
-  rule: string,
-  answer: (ctx: Ctx) => unknown,
-): Route {
-  return route({
-    method,
-    path,
-    policy: null,
-    auth: "required",
-    handler: async (ctx: Ctx) => {
-      removedAfter(ctx);
-      ctx.authorize(rule, { project_id: ctx.auth?.projectId ?? "" });
-      return answer(ctx);
-    },
-  });
-}
-
 /** The proxy routes and GET /servers/{id}/os-security-groups. */
 export function securityGroupRoutes(core: ComputeCore): Route[] {
   return [
-    sgRoute("GET", `/v2.1${P}`, `${SG}:get`, () => ({ security_groups: [] })),
-    sgRoute("GET", `/v2.1${P}/:id`, `${SG}:show`, (ctx) => groupNotFound(ctx.params.id)),
-    sgRoute("POST", `/v2.1${P}`, `${SG}:create`, (ctx) => {
+    proxyRoute("GET", `/v2.1${P}`, `${SG}:get`, () => ({ security_groups: [] })),
+    proxyRoute("GET", `/v2.1${P}/:id`, `${SG}:show`, (ctx) => groupNotFound(ctx.params.id)),
+    proxyRoute("POST", `/v2.1${P}`, `${SG}:create`, (ctx) => {
       const sg = member(ctx.body, "security_group");
       closedObject("security_group", sg, ["name", "description"], { required: ["name", "description"] });
       throw badRequest(NO_NETWORK_SERVICE);
     }),
-    sgRoute("PUT", `/v2.1${P}/:id`, `${SG}:update`, (ctx) => groupNotFound(ctx.params.id)),
-    sgRoute("DELETE", `/v2.1${P}/:id`, `${SG}:delete`, (ctx) => groupNotFound(ctx.params.id)),
-    sgRoute("POST", `/v2.1${R}`, `${SG}:rule:create`, (ctx) => {
+    proxyRoute("PUT", `/v2.1${P}/:id`, `${SG}:update`, (ctx) => groupNotFound(ctx.params.id)),
+    proxyRoute("DELETE", `/v2.1${P}/:id`, `${SG}:delete`, (ctx) => groupNotFound(ctx.params.id)),
+    proxyRoute("POST", `/v2.1${R}`, `${SG}:rule:create`, (ctx) => {
       const rule = member(ctx.body, "security_group_rule");
       const parent = closedObject(
         "security_group_rule",
@@ -102,7 +82,7 @@ export function securityGroupRoutes(core: ComputeCore): Route[] {
       )!.parent_group_id;
       return groupNotFound(String(parent));
     }),
-    sgRoute("DELETE", `/v2.1${R}/:id`, `${SG}:rule:delete`, (ctx) => {
+    proxyRoute("DELETE", `/v2.1${R}/:id`, `${SG}:rule:delete`, (ctx) => {
       throw notFound(`Security group with rule ${ctx.params.id} not found.`);
     }),
     route({
