@@ -270,6 +270,8 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     await waitStatus("vm1", "ACTIVE");
     await consoleHas("vm1", /vm1 login:/);
     assert.equal(await ssh(vm1, "hostname"), "vm1");
+    // The resize stops the guest (ACPI, then quit after a timeout): sync first, as before the hard reset below.
+    await ssh(vm1, "sync");
     await osc(["server", "resize", "--flavor", "q2", "--wait", "vm1"]);
     await waitStatus("vm1", "VERIFY_RESIZE");
     await osc(["server", "resize", "confirm", "vm1"]);
