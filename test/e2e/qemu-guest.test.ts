@@ -1,7 +1,8 @@
 // Real virtual machines through the real `openstack` CLI: `stratus up --compute-driver qemu` builds (once, cached)
 // and registers the built-in guest image, and this test boots it under TCG and drives a server through its life:
 // metadata and user data on the console, SSH over the test-only forwarded port (hostname, vCPUs, root disk size,
-// config drive), stop/start, soft and hard reboot, pause, suspend, snapshot and a boot from it, resize, rebuild
+// config drive), stop/start, soft and hard reboot, pause, suspend, snapshot and a boot from it (reading the
+// metadata service, no config drive), shelve/unshelve, resize, rebuild
 // (to disk boot), rescue, kill -9 of the cloud with the guest kept running and re-adopted, a QEMU killed behind its
 // back shown SHUTOFF, and delete with nothing left. Two guests in all (the server and the one booted from its
 // snapshot), to keep CI time small.
@@ -72,13 +73,20 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
   let vm1 = "";
   const extraUuids: string[] = [];
 
+  // The cloud's recent warnings and errors, to explain a failed step.
+  const cloudProblems = () =>
+    (s?.output() ?? "")
+      .split("\n")
+      .filter((l) => /"level":(40|50|60)|error|fail/i.test(l))
+      .slice(-25)
+      .join("\n");
   const osc = async (args: string[]) => {
     const r = await exec(
       OPENSTACK,
       args,
       pyEnv({ OS_CLIENT_CONFIG_FILE: s!.cloudsYaml, OS_CLOUD: "stratus-admin" }),
     );
-    assert.equal(r.code, 0, `openstack ${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.code, 0, `openstack ${args.join(" ")}: ${r.stderr}\n${cloudProblems()}`);
     return r.stdout;
   };
   const show = async (name: string) =>
@@ -259,8 +267,31 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     extraUuids.push(vm2.id);
     assert.equal(vm2.status, "ACTIVE");
     await consoleHas("vm2", /vm2 login:/);
+    // No config drive this time: the guest reads the metadata service (through its signed per-instance proxy).
+    const log = await osc(["console", "log", "show", "vm2"]);
+    assert.match(log, /datasource: metadata service .*\(openstack\)/);
+    assert.match(log, new RegExp(`instance-id: ${vm2.id}`));
+    assert.equal(await ssh(vm2.id, "hostname"), "vm2");
+    assert.equal(await ssh(vm2.id, "ls /dev/sr0 2>/dev/null || echo none"), "none");
+  });
+
+  test("shelve (offloaded: no QEMU, no files) and unshelve through the CLI; the guest comes back", async () => {
+    const vm2 = extraUuids[0]!;
+    await ssh(vm2, "echo kept | sudo tee /var/shelve-mark >/dev/null && sync");
+    await osc(["server", "shelve", "vm2"]);
+    await waitStatus("vm2", "SHELVED_OFFLOADED");
+    assert.deepEqual(qemuPids(vm2), []);
+    assert.equal(existsSync(join(s!.dir, "qemu", host, "instances", vm2)), false);
+    await osc(["server", "unshelve", "vm2"]);
+    await waitStatus("vm2", "ACTIVE");
+    assert.equal(qemuPids(vm2).length, 1);
+    assert.equal(
+      await ssh(vm2, "cat /var/shelve-mark"),
+      "kept",
+      "the disk came back from the shelved snapshot",
+    );
     await osc(["server", "delete", "--wait", "vm2"]);
-    assert.deepEqual(qemuPids(vm2.id), []);
+    assert.deepEqual(qemuPids(vm2), []);
   });
 
   test("rebuild to the disk-boot image; resize up and confirm", async () => {
