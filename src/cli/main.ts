@@ -1,3 +1,4 @@
+import { GUEST_IMAGE_NAMES } from "../cloud/guest-image.js";
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, type Config } from "../shared/config.js";
 import { startCloud } from "../cloud/start.js";
@@ -116,7 +117,7 @@ export function buildCli(): Command {
       }
       if (cloud.guestImage)
         console.error(
-          `stratus: guest image ${cloud.guestImage.version}: ${cloud.guestImage.diskId} (disk boot), ${cloud.guestImage.directId} (direct kernel boot), user ${cloud.guestImage.user}`,
+          `stratus: guest image ${cloud.guestImage.version}: ${GUEST_IMAGE_NAMES.direct} (direct kernel boot) and ${GUEST_IMAGE_NAMES.disk} (boots from its disk), user ${cloud.guestImage.user}`,
         );
       console.log(
         [

@@ -18,13 +18,20 @@ export interface RegisteredGuestImage {
   user: string;
 }
 
-/** The image names of a guest image version. */
-export const guestImageNames = (version: string) => ({
-  disk: `stratus-guest-${version}-disk`,
-  direct: `stratus-guest-${version}-direct`,
-  kernel: `stratus-guest-${version}-kernel`,
-  ramdisk: `stratus-guest-${version}-ramdisk`,
-});
+/**
+ * The names the guest images are registered under. They stay the same across guest image versions (so commands and
+ * scripts can name them); the version is the `stratus_guest_version` property, and images of an older version are
+ * renamed to `retiredName` and hidden when a newer one registers.
+ */
+export const GUEST_IMAGE_NAMES = {
+  disk: "stratus-guest",
+  direct: "stratus-guest-direct",
+  kernel: "stratus-guest-kernel",
+  ramdisk: "stratus-guest-ramdisk",
+} as const;
+
+/** The name an older version's image takes when a newer version registers (still bootable by id, hidden). */
+export const retiredName = (name: string, version: string) => `${name}-${version}`;
 
 async function call(
   base: string,
@@ -54,16 +61,33 @@ async function ensureImage(
   token: TokenSource,
   name: string,
   file: string,
-  fields: Record<string, unknown>,
+  fields: Record<string, unknown> & { stratus_guest_version: string },
   progress: (m: string) => void,
 ): Promise<string> {
+  const version = fields.stratus_guest_version;
   const found = (await call(base, token, "GET", `/v2/images?name=${encodeURIComponent(name)}`)) as {
-    images: Array<{ id: string; status: string }>;
+    images: Array<{ id: string; status: string; stratus_guest_version?: unknown }>;
   };
-  const active = found.images.find((i) => i.status === "active");
+  const mine = found.images.filter((i) => i.stratus_guest_version === version);
+  const active = mine.find((i) => i.status === "active");
   if (active) return active.id;
-  for (const stale of found.images)
-    await call(base, token, "DELETE", `/v2/images/${stale.id}`).catch(() => {});
+  for (const stale of mine) await call(base, token, "DELETE", `/v2/images/${stale.id}`).catch(() => {});
+  // Older versions keep serving the servers booted from them, under their versioned name and hidden from lists.
+  for (const old of found.images.filter((i) => i.stratus_guest_version !== version)) {
+    const v = typeof old.stratus_guest_version === "string" ? old.stratus_guest_version : "old";
+    progress(`retiring image ${name} of version ${v}`);
+    await call(
+      base,
+      token,
+      "PATCH",
+      `/v2/images/${old.id}`,
+      [
+        { op: "replace", path: "/name", value: retiredName(name, v) },
+        { op: "replace", path: "/os_hidden", value: true },
+      ],
+      "application/openstack-images-v2.1-json-patch",
+    );
+  }
   progress(`registering image ${name}`);
   const img = (await call(base, token, "POST", "/v2/images", {
     name,
@@ -93,7 +117,7 @@ export async function registerGuestImage(opts: {
     opts.build ?? (() => ensureGuestImage({ onProgress: (l) => progress(`guest image: ${l}`) }))
   )();
   const v = gi.manifest.version;
-  const n = guestImageNames(v);
+  const n = GUEST_IMAGE_NAMES;
   const base = opts.imageUrl.replace(/\/+$/, "");
   const common = { stratus_guest_version: v };
   const kernelId = await ensureImage(

@@ -2,6 +2,7 @@
 // real browser: `openstack console url show` opens noVNC in headless Chromium, which shows tty1's login prompt and
 // logs in with keystrokes (proved by a command whose output lands on the serial console); the link works once;
 // `console url show --serial` gives a websocket to the guest's serial getty. One guest for all of it.
+import { GUEST_IMAGE_NAMES } from "../../src/cloud/guest-image.js";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
@@ -55,7 +56,7 @@ describe("consoles of a real guest: noVNC in Chromium and the serial websocket",
         else process.env.STRATUS_COMPUTE_DRIVER = saved;
       }
       const images: Array<{ ID: string; Name: string }> = JSON.parse(await os("image", "list", "-f", "json"));
-      const image = images.find((i) => /^stratus-guest/.test(i.Name) && !/kernel|ramdisk/.test(i.Name));
+      const image = images.find((i) => i.Name === GUEST_IMAGE_NAMES.direct);
       assert.ok(image, `no built-in guest image in ${JSON.stringify(images)}`);
       await os(
         ...["--os-compute-api-version", "2.37", "server", "create", "--wait", "--image", image.ID],

@@ -13,6 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { GUEST_IMAGE_NAMES } from "../../src/cloud/guest-image.js";
 import { qemuAvailable } from "../../src/compute/drivers/qemu/process.js";
 import {
   exec,
@@ -166,7 +167,7 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
 
   test("server create --wait of the guest image: metadata, user data, login prompt, SSH", async () => {
     const images = JSON.parse(await osc(["image", "list", "-f", "json"])) as Array<{ Name: string }>;
-    const direct = images.find((i) => /^stratus-guest-.*-direct$/.test(i.Name));
+    const direct = images.find((i) => i.Name === GUEST_IMAGE_NAMES.direct);
     assert.ok(direct, `no guest image registered: ${JSON.stringify(images)}`);
     await osc(["keypair", "create", "--public-key", `${key}.pub`, "k1"]);
     await osc(["flavor", "create", "--vcpus", "2", "--ram", "256", "--disk", "1", "q1"]);
@@ -296,7 +297,7 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
 
   test("rebuild to the disk-boot image; resize up and confirm", async () => {
     const images = JSON.parse(await osc(["image", "list", "-f", "json"])) as Array<{ Name: string }>;
-    const disk = images.find((i) => /^stratus-guest-.*-disk$/.test(i.Name))!;
+    const disk = images.find((i) => i.Name === GUEST_IMAGE_NAMES.disk)!;
     await osc(["server", "rebuild", "--image", disk.Name, "--wait", "vm1"]);
     await waitStatus("vm1", "ACTIVE");
     await consoleHas("vm1", /vm1 login:/);

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -69,7 +69,7 @@ const INLINE_RUN = new Map<string, string>([
   ["openstack quota show", "openstack quota show"],
   [
     "openstack console url show --novnc",
-    "openstack server create cvm --image tiny --flavor m1.nano --wait >/dev/null && " +
+    "openstack server create cvm --image stratus-guest-direct --flavor m1.tiny --wait >/dev/null && " +
       "openstack console url show --novnc cvm -f value -c url | grep -q '/vnc/vnc_lite.html?path=' && " +
       "openstack server delete --wait cvm",
   ],
@@ -81,7 +81,7 @@ const INLINE_RUN = new Map<string, string>([
 ]);
 
 /** How long npm start may take to say it is ready (it may build first), and one README command. */
-const START_TIMEOUT_MS = 180_000;
+const START_TIMEOUT_MS = 600_000; // the first start may build the guest image
 const COMMAND_TIMEOUT_MS = 120_000;
 
 /** Run a command with a deadline (SIGKILL when it passes; stderr then says so). */
@@ -173,12 +173,12 @@ describe("README.md: every command works as written against a fresh npm start", 
     state = join(home, "shell-state.sh");
     await writeFile(state, "");
     // The README's `npm start`, as a user runs it, with HOME (so ~/.stratus) fresh and a free port.
-    // The fake driver: this test checks the README's commands, not guests (qemu has its own e2e test).
+    // The default driver, as a user gets it (qemu where QEMU is installed), sharing the guest image build cache.
     const env: NodeJS.ProcessEnv = {
       HOME: home,
       STRATUS_PORT: "0",
       STRATUS_PASSWORD_HASH_COST: "12",
-      STRATUS_COMPUTE_DRIVER: "fake",
+      STRATUS_CACHE: process.env.STRATUS_CACHE ?? join(homedir(), ".cache", "stratus"),
     };
     for (const [k, v] of Object.entries(process.env))
       if (!k.startsWith("STRATUS_") && k !== "HOME") env[k] = v;
