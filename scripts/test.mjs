@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { TEST_PACKAGES, names } from "./lib/packages.mjs";
+import { makeRunTmp, reapRunTmp } from "./lib/test-sandbox.mjs";
 import {
   ROOT,
   ensureBuilt,
@@ -74,6 +75,9 @@ main(async () => {
   step(
     `Running ${runnable.length} test file(s): node --test (concurrency ${concurrency}, ${timeout} ms per test)`,
   );
+  // The tests' temporary files go under one directory per run, swept afterwards (processes of cut-off files too).
+  const runTmp = makeRunTmp();
+  process.env.TMPDIR = runTmp;
   const code = await run(process.execPath, [
     "--enable-source-maps",
     "--test",
@@ -83,6 +87,9 @@ main(async () => {
     ...runnable.map((f) => relative(ROOT, f)),
   ]);
   if (code !== 0) failed.push(`tests (node --test exit ${code})`);
+  const left = reapRunTmp(runTmp);
+  if (left.length)
+    step(`Killed ${left.length} process(es) that tests left running: ${left.map((p) => p.cmd).join(", ")}`);
   return finish(failed, t0);
 });
 
