@@ -1,10 +1,11 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { isUniqueViolation, nowIso } from "../../shared/db/index.js";
+import { isUniqueViolation, nowIso, withQuotaLock } from "../../shared/db/index.js";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
-import { badRequest, conflict, notFound } from "../errors.js";
+import { badRequest, conflict, forbidden, notFound } from "../errors.js";
 import { MAX_LIMIT, intParam, invalid, nextLink, objectBody, type Ctx } from "./common.js";
+import { projectLimits } from "./quotas.js";
 import { generateX509KeyPair, x509CertFingerprint } from "./x509.js";
 
 interface KeypairRow {
@@ -194,11 +195,25 @@ export function keypairRoutes(core: ComputeCore): Route[] {
           throw invalid("public_key", publicKey, "must be a string");
         const fingerprint = type === "x509" ? x509Fingerprint(publicKey) : sshFingerprint(publicKey);
         if (await find(user, name)) throw conflict(`Key pair '${name}' already exists.`);
+        const project = ctx.auth?.projectId ?? "";
         try {
-          await db
-            .insertInto("compute_keypair")
-            .values({ user_id: user, name, type, fingerprint, public_key: publicKey, created_at: nowIso() })
-            .execute();
+          // Key pairs count per user against the requesting project's key_pairs limit (Nova's), counted and
+          // inserted under the user's quota lock row: atomic across API processes.
+          await withQuotaLock(db, "compute_quota_lock", "key_pairs", user, async (trx) => {
+            const limit = project ? (await projectLimits(trx, project)).key_pairs : -1;
+            if (limit !== undefined && limit !== -1) {
+              const r = (await trx
+                .selectFrom("compute_keypair")
+                .select((eb) => eb.fn.countAll().as("n"))
+                .where("user_id", "=", user)
+                .executeTakeFirst()) as { n: unknown } | undefined;
+              if (Number(r?.n ?? 0) >= limit) throw forbidden("Quota exceeded, too many key pairs.");
+            }
+            await trx
+              .insertInto("compute_keypair")
+              .values({ user_id: user, name, type, fingerprint, public_key: publicKey, created_at: nowIso() })
+              .execute();
+          });
         } catch (e) {
           if (isUniqueViolation(e)) throw conflict(`Key pair '${name}' already exists.`);
           throw e;

@@ -161,3 +161,36 @@ test("pagination from 2.35 and other users' key pairs for admins from 2.10", asy
   assert.equal(made.status, 201);
   assert.equal(made.body.keypair.user_id, demoId);
 });
+
+test("the key_pairs quota: the user's key pairs count against it, also when created at once", async () => {
+  const project = await c.t.projectId("demo");
+  const u = await c.t.createUser("kpq", "pw-kpq-123456");
+  const member = await c.t.roleId("member");
+  await c.t.req("PUT", `/v3/projects/${project}/users/${u.id}/roles/${member}`, { token: c.admin });
+  const tok = await c.t.token("kpq", "pw-kpq-123456", "demo");
+  const set = await c.req("PUT", `/v2.1/os-quota-sets/${project}`, {
+    token: c.admin,
+    body: { quota_set: { key_pairs: 3 } },
+  });
+  assert.equal(set.status, 200);
+  try {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        c.req("POST", "/v2.1/os-keypairs", {
+          token: tok,
+          mv: "2.2",
+          body: { keypair: { name: `q${i}`, public_key: ed25519().key } },
+        }),
+      ),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 201, 201, 403, 403, 403]);
+    const refused = results.find((r) => r.status === 403)!;
+    assert.deepEqual(refused.body, {
+      forbidden: { code: 403, message: "Quota exceeded, too many key pairs." },
+    });
+    const list = await c.req("GET", "/v2.1/os-keypairs", { token: tok });
+    assert.equal(list.body.keypairs.length, 3);
+  } finally {
+    await c.req("DELETE", `/v2.1/os-quota-sets/${project}`, { token: c.admin });
+  }
+});
