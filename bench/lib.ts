@@ -37,25 +37,46 @@ export interface BenchCloud {
   stop(): Promise<void>;
 }
 
+/** More of startStratus: how long to wait for clouds.yaml (default 60 s), extra `stratus up` arguments. */
+export interface StartOptions {
+  readyTimeoutMs?: number;
+  args?: string[];
+}
+
 /** Start `bin/stratus up` on a temp data dir and wait until clouds.yaml exists; `nodeArgs` go to node (--cpu-prof). */
 export async function startStratus(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  opts: StartOptions = {},
 ): Promise<BenchCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), "stratus-bench-"));
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "bin/stratus", "up", "--data-dir", dataDir, "--port", String(port), "--log-level", "error"],
+    [
+      ...nodeArgs,
+      "bin/stratus",
+      "up",
+      "--data-dir",
+      dataDir,
+      "--port",
+      String(port),
+      "--log-level",
+      "error",
+      ...(opts.args ?? []),
+    ],
     {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, ...env },
     },
   );
   const file = join(dataDir, "clouds.yaml");
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   while (!existsSync(file)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("stratus did not become ready");
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill("SIGKILL");
+      throw new Error("stratus did not become ready");
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const doc = parse(readFileSync(file, "utf8")) as { clouds: Record<string, { auth: { password: string } }> };
@@ -65,8 +86,14 @@ export async function startStratus(
     adminPassword: doc.clouds["stratus-admin"].auth.password,
     child,
     async stop() {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      // SIGTERM, then SIGKILL when it lingers; it may have exited already (a Ctrl-C reaches it too).
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
+        await exited;
+        clearTimeout(t);
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
