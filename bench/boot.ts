@@ -19,6 +19,7 @@
 // Options: --boots N (5), --warmup N (1), --styles direct,disk, --concurrent N (10; 0: skip),
 // --concurrent-style direct|disk (direct), --ram MB (256), --vcpus N (1), --timeout S (per boot, 900),
 // --user NAME (the guest's, cirros). Example: npm run bench -- boot --boots 3 --concurrent 0
+import { GUEST_IMAGE_NAMES } from "../src/cloud/guest-image.js";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -223,8 +224,7 @@ try {
     name: string;
   }>;
   const imageOf = (style: BootStyle) => {
-    const re = new RegExp(`^stratus-guest-.*-${style}$`);
-    const i = images.find((x) => re.test(x.name));
+    const i = images.find((x) => x.name === GUEST_IMAGE_NAMES[style]);
     if (!i)
       throw new Error(`no ${style} guest image registered (images: ${images.map((x) => x.name).join(", ")})`);
     return i;
