@@ -2,6 +2,7 @@
 // the image service, found in the service user's catalog and called with its token (compute.serviceUser), and the
 // metadata service its guests reach through their per-instance listeners: another process's (compute.metadata.url,
 // signed with the shared secret), or else one this agent serves itself on loopback from the shared database.
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
@@ -94,7 +95,10 @@ export async function agentQemuContext(
   if (remote) {
     target = { url: remote, secret: remoteMetadataSecret(cfg, env) };
     await probe(remote);
-  } else target = own = await startMetadata(cfg, db, log);
+  } else {
+    // Proxies and service both live in this process: a secret of its own, kept nowhere.
+    target = own = await startMetadata(cfg, db, log, randomBytes(32).toString("hex"));
+  }
   return {
     images,
     metadata: metadataProvider(db, cfg, target),
