@@ -404,7 +404,8 @@ export function runDriverContract(label: string, target: ContractTarget): void {
         );
         await dest.init(destHost.hostname);
         try {
-          const s = spec();
+          // With every kind of local disk: root, ephemeral and swap all move with the guest.
+          const s = spec({ ephemeralGb: 1, swapMb: 16 });
           await src.spawn(s);
           await dest.preLiveMigration(s, "src");
           await src.liveMigration(s.uuid, destHost.hostname);

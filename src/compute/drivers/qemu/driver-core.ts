@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { runQemuImg } from "../../../shared/qemu-img.js";
 import { listenForInstance, type InstanceListener, type ProxyTarget } from "../../metadata/proxy.js";
 import { METADATA_ADDRESS, SLIRP_NET } from "../../metadata/proxy.js";
 import type { InstanceMetadataSource, MetadataOptions } from "../../metadata/types.js";
@@ -252,6 +253,15 @@ export class QemuCore {
    */
   async boot(rec: InstanceRecord, o: { paused?: boolean; incoming?: boolean } = {}): Promise<LiveInstance> {
     const p = this.layout.paths(rec.uuid);
+    if (rec.rebaseRoot) {
+      // The root disk names this host's copy of its base image from now on (see InstanceRecord.rebaseRoot).
+      const to = rec.rebaseRoot;
+      await runQemuImg(["rebase", "-q", "-u", "-f", "qcow2", "-F", to.format, "-b", to.path, rec.root.path], {
+        timeoutMs: 60_000,
+      });
+      delete rec.rebaseRoot;
+      await this.layout.save(rec);
+    }
     await mkdir(p.sockDir, { recursive: true, mode: 0o700 });
     const withMd = await this.ensureMetadataListener(rec);
     await appendFile(p.serialLog, `[stratus] starting QEMU (${this.accel?.accel ?? "tcg"})\r\n`, {
