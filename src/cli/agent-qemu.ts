@@ -85,7 +85,10 @@ export async function agentQemuContext(
   try {
     imageUrl = await session.endpoint("image");
   } catch (e) {
-    if (e instanceof KeystoneSessionError) throw new AgentQemuError(e.message);
+    if (e instanceof KeystoneSessionError)
+      throw new AgentQemuError(
+        `${e.message}; check that the control plane runs, and --auth-url, --auth-user, --auth-project and STRATUS_SERVICE_PASSWORD (compute.serviceUser)`,
+      );
     throw e;
   }
   const images = httpImageSource(() => session.endpoint("image"), session.token);
