@@ -121,9 +121,12 @@ describe("qemu driver: moves between two hosts", { skip: SKIP_QEMU }, () => {
     waitFor(`"${line}" on the console`, async () => (await d.getConsoleOutput(uuid)).includes(line), 60_000);
 
   after(async () => {
-    await reapAndAssertNoOrphans();
-    for (const d of dirs) await d.cleanup();
-    for (const h of hosts) await rm(join(tmpdir(), "stratus-q-hosts", h), { force: true });
+    try {
+      await reapAndAssertNoOrphans();
+    } finally {
+      for (const d of dirs) await d.cleanup();
+      for (const h of hosts) await rm(join(tmpdir(), "stratus-q-hosts", h), { force: true });
+    }
   });
 
   it("live migration hands every disk over; the guest then needs nothing of the source host's", async () => {
