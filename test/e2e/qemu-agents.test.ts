@@ -233,7 +233,14 @@ describe(
 
     after(async () => {
       for (const p of [...agents.values(), cp]) await p?.stop().catch(() => undefined);
-      for (const uuid of uuids.values()) for (const pid of qemuPids(uuid)) process.kill(pid, "SIGKILL");
+      for (const uuid of uuids.values())
+        for (const pid of qemuPids(uuid)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone meanwhile
+          }
+        }
       for (const h of [A, B]) {
         rmSync(layout(h).runDir, { recursive: true, force: true });
         rmSync(join(tmpdir(), "stratus-q-hosts", h), { force: true });
