@@ -9,7 +9,9 @@ import { ComputeAgent } from "../compute/agent/agent.js";
 import { defaultHostName } from "../compute/control.js";
 import { FakeStateFileError, persistentFakeDriver } from "../compute/drivers/fake-persist.js";
 import { createDriver, parseDriverName } from "../compute/drivers/registry.js";
+import { QemuDriver } from "../compute/drivers/qemu/driver.js";
 import { qemuDriverOptions } from "../compute/qemu-host.js";
+import { AgentQemuError, agentQemuContext } from "./agent-qemu.js";
 import type { VirtDriver } from "../compute/drivers/types.js";
 import { computeMigrations } from "../compute/migrations/index.js";
 import { listServices, serviceIsUp } from "../compute/servicegroup.js";
@@ -44,6 +46,10 @@ export interface ComputeAgentFlags {
   dataDir?: string;
   config?: string;
   computeDriver?: string;
+  authUrl?: string;
+  authUser?: string;
+  authProject?: string;
+  metadataUrl?: string;
   logLevel?: string;
   logFile?: string;
 }
@@ -55,8 +61,14 @@ export interface RunningComputeAgent {
   agent: ComputeAgent;
   /** Where the fake host's guests are kept (fake driver only). */
   stateFile?: string;
+  /** Where the qemu driver's images and metadata come from (qemu driver only). */
+  summary?: string;
   stop(): Promise<void>;
 }
+
+/** `o` without its undefined members. */
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** Configuration for the agent: defaults < config file < STRATUS_* environment < flags; then the agent's checks. */
 export function agentConfig(flags: ComputeAgentFlags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -70,7 +82,20 @@ export function agentConfig(flags: ComputeAgentFlags, env: NodeJS.ProcessEnv = p
         bus: flags.bus,
         logLevel: flags.logLevel as Config["logLevel"] | undefined,
         logFile: flags.logFile,
-        compute: { driver: flags.computeDriver, hostName: flags.host } as Config["compute"],
+        compute: {
+          driver: flags.computeDriver,
+          hostName: flags.host,
+          ...(flags.authUrl || flags.authUser || flags.authProject
+            ? {
+                serviceUser: defined({
+                  authUrl: flags.authUrl,
+                  username: flags.authUser,
+                  projectName: flags.authProject,
+                }),
+              }
+            : {}),
+          ...(flags.metadataUrl ? { metadata: { url: flags.metadataUrl } } : {}),
+        } as Config["compute"],
       },
       env,
     );
@@ -202,6 +227,7 @@ export async function startComputeAgentProcess(
     cleanup.push(() => bus.close());
     let driver: VirtDriver;
     let stateFile: string | undefined;
+    let summary: string | undefined;
     const fake = {
       vcpus: cfg.compute.fake.vcpus,
       memoryMb: cfg.compute.fake.memoryMb,
@@ -214,11 +240,20 @@ export async function startComputeAgentProcess(
         stateFile = d.file;
         driver = d;
       } else if (driverName === "qemu") {
-        // A separate agent has no image-service credentials yet: it boots images already in its cache.
-        driver = createDriver("qemu", qemuDriverOptions(cfg, host, { log }));
+        progress("authenticating the service user and finding the image and metadata services");
+        const ctx = await agentQemuContext(cfg, db.kysely, log);
+        cleanup.push(() => ctx.close());
+        summary = ctx.summary;
+        const qemu = createDriver(
+          "qemu",
+          qemuDriverOptions(cfg, host, { log, images: ctx.images, metadata: ctx.metadata }),
+        );
+        cleanup.push(() => qemu.close()); // runs after agent.stop (cleanup unwinds in reverse); guests keep running
+        driver = qemu;
       } else driver = createDriver(driverName);
     } catch (e) {
       if (e instanceof FakeStateFileError) throw new AgentStartError(e.message);
+      if (e instanceof AgentQemuError) throw new AgentStartError(e.message, e.code);
       throw e;
     }
     if (!(await conductorUp(db, cfg)))
@@ -237,7 +272,7 @@ export async function startComputeAgentProcess(
       throw e;
     }
     cleanup.push(() => agent.stop());
-    return { host, cfg, agent, stateFile, stop: unwind };
+    return { host, cfg, agent, stateFile, summary, stop: unwind };
   } catch (e) {
     await unwind();
     throw e;
@@ -260,7 +295,20 @@ export function agentCommand(): Command {
     .option("--db <url>", "the control plane's database: postgresql://..., mysql://... or sqlite:///path")
     .option("--data-dir <dir>", "this agent's state (default $STRATUS_DATA_DIR or ~/.stratus)")
     .option("--config <file>", "config file (default DATA_DIR/stratus.yaml)")
-    .option("--compute-driver <name>", "virt driver (default compute.driver: fake)")
+    .option("--compute-driver <name>", "virt driver: fake or qemu (default compute.driver: fake)")
+    .option(
+      "--auth-url <url>",
+      "qemu: identity's v3 URL for the service user that finds and downloads images (compute.serviceUser.authUrl), e.g. http://controller:8080/identity/v3; its password in STRATUS_SERVICE_PASSWORD",
+    )
+    .option(
+      "--auth-user <name>",
+      "qemu: that user, a cloud admin so that every project's images can be read (default admin)",
+    )
+    .option("--auth-project <name>", "qemu: the project its token is scoped to (default admin)")
+    .option(
+      "--metadata-url <url>",
+      "qemu: the metadata service guests' requests go to, e.g. the control plane's (compute.metadata.port); secret in STRATUS_METADATA_SECRET (default: this agent serves metadata itself)",
+    )
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent")
     .option("--log-file <file>", "write JSON logs here instead of stdout")
     .action(async (flags: ComputeAgentFlags) => {
@@ -272,9 +320,13 @@ export function agentCommand(): Command {
         else console.error(`stratus agent compute: failed to start: ${e.message}`);
         process.exit(e instanceof AgentStartError ? e.code : 1);
       });
-      const guests = (await running.agent.deps.driver.listInstances()).length;
+      const driver = running.agent.deps.driver;
+      const guests = (await driver.listInstances()).length;
+      const accel =
+        driver instanceof QemuDriver && driver.accel ? `, ${driver.accel.accel.toUpperCase()}` : "";
+      if (running.summary) console.error(`stratus: ${running.summary}`);
       console.log(
-        `Compute agent ${running.host} is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: driver ${running.cfg.compute.driver}` +
+        `Compute agent ${running.host} is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: driver ${running.cfg.compute.driver}${accel}` +
           `${running.stateFile ? ` (guests in ${running.stateFile})` : ""}, ${guests} guest(s), bus ${redactUrl(running.cfg.bus)}. Stop with Ctrl-C.`,
       );
       let stopping = false;

@@ -162,6 +162,34 @@ export const ConfigSchema = Type.Object(
               dhcpDomain: Type.Optional(Type.String()),
               /** Nova's force_config_drive: every new server gets a config drive. */
               forceConfigDrive: Type.Optional(Type.Boolean()),
+              /** Where a `stratus agent compute` sends its guests' metadata requests (another process's metadata
+               *  service, e.g. the control plane's; its secret in STRATUS_METADATA_SECRET); unset: the agent serves
+               *  the metadata API itself, from the shared database. */
+              url: Type.Optional(Type.String({ pattern: "^https?://" })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /** The credentials a `stratus agent compute` authenticates with (nova.conf's keystoneauth options): the
+         *  qemu driver finds the image service in their token's catalog and downloads images with it. */
+        serviceUser: Type.Optional(
+          Type.Object(
+            {
+              /** Identity's v3 URL, e.g. http://controller:8080/identity/v3. */
+              authUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
+              /** Default admin: images of every project need a cloud admin (Glance's context_is_admin). */
+              username: Type.Optional(Type.String({ minLength: 1 })),
+              /** Also STRATUS_SERVICE_PASSWORD. */
+              password: Type.Optional(Type.String({ minLength: 1 })),
+              /** Default admin. */
+              projectName: Type.Optional(Type.String({ minLength: 1 })),
+              /** Default "Default". */
+              userDomainName: Type.Optional(Type.String({ minLength: 1 })),
+              projectDomainName: Type.Optional(Type.String({ minLength: 1 })),
+              /** Which catalog endpoints to use (default public). */
+              interface: Type.Optional(
+                Type.Union([Type.Literal("public"), Type.Literal("internal"), Type.Literal("admin")]),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -292,6 +320,7 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_ADMIN_PASSWORD", (c, v) => (c.identity.adminPassword = v)],
   ["STRATUS_COMPUTE_DRIVER", (c, v) => (c.compute.driver = v)],
   ["STRATUS_COMPUTE_HOSTS", (c, v) => (c.compute.hosts = Number(v))],
+  ["STRATUS_SERVICE_PASSWORD", (c, v) => ((c.compute.serviceUser ??= {}).password = v)],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];
 

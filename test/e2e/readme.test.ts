@@ -78,6 +78,7 @@ const INLINE_RUN = new Map<string, string>([
     "env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE bash -ec '. ~/.stratus/admin-openrc; openstack server list'",
   ],
   ["bin/stratus up --help", `cd ${ROOT} && bin/stratus up --help | grep -e --data-dir`],
+  ["bin/stratus agent compute --help", `cd ${ROOT} && bin/stratus agent compute --help | grep -e --auth-url`],
 ]);
 
 /** How long npm start may take to say it is ready (it may build first), and one README command. */

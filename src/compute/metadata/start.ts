@@ -24,9 +24,13 @@ export function metadataSecret(dataDir: string, env: NodeJS.ProcessEnv = process
 }
 
 /** Start the metadata service for the cloud (compute.metadata settings: host, port, dhcpDomain). */
-export async function startMetadata(cfg: Config, db: Kysely<any>, log: Logger): Promise<RunningMetadata> {
+export async function startMetadata(
+  cfg: Config,
+  db: Kysely<any>,
+  log: Logger,
+  secret = metadataSecret(cfg.dataDir),
+): Promise<RunningMetadata> {
   const m = cfg.compute.metadata;
-  const secret = metadataSecret(cfg.dataDir);
   const svc = await startMetadataService({
     db,
     log: log.child({ service: "metadata" }),

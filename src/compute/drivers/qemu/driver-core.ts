@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { runQemuImg } from "../../../shared/qemu-img.js";
 import { listenForInstance, type InstanceListener, type ProxyTarget } from "../../metadata/proxy.js";
 import { METADATA_ADDRESS, SLIRP_NET } from "../../metadata/proxy.js";
 import type { InstanceMetadataSource, MetadataOptions } from "../../metadata/types.js";
@@ -252,6 +253,7 @@ export class QemuCore {
    */
   async boot(rec: InstanceRecord, o: { paused?: boolean; incoming?: boolean } = {}): Promise<LiveInstance> {
     const p = this.layout.paths(rec.uuid);
+    await this.rebaseRoot(rec);
     await mkdir(p.sockDir, { recursive: true, mode: 0o700 });
     const withMd = await this.ensureMetadataListener(rec);
     await appendFile(p.serialLog, `[stratus] starting QEMU (${this.accel?.accel ?? "tcg"})\r\n`, {
@@ -270,6 +272,20 @@ export class QemuCore {
     this.live.set(rec.uuid, l);
     holders.set(p.qmpSocket, this);
     return l;
+  }
+
+  /**
+   * Name this host's copy of the root disk's base image in its header (InstanceRecord.rebaseRoot), just before a
+   * QEMU of this host opens the disk: no other QEMU has it then (at a stop it could: a live migration's destination).
+   */
+  async rebaseRoot(rec: InstanceRecord): Promise<void> {
+    const to = rec.rebaseRoot;
+    if (!to) return;
+    await runQemuImg(["rebase", "-q", "-u", "-f", "qcow2", "-F", to.format, "-b", to.path, rec.root.path], {
+      timeoutMs: 60_000,
+    });
+    delete rec.rebaseRoot;
+    await this.layout.save(rec);
   }
 
   /** Re-attach to a QEMU a previous agent started (pidfile + QMP socket); undefined when none runs. */

@@ -25,9 +25,10 @@ export interface ImageSource {
   fetch: ImageFetcher;
 }
 
-/** An ImageSource over HTTP: `imageUrl` is the image API base (e.g. http://127.0.0.1:8080/image). */
-export function httpImageSource(imageUrl: () => string, token: TokenSource): ImageSource {
-  const base = (id: string) => `${imageUrl().replace(/\/+$/, "")}/v2/images/${encodeURIComponent(id)}`;
+/** An ImageSource over HTTP: `imageUrl` gives the image API base (e.g. http://127.0.0.1:8080/image). */
+export function httpImageSource(imageUrl: () => string | Promise<string>, token: TokenSource): ImageSource {
+  const base = async (id: string) =>
+    `${(await imageUrl()).replace(/\/+$/, "")}/v2/images/${encodeURIComponent(id)}`;
   const get = async (url: string, signal?: AbortSignal): Promise<Response> => {
     let tok = await token();
     let res = await fetch(url, { headers: { "x-auth-token": tok }, signal });
@@ -40,7 +41,7 @@ export function httpImageSource(imageUrl: () => string, token: TokenSource): Ima
   };
   return {
     async describe(id) {
-      const res = await get(base(id));
+      const res = await get(await base(id));
       if (res.status !== 200) throw new ImageUnusable(id, `the image service answered ${res.status}`);
       const body = (await res.json()) as Record<string, unknown>;
       return {
@@ -55,7 +56,7 @@ export function httpImageSource(imageUrl: () => string, token: TokenSource): Ima
       };
     },
     async fetch(id, signal) {
-      const res = await get(`${base(id)}/file`, signal);
+      const res = await get(`${await base(id)}/file`, signal);
       if (res.status !== 200 || !res.body) throw new ImageUnusable(id, `download answered ${res.status}`);
       return Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
     },

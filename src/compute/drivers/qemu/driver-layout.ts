@@ -49,8 +49,12 @@ export interface InstanceRecord {
   migratingTo?: string;
   /** A same-host resize: the previous root disk and sizes, kept until confirm or revert. */
   resizeBackup?: { root: RecordDisk; vcpus: number; memoryMb: number; rootGb: number };
-  /** A live migration's destination, prepared and waiting for the incoming stream. */
-  incoming?: { port: number };
+  /** A live migration's destination, prepared and waiting for the incoming stream (and the base image in this
+   *  host's cache the root disk is to name once it is handed over). */
+  incoming?: { port: number; backingFile?: RecordDisk };
+  /** After a live migration: this host's copy of the root disk's base image, which the disk's header is to name
+   *  instead of the source host's; written at its next boot here (no QEMU may have the disk open then). */
+  rebaseRoot?: RecordDisk;
 }
 
 /** The paths of one instance. */

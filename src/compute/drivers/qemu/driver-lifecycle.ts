@@ -26,19 +26,25 @@ export async function baseImage(
     return { base: { id: image.id, path: image.path, format: fmt, virtualSize: info["virtual-size"] } };
   }
   const cached = await cachedImage(core, image.id);
-  const rec = await core.opts.images!.describe(image.id);
-  const props = rec.properties;
-  let kernel: QemuKernelBoot | undefined;
-  if (typeof props.kernel_id === "string" && props.kernel_id !== "") {
-    const k = await cachedImage(core, props.kernel_id);
-    const r =
-      typeof props.ramdisk_id === "string" && props.ramdisk_id !== ""
-        ? await cachedImage(core, props.ramdisk_id)
-        : undefined;
-    const append = typeof props.os_command_line === "string" ? props.os_command_line : DEFAULT_KERNEL_CMDLINE;
-    kernel = { kernel: k.path, ...(r ? { initrd: r.path } : {}), append };
-  }
-  return { base: cached, kernel };
+  return { base: cached, kernel: await kernelOf(core, image) };
+}
+
+/** The direct kernel boot an image asks for (kernel_id, ramdisk_id, os_command_line), from this host's cache. */
+export async function kernelOf(
+  core: QemuCore,
+  image: InstanceSpec["image"],
+): Promise<QemuKernelBoot | undefined> {
+  if (image.path) return undefined;
+  if (!core.opts.images) throw new ImageUnusable(image.id, "no image service is configured");
+  const props = (await core.opts.images.describe(image.id)).properties;
+  if (typeof props.kernel_id !== "string" || props.kernel_id === "") return undefined;
+  const k = await cachedImage(core, props.kernel_id);
+  const r =
+    typeof props.ramdisk_id === "string" && props.ramdisk_id !== ""
+      ? await cachedImage(core, props.ramdisk_id)
+      : undefined;
+  const append = typeof props.os_command_line === "string" ? props.os_command_line : DEFAULT_KERNEL_CMDLINE;
+  return { kernel: k.path, ...(r ? { initrd: r.path } : {}), append };
 }
 
 async function cachedImage(core: QemuCore, id: string): Promise<CachedImage> {

@@ -15,8 +15,8 @@ import {
 } from "../types.js";
 import { createRootDisk, growDisk } from "./disks.js";
 import { freePort, type QemuCore } from "./driver-core.js";
-import { peerWith, type InstanceRecord } from "./driver-layout.js";
-import { baseImage, writeConfigDrive } from "./driver-lifecycle.js";
+import { peerWith, type InstanceRecord, type RecordDisk } from "./driver-layout.js";
+import { baseImage, kernelOf, writeConfigDrive } from "./driver-lifecycle.js";
 import { waitMigration } from "./driver-power.js";
 
 const { NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED } = PowerState;
@@ -149,6 +149,9 @@ export async function finishMigration(
       vncPort: await freePort(),
       websocketPort: await freePort(),
     };
+    // A direct-kernel-boot image boots its kernel here too, from this host's cache.
+    const kernel = await kernelOf(core, spec.image);
+    if (kernel) rec.kernel = kernel;
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
     if (core.opts.hostForwardSsh) rec.sshPort = await freePort();
@@ -209,8 +212,43 @@ export async function finishRevertMigration(core: QemuCore, uuid: string, powerO
 // ---- live migration ----
 
 /**
- * Destination: a paused QEMU waiting on a loopback port, opening the source's root disk (shared storage: both
- * agents are on this machine; QEMU keeps an incoming guest's images inactive until the migration completes).
+ * The return path on both ends: the source's migration completes only once the destination has loaded the guest
+ * (a destination that fails says so, the source fails the migration and its guest runs on). Without it "completed"
+ * means "all sent", and a destination that then fails to load would leave the guest running nowhere.
+ */
+const RETURN_PATH = { capabilities: [{ capability: "return-path", state: true }] };
+
+/**
+ * Where this host keeps what the source's guest boots from (base image, kernel, initrd), fetched into its own
+ * cache; null when that cannot be had here (the image is gone from the image service, say), and the source's files
+ * are used.
+ */
+async function ownBootFiles(
+  core: QemuCore,
+  src: InstanceRecord,
+): Promise<{ base: RecordDisk; kernel?: InstanceRecord["kernel"] } | null> {
+  if (src.imagePath) return null; // a local file both hosts name the same way
+  try {
+    const { base, kernel } = await baseImage(core, { id: src.imageId });
+    if (!src.kernel !== !kernel) return null;
+    return {
+      base: { path: base.path, format: base.format },
+      ...(kernel ? { kernel: { ...kernel, append: src.kernel!.append } } : {}),
+    };
+  } catch (err) {
+    core.log?.warn(
+      { uuid: src.uuid, err: (err as Error).message },
+      "live migration: the guest's image is not available here; it keeps using the source host's cached copy",
+    );
+    return null;
+  }
+}
+
+/**
+ * Destination: a paused QEMU waiting on a loopback port, opening the source's disks (shared storage: both agents
+ * are on this machine; QEMU keeps an incoming guest's images inactive until the migration completes). The image it
+ * was built from is fetched into this host's cache first, so that once the source hands the disks over the guest
+ * depends on nothing of the source host's.
  */
 export async function preLiveMigration(
   core: QemuCore,
@@ -225,22 +263,25 @@ export async function preLiveMigration(
   const p = core.layout.paths(spec.uuid);
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   try {
+    const own = await ownBootFiles(core, srcRec);
     const rec: InstanceRecord = {
       ...srcRec,
       name: spec.name,
       root: { path: srcRec.root.path, format: "qcow2" },
       vncPort: await freePort(),
       websocketPort: await freePort(),
-      incoming: { port: await freePort() },
+      incoming: { port: await freePort(), ...(own ? { backingFile: own.base } : {}) },
     };
+    if (own?.kernel) rec.kernel = own.kernel;
+    delete rec.rebaseRoot;
+    // Every disk device the source has, the destination has too (or the guest's state would not load).
     delete rec.configDrive;
-    delete rec.ephemeral;
-    delete rec.swap;
     if (srcRec.sshPort) rec.sshPort = await freePort();
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
     await core.layout.save(rec);
     const l = await core.boot(rec, { incoming: true });
+    await l.proc.qmp.execute("migrate-set-capabilities", RETURN_PATH);
     await l.proc.qmp.execute("migrate-incoming", { uri: `tcp:127.0.0.1:${rec.incoming!.port}` });
   } catch (err) {
     await core.stop(spec.uuid);
@@ -263,12 +304,22 @@ export async function liveMigrate(
   if (!peer || !destRec?.incoming)
     throw new OperationFailed(uuid, "live migrate", `${destHost} is not prepared`);
   const l = await core.requireLive(rec, "live migrate", [RUNNING, PAUSED]);
+  await l.proc.qmp.execute("migrate-set-capabilities", RETURN_PATH);
   await l.proc.qmp.execute("migrate", { uri: `tcp:127.0.0.1:${destRec.incoming.port}` });
   await waitMigration(l, uuid);
   await core.stop(uuid);
-  const dest = peer.paths(uuid).root;
-  await rename(rec.root.path, dest);
-  destRec.root = { path: dest, format: "qcow2" };
+  // Hand the disks over: they move into the destination's directory (the destination's QEMU keeps them open).
+  const to = peer.paths(uuid);
+  for (const [kind, path] of [
+    ["root", to.root],
+    ["ephemeral", to.ephemeral],
+    ["swap", to.swap],
+  ] as const) {
+    const disk = rec[kind];
+    if (!disk) continue;
+    await rename(disk.path, path);
+    destRec[kind] = { path, format: disk.format };
+  }
   await peer.save(destRec);
   await remove(uuid);
 }
@@ -286,6 +337,8 @@ export async function postLiveMigrationAtDestination(core: QemuCore, uuid: strin
     await new Promise((r) => setTimeout(r, 50));
   }
   if ((await l.proc.runState()) !== "running") await l.proc.qmp.execute("cont");
+  // The root disk names the source host's base image until its next boot here, which names this host's copy.
+  if (rec.incoming?.backingFile) rec.rebaseRoot = rec.incoming.backingFile;
   delete rec.incoming;
   await core.layout.save(rec);
 }

@@ -1,6 +1,6 @@
 // Power operations of a qemu instance over QMP: on/off (ACPI with a timeout, then quit), soft and hard reboot,
-// pause/unpause (stop/cont), suspend/resume (the guest's memory migrated to a file, QEMU gone; resume starts a new
-// QEMU that takes the state back with -incoming), and the serial console's ring log.
+// pause/unpause (stop/cont), an NMI for crash dumps, suspend/resume (the guest's memory migrated to a file, QEMU
+// gone; resume starts a new QEMU that takes the state back with -incoming), and the serial console's ring log.
 import { rm } from "node:fs/promises";
 import { InvalidInstanceState, InvalidPowerState, OperationFailed } from "../errors.js";
 import { PowerState, type RebootType, type SerialConsole } from "../types.js";
@@ -57,6 +57,13 @@ export async function unpause(core: QemuCore, uuid: string): Promise<void> {
   const rec = await core.record(uuid);
   const l = await core.requireLive(rec, "unpause", [PAUSED]);
   await l.proc.qmp.execute("cont");
+}
+
+/** Inject an NMI (Nova's trigger_crash_dump): a Linux guest logs it, or panics and dumps when set up to. */
+export async function injectNmi(core: QemuCore, uuid: string): Promise<void> {
+  const rec = await core.record(uuid);
+  const l = await core.requireLive(rec, "trigger a crash dump of", [RUNNING]);
+  await l.proc.qmp.execute("inject-nmi");
 }
 
 /** Poll query-migrate until it completes (or fails). */

@@ -193,6 +193,10 @@ export class QemuDriver implements VirtDriver, VolumeHotplug {
     await power.resume(this.ready("resume"), uuid);
   }
 
+  async triggerCrashDump(uuid: string): Promise<void> {
+    await power.injectNmi(this.ready("triggerCrashDump"), uuid);
+  }
+
   async rescue(uuid: string, opts?: RescueOptions): Promise<void> {
     await moves.rescue(this.ready("rescue"), uuid, opts);
   }

@@ -54,7 +54,7 @@ export interface QmpCommandMap {
   quit: { args: undefined; ret: Record<string, never> };
   system_powerdown: { args: undefined; ret: Record<string, never> };
   system_reset: { args: undefined; ret: Record<string, never> };
-  inject_nmi: { args: undefined; ret: Record<string, never> };
+  "inject-nmi": { args: undefined; ret: Record<string, never> };
   device_add: { args: { driver: string; id: string; [prop: string]: unknown }; ret: Record<string, never> };
   device_del: { args: { id: string }; ret: Record<string, never> };
   "blockdev-add": {

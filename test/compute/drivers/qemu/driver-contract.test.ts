@@ -10,18 +10,7 @@ import { QemuDriver } from "../../../../src/compute/drivers/qemu/driver.js";
 import { DriverLayout } from "../../../../src/compute/drivers/qemu/driver-layout.js";
 import { killPid } from "../../../../src/compute/drivers/qemu/process.js";
 import { PowerState } from "../../../../src/compute/drivers/types.js";
-import { SKIP_QEMU, scratchDir } from "./helpers.js";
-
-/** A boot sector: xor ax,ax; mov ds,ax; mov si,msg; mov dx,0x3f8; print until NUL; hlt forever. */
-export function bootSector(message = "stratus boot sector\r\n"): Buffer {
-  const code = Buffer.from("31c08ed8be157cbaf803ac84c07403eeebf8f4ebfd", "hex");
-  const sector = Buffer.alloc(512);
-  code.copy(sector, 0);
-  sector.write(message + "\0", code.length, "latin1");
-  sector[510] = 0x55;
-  sector[511] = 0xaa;
-  return sector;
-}
+import { bootSector, SKIP_QEMU, scratchDir } from "./helpers.js";
 
 const dirs: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
 let imagePath = "";

@@ -59,6 +59,17 @@ export async function reapAndAssertNoOrphans(): Promise<void> {
   assert.deepEqual(leftovers, [], "QEMU processes left behind by tests");
 }
 
+/** A boot sector: xor ax,ax; mov ds,ax; mov si,msg; mov dx,0x3f8; print until NUL; hlt forever. */
+export function bootSector(message = "stratus boot sector\r\n"): Buffer {
+  const code = Buffer.from("31c08ed8be157cbaf803ac84c07403eeebf8f4ebfd", "hex");
+  const sector = Buffer.alloc(512);
+  code.copy(sector, 0);
+  sector.write(message + "\0", code.length, "latin1");
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+  return sector;
+}
+
 /** A 64 KiB firmware whose reset vector prints "stratus serial test line\r\n" 2000 times to COM1 (polling LSR.THRE), then halts. */
 export async function writeSerialFirmware(path: string): Promise<string> {
   const code =
