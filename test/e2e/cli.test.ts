@@ -248,8 +248,8 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
       authUrl,
       "--os-application-credential-id",
       ac.id,
-      "--os-application-credential-secret",
-      ac.secret,
+      // One argument: a generated secret may start with "-", which argparse would take for an option.
+      `--os-application-credential-secret=${ac.secret}`,
       "token",
       "issue",
       "-f",
@@ -262,7 +262,11 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
     assert.equal(t.user_id, admin.user_id, "the token is the credential owner's");
     assert.equal(t.project_id, admin.project_id, "the token is scoped to the credential's project");
 
-    const bad = await exec(OPENSTACK, [...args.slice(0, 7), "wrong-secret", ...args.slice(8)], pyEnv({}));
+    const bad = await exec(
+      OPENSTACK,
+      [...args.slice(0, 6), "--os-application-credential-secret=wrong-secret", ...args.slice(7)],
+      pyEnv({}),
+    );
     assert.notEqual(bad.code, 0, "a wrong secret must not authenticate");
     assert.match(bad.stderr, /401/);
 

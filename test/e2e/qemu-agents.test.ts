@@ -9,6 +9,7 @@
 // with SIGKILL and started again: both QEMUs are the same processes, and both guests stay manageable (crash dump;
 // stop/start of the migrated one once host A and its files are gone; delete), with nothing left behind. Two guests
 // in all, TCG, to keep CI time small.
+import { GUEST_IMAGE_NAMES } from "../../src/cloud/guest-image.js";
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -258,7 +259,7 @@ describe(
       const hv = JSON.parse(await osc(["hypervisor", "list", "-f", "json"])) as Array<Record<string, string>>;
       assert.deepEqual(hv.map((h) => h["Hypervisor Hostname"]).sort(), [A, B]);
       const images = JSON.parse(await osc(["image", "list", "-f", "json"])) as Array<{ Name: string }>;
-      const direct = images.find((i) => /^stratus-guest-.*-direct$/.test(i.Name));
+      const direct = images.find((i) => i.Name === GUEST_IMAGE_NAMES.direct);
       assert.ok(direct, `the control plane registered no guest image: ${JSON.stringify(images)}`);
       imageName = direct.Name;
       await osc(["keypair", "create", "--public-key", `${key}.pub`, "k1"]);

@@ -24,6 +24,7 @@ import {
   terminateStratus,
   type StratusProcess,
 } from "../helpers/stratus-process.js";
+import { until } from "../helpers/wait.js";
 
 const SKIP = qemuAvailable() || process.env.CI ? false : "qemu-system-x86_64 is not installed";
 const CONFIG = [
@@ -155,7 +156,8 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
       configYaml: CONFIG,
       readyTimeoutMs: 30 * 60_000, // the first run builds the guest image
     });
-    assert.match(s.output(), /qemu driver, (TCG|KVM)/);
+    // stratus up prints its accelerator line just after it writes clouds.yaml.
+    await until("the accelerator line", () => /qemu driver, (TCG|KVM)/.test(s!.output()), 60_000);
   });
 
   after(async () => {

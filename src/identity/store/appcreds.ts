@@ -4,6 +4,14 @@ import type { IdentityCore } from "../core.js";
 import { duplicate, notFoundEntity } from "../errors.js";
 import { json } from "../tables.js";
 
+/** A generated secret (64 random bytes, base64url) that never starts with "-", which CLIs would read as an option. */
+export function generatedSecret(): string {
+  for (;;) {
+    const s = randomBytes(64).toString("base64url");
+    if (!s.startsWith("-")) return s;
+  }
+}
+
 /** An access rule attached to an application credential. */
 export interface AccessRuleRecord {
   id: string;
@@ -103,7 +111,7 @@ export async function createAppCred(
   input: AppCredInput,
 ): Promise<AppCred & { secret: string }> {
   const id = core.newId();
-  const secret = input.secret || randomBytes(64).toString("base64url");
+  const secret = input.secret || generatedSecret();
   if (
     await core.db
       .selectFrom("identity_app_cred")

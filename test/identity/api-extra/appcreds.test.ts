@@ -350,3 +350,12 @@ describe("access rules", () => {
     assert.equal((await req("DELETE", `/v3/users/${adminId}/access_rules/${ruleIds[1]}`, admin)).status, 404);
   });
 });
+
+test("generated secrets never start with '-' (a CLI would read it as an option)", async () => {
+  const { generatedSecret } = await import("../../../src/identity/store/appcreds.js");
+  for (let i = 0; i < 2000; i++) {
+    const s = generatedSecret();
+    assert.ok(!s.startsWith("-"), s);
+    assert.match(s, /^[A-Za-z0-9_-]{86}$/);
+  }
+});
