@@ -49,10 +49,9 @@ async function network(
     created_at: now,
     updated_at: now,
   };
-  await insertNetwork(c, net);
   const seg = await allocateSegment(c, net.id, provider);
   net.mtu = maxMtu(c, seg.network_type);
-  await netDb(c).updateTable("network_network").set({ mtu: net.mtu }).where("id", "=", net.id).execute();
+  await insertNetwork(c, net);
   if (external)
     await insertRbac(c, {
       id: c.newId(),

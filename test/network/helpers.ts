@@ -33,7 +33,11 @@ export async function bootNetwork(config: Record<string, unknown> = {}): Promise
   const t = await bootCloud({ config: { compute: { hostName: "compute1" }, ...config } });
   const admin = await t.adminToken();
   const demo = await t.demoToken();
-  const req = async (method: string, path: string, o: { token?: string; body?: unknown } = {}): Promise<Res> => {
+  const req = async (
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown } = {},
+  ): Promise<Res> => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (o.token !== undefined) headers["x-auth-token"] = o.token;
     if (o.body !== undefined) headers["content-type"] = "application/json";
@@ -41,7 +45,9 @@ export async function bootNetwork(config: Record<string, unknown> = {}): Promise
       method: method as any,
       url: `/networking${path}`,
       headers,
-      ...(o.body !== undefined ? { payload: typeof o.body === "string" ? o.body : JSON.stringify(o.body) } : {}),
+      ...(o.body !== undefined
+        ? { payload: typeof o.body === "string" ? o.body : JSON.stringify(o.body) }
+        : {}),
     });
     let body: any;
     try {
@@ -51,7 +57,12 @@ export async function bootNetwork(config: Record<string, unknown> = {}): Promise
     }
     return { status: r.statusCode, headers: r.headers, body, text: r.payload };
   };
-  const ok = async (method: string, path: string, status: number, o: { token?: string; body?: unknown } = {}) => {
+  const ok = async (
+    method: string,
+    path: string,
+    status: number,
+    o: { token?: string; body?: unknown } = {},
+  ) => {
     const r = await req(method, path, { token: admin, ...o });
     assert.equal(r.status, status, `${method} ${path}: ${r.text}`);
     return r.body;
@@ -68,7 +79,9 @@ export async function bootNetwork(config: Record<string, unknown> = {}): Promise
     async user(name, role = "member", project) {
       const pid = project ?? (await t.createProject(`${name}-p${++n}`)).id;
       const u = await t.createUser(`${name}-${n}-${Date.now()}`, "Passw0rd-net");
-      const r = await t.req("PUT", `/v3/projects/${pid}/users/${u.id}/roles/${await t.roleId(role)}`, { token: admin });
+      const r = await t.req("PUT", `/v3/projects/${pid}/users/${u.id}/roles/${await t.roleId(role)}`, {
+        token: admin,
+      });
       assert.equal(r.status, 204, r.text);
       return { token: await t.token({ id: u.id }, "Passw0rd-net", { project: { id: pid } }), project: pid };
     },

@@ -134,17 +134,15 @@ async function createOne(c: NetworkCore, p: Parsed, project: string): Promise<Ne
     created_at: now,
     updated_at: now,
   };
-  await insertNetwork(c, net);
   const segment = await allocateSegment(c, net.id, {
     networkType: val(p, "provider:network_type"),
     physicalNetwork: val(p, "provider:physical_network"),
     segmentationId: val(p, "provider:segmentation_id"),
   });
   const max = maxMtu(c, segment.network_type);
-  const mtu = val<number | undefined>(p, "mtu") ?? max;
-  if (mtu > max) throw invalidInput(`Requested MTU is too big, maximum is ${max}`);
-  net.mtu = mtu;
-  await updateNetwork(c, net.id, { mtu });
+  net.mtu = val<number | undefined>(p, "mtu") ?? max;
+  if (net.mtu > max) throw invalidInput(`Requested MTU is too big, maximum is ${max}`);
+  await insertNetwork(c, net);
   const grant = async (action: "access_as_shared" | "access_as_external") =>
     insertRbac(c, {
       id: c.newId(),
