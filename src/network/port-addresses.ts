@@ -120,6 +120,10 @@ async function allocateOne(
     const ip = pickFree(ranges, taken, core.random);
     if (ip === null) return null;
     if (await tryAllocate(core, row(ip))) return { subnet_id: subnet.id, ip_address: ip };
+    core.log.debug(
+      { subnet: subnet.id, ip },
+      "network: a racing request took the address first; trying another",
+    );
   }
   return null;
 }
