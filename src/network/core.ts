@@ -80,10 +80,16 @@ export class NetworkCore {
     return c;
   }
 
-  /** Run `fn` in a transaction (or in the one this core already is in), with a core bound to it. */
+  /**
+   * Run `fn` in a transaction (or in the one this core already is in), with a core bound to it. READ COMMITTED on
+   * the server engines, so that a retry after losing a race (an address, MAC or id taken) sees the winner's row.
+   */
   transaction<T>(fn: (core: NetworkCore) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(this.withDb(trx)));
+    const trx = this.db.transaction();
+    return (this.engine === "sqlite" ? trx : trx.setIsolationLevel("read committed")).execute((t) =>
+      fn(this.withDb(t)),
+    );
   }
 
   /** A new resource id: a dashed UUID, as Neutron uses. */

@@ -240,12 +240,7 @@ async function readdress(
 }
 
 /** Change a port; returns it as stored. */
-export async function updatePort(
-  core: NetworkCore,
-  port: Port,
-  input: PortInput,
-  net: Network,
-): Promise<Port> {
+export async function updatePort(core: NetworkCore, port: Port, input: PortInput): Promise<Port> {
   await core.transaction(async (c) => {
     const next: Port = { ...port };
     const set = <K extends keyof PortInput & keyof Port>(k: K) => {
@@ -312,7 +307,6 @@ export async function updatePort(
       await setPortGroups(c, port.id, next.security_groups);
   });
   core.notify.portUpdated(port.id);
-  void net;
   return (await getPort(core, port.id)) as Port;
 }
 

@@ -74,7 +74,7 @@ export async function withQuota<T>(
   fn: (core: NetworkCore) => Promise<T>,
 ): Promise<T> {
   const limit = (await projectLimits(core, project)).get(resource) ?? -1;
-  if (limit < 0) return inTransaction(netDb(core), (trx) => fn(core.withDb(trx)));
+  if (limit < 0) return core.transaction(fn);
   return withQuotaLock(core.db, QUOTA_LOCK_TABLE, resource, project, async (trx) => {
     const c = core.withDb(trx);
     const now = (await projectLimits(c, project)).get(resource) ?? -1;

@@ -1,7 +1,10 @@
 // Networks through the API: the version documents and errors, create/show/update/delete, provider attributes
 // (admins only, segment allocation), sharing and external networks through RBAC, tenant isolation, lists.
 import assert from "node:assert/strict";
+import { writeFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { until } from "../helpers/wait.js";
 import { bootNetwork, neutronError, type NetCloud } from "./helpers.js";
 
 describe("networks", () => {
@@ -403,6 +406,29 @@ describe("networks", () => {
       404,
       "AvailabilityZoneNotFound",
     );
+  });
+
+  test("the defaults are overridable in policy.yaml (here: only admins create networks)", async () => {
+    const file = join(c.t.dataDir, "policy.yaml");
+    writeFileSync(file, '"create_network": "rule:admin_only"\n');
+    try {
+      await until("the override applies", async () => {
+        c.t.cloud.policy.reloadIfChanged();
+        const r = await c.req("POST", "/v2.0/networks", {
+          token: c.demo,
+          body: { network: { name: "pol" } },
+        });
+        if (r.status === 201) await c.req("DELETE", `/v2.0/networks/${r.body.network.id}`, { token: c.demo });
+        return r.status === 403;
+      });
+    } finally {
+      rmSync(file);
+    }
+    await until("the defaults apply again", async () => {
+      c.t.cloud.policy.reloadIfChanged();
+      const r = await c.req("POST", "/v2.0/networks", { token: c.demo, body: { network: { name: "pol2" } } });
+      return r.status === 201;
+    });
   });
 
   test("bulk create makes every network or none", async () => {

@@ -276,9 +276,7 @@ export function portRoutes(core: NetworkCore): Route[] {
             ? target
             : { ...target, device_owner: owner, network_device: owner.startsWith("network:") };
         enforceWrite(ctx, "update_port", [...policyAttrsOnUpdate(p, ATTRS), ...fixedIpRules(p)], newTarget);
-        const net = await getNetwork(core, port.network_id);
-        if (!net) throw notFound("network", port.network_id);
-        const updated = await updatePort(core, port, inputOf(p), net);
+        const updated = await updatePort(core, port, inputOf(p));
         const [one] = await portViews(ctx, core, [updated]);
         return { port: one.view };
       },
