@@ -120,15 +120,28 @@ async function groupsFor(
   return [await ensureDefaultGroup(c, port.project_id)];
 }
 
-/** Create a port on a network (quota-checked); returns it as stored. */
-export async function createPort(
+/**
+ * Create ports of one project (one request, or a bulk create's items) under its port quota, in one transaction:
+ * every port or none. The agents are told once it committed.
+ */
+export async function createPorts(
   core: NetworkCore,
-  input: PortInput,
   project: string,
-  net: Network,
-): Promise<Port> {
+  items: Array<{ input: PortInput; net: Network }>,
+): Promise<Port[]> {
+  const created = await withQuota(core, project, "port", items.length, async (c) => {
+    const out: Port[] = [];
+    for (const { input, net } of items) out.push(await createPortIn(c, input, project, net));
+    return out;
+  });
+  for (const p of created) core.notify.portUpdated(p.id);
+  return created;
+}
+
+/** Create one port inside the caller's (quota-checked) transaction. */
+async function createPortIn(c: NetworkCore, input: PortInput, project: string, net: Network): Promise<Port> {
   const secure = input.port_security_enabled ?? net.port_security_enabled;
-  const created = await withQuota(core, project, "port", 1, async (c) => {
+  {
     const subnets = await subnetsOfNetworks(c, [net.id]);
     const owner = input.device_owner ?? "";
     const plan: Planned[] | undefined = input.fixed_ips
@@ -180,9 +193,7 @@ export async function createPort(
     await setPortGroups(c, port.id, port.security_groups);
     port.fixed_ips = await allocateAddresses(c, port, subnets, plan);
     return port;
-  });
-  core.notify.portUpdated(created.id);
-  return created;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { until } from "../helpers/wait.js";
 import { qemuAvailable } from "../../src/compute/drivers/qemu/process.js";
 import {
   exec,
@@ -149,12 +150,14 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     key = join(work, "key");
     await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], process.env);
     await chmod(key, 0o600);
-    s = await startStratus("stratus-qemu-", {
+    const up = await startStratus("stratus-qemu-", {
       args: ["--compute-driver", "qemu"],
       configYaml: CONFIG,
       readyTimeoutMs: 30 * 60_000, // the first run builds the guest image
     });
-    assert.match(s.output(), /qemu driver, (TCG|KVM)/);
+    s = up;
+    // clouds.yaml (what startStratus waits for) is written just before the hosts are printed.
+    await until("stratus up names the qemu driver", () => /qemu driver, (TCG|KVM)/.test(up.output()));
   });
 
   after(async () => {

@@ -304,6 +304,33 @@ describe("ports", () => {
     );
   });
 
+  test("bulk create: every port, or none when one fails", async () => {
+    const two = await c.ok("POST", "/v2.0/ports", 201, {
+      token: c.demo,
+      body: {
+        ports: [
+          { network_id: net, name: "bulk-a" },
+          { network_id: net, name: "bulk-b" },
+        ],
+      },
+    });
+    assert.deepEqual(
+      two.ports.map((p: { name: string }) => p.name),
+      ["bulk-a", "bulk-b"],
+    );
+    const clash = await c.req("POST", "/v2.0/ports", {
+      token: c.demo,
+      body: {
+        ports: [
+          { network_id: net, name: "bulk-c", fixed_ips: [{ ip_address: "10.20.0.180" }] },
+          { network_id: net, name: "bulk-d", fixed_ips: [{ ip_address: "10.20.0.180" }] },
+        ],
+      },
+    });
+    neutronError(clash, 409, "IpAddressAlreadyAllocated");
+    assert.deepEqual((await c.ok("GET", "/v2.0/ports?name=bulk-c", 200, { token: c.demo })).ports, []);
+  });
+
   test("filters on fixed_ips and device, isolation from other projects, service ports cannot be deleted", async () => {
     const p = (
       await port({

@@ -6,7 +6,7 @@ import { route, type Route } from "../../shared/http/route.js";
 import type { NetworkCore } from "../core.js";
 import { parseDhcpOpt } from "../dhcp-opts.js";
 import { nerr, notFound } from "../errors.js";
-import { createPort, deletePort, updatePort, type PortInput } from "../port-write.js";
+import { createPorts, deletePort, updatePort, type PortInput } from "../port-write.js";
 import type { IpRequest } from "../port-addresses.js";
 import { getNetwork, networkVisible, type Network } from "../store/networks.js";
 import { listPorts, type Port } from "../store/ports.js";
@@ -244,9 +244,12 @@ export function portRoutes(core: NetworkCore): Route[] {
           enforceWrite(ctx, "create_port", [...policyAttrsOnCreate(p, ATTRS), ...fixedIpRules(p)], target);
           plans.push({ p, project, net });
         }
-        const created: Port[] = [];
+        const byProject = new Map<string, Array<{ input: PortInput; net: Network }>>();
         for (const { p, project, net } of plans)
-          created.push(await createPort(core, inputOf(p), project, net));
+          byProject.set(project, [...(byProject.get(project) ?? []), { input: inputOf(p), net }]);
+        const created: Port[] = [];
+        // Every port of a project's bulk create, or none.
+        for (const [project, items] of byProject) created.push(...(await createPorts(core, project, items)));
         const views = (await portViews(ctx, core, created)).map(({ view }) => view);
         return reply(201, bulk ? { ports: views } : { port: views[0] });
       },

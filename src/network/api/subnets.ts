@@ -378,10 +378,18 @@ export function subnetRoutes(core: NetworkCore): Route[] {
           });
           plans.push({ p, project, net });
         }
-        const created: Subnet[] = [];
+        const byProject = new Map<string, Array<{ p: Parsed; net: Network }>>();
         for (const { p, project, net } of plans)
+          byProject.set(project, [...(byProject.get(project) ?? []), { p, net }]);
+        const created: Subnet[] = [];
+        // Every subnet of a project's bulk create, or none.
+        for (const [project, items] of byProject)
           created.push(
-            await withQuota(core, project, "subnet", 1, (c) => createOne(c, ctx, p, project, net)),
+            ...(await withQuota(core, project, "subnet", items.length, async (c) => {
+              const out: Subnet[] = [];
+              for (const { p, net } of items) out.push(await createOne(c, ctx, p, project, net));
+              return out;
+            })),
           );
         for (const s of created) core.notify.networkUpdated(s.network_id);
         const views = await Promise.all(created.map((s) => viewOf(core, s)));
