@@ -9,6 +9,7 @@ import { parseDriverName } from "../compute/drivers/registry.js";
 import { QemuDriver } from "../compute/drivers/qemu/driver.js";
 import { defaultComputeDriver } from "../compute/qemu-host.js";
 import { agentCommand, parseHostCount } from "./agent.js";
+import { parseNetworkDriverName } from "../network/drivers/registry.js";
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -59,7 +60,10 @@ export function buildCli(): Command {
       "compute agents (hosts) run in this process (default 1; 0 = none: run `stratus agent compute` apart)",
       parseHostCount,
     )
-    .option("--network-driver <name>", "network driver: noop or linux (network service, planned)")
+    .option(
+      "--network-driver <name>",
+      "data-plane driver of this host's network agent: noop (API and IPAM only; the linux driver is planned)",
+    )
     .action(async (o: Record<string, string | number | string[] | undefined>) => {
       const listeners: Record<string, number> = {};
       for (const item of (o.listen as string[] | undefined) ?? []) {
@@ -83,10 +87,12 @@ export function buildCli(): Command {
             driver: o.computeDriver as string | undefined,
             hosts: o.computeHosts as number | undefined,
           } as Config["compute"],
+          network: { driver: o.networkDriver as string | undefined } as Config["network"],
         });
         if (o.computeDriver === undefined && !driverConfigured(cfg, o.config as string | undefined))
           cfg.compute.driver = defaultComputeDriver();
         parseDriverName(cfg.compute.driver); // an unknown --compute-driver fails now, not after the migrations
+        parseNetworkDriverName(cfg.network.driver);
       } catch (e) {
         console.error(`stratus: ${(e as Error).message}`);
         process.exit(2);
@@ -115,6 +121,11 @@ export function buildCli(): Command {
           );
         else console.error(`stratus: compute host ${a.deps.host}: ${cfg.compute.driver} driver`);
       }
+      const netAgent = cloud.network.localAgent;
+      if (netAgent)
+        console.error(
+          `stratus: network host ${netAgent.deps.host}: ${netAgent.deps.driver.name} driver${netAgent.deps.driver.realDataPlane ? "" : " (API and IP addresses only: no bridges, DHCP or routing on this host)"}`,
+        );
       if (cloud.guestImage)
         console.error(
           `stratus: guest image ${cloud.guestImage.version}: ${GUEST_IMAGE_NAMES.direct} (direct kernel boot) and ${GUEST_IMAGE_NAMES.disk} (boots from its disk), user ${cloud.guestImage.user}`,

@@ -19,7 +19,10 @@ import { imagePolicies } from "../image/api/policy.js";
 import { ImageService } from "../image/service.js";
 import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
-import { startComputeControl, type ComputeControl } from "../compute/control.js";
+import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
+import { NetworkService, networkPolicies } from "../network/service.js";
+import { findProjectByName } from "../identity/store/projects.js";
+import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
 import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
 import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js";
@@ -41,6 +44,7 @@ export interface Cloud {
   identity: IdentityService;
   image: ImageService;
   compute: ComputeService;
+  network: NetworkService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
   /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
@@ -77,6 +81,8 @@ export async function startCloud(
   const placement = await PlacementService.start(db, cfg, log);
   progress("migrating compute");
   const compute = await ComputeService.start(db, cfg, log);
+  progress("migrating network");
+  const network = await NetworkService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
     [
       ...personaPolicies(cfg.policy.defaults),
@@ -85,6 +91,7 @@ export async function startCloud(
       ...imagePolicies,
       ...placementPolicies,
       ...computePolicies,
+      ...networkPolicies,
     ],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
@@ -94,7 +101,7 @@ export async function startCloud(
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api(), placement.api(), compute.api()];
+  const services = [identity.api(), image.api(), placement.api(), compute.api(), network.api()];
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -182,6 +189,11 @@ export async function startCloud(
       project: "admin",
     },
   );
+  // This host's network agent, then the start-up networks (public, and the demo project's private).
+  await network.connect(bus, cfg.compute.hostName ?? defaultHostName());
+  const projectId = async (name: string) =>
+    (await findProjectByName(identity.core, name, DEFAULT_DOMAIN_ID))?.id ?? "";
+  await network.bootstrap({ admin: await projectId("admin"), demo: await projectId("demo") });
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
   const metadata = await startMetadata(cfg, db.kysely, log);
   const computeControl = await startComputeControl(compute.core, bus, {
@@ -215,6 +227,7 @@ export async function startCloud(
     identity,
     image,
     compute,
+    network,
     computeControl,
     metadata,
     guestImage,
@@ -228,6 +241,7 @@ export async function startCloud(
       clearInterval(policyTimer);
       detachConsoles();
       await computeControl.close();
+      await network.close();
       await metadata.close();
       await identity.close();
       await bus.close();

@@ -26,6 +26,25 @@ const ImageQuotas = Type.Object(
   { additionalProperties: false },
 );
 
+/** Network quotas per project (Neutron's [quotas] quota_*); -1 means unlimited. */
+const NetworkQuotas = Type.Object(
+  {
+    network: Type.Integer({ minimum: -1 }),
+    subnet: Type.Integer({ minimum: -1 }),
+    port: Type.Integer({ minimum: -1 }),
+    subnetpool: Type.Integer({ minimum: -1 }),
+    rbac_policy: Type.Integer({ minimum: -1 }),
+    security_group: Type.Integer({ minimum: -1 }),
+    security_group_rule: Type.Integer({ minimum: -1 }),
+    router: Type.Integer({ minimum: -1 }),
+    floatingip: Type.Integer({ minimum: -1 }),
+  },
+  { additionalProperties: false },
+);
+
+/** An inclusive [first, last] range of segmentation ids (VLAN ids or VXLAN VNIs). */
+const IdRange = Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })]);
+
 /** The validated configuration schema; one source for the validator and the Config type. */
 export const ConfigSchema = Type.Object(
   {
@@ -245,6 +264,50 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The Network service (Neutron v2.0): its driver, ML2-like type settings, quotas and the start-up topology. */
+    network: Type.Object(
+      {
+        /** Data-plane driver of the network agents: noop (API and IPAM only) or, later, linux. */
+        driver: Type.String({ minLength: 1 }),
+        /** Availability zone of this host's network agent (Neutron's [AGENT] availability_zone). */
+        availabilityZone: Type.String({ minLength: 1 }),
+        /** MAC prefix of generated port MACs: the first three octets are kept (Neutron's base_mac). */
+        baseMac: Type.String({ pattern: "^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$" }),
+        /** MTU of the physical networks; tunnelled networks get it less their overhead (global_physnet_mtu). */
+        globalPhysnetMtu: Type.Integer({ minimum: 68, maximum: 65535 }),
+        /** Network types given to project networks, in order of preference (ML2's tenant_network_types). */
+        tenantNetworkTypes: Type.Array(
+          Type.Union([Type.Literal("vxlan"), Type.Literal("vlan"), Type.Literal("local")]),
+        ),
+        /** Physical networks flat networks may use; "*" allows any (ML2's flat_networks). */
+        flatNetworks: Type.Array(Type.String({ minLength: 1 })),
+        /** VLAN ranges per physical network (ML2's network_vlan_ranges); a physnet with [] takes only explicit ids. */
+        vlanRanges: Type.Record(Type.String({ minLength: 1 }), Type.Array(IdRange)),
+        /** VXLAN VNI ranges for project networks (ML2's vni_ranges). */
+        vxlanRanges: Type.Array(IdRange),
+        /** Seconds without a heartbeat after which an agent is shown dead (agent_down_time). */
+        agentDownTime: Type.Number({ minimum: 1 }),
+        /** Seconds between agent heartbeats (report_interval). */
+        reportInterval: Type.Number({ minimum: 0.1 }),
+        /** Neutron's per-resource limits: max_fixed_ips_per_port, max_dns_nameservers, ... */
+        maxFixedIpsPerPort: Type.Integer({ minimum: 1 }),
+        maxDnsNameservers: Type.Integer({ minimum: 0 }),
+        maxSubnetHostRoutes: Type.Integer({ minimum: 0 }),
+        maxAllowedAddressPairs: Type.Integer({ minimum: 0 }),
+        /** Default quotas of every project (Neutron's [quotas] defaults). */
+        quotas: NetworkQuotas,
+        /** The devstack-like networks `stratus up` creates once: `public` (external) and the demo's `private`. */
+        topology: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            publicCidr: Type.String({ minLength: 1 }),
+            privateCidr: Type.String({ minLength: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
     listeners: Type.Record(
       Type.String({ pattern: "^[a-z-]+$" }),
@@ -305,6 +368,34 @@ function defaults(dataDir: string): Config {
         maxPlacementResults: 1000,
       },
     },
+    network: {
+      driver: "noop",
+      availabilityZone: "nova",
+      baseMac: "fa:16:3e:00:00:00",
+      globalPhysnetMtu: 1500,
+      tenantNetworkTypes: ["vxlan"],
+      flatNetworks: ["*"],
+      vlanRanges: { physnet1: [[1000, 1999]] },
+      vxlanRanges: [[1, 1000]],
+      agentDownTime: 75,
+      reportInterval: 30,
+      maxFixedIpsPerPort: 5,
+      maxDnsNameservers: 5,
+      maxSubnetHostRoutes: 20,
+      maxAllowedAddressPairs: 10,
+      quotas: {
+        network: 100,
+        subnet: 100,
+        port: 500,
+        subnetpool: -1,
+        rbac_policy: 10,
+        security_group: 10,
+        security_group_rule: 100,
+        router: 10,
+        floatingip: 50,
+      },
+      topology: { enabled: true, publicCidr: "172.24.4.0/24", privateCidr: "10.0.0.0/26" },
+    },
     listeners: {},
   };
 }
@@ -321,6 +412,7 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_COMPUTE_DRIVER", (c, v) => (c.compute.driver = v)],
   ["STRATUS_COMPUTE_HOSTS", (c, v) => (c.compute.hosts = Number(v))],
   ["STRATUS_SERVICE_PASSWORD", (c, v) => ((c.compute.serviceUser ??= {}).password = v)],
+  ["STRATUS_NETWORK_DRIVER", (c, v) => (c.network.driver = v)],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];
 

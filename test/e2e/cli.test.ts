@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { until } from "../helpers/wait.js";
 import {
   exec,
   killStratus,
@@ -58,8 +59,9 @@ describe("openstack CLI against `stratus up`", { concurrency: false }, () => {
 
   after(() => killStratus(s));
 
-  test("stratus up prints that it is ready", () => {
-    assert.match(s.output(), /Stratus is ready/);
+  test("stratus up prints that it is ready", async () => {
+    // clouds.yaml (what startStratus waits for) is written just before the message is printed.
+    await until("stratus up says it is ready", () => /Stratus is ready/.test(s.output()));
   });
 
   test("token issue", async () => {

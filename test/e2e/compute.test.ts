@@ -68,11 +68,13 @@ describe("openstack CLI: flavors, keypairs, placement", () => {
     assert.equal((await openstack(s, ["keypair", "delete", "e2e-key"])).code, 0);
   });
 
-  test("network, security group and floating ip list print empty tables on a cloud without networking (issue 8 item 15)", async () => {
+  // With the network service in the catalog the CLI asks it (not Nova's proxies): networks are the start-up
+  // topology. Security groups and floating IPs are the network service's next stage (issue 10); until then their
+  // lists are not answered, so they are not asserted here.
+  test("network list shows the start-up networks to the admin and the demo project", async () => {
     for (const cloud of ["stratus-admin", "stratus-demo"]) {
-      assert.deepEqual(await ok(["network", "list"], cloud), []);
-      assert.deepEqual(await ok(["security", "group", "list"], cloud), []);
-      assert.deepEqual(await ok(["floating", "ip", "list"], cloud), []);
+      const names = (await ok(["network", "list"], cloud)).map((n: { Name: string }) => n.Name).sort();
+      assert.deepEqual(names, ["private", "public"]);
     }
   });
 

@@ -151,13 +151,14 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     key = join(work, "key");
     await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], process.env);
     await chmod(key, 0o600);
-    s = await startStratus("stratus-qemu-", {
+    const up = await startStratus("stratus-qemu-", {
       args: ["--compute-driver", "qemu"],
       configYaml: CONFIG,
       readyTimeoutMs: 30 * 60_000, // the first run builds the guest image
     });
-    // stratus up prints its accelerator line just after it writes clouds.yaml.
-    await until("the accelerator line", () => /qemu driver, (TCG|KVM)/.test(s!.output()), 60_000);
+    s = up;
+    // clouds.yaml (what startStratus waits for) is written just before the hosts are printed.
+    await until("stratus up names the qemu driver", () => /qemu driver, (TCG|KVM)/.test(up.output()), 60_000);
   });
 
   after(async () => {

@@ -23,7 +23,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   const admin = c.admin;
   /** A request on the shared listener (path with its service prefix; identity paths may omit it). */
   const must = async (method: string, path: string, body: unknown, want: number[], token = admin) => {
-    const url = /^\/(image|compute|placement)\//.test(path) ? path : `/identity${path}`;
+    const url = /^\/(image|compute|placement|networking)\//.test(path) ? path : `/identity${path}`;
     const r = await t.cloud.app.inject({
       method: method as "GET",
       url,
@@ -113,6 +113,47 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   await must("POST", `${NS}/m-ns/properties`, { name: "m-prop", title: "p", type: "string" }, [201]);
   await must("POST", `${NS}/m-ns/tags/m-tag`, undefined, [201]);
   await must("POST", `${NS}/m-ns/resource_types`, { name: "OS::Nova::Server" }, [201]);
+  // Network resources in alpha, made by its member; an RBAC entry shares the network with beta's neighbour.
+  const N = "/networking/v2.0";
+  const network = (await must("POST", `${N}/networks`, { network: { name: "m-net" } }, [201], member)).network
+    .id;
+  const subnet = (
+    await must(
+      "POST",
+      `${N}/subnets`,
+      { subnet: { network_id: network, ip_version: 4, cidr: "10.66.0.0/24" } },
+      [201],
+      member,
+    )
+  ).subnet.id;
+  const port = (await must("POST", `${N}/ports`, { port: { network_id: network } }, [201], member)).port.id;
+  const pool = (
+    await must(
+      "POST",
+      `${N}/subnetpools`,
+      { subnetpool: { name: "m-pool", prefixes: ["10.67.0.0/16"] } },
+      [201],
+      member,
+    )
+  ).subnetpool.id;
+  const rbac = (
+    await must(
+      "POST",
+      `${N}/rbac-policies`,
+      {
+        rbac_policy: {
+          object_type: "network",
+          object_id: network,
+          action: "access_as_shared",
+          target_tenant: victimProject,
+        },
+      },
+      [201],
+      member,
+    )
+  ).rbac_policy.id;
+  await must("PUT", `${N}/networks/${network}/tags/m-tag`, undefined, [201], member);
+  const agent = (await must("GET", `${N}/agents`, undefined, [200])).agents[0].id as string;
   // A disabled domain, so that deleting it is a policy question only.
   await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
 
@@ -139,6 +180,16 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["property_name", "m-prop"],
     ["tag_name", "m-tag"],
     ["resource_type", "OS::Nova::Server"],
+    ["network_id", network],
+    ["subnet_id", subnet],
+    ["port_id", port],
+    ["subnetpool_id", pool],
+    ["rbac_policy_id", rbac],
+    ["agent_id", agent],
+    ["alias", "quotas"],
+    ["resource", "networks"],
+    ["resource_id", network],
+    ["tag", "m-tag"],
   ]);
   const params = (r: MountedRoute, name: string): string => {
     const svc = r.service.name;

@@ -3,7 +3,8 @@
 // needs one line here. Personas (see route-matrix.test.ts for how each is made):
 //   SA system admin · SR system reader · PA admin of project alpha · PM manager of alpha · M member of alpha
 //   R reader of alpha · O member of another project (beta) · AN anonymous (no token)
-// Targets live in alpha (servers, server groups, images) or are cloud-wide resources made for the test.
+// Targets live in alpha (servers, server groups, images, networks, subnets, ports, subnet pools, RBAC entries) or are
+// cloud-wide resources made for the test.
 
 /** The personas, in the order entries list them. */
 export const PERSONAS = ["SA", "SR", "PA", "PM", "M", "R", "O", "AN"] as const;
@@ -257,6 +258,106 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /compute/v2.1/os-instance_usage_audit_log/:before", "SA"],
   ["GET /compute/v2.1/extensions", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/extensions/:alias", "SA SR PA PM M R O"],
+  ["GET /networking/", "SA SR PA PM M R O AN"],
+  ["GET /networking/v2.0", "SA SR PA PM M R O"],
+  ["GET /networking/v2.0/extensions", "SA SR PA PM M R O"],
+  ["GET /networking/v2.0/extensions/:alias", "SA SR PA PM M R O"],
+  ["GET /networking/v2.0/networks", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/networks",
+    "SA PA PM M",
+    { body: { network: { name: "m-net2", tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/networks/:network_id", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/networks/:network_id", "SA PA PM M O", { body: { network: { name: "m-renamed" } } }],
+  ["DELETE /networking/v2.0/networks/:network_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/subnets", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/subnets",
+    "SA PA PM M O",
+    {
+      body: {
+        subnet: { network_id: "{network_id}", ip_version: 4, cidr: "10.68.0.0/24", tenant_id: "{alpha}" },
+      },
+    },
+  ],
+  ["GET /networking/v2.0/subnets/:subnet_id", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/subnets/:subnet_id", "SA PA PM M O", { body: { subnet: { name: "m-renamed" } } }],
+  ["DELETE /networking/v2.0/subnets/:subnet_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/subnetpools", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/subnetpools",
+    "SA PA PM M",
+    { body: { subnetpool: { name: "m-pool2", prefixes: ["10.69.0.0/16"], tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/subnetpools/:subnetpool_id", "SA SR PA PM M R O"],
+  [
+    "PUT /networking/v2.0/subnetpools/:subnetpool_id",
+    "SA PA PM M O",
+    { body: { subnetpool: { name: "m-renamed" } } },
+  ],
+  ["DELETE /networking/v2.0/subnetpools/:subnetpool_id", "SA PA PM M O"],
+  [
+    "PUT /networking/v2.0/subnetpools/:subnetpool_id/add_prefixes",
+    "SA PA PM M O",
+    { body: { prefixes: ["10.70.0.0/16"] } },
+  ],
+  [
+    "PUT /networking/v2.0/subnetpools/:subnetpool_id/remove_prefixes",
+    "SA PA PM M O",
+    { body: { prefixes: ["10.70.0.0/16"] } },
+  ],
+  ["GET /networking/v2.0/ports", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/ports",
+    "SA PA PM M O",
+    { body: { port: { network_id: "{network_id}", tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/ports/:port_id", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/ports/:port_id", "SA PA PM M O", { body: { port: { name: "m-renamed" } } }],
+  ["DELETE /networking/v2.0/ports/:port_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/rbac-policies", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/rbac-policies",
+    "SA PA PM M",
+    {
+      body: {
+        rbac_policy: {
+          object_type: "network",
+          object_id: "{network_id}",
+          action: "access_as_shared",
+          target_tenant: "m-target",
+          tenant_id: "{alpha}",
+        },
+      },
+    },
+  ],
+  ["GET /networking/v2.0/rbac-policies/:rbac_policy_id", "SA SR PA PM M R O"],
+  [
+    "PUT /networking/v2.0/rbac-policies/:rbac_policy_id",
+    "SA PA PM M O",
+    { body: { rbac_policy: { target_tenant: "m-other" } } },
+  ],
+  ["DELETE /networking/v2.0/rbac-policies/:rbac_policy_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/quotas", "SA SR"],
+  ["GET /networking/v2.0/quotas/:project_id", "SA SR PA PM M R"],
+  ["GET /networking/v2.0/quotas/:project_id/default", "SA SR PA PM M R"],
+  ["GET /networking/v2.0/quotas/:project_id/details", "SA SR PA PM M R"],
+  ["PUT /networking/v2.0/quotas/:project_id", "SA", { body: { quota: { network: 50 } } }],
+  ["DELETE /networking/v2.0/quotas/:project_id", "SA"],
+  ["GET /networking/v2.0/agents", "SA SR"],
+  ["GET /networking/v2.0/agents/:agent_id", "SA SR"],
+  ["PUT /networking/v2.0/agents/:agent_id", "SA", { body: { agent: { description: "m" } } }],
+  ["DELETE /networking/v2.0/agents/:agent_id", "SA"],
+  ["GET /networking/v2.0/availability_zones", "SA SR PA PM M R O"],
+  ["GET /networking/v2.0/network-ip-availabilities", "SA SR"],
+  ["GET /networking/v2.0/network-ip-availabilities/:network_id", "SA SR"],
+  ["GET /networking/v2.0/:resource/:resource_id/tags", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/:resource/:resource_id/tags", "SA PA PM M O", { body: { tags: ["m-a"] } }],
+  ["DELETE /networking/v2.0/:resource/:resource_id/tags", "SA PA PM M O"],
+  ["GET /networking/v2.0/:resource/:resource_id/tags/:tag", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/:resource/:resource_id/tags/:tag", "SA PA PM M O"],
+  ["DELETE /networking/v2.0/:resource/:resource_id/tags/:tag", "SA PA PM M O"],
   ["HEAD /identity/v3/auth/tokens", "SA SR PA PM M R O"],
   ["HEAD /identity/v3/projects/:project_id/tags/:tag", "SA SR"],
   ["HEAD /identity/v3/groups/:group_id/users/:user_id", "SA SR"],

@@ -67,6 +67,13 @@ function inFormat(svc: ServiceApi, status: number, text: string): boolean {
       return b?.code === `${status} ${b?.title}` && typeof b.message === "string";
     case "placement":
       return b?.errors?.[0]?.status === status && typeof b.errors[0].detail === "string";
+    case "network":
+      return (
+        Object.keys(b ?? {}).length === 1 &&
+        typeof b?.NeutronError?.type === "string" &&
+        typeof b.NeutronError.message === "string" &&
+        typeof b.NeutronError.detail === "string"
+      );
     case "compute": {
       const keys = Object.keys(b ?? {});
       return keys.length === 1 && b[keys[0]]?.code === status && typeof b[keys[0]].message === "string";
@@ -113,6 +120,9 @@ const ANY_ID = new Set<string>([
   "compute /v2.1/os-quota-sets/:project_id/detail",
   "compute /v2.1/os-simple-tenant-usage/:tenant_id",
   "identity /v3/users/:user_id/access_rules",
+  "network /v2.0/quotas/:project_id",
+  "network /v2.0/quotas/:project_id/default",
+  "network /v2.0/quotas/:project_id/details",
   "identity /v3/users/:user_id/application_credentials",
   "placement /allocations/:consumer_uuid",
 ]);
@@ -168,6 +178,30 @@ before(async () => {
   const server = await c.createServer(admin, { metadata: { k: "v" } });
   await c.waitStatus(admin, server, "ACTIVE");
   const rps = await j("GET", "/placement/resource_providers");
+  const net = (await j("POST", "/networking/v2.0/networks", { network: { name: "fuzz" } })).network;
+  const subnet = (
+    await j("POST", "/networking/v2.0/subnets", {
+      subnet: { network_id: net.id, ip_version: 4, cidr: "10.99.0.0/24" },
+    })
+  ).subnet;
+  const port = (await j("POST", "/networking/v2.0/ports", { port: { network_id: net.id } })).port;
+  const pool = (
+    await j("POST", "/networking/v2.0/subnetpools", {
+      subnetpool: { name: "fuzz", prefixes: ["10.100.0.0/16"] },
+    })
+  ).subnetpool;
+  const rbac = (
+    await j("POST", "/networking/v2.0/rbac-policies", {
+      rbac_policy: {
+        object_type: "network",
+        object_id: net.id,
+        action: "access_as_shared",
+        target_tenant: "fuzz",
+      },
+    })
+  ).rbac_policy;
+  await j("PUT", `/networking/v2.0/networks/${net.id}/tags/fuzz`);
+  const agents = await j("GET", "/networking/v2.0/agents");
   for (const [k, v] of Object.entries({
     domain_id: "default",
     project_id: projectId,
@@ -195,6 +229,16 @@ before(async () => {
     id: server,
     flavor_id: "42",
     key: "k",
+    network_id: net.id,
+    subnet_id: subnet.id,
+    port_id: port.id,
+    subnetpool_id: pool.id,
+    rbac_policy_id: rbac.id,
+    agent_id: agents.agents[0].id,
+    alias: "quotas",
+    resource: "networks",
+    resource_id: net.id,
+    tag: "fuzz",
   }))
     known.set(k, v);
 });

@@ -1,0 +1,233 @@
+// Neutron's secure-RBAC defaults, written over the persona rules (src/shared/policy/personas.ts): project readers
+// read, members write, cloud admins do everything and alone set provider, sharing, external and binding
+// attributes; a network's owner manages the subnets and ports on it. Rule names are Neutron's, so a policy.yaml
+// written for Neutron applies (the base rules Glance also names, context_is_admin and owner, are spelt admin_only
+// and network_owner here). Targets: a resource's attributes, plus `network:project_id` (its network's owner),
+// `shared` and `router:external` of its network as the caller sees them.
+import { P } from "../../shared/policy/personas.js";
+import type { RuleDefault } from "../../shared/policy/index.js";
+
+const ADMIN = "rule:admin_only";
+const READER_ALL = P.CLOUD_READER;
+const PROJECT_READER = P.PROJECT_READER;
+const PROJECT_MEMBER = P.PROJECT_MEMBER;
+const NET_OWNER_MEMBER = "(role:member and rule:network_owner)";
+const NET_OWNER_READER = "(role:reader and rule:network_owner)";
+const ADMIN_OR_NET_OWNER_MEMBER = `${ADMIN} or ${NET_OWNER_MEMBER}`;
+
+const rule = (name: string, check: string, description: string, method = "", path = ""): RuleDefault => ({
+  name,
+  check,
+  description,
+  scopeTypes: ["project"],
+  ...(method ? { operations: [{ method, path }] } : {}),
+});
+
+const NET = "/v2.0/networks/{id}";
+const SUB = "/v2.0/subnets/{id}";
+const PORT = "/v2.0/ports/{id}";
+const POOL = "/v2.0/subnetpools/{id}";
+const RBAC = "/v2.0/rbac-policies/{id}";
+
+/** Rules of the attributes only admins set (create and update) and read. */
+function adminAttrs(resource: string, attrs: string[], path: string, collection: string): RuleDefault[] {
+  return attrs.flatMap((a) => [
+    rule(`create_${resource}:${a}`, ADMIN, `Set ${a} when creating a ${resource}.`, "POST", collection),
+    rule(`update_${resource}:${a}`, ADMIN, `Change ${a} of a ${resource}.`, "PUT", path),
+  ]);
+}
+
+const PROVIDER = ["provider:network_type", "provider:physical_network", "provider:segmentation_id"];
+const BINDING_READ = ["binding:vif_type", "binding:vif_details", "binding:host_id", "binding:profile"];
+
+/** The network service's policy rules with their defaults (overridable in DATA_DIR/policy.yaml). */
+export const networkPolicies: RuleDefault[] = [
+  {
+    name: "admin_only",
+    check: "rule:cloud_admin",
+    description: "A cloud admin (Neutron's context_is_admin).",
+  },
+  { name: "regular_user", check: "", description: "Any authenticated user." },
+  {
+    name: "network_owner",
+    check: "project_id:%(network:project_id)s",
+    description: "The caller's project owns the resource's network.",
+  },
+  {
+    name: "shared",
+    check: "'True':%(shared)s",
+    description: "The resource's network is shared with the caller.",
+  },
+  {
+    name: "external",
+    check: "'True':%(router:external)s",
+    description: "The network is an external network.",
+  },
+  { name: "shared_subnetpools", check: "'True':%(shared)s", description: "The subnet pool is shared." },
+  {
+    name: "network_device",
+    check: "'True':%(network_device)s",
+    description: "The port's device_owner starts with network:.",
+  },
+  {
+    name: "rbac_wildcard",
+    check: "'True':%(target_wildcard)s",
+    description: "The RBAC policy targets every project (target_tenant *).",
+  },
+
+  rule("create_network", PROJECT_MEMBER, "Create a network.", "POST", "/v2.0/networks"),
+  rule("create_network:shared", ADMIN, "Create a shared network.", "POST", "/v2.0/networks"),
+  rule("create_network:router:external", ADMIN, "Create an external network.", "POST", "/v2.0/networks"),
+  rule(
+    "create_network:port_security_enabled",
+    PROJECT_MEMBER,
+    "Set port_security_enabled.",
+    "POST",
+    "/v2.0/networks",
+  ),
+  ...adminAttrs("network", PROVIDER, NET, "/v2.0/networks"),
+  rule("get_network", `${PROJECT_READER} or rule:shared or rule:external`, "Show a network.", "GET", NET),
+  rule("get_network:router:external", "rule:regular_user", "See router:external.", "GET", NET),
+  ...PROVIDER.map((a) => rule(`get_network:${a}`, READER_ALL, `See ${a}.`, "GET", NET)),
+  rule("update_network", PROJECT_MEMBER, "Update a network.", "PUT", NET),
+  rule("update_network:shared", ADMIN, "Share or unshare a network.", "PUT", NET),
+  rule("update_network:router:external", ADMIN, "Make a network external or not.", "PUT", NET),
+  rule("update_network:port_security_enabled", PROJECT_MEMBER, "Change port_security_enabled.", "PUT", NET),
+  rule("delete_network", PROJECT_MEMBER, "Delete a network.", "DELETE", NET),
+
+  rule("create_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Create a subnet on a network.", "POST", "/v2.0/subnets"),
+  rule("get_subnet", `${PROJECT_READER} or rule:shared`, "Show a subnet.", "GET", SUB),
+  rule("update_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Update a subnet.", "PUT", SUB),
+  rule("delete_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Delete a subnet.", "DELETE", SUB),
+
+  rule("create_subnetpool", PROJECT_MEMBER, "Create a subnet pool.", "POST", "/v2.0/subnetpools"),
+  rule("create_subnetpool:shared", ADMIN, "Create a shared subnet pool.", "POST", "/v2.0/subnetpools"),
+  rule("create_subnetpool:is_default", ADMIN, "Create a default subnet pool.", "POST", "/v2.0/subnetpools"),
+  rule("get_subnetpool", `${PROJECT_READER} or rule:shared_subnetpools`, "Show a subnet pool.", "GET", POOL),
+  rule("update_subnetpool", PROJECT_MEMBER, "Update a subnet pool.", "PUT", POOL),
+  rule("update_subnetpool:is_default", ADMIN, "Make a subnet pool the default.", "PUT", POOL),
+  rule("delete_subnetpool", PROJECT_MEMBER, "Delete a subnet pool.", "DELETE", POOL),
+  rule("add_prefixes", PROJECT_MEMBER, "Add prefixes to a subnet pool.", "PUT", `${POOL}/add_prefixes`),
+  rule(
+    "remove_prefixes",
+    PROJECT_MEMBER,
+    "Remove prefixes of a subnet pool.",
+    "PUT",
+    `${POOL}/remove_prefixes`,
+  ),
+
+  rule("create_port", PROJECT_MEMBER, "Create a port.", "POST", "/v2.0/ports"),
+  rule(
+    "create_port:device_owner",
+    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER}`,
+    "Set a network:* device_owner.",
+    "POST",
+    "/v2.0/ports",
+  ),
+  rule("create_port:mac_address", ADMIN_OR_NET_OWNER_MEMBER, "Choose the MAC.", "POST", "/v2.0/ports"),
+  rule(
+    "create_port:fixed_ips:ip_address",
+    ADMIN_OR_NET_OWNER_MEMBER,
+    "Choose an address.",
+    "POST",
+    "/v2.0/ports",
+  ),
+  rule(
+    "create_port:fixed_ips:subnet_id",
+    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared`,
+    "Choose a subnet.",
+    "POST",
+    "/v2.0/ports",
+  ),
+  rule(
+    "create_port:port_security_enabled",
+    ADMIN_OR_NET_OWNER_MEMBER,
+    "Set port security.",
+    "POST",
+    "/v2.0/ports",
+  ),
+  rule("create_port:binding:host_id", ADMIN, "Bind a port to a host.", "POST", "/v2.0/ports"),
+  rule("create_port:binding:profile", ADMIN, "Set a binding profile.", "POST", "/v2.0/ports"),
+  rule("create_port:binding:vnic_type", PROJECT_MEMBER, "Set the VNIC type.", "POST", "/v2.0/ports"),
+  rule(
+    "create_port:allowed_address_pairs",
+    ADMIN_OR_NET_OWNER_MEMBER,
+    "Set allowed address pairs.",
+    "POST",
+    "/v2.0/ports",
+  ),
+  rule("get_port", `${PROJECT_READER} or ${NET_OWNER_READER}`, "Show a port.", "GET", PORT),
+  ...BINDING_READ.map((a) => rule(`get_port:${a}`, READER_ALL, `See ${a}.`, "GET", PORT)),
+  rule("update_port", PROJECT_MEMBER, "Update a port.", "PUT", PORT),
+  rule(
+    "update_port:device_owner",
+    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER}`,
+    "Set a network:* device_owner.",
+    "PUT",
+    PORT,
+  ),
+  rule("update_port:mac_address", ADMIN, "Change the MAC.", "PUT", PORT),
+  rule("update_port:fixed_ips:ip_address", ADMIN_OR_NET_OWNER_MEMBER, "Choose an address.", "PUT", PORT),
+  rule(
+    "update_port:fixed_ips:subnet_id",
+    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared`,
+    "Choose a subnet.",
+    "PUT",
+    PORT,
+  ),
+  rule("update_port:port_security_enabled", ADMIN_OR_NET_OWNER_MEMBER, "Change port security.", "PUT", PORT),
+  rule("update_port:binding:host_id", ADMIN, "Bind a port to a host.", "PUT", PORT),
+  rule("update_port:binding:profile", ADMIN, "Change a binding profile.", "PUT", PORT),
+  rule("update_port:binding:vnic_type", PROJECT_MEMBER, "Change the VNIC type.", "PUT", PORT),
+  rule(
+    "update_port:allowed_address_pairs",
+    ADMIN_OR_NET_OWNER_MEMBER,
+    "Change allowed address pairs.",
+    "PUT",
+    PORT,
+  ),
+  rule("delete_port", `${PROJECT_MEMBER} or ${NET_OWNER_MEMBER}`, "Delete a port.", "DELETE", PORT),
+
+  rule("create_rbac_policy", PROJECT_MEMBER, "Create an RBAC policy.", "POST", "/v2.0/rbac-policies"),
+  rule(
+    "create_rbac_policy:target_tenant",
+    `${ADMIN} or not rule:rbac_wildcard`,
+    "Target every project (*).",
+    "POST",
+    "/v2.0/rbac-policies",
+  ),
+  rule("get_rbac_policy", PROJECT_READER, "Show an RBAC policy.", "GET", RBAC),
+  rule("update_rbac_policy", PROJECT_MEMBER, "Update an RBAC policy.", "PUT", RBAC),
+  rule(
+    "update_rbac_policy:target_tenant",
+    `${ADMIN} or not rule:rbac_wildcard`,
+    "Target every project (*).",
+    "PUT",
+    RBAC,
+  ),
+  rule("delete_rbac_policy", PROJECT_MEMBER, "Delete an RBAC policy.", "DELETE", RBAC),
+
+  rule("get_quota", PROJECT_READER, "Show a project's network quotas.", "GET", "/v2.0/quotas/{project_id}"),
+  rule("update_quota", ADMIN, "Change a project's network quotas.", "PUT", "/v2.0/quotas/{project_id}"),
+  rule("delete_quota", ADMIN, "Reset a project's network quotas.", "DELETE", "/v2.0/quotas/{project_id}"),
+  rule("get_quotas", READER_ALL, "List every project's non-default quotas.", "GET", "/v2.0/quotas"),
+
+  rule(
+    "get_availability_zone",
+    "rule:regular_user",
+    "List availability zones.",
+    "GET",
+    "/v2.0/availability_zones",
+  ),
+  rule("get_agent", READER_ALL, "Show agents.", "GET", "/v2.0/agents"),
+  rule("update_agent", ADMIN, "Update an agent.", "PUT", "/v2.0/agents/{id}"),
+  rule("delete_agent", ADMIN, "Delete an agent.", "DELETE", "/v2.0/agents/{id}"),
+  rule(
+    "get_network_ip_availability",
+    READER_ALL,
+    "Show IP availability of networks.",
+    "GET",
+    "/v2.0/network-ip-availabilities",
+  ),
+  rule("get_extension", "rule:regular_user", "List the API extensions.", "GET", "/v2.0/extensions"),
+];

@@ -1,0 +1,9 @@
+import type { Migration } from "kysely";
+import { quotaLockMigration } from "../../shared/db/quota-lock.js";
+import { networkMigration } from "./0001-network.js";
+
+/** The network service's schema migrations, in name order (later stages add their own files). */
+export const networkMigrations: Record<string, Migration> = {
+  "0001_network": networkMigration,
+  "0002_quota_lock": quotaLockMigration("network_quota_lock"),
+};

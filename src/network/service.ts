@@ -1,0 +1,67 @@
+import type { Logger } from "pino";
+import type { Bus } from "../shared/bus/index.js";
+import type { Config } from "../shared/config.js";
+import { migrate, type Database } from "../shared/db/index.js";
+import type { ServiceApi } from "../shared/http/service.js";
+import { NetworkAgent } from "./agent/agent.js";
+import { networkApiRoutes } from "./api/index.js";
+import { AgentNotifier, NetworkCore } from "./core.js";
+import { createNetworkDriver, parseNetworkDriverName } from "./drivers/registry.js";
+import { formatNetworkError } from "./errors.js";
+import { networkMigrations } from "./migrations/index.js";
+import { createTopology, type Topology, type TopologyProjects } from "./topology.js";
+
+export { networkPolicies } from "./api/policy.js";
+
+/**
+ * The Network service (Neutron v2.0 API): networks, subnets, subnet pools, ports with IPAM, RBAC, quotas,
+ * agents. Changes are told to the network agents over the bus (rpc.ts); each agent drives its host's data plane
+ * through a driver (drivers/).
+ */
+export class NetworkService {
+  private agent: NetworkAgent | null = null;
+
+  private constructor(readonly core: NetworkCore) {}
+
+  /** Migrate the network tables; the driver name is checked now, so a bad one fails before anything runs. */
+  static async start(db: Database, cfg: Config, log: Logger): Promise<NetworkService> {
+    parseNetworkDriverName(cfg.network.driver);
+    await migrate(db, "network", networkMigrations);
+    return new NetworkService(new NetworkCore(db.kysely, db.engine, cfg, log, new AgentNotifier(log)));
+  }
+
+  /** Tell agents about changes over `bus`, and run this host's agent with the configured driver. */
+  async connect(bus: Bus, host: string): Promise<NetworkAgent> {
+    this.core.notify.connect(bus);
+    const driver = createNetworkDriver(parseNetworkDriverName(this.core.cfg.network.driver));
+    this.agent = await NetworkAgent.start({ core: this.core, bus, host, driver, log: this.core.log });
+    return this.agent;
+  }
+
+  /** The in-process agent, once connected. */
+  get localAgent(): NetworkAgent | null {
+    return this.agent;
+  }
+
+  /** Create the start-up networks (once per cloud). */
+  bootstrap(projects: TopologyProjects): Promise<Topology | null> {
+    return createTopology(this.core, projects);
+  }
+
+  /** Stop the in-process agent. */
+  async close(): Promise<void> {
+    await this.agent?.close();
+    this.agent = null;
+  }
+
+  /** The HTTP API mounted at /networking. */
+  api(): ServiceApi {
+    return {
+      name: "network",
+      serviceType: "network",
+      prefix: "/networking",
+      routes: networkApiRoutes(this.core),
+      formatError: formatNetworkError,
+    };
+  }
+}

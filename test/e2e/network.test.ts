@@ -1,0 +1,289 @@
+// End to end for the Network service: `bin/stratus up` as a child process, driven by the real OpenStack CLI
+// (Debian's python3-openstackclient 6.0.0): network, subnet and port create/list/show/set/delete, network RBAC,
+// quotas (quota show lists the network quotas beside compute's), agents, availability zones, IP availability.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  killStratus,
+  openstack,
+  startStratus,
+  terminateStratus,
+  type StratusProcess,
+} from "../helpers/stratus-process.js";
+
+describe("openstack CLI: networks, subnets, ports, RBAC, quotas", () => {
+  let s: StratusProcess;
+  before(async () => {
+    s = await startStratus("stratus-e2e-network-");
+  });
+  after(async () => {
+    if (s) await terminateStratus(s);
+    await killStratus(s);
+  });
+
+  /** Run the CLI (JSON output unless `json` is false); assert it succeeded. */
+  const ok = async (args: string[], cloud = "stratus-admin", json = true): Promise<any> => {
+    const r = await openstack(s, [...args, ...(json ? ["-f", "json"] : [])], cloud);
+    assert.equal(r.code, 0, `openstack ${args.join(" ")}: ${r.stderr}`);
+    return json && r.stdout.trim() ? JSON.parse(r.stdout) : r.stdout;
+  };
+  const fails = async (args: string[], cloud: string, pattern: RegExp) => {
+    const r = await openstack(s, args, cloud);
+    assert.notEqual(r.code, 0, `openstack ${args.join(" ")} should fail`);
+    assert.match(r.stderr, pattern);
+  };
+
+  test("network list: the start-up topology (public external, the demo's private)", async () => {
+    const admin = await ok(["network", "list", "--long"]);
+    const pub = admin.find((n: { Name: string }) => n.Name === "public");
+    assert.equal(pub["Router Type"], true, "External in the table; true as JSON");
+    assert.equal(pub.Project, (await ok(["project", "show", "admin"])).id);
+    const demo = (await ok(["network", "list"], "stratus-demo")).map((n: { Name: string }) => n.Name).sort();
+    assert.deepEqual(demo, ["private", "public"]);
+    const sub = await ok(["subnet", "show", "private-subnet"], "stratus-demo");
+    assert.equal(sub.cidr, "10.0.0.0/26");
+  });
+
+  test("network create, show, set, list filters, delete", async () => {
+    const n = await ok(["network", "create", "--description", "e2e", "e2e-net"], "stratus-demo");
+    assert.equal(n.name, "e2e-net");
+    assert.equal(n.mtu, 1450);
+    assert.equal(n.status, "ACTIVE");
+    const shown = await ok(["network", "show", "e2e-net"]);
+    assert.equal(shown["provider:network_type"], "vxlan");
+    assert.equal(shown.id, n.id);
+    await ok(
+      ["network", "set", "--name", "e2e-net2", "--mtu", "1400", "--tag", "blue", "e2e-net"],
+      "stratus-demo",
+      false,
+    );
+    const set = await ok(["network", "show", "e2e-net2"], "stratus-demo");
+    assert.equal(set.mtu, 1400);
+    assert.deepEqual(set.tags, ["blue"]);
+    assert.ok(
+      !("provider:network_type" in set) || set["provider:network_type"] === null,
+      "provider attributes are hidden",
+    );
+    const tagged = await ok(["network", "list", "--tags", "blue"], "stratus-demo");
+    assert.deepEqual(
+      tagged.map((x: { Name: string }) => x.Name),
+      ["e2e-net2"],
+    );
+    await fails(
+      ["network", "create", "--provider-network-type", "flat", "--provider-physical-network", "x", "nope"],
+      "stratus-demo",
+      /403|disallowed by policy/,
+    );
+    await ok(["network", "delete", "e2e-net2"], "stratus-demo", false);
+    await fails(["network", "show", "e2e-net2"], "stratus-demo", /No Network found|could not be found/);
+  });
+
+  test("admin provider networks: flat and VLAN with a chosen id", async () => {
+    const flat = await ok([
+      "network",
+      "create",
+      "--provider-network-type",
+      "flat",
+      "--provider-physical-network",
+      "physnet7",
+      "--external",
+      "e2e-flat",
+    ]);
+    assert.equal(flat["provider:network_type"], "flat");
+    assert.equal(flat["router:external"], true);
+    const vlan = await ok([
+      "network",
+      "create",
+      "--provider-network-type",
+      "vlan",
+      "--provider-physical-network",
+      "physnet1",
+      "--provider-segment",
+      "1234",
+      "e2e-vlan",
+    ]);
+    assert.equal(vlan["provider:segmentation_id"], 1234);
+    await ok(["network", "delete", "e2e-flat", "e2e-vlan"], "stratus-admin", false);
+  });
+
+  test("subnet create (IPv4 and IPv6 SLAAC), show, set, list; port create, show, set, list, delete", async () => {
+    await ok(["network", "create", "e2e-ports"], "stratus-demo");
+    const v4 = await ok(
+      [
+        "subnet",
+        "create",
+        "--network",
+        "e2e-ports",
+        "--subnet-range",
+        "192.168.77.0/24",
+        "--dns-nameserver",
+        "192.168.77.53",
+        "--allocation-pool",
+        "start=192.168.77.10,end=192.168.77.99",
+        "e2e-v4",
+      ],
+      "stratus-demo",
+    );
+    assert.equal(v4.gateway_ip, "192.168.77.1");
+    assert.deepEqual(v4.allocation_pools, [{ start: "192.168.77.10", end: "192.168.77.99" }]);
+    const v6 = await ok(
+      [
+        "subnet",
+        "create",
+        "--network",
+        "e2e-ports",
+        "--ip-version",
+        "6",
+        "--subnet-range",
+        "fd00:77::/64",
+        "--ipv6-ra-mode",
+        "slaac",
+        "--ipv6-address-mode",
+        "slaac",
+        "e2e-v6",
+      ],
+      "stratus-demo",
+    );
+    assert.equal(v6.ipv6_address_mode, "slaac");
+    await ok(
+      [
+        "subnet",
+        "set",
+        "--name",
+        "e2e-v4b",
+        "--host-route",
+        "destination=10.123.0.0/16,gateway=192.168.77.254",
+        "e2e-v4",
+      ],
+      "stratus-demo",
+      false,
+    );
+    const sv = await ok(["subnet", "show", "e2e-v4b"], "stratus-demo");
+    assert.deepEqual(sv.host_routes, [{ destination: "10.123.0.0/16", nexthop: "192.168.77.254" }]);
+    const subnets = (await ok(["subnet", "list", "--network", "e2e-ports"], "stratus-demo"))
+      .map((x: { Name: string }) => x.Name)
+      .sort();
+    assert.deepEqual(subnets, ["e2e-v4b", "e2e-v6"]);
+
+    const p = await ok(
+      [
+        "port",
+        "create",
+        "--network",
+        "e2e-ports",
+        "--fixed-ip",
+        "subnet=e2e-v4b,ip-address=192.168.77.20",
+        "e2e-port",
+      ],
+      "stratus-demo",
+    );
+    const ips = p.fixed_ips.map((f: { ip_address: string }) => f.ip_address);
+    assert.ok(ips.includes("192.168.77.20"), JSON.stringify(ips));
+    assert.ok(
+      ips.some((ip: string) => ip.startsWith("fd00:77::")),
+      "the SLAAC address too",
+    );
+    assert.match(p.mac_address, /^fa:16:3e:/);
+    await ok(
+      [
+        "port",
+        "set",
+        "--name",
+        "e2e-port2",
+        "--fixed-ip",
+        "subnet=e2e-v4b",
+        "--allowed-address",
+        "ip-address=192.168.77.200",
+        "e2e-port",
+      ],
+      "stratus-demo",
+      false,
+    );
+    const shown = await ok(["port", "show", "e2e-port2"], "stratus-demo");
+    assert.equal(shown.fixed_ips.filter((f: { subnet_id: string }) => f.subnet_id === v4.id).length, 2);
+    assert.deepEqual(shown.allowed_address_pairs, [
+      { ip_address: "192.168.77.200", mac_address: p.mac_address },
+    ]);
+    const bound = await ok(["port", "set", "--host", "nowhere", "e2e-port2"], "stratus-admin", false);
+    assert.equal(bound, "");
+    assert.equal((await ok(["port", "show", "e2e-port2"])).binding_vif_type, "binding_failed");
+    const listed = await ok(["port", "list", "--network", "e2e-ports"], "stratus-demo");
+    assert.deepEqual(
+      listed.map((x: { Name: string }) => x.Name),
+      ["e2e-port2"],
+    );
+    await fails(
+      ["port", "create", "--network", "e2e-ports", "--fixed-ip", "ip-address=192.168.77.20", "dup"],
+      "stratus-demo",
+      /already allocated|Conflict/,
+    );
+    await fails(["network", "delete", "e2e-ports"], "stratus-demo", /still in use|Conflict/);
+    await ok(["port", "delete", "e2e-port2"], "stratus-demo", false);
+    await ok(["network", "delete", "e2e-ports"], "stratus-demo", false);
+  });
+
+  test("network rbac create, list, show, set, delete: a project sees the network shared with it", async () => {
+    await ok(["network", "create", "e2e-shared"]);
+    const grant = await ok([
+      "network",
+      "rbac",
+      "create",
+      "--target-project",
+      "demo",
+      "--action",
+      "access_as_shared",
+      "--type",
+      "network",
+      "e2e-shared",
+    ]);
+    assert.equal(grant.action, "access_as_shared");
+    const demoProject = (await ok(["project", "show", "demo"])).id;
+    assert.equal(grant.target_project_id, demoProject);
+    assert.ok((await ok(["network", "rbac", "list"])).some((r: { ID: string }) => r.ID === grant.id));
+    assert.equal((await ok(["network", "rbac", "show", grant.id])).object_type, "network");
+    const seen = await ok(["network", "show", "e2e-shared"], "stratus-demo");
+    assert.equal(seen.shared, true);
+    const port = await ok(["port", "create", "--network", "e2e-shared", "demo-on-shared"], "stratus-demo");
+    assert.ok(port.id);
+    await fails(["network", "rbac", "delete", grant.id], "stratus-admin", /in use|Conflict/);
+    await ok(["port", "delete", "demo-on-shared"], "stratus-demo", false);
+    await ok(["network", "rbac", "set", "--target-project", "admin", grant.id], "stratus-admin", false);
+    await fails(["network", "show", "e2e-shared"], "stratus-demo", /No Network found|could not be found/);
+    await ok(["network", "rbac", "delete", grant.id], "stratus-admin", false);
+    await ok(["network", "delete", "e2e-shared"], "stratus-admin", false);
+  });
+
+  test("quota show lists the network quotas; quota set changes them; agents, zones, IP availability", async () => {
+    await ok(
+      ["quota", "set", "--networks", "7", "--ports", "33", "--subnets", "9", "demo"],
+      "stratus-admin",
+      false,
+    );
+    const q = await ok(["quota", "show", "demo"]);
+    assert.equal(q.networks, 7);
+    assert.equal(q.ports, 33);
+    assert.equal(q.subnets, 9);
+    assert.equal(q.instances, 10, "compute's quotas are still there");
+    const detail = await ok(["quota", "list", "--network", "--detail", "--project", "demo"]);
+    assert.ok(
+      detail.some((r: { Resource: string; Limit: number }) => r.Resource === "networks" && r.Limit === 7),
+    );
+    await fails(["quota", "set", "--networks", "70", "demo"], "stratus-demo", /403|Forbidden/);
+    const agents = await ok(["network", "agent", "list"]);
+    assert.equal(agents.length, 1);
+    assert.equal(agents[0]["Agent Type"], "Stratus network agent");
+    assert.equal(agents[0].Alive, true);
+    assert.deepEqual(await ok(["availability", "zone", "list", "--network"]), [
+      { "Zone Name": "nova", "Zone Status": "available" },
+    ]);
+    const avail = await ok(["ip", "availability", "list"]);
+    assert.ok(
+      avail.some(
+        (a: { "Network Name": string; "Total IPs": number }) =>
+          a["Network Name"] === "public" && a["Total IPs"] === 253,
+      ),
+    );
+    const ext = (await ok(["extension", "list", "--network"])).map((e: { Alias: string }) => e.Alias);
+    assert.ok(ext.includes("quotas") && ext.includes("rbac-policies") && !ext.includes("router"));
+  });
+});
