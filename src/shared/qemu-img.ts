@@ -209,7 +209,9 @@ async function runLimited(
   }>((resolvePromise, reject) => {
     const child = spawn(command, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
+      // glibc reserves 64 MiB of address space per malloc arena, up to 8 per core: qemu-img's I/O threads then
+      // exhaust the address-space limit and abort (seen as a snapshot's convert killed by SIGABRT under load).
+      env: { ...process.env, LC_ALL: "C", MALLOC_ARENA_MAX: "2" },
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
