@@ -1,8 +1,10 @@
 #!/bin/bash
 # Builds Stratus's CirrOS-like guest image offline from Debian packages (see packages.txt):
-#   disk.qcow2  a whole disk: MBR boot code, one ext4 partition at 1 MiB with extlinux, the kernel and initramfs
+#   disk.qcow2  a whole disk: MBR boot code; partition 2 (active, at 1 MiB): /boot with extlinux, the kernel and the
+#               initramfs, never mounted by the guest; partition 1 (after it, grown at boot): the journaled ext4 root
 #   vmlinuz     the same kernel, for direct kernel boot (Glance aki)
-#   initrd      the same initramfs (Glance ari): it loads virtio and mounts the root (root=, else LABEL=cirros-rootfs)
+#   initrd      the same initramfs (Glance ari): it loads virtio, finds the root on the boot disk (root=, else
+#               LABEL=cirros-rootfs), checks it with e2fsck and mounts it
 #   manifest.json  version, kernel, suggested command line, and each file's size and sha256
 # Usage: build.sh [OUTDIR]   (default: $STRATUS_CACHE or ~/.cache/stratus, then guest-image/<version>)
 #        build.sh --version  (prints the version: the base version and a hash of the inputs)
@@ -12,14 +14,16 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-BASE_VERSION=0.1
+BASE_VERSION=0.2
 GUEST_USER=cirros
 GUEST_PASSWORD=${STRATUS_GUEST_PASSWORD-gocubsgo}
 ROOT_PASSWORD=${STRATUS_GUEST_ROOT_PASSWORD-}
 CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}/guest-image
 DEBS=$CACHE/debs
 LABEL=cirros-rootfs
+BOOT_LABEL=stratus-boot
 DISK_MB=${STRATUS_GUEST_DISK_MB:-112}
+BOOT_MB=32 # the kernel (about 14 MB), the initramfs and extlinux, with room for a larger kernel
 CMDLINE="root=LABEL=$LABEL ro quiet console=tty1 console=ttyS0"
 
 log() { printf '==> guest-image: %s\n' "$*" >&2; }
@@ -115,6 +119,7 @@ for p in "${PKGS[@]}"; do
   [ -n "$deb" ] || die "package $p was not downloaded"
   if [ "$p" = busybox-static ]; then dpkg-deb -x "$deb" "$WORK/static"; else dpkg-deb -x "$deb" "$X"; fi
 done
+[ -x "$X/sbin/e2fsck.static" ] || die "e2fsck-static did not unpack"
 KVER=$(basename "$(find "$X/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)")
 BB=$WORK/static/bin/busybox
 [ -x "$BB" ] || die "busybox-static did not unpack"
@@ -264,12 +269,16 @@ printf 'Stratus guest %s (like CirrOS) \\n \\l\n\n' "$VERSION" >"$R/etc/issue"
 chown -R 0:0 "$R/etc" "$R/usr" "$R/root"
 chmod 4755 "$R/usr/bin/sudo" # after the chown, which clears setuid bits
 
-# --- 3. The initramfs: busybox, the modules and /init ---------------------------------------------------------------
+# --- 3. The initramfs: busybox, e2fsck (both static), the modules and /init -----------------------------------------
 log "building the initramfs"
 I=$WORK/initramfs
 mkdir -p "$I"/{bin,sbin,etc,proc,sys,dev,newroot,usr/bin,usr/sbin}
 cp "$BB" "$I/bin/busybox"
 "$BB" --list-full | while read -r a; do [ -e "$I/$a" ] || ln -s /bin/busybox "$I/$a"; done
+cp "$X/sbin/e2fsck.static" "$I/sbin/e2fsck"
+ln -s /proc/mounts "$I/etc/mtab"
+# The guest's clock may lag the host that last wrote the filesystem: no time-based checks or "in the future" stops.
+printf '[options]\n\tbroken_system_clock = 1\n' >"$I/etc/e2fsck.conf"
 copy_modules "$I"
 cp "$HERE/initramfs/init" "$I/init"
 cp "$HERE/initramfs/modules" "$I/etc/modules"
@@ -278,41 +287,56 @@ mkdir -p "$WORK/out"
 (cd "$I" && find . -print0 | LC_ALL=C sort -z | "$BB" cpio -o -0 -H newc 2>/dev/null) | gzip -9 -n >"$WORK/out/initrd"
 cp "$X/boot/vmlinuz-$KVER" "$WORK/out/vmlinuz"
 
-# --- 4. The disk: ext4 (features extlinux can read) at 1 MiB, extlinux, MBR boot code -------------------------------
+# --- 4. The disk: MBR boot code, /boot (features extlinux can read) at 1 MiB, then the journaled root --------------
+# The root is partition 1 (Nova's root=/dev/vda means its first partition) and the last one on the disk (growroot
+# grows it); /boot is partition 2, the active one. The guest never mounts /boot: an unclean stop cannot harm it.
 log "building the ${DISK_MB} MiB disk"
-mkdir -p "$R/boot/extlinux"
-cp "$WORK/out/vmlinuz" "$WORK/out/initrd" "$R/boot/"
-cat >"$R/boot/extlinux/extlinux.conf" <<EOF
+ROOT_MB=$((DISK_MB - 1 - BOOT_MB))
+B=$WORK/boot
+mkdir -p "$B/extlinux" "$R/boot"
+cp "$WORK/out/vmlinuz" "$WORK/out/initrd" "$B/"
+cat >"$B/extlinux/extlinux.conf" <<EOF
 DEFAULT stratus
 PROMPT 0
 TIMEOUT 0
 LABEL stratus
-  KERNEL /boot/vmlinuz
-  INITRD /boot/initrd
+  KERNEL /vmlinuz
+  INITRD /initrd
   APPEND $CMDLINE
 EOF
-FS=$WORK/rootfs.img
-FS_MB=$((DISK_MB - 1))
-mkfs.ext4 -q -F -L "$LABEL" -m 0 -N 4096 -E root_owner=0:0 \
+BOOTFS=$WORK/boot.img
+mkfs.ext4 -q -F -L "$BOOT_LABEL" -m 0 -N 64 -E root_owner=0:0 \
   -O ^has_journal,^64bit,^metadata_csum,^extent,^flex_bg,^huge_file,^dir_nlink,^extra_isize \
-  -d "$R" "$FS" "${FS_MB}M" >/dev/null
+  -d "$B" "$BOOTFS" "${BOOT_MB}M" >/dev/null
 mkdir -p "$MNT"
-mount -o loop "$FS" "$MNT"
-"$X/usr/bin/extlinux" --install "$MNT/boot/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
+mount -o loop "$BOOTFS" "$MNT"
+"$X/usr/bin/extlinux" --install "$MNT/extlinux" >/dev/null 2>&1 || die "extlinux --install failed"
 umount "$MNT"
+# The root: ext4 with a journal (an unclean stop replays it) and checksums, its features spelled out so that the
+# build host's mke2fs.conf adds none the guest lacks; inode tables and journal zeroed here, not by the guest.
+ROOTFS=$WORK/rootfs.img
+mkfs.ext4 -q -F -L "$LABEL" -b 4096 -I 256 -m 0 -N 4096 -J size=8 \
+  -O none,has_journal,ext_attr,resize_inode,dir_index,filetype,extent,flex_bg,sparse_super,large_file,huge_file,dir_nlink,extra_isize,64bit,metadata_csum \
+  -E root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0 -d "$R" "$ROOTFS" "${ROOT_MB}M" >/dev/null
 RAW=$WORK/disk.raw
 truncate -s "${DISK_MB}M" "$RAW"
 dd if="$X/usr/lib/EXTLINUX/mbr.bin" of="$RAW" bs=440 count=1 conv=notrunc status=none
-# One primary partition: bootable, type 0x83, from sector 2048 to the end (CHS fields saturated).
 le32() { printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-# shellcheck disable=SC2059 # the formats are octal escapes built above
-{
-  printf '\200\376\377\377\203\376\377\377'
-  printf "$(le32 2048)"
-  printf "$(le32 $((FS_MB * 2048)))"
-} | dd of="$RAW" bs=1 seek=446 conv=notrunc status=none
+# One primary partition entry at byte $1: status $2 (octal: 200 active, 0 not), type 0x83, start sector $3, $4
+# sectors (CHS fields saturated).
+mbr_entry() {
+  # shellcheck disable=SC2059 # the formats are octal escapes
+  {
+    printf "\\$2\\376\\377\\377\\203\\376\\377\\377"
+    printf "$(le32 "$3")"
+    printf "$(le32 "$4")"
+  } | dd of="$RAW" bs=1 seek="$1" conv=notrunc status=none
+}
+mbr_entry 446 0 $(((1 + BOOT_MB) * 2048)) $((ROOT_MB * 2048))
+mbr_entry 462 200 2048 $((BOOT_MB * 2048))
 printf '\125\252' | dd of="$RAW" bs=1 seek=510 conv=notrunc status=none
-dd if="$FS" of="$RAW" bs=1M seek=1 conv=notrunc,sparse status=none
+dd if="$BOOTFS" of="$RAW" bs=1M seek=1 conv=notrunc,sparse status=none
+dd if="$ROOTFS" of="$RAW" bs=1M seek=$((1 + BOOT_MB)) conv=notrunc,sparse status=none
 qemu-img convert -q -f raw -O qcow2 -c -o cluster_size=65536 "$RAW" "$WORK/out/disk.qcow2"
 
 # --- 5. The manifest, then publish atomically -----------------------------------------------------------------------
@@ -326,6 +350,7 @@ cat >"$WORK/out/manifest.json" <<EOF
   "kernel": "$KVER",
   "user": "$GUEST_USER",
   "rootLabel": "$LABEL",
+  "bootLabel": "$BOOT_LABEL",
   "cmdline": "$CMDLINE",
   "diskVirtualSize": $((DISK_MB * 1024 * 1024)),
   "files": {
