@@ -8,9 +8,9 @@ import { badRequest, conflict, nerr, notFound } from "./errors.js";
 import { cidrContains, cidrOf, parseIp } from "./ipam/addr.js";
 import { createPortIn } from "./port-write.js";
 import { withQuota } from "./quotas.js";
-import { floatingIpsOfRouter } from "./store/floatingips.js";
+import { floatingIpsOfRouter, forwardingsToPorts } from "./store/floatingips.js";
 import { getNetwork } from "./store/networks.js";
-import { deletePortRows, getPort, updatePortRow, type Port } from "./store/ports.js";
+import { deletePortRows, getPort, portsOfNetwork, updatePortRow, type Port } from "./store/ports.js";
 import {
   deleteRouterRow,
   insertRouter,
@@ -354,8 +354,15 @@ export async function removeInterface(
       if (s) subnets.push(s);
     }
     const inSubnets = (ip: string) => subnets.some((s) => cidrContains(cidrOf(s.cidr), parseIp(ip)!));
-    const fips = (await floatingIpsOfRouter(c, router.id)).filter(
-      (f) => f.fixed_ip_address !== null && inSubnets(f.fixed_ip_address),
+    const viaRouter = await floatingIpsOfRouter(c, router.id);
+    const forwarded = await forwardingsToPorts(
+      c,
+      (await portsOfNetwork(c, iface.network_id)).map((p) => p.id),
+    );
+    const fips = viaRouter.filter(
+      (f) =>
+        (f.fixed_ip_address !== null && inSubnets(f.fixed_ip_address)) ||
+        forwarded.some((pf) => pf.floatingip_id === f.id && inSubnets(pf.internal_ip_address)),
     );
     if (fips.length)
       throw conflict(

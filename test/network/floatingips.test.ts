@@ -292,6 +292,14 @@ describe("network floating IPs", () => {
       409,
       "FipInUseByPortForwarding",
     );
+    neutronError(
+      await c.req("PUT", `/v2.0/routers/${s.router.id}/remove_router_interface`, {
+        ...s.as,
+        body: { subnet_id: s.sub.id },
+      }),
+      409,
+      "RouterInterfaceInUseByFloatingIP",
+    );
     const o = await c.user("pfo");
     neutronError(await c.req("GET", base, { token: o.token }), 404, "FloatingIPNotFound");
     neutronError(await c.req("DELETE", `${base}/${pf.id}`, { token: o.token }), 404);
