@@ -40,7 +40,8 @@ import { Type } from "@sinclair/typebox";
 import { canonicalIp } from "../ipam/addr.js";
 
 const gatewayInfo: Validator<GatewayInput | null> = (v, attr) => {
-  if (v === null) return null;
+  // null or {} clears the gateway (Neutron's dict_or_nodata; the openstack CLI's router unset sends {}).
+  if (v === null || (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0)) return null;
   const r = record(v, attr, ["network_id", "enable_snat", "external_fixed_ips"], ["network_id"]);
   const out: GatewayInput = { network_id: uuid(r.get("network_id"), attr) };
   if (r.has("enable_snat")) out.enable_snat = bool(r.get("enable_snat"), attr);
