@@ -42,7 +42,10 @@ export type NotFoundKind =
   | "agent"
   | "security_group"
   | "extension"
-  | "availability_zone";
+  | "availability_zone"
+  | "router"
+  | "floatingip"
+  | "port_forwarding";
 
 const NOT_FOUND = new Map<NotFoundKind, [string, string]>([
   ["network", ["NetworkNotFound", "Network %s could not be found."]],
@@ -54,6 +57,9 @@ const NOT_FOUND = new Map<NotFoundKind, [string, string]>([
   ["security_group", ["SecurityGroupNotFound", "Security group %s does not exist."]],
   ["extension", ["HTTPNotFound", "Extension with alias %s does not exist."]],
   ["availability_zone", ["AvailabilityZoneNotFound", "AvailabilityZone %s could not be found."]],
+  ["router", ["RouterNotFound", "Router %s could not be found"]],
+  ["floatingip", ["FloatingIPNotFound", "Floating IP %s could not be found"]],
+  ["port_forwarding", ["PortForwardingNotFound", "Port Forwarding %s could not be found."]],
 ]);
 
 /** 409 OverQuota: "Quota exceeded for resources: ['port']." */

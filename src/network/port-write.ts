@@ -32,6 +32,7 @@ import {
 import { ensureDefaultGroup, groupsByIds } from "./store/security-groups.js";
 import { isAutoAddress, subnetsOfNetworks, type Subnet } from "./store/subnets.js";
 import { removeTags } from "./store/tags.js";
+import { releaseFloatingIps } from "./store/floatingips.js";
 
 /** What a create or update gives (undefined: not given). */
 export interface PortInput {
@@ -138,8 +139,13 @@ export async function createPorts(
   return created;
 }
 
-/** Create one port inside the caller's (quota-checked) transaction. */
-async function createPortIn(c: NetworkCore, input: PortInput, project: string, net: Network): Promise<Port> {
+/** Create one port inside the caller's (quota-checked) transaction (routers and floating IPs make theirs so). */
+export async function createPortIn(
+  c: NetworkCore,
+  input: PortInput,
+  project: string,
+  net: Network,
+): Promise<Port> {
   const secure = input.port_security_enabled ?? net.port_security_enabled;
   {
     const subnets = await subnetsOfNetworks(c, [net.id]);
@@ -329,6 +335,7 @@ export async function deletePort(core: NetworkCore, port: Port): Promise<void> {
       `Port ${port.id} cannot be deleted directly via the port API: has device owner ${port.device_owner}.`,
     );
   await core.transaction(async (c) => {
+    await releaseFloatingIps(c, port.id);
     await deletePortRows(c, port.id);
     await removeTags(c, "ports", port.id);
   });

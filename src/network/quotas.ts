@@ -26,6 +26,8 @@ export const QUOTA_RESOURCES: readonly QuotaResource[] = [
   { name: "subnetpool", table: "network_subnetpool" },
   { name: "rbac_policy", table: "network_rbac" },
   { name: "security_group", table: "network_security_group" },
+  { name: "router", table: "network_router" },
+  { name: "floatingip", table: "network_floatingip" },
 ];
 
 const byName = new Map(QUOTA_RESOURCES.map((r) => [r.name as string, r]));

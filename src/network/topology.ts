@@ -1,14 +1,17 @@
 // The devstack-like networks `stratus up` creates once per cloud: `public` (the admin project's flat external
 // network on physical network "public", with a subnet without DHCP) and `private` (the demo project's network with
 // its subnet). Claimed through network_meta, so several API processes starting together create them once, and
-// an operator who deletes them does not see them come back.
+// an operator who deletes them does not see them come back. router1 joins them (its own claim, so clouds made
+// before routers existed get it on their next start).
 import { isUniqueViolation, nowIso } from "../shared/db/index.js";
 import type { NetworkCore } from "./core.js";
 import { cidrOf, formatCidr } from "./ipam/addr.js";
 import { allocateSegment, maxMtu, type ProviderRequest } from "./provider.js";
-import { insertNetwork, type Network } from "./store/networks.js";
+import { insertRouterWithGateway, interfacePortIn } from "./routers.js";
+import { getNetwork, insertNetwork, type Network } from "./store/networks.js";
+import type { Router } from "./store/routers.js";
 import { insertRbac } from "./store/rbac.js";
-import { insertSubnet } from "./store/subnets.js";
+import { getSubnet, insertSubnet } from "./store/subnets.js";
 import { inSavepoint, netDb } from "./store/tables.js";
 import { checkGateway, defaultGateway, poolsFor } from "./subnet-rules.js";
 
@@ -117,7 +120,6 @@ export async function createTopology(
       const publicSubnet = await subnet(c, pub, "public-subnet", cfg.publicCidr, false);
       const priv = await network(c, projects.demo, "private", false, {});
       const privateSubnet = await subnet(c, priv, "private-subnet", cfg.privateCidr, true);
-      // The router between them (router1: gateway on public, interface on private-subnet) comes with the router stage.
       const topo: Topology = { publicNetwork: pub.id, publicSubnet, privateNetwork: priv.id, privateSubnet };
       await netDb(c)
         .updateTable("network_meta")
@@ -128,7 +130,62 @@ export async function createTopology(
     });
     core.notify.networkUpdated(made.publicNetwork);
     core.notify.networkUpdated(made.privateNetwork);
+    await createTopologyRouter(core, projects.demo);
     return made;
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    // A cloud whose topology predates routers gets its router1 now (claimed once too).
+    await createTopologyRouter(core, projects.demo);
+    return null;
+  }
+}
+
+/**
+ * router1 of the demo project: gateway on `public`, interface on `private-subnet`, as devstack makes it. Claimed
+ * in network_meta ("topology_router"), so it is made once per cloud, and only while both networks still exist.
+ */
+export async function createTopologyRouter(core: NetworkCore, demo: string): Promise<string | null> {
+  const row = await netDb(core)
+    .selectFrom("network_meta")
+    .select("value")
+    .where("name", "=", "topology")
+    .executeTakeFirst();
+  if (!row?.value) return null;
+  const topo = JSON.parse(row.value) as Topology;
+  try {
+    const made = await core.transaction(async (c) => {
+      await inSavepoint(c.db, () =>
+        netDb(c).insertInto("network_meta").values({ name: "topology_router", value: null }).execute(),
+      );
+      const subnet = await getSubnet(c, topo.privateSubnet);
+      if (!(await getNetwork(c, topo.publicNetwork)) || !subnet) return null;
+      const now = nowIso();
+      const router: Router = {
+        id: c.newId(),
+        project_id: demo,
+        name: "router1",
+        description: "",
+        admin_state_up: true,
+        status: "ACTIVE",
+        gw_port_id: null,
+        enable_snat: true,
+        routes: [],
+        availability_zone_hints: [],
+        revision_number: 1,
+        created_at: now,
+        updated_at: now,
+      };
+      const ports = await insertRouterWithGateway(c, router, { network_id: topo.publicNetwork });
+      ports.push((await interfacePortIn(c, router, subnet)).id);
+      await netDb(c)
+        .updateTable("network_meta")
+        .set({ value: router.id })
+        .where("name", "=", "topology_router")
+        .execute();
+      return { id: router.id, ports };
+    });
+    for (const p of made?.ports ?? []) core.notify.portUpdated(p);
+    return made?.id ?? null;
   } catch (e) {
     if (isUniqueViolation(e)) return null;
     throw e;

@@ -253,6 +253,83 @@ describe("openstack CLI: networks, subnets, ports, RBAC, quotas", () => {
     await ok(["network", "delete", "e2e-shared"], "stratus-admin", false);
   });
 
+  test("routers: router1 at start-up; create, gateway, add/remove subnet, routes, show, delete", async () => {
+    const demo = "stratus-demo";
+    const r1 = await ok(["router", "show", "router1"], demo);
+    const pubId = (await ok(["network", "show", "public"], demo)).id;
+    assert.equal(r1.external_gateway_info.network_id, pubId);
+    assert.equal(r1.interfaces_info.length, 1);
+    assert.equal(r1.interfaces_info[0].ip_address, "10.0.0.1");
+
+    await ok(["network", "create", "l3-net"], demo);
+    await ok(["subnet", "create", "--network", "l3-net", "--subnet-range", "10.77.0.0/24", "l3-sub"], demo);
+    const r = await ok(["router", "create", "l3-router"], demo);
+    assert.equal(r.status, "ACTIVE");
+    await ok(["router", "set", "--external-gateway", "public", "l3-router"], demo, false);
+    await ok(["router", "add", "subnet", "l3-router", "l3-sub"], demo, false);
+    await ok(
+      ["router", "set", "--route", "destination=192.168.77.0/24,gateway=10.77.0.5", "l3-router"],
+      demo,
+      false,
+    );
+    const shown = await ok(["router", "show", "l3-router"], demo);
+    assert.equal(shown.external_gateway_info.network_id, pubId);
+    assert.match(shown.external_gateway_info.external_fixed_ips[0].ip_address, /^172\.24\.4\./);
+    assert.deepEqual(shown.routes, [{ destination: "192.168.77.0/24", nexthop: "10.77.0.5" }]);
+    assert.deepEqual(
+      shown.interfaces_info.map((i: { ip_address: string }) => i.ip_address),
+      ["10.77.0.1"],
+    );
+    await fails(["router", "delete", "l3-router"], demo, /RouterInUse|still has ports|409/);
+    await fails(["subnet", "delete", "l3-sub"], demo, /409|in use|InUse/);
+
+    // Floating IPs: create on public, associate with a port, port forwarding on another, unset, delete.
+    const port = await ok(["port", "create", "--network", "l3-net", "l3-port"], demo);
+    const fip = await ok(["floating", "ip", "create", "public"], demo);
+    assert.match(fip.floating_ip_address, /^172\.24\.4\./);
+    await fails(["floating", "ip", "create", "l3-net"], demo, /not a valid external network|400/);
+    await ok(["floating", "ip", "set", "--port", "l3-port", fip.id], demo, false);
+    const assoc = await ok(["floating", "ip", "show", fip.id], demo);
+    assert.equal(assoc.port_id, port.id);
+    assert.equal(assoc.router_id, r.id);
+    assert.equal(assoc.fixed_ip_address, port.fixed_ips[0].ip_address);
+    const fip2 = await ok(["floating", "ip", "create", "public"], demo);
+    const pf = await ok(
+      [
+        "floating",
+        "ip",
+        "port",
+        "forwarding",
+        "create",
+        "--internal-ip-address",
+        port.fixed_ips[0].ip_address,
+        "--port",
+        "l3-port",
+        "--internal-protocol-port",
+        "22",
+        "--external-protocol-port",
+        "2222",
+        "--protocol",
+        "tcp",
+        fip2.id,
+      ],
+      demo,
+    );
+    assert.equal(pf.external_port, 2222);
+    const pfs = await ok(["floating", "ip", "port", "forwarding", "list", fip2.id], demo);
+    assert.equal(pfs.length, 1);
+    await ok(["floating", "ip", "port", "forwarding", "delete", fip2.id, pf.id], demo, false);
+    await ok(["floating", "ip", "unset", "--port", fip.id], demo, false);
+    assert.equal((await ok(["floating", "ip", "show", fip.id], demo)).port_id, null);
+    await ok(["floating", "ip", "delete", fip.id, fip2.id], demo, false);
+
+    await ok(["router", "set", "--no-route", "l3-router"], demo, false);
+    await ok(["router", "remove", "subnet", "l3-router", "l3-sub"], demo, false);
+    await ok(["router", "unset", "--external-gateway", "l3-router"], demo, false);
+    await ok(["router", "delete", "l3-router"], demo, false);
+    await fails(["router", "show", "l3-router"], demo, /No Router found|404|not found/i);
+  });
+
   test("quota show lists the network quotas; quota set changes them; agents, zones, IP availability", async () => {
     await ok(
       ["quota", "set", "--networks", "7", "--ports", "33", "--subnets", "9", "demo"],
@@ -284,6 +361,7 @@ describe("openstack CLI: networks, subnets, ports, RBAC, quotas", () => {
       ),
     );
     const ext = (await ok(["extension", "list", "--network"])).map((e: { Alias: string }) => e.Alias);
-    assert.ok(ext.includes("quotas") && ext.includes("rbac-policies") && !ext.includes("router"));
+    assert.ok(ext.includes("quotas") && ext.includes("rbac-policies") && ext.includes("router"));
+    assert.ok(!ext.includes("security-group"));
   });
 });

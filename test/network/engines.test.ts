@@ -136,5 +136,33 @@ for (const engine of ENGINES) {
       const tag = await api(tokens[0], "PUT", `/ports/${results[0].body.port.id}/tags`, { tags: ["B", "b"] });
       assert.deepEqual(tag.body.tags, ["B", "b"]);
     });
+
+    test("router1 exists once; racing floating IPs for one fixed address: one wins, the others get 409", async (t) => {
+      if (skip) return t.skip(skip);
+      const demo = tokens[1];
+      const routers = (await api(demo, "GET", "/routers?name=router1")).body.routers;
+      assert.equal(routers.length, 1);
+      const priv = (await api(demo, "GET", "/networks?name=private")).body.networks[0];
+      const pub = (await api(demo, "GET", "/networks?name=public")).body.networks[0];
+      const port = (await api(demo, "POST", "/ports", { port: { network_id: priv.id } })).body.port;
+      const fips = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          api(demo, "POST", "/floatingips", { floatingip: { floating_network_id: pub.id } }),
+        ),
+      );
+      for (const r of fips) assert.equal(r.status, 201, r.text);
+      const results = await Promise.all(
+        fips.map((r) =>
+          api(demo, "PUT", `/floatingips/${r.body.floatingip.id}`, { floatingip: { port_id: port.id } }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status).sort(),
+        [200, 409, 409, 409],
+        results.map((r) => r.text).join(),
+      );
+      const won = results.find((r) => r.status === 200)!.body.floatingip;
+      assert.equal(won.router_id, routers[0].id);
+    });
   });
 }

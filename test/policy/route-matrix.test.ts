@@ -153,6 +153,41 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     )
   ).rbac_policy.id;
   await must("PUT", `${N}/networks/${network}/tags/m-tag`, undefined, [201], member);
+  // L3 in alpha: a router from the subnet to public, a port behind it, a floating IP with a port forwarding.
+  const publicNet = (await must("GET", `${N}/networks?name=public`, undefined, [200])).networks[0]
+    .id as string;
+  const router = (
+    await must(
+      "POST",
+      `${N}/routers`,
+      { router: { name: "m-router", external_gateway_info: { network_id: publicNet } } },
+      [201],
+      member,
+    )
+  ).router.id as string;
+  await must("PUT", `${N}/routers/${router}/add_router_interface`, { subnet_id: subnet }, [200], member);
+  const portIp = (await must("GET", `${N}/ports/${port}`, undefined, [200])).port.fixed_ips[0]
+    .ip_address as string;
+  const fip = (
+    await must("POST", `${N}/floatingips`, { floatingip: { floating_network_id: publicNet } }, [201], member)
+  ).floatingip.id as string;
+  const forwarding = (
+    await must(
+      "POST",
+      `${N}/floatingips/${fip}/port_forwardings`,
+      {
+        port_forwarding: {
+          internal_port_id: port,
+          internal_ip_address: portIp,
+          internal_port: 22,
+          external_port: 2200,
+          protocol: "tcp",
+        },
+      },
+      [201],
+      member,
+    )
+  ).port_forwarding.id as string;
   const agent = (await must("GET", `${N}/agents`, undefined, [200])).agents[0].id as string;
   // A disabled domain, so that deleting it is a policy question only.
   await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
@@ -186,6 +221,11 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["subnetpool_id", pool],
     ["rbac_policy_id", rbac],
     ["agent_id", agent],
+    ["router_id", router],
+    ["floatingip_id", fip],
+    ["port_forwarding_id", forwarding],
+    ["public_id", publicNet],
+    ["port_ip", portIp],
     ["alias", "quotas"],
     ["resource", "networks"],
     ["resource_id", network],

@@ -316,6 +316,64 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /networking/v2.0/ports/:port_id", "SA SR PA PM M R O"],
   ["PUT /networking/v2.0/ports/:port_id", "SA PA PM M O", { body: { port: { name: "m-renamed" } } }],
   ["DELETE /networking/v2.0/ports/:port_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/routers", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/routers",
+    "SA PA PM M",
+    { body: { router: { name: "m-r2", tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/routers/:router_id", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/routers/:router_id", "SA PA PM M O", { body: { router: { name: "m-renamed" } } }],
+  ["DELETE /networking/v2.0/routers/:router_id", "SA PA PM M O"],
+  [
+    "PUT /networking/v2.0/routers/:router_id/add_router_interface",
+    "SA PA PM M O",
+    { body: { subnet_id: "{subnet_id}" } },
+  ],
+  [
+    "PUT /networking/v2.0/routers/:router_id/remove_router_interface",
+    "SA PA PM M O",
+    { body: { subnet_id: "{subnet_id}" } },
+  ],
+  ["GET /networking/v2.0/floatingips", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/floatingips",
+    "SA PA PM M",
+    { body: { floatingip: { floating_network_id: "{public_id}", tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/floatingips/:floatingip_id", "SA SR PA PM M R O"],
+  [
+    "PUT /networking/v2.0/floatingips/:floatingip_id",
+    "SA PA PM M O",
+    { body: { floatingip: { description: "m" } } },
+  ],
+  ["DELETE /networking/v2.0/floatingips/:floatingip_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/floatingips/:floatingip_id/port_forwardings", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/floatingips/:floatingip_id/port_forwardings",
+    "SA PA PM M O",
+    {
+      body: {
+        port_forwarding: {
+          internal_port_id: "{port_id}",
+          internal_ip_address: "{port_ip}",
+          internal_port: 23,
+          external_port: 2300,
+          protocol: "tcp",
+        },
+      },
+    },
+  ],
+  [
+    "GET /networking/v2.0/floatingips/:floatingip_id/port_forwardings/:port_forwarding_id",
+    "SA SR PA PM M R O",
+  ],
+  [
+    "PUT /networking/v2.0/floatingips/:floatingip_id/port_forwardings/:port_forwarding_id",
+    "SA PA PM M O",
+    { body: { port_forwarding: { description: "m" } } },
+  ],
+  ["DELETE /networking/v2.0/floatingips/:floatingip_id/port_forwardings/:port_forwarding_id", "SA PA PM M O"],
   ["GET /networking/v2.0/rbac-policies", "SA SR PA PM M R O"],
   [
     "POST /networking/v2.0/rbac-policies",

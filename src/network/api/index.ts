@@ -4,9 +4,12 @@ import { agentRoutes } from "./agents.js";
 import { extensionRoutes } from "./extensions.js";
 import { ipAvailabilityRoutes } from "./ip-availability.js";
 import { networkRoutes } from "./networks.js";
+import { floatingIpRoutes } from "./floatingips.js";
+import { portForwardingRoutes } from "./port-forwardings.js";
 import { portRoutes } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
 import { rbacRoutes } from "./rbac.js";
+import { routerRoutes } from "./routers.js";
 import { subnetPoolRoutes } from "./subnetpools.js";
 import { subnetRoutes } from "./subnets.js";
 import { tagRoutes } from "./tags.js";
@@ -21,6 +24,9 @@ export function networkApiRoutes(core: NetworkCore): Route[] {
     ...subnetRoutes(core),
     ...subnetPoolRoutes(core),
     ...portRoutes(core),
+    ...routerRoutes(core),
+    ...floatingIpRoutes(core),
+    ...portForwardingRoutes(core),
     ...rbacRoutes(core),
     ...quotaRoutes(core),
     ...agentRoutes(core),

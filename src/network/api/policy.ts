@@ -28,6 +28,9 @@ const SUB = "/v2.0/subnets/{id}";
 const PORT = "/v2.0/ports/{id}";
 const POOL = "/v2.0/subnetpools/{id}";
 const RBAC = "/v2.0/rbac-policies/{id}";
+const ROUTER = "/v2.0/routers/{id}";
+const FIP = "/v2.0/floatingips/{id}";
+const PF = "/v2.0/floatingips/{floatingip_id}/port_forwardings";
 
 /** Rules of the attributes only admins set (create and update) and read. */
 function adminAttrs(resource: string, attrs: string[], path: string, collection: string): RuleDefault[] {
@@ -187,6 +190,66 @@ export const networkPolicies: RuleDefault[] = [
     PORT,
   ),
   rule("delete_port", `${PROJECT_MEMBER} or ${NET_OWNER_MEMBER}`, "Delete a port.", "DELETE", PORT),
+
+  rule("create_router", PROJECT_MEMBER, "Create a router.", "POST", "/v2.0/routers"),
+  ...["create", "update"].flatMap((action) => {
+    const [method, path] = action === "create" ? ["POST", "/v2.0/routers"] : ["PUT", ROUTER];
+    return [
+      rule(`${action}_router:external_gateway_info`, PROJECT_MEMBER, "Set a gateway.", method, path),
+      rule(
+        `${action}_router:external_gateway_info:network_id`,
+        PROJECT_MEMBER,
+        "Choose the gateway's network.",
+        method,
+        path,
+      ),
+      rule(`${action}_router:external_gateway_info:enable_snat`, ADMIN, "Turn SNAT on or off.", method, path),
+      rule(
+        `${action}_router:external_gateway_info:external_fixed_ips`,
+        ADMIN,
+        "Choose the gateway's addresses.",
+        method,
+        path,
+      ),
+      rule(`${action}_router:distributed`, ADMIN, "Set distributed.", method, path),
+      rule(`${action}_router:ha`, ADMIN, "Set ha.", method, path),
+    ];
+  }),
+  rule("get_router", PROJECT_READER, "Show a router.", "GET", ROUTER),
+  rule("get_router:distributed", ADMIN, "See distributed.", "GET", ROUTER),
+  rule("get_router:ha", ADMIN, "See ha.", "GET", ROUTER),
+  rule("update_router", PROJECT_MEMBER, "Update a router.", "PUT", ROUTER),
+  rule("delete_router", PROJECT_MEMBER, "Delete a router.", "DELETE", ROUTER),
+  rule("add_router_interface", PROJECT_MEMBER, "Add an interface.", "PUT", `${ROUTER}/add_router_interface`),
+  rule(
+    "remove_router_interface",
+    PROJECT_MEMBER,
+    "Remove an interface.",
+    "PUT",
+    `${ROUTER}/remove_router_interface`,
+  ),
+
+  rule("create_floatingip", PROJECT_MEMBER, "Create a floating IP.", "POST", "/v2.0/floatingips"),
+  rule(
+    "create_floatingip:floating_ip_address",
+    ADMIN,
+    "Choose a floating IP's address.",
+    "POST",
+    "/v2.0/floatingips",
+  ),
+  rule("get_floatingip", PROJECT_READER, "Show a floating IP.", "GET", FIP),
+  rule("update_floatingip", PROJECT_MEMBER, "Associate or update a floating IP.", "PUT", FIP),
+  rule("delete_floatingip", PROJECT_MEMBER, "Delete a floating IP.", "DELETE", FIP),
+  rule("create_floatingip_port_forwarding", PROJECT_MEMBER, "Create a port forwarding.", "POST", PF),
+  rule("get_floatingip_port_forwarding", PROJECT_READER, "Show port forwardings.", "GET", PF),
+  rule("update_floatingip_port_forwarding", PROJECT_MEMBER, "Update a port forwarding.", "PUT", `${PF}/{id}`),
+  rule(
+    "delete_floatingip_port_forwarding",
+    PROJECT_MEMBER,
+    "Delete a port forwarding.",
+    "DELETE",
+    `${PF}/{id}`,
+  ),
 
   rule("create_rbac_policy", PROJECT_MEMBER, "Create an RBAC policy.", "POST", "/v2.0/rbac-policies"),
   rule(

@@ -8,7 +8,9 @@ import { nerr, notFound } from "../errors.js";
 import { addTag, removeTag, removeTags, replaceTags, tagsFor } from "../store/tags.js";
 import { enforceOn, type Ctx } from "./common.js";
 import { loadNetwork } from "./networks.js";
+import { loadFloatingIp } from "./floatingips.js";
 import { loadPort } from "./port-view.js";
+import { loadRouter } from "./routers.js";
 import { loadSubnet } from "./subnets.js";
 import { listOf, str } from "./validators.js";
 import { getSubnetPool, poolVisible } from "../store/subnetpools.js";
@@ -39,6 +41,18 @@ const TAGGABLE = new Map<string, Access>([
     "ports",
     async (ctx, core, id, update) => {
       await loadPort(ctx, core, id, update ? "update_port" : "get_port");
+    },
+  ],
+  [
+    "routers",
+    async (ctx, core, id, update) => {
+      await loadRouter(ctx, core, id, update ? "update_router" : "get_router");
+    },
+  ],
+  [
+    "floatingips",
+    async (ctx, core, id, update) => {
+      await loadFloatingIp(ctx, core, id, update ? "update_floatingip" : "get_floatingip");
     },
   ],
   [

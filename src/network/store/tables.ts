@@ -123,6 +123,40 @@ export interface NetworkTables {
     heartbeat_at: string;
   };
   network_meta: { name: string; value: string | null };
+  network_router: Standard & {
+    id: string;
+    project_id: string;
+    name: string;
+    description: string;
+    admin_state_up: number;
+    status: string;
+    gw_port_id: string | null;
+    enable_snat: number;
+    routes: string;
+    availability_zone_hints: string;
+  };
+  network_floatingip: Standard & {
+    id: string;
+    project_id: string;
+    description: string;
+    floating_network_id: string;
+    floating_port_id: string;
+    floating_ip_address: string;
+    fixed_port_id: string | null;
+    fixed_ip_address: string | null;
+    router_id: string | null;
+    status: string;
+  };
+  network_port_forwarding: {
+    id: string;
+    floatingip_id: string;
+    internal_port_id: string;
+    internal_ip_address: string;
+    internal_port: number;
+    external_port: number;
+    protocol: string;
+    description: string;
+  };
 }
 
 /** The core's database handle typed for the network tables. */
