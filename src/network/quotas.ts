@@ -26,6 +26,7 @@ export const QUOTA_RESOURCES: readonly QuotaResource[] = [
   { name: "subnetpool", table: "network_subnetpool" },
   { name: "rbac_policy", table: "network_rbac" },
   { name: "security_group", table: "network_security_group" },
+  { name: "security_group_rule", table: "network_security_group_rule" },
 ];
 
 const byName = new Map(QUOTA_RESOURCES.map((r) => [r.name as string, r]));

@@ -42,6 +42,8 @@ export class NetworkAgent {
       network_delete: ({ networkId }) => agent.serial(() => agent.deps.driver.deleteNetwork(networkId)),
       port_update: ({ portId }) => agent.serial(() => agent.portUpdated(portId)),
       port_delete: ({ portId, networkId }) => agent.serial(() => agent.portDeleted(portId, networkId)),
+      security_group_update: ({ securityGroupIds }) =>
+        agent.serial(() => agent.groupsUpdated(securityGroupIds)),
       resync: () => agent.serial(() => agent.resync()),
     });
     const every = deps.core.cfg.network.reportInterval * 1000;
@@ -108,6 +110,14 @@ export class NetworkAgent {
     await driver.unplugPort(portId, networkId);
     if (!(await portsOnHost(core, host)).some((p) => p.network_id === networkId))
       await driver.deleteNetwork(networkId);
+  }
+
+  /** Security groups changed: replug (idempotently) this host's ports in them, so the driver reapplies their rules. */
+  private async groupsUpdated(ids: string[]): Promise<void> {
+    const { core, host } = this.deps;
+    const wanted = new Set(ids);
+    for (const p of await portsOnHost(core, host))
+      if (p.security_groups.some((g) => wanted.has(g))) await this.plug(p);
   }
 
   /** A network changed: refresh it where this host carries it. */

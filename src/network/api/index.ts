@@ -7,6 +7,8 @@ import { networkRoutes } from "./networks.js";
 import { portRoutes } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
 import { rbacRoutes } from "./rbac.js";
+import { securityGroupRuleRoutes } from "./security-group-rules.js";
+import { securityGroupRoutes } from "./security-groups.js";
 import { subnetPoolRoutes } from "./subnetpools.js";
 import { subnetRoutes } from "./subnets.js";
 import { tagRoutes } from "./tags.js";
@@ -21,6 +23,8 @@ export function networkApiRoutes(core: NetworkCore): Route[] {
     ...subnetRoutes(core),
     ...subnetPoolRoutes(core),
     ...portRoutes(core),
+    ...securityGroupRoutes(core),
+    ...securityGroupRuleRoutes(core),
     ...rbacRoutes(core),
     ...quotaRoutes(core),
     ...agentRoutes(core),

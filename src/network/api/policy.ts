@@ -28,6 +28,10 @@ const SUB = "/v2.0/subnets/{id}";
 const PORT = "/v2.0/ports/{id}";
 const POOL = "/v2.0/subnetpools/{id}";
 const RBAC = "/v2.0/rbac-policies/{id}";
+const SG = "/v2.0/security-groups/{id}";
+const SGR = "/v2.0/security-group-rules/{id}";
+const SG_OWNER_MEMBER = "(role:member and rule:sg_owner)";
+const SG_OWNER_READER = "(role:reader and rule:sg_owner)";
 
 /** Rules of the attributes only admins set (create and update) and read. */
 function adminAttrs(resource: string, attrs: string[], path: string, collection: string): RuleDefault[] {
@@ -68,6 +72,11 @@ export const networkPolicies: RuleDefault[] = [
     name: "network_device",
     check: "'True':%(network_device)s",
     description: "The port's device_owner starts with network:.",
+  },
+  {
+    name: "sg_owner",
+    check: "project_id:%(security_group:project_id)s",
+    description: "The caller's project owns the rule's security group.",
   },
   {
     name: "rbac_wildcard",
@@ -187,6 +196,32 @@ export const networkPolicies: RuleDefault[] = [
     PORT,
   ),
   rule("delete_port", `${PROJECT_MEMBER} or ${NET_OWNER_MEMBER}`, "Delete a port.", "DELETE", PORT),
+
+  rule("create_security_group", PROJECT_MEMBER, "Create a security group.", "POST", "/v2.0/security-groups"),
+  rule("get_security_group", PROJECT_READER, "Show a security group.", "GET", SG),
+  rule("update_security_group", PROJECT_MEMBER, "Update a security group.", "PUT", SG),
+  rule("delete_security_group", PROJECT_MEMBER, "Delete a security group.", "DELETE", SG),
+  rule(
+    "create_security_group_rule",
+    `${PROJECT_MEMBER} or ${SG_OWNER_MEMBER}`,
+    "Create a security group rule.",
+    "POST",
+    "/v2.0/security-group-rules",
+  ),
+  rule(
+    "get_security_group_rule",
+    `${PROJECT_READER} or ${SG_OWNER_READER}`,
+    "Show a security group rule.",
+    "GET",
+    SGR,
+  ),
+  rule(
+    "delete_security_group_rule",
+    `${PROJECT_MEMBER} or ${SG_OWNER_MEMBER}`,
+    "Delete a security group rule.",
+    "DELETE",
+    SGR,
+  ),
 
   rule("create_rbac_policy", PROJECT_MEMBER, "Create an RBAC policy.", "POST", "/v2.0/rbac-policies"),
   rule(

@@ -1,5 +1,5 @@
 // /v2.0/{resource}/{id}/tags (standard-attr-tag): read with the resource's get rule, change with its update rule.
-// The resources are a table here: a later stage adds routers, floating IPs and security groups with a line each.
+// The resources are a table here: a later stage adds routers and floating IPs with a line each.
 import { Type } from "@sinclair/typebox";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
@@ -9,6 +9,7 @@ import { addTag, removeTag, removeTags, replaceTags, tagsFor } from "../store/ta
 import { enforceOn, type Ctx } from "./common.js";
 import { loadNetwork } from "./networks.js";
 import { loadPort } from "./port-view.js";
+import { loadGroup } from "./sg-view.js";
 import { loadSubnet } from "./subnets.js";
 import { listOf, str } from "./validators.js";
 import { getSubnetPool, poolVisible } from "../store/subnetpools.js";
@@ -39,6 +40,12 @@ const TAGGABLE = new Map<string, Access>([
     "ports",
     async (ctx, core, id, update) => {
       await loadPort(ctx, core, id, update ? "update_port" : "get_port");
+    },
+  ],
+  [
+    "security-groups",
+    async (ctx, core, id, update) => {
+      await loadGroup(ctx, core, id, update ? "update_security_group" : "get_security_group");
     },
   ],
   [
