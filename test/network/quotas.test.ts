@@ -21,6 +21,7 @@ describe("network quotas", () => {
       subnetpool: -1,
       rbac_policy: 10,
       security_group: 10,
+      security_group_rule: 100,
     });
     assert.deepEqual(
       (await c.ok("GET", `/v2.0/quotas/${u.project}/default`, 200, { token: u.token })).quota,

@@ -10,11 +10,11 @@ import { checkRule, parseProtocol, parseRemotePrefix, type RuleInput } from "../
 import {
   deleteRule,
   newRule,
-  rulesOf,
+  visibleRules,
   tryInsertRule,
   type SecurityGroupRule,
 } from "../store/security-group-rules.js";
-import { getGroup, groupsByIds, groupVisible, listGroups } from "../store/security-groups.js";
+import { getGroup, groupVisible } from "../store/security-groups.js";
 import { bodyItems, parseCreate, projectOf, resourceBody, val, type Attr } from "./attrs.js";
 import { callerOf, enforceWrite } from "./common.js";
 import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } from "./list.js";
@@ -83,26 +83,8 @@ export function securityGroupRuleRoutes(core: NetworkCore): Route[] {
       policy: null,
       auth: "required",
       handler: async (ctx) => {
-        const caller = callerOf(ctx);
-        // The caller's own rules and every rule in its groups.
-        const all = [...(await rulesOf(core)).values()].flat();
-        const owners = new Map<string, string>();
-        for (const g of caller.readsAll ? [] : await listGroups(core, caller)) owners.set(g.id, g.project_id);
-        if (caller.readsAll)
-          for (const g of (
-            await groupsByIds(
-              core,
-              all.map((r) => r.security_group_id),
-            )
-          ).values())
-            owners.set(g.id, g.project_id);
-        const views = all
-          .filter(
-            (r) => caller.readsAll || r.project_id === caller.projectId || owners.has(r.security_group_id),
-          )
-          .filter((r) =>
-            ctx.allowed("get_security_group_rule", ruleTarget(r, owners.get(r.security_group_id) ?? "")),
-          )
+        const views = (await visibleRules(core, callerOf(ctx)))
+          .filter((r) => ctx.allowed("get_security_group_rule", ruleTarget(r, r.group_owner)))
           .map(ruleBody);
         return listResponse(ctx, LIST, views);
       },

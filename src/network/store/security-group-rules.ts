@@ -1,7 +1,7 @@
 // Security group rules: rows, reads by group, the insert that refuses a duplicate (the unique (group, dedup_key)
 // of the table, so racing creates cannot both win), deletes.
 import { isUniqueViolation, nowIso } from "../../shared/db/index.js";
-import type { NetworkCore } from "../core.js";
+import type { Caller, NetworkCore } from "../core.js";
 import { ruleKey, type RuleInput } from "../sg-rules.js";
 import { inSavepoint, netDb, type NetworkTables } from "./tables.js";
 
@@ -93,4 +93,21 @@ export async function deleteRule(core: NetworkCore, id: string): Promise<boolean
     .where("id", "=", id)
     .executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
+}
+
+/** The rules a caller sees with their group's owner: its project's and those in its groups (all for readers of all). */
+export async function visibleRules(
+  core: NetworkCore,
+  caller: Caller,
+): Promise<Array<SecurityGroupRule & { group_owner: string }>> {
+  let q = netDb(core)
+    .selectFrom("network_security_group_rule as r")
+    .innerJoin("network_security_group as g", "g.id", "r.security_group_id")
+    .selectAll("r")
+    .select("g.project_id as group_owner");
+  if (!caller.readsAll) {
+    const p = caller.projectId ?? "";
+    q = q.where((eb) => eb.or([eb("r.project_id", "=", p), eb("g.project_id", "=", p)]));
+  }
+  return q.execute();
 }
