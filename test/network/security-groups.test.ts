@@ -3,6 +3,7 @@
 // ports, rule validation (protocols, ports, ICMP, ethertypes, prefixes, remote groups), duplicates, quotas.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { securityGroupSpecs } from "../../src/network/agent/specs.js";
 import { bootNetwork, neutronError, type NetCloud } from "./helpers.js";
 
 const SG = "/v2.0/security-groups";
@@ -412,5 +413,60 @@ describe("security group rules", () => {
       (await c.req("GET", R, { token: m.token })).body.security_group_rules.some((x: any) => x.id === id),
     );
     assert.equal((await c.req("DELETE", `${R}/${id}`, { token: m.token })).status, 204);
+  });
+
+  test("what an agent hands its driver: a group's rules, and the member addresses of the remote groups", async () => {
+    const u = await c.user("r-spec");
+    const web = (await c.req("POST", SG, { token: u.token, body: { security_group: { name: "web" } } })).body
+      .security_group.id;
+    const db = (await c.req("POST", SG, { token: u.token, body: { security_group: { name: "db" } } })).body
+      .security_group.id;
+    const rule = await c.req("POST", R, {
+      token: u.token,
+      body: {
+        security_group_rule: {
+          security_group_id: db,
+          direction: "ingress",
+          protocol: "tcp",
+          port_range_min: 5432,
+          port_range_max: 5432,
+          remote_group_id: web,
+        },
+      },
+    });
+    assert.equal(rule.status, 201, rule.text);
+    const net = (await c.req("POST", "/v2.0/networks", { token: u.token, body: { network: { name: "s" } } }))
+      .body.network;
+    await c.req("POST", "/v2.0/subnets", {
+      token: u.token,
+      body: { subnet: { network_id: net.id, ip_version: 4, cidr: "10.88.0.0/24" } },
+    });
+    const port = (
+      await c.req("POST", "/v2.0/ports", {
+        token: u.token,
+        body: {
+          port: {
+            network_id: net.id,
+            security_groups: [web],
+            allowed_address_pairs: [{ ip_address: "10.88.1.0/24" }],
+          },
+        },
+      })
+    ).body.port;
+    const specs = await securityGroupSpecs(c.t.cloud.network.core, [db]);
+    assert.deepEqual([...specs.keys()].sort(), [db, web].sort());
+    const dbSpec = specs.get(db)!;
+    assert.equal(dbSpec.stateful, true);
+    assert.ok(
+      dbSpec.rules.some(
+        (r) =>
+          r.remoteGroupId === web &&
+          r.protocol === "tcp" &&
+          r.portRangeMin === 5432 &&
+          r.direction === "ingress",
+      ),
+    );
+    assert.deepEqual(specs.get(web)!.members, [port.fixed_ips[0].ip_address, "10.88.1.0/24"].sort());
+    assert.deepEqual(dbSpec.members, []);
   });
 });

@@ -6,7 +6,7 @@ import type { Caller, NetworkCore } from "../core.js";
 import type { RuleInput } from "../sg-rules.js";
 import { bumpRevision } from "./networks.js";
 import { newRule } from "./security-group-rules.js";
-import { inSavepoint, netDb, type NetworkTables } from "./tables.js";
+import { inSavepoint, netDb, parseJson, type NetworkTables } from "./tables.js";
 import { removeTags } from "./tags.js";
 
 /** A security group row. */
@@ -172,4 +172,38 @@ export async function deleteGroupRows(core: NetworkCore, id: string): Promise<vo
   await db.deleteFrom("network_default_security_group").where("security_group_id", "=", id).execute();
   await db.deleteFrom("network_security_group").where("id", "=", id).execute();
   await removeTags(core, "security-groups", id);
+}
+
+/** Addresses of the ports in these groups (fixed IPs and allowed address pairs), by group id. */
+export async function groupMembers(core: NetworkCore, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!ids.length) return out;
+  const db = netDb(core);
+  const links = await db
+    .selectFrom("network_port_security_group")
+    .selectAll()
+    .where("security_group_id", "in", ids)
+    .execute();
+  const ports = [...new Set(links.map((l) => l.port_id))];
+  if (!ports.length) return out;
+  const [ips, pairs] = await Promise.all([
+    db
+      .selectFrom("network_ip_allocation")
+      .select(["port_id", "ip_address"])
+      .where("port_id", "in", ports)
+      .execute(),
+    db.selectFrom("network_port").select(["id", "allowed_address_pairs"]).where("id", "in", ports).execute(),
+  ]);
+  const byPort = new Map<string, string[]>();
+  const add = (port: string, a: string) => byPort.set(port, [...(byPort.get(port) ?? []), a]);
+  for (const i of ips) add(i.port_id, i.ip_address);
+  for (const p of pairs)
+    for (const a of parseJson<Array<{ ip_address: string }>>(p.allowed_address_pairs))
+      add(p.id, a.ip_address);
+  for (const l of links)
+    out.set(
+      l.security_group_id,
+      [...new Set([...(out.get(l.security_group_id) ?? []), ...(byPort.get(l.port_id) ?? [])])].sort(),
+    );
+  return out;
 }
