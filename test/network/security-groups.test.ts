@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { securityGroupSpecs } from "../../src/network/agent/specs.js";
+import type { NoopDriver } from "../../src/network/drivers/noop.js";
+import { until } from "../helpers/wait.js";
 import { bootNetwork, neutronError, type NetCloud } from "./helpers.js";
 
 const SG = "/v2.0/security-groups";
@@ -468,5 +470,39 @@ describe("security group rules", () => {
     );
     assert.deepEqual(specs.get(web)!.members, [port.fixed_ips[0].ip_address, "10.88.1.0/24"].sort());
     assert.deepEqual(dbSpec.members, []);
+  });
+
+  test("the agent reapplies a port's groups when their rules change or a remote group's members do", async () => {
+    const driver = c.t.cloud.network.localAgent!.deps.driver as NoopDriver;
+    const web = (await c.req("POST", SG, { token: c.admin, body: { security_group: { name: "aw" } } })).body
+      .security_group.id;
+    const db = (await c.req("POST", SG, { token: c.admin, body: { security_group: { name: "ad" } } })).body
+      .security_group.id;
+    await c.ok("POST", R, 201, {
+      body: { security_group_rule: { security_group_id: db, direction: "ingress", remote_group_id: web } },
+    });
+    const net = (await c.ok("POST", "/v2.0/networks", 201, { body: { network: { name: "ag" } } })).network;
+    await c.ok("POST", "/v2.0/subnets", 201, {
+      body: { subnet: { network_id: net.id, ip_version: 4, cidr: "10.89.0.0/24" } },
+    });
+    const port = (
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: { port: { network_id: net.id, security_groups: [db], "binding:host_id": "compute1" } },
+      })
+    ).port;
+    await until("plugged", () => driver.ports.has(port.id));
+    // Forget it in the driver: only a replug brings it back.
+    driver.ports.delete(port.id);
+    await c.ok("POST", R, 201, {
+      body: { security_group_rule: { security_group_id: db, direction: "ingress", protocol: "tcp" } },
+    });
+    await until("a rule change replugs the group's ports", () => driver.ports.has(port.id));
+    driver.ports.delete(port.id);
+    await c.ok("POST", "/v2.0/ports", 201, {
+      body: { port: { network_id: net.id, security_groups: [web] } },
+    });
+    await until("a new member of the remote group replugs the referring group's ports", () =>
+      driver.ports.has(port.id),
+    );
   });
 });

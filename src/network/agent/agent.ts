@@ -10,6 +10,7 @@ import type { NetworkCore } from "../core.js";
 import type { NetworkDriver } from "../drivers/types.js";
 import { networkAgentContract } from "../rpc.js";
 import { reportAgent } from "../store/agents.js";
+import { groupsReferring } from "../store/security-group-rules.js";
 import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
 import { networkSpec, portSpec } from "./specs.js";
 
@@ -112,10 +113,11 @@ export class NetworkAgent {
       await driver.deleteNetwork(networkId);
   }
 
-  /** Security groups changed: replug (idempotently) this host's ports in them, so the driver reapplies their rules. */
+  /** Security groups changed (rules or members): replug (idempotently) the ports affected, so the driver reapplies them. */
   private async groupsUpdated(ids: string[]): Promise<void> {
     const { core, host } = this.deps;
-    const wanted = new Set(ids);
+    // Ports in the groups, and ports in groups whose rules name them as remote groups (their members changed).
+    const wanted = new Set([...ids, ...(await groupsReferring(core, ids))]);
     for (const p of await portsOnHost(core, host))
       if (p.security_groups.some((g) => wanted.has(g))) await this.plug(p);
   }

@@ -111,3 +111,15 @@ export async function visibleRules(
   }
   return q.execute();
 }
+
+/** The groups with rules naming any of these groups as their remote group. */
+export async function groupsReferring(core: NetworkCore, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const rows = await netDb(core)
+    .selectFrom("network_security_group_rule")
+    .select("security_group_id")
+    .distinct()
+    .where("remote_group_id", "in", ids)
+    .execute();
+  return rows.map((r) => r.security_group_id);
+}
