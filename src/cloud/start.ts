@@ -177,6 +177,7 @@ export async function startCloud(
   compute.core.connect(bus, {
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
+    network: injectClient(() => app, "/networking"),
   });
   // The cloud admin's token: qemu hosts download any project's images with it (the image policy's admin check is
   // context_is_admin, which the service user does not pass), and public images are the admin's to make

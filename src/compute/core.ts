@@ -10,6 +10,8 @@ export interface ComputeClients {
   placement: PlacementClient;
   /** The image API below /image, called with the user's token (ClientRequest.token). */
   image: ServiceClient;
+  /** The network API below /networking, called with the user's token; absent when no network service runs. */
+  network?: ServiceClient;
 }
 
 /** Shared state of the compute service used by its routes, the conductor and the scheduler. */
@@ -38,6 +40,11 @@ export class ComputeCore {
   get placement(): PlacementClient {
     if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
     return this.clientsValue.placement;
+  }
+
+  /** The network service's client, or null when the cloud runs none (Nova's proxies then answer on their own). */
+  get network(): ServiceClient | null {
+    return this.clientsValue?.network ?? null;
   }
 
   get image(): ServiceClient {

@@ -46,6 +46,11 @@ export class AgentNotifier {
     this.send("port_delete", { portId, networkId });
   }
 
+  /** Security groups' rules changed (or a group was deleted). */
+  securityGroupsUpdated(securityGroupIds: string[]): void {
+    this.send("security_group_update", { securityGroupIds });
+  }
+
   private send<K extends CastNames<typeof networkAgentContract>>(
     method: K,
     args: ArgsOf<typeof networkAgentContract, K>,

@@ -136,6 +136,10 @@ export async function createPorts(
     return out;
   });
   for (const p of created) core.notify.portUpdated(p.id);
+  notifyMembers(
+    core,
+    created.flatMap((p) => p.security_groups),
+  );
   return created;
 }
 
@@ -324,7 +328,14 @@ export async function updatePort(core: NetworkCore, port: Port, input: PortInput
       await setPortGroups(c, port.id, next.security_groups);
   });
   core.notify.portUpdated(port.id);
-  return (await getPort(core, port.id)) as Port;
+  const after = (await getPort(core, port.id)) as Port;
+  // Remote-group rules of other groups follow a port's groups and addresses.
+  if (
+    JSON.stringify([after.security_groups, after.fixed_ips, after.allowed_address_pairs]) !==
+    JSON.stringify([port.security_groups, port.fixed_ips, port.allowed_address_pairs])
+  )
+    notifyMembers(core, [...port.security_groups, ...after.security_groups]);
+  return after;
 }
 
 /** Delete a port; 409 for ports routers or floating IPs own. */
@@ -340,4 +351,10 @@ export async function deletePort(core: NetworkCore, port: Port): Promise<void> {
     await removeTags(c, "ports", port.id);
   });
   core.notify.portDeleted(port.id, port.network_id);
+  notifyMembers(core, port.security_groups);
+}
+
+/** Tell the agents the members of these groups changed (rules naming them as remote groups follow). */
+function notifyMembers(core: NetworkCore, groups: string[]): void {
+  if (groups.length) core.notify.securityGroupsUpdated([...new Set(groups)]);
 }

@@ -28,6 +28,7 @@ export const QUOTA_RESOURCES: readonly QuotaResource[] = [
   { name: "security_group", table: "network_security_group" },
   { name: "router", table: "network_router" },
   { name: "floatingip", table: "network_floatingip" },
+  { name: "security_group_rule", table: "network_security_group_rule" },
 ];
 
 const byName = new Map(QUOTA_RESOURCES.map((r) => [r.name as string, r]));

@@ -14,6 +14,8 @@ export const networkAgentContract = defineContract("network_agent", "1.0", {
   port_update: cast<{ portId: string }>(),
   /** A port was deleted: whichever host had it unplugs it. */
   port_delete: cast<{ portId: string; networkId: string }>(),
+  /** Rules or members of security groups changed: hosts refresh the firewall of their ports in those groups. */
+  security_group_update: cast<{ securityGroupIds: string[] }>(),
   /** Compare the host's data plane with the database and fix every difference (returns what was changed). */
   resync: call<{ host: string }, { plugged: number; unplugged: number }>(),
 });

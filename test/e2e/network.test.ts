@@ -1,6 +1,6 @@
 // End to end for the Network service: `bin/stratus up` as a child process, driven by the real OpenStack CLI
-// (Debian's python3-openstackclient 6.0.0): network, subnet and port create/list/show/set/delete, network RBAC,
-// quotas (quota show lists the network quotas beside compute's), agents, availability zones, IP availability.
+// (Debian's python3-openstackclient 6.0.0): network, subnet and port create/list/show/set/delete, security groups
+// and rules, network RBAC, quotas (quota show lists the network quotas beside compute's), agents, availability zones, IP availability.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
@@ -11,7 +11,7 @@ import {
   type StratusProcess,
 } from "../helpers/stratus-process.js";
 
-describe("openstack CLI: networks, subnets, ports, RBAC, quotas", () => {
+describe("openstack CLI: networks, subnets, ports, security groups, RBAC, quotas", () => {
   let s: StratusProcess;
   before(async () => {
     s = await startStratus("stratus-e2e-network-");
@@ -220,6 +220,101 @@ describe("openstack CLI: networks, subnets, ports, RBAC, quotas", () => {
     await fails(["network", "delete", "e2e-ports"], "stratus-demo", /still in use|Conflict/);
     await ok(["port", "delete", "e2e-port2"], "stratus-demo", false);
     await ok(["network", "delete", "e2e-ports"], "stratus-demo", false);
+  });
+
+  test("security group create, list, show, set, delete; rule create (tcp 22, remote group, IPv6), list, delete", async () => {
+    const demo = "stratus-demo";
+    const groups = (await ok(["security", "group", "list"], demo)).map((g: { Name: string }) => g.Name);
+    assert.deepEqual(groups, ["default"], "the demo project's default group, made on first use");
+    const g = await ok(["security", "group", "create", "--description", "web tier", "e2e-web"], demo);
+    assert.equal(g.name, "e2e-web");
+    assert.equal(g.description, "web tier");
+    const ssh = await ok(
+      [
+        "security",
+        "group",
+        "rule",
+        "create",
+        "--protocol",
+        "tcp",
+        "--dst-port",
+        "22",
+        "--remote-ip",
+        "0.0.0.0/0",
+        "e2e-web",
+      ],
+      demo,
+    );
+    assert.equal(ssh.protocol, "tcp");
+    assert.equal(ssh.port_range_min, 22);
+    assert.equal(ssh.port_range_max, 22);
+    assert.equal(ssh.remote_ip_prefix, "0.0.0.0/0");
+    assert.equal(ssh.direction, "ingress");
+    const fromDefault = await ok(
+      [
+        "security",
+        "group",
+        "rule",
+        "create",
+        "--protocol",
+        "tcp",
+        "--dst-port",
+        "80:81",
+        "--remote-group",
+        "default",
+        "e2e-web",
+      ],
+      demo,
+    );
+    const defaultId = (await ok(["security", "group", "show", "default"], demo)).id;
+    assert.equal(fromDefault.remote_group_id, defaultId);
+    assert.equal(fromDefault.port_range_max, 81);
+    const v6 = await ok(
+      ["security", "group", "rule", "create", "--ethertype", "IPv6", "--protocol", "ipv6-icmp", "e2e-web"],
+      demo,
+    );
+    assert.equal(v6.ether_type, "IPv6");
+    await fails(
+      [
+        "security",
+        "group",
+        "rule",
+        "create",
+        "--protocol",
+        "tcp",
+        "--dst-port",
+        "22",
+        "--remote-ip",
+        "0.0.0.0/0",
+        "e2e-web",
+      ],
+      demo,
+      /already exists|409|Conflict/,
+    );
+    const rules = await ok(["security", "group", "rule", "list", "e2e-web"], demo);
+    assert.equal(rules.length, 5, "two egress rules of a new group and the three added");
+    assert.ok(rules.some((r: { ID: string }) => r.ID === ssh.id));
+    await ok(
+      ["security", "group", "set", "--name", "e2e-web2", "--description", "changed", "e2e-web"],
+      demo,
+      false,
+    );
+    const shown = await ok(["security", "group", "show", "e2e-web2"], demo);
+    assert.equal(shown.description, "changed");
+    assert.equal(shown.id, g.id);
+    await ok(["security", "group", "rule", "delete", ssh.id], demo, false);
+    await fails(
+      ["security", "group", "rule", "show", ssh.id],
+      demo,
+      /could not be found|does not exist|No SecurityGroupRule/,
+    );
+    await fails(["security", "group", "delete", "default"], demo, /default security group|409|Conflict/);
+    await ok(["security", "group", "delete", "e2e-web2"], demo, false);
+    await fails(
+      ["security", "group", "show", "e2e-web2"],
+      demo,
+      /No SecurityGroup found|could not be found|does not exist/,
+    );
   });
 
   test("network rbac create, list, show, set, delete: a project sees the network shared with it", async () => {

@@ -3,7 +3,7 @@
 // metadata and user data on the console, SSH over the test-only forwarded port (hostname, vCPUs, root disk size,
 // config drive), stop/start, soft and hard reboot, pause, suspend, snapshot and a boot from it (reading the
 // metadata service, no config drive), shelve/unshelve, resize, rebuild
-// (to disk boot), rescue, kill -9 of the cloud with the guest kept running and re-adopted, a QEMU killed behind its
+// (to disk boot), rescue and unrescue, kill -9 of the cloud with the guest kept running and re-adopted, a QEMU killed behind its
 // back shown SHUTOFF, and delete with nothing left. Two guests in all (the server and the one booted from its
 // snapshot), to keep CI time small.
 import { strict as assert } from "node:assert";
@@ -312,9 +312,19 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
     await osc(["server", "resize", "confirm", "vm1"]);
     await waitStatus("vm1", "ACTIVE");
     assert.equal(await ssh(vm1, "lsblk -b -d -n -o SIZE /dev/vda"), String(2 * 1024 ** 3));
-    // Rescue and unrescue are left out here: after an unrescue the guest's root may not mount again (the rescue
-    // guest boots the same image with the server's disk attached, and is stopped while still booting); a known
-    // bug, in the notes. The driver contract suite covers rescue with a boot-sector guest.
+  });
+
+  test("rescue boots the rescue image with the server's disk second; unrescue boots the server's own disk", async () => {
+    await ssh(vm1, "echo mine | sudo tee /var/rescue-mark >/dev/null && sync");
+    await osc(["server", "rescue", "vm1"]);
+    await waitStatus("vm1", "RESCUE");
+    // The rescue guest runs from its own disk; the server's (2 GiB since the resize) is attached second.
+    assert.equal(await ssh(vm1, "test -e /var/rescue-mark && echo found || echo absent"), "absent");
+    assert.equal(await ssh(vm1, "lsblk -b -d -n -o SIZE /dev/vdb"), String(2 * 1024 ** 3));
+    await osc(["server", "unrescue", "vm1"]);
+    await waitStatus("vm1", "ACTIVE");
+    assert.equal(await ssh(vm1, "cat /var/rescue-mark"), "mine");
+    assert.equal(await ssh(vm1, "lsblk -b -d -n -o SIZE /dev/vda"), String(2 * 1024 ** 3));
   });
 
   test("kill -9 of the cloud leaves the guest running; the restarted cloud adopts it; a killed QEMU is SHUTOFF", async () => {

@@ -46,9 +46,11 @@ describe("networks", () => {
       "quotas",
       "rbac-policies",
       "standard-attr-tag",
+      "security-group",
+      "stateful-security-group",
     ])
       assert.ok(aliases.includes(a), a);
-    for (const a of ["security-group", "dhcp_agent_scheduler"]) assert.ok(!aliases.includes(a), a);
+    for (const a of ["dhcp_agent_scheduler"]) assert.ok(!aliases.includes(a), a);
     assert.equal((await c.ok("GET", "/v2.0/extensions/provider", 200)).extension.name, "Provider Network");
     neutronError(await c.req("GET", "/v2.0/extensions/security-group", { token: c.admin }), 404);
   });

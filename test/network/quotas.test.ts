@@ -23,6 +23,7 @@ describe("network quotas", () => {
       security_group: 10,
       router: 10,
       floatingip: 50,
+      security_group_rule: 100,
     });
     assert.deepEqual(
       (await c.ok("GET", `/v2.0/quotas/${u.project}/default`, 200, { token: u.token })).quota,

@@ -188,6 +188,17 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
       member,
     )
   ).port_forwarding.id as string;
+  const sg = (await must("POST", `${N}/security-groups`, { security_group: { name: "m-sg" } }, [201], member))
+    .security_group.id as string;
+  const sgRule = (
+    await must(
+      "POST",
+      `${N}/security-group-rules`,
+      { security_group_rule: { security_group_id: sg, direction: "ingress", protocol: "tcp" } },
+      [201],
+      member,
+    )
+  ).security_group_rule.id as string;
   const agent = (await must("GET", `${N}/agents`, undefined, [200])).agents[0].id as string;
   // A disabled domain, so that deleting it is a policy question only.
   await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
@@ -220,6 +231,8 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["port_id", port],
     ["subnetpool_id", pool],
     ["rbac_policy_id", rbac],
+    ["security_group_id", sg],
+    ["security_group_rule_id", sgRule],
     ["agent_id", agent],
     ["router_id", router],
     ["floatingip_id", fip],

@@ -374,6 +374,35 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
     { body: { port_forwarding: { description: "m" } } },
   ],
   ["DELETE /networking/v2.0/floatingips/:floatingip_id/port_forwardings/:port_forwarding_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/security-groups", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/security-groups",
+    "SA PA PM M",
+    { body: { security_group: { name: "m-sg2", tenant_id: "{alpha}" } } },
+  ],
+  ["GET /networking/v2.0/security-groups/:security_group_id", "SA SR PA PM M R O"],
+  [
+    "PUT /networking/v2.0/security-groups/:security_group_id",
+    "SA PA PM M O",
+    { body: { security_group: { description: "m-changed" } } },
+  ],
+  ["DELETE /networking/v2.0/security-groups/:security_group_id", "SA PA PM M O"],
+  ["GET /networking/v2.0/security-group-rules", "SA SR PA PM M R O"],
+  [
+    "POST /networking/v2.0/security-group-rules",
+    "SA PA PM M O",
+    {
+      body: {
+        security_group_rule: {
+          security_group_id: "{security_group_id}",
+          direction: "ingress",
+          protocol: "udp",
+        },
+      },
+    },
+  ],
+  ["GET /networking/v2.0/security-group-rules/:security_group_rule_id", "SA SR PA PM M R O"],
+  ["DELETE /networking/v2.0/security-group-rules/:security_group_rule_id", "SA PA PM M O"],
   ["GET /networking/v2.0/rbac-policies", "SA SR PA PM M R O"],
   [
     "POST /networking/v2.0/rbac-policies",

@@ -10,6 +10,7 @@ import type { NetworkCore } from "../core.js";
 import type { NetworkDriver } from "../drivers/types.js";
 import { networkAgentContract } from "../rpc.js";
 import { reportAgent } from "../store/agents.js";
+import { groupsReferring } from "../store/security-group-rules.js";
 import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
 import { networkSpec, portSpec } from "./specs.js";
 
@@ -42,6 +43,8 @@ export class NetworkAgent {
       network_delete: ({ networkId }) => agent.serial(() => agent.deps.driver.deleteNetwork(networkId)),
       port_update: ({ portId }) => agent.serial(() => agent.portUpdated(portId)),
       port_delete: ({ portId, networkId }) => agent.serial(() => agent.portDeleted(portId, networkId)),
+      security_group_update: ({ securityGroupIds }) =>
+        agent.serial(() => agent.groupsUpdated(securityGroupIds)),
       resync: () => agent.serial(() => agent.resync()),
     });
     const every = deps.core.cfg.network.reportInterval * 1000;
@@ -108,6 +111,15 @@ export class NetworkAgent {
     await driver.unplugPort(portId, networkId);
     if (!(await portsOnHost(core, host)).some((p) => p.network_id === networkId))
       await driver.deleteNetwork(networkId);
+  }
+
+  /** Security groups changed (rules or members): replug (idempotently) the ports affected, so the driver reapplies them. */
+  private async groupsUpdated(ids: string[]): Promise<void> {
+    const { core, host } = this.deps;
+    // Ports in the groups, and ports in groups whose rules name them as remote groups (their members changed).
+    const wanted = new Set([...ids, ...(await groupsReferring(core, ids))]);
+    for (const p of await portsOnHost(core, host))
+      if (p.security_groups.some((g) => wanted.has(g))) await this.plug(p);
   }
 
   /** A network changed: refresh it where this host carries it. */

@@ -1,9 +1,11 @@
 // What the agent hands its driver, read from the database: a network's segment and MTU, a port's addresses and
-// security settings.
+// security settings, and the security groups a host enforces (rules and member addresses).
 import type { NetworkCore } from "../core.js";
 import type { NetworkSpec, PortSpec, SegmentSpec } from "../drivers/types.js";
 import { getNetwork } from "../store/networks.js";
 import type { Port } from "../store/ports.js";
+import { rulesOf } from "../store/security-group-rules.js";
+import { groupMembers, groupsByIds } from "../store/security-groups.js";
 import { segmentsFor } from "../store/segments.js";
 
 /** A network as a driver sees it, or null when it is gone. */
@@ -36,4 +38,58 @@ export function portSpec(p: Port): PortSpec {
     deviceOwner: p.device_owner,
     deviceId: p.device_id,
   };
+}
+
+/** A security group rule as a driver sees it (protocol: a name, a number as text, or null for any). */
+export interface SecurityGroupRuleSpec {
+  id: string;
+  direction: "ingress" | "egress";
+  ethertype: "IPv4" | "IPv6";
+  protocol: string | null;
+  portRangeMin: number | null;
+  portRangeMax: number | null;
+  remoteIpPrefix: string | null;
+  remoteGroupId: string | null;
+}
+
+/** A security group as a driver enforces it: its rules and the addresses of its member ports (for remote groups). */
+export interface SecurityGroupSpec {
+  id: string;
+  stateful: boolean;
+  rules: SecurityGroupRuleSpec[];
+  /** Fixed IPs and allowed address pairs of every port in the group, on any host. */
+  members: string[];
+}
+
+/** The effective rules of these groups and of the groups their rules name as remote groups, by id. */
+export async function securityGroupSpecs(
+  core: NetworkCore,
+  ids: string[],
+): Promise<Map<string, SecurityGroupSpec>> {
+  const rules = await rulesOf(core, ids);
+  const remote = [...rules.values()].flat().flatMap((r) => (r.remote_group_id ? [r.remote_group_id] : []));
+  const all = [...new Set([...ids, ...remote])];
+  const [groups, allRules, members] = await Promise.all([
+    groupsByIds(core, all),
+    rulesOf(core, all),
+    groupMembers(core, all),
+  ]);
+  const out = new Map<string, SecurityGroupSpec>();
+  for (const [id, g] of groups)
+    out.set(id, {
+      id,
+      stateful: Number(g.stateful) === 1,
+      rules: (allRules.get(id) ?? []).map((r) => ({
+        id: r.id,
+        direction: r.direction as "ingress" | "egress",
+        ethertype: r.ethertype as "IPv4" | "IPv6",
+        protocol: r.protocol,
+        portRangeMin: r.port_range_min === null ? null : Number(r.port_range_min),
+        portRangeMax: r.port_range_max === null ? null : Number(r.port_range_max),
+        remoteIpPrefix: r.remote_ip_prefix,
+        remoteGroupId: r.remote_group_id,
+      })),
+      members: members.get(id) ?? [],
+    });
+  return out;
 }

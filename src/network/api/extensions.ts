@@ -70,15 +70,30 @@ export const EXTENSIONS: readonly Extension[] = [
   ext("rbac-policies", "RBAC Policies", "Shares networks with projects, as shared or external networks."),
   ext("router", "Neutron L3 Router", "Routers between networks, gateways and floating IPs."),
   ext("router_availability_zone", "Router Availability Zone", "Availability zone hints of routers."),
+  ext(
+    "security-group",
+    "security-group",
+    "Security groups and their rules, with a default group per project.",
+  ),
+  ext(
+    "security-groups-normalized-cidr",
+    "Security Group Rule normalized CIDR",
+    "Shows a rule's remote prefix with its host bits cleared (normalized_cidr).",
+  ),
   ext("sorting", "Sorting support", "sort_key and sort_dir on every list."),
   ext("standard-attr-description", "standard-attr-description", "A description on every resource."),
   ext("standard-attr-revisions", "Resource revision numbers", "A revision_number bumped by every change."),
   ext(
     "standard-attr-tag",
     "Tag support for resources with standard attribute",
-    "Tags on networks, subnets, ports, subnet pools, routers and floating IPs.",
+    "Tags on networks, subnets, ports, subnet pools, security groups, routers and floating IPs.",
   ),
   ext("standard-attr-timestamp", "Resource timestamps", "created_at and updated_at on every resource."),
+  ext(
+    "stateful-security-group",
+    "Stateful security group",
+    "Security groups may be stateless (stateful false).",
+  ),
   ext("subnet_allocation", "Subnet Allocation", "Subnet pools that subnets take their prefixes from."),
   ext(
     "subnetpool-prefix-ops",

@@ -10,6 +10,8 @@ import { portRoutes } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
 import { rbacRoutes } from "./rbac.js";
 import { routerRoutes } from "./routers.js";
+import { securityGroupRuleRoutes } from "./security-group-rules.js";
+import { securityGroupRoutes } from "./security-groups.js";
 import { subnetPoolRoutes } from "./subnetpools.js";
 import { subnetRoutes } from "./subnets.js";
 import { tagRoutes } from "./tags.js";
@@ -27,6 +29,8 @@ export function networkApiRoutes(core: NetworkCore): Route[] {
     ...routerRoutes(core),
     ...floatingIpRoutes(core),
     ...portForwardingRoutes(core),
+    ...securityGroupRoutes(core),
+    ...securityGroupRuleRoutes(core),
     ...rbacRoutes(core),
     ...quotaRoutes(core),
     ...agentRoutes(core),

@@ -31,6 +31,10 @@ const RBAC = "/v2.0/rbac-policies/{id}";
 const ROUTER = "/v2.0/routers/{id}";
 const FIP = "/v2.0/floatingips/{id}";
 const PF = "/v2.0/floatingips/{floatingip_id}/port_forwardings";
+const SG = "/v2.0/security-groups/{id}";
+const SGR = "/v2.0/security-group-rules/{id}";
+const SG_OWNER_MEMBER = "(role:member and rule:sg_owner)";
+const SG_OWNER_READER = "(role:reader and rule:sg_owner)";
 
 /** Rules of the attributes only admins set (create and update) and read. */
 function adminAttrs(resource: string, attrs: string[], path: string, collection: string): RuleDefault[] {
@@ -71,6 +75,11 @@ export const networkPolicies: RuleDefault[] = [
     name: "network_device",
     check: "'True':%(network_device)s",
     description: "The port's device_owner starts with network:.",
+  },
+  {
+    name: "sg_owner",
+    check: "project_id:%(security_group:project_id)s",
+    description: "The caller's project owns the rule's security group.",
   },
   {
     name: "rbac_wildcard",
@@ -249,6 +258,32 @@ export const networkPolicies: RuleDefault[] = [
     "Delete a port forwarding.",
     "DELETE",
     `${PF}/{id}`,
+  ),
+
+  rule("create_security_group", PROJECT_MEMBER, "Create a security group.", "POST", "/v2.0/security-groups"),
+  rule("get_security_group", PROJECT_READER, "Show a security group.", "GET", SG),
+  rule("update_security_group", PROJECT_MEMBER, "Update a security group.", "PUT", SG),
+  rule("delete_security_group", PROJECT_MEMBER, "Delete a security group.", "DELETE", SG),
+  rule(
+    "create_security_group_rule",
+    `${PROJECT_MEMBER} or ${SG_OWNER_MEMBER}`,
+    "Create a security group rule.",
+    "POST",
+    "/v2.0/security-group-rules",
+  ),
+  rule(
+    "get_security_group_rule",
+    `${PROJECT_READER} or ${SG_OWNER_READER}`,
+    "Show a security group rule.",
+    "GET",
+    SGR,
+  ),
+  rule(
+    "delete_security_group_rule",
+    `${PROJECT_MEMBER} or ${SG_OWNER_MEMBER}`,
+    "Delete a security group rule.",
+    "DELETE",
+    SGR,
   ),
 
   rule("create_rbac_policy", PROJECT_MEMBER, "Create an RBAC policy.", "POST", "/v2.0/rbac-policies"),

@@ -1,5 +1,5 @@
 // /v2.0/{resource}/{id}/tags (standard-attr-tag): read with the resource's get rule, change with its update rule.
-// The resources are a table here: a later stage adds routers, floating IPs and security groups with a line each.
+// The resources are a table here: each taggable resource is one line.
 import { Type } from "@sinclair/typebox";
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
@@ -11,6 +11,7 @@ import { loadNetwork } from "./networks.js";
 import { loadFloatingIp } from "./floatingips.js";
 import { loadPort } from "./port-view.js";
 import { loadRouter } from "./routers.js";
+import { loadGroup } from "./sg-view.js";
 import { loadSubnet } from "./subnets.js";
 import { listOf, str } from "./validators.js";
 import { getSubnetPool, poolVisible } from "../store/subnetpools.js";
@@ -53,6 +54,12 @@ const TAGGABLE = new Map<string, Access>([
     "floatingips",
     async (ctx, core, id, update) => {
       await loadFloatingIp(ctx, core, id, update ? "update_floatingip" : "get_floatingip");
+    },
+  ],
+  [
+    "security-groups",
+    async (ctx, core, id, update) => {
+      await loadGroup(ctx, core, id, update ? "update_security_group" : "get_security_group");
     },
   ],
   [

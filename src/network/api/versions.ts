@@ -8,6 +8,8 @@ const RESOURCES: Array<[string, string]> = [
   ["subnet", "subnets"],
   ["subnetpool", "subnetpools"],
   ["port", "ports"],
+  ["security_group", "security-groups"],
+  ["security_group_rule", "security-group-rules"],
 ];
 
 const versionsDoc = (ctx: RequestCtx<any, any, any>) => ({

@@ -128,7 +128,8 @@ export async function updateNetwork(
 /** Bump a standard-attribute resource's revision (and updated_at) along with other columns. */
 export async function bumpRevision(
   core: NetworkCore,
-  table: "network_network" | "network_subnet" | "network_port" | "network_subnetpool",
+  table:
+    "network_network" | "network_subnet" | "network_port" | "network_subnetpool" | "network_security_group",
   id: string,
   set: Record<string, unknown> = {},
 ): Promise<void> {

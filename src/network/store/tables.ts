@@ -97,6 +97,23 @@ export interface NetworkTables {
     description: string;
     stateful: number;
   };
+  network_security_group_rule: {
+    id: string;
+    project_id: string;
+    security_group_id: string;
+    direction: string;
+    ethertype: string;
+    protocol: string | null;
+    port_range_min: number | null;
+    port_range_max: number | null;
+    remote_ip_prefix: string | null;
+    remote_group_id: string | null;
+    description: string;
+    dedup_key: string;
+    revision_number: number;
+    created_at: string;
+    updated_at: string;
+  };
   network_default_security_group: { project_id: string; security_group_id: string };
   network_rbac: {
     id: string;

@@ -201,6 +201,13 @@ before(async () => {
     })
   ).rbac_policy;
   await j("PUT", `/networking/v2.0/networks/${net.id}/tags/fuzz`);
+  const sg = (await j("POST", "/networking/v2.0/security-groups", { security_group: { name: "fuzz" } }))
+    .security_group;
+  const sgRule = (
+    await j("POST", "/networking/v2.0/security-group-rules", {
+      security_group_rule: { security_group_id: sg.id, direction: "ingress", protocol: "tcp" },
+    })
+  ).security_group_rule;
   const agents = await j("GET", "/networking/v2.0/agents");
   for (const [k, v] of Object.entries({
     domain_id: "default",
@@ -234,6 +241,8 @@ before(async () => {
     port_id: port.id,
     subnetpool_id: pool.id,
     rbac_policy_id: rbac.id,
+    security_group_id: sg.id,
+    security_group_rule_id: sgRule.id,
     agent_id: agents.agents[0].id,
     alias: "quotas",
     resource: "networks",

@@ -1,7 +1,10 @@
 // Nova's security group proxy (os-security-groups and os-security-group-rules to 2.35; a server's groups and the
 // addSecurityGroup/removeSecurityGroup actions at every microversion) for a cloud with no network service yet:
 // there are no groups, so lists are empty, lookups 404 as Nova's SecurityGroupNotFound, and creating a group
-// says plainly that security groups need the network service. The networking service replaces this.
+// says plainly that security groups need the network service. When the cloud runs the network service, the
+// proxy answers from it (security-groups-neutron.ts), as Nova does over Neutron.
+import type { ServiceClient } from "../../../shared/client/service-client.js";
+import { reply } from "../../../shared/http/reply.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
@@ -10,6 +13,14 @@ import type { Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
 import { proxyRoute } from "./networks.js";
+import {
+  changeServerGroups,
+  groupsById,
+  neutron,
+  neutronRule,
+  novaGroup,
+  novaRule,
+} from "./security-groups-neutron.js";
 
 const SG = "os_compute_api:os-security-groups";
 const P = "/os-security-groups";
@@ -60,30 +71,84 @@ function member(value: unknown, name: string): Record<string, unknown> {
   return closedObject("body", value, [name], { required: [name] })![name] as Record<string, unknown>;
 }
 
-/** The proxy routes and GET /servers/{id}/os-security-groups. */
+/** The proxy routes and GET /servers/{id}/os-security-groups (over the network service when the cloud runs it). */
 export function securityGroupRoutes(core: ComputeCore): Route[] {
+  const missing = (id: string) => () => notFound(`Security group ${id} not found.`);
+  const groupBody = (ctx: Ctx) => {
+    const sg = member(ctx.body, "security_group");
+    return closedObject("security_group", sg, ["name", "description"], {
+      required: ["name", "description"],
+    })!;
+  };
+  const show = async (net: ServiceClient, ctx: Ctx, id: string) => {
+    const g = (await neutron(net, ctx, "GET", `/security-groups/${encodeURIComponent(id)}`, missing(id)))
+      .security_group;
+    return { security_group: novaGroup(g, await groupsById(net, ctx)) };
+  };
   return [
-    proxyRoute("GET", `/v2.1${P}`, `${SG}:get`, () => ({ security_groups: [] })),
-    proxyRoute("GET", `/v2.1${P}/:id`, `${SG}:show`, (ctx) => groupNotFound(ctx.params.id)),
-    proxyRoute("POST", `/v2.1${P}`, `${SG}:create`, (ctx) => {
-      const sg = member(ctx.body, "security_group");
-      closedObject("security_group", sg, ["name", "description"], { required: ["name", "description"] });
-      throw badRequest(NO_NETWORK_SERVICE);
+    proxyRoute("GET", `/v2.1${P}`, `${SG}:get`, async (ctx) => {
+      const net = core.network;
+      if (!net) return { security_groups: [] };
+      const all = new URLSearchParams(ctx.url.split("?")[1] ?? "").get("all_tenants");
+      const everyone = all !== null && all !== "0" && all.toLowerCase() !== "false";
+      const names = await groupsById(net, ctx);
+      const own = [...names.values()].filter((g) => everyone || g.tenant_id === ctx.auth?.projectId);
+      return { security_groups: own.map((g) => novaGroup(g, names)) };
     }),
-    proxyRoute("PUT", `/v2.1${P}/:id`, `${SG}:update`, (ctx) => groupNotFound(ctx.params.id)),
-    proxyRoute("DELETE", `/v2.1${P}/:id`, `${SG}:delete`, (ctx) => groupNotFound(ctx.params.id)),
-    proxyRoute("POST", `/v2.1${R}`, `${SG}:rule:create`, (ctx) => {
-      const rule = member(ctx.body, "security_group_rule");
-      const parent = closedObject(
+    proxyRoute("GET", `/v2.1${P}/:id`, `${SG}:show`, async (ctx) => {
+      const net = core.network;
+      return net ? show(net, ctx, ctx.params.id) : groupNotFound(ctx.params.id);
+    }),
+    proxyRoute("POST", `/v2.1${P}`, `${SG}:create`, async (ctx) => {
+      const body = groupBody(ctx);
+      const net = core.network;
+      if (!net) throw badRequest(NO_NETWORK_SERVICE);
+      const g = (
+        await neutron(net, ctx, "POST", "/security-groups", missing(""), {
+          security_group: { name: body.name, description: body.description },
+        })
+      ).security_group;
+      return { security_group: novaGroup(g, new Map()) };
+    }),
+    proxyRoute("PUT", `/v2.1${P}/:id`, `${SG}:update`, async (ctx) => {
+      const net = core.network;
+      if (!net) return groupNotFound(ctx.params.id);
+      const body = groupBody(ctx);
+      const id = ctx.params.id;
+      await neutron(net, ctx, "PUT", `/security-groups/${encodeURIComponent(id)}`, missing(id), {
+        security_group: { name: body.name, description: body.description },
+      });
+      return show(net, ctx, id);
+    }),
+    proxyRoute("DELETE", `/v2.1${P}/:id`, `${SG}:delete`, async (ctx) => {
+      const net = core.network;
+      if (!net) return groupNotFound(ctx.params.id);
+      const id = ctx.params.id;
+      await neutron(net, ctx, "DELETE", `/security-groups/${encodeURIComponent(id)}`, missing(id));
+      return reply(202, undefined);
+    }),
+    proxyRoute("POST", `/v2.1${R}`, `${SG}:rule:create`, async (ctx) => {
+      const rule = closedObject(
         "security_group_rule",
-        rule,
+        member(ctx.body, "security_group_rule"),
         ["parent_group_id", "ip_protocol", "from_port", "to_port", "cidr", "group_id"],
         { required: ["parent_group_id"] },
-      )!.parent_group_id;
-      return groupNotFound(String(parent));
+      )!;
+      const net = core.network;
+      if (!net) return groupNotFound(String(rule.parent_group_id));
+      const body = { security_group_rule: neutronRule(rule) };
+      const parent = String(rule.parent_group_id);
+      const created = (await neutron(net, ctx, "POST", "/security-group-rules", missing(parent), body))
+        .security_group_rule;
+      return { security_group_rule: novaRule(created, await groupsById(net, ctx)) };
     }),
-    proxyRoute("DELETE", `/v2.1${R}/:id`, `${SG}:rule:delete`, (ctx) => {
-      throw notFound(`Security group with rule ${ctx.params.id} not found.`);
+    proxyRoute("DELETE", `/v2.1${R}/:id`, `${SG}:rule:delete`, async (ctx) => {
+      const id = ctx.params.id;
+      const gone = () => notFound(`Security group with rule ${id} not found.`);
+      const net = core.network;
+      if (!net) throw gone();
+      await neutron(net, ctx, "DELETE", `/security-group-rules/${encodeURIComponent(id)}`, gone);
+      return reply(202, undefined);
     }),
     route({
       method: "GET",
@@ -92,7 +157,19 @@ export function securityGroupRoutes(core: ComputeCore): Route[] {
       auth: "required",
       handler: async (ctx: Ctx) => {
         await authorizedServer(core, ctx, ctx.params.id, `${SG}:list`);
-        return { security_groups: [] };
+        const net = core.network;
+        if (!net) return { security_groups: [] };
+        const ports = (
+          await neutron(net, ctx, "GET", `/ports?device_id=${encodeURIComponent(ctx.params.id)}`, missing(""))
+        ).ports as Array<{ security_groups: string[] }>;
+        const ids = new Set(ports.flatMap((p) => p.security_groups));
+        const names = await groupsById(net, ctx);
+        return {
+          security_groups: [...ids].flatMap((id) => {
+            const g = names.get(id);
+            return g ? [novaGroup(g, names)] : [];
+          }),
+        };
       },
     }),
   ];
@@ -106,20 +183,22 @@ function groupName(action: string, value: unknown): string {
   return body.name;
 }
 
-/** addSecurityGroup and removeSecurityGroup: no group exists to add or remove. */
+/** addSecurityGroup and removeSecurityGroup: over the server's ports when the network service runs. */
 export const securityGroupActions: ActionTable = {
   addSecurityGroup: {
     async run(core, ctx, id, value) {
       const name = groupName("addSecurityGroup", value);
       await authorizedServer(core, ctx, id, `${SG}:add`);
-      groupNotFound(name);
+      if (!core.network) return groupNotFound(name);
+      await changeServerGroups(core.network, ctx, id, name, true);
     },
   },
   removeSecurityGroup: {
     async run(core, ctx, id, value) {
       const name = groupName("removeSecurityGroup", value);
       await authorizedServer(core, ctx, id, `${SG}:remove`);
-      groupNotFound(name);
+      if (!core.network) return groupNotFound(name);
+      await changeServerGroups(core.network, ctx, id, name, false);
     },
   },
 };
