@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Bus } from "../shared/bus/index.js";
 import type { ServiceClient } from "../shared/client/service-client.js";
 import type { Config } from "../shared/config.js";
+import type { NetworkClient } from "./network-client.js";
 import type { PlacementClient } from "./placement-client.js";
 
 /** Clients of other services the compute control plane uses (set once the shared listener exists). */
@@ -10,6 +11,8 @@ export interface ComputeClients {
   placement: PlacementClient;
   /** The image API below /image, called with the user's token (ClientRequest.token). */
   image: ServiceClient;
+  /** The networking API, when the catalog has a network service (servers get no ports without it). */
+  network?: NetworkClient;
 }
 
 /** Shared state of the compute service used by its routes, the conductor and the scheduler. */
@@ -38,6 +41,12 @@ export class ComputeCore {
   get placement(): PlacementClient {
     if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
     return this.clientsValue.placement;
+  }
+
+  /** The networking client, or undefined when there is no network service. */
+  get network(): NetworkClient | undefined {
+    if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
+    return this.clientsValue.network;
   }
 
   get image(): ServiceClient {
