@@ -192,7 +192,7 @@ export async function startCloud(
   compute.core.connect(bus, {
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
-    network: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
+    neutron: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
   });
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   await network.connect(bus, cfg.compute.hostName ?? defaultHostName());

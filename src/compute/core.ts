@@ -11,8 +11,8 @@ export interface ComputeClients {
   placement: PlacementClient;
   /** The image API below /image, called with the user's token (ClientRequest.token). */
   image: ServiceClient;
-  /** The networking API, when the catalog has a network service (servers get no ports without it). */
-  network?: NetworkClient;
+  /** Nova's client of the networking API for ports (as the cloud admin), when the catalog has a network service. */
+  neutron?: NetworkClient;
 }
 
 /** Shared state of the compute service used by its routes, the conductor and the scheduler. */
@@ -43,10 +43,10 @@ export class ComputeCore {
     return this.clientsValue.placement;
   }
 
-  /** The networking client, or undefined when there is no network service. */
-  get network(): NetworkClient | undefined {
+  /** The ports client, or undefined when there is no network service (servers then get no ports). */
+  get neutron(): NetworkClient | undefined {
     if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
-    return this.clientsValue.network;
+    return this.clientsValue.neutron;
   }
 
   get image(): ServiceClient {

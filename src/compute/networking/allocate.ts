@@ -81,7 +81,7 @@ export async function saveNetworkInfo(core: ComputeCore, uuid: string, vifs: Vif
 
 /** Create or bind the ports `inst` asked for on `host`; all or nothing. */
 export async function allocateNetworks(core: ComputeCore, inst: Instance, host: string): Promise<VifInfo[]> {
-  const net = core.network;
+  const net = core.neutron;
   const nics = inst.request_spec.nics ?? [];
   if (!net || nics.length === 0) return [];
   const undo: Array<() => Promise<void>> = [];
@@ -108,7 +108,7 @@ export async function allocateNetworks(core: ComputeCore, inst: Instance, host: 
  * compute device, e.g. one made before a crash), unbind the user's. The cache is emptied.
  */
 export async function deallocateNetworks(core: ComputeCore, inst: Instance): Promise<void> {
-  const net = core.network;
+  const net = core.neutron;
   if (!net) return;
   const cached = inst.network_info ?? [];
   const preserved = new Set(cached.filter((v) => v.preserveOnDelete).map((v) => v.portId));

@@ -86,7 +86,7 @@ export async function resolveNics(
   caller: NicCaller,
   opts: { implicit: boolean; maxCount: number },
 ): Promise<RequestedNic[]> {
-  const net = core.network;
+  const net = core.neutron;
   if (networks === "none") return [];
   if (!net) {
     if (Array.isArray(networks) && networks.length > 0)

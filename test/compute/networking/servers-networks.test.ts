@@ -34,6 +34,16 @@ const portsOf = async (server: string) =>
 const hostOf = async (server: string) =>
   (await c.req("GET", `/v2.1/servers/${server}`, { token: c.admin })).body.server["OS-EXT-SRV-ATTR:host"];
 
+/** An address of the private subnet (10.0.0.0/26) no port holds now (the pools hand out addresses at random). */
+const freeIp = async () => {
+  const ports = (await net("GET", `/ports?network_id=${privateNet}`, c.admin)).body.ports;
+  const used = new Set(
+    ports.flatMap((p: { fixed_ips: Array<{ ip_address: string }> }) => p.fixed_ips.map((f) => f.ip_address)),
+  );
+  for (let i = 60; i > 2; i--) if (!used.has(`10.0.0.${i}`)) return `10.0.0.${i}`;
+  throw new Error("no free address on private");
+};
+
 const create = (server: Record<string, unknown>, mv = "2.37", token = c.demo) =>
   c.req("POST", "/v2.1/servers", {
     token,
@@ -99,11 +109,12 @@ test("before 2.37 no networks means the project's only network", async () => {
 });
 
 test("an explicit network with a fixed IP gets that address; a taken or malformed one is refused", async () => {
-  const r = await create({ networks: [{ uuid: privateNet, fixed_ip: "10.0.0.50" }] });
+  const ip = await freeIp();
+  const r = await create({ networks: [{ uuid: privateNet, fixed_ip: ip }] });
   assert.equal(r.status, 202, r.text);
   const s = await c.waitStatus(c.demo, r.body.server.id, "ACTIVE");
-  assert.equal(s.addresses.private[0].addr, "10.0.0.50");
-  const again = await create({ networks: [{ uuid: privateNet, fixed_ip: "10.0.0.50" }] });
+  assert.equal(s.addresses.private[0].addr, ip);
+  const again = await create({ networks: [{ uuid: privateNet, fixed_ip: ip }] });
   assert.equal(again.status, 400);
   assert.match(again.body.badRequest.message, /already in use/);
   assert.equal((await create({ networks: [{ uuid: privateNet, fixed_ip: "10.0.0.x" }] })).status, 400);
@@ -260,4 +271,31 @@ test("os-interface: attach a network and a user's port (hot-plugged), list, show
   assert.equal((await net("GET", `/ports/${mine.id}`, c.admin)).body.port.device_id, "");
   const after = await c.waitStatus(c.demo, id, "ACTIVE");
   assert.deepEqual(after.addresses, {});
+});
+
+test("network-changed: the cache (and addresses) is read again from the network service", async () => {
+  const r = await create({ networks: [{ uuid: privateNet }] });
+  const id = r.body.server.id;
+  const s = await c.waitStatus(c.demo, id, "ACTIVE");
+  const [port] = await portsOf(id);
+  const ip = await freeIp();
+  const moved = await net("PUT", `/ports/${port.id}`, c.admin, {
+    port: { fixed_ips: [{ ip_address: ip }] },
+  });
+  assert.equal(moved.status, 200, moved.text);
+  assert.notEqual(s.addresses.private[0].addr, ip);
+  const ev = await c.req("POST", "/v2.1/os-server-external-events", {
+    token: c.admin,
+    body: { events: [{ name: "network-changed", server_uuid: id, tag: port.id }] },
+  });
+  assert.equal(ev.status, 200, ev.text);
+  const after = await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.deepEqual(
+    after.addresses.private.map((a: { addr: string }) => a.addr),
+    [ip],
+  );
+  // Still compute's port: deleting the server deletes it.
+  await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
+  await c.waitGone(c.demo, id);
+  assert.equal((await net("GET", `/ports/${port.id}`, c.admin)).status, 404);
 });

@@ -40,8 +40,8 @@ export const interfacePolicies: RuleDefault[] = [
 const ATTACHABLE = { vm: [VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED] } as const;
 
 function network(core: ComputeCore): NetworkClient {
-  if (!core.network) throw new ApiError(501, "Network driver does not support this function.");
-  return core.network;
+  if (!core.neutron) throw new ApiError(501, "Network driver does not support this function.");
+  return core.neutron;
 }
 
 /** One attachment as Nova shows it (tag from 2.70). */
@@ -112,14 +112,14 @@ export function interfaceRoutes(core: ComputeCore): Route[] {
     }),
     route({
       method: "GET",
-      path: `${base}/:port`,
+      path: `${base}/:port_id`,
       policy: null,
       auth: "required",
       handler: async (ctx: Ctx) => {
         const inst = await authorizedServer(core, ctx, ctx.params.id, `${R}:show`);
-        const gone = () => notFound(`Instance ${inst.uuid} is not attached to port ${ctx.params.port}.`);
+        const gone = () => notFound(`Instance ${inst.uuid} is not attached to port ${ctx.params.port_id}.`);
         const p = await network(core)
-          .showPort(ctx.params.port)
+          .showPort(ctx.params.port_id)
           .catch((e: unknown) => {
             throw e instanceof NetworkRefused && e.status === 404 ? gone() : e;
           });
@@ -161,7 +161,7 @@ export function interfaceRoutes(core: ComputeCore): Route[] {
     }),
     route({
       method: "DELETE",
-      path: `${base}/:port`,
+      path: `${base}/:port_id`,
       policy: null,
       auth: "required",
       handler: async (ctx: Ctx) => {
@@ -169,8 +169,10 @@ export function interfaceRoutes(core: ComputeCore): Route[] {
         checkLock(ctx, inst);
         checkState(inst, "detach_interface", ATTACHABLE);
         const net = network(core);
-        const vif: VifInfo | undefined = (inst.network_info ?? []).find((v) => v.portId === ctx.params.port);
-        if (!vif) throw notFound(`Port ${ctx.params.port} is not attached`);
+        const vif: VifInfo | undefined = (inst.network_info ?? []).find(
+          (v) => v.portId === ctx.params.port_id,
+        );
+        if (!vif) throw notFound(`Port ${ctx.params.port_id} is not attached`);
         const host = await needHostUp(core, inst);
         await startAction(core.db, requestContext(ctx), inst.uuid, "detach_interface");
         try {
