@@ -25,6 +25,7 @@ import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
 import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
+import { NetworkClient } from "../compute/network-client.js";
 import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
@@ -174,11 +175,6 @@ export async function startCloud(
       project: "service",
     },
   );
-  compute.core.connect(bus, {
-    placement: new PlacementClient(injectClient(() => app, "/placement", token)),
-    image: injectClient(() => app, "/image"),
-    network: injectClient(() => app, "/networking"),
-  });
   // The cloud admin's token: qemu hosts download any project's images with it (the image policy's admin check is
   // context_is_admin, which the service user does not pass), and public images are the admin's to make
   // (publicize_image), as devstack uploads CirrOS as admin.
@@ -190,6 +186,15 @@ export async function startCloud(
       project: "admin",
     },
   );
+  // Compute's network client acts as the cloud admin: Neutron's admin_only (context_is_admin) is what lets Nova put
+  // ports on a project's networks and set binding:host_id, and the service user does not pass it (no service_api
+  // rule in the network policy yet).
+  compute.core.connect(bus, {
+    placement: new PlacementClient(injectClient(() => app, "/placement", token)),
+    image: injectClient(() => app, "/image"),
+    network: injectClient(() => app, "/networking"),
+    neutron: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
+  });
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   await network.connect(bus, cfg.compute.hostName ?? defaultHostName());
   const projectId = async (name: string) =>

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Bus } from "../shared/bus/index.js";
 import type { ServiceClient } from "../shared/client/service-client.js";
 import type { Config } from "../shared/config.js";
+import type { NetworkClient } from "./network-client.js";
 import type { PlacementClient } from "./placement-client.js";
 
 /** Clients of other services the compute control plane uses (set once the shared listener exists). */
@@ -12,6 +13,8 @@ export interface ComputeClients {
   image: ServiceClient;
   /** The network API below /networking, called with the user's token; absent when no network service runs. */
   network?: ServiceClient;
+  /** Nova's client of the networking API for ports (as the cloud admin), when the catalog has a network service. */
+  neutron?: NetworkClient;
 }
 
 /** Shared state of the compute service used by its routes, the conductor and the scheduler. */
@@ -45,6 +48,12 @@ export class ComputeCore {
   /** The network service's client, or null when the cloud runs none (Nova's proxies then answer on their own). */
   get network(): ServiceClient | null {
     return this.clientsValue?.network ?? null;
+  }
+
+  /** The ports client, or undefined when there is no network service (servers then get no ports). */
+  get neutron(): NetworkClient | undefined {
+    if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
+    return this.clientsValue.neutron;
   }
 
   get image(): ServiceClient {

@@ -1,7 +1,7 @@
 // The compute service's RPC contracts: the API casts workflows to the conductor; the conductor (and the API for
 // one-host actions) talks to the agent of one host on the "compute" topic; agents report to the conductor.
 import { call, cast, defineContract } from "../shared/bus/index.js";
-import type { HostResources } from "./drivers/types.js";
+import type { HostResources, Vif } from "./drivers/types.js";
 import type { RequestContext } from "./instances/actions.js";
 import type { Allocations } from "./placement-client.js";
 
@@ -43,7 +43,7 @@ export const conductorContract = defineContract("conductor", "1.1", {
 });
 
 /** The compute agent of one host (server name = host). */
-export const agentContract = defineContract("compute", "1.0", {
+export const agentContract = defineContract("compute", "1.1", {
   build_and_run_instance: cast<{ ctx: RequestContext; uuid: string; alternates: HostChoice[] }>(),
   /** Destroy the guest; the conductor then drops allocations and marks the row deleted. */
   terminate_instance: call<{ ctx: RequestContext; uuid: string }, void>(),
@@ -78,6 +78,10 @@ export const agentContract = defineContract("compute", "1.0", {
   get_console_output: call<{ uuid: string; length?: number }, string>(),
   get_vnc_console: call<{ uuid: string }, { host: string; port: number }>(),
   get_serial_console: call<{ uuid: string }, { host: string; port: number }>(),
+  /** Hot-plug a NIC for a port compute bound to the server (os-interface). */
+  attach_interface: call<{ uuid: string; vif: Vif }, void>({ since: "1.1" }),
+  /** Hot-unplug the NIC of a port. */
+  detach_interface: call<{ uuid: string; portId: string }, void>({ since: "1.1" }),
   // Cold migration / resize steps, called by the conductor in order.
   migrate_disk_and_power_off: call<{ uuid: string; destHost: string }, unknown>(),
   finish_migration: call<{ ctx: RequestContext; uuid: string; disk: unknown; powerOn: boolean }, void>(),

@@ -255,6 +255,55 @@ describe("openstack CLI: servers, actions and operator APIs on two fake hosts", 
     assert.match(gone.stderr, /No server with a name or ID/);
   });
 
+  test("server create --network private (demo), addresses in server show, server add/remove port, port list --server", async () => {
+    const demo = "stratus-demo";
+    const srv = await ok(
+      [
+        "server",
+        "create",
+        "--image",
+        "e2e-disk",
+        "--flavor",
+        "m1.nano",
+        "--network",
+        "private",
+        "--wait",
+        "e2e-net",
+      ],
+      true,
+      demo,
+    );
+    assert.equal(srv.status, "ACTIVE");
+    const ports: Array<{ ID: string; "MAC Address": string; "Fixed IP Addresses": unknown }> = await ok(
+      ["port", "list", "--server", srv.id],
+      true,
+      demo,
+    );
+    assert.equal(ports.length, 1);
+    const shown = await ok(["server", "show", srv.id], true, demo);
+    // OSC 6.0.0 prints addresses as {"private": ["10.0.0.x"]}.
+    const addrs: string[] = shown.addresses.private;
+    assert.equal(addrs.length, 1);
+    assert.match(addrs[0], /^10\.0\.0\.\d+$/);
+    const extra = await ok(["port", "create", "--network", "private", "e2e-extra"], true, demo);
+    await ok(["server", "add", "port", srv.id, extra.id], false, demo);
+    const both: Array<{ ID: string }> = await ok(["port", "list", "--server", srv.id], true, demo);
+    assert.deepEqual(both.map((p) => p.ID).sort(), [ports[0].ID, extra.id].sort());
+    assert.equal((await ok(["server", "show", srv.id], true, demo)).addresses.private.length, 2);
+    await ok(["server", "remove", "port", srv.id, extra.id], false, demo);
+    const one: Array<{ ID: string }> = await ok(["port", "list", "--server", srv.id], true, demo);
+    assert.deepEqual(
+      one.map((p) => p.ID),
+      [ports[0].ID],
+    );
+    // The user's port outlives its detach and the server; the one compute made goes with the server.
+    await ok(["server", "delete", "--wait", srv.id], false, demo);
+    const left: Array<{ ID: string }> = await ok(["port", "list"], true, demo);
+    assert.ok(left.some((p) => p.ID === extra.id));
+    assert.ok(!left.some((p) => p.ID === ports[0].ID));
+    await ok(["port", "delete", extra.id], false, demo);
+  });
+
   test("console url show: the built-in noVNC page with a one-time token; no serial console on the fake", async () => {
     const r = await ok(["console", "url", "show", vm.id]);
     const authUrl: string = s.clouds["stratus-admin"].auth.auth_url;

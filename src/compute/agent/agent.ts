@@ -7,6 +7,7 @@ import type { Bus, ServerHandle } from "../../shared/bus/index.js";
 import type { Config } from "../../shared/config.js";
 import type { InstanceSpec, VirtDriver } from "../drivers/types.js";
 import type { Instance } from "../instances/store.js";
+import { driverVifs } from "../networking/vifs.js";
 import { agentContract, conductorContract } from "../rpc.js";
 import { heartbeat } from "../servicegroup.js";
 import { actionHandlers } from "./actions.js";
@@ -15,6 +16,7 @@ import type { AgentDeps } from "./deps.js";
 import { closeSerialEndpoints } from "./serial-endpoints.js";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { migrateAgentHandlers } from "./migrate.js";
+import { interfaceHandlers } from "./interfaces.js";
 import { reconcile, syncPowerStates } from "./reconcile.js";
 
 /** What an agent needs to run. */
@@ -40,6 +42,7 @@ export function instanceSpec(inst: Instance): InstanceSpec {
     swapMb: inst.flavor.swap,
     projectId: inst.project_id,
     image: { id: inst.image_ref },
+    networkInfo: driverVifs(inst.network_info),
     userData: inst.user_data ?? undefined,
     metadata: meta,
   };
@@ -96,6 +99,7 @@ export class ComputeAgent {
       ...buildHandlers(this.deps),
       ...actionHandlers(this.deps),
       ...migrateAgentHandlers(this.deps),
+      ...interfaceHandlers(this.deps),
       refresh: async () => {
         await this.reportResources();
         await syncPowerStates(this.deps);

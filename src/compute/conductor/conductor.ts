@@ -18,9 +18,15 @@ import { recoverOrphans } from "./recovery.js";
 import { reportResources } from "./nodes.js";
 import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
+import { allocateNetworks, deallocateNetworks } from "../networking/allocate.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
+  const now = await findInstance(core.db, inst.uuid);
+  if (now)
+    await deallocateNetworks(core, now).catch((e: Error) =>
+      core.log.warn({ uuid: inst.uuid, err: e.message }, "could not free a failed build's ports"),
+    );
   const ok = await casUpdate(
     core.db,
     inst.uuid,
@@ -53,6 +59,20 @@ async function dispatch(
     // Deleted meanwhile: drop the claim, unless another conductor took the build over (it owns the claims now).
     const now = await findInstance(core.db, inst.uuid);
     if (!now?.task_owner || now.task_owner === owner.id) await core.placement.deleteAllocations(inst.uuid);
+    return false;
+  }
+  // Ports are made here, once the host is known (Nova's compute manager does it in _build_networks_for_instance;
+  // here the conductor holds the service clients, and split agents talk only to the bus). A failure aborts the
+  // build without a reschedule, as Nova's BuildAbortException does.
+  try {
+    await allocateNetworks(core, { ...inst, availability_zone: az }, choice.host);
+  } catch (e) {
+    core.log.error({ uuid: inst.uuid, err: (e as Error).message }, "network allocation failed");
+    await failBuild(
+      core,
+      inst,
+      `Build of instance ${inst.uuid} aborted: Failed to allocate the network(s): ${(e as Error).message}`,
+    );
     return false;
   }
   await core.bus.cast(target(agentContract, choice.host), "build_and_run_instance", {
@@ -102,6 +122,10 @@ export async function scheduleAndDispatch(
 /** Finish a delete: free the claims, leave the server group, mark the row deleted. */
 export async function finishDelete(core: ComputeCore, inst: Instance): Promise<void> {
   const { db, placement } = core;
+  // A port the network service could not free now is logged, not a reason to keep a deleted server.
+  await deallocateNetworks(core, (await findInstance(db, inst.uuid)) ?? inst).catch((e: Error) =>
+    core.log.warn({ uuid: inst.uuid, err: e.message }, "could not free a deleted server's ports"),
+  );
   await placement.deleteAllocations(inst.uuid);
   const migrations = (await db
     .selectFrom("compute_server_migration")
@@ -150,6 +174,9 @@ export function conductorHandlers(
     const inst = await findInstance(db, uuid);
     await core.placement.deleteAllocations(uuid);
     if (!inst) return;
+    // The failed host's ports go; the next host gets its own (rebound user ports, new ones for networks).
+    await deallocateNetworks(core, inst);
+    inst.network_info = [];
     const rest = [...alternates];
     while (rest.length > 0) {
       const next = rest.shift()!;

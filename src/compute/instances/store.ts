@@ -40,6 +40,31 @@ export interface RequestSpec {
   hints: Record<string, unknown>;
   groupUuid?: string;
   networks: "auto" | "none" | Array<Record<string, string>>;
+  /** The NICs the API resolved from `networks` (absent: none, or a server created before networking). */
+  nics?: RequestedNic[];
+}
+
+/** One NIC a server asked for, as the API validated it: a network (with an optional address) or a user's port. */
+export interface RequestedNic {
+  networkId: string;
+  portId?: string;
+  fixedIp?: string;
+  tag?: string;
+}
+
+/** One port in a server's network info cache (Nova's VIF model, the parts Stratus uses). */
+export interface VifInfo {
+  portId: string;
+  networkId: string;
+  networkName: string;
+  mac: string;
+  mtu: number;
+  /** The host-side device name (Neutron's: "tap" + the port id's first 11 characters). */
+  devname: string;
+  ips: Array<{ address: string; version: 4 | 6 }>;
+  /** True when compute created the port (deleted with the server); false for a user's port (only unbound). */
+  preserveOnDelete: boolean;
+  tag?: string;
 }
 
 /** A compute_instance row with its JSON columns parsed. */
@@ -77,6 +102,8 @@ export interface Instance {
   progress: number;
   security_groups: Array<{ name: string }>;
   addresses: Record<string, Array<Record<string, unknown>>>;
+  /** The network info cache; absent (null in the row) means no ports. */
+  network_info?: VifInfo[] | null;
   request_spec: RequestSpec;
   system_metadata: Record<string, unknown>;
   launched_at: string | null;
@@ -87,7 +114,14 @@ export interface Instance {
   updated_at: string | null;
 }
 
-const JSON_COLS = ["flavor", "security_groups", "addresses", "request_spec", "system_metadata"] as const;
+const JSON_COLS = [
+  "flavor",
+  "security_groups",
+  "addresses",
+  "network_info",
+  "request_spec",
+  "system_metadata",
+] as const;
 
 /** A raw row → Instance. */
 export function parseInstance(row: Record<string, unknown>): Instance {

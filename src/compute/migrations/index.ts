@@ -5,6 +5,7 @@ import { serversMigration } from "./0003-servers.js";
 import { quotaLockMigration } from "../../shared/db/quota-lock.js";
 import { conductorOwnershipMigration } from "./0005-conductor-ownership.js";
 import { consoleTokensMigration } from "./0006-console-tokens.js";
+import { networkInfoMigration } from "./0007-network-info.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const computeMigrations: Record<string, Migration> = {
   "0004_quota_lock": quotaLockMigration("compute_quota_lock"),
   "0005_conductor_ownership": conductorOwnershipMigration,
   "0006_console_tokens": consoleTokensMigration,
+  "0007_network_info": networkInfoMigration,
 };

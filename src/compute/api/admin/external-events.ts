@@ -10,6 +10,7 @@ import { startAction, withEvent, type RequestContext } from "../../instances/act
 import { VmState } from "../../instances/states.js";
 import { casUpdate, findInstance, type Instance } from "../../instances/store.js";
 import { objectBody, type Ctx } from "../common.js";
+import { refreshNetworkInfo } from "../../networking/refresh.js";
 import { fieldError, objectField, onlyKeys, required } from "./schema.js";
 import { isUuidLike, policyRule, pyRepr } from "./util.js";
 
@@ -155,6 +156,9 @@ async function dispatch(core: ComputeCore, ctx: Ctx, inst: Instance, ev: Event) 
     await startAction(db, rc, inst.uuid, "extend_volume");
     return withEvent(db, rc, inst.uuid, "compute_extend_volume", inst.host, async () => undefined);
   }
+  // The network service says a port changed (or went): the cache, and so `addresses`, is read again.
+  if (ev.name === "network-changed" || ev.name === "network-vif-deleted")
+    await refreshNetworkInfo(core, inst);
   return recordOnLatestAction(db, inst, ev);
 }
 

@@ -23,6 +23,7 @@ import { callerKeyPair } from "../keypairs.js";
 import { projectLimits, projectUsage } from "../quotas.js";
 import { parseCreate, type CreateInput } from "./create-input.js";
 import { serverLinks } from "./view.js";
+import { resolveNics } from "../../networking/requested.js";
 
 /** The request context carried to the conductor and agents. */
 export function requestContext(ctx: Ctx): RequestContext {
@@ -124,10 +125,6 @@ export async function createServers(
   const user = ctx.auth?.userId ?? "";
   ctx.authorize("os_compute_api:servers:create", { project_id: project, user_id: user });
   const input = parseCreate(ctx, body);
-  if (Array.isArray(input.networks) && input.networks.length > 0)
-    throw badRequest(
-      `Network ${input.networks[0].uuid ?? input.networks[0].port ?? ""} could not be found: Stratus has no networking service yet; use "networks": "none" or "auto".`,
-    );
   const target = placementTarget(ctx, input);
   await checkZone(core, target.az);
   const fl = await visibleFlavor(core, ctx, input.flavorRef).catch(() => {
@@ -150,6 +147,15 @@ export async function createServers(
   const image = await checkImage(core, ctx, input.imageRef, flavor);
   const key = await checkKey(core, ctx, input.keyName);
   const groupUuid = await checkGroup(core, ctx, input.hints);
+  const nics = await resolveNics(
+    core,
+    input.networks,
+    { projectId: project, token: ctx.auth?.token, admin: isAdmin(ctx) },
+    {
+      implicit: ctx.microversion.lt("2.37") || (Array.isArray(input.networks) && input.networks.length === 0),
+      maxCount: input.maxCount,
+    },
+  );
   const spec: RequestSpec = {
     image,
     availabilityZone: target.az,
@@ -158,6 +164,7 @@ export async function createServers(
     hints: input.hints,
     groupUuid,
     networks: input.networks,
+    nics,
   };
   const reservation = `r-${randomBytes(4).toString("hex")}`;
   const ctxReq = requestContext(ctx);

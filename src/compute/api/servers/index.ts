@@ -12,6 +12,7 @@ import { objectBody, type Ctx } from "../common.js";
 import { createServers, requestContext } from "./create.js";
 import { listServers } from "./list.js";
 import { ownedServer, subresourceRoutes } from "./subresources.js";
+import { interfacePolicies, interfaceRoutes } from "./interfaces.js";
 import { serverView } from "./view.js";
 import { checkLock } from "../server-actions/common.js";
 import { accessIPv4, accessIPv6 } from "./ip.js";
@@ -141,6 +142,7 @@ export function serverRoutes(core: ComputeCore): Route[] {
       },
     }),
     ...subresourceRoutes(core),
+    ...interfaceRoutes(core),
   ];
 }
 
@@ -165,6 +167,7 @@ const SV = "/servers/{server_id}";
 
 /** Policy defaults of the servers API (Nova's names). */
 export const serverPolicies: RuleDefault[] = [
+  ...interfacePolicies,
   rule("os_compute_api:servers:index", ANY, "List servers.", "GET", "/servers"),
   rule("os_compute_api:servers:detail", ANY, "List servers with details.", "GET", "/servers/detail"),
   rule(

@@ -1,0 +1,19 @@
+// A server's `addresses` (server show/list, /ips) from its network info cache, as Nova builds them.
+import type { VifInfo } from "../instances/store.js";
+
+/** {"<network name>": [{addr, version, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}, ports in cache order. */
+export function addressesOf(vifs: VifInfo[]): Record<string, Array<Record<string, unknown>>> {
+  const out = new Map<string, Array<Record<string, unknown>>>();
+  for (const v of vifs) {
+    const list = out.get(v.networkName) ?? [];
+    for (const ip of v.ips)
+      list.push({
+        addr: ip.address,
+        version: ip.version,
+        "OS-EXT-IPS:type": "fixed",
+        "OS-EXT-IPS-MAC:mac_addr": v.mac,
+      });
+    out.set(v.networkName, list);
+  }
+  return Object.fromEntries(out);
+}
