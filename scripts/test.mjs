@@ -4,7 +4,7 @@
 // and eslint. Exits non-zero when any step fails; when all pass, the runner's summary (# pass N / # fail N) is last.
 //
 // Environment: STRATUS_TEST_CONCURRENCY (default 2: test files run at once, one per core),
-// STRATUS_TEST_TIMEOUT_MS (default 600000; Node 20 applies --test-timeout to each test and also to each test file's
+// STRATUS_TEST_TIMEOUT_MS (default 900000; Node 20 applies --test-timeout to each test and also to each test file's
 // run as a whole, so it is sized for the slowest file, the e2e suite), STRATUS_TEST_REPORTER (default tap),
 // STRATUS_TEST_DBS (passed through to the tests, which read it to choose database back ends).
 import { existsSync } from "node:fs";
@@ -68,7 +68,7 @@ main(async () => {
   // test asks for qemu itself (the qemu driver's own test files pass --compute-driver qemu or build the driver).
   process.env.STRATUS_COMPUTE_DRIVER ||= "fake";
   const concurrency = process.env.STRATUS_TEST_CONCURRENCY || "2";
-  const timeout = process.env.STRATUS_TEST_TIMEOUT_MS || "600000";
+  const timeout = process.env.STRATUS_TEST_TIMEOUT_MS || "900000";
   const reporter = process.env.STRATUS_TEST_REPORTER || "tap";
   if (process.env.STRATUS_TEST_DBS)
     step(`STRATUS_TEST_DBS=${process.env.STRATUS_TEST_DBS} (passed to the tests)`);
