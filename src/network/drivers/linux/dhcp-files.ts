@@ -1,6 +1,6 @@
-// The text of dnsmasq's files for one network: the config file (interface, ranges: the parts that need a restart),
-// the hosts file (MAC -> fixed IP and host name, one line per DHCP-served fixed IP) and the options file (per
-// subnet: router, DNS, MTU, classless routes including the metadata route; per port: its extra options). Every
+// The text of dnsmasq's files for one network: the config file (interface, ranges and per subnet its router, DNS,
+// MTU and classless routes including the metadata route: the parts that need a restart), the hosts file (MAC ->
+// fixed IP and host name, one line per DHCP-served fixed IP) and the options file (ports' extra options). Every
 // value is validated or derived from validated data before it is written; no user text is written unchecked.
 import { cidrText, ipVersion, macText, netmask4, parseCidr } from "./addr.js";
 import { dhcpOptionKey, dhcpOptionValue, validateExtraDhcpOpts } from "./dhcp-options.js";
@@ -56,7 +56,7 @@ export function hostName(name: string): string {
 /** Neutron's default host name of an address: `host-10-0-0-5`. */
 export const defaultHostName = (address: string): string => `host-${address.replace(/[.:]/g, "-")}`;
 
-/** The config file: everything that needs a dnsmasq restart when it changes (interface, served ranges). */
+/** The config file: everything that needs a dnsmasq restart when it changes (interface, ranges, subnet options). */
 export function confText(spec: DhcpSpec, iface: string, paths: DhcpPaths): string {
   const lease = `${Math.trunc(spec.leaseSeconds ?? 86400)}s`;
   const lines = [
@@ -80,11 +80,16 @@ export function confText(spec: DhcpSpec, iface: string, paths: DhcpPaths): strin
       throw new InvalidSpec(`subnet ${s.id}: CIDR ${s.cidr} is not IPv${s.ipVersion}`);
     const mask = c.version === 4 ? netmask4(c.prefix) : String(c.prefix);
     lines.push(`dhcp-range=set:${subnetTag(s)},${c.address},static,${mask},${lease}`);
+    lines.push(...subnetOptions(spec, s));
   }
   return lines.join("\n") + "\n";
 }
 
-/** The hosts file: `MAC,host.domain,IP,set:port-<id>` for each fixed IP of each port on a served subnet. */
+/** Whether a hosts file tags entries. dnsmasq 2.90 aborts (munmap_chunk: invalid pointer) when SIGHUP re-reads
+ *  a hosts file after it served a tagged entry, so while tagged entries are loaded a change restarts it instead. */
+export const hostsHaveTags = (hosts: string): boolean => hosts.includes(",set:");
+
+/** The hosts file: `MAC,host.domain,IP[,set:port-<id>]` for each fixed IP of each port on a served subnet. */
 export function hostsText(spec: DhcpSpec): string {
   const served = new Map(servedSubnets(spec).map((s) => [s.id, s]));
   const domain = hostName(spec.domain ?? "openstacklocal");
@@ -96,7 +101,8 @@ export function hostsText(spec: DhcpSpec): string {
       const v = ipVersion(ip.address, "fixed IP");
       const host = `${hostName(p.hostname ?? defaultHostName(ip.address))}.${domain}`;
       const addr = v === 6 ? `[${ip.address}]` : ip.address;
-      lines.push(`${mac},${host},${addr},set:${portTag(p)}`);
+      // Only ports with extra options get a tag: dnsmasq 2.90 aborts on SIGHUP after serving a tagged entry.
+      lines.push(`${mac},${host},${addr}${p.extraDhcpOpts.length ? `,set:${portTag(p)}` : ""}`);
     }
   }
   return lines.join("\n") + (lines.length ? "\n" : "");
@@ -107,16 +113,19 @@ export function dhcpAddressOn(spec: DhcpSpec, subnetId: string): string | undefi
   return spec.port.fixedIps.find((f) => f.subnetId === subnetId)?.address;
 }
 
+/** A subnet's options as config lines. The MTU and the classless routes are forced: clients that do not ask for
+ *  them (busybox udhcpc as the guest image runs it) must still learn a VXLAN network's MTU and the metadata route. */
 function subnetOptions(spec: DhcpSpec, s: SubnetSpec): string[] {
   const tag = `tag:${subnetTag(s)}`;
   const out: string[] = [];
+  const opt = (line: string) => out.push(`dhcp-option=${tag},${line}`);
+  const force = (line: string) => out.push(`dhcp-option-force=${tag},${line}`);
   if (s.ipVersion === 6) {
-    if (s.dns.length)
-      out.push(`${tag},option6:dns-server,${s.dns.map((d) => `[${checkIp(d, 6)}]`).join(",")}`);
+    if (s.dns.length) opt(`option6:dns-server,${s.dns.map((d) => `[${checkIp(d, 6)}]`).join(",")}`);
     return out;
   }
-  if (s.dns.length) out.push(`${tag},option:dns-server,${s.dns.map((d) => checkIp(d, 4)).join(",")}`);
-  out.push(`${tag},option:mtu,${Math.trunc(spec.network.mtu)}`);
+  if (s.dns.length) opt(`option:dns-server,${s.dns.map((d) => checkIp(d, 4)).join(",")}`);
+  force(`option:mtu,${Math.trunc(spec.network.mtu)}`);
   // Classless routes (121, and 249 for old Windows) replace option 3 at the client: they carry the default route too.
   const routes: string[] = [];
   const dhcpIp = dhcpAddressOn(spec, s.id);
@@ -126,11 +135,11 @@ function subnetOptions(spec: DhcpSpec, s: SubnetSpec): string[] {
   if (s.gateway) {
     checkIp(s.gateway, 4);
     if (routes.length) routes.push(`0.0.0.0/0,${s.gateway}`);
-    out.push(`${tag},option:router,${s.gateway}`);
-  } else out.push(`${tag},option:router`); // no gateway: send none (dnsmasq would offer itself)
+    opt(`option:router,${s.gateway}`);
+  } else opt("option:router"); // no gateway: send none (dnsmasq would offer itself)
   if (routes.length) {
-    out.push(`${tag},option:classless-static-route,${routes.join(",")}`);
-    out.push(`${tag},249,${routes.join(",")}`);
+    force(`option:classless-static-route,${routes.join(",")}`);
+    force(`249,${routes.join(",")}`);
   }
   return out;
 }
@@ -140,10 +149,9 @@ function checkIp(address: string, version: 4 | 6): string {
   return address;
 }
 
-/** The options file: each served subnet's options, then each port's extra options under its tag. */
+/** The options file: each port's extra options under its tag (subnet options are in the config file). */
 export function optsText(spec: DhcpSpec): string {
   const lines: string[] = [];
-  for (const s of servedSubnets(spec)) lines.push(...subnetOptions(spec, s));
   for (const p of spec.ports) {
     validateExtraDhcpOpts(p.extraDhcpOpts);
     for (const o of p.extraDhcpOpts) {

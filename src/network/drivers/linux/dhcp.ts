@@ -2,7 +2,8 @@
 // bridge, `ns-<port>` inside with the port's MAC and addresses), and dnsmasq serving the ports' fixed addresses from
 // its hosts and options files (see dhcp-files.ts and dnsmasq.ts). `ensureDhcp` is the whole reconcile: called again
 // with the same spec it changes nothing; with new ports it rewrites the files and sends SIGHUP; with new subnets
-// it restarts dnsmasq; when dnsmasq has died it starts it again (an agent calls it periodically as supervision).
+// (or while tagged host entries are loaded: see hostsHaveTags) it restarts dnsmasq; when dnsmasq has died it starts
+// it again (an agent calls it periodically as supervision).
 //
 // Metadata: the DHCP port also carries 169.254.169.254/32 and every served IPv4 subnet gets a classless route to it
 // via the DHCP port's address (Neutron's force_metadata/isolated metadata). This works on networks without a
@@ -12,6 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseCidr } from "./addr.js";
 import {
   confText,
+  hostsHaveTags,
   hostsText,
   METADATA_IP,
   optsText,
@@ -81,11 +83,12 @@ async function ensureLocked(host: LinuxHost, spec: DhcpSpec): Promise<{ pid: num
   await ensureAddresses(ns, iface, addresses);
 
   prepareDir(paths.dir);
+  const loadedHosts = readOr(paths.hosts, "");
   const confChanged = writeIfChanged(paths.conf, texts.conf);
   const hostsChanged = writeIfChanged(paths.hosts, texts.hosts);
   const filesChanged = writeIfChanged(paths.opts, texts.opts) || hostsChanged;
   let pid = dnsmasqPid(paths);
-  if (pid !== null && !confChanged) {
+  if (pid !== null && !confChanged && !(filesChanged && hostsHaveTags(loadedHosts))) {
     if (!filesChanged) return { pid, action: "unchanged" };
     await releaseStaleLeases(ns, iface, paths, texts.hosts);
     reloadDnsmasq(pid);
@@ -124,6 +127,14 @@ function prepareDir(dir: string): void {
         `${d} is not traversable by others: dnsmasq (running as nobody) could not read its files`,
       );
     }
+  }
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return fallback;
   }
 }
 

@@ -14,7 +14,7 @@
 import { isIP } from "node:net";
 import { macText, parseCidr } from "./addr.js";
 import { InvalidSpec } from "./errors.js";
-import { CHAIN_PREFIX, groupSet, portChains, SG_CHAIN, TOP_CHAINS } from "./firewall-names.js";
+import { groupSet, portChains, SG_CHAIN, TOP_CHAINS } from "./firewall-names.js";
 import { isIcmp, portMatch, protocolNumber } from "./firewall-protocols.js";
 import type { NetworkSpec, PortSpec, SecurityGroupRuleSpec, SecurityGroupSpec } from "./model.js";
 import { bridgeName, tapName } from "./names.js";
@@ -215,21 +215,4 @@ function egressChain(chain: string, spoof: string, v: 4 | 6): string[] {
   }
   out.push(...STATEFUL(chain));
   return out;
-}
-
-/** The iptables-restore input (`--noflush`) replacing our chains with `rules` and deleting our `stale` chains. */
-export function restoreText(
-  table: string,
-  rules: { chains: string[]; rules: string[] },
-  stale: readonly string[],
-): string {
-  const lines = [`*${table}`];
-  for (const ch of [...rules.chains, ...stale]) {
-    if (!ch.startsWith(CHAIN_PREFIX)) throw new Error(`refusing to touch chain ${ch}`);
-    lines.push(`:${ch} - [0:0]`);
-  }
-  lines.push(...rules.rules);
-  for (const ch of stale) lines.push(`-X ${ch}`);
-  lines.push("COMMIT", "");
-  return lines.join("\n");
 }

@@ -1,0 +1,64 @@
+// A router's NAT rules (pure: iptables-restore lines for the nat table of its namespace), as Neutron's L3 agent
+// writes them:
+//   stratus-PREROUTING / stratus-OUTPUT:  -d <floating> -j DNAT --to-destination <fixed>
+//   stratus-POSTROUTING:  traffic that neither leaves by the gateway nor was DNATed is not NATed (east-west);
+//                         -s <fixed> -j SNAT --to-source <floating>   (floating IPs, also for hairpin)
+//                         -o qg-  -j SNAT --to-source <external>      (the router's SNAT, when enabled)
+//                         DNATed traffic coming back in -j SNAT --to-source <external>   (hairpin to a floating IP)
+import { ipVersion, parseCidr } from "./addr.js";
+import { InvalidSpec } from "./errors.js";
+import type { RouterSpec } from "./model.js";
+import { gatewayPortName } from "./names.js";
+
+/** The nat chains a router namespace owns. */
+export const NAT_CHAINS = {
+  prerouting: "stratus-PREROUTING",
+  output: "stratus-OUTPUT",
+  postrouting: "stratus-POSTROUTING",
+} as const;
+
+/** The router's external IPv4 address (its gateway port's first IPv4 address), if any. */
+export function externalIpv4(router: RouterSpec): string | undefined {
+  for (const a of router.gateway?.addresses ?? []) {
+    const c = parseCidr(a, "gateway address");
+    if (c.version === 4) return c.address;
+  }
+  return undefined;
+}
+
+/** The nat table rules of a router (IPv4: IPv6 is routed, never NATed). */
+export function natRules(router: RouterSpec): { chains: string[]; rules: string[] } {
+  const chains = Object.values(NAT_CHAINS);
+  const rules: string[] = [];
+  const gw = router.gateway;
+  if (!gw) return { chains, rules };
+  const qg = gatewayPortName(gw.portId);
+  for (const f of router.floatingIps) {
+    if (ipVersion(f.floatingIp, "floating IP") !== 4 || ipVersion(f.fixedIp, "fixed IP") !== 4) {
+      throw new InvalidSpec(`floating IP ${f.id}: only IPv4 floating IPs exist`);
+    }
+    rules.push(`-A ${NAT_CHAINS.prerouting} -d ${f.floatingIp}/32 -j DNAT --to-destination ${f.fixedIp}`);
+    rules.push(`-A ${NAT_CHAINS.output} -d ${f.floatingIp}/32 -j DNAT --to-destination ${f.fixedIp}`);
+  }
+  rules.push(`-A ${NAT_CHAINS.postrouting} ! -o ${qg} -m conntrack ! --ctstate DNAT -j ACCEPT`);
+  for (const f of router.floatingIps) {
+    rules.push(`-A ${NAT_CHAINS.postrouting} -s ${f.fixedIp}/32 -j SNAT --to-source ${f.floatingIp}`);
+  }
+  const ext = externalIpv4(router);
+  if (gw.enableSnat && ext) {
+    rules.push(`-A ${NAT_CHAINS.postrouting} -o ${qg} -j SNAT --to-source ${ext}`);
+    rules.push(`-A ${NAT_CHAINS.postrouting} -m conntrack --ctstate DNAT -j SNAT --to-source ${ext}`);
+  }
+  return { chains, rules };
+}
+
+/** floating -> fixed as the nat table of a namespace currently maps them (from `iptables-save -t nat`). */
+export function currentFloatingMap(natSave: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = new RegExp(`^-A ${NAT_CHAINS.prerouting} -d (\\S+)/32 -j DNAT --to-destination (\\S+)$`);
+  for (const line of natSave.split("\n")) {
+    const m = re.exec(line);
+    if (m) out.set(m[1], m[2]);
+  }
+  return out;
+}
