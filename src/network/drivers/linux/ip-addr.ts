@@ -21,21 +21,25 @@ export async function listAddresses(netns: string | undefined, dev: string): Pro
     .map((a) => `${a.local}/${a.prefixlen}`);
 }
 
-/** Make `dev` carry exactly `cidrs` (plus its link-local addresses): add the missing, remove the others. */
+/** Make `dev` carry exactly `cidrs` (plus its link-local addresses): add the missing, remove the others.
+ *  Returns the addresses it added. */
 export async function ensureAddresses(
   netns: string | undefined,
   dev: string,
   cidrs: readonly string[],
-): Promise<void> {
+): Promise<string[]> {
   const want = new Set(cidrs.map((c) => cidrText(c)));
   const have = new Set(await listAddresses(netns, dev));
   for (const c of have)
     if (!want.has(c)) await run([...ipIn(netns), "addr", "del", c, "dev", safeIfName(dev)]);
+  const added: string[] = [];
   for (const c of want) {
     if (have.has(c)) continue;
+    added.push(c);
     const v6 = parseCidr(c).version === 6 ? ["nodad"] : []; // router and DHCP addresses are ours: no DAD delay
     await run([...ipIn(netns), "addr", "replace", c, "dev", safeIfName(dev), ...v6]);
   }
+  return added;
 }
 
 /** A route as `ip -json route show` reports it. */

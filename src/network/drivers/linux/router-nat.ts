@@ -4,7 +4,9 @@
 //   stratus-POSTROUTING:  traffic that neither leaves by the gateway nor was DNATed is not NATed (east-west);
 //                         -s <fixed> -j SNAT --to-source <floating>   (floating IPs, also for hairpin)
 //                         -o qg-  -j SNAT --to-source <external>      (the router's SNAT, when enabled)
-//                         DNATed traffic coming back in -j SNAT --to-source <external>   (hairpin to a floating IP)
+//                         -s <internal subnet> DNATed -j SNAT --to-source <external>
+//                                 (hairpin: a guest reaching a floating IP on its own router must get the reply back
+//                                 through the router; traffic from outside keeps its source address)
 import { ipVersion, parseCidr } from "./addr.js";
 import { InvalidSpec } from "./errors.js";
 import type { RouterSpec } from "./model.js";
@@ -24,6 +26,25 @@ export function externalIpv4(router: RouterSpec): string | undefined {
     if (c.version === 4) return c.address;
   }
   return undefined;
+}
+
+/** The router's internal IPv4 subnets (its interfaces' addresses as network CIDRs). */
+export function internalCidrs(router: RouterSpec): string[] {
+  const out = new Set<string>();
+  for (const i of router.interfaces) {
+    for (const a of i.addresses) {
+      const c = parseCidr(a, "router interface address");
+      if (c.version === 4) out.add(`${networkOf(c.address, c.prefix)}/${c.prefix}`);
+    }
+  }
+  return [...out];
+}
+
+function networkOf(address: string, prefix: number): string {
+  const n = address.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return [24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join(".");
 }
 
 /** The nat table rules of a router (IPv4: IPv6 is routed, never NATed). */
@@ -47,7 +68,11 @@ export function natRules(router: RouterSpec): { chains: string[]; rules: string[
   const ext = externalIpv4(router);
   if (gw.enableSnat && ext) {
     rules.push(`-A ${NAT_CHAINS.postrouting} -o ${qg} -j SNAT --to-source ${ext}`);
-    rules.push(`-A ${NAT_CHAINS.postrouting} -m conntrack --ctstate DNAT -j SNAT --to-source ${ext}`);
+    for (const cidr of internalCidrs(router)) {
+      rules.push(
+        `-A ${NAT_CHAINS.postrouting} -s ${cidr} -m conntrack --ctstate DNAT -j SNAT --to-source ${ext}`,
+      );
+    }
   }
   return { chains, rules };
 }

@@ -5,7 +5,7 @@
 // whole reconcile and changes only what differs; conntrack entries of floating IPs that went away or moved are
 // deleted so their connections end. `removeRouter` deletes the namespace, which takes every veth with it.
 import { parseCidr } from "./addr.js";
-import { run } from "./exec.js";
+import { findTool, run } from "./exec.js";
 import { nsPrefix, type LinuxHost } from "./host.js";
 import { deleteLink, ensureVeth, listLinks } from "./ip.js";
 import { deleteRoute, ensureAddresses, ensureRoute, listRoutes } from "./ip-addr.js";
@@ -75,13 +75,29 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
     });
     await sysctl(ext.netns, { [`net/ipv6/conf/${near}/disable_ipv6`]: "1" });
     const fips = spec.floatingIps.map((f) => `${f.floatingIp}/32`);
-    await ensureAddresses(ns, qg, [...gw.addresses, ...fips]);
+    const added = await ensureAddresses(ns, qg, [...gw.addresses, ...fips]);
+    await announce(ns, qg, added);
   }
   for (const l of await listLinks(ns)) {
     if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await deleteLink(ns, l.ifname);
   }
   await ensureRoutes(ns, spec);
   await applyNat(ns, spec, nat);
+}
+
+/** Gratuitous ARP for addresses just added to the gateway port (as Neutron's L3 agent sends), so neighbours whose
+ *  cache holds a failed or stale entry for a floating IP reach its new owner at once. Best effort (iputils arping). */
+async function announce(ns: string, dev: string, cidrs: readonly string[]): Promise<void> {
+  if (!findTool("arping")) return;
+  const v4 = cidrs.map((c) => parseCidr(c)).filter((c) => c.version === 4);
+  await Promise.all(
+    v4.map((c) =>
+      run(["arping", "-q", "-U", "-c", "1", "-w", "1", "-I", dev, c.address], {
+        netns: ns,
+        okCodes: [0, 1],
+      }).catch(() => undefined),
+    ),
+  );
 }
 
 async function ensureRoutes(ns: string, spec: RouterSpec): Promise<void> {
