@@ -52,8 +52,7 @@ export function dhcpOptionKey(opt: Pick<ExtraDhcpOpt, "name" | "ipVersion">): st
 /** The value, checked to be safe on one dnsmasq options line; InvalidSpec otherwise. */
 export function dhcpOptionValue(value: string, name = "option"): string {
   const items = value.split(",");
-  const ok =
-    items.length === 1 ? TOKEN_RE.test(value) : items.every((i) => TOKEN_RE.test(i) && isAddressItem(i));
+  const ok = items.every(isAddressItem) || (items.length === 1 && TOKEN_RE.test(value));
   if (!ok || value.length > 1024) {
     throw new InvalidSpec(
       `DHCP ${name} value ${JSON.stringify(value)} is refused: one plain token (letters, digits and ._:/@+=~%?&-), ` +

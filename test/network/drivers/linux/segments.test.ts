@@ -107,6 +107,31 @@ describe("linux data plane: VXLAN between two hosts (real kernel)", { skip: SKIP
     assert.equal(await vxGuests[0].probe("10.206.0.11", 22), null, "TCP 22 is not");
   });
 
+  it("a flat network plugs a host interface into its bridge; removal unplugs it and leaves it", async () => {
+    const [h1, h2] = hosts;
+    await ensureVeth(h1.netns, { name: "flat0", peerName: "flat0", peerNetns: h2.netns, mtu: 1500 });
+    const flat: NetworkSpec = {
+      id: lab.id("fl"),
+      mtu: 1500,
+      segmentation: "flat",
+      physicalInterface: "flat0",
+    };
+    const g: Guest[] = [];
+    for (const h of [0, 1]) {
+      await ensureNetwork(hosts[h], flat);
+      g.push(
+        await lab.guest(`f${h}`, hosts[h], bridgeName(flat.id), lab.id(`pf${h}`), `fa:16:3e:08:00:1${h}`),
+      );
+      await g[h].address([`10.208.0.1${h}/24`]);
+    }
+    assert.ok(await g[0].ping("10.208.0.11"));
+    for (const host of hosts) {
+      await removeNetwork(host, flat);
+      const phys = await getLink(host.netns, "flat0");
+      assert.ok(phys && !phys.master, "the physical interface stays, unplugged");
+    }
+  });
+
   it("removing the VXLAN network leaves no bridge or VXLAN device", async () => {
     for (const [h, host] of hosts.entries()) {
       await removeNetwork(host, vxOn(h));
