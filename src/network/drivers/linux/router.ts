@@ -4,15 +4,23 @@
 // (marked `proto static`, so stale ones are found and removed), and NAT (router-nat.ts). `ensureRouter` is the
 // whole reconcile and changes only what differs; conntrack entries of floating IPs that went away or moved are
 // deleted so their connections end. `removeRouter` deletes the namespace, which takes every veth with it.
-import { parseCidr } from "./addr.js";
-import { findTool, run } from "./exec.js";
+import { spawn } from "node:child_process";
+import { macText, parseCidr } from "./addr.js";
+import { commandLine, findTool, run } from "./exec.js";
 import { nsPrefix, type LinuxHost } from "./host.js";
 import { deleteLink, ensureVeth, listLinks } from "./ip.js";
 import { deleteRoute, ensureAddresses, ensureRoute, listRoutes } from "./ip-addr.js";
 import { deleteNamespace, ensureNamespace, sysctl } from "./ip-netns.js";
 import { ensureJumpFirst, replaceChains } from "./iptables.js";
 import type { RouterSpec } from "./model.js";
-import { bridgeName, gatewayPortName, routerNamespace, routerPortName, tapName } from "./names.js";
+import {
+  bridgeName,
+  gatewayPortName,
+  routerNamespace,
+  routerPortName,
+  safeIfName,
+  tapName,
+} from "./names.js";
 import { disableIpv6 } from "./network.js";
 import { currentFloatingMap, NAT_CHAINS, natRules } from "./router-nat.js";
 import { KeyedLock } from "../../../shared/keyed-lock.js";
@@ -76,7 +84,8 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
     await sysctl(ext.netns, { [`net/ipv6/conf/${near}/disable_ipv6`]: "1" });
     const fips = spec.floatingIps.map((f) => `${f.floatingIp}/32`);
     const added = await ensureAddresses(ns, qg, [...gw.addresses, ...fips]);
-    await announce(ns, qg, added);
+    await refreshNeighbours(ext, gw.mac, added);
+    announce(ns, qg, added);
   }
   for (const l of await listLinks(ns)) {
     if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await deleteLink(ns, l.ifname);
@@ -86,18 +95,36 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
 }
 
 /** Gratuitous ARP for addresses just added to the gateway port (as Neutron's L3 agent sends), so neighbours whose
- *  cache holds a failed or stale entry for a floating IP reach its new owner at once. Best effort (iputils arping). */
-async function announce(ns: string, dev: string, cidrs: readonly string[]): Promise<void> {
+ *  cache holds a failed or stale entry for a floating IP reach its new owner. Best effort and not waited for
+ *  (iputils arping needs a second to finish); arping ends by itself, or with the namespace. */
+function announce(ns: string, dev: string, cidrs: readonly string[]): void {
   if (!findTool("arping")) return;
-  const v4 = cidrs.map((c) => parseCidr(c)).filter((c) => c.version === 4);
-  await Promise.all(
-    v4.map((c) =>
-      run(["arping", "-q", "-U", "-c", "1", "-w", "1", "-I", dev, c.address], {
-        netns: ns,
-        okCodes: [0, 1],
-      }).catch(() => undefined),
-    ),
-  );
+  for (const c of cidrs.map((x) => parseCidr(x)).filter((x) => x.version === 4)) {
+    const argv = commandLine(["arping", "-q", "-U", "-c", "2", "-w", "2", "-I", dev, c.address], ns);
+    const child = spawn(argv[0], argv.slice(1), { stdio: "ignore" });
+    child.on("error", () => undefined);
+    child.unref();
+  }
+}
+
+/** When the external bridge is in a namespace of ours (the public network), point its neighbour entries for the
+ *  new addresses at the gateway port at once (stale: verified on first use), without waiting for the ARP. */
+async function refreshNeighbours(ext: BridgeRef, mac: string, cidrs: readonly string[]): Promise<void> {
+  if (!ext.netns) return;
+  for (const c of cidrs.map((x) => parseCidr(x)).filter((x) => x.version === 4)) {
+    const args = [
+      "neigh",
+      "replace",
+      c.address,
+      "lladdr",
+      macText(mac),
+      "dev",
+      safeIfName(ext.bridge),
+      "nud",
+      "stale",
+    ];
+    await run(["ip", "-n", ext.netns, ...args]);
+  }
 }
 
 async function ensureRoutes(ns: string, spec: RouterSpec): Promise<void> {
