@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { CommandFailed } from "./errors.js";
+import { safeNetns } from "./names.js";
 
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 const found = new Map<string, string | null>();
@@ -52,7 +53,7 @@ export function commandLine(argv: readonly string[], netns?: string): string[] {
   const [tool, ...rest] = argv;
   const bin = findTool(tool) ?? tool;
   if (!netns) return [bin, ...rest];
-  return [findTool("ip") ?? "ip", "netns", "exec", netns, bin, ...rest];
+  return [findTool("ip") ?? "ip", "netns", "exec", safeNetns(netns), bin, ...rest];
 }
 
 /** Run a tool; rejects with CommandFailed on a non-ok exit, a timeout or a spawn error. */

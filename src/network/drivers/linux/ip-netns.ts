@@ -2,14 +2,7 @@
 // nothing outlives it), list, and sysctls set inside one (`ip netns exec NS sysctl -w`, argv only).
 import { readFileSync } from "node:fs";
 import { run } from "./exec.js";
-
-const NS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
-
-/** The name unchanged when it is a plain namespace name. */
-function nsName(name: string): string {
-  if (!NS_RE.test(name)) throw new Error(`${JSON.stringify(name)} is not a namespace name`);
-  return name;
-}
+import { safeNetns } from "./names.js";
 
 /** Names of every named network namespace (`ip netns list`). */
 export async function listNamespaces(): Promise<string[]> {
@@ -20,24 +13,24 @@ export async function listNamespaces(): Promise<string[]> {
 
 /** Whether a named namespace exists. */
 export async function namespaceExists(name: string): Promise<boolean> {
-  return (await listNamespaces()).includes(nsName(name));
+  return (await listNamespaces()).includes(safeNetns(name));
 }
 
 /** Ensure a named namespace exists, with its loopback up. */
 export async function ensureNamespace(name: string): Promise<void> {
   if (!(await namespaceExists(name))) {
     try {
-      await run(["ip", "netns", "add", nsName(name)]);
+      await run(["ip", "netns", "add", safeNetns(name)]);
     } catch (e) {
       if (!(await namespaceExists(name))) throw e; // else another caller raced us to it
     }
   }
-  await run(["ip", "-n", name, "link", "set", "dev", "lo", "up"]);
+  await run(["ip", "-n", safeNetns(name), "link", "set", "dev", "lo", "up"]);
 }
 
 /** Pids of the processes living in a namespace. */
 export async function namespacePids(name: string): Promise<number[]> {
-  const { stdout } = await run(["ip", "netns", "pids", nsName(name)]);
+  const { stdout } = await run(["ip", "netns", "pids", safeNetns(name)]);
   return stdout.split(/\s+/).filter(Boolean).map(Number);
 }
 

@@ -4,7 +4,7 @@
 import { ipVersion } from "./addr.js";
 import { run } from "./exec.js";
 import { deleteLink, getLink, ipIn, setLink } from "./ip.js";
-import { safeIfName, vxlanName } from "./names.js";
+import { safeIfName, safeMtu, safeNetns, vxlanName } from "./names.js";
 
 /** The IANA VXLAN port. */
 export const VXLAN_PORT = 4789;
@@ -46,7 +46,7 @@ export async function ensureVxlan(netns: string | undefined, spec: VxlanSpec): P
       "add",
       name,
       "mtu",
-      String(spec.mtu),
+      String(safeMtu(spec.mtu)),
       "type",
       "vxlan",
       "id",
@@ -69,7 +69,7 @@ const ZERO_MAC = "00:00:00:00:00:00";
 
 /** The peers a VXLAN device floods to (its all-zeros fdb entries). */
 export async function listFloodPeers(netns: string | undefined, dev: string): Promise<string[]> {
-  const bridge = netns ? ["bridge", "-n", netns] : ["bridge"];
+  const bridge = netns ? ["bridge", "-n", safeNetns(netns)] : ["bridge"];
   const { stdout } = await run([...bridge, "-json", "fdb", "show", "dev", safeIfName(dev)]);
   const entries = stdout.trim() ? (JSON.parse(stdout) as { mac: string; dst?: string }[]) : [];
   return entries.filter((e) => e.mac === ZERO_MAC && e.dst).map((e) => e.dst!);
@@ -84,7 +84,7 @@ export async function ensureFloodPeers(
   const want = new Set(peers);
   for (const p of want) ipVersion(p, "VXLAN peer");
   const have = new Set(await listFloodPeers(netns, dev));
-  const bridge = netns ? ["bridge", "-n", netns] : ["bridge"];
+  const bridge = netns ? ["bridge", "-n", safeNetns(netns)] : ["bridge"];
   for (const p of have)
     if (!want.has(p)) await run([...bridge, "fdb", "del", ZERO_MAC, "dev", dev, "dst", p]);
   for (const p of want)

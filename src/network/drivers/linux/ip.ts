@@ -4,7 +4,7 @@
 import { run } from "./exec.js";
 import { CommandFailed } from "./errors.js";
 import { macText } from "./addr.js";
-import { safeIfName } from "./names.js";
+import { safeIfName, safeMtu, safeNetns } from "./names.js";
 
 /** A link as `ip -json -details link show` reports it (the fields the data plane reads). */
 export interface LinkInfo {
@@ -20,7 +20,7 @@ export interface LinkInfo {
 }
 
 /** `ip` argv prefix for a namespace (undefined: the current one). */
-export const ipIn = (netns?: string): string[] => (netns ? ["ip", "-n", netns] : ["ip"]);
+export const ipIn = (netns?: string): string[] => (netns ? ["ip", "-n", safeNetns(netns)] : ["ip"]);
 
 const notFound = (e: unknown) =>
   e instanceof CommandFailed && /does not exist|Cannot find device|No such device/i.test(e.stderr);
@@ -64,7 +64,7 @@ export async function setLink(netns: string | undefined, link: LinkInfo, want: L
   const args: string[] = [];
   if (want.mac !== undefined && link.address?.toLowerCase() !== macText(want.mac))
     args.push("address", macText(want.mac));
-  if (want.mtu !== undefined && link.mtu !== want.mtu) args.push("mtu", String(want.mtu));
+  if (want.mtu !== undefined && link.mtu !== want.mtu) args.push("mtu", String(safeMtu(want.mtu)));
   if (want.master !== undefined && (link.master ?? null) !== want.master) {
     args.push(...(want.master === null ? ["nomaster"] : ["master", safeIfName(want.master)]));
   }
@@ -101,7 +101,7 @@ export async function ensureBridge(netns: string | undefined, name: string, mtu:
       "add",
       safeIfName(name),
       "mtu",
-      String(mtu),
+      String(safeMtu(mtu)),
       "type",
       "bridge",
       "forward_delay",
@@ -152,7 +152,7 @@ export async function ensureVeth(netns: string | undefined, spec: VethSpec): Pro
       "add",
       safeIfName(spec.name),
       "mtu",
-      String(spec.mtu),
+      String(safeMtu(spec.mtu)),
       "type",
       "veth",
       ...peer,

@@ -23,6 +23,20 @@ export function safeIfName(name: string): string {
   return name;
 }
 
+const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
+
+/** The name unchanged when it is a plain namespace name (it is an argv element of `ip -n`/`ip netns exec`). */
+export function safeNetns(name: string): string {
+  if (!NETNS_RE.test(name)) throw new InvalidSpec(`${JSON.stringify(name)} is not a namespace name`);
+  return name;
+}
+
+/** The MTU unchanged when it is one a Linux interface can have (68..65535). */
+export function safeMtu(mtu: number): number {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidSpec(`MTU ${mtu} is out of range`);
+  return mtu;
+}
+
 const short = (id: string, what: string) => safeId(id, what).slice(0, 11);
 
 /** The Linux bridge of a network: `brq` + the first 11 characters of its id. */

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { macText, parseCidr } from "./addr.js";
 import { commandLine, findTool, run } from "./exec.js";
 import { nsPrefix, type LinuxHost } from "./host.js";
-import { deleteLink, ensureVeth, listLinks } from "./ip.js";
+import { deleteLink, ensureVeth, ipIn, listLinks } from "./ip.js";
 import { deleteRoute, ensureAddresses, ensureRoute, listRoutes } from "./ip-addr.js";
 import { deleteNamespace, ensureNamespace, sysctl } from "./ip-netns.js";
 import { ensureJumpFirst, replaceChains } from "./iptables.js";
@@ -123,7 +123,7 @@ async function refreshNeighbours(ext: BridgeRef, mac: string, cidrs: readonly st
       "nud",
       "stale",
     ];
-    await run(["ip", "-n", ext.netns, ...args]);
+    await run([...ipIn(ext.netns), ...args]);
   }
 }
 
