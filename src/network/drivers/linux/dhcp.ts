@@ -37,8 +37,9 @@ const locks = new KeyedLock();
 /** The files of one network's dnsmasq under the host's state directory. */
 export function dhcpPaths(host: LinuxHost, networkId: string): DhcpPaths {
   // The paths are written into dnsmasq's config file: no control characters or commas in them.
-  if (/[\0-\x1f\x7f,]/.test(host.stateDir))
+  if ([...host.stateDir].some((c) => c < " " || c === "\x7f" || c === ",")) {
     throw new InvalidSpec(`state directory ${JSON.stringify(host.stateDir)}`);
+  }
   const dir = join(resolve(host.stateDir), "dhcp", safeId(networkId, "network id"));
   const f = (n: string) => join(dir, n);
   return {

@@ -8,7 +8,8 @@
 //    several "hosts" on one machine), plus a prefix for the namespaces it creates. Every tool runs through exec.ts:
 //    execFile with an argv, never a shell; every id, name, address and MAC is validated before it reaches an argv
 //    or a file (names.ts, addr.ts).
-//  - Layer 2 (network.ts, ip.ts, ip-vxlan.ts): a bridge `brq<net>` per network; VM ports are taps `tap<port>`
+//  - Layer 2 (network.ts; iproute2 wrappers: ip.ts links, ip-addr.ts addresses and routes, ip-netns.ts namespaces
+//    and sysctls, ip-vxlan.ts VXLAN and its flood list): a bridge `brq<net>` per network; VM ports are taps `tap<port>`
 //    (single queue, optionally owned by QEMU's user) in it; the segment device links hosts: unicast VXLAN
 //    `vxlan-<vni>` (learning off, one all-zeros fdb entry per peer host from the DB: head-end replication, no
 //    multicast), a VLAN sub-interface `<phys>.<vid>`, or the physical interface itself (flat). The host has no

@@ -9,6 +9,7 @@ import {
   type DhcpSpec,
 } from "../../../../src/network/drivers/linux/dhcp-files.js";
 import { dhcpOptionKey, dhcpOptionValue } from "../../../../src/network/drivers/linux/dhcp-options.js";
+import { dhcpPaths } from "../../../../src/network/drivers/linux/dhcp.js";
 import { dnsmasqArgs } from "../../../../src/network/drivers/linux/dnsmasq.js";
 import { InvalidSpec } from "../../../../src/network/drivers/linux/errors.js";
 import type { PortSpec, SubnetSpec } from "../../../../src/network/drivers/linux/model.js";
@@ -80,6 +81,11 @@ describe("linux data plane: dnsmasq files", () => {
       "--no-hosts",
     ]);
     assert.throws(() => dnsmasqArgs(paths, "ns-x --dhcp-script=/x"), InvalidSpec);
+    assert.equal(dhcpPaths({ stateDir: "/var/lib/s" }, "net-1").conf, "/var/lib/s/dhcp/net-1/dnsmasq.conf");
+    for (const stateDir of ["/tmp/a\ndhcp-script=/x", "/tmp/a,b"]) {
+      assert.throws(() => dhcpPaths({ stateDir }, "net-1"), InvalidSpec, "written into the config file");
+    }
+    assert.throws(() => dhcpPaths({ stateDir: "/s" }, "../net"), InvalidSpec);
   });
 
   it("the config file has a static range per served subnet and the subnet options, MTU and routes forced", () => {
