@@ -71,6 +71,11 @@ for v in ip mask router dns mtu hostname boot_file staticroutes serverid; do pri
 exit 0
 `;
 
+/** How long a connection that must succeed may take (generous: other tests run QEMU guests on the machine). */
+export const PASS_MS = 8_000;
+/** How long a connection that must fail is given: dropped traffic shows only as silence. */
+export const BLOCKED_MS = 1_500;
+
 /** A DHCP lease as udhcpc reported it. */
 export type Lease = Map<string, string>;
 
@@ -94,10 +99,15 @@ export class Guest {
       await ensureRoute(this.ns, { destination: gateway.includes(":") ? "::/0" : "0.0.0.0/0", via: gateway });
   }
 
-  /** Whether one ICMP echo to `ip` is answered (within 2 s). */
-  async ping(ip: string): Promise<boolean> {
-    const r = await this.exec(["busybox", "ping", "-c", "1", "-W", "2", ip], [0, 1]);
+  /** Whether one ICMP echo to `ip` is answered within `seconds` (generous: the machine may be busy). */
+  async ping(ip: string, seconds = 5): Promise<boolean> {
+    const r = await this.exec(["busybox", "ping", "-c", "1", "-W", String(seconds), ip], [0, 1]);
     return r.code === 0;
+  }
+
+  /** Whether an ICMP echo to `ip` goes unanswered (a short wait: for traffic that must not pass). */
+  async pingFails(ip: string): Promise<boolean> {
+    return !(await this.ping(ip, 1));
   }
 
   /** Ask for a DHCP lease (udhcpc); null when none came. */
@@ -131,8 +141,13 @@ export class Guest {
   }
 
   /** Connect to host:port; the server's greeting ("<name> <peer>"), or null when refused, dropped or timed out. */
-  probe(host: string, port: number, timeoutMs = 2_000, localAddress?: string): Promise<string | null> {
-    return this.lab.probe(this.ns, host, port, timeoutMs, localAddress);
+  probe(host: string, port: number, localAddress?: string): Promise<string | null> {
+    return this.lab.probe(this.ns, host, port, PASS_MS, localAddress);
+  }
+
+  /** Whether a connection to host:port fails (a short wait: for traffic that must not pass). */
+  async cannotReach(host: string, port: number, localAddress?: string): Promise<boolean> {
+    return (await this.lab.probe(this.ns, host, port, BLOCKED_MS, localAddress)) === null;
   }
 }
 
@@ -221,7 +236,7 @@ export class Lab {
     ns: string,
     host: string,
     port: number,
-    timeoutMs = 2_000,
+    timeoutMs = PASS_MS,
     localAddress?: string,
   ): Promise<string | null> {
     const argv = [process.execPath, "-e", CLIENT, host, String(port), String(timeoutMs), localAddress ?? ""];
@@ -265,12 +280,16 @@ export class Session {
   constructor(readonly child: ChildProcess) {
     child.stdout!.on("data", (d) => (this.output += String(d)));
   }
+  /** Whether `text` does not come back (a short wait: for traffic that must not pass). */
+  async silent(text: string): Promise<boolean> {
+    return !(await this.received(text, BLOCKED_MS));
+  }
   /** Send a line. */
   send(line: string): void {
     this.child.stdin!.write(line + "\n");
   }
   /** Whether `text` has come back (within `timeoutMs`). */
-  async received(text: string, timeoutMs = 2_000): Promise<boolean> {
+  async received(text: string, timeoutMs = PASS_MS): Promise<boolean> {
     try {
       await until(
         `session output ${text}`,
