@@ -1,6 +1,6 @@
 // The iptables rules of the ports' security groups, as iptables-restore lines (pure: nothing runs here). Bridged
 // traffic passes the host's FORWARD chain through br_netfilter; for each port with port security:
-//   stratus-FORWARD:  physdev-out/physdev-in <tap>  -> stratus-sg
+//   stratus-FORWARD:  physdev-out/physdev-in <tap>  -> stratus-sg; then our bridges' other bridged traffic ACCEPT
 //   stratus-sg:       physdev-out <tap> -> stratus-i<port>, physdev-in <tap> -> stratus-o<port>; then ACCEPT
 //   stratus-INPUT:    physdev-in <tap> -> stratus-o<port>        (a guest talking to the host itself)
 //   stratus-i<port>:  ESTABLISHED,RELATED return; INVALID drop; DHCP replies (and ICMPv6 ND/RA) return;
@@ -21,7 +21,7 @@ import { bridgeName, tapName } from "./names.js";
 
 /** Everything the firewall enforces on one host (a full description: a resync replaces what was there). */
 export interface FirewallSpec {
-  /** Networks with ports here (their conntrack zones). */
+  /** Every network with a bridge on this host (their conntrack zones; their infrastructure traffic is accepted). */
   networks: readonly NetworkSpec[];
   /** The VM ports plugged on this host (devices `tap<port>`). */
   ports: readonly PortSpec[];
@@ -176,6 +176,12 @@ export function buildFamilyRules(spec: FirewallSpec, v: 4 | 6): FamilyRules {
     f.rules.push(`-A ${c.ingress} -j DROP`, `-A ${c.egress} -j DROP`);
   }
   f.rules.push(`-A ${SG_CHAIN} -j ACCEPT`);
+  // Bridged traffic of our networks that involves no VM port (DHCP and router ports, VXLAN) is the cloud's own: it
+  // must pass whatever the host's FORWARD policy is (Docker sets DROP).
+  for (const net of spec.networks) {
+    const br = bridgeName(net.id);
+    f.rules.push(`-A ${TOP_CHAINS.forward} -i ${br} -o ${br} -m physdev --physdev-is-bridged -j ACCEPT`);
+  }
   // Per-port rules were pushed grouped by port; iptables only needs each chain's own rules in order, which holds.
   return out;
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
+import { run } from "../../../../src/network/drivers/linux/exec.js";
 import { applyFirewall, removeFirewall } from "../../../../src/network/drivers/linux/firewall.js";
 import type { LinuxHost } from "../../../../src/network/drivers/linux/host.js";
 import { ensureVeth, getLink } from "../../../../src/network/drivers/linux/ip.js";
@@ -106,6 +107,20 @@ describe("linux data plane: VXLAN between two hosts (real kernel)", { skip: SKIP
     }
     assert.ok(await vxGuests[0].ping("10.206.0.11"), "ICMP is allowed");
     assert.ok(await vxGuests[0].cannotReach("10.206.0.11", 22), "TCP 22 is not");
+  });
+
+  it("with a host FORWARD policy of DROP, traffic between non-VM ports of our networks still passes", async () => {
+    const [h1] = hosts;
+    // A DHCP-like port on host 1 (not a VM port) that a VM on host 2 reaches over VXLAN.
+    const d = await lab.guest("d1", h1, bridgeName(vx.id), lab.id("pd"), "fa:16:3e:06:00:20", 1450);
+    await d.address(["10.206.0.20/24"]);
+    await run(["iptables", "-P", "FORWARD", "DROP"], { netns: h1.netns });
+    const sg = { id: "sg", members: [], rules: [] };
+    await applyFirewall(h1, { networks: [], ports: [], groups: [sg] });
+    assert.ok(await vxGuests[1].pingFails("10.206.0.20"), "control: the host policy drops it");
+    await applyFirewall(h1, { networks: [vxOn(0)], ports: [], groups: [sg] });
+    assert.ok(await vxGuests[1].ping("10.206.0.20"));
+    await run(["iptables", "-P", "FORWARD", "ACCEPT"], { netns: h1.netns });
   });
 
   it("a flat network plugs a host interface into its bridge; removal unplugs it and leaves it", async () => {
