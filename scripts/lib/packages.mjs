@@ -7,8 +7,20 @@ export const GUEST_IMAGE_PACKAGES = [
   { pkg: "binutils", why: "guest image: readelf finds the shared libraries to copy" },
 ];
 
-/** Needed to run the cloud (`npm start`). Planned entries, when their drivers land:
- *  { pkg: "dnsmasq-base", why: "network: DHCP for the linux driver" }, { pkg: "iproute2", why: "network: namespaces" }. */
+/** The linux network data plane (src/network/drivers/linux): bridges, namespaces, DHCP, firewall, NAT. */
+export const NETWORK_PACKAGES = [
+  { pkg: "iproute2", why: "network: ip and bridge make namespaces, bridges, veths, taps and VXLAN devices" },
+  { pkg: "dnsmasq-base", why: "network: dnsmasq serves DHCP in each network's qdhcp namespace" },
+  { pkg: "dnsmasq-utils", why: "network: dhcp_release frees the lease of a deleted port's address" },
+  { pkg: "iptables", why: "network: security groups (iptables via br_netfilter) and router NAT" },
+  { pkg: "ipset", why: "network: remote-group security group rules match ipsets swapped atomically" },
+  { pkg: "nftables", why: "network: nft bridge-family table for MAC and ARP anti-spoofing" },
+  { pkg: "conntrack", why: "network: deletes the connections of a floating IP that is removed or moved" },
+  { pkg: "iputils-arping", why: "network: gratuitous ARP announces floating IPs on the external network" },
+  { pkg: "procps", why: "network: sysctl sets forwarding and br_netfilter inside namespaces" },
+];
+
+/** Needed to run the cloud (`npm start`). */
 export const RUNTIME_PACKAGES = [
   { pkg: "qemu-system-x86", why: "compute: the qemu virt driver runs each guest in qemu-system-x86_64" },
   {
@@ -16,6 +28,7 @@ export const RUNTIME_PACKAGES = [
     why: "compute: qemu-img makes instance disks (overlays, ephemeral) and converts cached base images",
   },
   ...GUEST_IMAGE_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
+  ...NETWORK_PACKAGES,
 ];
 
 /** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is
@@ -47,6 +60,11 @@ export const TEST_PACKAGES = [
   },
   { pkg: "qemu-system-x86", why: "qemu driver tests: QMP, supervisor and accel probe against a real QEMU" },
   { pkg: "chromium", why: "console tests: noVNC in a real headless browser, driven by playwright-core" },
+  ...NETWORK_PACKAGES,
+  {
+    pkg: "busybox",
+    why: "network data plane tests: udhcpc, udhcpd, ping and arping inside the test's guest namespaces",
+  },
 ];
 
 /** Package names of a list. */
