@@ -60,7 +60,11 @@ describe("guest image: unclean stops and rescue", { skip: skipGuestTests }, () =
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
     const pub = readFileSync(`${key}.pub`, "utf8").trim();
     const meta = { uuid: "5e1f0c8e-3c55-4b7a-9d1e-0a4c2b7f9e11", name: "crash", public_keys: { k: pub } };
-    cd = { path: configDrive(work, { ...meta, hostname: "crash.novalocal" }, ""), format: "raw", readOnly: true };
+    cd = {
+      path: configDrive(work, { ...meta, hostname: "crash.novalocal" }, ""),
+      format: "raw",
+      readOnly: true,
+    };
   });
 
   /** Checks the root as seen over SSH: mounted read-write from `dev`, no ext4 complaints; returns the output. */

@@ -2,7 +2,16 @@
 // (TCG, restricted user networking with a forwarded SSH port) on given disks, its serial console in a file, QMP.
 import { strict as assert } from "node:assert";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { QmpClient } from "../../src/compute/drivers/qemu/qmp.js";
@@ -45,7 +54,14 @@ export function freePort(): Promise<number> {
 /** Runs a script in the guest over SSH as cirros; resolves with stdout, rejects on failure. */
 export function ssh(port: number, key: string, script: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const args = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    const args = [
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+    ];
     args.push("-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-i", key, "-p", String(port));
     const p = spawn("ssh", [...args, "cirros@127.0.0.1", "sh -s"], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
@@ -142,11 +158,15 @@ export class Guest {
       const file = { driver: "file", filename: d.path, "read-only": ro };
       args.push("-blockdev", JSON.stringify({ driver: fmt, "node-name": `d${i}`, "read-only": ro, file }));
       const dev = { driver: "virtio-blk-pci", drive: `d${i}`, id: `disk${i}` };
-      args.push("-device", JSON.stringify(d.bootIndex === undefined ? dev : { ...dev, bootindex: d.bootIndex }));
+      args.push(
+        "-device",
+        JSON.stringify(d.bootIndex === undefined ? dev : { ...dev, bootindex: d.bootIndex }),
+      );
     });
     args.push("-netdev", `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`);
     args.push("-device", "virtio-net-pci,netdev=n0");
-    if (o.kernel) args.push("-kernel", o.kernel.kernel, "-initrd", o.kernel.initrd, "-append", o.kernel.append);
+    if (o.kernel)
+      args.push("-kernel", o.kernel.kernel, "-initrd", o.kernel.initrd, "-append", o.kernel.append);
     rmSync(join(o.dir, "qemu.pid"), { force: true });
     const startedAt = Date.now();
     // Under timeout(1): if the runner kills this test file before after() runs, the guest still ends by itself.
