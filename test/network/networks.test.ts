@@ -52,7 +52,7 @@ describe("networks", () => {
       assert.ok(aliases.includes(a), a);
     for (const a of ["dhcp_agent_scheduler"]) assert.ok(!aliases.includes(a), a);
     assert.equal((await c.ok("GET", "/v2.0/extensions/provider", 200)).extension.name, "Provider Network");
-    neutronError(await c.req("GET", "/v2.0/extensions/security-group", { token: c.admin }), 404);
+    neutronError(await c.req("GET", "/v2.0/extensions/dhcp_agent_scheduler", { token: c.admin }), 404);
   });
 
   test("a member creates a project network: a VXLAN segment (shown to admins only), MTU 1450, timestamps", async () => {
