@@ -10,6 +10,7 @@ import { QemuDriver } from "../compute/drivers/qemu/driver.js";
 import { defaultComputeDriver } from "../compute/qemu-host.js";
 import { agentCommand, parseHostCount } from "./agent.js";
 import { parseNetworkDriverName } from "../network/drivers/registry.js";
+import { publicExecCommand, wipeNetworkCommand } from "./network.js";
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -25,6 +26,15 @@ function driverConfigured(cfg: Config, configFlag: string | undefined): boolean 
   if (!existsSync(file)) return false;
   const doc = parseYaml(readFileSync(file, "utf8")) as { compute?: { driver?: unknown } } | null;
   return typeof doc?.compute?.driver === "string";
+}
+
+/** Whether the environment or the config file chose the network driver (else `stratus up` picks one). */
+function networkDriverConfigured(cfg: Config, configFlag: string | undefined): boolean {
+  if (process.env.STRATUS_NETWORK_DRIVER) return true;
+  const file = configFlag ?? process.env.STRATUS_CONFIG ?? join(cfg.dataDir, "stratus.yaml");
+  if (!existsSync(file)) return false;
+  const doc = parseYaml(readFileSync(file, "utf8")) as { network?: { driver?: unknown } } | null;
+  return typeof doc?.network?.driver === "string";
 }
 
 /** The operator CLI: `stratus up` and friends. */
@@ -62,7 +72,7 @@ export function buildCli(): Command {
     )
     .option(
       "--network-driver <name>",
-      "data-plane driver of this host's network agent: noop (API and IPAM only; the linux driver is planned)",
+      "data-plane driver of this host's network agent: linux (bridges, DHCP, routers, security groups; the default as root) or noop (API and IP addresses only)",
     )
     .action(async (o: Record<string, string | number | string[] | undefined>) => {
       const listeners: Record<string, number> = {};
@@ -91,6 +101,8 @@ export function buildCli(): Command {
         });
         if (o.computeDriver === undefined && !driverConfigured(cfg, o.config as string | undefined))
           cfg.compute.driver = defaultComputeDriver();
+        if (o.networkDriver === undefined && !networkDriverConfigured(cfg, o.config as string | undefined))
+          cfg.network.driver = process.getuid?.() === 0 ? "linux" : "noop";
         parseDriverName(cfg.compute.driver); // an unknown --compute-driver fails now, not after the migrations
         parseNetworkDriverName(cfg.network.driver);
       } catch (e) {
@@ -124,7 +136,7 @@ export function buildCli(): Command {
       const netAgent = cloud.network.localAgent;
       if (netAgent)
         console.error(
-          `stratus: network host ${netAgent.deps.host}: ${netAgent.deps.driver.name} driver${netAgent.deps.driver.realDataPlane ? "" : " (API and IP addresses only: no bridges, DHCP or routing on this host)"}`,
+          `stratus: network host ${netAgent.deps.host}: ${netAgent.deps.driver.name} driver${netAgent.deps.driver.realDataPlane ? ` (bridges, DHCP, routers, security groups; public network: stratus public-exec --data-dir ${cfg.dataDir} -- CMD)` : " (no real data plane: API and IP addresses only, no bridges, DHCP or routing on this host)"}`,
         );
       if (cloud.guestImage)
         console.error(
@@ -149,6 +161,8 @@ export function buildCli(): Command {
       process.on("SIGTERM", () => void stop("SIGTERM"));
     });
   program.addCommand(agentCommand());
+  program.addCommand(publicExecCommand());
+  program.addCommand(wipeNetworkCommand());
   return program;
 }
 

@@ -46,6 +46,16 @@ export class AgentNotifier {
     this.send("port_delete", { portId, networkId });
   }
 
+  /** A router (or its interfaces, gateway, routes, floating IPs, port forwardings) changed; null ids are skipped. */
+  routerUpdated(...routerIds: Array<string | null | undefined>): void {
+    for (const routerId of new Set(routerIds)) if (routerId) this.send("router_update", { routerId });
+  }
+
+  /** A router was deleted. */
+  routerDeleted(routerId: string): void {
+    this.send("router_delete", { routerId });
+  }
+
   /** Security groups' rules changed (or a group was deleted). */
   securityGroupsUpdated(securityGroupIds: string[]): void {
     this.send("security_group_update", { securityGroupIds });

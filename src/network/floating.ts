@@ -157,6 +157,7 @@ export async function createFloatingIp(
     return { fip, port };
   });
   core.notify.portUpdated(made.port.id);
+  core.notify.routerUpdated(made.fip.router_id);
   return made.fip;
 }
 
@@ -176,6 +177,7 @@ export async function updateFloatingIp(
     await saving(() => inSavepoint(c.db, () => saveFloatingIp(c, next)), next);
   });
   core.notify.portUpdated(fip.floating_port_id);
+  core.notify.routerUpdated(fip.router_id, next.router_id);
   return next;
 }
 
@@ -187,6 +189,7 @@ export async function deleteFloatingIp(core: NetworkCore, fip: FloatingIp): Prom
     await removeTags(c, "floatingips", fip.id);
   });
   core.notify.portDeleted(fip.floating_port_id, fip.floating_network_id);
+  core.notify.routerUpdated(fip.router_id);
 }
 
 /** Write a port forwarding (new or changed) after Neutron's checks; 409 for duplicates. */
@@ -241,6 +244,7 @@ export async function saveForwarding(
       .execute();
   });
   core.notify.portUpdated(fip.floating_port_id);
+  core.notify.routerUpdated(fip.router_id, await routerOf(core, fip.id));
   return pf;
 }
 
@@ -256,4 +260,15 @@ export async function deleteForwarding(core: NetworkCore, fip: FloatingIp, pfId:
         .execute();
   });
   core.notify.portUpdated(fip.floating_port_id);
+  core.notify.routerUpdated(fip.router_id);
+}
+
+/** The router a floating IP is served through now (after a change). */
+async function routerOf(core: NetworkCore, fipId: string): Promise<string | null> {
+  const r = await netDb(core)
+    .selectFrom("network_floatingip")
+    .select("router_id")
+    .where("id", "=", fipId)
+    .executeTakeFirst();
+  return r?.router_id ?? null;
 }

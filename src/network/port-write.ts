@@ -32,7 +32,7 @@ import {
 import { ensureDefaultGroup, groupsByIds } from "./store/security-groups.js";
 import { isAutoAddress, subnetsOfNetworks, type Subnet } from "./store/subnets.js";
 import { removeTags } from "./store/tags.js";
-import { releaseFloatingIps } from "./store/floatingips.js";
+import { floatingIpsOfPorts, releaseFloatingIps } from "./store/floatingips.js";
 
 /** What a create or update gives (undefined: not given). */
 export interface PortInput {
@@ -345,12 +345,14 @@ export async function deletePort(core: NetworkCore, port: Port): Promise<void> {
       "ServicePortInUse",
       `Port ${port.id} cannot be deleted directly via the port API: has device owner ${port.device_owner}.`,
     );
+  const routers = (await floatingIpsOfPorts(core, [port.id])).map((f) => f.router_id);
   await core.transaction(async (c) => {
     await releaseFloatingIps(c, port.id);
     await deletePortRows(c, port.id);
     await removeTags(c, "ports", port.id);
   });
   core.notify.portDeleted(port.id, port.network_id);
+  core.notify.routerUpdated(...routers);
   notifyMembers(core, port.security_groups);
 }
 

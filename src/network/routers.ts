@@ -174,6 +174,7 @@ export async function createRouter(core: NetworkCore, project: string, input: Ro
     insertRouterWithGateway(c, router, input.gateway ?? undefined),
   );
   for (const id of touched) core.notify.portUpdated(id);
+  core.notify.routerUpdated(router.id);
   return router;
 }
 
@@ -195,6 +196,7 @@ export async function updateRouter(core: NetworkCore, router: Router, input: Rou
     return t;
   });
   for (const id of touched) core.notify.portUpdated(id);
+  core.notify.routerUpdated(router.id);
   return next;
 }
 
@@ -212,6 +214,7 @@ export async function deleteRouter(core: NetworkCore, router: Router): Promise<v
     await deleteRouterRow(c, router.id);
     return ports;
   });
+  core.notify.routerDeleted(router.id);
   for (const p of gone) core.notify.portDeleted(p.id, p.network_id);
 }
 
@@ -251,6 +254,7 @@ export async function addInterfaceBySubnet(
 ): Promise<InterfaceInfo> {
   const port = await core.transaction((c) => interfacePortIn(c, router, subnet));
   core.notify.portUpdated(port.id);
+  core.notify.routerUpdated(router.id);
   return infoOf(router, port);
 }
 
@@ -312,6 +316,7 @@ export async function addInterfaceByPort(
     return next;
   });
   core.notify.portUpdated(port.id);
+  core.notify.routerUpdated(router.id);
   return infoOf(router, updated);
 }
 
@@ -379,6 +384,7 @@ export async function removeInterface(
     return iface;
   });
   core.notify.portDeleted(port.id, port.network_id);
+  core.notify.routerUpdated(router.id);
   return infoOf(router, port);
 }
 

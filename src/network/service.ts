@@ -7,11 +7,28 @@ import { NetworkAgent } from "./agent/agent.js";
 import { networkApiRoutes } from "./api/index.js";
 import { AgentNotifier, NetworkCore } from "./core.js";
 import { createNetworkDriver, parseNetworkDriverName } from "./drivers/registry.js";
+import type { MetadataHooks } from "./drivers/linux/driver.js";
+import { cloudNetIdentity } from "./drivers/linux/identity.js";
+import type { NetworkDriver } from "./drivers/types.js";
 import { formatNetworkError } from "./errors.js";
 import { networkMigrations } from "./migrations/index.js";
 import { createTopology, type Topology, type TopologyProjects } from "./topology.js";
 
 export { networkPolicies } from "./api/policy.js";
+
+/** The configured driver of this host's agent; the linux one gets the cloud's identity (identity.ts). */
+export function networkDriverFor(cfg: Config, opts: { metadata?: MetadataHooks } = {}): NetworkDriver {
+  const name = parseNetworkDriverName(cfg.network.driver);
+  if (name !== "linux") return createNetworkDriver(name);
+  const id = cloudNetIdentity(cfg.dataDir);
+  return createNetworkDriver("linux", {
+    prefix: id.prefix,
+    stateDir: id.stateDir,
+    tunnelIp: cfg.network.tunnelIp,
+    physicalInterfaces: cfg.network.physicalInterfaces,
+    metadata: opts.metadata,
+  });
+}
 
 /**
  * The Network service (Neutron v2.0 API): networks, subnets, subnet pools, ports with IPAM, RBAC, quotas,
@@ -31,9 +48,9 @@ export class NetworkService {
   }
 
   /** Tell agents about changes over `bus`, and run this host's agent with the configured driver. */
-  async connect(bus: Bus, host: string): Promise<NetworkAgent> {
+  async connect(bus: Bus, host: string, opts: { metadata?: MetadataHooks } = {}): Promise<NetworkAgent> {
     this.core.notify.connect(bus);
-    const driver = createNetworkDriver(parseNetworkDriverName(this.core.cfg.network.driver));
+    const driver = networkDriverFor(this.core.cfg, opts);
     this.agent = await NetworkAgent.start({ core: this.core, bus, host, driver, log: this.core.log });
     return this.agent;
   }

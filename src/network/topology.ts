@@ -185,6 +185,7 @@ export async function createTopologyRouter(core: NetworkCore, demo: string): Pro
       return { id: router.id, ports };
     });
     for (const p of made?.ports ?? []) core.notify.portUpdated(p);
+    core.notify.routerUpdated(made?.id);
     return made?.id ?? null;
   } catch (e) {
     if (isUniqueViolation(e)) return null;

@@ -267,8 +267,14 @@ export const ConfigSchema = Type.Object(
     /** The Network service (Neutron v2.0): its driver, ML2-like type settings, quotas and the start-up topology. */
     network: Type.Object(
       {
-        /** Data-plane driver of the network agents: noop (API and IPAM only) or, later, linux. */
+        /** Data-plane driver of the network agents: noop (API and IPAM only) or linux (`stratus up` picks linux as root). */
         driver: Type.String({ minLength: 1 }),
+        /** Whether this host's agent runs DHCP, routers and the public namespace (the in-process agent of `stratus up`). */
+        networkNode: Type.Boolean(),
+        /** This host's VXLAN tunnel address (null: VXLAN networks stay on this host, as host-local bridges). */
+        tunnelIp: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        /** Physical network -> host interface for flat and VLAN networks (unmapped ones are host-local bridges). */
+        physicalInterfaces: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 })),
         /** Availability zone of this host's network agent (Neutron's [AGENT] availability_zone). */
         availabilityZone: Type.String({ minLength: 1 }),
         /** MAC prefix of generated port MACs: the first three octets are kept (Neutron's base_mac). */
@@ -370,6 +376,9 @@ function defaults(dataDir: string): Config {
     },
     network: {
       driver: "noop",
+      networkNode: true,
+      tunnelIp: null,
+      physicalInterfaces: {},
       availabilityZone: "nova",
       baseMac: "fa:16:3e:00:00:00",
       globalPhysnetMtu: 1500,
@@ -413,6 +422,7 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_COMPUTE_HOSTS", (c, v) => (c.compute.hosts = Number(v))],
   ["STRATUS_SERVICE_PASSWORD", (c, v) => ((c.compute.serviceUser ??= {}).password = v)],
   ["STRATUS_NETWORK_DRIVER", (c, v) => (c.network.driver = v)],
+  ["STRATUS_TUNNEL_IP", (c, v) => (c.network.tunnelIp = v)],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];
 

@@ -87,6 +87,8 @@ export async function bootCloud(
       port: 0,
       logLevel: "silent",
       identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
+      // The noop network driver (the default; said here so no test makes kernel state by accident).
+      network: { driver: "noop" },
       ...(opts.config ?? {}),
     } as any,
     {},

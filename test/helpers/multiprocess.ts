@@ -79,6 +79,8 @@ export async function startUp(
   const proc = new Proc(name, [
     "up", "--data-dir", o.dataDir, "--config", join(o.dataDir, "stratus.yaml"), "--host", "127.0.0.1",
     "--port", "0", "--db", o.dbUrl, "--bus", o.busUrl, ...(o.args ?? []), "--log-level", "warn",
+    // The noop network driver unless a test asks: functional tests make no kernel state.
+    ...(o.args?.includes("--network-driver") ? [] : ["--network-driver", "noop"]),
   ]);
   await proc.waitFor(/Stratus is ready/, timeoutMs).catch(async (e: unknown) => {
     await proc.stop();

@@ -116,6 +116,12 @@ export async function startStratus(
   if (opts.configYaml !== undefined) await writeFile(join(dir, "stratus.yaml"), opts.configYaml);
   // --port 0: the kernel picks a free port; Stratus writes the bound one into clouds.yaml.
   const args = ["up", "--data-dir", dir, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
+  // The noop network driver unless the test chooses one: functional tests make no kernel state.
+  if (
+    !args.includes("--network-driver") &&
+    !/^\s*driver:/m.test(opts.configYaml?.split(/^network:/m)[1] ?? "")
+  )
+    args.push("--network-driver", "noop");
   const proc = new Proc("stratus up", args, {
     STRATUS_LOG_LEVEL: process.env.STRATUS_LOG_LEVEL ?? "warn",
   });

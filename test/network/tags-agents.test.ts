@@ -125,9 +125,10 @@ describe("tags, agents, IP availability", () => {
     neutronError(await c.req("GET", "/v2.0/network-ip-availabilities", { token: c.demo }), 403);
   });
 
-  test("the driver registry knows noop and refuses unknown names", () => {
-    assert.deepEqual(NETWORK_DRIVER_NAMES, ["noop"]);
+  test("the driver registry knows linux and noop and refuses unknown names", () => {
+    assert.deepEqual(NETWORK_DRIVER_NAMES, ["linux", "noop"]);
     assert.equal(createNetworkDriver("noop").name, "noop");
-    assert.throws(() => parseNetworkDriverName("ovs"), /Unknown network driver "ovs" \(known: noop\)/);
+    assert.throws(() => createNetworkDriver("linux"), /needs its options/);
+    assert.throws(() => parseNetworkDriverName("ovs"), /Unknown network driver "ovs" \(known: linux, noop\)/);
   });
 });

@@ -1,18 +1,32 @@
-// The network agent of one host (Neutron's L2 agent, with DHCP and L3 to come): it registers and heartbeats in
-// network_agent, serves the network_agent contract (rpc.ts) and keeps its driver's data plane equal to what the
-// database says for this host: the ports bound here and their networks. Messages only say what changed; the
-// agent reads the rest, so a repeated message is harmless, and resync (at start, or on request) fixes anything
-// a lost one left behind. `stratus up` runs one in process; a later stage adds `stratus agent network`.
+// The network agent of one host (Neutron's L2 agent, plus its DHCP and L3 agents on a network node): it registers
+// and heartbeats in network_agent, serves the network_agent contract (rpc.ts) and keeps its driver's data plane
+// equal to what the database says for this host. Every host carries the networks of the VM ports bound to it (a
+// bridge, VXLAN to the other hosts' tunnel addresses, a tap per port) and their firewall; a network node also runs
+// DHCP for every network with a served subnet, every router, and the external networks in the public namespace,
+// when its driver has those capabilities (noop has none). Messages only say what changed; the agent reads the rest,
+// so a repeated message is harmless, and resync (at start, or on request) fixes anything a lost one left behind
+// and removes what the database no longer has. `stratus up` runs one in process as the network node.
 import type { Logger } from "pino";
 import type { Bus, ServerHandle } from "../../shared/bus/index.js";
 import { AGENT_TYPE } from "../binding.js";
 import type { NetworkCore } from "../core.js";
-import type { NetworkDriver } from "../drivers/types.js";
+import type { NetworkDriver, NetworkSpec } from "../drivers/types.js";
 import { networkAgentContract } from "../rpc.js";
-import { reportAgent } from "../store/agents.js";
+import { agentAlive, listAgents, reportAgent } from "../store/agents.js";
+import { floatingIpsOfPorts } from "../store/floatingips.js";
 import { groupsReferring } from "../store/security-group-rules.js";
 import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
-import { networkSpec, portSpec } from "./specs.js";
+import { getRouter } from "../store/routers.js";
+import {
+  dhcpNetworkIds,
+  dhcpSpec,
+  externalSpecs,
+  isVmPort,
+  routedNetworkIds,
+  routerIds,
+  routerSpec,
+} from "./node-specs.js";
+import { networkSpec, portSpec, securityGroupSpecs } from "./specs.js";
 
 /** What an agent runs with. */
 export interface NetworkAgentDeps {
@@ -21,6 +35,10 @@ export interface NetworkAgentDeps {
   host: string;
   driver: NetworkDriver;
   log: Logger;
+  /** Run DHCP, routers and the public network here (default cfg.network.networkNode). */
+  networkNode?: boolean;
+  /** This host's VXLAN tunnel address, reported to the other agents (default cfg.network.tunnelIp). */
+  tunnelIp?: string | null;
 }
 
 /** One host's network agent. */
@@ -29,8 +47,12 @@ export class NetworkAgent {
   private timer: NodeJS.Timeout | null = null;
   /** Changes are applied one at a time, in the order they came. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Whether this host runs DHCP, routers and the public network. */
+  readonly networkNode: boolean;
 
-  private constructor(readonly deps: NetworkAgentDeps) {}
+  private constructor(readonly deps: NetworkAgentDeps) {
+    this.networkNode = deps.networkNode ?? deps.core.cfg.network.networkNode;
+  }
 
   /** Initialise the driver, register, resync, then serve the contract and heartbeat. */
   static async start(deps: NetworkAgentDeps): Promise<NetworkAgent> {
@@ -39,12 +61,14 @@ export class NetworkAgent {
     await agent.report(true);
     await agent.resync();
     agent.server = await deps.bus.serve(networkAgentContract, deps.host, {
-      network_update: ({ networkId }) => agent.serial(() => agent.networkUpdated(networkId)),
-      network_delete: ({ networkId }) => agent.serial(() => agent.deps.driver.deleteNetwork(networkId)),
+      network_update: ({ networkId }) => agent.serial(() => agent.networkChanged(networkId)),
+      network_delete: ({ networkId }) => agent.serial(() => agent.networkChanged(networkId)),
       port_update: ({ portId }) => agent.serial(() => agent.portUpdated(portId)),
       port_delete: ({ portId, networkId }) => agent.serial(() => agent.portDeleted(portId, networkId)),
       security_group_update: ({ securityGroupIds }) =>
         agent.serial(() => agent.groupsUpdated(securityGroupIds)),
+      router_update: ({ routerId }) => agent.serial(() => agent.routerChanged(routerId)),
+      router_delete: ({ routerId }) => agent.serial(() => agent.routerChanged(routerId)),
       resync: () => agent.serial(() => agent.resync()),
     });
     const every = deps.core.cfg.network.reportInterval * 1000;
@@ -65,8 +89,13 @@ export class NetworkAgent {
     return run;
   }
 
+  private get tunnelIp(): string | null {
+    return this.deps.tunnelIp !== undefined ? this.deps.tunnelIp : this.deps.core.cfg.network.tunnelIp;
+  }
+
   private report(starting: boolean): Promise<string> {
     const { core, host, driver } = this.deps;
+    const probe = driver.binding(PROBE);
     return reportAgent(
       core,
       {
@@ -78,69 +107,202 @@ export class NetworkAgent {
         configurations: {
           driver: driver.name,
           real_data_plane: driver.realDataPlane,
-          vif_type: driver.binding(PROBE).vifType,
+          vif_type: probe.vifType,
+          // The binding names the tap and bridge of each port (binding.ts fills them in from the ids).
+          tap_names: "tap_name" in probe.vifDetails,
           tenant_network_types: core.cfg.network.tenantNetworkTypes,
+          tunnel_ip: this.tunnelIp,
+          network_node: this.networkNode,
         },
       },
       starting,
     );
   }
 
-  /** Plug a port bound here (its network first) and report it up; unplug one that left this host. */
+  /** A network as the driver sees it, with the other hosts' tunnel addresses as VXLAN peers. */
+  private async netSpec(id: string): Promise<NetworkSpec | null> {
+    const spec = await networkSpec(this.deps.core, id);
+    if (!spec || spec.segment.networkType !== "vxlan") return spec;
+    const { core, host } = this.deps;
+    const peers = new Set<string>();
+    for (const a of await listAgents(core)) {
+      if (a.agent_type !== AGENT_TYPE || a.host === host || !agentAlive(core, a)) continue;
+      const ip = (JSON.parse(a.configurations) as { tunnel_ip?: unknown }).tunnel_ip;
+      if (typeof ip === "string" && ip !== this.tunnelIp) peers.add(ip);
+    }
+    return { ...spec, vxlanPeers: [...peers].sort() };
+  }
+
+  /** VM ports bound to this host. */
+  private async vmPortsHere(): Promise<Port[]> {
+    return (await portsOnHost(this.deps.core, this.deps.host)).filter(isVmPort);
+  }
+
+  /** The networks this host carries: its VM ports', and on a network node those with DHCP or a router interface. */
+  private async wantedNetworks(): Promise<Set<string>> {
+    const out = new Set((await this.vmPortsHere()).map((p) => p.network_id));
+    const { driver, core } = this.deps;
+    if (this.networkNode && driver.dhcp) for (const id of await dhcpNetworkIds(core)) out.add(id);
+    if (this.networkNode && driver.routing) for (const id of await routedNetworkIds(core)) out.add(id);
+    return out;
+  }
+
+  /** Plug a VM port bound here (its network first); returns the status it is to get, or null when its network is gone. */
+  private async plug(port: Port): Promise<string | null> {
+    const { driver } = this.deps;
+    const net = await this.netSpec(port.network_id);
+    if (!net) return null;
+    await driver.ensureNetwork(net);
+    await driver.plugPort(portSpec(port), net);
+    return port.admin_state_up && net.adminStateUp ? "ACTIVE" : "DOWN";
+  }
+
+  /** A port changed: plug, update or unplug it here (tap, firewall, then status); a network node refreshes DHCP and routers. */
   private async portUpdated(portId: string): Promise<void> {
     const { core, host, driver } = this.deps;
     const port = await getPort(core, portId);
-    if (!port || port.binding_host_id !== host) {
-      await driver.unplugPort(portId, port?.network_id ?? "");
+    if (port && !isVmPort(port)) {
+      if (port.device_owner.startsWith("network:router_")) await this.routerChanged(port.device_id);
+      else if (port.device_owner === "network:floatingip") await this.routersOfFloatingPort(port.id);
       return;
     }
-    await this.plug(port);
+    let status: string | null = null;
+    if (!port || port.binding_host_id !== host) await driver.unplugPort(portId, port?.network_id ?? "");
+    else status = await this.plug(port);
+    await this.refreshFirewall();
+    if (port && status) await setPortStatus(core, port.id, status);
+    if (port) {
+      await this.syncDhcp(port.network_id);
+      for (const f of await floatingIpsOfPorts(core, [port.id]))
+        if (f.router_id) await this.routerChanged(f.router_id);
+    }
+    await this.dropUnwantedNetworks();
   }
 
-  private async plug(port: Port): Promise<void> {
-    const { core, driver } = this.deps;
-    const net = await networkSpec(core, port.network_id);
-    if (!net) return;
-    await driver.ensureNetwork(net);
-    await driver.plugPort(portSpec(port), net);
-    await setPortStatus(core, port.id, port.admin_state_up && net.adminStateUp ? "ACTIVE" : "DOWN");
+  private async routersOfFloatingPort(floatingPortId: string): Promise<void> {
+    const rows = await this.deps.core.db
+      .selectFrom("network_floatingip")
+      .select("router_id")
+      .where("floating_port_id", "=", floatingPortId)
+      .execute();
+    for (const r of rows as { router_id: string | null }[])
+      if (r.router_id) await this.routerChanged(r.router_id);
   }
 
   private async portDeleted(portId: string, networkId: string): Promise<void> {
-    const { core, host, driver } = this.deps;
+    const { driver } = this.deps;
     await driver.unplugPort(portId, networkId);
-    if (!(await portsOnHost(core, host)).some((p) => p.network_id === networkId))
-      await driver.deleteNetwork(networkId);
+    await this.refreshFirewall();
+    await this.syncDhcp(networkId);
+    await this.dropUnwantedNetworks();
   }
 
-  /** Security groups changed (rules or members): replug (idempotently) the ports affected, so the driver reapplies them. */
+  /** Security groups changed (rules or members): reapply the firewall of this host's ports in them. */
   private async groupsUpdated(ids: string[]): Promise<void> {
-    const { core, host } = this.deps;
+    const { core } = this.deps;
     // Ports in the groups, and ports in groups whose rules name them as remote groups (their members changed).
     const wanted = new Set([...ids, ...(await groupsReferring(core, ids))]);
-    for (const p of await portsOnHost(core, host))
-      if (p.security_groups.some((g) => wanted.has(g))) await this.plug(p);
+    const affected = (await this.vmPortsHere()).filter((p) => p.security_groups.some((g) => wanted.has(g)));
+    for (const p of affected) await this.plug(p);
+    await this.refreshFirewall();
   }
 
-  /** A network changed: refresh it where this host carries it. */
-  private async networkUpdated(networkId: string): Promise<void> {
+  /** A network changed or went away: refresh its ports, DHCP and routers here, or remove it. */
+  private async networkChanged(networkId: string): Promise<void> {
+    const { core } = this.deps;
+    const ports = (await this.vmPortsHere()).filter((p) => p.network_id === networkId);
+    const statuses: Array<[string, string]> = [];
+    for (const p of ports) {
+      const s = await this.plug(p);
+      if (s) statuses.push([p.id, s]);
+    }
+    await this.syncDhcp(networkId);
+    if (this.networkNode && this.deps.driver.routing) {
+      await this.deps.driver.routing.ensureExternal(await externalSpecs(core));
+      const routers = await core.db
+        .selectFrom("network_port")
+        .select("device_id")
+        .where("network_id", "=", networkId)
+        .where("device_owner", "in", ["network:router_interface", "network:router_gateway"])
+        .execute();
+      for (const r of new Set((routers as { device_id: string }[]).map((x) => x.device_id)))
+        await this.routerChanged(r);
+    }
+    await this.dropUnwantedNetworks();
+    await this.refreshFirewall();
+    for (const [id, s] of statuses) await setPortStatus(core, id, s);
+  }
+
+  /** Make a network's DHCP match the database (network nodes with a DHCP-capable driver). */
+  private async syncDhcp(networkId: string): Promise<void> {
     const { core, host, driver } = this.deps;
-    const ports = (await portsOnHost(core, host)).filter((p) => p.network_id === networkId);
-    for (const p of ports) await this.plug(p);
-    if (!ports.length && (await driver.state()).networks.includes(networkId))
-      await driver.deleteNetwork(networkId);
+    if (!this.networkNode || !driver.dhcp || !networkId) return;
+    const spec = await dhcpSpec(core, networkId, host);
+    if (!spec) {
+      await driver.dhcp.removeDhcp(networkId);
+      return;
+    }
+    const net = await this.netSpec(networkId);
+    if (!net) return;
+    await driver.ensureNetwork(net);
+    await driver.dhcp.ensureDhcp({ ...spec, network: net });
   }
 
-  /** Make the data plane match the database for this host; counts what changed. */
+  /** Make a router match the database, or remove it (network nodes with a routing-capable driver). */
+  private async routerChanged(routerId: string): Promise<void> {
+    const { core, driver } = this.deps;
+    if (!this.networkNode || !driver.routing || !routerId) return;
+    const router = await getRouter(core, routerId);
+    if (!router || !router.admin_state_up) {
+      await driver.routing.removeRouter(routerId);
+      await this.dropUnwantedNetworks();
+      return;
+    }
+    const spec = await routerSpec(core, router);
+    for (const i of spec.interfaces) {
+      const net = await this.netSpec(i.networkId);
+      if (net) await driver.ensureNetwork(net);
+    }
+    if (spec.gateway) await driver.routing.ensureExternal(await externalSpecs(core));
+    await driver.routing.ensureRouter(spec);
+    await this.dropUnwantedNetworks();
+  }
+
+  /** Remove the networks this host no longer carries. */
+  private async dropUnwantedNetworks(): Promise<void> {
+    const { driver } = this.deps;
+    const wanted = await this.wantedNetworks();
+    for (const id of (await driver.state()).networks) if (!wanted.has(id)) await driver.deleteNetwork(id);
+  }
+
+  /** Apply the firewall of every VM port plugged here (drivers with a firewall). */
+  private async refreshFirewall(): Promise<void> {
+    const { core, driver } = this.deps;
+    if (!driver.firewall) return;
+    const state = await driver.state();
+    const plugged = new Set(state.ports);
+    const ports = (await this.vmPortsHere()).filter((p) => plugged.has(p.id)).map(portSpec);
+    const networks: NetworkSpec[] = [];
+    for (const id of state.networks) {
+      const n = await this.netSpec(id);
+      if (n) networks.push(n);
+    }
+    const groups = await securityGroupSpecs(core, [...new Set(ports.flatMap((p) => p.securityGroupIds))]);
+    await driver.firewall.applyFirewall({ networks, ports, groups: [...groups.values()] });
+  }
+
+  /** Make the data plane match the database for this host (removing what it no longer has); counts what changed. */
   async resync(): Promise<{ plugged: number; unplugged: number }> {
-    const { core, host, driver } = this.deps;
-    const ports = await portsOnHost(core, host);
+    const { core, driver } = this.deps;
+    const ports = await this.vmPortsHere();
     const state = await driver.state();
     let plugged = 0;
     let unplugged = 0;
+    const statuses: Array<[string, string]> = [];
     for (const p of ports) {
       if (!state.ports.includes(p.id)) plugged++;
-      await this.plug(p);
+      const s = await this.plug(p);
+      if (s) statuses.push([p.id, s]);
     }
     const wanted = new Set(ports.map((p) => p.id));
     for (const id of state.ports)
@@ -148,8 +310,21 @@ export class NetworkAgent {
         await driver.unplugPort(id, "");
         unplugged++;
       }
-    const nets = new Set(ports.map((p) => p.network_id));
-    for (const id of (await driver.state()).networks) if (!nets.has(id)) await driver.deleteNetwork(id);
+    if (this.networkNode && driver.dhcp) {
+      const dhcp = new Set(await dhcpNetworkIds(core));
+      for (const id of dhcp) await this.syncDhcp(id);
+      for (const id of await driver.dhcp.dhcpNetworks()) if (!dhcp.has(id)) await driver.dhcp.removeDhcp(id);
+    }
+    if (this.networkNode && driver.routing) {
+      await driver.routing.ensureExternal(await externalSpecs(core));
+      const routers = new Set(await routerIds(core));
+      for (const id of routers) await this.routerChanged(id);
+      for (const id of await driver.routing.routers())
+        if (!routers.has(id)) await driver.routing.removeRouter(id);
+    }
+    await this.dropUnwantedNetworks();
+    await this.refreshFirewall();
+    for (const [id, s] of statuses) await setPortStatus(core, id, s);
     return { plugged, unplugged };
   }
 
@@ -164,8 +339,8 @@ export class NetworkAgent {
 
 /** A port to ask a driver what binding its ports get. */
 const PROBE = {
-  id: "",
-  networkId: "",
+  id: "00000000-0000-0000-0000-000000000000",
+  networkId: "00000000-0000-0000-0000-000000000000",
   macAddress: "",
   fixedIps: [],
   adminStateUp: true,

@@ -37,6 +37,17 @@ export function portSpec(p: Port): PortSpec {
     securityGroupIds: p.security_groups,
     deviceOwner: p.device_owner,
     deviceId: p.device_id,
+    extraDhcpOpts: p.extra_dhcp_opts.flatMap((o) =>
+      o.opt_value === null || o.opt_value === undefined
+        ? []
+        : [
+            {
+              name: o.opt_name,
+              value: o.opt_value,
+              ipVersion: o.ip_version === 6 ? (6 as const) : (4 as const),
+            },
+          ],
+    ),
   };
 }
 

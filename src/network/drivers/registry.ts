@@ -1,10 +1,15 @@
 // The network drivers an agent can be configured with, by name (as compute's virt driver registry). Adding a
 // driver is one line here; the map's type gives NetworkDriverName and each driver's options type.
+import { LinuxDriver, type LinuxDriverOptions } from "./linux/driver.js";
 import { NoopDriver, type NoopDriverOptions } from "./noop.js";
 import type { NetworkDriver } from "./types.js";
 
 const factories = {
   noop: (opts: NoopDriverOptions = {}) => new NoopDriver(opts),
+  linux: (opts?: LinuxDriverOptions) => {
+    if (!opts) throw new Error("the linux network driver needs its options (prefix, state directory)");
+    return new LinuxDriver(opts);
+  },
 } satisfies Record<string, (opts?: never) => NetworkDriver>;
 
 type Factories = typeof factories;

@@ -1,0 +1,334 @@
+// The `linux` NetworkDriver: the agent's specs (drivers/types.ts) mapped onto the building blocks of this
+// directory. Layer 2 (bridges, taps, VXLAN) on every host; DHCP, routers and the public namespace through the
+// optional capabilities, which the agent uses on network nodes; the firewall of the host's ports. What it made
+// is recorded in its inventory (inventory.ts), so a restart finds its own objects again, removes only those, and
+// skips re-applying unchanged firewall and router rules (no flap, counters kept).
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type {
+  DataPlaneState,
+  DhcpCapability,
+  DhcpNetworkSpec,
+  ExternalNetworkSpec,
+  FirewallCapability,
+  HostFirewallSpec,
+  NetworkDriver,
+  NetworkSpec,
+  PortSpec,
+  RouterCapability,
+  RouterSpec,
+  VifBinding,
+} from "../types.js";
+import { ensureDhcp, removeDhcp } from "./dhcp.js";
+import { servedSubnets } from "./dhcp-files.js";
+import { findTool } from "./exec.js";
+import { applyFirewall, removeFirewall } from "./firewall.js";
+import { buildFamilyRules } from "./firewall-rules.js";
+import type { LinuxHost } from "./host.js";
+import { publicNamespace } from "./identity.js";
+import { Inventory } from "./inventory.js";
+import { deleteLink, getLink, listLinks } from "./ip.js";
+import { deleteNamespace, listNamespaces, namespaceExists } from "./ip-netns.js";
+import { ourChains } from "./iptables.js";
+import type * as M from "./model.js";
+import { bridgeName, dhcpNamespace, routerNamespace, tapName, vxlanName } from "./names.js";
+import { ensureNetwork, plugTap, unplugTap } from "./network.js";
+import { ensurePublic, removePublic } from "./public.js";
+import { ensureRouter, removeRouter } from "./router.js";
+
+/** Hooks of the metadata proxy, which listens at 169.254.169.254:80 inside each DHCP namespace that carries it. */
+export interface MetadataHooks {
+  /** The network's DHCP namespace (with 169.254.169.254 on its port) exists or was re-ensured. */
+  ensure(networkId: string, netns: string): Promise<void>;
+  /** The network's DHCP namespace goes away. */
+  remove(networkId: string): Promise<void>;
+}
+
+/** Options of the linux driver. */
+export interface LinuxDriverOptions {
+  /** Prefix of every namespace the driver creates (per cloud: see identity.ts). */
+  prefix: string;
+  /** dnsmasq files and the inventory (traversable by `nobody`). */
+  stateDir: string;
+  /** A named namespace playing the host (tests, several hosts on one machine); default the agent's own. */
+  hostNetns?: string;
+  /** This host's VXLAN tunnel address (none: VXLAN networks stay host-local bridges). */
+  tunnelIp?: string | null;
+  /** Physical network -> host interface, for flat and VLAN networks (an unmapped one is a host-local bridge). */
+  physicalInterfaces?: Record<string, string>;
+  /** User id allowed to open the taps (QEMU's user; default root only). */
+  tapOwner?: number;
+  /** The metadata proxy (the lead wires it). */
+  metadata?: MetadataHooks;
+}
+
+const TOOLS = [
+  "ip",
+  "bridge",
+  "dnsmasq",
+  "iptables-restore",
+  "ip6tables-restore",
+  "ipset",
+  "nft",
+  "conntrack",
+];
+
+/** The binding of a port on a linux host: a tap QEMU opens by name, in the network's bridge. */
+export function linuxBinding(portId: string, networkId: string, portFilter: boolean): VifBinding {
+  const vifDetails: Record<string, unknown> = { connectivity: "l2", port_filter: portFilter };
+  if (portId && networkId) {
+    vifDetails.tap_name = tapName(portId);
+    vifDetails.bridge_name = bridgeName(networkId);
+  }
+  return { vifType: "tap", vifDetails };
+}
+
+/** The data plane of one Linux host. */
+export class LinuxDriver implements NetworkDriver {
+  readonly name = "linux";
+  readonly realDataPlane = true;
+  readonly host: LinuxHost;
+  readonly publicNetns: string;
+  private readonly inventory: Inventory;
+  readonly dhcp: DhcpCapability;
+  readonly routing: RouterCapability;
+  readonly firewall: FirewallCapability;
+
+  constructor(readonly opts: LinuxDriverOptions) {
+    this.host = { netns: opts.hostNetns, nsPrefix: opts.prefix, stateDir: opts.stateDir };
+    this.publicNetns = publicNamespace(opts.prefix);
+    this.inventory = new Inventory(join(opts.stateDir, "inventory.json"));
+    this.dhcp = {
+      ensureDhcp: (s) => this.ensureDhcp(s),
+      removeDhcp: (id) => this.removeDhcp(id),
+      dhcpNetworks: () => this.namespaced("qdhcp-"),
+    };
+    this.routing = {
+      ensureExternal: (n) => this.ensureExternal(n),
+      ensureRouter: (s) => this.ensureRouter(s),
+      removeRouter: (id) => this.removeRouter(id),
+      routers: () => this.namespaced("qrouter-"),
+    };
+    this.firewall = { applyFirewall: (s) => this.applyFirewall(s) };
+  }
+
+  async init(_host: string): Promise<void> {
+    if (process.getuid?.() !== 0) throw new Error("the linux network driver needs root");
+    const missing = TOOLS.filter((t) => !findTool(t));
+    if (missing.length) throw new Error(`the linux network driver needs ${missing.join(", ")}`);
+    mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o755 });
+  }
+
+  binding(port: PortSpec): VifBinding {
+    return linuxBinding(port.id, port.networkId, port.portSecurityEnabled);
+  }
+
+  /** The building blocks' view of a network on this host. */
+  private model(net: NetworkSpec): M.NetworkSpec {
+    const { segment } = net;
+    const base = { id: net.id, mtu: net.mtu, ctZone: this.inventory.zone(net.id) };
+    const physIf =
+      segment.physicalNetwork && this.opts.physicalInterfaces
+        ? Object.hasOwn(this.opts.physicalInterfaces, segment.physicalNetwork)
+          ? this.opts.physicalInterfaces[segment.physicalNetwork]
+          : undefined
+        : undefined;
+    const peers = net.vxlanPeers ?? [];
+    if (segment.networkType === "vxlan" && this.opts.tunnelIp && peers.length && segment.segmentationId)
+      return {
+        ...base,
+        segmentation: "vxlan",
+        segmentationId: segment.segmentationId,
+        vxlanLocal: this.opts.tunnelIp,
+        vxlanPeers: peers,
+      };
+    if ((segment.networkType === "flat" || segment.networkType === "vlan") && physIf)
+      return {
+        ...base,
+        segmentation: segment.networkType,
+        segmentationId: segment.segmentationId ?? undefined,
+        physicalInterface: physIf,
+      };
+    return { ...base, segmentation: "local" };
+  }
+
+  async ensureNetwork(net: NetworkSpec): Promise<void> {
+    const m = this.model(net);
+    await ensureNetwork(this.host, m);
+    // A VXLAN network whose last peer went away keeps no tunnel device.
+    if (m.segmentation !== "vxlan" && net.segment.networkType === "vxlan" && net.segment.segmentationId)
+      await this.deleteOwnedLink(vxlanName(net.segment.segmentationId), bridgeName(net.id));
+  }
+
+  /** Delete a link only when it is plugged into our bridge (another cloud may use the same VNI name). */
+  private async deleteOwnedLink(name: string, bridge: string): Promise<void> {
+    const l = await getLink(this.host.netns, name);
+    if (l?.master === bridge) await deleteLink(this.host.netns, name);
+  }
+
+  async deleteNetwork(networkId: string): Promise<void> {
+    for (const p of this.inventory.ports())
+      if (this.inventory.portNetwork(p) === networkId) await this.unplugPort(p);
+    const br = bridgeName(networkId);
+    for (const l of await listLinks(this.host.netns))
+      if (l.master === br && ["vxlan", "vlan"].includes(l.linkinfo?.info_kind ?? ""))
+        await deleteLink(this.host.netns, l.ifname);
+    await deleteLink(this.host.netns, br);
+    this.inventory.dropNetwork(networkId);
+  }
+
+  async plugPort(port: PortSpec, net: NetworkSpec): Promise<void> {
+    await plugTap(this.host, this.model(net), port.id, this.opts.tapOwner);
+    this.inventory.addPort(port.id, net.id);
+  }
+
+  async unplugPort(portId: string): Promise<void> {
+    await unplugTap(this.host, portId);
+    this.inventory.dropPort(portId);
+  }
+
+  async state(): Promise<DataPlaneState> {
+    return { networks: this.inventory.networks(), ports: this.inventory.ports() };
+  }
+
+  async close(): Promise<void> {}
+
+  /**
+   * Remove everything of this cloud from the host (its cloud should be stopped): DHCP servers, routers, the public
+   * namespace and every other namespace with its prefix, its taps and bridges, its firewall, its state directory.
+   * Returns what was removed, one line each.
+   */
+  async wipe(): Promise<string[]> {
+    const done: string[] = [];
+    for (const id of await this.namespaced("qdhcp-")) {
+      await this.removeDhcp(id);
+      done.push(`dhcp ${id}`);
+    }
+    for (const ns of await listNamespaces())
+      if (ns.startsWith(this.opts.prefix)) {
+        await deleteNamespace(ns);
+        done.push(`namespace ${ns}`);
+      }
+    for (const id of this.inventory.networks()) {
+      await this.deleteNetwork(id);
+      done.push(`bridge ${bridgeName(id)}`);
+    }
+    for (const p of this.inventory.ports()) await this.unplugPort(p);
+    if (this.inventory.firewall !== null) {
+      await removeFirewall(this.host);
+      done.push("firewall");
+    }
+    rmSync(this.opts.stateDir, { recursive: true, force: true });
+    return done;
+  }
+
+  /** Ids of the namespaces of one kind (`qdhcp-`, `qrouter-`) this cloud has. */
+  private async namespaced(kind: string): Promise<string[]> {
+    const start = `${this.opts.prefix}${kind}`;
+    return (await listNamespaces()).filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
+  }
+
+  private async ensureDhcp(spec: DhcpNetworkSpec): Promise<void> {
+    const d: M.PortSpec[] = spec.ports.map(modelPort);
+    const dhcp = {
+      network: this.model(spec.network),
+      subnets: spec.subnets,
+      port: modelPort(spec.port),
+      ports: d,
+      metadata: false,
+    };
+    dhcp.metadata = servedSubnets(dhcp).some((s) => s.ipVersion === 4);
+    await ensureDhcp(this.host, dhcp);
+    const ns = dhcpNamespace(this.opts.prefix, spec.network.id);
+    if (dhcp.metadata) await this.opts.metadata?.ensure(spec.network.id, ns);
+    else await this.opts.metadata?.remove(spec.network.id);
+  }
+
+  private async removeDhcp(networkId: string): Promise<void> {
+    await this.opts.metadata?.remove(networkId);
+    await removeDhcp(this.host, networkId);
+  }
+
+  private async ensureExternal(nets: ExternalNetworkSpec[]): Promise<void> {
+    if (!nets.length) {
+      if (await namespaceExists(this.publicNetns)) await removePublic(this.publicNetns);
+      return;
+    }
+    for (const n of nets)
+      await ensurePublic({
+        networkId: n.network.id,
+        mtu: n.network.mtu,
+        gatewayCidrs: n.gatewayCidrs,
+        netns: this.publicNetns,
+      });
+    const wanted = new Set(nets.map((n) => bridgeName(n.network.id)));
+    for (const l of await listLinks(this.publicNetns))
+      if (l.linkinfo?.info_kind === "bridge" && !wanted.has(l.ifname))
+        await deleteLink(this.publicNetns, l.ifname);
+  }
+
+  private async ensureRouter(spec: RouterSpec): Promise<void> {
+    const fingerprint = JSON.stringify(spec);
+    const ns = routerNamespace(this.opts.prefix, spec.id);
+    // Unchanged since the last apply and still there: nothing is touched (NAT counters and conntrack kept).
+    if (this.inventory.router(spec.id) === fingerprint && (await namespaceExists(ns))) return;
+    const ext = spec.gateway
+      ? { bridge: bridgeName(spec.gateway.networkId), netns: this.publicNetns }
+      : undefined;
+    await ensureRouter(this.host, spec, ext);
+    this.inventory.setRouter(spec.id, fingerprint);
+  }
+
+  private async removeRouter(routerId: string): Promise<void> {
+    await removeRouter(this.host, routerId);
+    this.inventory.setRouter(routerId, null);
+  }
+
+  private async applyFirewall(spec: HostFirewallSpec): Promise<void> {
+    if (!spec.ports.length && !spec.networks.length) {
+      if (this.inventory.firewall !== null || (await ourChains(this.host.netns, 4, "filter")).length)
+        await removeFirewall(this.host);
+      this.inventory.firewall = null;
+      return;
+    }
+    const fw = {
+      networks: spec.networks.map((n) => this.model(n)),
+      ports: spec.ports.map(modelPort),
+      groups: spec.groups,
+    };
+    const fingerprint = JSON.stringify(fw);
+    if (this.inventory.firewall === fingerprint && (await this.chainsPresent(fw))) return;
+    await applyFirewall(this.host, fw);
+    this.inventory.firewall = fingerprint;
+  }
+
+  /** Whether exactly the chains `fw` makes exist (the rules inside are trusted to the fingerprint). */
+  private async chainsPresent(fw: Parameters<typeof buildFamilyRules>[0]): Promise<boolean> {
+    for (const v of [4, 6] as const) {
+      const want = buildFamilyRules(fw, v);
+      for (const table of ["filter", "raw"] as const) {
+        const have = (await ourChains(this.host.netns, v, table)).sort();
+        if (JSON.stringify(have) !== JSON.stringify([...want[table].chains].sort())) return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** The building blocks' view of a port. */
+function modelPort(p: PortSpec): M.PortSpec {
+  return {
+    id: p.id,
+    networkId: p.networkId,
+    mac: p.macAddress,
+    fixedIps: p.fixedIps.map((f) => ({ subnetId: f.subnetId, address: f.ipAddress })),
+    deviceOwner: p.deviceOwner,
+    securityGroups: p.securityGroupIds,
+    allowedAddressPairs: p.allowedAddressPairs.map((a) => ({
+      ipAddress: a.ipAddress,
+      macAddress: a.macAddress || undefined,
+    })),
+    portSecurity: p.portSecurityEnabled,
+    extraDhcpOpts: p.extraDhcpOpts ?? [],
+  };
+}

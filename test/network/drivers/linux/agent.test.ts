@@ -1,0 +1,351 @@
+// The linux data plane end to end from the database (real kernel, as root): an in-process cloud (its own agent is
+// noop) plus a network-node agent with the linux driver whose "host" is a lab namespace. Resources made through
+// the API must appear in the kernel (bridge, tap with the network's MTU, dnsmasq serving the ports, per-port
+// iptables chains, router namespace with the floating IP's NAT, the public namespace), follow changes, survive an
+// agent restart without flapping, carry traffic (a busybox guest gets its lease, pings its router and is pinged
+// through its floating IP from the public namespace; `stratus public-exec` reaches it too), and leave nothing
+// behind once deleted.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { NetworkAgent } from "../../../../src/network/agent/agent.js";
+import { dhcpPaths } from "../../../../src/network/drivers/linux/dhcp.js";
+import { LinuxDriver } from "../../../../src/network/drivers/linux/driver.js";
+import { run } from "../../../../src/network/drivers/linux/exec.js";
+import { cloudNetIdentity } from "../../../../src/network/drivers/linux/identity.js";
+import { getLink, listLinks } from "../../../../src/network/drivers/linux/ip.js";
+import { listNamespaces } from "../../../../src/network/drivers/linux/ip-netns.js";
+import { bridgeName, routerNamespace, tapName } from "../../../../src/network/drivers/linux/names.js";
+import { ROOT } from "../../../helpers/stratus-process.js";
+import { bootNetwork, type NetCloud } from "../../helpers.js";
+import { Lab, processesMentioning, SKIP_KERNEL, type Guest } from "./lab.js";
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Poll (every 250 ms: these checks run tools) until `fn` is truthy; fail naming `what`. */
+async function waitFor<T>(what: string, fn: () => Promise<T> | T, ms = 60_000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
+  let lab: Lab;
+  let c: NetCloud;
+  let hostNs: string;
+  let stateDir: string;
+  let prefix: string;
+  let publicNs: string;
+  let driver: LinuxDriver;
+  let agent: NetworkAgent | null = null;
+  let hostName: string;
+  const ids: Record<string, string> = {};
+  let guest: Guest;
+
+  const newDriver = () => new LinuxDriver({ prefix, stateDir, hostNetns: hostNs });
+  const startAgent = async () => {
+    driver = newDriver();
+    const { core } = c.t.cloud.network;
+    agent = await NetworkAgent.start({
+      core,
+      bus: c.t.cloud.bus,
+      host: hostName,
+      driver,
+      log: c.t.cloud.log,
+      networkNode: true,
+    });
+  };
+  const ipt = async (ns: string, table: string) =>
+    (await run(["iptables-save", "-c", "-t", table], { netns: ns })).stdout
+      .split("\n")
+      .filter((l) => l.includes("stratus"))
+      .join("\n");
+  const routerNs = () => routerNamespace(prefix, ids.router);
+  const dnsmasqPid = () => {
+    const f = dhcpPaths(driver.host, ids.net).pid;
+    return existsSync(f) ? readFileSync(f, "utf8").trim() : null;
+  };
+
+  before(async () => {
+    lab = new Lab();
+    const host = await lab.host("h");
+    hostNs = host.netns!;
+    stateDir = host.stateDir;
+    hostName = `lh${lab.marker}`;
+    c = await bootNetwork();
+    // The cloud's identity (as `stratus up` derives it), so `stratus public-exec --data-dir` finds this cloud.
+    const id = cloudNetIdentity(c.t.dataDir);
+    prefix = id.prefix;
+    publicNs = id.publicNetns;
+    await startAgent();
+  });
+
+  after(async () => {
+    await agent?.close().catch(() => undefined);
+    await newDriver()
+      .wipe()
+      .catch(() => undefined);
+    await c?.close();
+    await lab?.close();
+  });
+
+  test("the start-up topology is real: public namespace with its gateway, router1, DHCP of private", async () => {
+    const pub = await waitFor("the public namespace", async () =>
+      (await listNamespaces()).includes(publicNs),
+    );
+    assert.ok(pub);
+    const addrs = (await run(["ip", "-o", "addr"], { netns: publicNs })).stdout;
+    assert.match(addrs, /172\.24\.4\.1\/24/);
+    const routers = (await c.ok("GET", "/v2.0/routers?name=router1", 200)).routers;
+    assert.equal(routers.length, 1);
+    assert.ok((await listNamespaces()).includes(routerNamespace(prefix, routers[0].id)));
+    const priv = (await c.ok("GET", "/v2.0/networks?name=private", 200)).networks[0];
+    const dhcpPort = (await c.ok("GET", `/v2.0/ports?network_id=${priv.id}&device_owner=network:dhcp`, 200))
+      .ports;
+    assert.equal(dhcpPort.length, 1);
+    assert.ok(existsSync(dhcpPaths(driver.host, priv.id).pid));
+  });
+
+  test("network, subnet, bound port, router, floating IP and rules become kernel state", async () => {
+    const net = (await c.ok("POST", "/v2.0/networks", 201, { body: { network: { name: `n${lab.marker}` } } }))
+      .network;
+    ids.net = net.id;
+    ids.subnet = (
+      await c.ok("POST", "/v2.0/subnets", 201, {
+        body: {
+          subnet: {
+            network_id: net.id,
+            ip_version: 4,
+            cidr: "10.99.0.0/24",
+            dns_nameservers: ["10.99.0.53"],
+            host_routes: [{ destination: "10.98.0.0/24", nexthop: "10.99.0.254" }],
+          },
+        },
+      })
+    ).subnet.id;
+    const port = (
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: {
+          port: {
+            network_id: net.id,
+            "binding:host_id": hostName,
+            extra_dhcp_opts: [{ opt_name: "bootfile-name", opt_value: "pxelinux.0" }],
+          },
+        },
+      })
+    ).port;
+    ids.port = port.id;
+    // The binding contract with the QEMU driver.
+    assert.equal(port["binding:vif_type"], "tap");
+    assert.deepEqual(port["binding:vif_details"], {
+      connectivity: "l2",
+      port_filter: true,
+      tap_name: `tap${port.id.slice(0, 11)}`,
+      bridge_name: `brq${net.id.slice(0, 11)}`,
+    });
+    await waitFor(
+      "the port ACTIVE",
+      async () => (await c.ok("GET", `/v2.0/ports/${port.id}`, 200)).port.status === "ACTIVE",
+    );
+    const tap = await getLink(hostNs, tapName(port.id));
+    assert.equal(tap?.linkinfo?.info_kind, "tun");
+    assert.equal(tap?.linkinfo?.info_data?.type, "tap");
+    assert.equal(tap?.master, bridgeName(net.id));
+    assert.equal(tap?.mtu, net.mtu);
+    assert.equal((await getLink(hostNs, bridgeName(net.id)))?.mtu, net.mtu);
+    // dnsmasq serves the port (hosts file) with its option (opts file).
+    const paths = dhcpPaths(driver.host, net.id);
+    await waitFor("dnsmasq serving the port", () =>
+      existsSync(paths.hosts) ? readFileSync(paths.hosts, "utf8").includes(port.mac_address) : false,
+    );
+    assert.ok(dnsmasqPid());
+    assert.match(readFileSync(paths.opts, "utf8"), /pxelinux\.0/);
+    // The port's firewall chains.
+    const short = port.id.slice(0, 11);
+    await waitFor("the port's chains", async () =>
+      (await ipt(hostNs, "filter")).includes(`stratus-i${short}`),
+    );
+
+    // A router with a gateway on public and an interface on the subnet; a guest port (not bound here: the lab
+    // plugs a busybox namespace in its place) with a floating IP.
+    const pub = (await c.ok("GET", "/v2.0/networks?name=public", 200)).networks[0];
+    ids.public = pub.id;
+    ids.router = (
+      await c.ok("POST", "/v2.0/routers", 201, {
+        body: { router: { name: `r${lab.marker}`, external_gateway_info: { network_id: pub.id } } },
+      })
+    ).router.id;
+    await c.ok("PUT", `/v2.0/routers/${ids.router}/add_router_interface`, 200, {
+      body: { subnet_id: ids.subnet },
+    });
+    const g = (
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: { port: { network_id: net.id, port_security_enabled: false } },
+      })
+    ).port;
+    ids.guestPort = g.id;
+    ids.guestIp = g.fixed_ips[0].ip_address;
+    const fip = (
+      await c.ok("POST", "/v2.0/floatingips", 201, {
+        body: { floatingip: { floating_network_id: pub.id, port_id: g.id } },
+      })
+    ).floatingip;
+    ids.fip = fip.id;
+    ids.fipIp = fip.floating_ip_address;
+    await waitFor("the router's NAT for the floating IP", async () => {
+      if (!(await listNamespaces()).includes(routerNs())) return false;
+      return (await ipt(routerNs(), "nat")).includes(
+        `-d ${ids.fipIp}/32 -j DNAT --to-destination ${ids.guestIp}`,
+      );
+    });
+    assert.ok((await listNamespaces()).includes(publicNs));
+  });
+
+  test("traffic: the guest gets its lease, pings its router, and is reached through its floating IP", async () => {
+    const g = (await c.ok("GET", `/v2.0/ports/${ids.guestPort}`, 200)).port;
+    await waitFor("dnsmasq knows the guest", () =>
+      readFileSync(dhcpPaths(driver.host, ids.net).hosts, "utf8").includes(g.mac_address),
+    );
+    guest = await lab.guest("g1", driver.host, bridgeName(ids.net), g.id, g.mac_address, 1450);
+    const lease = await guest.dhcp();
+    assert.ok(lease, "no DHCP lease");
+    assert.equal(lease.get("ip"), ids.guestIp);
+    assert.equal(lease.get("router"), "10.99.0.1");
+    assert.equal(lease.get("dns"), "10.99.0.53");
+    await guest.address([`${ids.guestIp}/24`], "10.99.0.1");
+    assert.ok(await guest.ping("10.99.0.1"), "the guest does not reach its router");
+    const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
+      netns: publicNs,
+      okCodes: [0, 1],
+    });
+    assert.equal(r.code, 0, `the public namespace does not reach the floating IP: ${r.stdout}`);
+  });
+
+  test("stratus public-exec runs in the cloud's public namespace and passes the exit code through", async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(ROOT, "bin", "stratus"), ...args],
+          { timeout: 60_000 },
+          (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const ping = await cli([
+      "public-exec",
+      "--data-dir",
+      c.t.dataDir,
+      "--",
+      "busybox",
+      "ping",
+      "-c",
+      "1",
+      "-W",
+      "5",
+      ids.fipIp,
+    ]);
+    assert.equal(ping.code, 0, ping.out + ping.err);
+    const seven = await cli(["public-exec", "--data-dir", c.t.dataDir, "--", "sh", "-c", "exit 7"]);
+    assert.equal(seven.code, 7);
+    const none = await cli(["public-exec", "--data-dir", join(lab.dir, "no-cloud"), "--", "true"]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /public network namespace s[0-9a-f]{8}-public does not exist/);
+  });
+
+  test("changes follow: a rule updates the port's chain, disassociating the floating IP removes its NAT", async () => {
+    const port = (await c.ok("GET", `/v2.0/ports/${ids.port}`, 200)).port;
+    await c.ok("POST", "/v2.0/security-group-rules", 201, {
+      body: {
+        security_group_rule: {
+          security_group_id: port.security_groups[0],
+          direction: "ingress",
+          protocol: "tcp",
+          port_range_min: 2222,
+          port_range_max: 2222,
+        },
+      },
+    });
+    await waitFor("the rule in the port's chain", async () =>
+      (await ipt(hostNs, "filter")).includes("--dport 2222"),
+    );
+    await c.ok("PUT", `/v2.0/floatingips/${ids.fip}`, 200, { body: { floatingip: { port_id: null } } });
+    await waitFor(
+      "the floating IP's NAT gone",
+      async () => !(await ipt(routerNs(), "nat")).includes(ids.fipIp),
+    );
+    await c.ok("PUT", `/v2.0/floatingips/${ids.fip}`, 200, {
+      body: { floatingip: { port_id: ids.guestPort } },
+    });
+    await waitFor("the floating IP's NAT back", async () =>
+      (await ipt(routerNs(), "nat")).includes(ids.fipIp),
+    );
+  });
+
+  test("an agent restart rebuilds nothing: same dnsmasq, same bridge, same chains and counters", async () => {
+    const before = {
+      pid: dnsmasqPid(),
+      bridge: (await getLink(hostNs, bridgeName(ids.net)))?.ifindex,
+      tap: (await getLink(hostNs, tapName(ids.port)))?.ifindex,
+      filter: await ipt(hostNs, "filter"),
+      raw: await ipt(hostNs, "raw"),
+      nat: await ipt(routerNs(), "nat"),
+    };
+    await agent!.close();
+    agent = null;
+    await startAgent();
+    const now = {
+      pid: dnsmasqPid(),
+      bridge: (await getLink(hostNs, bridgeName(ids.net)))?.ifindex,
+      tap: (await getLink(hostNs, tapName(ids.port)))?.ifindex,
+      filter: await ipt(hostNs, "filter"),
+      raw: await ipt(hostNs, "raw"),
+      nat: await ipt(routerNs(), "nat"),
+    };
+    assert.deepEqual(now, before);
+    // The guest still reaches its router.
+    assert.ok(await guest.ping("10.99.0.1"));
+  });
+
+  test("deleting everything through the API leaves nothing behind", async () => {
+    await c.ok("DELETE", `/v2.0/floatingips/${ids.fip}`, 204);
+    await c.ok("PUT", `/v2.0/routers/${ids.router}/remove_router_interface`, 200, {
+      body: { subnet_id: ids.subnet },
+    });
+    await c.ok("DELETE", `/v2.0/routers/${ids.router}`, 204);
+    const r1 = (await c.ok("GET", "/v2.0/routers?name=router1", 200)).routers[0];
+    const privSubnet = (await c.ok("GET", "/v2.0/subnets?name=private-subnet", 200)).subnets[0];
+    await c.ok("PUT", `/v2.0/routers/${r1.id}/remove_router_interface`, 200, {
+      body: { subnet_id: privSubnet.id },
+    });
+    await c.ok("DELETE", `/v2.0/routers/${r1.id}`, 204);
+    // The lab's guest veth is the lab's: remove it before the bridge goes.
+    await run(["ip", "link", "del", tapName(ids.guestPort)], { netns: hostNs, okCodes: [0, 1] });
+    await c.ok("DELETE", `/v2.0/ports/${ids.guestPort}`, 204);
+    await c.ok("DELETE", `/v2.0/ports/${ids.port}`, 204);
+    await c.ok("DELETE", `/v2.0/networks/${ids.net}`, 204);
+    for (const name of ["private", "public"]) {
+      const n = (await c.ok("GET", `/v2.0/networks?name=${name}`, 200)).networks[0];
+      await c.ok("DELETE", `/v2.0/networks/${n.id}`, 204);
+    }
+    await waitFor("no namespace of the cloud", async () =>
+      (await listNamespaces()).every((n) => !n.startsWith(prefix)),
+    );
+    await waitFor("no link but lo in the host", async () =>
+      (await listLinks(hostNs)).every((l) => l.ifname === "lo"),
+    );
+    await waitFor("no stratus chains", async () => {
+      const all = (await run(["iptables-save"], { netns: hostNs })).stdout;
+      const all6 = (await run(["ip6tables-save"], { netns: hostNs })).stdout;
+      return !all.includes("stratus") && !all6.includes("stratus");
+    });
+    assert.equal((await run(["ipset", "list", "-n"], { netns: hostNs })).stdout.trim(), "");
+    assert.doesNotMatch((await run(["nft", "list", "tables"], { netns: hostNs })).stdout, /stratus/);
+    await waitFor("no dnsmasq", () => processesMentioning(stateDir).length === 0);
+  });
+});
