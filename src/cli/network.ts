@@ -53,7 +53,11 @@ export function wipeNetworkCommand(): Command {
     .action(async (o: { dataDir?: string }) => {
       if (process.getuid?.() !== 0) fail("wipe-network needs root");
       const id = cloudNetIdentity(dataDirOf(o.dataDir));
-      const driver = new LinuxDriver({ prefix: id.prefix, stateDir: id.stateDir });
+      const driver = new LinuxDriver({
+        prefix: id.prefix,
+        stateDir: id.stateDir,
+        firewallTag: id.firewallTag,
+      });
       const done = await driver.wipe();
       console.log(done.length ? done.map((d) => `removed ${d}`).join("\n") : "nothing to remove");
     });

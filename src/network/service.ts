@@ -24,6 +24,7 @@ export function networkDriverFor(cfg: Config, opts: { metadata?: MetadataHooks }
   return createNetworkDriver("linux", {
     prefix: id.prefix,
     stateDir: id.stateDir,
+    firewallTag: id.firewallTag,
     tunnelIp: cfg.network.tunnelIp,
     physicalInterfaces: cfg.network.physicalInterfaces,
     metadata: opts.metadata,

@@ -23,6 +23,7 @@ import { ensureDhcp, removeDhcp } from "./dhcp.js";
 import { servedSubnets } from "./dhcp-files.js";
 import { findTool } from "./exec.js";
 import { applyFirewall, removeFirewall } from "./firewall.js";
+import { chainPrefix } from "./firewall-names.js";
 import { buildFamilyRules } from "./firewall-rules.js";
 import type { LinuxHost } from "./host.js";
 import { publicNamespace } from "./identity.js";
@@ -50,6 +51,8 @@ export interface LinuxDriverOptions {
   prefix: string;
   /** dnsmasq files and the inventory (traversable by `nobody`). */
   stateDir: string;
+  /** Tag of the firewall's chains, sets and table (per cloud; default none: the namespace is this driver's alone). */
+  firewallTag?: string;
   /** A named namespace playing the host (tests, several hosts on one machine); default the agent's own. */
   hostNetns?: string;
   /** This host's VXLAN tunnel address (none: VXLAN networks stay host-local bridges). */
@@ -95,9 +98,16 @@ export class LinuxDriver implements NetworkDriver {
   readonly firewall: FirewallCapability;
 
   constructor(readonly opts: LinuxDriverOptions) {
-    this.host = { netns: opts.hostNetns, nsPrefix: opts.prefix, stateDir: opts.stateDir };
+    this.host = {
+      netns: opts.hostNetns,
+      nsPrefix: opts.prefix,
+      stateDir: opts.stateDir,
+      firewallTag: opts.firewallTag,
+    };
     this.publicNetns = publicNamespace(opts.prefix);
-    this.inventory = new Inventory(join(opts.stateDir, "inventory.json"));
+    // Conntrack zones start at a point of the tag, so two clouds sharing the namespace rarely share a zone.
+    const zoneBase = opts.firewallTag ? 1 + (parseInt(opts.firewallTag.slice(0, 4), 16) % 60000 || 0) : 1;
+    this.inventory = new Inventory(join(opts.stateDir, "inventory.json"), zoneBase);
     this.dhcp = {
       ensureDhcp: (s) => this.ensureDhcp(s),
       removeDhcp: (id) => this.removeDhcp(id),
@@ -214,7 +224,10 @@ export class LinuxDriver implements NetworkDriver {
       done.push(`bridge ${bridgeName(id)}`);
     }
     for (const p of this.inventory.ports()) await this.unplugPort(p);
-    if (this.inventory.firewall !== null) {
+    if (
+      this.inventory.firewall !== null ||
+      (await ourChains(this.host.netns, 4, "filter", this.chainPrefix)).length
+    ) {
       await removeFirewall(this.host);
       done.push("firewall");
     }
@@ -286,7 +299,10 @@ export class LinuxDriver implements NetworkDriver {
 
   private async applyFirewall(spec: HostFirewallSpec): Promise<void> {
     if (!spec.ports.length && !spec.networks.length) {
-      if (this.inventory.firewall !== null || (await ourChains(this.host.netns, 4, "filter")).length)
+      if (
+        this.inventory.firewall !== null ||
+        (await ourChains(this.host.netns, 4, "filter", this.chainPrefix)).length
+      )
         await removeFirewall(this.host);
       this.inventory.firewall = null;
       return;
@@ -295,6 +311,7 @@ export class LinuxDriver implements NetworkDriver {
       networks: spec.networks.map((n) => this.model(n)),
       ports: spec.ports.map(modelPort),
       groups: spec.groups,
+      tag: this.opts.firewallTag ?? "",
     };
     const fingerprint = JSON.stringify(fw);
     if (this.inventory.firewall === fingerprint && (await this.chainsPresent(fw))) return;
@@ -302,12 +319,16 @@ export class LinuxDriver implements NetworkDriver {
     this.inventory.firewall = fingerprint;
   }
 
+  private get chainPrefix(): string {
+    return chainPrefix(this.opts.firewallTag ?? "");
+  }
+
   /** Whether exactly the chains `fw` makes exist (the rules inside are trusted to the fingerprint). */
   private async chainsPresent(fw: Parameters<typeof buildFamilyRules>[0]): Promise<boolean> {
     for (const v of [4, 6] as const) {
       const want = buildFamilyRules(fw, v);
       for (const table of ["filter", "raw"] as const) {
-        const have = (await ourChains(this.host.netns, v, table)).sort();
+        const have = (await ourChains(this.host.netns, v, table, this.chainPrefix)).sort();
         if (JSON.stringify(have) !== JSON.stringify([...want[table].chains].sort())) return false;
       }
     }

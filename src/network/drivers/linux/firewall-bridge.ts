@@ -5,13 +5,14 @@
 // checks; the stateful security groups are iptables (firewall-rules.ts). The table is replaced in one nft
 // transaction (add, delete, re-create), so packets see the old rules or the new ones, never none.
 import { macText, parseCidr } from "./addr.js";
-import { BRIDGE_TABLE } from "./firewall-names.js";
+import { bridgeTable } from "./firewall-names.js";
 import { hostRun, type LinuxHost } from "./host.js";
 import type { PortSpec } from "./model.js";
 import { safeId, tapName } from "./names.js";
 
 /** The nft script that replaces the bridge table with the checks of `ports` (ports without port security skipped). */
-export function bridgeTableText(ports: readonly PortSpec[]): string {
+export function bridgeTableText(ports: readonly PortSpec[], tag = ""): string {
+  const BRIDGE_TABLE = bridgeTable(tag);
   const secured = ports.filter((p) => p.portSecurity);
   const lines = [`table bridge ${BRIDGE_TABLE}`, `delete table bridge ${BRIDGE_TABLE}`];
   if (secured.length === 0) return lines.join("\n") + "\n";
@@ -51,16 +52,16 @@ const portChain = (portId: string) => `port-${safeId(portId, "port id").slice(0,
 
 /** Replace the bridge table with the checks of `ports`. */
 export async function applyBridgeTable(host: LinuxHost, ports: readonly PortSpec[]): Promise<void> {
-  await hostRun(host, ["nft", "-f", "-"], { input: bridgeTableText(ports) });
+  await hostRun(host, ["nft", "-f", "-"], { input: bridgeTableText(ports, host.firewallTag) });
 }
 
 /** Remove the bridge table (if present). */
 export async function removeBridgeTable(host: LinuxHost): Promise<void> {
-  await hostRun(host, ["nft", "-f", "-"], { input: bridgeTableText([]) });
+  await hostRun(host, ["nft", "-f", "-"], { input: bridgeTableText([], host.firewallTag) });
 }
 
 /** Whether the bridge table exists. */
 export async function bridgeTableExists(host: LinuxHost): Promise<boolean> {
   const { stdout } = await hostRun(host, ["nft", "list", "tables", "bridge"]);
-  return stdout.split("\n").some((l) => l.trim() === `table bridge ${BRIDGE_TABLE}`);
+  return stdout.split("\n").some((l) => l.trim() === `table bridge ${bridgeTable(host.firewallTag)}`);
 }

@@ -2,13 +2,14 @@
 // addresses. A changed set is rebuilt in a temporary set and swapped in (`ipset swap`: atomic, so a rule never sees
 // a half-filled set); an unchanged one is left alone. Only sets named with the firewall's prefix are ever touched.
 import { parseCidr } from "./addr.js";
-import { SET_RE } from "./firewall-names.js";
+import { setRe } from "./firewall-names.js";
 import { hostRun, type LinuxHost } from "./host.js";
 
 /** Names of the ipsets of the host that the firewall owns. */
 export async function listOurSets(host: LinuxHost): Promise<string[]> {
   const { stdout } = await hostRun(host, ["ipset", "list", "-n"]);
-  return stdout.split("\n").filter((n) => SET_RE.test(n));
+  const re = setRe(host.firewallTag);
+  return stdout.split("\n").filter((n) => re.test(n));
 }
 
 /** Members of a set as ipset prints them (host prefixes without their /32 or /128). */
@@ -42,6 +43,7 @@ export async function syncSets(
   sets: ReadonlyMap<string, { version: 4 | 6; members: readonly string[] }>,
 ): Promise<void> {
   const existing = new Set(await listOurSets(host));
+  const SET_RE = setRe(host.firewallTag);
   const script: string[] = [];
   for (const [name, { version, members: m }] of sets) {
     if (!SET_RE.test(name)) throw new Error(`refusing to touch ipset ${name}`);

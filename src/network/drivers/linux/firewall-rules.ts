@@ -14,7 +14,7 @@
 import { isIP } from "node:net";
 import { macText, parseCidr } from "./addr.js";
 import { InvalidSpec } from "./errors.js";
-import { groupSet, portChains, SG_CHAIN, TOP_CHAINS } from "./firewall-names.js";
+import { groupSet, portChains, sgChain, topChains } from "./firewall-names.js";
 import { isIcmp, portMatch, protocolNumber } from "./firewall-protocols.js";
 import type { NetworkSpec, PortSpec, SecurityGroupRuleSpec, SecurityGroupSpec } from "./model.js";
 import { bridgeName, tapName } from "./names.js";
@@ -27,6 +27,8 @@ export interface FirewallSpec {
   ports: readonly PortSpec[];
   /** The security groups of those ports, and of their remote-group rules, with their members. */
   groups: readonly SecurityGroupSpec[];
+  /** Tag of every chain and set name (a cloud's, when several share the namespace; default none). */
+  tag?: string;
 }
 
 /** The rules of one IP version. */
@@ -75,7 +77,11 @@ export function allowedSources(port: PortSpec, v: 4 | 6): { cidr: string; mac: s
 const hostCidr = (a: string) => `${a}/${isIP(a) === 6 ? 128 : 32}`;
 
 /** The iptables match of one security group rule, or a reason it cannot be expressed. */
-export function ruleMatch(rule: SecurityGroupRuleSpec, v: 4 | 6): { match: string } | { skip: string } {
+export function ruleMatch(
+  rule: SecurityGroupRuleSpec,
+  v: 4 | 6,
+  tag = "",
+): { match: string } | { skip: string } {
   const proto = protocolNumber(rule.protocol, ethertypeOf(v));
   if (proto === undefined)
     return { skip: `rule ${rule.id}: unknown protocol ${JSON.stringify(rule.protocol)}` };
@@ -105,7 +111,7 @@ export function ruleMatch(rule: SecurityGroupRuleSpec, v: 4 | 6): { match: strin
   }
   if (rule.remoteGroupId) {
     parts.push(
-      `-m set --match-set ${groupSet(rule.remoteGroupId, v)} ${rule.direction === "ingress" ? "src" : "dst"}`,
+      `-m set --match-set ${groupSet(rule.remoteGroupId, v, tag)} ${rule.direction === "ingress" ? "src" : "dst"}`,
     );
   }
   return { match: parts.join(" ") };
@@ -127,6 +133,9 @@ export function buildFamilyRules(spec: FirewallSpec, v: 4 | 6): FamilyRules {
   };
   const f = out.filter;
   const groups = new Map(spec.groups.map((g) => [g.id, g]));
+  const tag = spec.tag ?? "";
+  const TOP_CHAINS = topChains(tag);
+  const SG_CHAIN = sgChain(tag);
   f.chains.push(TOP_CHAINS.forward, TOP_CHAINS.input, SG_CHAIN);
   out.raw.chains.push(TOP_CHAINS.prerouting);
   for (const net of spec.networks) {
@@ -138,7 +147,7 @@ export function buildFamilyRules(spec: FirewallSpec, v: 4 | 6): FamilyRules {
   for (const port of spec.ports) {
     if (!port.portSecurity) continue;
     const dev = tapName(port.id);
-    const c = portChains(port.id);
+    const c = portChains(port.id, tag);
     f.chains.push(c.ingress, c.egress, c.spoof);
     f.rules.push(
       `-A ${TOP_CHAINS.forward} ${physOut(dev)} -j ${SG_CHAIN}`,
@@ -161,14 +170,14 @@ export function buildFamilyRules(spec: FirewallSpec, v: 4 | 6): FamilyRules {
     });
     for (const r of rules) {
       if (r.ethertype !== ethertypeOf(v)) continue;
-      const m = ruleMatch(r, v);
+      const m = ruleMatch(r, v, tag);
       if ("skip" in m) {
         out.warnings.push(m.skip);
         continue;
       }
-      if (r.remoteGroupId && !out.sets.has(groupSet(r.remoteGroupId, v))) {
+      if (r.remoteGroupId && !out.sets.has(groupSet(r.remoteGroupId, v, tag))) {
         const members = (groups.get(r.remoteGroupId)?.members ?? []).filter((a) => versionOf(a) === v);
-        out.sets.set(groupSet(r.remoteGroupId, v), members);
+        out.sets.set(groupSet(r.remoteGroupId, v, tag), members);
       }
       const chain = r.direction === "ingress" ? c.ingress : c.egress;
       f.rules.push(`-A ${chain}${m.match ? " " + m.match : ""} -j RETURN`);

@@ -7,7 +7,7 @@
 import type { LinuxHost } from "./host.js";
 import { applyBridgeTable, removeBridgeTable } from "./firewall-bridge.js";
 import { destroyStaleSets, syncSets } from "./firewall-ipset.js";
-import { TOP_CHAINS } from "./firewall-names.js";
+import { chainPrefix, topChains } from "./firewall-names.js";
 import { buildFamilyRules, type FirewallSpec } from "./firewall-rules.js";
 import { ensureJumpFirst, removeJumps, removeOurChains, replaceChains } from "./iptables.js";
 import { sysctl } from "./ip-netns.js";
@@ -17,12 +17,15 @@ export type { FirewallSpec } from "./firewall-rules.js";
 
 const locks = new KeyedLock();
 
-/** The built-in chains our top chains hang from, per table. */
-const JUMPS = [
-  { table: "filter", builtin: "FORWARD", chain: TOP_CHAINS.forward },
-  { table: "filter", builtin: "INPUT", chain: TOP_CHAINS.input },
-  { table: "raw", builtin: "PREROUTING", chain: TOP_CHAINS.prerouting },
-] as const;
+/** The built-in chains our top chains (of a tag) hang from, per table. */
+const jumps = (tag = "") => {
+  const top = topChains(tag);
+  return [
+    { table: "filter", builtin: "FORWARD", chain: top.forward },
+    { table: "filter", builtin: "INPUT", chain: top.input },
+    { table: "raw", builtin: "PREROUTING", chain: top.prerouting },
+  ] as const;
+};
 
 /** Apply the whole firewall of a host (see the file comment). Returns rules that could not be expressed. */
 export function applyFirewall(host: LinuxHost, spec: FirewallSpec): Promise<{ warnings: string[] }> {
@@ -32,15 +35,17 @@ export function applyFirewall(host: LinuxHost, spec: FirewallSpec): Promise<{ wa
       "net.bridge.bridge-nf-call-iptables": "1",
       "net.bridge.bridge-nf-call-ip6tables": "1",
     });
-    const fams = ([4, 6] as const).map((v) => ({ v, rules: buildFamilyRules(spec, v) }));
+    const tag = host.firewallTag ?? "";
+    const prefix = chainPrefix(tag);
+    const fams = ([4, 6] as const).map((v) => ({ v, rules: buildFamilyRules({ ...spec, tag }, v) }));
     const sets = new Map<string, { version: 4 | 6; members: readonly string[] }>();
     for (const { v, rules } of fams)
       for (const [name, members] of rules.sets) sets.set(name, { version: v, members });
     await syncSets(host, sets);
     for (const { v, rules } of fams) {
-      await replaceChains(ns, v, "raw", rules.raw);
-      await replaceChains(ns, v, "filter", rules.filter);
-      for (const j of JUMPS) await ensureJumpFirst(ns, v, j.table, j.builtin, j.chain);
+      await replaceChains(ns, v, "raw", rules.raw, prefix);
+      await replaceChains(ns, v, "filter", rules.filter, prefix);
+      for (const j of jumps(tag)) await ensureJumpFirst(ns, v, j.table, j.builtin, j.chain);
     }
     await destroyStaleSets(host, new Set(sets.keys()));
     await applyBridgeTable(host, spec.ports);
@@ -51,9 +56,10 @@ export function applyFirewall(host: LinuxHost, spec: FirewallSpec): Promise<{ wa
 /** Remove every firewall object of the host: jumps, our chains, our sets and the bridge table. */
 export function removeFirewall(host: LinuxHost): Promise<void> {
   return locks.run(host.netns ?? "", async () => {
+    const tag = host.firewallTag ?? "";
     for (const v of [4, 6] as const) {
-      for (const j of JUMPS) await removeJumps(host.netns, v, j.table, j.builtin, j.chain);
-      for (const table of ["raw", "filter"]) await removeOurChains(host.netns, v, table);
+      for (const j of jumps(tag)) await removeJumps(host.netns, v, j.table, j.builtin, j.chain);
+      for (const table of ["raw", "filter"]) await removeOurChains(host.netns, v, table, chainPrefix(tag));
     }
     await destroyStaleSets(host, new Set());
     await removeBridgeTable(host);

@@ -12,6 +12,8 @@ export interface LinuxHost {
   nsPrefix?: string;
   /** Directory for this host's dnsmasq files (hosts, options, leases, pid files). */
   stateDir: string;
+  /** Tag of the firewall's chains, sets and table (a cloud's, when several share the namespace; default none). */
+  firewallTag?: string;
 }
 
 /** Run a tool in the host's namespace. */

@@ -1,5 +1,5 @@
 // Which kernel objects belong to which cloud. Every namespace a cloud's linux driver creates starts with a prefix
-// derived from its data directory (`s<8 hex>-`), so two clouds (or two test runs) on one machine never collide and
+// derived from its data directory (`s<8 hex>-`), its firewall objects carry a tag derived from it too, so two clouds (or two test runs) on one machine never collide and
 // a cloud's cleanup never touches another's; its bridges and taps are named after resource ids (UUIDs) and listed
 // in its inventory (inventory.ts). dnsmasq drops to `nobody`, so the state directory must be traversable by
 // others: the data directory's `network/` when it is, else `/run/stratus-<id>` (namespaces do not outlive a
@@ -16,6 +16,8 @@ export interface CloudNetIdentity {
   stateDir: string;
   /** The namespace of the cloud's public (external) network. */
   publicNetns: string;
+  /** Tag of the cloud's firewall chains, sets and bridge table (firewall-names.ts). */
+  firewallTag: string;
 }
 
 /** Whether every directory on the way to `dir` (that exists) lets others through. */
@@ -39,6 +41,7 @@ export function cloudNetIdentity(dataDir: string): CloudNetIdentity {
     prefix,
     stateDir: traversable(own) ? own : `/run/stratus-${id}`,
     publicNetns: publicNamespace(prefix),
+    firewallTag: id.slice(0, 6),
   };
 }
 

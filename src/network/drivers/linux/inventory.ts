@@ -22,7 +22,11 @@ export interface InventoryData {
 export class Inventory {
   private data: InventoryData;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    /** Where zone allocation starts (1..65535). */
+    private readonly zoneBase = 1,
+  ) {
     this.data = { networks: {}, ports: {}, firewall: null, routers: {} };
     try {
       const d = JSON.parse(readFileSync(path, "utf8")) as Partial<InventoryData>;
@@ -52,13 +56,13 @@ export class Inventory {
     return Object.hasOwn(this.data.ports, portId) ? this.data.ports[portId] : undefined;
   }
 
-  /** The network's conntrack zone, allocated (smallest free) on first use. */
+  /** The network's conntrack zone, allocated (the first free from the base) on first use. */
   zone(networkId: string): number {
     if (Object.hasOwn(this.data.networks, networkId)) return this.data.networks[networkId];
     const used = new Set(Object.values(this.data.networks));
-    let z = 1;
-    while (used.has(z)) z++;
-    if (z > 65535) throw new Error("no conntrack zone left");
+    if (used.size >= 65535) throw new Error("no conntrack zone left");
+    let z = this.zoneBase;
+    while (used.has(z)) z = (z % 65535) + 1;
     this.data.networks[networkId] = z;
     this.save();
     return z;

@@ -8,11 +8,16 @@ import { CHAIN_PREFIX } from "./firewall-names.js";
 export const iptablesTool = (v: 4 | 6): string => (v === 4 ? "iptables" : "ip6tables");
 
 /** Our chains currently in a table of a namespace. */
-export async function ourChains(netns: string | undefined, v: 4 | 6, table: string): Promise<string[]> {
+export async function ourChains(
+  netns: string | undefined,
+  v: 4 | 6,
+  table: string,
+  prefix = CHAIN_PREFIX,
+): Promise<string[]> {
   const { stdout } = await run([`${iptablesTool(v)}-save`, "-t", table], { netns });
   return stdout
     .split("\n")
-    .filter((l) => l.startsWith(`:${CHAIN_PREFIX}`))
+    .filter((l) => l.startsWith(`:${prefix}`))
     .map((l) => l.slice(1).split(" ")[0]);
 }
 
@@ -21,10 +26,11 @@ export function restoreText(
   table: string,
   rules: { chains: string[]; rules: string[] },
   stale: readonly string[],
+  prefix = CHAIN_PREFIX,
 ): string {
   const lines = [`*${table}`];
   for (const ch of [...rules.chains, ...stale]) {
-    if (!ch.startsWith(CHAIN_PREFIX)) throw new Error(`refusing to touch chain ${ch}`);
+    if (!ch.startsWith(prefix)) throw new Error(`refusing to touch chain ${ch}`);
     lines.push(`:${ch} - [0:0]`);
   }
   lines.push(...rules.rules);
@@ -39,9 +45,10 @@ export async function replaceChains(
   v: 4 | 6,
   table: string,
   rules: { chains: string[]; rules: string[] },
+  prefix = CHAIN_PREFIX,
 ): Promise<void> {
-  const stale = (await ourChains(netns, v, table)).filter((c) => !rules.chains.includes(c));
-  const input = restoreText(table, rules, stale);
+  const stale = (await ourChains(netns, v, table, prefix)).filter((c) => !rules.chains.includes(c));
+  const input = restoreText(table, rules, stale, prefix);
   await run([`${iptablesTool(v)}-restore`, "-w", "10", "--noflush"], { netns, input });
 }
 
@@ -77,9 +84,14 @@ export async function removeJumps(
 }
 
 /** Delete all our chains of a table (after their jumps are gone). */
-export async function removeOurChains(netns: string | undefined, v: 4 | 6, table: string): Promise<void> {
-  const stale = await ourChains(netns, v, table);
+export async function removeOurChains(
+  netns: string | undefined,
+  v: 4 | 6,
+  table: string,
+  prefix = CHAIN_PREFIX,
+): Promise<void> {
+  const stale = await ourChains(netns, v, table, prefix);
   if (stale.length === 0) return;
-  const input = restoreText(table, { chains: [], rules: [] }, stale);
+  const input = restoreText(table, { chains: [], rules: [] }, stale, prefix);
   await run([`${iptablesTool(v)}-restore`, "-w", "10", "--noflush"], { netns, input });
 }

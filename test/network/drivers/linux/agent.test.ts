@@ -48,7 +48,8 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
   const ids: Record<string, string> = {};
   let guest: Guest;
 
-  const newDriver = () => new LinuxDriver({ prefix, stateDir, hostNetns: hostNs });
+  let tag: string;
+  const newDriver = () => new LinuxDriver({ prefix, stateDir, hostNetns: hostNs, firewallTag: tag });
   const startAgent = async () => {
     driver = newDriver();
     const { core } = c.t.cloud.network;
@@ -83,6 +84,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     const id = cloudNetIdentity(c.t.dataDir);
     prefix = id.prefix;
     publicNs = id.publicNetns;
+    tag = id.firewallTag;
     await startAgent();
   });
 
@@ -169,7 +171,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     // The port's firewall chains.
     const short = port.id.slice(0, 11);
     await waitFor("the port's chains", async () =>
-      (await ipt(hostNs, "filter")).includes(`stratus-i${short}`),
+      (await ipt(hostNs, "filter")).includes(`stratus-${tag}-i${short}`),
     );
 
     // A router with a gateway on public and an interface on the subnet; a guest port (not bound here: the lab
