@@ -1,12 +1,12 @@
 // What a network node hands its driver, read from the database: each network's DHCP (its served subnets, its DHCP
 // port, made here when missing, and every port to hand addresses to), each router (interfaces, gateway, SNAT,
-// routes, floating IPs), and the external networks routers reach. Which networks a node carries follows from them.
+// routes, floating IPs, port forwardings), and the external networks routers reach. Which networks a node carries follows from them.
 import type { NetworkCore } from "../core.js";
 import type { DhcpNetworkSpec, ExternalNetworkSpec, RouterSpec, SubnetSpec } from "../drivers/types.js";
 import { parseCidr } from "../drivers/linux/addr.js";
 import { createPortIn, deletePort, updatePort } from "../port-write.js";
 import { routerPorts } from "../routers.js";
-import { floatingIpsOfRouter } from "../store/floatingips.js";
+import { floatingIpsOfRouter, forwardingsOf } from "../store/floatingips.js";
 import { getNetwork, type Network } from "../store/networks.js";
 import { portsOfNetwork, type Port } from "../store/ports.js";
 import { ROUTER_GATEWAY, ROUTER_INTERFACE, type Router } from "../store/routers.js";
@@ -179,6 +179,19 @@ export async function routerSpec(core: NetworkCore, router: Router): Promise<Rou
       };
   }
   const fips = gateway ? await floatingIpsOfRouter(core, router.id) : [];
+  const forwardings: NonNullable<RouterSpec["portForwardings"]>[number][] = [];
+  for (const f of fips)
+    for (const pf of await forwardingsOf(core, f.id))
+      // udplite forwardings are accepted by the API but not forwarded (iptables has no udplite port match).
+      if (["tcp", "udp", "sctp"].includes(pf.protocol))
+        forwardings.push({
+          id: pf.id,
+          floatingIp: f.floating_ip_address,
+          protocol: pf.protocol as "tcp" | "udp" | "sctp",
+          externalPort: Number(pf.external_port),
+          internalIp: pf.internal_ip_address,
+          internalPort: Number(pf.internal_port),
+        });
   return {
     id: router.id,
     interfaces,
@@ -196,6 +209,7 @@ export async function routerSpec(core: NetworkCore, router: Router): Promise<Rou
           ]
         : [],
     ),
+    portForwardings: forwardings,
   };
 }
 

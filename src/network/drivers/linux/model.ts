@@ -156,6 +156,16 @@ export interface FloatingIpSpec {
   portId: string;
 }
 
+/** A port forwarding of a floating IP: `protocol` traffic to `floatingIp`:`externalPort` goes to `internalIp`:`internalPort`. */
+export interface PortForwardingSpec {
+  id: string;
+  floatingIp: string;
+  protocol: "tcp" | "udp" | "sctp";
+  externalPort: number;
+  internalIp: string;
+  internalPort: number;
+}
+
 /** A router. */
 export interface RouterSpec {
   id: string;
@@ -163,4 +173,6 @@ export interface RouterSpec {
   gateway: RouterGatewaySpec | null;
   routes: readonly StaticRoute[];
   floatingIps: readonly FloatingIpSpec[];
+  /** Port forwardings of floating IPs served through this router (their floating IPs have no port). */
+  portForwardings?: readonly PortForwardingSpec[];
 }

@@ -1,6 +1,8 @@
 // A router's NAT rules (pure: iptables-restore lines for the nat table of its namespace), as Neutron's L3 agent
 // writes them:
 //   stratus-PREROUTING / stratus-OUTPUT:  -d <floating> -j DNAT --to-destination <fixed>
+//                                         -d <floating> -p <proto> --dport <ext> -j DNAT --to-destination <ip>:<port>
+//                                         (port forwardings; replies are un-NATed by conntrack)
 //   stratus-POSTROUTING:  traffic that neither leaves by the gateway nor was DNATed is not NATed (east-west);
 //                         -s <fixed> -j SNAT --to-source <floating>   (floating IPs, also for hairpin)
 //                         -o qg-  -j SNAT --to-source <external>      (the router's SNAT, when enabled)
@@ -60,6 +62,18 @@ export function natRules(router: RouterSpec): { chains: string[]; rules: string[
     }
     rules.push(`-A ${NAT_CHAINS.prerouting} -d ${f.floatingIp}/32 -j DNAT --to-destination ${f.fixedIp}`);
     rules.push(`-A ${NAT_CHAINS.output} -d ${f.floatingIp}/32 -j DNAT --to-destination ${f.fixedIp}`);
+  }
+  for (const pf of router.portForwardings ?? []) {
+    if (ipVersion(pf.floatingIp, "floating IP") !== 4 || ipVersion(pf.internalIp, "internal IP") !== 4)
+      throw new InvalidSpec(`port forwarding ${pf.id}: only IPv4 is forwarded`);
+    if (!["tcp", "udp", "sctp"].includes(pf.protocol))
+      throw new InvalidSpec(`port forwarding ${pf.id}: protocol ${JSON.stringify(pf.protocol)}`);
+    for (const n of [pf.externalPort, pf.internalPort])
+      if (!Number.isInteger(n) || n < 1 || n > 65535)
+        throw new InvalidSpec(`port forwarding ${pf.id}: port ${n} is out of range`);
+    const match = `-d ${pf.floatingIp}/32 -p ${pf.protocol} -m ${pf.protocol} --dport ${pf.externalPort}`;
+    const to = `-j DNAT --to-destination ${pf.internalIp}:${pf.internalPort}`;
+    rules.push(`-A ${NAT_CHAINS.prerouting} ${match} ${to}`, `-A ${NAT_CHAINS.output} ${match} ${to}`);
   }
   rules.push(`-A ${NAT_CHAINS.postrouting} ! -o ${qg} -m conntrack ! --ctstate DNAT -j ACCEPT`);
   for (const f of router.floatingIps) {

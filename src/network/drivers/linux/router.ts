@@ -82,7 +82,9 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
       peerMac: gw.mac,
     });
     await sysctl(ext.netns, { [`net/ipv6/conf/${near}/disable_ipv6`]: "1" });
-    const fips = spec.floatingIps.map((f) => `${f.floatingIp}/32`);
+    const fips = [
+      ...new Set([...spec.floatingIps, ...(spec.portForwardings ?? [])].map((f) => `${f.floatingIp}/32`)),
+    ];
     const added = await ensureAddresses(ns, qg, [...gw.addresses, ...fips]);
     await refreshNeighbours(ext, gw.mac, added);
     announce(ns, qg, added);

@@ -229,6 +229,41 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(r.code, 0, `the public namespace does not reach the floating IP: ${r.stdout}`);
   });
 
+  test("port forwardings: a floating IP's port reaches the guest's service, and stops when removed", async () => {
+    const pub = ids.public;
+    const fip2 = (
+      await c.ok("POST", "/v2.0/floatingips", 201, { body: { floatingip: { floating_network_id: pub } } })
+    ).floatingip;
+    ids.fip2 = fip2.id;
+    const pf = (
+      await c.ok("POST", `/v2.0/floatingips/${fip2.id}/port_forwardings`, 201, {
+        body: {
+          port_forwarding: {
+            protocol: "tcp",
+            internal_ip_address: ids.guestIp,
+            internal_port: 22,
+            internal_port_id: ids.guestPort,
+            external_port: 2022,
+          },
+        },
+      })
+    ).port_forwarding;
+    await waitFor("the forwarding's DNAT", async () =>
+      (await ipt(routerNs(), "nat")).includes(`--dport 2022 -j DNAT --to-destination ${ids.guestIp}:22`),
+    );
+    await guest.serve(22, "guest1");
+    const greeting = await waitFor("the forwarded service", () =>
+      lab.probe(publicNs, fip2.floating_ip_address, 2022),
+    );
+    assert.match(greeting, /^guest1 /);
+    await c.ok("DELETE", `/v2.0/floatingips/${fip2.id}/port_forwardings/${pf.id}`, 204);
+    await waitFor(
+      "the forwarding's DNAT gone",
+      async () => !(await ipt(routerNs(), "nat")).includes("--dport 2022"),
+    );
+    assert.equal(await lab.probe(publicNs, fip2.floating_ip_address, 2022, 1_500), null);
+  });
+
   test("stratus public-exec runs in the cloud's public namespace and passes the exit code through", async () => {
     const cli = (args: string[]) =>
       new Promise<{ code: number; out: string; err: string }>((resolve) => {
@@ -316,6 +351,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
 
   test("deleting everything through the API leaves nothing behind", async () => {
     await c.ok("DELETE", `/v2.0/floatingips/${ids.fip}`, 204);
+    await c.ok("DELETE", `/v2.0/floatingips/${ids.fip2}`, 204);
     await c.ok("PUT", `/v2.0/routers/${ids.router}/remove_router_interface`, 200, {
       body: { subnet_id: ids.subnet },
     });
