@@ -3,6 +3,18 @@
 // the kernel to this state, changing only what differs) or "remove" (leave nothing behind), so an agent that
 // restarts simply calls them again with what the DB says, and running guests see no flap.
 //
+// Wiring: driver.ts is the NetworkDriver the agent drives (registered as `linux`): layer 2 and taps on every host,
+// plus the optional capabilities DHCP, routing (routers, floating IPs, port forwardings, the public namespace) and
+// firewall, which the agent uses on network nodes (agent/agent.ts, agent/node-specs.ts). Per cloud, identity.ts
+// derives from the data directory the namespace prefix (`s<8 hex>-`), the firewall tag (chains `stratus-<tag>-*`,
+// sets `stv4-<tag>...`, table `bridge stratus<tag>`: firewall-names.ts) and the state directory, so clouds sharing a
+// machine never touch each other's objects. inventory.ts records what the driver made (bridges, taps, conntrack
+// zones, the fingerprints of the last firewall and of each router): a restart removes only its own objects and
+// skips re-applying unchanged rules (same dnsmasq, bridges, taps, chains and counters). A port's binding names its
+// tap (`tap` + 11 characters of the port id) and bridge (`brq` + 11 of the network id); the agent makes the tap
+// (persistent, single queue) and QEMU opens it by name. A metadata proxy plugs in through the driver's `metadata`
+// hooks, called for each DHCP namespace that carries 169.254.169.254.
+//
 // Design
 //  - Where: a LinuxHost (host.ts) is the agent's own network namespace or a named one playing the host (tests, and
 //    several "hosts" on one machine), plus a prefix for the namespaces it creates. Every tool runs through exec.ts:
@@ -35,8 +47,10 @@
 //    tenant bridges, a `qg-<port>` veth into the external bridge carrying the external address and the floating IPs
 //    (announced by gratuitous ARP), a default route via the external gateway, static routes (`proto static`), and
 //    Neutron's NAT: DNAT+SNAT per floating IP, SNAT for the router's subnets when enabled, hairpin for internal
-//    sources only. Conntrack entries of floating IPs that went away or moved are deleted.
-//  - Public network (public.ts): the external network is a bridge inside a namespace of its own (`stratus-public`),
+//    sources only; port forwardings DNAT a floating IP's port to an internal address and port. Conntrack entries of
+//    floating IPs that went away or moved are deleted.
+//  - Public network (public.ts): the external network is a bridge inside a namespace of its own (the driver's
+//    `<prefix>public`; `stratus-public` when called without one),
 //    holding the external gateway address and linked to no real interface: guest traffic never leaves the machine.
 //    `publicExec`/`publicCommand` run commands there (the basis of `stratus public-exec -- CMD`).
 //
@@ -51,6 +65,8 @@ export { ensureDhcp, removeDhcp, dhcpRunning, dhcpPaths } from "./dhcp.js";
 export { validateExtraDhcpOpts } from "./dhcp-options.js";
 export type { FirewallSpec } from "./firewall-rules.js";
 export { applyFirewall, removeFirewall } from "./firewall.js";
+export { LinuxDriver, linuxBinding, type LinuxDriverOptions, type MetadataHooks } from "./driver.js";
+export { cloudNetIdentity, publicNamespace, type CloudNetIdentity } from "./identity.js";
 export { ensureRouter, removeRouter, routerNs, type BridgeRef } from "./router.js";
 export {
   ensurePublic,
