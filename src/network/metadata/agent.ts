@@ -13,8 +13,14 @@ import { forwardToMetadata, type ProxyTarget } from "../../compute/metadata/prox
 import { proxiedCaller } from "./headers.js";
 import type { CallerLookup } from "./lookup.js";
 
+/** The metadata service's base URL and shared secret (the shape of startMetadata's RunningMetadata). */
+export interface MetadataServiceRef {
+  url: string;
+  secret: string;
+}
+
 /** Where the metadata service is: fixed, or asked per request (it may start after the network agent). */
-export type MetadataTargetSource = ProxyTarget | (() => ProxyTarget | undefined);
+export type MetadataTargetSource = MetadataServiceRef | (() => MetadataServiceRef | undefined);
 
 /** What the agent needs. */
 export interface MetadataAgentOptions {
@@ -78,8 +84,9 @@ export function metadataAgentHandler(o: MetadataAgentOptions) {
       );
       throw new AgentError(404, "The resource could not be found.");
     }
-    const target = typeof o.target === "function" ? o.target() : o.target;
-    if (!target) throw new AgentError(503, "The metadata service is not available yet.");
+    const service = typeof o.target === "function" ? o.target() : o.target;
+    if (!service) throw new AgentError(503, "The metadata service is not available yet.");
+    const target: ProxyTarget = { serviceUrl: service.url, secret: service.secret };
     const body = await readBody(req, maxBody);
     const ct = req.headers["content-type"];
     const r = await forwardToMetadata(

@@ -8,6 +8,7 @@ export {
   type MetadataAgent,
   type MetadataAgentOptions,
   type MetadataTargetSource,
+  type MetadataServiceRef,
 } from "./agent.js";
 export { portCallerLookup, type CallerLookup, type MetadataCaller } from "./lookup.js";
 export {

@@ -22,6 +22,7 @@ import { KeyedLock } from "../../shared/keyed-lock.js";
 import { findTool } from "../drivers/linux/exec.js";
 import { pidAlive } from "../drivers/linux/ip-netns.js";
 import { safeId, safeNetns } from "../drivers/linux/names.js";
+import { PLAIN_ID } from "./headers.js";
 import { startMetadataAgent, type MetadataAgent, type MetadataAgentOptions } from "./agent.js";
 
 /** The proxy process's script (compiled next to this module). */
@@ -224,8 +225,7 @@ export function createMetadataProxies(o: MetadataProxiesOptions): MetadataProxie
       });
     },
     pid: (networkId) => pidOf(paths(networkId)),
-    networks: () =>
-      existsSync(root) ? readdirSync(root).filter((n) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(n)) : [],
+    networks: () => (existsSync(root) ? readdirSync(root).filter((n) => PLAIN_ID.test(n)) : []),
     async close() {
       const a = await agent?.catch(() => undefined);
       agent = undefined;

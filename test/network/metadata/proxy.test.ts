@@ -2,7 +2,7 @@
 // on a unix socket, the agent looking the caller up (a stand-in lookup) and signing it to a stand-in metadata service
 // that verifies the signature. What a guest sends as identity is ignored; unknown callers get 404; limits hold.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { verifyInstanceId } from "../../../src/compute/metadata/signing.js";
 import { startMetadataAgent, type MetadataAgent } from "../../../src/network/metadata/agent.js";
 import type { MetadataCaller } from "../../../src/network/metadata/lookup.js";
 import { createNsProxyServer } from "../../../src/network/metadata/ns-proxy-server.js";
+import { nobodyUser } from "../../../src/network/metadata/proxies.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const log = pino({ level: "silent" });
@@ -94,7 +95,7 @@ before(async () => {
   agent = await startMetadataAgent({
     socketPath: join(dir, "agent", "metadata.sock"),
     lookup: async (net, ip) => callers.get(`${net} ${ip}`) ?? null,
-    target: () => (serviceUp ? { serviceUrl, secret: SECRET } : undefined),
+    target: () => (serviceUp ? { url: serviceUrl, secret: SECRET } : undefined),
     log,
   });
 });
@@ -243,4 +244,11 @@ test("no agent: 502; no metadata service yet: 503; a request without the proxy's
     r.end();
   });
   assert.equal(direct, 400);
+});
+
+test("the proxies' default user is nobody from the passwd file, else 65534", () => {
+  const file = join(dir, "passwd");
+  writeFileSync(file, "root:x:0:0:root:/root:/bin/sh\nnobody:x:99:98:nobody:/:/sbin/nologin\n");
+  assert.deepEqual(nobodyUser(file), { uid: 99, gid: 98 });
+  assert.deepEqual(nobodyUser(join(dir, "missing")), { uid: 65534, gid: 65534 });
 });
