@@ -78,7 +78,7 @@ export function metadataAgentHandler(o: MetadataAgentOptions) {
     if ("error" in caller) throw new AgentError(400, `${caller.error}.`);
     const who = await o.lookup(caller.networkId, caller.address);
     if (!who) {
-      o.log.info(
+      o.log.debug(
         { network: caller.networkId, address: caller.address },
         "metadata: no instance has this address",
       );

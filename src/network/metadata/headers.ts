@@ -9,8 +9,9 @@ export const FORWARDED_FOR = "x-forwarded-for";
 /** The network whose namespace the request came into (Neutron's X-Neutron-Network-ID). */
 export const NETWORK_ID = "x-neutron-network-id";
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and Host: never forwarded. */
+/** Hop-by-hop headers (RFC 9110 7.6.1), Host and Expect (this proxy's own business): never forwarded. */
 const HOP_BY_HOP = new Set([
+  "expect",
   "connection",
   "keep-alive",
   "proxy-connection",

@@ -150,6 +150,13 @@ test("a POST body (the password) passes through", async () => {
   assert.equal(JSON.parse(r.text).body, "enc-pw");
 });
 
+test("a path naming a host (//host/x) still goes to the metadata service", async () => {
+  const port = await proxy("net-1");
+  const r = await call(port, "//elsewhere.invalid/openstack");
+  assert.equal(r.status, 200, r.text);
+  assert.equal(JSON.parse(r.text).path, "//elsewhere.invalid/openstack");
+});
+
 test("a caller no instance owns gets the metadata service's 404", async () => {
   const port = await proxy("net-unknown");
   const r = await call(port, "/openstack/latest/meta_data.json", { headers: { "X-Instance-ID": "inst-a" } });
