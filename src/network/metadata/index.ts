@@ -2,7 +2,11 @@
 // 169.254.169.254:80 inside their network's DHCP namespace, where a proxy process (ns-proxy.ts) adds the caller's
 // address and network and forwards over a unix socket to the host-side agent (agent.ts), which finds the instance
 // by network and fixed IP (lookup.ts) and asks compute's metadata service with that instance's signed id.
-// proxies.ts runs the proxy processes for the driver.
+// proxies.ts runs the proxy processes for the driver. Wiring, for a linux driver with state directory DIR:
+//   const proxies = createMetadataProxies({ stateDir: DIR, socketPath: metadataSocketPath(DIR), log,
+//     agent: { lookup: portCallerLookup(core), target: () => cloud.metadata /* or { url, secret } */ } });
+//   after ensureDhcp (metadata on): await proxies.ensure(networkId, <its qdhcp namespace>);
+//   on network removal: await proxies.remove(networkId); at driver close: await proxies.close().
 export {
   startMetadataAgent,
   type MetadataAgent,
@@ -13,6 +17,7 @@ export {
 export { portCallerLookup, type CallerLookup, type MetadataCaller } from "./lookup.js";
 export {
   createMetadataProxies,
+  metadataSocketPath,
   nobodyUser,
   NS_PROXY_SCRIPT,
   type MetadataProxies,

@@ -28,6 +28,10 @@ import { startMetadataAgent, type MetadataAgent, type MetadataAgentOptions } fro
 /** The proxy process's script (compiled next to this module). */
 export const NS_PROXY_SCRIPT = fileURLToPath(new URL("./ns-proxy.js", import.meta.url));
 
+/** The agent's socket under a data-plane state directory (a directory of its own, traversable path). */
+export const metadataSocketPath = (stateDir: string): string =>
+  join(resolve(stateDir), "metadata", "agent.sock");
+
 /** The unprivileged identity the proxies drop to after binding port 80. */
 export interface ProxyUser {
   uid: number;

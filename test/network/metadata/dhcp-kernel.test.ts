@@ -4,7 +4,6 @@
 // and reads its metadata. Removing the DHCP namespace takes the proxy with it; remove() then clears its files.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pino from "pino";
 import { verifyInstanceId } from "../../../src/compute/metadata/signing.js";
@@ -15,7 +14,11 @@ import { pidAlive } from "../../../src/network/drivers/linux/ip-netns.js";
 import type { NetworkSpec, PortSpec } from "../../../src/network/drivers/linux/model.js";
 import { bridgeName, dhcpNamespace } from "../../../src/network/drivers/linux/names.js";
 import { ensureNetwork, removeNetwork } from "../../../src/network/drivers/linux/network.js";
-import { createMetadataProxies, type MetadataProxies } from "../../../src/network/metadata/proxies.js";
+import {
+  createMetadataProxies,
+  metadataSocketPath,
+  type MetadataProxies,
+} from "../../../src/network/metadata/proxies.js";
 import { Lab, SKIP_KERNEL, type Guest } from "../drivers/linux/lab.js";
 import { curl } from "./guest.js";
 
@@ -79,7 +82,7 @@ describe(
       guest = await lab.guest("g", host, bridgeName(net.id), vm.id, vm.mac, net.mtu);
       proxies = createMetadataProxies({
         stateDir: host.stateDir,
-        socketPath: join(host.stateDir, "metadata", "agent.sock"),
+        socketPath: metadataSocketPath(host.stateDir),
         log: pino({ level: "silent" }),
         agent: {
           lookup: async (n, ip) => {
