@@ -61,14 +61,17 @@ export function forwardToMetadata(
   who: CallerIdentity,
   req: ProxiedRequest,
 ): Promise<ProxiedResponse> {
-  const url = new URL(req.path.startsWith("/") ? req.path : `/${req.path}`, target.serviceUrl);
+  // The guest's path goes to the service verbatim: resolved as a URL, "//host/x" would name another host.
+  const url = new URL(target.serviceUrl);
+  const path = req.path.startsWith("/") ? req.path : `/${req.path}`;
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...identityHeaders(target.secret, who) };
     if (req.body?.length) {
       headers["content-length"] = req.body.length;
       if (req.contentType) headers["content-type"] = req.contentType;
     }
-    const r = request(url, { method: req.method, headers, timeout: target.timeoutMs ?? 10_000 }, (res) => {
+    const opts = { method: req.method, path, headers, timeout: target.timeoutMs ?? 10_000 };
+    const r = request(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>

@@ -94,6 +94,16 @@ test("forwardToMetadata signs the caller's identity and passes no guest headers"
   assert.equal(h["x-forwarded-for"], "169.254.169.15");
 });
 
+test("forwardToMetadata sends a path starting with // to the service, not to the host it names", async () => {
+  const who = { instanceId: randomUUID(), projectId: "p1" };
+  const r = await forwardToMetadata({ serviceUrl, secret: SECRET }, who, {
+    method: "GET",
+    path: "//elsewhere.invalid/latest/meta-data/",
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.toString(), `${who.instanceId} GET //elsewhere.invalid/latest/meta-data/ `);
+});
+
 /** Read `n` HTTP responses (each with Content-Length) from a socket. */
 function readResponses(s: Socket, n: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
