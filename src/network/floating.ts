@@ -3,6 +3,7 @@
 // (the router found is recorded), and port forwardings that share a floating IP between internal ports. The caller
 // has checked policy; every change runs in one transaction.
 import { isUniqueViolation, nowIso } from "../shared/db/index.js";
+import { notifyNetworkChanged } from "./compute-notifier.js";
 import type { NetworkCore } from "./core.js";
 import { badRequest, conflict, nerr } from "./errors.js";
 import { parseIp } from "./ipam/addr.js";
@@ -157,6 +158,7 @@ export async function createFloatingIp(
     return { fip, port };
   });
   core.notify.portUpdated(made.port.id);
+  await notifyNetworkChanged(core, [made.fip.fixed_port_id]);
   return made.fip;
 }
 
@@ -176,6 +178,8 @@ export async function updateFloatingIp(
     await saving(() => inSavepoint(c.db, () => saveFloatingIp(c, next)), next);
   });
   core.notify.portUpdated(fip.floating_port_id);
+  if (next.fixed_port_id !== fip.fixed_port_id || next.fixed_ip_address !== fip.fixed_ip_address)
+    await notifyNetworkChanged(core, [fip.fixed_port_id, next.fixed_port_id]);
   return next;
 }
 
@@ -187,6 +191,7 @@ export async function deleteFloatingIp(core: NetworkCore, fip: FloatingIp): Prom
     await removeTags(c, "floatingips", fip.id);
   });
   core.notify.portDeleted(fip.floating_port_id, fip.floating_network_id);
+  await notifyNetworkChanged(core, [fip.fixed_port_id]);
 }
 
 /** Write a port forwarding (new or changed) after Neutron's checks; 409 for duplicates. */

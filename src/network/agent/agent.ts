@@ -11,7 +11,8 @@ import type { NetworkDriver } from "../drivers/types.js";
 import { networkAgentContract } from "../rpc.js";
 import { reportAgent } from "../store/agents.js";
 import { groupsReferring } from "../store/security-group-rules.js";
-import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
+import { reportPortStatus } from "../compute-notifier.js";
+import { getPort, portsOnHost, type Port } from "../store/ports.js";
 import { networkSpec, portSpec } from "./specs.js";
 
 /** What an agent runs with. */
@@ -103,7 +104,7 @@ export class NetworkAgent {
     if (!net) return;
     await driver.ensureNetwork(net);
     await driver.plugPort(portSpec(port), net);
-    await setPortStatus(core, port.id, port.admin_state_up && net.adminStateUp ? "ACTIVE" : "DOWN");
+    await reportPortStatus(core, port, port.admin_state_up && net.adminStateUp ? "ACTIVE" : "DOWN");
   }
 
   private async portDeleted(portId: string, networkId: string): Promise<void> {
