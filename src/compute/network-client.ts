@@ -30,6 +30,18 @@ export interface NetPort {
   "binding:vif_details"?: Record<string, unknown>;
 }
 
+/** A subnet as compute reads it (what network_data.json says of it). */
+export interface NetSubnet {
+  id: string;
+  cidr: string;
+  ip_version: 4 | 6;
+  gateway_ip: string | null;
+  enable_dhcp: boolean;
+  dns_nameservers: string[];
+  host_routes: Array<{ destination: string; nexthop: string }>;
+  ipv6_address_mode?: string | null;
+}
+
 /** A floating IP as compute reads it. */
 export interface NetFloatingIp {
   id: string;
@@ -85,6 +97,11 @@ export class NetworkClient {
   /** One port (NetworkRefused 404 when the caller may not see it). */
   async showPort(id: string, as?: AsUser): Promise<NetPort> {
     return (await this.call("GET", `/ports/${encodeURIComponent(id)}`, undefined, as)).port;
+  }
+
+  /** Subnets matching a query string (e.g. `id=A&id=B`). */
+  async listSubnets(query: string): Promise<NetSubnet[]> {
+    return (await this.call("GET", `/subnets?${query}`)).subnets;
   }
 
   /** Floating IPs matching a query string (e.g. `port_id=...`). */

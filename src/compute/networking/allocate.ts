@@ -20,6 +20,10 @@ export async function vifOf(
 ): Promise<VifInfo> {
   const n = await net.showNetwork(port.network_id);
   const floating = await net.listFloatingIps(`port_id=${encodeURIComponent(port.id)}`);
+  const ids = [...new Set(port.fixed_ips.map((f) => f.subnet_id))];
+  const subnets = ids.length
+    ? await net.listSubnets(ids.map((i) => `id=${encodeURIComponent(i)}`).join("&"))
+    : [];
   return {
     portId: port.id,
     networkId: port.network_id,
@@ -34,9 +38,20 @@ export async function vifOf(
       return {
         address: f.ip_address,
         version: f.ip_address.includes(":") ? 6 : 4,
+        subnetId: f.subnet_id,
         ...(fips.length ? { floating: fips } : {}),
       };
     }),
+    subnets: subnets.map((s) => ({
+      id: s.id,
+      cidr: s.cidr,
+      version: s.ip_version,
+      gateway: s.gateway_ip,
+      enableDhcp: s.enable_dhcp,
+      dns: s.dns_nameservers ?? [],
+      routes: (s.host_routes ?? []).map((r) => ({ cidr: r.destination, gateway: r.nexthop })),
+      ...(s.ipv6_address_mode ? { ipv6AddressMode: s.ipv6_address_mode } : {}),
+    })),
     vifType: port["binding:vif_type"] ?? "unbound",
     vifDetails: port["binding:vif_details"] ?? {},
     preserveOnDelete,

@@ -16,6 +16,9 @@ import type { NetPort } from "../../../src/compute/network-client.js";
 import type { FakeDriver } from "../../../src/compute/drivers/fake.js";
 import { NetworkAgent } from "../../../src/network/agent/agent.js";
 import { createNetworkDriver } from "../../../src/network/drivers/registry.js";
+import { findInstance } from "../../../src/compute/instances/store.js";
+import { networkData } from "../../../src/compute/metadata/network-data.js";
+import { sourceOf } from "../../../src/compute/metadata/source.js";
 
 let c: ComputeCloud;
 let privateNet = "";
@@ -290,6 +293,31 @@ test("floating IPs: associating one tells compute (network-changed) and addresse
   await net("PUT", `/floatingips/${fip.body.floatingip.id}`, c.demo, { floatingip: { port_id: null } });
   await until("the state awaited", async () => (await show(id)).addresses.private.length === 1);
   await net("DELETE", `/floatingips/${fip.body.floatingip.id}`, c.demo);
+  await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
+  await c.waitGone(c.demo, id);
+});
+
+test("network_data.json of a tap VIF: its link (tap, MAC, MTU), network and DNS from the port's subnet", async () => {
+  const id = await create([{ uuid: privateNet }]);
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const [p] = await portsOf(id);
+  const subnet = (await net("GET", `/subnets/${p.fixed_ips[0].subnet_id}`, c.admin)).body.subnet;
+  const network = (await net("GET", `/networks/${privateNet}`, c.admin)).body.network;
+  const db = c.t.cloud.compute.core.db;
+  const doc = networkData((await sourceOf(db, (await findInstance(db, id))!)).networkInfo) as any;
+  const tap = `tap${p.id.slice(0, 11)}`;
+  assert.deepEqual(doc.links, [
+    { id: tap, vif_id: p.id, type: "tap", mtu: network.mtu, ethernet_mac_address: p.mac_address },
+  ]);
+  assert.equal(doc.networks.length, 1);
+  assert.equal(doc.networks[0].link, tap);
+  assert.equal(doc.networks[0].network_id, privateNet);
+  // DHCP on the subnet: the guest asks dnsmasq (as Nova says for such subnets).
+  assert.equal(doc.networks[0].type, subnet.enable_dhcp ? "ipv4_dhcp" : "ipv4");
+  assert.deepEqual(
+    doc.services,
+    subnet.dns_nameservers.map((a: string) => ({ type: "dns", address: a })),
+  );
   await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
   await c.waitGone(c.demo, id);
 });
