@@ -195,6 +195,9 @@ export async function startCloud(
     network: injectClient(() => app, "/networking"),
     neutron: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
   });
+  // The network service tells compute about its servers' ports (network-vif-plugged, network-changed) as the
+  // service user, whose service role the external events policy admits.
+  network.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   await network.connect(bus, cfg.compute.hostName ?? defaultHostName());
   const projectId = async (name: string) =>

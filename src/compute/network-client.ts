@@ -26,6 +26,28 @@ export interface NetPort {
   fixed_ips: Array<{ subnet_id: string; ip_address: string }>;
   security_groups: string[];
   "binding:host_id"?: string;
+  "binding:vif_type"?: string;
+  "binding:vif_details"?: Record<string, unknown>;
+}
+
+/** A subnet as compute reads it (what network_data.json says of it). */
+export interface NetSubnet {
+  id: string;
+  cidr: string;
+  ip_version: 4 | 6;
+  gateway_ip: string | null;
+  enable_dhcp: boolean;
+  dns_nameservers: string[];
+  host_routes: Array<{ destination: string; nexthop: string }>;
+  ipv6_address_mode?: string | null;
+}
+
+/** A floating IP as compute reads it. */
+export interface NetFloatingIp {
+  id: string;
+  floating_ip_address: string;
+  fixed_ip_address: string | null;
+  port_id: string | null;
 }
 
 /** A refusal by the network service that compute passes on (a 4xx: not found, in use, no address left). */
@@ -75,6 +97,16 @@ export class NetworkClient {
   /** One port (NetworkRefused 404 when the caller may not see it). */
   async showPort(id: string, as?: AsUser): Promise<NetPort> {
     return (await this.call("GET", `/ports/${encodeURIComponent(id)}`, undefined, as)).port;
+  }
+
+  /** Subnets matching a query string (e.g. `id=A&id=B`). */
+  async listSubnets(query: string): Promise<NetSubnet[]> {
+    return (await this.call("GET", `/subnets?${query}`)).subnets;
+  }
+
+  /** Floating IPs matching a query string (e.g. `port_id=...`). */
+  async listFloatingIps(query: string): Promise<NetFloatingIp[]> {
+    return (await this.call("GET", `/floatingips?${query}`)).floatingips;
   }
 
   /** Create a port. */

@@ -14,7 +14,7 @@ export interface HostChoice {
 }
 
 /** The conductor: owns multi-step workflows (build, delete, resize/migrate, evacuate, live-migrate, unshelve). */
-export const conductorContract = defineContract("conductor", "1.1", {
+export const conductorContract = defineContract("conductor", "1.2", {
   /** Schedule and build servers the API created (BUILDING/scheduling). */
   build_instances: cast<{ ctx: RequestContext; uuids: string[] }>(),
   /** An agent failed to spawn; try the next alternate host or put the server in ERROR. */
@@ -24,6 +24,8 @@ export const conductorContract = defineContract("conductor", "1.1", {
     failedHost: string;
     alternates: HostChoice[];
     reason: string;
+    /** Fail the build without trying the alternates (Nova's BuildAbortException: VIFs not plugged in time). */
+    abort?: boolean;
   }>(),
   /** Delete a server wherever it is (its host may be down: then delete it locally). */
   delete_instance: cast<{ ctx: RequestContext; uuid: string }>(),
@@ -40,10 +42,12 @@ export const conductorContract = defineContract("conductor", "1.1", {
   release_allocations: cast<{ uuid: string }>({ since: "1.1" }),
   /** An agent's compute node: create/update its record and its placement inventory. */
   report_resources: call<{ host: string; resources: HostResources }, { nodeUuid: string }>(),
+  /** The network service's status of a server's ports, by port id (an agent checks which are plugged already). */
+  port_statuses: call<{ uuid: string; portIds: string[] }, Record<string, string>>({ since: "1.2" }),
 });
 
 /** The compute agent of one host (server name = host). */
-export const agentContract = defineContract("compute", "1.1", {
+export const agentContract = defineContract("compute", "1.2", {
   build_and_run_instance: cast<{ ctx: RequestContext; uuid: string; alternates: HostChoice[] }>(),
   /** Destroy the guest; the conductor then drops allocations and marks the row deleted. */
   terminate_instance: call<{ ctx: RequestContext; uuid: string }, void>(),
@@ -96,4 +100,11 @@ export const agentContract = defineContract("compute", "1.1", {
   rollback_live_migration_at_destination: call<{ uuid: string }, void>(),
   /** Report resources and sync power states now (tests, and after a host was re-enabled). */
   refresh: call<Record<string, never>, void>(),
+  /** Events the network service sent about a server (network-vif-plugged wakes a waiting spawn or move). */
+  external_instance_event: cast<{
+    uuid: string;
+    events: Array<{ name: string; tag?: string; status: string }>;
+  }>({
+    since: "1.2",
+  }),
 });

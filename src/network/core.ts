@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { ArgsOf, Bus, CastNames } from "../shared/bus/index.js";
 import type { Config } from "../shared/config.js";
 import type { Engine } from "../shared/db/index.js";
+import { ComputeNotifier } from "./compute-notifier.js";
 import { networkAgentContract } from "./rpc.js";
 
 /** Who asks, as the network store sees it: the project, and whether the caller sees every project's resources. */
@@ -86,11 +87,13 @@ export class NetworkCore {
     readonly cfg: Config,
     readonly log: Logger,
     readonly notify: AgentNotifier,
+    /** Tells compute about its servers' ports (compute-notifier.ts). */
+    readonly computeEvents: ComputeNotifier = new ComputeNotifier(log),
   ) {}
 
   /** The same core on another handle (a transaction): store functions given it run inside that transaction. */
   withDb(db: Kysely<any>): NetworkCore {
-    const c = new NetworkCore(db, this.engine, this.cfg, this.log, this.notify);
+    const c = new NetworkCore(db, this.engine, this.cfg, this.log, this.notify, this.computeEvents);
     c.random = this.random;
     return c;
   }

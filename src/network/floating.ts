@@ -3,6 +3,7 @@
 // (the router found is recorded), and port forwardings that share a floating IP between internal ports. The caller
 // has checked policy; every change runs in one transaction.
 import { isUniqueViolation, nowIso } from "../shared/db/index.js";
+import { notifyNetworkChanged } from "./compute-notifier.js";
 import type { NetworkCore } from "./core.js";
 import { badRequest, conflict, nerr } from "./errors.js";
 import { parseIp } from "./ipam/addr.js";
@@ -158,6 +159,7 @@ export async function createFloatingIp(
   });
   core.notify.portUpdated(made.port.id);
   core.notify.routerUpdated(made.fip.router_id);
+  await notifyNetworkChanged(core, [made.fip.fixed_port_id]);
   return made.fip;
 }
 
@@ -178,6 +180,8 @@ export async function updateFloatingIp(
   });
   core.notify.portUpdated(fip.floating_port_id);
   core.notify.routerUpdated(fip.router_id, next.router_id);
+  if (next.fixed_port_id !== fip.fixed_port_id || next.fixed_ip_address !== fip.fixed_ip_address)
+    await notifyNetworkChanged(core, [fip.fixed_port_id, next.fixed_port_id]);
   return next;
 }
 
@@ -190,6 +194,7 @@ export async function deleteFloatingIp(core: NetworkCore, fip: FloatingIp): Prom
   });
   core.notify.portDeleted(fip.floating_port_id, fip.floating_network_id);
   core.notify.routerUpdated(fip.router_id);
+  await notifyNetworkChanged(core, [fip.fixed_port_id]);
 }
 
 /** Write a port forwarding (new or changed) after Neutron's checks; 409 for duplicates. */

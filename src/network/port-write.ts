@@ -4,6 +4,7 @@
 // write runs in one transaction and the agents are told after it committed.
 import { nowIso } from "../shared/db/index.js";
 import { bindPort } from "./binding.js";
+import { notifyNetworkChanged } from "./compute-notifier.js";
 import type { NetworkCore } from "./core.js";
 import { mergeDhcpOpts, type parseDhcpOpt } from "./dhcp-opts.js";
 import { conflict, nerr, notFound } from "./errors.js";
@@ -321,7 +322,8 @@ export async function updatePort(core: NetworkCore, port: Port, input: PortInput
       const b = await bindPort(c, next);
       next.binding_vif_type = b.vif_type;
       next.binding_vif_details = b.vif_details;
-      if (!next.binding_host_id) next.status = "DOWN";
+      // A port leaving its host is DOWN until the new host's agent has plugged it (and compute hears it).
+      if (next.binding_host_id !== port.binding_host_id) next.status = "DOWN";
     }
     await updatePortRow(c, next);
     if (input.security_groups !== undefined || next.security_groups !== port.security_groups)
@@ -329,6 +331,8 @@ export async function updatePort(core: NetworkCore, port: Port, input: PortInput
   });
   core.notify.portUpdated(port.id);
   const after = (await getPort(core, port.id)) as Port;
+  if (JSON.stringify(after.fixed_ips) !== JSON.stringify(port.fixed_ips))
+    await notifyNetworkChanged(core, [port.id]);
   // Remote-group rules of other groups follow a port's groups and addresses.
   if (
     JSON.stringify([after.security_groups, after.fixed_ips, after.allowed_address_pairs]) !==

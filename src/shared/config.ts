@@ -171,6 +171,10 @@ export const ConfigSchema = Type.Object(
         allowResizeToSameHost: Type.Union([Type.Boolean(), Type.Literal("auto")]),
         /** Seconds a build or move may go without a live conductor driving it before another conductor recovers it. */
         orphanTimeout: Type.Number({ minimum: 0.5 }),
+        /** Seconds a host waits for network-vif-plugged of the tap VIFs it is about to start a guest on (Nova's vif_plugging_timeout; 0: no wait). */
+        vifPluggingTimeout: Type.Number({ minimum: 0, maximum: 3600 }),
+        /** Whether a VIF not plugged in time fails the build or move (Nova's vif_plugging_is_fatal); else the guest starts anyway. */
+        vifPluggingIsFatal: Type.Boolean(),
         /** The metadata service (its own loopback listener; port 0: any free one) and config drives. */
         metadata: Type.Optional(
           Type.Object(
@@ -364,6 +368,8 @@ function defaults(dataDir: string): Config {
       defaultAvailabilityZone: "nova",
       allowResizeToSameHost: "auto",
       orphanTimeout: 120,
+      vifPluggingTimeout: 300,
+      vifPluggingIsFatal: true,
       consoles: { vnc: true, serial: true, tokenTtl: 600, allowedOrigins: [] },
       fake: { vcpus: 32, memoryMb: 131072, diskGb: 2048, spawnDelayMs: 0, persist: true },
       scheduler: {

@@ -18,6 +18,7 @@ import { KeyedLock } from "../../shared/keyed-lock.js";
 import { migrateAgentHandlers } from "./migrate.js";
 import { interfaceHandlers } from "./interfaces.js";
 import { reconcile, syncPowerStates } from "./reconcile.js";
+import { InstanceEvents } from "./vif-events.js";
 
 /** What an agent needs to run. */
 export interface AgentOptions {
@@ -66,6 +67,7 @@ export class ComputeAgent {
       cfg,
       lock: (uuid, fn) => this.locks.run(uuid, fn),
       spec: instanceSpec,
+      events: new InstanceEvents(),
       syncPower: async (uuid) => {
         const info = await driver.getInfo(uuid).catch(() => null);
         if (info)
@@ -100,6 +102,11 @@ export class ComputeAgent {
       ...actionHandlers(this.deps),
       ...migrateAgentHandlers(this.deps),
       ...interfaceHandlers(this.deps),
+      external_instance_event: async ({ uuid, events }) => {
+        for (const ev of events)
+          if (!this.deps.events.pop(uuid, ev) && ev.name === "network-vif-plugged")
+            this.deps.log.debug({ uuid, event: ev.name, tag: ev.tag }, "an event nobody waited for");
+      },
       refresh: async () => {
         await this.reportResources();
         await syncPowerStates(this.deps);

@@ -8,6 +8,7 @@ import { casUpdate, findInstance } from "../instances/store.js";
 import { TaskState, VmState } from "../instances/states.js";
 import { conductorContract, type agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { VirtualInterfaceCreateError, whenVifsPlugged } from "./vif-events.js";
 
 /** build_and_run_instance and terminate_instance. */
 export function buildHandlers(
@@ -31,12 +32,15 @@ export function buildHandlers(
         );
         if (!spawning) return; // a delete won the race
         try {
+          const spec = deps.spec(inst);
           await withEvent(db, ctx, uuid, "compute_build_and_run_instance", host, () =>
-            driver.spawn(deps.spec(inst)),
+            whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () => driver.spawn(spec)),
           );
         } catch (e) {
           const reason = (e as Error).message;
-          log.warn({ uuid, host, reason }, "spawn failed; asking the conductor to reschedule");
+          // VIFs not plugged are not this host's fault alone: the build is aborted, not rescheduled (as Nova).
+          const abort = e instanceof VirtualInterfaceCreateError;
+          log.warn({ uuid, host, reason, abort }, "spawn failed; handing the server back to the conductor");
           await driver.destroy(uuid).catch(() => undefined);
           await casUpdate(
             db,
@@ -50,6 +54,7 @@ export function buildHandlers(
             failedHost: host,
             alternates,
             reason,
+            ...(abort ? { abort } : {}),
           });
           return;
         }

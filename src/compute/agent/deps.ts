@@ -4,6 +4,7 @@ import type { Bus } from "../../shared/bus/index.js";
 import type { Config } from "../../shared/config.js";
 import type { InstanceSpec, VirtDriver } from "../drivers/types.js";
 import type { Instance } from "../instances/store.js";
+import type { InstanceEvents } from "./vif-events.js";
 
 /** What an agent's RPC handlers work with: one host, its driver, the DB and the bus. */
 export interface AgentDeps {
@@ -19,4 +20,6 @@ export interface AgentDeps {
   spec(inst: Instance): InstanceSpec;
   /** Re-read the driver's power state of an instance and store it. */
   syncPower(uuid: string): Promise<void>;
+  /** The events this host waits for (network-vif-plugged before a guest starts). */
+  events: InstanceEvents;
 }

@@ -4,6 +4,7 @@ import type { Handlers } from "../../shared/bus/index.js";
 import { requireCapability } from "../drivers/errors.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { whenVifsPlugged } from "./vif-events.js";
 
 /** The handlers of interface attach and detach. */
 export function interfaceHandlers(
@@ -11,7 +12,11 @@ export function interfaceHandlers(
 ): Pick<Handlers<typeof agentContract>, "attach_interface" | "detach_interface"> {
   return {
     attach_interface: ({ uuid, vif }) =>
-      deps.lock(uuid, () => requireCapability(deps.driver, "attachInterface").attachInterface(uuid, vif)),
+      deps.lock(uuid, () =>
+        whenVifsPlugged(deps, uuid, [vif], () =>
+          requireCapability(deps.driver, "attachInterface").attachInterface(uuid, vif),
+        ),
+      ),
     detach_interface: ({ uuid, portId }) =>
       deps.lock(uuid, () => requireCapability(deps.driver, "detachInterface").detachInterface(uuid, portId)),
   };

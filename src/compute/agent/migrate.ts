@@ -8,6 +8,7 @@ import { withEvent } from "../instances/actions.js";
 import { getInstance, type Instance, type InstanceFlavor } from "../instances/store.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { whenVifsPlugged } from "./vif-events.js";
 
 /** The driver spec of an instance with the flavor it is being resized to (system_metadata.new_flavor). */
 export function resizedSpec(deps: AgentDeps, inst: Instance): InstanceSpec {
@@ -49,8 +50,11 @@ export function migrateAgentHandlers(
         if (!isDiskInfo(disk, uuid)) throw new Error(`finish_migration: bad disk info for ${uuid}`);
         const inst = await getInstance(db, uuid);
         const d = requireCapability(driver, "finishMigration");
+        const spec = resizedSpec(deps, inst);
         await withEvent(db, ctx, uuid, "compute_finish_resize", host, () =>
-          d.finishMigration(resizedSpec(deps, inst), disk, { powerOn }),
+          whenVifsPlugged(deps, uuid, powerOn ? (spec.networkInfo ?? []) : [], () =>
+            d.finishMigration(spec, disk, { powerOn }),
+          ),
         );
       }),
 
@@ -58,16 +62,22 @@ export function migrateAgentHandlers(
       locked(uuid, () => requireCapability(driver, "confirmMigration").confirmMigration(uuid)),
 
     finish_revert_migration: ({ uuid, powerOn }) =>
-      locked(uuid, () =>
-        requireCapability(driver, "finishRevertMigration").finishRevertMigration(uuid, { powerOn }),
-      ),
+      locked(uuid, async () => {
+        // The ports came back to this host (their taps are made again when they had left it).
+        const vifs = powerOn ? (deps.spec(await getInstance(db, uuid)).networkInfo ?? []) : [];
+        await whenVifsPlugged(deps, uuid, vifs, () =>
+          requireCapability(driver, "finishRevertMigration").finishRevertMigration(uuid, { powerOn }),
+        );
+      }),
 
     destroy_guest: ({ uuid }) => locked(uuid, () => driver.destroy(uuid)),
 
     pre_live_migration: ({ uuid, sourceHost }) =>
       locked(uuid, async () => {
-        const inst = await getInstance(db, uuid);
-        await requireCapability(driver, "preLiveMigration").preLiveMigration(deps.spec(inst), sourceHost);
+        const spec = deps.spec(await getInstance(db, uuid));
+        await whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () =>
+          requireCapability(driver, "preLiveMigration").preLiveMigration(spec, sourceHost),
+        );
       }),
 
     live_migration: ({ uuid, destHost }) =>

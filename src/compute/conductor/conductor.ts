@@ -19,6 +19,7 @@ import { reportResources } from "./nodes.js";
 import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
 import { allocateNetworks, deallocateNetworks } from "../networking/allocate.js";
+import { bindPortsTo } from "../networking/bindings.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
@@ -200,6 +201,19 @@ export function conductorHandlers(
     );
   };
 
+  // A build the host gave up on for a reason another host would not fix (its VIFs were not plugged in time).
+  const abortBuild = async (ctx: RequestContext, uuid: string, reason: string) => {
+    void ctx;
+    const inst = await findInstance(db, uuid);
+    await core.placement.deleteAllocations(uuid);
+    if (inst)
+      await failBuild(
+        core,
+        inst,
+        `Build of instance ${uuid} aborted: Failed to allocate the network(s), not rescheduling. ${reason}`,
+      );
+  };
+
   return {
     async build_instances({ ctx, uuids }) {
       // Members of one server group are placed one after another, so each sees where the previous went
@@ -209,8 +223,19 @@ export function conductorHandlers(
       else await Promise.all(uuids.map((u) => buildOne(ctx, u)));
     },
 
-    async reschedule({ ctx, uuid, failedHost, alternates, reason }) {
-      await owner.drive(uuid, BUILD_CLAIM, () => reschedule(ctx, uuid, failedHost, alternates, reason));
+    async reschedule({ ctx, uuid, failedHost, alternates, reason, abort }) {
+      await owner.drive(uuid, BUILD_CLAIM, () =>
+        abort ? abortBuild(ctx, uuid, reason) : reschedule(ctx, uuid, failedHost, alternates, reason),
+      );
+    },
+
+    async port_statuses({ uuid, portIds }) {
+      const out: Record<string, string> = {};
+      if (!core.neutron) return out;
+      const wanted = new Set(portIds);
+      for (const p of await core.neutron.listPorts(`device_id=${encodeURIComponent(uuid)}`))
+        if (wanted.has(p.id)) out[p.id] = p.status;
+      return out;
     },
 
     async delete_instance({ ctx, uuid }) {
@@ -243,8 +268,13 @@ export function conductorHandlers(
 
     async release_allocations({ uuid }) {
       const inst = await findInstance(db, uuid);
-      if (inst && inst.vm_state === VmState.SHELVED_OFFLOADED && inst.host === null)
+      if (inst && inst.vm_state === VmState.SHELVED_OFFLOADED && inst.host === null) {
         await core.placement.deleteAllocations(uuid);
+        // Its ports stay with the server but on no host (the unshelve binds them where it lands).
+        await bindPortsTo(core, uuid, "").catch((e: Error) =>
+          log.warn({ uuid, err: e.message }, "could not unbind a shelved server's ports"),
+        );
+      }
     },
 
     async report_resources({ host, resources }) {

@@ -17,6 +17,7 @@ import {
 import { agentOf, asError, failMove, lostOwnership, restoreSourceClaim } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
+import { bindPortsTo } from "../networking/bindings.js";
 
 /**
  * Evacuate: the API checked that the source host is down, set REBUILDING and recorded an "accepted" evacuation.
@@ -74,6 +75,8 @@ export async function evacuateServer(
         dest_node: choice.node,
         dest_host: choice.host,
       });
+      await bindPortsTo(core, uuid, choice.host);
+      rb.push("bind the ports to the old host again", () => bindPortsTo(core, uuid, source));
       await bus.cast(agentOf(choice.host), "rebuild_instance", {
         ctx,
         uuid,
@@ -133,6 +136,8 @@ export async function unshelveServer(
       rb.push("unbind the server", () =>
         casUpdate(db, uuid, { host: choice.host }, { host: null, node: null }),
       );
+      await bindPortsTo(core, uuid, choice.host);
+      rb.push("unbind the ports", () => bindPortsTo(core, uuid, ""));
       await bus.cast(agentOf(choice.host), "rebuild_instance", {
         ctx,
         uuid,

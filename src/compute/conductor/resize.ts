@@ -29,6 +29,7 @@ import {
 } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
+import { bindPortsTo } from "../networking/bindings.js";
 
 /** Task states of a resize or cold migration under way in the conductor. */
 export const RESIZE_TASKS: string[] = [T.RESIZE_PREP, T.RESIZE_MIGRATING, T.RESIZE_MIGRATED, T.RESIZE_FINISH];
@@ -122,6 +123,11 @@ export async function migrateServer(
       );
       await updateMigration(db, m.uuid, { status: "post-migrating" });
       await casUpdate(db, uuid, { taskState: [T.RESIZE_MIGRATING] }, { task_state: T.RESIZE_MIGRATED });
+      // The destination's network agent makes the taps its guest opens.
+      if (dest !== source) {
+        await bindPortsTo(core, uuid, dest);
+        rb.push("bind the ports to the source again", () => bindPortsTo(core, uuid, source));
+      }
 
       await bus.call(
         agentOf(dest),
@@ -228,6 +234,7 @@ export async function revertResize(
         bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
       );
     await restoreSourceClaim(core, mig.uuid, uuid, claimOwner);
+    if (dest !== source) await bindPortsTo(core, uuid, source);
     await withEvent(db, ctx, uuid, "compute_finish_revert_resize", source, () =>
       bus.call(
         agentOf(source),

@@ -54,6 +54,11 @@ export interface Vif {
   mtu?: number;
   /** Host-side device (bridge, tap) the driver plugs into, when the network driver chose one. */
   devName?: string;
+  /**
+   * The tap the network agent made for this port (binding:vif_details.tap_name of a "tap" VIF): the guest's NIC
+   * opens it. Absent (a network driver without a data plane): the driver's own restricted networking.
+   */
+  tapName?: string;
 }
 
 /** Everything a driver needs to build one instance. Flavor sizes are already resolved. */

@@ -61,10 +61,28 @@ export interface VifInfo {
   mtu: number;
   /** The host-side device name (Neutron's: "tap" + the port id's first 11 characters). */
   devname: string;
-  ips: Array<{ address: string; version: 4 | 6 }>;
+  /** Fixed IPs, each with the floating IPs associated with it (Nova's network info keeps them together). */
+  ips: Array<{ address: string; version: 4 | 6; floating?: string[]; subnetId?: string }>;
+  /** The subnets of the fixed IPs (network_data.json's networks, routes and DNS; absent in older caches). */
+  subnets?: VifSubnet[];
+  /** binding:vif_type and binding:vif_details as the network service bound the port (absent in older caches). */
+  vifType?: string;
+  vifDetails?: Record<string, unknown>;
   /** True when compute created the port (deleted with the server); false for a user's port (only unbound). */
   preserveOnDelete: boolean;
   tag?: string;
+}
+
+/** A subnet in the network info cache. */
+export interface VifSubnet {
+  id: string;
+  cidr: string;
+  version: 4 | 6;
+  gateway: string | null;
+  enableDhcp: boolean;
+  dns: string[];
+  routes: Array<{ cidr: string; gateway: string }>;
+  ipv6AddressMode?: string;
 }
 
 /** A compute_instance row with its JSON columns parsed. */

@@ -3,8 +3,9 @@
 import type { Kysely } from "kysely";
 import { findInstance, type Instance } from "../instances/store.js";
 import type { InstanceMetadataSource, NetworkVif } from "./types.js";
+import { metadataVifs } from "../networking/metadata-vifs.js";
 
-/** Supplies an instance's network info (the network service's ports); none until networking exists. */
+/** Supplies an instance's network info (by default: its network info cache's tap VIFs). */
 export type NetworkInfoProvider = (inst: Instance) => Promise<NetworkVif[] | undefined>;
 
 /** The encrypted password the guest posted, from Nova's password_0..3 system metadata items. */
@@ -59,7 +60,7 @@ export async function sourceOf(
     ...(typeof props.kernel_id === "string" ? { kernelId: props.kernel_id } : {}),
     ...(typeof props.ramdisk_id === "string" ? { ramdiskId: props.ramdisk_id } : {}),
     securityGroups: (inst.security_groups ?? []).map((g) => g.name),
-    networkInfo: networkInfo ? await networkInfo(inst) : undefined,
+    networkInfo: networkInfo ? await networkInfo(inst) : metadataVifs(inst.network_info),
     password: extractPassword(inst.system_metadata ?? {}),
     launchedAt: inst.launched_at,
   };

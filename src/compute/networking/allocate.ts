@@ -11,7 +11,7 @@ import { addressesOf } from "./addresses.js";
 /** Neutron's host-side device name for a port: "tap" and the first 11 characters of its id. */
 export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
 
-/** The network info cache entry of a port. */
+/** The network info cache entry of a port: its network, binding, fixed IPs and the floating IPs on them. */
 export async function vifOf(
   net: NetworkClient,
   port: NetPort,
@@ -19,6 +19,11 @@ export async function vifOf(
   tag?: string,
 ): Promise<VifInfo> {
   const n = await net.showNetwork(port.network_id);
+  const floating = await net.listFloatingIps(`port_id=${encodeURIComponent(port.id)}`);
+  const ids = [...new Set(port.fixed_ips.map((f) => f.subnet_id))];
+  const subnets = ids.length
+    ? await net.listSubnets(ids.map((i) => `id=${encodeURIComponent(i)}`).join("&"))
+    : [];
   return {
     portId: port.id,
     networkId: port.network_id,
@@ -26,7 +31,29 @@ export async function vifOf(
     mac: port.mac_address,
     mtu: n.mtu,
     devname: tapName(port.id),
-    ips: port.fixed_ips.map((f) => ({ address: f.ip_address, version: f.ip_address.includes(":") ? 6 : 4 })),
+    ips: port.fixed_ips.map((f) => {
+      const fips = floating
+        .filter((x) => x.fixed_ip_address === f.ip_address)
+        .map((x) => x.floating_ip_address);
+      return {
+        address: f.ip_address,
+        version: f.ip_address.includes(":") ? 6 : 4,
+        subnetId: f.subnet_id,
+        ...(fips.length ? { floating: fips } : {}),
+      };
+    }),
+    subnets: subnets.map((s) => ({
+      id: s.id,
+      cidr: s.cidr,
+      version: s.ip_version,
+      gateway: s.gateway_ip,
+      enableDhcp: s.enable_dhcp,
+      dns: s.dns_nameservers ?? [],
+      routes: (s.host_routes ?? []).map((r) => ({ cidr: r.destination, gateway: r.nexthop })),
+      ...(s.ipv6_address_mode ? { ipv6AddressMode: s.ipv6_address_mode } : {}),
+    })),
+    vifType: port["binding:vif_type"] ?? "unbound",
+    vifDetails: port["binding:vif_details"] ?? {},
     preserveOnDelete,
     ...(tag ? { tag } : {}),
   };

@@ -15,7 +15,8 @@ import { networkAgentContract } from "../rpc.js";
 import { agentAlive, listAgents, reportAgent } from "../store/agents.js";
 import { floatingIpsOfPorts } from "../store/floatingips.js";
 import { groupsReferring } from "../store/security-group-rules.js";
-import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
+import { reportPortStatus } from "../compute-notifier.js";
+import { getPort, portsOnHost, type Port } from "../store/ports.js";
 import { getRouter } from "../store/routers.js";
 import {
   dhcpNetworkIds,
@@ -170,7 +171,7 @@ export class NetworkAgent {
     if (!port || port.binding_host_id !== host) await driver.unplugPort(portId, port?.network_id ?? "");
     else status = await this.plug(port);
     await this.refreshFirewall();
-    if (port && status) await setPortStatus(core, port.id, status);
+    if (port && status) await reportPortStatus(core, port, status);
     if (port) {
       await this.syncDhcp(port.network_id);
       for (const f of await floatingIpsOfPorts(core, [port.id]))
@@ -211,10 +212,10 @@ export class NetworkAgent {
   private async networkChanged(networkId: string): Promise<void> {
     const { core } = this.deps;
     const ports = (await this.vmPortsHere()).filter((p) => p.network_id === networkId);
-    const statuses: Array<[string, string]> = [];
+    const statuses: Array<[Port, string]> = [];
     for (const p of ports) {
       const s = await this.plug(p);
-      if (s) statuses.push([p.id, s]);
+      if (s) statuses.push([p, s]);
     }
     await this.syncDhcp(networkId);
     if (this.networkNode && this.deps.driver.routing) {
@@ -230,7 +231,7 @@ export class NetworkAgent {
     }
     await this.dropUnwantedNetworks();
     await this.refreshFirewall();
-    for (const [id, s] of statuses) await setPortStatus(core, id, s);
+    for (const [p, s] of statuses) await reportPortStatus(core, p, s);
   }
 
   /** Make a network's DHCP match the database (network nodes with a DHCP-capable driver). */
@@ -298,11 +299,11 @@ export class NetworkAgent {
     const state = await driver.state();
     let plugged = 0;
     let unplugged = 0;
-    const statuses: Array<[string, string]> = [];
+    const statuses: Array<[Port, string]> = [];
     for (const p of ports) {
       if (!state.ports.includes(p.id)) plugged++;
       const s = await this.plug(p);
-      if (s) statuses.push([p.id, s]);
+      if (s) statuses.push([p, s]);
     }
     const wanted = new Set(ports.map((p) => p.id));
     for (const id of state.ports)
@@ -324,7 +325,7 @@ export class NetworkAgent {
     }
     await this.dropUnwantedNetworks();
     await this.refreshFirewall();
-    for (const [id, s] of statuses) await setPortStatus(core, id, s);
+    for (const [p, s] of statuses) await reportPortStatus(core, p, s);
     return { plugged, unplugged };
   }
 

@@ -11,6 +11,7 @@ import { VmState } from "../../instances/states.js";
 import { casUpdate, findInstance, type Instance } from "../../instances/store.js";
 import { objectBody, type Ctx } from "../common.js";
 import { refreshNetworkInfo } from "../../networking/refresh.js";
+import { agentContract } from "../../rpc.js";
 import { fieldError, objectField, onlyKeys, required } from "./schema.js";
 import { isUuidLike, policyRule, pyRepr } from "./util.js";
 
@@ -159,6 +160,14 @@ async function dispatch(core: ComputeCore, ctx: Ctx, inst: Instance, ev: Event) 
   // The network service says a port changed (or went): the cache, and so `addresses`, is read again.
   if (ev.name === "network-changed" || ev.name === "network-vif-deleted")
     await refreshNetworkInfo(core, inst);
+  // A VIF plugged or unplugged: whichever host waits for it (the server's, or a move's destination) hears it.
+  if (ev.name === "network-vif-plugged" || ev.name === "network-vif-unplugged")
+    await core.bus.fanout(agentContract, "external_instance_event", {
+      uuid: inst.uuid,
+      events: [
+        { name: ev.name, ...(ev.tag !== undefined ? { tag: ev.tag } : {}), status: ev.status ?? "completed" },
+      ],
+    });
   return recordOnLatestAction(db, inst, ev);
 }
 

@@ -143,10 +143,13 @@ export function interfaceRoutes(core: ComputeCore): Route[] {
         await startAction(core.db, requestContext(ctx), inst.uuid, "attach_interface");
         const { vif, undo } = await plugNic(net, inst, host, nic);
         try {
-          await core.bus.call(agentTarget(host), "attach_interface", {
-            uuid: inst.uuid,
-            vif: driverVifs([vif])[0],
-          });
+          // The host waits for the port's tap (network-vif-plugged) before it hot-plugs the NIC.
+          await core.bus.call(
+            agentTarget(host),
+            "attach_interface",
+            { uuid: inst.uuid, vif: driverVifs([vif])[0] },
+            { timeoutMs: (core.cfg.compute.vifPluggingTimeout + 60) * 1000 },
+          );
         } catch (e) {
           await undo().catch(() => undefined);
           throw new ApiError(

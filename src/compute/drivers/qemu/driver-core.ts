@@ -10,7 +10,7 @@ import { listenForInstance, type InstanceListener, type ProxyTarget } from "../.
 import { METADATA_ADDRESS, SLIRP_NET } from "../../metadata/proxy.js";
 import type { InstanceMetadataSource, MetadataOptions } from "../../metadata/types.js";
 import { InstanceNotFound, InvalidPowerState, OperationFailed } from "../errors.js";
-import { PowerState } from "../types.js";
+import { PowerState, type Vif } from "../types.js";
 import type { AccelDecision, AccelSetting } from "./accel.js";
 import type { QemuDisk, QemuNic, QemuSpec } from "./cmdline.js";
 import { DriverLayout, type InstanceRecord } from "./driver-layout.js";
@@ -206,27 +206,32 @@ export class QemuCore {
     if (rec.ephemeral) disks.push({ id: "eph0", ...rec.ephemeral });
     if (rec.swap) disks.push({ id: "swap", ...rec.swap });
     if (rec.configDrive) disks.push({ id: "config", ...rec.configDrive, media: "cdrom", readOnly: true });
-    // One user-mode NIC per vif (restricted: no route off the host); the first carries metadata and SSH.
+    // One NIC per vif: the port's tap when the network agent made one (the network's MTU), else restricted user
+    // networking (no route off the host). A user-mode first NIC carries the metadata service and SSH.
     const vifs = rec.vifs.length > 0 ? rec.vifs : [{ id: "default", address: macFor(rec.uuid) }];
-    const nics: QemuNic[] = vifs.map((v, i) => ({
+    const firstUser = !(vifs[0] as Vif).tapName;
+    const nics: QemuNic[] = vifs.map((v: Vif, i) => ({
       id: rec.vifs.length > 0 ? nicDeviceId(v.id) : "nic0",
       mac: v.address,
       ...(v.mtu ? { mtu: v.mtu } : {}),
-      backend: {
-        type: "user",
-        net: SLIRP_NET,
-        hostForwards: i === 0 && rec.sshPort ? [{ hostPort: rec.sshPort, guestPort: 22 }] : [],
-        guestForwards:
-          i === 0 && withMetadata
-            ? [
-                {
-                  guestAddr: METADATA_ADDRESS,
-                  guestPort: 80,
-                  command: [process.execPath, GUESTFWD_PIPE, p.metadataSocket],
-                },
-              ]
-            : [],
-      },
+      backend: v.tapName
+        ? { type: "tap", ifname: v.tapName }
+        : {
+            type: "user",
+            net: SLIRP_NET,
+            hostForwards:
+              i === 0 && firstUser && rec.sshPort ? [{ hostPort: rec.sshPort, guestPort: 22 }] : [],
+            guestForwards:
+              i === 0 && firstUser && withMetadata
+                ? [
+                    {
+                      guestAddr: METADATA_ADDRESS,
+                      guestPort: 80,
+                      command: [process.execPath, GUESTFWD_PIPE, p.metadataSocket],
+                    },
+                  ]
+                : [],
+          },
     }));
     return {
       uuid: rec.uuid,

@@ -1,5 +1,5 @@
 // Hot-plug over QMP, behind the small typed interface the networking and block storage services will use: NICs
-// (a restricted user-mode backend until networking provides taps) and volumes given as a QEMU block source (a
+// (the port's tap, or a restricted user-mode backend when the network service has no data plane) and volumes given as a QEMU block source (a
 // qcow2 or raw file, an NBD server on a unix socket or TCP, or an iSCSI target through QEMU's own initiator).
 // Removal waits for DEVICE_DELETED. Attached devices are remembered in the record so a reboot keeps NICs.
 import { InvalidInstanceState } from "../errors.js";
@@ -33,13 +33,24 @@ export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): P
     throw new InvalidInstanceState(uuid, "attach interface", `port ${vif.id} is already attached`);
   const l = await core.requireLive(rec, "attach interface", [RUNNING, PAUSED]);
   const id = devId("nic", vif.id);
-  await l.proc.qmp.execute("netdev_add", { type: "user", id: `${id}-net`, restrict: true, net: SLIRP_NET });
+  // The port's tap when the network agent made one (QEMU opens it by name), else restricted user networking.
+  if (vif.tapName)
+    await l.proc.qmp.execute("netdev_add", {
+      type: "tap",
+      id: `${id}-net`,
+      ifname: vif.tapName,
+      script: "no",
+      downscript: "no",
+    });
+  else
+    await l.proc.qmp.execute("netdev_add", { type: "user", id: `${id}-net`, restrict: true, net: SLIRP_NET });
   try {
     await l.proc.qmp.execute("device_add", {
       driver: "virtio-net-pci",
       id,
       netdev: `${id}-net`,
       mac: vif.address,
+      ...(vif.tapName && vif.mtu ? { host_mtu: vif.mtu } : {}),
     });
   } catch (err) {
     await l.proc.qmp.execute("netdev_del", { id: `${id}-net` }).catch(() => {});
