@@ -199,12 +199,17 @@ export async function startCloud(
   // service user, whose service role the external events policy admits.
   network.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   // This host's network agent, then the start-up networks (public, and the demo project's private).
-  await network.connect(bus, cfg.compute.hostName ?? defaultHostName());
+  // Its metadata proxies (linux driver) forward to the metadata service, which starts below.
+  let metadataRef: RunningMetadata | undefined;
+  await network.connect(bus, cfg.compute.hostName ?? defaultHostName(), {
+    metadataTarget: () => metadataRef,
+  });
   const projectId = async (name: string) =>
     (await findProjectByName(identity.core, name, DEFAULT_DOMAIN_ID))?.id ?? "";
   await network.bootstrap({ admin: await projectId("admin"), demo: await projectId("demo") });
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
   const metadata = await startMetadata(cfg, db.kysely, log);
+  metadataRef = metadata;
   const computeControl = await startComputeControl(compute.core, bus, {
     images: serviceImageSource(() => url, adminToken),
     metadata: metadataProvider(db.kysely, cfg, metadata),

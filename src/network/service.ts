@@ -9,6 +9,13 @@ import { AgentNotifier, NetworkCore } from "./core.js";
 import { createNetworkDriver, parseNetworkDriverName } from "./drivers/registry.js";
 import type { MetadataHooks } from "./drivers/linux/driver.js";
 import { cloudNetIdentity } from "./drivers/linux/identity.js";
+import {
+  createMetadataProxies,
+  metadataSocketPath,
+  portCallerLookup,
+  type MetadataProxies,
+  type MetadataTargetSource,
+} from "./metadata/index.js";
 import type { NetworkDriver } from "./drivers/types.js";
 import { formatNetworkError } from "./errors.js";
 import { networkMigrations } from "./migrations/index.js";
@@ -38,6 +45,7 @@ export function networkDriverFor(cfg: Config, opts: { metadata?: MetadataHooks }
  */
 export class NetworkService {
   private agent: NetworkAgent | null = null;
+  private proxies: MetadataProxies | null = null;
 
   private constructor(readonly core: NetworkCore) {}
 
@@ -48,10 +56,28 @@ export class NetworkService {
     return new NetworkService(new NetworkCore(db.kysely, db.engine, cfg, log, new AgentNotifier(log)));
   }
 
-  /** Tell agents about changes over `bus`, and run this host's agent with the configured driver. */
-  async connect(bus: Bus, host: string, opts: { metadata?: MetadataHooks } = {}): Promise<NetworkAgent> {
+  /**
+   * Tell agents about changes over `bus`, and run this host's agent with the configured driver. With the linux
+   * driver and a metadata service to forward to, the agent also runs the metadata proxies (Neutron's metadata agent).
+   */
+  async connect(
+    bus: Bus,
+    host: string,
+    opts: { metadata?: MetadataHooks; metadataTarget?: MetadataTargetSource } = {},
+  ): Promise<NetworkAgent> {
     this.core.notify.connect(bus);
-    const driver = networkDriverFor(this.core.cfg, opts);
+    let metadata = opts.metadata;
+    if (!metadata && opts.metadataTarget && this.core.cfg.network.driver === "linux") {
+      const { stateDir } = cloudNetIdentity(this.core.cfg.dataDir);
+      this.proxies = createMetadataProxies({
+        stateDir,
+        socketPath: metadataSocketPath(stateDir),
+        log: this.core.log,
+        agent: { lookup: portCallerLookup(this.core), target: opts.metadataTarget },
+      });
+      metadata = this.proxies;
+    }
+    const driver = networkDriverFor(this.core.cfg, { metadata });
     this.agent = await NetworkAgent.start({ core: this.core, bus, host, driver, log: this.core.log });
     return this.agent;
   }
@@ -70,6 +96,8 @@ export class NetworkService {
   async close(): Promise<void> {
     await this.agent?.close();
     this.agent = null;
+    await this.proxies?.close();
+    this.proxies = null;
   }
 
   /** The HTTP API mounted at /networking. */
