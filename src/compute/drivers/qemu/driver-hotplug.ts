@@ -40,6 +40,7 @@ export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): P
       id,
       netdev: `${id}-net`,
       mac: vif.address,
+      romfile: "", // as at boot (cmdline.ts): no option ROM
     });
   } catch (err) {
     await l.proc.qmp.execute("netdev_del", { id: `${id}-net` }).catch(() => {});
