@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import type { DriverLayout } from "../src/compute/drivers/qemu/driver-layout.js";
-import type { BootMarks } from "./boot-phases.js";
+import { TRACE_MARKS, type BootMarks, type TraceMark } from "./boot-phases.js";
 import { now, startEpoch } from "./boot-procs.js";
 
 const POLL_MS = 10;
@@ -152,12 +152,15 @@ export class BootWatch {
     }
   }
 
-  /** Once SSH-ready: the guest kernel's start from its uptime, and when it ran /init from dmesg (not timed). */
+  /**
+   * Once SSH-ready: the guest kernel's start from its uptime, and from dmesg when it ran /init and the guest
+   * image's own boot marks ("stratus.trace NAME"), all placed on this clock (not timed).
+   */
   private async guestClock(): Promise<void> {
     const out = await ssh(
       this.ctx,
       this.sshPort!,
-      "cat /proc/uptime; sudo dmesg | grep -m1 'Run /init'; true",
+      "cat /proc/uptime; sudo dmesg | grep -E 'Run /init|stratus\\.trace '; true",
     );
     const t = now();
     const up = /^(\d+\.\d+)\s/.exec(out ?? "");
@@ -165,6 +168,7 @@ export class BootWatch {
     this.marks.kernel = t - Number(up[1]) * 1000;
     const init = /\[\s*(\d+\.\d+)\] Run \/init/.exec(out ?? "");
     if (init) this.marks.init = this.marks.kernel + Number(init[1]) * 1000;
+    this.marks.trace = traceMarks(out ?? "", this.marks.kernel);
   }
 
   /** The serial log's size; learns the length of the driver's own first line ("[stratus] starting QEMU"). */
@@ -209,6 +213,16 @@ export class BootWatch {
       }
     });
   }
+}
+
+/** The guest's boot marks in dmesg output (`[ 1.234] stratus.trace NAME`), as epoch ms from its kernel's start. */
+export function traceMarks(dmesg: string, kernel: number): Partial<Record<TraceMark, number>> {
+  const out: Partial<Record<TraceMark, number>> = {};
+  for (const m of dmesg.matchAll(/\[\s*(\d+\.\d+)\] stratus\.trace (\S+)/g)) {
+    const name = TRACE_MARKS.find((k) => k === m[2]);
+    if (name && out[name] === undefined) out[name] = kernel + Number(m[1]) * 1000;
+  }
+  return out;
 }
 
 function readOr(path: string): string {

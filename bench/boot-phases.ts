@@ -23,7 +23,25 @@ export interface BootMarks {
   banner?: number;
   /** The first `ssh ... true` that succeeded returned. */
   ssh: number;
+  /** The guest's own marks ("stratus.trace NAME" lines in its kernel log), placed on this clock through `kernel`. */
+  trace?: Partial<Record<TraceMark, number>>;
 }
+
+/** The guest image's boot marks (scripts/guest-image: initramfs/init, rcS, stratus-cloud-init), in boot order. */
+export const TRACE_MARKS = [
+  "initramfs",
+  "modules",
+  "root-found",
+  "switch-root",
+  "rcS",
+  "growroot",
+  "rc-modules",
+  "metadata",
+  "dropbear",
+] as const;
+
+/** A guest boot mark's name. */
+export type TraceMark = (typeof TRACE_MARKS)[number];
 
 /** The phases reported, in table order; sub-phases (indented) split the phase above them. */
 export const PHASES = [
@@ -38,6 +56,13 @@ export const PHASES = [
   { key: "qemu.user", label: "  /init → first console byte" },
   { key: "guest", label: "first console byte → SSH ready (guest)" },
   { key: "guest.ssh", label: "  SSH banner → `ssh true` returned" },
+  { key: "trace.initramfs", label: "  guest: /init → its modules loaded (initramfs)" },
+  { key: "trace.root", label: "  guest: modules → root found, checked, switched to" },
+  { key: "trace.rcs", label: "  guest: switch_root → rcS runs" },
+  { key: "trace.growroot", label: "  guest: rcS → root grown (in parallel)" },
+  { key: "trace.metadata", label: "  guest: rcS → metadata applied (DHCP, metadata)" },
+  { key: "trace.dropbear", label: "  guest: metadata → dropbear started (waits for growroot)" },
+  { key: "trace.ssh", label: "  guest: dropbear started → `ssh true` returned" },
   { key: "total", label: "POST → SSH ready (total)" },
 ] as const;
 
@@ -51,6 +76,7 @@ const span = (from: number | undefined, to: number | undefined): number | undefi
 export function phasesOf(m: BootMarks): Map<Phase, number> {
   // Without the driver's log line, QEMU's own start stands for the launch.
   const launch = m.launch ?? m.qemuForked;
+  const t = m.trace ?? {};
   const all: Array<[Phase, number | undefined]> = [
     ["api", span(m.post, m.accepted)],
     ["control", span(m.accepted, launch)],
@@ -63,6 +89,13 @@ export function phasesOf(m: BootMarks): Map<Phase, number> {
     ["qemu.user", span(m.init, m.firstByte)],
     ["guest", span(m.firstByte, m.ssh)],
     ["guest.ssh", span(m.banner, m.ssh)],
+    ["trace.initramfs", span(m.init, t.modules)],
+    ["trace.root", span(t.modules, t["switch-root"])],
+    ["trace.rcs", span(t["switch-root"], t.rcS)],
+    ["trace.growroot", span(t.rcS, t.growroot)],
+    ["trace.metadata", span(t.rcS, t.metadata)],
+    ["trace.dropbear", span(t.metadata, t.dropbear)],
+    ["trace.ssh", span(t.dropbear, m.ssh)],
     ["total", span(m.post, m.ssh)],
   ];
   const out = new Map<Phase, number>();

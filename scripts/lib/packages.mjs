@@ -4,7 +4,11 @@
 export const GUEST_IMAGE_PACKAGES = [
   { pkg: "e2fsprogs", why: "guest image: mkfs.ext4 -d makes its root filesystem" },
   { pkg: "qemu-utils", why: "guest image: qemu-img converts the disk to qcow2" },
-  { pkg: "binutils", why: "guest image: readelf finds the shared libraries to copy" },
+  {
+    pkg: "binutils",
+    why: "guest image: readelf finds the shared libraries to copy; strip unsigns the modules",
+  },
+  { pkg: "lz4", why: "guest image: the initramfs is LZ4-compressed" },
 ];
 
 /** The linux network data plane (src/network/drivers/linux): bridges, namespaces, DHCP, firewall, NAT. */

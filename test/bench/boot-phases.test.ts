@@ -11,6 +11,7 @@ import {
   type BootMarks,
   type Phase,
 } from "../../bench/boot-phases.js";
+import { traceMarks } from "../../bench/boot-guest.js";
 
 const marks = (base: number, extra: Partial<BootMarks> = {}): BootMarks => ({
   post: base,
@@ -81,5 +82,39 @@ describe("boot phases", () => {
     const control = rows.find((r) => r[0].includes("(control plane)"))!;
     assert.deepEqual(control.slice(1), ["100 ms", "100 ms", "100 ms", "< 200 ms", "yes"]);
     assert.deepEqual([fmtMs(999.4), fmtMs(999.6)], ["999 ms", "1.00 s"]);
+  });
+
+  test("the guest's stratus.trace marks in dmesg split its boot; unknown and repeated marks are ignored", () => {
+    const dmesg = [
+      "[    1.500000] Run /init as init process",
+      "[    1.700000] stratus.trace initramfs",
+      "[    1.900000] stratus.trace modules",
+      "[    2.400000] stratus.trace switch-root",
+      "[    2.500000] stratus.trace rcS",
+      "[    2.650000] stratus.trace bogus",
+      "[    3.000000] stratus.trace metadata",
+      "[    3.250000] stratus.trace growroot",
+      "[    3.300000] stratus.trace dropbear",
+      "[    9.000000] stratus.trace dropbear",
+    ].join("\n");
+    const trace = traceMarks(dmesg, 10_000);
+    assert.deepEqual(trace, {
+      initramfs: 11_700,
+      modules: 11_900,
+      "switch-root": 12_400,
+      rcS: 12_500,
+      metadata: 13_000,
+      growroot: 13_250,
+      dropbear: 13_300,
+    });
+    const p = phasesOf(marks(0, { kernel: 10_000, init: 11_500, ssh: 13_800, trace }));
+    assert.equal(p.get("trace.initramfs"), 400);
+    assert.equal(p.get("trace.root"), 500);
+    assert.equal(p.get("trace.rcs"), 100);
+    assert.equal(p.get("trace.growroot"), 750);
+    assert.equal(p.get("trace.metadata"), 500);
+    assert.equal(p.get("trace.dropbear"), 300);
+    assert.equal(p.get("trace.ssh"), 500);
+    assert.equal(phasesOf(marks(0)).has("trace.rcs"), false);
   });
 });

@@ -117,6 +117,12 @@ export interface GuestOptions {
   kernel?: { kernel: string; initrd: string; append: string };
   /** Guest memory in MiB (default 256). */
   memoryMb?: number;
+  /** Run QEMU inside this network namespace (its taps live there; SSH's forwarded port is then unreachable). */
+  netns?: string;
+  /** NICs on taps (in `netns`), after the user-networking NIC unless `userNet` is false. */
+  taps?: Array<{ ifname: string; mac: string }>;
+  /** The user-networking NIC with SSH forwarded (default true). */
+  userNet?: boolean;
 }
 
 const running = new Set<Guest>();
@@ -163,15 +169,26 @@ export class Guest {
         JSON.stringify(d.bootIndex === undefined ? dev : { ...dev, bootindex: d.bootIndex }),
       );
     });
-    args.push("-netdev", `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`);
-    args.push("-device", "virtio-net-pci,netdev=n0");
+    if (o.userNet ?? true) {
+      args.push("-netdev", `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`);
+      args.push("-device", "virtio-net-pci,netdev=n0");
+    }
+    (o.taps ?? []).forEach((t, i) => {
+      args.push("-netdev", `tap,id=t${i},ifname=${t.ifname},script=no,downscript=no`);
+      args.push(
+        "-device",
+        JSON.stringify({ driver: "virtio-net-pci", netdev: `t${i}`, mac: t.mac, romfile: "" }),
+      );
+    });
     if (o.kernel)
       args.push("-kernel", o.kernel.kernel, "-initrd", o.kernel.initrd, "-append", o.kernel.append);
     rmSync(join(o.dir, "qemu.pid"), { force: true });
     const startedAt = Date.now();
     // Under timeout(1): if the runner kills this test file before after() runs, the guest still ends by itself.
     const life = String(Math.ceil((3 * BOOT_TIMEOUT_MS) / 1000));
-    const p = spawn("timeout", ["-k", "5", life, "qemu-system-x86_64", ...args], {
+    const cmd = ["timeout", "-k", "5", life, "qemu-system-x86_64", ...args];
+    if (o.netns !== undefined) cmd.unshift("ip", "netns", "exec", o.netns);
+    const p = spawn(cmd[0], cmd.slice(1), {
       stdio: ["ignore", "ignore", "pipe"],
     });
     const g = new Guest(o.dir, port, startedAt, p);
@@ -230,9 +247,14 @@ export class Guest {
 
   /** QMP system_reset: the guest restarts at once, as on a hard reset, unsynced writes lost. */
   async reset(): Promise<void> {
+    await this.qmp("system_reset");
+  }
+
+  /** Runs one QMP command; resolves with its return value. */
+  async qmp(command: string, args?: Record<string, unknown>): Promise<unknown> {
     const qmp = await QmpClient.connect(join(this.dir, "qmp.sock"));
     try {
-      await qmp.execute("system_reset");
+      return await qmp.execute(command, args);
     } finally {
       qmp.close();
     }

@@ -312,11 +312,14 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
     } else if (n.backend.type === "user") {
       args.push("-netdev", userNetdev(netdev, n.backend));
     } else bad(`nic ${n.id} backend type`);
+    // romfile "": no iPXE option ROM (the guest never boots from the network; SeaBIOS loading it costs ~1 s
+    // under TCG). Hot-plugged NICs (driver-hotplug.ts) say the same, so a live migration finds the same devices.
     const dev: Record<string, unknown> = {
       driver: "virtio-net-pci",
       id: n.id,
       netdev,
       mac: n.mac.toLowerCase(),
+      romfile: "",
     };
     if (n.mtu !== undefined) dev.host_mtu = checkInt(`nic ${n.id} mtu`, n.mtu, 68, 65535);
     args.push("-device", JSON.stringify(dev));

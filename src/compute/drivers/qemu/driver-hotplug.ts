@@ -51,6 +51,7 @@ export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): P
       netdev: `${id}-net`,
       mac: vif.address,
       ...(vif.tapName && vif.mtu ? { host_mtu: vif.mtu } : {}),
+      romfile: "", // as at boot (cmdline.ts): no option ROM
     });
   } catch (err) {
     await l.proc.qmp.execute("netdev_del", { id: `${id}-net` }).catch(() => {});

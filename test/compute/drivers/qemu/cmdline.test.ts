@@ -80,6 +80,7 @@ describe("buildQemuArgs", () => {
         id: "nic0",
         netdev: "nic0-net",
         mac: "fa:16:3e:00:00:01",
+        romfile: "",
         host_mtu: 1450,
       },
     );
