@@ -21,6 +21,10 @@ export const NETWORK_PACKAGES = [
   { pkg: "nftables", why: "network: nft bridge-family table for MAC and ARP anti-spoofing" },
   { pkg: "conntrack", why: "network: deletes the connections of a floating IP that is removed or moved" },
   { pkg: "iputils-arping", why: "network: gratuitous ARP announces floating IPs on the external network" },
+  {
+    pkg: "iputils-ping",
+    why: "network: `stratus public-exec -- ping` reaches floating IPs from the public network",
+  },
   { pkg: "procps", why: "network: sysctl sets forwarding and br_netfilter inside namespaces" },
 ];
 
