@@ -43,6 +43,13 @@ export interface NetSubnet {
 }
 
 /** A floating IP as compute reads it. */
+/** A security group as compute uses it. */
+export interface NetSecurityGroup {
+  id: string;
+  name: string;
+  project_id: string;
+}
+
 export interface NetFloatingIp {
   id: string;
   floating_ip_address: string;
@@ -107,6 +114,24 @@ export class NetworkClient {
   /** Floating IPs matching a query string (e.g. `port_id=...`). */
   async listFloatingIps(query: string): Promise<NetFloatingIp[]> {
     return (await this.call("GET", `/floatingips?${query}`)).floatingips;
+  }
+
+  /** Security groups matching a query string (e.g. `name=web&project_id=...`). */
+  async listSecurityGroups(query: string, as?: AsUser): Promise<NetSecurityGroup[]> {
+    return (
+      await this.call(
+        "GET",
+        `/security-groups?${query}&fields=id&fields=name&fields=project_id`,
+        undefined,
+        as,
+      )
+    ).security_groups;
+  }
+
+  /** One security group (NetworkRefused 404 when the caller may not see it). */
+  async showSecurityGroup(id: string, as?: AsUser): Promise<NetSecurityGroup> {
+    return (await this.call("GET", `/security-groups/${encodeURIComponent(id)}`, undefined, as))
+      .security_group;
   }
 
   /** Create a port. */

@@ -118,7 +118,8 @@ export interface Instance {
   access_ip_v4: string | null;
   access_ip_v6: string | null;
   progress: number;
-  security_groups: Array<{ name: string }>;
+  /** Requested security groups: names shown by the API, with the ids resolved at create when networking runs. */
+  security_groups: Array<{ name: string; id?: string }>;
   addresses: Record<string, Array<Record<string, unknown>>>;
   /** The network info cache; absent (null in the row) means no ports. */
   network_info?: VifInfo[] | null;

@@ -7,6 +7,7 @@ import type { Instance, RequestedNic, VifInfo } from "../instances/store.js";
 import { casUpdate } from "../instances/store.js";
 import type { NetPort, NetworkClient } from "../network-client.js";
 import { addressesOf } from "./addresses.js";
+import { portSecurityGroups } from "./security-groups.js";
 
 /** Neutron's host-side device name for a port: "tap" and the first 11 characters of its id. */
 export const tapName = (portId: string): string => `tap${portId.slice(0, 11)}`;
@@ -91,6 +92,8 @@ export async function plugNic(
     ...bindingFor(inst, host),
   };
   if (nic.fixedIp) body.fixed_ips = [{ ip_address: nic.fixedIp }];
+  const groups = portSecurityGroups(inst.security_groups ?? []);
+  if (groups) body.security_groups = groups;
   const port = await net.createPort(body);
   const undo = () => net.deletePort(port.id);
   try {

@@ -299,3 +299,42 @@ test("network-changed: the cache (and addresses) is read again from the network 
   await c.waitGone(c.demo, id);
   assert.equal((await net("GET", `/ports/${port.id}`, c.admin)).status, 404);
 });
+
+test("security_groups by name or id reach the ports; unknown is a 400, a shared name a 409", async () => {
+  const mk = async (name: string) => {
+    const r = await net("POST", "/security-groups", c.demo, { security_group: { name } });
+    assert.equal(r.status, 201, r.text);
+    return r.body.security_group.id as string;
+  };
+  const web = await mk("web");
+  const db = await mk("db");
+  const r = await create({ networks: "auto", security_groups: [{ name: "web" }, { name: db }] });
+  assert.equal(r.status, 202, r.text);
+  assert.deepEqual(r.body.server.security_groups, [{ name: "web" }, { name: "db" }]);
+  const id = r.body.server.id;
+  const s = await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.deepEqual(s.security_groups, [{ name: "web" }, { name: "db" }]);
+  const [p] = await portsOf(id);
+  assert.deepEqual([...p.security_groups].sort(), [web, db].sort());
+  // The implicit default: the network service gives the port the project's default group.
+  const d = await create({ networks: "auto" });
+  assert.equal(d.status, 202, d.text);
+  await c.waitStatus(c.demo, d.body.server.id, "ACTIVE");
+  const [dp] = await portsOf(d.body.server.id);
+  const groups = (await net("GET", `/security-groups?name=default`, c.demo)).body.security_groups;
+  assert.deepEqual(dp.security_groups, [groups[0].id]);
+  const unknown = await create({ networks: "auto", security_groups: [{ name: "nope" }] });
+  assert.equal(unknown.status, 400, unknown.text);
+  assert.match(unknown.body.badRequest.message, /Unable to find security_group with name or id 'nope'/);
+  await mk("web");
+  const twice = await create({ networks: "auto", security_groups: [{ name: "web" }] });
+  assert.equal(twice.status, 409, twice.text);
+  // Another project's group is not found by the caller.
+  const adminGroup = (
+    await net("POST", "/security-groups", c.admin, { security_group: { name: "admins-only" } })
+  ).body.security_group.id;
+  const foreign = await create({ networks: "auto", security_groups: [{ name: adminGroup }] });
+  assert.equal(foreign.status, 400, foreign.text);
+  for (const srv of [id, d.body.server.id])
+    assert.equal((await c.req("DELETE", `/v2.1/servers/${srv}`, { token: c.demo })).status, 204);
+});

@@ -181,10 +181,8 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
   const securityGroups = sgs.map((g) => {
     if (!g || typeof g !== "object" || typeof (g as { name?: unknown }).name !== "string")
       throw invalid("security_groups", sgs, 'each group must be {"name": ...}');
-    const name = (g as { name: string }).name;
-    // Without a networking service only the project's implicit "default" group exists.
-    if (name !== "default") throw badRequest(`Unable to find security_group with name or id '${name}'`);
-    return name;
+    // A name or an id, resolved against the network service by the API (networking/security-groups.ts).
+    return str("security_groups.name", (g as { name: string }).name, 1, 255);
   });
   let userData: string | undefined;
   if (srv.user_data !== undefined && srv.user_data !== null) {

@@ -24,6 +24,7 @@ import { projectLimits, projectUsage } from "../quotas.js";
 import { parseCreate, type CreateInput } from "./create-input.js";
 import { serverLinks } from "./view.js";
 import { resolveNics } from "../../networking/requested.js";
+import { resolveSecurityGroups } from "../../networking/security-groups.js";
 
 /** The request context carried to the conductor and agents. */
 export function requestContext(ctx: Ctx): RequestContext {
@@ -156,6 +157,11 @@ export async function createServers(
       maxCount: input.maxCount,
     },
   );
+  const groups = await resolveSecurityGroups(core.neutron, input.securityGroups, {
+    projectId: project,
+    token: ctx.auth?.token,
+    admin: isAdmin(ctx),
+  });
   const spec: RequestSpec = {
     image,
     availabilityZone: target.az,
@@ -237,7 +243,7 @@ export async function createServers(
         access_ip_v4: input.accessIPv4 ?? null,
         access_ip_v6: input.accessIPv6 ?? null,
         progress: 0,
-        security_groups: input.securityGroups.map((n) => ({ name: n })),
+        security_groups: groups,
         addresses: {},
         request_spec: spec,
         system_metadata: { disk_config: input.diskConfig ?? "MANUAL", image_name: image.name ?? "" },
@@ -273,7 +279,7 @@ export async function createServers(
     id: first,
     links: serverLinks(ctx, first),
     "OS-DCF:diskConfig": input.diskConfig ?? "MANUAL",
-    security_groups: input.securityGroups.map((n) => ({ name: n })),
+    security_groups: groups.map((g) => ({ name: g.name })),
     adminPass: input.adminPass ?? randomBytes(9).toString("base64url"),
   };
   return reply(202, { server }, { location: `${ctx.serviceUrl}/v2.1/servers/${first}` });
