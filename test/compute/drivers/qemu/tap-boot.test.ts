@@ -40,12 +40,17 @@ const NET = `10.251.${parseInt(sfx.slice(0, 2), 16) % 200}`;
 const GUEST_IP = `${NET}.15`;
 const MAC = `fa:16:3e:${sfx.slice(0, 2)}:${sfx.slice(2, 4)}:${sfx.slice(4, 6)}`;
 const MTU = 1400;
+const TAP2 = `sttaq${sfx}`;
+const MAC2 = `fa:16:3e:${sfx.slice(4, 6)}:${sfx.slice(2, 4)}:${sfx.slice(0, 2)}`;
 
 const run = (args: string[], ok = true) => {
   const r = spawnSync(args[0]!, args.slice(1), { encoding: "utf8" });
   if (ok && r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
   return r;
 };
+
+/** `ip link show` of an interface (flags: NO-CARRIER while no QEMU has the tap open). */
+const linkOf = (dev: string) => run(["ip", "link", "show", dev]).stdout;
 
 let dnsmasq: ChildProcess | undefined;
 let dnsLog = "";
@@ -61,6 +66,8 @@ before(async () => {
   run(["ip", "link", "add", BR, "type", "bridge"]);
   run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"]);
   run(["ip", "link", "set", TAP, "mtu", String(MTU), "master", BR, "up"]);
+  run(["ip", "tuntap", "add", "dev", TAP2, "mode", "tap"]);
+  run(["ip", "link", "set", TAP2, "mtu", String(MTU), "master", BR, "up"]);
   run(["ip", "link", "add", VA, "type", "veth", "peer", "name", VB]);
   run(["ip", "link", "set", VA, "mtu", String(MTU), "master", BR, "up"]);
   run(["ip", "link", "set", VB, "netns", NS]);
@@ -109,6 +116,7 @@ after(async () => {
     await new Promise((r) => dnsmasq!.once("exit", r));
   }
   run(["ip", "link", "del", TAP], false);
+  run(["ip", "link", "del", TAP2], false);
   run(["ip", "link", "del", VA], false);
   run(["ip", "link", "del", BR], false);
   run(["ip", "netns", "del", NS], false);
@@ -170,8 +178,16 @@ test(
     });
     const arp = run(["ip", "netns", "exec", NS, "arping", "-c", "1", "-w", "3", "-I", VB, GUEST_IP]).stdout;
     assert.match(arp, new RegExp(`reply from ${GUEST_IP.replace(/\./g, "\\.")} \\[${MAC}\\]`, "i"));
+    // Hot-plug: a second port's tap is opened by the running QEMU (the tap gets a carrier) and let go again.
+    assert.match(linkOf(TAP2), /NO-CARRIER/);
+    const port2 = { id: `port2-${sfx}`, address: MAC2, mtu: MTU, tapName: TAP2 };
+    await drv!.attachInterface(uuid, port2);
+    assert.match(linkOf(TAP2), /LOWER_UP/);
+    assert.doesNotMatch(linkOf(TAP2), /NO-CARRIER/);
+    await drv!.detachInterface(uuid, port2.id);
+    await until("QEMU to close the detached tap", () => /NO-CARRIER/.test(linkOf(TAP2)), 60_000);
     await drv!.destroy(uuid);
-    // The tap is the network agent's: it outlives the guest.
-    assert.equal(run(["ip", "link", "show", TAP], false).status, 0);
+    // The taps are the network agent's: they outlive the guest, without a carrier.
+    assert.match(linkOf(TAP), /NO-CARRIER/);
   },
 );
