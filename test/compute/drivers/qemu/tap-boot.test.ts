@@ -186,6 +186,10 @@ test(
     assert.doesNotMatch(linkOf(TAP2), /NO-CARRIER/);
     await drv!.detachInterface(uuid, port2.id);
     await until("QEMU to close the detached tap", () => /NO-CARRIER/.test(linkOf(TAP2)), 60_000);
+    // A hard reboot starts a new QEMU from the record: the port's tap again, not the detached one.
+    await drv!.reboot(uuid, "HARD");
+    await until("the rebooted QEMU to open the tap", () => !/NO-CARRIER/.test(linkOf(TAP)), 60_000);
+    assert.match(linkOf(TAP2), /NO-CARRIER/);
     await drv!.destroy(uuid);
     // The taps are the network agent's: they outlive the guest, without a carrier.
     assert.match(linkOf(TAP), /NO-CARRIER/);
