@@ -1,7 +1,8 @@
 // What the network service tells compute (compute-notifier.ts), captured instead of sent: network-vif-plugged
 // when a compute-owned port's agent makes it ACTIVE (once, not at every replug), network-vif-unplugged when it
 // stops being ACTIVE, nothing for ports no server owns; network-changed when a server port's fixed IPs or floating
-// IPs change; a port moved to another host is DOWN until that host's agent plugs it.
+// IPs change, network-vif-deleted when it is deleted; a port moved to another host is DOWN until that host's
+// agent plugs it.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import type { ClientRequest, ServiceClient } from "../../src/shared/client/service-client.js";
@@ -144,5 +145,14 @@ test("network-changed: a server port's fixed IPs change, a floating IP is associ
   // Associated with p; moved from p to q (both told); released from q.
   assert.equal(eventsFor(p.id, "network-changed").length, 2);
   assert.equal(eventsFor(q.id, "network-changed").length, 2);
+  sent.splice(0);
   for (const x of [p, q]) await c.ok("DELETE", `/v2.0/ports/${x.id}`, 204, { token: c.admin });
+  await c.t.cloud.network.core.computeEvents.flush();
+  assert.deepEqual(
+    sent.map((e) => [e.name, e.tag]),
+    [
+      ["network-vif-deleted", p.id],
+      ["network-vif-deleted", q.id],
+    ],
+  );
 });
