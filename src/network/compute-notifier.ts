@@ -1,5 +1,6 @@
 // Telling compute about its servers' ports (Neutron's nova notifier): a compute-owned port going ACTIVE is a
-// `network-vif-plugged` event, a change of its addresses or floating IPs a `network-changed` one. Events go to
+// `network-vif-plugged` event, a change of its addresses or floating IPs a `network-changed` one, its deletion a
+// `network-vif-deleted` one. Events go to
 // compute's public API (POST /os-server-external-events) as a service user, the mirror image of compute's own
 // network client; sending is best effort and never delays or fails the change that caused it.
 import type { Logger } from "pino";
@@ -9,7 +10,7 @@ import { getPort, setPortStatus, type Port } from "./store/ports.js";
 
 /** One external event as compute takes it. */
 export interface ComputeEvent {
-  name: "network-vif-plugged" | "network-vif-unplugged" | "network-changed";
+  name: "network-vif-plugged" | "network-vif-unplugged" | "network-changed" | "network-vif-deleted";
   server_uuid: string;
   tag: string;
   status: "completed" | "failed";
@@ -64,6 +65,14 @@ export async function reportPortStatus(core: NetworkCore, port: Port, status: st
     status === "ACTIVE" ? "network-vif-plugged" : port.status === "ACTIVE" ? "network-vif-unplugged" : null;
   if (name)
     core.computeEvents.send([{ name, server_uuid: port.device_id, tag: port.id, status: "completed" }]);
+}
+
+/** A server's port was deleted (by its user, or by compute itself): compute drops it from the server's cache. */
+export function notifyPortDeleted(core: NetworkCore, port: Port): void {
+  if (computeOwned(port))
+    core.computeEvents.send([
+      { name: "network-vif-deleted", server_uuid: port.device_id, tag: port.id, status: "completed" },
+    ]);
 }
 
 /** Tell compute that these ports' addresses or floating IPs changed (network-changed for each compute-owned one). */

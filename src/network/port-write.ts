@@ -4,7 +4,7 @@
 // write runs in one transaction and the agents are told after it committed.
 import { nowIso } from "../shared/db/index.js";
 import { bindPort } from "./binding.js";
-import { notifyNetworkChanged } from "./compute-notifier.js";
+import { notifyNetworkChanged, notifyPortDeleted } from "./compute-notifier.js";
 import type { NetworkCore } from "./core.js";
 import { mergeDhcpOpts, type parseDhcpOpt } from "./dhcp-opts.js";
 import { conflict, nerr, notFound } from "./errors.js";
@@ -357,6 +357,7 @@ export async function deletePort(core: NetworkCore, port: Port): Promise<void> {
   });
   core.notify.portDeleted(port.id, port.network_id);
   core.notify.routerUpdated(...routers);
+  notifyPortDeleted(core, port);
   notifyMembers(core, port.security_groups);
 }
 

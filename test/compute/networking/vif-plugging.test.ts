@@ -321,3 +321,16 @@ test("network_data.json of a tap VIF: its link (tap, MAC, MTU), network and DNS 
   await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
   await c.waitGone(c.demo, id);
 });
+
+test("a server's port deleted in the network service (network-vif-deleted) leaves its addresses", async () => {
+  const id = await create([{ uuid: privateNet }]);
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const [p] = await portsOf(id);
+  assert.equal((await net("DELETE", `/ports/${p.id}`, c.admin)).status, 204);
+  await until(
+    "the port gone from addresses",
+    async () => Object.keys((await show(id)).addresses).length === 0,
+  );
+  await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
+  await c.waitGone(c.demo, id);
+});
