@@ -49,6 +49,8 @@ export class NetworkAgent {
   private queue: Promise<unknown> = Promise.resolve();
   /** Whether this host runs DHCP, routers and the public network. */
   readonly networkNode: boolean;
+  /** The VXLAN peers last given to the driver. */
+  private knownPeers: string[] = [];
 
   private constructor(readonly deps: NetworkAgentDeps) {
     this.networkNode = deps.networkNode ?? deps.core.cfg.network.networkNode;
@@ -76,6 +78,7 @@ export class NetworkAgent {
       () =>
         void agent
           .report(false)
+          .then(() => agent.serial(() => agent.refreshPeers()))
           .catch((err: unknown) => deps.log.warn({ err }, "network agent heartbeat failed")),
       every,
     );
@@ -119,10 +122,8 @@ export class NetworkAgent {
     );
   }
 
-  /** A network as the driver sees it, with the other hosts' tunnel addresses as VXLAN peers. */
-  private async netSpec(id: string): Promise<NetworkSpec | null> {
-    const spec = await networkSpec(this.deps.core, id);
-    if (!spec || spec.segment.networkType !== "vxlan") return spec;
+  /** The tunnel addresses of the other live agents (VXLAN peers: head-end replication to each). */
+  private async peers(): Promise<string[]> {
     const { core, host } = this.deps;
     const peers = new Set<string>();
     for (const a of await listAgents(core)) {
@@ -130,7 +131,25 @@ export class NetworkAgent {
       const ip = (JSON.parse(a.configurations) as { tunnel_ip?: unknown }).tunnel_ip;
       if (typeof ip === "string" && ip !== this.tunnelIp) peers.add(ip);
     }
-    return { ...spec, vxlanPeers: [...peers].sort() };
+    return [...peers].sort();
+  }
+
+  /** A network as the driver sees it, with the other hosts' tunnel addresses as VXLAN peers. */
+  private async netSpec(id: string): Promise<NetworkSpec | null> {
+    const spec = await networkSpec(this.deps.core, id);
+    if (!spec || spec.segment.networkType !== "vxlan") return spec;
+    this.knownPeers = await this.peers();
+    return { ...spec, vxlanLocal: this.tunnelIp, vxlanPeers: this.knownPeers };
+  }
+
+  /** Hosts came or went (seen at each heartbeat): give this host's VXLAN networks the new peer list. */
+  async refreshPeers(): Promise<void> {
+    const { driver } = this.deps;
+    if (JSON.stringify(await this.peers()) === JSON.stringify(this.knownPeers)) return;
+    for (const id of (await driver.state()).networks) {
+      const net = await this.netSpec(id);
+      if (net) await driver.ensureNetwork(net);
+    }
   }
 
   /** VM ports bound to this host. */

@@ -55,8 +55,6 @@ export interface LinuxDriverOptions {
   firewallTag?: string;
   /** A named namespace playing the host (tests, several hosts on one machine); default the agent's own. */
   hostNetns?: string;
-  /** This host's VXLAN tunnel address (none: VXLAN networks stay host-local bridges). */
-  tunnelIp?: string | null;
   /** Physical network -> host interface, for flat and VLAN networks (an unmapped one is a host-local bridge). */
   physicalInterfaces?: Record<string, string>;
   /** User id allowed to open the taps (QEMU's user; default root only). */
@@ -144,12 +142,12 @@ export class LinuxDriver implements NetworkDriver {
           : undefined
         : undefined;
     const peers = net.vxlanPeers ?? [];
-    if (segment.networkType === "vxlan" && this.opts.tunnelIp && peers.length && segment.segmentationId)
+    if (segment.networkType === "vxlan" && net.vxlanLocal && peers.length && segment.segmentationId)
       return {
         ...base,
         segmentation: "vxlan",
         segmentationId: segment.segmentationId,
-        vxlanLocal: this.opts.tunnelIp,
+        vxlanLocal: net.vxlanLocal,
         vxlanPeers: peers,
       };
     if ((segment.networkType === "flat" || segment.networkType === "vlan") && physIf)
