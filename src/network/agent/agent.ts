@@ -265,6 +265,7 @@ export class NetworkAgent {
     if (!net) return;
     await driver.ensureNetwork(net);
     await driver.dhcp.ensureDhcp({ ...spec, network: net });
+    if (spec.port.adminStateUp) await setPortStatus(core, spec.port.id, "ACTIVE");
   }
 
   /** Make a router match the database, or remove it (network nodes with a routing-capable driver). */
@@ -284,6 +285,9 @@ export class NetworkAgent {
     }
     if (spec.gateway) await driver.routing.ensureExternal(await externalSpecs(core));
     await driver.routing.ensureRouter(spec);
+    // The router's ports are plugged now (Neutron's L3 agent reports them ACTIVE).
+    for (const p of [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])])
+      await setPortStatus(core, p, "ACTIVE");
     await this.dropUnwantedNetworks();
   }
 
@@ -318,28 +322,40 @@ export class NetworkAgent {
     let plugged = 0;
     let unplugged = 0;
     const statuses: Array<[string, string]> = [];
-    for (const p of ports) {
-      if (!state.ports.includes(p.id)) plugged++;
-      const s = await this.plug(p);
-      if (s) statuses.push([p.id, s]);
-    }
+    // One object that cannot be built (a bad spec, a tool failing) must not keep the others from converging.
+    const each = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.deps.log.error({ err, what }, "network agent: resync could not converge this");
+      }
+    };
+    for (const p of ports)
+      await each(`port ${p.id}`, async () => {
+        if (!state.ports.includes(p.id)) plugged++;
+        const s = await this.plug(p);
+        if (s) statuses.push([p.id, s]);
+      });
     const wanted = new Set(ports.map((p) => p.id));
     for (const id of state.ports)
-      if (!wanted.has(id)) {
-        await driver.unplugPort(id, "");
-        unplugged++;
-      }
+      if (!wanted.has(id))
+        await each(`port ${id}`, async () => {
+          await driver.unplugPort(id, "");
+          unplugged++;
+        });
     if (this.networkNode && driver.dhcp) {
       const dhcp = new Set(await dhcpNetworkIds(core));
-      for (const id of dhcp) await this.syncDhcp(id);
-      for (const id of await driver.dhcp.dhcpNetworks()) if (!dhcp.has(id)) await driver.dhcp.removeDhcp(id);
+      for (const id of dhcp) await each(`DHCP of network ${id}`, () => this.syncDhcp(id));
+      for (const id of await driver.dhcp.dhcpNetworks())
+        if (!dhcp.has(id)) await each(`DHCP of network ${id}`, () => driver.dhcp!.removeDhcp(id));
     }
     if (this.networkNode && driver.routing) {
-      await driver.routing.ensureExternal(await externalSpecs(core));
+      const routing = driver.routing;
+      await each("external networks", async () => routing.ensureExternal(await externalSpecs(core)));
       const routers = new Set(await routerIds(core));
-      for (const id of routers) await this.routerChanged(id);
-      for (const id of await driver.routing.routers())
-        if (!routers.has(id)) await driver.routing.removeRouter(id);
+      for (const id of routers) await each(`router ${id}`, () => this.routerChanged(id));
+      for (const id of await routing.routers())
+        if (!routers.has(id)) await each(`router ${id}`, () => routing.removeRouter(id));
     }
     await this.dropUnwantedNetworks();
     await this.refreshFirewall();

@@ -190,7 +190,9 @@ export class LinuxDriver implements NetworkDriver {
     this.inventory.addPort(port.id, net.id);
   }
 
+  /** Remove a port's tap when it is ours (a device of that name not in the inventory is left alone). */
   async unplugPort(portId: string): Promise<void> {
+    if (this.inventory.portNetwork(portId) === undefined) return;
     await unplugTap(this.host, portId);
     this.inventory.dropPort(portId);
   }

@@ -111,6 +111,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     const dhcpPort = (await c.ok("GET", `/v2.0/ports?network_id=${priv.id}&device_owner=network:dhcp`, 200))
       .ports;
     assert.equal(dhcpPort.length, 1);
+    assert.equal(dhcpPort[0].status, "ACTIVE");
     assert.ok(existsSync(dhcpPaths(driver.host, priv.id).pid));
   });
 
@@ -207,6 +208,13 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
       );
     });
     assert.ok((await listNamespaces()).includes(publicNs));
+    const routerPorts = (await c.ok("GET", `/v2.0/ports?device_id=${ids.router}`, 200)).ports;
+    assert.equal(routerPorts.length, 2);
+    await waitFor("the router's ports ACTIVE", async () =>
+      (await c.ok("GET", `/v2.0/ports?device_id=${ids.router}`, 200)).ports.every(
+        (p: { status: string }) => p.status === "ACTIVE",
+      ),
+    );
   });
 
   test("traffic: the guest gets its lease, pings its router, and is reached through its floating IP", async () => {
@@ -221,6 +229,14 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(lease.get("router"), "10.99.0.1");
     assert.equal(lease.get("dns"), "10.99.0.53");
     await guest.address([`${ids.guestIp}/24`], "10.99.0.1");
+    // Regression: an update of a port not bound here must not delete a same-named device the driver did not make.
+    await c.ok("PUT", `/v2.0/ports/${g.id}`, 200, {
+      body: { port: { extra_dhcp_opts: [{ opt_name: "tftp-server", opt_value: "10.99.0.9" }] } },
+    });
+    await waitFor("the update applied", () =>
+      readFileSync(dhcpPaths(driver.host, ids.net).opts, "utf8").includes("10.99.0.9"),
+    );
+    assert.equal((await getLink(hostNs, tapName(g.id)))?.linkinfo?.info_kind, "veth");
     assert.ok(await guest.ping("10.99.0.1"), "the guest does not reach its router");
     const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
       netns: publicNs,
