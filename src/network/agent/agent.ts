@@ -186,9 +186,16 @@ export class NetworkAgent {
       return;
     }
     let status: string | null = null;
-    if (!port || port.binding_host_id !== host) await driver.unplugPort(portId, port?.network_id ?? "");
-    else status = await this.plug(port);
-    await this.refreshFirewall();
+    if (!port || port.binding_host_id !== host) {
+      // Not (or no longer) this host's: only a port it had needs its tap and chains removed.
+      if ((await driver.state()).ports.includes(portId)) {
+        await driver.unplugPort(portId, port?.network_id ?? "");
+        await this.refreshFirewall();
+      }
+    } else {
+      status = await this.plug(port);
+      await this.refreshFirewall();
+    }
     if (port && status) await setPortStatus(core, port.id, status);
     if (port) {
       await this.syncDhcp(port.network_id);
@@ -210,8 +217,10 @@ export class NetworkAgent {
 
   private async portDeleted(portId: string, networkId: string): Promise<void> {
     const { driver } = this.deps;
-    await driver.unplugPort(portId, networkId);
-    await this.refreshFirewall();
+    if ((await driver.state()).ports.includes(portId)) {
+      await driver.unplugPort(portId, networkId);
+      await this.refreshFirewall();
+    }
     await this.syncDhcp(networkId);
     await this.dropUnwantedNetworks();
   }

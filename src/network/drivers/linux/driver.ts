@@ -91,6 +91,8 @@ export class LinuxDriver implements NetworkDriver {
   readonly host: LinuxHost;
   readonly publicNetns: string;
   private readonly inventory: Inventory;
+  /** Whether this process has seen the kernel's chains match the inventory's firewall. */
+  private firewallVerified = false;
   readonly dhcp: DhcpCapability;
   readonly routing: RouterCapability;
   readonly firewall: FirewallCapability;
@@ -314,9 +316,18 @@ export class LinuxDriver implements NetworkDriver {
       tag: this.opts.firewallTag ?? "",
     };
     const fingerprint = JSON.stringify(fw);
-    if (this.inventory.firewall === fingerprint && (await this.chainsPresent(fw))) return;
+    // Unchanged: nothing is touched. The chains are checked against the kernel once per process (at the agent's
+    // resync); after that the fingerprint of what this process applied is trusted.
+    if (
+      this.inventory.firewall === fingerprint &&
+      (this.firewallVerified || (await this.chainsPresent(fw)))
+    ) {
+      this.firewallVerified = true;
+      return;
+    }
     await applyFirewall(this.host, fw);
     this.inventory.firewall = fingerprint;
+    this.firewallVerified = true;
   }
 
   private get chainPrefix(): string {
