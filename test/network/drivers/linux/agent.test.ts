@@ -313,6 +313,19 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
 
   test("changes follow: a rule updates the port's chain, disassociating the floating IP removes its NAT", async () => {
     const port = (await c.ok("GET", `/v2.0/ports/${ids.port}`, 200)).port;
+    // The packets the network's bridge saw so far (its conntrack zone rule, and its bridged-traffic accept rule).
+    const counted = async () => {
+      const out = (await ipt(hostNs, "raw")) + "\n" + (await ipt(hostNs, "filter"));
+      const count = (re: RegExp) =>
+        Number(/^\[(\d+):\d+\]/.exec(out.split("\n").find((l) => re.test(l)) ?? "")?.[1] ?? -1);
+      const br = bridgeName(ids.net);
+      return [count(new RegExp(`-i ${br} -j CT --zone`)), count(new RegExp(`-i ${br} -o ${br} .*-j ACCEPT`))];
+    };
+    const before = await counted();
+    assert.ok(
+      before.every((n) => n > 0),
+      `the bridge's rules counted nothing: ${before}`,
+    );
     await c.ok("POST", "/v2.0/security-group-rules", 201, {
       body: {
         security_group_rule: {
@@ -326,6 +339,12 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     });
     await waitFor("the rule in the port's chain", async () =>
       (await ipt(hostNs, "filter")).includes("--dport 2222"),
+    );
+    // Only the port's chain was rewritten: the other chains kept their counters.
+    const now = await counted();
+    assert.ok(
+      now.every((n, i) => n >= before[i]),
+      `counters were reset: ${before} -> ${now}`,
     );
     await c.ok("PUT", `/v2.0/floatingips/${ids.fip}`, 200, { body: { floatingip: { port_id: null } } });
     await waitFor(
