@@ -32,7 +32,15 @@ import { deleteLink, getLink, listLinks } from "./ip.js";
 import { deleteNamespace, listNamespaces, namespaceExists } from "./ip-netns.js";
 import { ourChains } from "./iptables.js";
 import type * as M from "./model.js";
-import { bridgeName, dhcpNamespace, routerNamespace, tapName, vxlanName } from "./names.js";
+import {
+  bridgeName,
+  dhcpNamespace,
+  gatewayPortName,
+  routerNamespace,
+  routerPortName,
+  tapName,
+  vxlanName,
+} from "./names.js";
 import { ensureNetwork, plugTap, unplugTap } from "./network.js";
 import { ensurePublic, removePublic } from "./public.js";
 import { ensureRouter, removeRouter } from "./router.js";
@@ -285,13 +293,24 @@ export class LinuxDriver implements NetworkDriver {
   private async ensureRouter(spec: RouterSpec): Promise<void> {
     const fingerprint = JSON.stringify(spec);
     const ns = routerNamespace(this.opts.prefix, spec.id);
-    // Unchanged since the last apply and still there: nothing is touched (NAT counters and conntrack kept).
-    if (this.inventory.router(spec.id) === fingerprint && (await namespaceExists(ns))) return;
+    // Unchanged since the last apply and still there (its namespace and every port: a veth whose other end went,
+    // with the public namespace say, is gone too): nothing is touched (NAT counters and conntrack kept).
+    if (this.inventory.router(spec.id) === fingerprint && (await this.routerPresent(ns, spec))) return;
     const ext = spec.gateway
       ? { bridge: bridgeName(spec.gateway.networkId), netns: this.publicNetns }
       : undefined;
     await ensureRouter(this.host, spec, ext);
     this.inventory.setRouter(spec.id, fingerprint);
+  }
+
+  private async routerPresent(ns: string, spec: RouterSpec): Promise<boolean> {
+    if (!(await namespaceExists(ns))) return false;
+    const links = new Set((await listLinks(ns)).map((l) => l.ifname));
+    const want = [
+      ...spec.interfaces.map((i) => routerPortName(i.portId)),
+      ...(spec.gateway ? [gatewayPortName(spec.gateway.portId)] : []),
+    ];
+    return want.every((n) => links.has(n));
   }
 
   private async removeRouter(routerId: string): Promise<void> {

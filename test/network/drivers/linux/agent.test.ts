@@ -384,6 +384,22 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.ok(await guest.ping("10.99.0.1"));
   });
 
+  test("a router whose port vanished is rebuilt at its next update (an unchanged spec is verified, not trusted)", async () => {
+    const gw = (
+      await c.ok("GET", `/v2.0/ports?device_id=${ids.router}&device_owner=network:router_gateway`, 200)
+    ).ports[0];
+    const qg = `qg-${gw.id.slice(0, 11)}`;
+    await run(["ip", "link", "del", tapName(gw.id)], { netns: publicNs });
+    assert.equal(await getLink(routerNs(), qg), null);
+    await c.ok("PUT", `/v2.0/routers/${ids.router}`, 200, { body: { router: { description: "again" } } });
+    await waitFor("the gateway port back", () => getLink(routerNs(), qg));
+    const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
+      netns: publicNs,
+      okCodes: [0, 1],
+    });
+    assert.equal(r.code, 0, "the floating IP is not reachable again");
+  });
+
   test("deleting everything through the API leaves nothing behind", async () => {
     await c.ok("DELETE", `/v2.0/floatingips/${ids.fip}`, 204);
     await c.ok("DELETE", `/v2.0/floatingips/${ids.fip2}`, 204);
