@@ -199,17 +199,13 @@ export async function startCloud(
   // service user, whose service role the external events policy admits.
   network.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   // This host's network agent, then the start-up networks (public, and the demo project's private).
-  // Its metadata proxies (linux driver) forward to the metadata service, which starts below.
-  let metadataRef: RunningMetadata | undefined;
-  await network.connect(bus, cfg.compute.hostName ?? defaultHostName(), {
-    metadataTarget: () => metadataRef,
-  });
+  // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,
+  // and the network agent's metadata proxies (linux driver) forward to it.
+  const metadata = await startMetadata(cfg, db.kysely, log);
+  await network.connect(bus, cfg.compute.hostName ?? defaultHostName(), { metadataTarget: metadata });
   const projectId = async (name: string) =>
     (await findProjectByName(identity.core, name, DEFAULT_DOMAIN_ID))?.id ?? "";
   await network.bootstrap({ admin: await projectId("admin"), demo: await projectId("demo") });
-  // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot.
-  const metadata = await startMetadata(cfg, db.kysely, log);
-  metadataRef = metadata;
   const computeControl = await startComputeControl(compute.core, bus, {
     images: serviceImageSource(() => url, adminToken),
     metadata: metadataProvider(db.kysely, cfg, metadata),

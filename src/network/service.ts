@@ -32,7 +32,6 @@ export function networkDriverFor(cfg: Config, opts: { metadata?: MetadataHooks }
     prefix: id.prefix,
     stateDir: id.stateDir,
     firewallTag: id.firewallTag,
-    tunnelIp: cfg.network.tunnelIp,
     physicalInterfaces: cfg.network.physicalInterfaces,
     metadata: opts.metadata,
   });

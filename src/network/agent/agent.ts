@@ -16,7 +16,7 @@ import { agentAlive, listAgents, reportAgent } from "../store/agents.js";
 import { floatingIpsOfPorts } from "../store/floatingips.js";
 import { groupsReferring } from "../store/security-group-rules.js";
 import { reportPortStatus } from "../compute-notifier.js";
-import { getPort, portsOnHost, type Port } from "../store/ports.js";
+import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
 import { getRouter } from "../store/routers.js";
 import {
   dhcpNetworkIds,
@@ -50,6 +50,8 @@ export class NetworkAgent {
   private queue: Promise<unknown> = Promise.resolve();
   /** Whether this host runs DHCP, routers and the public network. */
   readonly networkNode: boolean;
+  /** The VXLAN peers last given to the driver. */
+  private knownPeers: string[] = [];
 
   private constructor(readonly deps: NetworkAgentDeps) {
     this.networkNode = deps.networkNode ?? deps.core.cfg.network.networkNode;
@@ -77,6 +79,7 @@ export class NetworkAgent {
       () =>
         void agent
           .report(false)
+          .then(() => agent.serial(() => agent.refreshPeers()))
           .catch((err: unknown) => deps.log.warn({ err }, "network agent heartbeat failed")),
       every,
     );
@@ -120,10 +123,8 @@ export class NetworkAgent {
     );
   }
 
-  /** A network as the driver sees it, with the other hosts' tunnel addresses as VXLAN peers. */
-  private async netSpec(id: string): Promise<NetworkSpec | null> {
-    const spec = await networkSpec(this.deps.core, id);
-    if (!spec || spec.segment.networkType !== "vxlan") return spec;
+  /** The tunnel addresses of the other live agents (VXLAN peers: head-end replication to each). */
+  private async peers(): Promise<string[]> {
     const { core, host } = this.deps;
     const peers = new Set<string>();
     for (const a of await listAgents(core)) {
@@ -131,7 +132,25 @@ export class NetworkAgent {
       const ip = (JSON.parse(a.configurations) as { tunnel_ip?: unknown }).tunnel_ip;
       if (typeof ip === "string" && ip !== this.tunnelIp) peers.add(ip);
     }
-    return { ...spec, vxlanPeers: [...peers].sort() };
+    return [...peers].sort();
+  }
+
+  /** A network as the driver sees it, with the other hosts' tunnel addresses as VXLAN peers. */
+  private async netSpec(id: string): Promise<NetworkSpec | null> {
+    const spec = await networkSpec(this.deps.core, id);
+    if (!spec || spec.segment.networkType !== "vxlan") return spec;
+    this.knownPeers = await this.peers();
+    return { ...spec, vxlanLocal: this.tunnelIp, vxlanPeers: this.knownPeers };
+  }
+
+  /** Hosts came or went (seen at each heartbeat): give this host's VXLAN networks the new peer list. */
+  async refreshPeers(): Promise<void> {
+    const { driver } = this.deps;
+    if (JSON.stringify(await this.peers()) === JSON.stringify(this.knownPeers)) return;
+    for (const id of (await driver.state()).networks) {
+      const net = await this.netSpec(id);
+      if (net) await driver.ensureNetwork(net);
+    }
   }
 
   /** VM ports bound to this host. */
@@ -168,9 +187,16 @@ export class NetworkAgent {
       return;
     }
     let status: string | null = null;
-    if (!port || port.binding_host_id !== host) await driver.unplugPort(portId, port?.network_id ?? "");
-    else status = await this.plug(port);
-    await this.refreshFirewall();
+    if (!port || port.binding_host_id !== host) {
+      // Not (or no longer) this host's: only a port it had needs its tap and chains removed.
+      if ((await driver.state()).ports.includes(portId)) {
+        await driver.unplugPort(portId, port?.network_id ?? "");
+        await this.refreshFirewall();
+      }
+    } else {
+      status = await this.plug(port);
+      await this.refreshFirewall();
+    }
     if (port && status) await reportPortStatus(core, port, status);
     if (port) {
       await this.syncDhcp(port.network_id);
@@ -192,8 +218,10 @@ export class NetworkAgent {
 
   private async portDeleted(portId: string, networkId: string): Promise<void> {
     const { driver } = this.deps;
-    await driver.unplugPort(portId, networkId);
-    await this.refreshFirewall();
+    if ((await driver.state()).ports.includes(portId)) {
+      await driver.unplugPort(portId, networkId);
+      await this.refreshFirewall();
+    }
     await this.syncDhcp(networkId);
     await this.dropUnwantedNetworks();
   }
@@ -247,6 +275,7 @@ export class NetworkAgent {
     if (!net) return;
     await driver.ensureNetwork(net);
     await driver.dhcp.ensureDhcp({ ...spec, network: net });
+    if (spec.port.adminStateUp) await setPortStatus(core, spec.port.id, "ACTIVE");
   }
 
   /** Make a router match the database, or remove it (network nodes with a routing-capable driver). */
@@ -266,6 +295,9 @@ export class NetworkAgent {
     }
     if (spec.gateway) await driver.routing.ensureExternal(await externalSpecs(core));
     await driver.routing.ensureRouter(spec);
+    // The router's ports are plugged now (Neutron's L3 agent reports them ACTIVE).
+    for (const p of [...spec.interfaces.map((i) => i.portId), ...(spec.gateway ? [spec.gateway.portId] : [])])
+      await setPortStatus(core, p, "ACTIVE");
     await this.dropUnwantedNetworks();
   }
 
@@ -300,28 +332,40 @@ export class NetworkAgent {
     let plugged = 0;
     let unplugged = 0;
     const statuses: Array<[Port, string]> = [];
-    for (const p of ports) {
-      if (!state.ports.includes(p.id)) plugged++;
-      const s = await this.plug(p);
-      if (s) statuses.push([p, s]);
-    }
+    // One object that cannot be built (a bad spec, a tool failing) must not keep the others from converging.
+    const each = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.deps.log.error({ err, what }, "network agent: resync could not converge this");
+      }
+    };
+    for (const p of ports)
+      await each(`port ${p.id}`, async () => {
+        if (!state.ports.includes(p.id)) plugged++;
+        const s = await this.plug(p);
+        if (s) statuses.push([p, s]);
+      });
     const wanted = new Set(ports.map((p) => p.id));
     for (const id of state.ports)
-      if (!wanted.has(id)) {
-        await driver.unplugPort(id, "");
-        unplugged++;
-      }
+      if (!wanted.has(id))
+        await each(`port ${id}`, async () => {
+          await driver.unplugPort(id, "");
+          unplugged++;
+        });
     if (this.networkNode && driver.dhcp) {
       const dhcp = new Set(await dhcpNetworkIds(core));
-      for (const id of dhcp) await this.syncDhcp(id);
-      for (const id of await driver.dhcp.dhcpNetworks()) if (!dhcp.has(id)) await driver.dhcp.removeDhcp(id);
+      for (const id of dhcp) await each(`DHCP of network ${id}`, () => this.syncDhcp(id));
+      for (const id of await driver.dhcp.dhcpNetworks())
+        if (!dhcp.has(id)) await each(`DHCP of network ${id}`, () => driver.dhcp!.removeDhcp(id));
     }
     if (this.networkNode && driver.routing) {
-      await driver.routing.ensureExternal(await externalSpecs(core));
+      const routing = driver.routing;
+      await each("external networks", async () => routing.ensureExternal(await externalSpecs(core)));
       const routers = new Set(await routerIds(core));
-      for (const id of routers) await this.routerChanged(id);
-      for (const id of await driver.routing.routers())
-        if (!routers.has(id)) await driver.routing.removeRouter(id);
+      for (const id of routers) await each(`router ${id}`, () => this.routerChanged(id));
+      for (const id of await routing.routers())
+        if (!routers.has(id)) await each(`router ${id}`, () => routing.removeRouter(id));
     }
     await this.dropUnwantedNetworks();
     await this.refreshFirewall();

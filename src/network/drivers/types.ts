@@ -20,6 +20,8 @@ export interface NetworkSpec {
   mtu: number;
   adminStateUp: boolean;
   segment: SegmentSpec;
+  /** VXLAN: this host's tunnel address (none: the network stays a host-local bridge). */
+  vxlanLocal?: string | null;
   /** VXLAN: the tunnel addresses of the other hosts (from the agents' reports). */
   vxlanPeers?: string[];
 }

@@ -32,7 +32,15 @@ import { deleteLink, getLink, listLinks } from "./ip.js";
 import { deleteNamespace, listNamespaces, namespaceExists } from "./ip-netns.js";
 import { ourChains } from "./iptables.js";
 import type * as M from "./model.js";
-import { bridgeName, dhcpNamespace, routerNamespace, tapName, vxlanName } from "./names.js";
+import {
+  bridgeName,
+  dhcpNamespace,
+  gatewayPortName,
+  routerNamespace,
+  routerPortName,
+  tapName,
+  vxlanName,
+} from "./names.js";
 import { ensureNetwork, plugTap, unplugTap } from "./network.js";
 import { ensurePublic, removePublic } from "./public.js";
 import { ensureRouter, removeRouter } from "./router.js";
@@ -55,8 +63,6 @@ export interface LinuxDriverOptions {
   firewallTag?: string;
   /** A named namespace playing the host (tests, several hosts on one machine); default the agent's own. */
   hostNetns?: string;
-  /** This host's VXLAN tunnel address (none: VXLAN networks stay host-local bridges). */
-  tunnelIp?: string | null;
   /** Physical network -> host interface, for flat and VLAN networks (an unmapped one is a host-local bridge). */
   physicalInterfaces?: Record<string, string>;
   /** User id allowed to open the taps (QEMU's user; default root only). */
@@ -93,6 +99,8 @@ export class LinuxDriver implements NetworkDriver {
   readonly host: LinuxHost;
   readonly publicNetns: string;
   private readonly inventory: Inventory;
+  /** Whether this process has seen the kernel's chains match the inventory's firewall. */
+  private firewallVerified = false;
   readonly dhcp: DhcpCapability;
   readonly routing: RouterCapability;
   readonly firewall: FirewallCapability;
@@ -144,12 +152,12 @@ export class LinuxDriver implements NetworkDriver {
           : undefined
         : undefined;
     const peers = net.vxlanPeers ?? [];
-    if (segment.networkType === "vxlan" && this.opts.tunnelIp && peers.length && segment.segmentationId)
+    if (segment.networkType === "vxlan" && net.vxlanLocal && peers.length && segment.segmentationId)
       return {
         ...base,
         segmentation: "vxlan",
         segmentationId: segment.segmentationId,
-        vxlanLocal: this.opts.tunnelIp,
+        vxlanLocal: net.vxlanLocal,
         vxlanPeers: peers,
       };
     if ((segment.networkType === "flat" || segment.networkType === "vlan") && physIf)
@@ -192,7 +200,9 @@ export class LinuxDriver implements NetworkDriver {
     this.inventory.addPort(port.id, net.id);
   }
 
+  /** Remove a port's tap when it is ours (a device of that name not in the inventory is left alone). */
   async unplugPort(portId: string): Promise<void> {
+    if (this.inventory.portNetwork(portId) === undefined) return;
     await unplugTap(this.host, portId);
     this.inventory.dropPort(portId);
   }
@@ -283,13 +293,24 @@ export class LinuxDriver implements NetworkDriver {
   private async ensureRouter(spec: RouterSpec): Promise<void> {
     const fingerprint = JSON.stringify(spec);
     const ns = routerNamespace(this.opts.prefix, spec.id);
-    // Unchanged since the last apply and still there: nothing is touched (NAT counters and conntrack kept).
-    if (this.inventory.router(spec.id) === fingerprint && (await namespaceExists(ns))) return;
+    // Unchanged since the last apply and still there (its namespace and every port: a veth whose other end went,
+    // with the public namespace say, is gone too): nothing is touched (NAT counters and conntrack kept).
+    if (this.inventory.router(spec.id) === fingerprint && (await this.routerPresent(ns, spec))) return;
     const ext = spec.gateway
       ? { bridge: bridgeName(spec.gateway.networkId), netns: this.publicNetns }
       : undefined;
     await ensureRouter(this.host, spec, ext);
     this.inventory.setRouter(spec.id, fingerprint);
+  }
+
+  private async routerPresent(ns: string, spec: RouterSpec): Promise<boolean> {
+    if (!(await namespaceExists(ns))) return false;
+    const links = new Set((await listLinks(ns)).map((l) => l.ifname));
+    const want = [
+      ...spec.interfaces.map((i) => routerPortName(i.portId)),
+      ...(spec.gateway ? [gatewayPortName(spec.gateway.portId)] : []),
+    ];
+    return want.every((n) => links.has(n));
   }
 
   private async removeRouter(routerId: string): Promise<void> {
@@ -314,9 +335,18 @@ export class LinuxDriver implements NetworkDriver {
       tag: this.opts.firewallTag ?? "",
     };
     const fingerprint = JSON.stringify(fw);
-    if (this.inventory.firewall === fingerprint && (await this.chainsPresent(fw))) return;
+    // Unchanged: nothing is touched. The chains are checked against the kernel once per process (at the agent's
+    // resync); after that the fingerprint of what this process applied is trusted.
+    if (
+      this.inventory.firewall === fingerprint &&
+      (this.firewallVerified || (await this.chainsPresent(fw)))
+    ) {
+      this.firewallVerified = true;
+      return;
+    }
     await applyFirewall(this.host, fw);
     this.inventory.firewall = fingerprint;
+    this.firewallVerified = true;
   }
 
   private get chainPrefix(): string {

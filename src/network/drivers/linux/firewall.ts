@@ -1,7 +1,8 @@
 // Security groups and anti-spoofing for the VM ports of one host, applied as one full resync: `applyFirewall`
 // takes everything the host enforces and replaces only the firewall's own objects — chains named `stratus-*`
 // (iptables-restore --noflush: one atomic transaction per table, so established connections and unchanged rules
-// never flap), ipsets named `stv4-*`/`stv6-*` (swapped atomically) and the nft table `bridge stratus` — and keeps one
+// never flap; after a first apply, only the chains whose rules changed are rewritten, so the others keep their
+// counters), ipsets named `stv4-*`/`stv6-*` (swapped atomically) and the nft table `bridge stratus` — and keeps one
 // jump to its top chains first in FORWARD, INPUT and raw PREROUTING. Bridged traffic reaches iptables through
 // br_netfilter (net.bridge.bridge-nf-call-iptables/ip6tables = 1, set here; per network namespace on recent kernels).
 import type { LinuxHost } from "./host.js";
@@ -9,13 +10,16 @@ import { applyBridgeTable, removeBridgeTable } from "./firewall-bridge.js";
 import { destroyStaleSets, syncSets } from "./firewall-ipset.js";
 import { chainPrefix, topChains } from "./firewall-names.js";
 import { buildFamilyRules, type FirewallSpec } from "./firewall-rules.js";
-import { ensureJumpFirst, removeJumps, removeOurChains, replaceChains } from "./iptables.js";
+import { ensureJumpFirst, removeJumps, removeOurChains, replaceChains, type ChainRules } from "./iptables.js";
 import { sysctl } from "./ip-netns.js";
 import { KeyedLock } from "../../../shared/keyed-lock.js";
 
 export type { FirewallSpec } from "./firewall-rules.js";
 
 const locks = new KeyedLock();
+
+/** What this process last applied per namespace, tag, IP version and table: only changed chains are rewritten. */
+const applied = new Map<string, ChainRules>();
 
 /** The built-in chains our top chains (of a tag) hang from, per table. */
 const jumps = (tag = "") => {
@@ -43,8 +47,11 @@ export function applyFirewall(host: LinuxHost, spec: FirewallSpec): Promise<{ wa
       for (const [name, members] of rules.sets) sets.set(name, { version: v, members });
     await syncSets(host, sets);
     for (const { v, rules } of fams) {
-      await replaceChains(ns, v, "raw", rules.raw, prefix);
-      await replaceChains(ns, v, "filter", rules.filter, prefix);
+      for (const table of ["raw", "filter"] as const) {
+        const key = `${ns ?? ""}|${prefix}|${v}|${table}`;
+        await replaceChains(ns, v, table, rules[table], prefix, applied.get(key));
+        applied.set(key, rules[table]);
+      }
       for (const j of jumps(tag)) await ensureJumpFirst(ns, v, j.table, j.builtin, j.chain);
     }
     await destroyStaleSets(host, new Set(sets.keys()));
@@ -57,6 +64,8 @@ export function applyFirewall(host: LinuxHost, spec: FirewallSpec): Promise<{ wa
 export function removeFirewall(host: LinuxHost): Promise<void> {
   return locks.run(host.netns ?? "", async () => {
     const tag = host.firewallTag ?? "";
+    for (const key of applied.keys())
+      if (key.startsWith(`${host.netns ?? ""}|${chainPrefix(tag)}|`)) applied.delete(key);
     for (const v of [4, 6] as const) {
       for (const j of jumps(tag)) await removeJumps(host.netns, v, j.table, j.builtin, j.chain);
       for (const table of ["raw", "filter"]) await removeOurChains(host.netns, v, table, chainPrefix(tag));

@@ -41,8 +41,10 @@
 //    included), DHCP server replies and router advertisements from guests dropped. The nft bridge family has no
 //    conntrack on these kernels, so it only does stateless layer-2 checks in its own table `bridge stratus`: source
 //    MAC, ARP sender MAC and IP, and only IPv4/IPv6/ARP frames (VLAN-tagged frames would bypass iptables). A resync
-//    replaces only `stratus-*` chains (one iptables-restore transaction per table), `stv4-`/`stv6-` sets and that
-//    table; the host's other rules are untouched, and one jump per built-in chain is kept first.
+//    replaces only `stratus-*` chains (one iptables-restore transaction per table; after a first apply only the
+//    chains whose rules changed, so the others keep their counters), `stv4-`/`stv6-` sets and that table (all
+//    tagged per cloud when the driver has a tag); the host's other rules are untouched, and one jump per built-in
+//    chain is kept first.
 //  - Routers (router.ts, router-nat.ts): a namespace `qrouter-<id>` with forwarding on, `qr-<port>` veths into
 //    tenant bridges, a `qg-<port>` veth into the external bridge carrying the external address and the floating IPs
 //    (announced by gratuitous ARP), a default route via the external gateway, static routes (`proto static`), and

@@ -39,16 +39,55 @@ export function restoreText(
   return lines.join("\n");
 }
 
-/** Replace our chains of one table with `rules` (one transaction), deleting our chains not among them. */
+/** Chains and rules of one table, as iptables-restore lines (`-A <chain> ...`). */
+export interface ChainRules {
+  chains: string[];
+  rules: string[];
+}
+
+/** The rules of each chain, in order. */
+function rulesByChain(r: ChainRules): Map<string, string[]> {
+  const out = new Map<string, string[]>(r.chains.map((c) => [c, []]));
+  for (const line of r.rules) {
+    const chain = line.split(" ")[1];
+    const list = out.get(chain);
+    if (list) list.push(line);
+    else out.set(chain, [line]);
+  }
+  return out;
+}
+
+/** Only the chains of `rules` that are new or whose rules differ from `previous`, with their rules. */
+export function changedChains(rules: ChainRules, previous: ChainRules): ChainRules {
+  const now = rulesByChain(rules);
+  const before = rulesByChain(previous);
+  const chains = rules.chains.filter(
+    (c) => !before.has(c) || JSON.stringify(now.get(c)) !== JSON.stringify(before.get(c)),
+  );
+  const set = new Set(chains);
+  return { chains, rules: rules.rules.filter((l) => set.has(l.split(" ")[1])) };
+}
+
+/**
+ * Replace our chains of one table with `rules` (one transaction), deleting our chains not among them. Given what
+ * was applied before (`previous`), only the chains that changed are rewritten: the others keep their counters.
+ */
 export async function replaceChains(
   netns: string | undefined,
   v: 4 | 6,
   table: string,
-  rules: { chains: string[]; rules: string[] },
+  rules: ChainRules,
   prefix = CHAIN_PREFIX,
+  previous?: ChainRules,
 ): Promise<void> {
-  const stale = (await ourChains(netns, v, table, prefix)).filter((c) => !rules.chains.includes(c));
-  const input = restoreText(table, rules, stale, prefix);
+  const have = await ourChains(netns, v, table, prefix);
+  const stale = have.filter((c) => !rules.chains.includes(c));
+  // Chains missing from the kernel are rewritten whatever `previous` says.
+  const write = previous
+    ? changedChains(rules, { chains: previous.chains.filter((c) => have.includes(c)), rules: previous.rules })
+    : rules;
+  if (!write.chains.length && !stale.length) return;
+  const input = restoreText(table, write, stale, prefix);
   await run([`${iptablesTool(v)}-restore`, "-w", "10", "--noflush"], { netns, input });
 }
 

@@ -111,6 +111,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     const dhcpPort = (await c.ok("GET", `/v2.0/ports?network_id=${priv.id}&device_owner=network:dhcp`, 200))
       .ports;
     assert.equal(dhcpPort.length, 1);
+    assert.equal(dhcpPort[0].status, "ACTIVE");
     assert.ok(existsSync(dhcpPaths(driver.host, priv.id).pid));
   });
 
@@ -207,6 +208,13 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
       );
     });
     assert.ok((await listNamespaces()).includes(publicNs));
+    const routerPorts = (await c.ok("GET", `/v2.0/ports?device_id=${ids.router}`, 200)).ports;
+    assert.equal(routerPorts.length, 2);
+    await waitFor("the router's ports ACTIVE", async () =>
+      (await c.ok("GET", `/v2.0/ports?device_id=${ids.router}`, 200)).ports.every(
+        (p: { status: string }) => p.status === "ACTIVE",
+      ),
+    );
   });
 
   test("traffic: the guest gets its lease, pings its router, and is reached through its floating IP", async () => {
@@ -221,6 +229,14 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(lease.get("router"), "10.99.0.1");
     assert.equal(lease.get("dns"), "10.99.0.53");
     await guest.address([`${ids.guestIp}/24`], "10.99.0.1");
+    // Regression: an update of a port not bound here must not delete a same-named device the driver did not make.
+    await c.ok("PUT", `/v2.0/ports/${g.id}`, 200, {
+      body: { port: { extra_dhcp_opts: [{ opt_name: "tftp-server", opt_value: "10.99.0.9" }] } },
+    });
+    await waitFor("the update applied", () =>
+      readFileSync(dhcpPaths(driver.host, ids.net).opts, "utf8").includes("10.99.0.9"),
+    );
+    assert.equal((await getLink(hostNs, tapName(g.id)))?.linkinfo?.info_kind, "veth");
     assert.ok(await guest.ping("10.99.0.1"), "the guest does not reach its router");
     const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
       netns: publicNs,
@@ -297,6 +313,19 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
 
   test("changes follow: a rule updates the port's chain, disassociating the floating IP removes its NAT", async () => {
     const port = (await c.ok("GET", `/v2.0/ports/${ids.port}`, 200)).port;
+    // The packets the network's bridge saw so far (its conntrack zone rule, and its bridged-traffic accept rule).
+    const counted = async () => {
+      const out = (await ipt(hostNs, "raw")) + "\n" + (await ipt(hostNs, "filter"));
+      const count = (re: RegExp) =>
+        Number(/^\[(\d+):\d+\]/.exec(out.split("\n").find((l) => re.test(l)) ?? "")?.[1] ?? -1);
+      const br = bridgeName(ids.net);
+      return [count(new RegExp(`-i ${br} -j CT --zone`)), count(new RegExp(`-i ${br} -o ${br} .*-j ACCEPT`))];
+    };
+    const before = await counted();
+    assert.ok(
+      before.every((n) => n > 0),
+      `the bridge's rules counted nothing: ${before}`,
+    );
     await c.ok("POST", "/v2.0/security-group-rules", 201, {
       body: {
         security_group_rule: {
@@ -310,6 +339,12 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     });
     await waitFor("the rule in the port's chain", async () =>
       (await ipt(hostNs, "filter")).includes("--dport 2222"),
+    );
+    // Only the port's chain was rewritten: the other chains kept their counters.
+    const now = await counted();
+    assert.ok(
+      now.every((n, i) => n >= before[i]),
+      `counters were reset: ${before} -> ${now}`,
     );
     await c.ok("PUT", `/v2.0/floatingips/${ids.fip}`, 200, { body: { floatingip: { port_id: null } } });
     await waitFor(
@@ -347,6 +382,22 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.deepEqual(now, before);
     // The guest still reaches its router.
     assert.ok(await guest.ping("10.99.0.1"));
+  });
+
+  test("a router whose port vanished is rebuilt at its next update (an unchanged spec is verified, not trusted)", async () => {
+    const gw = (
+      await c.ok("GET", `/v2.0/ports?device_id=${ids.router}&device_owner=network:router_gateway`, 200)
+    ).ports[0];
+    const qg = `qg-${gw.id.slice(0, 11)}`;
+    await run(["ip", "link", "del", tapName(gw.id)], { netns: publicNs });
+    assert.equal(await getLink(routerNs(), qg), null);
+    await c.ok("PUT", `/v2.0/routers/${ids.router}`, 200, { body: { router: { description: "again" } } });
+    await waitFor("the gateway port back", () => getLink(routerNs(), qg));
+    const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
+      netns: publicNs,
+      okCodes: [0, 1],
+    });
+    assert.equal(r.code, 0, "the floating IP is not reachable again");
   });
 
   test("deleting everything through the API leaves nothing behind", async () => {
