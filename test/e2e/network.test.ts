@@ -11,10 +11,12 @@ import {
   type StratusProcess,
 } from "../helpers/stratus-process.js";
 
-describe("openstack CLI: networks, subnets, ports, security groups, RBAC, quotas", () => {
+describe(`openstack CLI: networks, subnets, ports, security groups, RBAC, quotas${process.env.STRATUS_TEST_BUS ? " (RabbitMQ)" : ""}`, () => {
   let s: StratusProcess;
   before(async () => {
-    s = await startStratus("stratus-e2e-network-");
+    // network-amqp.test.ts runs this suite again with the cloud on RabbitMQ.
+    const bus = process.env.STRATUS_TEST_BUS;
+    s = await startStratus("stratus-e2e-network-", { args: bus ? ["--bus", bus] : [] });
   });
   after(async () => {
     if (s) await terminateStratus(s);

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -35,6 +35,14 @@ const NOT_RUN = new Map<string, { why: string; instead?: string }>([
   ],
   ["stratus agent compute", { why: "the command below, with its flags" }],
   ["bin/stratus up", { why: "what npm start runs, which the harness runs" }],
+  [
+    "sudo bin/stratus public-exec [--data-dir DIR] -- ping 172.24.4.X",
+    { why: "a template; the Servers block runs bin/stratus public-exec -- ssh to a floating IP" },
+  ],
+  [
+    "stratus public-exec",
+    { why: "its name; the Servers block runs bin/stratus public-exec -- ssh to a floating IP" },
+  ],
   [
     "npm run tempest",
     { why: "tempest runs for many minutes; each `npm run tempest -- SUITE` is checked to exist" },
@@ -79,6 +87,11 @@ const INLINE_RUN = new Map<string, string>([
   ],
   ["bin/stratus up --help", `cd ${ROOT} && bin/stratus up --help | grep -e --data-dir`],
   ["bin/stratus agent compute --help", `cd ${ROOT} && bin/stratus agent compute --help | grep -e --auth-url`],
+  [
+    "sudo bin/stratus wipe-network [--data-dir DIR]",
+    // The cloud still runs: wipe-network is for a stopped one, so only its help is run here.
+    `cd ${ROOT} && bin/stratus wipe-network --help | grep -e --data-dir`,
+  ],
 ]);
 
 /** How long npm start may take to say it is ready (it may build first), and one README command. */
@@ -171,6 +184,8 @@ describe("README.md: every command works as written against a fresh npm start", 
     home = await mkdtemp(join(tmpdir(), "stratus-readme-"));
     work = join(home, "work");
     await mkdir(work);
+    // The README's commands run where a user runs them, in the checkout (bin/stratus); files they make stay here.
+    await symlink(join(ROOT, "bin"), join(work, "bin"));
     state = join(home, "shell-state.sh");
     await writeFile(state, "");
     // The README's `npm start`, as a user runs it, with HOME (so ~/.stratus) fresh and a free port.
@@ -203,6 +218,16 @@ describe("README.md: every command works as written against a fresh npm start", 
       const timer = setTimeout(() => process.kill(-cloud!.pid!, "SIGKILL"), 30_000);
       await exited;
       clearTimeout(timer);
+    }
+    // As root the cloud ran the linux data plane, which outlives it by design: remove it as the README says.
+    if (home && process.getuid?.() === 0) {
+      const wiped = await run(
+        join(ROOT, "bin", "stratus"),
+        ["wipe-network", "--data-dir", join(home, ".stratus")],
+        process.env,
+        COMMAND_TIMEOUT_MS,
+      );
+      assert.equal(wiped.code, 0, `stratus wipe-network: ${wiped.stderr}`);
     }
     if (home) await rm(home, { recursive: true, force: true });
   });
