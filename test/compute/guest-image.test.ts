@@ -232,6 +232,7 @@ describe("guest image", { skip }, () => {
         "sudo blkid",
         "curl --version | head -n 1",
         'echo "sudo=$(sudo id -u)"',
+        'echo "umask=$(umask)"',
         "ls /var/run/udhcpc.eth0.pid",
         'echo "version=$(cat /etc/stratus/version)"',
         "for c in ip ping nc awk cut mount mke2fs mkfs.ext4 hostname sync; do command -v $c; done",
@@ -247,6 +248,8 @@ describe("guest image", { skip }, () => {
     assert.match(out, /LABEL="cirros-rootfs"/);
     assert.match(out, /^curl \d/m);
     assert.equal(value("sudo"), "0");
+    // Sessions get dropbear's umask: files users make (also with sudo) stay readable, not stratus-cloud-init's 077.
+    assert.equal(value("umask"), "0022");
     assert.equal(value("version"), image.manifest.version);
     assert.equal(value("mkfs"), "ok");
     assert.equal(value("blkid-user"), "ok");
