@@ -1,0 +1,19 @@
+import type { ObjectCore } from "../core.js";
+import { SWIFT_VERSION } from "../limits.js";
+
+/**
+ * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
+ * that feature is implemented here.
+ */
+export function info(core: ObjectCore): Record<string, unknown> {
+  return {
+    swift: {
+      version: SWIFT_VERSION,
+      ...core.limits,
+      account_autocreate: true,
+      allow_account_management: false,
+      strict_cors_mode: true,
+      policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
+    },
+  };
+}
