@@ -100,7 +100,8 @@ export async function listRows<T>(scan: Scan<T>, p: ListParams): Promise<Row<T>[
       if (cut >= 0) {
         const sub = name.slice(0, cut + delimiter.length);
         // path= lists only what is directly under the path; elsewhere a pseudo-directory is one row.
-        if (p.path === undefined) out.push({ kind: "subdir", name: sub });
+        // (A pseudo-directory named by the marker itself was listed on the previous page.)
+        if (p.path === undefined && sub !== p.marker) out.push({ kind: "subdir", name: sub });
         // Skip every other name under this pseudo-directory.
         if (p.reverse) before = sub;
         else skipTo = sub.slice(0, -1) + String.fromCharCode(sub.charCodeAt(sub.length - 1) + 1);
