@@ -338,10 +338,12 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** COPY an object to the Destination header's container/object (and Destination-Account's account). */
 export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
+  const dstAccount = header(ctx, "destination-account") ?? account;
+  authorize(ctx, account, "read");
+  authorize(ctx, dstAccount, "write");
   const dest = header(ctx, "destination");
   if (dest === undefined) throw swiftText(412, "Destination header required");
   const to = copySource(dest);
-  const dstAccount = header(ctx, "destination-account") ?? account;
   return copy(
     ctx,
     core,
