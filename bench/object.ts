@@ -47,7 +47,7 @@ const PLAIN = `
 import { createServer } from "node:http";
 import { createReadStream, createWriteStream, statSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
-const file = process.argv[2];
+const file = process.argv[1];
 createServer(async (req, res) => {
   if (req.method === "PUT") {
     const out = createWriteStream(file);
@@ -59,7 +59,7 @@ createServer(async (req, res) => {
     res.writeHead(200, { "content-length": statSync(file).size });
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), res);
   }
-}).listen(Number(process.argv[3]), "127.0.0.1", () => process.stdout.write("ready\\n"));
+}).listen(Number(process.argv[2]), "127.0.0.1", () => process.stdout.write("ready\\n"));
 `;
 
 /** PUT and GET `size` bytes at `url` with `headers`; MB/s of each and the peak RSS growth of `pid`. */

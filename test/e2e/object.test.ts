@@ -147,3 +147,89 @@ describe("object storage with the swift and openstack CLIs", () => {
     assert.ok(res.headers.get("x-trans-id"));
   });
 });
+
+describe("object storage: a crash mid-PUT leaves the old object whole", () => {
+  let s: StratusProcess | undefined;
+  after(async () => {
+    if (s) await terminateStratus(s);
+    await killStratus(s);
+  });
+
+  test("SIGKILL while a replacement streams in: after a restart GET returns the old bytes, no partial file is left", async () => {
+    s = await startStratus("stratus-e2e-object-crash-");
+    const dir = s.dir;
+    const a = s.clouds["stratus-demo"].auth;
+    const auth = await fetch(`${a.auth_url}/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: a.username, domain: { name: "Default" }, password: a.password } },
+          },
+          scope: { project: { name: a.project_name, domain: { name: "Default" } } },
+        },
+      }),
+    });
+    const token = auth.headers.get("x-subject-token")!;
+    const project = ((await auth.json()) as any).token.project.id as string;
+    const base = a.auth_url.replace(/\/identity\/v3$/, "");
+    const url = `${base}/object-store/v1/AUTH_${project}/crash`;
+    assert.equal((await fetch(url, { method: "PUT", headers: { "x-auth-token": token } })).status, 201);
+    const old = randomBytes(1024 * 1024);
+    const put = await fetch(`${url}/obj`, { method: "PUT", headers: { "x-auth-token": token }, body: old });
+    assert.equal(put.status, 201);
+    // A replacement announced as 64 MiB, of which 16 MiB arrive before the server dies.
+    const { request } = await import("node:http");
+    const u = new URL(`${url}/obj`);
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname,
+      method: "PUT",
+      headers: { "x-auth-token": token, "content-length": String(64 * 1024 * 1024) },
+    });
+    req.on("error", () => {});
+    const chunk = randomBytes(1024 * 1024);
+    for (let i = 0; i < 16; i++) if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+    // Wait until the server has started the temporary file, then kill it.
+    const objects = join(dir, "objects");
+    const { readdir } = await import("node:fs/promises");
+    const partials = async () =>
+      (await readdir(objects, { recursive: true })).filter((f) => String(f).includes(".partial-"));
+    const deadline = Date.now() + 60_000;
+    while ((await partials()).length === 0) {
+      assert.ok(Date.now() < deadline, "no temporary file appeared");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    s.child.kill("SIGKILL");
+    await s.exited;
+    req.destroy();
+    s = await startStratus("stratus-e2e-object-crash-", { dir });
+    assert.deepEqual(await partials(), []);
+    const b = s.clouds["stratus-demo"].auth;
+    const again = await fetch(`${b.auth_url}/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: b.username, domain: { name: "Default" }, password: b.password } },
+          },
+          scope: { project: { name: b.project_name, domain: { name: "Default" } } },
+        },
+      }),
+    });
+    const tok = again.headers.get("x-subject-token")!;
+    const url2 = `${b.auth_url.replace(/\/identity\/v3$/, "")}/object-store/v1/AUTH_${project}/crash`;
+    const got = await fetch(`${url2}/obj`, { headers: { "x-auth-token": tok } });
+    assert.equal(got.status, 200);
+    const body = Buffer.from(await got.arrayBuffer());
+    assert.equal(md5(body), md5(old));
+    const head = await fetch(url2, { method: "HEAD", headers: { "x-auth-token": tok } });
+    assert.equal(head.headers.get("x-container-object-count"), "1");
+    assert.equal(head.headers.get("x-container-bytes-used"), String(old.length));
+  });
+});

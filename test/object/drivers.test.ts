@@ -56,6 +56,30 @@ for (const name of Object.keys(objectDrivers) as ObjectDriverName[]) {
       assert.ok((await read(store.get(k, { start: 10, end: 99 }))).equals(data.subarray(10, 100)));
     });
 
+    test("a small object (bounded by its length) round-trips, also through getBuffer when the driver has it", async () => {
+      const data = randomBytes(4096);
+      const k = key();
+      const r = await store.put(k, Readable.from([data.subarray(0, 100), data.subarray(100)]), {
+        maxBytes: data.length,
+      });
+      assert.deepEqual(r, { size: data.length, md5: md5(data) });
+      assert.ok((await read(store.get(k))).equals(data));
+      if (store.getBuffer) {
+        assert.ok((await store.getBuffer(k)).equals(data));
+        assert.ok((await store.getBuffer(k, { start: 5, end: 9 })).equals(data.subarray(5, 10)));
+        await assert.rejects(store.getBuffer(key()));
+      }
+      const broken = new Readable({
+        read() {
+          this.push(randomBytes(10));
+          this.destroy(new Error("gone"));
+        },
+      });
+      const k2 = key();
+      await assert.rejects(store.put(k2, broken, { maxBytes: 100 }), /gone/);
+      await assert.rejects(read(store.get(k2)));
+    });
+
     test("an empty object", async () => {
       const k = key();
       const r = await store.put(k, Readable.from([]), { maxBytes: 10 });

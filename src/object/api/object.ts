@@ -87,10 +87,20 @@ function requestMeta(ctx: Ctx, core: ObjectCore): Map<string, string> {
   return changes;
 }
 
-/** A stream of an object's data that has opened (a missing file is known before the status line). */
-async function openData(core: ObjectCore, o: StoredObject, range?: { start: number; end: number }) {
+/** Objects (or ranges) up to this size are read in one buffer when the driver can. */
+const SMALL_READ = 64 * 1024;
+
+/** An object's data, opened (a missing file is known before the status line): a buffer when small, else a stream. */
+async function openData(
+  core: ObjectCore,
+  o: StoredObject,
+  range?: { start: number; end: number },
+): Promise<Readable | Buffer | null> {
+  const length = range ? range.end - range.start + 1 : o.size;
+  if (core.data.getBuffer && length <= SMALL_READ)
+    return core.data.getBuffer(o.dataKey, range).catch(() => null);
   const s = core.data.get(o.dataKey, range);
-  return new Promise<Readable | null>((resolve) => {
+  return new Promise<Readable | Buffer | null>((resolve) => {
     if (!("pending" in s) || !(s as { pending: boolean }).pending) return resolve(s);
     const onError = () => {
       s.destroy();

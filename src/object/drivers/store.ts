@@ -22,6 +22,8 @@ export interface ObjectDataStore {
   put(key: string, data: AsyncIterable<Uint8Array>, opts: { maxBytes: number }): Promise<PutResult>;
   /** The data under `key`, optionally only bytes [start, end] inclusive; the stream fails if it is missing. */
   get(key: string, range?: { start: number; end: number }): Readable;
+  /** Optional, for small objects: the data (or a range of it) in one buffer; rejects if it is missing. */
+  getBuffer?(key: string, range?: { start: number; end: number }): Promise<Buffer>;
   /** Remove the data under `key`; missing data is not an error. */
   delete(key: string): Promise<void>;
   /** Free space in bytes, when the driver can tell. */
