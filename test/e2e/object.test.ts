@@ -133,6 +133,21 @@ describe("object storage with the swift and openstack CLIs", () => {
     assert.doesNotMatch(await ok(["list"]), /docs/);
   });
 
+  test("swift CLI: a segmented upload (--segment-size) is a DLO that downloads whole and identical", async () => {
+    const data = randomBytes(12 * 1024 * 1024 + 77);
+    await writeFile(join(work, "large.bin"), data);
+    await ok(["upload", "--segment-size", String(4 * 1024 * 1024), "big", "large.bin"]);
+    assert.match(await ok(["list", "big_segments"]), /large\.bin\/.*\/00000003$/m);
+    const stat = await ok(["stat", "big", "large.bin"]);
+    assert.match(stat, /Manifest: big_segments\/large\.bin\//);
+    assert.match(stat, /Content Length: 12582989/);
+    await ok(["download", "big", "large.bin", "-o", "large-back.bin"]);
+    assert.ok((await readFile(join(work, "large-back.bin"))).equals(data));
+    // Deleting the manifest deletes its segments too (the CLI reads the manifest header).
+    await ok(["delete", "big", "large.bin"]);
+    assert.equal((await ok(["list", "big_segments"])).trim(), "");
+  });
+
   test("swift CLI: another project's user cannot read demo's container (403)", async () => {
     await writeFile(join(work, "secret.txt"), "s3cret");
     await ok(["upload", "private", "secret.txt"]);

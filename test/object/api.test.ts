@@ -24,10 +24,10 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits only (no middleware is claimed before it exists)", async () => {
+  test("/info lists the core limits and DLO only (no middleware is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.json), ["swift"]);
+    assert.deepEqual(Object.keys(r.json), ["swift", "dlo"]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);
@@ -399,5 +399,55 @@ describe("expiry and consistency", () => {
     assert.equal(h.headers["x-container-object-count"], String(list.length));
     assert.equal(list.length, 5);
     assert.equal(h.headers["x-container-bytes-used"], String(list.reduce((s, x) => s + x.bytes, 0)));
+  });
+});
+
+describe("dynamic large objects", () => {
+  test("a manifest reads as its segments in name order: length, quoted ETag of ETags, ranges across segments, multipart-manifest=get", async () => {
+    const c = await fresh();
+    const segs = await fresh();
+    const parts = ["first-", "second-", "third"];
+    // Uploaded out of order: the name decides.
+    for (const i of [2, 0, 1])
+      assert.equal(
+        (await o.sw("PUT", `/${segs}/big/${String(i).padStart(4, "0")}`, { body: parts[i] })).status,
+        201,
+      );
+    await o.sw("PUT", `/${segs}/other`, { body: "not a segment" });
+    const put = await o.sw("PUT", `/${c}/big`, {
+      body: "",
+      headers: { "x-object-manifest": `${segs}/big/`, "content-type": "text/plain", "content-length": "0" },
+    });
+    assert.equal(put.status, 201);
+    const whole = parts.join("");
+    const get = await o.sw("GET", `/${c}/big`);
+    assert.equal(get.status, 200);
+    assert.equal(get.text, whole);
+    assert.equal(get.headers["content-length"], String(whole.length));
+    const etag = md5(parts.map((p) => md5(p)).join(""));
+    assert.equal(get.headers.etag, `"${etag}"`);
+    assert.equal(get.headers["x-object-manifest"], `${segs}/big/`);
+    const head = await o.sw("HEAD", `/${c}/big`);
+    assert.equal(head.headers["content-length"], String(whole.length));
+    const range = await o.sw("GET", `/${c}/big`, { headers: { range: "bytes=4-8" } });
+    assert.equal(range.status, 206);
+    assert.equal(range.text, whole.slice(4, 9));
+    assert.equal(range.headers["content-range"], `bytes 4-8/${whole.length}`);
+    assert.equal((await o.sw("GET", `/${c}/big`, { headers: { "if-none-match": etag } })).status, 304);
+    const raw = await o.sw("GET", `/${c}/big?multipart-manifest=get`);
+    assert.equal(raw.text, "");
+    assert.equal(raw.headers.etag, md5(""));
+    // A new segment shows up at once.
+    await o.sw("PUT", `/${segs}/big/0003`, { body: "+more" });
+    assert.equal((await o.sw("GET", `/${c}/big`)).text, `${whole}+more`);
+    assert.equal(
+      (
+        await o.sw("PUT", `/${c}/bad`, {
+          body: "",
+          headers: { "x-object-manifest": "no-slash", "content-length": "0" },
+        })
+      ).status,
+      400,
+    );
   });
 });

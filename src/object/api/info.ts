@@ -15,5 +15,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
       strict_cors_mode: true,
       policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
     },
+    dlo: { max_get_time: 86400 },
   };
 }

@@ -19,11 +19,12 @@ import { httpDate, newTimestamp } from "../timestamp.js";
 import { empty } from "./common.js";
 import { checkConditions, multipartRanges, parseRanges } from "./conditions.js";
 import { guessContentType } from "./content-type.js";
+import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { authorize, header, swiftPath, type Ctx } from "./request.js";
+import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
-const KEPT = ["content-disposition", "content-encoding"];
+const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
 const MAX_KEPT_VALUE = 1024;
 const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
 
@@ -81,8 +82,8 @@ function requestMeta(ctx: Ctx, core: ObjectCore): Map<string, string> {
   for (const k of KEPT) {
     const v = header(ctx, k);
     if (v === undefined) continue;
-    if (Buffer.byteLength(v) > MAX_KEPT_VALUE) throw swiftText(400, `Header value too long: ${k}`);
-    changes.set(k, v);
+    if (Buffer.byteLength(v) > MAX_KEPT_VALUE + 512) throw swiftText(400, `Header value too long: ${k}`);
+    changes.set(k, k === "x-object-manifest" ? checkManifest(v) : v);
   }
   return changes;
 }
@@ -123,6 +124,8 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   for (let attempt = 0; ; attempt++) {
     const o = await loadObject(core, c, object as string);
     const headers = objectHeaders(o);
+    if (o.meta.has("x-object-manifest") && param(ctx, "multipart-manifest") !== "get")
+      return readDlo(ctx, core, account, o, headers);
     checkConditions(ctx, o.etag, o.timestamp);
     if (ctx.method === "HEAD")
       return new Reply(200, undefined, { ...headers, "content-length": String(o.size) });
