@@ -336,6 +336,22 @@ describe("listings", () => {
     assert.deepEqual(await plain("delimiter=/&marker=b/"), ["c", "d.txt", "e/"]);
   });
 
+  test("delimiter listings across many pages of pseudo-directories, forward and reverse, with limit", async () => {
+    const m = await fresh();
+    const dirs = Array.from({ length: 130 }, (_, i) => `d${String(i).padStart(3, "0")}/`);
+    for (let i = 0; i < dirs.length; i++) {
+      await o.sw("PUT", `/${m}/${dirs[i]}a`, { body: "", headers: { "content-length": "0" } });
+      await o.sw("PUT", `/${m}/${dirs[i]}b`, { body: "", headers: { "content-length": "0" } });
+    }
+    await o.sw("PUT", `/${m}/top`, { body: "", headers: { "content-length": "0" } });
+    const list = async (q: string) => (await o.sw("GET", `/${m}?${q}`)).text.split("\n").filter(Boolean);
+    assert.deepEqual(await list("delimiter=/"), [...dirs, "top"]);
+    assert.deepEqual(await list("delimiter=/&limit=120"), dirs.slice(0, 120));
+    assert.deepEqual(await list("delimiter=/&reverse=true"), ["top", ...[...dirs].reverse()]);
+    assert.deepEqual(await list("delimiter=/&marker=d100/"), [...dirs.slice(101), "top"]);
+    assert.deepEqual(await list("prefix=d12&delimiter=/"), dirs.slice(120, 130));
+  });
+
   test("limits: over 10000 is 412, not a number 400; an empty plain listing is 204, empty json 200 []", async () => {
     assert.equal((await o.sw("GET", `/${c}?limit=10001`)).status, 412);
     assert.equal((await o.sw("GET", `/${c}?limit=x`)).status, 400);

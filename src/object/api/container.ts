@@ -8,7 +8,7 @@ import {
   updateContainerMeta,
   type Container,
 } from "../store/containers.js";
-import { scanObjects } from "../store/objects.js";
+import { scanListing } from "../store/objects.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
@@ -50,7 +50,7 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const p = listParams(ctx, core.limits.container_listing_limit);
   const now = Date.now() / 1000;
   const rows = await listRows(async (o) => {
-    const objs = await scanObjects(core, c.id, o);
+    const objs = await scanListing(core, c.id, o);
     // Expired objects waiting for the reaper are not listed (their names still order the scan).
     return objs.map((x) => ({ name: x.name, item: x.deleteAt !== null && x.deleteAt <= now ? null : x }));
   }, p);

@@ -88,7 +88,11 @@ export async function listRows<T>(scan: Scan<T>, p: ListParams): Promise<Row<T>[
   let skipTo = from;
   if (p.reverse && prefix && (before === undefined || before > prefix + TOP)) before = prefix + TOP;
   for (;;) {
-    const size = Math.max(p.limit - out.length, 100);
+    // With a delimiter a page may end at its first row (a pseudo-directory is skipped with a new bound): read
+    // small pages then, so that a container of many pseudo-directories is not read whole for each one.
+    const size = delimiter
+      ? Math.min(Math.max(p.limit - out.length, 1), 100)
+      : Math.max(p.limit - out.length, 100);
     const page = await scan({ after, from: skipTo, before, limit: size, reverse: p.reverse });
     let jumped = false;
     for (const { name, item } of page) {

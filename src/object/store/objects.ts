@@ -241,3 +241,40 @@ export async function garbageKeys(core: ObjectCore, staleBefore: string, limit: 
     .execute();
   return rows.map((r) => r.data_key);
 }
+
+/** A listing row: what a container listing shows of an object. */
+export interface ListedObject {
+  name: string;
+  size: number;
+  etag: string;
+  contentType: string;
+  timestamp: string;
+  deleteAt: number | null;
+}
+
+/** Like scanObjects, reading only the columns a listing shows (no metadata parsed). */
+export async function scanListing(
+  core: ObjectCore,
+  containerId: number,
+  opts: { after?: string; before?: string; from?: string; limit: number; reverse: boolean },
+): Promise<ListedObject[]> {
+  let q = core.db
+    .selectFrom("object_object")
+    .select(["name", "size", "etag", "content_type", "timestamp", "delete_at"])
+    .where("container_id", "=", containerId);
+  if (opts.after !== undefined) q = q.where("name", ">", opts.after);
+  if (opts.from !== undefined) q = q.where("name", ">=", opts.from);
+  if (opts.before !== undefined) q = q.where("name", "<", opts.before);
+  const rows = await q
+    .orderBy("name", opts.reverse ? "desc" : "asc")
+    .limit(opts.limit)
+    .execute();
+  return rows.map((r) => ({
+    name: text(r.name),
+    size: num(r.size),
+    etag: r.etag,
+    contentType: r.content_type,
+    timestamp: r.timestamp,
+    deleteAt: r.delete_at === null ? null : num(r.delete_at),
+  }));
+}
