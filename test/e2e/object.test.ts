@@ -148,6 +148,21 @@ describe("object storage with the swift and openstack CLIs", () => {
     assert.equal((await ok(["list", "big_segments"])).trim(), "");
   });
 
+  test("swift CLI: tempurl signs a GET that works without a token, until the key changes", async () => {
+    await writeFile(join(work, "shared.txt"), "for anyone with the link");
+    await ok(["upload", "links", "shared.txt"]);
+    await ok(["post", "-m", "Temp-URL-Key:e2e-secret"]);
+    const storage = (await ok(["auth"])).match(/OS_STORAGE_URL=(\S+)/)![1];
+    const account = storage.slice(storage.indexOf("/v1/"));
+    const rel = (await ok(["tempurl", "GET", "600", `${account}/links/shared.txt`, "e2e-secret"])).trim();
+    const origin = new URL(storage).origin;
+    const got = await fetch(`${origin}/object-store${rel}`);
+    assert.equal(got.status, 200);
+    assert.equal(await got.text(), "for anyone with the link");
+    await ok(["post", "-m", "Temp-URL-Key:changed"]);
+    assert.equal((await fetch(`${origin}/object-store${rel}`)).status, 401);
+  });
+
   test("swift CLI: another project's user cannot read demo's container (403)", async () => {
     await writeFile(join(work, "secret.txt"), "s3cret");
     await ok(["upload", "private", "secret.txt"]);

@@ -1,7 +1,7 @@
 // The Swift v1 API in process (file driver in a temporary data directory): /info, keystoneauth-style access,
 // accounts, containers, objects, metadata limits, listings, ranges, conditional requests, copies and expiry.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { until } from "../helpers/wait.js";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
@@ -24,10 +24,10 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits and DLO only (no middleware is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO and TempURL only (no middleware is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.json), ["swift", "dlo"]);
+    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl"]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);
@@ -464,6 +464,81 @@ describe("dynamic large objects", () => {
         })
       ).status,
       400,
+    );
+  });
+});
+
+describe("temporary URLs", () => {
+  const sign = (digest: string, key: string, method: string, expires: number | string, path: string) =>
+    createHmac(digest, key).update(`${method}\n${expires}\n${path}`).digest("hex");
+
+  test("GET and HEAD without a token with an account key (sha1, sha256, sha512 base64); expired, wrong key or method 401", async () => {
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/dir/file.txt`, { body: "temp!", headers: { "x-object-meta-secret": "s" } });
+    assert.equal((await o.sw("POST", "", { headers: { "x-account-meta-temp-url-key": "k1" } })).status, 204);
+    const path = `/v1/${o.account}/${c}/dir/file.txt`;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const url = (sig: string, extra = "", e: number | string = exp) =>
+      `/object-store${path}?temp_url_sig=${sig}&temp_url_expires=${e}${extra}`;
+    const get = await o.sw("GET", url(sign("sha256", "k1", "GET", exp, path)), { token: null });
+    assert.equal(get.status, 200, get.text);
+    assert.equal(get.text, "temp!");
+    assert.equal(
+      get.headers["content-disposition"],
+      `attachment; filename="file.txt"; filename*=UTF-8''file.txt`,
+    );
+    assert.equal(get.headers["x-object-meta-secret"], undefined);
+    assert.equal((await o.sw("GET", url(sign("sha1", "k1", "GET", exp, path)), { token: null })).status, 200);
+    const b64 = createHmac("sha512", "k1").update(`GET\n${exp}\n${path}`).digest("base64url");
+    assert.equal((await o.sw("GET", url(`sha512:${b64}`), { token: null })).status, 200);
+    assert.equal(
+      (await o.sw("HEAD", url(sign("sha256", "k1", "GET", exp, path)), { token: null })).status,
+      200,
+    );
+    const inline = await o.sw("GET", url(sign("sha256", "k1", "GET", exp, path), "&inline"), { token: null });
+    assert.equal(inline.headers["content-disposition"], "inline");
+    const named = await o.sw("GET", url(sign("sha256", "k1", "GET", exp, path), "&filename=x.bin"), {
+      token: null,
+    });
+    assert.match(String(named.headers["content-disposition"]), /^attachment; filename="x.bin"/);
+    const past = Math.floor(Date.now() / 1000) - 10;
+    const expired = await o.sw("GET", url(sign("sha256", "k1", "GET", past, path), "", past), {
+      token: null,
+    });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.text, "401 Unauthorized: Temp URL invalid\n");
+    assert.equal(
+      (await o.sw("GET", url(sign("sha256", "nope", "GET", exp, path)), { token: null })).status,
+      401,
+    );
+    assert.equal(
+      (await o.sw("DELETE", url(sign("sha256", "k1", "GET", exp, path)), { token: null })).status,
+      401,
+    );
+    // Signed for another object of the container: refused.
+    const other = `/object-store/v1/${o.account}/${c}/other?temp_url_sig=${sign("sha256", "k1", "GET", exp, path)}&temp_url_expires=${exp}`;
+    assert.equal((await o.sw("GET", other, { token: null })).status, 401);
+  });
+
+  test("PUT with a container key, and a prefix URL for every object under it", async () => {
+    const c = await fresh();
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-temp-url-key": "ck" } });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const path = `/v1/${o.account}/${c}/up/new.txt`;
+    const put = await o.sw(
+      "PUT",
+      `/object-store${path}?temp_url_sig=${sign("sha256", "ck", "PUT", exp, path)}&temp_url_expires=${exp}`,
+      { token: null, body: "uploaded" },
+    );
+    assert.equal(put.status, 201, put.text);
+    const prefixSig = sign("sha256", "ck", "GET", exp, `prefix:/v1/${o.account}/${c}/up/`);
+    const q = `?temp_url_sig=${prefixSig}&temp_url_expires=${exp}&temp_url_prefix=up/`;
+    const got = await o.sw("GET", `/object-store${path}${q}`, { token: null });
+    assert.equal(got.text, "uploaded");
+    await o.sw("PUT", `/${c}/elsewhere`, { body: "x" });
+    assert.equal(
+      (await o.sw("GET", `/object-store/v1/${o.account}/${c}/elsewhere${q}`, { token: null })).status,
+      401,
     );
   });
 });

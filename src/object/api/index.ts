@@ -5,11 +5,13 @@ import { manageAccount, postAccount, readAccount } from "./account.js";
 import { createContainer, postContainer, readContainer, removeContainer } from "./container.js";
 import { info } from "./info.js";
 import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
-import type { Ctx } from "./request.js";
+import { swiftPath, type Ctx } from "./request.js";
+import { checkTempUrl } from "./tempurl.js";
 
 /**
  * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
- * handler's, after the token was validated, so that container ACLs can extend it.
+ * handler's, after the token was validated, so that container ACLs can extend it; temporary URLs stand in for a
+ * token.
  */
 const swift = (
   method: Route["method"],
@@ -23,7 +25,11 @@ const swift = (
     policy: null,
     auth: "optional",
     stream: "any",
-    handler: (ctx) => handler(ctx, core),
+    handler: async (ctx) => {
+      // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
+      await checkTempUrl(ctx, core, swiftPath(ctx, core));
+      return handler(ctx, core);
+    },
   });
 
 /** The Swift v1 API below /object-store. */

@@ -1,5 +1,6 @@
 import type { ObjectCore } from "../core.js";
 import { SWIFT_VERSION } from "../limits.js";
+import { TEMPURL_INFO } from "./tempurl.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -16,5 +17,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
       policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
     },
     dlo: { max_get_time: 86400 },
+    tempurl: TEMPURL_INFO,
   };
 }

@@ -22,6 +22,7 @@ import { guessContentType } from "./content-type.js";
 import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
+import { tempUrlHeaders } from "./tempurl.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
 const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
@@ -123,7 +124,7 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   // A replaced object's data may vanish between the lookup and the open: look again once.
   for (let attempt = 0; ; attempt++) {
     const o = await loadObject(core, c, object as string);
-    const headers = objectHeaders(o);
+    const headers = tempUrlHeaders(ctx, objectHeaders(o));
     if (o.meta.has("x-object-manifest") && param(ctx, "multipart-manifest") !== "get")
       return readDlo(ctx, core, account, o, headers);
     checkConditions(ctx, o.etag, o.timestamp);

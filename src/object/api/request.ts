@@ -4,6 +4,7 @@
 import type { RequestCtx } from "../../shared/http/route.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
+import { tempUrlAccount } from "./tempurl.js";
 
 /** A route handler's context. */
 export type Ctx = RequestCtx<any, any, any>;
@@ -55,6 +56,7 @@ export function swiftPath(ctx: Ctx, core: ObjectCore): SwiftPath {
 
 /** Require the caller to read (GET/HEAD) or write the account: 401 without a token, 403 with the wrong one. */
 export function authorize(ctx: Ctx, account: string, mode: "read" | "write"): void {
+  if (tempUrlAccount(ctx) === account) return;
   if (!ctx.auth) throw swiftError(401);
   const project = account.startsWith(RESELLER_PREFIX) ? account.slice(RESELLER_PREFIX.length) : null;
   if (project === null || project === "") {
