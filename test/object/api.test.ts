@@ -24,10 +24,10 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO and TempURL only (no middleware is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, TempURL and container quotas only (no middleware is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl"]);
+    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl", "container_quotas"]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);
@@ -539,6 +539,38 @@ describe("temporary URLs", () => {
     assert.equal(
       (await o.sw("GET", `/object-store/v1/${o.account}/${c}/elsewhere${q}`, { token: null })).status,
       401,
+    );
+  });
+});
+
+describe("container quotas", () => {
+  test("Quota-Bytes and Quota-Count refuse uploads past them with 413; bad values 400; removing lifts them", async () => {
+    const c = await fresh();
+    assert.equal(
+      (await o.sw("POST", `/${c}`, { headers: { "x-container-meta-quota-bytes": "x" } })).status,
+      400,
+    );
+    assert.equal(
+      (await o.sw("POST", `/${c}`, { headers: { "x-container-meta-quota-count": "-1" } })).status,
+      400,
+    );
+    await o.sw("POST", `/${c}`, {
+      headers: { "x-container-meta-quota-bytes": "10", "x-container-meta-quota-count": "2" },
+    });
+    assert.equal((await o.sw("PUT", `/${c}/a`, { body: "123456" })).status, 201);
+    const over = await o.sw("PUT", `/${c}/b`, { body: "123456" });
+    assert.equal(over.status, 413);
+    assert.equal(over.text, "Upload exceeds quota.");
+    assert.equal((await o.sw("PUT", `/${c}/b`, { body: "1234" })).status, 201);
+    assert.equal(
+      (await o.sw("PUT", `/${c}/c`, { body: "", headers: { "content-length": "0" } })).status,
+      413,
+    );
+    assert.equal((await o.sw("COPY", `/${c}/b`, { headers: { destination: `${c}/d` } })).status, 413);
+    await o.sw("POST", `/${c}`, { headers: { "x-remove-container-meta-quota-count": "x" } });
+    assert.equal(
+      (await o.sw("PUT", `/${c}/c`, { body: "", headers: { "content-length": "0" } })).status,
+      201,
     );
   });
 });

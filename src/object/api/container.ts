@@ -13,6 +13,7 @@ import { httpDate, listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
+import { checkQuotaMeta } from "./quotas.js";
 import { authorize, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
@@ -79,6 +80,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   if (name.includes("/")) throw swiftText(400, "Container names may not contain '/'");
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
+  checkQuotaMeta(changes);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -91,6 +93,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   authorize(ctx, account, "write");
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
+  checkQuotaMeta(changes);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );

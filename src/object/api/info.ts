@@ -18,5 +18,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     },
     dlo: { max_get_time: 86400 },
     tempurl: TEMPURL_INFO,
+    container_quotas: {},
   };
 }

@@ -23,6 +23,7 @@ import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
 import { tempUrlHeaders } from "./tempurl.js";
+import { checkQuota } from "./quotas.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
 const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
@@ -281,6 +282,7 @@ async function copy(
   const sc = await loadContainer(core, src.account, src.container);
   const so = await loadObject(core, sc, src.object);
   const dc = await loadContainer(core, dst.account, dst.container);
+  checkQuota(dc, so.size);
   const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
   const changes = requestMeta(ctx, core);
   const base = fresh ? new Map<string, string>() : so.meta;
@@ -336,6 +338,7 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const deleteAt = deleteAtOf(ctx) ?? null;
   const contentType = contentTypeOf(ctx, name);
   const c = await loadContainer(core, account, container as string);
+  checkQuota(c, length);
   await checkPutConditions(ctx, core, c, name);
   const body = ctx.body as AsyncIterable<Uint8Array> | undefined;
   const o = await writeObject(core, c, name, {
