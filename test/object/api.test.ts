@@ -24,10 +24,10 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, TempURL and container quotas only (no middleware is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, TempURL, container quotas and bulk delete only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl", "container_quotas"]);
+    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl", "container_quotas", "bulk_delete"]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);
@@ -572,5 +572,40 @@ describe("container quotas", () => {
       (await o.sw("PUT", `/${c}/c`, { body: "", headers: { "content-length": "0" } })).status,
       201,
     );
+  });
+});
+
+describe("bulk delete", () => {
+  test("POST ?bulk-delete removes listed objects and empty containers; JSON and plain summaries; non-empty containers are errors", async () => {
+    const c = await fresh();
+    const full = await fresh();
+    await o.sw("PUT", `/${c}/a b`, { body: "1" });
+    await o.sw("PUT", `/${c}/ü`, { body: "2" });
+    await o.sw("PUT", `/${full}/keep`, { body: "3" });
+    const body = [
+      `/${c}/a%20b`,
+      `/${c}/${encodeURIComponent("ü")}`,
+      `/${c}/missing`,
+      `/${c}`,
+      `/${full}`,
+    ].join("\n");
+    const r = await o.sw("POST", "?bulk-delete", {
+      body,
+      headers: { "content-type": "text/plain", accept: "application/json" },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json["Number Deleted"], 3);
+    assert.equal(r.json["Number Not Found"], 1);
+    assert.equal(r.json["Response Status"], "400 Bad Request");
+    assert.deepEqual(r.json.Errors, [[`/${full}`, "409 Conflict"]]);
+    assert.equal((await o.sw("HEAD", `/${c}`)).status, 404);
+    const plain = await o.sw("DELETE", "?bulk-delete", {
+      body: `/${full}/keep\n`,
+      headers: { "content-type": "text/plain" },
+    });
+    assert.match(plain.text, /^Number Deleted: 1\nNumber Not Found: 0\n/);
+    assert.match(plain.text, /Response Status: 200 OK/);
+    const reader = await o.sw("POST", "?bulk-delete", { token: null, body: `/${full}` });
+    assert.equal(reader.status, 401);
   });
 });

@@ -7,7 +7,8 @@ import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { authorize, swiftPath, type Ctx } from "./request.js";
+import { authorize, param, swiftPath, type Ctx } from "./request.js";
+import { bulkDelete } from "./bulk.js";
 
 async function statHeaders(core: ObjectCore, account: string): Promise<Record<string, string>> {
   const info = await accountInfo(core, account);
@@ -62,15 +63,18 @@ export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
+  if (param(ctx, "bulk-delete") !== undefined) return bulkDelete(ctx, core, account);
   const changes = metaChanges(ctx, "account");
   checkMeta(changes, "account", core.limits);
   await updateAccountMeta(core, account, (m) => applyMeta(m, changes, "account", core.limits));
   return empty(204);
 }
 
-/** PUT/DELETE an account: Swift answers 405 unless allow_account_management is on (it is not here). */
-export function manageAccount(ctx: Ctx, core: ObjectCore): never {
+/** PUT/DELETE an account: Swift answers 405 unless allow_account_management is on (it is not here); DELETE ?bulk-delete is a bulk delete. */
+export async function manageAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
+  if (ctx.method === "DELETE" && param(ctx, "bulk-delete") !== undefined)
+    return bulkDelete(ctx, core, account);
   throw swiftError(405, { allow: "GET, HEAD, POST" });
 }

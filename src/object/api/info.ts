@@ -1,6 +1,7 @@
 import type { ObjectCore } from "../core.js";
 import { SWIFT_VERSION } from "../limits.js";
 import { TEMPURL_INFO } from "./tempurl.js";
+import { BULK_DELETE_INFO } from "./bulk.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -19,5 +20,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     dlo: { max_get_time: 86400 },
     tempurl: TEMPURL_INFO,
     container_quotas: {},
+    bulk_delete: BULK_DELETE_INFO,
   };
 }
