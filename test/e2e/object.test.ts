@@ -163,6 +163,42 @@ describe("object storage with the swift and openstack CLIs", () => {
     assert.equal((await fetch(`${origin}/object-store${rel}`)).status, 401);
   });
 
+  test("a chunked upload (no Content-Length) streams in; a wrong ETag is 422 and leaves the old object", async () => {
+    const auth = await ok(["auth"]);
+    const url = auth.match(/OS_STORAGE_URL=(\S+)/)![1];
+    const token = auth.match(/OS_AUTH_TOKEN=(\S+)/)![1];
+    assert.equal(
+      (await fetch(`${url}/chunks`, { method: "PUT", headers: { "x-auth-token": token } })).status,
+      201,
+    );
+    const parts = [randomBytes(100_000), randomBytes(3_000_000), randomBytes(7)];
+    const body = new ReadableStream({
+      start(c) {
+        for (const p of parts) c.enqueue(new Uint8Array(p));
+        c.close();
+      },
+    });
+    const put = await fetch(`${url}/chunks/streamed`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(put.status, 201, await put.text());
+    const whole = Buffer.concat(parts);
+    assert.equal(put.headers.get("etag"), md5(whole));
+    const bad = await fetch(`${url}/chunks/streamed`, {
+      method: "PUT",
+      headers: { "x-auth-token": token, etag: md5(Buffer.from("other")) },
+      body: "replacement",
+    });
+    assert.equal(bad.status, 422);
+    const got = Buffer.from(
+      await (await fetch(`${url}/chunks/streamed`, { headers: { "x-auth-token": token } })).arrayBuffer(),
+    );
+    assert.ok(got.equals(whole));
+  });
+
   test("swift CLI: another project's user cannot read demo's container (403)", async () => {
     await writeFile(join(work, "secret.txt"), "s3cret");
     await ok(["upload", "private", "secret.txt"]);
