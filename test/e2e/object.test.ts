@@ -199,7 +199,7 @@ describe("object storage with the swift and openstack CLIs", () => {
     assert.ok(got.equals(whole));
   });
 
-  test("swift CLI: another project's user cannot read demo's container (403)", async () => {
+  test("swift CLI: another project's user cannot read demo's container (403) until post -r/-w grants it; .r:* is public", async () => {
     await writeFile(join(work, "secret.txt"), "s3cret");
     await ok(["upload", "private", "secret.txt"]);
     const demoAccount = (await ok(["stat"])).match(/Account: (\S+)/)![1];
@@ -211,6 +211,28 @@ describe("object storage with the swift and openstack CLIs", () => {
     const res = await fetch(`${url}/private`, { headers: { "x-auth-token": token } });
     assert.equal(res.status, 403);
     assert.ok(res.headers.get("x-trans-id"));
+    // `swift post -r` grants the admin project's users read access (names, as keystoneauth takes them), and
+    // `-w` write access; `.r:*` makes objects public.
+    await ok(["post", "-r", "admin:*", "private"]);
+    const read = await fetch(`${url}/private/secret.txt`, { headers: { "x-auth-token": token } });
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), "s3cret");
+    const denied = await fetch(`${url}/private/new.txt`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body: "x",
+    });
+    assert.equal(denied.status, 403);
+    await ok(["post", "-w", "admin:admin", "private"]);
+    const wrote = await fetch(`${url}/private/new.txt`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body: "x",
+    });
+    assert.equal(wrote.status, 201);
+    assert.equal((await fetch(`${url}/private/secret.txt`)).status, 401);
+    await ok(["post", "-r", ".r:*", "private"]);
+    assert.equal(await (await fetch(`${url}/private/secret.txt`)).text(), "s3cret");
   });
 });
 

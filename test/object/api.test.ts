@@ -609,3 +609,56 @@ describe("bulk delete", () => {
     assert.equal(reader.status, 401);
   });
 });
+
+describe("container ACLs", () => {
+  test("read and write grants by project:user, .r:* for anonymous reads, .rlistings for listings; only owners set or see them", async () => {
+    const t = o.t;
+    const pw = "Passw0rd-acl";
+    const proj = await t.createProject("acl-other");
+    const user = await t.createUser("acl-user", pw);
+    const admin = await t.adminToken();
+    const r = await t.req(
+      "PUT",
+      `/v3/projects/${proj.id}/users/${user.id}/roles/${await t.roleId("member")}`,
+      {
+        token: admin,
+      },
+    );
+    assert.equal(r.status, 204);
+    const other = await t.token("acl-user", pw, "acl-other");
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/doc`, { body: "shared" });
+    assert.equal((await o.sw("GET", `/${c}/doc`, { token: other })).status, 403);
+    assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).status, 401);
+    // The grantee cannot set ACLs itself.
+    assert.equal(
+      (await o.sw("POST", `/${c}`, { token: other, headers: { "x-container-read": "*:*" } })).status,
+      403,
+    );
+    assert.equal(
+      (await o.sw("POST", `/${c}`, { headers: { "x-container-read": `${proj.id}:*` } })).status,
+      204,
+    );
+    assert.equal((await o.sw("GET", `/${c}/doc`, { token: other })).text, "shared");
+    assert.equal((await o.sw("PUT", `/${c}/mine`, { token: other, body: "x" })).status, 403);
+    assert.equal(
+      (await o.sw("POST", `/${c}`, { headers: { "x-container-write": `acl-other:acl-user` } })).status,
+      204,
+    );
+    assert.equal((await o.sw("PUT", `/${c}/mine`, { token: other, body: "x" })).status, 201);
+    assert.equal((await o.sw("DELETE", `/${c}/mine`, { token: other })).status, 204);
+    const seen = await o.sw("HEAD", `/${c}`, { token: other });
+    assert.equal(seen.status, 204);
+    assert.equal(seen.headers["x-container-read"], undefined);
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-read"], `${proj.id}:*`);
+    // Public: objects, then listings.
+    await o.sw("POST", `/${c}`, { headers: { "x-container-read": ".r:*" } });
+    assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).text, "shared");
+    assert.equal((await o.sw("GET", `/${c}`, { token: null })).status, 401);
+    assert.equal((await o.sw("PUT", `/${c}/doc`, { token: null, body: "no" })).status, 401);
+    await o.sw("POST", `/${c}`, { headers: { "x-container-read": ".r:*,.rlistings" } });
+    assert.equal((await o.sw("GET", `/${c}`, { token: null })).text, "doc\n");
+    await o.sw("POST", `/${c}`, { headers: { "x-remove-container-read": "x" } });
+    assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).status, 401);
+  });
+});

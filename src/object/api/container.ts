@@ -14,7 +14,8 @@ import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
-import { authorize, swiftPath, type Ctx } from "./request.js";
+import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
+import { authorize, ownsAccount, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
   return {
@@ -38,8 +39,10 @@ async function loadContainer(core: ObjectCore, account: string, name: string): P
 /** GET/HEAD a container: its counts and metadata, and (GET) its objects. */
 export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
-  authorize(ctx, account, "read");
+  await authorizeContainer(ctx, core, account, container as string, "listing");
   const c = await loadContainer(core, account, container as string);
+  // Only the account's owners see the ACLs.
+  if (!ownsAccount(ctx, account, "read")) for (const h of ACL_HEADERS) c.meta.delete(h);
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
@@ -81,6 +84,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
+  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -94,6 +98,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
+  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );

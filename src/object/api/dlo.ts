@@ -8,7 +8,8 @@ import { swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
 import { scanObjects, type StoredObject } from "../store/objects.js";
 import { checkConditions, parseRanges, type ByteRange } from "./conditions.js";
-import { authorize, header, type Ctx } from "./request.js";
+import { authorizeContainer } from "./acl.js";
+import { header, type Ctx } from "./request.js";
 
 /** Segments listed per query, and the most a manifest may have (bounds memory and time). */
 const PAGE = 1000;
@@ -88,7 +89,8 @@ export async function readDlo(
 ): Promise<Reply> {
   const ref = manifest.meta.get("x-object-manifest") as string;
   const segAccount = account;
-  authorize(ctx, segAccount, "read");
+  const segContainer = decodeURIComponent(ref).split("/")[0];
+  await authorizeContainer(ctx, core, segAccount, segContainer, "read");
   const segs = await segments(core, segAccount, ref);
   const size = segs.reduce((n, s) => n + s.size, 0);
   const etag = createHash("md5")

@@ -21,7 +21,8 @@ import { checkConditions, multipartRanges, parseRanges } from "./conditions.js";
 import { guessContentType } from "./content-type.js";
 import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
+import { authorizeContainer } from "./acl.js";
+import { header, param, swiftPath, type Ctx } from "./request.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
 
@@ -120,7 +121,7 @@ async function openData(
 /** GET/HEAD an object: conditions, then the whole data, one range, or several as multipart/byteranges. */
 export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  authorize(ctx, account, "read");
+  await authorizeContainer(ctx, core, account, container as string, "read");
   const c = await loadContainer(core, account, container as string);
   // A replaced object's data may vanish between the lookup and the open: look again once.
   for (let attempt = 0; ; attempt++) {
@@ -277,8 +278,8 @@ async function copy(
   src: { account: string; container: string; object: string },
   dst: { account: string; container: string; object: string },
 ): Promise<Reply> {
-  authorize(ctx, src.account, "read");
-  authorize(ctx, dst.account, "write");
+  await authorizeContainer(ctx, core, src.account, src.container, "read");
+  await authorizeContainer(ctx, core, dst.account, dst.container, "write");
   const sc = await loadContainer(core, src.account, src.container);
   const so = await loadObject(core, sc, src.object);
   const dc = await loadContainer(core, dst.account, dst.container);
@@ -309,7 +310,7 @@ async function copy(
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
 export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeContainer(ctx, core, account, container as string, "write");
   const name = object as string;
   const copyFrom = header(ctx, "x-copy-from");
   const lengthRaw = header(ctx, "content-length");
@@ -356,8 +357,8 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   const dstAccount = header(ctx, "destination-account") ?? account;
-  authorize(ctx, account, "read");
-  authorize(ctx, dstAccount, "write");
+  await authorizeContainer(ctx, core, account, container as string, "read");
+  if (dstAccount !== account) await authorizeContainer(ctx, core, dstAccount, container as string, "write");
   const dest = header(ctx, "destination");
   if (dest === undefined) throw swiftText(412, "Destination header required");
   const to = copySource(dest);
@@ -372,7 +373,7 @@ export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** POST an object: replace its user metadata (Swift's fast-POST), Content-Type and expiry; 202. */
 export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeContainer(ctx, core, account, container as string, "write");
   const changes = requestMeta(ctx, core);
   const c = await loadContainer(core, account, container as string);
   const o = await loadObject(core, c, object as string);
@@ -396,7 +397,7 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** DELETE an object: 204, or 404 when there is none (an expired one is as good as gone). */
 export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeContainer(ctx, core, account, container as string, "write");
   const c = await loadContainer(core, account, container as string);
   const gone = await removeObject(core, c.id, object as string);
   if (!gone) throw swiftError(404);

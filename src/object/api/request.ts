@@ -54,16 +54,19 @@ export function swiftPath(ctx: Ctx, core: ObjectCore): SwiftPath {
   return { account, container, object };
 }
 
+/** Whether the caller may read or write the whole account (owner roles, system reader, reseller, temporary URL). */
+export function ownsAccount(ctx: Ctx, account: string, mode: "read" | "write"): boolean {
+  if (tempUrlAccount(ctx) === account) return true;
+  if (!ctx.auth) return false;
+  const project = account.startsWith(RESELLER_PREFIX) ? account.slice(RESELLER_PREFIX.length) : null;
+  if (project === null || project === "") return ctx.allowed("object:reseller_admin", {});
+  return ctx.allowed(`object:${mode}`, { project_id: project });
+}
+
 /** Require the caller to read (GET/HEAD) or write the account: 401 without a token, 403 with the wrong one. */
 export function authorize(ctx: Ctx, account: string, mode: "read" | "write"): void {
-  if (tempUrlAccount(ctx) === account) return;
-  if (!ctx.auth) throw swiftError(401);
-  const project = account.startsWith(RESELLER_PREFIX) ? account.slice(RESELLER_PREFIX.length) : null;
-  if (project === null || project === "") {
-    if (!ctx.allowed("object:reseller_admin", {})) throw swiftError(403);
-    return;
-  }
-  if (!ctx.allowed(`object:${mode}`, { project_id: project })) throw swiftError(403);
+  if (ownsAccount(ctx, account, mode)) return;
+  throw swiftError(ctx.auth ? 403 : 401);
 }
 
 /** A request header's single value (the first of repeated ones). */
