@@ -75,6 +75,12 @@ describe("access (keystoneauth)", () => {
     assert.equal((await o.sw("HEAD", `/${c}`, { token: readerTok })).status, 204);
     assert.equal((await o.sw("PUT", `/${c}/x`, { token: readerTok, body: "x" })).status, 403);
     assert.equal((await o.sw("PUT", `/${c}/x`, { token: resellerTok, body: "x" })).status, 201);
+    // A reader learns nothing from a COPY: refused before the missing Destination would be a 412.
+    assert.equal((await o.sw("COPY", `/${c}/x`, { token: readerTok })).status, 403);
+    assert.equal(
+      (await o.sw("COPY", `/${c}/x`, { token: readerTok, headers: { destination: `${c}/y` } })).status,
+      403,
+    );
     // A member of another project has its own account.
     assert.equal((await o.sw("PUT", "/mine", { token: otherTok, account: `AUTH_${other.id}` })).status, 201);
   });

@@ -22,7 +22,7 @@ import { guessContentType } from "./content-type.js";
 import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorizeContainer } from "./acl.js";
-import { header, param, swiftPath, type Ctx } from "./request.js";
+import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
 
@@ -358,9 +358,12 @@ export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   const dstAccount = header(ctx, "destination-account") ?? account;
   await authorizeContainer(ctx, core, account, container as string, "read");
-  if (dstAccount !== account) await authorizeContainer(ctx, core, dstAccount, container as string, "write");
   const dest = header(ctx, "destination");
-  if (dest === undefined) throw swiftText(412, "Destination header required");
+  if (dest === undefined) {
+    // Whether the destination may be written is known only from it: without one, only writers learn of the 412.
+    authorize(ctx, dstAccount, "write");
+    throw swiftText(412, "Destination header required");
+  }
   const to = copySource(dest);
   return copy(
     ctx,
