@@ -73,6 +73,21 @@ describe("access (keystoneauth)", () => {
     assert.equal((await o.sw("GET", `/${c}`, { token: otherTok })).status, 403);
     assert.equal((await o.sw("PUT", `/${c}/x`, { token: otherTok, body: "x" })).status, 403);
     assert.equal((await o.sw("HEAD", `/${c}`, { token: readerTok })).status, 204);
+    // Temp-URL keys are the owners' alone: a reader who saw one could sign writes.
+    await o.sw("POST", "", {
+      headers: { "x-account-meta-temp-url-key": "owner-secret", "x-account-meta-x": "1" },
+    });
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-temp-url-key-2": "c-secret" } });
+    const asReader = await o.sw("HEAD", "", { token: readerTok });
+    assert.equal(asReader.headers["x-account-meta-temp-url-key"], undefined);
+    assert.equal(asReader.headers["x-account-meta-x"], "1");
+    assert.equal(
+      (await o.sw("HEAD", `/${c}`, { token: readerTok })).headers["x-container-meta-temp-url-key-2"],
+      undefined,
+    );
+    assert.equal((await o.sw("HEAD", "")).headers["x-account-meta-temp-url-key"], "owner-secret");
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-temp-url-key-2"], "c-secret");
+    await o.sw("POST", "", { headers: { "x-remove-account-meta-temp-url-key": "x" } });
     assert.equal((await o.sw("PUT", `/${c}/x`, { token: readerTok, body: "x" })).status, 403);
     assert.equal((await o.sw("PUT", `/${c}/x`, { token: resellerTok, body: "x" })).status, 201);
     // A reader learns nothing from a COPY: refused before the missing Destination would be a 412.

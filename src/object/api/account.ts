@@ -7,11 +7,17 @@ import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { authorize, param, swiftPath, type Ctx } from "./request.js";
+import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
+import { OWNER_ONLY_ACCOUNT_META } from "./tempurl.js";
 import { bulkDelete } from "./bulk.js";
 
-async function statHeaders(core: ObjectCore, account: string): Promise<Record<string, string>> {
+async function statHeaders(
+  core: ObjectCore,
+  account: string,
+  owner: boolean,
+): Promise<Record<string, string>> {
   const info = await accountInfo(core, account);
+  if (!owner) for (const k of OWNER_ONLY_ACCOUNT_META) info.meta.delete(k);
   return {
     "x-account-container-count": String(info.containerCount),
     "x-account-object-count": String(info.objectCount),
@@ -29,7 +35,7 @@ async function statHeaders(core: ObjectCore, account: string): Promise<Record<st
 export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
   authorize(ctx, account, "read");
-  const stats = await statHeaders(core, account);
+  const stats = await statHeaders(core, account, ownsAccount(ctx, account, "write"));
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {

@@ -15,6 +15,7 @@ import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
+import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
 import { authorize, ownsAccount, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
@@ -41,8 +42,9 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const { account, container } = swiftPath(ctx, core);
   await authorizeContainer(ctx, core, account, container as string, "listing");
   const c = await loadContainer(core, account, container as string);
-  // Only the account's owners see the ACLs.
-  if (!ownsAccount(ctx, account, "read")) for (const h of ACL_HEADERS) c.meta.delete(h);
+  // Only the account's owners (writers, Swift's swift_owner) see the ACLs and the container's Temp-URL keys.
+  if (!ownsAccount(ctx, account, "write"))
+    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META]) c.meta.delete(h);
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {

@@ -25,6 +25,9 @@ const HEX_DIGESTS: ReadonlyMap<number, string> = new Map([
   [128, "sha512"],
 ]);
 const KEY_NAMES = ["temp-url-key", "temp-url-key-2"];
+/** Metadata only the account's owners see: the keys (a reader who saw one could sign writes). */
+export const OWNER_ONLY_ACCOUNT_META = KEY_NAMES.map((k) => `x-account-meta-${k}`);
+export const OWNER_ONLY_CONTAINER_META = KEY_NAMES.map((k) => `x-container-meta-${k}`);
 
 /** Requests a temporary URL let in: the account, and how the download is to be named. */
 const granted = new WeakMap<FastifyRequest, { account: string; disposition: string | null }>();
