@@ -155,7 +155,13 @@ async function main(): Promise<void> {
         stdio: ["ignore", "pipe", "inherit"],
       },
     );
-    await once(plain.stdout!, "data");
+    // A reference server that dies before it is ready fails the run instead of leaving it waiting.
+    await Promise.race([
+      once(plain.stdout!, "data"),
+      once(plain, "exit").then(() => {
+        throw new Error("the reference server exited before it was ready");
+      }),
+    ]);
     const ref = await transfer(`http://127.0.0.1:${port}/f`, {}, size, plain.pid!);
     plain.kill();
     rmSync(dir, { recursive: true, force: true });
