@@ -54,6 +54,14 @@ export const TEST_PACKAGES = [
   { pkg: "python3-openstackclient", why: "e2e tests: /usr/bin/openstack" },
   { pkg: "python3-openstacksdk", why: "image e2e test: openstacksdk's create_image and download_image" },
   {
+    pkg: "python3-swiftclient",
+    why: "object storage e2e test: /usr/bin/swift (and openstack container/object)",
+  },
+  {
+    pkg: "python3-boto3",
+    why: "object storage S3 tests: boto3 against the S3-compatible endpoint (planned)",
+  },
+  {
     pkg: "python3-osc-placement",
     why: "e2e tests: openstack resource provider commands (placement, planned)",
   },

@@ -21,6 +21,7 @@ import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
 import { NetworkService, networkPolicies } from "../network/service.js";
+import { ObjectService, objectPolicies } from "../object/service.js";
 import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
@@ -46,6 +47,7 @@ export interface Cloud {
   image: ImageService;
   compute: ComputeService;
   network: NetworkService;
+  object: ObjectService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
   /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
@@ -84,6 +86,8 @@ export async function startCloud(
   const compute = await ComputeService.start(db, cfg, log);
   progress("migrating network");
   const network = await NetworkService.start(db, cfg, log);
+  progress("migrating object storage");
+  const object = await ObjectService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
     [
       ...personaPolicies(cfg.policy.defaults),
@@ -93,6 +97,7 @@ export async function startCloud(
       ...placementPolicies,
       ...computePolicies,
       ...networkPolicies,
+      ...objectPolicies,
     ],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
@@ -102,7 +107,7 @@ export async function startCloud(
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api(), placement.api(), compute.api(), network.api()];
+  const services = [identity.api(), image.api(), placement.api(), compute.api(), network.api(), object.api()];
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -238,6 +243,7 @@ export async function startCloud(
     image,
     compute,
     network,
+    object,
     computeControl,
     metadata,
     guestImage,
@@ -252,6 +258,7 @@ export async function startCloud(
       detachConsoles();
       await computeControl.close();
       await network.close();
+      await object.close();
       await metadata.close();
       await identity.close();
       await bus.close();

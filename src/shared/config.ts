@@ -131,6 +131,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The Object Storage service (Swift): store driver, object size limit, expiry reaper. */
+    object: Type.Object(
+      {
+        /** Where object data lives: `file` (DATA_DIR/objects). */
+        driver: Type.Union([Type.Literal("file")]),
+        /** Largest object in bytes (Swift's max_file_size, 5 GiB + 2). */
+        maxFileSize: Type.Integer({ minimum: 1 }),
+        /** Seconds between runs of the reaper that removes expired objects and unreferenced data. */
+        reapInterval: Type.Number({ minimum: 0.05 }),
+      },
+      { additionalProperties: false },
+    ),
     /** The Compute service: virt driver, in-process hosts, heartbeats and the scheduler. */
     compute: Type.Object(
       {
@@ -344,6 +356,7 @@ function defaults(dataDir: string): Config {
     region: "RegionOne",
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
     policy: { enforceScope: false, defaults: "secure", adminProject: { name: "admin", domainId: "default" } },
+    object: { driver: "file", maxFileSize: 5 * 1024 ** 3 + 2, reapInterval: 30 },
     image: {
       maxImageSize: 1024 ** 4,
       quotas: {

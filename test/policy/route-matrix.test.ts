@@ -9,7 +9,7 @@ import { bootCompute, type ComputeCloud } from "../compute/api/helpers.js";
 import { MATRIX, PERSONAS, parseAllowed, type Persona } from "./route-matrix.js";
 
 /** Routes run in this order so deletions come last: reads, then writes, then DELETE (sub-resources first). */
-const ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+const ORDER = ["GET", "HEAD", "COPY", "POST", "PUT", "PATCH", "DELETE"];
 /** Refused personas are asked first, so an allowed delete cannot hide a refusal behind a 404. */
 const ASK_ORDER: Persona[] = ["AN", "O", "R", "SR", "M", "PM", "PA", "SA"];
 
@@ -23,7 +23,9 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   const admin = c.admin;
   /** A request on the shared listener (path with its service prefix; identity paths may omit it). */
   const must = async (method: string, path: string, body: unknown, want: number[], token = admin) => {
-    const url = /^\/(image|compute|placement|networking)\//.test(path) ? path : `/identity${path}`;
+    const url = /^\/(image|compute|placement|networking|object-store)\//.test(path)
+      ? path
+      : `/identity${path}`;
     const r = await t.cloud.app.inject({
       method: method as "GET",
       url,
@@ -243,6 +245,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["resource", "networks"],
     ["resource_id", network],
     ["tag", "m-tag"],
+    ["account", `AUTH_${alpha}`],
   ]);
   const params = (r: MountedRoute, name: string): string => {
     const svc = r.service.name;

@@ -929,4 +929,23 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["DELETE /compute/v2.1/os-floating-ips/:id", "SA PA PM M O"], // AN=401 O=404 R=403 SR=403 M=404 PM=404 PA=404 SA=404
   ["DELETE /compute/v2.1/os-networks/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
   ["DELETE /compute/v2.1/os-fping/:id", "SA SR PA PM M R O"], // AN=401 O=410 R=410 SR=410 M=410 PM=410 PA=410 SA=410
+  // Object storage (keystoneauth): the account is alpha's (AUTH_<alpha>); operators (admin, member; the manager
+  // implies member) of alpha write, its readers and system readers read. Account PUT/DELETE are 405 for writers.
+  ["GET /object-store/info", "SA SR PA PM M R O AN"],
+  ["GET /object-store/v1/:account", "SA SR PA PM M R"],
+  ["HEAD /object-store/v1/:account", "SA SR PA PM M R"],
+  ["POST /object-store/v1/:account", "PA PM M"],
+  ["PUT /object-store/v1/:account", "PA PM M"],
+  ["DELETE /object-store/v1/:account", "PA PM M"],
+  ["GET /object-store/v1/:account/:container", "SA SR PA PM M R"],
+  ["HEAD /object-store/v1/:account/:container", "SA SR PA PM M R"],
+  ["PUT /object-store/v1/:account/:container", "PA PM M"],
+  ["POST /object-store/v1/:account/:container", "PA PM M"],
+  ["DELETE /object-store/v1/:account/:container", "PA PM M"],
+  ["GET /object-store/v1/:account/:container/*", "SA SR PA PM M R"],
+  ["HEAD /object-store/v1/:account/:container/*", "SA SR PA PM M R"],
+  ["PUT /object-store/v1/:account/:container/*", "PA PM M", { body: "data", contentType: "text/plain" }],
+  ["POST /object-store/v1/:account/:container/*", "PA PM M"],
+  ["DELETE /object-store/v1/:account/:container/*", "PA PM M"],
+  ["COPY /object-store/v1/:account/:container/*", "PA PM M"],
 ];

@@ -6,7 +6,7 @@ import type { Target } from "../policy/index.js";
 import type { Microversion } from "./microversion.js";
 
 /** HTTP methods a route may declare. */
-export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "COPY";
 
 type In<S> = S extends TSchema ? Static<S> : Record<string, string | undefined>;
 type InP<S> = S extends TSchema ? Static<S> : Record<string, string>;
@@ -59,8 +59,11 @@ export interface Route<
   response?: TSchema;
   /** Status for plain returned values (default 200). */
   status?: number;
-  /** The body is the raw request stream (application/octet-stream), never buffered: for image data. */
-  stream?: boolean;
+  /**
+   * The body is the raw request stream, never buffered: `true` for application/octet-stream bodies (image data),
+   * `"any"` for bodies of every media type, JSON included (object data; no body is `undefined`).
+   */
+  stream?: boolean | "any";
   /** Accept bodies of these content types besides application/json. */
   contentTypes?: string[];
   handler: (ctx: RequestCtx<In<BS>, In<QS>, InP<PS>>) => Promise<unknown> | unknown;

@@ -103,6 +103,9 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
       return sendError(svc, api, req, rep);
     },
   });
+  // Methods beyond fastify's defaults that a service declares (Swift's COPY, which may carry a body).
+  const methods = new Set(services.flatMap((s) => s.routes.flatMap((r) => [r.method].flat())));
+  if (methods.has("COPY")) app.addHttpMethod("COPY", { hasBody: true });
   app.addHook("onRequest", async (req) => {
     stripIdentityHeaders(req.headers as Record<string, unknown>);
   });
@@ -147,7 +150,7 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   const prefixes = services.map((s) => s.prefix).filter((p) => p !== "");
   if (prefixes.length === services.length)
     app.setNotFoundHandler((req, rep) => {
-      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${prefixes.join(", ") || "none"}; others (block storage, object storage) are planned.`;
+      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${prefixes.join(", ") || "none"}; others (block storage) are planned.`;
       return rep
         .code(404)
         .header("content-type", "application/json")
@@ -199,11 +202,19 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
   for (const r of svc.routes) if (!r.stream) mountRoute(scope, svc, r, deps, !explicitHead.has(r.path));
   // Streamed routes read the request themselves (nothing buffered or size-limited), in a scope of their own so that
   // every other route still gets an octet-stream body as a Buffer, never as a stream.
-  const streamed = svc.routes.filter((r) => r.stream);
+  const streamed = svc.routes.filter((r) => r.stream === true);
   if (streamed.length)
     await scope.register(async (raw) => {
       raw.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
       for (const r of streamed) mountRoute(raw, svc, r, deps, !explicitHead.has(r.path));
+    });
+  // Routes that take any body as a stream get no parser but a pass-through, whatever the media type.
+  const rawAny = svc.routes.filter((r) => r.stream === "any");
+  if (rawAny.length)
+    await scope.register(async (raw) => {
+      raw.removeAllContentTypeParsers();
+      raw.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+      for (const r of rawAny) mountRoute(raw, svc, r, deps, !explicitHead.has(r.path));
     });
 }
 

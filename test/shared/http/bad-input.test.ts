@@ -54,6 +54,9 @@ interface Got {
 
 /** Whether a body is the service's own error format for that status. */
 function inFormat(svc: ServiceApi, status: number, text: string): boolean {
+  // Swift: its canned HTML page for the status, or a plain-text explanation.
+  if (svc.name === "object")
+    return /^<html><h1>[^<]+<\/h1><p>[^<]*<\/p><\/html>$/.test(text) || /^[A-Z][^{<]*$/.test(text);
   let b: any;
   try {
     b = JSON.parse(text);

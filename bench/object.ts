@@ -1,0 +1,237 @@
+// Object storage benchmark (issue 12): 4 KiB PUT and GET objects/s at 1 and 8 concurrent clients, a large object
+// PUT and GET in MB/s next to this machine's loopback-and-disk limit measured in the same run (a plain node:http
+// server that writes the upload to a file and fsyncs it, and streams the file back), the server's peak RSS during
+// the large transfers, and listing a container of many objects with prefix/delimiter.
+//
+// Options: --mib N (large object size, default 256), --objects N (listing container size, default 100000),
+// BENCH_SECONDS (each small-object measurement, default 10). Swift 2.30 on this machine (one replica), from the
+// issue: 4 KiB PUT/GET 146/291 per s at 1 client, 263/527 at 8; 256 MiB PUT/GET 199/430 MB/s.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { request } from "undici";
+import { freePort, measure, pool, printRows, printTable, rssBytes, sampleRss, startStratus } from "./lib.js";
+
+const MIB = 1024 * 1024;
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const largeMiB = opt("mib", 256);
+const listObjects = opt("objects", 100_000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const SWIFT = { put1: 146, get1: 291, put8: 263, get8: 527, bigPut: 199, bigGet: 430 };
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+/** A stream of `total` bytes of a repeated 4 MiB random block (incompressible, made on the fly). */
+function bytes(total: number): Readable {
+  const block = Buffer.alloc(4 * MIB, Math.random().toString(36));
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+  let left = total;
+  return new Readable({
+    read() {
+      if (left <= 0) return void this.push(null);
+      const n = Math.min(left, block.length);
+      left -= n;
+      this.push(n === block.length ? block : block.subarray(0, n));
+    },
+  });
+}
+
+/** The plain node:http reference: PUT writes the body to a file and fsyncs it; GET streams it back. */
+const PLAIN = `
+import { createServer } from "node:http";
+import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+const file = process.argv[1];
+createServer(async (req, res) => {
+  if (req.method === "PUT") {
+    const out = createWriteStream(file);
+    await pipeline(req, out);
+    const { open } = await import("node:fs/promises");
+    const fh = await open(file, "r+"); await fh.sync(); await fh.close();
+    res.writeHead(201).end();
+  } else {
+    res.writeHead(200, { "content-length": statSync(file).size });
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), res);
+  }
+}).listen(Number(process.argv[2]), "127.0.0.1", () => process.stdout.write("ready\\n"));
+`;
+
+/** PUT and GET `size` bytes at `url` with `headers`; MB/s of each and the peak RSS growth of `pid`. */
+async function transfer(url: string, headers: Record<string, string>, size: number, pid: number) {
+  const idle = rssBytes(pid) ?? 0;
+  let rss = sampleRss(pid);
+  let t = performance.now();
+  const put = await request(url, {
+    method: "PUT",
+    headers: { ...headers, "content-length": String(size) },
+    body: bytes(size),
+  });
+  await put.body.dump();
+  if (put.statusCode !== 201) throw new Error(`PUT ${url}: ${put.statusCode}`);
+  const up = mbps(size, performance.now() - t);
+  const upRss = rss.stop().peak - idle;
+  rss = sampleRss(pid);
+  t = performance.now();
+  const get = await request(url, { headers });
+  let n = 0;
+  for await (const c of get.body) n += (c as Buffer).length;
+  if (n !== size) throw new Error(`GET ${url}: ${n} bytes of ${size}`);
+  const down = mbps(size, performance.now() - t);
+  const downRss = rss.stop().peak - idle;
+  return { up, down, upRss, downRss };
+}
+
+async function main(): Promise<void> {
+  const cloud = await startStratus({}, [], { args: ["--compute-hosts", "0"] });
+  try {
+    const auth = await request(`${cloud.url}/identity/v3/auth/tokens?nocatalog`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: "admin", domain: { name: "Default" }, password: cloud.adminPassword } },
+          },
+          scope: { project: { name: "admin", domain: { name: "Default" } } },
+        },
+      }),
+    });
+    const token = String(auth.headers["x-subject-token"]);
+    const project = ((await auth.body.json()) as { token: { project: { id: string } } }).token.project.id;
+    const base = `/object-store/v1/AUTH_${project}`;
+    const h = { "x-auth-token": token };
+    const p = pool(cloud.url, 8);
+    const call = async (method: "PUT" | "GET", path: string, body?: Buffer) => {
+      const r = await p.request({ method, path: `${base}${path}`, headers: h, body });
+      await r.body.dump();
+      return r.statusCode;
+    };
+    await call("PUT", "/bench");
+    const small = Buffer.alloc(4096, 7);
+    const rows = [];
+    for (const c of [1, 8]) {
+      rows.push(
+        await measure(
+          `4 KiB PUT, ${c} client(s)`,
+          c,
+          seconds,
+          async (i) => (await call("PUT", `/bench/p${c}-${i}`, small)) === 201,
+        ),
+      );
+      rows.push(
+        await measure(
+          `4 KiB GET, ${c} client(s)`,
+          c,
+          seconds,
+          async (i) => (await call("GET", `/bench/p${c}-${i % 500}`)) === 200,
+        ),
+      );
+    }
+    const notes: Record<string, string> = {
+      "4 KiB PUT, 1 client(s)": `>= ${SWIFT.put1 * 10} (Swift ${SWIFT.put1})`,
+      "4 KiB GET, 1 client(s)": `>= ${SWIFT.get1 * 10} (Swift ${SWIFT.get1})`,
+      "4 KiB PUT, 8 client(s)": `>= ${SWIFT.put8 * 10} (Swift ${SWIFT.put8})`,
+      "4 KiB GET, 8 client(s)": `>= ${SWIFT.get8 * 10} (Swift ${SWIFT.get8})`,
+    };
+    console.log(`\nSmall objects (${seconds} s each)\n`);
+    printTable(rows, notes);
+
+    // Large object: Stratus, then the plain reference server on the same disk.
+    const size = largeMiB * MIB;
+    const big = await transfer(`${cloud.url}${base}/bench/large`, h, size, cloud.child.pid!);
+    const dir = mkdtempSync(join(tmpdir(), "stratus-bench-object-"));
+    const port = await freePort();
+    const plain = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", PLAIN, join(dir, "f"), String(port)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    // A reference server that dies before it is ready fails the run instead of leaving it waiting.
+    await Promise.race([
+      once(plain.stdout!, "data"),
+      once(plain, "exit").then(() => {
+        throw new Error("the reference server exited before it was ready");
+      }),
+    ]);
+    const ref = await transfer(`http://127.0.0.1:${port}/f`, {}, size, plain.pid!);
+    plain.kill();
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`\nOne ${largeMiB} MiB object (target >= 80% of the plain server's)\n`);
+    printRows(
+      ["what", "PUT MB/s", "GET MB/s", "PUT peak RSS growth", "GET peak RSS growth"],
+      [
+        [
+          "stratus",
+          big.up.toFixed(0),
+          big.down.toFixed(0),
+          `${(big.upRss / MIB).toFixed(1)} MiB`,
+          `${(big.downRss / MIB).toFixed(1)} MiB`,
+        ],
+        [
+          "plain node:http + fsync",
+          ref.up.toFixed(0),
+          ref.down.toFixed(0),
+          `${(ref.upRss / MIB).toFixed(1)} MiB`,
+          `${(ref.downRss / MIB).toFixed(1)} MiB`,
+        ],
+        ["Swift 2.30 (issue)", String(SWIFT.bigPut), String(SWIFT.bigGet), "", ""],
+        [
+          "stratus / plain",
+          `${((100 * big.up) / ref.up).toFixed(0)}%`,
+          `${((100 * big.down) / ref.down).toFixed(0)}%`,
+          "",
+          "",
+        ],
+      ],
+    );
+
+    // Listing: a container of listObjects names in 100 pseudo-directories.
+    await call("PUT", "/list");
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < listObjects; i = next++)
+          if ((await call("PUT", `/list/d${i % 100}/o${i}`, Buffer.alloc(0))) !== 201)
+            throw new Error("PUT failed");
+      }),
+    );
+    const fill = (performance.now() - t0) / 1000;
+    const q = [
+      ["delimiter=/ (100 subdirs)", "?delimiter=/&format=json"],
+      ["prefix=d42/ (1% of names)", "?prefix=d42/&format=json"],
+      ["first 10000 names", "?format=json"],
+      ["prefix=d7/&delimiter=/&marker", "?prefix=d7/&delimiter=/&marker=d7/o5&format=json"],
+    ];
+    const lrows = [];
+    for (const [name, query] of q) {
+      const r = await measure(name, 1, Math.min(seconds, 5), async () => {
+        const res = await p.request({ method: "GET", path: `${base}/list${query}`, headers: h });
+        await res.body.dump();
+        return res.statusCode === 200;
+      });
+      lrows.push(r);
+    }
+    console.log(
+      `\nListing a container of ${listObjects} objects (filled in ${fill.toFixed(0)} s, ${(listObjects / fill).toFixed(0)} PUT/s at 8 clients)\n`,
+    );
+    printTable(lrows);
+    await p.close();
+  } finally {
+    await cloud.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+// Container ACLs as keystoneauth reads them: X-Container-Read and X-Container-Write hold comma-separated grants —
+// "<project>:<user>" (ids or names, either may be "*"), and for reads also ".r:*" (anyone may read objects, no
+// token needed) and ".rlistings" (with .r:*, anyone may list). Only the account's owners set them; a grant lets a
+// caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
+import type { ObjectCore } from "../core.js";
+import { swiftError, swiftText } from "../errors.js";
+import { getContainer } from "../store/containers.js";
+import { ownsAccount, type Ctx } from "./request.js";
+
+/** The stored keys of the two ACL headers. */
+export const ACL_HEADERS = ["x-container-read", "x-container-write"] as const;
+const MAX_ACL = 4096;
+
+/** ACL changes a container PUT/POST asks for ("" removes); only owners may make them (403 otherwise). */
+export function aclChanges(ctx: Ctx): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of ACL_HEADERS) {
+    const raw = ctx.headers[h];
+    if (raw === undefined) continue;
+    const v = (Array.isArray(raw) ? raw.join(",") : raw).trim();
+    if (Buffer.byteLength(v) > MAX_ACL) throw swiftText(400, `${h} is too long`);
+    out.set(h, v);
+  }
+  for (const h of ACL_HEADERS) if (ctx.headers[`x-remove-${h.slice(2)}`] !== undefined) out.set(h, "");
+  return out;
+}
+
+/** Whether one grant names the caller. */
+function grants(ctx: Ctx, grant: string): boolean {
+  const a = ctx.auth;
+  if (!a) return false;
+  const colon = grant.indexOf(":");
+  if (colon <= 0) return false;
+  const project = grant.slice(0, colon).trim();
+  const user = grant.slice(colon + 1).trim();
+  const projectOk = project === "*" || project === a.projectId || project === a.projectName;
+  const userOk = user === "*" || user === a.userId || user === a.userName;
+  return projectOk && userOk;
+}
+
+/**
+ * Require read (GET/HEAD of objects, or `listing`) or write access to objects of a container: the account's owners
+ * (and temporary URLs) pass without looking; anyone else needs a grant in the container's ACL. Without a token
+ * and without a public grant it is 401, else 403, whether or not the container exists.
+ */
+export async function authorizeContainer(
+  ctx: Ctx,
+  core: ObjectCore,
+  account: string,
+  container: string,
+  mode: "read" | "write" | "listing",
+): Promise<void> {
+  if (ownsAccount(ctx, account, mode === "write" ? "write" : "read")) return;
+  const c = await getContainer(core, account, container);
+  const acl = c?.meta.get(mode === "write" ? "x-container-write" : "x-container-read") ?? "";
+  const items = acl
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (mode !== "write" && items.includes(".r:*") && (mode === "read" || items.includes(".rlistings"))) return;
+  if (items.some((g) => !g.startsWith(".") && grants(ctx, g))) return;
+  throw swiftError(ctx.auth ? 403 : 401);
+}

@@ -1,0 +1,119 @@
+import { Reply } from "../../shared/http/reply.js";
+import type { ObjectCore } from "../core.js";
+import { swiftError, swiftText } from "../errors.js";
+import {
+  deleteContainer,
+  getContainer,
+  putContainer,
+  updateContainerMeta,
+  type Container,
+} from "../store/containers.js";
+import { scanListing } from "../store/objects.js";
+import { httpDate, listingDate } from "../timestamp.js";
+import { baseHeaders, empty } from "./common.js";
+import { listFormat, listParams, listRows, renderListing } from "./listing.js";
+import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
+import { checkQuotaMeta } from "./quotas.js";
+import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
+import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
+import { authorize, ownsAccount, swiftPath, type Ctx } from "./request.js";
+
+function statHeaders(c: Container): Record<string, string> {
+  return {
+    "x-container-object-count": String(c.objectCount),
+    "x-container-bytes-used": String(c.bytesUsed),
+    "x-timestamp": c.createdAt,
+    "x-put-timestamp": c.putTimestamp,
+    "last-modified": httpDate(c.putTimestamp),
+    "x-storage-policy": "Policy-0",
+    ...metaHeaders(c.meta),
+  };
+}
+
+/** The container a request names (404 when it does not exist). */
+async function loadContainer(core: ObjectCore, account: string, name: string): Promise<Container> {
+  const c = await getContainer(core, account, name);
+  if (!c) throw swiftError(404);
+  return c;
+}
+
+/** GET/HEAD a container: its counts and metadata, and (GET) its objects. */
+export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container } = swiftPath(ctx, core);
+  await authorizeContainer(ctx, core, account, container as string, "listing");
+  const c = await loadContainer(core, account, container as string);
+  // Only the account's owners (writers, Swift's swift_owner) see the ACLs and the container's Temp-URL keys.
+  if (!ownsAccount(ctx, account, "write"))
+    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META]) c.meta.delete(h);
+  if (ctx.method === "HEAD") {
+    const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
+    return new Reply(204, undefined, {
+      ...baseHeaders(`${type}; charset=utf-8`),
+      ...statHeaders(c),
+      "content-length": "0",
+    });
+  }
+  const p = listParams(ctx, core.limits.container_listing_limit);
+  const now = Date.now() / 1000;
+  const rows = await listRows(async (o) => {
+    const objs = await scanListing(core, c.id, o);
+    // Expired objects waiting for the reaper are not listed (their names still order the scan).
+    return objs.map((x) => ({ name: x.name, item: x.deleteAt !== null && x.deleteAt <= now ? null : x }));
+  }, p);
+  const { body, contentType } = renderListing(
+    rows,
+    p.format,
+    { tag: "container", name: c.name, itemTag: "object" },
+    (name, x) => ({
+      name,
+      hash: x.etag,
+      bytes: x.size,
+      content_type: x.contentType,
+      last_modified: listingDate(x.timestamp),
+    }),
+  );
+  const headers = { ...baseHeaders(contentType), ...statHeaders(c) };
+  if (body === null) return new Reply(204, undefined, headers);
+  return new Reply(200, body, headers);
+}
+
+/** PUT a container: 201 when made, 202 when it existed (its metadata then updated). */
+export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container } = swiftPath(ctx, core);
+  authorize(ctx, account, "write");
+  const name = container as string;
+  if (name.includes("/")) throw swiftText(400, "Container names may not contain '/'");
+  const changes = metaChanges(ctx, "container");
+  checkMeta(changes, "container", core.limits);
+  checkQuotaMeta(changes);
+  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  const made = await putContainer(core, account, name, (m) =>
+    applyMeta(m, changes, "container", core.limits),
+  );
+  return empty(made ? 201 : 202);
+}
+
+/** POST a container: set or remove its metadata. */
+export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container } = swiftPath(ctx, core);
+  authorize(ctx, account, "write");
+  const changes = metaChanges(ctx, "container");
+  checkMeta(changes, "container", core.limits);
+  checkQuotaMeta(changes);
+  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  const ok = await updateContainerMeta(core, account, container as string, (m) =>
+    applyMeta(m, changes, "container", core.limits),
+  );
+  if (!ok) throw swiftError(404);
+  return empty(204);
+}
+
+/** DELETE a container: only when it is empty (409 otherwise). */
+export async function removeContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container } = swiftPath(ctx, core);
+  authorize(ctx, account, "write");
+  const r = await deleteContainer(core, account, container as string);
+  if (r === "missing") throw swiftError(404);
+  if (r === "not-empty") throw swiftError(409);
+  return empty(204);
+}

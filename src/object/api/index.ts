@@ -1,0 +1,61 @@
+import { reply } from "../../shared/http/reply.js";
+import { route, type Route } from "../../shared/http/route.js";
+import type { ObjectCore } from "../core.js";
+import { manageAccount, postAccount, readAccount } from "./account.js";
+import { createContainer, postContainer, readContainer, removeContainer } from "./container.js";
+import { info } from "./info.js";
+import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
+import { swiftPath, type Ctx } from "./request.js";
+import { checkTempUrl } from "./tempurl.js";
+
+/**
+ * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
+ * handler's, after the token was validated, so that container ACLs can extend it; temporary URLs stand in for a
+ * token.
+ */
+const swift = (
+  method: Route["method"],
+  path: string,
+  handler: (ctx: Ctx, core: ObjectCore) => Promise<unknown> | unknown,
+  core: ObjectCore,
+): Route =>
+  route({
+    method,
+    path,
+    policy: null,
+    auth: "optional",
+    stream: "any",
+    handler: async (ctx) => {
+      // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
+      await checkTempUrl(ctx, core, swiftPath(ctx, core));
+      return handler(ctx, core);
+    },
+  });
+
+/** The Swift v1 API below /object-store. */
+export function objectRoutes(core: ObjectCore): Route[] {
+  const A = "/v1/:account";
+  const C = `${A}/:container`;
+  const O = `${C}/*`;
+  return [
+    route({
+      method: "GET",
+      path: "/info",
+      policy: null,
+      auth: "none",
+      handler: () => reply(200, info(core), { "content-type": "application/json; charset=utf-8" }),
+    }),
+    swift(["GET", "HEAD"], A, readAccount, core),
+    swift("POST", A, postAccount, core),
+    swift(["PUT", "DELETE"], A, manageAccount, core),
+    swift(["GET", "HEAD"], C, readContainer, core),
+    swift("PUT", C, createContainer, core),
+    swift("POST", C, postContainer, core),
+    swift("DELETE", C, removeContainer, core),
+    swift(["GET", "HEAD"], O, readObject, core),
+    swift("PUT", O, putObject, core),
+    swift("POST", O, postObject, core),
+    swift("DELETE", O, deleteObject, core),
+    swift("COPY", O, copyObject, core),
+  ];
+}

@@ -1,0 +1,25 @@
+import type { ObjectCore } from "../core.js";
+import { SWIFT_VERSION } from "../limits.js";
+import { TEMPURL_INFO } from "./tempurl.js";
+import { BULK_DELETE_INFO } from "./bulk.js";
+
+/**
+ * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
+ * that feature is implemented here.
+ */
+export function info(core: ObjectCore): Record<string, unknown> {
+  return {
+    swift: {
+      version: SWIFT_VERSION,
+      ...core.limits,
+      account_autocreate: true,
+      allow_account_management: false,
+      strict_cors_mode: true,
+      policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
+    },
+    dlo: { max_get_time: 86400 },
+    tempurl: TEMPURL_INFO,
+    container_quotas: {},
+    bulk_delete: BULK_DELETE_INFO,
+  };
+}

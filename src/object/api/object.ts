@@ -1,0 +1,410 @@
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import { Reply } from "../../shared/http/reply.js";
+import type { ObjectCore } from "../core.js";
+import { DataTooLarge } from "../drivers/store.js";
+import type { SwiftError } from "../errors.js";
+import { swiftError, swiftText } from "../errors.js";
+import { getContainer, type Container } from "../store/containers.js";
+import {
+  addGarbage,
+  commitObject,
+  dropGarbage,
+  getObject,
+  removeObject,
+  updateObjectMeta,
+  type StoredObject,
+} from "../store/objects.js";
+import { httpDate, newTimestamp } from "../timestamp.js";
+import { empty } from "./common.js";
+import { checkConditions, multipartRanges, parseRanges } from "./conditions.js";
+import { guessContentType } from "./content-type.js";
+import { checkManifest, readDlo } from "./dlo.js";
+import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
+import { authorizeContainer } from "./acl.js";
+import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
+import { tempUrlHeaders } from "./tempurl.js";
+import { checkQuota } from "./quotas.js";
+
+/** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
+const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
+const MAX_KEPT_VALUE = 1024;
+const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
+
+const nowSeconds = (): number => Date.now() / 1000;
+const expired = (o: StoredObject): boolean => o.deleteAt !== null && o.deleteAt <= nowSeconds();
+
+/** The container, 404 when missing. */
+async function loadContainer(core: ObjectCore, account: string, name: string): Promise<Container> {
+  const c = await getContainer(core, account, name);
+  if (!c) throw swiftError(404);
+  return c;
+}
+
+/** A live (not expired) object, 404 otherwise. */
+async function loadObject(core: ObjectCore, c: Container, name: string): Promise<StoredObject> {
+  const o = await getObject(core, c.id, name);
+  if (!o || expired(o)) throw swiftError(404);
+  return o;
+}
+
+/** The headers an object is shown with. */
+function objectHeaders(o: StoredObject): Record<string, string> {
+  const h: Record<string, string> = {
+    "content-type": o.contentType,
+    etag: o.etag,
+    "last-modified": httpDate(o.timestamp),
+    "x-timestamp": o.timestamp,
+    "accept-ranges": "bytes",
+    ...metaHeaders(o.meta),
+  };
+  if (o.deleteAt !== null) h["x-delete-at"] = String(o.deleteAt);
+  return h;
+}
+
+/** X-Delete-At / X-Delete-After of a request: undefined when absent, else the Unix second (400s as Swift). */
+function deleteAtOf(ctx: Ctx): number | undefined {
+  const at = header(ctx, "x-delete-at");
+  const after = header(ctx, "x-delete-after");
+  let t: number | undefined;
+  if (after !== undefined) {
+    if (!/^\d{1,12}$/.test(after.trim())) throw swiftText(400, "Non-integer X-Delete-After");
+    t = Math.floor(nowSeconds()) + Number(after.trim());
+  } else if (at !== undefined) {
+    if (!/^\d{1,12}$/.test(at.trim())) throw swiftText(400, "Non-integer X-Delete-At");
+    t = Number(at.trim());
+  }
+  if (t !== undefined && t <= nowSeconds()) throw swiftText(400, "X-Delete-At in past");
+  return t;
+}
+
+/** The metadata a write asks for: user metadata and the kept headers (Content-Disposition, Content-Encoding). */
+function requestMeta(ctx: Ctx, core: ObjectCore): Map<string, string> {
+  const changes = metaChanges(ctx, "object");
+  checkMeta(changes, "object", core.limits);
+  for (const k of KEPT) {
+    const v = header(ctx, k);
+    if (v === undefined) continue;
+    if (Buffer.byteLength(v) > MAX_KEPT_VALUE + 512) throw swiftText(400, `Header value too long: ${k}`);
+    changes.set(k, k === "x-object-manifest" ? checkManifest(v) : v);
+  }
+  return changes;
+}
+
+/** Objects (or ranges) up to this size are read in one buffer when the driver can. */
+const SMALL_READ = 64 * 1024;
+
+/** An object's data, opened (a missing file is known before the status line): a buffer when small, else a stream. */
+async function openData(
+  core: ObjectCore,
+  o: StoredObject,
+  range?: { start: number; end: number },
+): Promise<Readable | Buffer | null> {
+  const length = range ? range.end - range.start + 1 : o.size;
+  if (core.data.getBuffer && length <= SMALL_READ)
+    return core.data.getBuffer(o.dataKey, range).catch(() => null);
+  const s = core.data.get(o.dataKey, range);
+  return new Promise<Readable | Buffer | null>((resolve) => {
+    if (!("pending" in s) || !(s as { pending: boolean }).pending) return resolve(s);
+    const onError = () => {
+      s.destroy();
+      resolve(null);
+    };
+    s.once("error", onError);
+    s.once("ready", () => {
+      s.off("error", onError);
+      resolve(s);
+    });
+  });
+}
+
+/** GET/HEAD an object: conditions, then the whole data, one range, or several as multipart/byteranges. */
+export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container, object } = swiftPath(ctx, core);
+  await authorizeContainer(ctx, core, account, container as string, "read");
+  const c = await loadContainer(core, account, container as string);
+  // A replaced object's data may vanish between the lookup and the open: look again once.
+  for (let attempt = 0; ; attempt++) {
+    const o = await loadObject(core, c, object as string);
+    const headers = tempUrlHeaders(ctx, objectHeaders(o));
+    if (o.meta.has("x-object-manifest") && param(ctx, "multipart-manifest") !== "get")
+      return readDlo(ctx, core, account, o, headers);
+    checkConditions(ctx, o.etag, o.timestamp);
+    if (ctx.method === "HEAD")
+      return new Reply(200, undefined, { ...headers, "content-length": String(o.size) });
+    const ranges = parseRanges(header(ctx, "range"), o.size);
+    if (ranges === null) {
+      const body = await openData(core, o);
+      if (!body) {
+        if (attempt === 0) continue;
+        throw swiftError(404);
+      }
+      return new Reply(200, body, { ...headers, "content-length": String(o.size) });
+    }
+    if (ranges.length === 1) {
+      const r = ranges[0];
+      const body = await openData(core, o, r);
+      if (!body) {
+        if (attempt === 0) continue;
+        throw swiftError(404);
+      }
+      return new Reply(206, body, {
+        ...headers,
+        "content-range": `bytes ${r.start}-${r.end}/${o.size}`,
+        "content-length": String(r.end - r.start + 1),
+      });
+    }
+    const mp = multipartRanges(ranges, o.size, o.contentType, (r) => core.data.get(o.dataKey, r));
+    return new Reply(206, mp.body, {
+      ...headers,
+      "content-type": `multipart/byteranges;boundary=${mp.boundary}`,
+      "content-length": String(mp.length),
+    });
+  }
+}
+
+/** What a new object version is made of. */
+interface WriteSpec {
+  source: AsyncIterable<Uint8Array>;
+  /** Declared length, checked against what arrives. */
+  length?: number;
+  /** ETag the client declared (422 on mismatch). */
+  etag?: string;
+  contentType: string;
+  meta: Map<string, string>;
+  deleteAt: number | null;
+}
+
+/** Store data under a fresh key and commit the row; the data of the replaced version is removed after. */
+async function writeObject(
+  core: ObjectCore,
+  c: Container,
+  name: string,
+  w: WriteSpec,
+): Promise<StoredObject> {
+  const key = randomBytes(16).toString("hex");
+  const ts = newTimestamp();
+  await addGarbage(core, key, ts);
+  let stored: { size: number; md5: string };
+  try {
+    const max = Math.min(core.limits.max_file_size, w.length ?? Number.POSITIVE_INFINITY);
+    stored = await core.data.put(key, w.source, { maxBytes: max });
+  } catch (e) {
+    await core.data.delete(key).catch(() => {});
+    await dropGarbage(core, key).catch(() => {});
+    if (e instanceof DataTooLarge)
+      throw w.length !== undefined && w.length <= core.limits.max_file_size
+        ? swiftError(400)
+        : swiftError(413);
+    throw swiftError(499);
+  }
+  const fail = async (err: SwiftError): Promise<never> => {
+    await core.data.delete(key).catch(() => {});
+    await dropGarbage(core, key).catch(() => {});
+    throw err;
+  };
+  if (w.length !== undefined && stored.size !== w.length) return fail(swiftError(499));
+  if (w.etag !== undefined && w.etag.replace(/^"(.*)"$/, "$1").toLowerCase() !== stored.md5)
+    return fail(swiftError(422));
+  const obj = {
+    name,
+    size: stored.size,
+    etag: stored.md5,
+    contentType: w.contentType,
+    timestamp: ts,
+    meta: w.meta,
+    deleteAt: w.deleteAt,
+    dataKey: key,
+  };
+  const done = await commitObject(core, c.id, obj);
+  if (done === "gone") return fail(swiftError(404));
+  if (done.replaced) await reclaim(core, done.replaced);
+  return { containerId: c.id, ...obj };
+}
+
+/** Remove data no row refers to any more, then forget it (the reaper retries what fails here). */
+export async function reclaim(core: ObjectCore, key: string): Promise<void> {
+  try {
+    await core.data.delete(key);
+    await dropGarbage(core, key);
+  } catch (e) {
+    core.log.warn({ err: e, key }, "object data removal failed; the reaper will retry");
+  }
+}
+
+/** The Content-Type of a new object: the request's, else guessed from the name (always with X-Detect-Content-Type). */
+function contentTypeOf(ctx: Ctx, name: string, fallback?: string): string {
+  const given = header(ctx, "content-type");
+  const detect = TRUE.has((header(ctx, "x-detect-content-type") ?? "").toLowerCase());
+  if (detect) return guessContentType(name);
+  if (given !== undefined && given !== "") {
+    if (Buffer.byteLength(given) > 256) throw swiftText(400, "Content-Type too long");
+    return given;
+  }
+  return fallback ?? guessContentType(name);
+}
+
+/** Swift's PUT preconditions: If-None-Match (only "*" or ETags) against the current version. */
+async function checkPutConditions(ctx: Ctx, core: ObjectCore, c: Container, name: string): Promise<void> {
+  const inm = header(ctx, "if-none-match");
+  if (inm === undefined) return;
+  const tags = inm.split(",").map((t) => t.trim().replace(/^"(.*)"$/, "$1"));
+  const current = await getObject(core, c.id, name);
+  const live = current && !expired(current) ? current : undefined;
+  if (tags.includes("*")) {
+    if (live) throw swiftError(412);
+    return;
+  }
+  if (live && tags.includes(live.etag)) throw swiftError(412);
+}
+
+/** The source of a copy: "/container/object" (X-Copy-From) or "container/object", URL-decoded. */
+function copySource(value: string): { container: string; object: string } {
+  let v: string;
+  try {
+    v = decodeURIComponent(value);
+  } catch {
+    throw swiftText(412, "Invalid UTF8 or contains NULL");
+  }
+  const m = /^\/?([^/]+)\/(.+)$/s.exec(v);
+  if (!m) throw swiftText(412, "X-Copy-From header must be of the form <container name>/<object name>");
+  return { container: m[1], object: m[2] };
+}
+
+/** Copy an object's data and (unless X-Fresh-Metadata) metadata to a new name, then answer 201 as Swift. */
+async function copy(
+  ctx: Ctx,
+  core: ObjectCore,
+  src: { account: string; container: string; object: string },
+  dst: { account: string; container: string; object: string },
+): Promise<Reply> {
+  await authorizeContainer(ctx, core, src.account, src.container, "read");
+  await authorizeContainer(ctx, core, dst.account, dst.container, "write");
+  const sc = await loadContainer(core, src.account, src.container);
+  const so = await loadObject(core, sc, src.object);
+  const dc = await loadContainer(core, dst.account, dst.container);
+  checkQuota(dc, so.size);
+  const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
+  const changes = requestMeta(ctx, core);
+  const base = fresh ? new Map<string, string>() : so.meta;
+  const meta = applyMeta(base, changes, "object", core.limits);
+  const deleteAt = deleteAtOf(ctx) ?? null;
+  const given = header(ctx, "content-type");
+  const contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, dst.object) : so.contentType;
+  const o = await writeObject(core, dc, dst.object, {
+    source: core.data.get(so.dataKey),
+    length: so.size,
+    contentType,
+    meta,
+    deleteAt,
+  });
+  return empty(201, {
+    etag: o.etag,
+    "last-modified": httpDate(o.timestamp),
+    "x-copied-from": encodeURI(`${src.container}/${src.object}`),
+    "x-copied-from-last-modified": httpDate(so.timestamp),
+    ...(src.account !== dst.account ? { "x-copied-from-account": encodeURI(src.account) } : {}),
+  });
+}
+
+/** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
+export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container, object } = swiftPath(ctx, core);
+  await authorizeContainer(ctx, core, account, container as string, "write");
+  const name = object as string;
+  const copyFrom = header(ctx, "x-copy-from");
+  const lengthRaw = header(ctx, "content-length");
+  const chunked = /chunked/i.test(header(ctx, "transfer-encoding") ?? "");
+  if (copyFrom !== undefined) {
+    if (chunked || (lengthRaw !== undefined && lengthRaw !== "0"))
+      throw swiftText(400, "Copy requests require a zero byte body");
+    const src = copySource(copyFrom);
+    const srcAccount = header(ctx, "x-copy-from-account") ?? account;
+    return copy(
+      ctx,
+      core,
+      { account: srcAccount, ...src },
+      { account, container: container as string, object: name },
+    );
+  }
+  if (lengthRaw === undefined && !chunked) throw swiftError(411);
+  let length: number | undefined;
+  if (lengthRaw !== undefined && !chunked) {
+    if (!/^\d+$/.test(lengthRaw)) throw swiftText(400, "Invalid Content-Length");
+    length = Number(lengthRaw);
+    if (length > core.limits.max_file_size) throw swiftError(413);
+  }
+  const etag = header(ctx, "etag");
+  const meta = applyMeta(new Map(), requestMeta(ctx, core), "object", core.limits);
+  const deleteAt = deleteAtOf(ctx) ?? null;
+  const contentType = contentTypeOf(ctx, name);
+  const c = await loadContainer(core, account, container as string);
+  checkQuota(c, length);
+  await checkPutConditions(ctx, core, c, name);
+  const body = ctx.body as AsyncIterable<Uint8Array> | undefined;
+  const o = await writeObject(core, c, name, {
+    source: body ?? (async function* () {})(),
+    length,
+    etag,
+    contentType,
+    meta,
+    deleteAt,
+  });
+  return empty(201, { etag: o.etag, "last-modified": httpDate(o.timestamp) });
+}
+
+/** COPY an object to the Destination header's container/object (and Destination-Account's account). */
+export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container, object } = swiftPath(ctx, core);
+  const dstAccount = header(ctx, "destination-account") ?? account;
+  await authorizeContainer(ctx, core, account, container as string, "read");
+  const dest = header(ctx, "destination");
+  if (dest === undefined) {
+    // Whether the destination may be written is known only from it: without one, only writers learn of the 412.
+    authorize(ctx, dstAccount, "write");
+    throw swiftText(412, "Destination header required");
+  }
+  const to = copySource(dest);
+  return copy(
+    ctx,
+    core,
+    { account, container: container as string, object: object as string },
+    { account: dstAccount, ...to },
+  );
+}
+
+/** POST an object: replace its user metadata (Swift's fast-POST), Content-Type and expiry; 202. */
+export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container, object } = swiftPath(ctx, core);
+  await authorizeContainer(ctx, core, account, container as string, "write");
+  const changes = requestMeta(ctx, core);
+  const c = await loadContainer(core, account, container as string);
+  const o = await loadObject(core, c, object as string);
+  // POST replaces the user metadata; removal headers just leave a name out.
+  const kept = new Map([...o.meta].filter(([k]) => !k.startsWith("x-object-meta-")));
+  const meta = applyMeta(kept, changes, "object", core.limits);
+  let deleteAt = deleteAtOf(ctx) ?? o.deleteAt;
+  if (header(ctx, "x-remove-delete-at") !== undefined) deleteAt = null;
+  const given = header(ctx, "content-type");
+  const contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, o.name) : o.contentType;
+  const ok = await updateObjectMeta(core, c.id, o.name, {
+    meta,
+    contentType,
+    deleteAt,
+    timestamp: newTimestamp(),
+  });
+  if (!ok) throw swiftError(404);
+  return empty(202);
+}
+
+/** DELETE an object: 204, or 404 when there is none (an expired one is as good as gone). */
+export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+  const { account, container, object } = swiftPath(ctx, core);
+  await authorizeContainer(ctx, core, account, container as string, "write");
+  const c = await loadContainer(core, account, container as string);
+  const gone = await removeObject(core, c.id, object as string);
+  if (!gone) throw swiftError(404);
+  await reclaim(core, gone.dataKey);
+  if (expired(gone)) throw swiftError(404);
+  return empty(204, { "x-timestamp": newTimestamp() });
+}

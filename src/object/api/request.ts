@@ -1,0 +1,84 @@
+// What every Swift request starts with: the account, container and object names from the raw path (names may hold
+// any UTF-8, slashes included, and a trailing slash is part of an object's name), checked against Swift's limits,
+// and the caller's right to read or write the account.
+import type { RequestCtx } from "../../shared/http/route.js";
+import type { ObjectCore } from "../core.js";
+import { swiftError, swiftText } from "../errors.js";
+import { tempUrlAccount } from "./tempurl.js";
+
+/** A route handler's context. */
+export type Ctx = RequestCtx<any, any, any>;
+
+/** The reseller prefix of the accounts keystoneauth serves (AUTH_<project id>). */
+export const RESELLER_PREFIX = "AUTH_";
+
+/** The names a request addresses. */
+export interface SwiftPath {
+  account: string;
+  container?: string;
+  object?: string;
+}
+
+const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
+
+/** Decode a path segment; 412 as Swift for bad UTF-8 or NUL. */
+function decode(seg: string): string {
+  let out: string;
+  try {
+    out = decodeURIComponent(seg);
+  } catch {
+    throw swiftText(412, "Invalid UTF8 or contains NULL");
+  }
+  if (out.includes("\0") || out.includes("\uFFFD")) throw swiftText(412, "Invalid UTF8 or contains NULL");
+  return out;
+}
+
+/** The account, container and object of a request (from its raw URL, as Swift's split_path), within limits. */
+export function swiftPath(ctx: Ctx, core: ObjectCore): SwiftPath {
+  const path = ctx.url.split("?")[0];
+  const m = /^\/v1\/([^/]+)(?:\/([^/]*)(?:\/(.*))?)?$/s.exec(path);
+  if (!m) throw swiftError(404);
+  const account = decode(m[1]);
+  const container = m[2] === undefined || m[2] === "" ? undefined : decode(m[2]);
+  const object = m[3] === undefined || m[3] === "" || container === undefined ? undefined : decode(m[3]);
+  const l = core.limits;
+  if (bytes(account) > l.max_account_name_length)
+    throw swiftText(400, `Account name length of ${bytes(account)} longer than ${l.max_account_name_length}`);
+  if (container !== undefined && bytes(container) > l.max_container_name_length)
+    throw swiftText(
+      400,
+      `Container name length of ${bytes(container)} longer than ${l.max_container_name_length}`,
+    );
+  if (object !== undefined && bytes(object) > l.max_object_name_length)
+    throw swiftText(400, `Object name length of ${bytes(object)} longer than ${l.max_object_name_length}`);
+  return { account, container, object };
+}
+
+/** Whether the caller may read or write the whole account (owner roles, system reader, reseller, temporary URL). */
+export function ownsAccount(ctx: Ctx, account: string, mode: "read" | "write"): boolean {
+  if (tempUrlAccount(ctx) === account) return true;
+  if (!ctx.auth) return false;
+  const project = account.startsWith(RESELLER_PREFIX) ? account.slice(RESELLER_PREFIX.length) : null;
+  if (project === null || project === "") return ctx.allowed("object:reseller_admin", {});
+  return ctx.allowed(`object:${mode}`, { project_id: project });
+}
+
+/** Require the caller to read (GET/HEAD) or write the account: 401 without a token, 403 with the wrong one. */
+export function authorize(ctx: Ctx, account: string, mode: "read" | "write"): void {
+  if (ownsAccount(ctx, account, mode)) return;
+  throw swiftError(ctx.auth ? 403 : 401);
+}
+
+/** A request header's single value (the first of repeated ones). */
+export function header(ctx: Ctx, name: string): string | undefined {
+  const v = ctx.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A query parameter's single value. */
+export function param(ctx: Ctx, name: string): string | undefined {
+  const q = ctx.query as Record<string, unknown>;
+  if (!Object.hasOwn(q, name)) return undefined;
+  const v = q[name];
+  return typeof v === "string" ? v : undefined;
+}

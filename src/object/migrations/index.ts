@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import { objectMigration } from "./0001-object.js";
+
+/** The object service's schema migrations, in name order. */
+export const objectMigrations: Record<string, Migration> = {
+  "0001_object": objectMigration,
+};

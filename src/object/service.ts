@@ -1,0 +1,49 @@
+import type { Logger } from "pino";
+import type { Config } from "../shared/config.js";
+import { migrate, type Database } from "../shared/db/index.js";
+import type { ServiceApi } from "../shared/http/service.js";
+import { objectRoutes } from "./api/index.js";
+import { ObjectCore } from "./core.js";
+import { openObjectDriver } from "./drivers/index.js";
+import { formatObjectError } from "./errors.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+import { objectMigrations } from "./migrations/index.js";
+import { startReaper } from "./reaper.js";
+import type { ObjectTables } from "./store/tables.js";
+import type { Kysely } from "kysely";
+
+export { objectPolicies } from "./api/policy.js";
+
+/** The Object Storage service (Swift v1): names, metadata and counts in the DB, data in a store driver. */
+export class ObjectService {
+  private constructor(
+    readonly core: ObjectCore,
+    private readonly reaper: { stop(): Promise<void> },
+  ) {}
+
+  /** Migrate the object tables, open the store driver and start the reaper. */
+  static async start(db: Database, cfg: Config, log: Logger): Promise<ObjectService> {
+    await migrate(db, "object", objectMigrations);
+    const data = openObjectDriver(cfg.object.driver, { dataDir: cfg.dataDir });
+    const limits = { ...DEFAULT_LIMITS, max_file_size: cfg.object.maxFileSize };
+    const core = new ObjectCore(db.kysely as Kysely<ObjectTables>, db.engine, cfg, data, limits, log);
+    return new ObjectService(core, startReaper(core, cfg.object.reapInterval));
+  }
+
+  /** Stop the reaper (waits for a pass in progress). */
+  close(): Promise<void> {
+    return this.reaper.stop();
+  }
+
+  /** The HTTP API mounted at /object-store. */
+  api(): ServiceApi {
+    return {
+      name: "object",
+      serviceType: "object-store",
+      prefix: "/object-store",
+      routes: objectRoutes(this.core),
+      formatError: formatObjectError,
+      requestIdHeaders: ["x-trans-id"],
+    };
+  }
+}

@@ -1,0 +1,92 @@
+import { sql } from "kysely";
+import { isUniqueViolation } from "../../shared/db/index.js";
+import type { ObjectCore } from "../core.js";
+import { newTimestamp } from "../timestamp.js";
+import { num, parseMeta, storeMeta } from "./tables.js";
+
+/** An account as HEAD/GET show it: totals over its containers, and its own metadata. */
+export interface AccountInfo {
+  createdAt: string;
+  putTimestamp: string;
+  meta: Map<string, string>;
+  containerCount: number;
+  objectCount: number;
+  bytesUsed: number;
+  /** Whether the account has a row (metadata set or a container made); others are shown as empty. */
+  exists: boolean;
+}
+
+/** The account's row, made on first use (Swift's account_autocreate). */
+export async function ensureAccount(core: ObjectCore, account: string): Promise<void> {
+  const found = await core.db
+    .selectFrom("object_account")
+    .select("account")
+    .where("account", "=", account)
+    .executeTakeFirst();
+  if (found) return;
+  const now = newTimestamp();
+  try {
+    await core.db
+      .insertInto("object_account")
+      .values({ account, created_at: now, put_timestamp: now, meta: "{}" })
+      .execute();
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+  }
+}
+
+/** An account's totals (summed over its containers, so always consistent with them) and metadata. */
+export async function accountInfo(core: ObjectCore, account: string): Promise<AccountInfo> {
+  const row = await core.db
+    .selectFrom("object_account")
+    .selectAll()
+    .where("account", "=", account)
+    .executeTakeFirst();
+  const totals = await core.db
+    .selectFrom("object_container")
+    .select([
+      sql<number>`count(*)`.as("containers"),
+      sql<number>`coalesce(sum(object_count), 0)`.as("objects"),
+      sql<number>`coalesce(sum(bytes_used), 0)`.as("bytes"),
+    ])
+    .where("account", "=", account)
+    .executeTakeFirstOrThrow();
+  const now = newTimestamp();
+  return {
+    createdAt: row?.created_at ?? now,
+    putTimestamp: row?.put_timestamp ?? now,
+    meta: parseMeta(row?.meta ?? "{}"),
+    containerCount: num(totals.containers),
+    objectCount: num(totals.objects),
+    bytesUsed: num(totals.bytes),
+    exists: row !== undefined,
+  };
+}
+
+/** Change an account's metadata under its row lock (no update is lost to a concurrent one), making it if needed. */
+export async function updateAccountMeta(
+  core: ObjectCore,
+  account: string,
+  change: (meta: Map<string, string>) => Map<string, string>,
+): Promise<void> {
+  await ensureAccount(core, account);
+  await core.db.transaction().execute(async (tx) => {
+    const ts = newTimestamp();
+    await tx
+      .updateTable("object_account")
+      .set({ put_timestamp: ts })
+      .where("account", "=", account)
+      .execute();
+    const row = await tx
+      .selectFrom("object_account")
+      .select("meta")
+      .where("account", "=", account)
+      .executeTakeFirstOrThrow();
+    const meta = change(parseMeta(row.meta));
+    await tx
+      .updateTable("object_account")
+      .set({ meta: storeMeta(meta) })
+      .where("account", "=", account)
+      .execute();
+  });
+}

@@ -1,0 +1,280 @@
+import type { ObjectCore } from "../core.js";
+import { num, parseMeta, storeMeta, text, type ObjectDb } from "./tables.js";
+
+/** An object's row: what HEAD shows and where its data is. */
+export interface StoredObject {
+  containerId: number;
+  name: string;
+  size: number;
+  etag: string;
+  contentType: string;
+  timestamp: string;
+  meta: Map<string, string>;
+  /** Unix seconds after which the object is gone (X-Delete-At), or null. */
+  deleteAt: number | null;
+  dataKey: string;
+}
+
+/** What a write records (everything but the container). */
+export type ObjectWrite = Omit<StoredObject, "containerId">;
+
+function view(r: {
+  container_id: number;
+  name: unknown;
+  size: unknown;
+  etag: string;
+  content_type: string;
+  timestamp: string;
+  meta: string;
+  delete_at: unknown;
+  data_key: string;
+}): StoredObject {
+  return {
+    containerId: Number(r.container_id),
+    name: text(r.name),
+    size: num(r.size),
+    etag: r.etag,
+    contentType: r.content_type,
+    timestamp: r.timestamp,
+    meta: parseMeta(r.meta),
+    deleteAt: r.delete_at === null ? null : num(r.delete_at),
+    dataKey: r.data_key,
+  };
+}
+
+/** One object (expired ones included: the caller decides), or undefined. */
+export async function getObject(
+  core: ObjectCore,
+  containerId: number,
+  name: string,
+): Promise<StoredObject | undefined> {
+  const r = await core.db
+    .selectFrom("object_object")
+    .selectAll()
+    .where("container_id", "=", containerId)
+    .where("name", "=", name)
+    .executeTakeFirst();
+  return r && view(r);
+}
+
+/**
+ * Lock a container's row for the rest of the transaction (every object write of a container goes through this, so
+ * its counts stay exact on every engine); false when the container is gone.
+ */
+async function lockContainer(tx: ObjectDb, containerId: number): Promise<boolean> {
+  const r = await tx
+    .updateTable("object_container")
+    .set((eb) => ({ object_count: eb.ref("object_count") }))
+    .where("id", "=", containerId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Add to a container's counts (inside the locking transaction). */
+async function adjustCounts(
+  tx: ObjectDb,
+  containerId: number,
+  objects: number,
+  bytes: number,
+): Promise<void> {
+  if (objects === 0 && bytes === 0) return;
+  await tx
+    .updateTable("object_container")
+    .set((eb) => ({
+      object_count: eb(eb.ref("object_count"), "+", objects),
+      bytes_used: eb(eb.ref("bytes_used"), "+", bytes),
+    }))
+    .where("id", "=", containerId)
+    .execute();
+}
+
+/** Mark data for removal: `pending` keys belong to uploads in flight (removed only once stale). */
+export async function addGarbage(core: ObjectCore | ObjectDb, key: string, since: string): Promise<void> {
+  const db = "db" in core ? core.db : core;
+  await db.insertInto("object_garbage").values({ data_key: key, since }).execute();
+}
+
+/** Forget a garbage key (its data was removed, or it became an object's data). */
+export async function dropGarbage(core: ObjectCore, key: string): Promise<void> {
+  await core.db.deleteFrom("object_garbage").where("data_key", "=", key).execute();
+}
+
+/**
+ * Record an object write: the new row replaces any old one and the container's counts move by the difference, in
+ * one transaction under the container's row lock. The new data key stops being garbage; the old one becomes
+ * garbage. Returns the replaced data key (to remove after the commit), or "gone" when the container was deleted.
+ */
+export async function commitObject(
+  core: ObjectCore,
+  containerId: number,
+  obj: ObjectWrite,
+): Promise<{ replaced: string | null } | "gone"> {
+  return core.db.transaction().execute(async (tx) => {
+    if (!(await lockContainer(tx, containerId))) return "gone" as const;
+    const old = await tx
+      .selectFrom("object_object")
+      .select(["size", "data_key"])
+      .where("container_id", "=", containerId)
+      .where("name", "=", obj.name)
+      .executeTakeFirst();
+    const row = {
+      size: obj.size,
+      etag: obj.etag,
+      content_type: obj.contentType,
+      timestamp: obj.timestamp,
+      meta: storeMeta(obj.meta),
+      delete_at: obj.deleteAt,
+      data_key: obj.dataKey,
+    };
+    if (old)
+      await tx
+        .updateTable("object_object")
+        .set(row)
+        .where("container_id", "=", containerId)
+        .where("name", "=", obj.name)
+        .execute();
+    else
+      await tx
+        .insertInto("object_object")
+        .values({ container_id: containerId, name: obj.name, ...row })
+        .execute();
+    await tx.deleteFrom("object_garbage").where("data_key", "=", obj.dataKey).execute();
+    if (old) await addGarbage(tx, old.data_key, "0");
+    await adjustCounts(tx, containerId, old ? 0 : 1, obj.size - num(old?.size));
+    return { replaced: old ? old.data_key : null };
+  });
+}
+
+/**
+ * Remove an object's row (only the version `dataKey` names, when given: the reaper must not delete a newer
+ * write), adjusting the counts; its data key becomes garbage. Returns the removed row, or undefined.
+ */
+export async function removeObject(
+  core: ObjectCore,
+  containerId: number,
+  name: string,
+  dataKey?: string,
+): Promise<StoredObject | undefined> {
+  return core.db.transaction().execute(async (tx) => {
+    if (!(await lockContainer(tx, containerId))) return undefined;
+    let q = tx
+      .selectFrom("object_object")
+      .selectAll()
+      .where("container_id", "=", containerId)
+      .where("name", "=", name);
+    if (dataKey !== undefined) q = q.where("data_key", "=", dataKey);
+    const old = await q.executeTakeFirst();
+    if (!old) return undefined;
+    await tx
+      .deleteFrom("object_object")
+      .where("container_id", "=", containerId)
+      .where("name", "=", name)
+      .execute();
+    await addGarbage(tx, old.data_key, "0");
+    await adjustCounts(tx, containerId, -1, -num(old.size));
+    return view(old);
+  });
+}
+
+/** Replace an object's metadata (POST), keeping its data; false when it is gone. */
+export async function updateObjectMeta(
+  core: ObjectCore,
+  containerId: number,
+  name: string,
+  change: { meta: Map<string, string>; contentType: string; deleteAt: number | null; timestamp: string },
+): Promise<boolean> {
+  const r = await core.db
+    .updateTable("object_object")
+    .set({
+      meta: storeMeta(change.meta),
+      content_type: change.contentType,
+      delete_at: change.deleteAt,
+      timestamp: change.timestamp,
+    })
+    .where("container_id", "=", containerId)
+    .where("name", "=", name)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Objects of a container in name order from a bound, at most `limit` (the listing builds on this). */
+export async function scanObjects(
+  core: ObjectCore,
+  containerId: number,
+  opts: { after?: string; before?: string; from?: string; limit: number; reverse: boolean },
+): Promise<StoredObject[]> {
+  let q = core.db.selectFrom("object_object").selectAll().where("container_id", "=", containerId);
+  if (opts.after !== undefined) q = q.where("name", ">", opts.after);
+  if (opts.from !== undefined) q = q.where("name", ">=", opts.from);
+  if (opts.before !== undefined) q = q.where("name", "<", opts.before);
+  const rows = await q
+    .orderBy("name", opts.reverse ? "desc" : "asc")
+    .limit(opts.limit)
+    .execute();
+  return rows.map(view);
+}
+
+/** Objects whose X-Delete-At has passed, oldest first, at most `limit`. */
+export async function expiredObjects(
+  core: ObjectCore,
+  now: number,
+  limit: number,
+): Promise<Array<{ containerId: number; name: string; dataKey: string }>> {
+  const rows = await core.db
+    .selectFrom("object_object")
+    .select(["container_id", "name", "data_key"])
+    .where("delete_at", "is not", null)
+    .where("delete_at", "<=", now)
+    .orderBy("delete_at")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ containerId: Number(r.container_id), name: text(r.name), dataKey: r.data_key }));
+}
+
+/** Garbage keys ready for removal: dead data, and pending uploads older than `staleBefore`. */
+export async function garbageKeys(core: ObjectCore, staleBefore: string, limit: number): Promise<string[]> {
+  const rows = await core.db
+    .selectFrom("object_garbage")
+    .select("data_key")
+    .where("since", "<", staleBefore)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.data_key);
+}
+
+/** A listing row: what a container listing shows of an object. */
+export interface ListedObject {
+  name: string;
+  size: number;
+  etag: string;
+  contentType: string;
+  timestamp: string;
+  deleteAt: number | null;
+}
+
+/** Like scanObjects, reading only the columns a listing shows (no metadata parsed). */
+export async function scanListing(
+  core: ObjectCore,
+  containerId: number,
+  opts: { after?: string; before?: string; from?: string; limit: number; reverse: boolean },
+): Promise<ListedObject[]> {
+  let q = core.db
+    .selectFrom("object_object")
+    .select(["name", "size", "etag", "content_type", "timestamp", "delete_at"])
+    .where("container_id", "=", containerId);
+  if (opts.after !== undefined) q = q.where("name", ">", opts.after);
+  if (opts.from !== undefined) q = q.where("name", ">=", opts.from);
+  if (opts.before !== undefined) q = q.where("name", "<", opts.before);
+  const rows = await q
+    .orderBy("name", opts.reverse ? "desc" : "asc")
+    .limit(opts.limit)
+    .execute();
+  return rows.map((r) => ({
+    name: text(r.name),
+    size: num(r.size),
+    etag: r.etag,
+    contentType: r.content_type,
+    timestamp: r.timestamp,
+    deleteAt: r.delete_at === null ? null : num(r.delete_at),
+  }));
+}

@@ -1,0 +1,323 @@
+// End to end for Object Storage: `bin/stratus up` as a child process, driven by the real clients — Debian's
+// python3-swiftclient (`/usr/bin/swift`) and python3-openstackclient (`/usr/bin/openstack container/object`) —
+// through the catalog's object-store endpoint.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  exec,
+  killStratus,
+  openstack,
+  pyEnv,
+  startStratus,
+  terminateStratus,
+  type StratusProcess,
+} from "../helpers/stratus-process.js";
+
+const SWIFT = "/usr/bin/swift";
+const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+
+describe("object storage with the swift and openstack CLIs", () => {
+  let s: StratusProcess;
+  let work: string;
+  before(async () => {
+    if (!existsSync(SWIFT)) {
+      if (process.env.CI === "true")
+        throw new Error(`${SWIFT} is missing (apt-get install python3-swiftclient)`);
+    }
+    s = await startStratus("stratus-e2e-object-");
+    work = await mkdtemp(join(tmpdir(), "stratus-e2e-object-work-"));
+  });
+  after(async () => {
+    if (s) await terminateStratus(s);
+    await killStratus(s);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** Run the swift CLI as `cloud` of clouds.yaml (its credentials as swift's --os-* options) in the work dir. */
+  const swift = async (args: string[], cloud = "stratus-demo") => {
+    const a = s.clouds[cloud].auth;
+    const auth = [
+      "--auth-version",
+      "3",
+      "--os-auth-url",
+      a.auth_url,
+      "--os-username",
+      a.username,
+      "--os-password",
+      a.password,
+      "--os-project-name",
+      a.project_name,
+      "--os-user-domain-name",
+      a.user_domain_name,
+      "--os-project-domain-name",
+      a.project_domain_name,
+    ];
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
+      exec("/bin/sh", ["-c", `cd "${work}" && exec "$@"`, "sh", SWIFT, ...auth, ...args], pyEnv({})).then(
+        res,
+      ),
+    );
+    return r;
+  };
+  const ok = async (args: string[], cloud?: string) => {
+    const r = await swift(args, cloud);
+    assert.equal(r.code, 0, `swift ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const os = async (args: string[], json = true, cloud = "stratus-demo") => {
+    const r = await openstack(s, [...args, ...(json ? ["-f", "json"] : [])], cloud);
+    assert.equal(r.code, 0, `openstack ${args.join(" ")}: ${r.stderr}`);
+    return json && r.stdout.trim() ? JSON.parse(r.stdout) : r.stdout;
+  };
+
+  test("openstack container/object: create, list, show, set/unset properties, save, delete", async () => {
+    await writeFile(join(work, "hello.txt"), "hello object storage\n");
+    const made = await os(["container", "create", "photos"]);
+    assert.equal(made[0].container, "photos");
+    assert.ok((await os(["container", "list"])).some((c: any) => c.Name === "photos"));
+    // The CLI names the object after the path it uploads: run it in the work directory.
+    const up = await exec(
+      "/bin/sh",
+      ["-c", `cd "${work}" && exec /usr/bin/openstack object create photos hello.txt -f json`],
+      pyEnv({ OS_CLIENT_CONFIG_FILE: s.cloudsYaml, OS_CLOUD: "stratus-demo" }),
+    );
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(JSON.parse(up.stdout)[0].etag, md5(Buffer.from("hello object storage\n")));
+    const listed = await os(["object", "list", "photos"]);
+    assert.deepEqual(
+      listed.map((x: any) => x.Name),
+      ["hello.txt"],
+    );
+    const shown = await os(["object", "show", "photos", "hello.txt"]);
+    assert.equal(shown["content-length"], "21");
+    assert.equal(shown["content-type"], "text/plain");
+    await os(["object", "set", "--property", "color=blue", "photos", "hello.txt"], false);
+    assert.match(JSON.stringify(await os(["object", "show", "photos", "hello.txt"])), /color.*blue/i);
+    await os(["object", "unset", "--property", "color", "photos", "hello.txt"], false);
+    assert.doesNotMatch(JSON.stringify(await os(["object", "show", "photos", "hello.txt"])), /blue/);
+    await os(["container", "set", "--property", "team=red", "photos"], false);
+    assert.match(JSON.stringify(await os(["container", "show", "photos"])), /team.*red/i);
+    const saved = join(work, "saved.txt");
+    await os(["object", "save", "--file", saved, "photos", "hello.txt"], false);
+    assert.equal(await readFile(saved, "utf8"), "hello object storage\n");
+    const cs = await os(["container", "show", "photos"]);
+    assert.equal(String(cs.object_count), "1");
+    await os(["object", "delete", "photos", "hello.txt"], false);
+    await os(["container", "delete", "photos"], false);
+    assert.ok(!(await os(["container", "list"])).some((c: any) => c.Name === "photos"));
+  });
+
+  test("swift CLI: stat, upload, list, download and compare, post metadata, capabilities, delete", async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 123);
+    await writeFile(join(work, "blob.bin"), data);
+    await ok(["upload", "docs", "blob.bin"]);
+    assert.match(await ok(["list", "docs"]), /^blob\.bin$/m);
+    const stat = await ok(["stat", "docs", "blob.bin"]);
+    assert.match(stat, new RegExp(`ETag: ${md5(data)}`));
+    assert.match(stat, /Content Length: 5243003/);
+    await ok(["download", "docs", "blob.bin", "-o", "back.bin"]);
+    assert.ok((await readFile(join(work, "back.bin"))).equals(data));
+    await ok(["post", "-m", "owner:alice", "docs", "blob.bin"]);
+    assert.match(await ok(["stat", "docs", "blob.bin"]), /Meta Owner: alice/);
+    const acct = await ok(["stat"]);
+    assert.match(acct, /Containers: 1/);
+    assert.match(acct, /Objects: 1/);
+    assert.match(acct, /Bytes: 5243003/);
+    assert.match(await ok(["capabilities"]), /max_file_size: 5368709122/);
+    await ok(["delete", "docs"]);
+    assert.doesNotMatch(await ok(["list"]), /docs/);
+  });
+
+  test("swift CLI: a segmented upload (--segment-size) is a DLO that downloads whole and identical", async () => {
+    const data = randomBytes(12 * 1024 * 1024 + 77);
+    await writeFile(join(work, "large.bin"), data);
+    await ok(["upload", "--segment-size", String(4 * 1024 * 1024), "big", "large.bin"]);
+    assert.match(await ok(["list", "big_segments"]), /large\.bin\/.*\/00000003$/m);
+    const stat = await ok(["stat", "big", "large.bin"]);
+    assert.match(stat, /Manifest: big_segments\/large\.bin\//);
+    assert.match(stat, /Content Length: 12582989/);
+    await ok(["download", "big", "large.bin", "-o", "large-back.bin"]);
+    assert.ok((await readFile(join(work, "large-back.bin"))).equals(data));
+    // Deleting the manifest deletes its segments too (the CLI reads the manifest header).
+    await ok(["delete", "big", "large.bin"]);
+    assert.equal((await ok(["list", "big_segments"])).trim(), "");
+  });
+
+  test("swift CLI: tempurl signs a GET that works without a token, until the key changes", async () => {
+    await writeFile(join(work, "shared.txt"), "for anyone with the link");
+    await ok(["upload", "links", "shared.txt"]);
+    await ok(["post", "-m", "Temp-URL-Key:e2e-secret"]);
+    const storage = (await ok(["auth"])).match(/OS_STORAGE_URL=(\S+)/)![1];
+    const account = storage.slice(storage.indexOf("/v1/"));
+    const rel = (await ok(["tempurl", "GET", "600", `${account}/links/shared.txt`, "e2e-secret"])).trim();
+    const origin = new URL(storage).origin;
+    const got = await fetch(`${origin}/object-store${rel}`);
+    assert.equal(got.status, 200);
+    assert.equal(await got.text(), "for anyone with the link");
+    await ok(["post", "-m", "Temp-URL-Key:changed"]);
+    assert.equal((await fetch(`${origin}/object-store${rel}`)).status, 401);
+  });
+
+  test("a chunked upload (no Content-Length) streams in; a wrong ETag is 422 and leaves the old object", async () => {
+    const auth = await ok(["auth"]);
+    const url = auth.match(/OS_STORAGE_URL=(\S+)/)![1];
+    const token = auth.match(/OS_AUTH_TOKEN=(\S+)/)![1];
+    assert.equal(
+      (await fetch(`${url}/chunks`, { method: "PUT", headers: { "x-auth-token": token } })).status,
+      201,
+    );
+    const parts = [randomBytes(100_000), randomBytes(3_000_000), randomBytes(7)];
+    const body = new ReadableStream({
+      start(c) {
+        for (const p of parts) c.enqueue(new Uint8Array(p));
+        c.close();
+      },
+    });
+    const put = await fetch(`${url}/chunks/streamed`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(put.status, 201, await put.text());
+    const whole = Buffer.concat(parts);
+    assert.equal(put.headers.get("etag"), md5(whole));
+    const bad = await fetch(`${url}/chunks/streamed`, {
+      method: "PUT",
+      headers: { "x-auth-token": token, etag: md5(Buffer.from("other")) },
+      body: "replacement",
+    });
+    assert.equal(bad.status, 422);
+    const got = Buffer.from(
+      await (await fetch(`${url}/chunks/streamed`, { headers: { "x-auth-token": token } })).arrayBuffer(),
+    );
+    assert.ok(got.equals(whole));
+  });
+
+  test("swift CLI: another project's user cannot read demo's container (403) until post -r/-w grants it; .r:* is public", async () => {
+    await writeFile(join(work, "secret.txt"), "s3cret");
+    await ok(["upload", "private", "secret.txt"]);
+    const demoAccount = (await ok(["stat"])).match(/Account: (\S+)/)![1];
+    // The admin's own account has no such container; demo's account is refused to the admin (not a reseller).
+    assert.notEqual((await swift(["list", "private"], "stratus-admin")).code, 0);
+    const token = (await ok(["auth"], "stratus-admin")).match(/OS_AUTH_TOKEN=(\S+)/)![1];
+    const url = (await ok(["auth"])).match(/OS_STORAGE_URL=(\S+)/)![1];
+    assert.ok(url.endsWith(demoAccount));
+    const res = await fetch(`${url}/private`, { headers: { "x-auth-token": token } });
+    assert.equal(res.status, 403);
+    assert.ok(res.headers.get("x-trans-id"));
+    // `swift post -r` grants the admin project's users read access (names, as keystoneauth takes them), and
+    // `-w` write access; `.r:*` makes objects public.
+    await ok(["post", "-r", "admin:*", "private"]);
+    const read = await fetch(`${url}/private/secret.txt`, { headers: { "x-auth-token": token } });
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), "s3cret");
+    const denied = await fetch(`${url}/private/new.txt`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body: "x",
+    });
+    assert.equal(denied.status, 403);
+    await ok(["post", "-w", "admin:admin", "private"]);
+    const wrote = await fetch(`${url}/private/new.txt`, {
+      method: "PUT",
+      headers: { "x-auth-token": token },
+      body: "x",
+    });
+    assert.equal(wrote.status, 201);
+    assert.equal((await fetch(`${url}/private/secret.txt`)).status, 401);
+    await ok(["post", "-r", ".r:*", "private"]);
+    assert.equal(await (await fetch(`${url}/private/secret.txt`)).text(), "s3cret");
+  });
+});
+
+describe("object storage: a crash mid-PUT leaves the old object whole", () => {
+  let s: StratusProcess | undefined;
+  after(async () => {
+    if (s) await terminateStratus(s);
+    await killStratus(s);
+  });
+
+  test("SIGKILL while a replacement streams in: after a restart GET returns the old bytes, no partial file is left", async () => {
+    s = await startStratus("stratus-e2e-object-crash-");
+    const dir = s.dir;
+    const a = s.clouds["stratus-demo"].auth;
+    const auth = await fetch(`${a.auth_url}/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: a.username, domain: { name: "Default" }, password: a.password } },
+          },
+          scope: { project: { name: a.project_name, domain: { name: "Default" } } },
+        },
+      }),
+    });
+    const token = auth.headers.get("x-subject-token")!;
+    const project = ((await auth.json()) as any).token.project.id as string;
+    const base = a.auth_url.replace(/\/identity\/v3$/, "");
+    const url = `${base}/object-store/v1/AUTH_${project}/crash`;
+    assert.equal((await fetch(url, { method: "PUT", headers: { "x-auth-token": token } })).status, 201);
+    const old = randomBytes(1024 * 1024);
+    const put = await fetch(`${url}/obj`, { method: "PUT", headers: { "x-auth-token": token }, body: old });
+    assert.equal(put.status, 201);
+    // A replacement announced as 64 MiB, of which 16 MiB arrive before the server dies.
+    const { request } = await import("node:http");
+    const u = new URL(`${url}/obj`);
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname,
+      method: "PUT",
+      headers: { "x-auth-token": token, "content-length": String(64 * 1024 * 1024) },
+    });
+    req.on("error", () => {});
+    const chunk = randomBytes(1024 * 1024);
+    for (let i = 0; i < 16; i++) if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+    // Wait until the server has started the temporary file, then kill it.
+    const objects = join(dir, "objects");
+    const { readdir } = await import("node:fs/promises");
+    const partials = async () =>
+      (await readdir(objects, { recursive: true })).filter((f) => String(f).includes(".partial-"));
+    const deadline = Date.now() + 60_000;
+    while ((await partials()).length === 0) {
+      assert.ok(Date.now() < deadline, "no temporary file appeared");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    s.child.kill("SIGKILL");
+    await s.exited;
+    req.destroy();
+    s = await startStratus("stratus-e2e-object-crash-", { dir });
+    assert.deepEqual(await partials(), []);
+    const b = s.clouds["stratus-demo"].auth;
+    const again = await fetch(`${b.auth_url}/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ["password"],
+            password: { user: { name: b.username, domain: { name: "Default" }, password: b.password } },
+          },
+          scope: { project: { name: b.project_name, domain: { name: "Default" } } },
+        },
+      }),
+    });
+    const tok = again.headers.get("x-subject-token")!;
+    const url2 = `${b.auth_url.replace(/\/identity\/v3$/, "")}/object-store/v1/AUTH_${project}/crash`;
+    const got = await fetch(`${url2}/obj`, { headers: { "x-auth-token": tok } });
+    assert.equal(got.status, 200);
+    const body = Buffer.from(await got.arrayBuffer());
+    assert.equal(md5(body), md5(old));
+    const head = await fetch(url2, { method: "HEAD", headers: { "x-auth-token": tok } });
+    assert.equal(head.headers.get("x-container-object-count"), "1");
+    assert.equal(head.headers.get("x-container-bytes-used"), String(old.length));
+  });
+});
