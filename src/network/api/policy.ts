@@ -289,7 +289,13 @@ export const networkPolicies: RuleDefault[] = [
   ),
 
   rule("create_security_group", PROJECT_MEMBER, "Create a security group.", "POST", "/v2.0/security-groups"),
-  rule("get_security_group", PROJECT_READER, "Show a security group.", "GET", SG),
+  rule(
+    "get_security_group",
+    `${PROJECT_READER} or rule:shared`,
+    "Show a security group (also one shared with the caller's project).",
+    "GET",
+    SG,
+  ),
   rule("update_security_group", PROJECT_MEMBER, "Update a security group.", "PUT", SG),
   rule("delete_security_group", PROJECT_MEMBER, "Delete a security group.", "DELETE", SG),
   rule(
