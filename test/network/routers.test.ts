@@ -154,7 +154,11 @@ describe("network routers", () => {
       409,
       "RouterInterfaceInUseByRoute",
     );
-    await c.ok("PUT", `/v2.0/routers/${r.id}`, 200, { token: u.token, body: { router: { routes: [] } } });
+    // routes: null clears them, as [] does (tempest's _delete_extra_routes).
+    const noRoutes = (
+      await c.ok("PUT", `/v2.0/routers/${r.id}`, 200, { token: u.token, body: { router: { routes: null } } })
+    ).router;
+    assert.deepEqual(noRoutes.routes, []);
 
     // Remove both interfaces (by subnet, by port), then the gateway, then the router.
     const rm = await c.ok("PUT", `/v2.0/routers/${r.id}/remove_router_interface`, 200, {
