@@ -352,6 +352,7 @@ main(async () => {
         httpImageUrl: httpImage?.url,
         compute,
         network,
+        service,
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -494,8 +495,15 @@ async function prepareNetwork(authUrl, admin) {
   return { extensions, publicNetworkId: pub.id, publicNetworkName: pub.name };
 }
 
+/**
+ * The [network-feature-enabled] flags that differ for a suite. Compute's floating IP tests drive Nova's
+ * os-floating-ips proxy (gone from 2.36), which Stratus's compute API still answers as over an empty Neutron
+ * (src/compute/api/legacy/networks.ts: no pools, 404 for an allocation): they are skipped until it proxies.
+ */
+const SUITE_NETWORK_FEATURES = { compute: { floating_ips: false } };
+
 /** The [network] and [network-feature-enabled] sections for a cloud whose network service prepareNetwork read. */
-function networkSections(network) {
+function networkSections(network, service) {
   return {
     network: {
       catalog_type: "network",
@@ -511,12 +519,13 @@ function networkSections(network) {
     },
     "network-feature-enabled": {
       ...NETWORK_FEATURES,
+      ...(SUITE_NETWORK_FEATURES[service] ?? {}),
       api_extensions: network.extensions.join(","),
     },
   };
 }
 
-function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network }) {
+function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network, service }) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
     auth: {
@@ -576,7 +585,7 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, com
           "compute-feature-enabled": COMPUTE_FEATURES,
         }
       : {}),
-    ...(network ? networkSections(network) : {}),
+    ...(network ? networkSections(network, service) : {}),
     service_available: AVAILABLE,
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },
