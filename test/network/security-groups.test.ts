@@ -309,7 +309,23 @@ describe("security group rules", () => {
     });
     await ok(
       { protocol: "tcp", port_range_min: 1000, port_range_max: 2000, remote_ip_prefix: "10.1.2.3/16" },
-      (r) => assert.equal(r.remote_ip_prefix, "10.1.0.0/16"),
+      (r) => {
+        // Kept as given, as Neutron keeps it (tempest's compute optional-cidr test reads it back through Nova);
+        // normalized_cidr clears the host bits.
+        assert.equal(r.remote_ip_prefix, "10.1.2.3/16");
+        assert.equal(r.normalized_cidr, "10.1.0.0/16");
+      },
+    );
+    // The same rule with the host bits cleared is a duplicate.
+    neutronError(
+      await add({
+        protocol: "tcp",
+        port_range_min: 1000,
+        port_range_max: 2000,
+        remote_ip_prefix: "10.1.0.0/16",
+      }),
+      409,
+      "SecurityGroupRuleExists",
     );
     const bad = async (rule: Record<string, unknown>, type: string) =>
       neutronError(await add(rule), 400, type);

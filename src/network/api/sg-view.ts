@@ -3,6 +3,7 @@
 // group owner's, whoever created it).
 import type { Target } from "../../shared/policy/index.js";
 import type { NetworkCore } from "../core.js";
+import { normalizedCidr } from "../sg-rules.js";
 import { nerr, notFound } from "../errors.js";
 import { getRule, rulesOf, type SecurityGroupRule } from "../store/security-group-rules.js";
 import { grants, rbacFor } from "../store/rbac.js";
@@ -23,7 +24,7 @@ export function ruleBody(r: SecurityGroupRule): Record<string, unknown> {
     port_range_min: r.port_range_min === null ? null : Number(r.port_range_min),
     port_range_max: r.port_range_max === null ? null : Number(r.port_range_max),
     remote_ip_prefix: r.remote_ip_prefix,
-    normalized_cidr: r.remote_ip_prefix,
+    normalized_cidr: normalizedCidr(r.remote_ip_prefix),
     remote_group_id: r.remote_group_id,
     remote_address_group_id: null,
     description: r.description,
