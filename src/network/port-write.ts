@@ -30,7 +30,7 @@ import {
   type FixedIp,
   type Port,
 } from "./store/ports.js";
-import { ensureDefaultGroup, groupsByIds } from "./store/security-groups.js";
+import { ensureDefaultGroup, groupSharedWith, groupsByIds } from "./store/security-groups.js";
 import { isAutoAddress, subnetsOfNetworks, type Subnet } from "./store/subnets.js";
 import { removeTags } from "./store/tags.js";
 import { floatingIpsOfPorts, releaseFloatingIps } from "./store/floatingips.js";
@@ -113,7 +113,9 @@ async function groupsFor(
     const found = await groupsByIds(c, named);
     for (const id of named) {
       const g = found.get(id);
-      if (!g || g.project_id !== port.project_id) throw notFound("security_group", id);
+      // The port's project's own groups, and those an RBAC entry shares with it.
+      if (!g || (g.project_id !== port.project_id && !(await groupSharedWith(c, id, port.project_id))))
+        throw notFound("security_group", id);
     }
     return [...new Set(named)];
   }

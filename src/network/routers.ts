@@ -5,7 +5,7 @@
 import { nowIso } from "../shared/db/index.js";
 import type { NetworkCore } from "./core.js";
 import { badRequest, conflict, nerr, notFound } from "./errors.js";
-import { cidrContains, cidrOf, parseIp } from "./ipam/addr.js";
+import { cidrContains, cidrOf, cidrsOverlap, parseIp } from "./ipam/addr.js";
 import { createPortIn } from "./port-write.js";
 import { withQuota } from "./quotas.js";
 import { floatingIpsOfRouter, forwardingsToPorts } from "./store/floatingips.js";
@@ -246,6 +246,27 @@ function checkNotConnected(router: Router, ifaces: Port[], subnetIds: string[]):
       throw badRequest(`Bad router request: Router already has a port on subnet ${s}.`);
 }
 
+/**
+ * 400 when a subnet to attach overlaps a subnet the router already has a port on (Neutron's check: the router
+ * could not tell the two apart).
+ */
+async function checkNoOverlap(c: NetworkCore, ports: Port[], adding: Subnet[]): Promise<void> {
+  const ids = new Set(ports.flatMap((p) => p.fixed_ips.map((f) => f.subnet_id)));
+  for (const id of ids) {
+    const have = await getSubnet(c, id);
+    if (!have) continue;
+    for (const s of adding)
+      if (
+        s.id !== have.id &&
+        s.ip_version === have.ip_version &&
+        cidrsOverlap(cidrOf(s.cidr), cidrOf(have.cidr))
+      )
+        throw badRequest(
+          `Bad router request: Cidr ${s.cidr} of subnet ${s.id} overlaps with cidr ${have.cidr} of subnet ${have.id}.`,
+        );
+  }
+}
+
 /** Attach a subnet (a new port with the subnet's gateway address) to a router. */
 export async function addInterfaceBySubnet(
   core: NetworkCore,
@@ -263,7 +284,9 @@ export async function interfacePortIn(c: NetworkCore, router: Router, subnet: Su
   if (!subnet.gateway_ip)
     throw badRequest(`Bad router request: Subnet ${subnet.id} does not have a gateway IP.`);
   {
-    checkNotConnected(router, interfacesOf(await routerPorts(c, router.id)), [subnet.id]);
+    const ports = await routerPorts(c, router.id);
+    checkNotConnected(router, interfacesOf(ports), [subnet.id]);
+    await checkNoOverlap(c, ports, [subnet]);
     const net = await getNetwork(c, subnet.network_id);
     if (!net) throw notFound("network", subnet.network_id);
     if (net.router_external)
@@ -300,10 +323,17 @@ export async function addInterfaceByPort(
     const net = await getNetwork(c, port.network_id);
     if (net?.router_external)
       throw badRequest(`Bad router request: Router interface cannot be on external network ${net.id}.`);
+    const ports = await routerPorts(c, router.id);
     checkNotConnected(
       router,
-      interfacesOf(await routerPorts(c, router.id)),
+      interfacesOf(ports),
       port.fixed_ips.map((f) => f.subnet_id),
+    );
+    const subnets = await Promise.all(port.fixed_ips.map((f) => getSubnet(c, f.subnet_id)));
+    await checkNoOverlap(
+      c,
+      ports,
+      subnets.filter((x) => x !== null),
     );
     const next: Port = {
       ...port,

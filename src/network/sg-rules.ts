@@ -4,7 +4,7 @@
 // prefix; host bits cleared), a remote prefix or a remote group but not both. Each rule gets a key saying what it
 // means, so "tcp" and "6" or 0.0.0.0/0 and no prefix are the same rule when duplicates are looked for.
 import { nerr } from "./errors.js";
-import { formatCidr, parseCidr, parseIp } from "./ipam/addr.js";
+import { formatCidr, formatIp, parseCidr, parseIp, type Ip } from "./ipam/addr.js";
 
 /** The protocol names Neutron accepts, with their IP protocol numbers. */
 export const PROTOCOLS: ReadonlyMap<string, number> = new Map([
@@ -92,7 +92,17 @@ export function parseRemotePrefix(v: unknown): string | null {
       "HTTPBadRequest",
       `Invalid input for remote_ip_prefix. Reason: '${typeof v === "string" ? v : JSON.stringify(v)}' is not a valid IP subnet.`,
     );
-  return formatCidr(p.cidr);
+  // Kept as given (host bits and all, the address in canonical form), as Neutron keeps it; normalizedCidr clears them.
+  const slash = (v as string).indexOf("/");
+  const ip = parseIp((v as string).slice(0, slash));
+  return `${formatIp(ip as Ip)}/${p.cidr.prefix}`;
+}
+
+/** A remote prefix with its host bits cleared (the rule's normalized_cidr; what the data plane matches). */
+export function normalizedCidr(prefix: string | null): string | null {
+  if (prefix === null) return null;
+  const p = parseCidr(prefix);
+  return p ? formatCidr(p.cidr) : prefix;
 }
 
 /** Check a rule's attributes against each other; 400 with Neutron's exception types. */
@@ -154,7 +164,8 @@ export function checkRule(r: RuleInput): void {
 
 /** What a rule means, as one string: equal keys in one group are duplicates. */
 export function ruleKey(r: RuleInput): string {
-  const prefix = r.remote_ip_prefix === null || r.remote_ip_prefix.endsWith("/0") ? "" : r.remote_ip_prefix;
+  const cidr = normalizedCidr(r.remote_ip_prefix);
+  const prefix = cidr === null || cidr.endsWith("/0") ? "" : cidr;
   const proto = protocolNumber(r.protocol);
   return [
     r.direction,

@@ -40,6 +40,39 @@ describe("network floating IPs", () => {
     return { u, as, net, sub, router, port };
   }
 
+  test("deleting an external network deletes its unassociated floating IPs; an associated one blocks it", async () => {
+    const ext = (
+      await c.ok("POST", "/v2.0/networks", 201, {
+        body: { network: { name: "ext-del", "router:external": true } },
+      })
+    ).network;
+    await c.ok("POST", "/v2.0/subnets", 201, {
+      body: { subnet: { network_id: ext.id, ip_version: 4, cidr: "172.30.9.0/24", enable_dhcp: false } },
+    });
+    const idle = (
+      await c.ok("POST", "/v2.0/floatingips", 201, { body: { floatingip: { floating_network_id: ext.id } } })
+    ).floatingip;
+    // An associated one (through a router with its gateway on the network) blocks the delete.
+    const s = await setup("fip-extdel", "10.83.0.0/24");
+    await c.ok("PUT", `/v2.0/routers/${s.router.id}`, 200, {
+      body: { router: { external_gateway_info: { network_id: ext.id } } },
+    });
+    const used = (
+      await c.ok("POST", "/v2.0/floatingips", 201, {
+        body: { floatingip: { floating_network_id: ext.id, port_id: s.port.id, project_id: s.u.project } },
+      })
+    ).floatingip;
+    neutronError(await c.req("DELETE", `/v2.0/networks/${ext.id}`, { token: c.admin }), 409, "NetworkInUse");
+    await c.ok("DELETE", `/v2.0/floatingips/${used.id}`, 204);
+    await c.ok("PUT", `/v2.0/routers/${s.router.id}`, 200, {
+      body: { router: { external_gateway_info: {} } },
+    });
+    await c.ok("DELETE", `/v2.0/networks/${ext.id}`, 204);
+    neutronError(await c.req("GET", `/v2.0/floatingips/${idle.id}`, { token: c.admin }), 404);
+    const left = (await c.ok("GET", `/v2.0/ports?device_id=${idle.id}`, 200)).ports;
+    assert.deepEqual(left, []);
+  });
+
   test("create, associate, disassociate, delete; the router's 409s while it is needed", async () => {
     const s = await setup("fip", "10.81.0.0/24");
     const fip = (

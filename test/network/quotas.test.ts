@@ -37,6 +37,9 @@ describe("network quotas", () => {
     await c.ok("POST", "/v2.0/networks", 201, { token: u.token, body: { network: { name: "q1" } } });
     const d = (await c.ok("GET", `/v2.0/quotas/${u.project}/details`, 200, { token: u.token })).quota;
     assert.deepEqual(d.network, { limit: 100, used: 1, reserved: 0 });
+    // The .json suffix form (tempest's quotas client) answers the same.
+    const dj = (await c.ok("GET", `/v2.0/quotas/${u.project}/details.json`, 200, { token: u.token })).quota;
+    assert.deepEqual(dj, d);
     const set = (
       await c.ok("PUT", `/v2.0/quotas/${u.project}`, 200, { body: { quota: { network: 2, port: -1 } } })
     ).quota;

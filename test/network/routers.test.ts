@@ -154,7 +154,11 @@ describe("network routers", () => {
       409,
       "RouterInterfaceInUseByRoute",
     );
-    await c.ok("PUT", `/v2.0/routers/${r.id}`, 200, { token: u.token, body: { router: { routes: [] } } });
+    // routes: null clears them, as [] does (tempest's _delete_extra_routes).
+    const noRoutes = (
+      await c.ok("PUT", `/v2.0/routers/${r.id}`, 200, { token: u.token, body: { router: { routes: null } } })
+    ).router;
+    assert.deepEqual(noRoutes.routes, []);
 
     // Remove both interfaces (by subnet, by port), then the gateway, then the router.
     const rm = await c.ok("PUT", `/v2.0/routers/${r.id}/remove_router_interface`, 200, {
@@ -262,6 +266,53 @@ describe("network routers", () => {
     );
     await c.ok("DELETE", `/v2.0/routers/${r.id}`, 204, { token: u.token });
     await c.ok("POST", "/v2.0/routers", 201, { token: u.token, body: { router: {} } });
+  });
+
+  test("an interface on a subnet overlapping one the router has is 400, by subnet and by port", async () => {
+    const u = await c.user("rt-overlap");
+    const as = { token: u.token };
+    const subnetOn = async (name: string, cidr: string) => {
+      const net = (await c.ok("POST", "/v2.0/networks", 201, { ...as, body: { network: { name } } })).network;
+      return (
+        await c.ok("POST", "/v2.0/subnets", 201, {
+          ...as,
+          body: { subnet: { network_id: net.id, ip_version: 4, cidr } },
+        })
+      ).subnet;
+    };
+    const a = await subnetOn("ov-a", "10.95.0.0/24");
+    const b = await subnetOn("ov-b", "10.95.0.0/24");
+    const inner = await subnetOn("ov-c", "10.95.0.128/25");
+    const router = (await c.ok("POST", "/v2.0/routers", 201, { ...as, body: { router: { name: "ov" } } }))
+      .router;
+    await c.ok("PUT", `/v2.0/routers/${router.id}/add_router_interface`, 200, {
+      ...as,
+      body: { subnet_id: a.id },
+    });
+    for (const s of [b, inner])
+      neutronError(
+        await c.req("PUT", `/v2.0/routers/${router.id}/add_router_interface`, {
+          ...as,
+          body: { subnet_id: s.id },
+        }),
+        400,
+      );
+    const port = (
+      await c.ok("POST", "/v2.0/ports", 201, { ...as, body: { port: { network_id: b.network_id } } })
+    ).port;
+    neutronError(
+      await c.req("PUT", `/v2.0/routers/${router.id}/add_router_interface`, {
+        ...as,
+        body: { port_id: port.id },
+      }),
+      400,
+    );
+    // A subnet that does not overlap attaches.
+    const d = await subnetOn("ov-d", "10.96.0.0/24");
+    await c.ok("PUT", `/v2.0/routers/${router.id}/add_router_interface`, 200, {
+      ...as,
+      body: { subnet_id: d.id },
+    });
   });
 
   test("extensions list what is implemented", async () => {

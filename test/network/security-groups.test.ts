@@ -309,7 +309,23 @@ describe("security group rules", () => {
     });
     await ok(
       { protocol: "tcp", port_range_min: 1000, port_range_max: 2000, remote_ip_prefix: "10.1.2.3/16" },
-      (r) => assert.equal(r.remote_ip_prefix, "10.1.0.0/16"),
+      (r) => {
+        // Kept as given, as Neutron keeps it (tempest's compute optional-cidr test reads it back through Nova);
+        // normalized_cidr clears the host bits.
+        assert.equal(r.remote_ip_prefix, "10.1.2.3/16");
+        assert.equal(r.normalized_cidr, "10.1.0.0/16");
+      },
+    );
+    // The same rule with the host bits cleared is a duplicate.
+    neutronError(
+      await add({
+        protocol: "tcp",
+        port_range_min: 1000,
+        port_range_max: 2000,
+        remote_ip_prefix: "10.1.0.0/16",
+      }),
+      409,
+      "SecurityGroupRuleExists",
     );
     const bad = async (rule: Record<string, unknown>, type: string) =>
       neutronError(await add(rule), 400, type);
@@ -321,6 +337,20 @@ describe("security group rules", () => {
     await bad({ protocol: "tcp", port_range_min: 22 }, "SecurityGroupInvalidPortRange");
     await bad({ protocol: "tcp", port_range_min: 0, port_range_max: 20 }, "SecurityGroupInvalidPortValue");
     await bad({ protocol: "icmp", port_range_min: 256 }, "SecurityGroupInvalidIcmpValue");
+    // Out of 0-65535 (or not a number): Neutron's "Invalid value for port X" (tempest's invalid-ports test).
+    for (const [min, max, text] of [
+      [-16, 80, "Invalid value for port -16"],
+      [80, 65536, "Invalid value for port 65536"],
+      ["x", 80, "Invalid value for port x"],
+    ] as const) {
+      const r = await add({ protocol: "tcp", port_range_min: min, port_range_max: max });
+      neutronError(r, 400, "SecurityGroupInvalidPortValue");
+      assert.equal(r.body.NeutronError.message, text);
+    }
+    neutronError(await add({ protocol: "icmp", port_range_min: -1, port_range_max: 25 }), 400);
+    // A remote group that does not exist, malformed id or not, is 404 (tempest's non-existent remote group test).
+    for (const remote of ["bad_group_id", "0b0c3a52-9f6e-4d2f-8a55-5a1c0e6d9f00"])
+      neutronError(await add({ protocol: "tcp", remote_group_id: remote }), 404, "SecurityGroupNotFound");
     await bad({ protocol: "icmp", port_range_max: 3 }, "SecurityGroupMissingIcmpType");
     await bad(
       { protocol: "gre", port_range_min: 1, port_range_max: 2 },

@@ -2,6 +2,7 @@
 // security settings, and the security groups a host enforces (rules and member addresses).
 import type { NetworkCore } from "../core.js";
 import type { NetworkSpec, PortSpec, SegmentSpec } from "../drivers/types.js";
+import { normalizedCidr } from "../sg-rules.js";
 import { getNetwork } from "../store/networks.js";
 import type { Port } from "../store/ports.js";
 import { rulesOf } from "../store/security-group-rules.js";
@@ -97,7 +98,7 @@ export async function securityGroupSpecs(
         protocol: r.protocol,
         portRangeMin: r.port_range_min === null ? null : Number(r.port_range_min),
         portRangeMax: r.port_range_max === null ? null : Number(r.port_range_max),
-        remoteIpPrefix: r.remote_ip_prefix,
+        remoteIpPrefix: normalizedCidr(r.remote_ip_prefix),
         remoteGroupId: r.remote_group_id,
       })),
       members: members.get(id) ?? [],

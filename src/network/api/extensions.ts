@@ -68,6 +68,11 @@ export const EXTENSIONS: readonly Extension[] = [
   ext("quota_details", "Quota details management support", "Shows used, limit and reserved per resource."),
   ext("quotas", "Quota management support", "Shows and changes per-project quotas."),
   ext("rbac-policies", "RBAC Policies", "Shares networks with projects, as shared or external networks."),
+  ext(
+    "rbac-security-groups",
+    "Add security_group type to network RBAC",
+    "Shares security groups with projects (access_as_shared).",
+  ),
   ext("router", "Neutron L3 Router", "Routers between networks, gateways and floating IPs."),
   ext("router_availability_zone", "Router Availability Zone", "Availability zone hints of routers."),
   ext(

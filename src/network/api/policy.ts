@@ -14,6 +14,10 @@ const PROJECT_MEMBER = P.PROJECT_MEMBER;
 const NET_OWNER_MEMBER = "(role:member and rule:network_owner)";
 const NET_OWNER_READER = "(role:reader and rule:network_owner)";
 const ADMIN_OR_NET_OWNER_MEMBER = `${ADMIN} or ${NET_OWNER_MEMBER}`;
+/** Service-to-service calls (compute's service user binding ports and setting their device): `service_api`, the
+ * shared rule (role:service) the image policy registers in the one enforcer. */
+const SERVICE = "rule:service_api";
+const ADMIN_OR_SERVICE = `${ADMIN} or ${SERVICE}`;
 
 const rule = (name: string, check: string, description: string, method = "", path = ""): RuleDefault => ({
   name,
@@ -128,77 +132,101 @@ export const networkPolicies: RuleDefault[] = [
     `${POOL}/remove_prefixes`,
   ),
 
-  rule("create_port", PROJECT_MEMBER, "Create a port.", "POST", "/v2.0/ports"),
+  rule("create_port", `${PROJECT_MEMBER} or ${SERVICE}`, "Create a port.", "POST", "/v2.0/ports"),
   rule(
     "create_port:device_owner",
-    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER}`,
+    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Set a network:* device_owner.",
     "POST",
     "/v2.0/ports",
   ),
-  rule("create_port:mac_address", ADMIN_OR_NET_OWNER_MEMBER, "Choose the MAC.", "POST", "/v2.0/ports"),
+  rule(
+    "create_port:mac_address",
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
+    "Choose the MAC.",
+    "POST",
+    "/v2.0/ports",
+  ),
   rule(
     "create_port:fixed_ips:ip_address",
-    ADMIN_OR_NET_OWNER_MEMBER,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Choose an address.",
     "POST",
     "/v2.0/ports",
   ),
   rule(
     "create_port:fixed_ips:subnet_id",
-    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared`,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared or ${SERVICE}`,
     "Choose a subnet.",
     "POST",
     "/v2.0/ports",
   ),
   rule(
     "create_port:port_security_enabled",
-    ADMIN_OR_NET_OWNER_MEMBER,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Set port security.",
     "POST",
     "/v2.0/ports",
   ),
-  rule("create_port:binding:host_id", ADMIN, "Bind a port to a host.", "POST", "/v2.0/ports"),
-  rule("create_port:binding:profile", ADMIN, "Set a binding profile.", "POST", "/v2.0/ports"),
+  rule("create_port:binding:host_id", ADMIN_OR_SERVICE, "Bind a port to a host.", "POST", "/v2.0/ports"),
+  rule("create_port:binding:profile", ADMIN_OR_SERVICE, "Set a binding profile.", "POST", "/v2.0/ports"),
   rule("create_port:binding:vnic_type", PROJECT_MEMBER, "Set the VNIC type.", "POST", "/v2.0/ports"),
   rule(
     "create_port:allowed_address_pairs",
-    ADMIN_OR_NET_OWNER_MEMBER,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Set allowed address pairs.",
     "POST",
     "/v2.0/ports",
   ),
-  rule("get_port", `${PROJECT_READER} or ${NET_OWNER_READER}`, "Show a port.", "GET", PORT),
-  ...BINDING_READ.map((a) => rule(`get_port:${a}`, READER_ALL, `See ${a}.`, "GET", PORT)),
-  rule("update_port", PROJECT_MEMBER, "Update a port.", "PUT", PORT),
+  rule("get_port", `${PROJECT_READER} or ${NET_OWNER_READER} or ${SERVICE}`, "Show a port.", "GET", PORT),
+  ...BINDING_READ.map((a) => rule(`get_port:${a}`, `${READER_ALL} or ${SERVICE}`, `See ${a}.`, "GET", PORT)),
+  rule("update_port", `${PROJECT_MEMBER} or ${SERVICE}`, "Update a port.", "PUT", PORT),
   rule(
     "update_port:device_owner",
-    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER}`,
+    `not rule:network_device or ${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Set a network:* device_owner.",
     "PUT",
     PORT,
   ),
-  rule("update_port:mac_address", ADMIN, "Change the MAC.", "PUT", PORT),
-  rule("update_port:fixed_ips:ip_address", ADMIN_OR_NET_OWNER_MEMBER, "Choose an address.", "PUT", PORT),
+  rule("update_port:mac_address", ADMIN_OR_SERVICE, "Change the MAC.", "PUT", PORT),
+  rule(
+    "update_port:fixed_ips:ip_address",
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
+    "Choose an address.",
+    "PUT",
+    PORT,
+  ),
   rule(
     "update_port:fixed_ips:subnet_id",
-    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared`,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or rule:shared or ${SERVICE}`,
     "Choose a subnet.",
     "PUT",
     PORT,
   ),
-  rule("update_port:port_security_enabled", ADMIN_OR_NET_OWNER_MEMBER, "Change port security.", "PUT", PORT),
-  rule("update_port:binding:host_id", ADMIN, "Bind a port to a host.", "PUT", PORT),
-  rule("update_port:binding:profile", ADMIN, "Change a binding profile.", "PUT", PORT),
+  rule(
+    "update_port:port_security_enabled",
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
+    "Change port security.",
+    "PUT",
+    PORT,
+  ),
+  rule("update_port:binding:host_id", ADMIN_OR_SERVICE, "Bind a port to a host.", "PUT", PORT),
+  rule("update_port:binding:profile", ADMIN_OR_SERVICE, "Change a binding profile.", "PUT", PORT),
   rule("update_port:binding:vnic_type", PROJECT_MEMBER, "Change the VNIC type.", "PUT", PORT),
   rule(
     "update_port:allowed_address_pairs",
-    ADMIN_OR_NET_OWNER_MEMBER,
+    `${ADMIN_OR_NET_OWNER_MEMBER} or ${SERVICE}`,
     "Change allowed address pairs.",
     "PUT",
     PORT,
   ),
-  rule("delete_port", `${PROJECT_MEMBER} or ${NET_OWNER_MEMBER}`, "Delete a port.", "DELETE", PORT),
+  rule(
+    "delete_port",
+    `${PROJECT_MEMBER} or ${NET_OWNER_MEMBER} or ${SERVICE}`,
+    "Delete a port.",
+    "DELETE",
+    PORT,
+  ),
 
   rule("create_router", PROJECT_MEMBER, "Create a router.", "POST", "/v2.0/routers"),
   ...["create", "update"].flatMap((action) => {
@@ -261,7 +289,13 @@ export const networkPolicies: RuleDefault[] = [
   ),
 
   rule("create_security_group", PROJECT_MEMBER, "Create a security group.", "POST", "/v2.0/security-groups"),
-  rule("get_security_group", PROJECT_READER, "Show a security group.", "GET", SG),
+  rule(
+    "get_security_group",
+    `${PROJECT_READER} or rule:shared`,
+    "Show a security group (also one shared with the caller's project).",
+    "GET",
+    SG,
+  ),
   rule("update_security_group", PROJECT_MEMBER, "Update a security group.", "PUT", SG),
   rule("delete_security_group", PROJECT_MEMBER, "Delete a security group.", "DELETE", SG),
   rule(

@@ -215,7 +215,12 @@ export function portRoutes(core: NetworkCore): Route[] {
       policy: null,
       auth: "required",
       handler: async (ctx) => {
-        const ports = await listPorts(core, callerOf(ctx));
+        // Service users (compute's) find any project's ports (by device_id); get_port lets them read each.
+        const caller = callerOf(ctx);
+        const ports = await listPorts(core, {
+          ...caller,
+          readsAll: caller.readsAll || ctx.allowed("service_api", {}),
+        });
         const views = (await portViews(ctx, core, ports))
           .filter(({ target }) => ctx.allowed("get_port", target))
           .map(({ view }) => view);

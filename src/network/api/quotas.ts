@@ -51,23 +51,26 @@ export function quotaRoutes(core: NetworkCore): Route[] {
       policy: "get_quota",
       handler: () => ({ quota: asObject(defaultLimits(core)) }),
     }),
-    route({
-      method: "GET",
-      path: "/v2.0/quotas/:project_id/details",
-      policy: "get_quota",
-      handler: async (ctx) => {
-        const project = ctx.params.project_id;
-        const limits = await projectLimits(core, project);
-        const quota: Record<string, { limit: number; used: number; reserved: number }> = {};
-        for (const r of QUOTA_RESOURCES)
-          quota[r.name] = {
-            limit: limits.get(r.name) ?? -1,
-            used: await usage(core.db, r.name, project),
-            reserved: 0,
-          };
-        return { quota };
-      },
-    }),
+    // Neutron also answers with a .json format suffix, the form tempest's and older clients' quota calls use.
+    ...["/v2.0/quotas/:project_id/details", "/v2.0/quotas/:project_id/details.json"].map((path) =>
+      route({
+        method: "GET",
+        path,
+        policy: "get_quota",
+        handler: async (ctx) => {
+          const project = ctx.params.project_id;
+          const limits = await projectLimits(core, project);
+          const quota: Record<string, { limit: number; used: number; reserved: number }> = {};
+          for (const r of QUOTA_RESOURCES)
+            quota[r.name] = {
+              limit: limits.get(r.name) ?? -1,
+              used: await usage(core.db, r.name, project),
+              reserved: 0,
+            };
+          return { quota };
+        },
+      }),
+    ),
     route({
       method: "PUT",
       path: "/v2.0/quotas/:project_id",

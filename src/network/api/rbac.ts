@@ -1,14 +1,16 @@
 // /v2.0/rbac-policies: share a network with one project or every one ("*"), as a shared network
-// (access_as_shared) or an external one (access_as_external). Only the network's owner (or an admin) grants; only
-// an admin grants to "*". A grant that ports depend on cannot be taken back (409 RbacPolicyInUse).
+// (access_as_shared) or an external one (access_as_external), or a security group (access_as_shared: the target
+// project sees it and puts its ports in it). Only the object's owner (or an admin) grants; only an admin grants to
+// "*". A grant that ports depend on cannot be taken back (409 RbacPolicyInUse).
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { Target } from "../../shared/policy/index.js";
 import type { NetworkCore } from "../core.js";
-import { conflict, notFound } from "../errors.js";
+import { conflict, nerr, notFound } from "../errors.js";
 import { withQuota } from "../quotas.js";
 import { getNetwork, networkVisible, updateNetwork } from "../store/networks.js";
-import { portsOfNetwork } from "../store/ports.js";
+import { getPort, portsOfNetwork } from "../store/ports.js";
+import { getGroup, portsOfGroup } from "../store/security-groups.js";
 import {
   deleteRbac,
   getRbac,
@@ -33,11 +35,18 @@ import { callerOf, enforceOn, enforceWrite, type Ctx } from "./common.js";
 import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } from "./list.js";
 import { oneOf, str, uuid } from "./validators.js";
 
+/** The object types entries may name, with the actions each takes (Neutron's network and security group RBAC). */
+const ACTIONS_OF = new Map<string, readonly string[]>([
+  ["network", RBAC_ACTIONS],
+  ["security_group", ["access_as_shared"]],
+]);
+const OBJECT_TYPES = ["network", "security_group"] as const;
+
 const ATTRS = new Map<string, Attr>([
   ["id", { post: false, put: false, parse: str(36) }],
   ["tenant_id", { post: true, put: false, parse: str(255) }],
   ["project_id", { post: true, put: false, parse: str(255) }],
-  ["object_type", { post: "required", put: false, parse: oneOf(["network"] as const) }],
+  ["object_type", { post: "required", put: false, parse: oneOf(OBJECT_TYPES) }],
   ["object_id", { post: "required", put: false, parse: uuid }],
   ["action", { post: "required", put: false, parse: oneOf(RBAC_ACTIONS) }],
   ["target_tenant", { post: "required", put: true, parse: str(255), policy: true }],
@@ -96,6 +105,7 @@ async function loadRbac(
  */
 async function checkNotInUse(core: NetworkCore, entry: RbacEntry): Promise<void> {
   if (entry.action !== "access_as_shared") return;
+  if (entry.object_type === "security_group") return checkGroupNotInUse(core, entry);
   const net = await getNetwork(core, entry.object_id);
   if (!net) return;
   const others = ((await rbacFor(core, "network", [net.id])).get(net.id) ?? []).filter(
@@ -112,6 +122,52 @@ async function checkNotInUse(core: NetworkCore, entry: RbacEntry): Promise<void>
       "RbacPolicyInUse",
       `RBAC policy on object ${net.id} cannot be removed because other objects depend on it.\nDetails: ports of project ${cut[0].project_id} use the network.`,
     );
+}
+
+/** checkNotInUse for a security group: ports of the target projects in the group, with no other grant. */
+async function checkGroupNotInUse(core: NetworkCore, entry: RbacEntry): Promise<void> {
+  const group = await getGroup(core, entry.object_id);
+  if (!group) return;
+  const others = ((await rbacFor(core, "security_group", [group.id])).get(group.id) ?? []).filter(
+    (e) => e.id !== entry.id && e.action === "access_as_shared",
+  );
+  const still = (project: string) =>
+    project === group.project_id ||
+    others.some((e) => e.target_project === "*" || e.target_project === project);
+  const ports = (
+    await Promise.all((await portsOfGroup(core, group.id)).map((id) => getPort(core, id)))
+  ).filter((p) => p !== null);
+  const cut = ports.filter(
+    (p) => (entry.target_project === "*" || p.project_id === entry.target_project) && !still(p.project_id),
+  );
+  if (cut.length)
+    throw conflict(
+      "RbacPolicyInUse",
+      `RBAC policy on object ${group.id} cannot be removed because other objects depend on it.\nDetails: ports of project ${cut[0].project_id} use the security group.`,
+    );
+}
+
+/** Tell the agents an entry's object changed (a network's sharing, a security group's members). */
+function notifyObject(core: NetworkCore, e: Pick<RbacEntry, "object_type" | "object_id">): void {
+  if (e.object_type === "security_group") core.notify.securityGroupsUpdated([e.object_id]);
+  else core.notify.networkUpdated(e.object_id);
+}
+
+/** The object an entry may name: one the caller owns (any for admins) and may see; 404 otherwise. */
+async function checkObject(core: NetworkCore, ctx: Ctx, type: string, id: string): Promise<void> {
+  const caller = callerOf(ctx);
+  if (type === "security_group") {
+    const g = await getGroup(core, id);
+    if (!g || (!caller.isAdmin && g.project_id !== caller.projectId)) throw notFound("security_group", id);
+    return;
+  }
+  const net = await getNetwork(core, id);
+  if (
+    !net ||
+    !(await networkVisible(core, net, caller)) ||
+    (!caller.isAdmin && net.project_id !== caller.projectId)
+  )
+    throw notFound("network", id);
 }
 
 /** After the external grants of a network changed: it is router:external exactly while one exists. */
@@ -155,27 +211,30 @@ export function rbacRoutes(core: NetworkCore): Route[] {
           ["target_tenant"],
           targetOf({ project_id: project, target_project: target }),
         );
-        const networkId = val<string>(p, "object_id");
-        const net = await getNetwork(core, networkId);
-        if (
-          !net ||
-          !(await networkVisible(core, net, caller)) ||
-          (!caller.isAdmin && net.project_id !== caller.projectId)
-        )
-          throw notFound("network", networkId);
+        const objectType = val<string>(p, "object_type");
+        const objectId = val<string>(p, "object_id");
+        const action = val<string>(p, "action");
+        const valid = ACTIONS_OF.get(objectType) ?? [];
+        if (!valid.includes(action))
+          throw nerr(
+            400,
+            "InvalidActionForType",
+            `Invalid action '${action}' for object type '${objectType}'. Valid actions: ${valid.join(", ")}`,
+          );
+        await checkObject(core, ctx, objectType, objectId);
         const entry: RbacEntry = {
           id: core.newId(),
           project_id: project,
-          object_type: "network",
-          object_id: networkId,
-          action: val(p, "action"),
+          object_type: objectType,
+          object_id: objectId,
+          action,
           target_project: target,
         };
         await withQuota(core, project, "rbac_policy", 1, async (c) => {
           await insertRbac(c, entry);
-          if (entry.action === "access_as_external") await syncExternal(c, networkId);
+          if (entry.action === "access_as_external") await syncExternal(c, objectId);
         });
-        core.notify.networkUpdated(networkId);
+        notifyObject(core, entry);
         return reply(201, { rbac_policy: view(entry) });
       },
     }),
@@ -208,7 +267,7 @@ export function rbacRoutes(core: NetworkCore): Route[] {
           if (target !== "*") await checkNotInUse(core, e);
           await updateRbacTarget(core, e.id, target);
           e.target_project = target;
-          core.notify.networkUpdated(e.object_id);
+          notifyObject(core, e);
         }
         return { rbac_policy: view(e) };
       },
@@ -225,7 +284,7 @@ export function rbacRoutes(core: NetworkCore): Route[] {
           await deleteRbac(c, e.id);
           if (e.action === "access_as_external") await syncExternal(c, e.object_id);
         });
-        core.notify.networkUpdated(e.object_id);
+        notifyObject(core, e);
         return noContent();
       },
     }),

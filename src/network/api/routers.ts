@@ -35,7 +35,7 @@ import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } 
 import { agentZones } from "./network-view.js";
 import { loadPort } from "./port-view.js";
 import { loadSubnet } from "./subnets.js";
-import { bool, cidr, ip, listOf, record, str, uuid, type Validator } from "./validators.js";
+import { bool, cidr, ip, listOf, listOrNone, record, str, uuid, type Validator } from "./validators.js";
 import { Type } from "@sinclair/typebox";
 import { canonicalIp } from "../ipam/addr.js";
 
@@ -75,7 +75,7 @@ const ATTRS = new Map<string, Attr>([
   ["admin_state_up", { post: true, put: true, parse: bool }],
   ["status", { post: false, put: false, parse: str(16) }],
   ["external_gateway_info", { post: true, put: true, parse: gatewayInfo }],
-  ["routes", { post: false, put: true, parse: listOf(routeItem, { unique: true }) }],
+  ["routes", { post: false, put: true, parse: listOrNone(routeItem, { unique: true }) }],
   ["distributed", { post: true, put: true, parse: bool, def: false, policy: true }],
   ["ha", { post: true, put: true, parse: bool, def: false, policy: true }],
   ["availability_zone_hints", { post: true, put: false, parse: listOf(str(255), { unique: true }) }],

@@ -4,7 +4,7 @@
 import { noContent, reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { NetworkCore } from "../core.js";
-import { conflict, notFound } from "../errors.js";
+import { conflict, nerr, notFound } from "../errors.js";
 import { withQuota } from "../quotas.js";
 import { checkRule, parseProtocol, parseRemotePrefix, type RuleInput } from "../sg-rules.js";
 import {
@@ -19,9 +19,19 @@ import { bodyItems, parseCreate, projectOf, resourceBody, val, type Attr } from 
 import { callerOf, enforceWrite } from "./common.js";
 import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } from "./list.js";
 import { loadRule, ruleBody, ruleNotFound, ruleTarget } from "./sg-view.js";
-import { intOrNull, oneOf, str, uuid, type Validator } from "./validators.js";
+import { oneOf, str, strOrNull, uuid, type Validator } from "./validators.js";
 
-const uuidOrNull: Validator<string | null> = (v, a) => (v === null ? null : uuid(v, a));
+/**
+ * A port range bound as Neutron converts it (convert_validate_port_value): an integer (or its text) in 0-65535,
+ * else 400 SecurityGroupInvalidPortValue "Invalid value for port X"; null stays null.
+ */
+const portValue: Validator<number | null> = (v) => {
+  if (v === null) return null;
+  const n = typeof v === "string" && /^-?\d{1,10}$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw nerr(400, "SecurityGroupInvalidPortValue", `Invalid value for port ${String(v).slice(0, 64)}`);
+  return n;
+};
 
 const ATTRS = new Map<string, Attr>([
   ["id", { post: false, put: false, parse: str(36) }],
@@ -31,10 +41,11 @@ const ATTRS = new Map<string, Attr>([
   ["direction", { post: "required", put: false, parse: oneOf(["ingress", "egress"] as const) }],
   ["ethertype", { post: true, put: false, parse: oneOf(["IPv4", "IPv6"] as const), def: "IPv4" }],
   ["protocol", { post: true, put: false, parse: (v) => parseProtocol(v), def: null }],
-  ["port_range_min", { post: true, put: false, parse: intOrNull(0, 65535), def: null }],
-  ["port_range_max", { post: true, put: false, parse: intOrNull(0, 65535), def: null }],
+  ["port_range_min", { post: true, put: false, parse: portValue, def: null }],
+  ["port_range_max", { post: true, put: false, parse: portValue, def: null }],
   ["remote_ip_prefix", { post: true, put: false, parse: (v) => parseRemotePrefix(v), def: null }],
-  ["remote_group_id", { post: true, put: false, parse: uuidOrNull, def: null }],
+  // Not checked for form: an id that names no group (malformed or not) is 404 SecurityGroupNotFound, as Neutron.
+  ["remote_group_id", { post: true, put: false, parse: strOrNull(255), def: null }],
   ["remote_address_group_id", { post: false, put: false, parse: str() }],
   ["description", { post: true, put: false, parse: str(255), def: "" }],
 ]);

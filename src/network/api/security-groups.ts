@@ -31,7 +31,7 @@ import {
 } from "./attrs.js";
 import { callerOf, enforceWrite, type Ctx } from "./common.js";
 import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } from "./list.js";
-import { groupTarget, groupViews, loadGroup } from "./sg-view.js";
+import { groupTarget, groupView, groupViews, groupsSharedWith, loadGroup } from "./sg-view.js";
 import { notFound } from "../errors.js";
 import { bool, str } from "./validators.js";
 
@@ -77,11 +77,6 @@ const defaultExists = () =>
 /** 409 SecurityGroupInUse. */
 const inUse = (id: string) => conflict("SecurityGroupInUse", `Security Group ${id} in use.`);
 
-/** The body of one group (with rules and tags). */
-async function one(core: NetworkCore, g: SecurityGroup): Promise<Record<string, unknown>> {
-  return (await groupViews(core, [g]))[0];
-}
-
 /** Routes of /v2.0/security-groups. */
 export function securityGroupRoutes(core: NetworkCore): Route[] {
   return [
@@ -93,10 +88,14 @@ export function securityGroupRoutes(core: NetworkCore): Route[] {
       handler: async (ctx) => {
         const caller = callerOf(ctx);
         if (caller.projectId) await ensureDefaultGroupNow(core, caller.projectId);
-        const groups = (await listGroups(core, caller)).filter((g) =>
-          ctx.allowed("get_security_group", groupTarget(g)),
+        const all = await listGroups(core, caller);
+        const shared = await groupsSharedWith(
+          core,
+          all.map((g) => g.id),
+          caller.projectId,
         );
-        return listResponse(ctx, LIST, await groupViews(core, groups));
+        const groups = all.filter((g) => ctx.allowed("get_security_group", groupTarget(g, shared.has(g.id))));
+        return listResponse(ctx, LIST, await groupViews(core, groups, shared));
       },
     }),
     route({
@@ -148,7 +147,7 @@ export function securityGroupRoutes(core: NetworkCore): Route[] {
       auth: "required",
       handler: async (ctx) => {
         const g = await loadGroup(ctx, core, ctx.params.security_group_id);
-        return { security_group: selectFields(await one(core, g), fieldsOf(ctx)) };
+        return { security_group: selectFields(await groupView(ctx, core, g), fieldsOf(ctx)) };
       },
     }),
     route({
@@ -179,7 +178,7 @@ export function securityGroupRoutes(core: NetworkCore): Route[] {
           throw inUse(id);
         await updateGroup(core, id, { name, description: val(p, "description"), stateful });
         core.notify.securityGroupsUpdated([id]);
-        return { security_group: await one(core, (await getGroup(core, id)) as SecurityGroup) };
+        return { security_group: await groupView(ctx, core, (await getGroup(core, id)) as SecurityGroup) };
       },
     }),
     route({

@@ -135,6 +135,12 @@ export const listOf =
     return out;
   };
 
+/** A list as listOf, with null taken as the empty list (Neutron's convert_none_to_empty_list). */
+export const listOrNone =
+  <T>(item: Validator<T>, opts: { unique?: boolean } = {}): Validator<T[]> =>
+  (v, attr) =>
+    v === null ? [] : listOf(item, opts)(v, attr);
+
 /** An object (a JSON dictionary), for free-form attributes such as binding:profile. */
 export const dict: Validator<Record<string, unknown>> = (v, attr) => {
   if (v === null || typeof v !== "object" || Array.isArray(v))

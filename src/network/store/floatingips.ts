@@ -44,6 +44,20 @@ export async function floatingIpsOfPorts(core: NetworkCore, portIds: string[]): 
   return rows.map(fip);
 }
 
+/** Floating IPs whose own (network:floatingip) port is one of these. */
+export async function floatingIpsOfFloatingPorts(
+  core: NetworkCore,
+  portIds: string[],
+): Promise<FloatingIp[]> {
+  if (!portIds.length) return [];
+  const rows = await netDb(core)
+    .selectFrom("network_floatingip")
+    .selectAll()
+    .where("floating_port_id", "in", portIds)
+    .execute();
+  return rows.map(fip);
+}
+
 /** Floating IPs served through a router. */
 export async function floatingIpsOfRouter(core: NetworkCore, routerId: string): Promise<FloatingIp[]> {
   const rows = await netDb(core)

@@ -1,4 +1,5 @@
-// Security groups: rows, visibility (the caller's project; every group for readers of all), the project's
+// Security groups: rows, visibility (the caller's project's, those an RBAC entry shares with it or with everyone;
+// every group for readers of all), the project's
 // `default` group created on first use with Neutron's default rules (egress anywhere and ingress from the group
 // itself, over IPv4 and IPv6), new groups' egress rules, whether ports use a group, and deletes.
 import { isUniqueViolation, nowIso } from "../../shared/db/index.js";
@@ -117,14 +118,51 @@ export async function getGroup(core: NetworkCore, id: string): Promise<SecurityG
   );
 }
 
-/** Whether the caller sees a group (its project's, or any for readers of all). */
+/** Whether the caller owns a group, or reads all (the owner's rights: its rules, remote group references). */
 export const groupVisible = (g: SecurityGroup, caller: Caller): boolean =>
   caller.readsAll || g.project_id === caller.projectId;
 
-/** The groups a caller sees. */
+/** Whether an RBAC entry shares a group with a project (access_as_shared to it or to "*"). */
+export async function groupSharedWith(
+  core: NetworkCore,
+  id: string,
+  project: string | null,
+): Promise<boolean> {
+  const r = await netDb(core)
+    .selectFrom("network_rbac")
+    .select("id")
+    .where("object_type", "=", "security_group")
+    .where("object_id", "=", id)
+    .where("action", "=", "access_as_shared")
+    .where("target_project", "in", [project ?? "", "*"])
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/** Whether the caller sees a group: its owner's view (groupVisible), or shared with its project. */
+export async function groupReadable(core: NetworkCore, g: SecurityGroup, caller: Caller): Promise<boolean> {
+  return groupVisible(g, caller) || groupSharedWith(core, g.id, caller.projectId);
+}
+
+/** The groups a caller sees: its project's and those shared with it (every group for readers of all). */
 export async function listGroups(core: NetworkCore, caller: Caller): Promise<SecurityGroup[]> {
-  let q = netDb(core).selectFrom("network_security_group").selectAll();
-  if (!caller.readsAll) q = q.where("project_id", "=", caller.projectId ?? "");
+  let q = netDb(core).selectFrom("network_security_group as g").selectAll("g");
+  const project = caller.projectId ?? "";
+  if (!caller.readsAll)
+    q = q.where((eb) =>
+      eb.or([
+        eb("g.project_id", "=", project),
+        eb.exists(
+          eb
+            .selectFrom("network_rbac as r")
+            .select("r.id")
+            .where("r.object_type", "=", "security_group")
+            .whereRef("r.object_id", "=", "g.id")
+            .where("r.action", "=", "access_as_shared")
+            .where("r.target_project", "in", [project, "*"]),
+        ),
+      ]),
+    );
   return q.execute();
 }
 
@@ -164,13 +202,18 @@ export async function portsOfGroup(core: NetworkCore, id: string): Promise<strin
   return rows.map((r) => r.port_id);
 }
 
-/** Delete a group, its rules, the rules of other groups naming it as remote group, its tags. */
+/** Delete a group, its rules, the rules of other groups naming it as remote group, its RBAC entries, its tags. */
 export async function deleteGroupRows(core: NetworkCore, id: string): Promise<void> {
   const db = netDb(core);
   await db.deleteFrom("network_security_group_rule").where("security_group_id", "=", id).execute();
   await db.deleteFrom("network_security_group_rule").where("remote_group_id", "=", id).execute();
   await db.deleteFrom("network_default_security_group").where("security_group_id", "=", id).execute();
   await db.deleteFrom("network_security_group").where("id", "=", id).execute();
+  await db
+    .deleteFrom("network_rbac")
+    .where("object_type", "=", "security_group")
+    .where("object_id", "=", id)
+    .execute();
   await removeTags(core, "security-groups", id);
 }
 
