@@ -32,7 +32,6 @@ export const EXTENSIONS: readonly Extension[] = [
     "SNAT on a router's gateway can be turned off.",
   ),
   ext("l3-ha", "HA Router extension", "The ha attribute of routers (always false here)."),
-  ext("dvr", "Distributed Virtual Router", "The distributed attribute of routers (always false here)."),
   ext(
     "floating-ip-port-forwarding",
     "Floating IP Port Forwarding",
