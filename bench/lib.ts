@@ -121,7 +121,11 @@ export async function measure(
       }
     }),
   );
-  const elapsed = (performance.now() - t0) / 1000;
+  return summarize(name, lat, errors, (performance.now() - t0) / 1000);
+}
+
+/** A Result from each call's latency (ms), the failed calls and the run's length in seconds. */
+export function summarize(name: string, lat: number[], errors: number, elapsed: number): Result {
   lat.sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))] ?? 0;
   return {

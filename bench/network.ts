@@ -10,7 +10,7 @@
 //
 // Options: --driver NAME (the cloud's network driver, default noop; env STRATUS_NETWORK_DRIVER), --no-data-plane.
 // BENCH_SECONDS (default 10) sets the length of each create measurement.
-import { measure, pool, printTable, startStratus, type Result } from "./lib.js";
+import { measure, pool, printTable, startStratus, summarize, type Result } from "./lib.js";
 import { runDataPlaneScenarios } from "./network-dataplane.js";
 import { NetworkApi } from "./network-api.js";
 
@@ -96,16 +96,5 @@ async function measureEach<T>(
       }
     }),
   );
-  const elapsed = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))] ?? 0;
-  return {
-    name,
-    requests: lat.length,
-    errors,
-    seconds: elapsed,
-    perSecond: lat.length / elapsed,
-    p50ms: pct(50),
-    p99ms: pct(99),
-  };
+  return summarize(name, lat, errors, (performance.now() - t0) / 1000);
 }
