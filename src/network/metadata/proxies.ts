@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { findTool } from "../drivers/linux/exec.js";
-import { pidAlive } from "../drivers/linux/ip-netns.js";
+import { pidAlive, terminatePid } from "../../shared/process.js";
 import { safeId, safeNetns } from "../drivers/linux/names.js";
 import { PLAIN_ID } from "./headers.js";
 import { startMetadataAgent, type MetadataAgent, type MetadataAgentOptions } from "./agent.js";
@@ -147,22 +147,7 @@ export function createMetadataProxies(o: MetadataProxiesOptions): MetadataProxie
     }
   };
 
-  const stop = async (pid: number, graceMs = 5_000) => {
-    const signal = (s: NodeJS.Signals) => {
-      try {
-        process.kill(pid, s);
-      } catch {
-        // gone
-      }
-    };
-    signal("SIGTERM");
-    const end = Date.now() + graceMs;
-    while (pidAlive(pid)) {
-      if (Date.now() > end) signal("SIGKILL");
-      if (Date.now() > end + 10_000) throw new Error(`metadata proxy ${pid} would not die`);
-      await sleep(10);
-    }
-  };
+  const stop = (pid: number) => terminatePid(pid, "metadata proxy");
 
   const start = async (networkId: string, netns: string, p: ProxyPaths): Promise<number> => {
     mkdirSync(p.dir, { recursive: true, mode: 0o755 });

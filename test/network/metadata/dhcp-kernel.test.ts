@@ -10,7 +10,7 @@ import { verifyInstanceId } from "../../../src/compute/metadata/signing.js";
 import { ensureDhcp, removeDhcp } from "../../../src/network/drivers/linux/dhcp.js";
 import type { DhcpSpec } from "../../../src/network/drivers/linux/dhcp-files.js";
 import type { LinuxHost } from "../../../src/network/drivers/linux/host.js";
-import { pidAlive } from "../../../src/network/drivers/linux/ip-netns.js";
+import { pidAlive } from "../../../src/shared/process.js";
 import type { NetworkSpec, PortSpec } from "../../../src/network/drivers/linux/model.js";
 import { bridgeName, dhcpNamespace } from "../../../src/network/drivers/linux/names.js";
 import { ensureNetwork, removeNetwork } from "../../../src/network/drivers/linux/network.js";

@@ -11,7 +11,8 @@ import pino from "pino";
 import { verifyInstanceId } from "../../../src/compute/metadata/signing.js";
 import { ensureVeth } from "../../../src/network/drivers/linux/ip.js";
 import { ensureAddresses, ensureRoute } from "../../../src/network/drivers/linux/ip-addr.js";
-import { ensureNamespace, pidAlive } from "../../../src/network/drivers/linux/ip-netns.js";
+import { ensureNamespace } from "../../../src/network/drivers/linux/ip-netns.js";
+import { pidAlive } from "../../../src/shared/process.js";
 import {
   createMetadataProxies,
   nobodyUser,

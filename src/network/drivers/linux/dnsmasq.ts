@@ -3,9 +3,9 @@
 // so it outlives agent restarts, found again through its pid file (and checked to be ours by its command line),
 // reloaded with SIGHUP after its hosts or options file changes, stopped with SIGTERM then SIGKILL.
 import { readFileSync } from "node:fs";
+import { pidAlive, terminatePid } from "../../../shared/process.js";
 import { run } from "./exec.js";
 import type { DhcpPaths } from "./dhcp-files.js";
-import { pidAlive } from "./ip-netns.js";
 import { safeIfName } from "./names.js";
 
 /** dnsmasq's argv for a network (fixed: no spec-derived text beyond its own file paths and the interface). */
@@ -58,18 +58,5 @@ export function reloadDnsmasq(pid: number): void {
 export async function stopDnsmasq(paths: DhcpPaths, graceMs = 5_000): Promise<void> {
   const pid = dnsmasqPid(paths);
   if (pid === null) return;
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(pid, s);
-    } catch {
-      // gone
-    }
-  };
-  signal("SIGTERM");
-  const end = Date.now() + graceMs;
-  while (pidAlive(pid)) {
-    if (Date.now() > end) signal("SIGKILL");
-    if (Date.now() > end + 10_000) throw new Error(`dnsmasq ${pid} would not die`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await terminatePid(pid, "dnsmasq", graceMs);
 }

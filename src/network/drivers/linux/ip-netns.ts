@@ -1,6 +1,6 @@
 // Network namespaces (`ip netns`): create with loopback up, delete (after killing what still runs inside, so
 // nothing outlives it), list, and sysctls set inside one (`ip netns exec NS sysctl -w`, argv only).
-import { readFileSync } from "node:fs";
+import { pidAlive } from "../../../shared/process.js";
 import { run } from "./exec.js";
 import { safeNetns } from "./names.js";
 
@@ -50,16 +50,6 @@ export async function killNamespacePids(name: string, timeoutMs = 10_000): Promi
     }
     if (Date.now() > end) throw new Error(`processes ${alive.join(", ")} in namespace ${name} would not die`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Whether a pid is a live process (not a zombie). */
-export function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
   }
 }
 

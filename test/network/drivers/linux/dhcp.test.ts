@@ -13,7 +13,8 @@ import type { DhcpSpec } from "../../../../src/network/drivers/linux/dhcp-files.
 import { InvalidSpec } from "../../../../src/network/drivers/linux/errors.js";
 import type { LinuxHost } from "../../../../src/network/drivers/linux/host.js";
 import { getLink } from "../../../../src/network/drivers/linux/ip.js";
-import { namespaceExists, pidAlive } from "../../../../src/network/drivers/linux/ip-netns.js";
+import { namespaceExists } from "../../../../src/network/drivers/linux/ip-netns.js";
+import { pidAlive } from "../../../../src/shared/process.js";
 import type { NetworkSpec, PortSpec, SubnetSpec } from "../../../../src/network/drivers/linux/model.js";
 import { dhcpNamespace, tapName } from "../../../../src/network/drivers/linux/names.js";
 import { ensureNetwork, removeNetwork } from "../../../../src/network/drivers/linux/network.js";
