@@ -122,7 +122,9 @@ describe("guest image: unclean stops and rescue", { skip: skipGuestTests }, () =
           () => false,
         ),
       BOOT_TIMEOUT_MS,
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; console since the reset:\n${g.console().slice(from).slice(-3000)}`);
+    });
     t.diagnostic(`console after the reset:\n${g.console().slice(from).split("stratus guest ready")[0]}`);
     await assertCleanRoot(g, "/dev/vda1");
     assert.match(await g.ssh(key, "cat w1/d*/* >/dev/null && echo readable"), /^readable$/m);
