@@ -224,6 +224,8 @@ const NETWORK_FEATURES = {
   port_admin_state_change: true,
   // The port-security extension: port_security_enabled on networks and ports.
   port_security: true,
+  // For the compute suite too: its floating IP tests drive Nova's os-floating-ips proxy, which the compute API
+  // answers over the network service (src/compute/api/legacy/floating-ips.ts).
   floating_ips: true,
 };
 
@@ -352,7 +354,6 @@ main(async () => {
         httpImageUrl: httpImage?.url,
         compute,
         network,
-        service,
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -495,15 +496,8 @@ async function prepareNetwork(authUrl, admin) {
   return { extensions, publicNetworkId: pub.id, publicNetworkName: pub.name };
 }
 
-/**
- * The [network-feature-enabled] flags that differ for a suite. Compute's floating IP tests drive Nova's
- * os-floating-ips proxy (gone from 2.36), which Stratus's compute API still answers as over an empty Neutron
- * (src/compute/api/legacy/networks.ts: no pools, 404 for an allocation): they are skipped until it proxies.
- */
-const SUITE_NETWORK_FEATURES = { compute: { floating_ips: false } };
-
 /** The [network] and [network-feature-enabled] sections for a cloud whose network service prepareNetwork read. */
-function networkSections(network, service) {
+function networkSections(network) {
   return {
     network: {
       catalog_type: "network",
@@ -519,13 +513,12 @@ function networkSections(network, service) {
     },
     "network-feature-enabled": {
       ...NETWORK_FEATURES,
-      ...(SUITE_NETWORK_FEATURES[service] ?? {}),
       api_extensions: network.extensions.join(","),
     },
   };
 }
 
-function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network, service }) {
+function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network }) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
     auth: {
@@ -585,7 +578,7 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, com
           "compute-feature-enabled": COMPUTE_FEATURES,
         }
       : {}),
-    ...(network ? networkSections(network, service) : {}),
+    ...(network ? networkSections(network) : {}),
     service_available: AVAILABLE,
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },
