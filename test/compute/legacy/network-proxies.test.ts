@@ -183,6 +183,28 @@ test("addFloatingIp and removeFloatingIp point a floating IP at the server's fix
   await c.req("DELETE", `/v2.1/os-floating-ips/${fip.id}`, { token: c.demo });
 });
 
+test("a floating IP moves to another server, and releasing an associated one clears the server's addresses", async () => {
+  const other = await c.createServer(c.demo, { name: "other", networks: "auto" });
+  await c.waitStatus(c.demo, other, "ACTIVE");
+  const floatingOf = async (server: string) =>
+    Object.values((await c.req("GET", `/v2.1/servers/${server}`, { token: c.demo })).body.server.addresses)
+      .flat()
+      .filter((a: any) => a["OS-EXT-IPS:type"] === "floating")
+      .map((a: any) => a.addr);
+  const fip = (await c.req("POST", "/v2.1/os-floating-ips", { token: c.demo, body: { pool: "public" } })).body
+    .floating_ip;
+  assert.equal((await act(wired, { addFloatingIp: { address: fip.ip } })).status, 202);
+  assert.equal((await act(other, { addFloatingIp: { address: fip.ip } })).status, 202);
+  assert.deepEqual(await floatingOf(wired), []);
+  assert.deepEqual(await floatingOf(other), [fip.ip]);
+  const shown = await c.req("GET", `/v2.1/os-floating-ips/${fip.id}`, { token: c.demo });
+  assert.equal(shown.body.floating_ip.instance_id, other);
+  assert.equal((await act(wired, { removeFloatingIp: { address: fip.ip } })).status, 409);
+  assert.equal((await c.req("DELETE", `/v2.1/os-floating-ips/${fip.id}`, { token: c.demo })).status, 202);
+  assert.deepEqual(await floatingOf(other), []);
+  assert.equal((await c.req("DELETE", `/v2.1/servers/${other}`, { token: c.demo })).status, 204);
+});
+
 test("floating IP actions: Nova's refusals for a server without ports, an unknown address, and from 2.44", async () => {
   const noNet = await act(portless, { addFloatingIp: { address: "203.0.113.5" } });
   assert.equal(noNet.status, 400);
@@ -192,6 +214,9 @@ test("floating IP actions: Nova's refusals for a server without ports, an unknow
   assert.equal(unknown.body.itemNotFound.message, "floating IP not found");
   assert.equal((await act(wired, { removeFloatingIp: { address: "203.0.113.5" } })).status, 404);
   assert.equal((await act(wired, { addFloatingIp: {} })).status, 400);
+  assert.equal((await act(wired, { addFloatingIp: { address: "" } })).status, 400);
+  assert.equal((await act(wired, { removeFloatingIp: { address: "not-an-ip" } })).status, 400);
+  assert.equal((await act(wired, { addFloatingIp: { address: "203.0.113.5", extra: 1 } })).status, 400);
   assert.equal((await act(wired, { addFloatingIp: { address: "203.0.113.5" } }, "2.44")).status, 404);
 });
 

@@ -9,7 +9,8 @@ import { reply } from "../../../shared/http/reply.js";
 import type { Route } from "../../../shared/http/route.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, conflict, forbidden, notFound } from "../../errors.js";
-import type { Instance } from "../../instances/store.js";
+import { isIP } from "node:net";
+import { findInstance, type Instance } from "../../instances/store.js";
 import { refreshNetworkInfo } from "../../networking/refresh.js";
 import type { Ctx } from "../common.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
@@ -99,6 +100,14 @@ async function oneFip(net: ServiceClient, ctx: Ctx, id: string): Promise<Json> {
     .floatingip as Json;
 }
 
+/** The server a port belongs to (its device), if the caller sees the port and compute knows the server. */
+async function serverOfPort(core: ComputeCore, net: ServiceClient, ctx: Ctx, portId: unknown) {
+  if (typeof portId !== "string" || !portId) return undefined;
+  const got = await call(net, ctx, "GET", `/ports/${encodeURIComponent(portId)}`);
+  const device = got.ok ? (got.body.port as Json).device_id : undefined;
+  return typeof device === "string" && device ? await findInstance(core.db, device) : undefined;
+}
+
 /** The pool a create names (Nova's body: an optional `pool`). */
 function poolName(body: unknown): string {
   if (body === undefined || body === null) return DEFAULT_POOL;
@@ -157,7 +166,10 @@ export function floatingIpRoutes(core: ComputeCore, rule: string, poolsRule: str
       const id = ctx.params.id;
       const net = netOr(core, fipMissing(id));
       const fip = await oneFip(net, ctx, id);
+      const server = await serverOfPort(core, net, ctx, fip.port_id);
       await must(net, ctx, "DELETE", `/floatingips/${encodeURIComponent(fip.id)}`, fipMissing(id));
+      // Released while associated: the server's addresses lose it (Nova refreshes its network info cache).
+      if (server) await refreshNetworkInfo(core, server);
       return reply(202, undefined);
     }),
   ];
@@ -167,7 +179,7 @@ export function floatingIpRoutes(core: ComputeCore, rule: string, poolsRule: str
 function fipBody(action: string, value: unknown, extra: string[] = []): Json {
   const body = closedObject(action, value, ["address", ...extra], { required: ["address"] })!;
   for (const k of ["address", ...extra])
-    if (body[k] !== undefined && (typeof body[k] !== "string" || body[k] === "" || body[k].length > 64))
+    if (body[k] !== undefined && (typeof body[k] !== "string" || body[k].length > 64 || !isIP(body[k])))
       throw badRequest(`Invalid input for field/attribute ${k}. Value: ${String(body[k])}.`);
   return body;
 }
@@ -204,6 +216,9 @@ export const floatingIpActions: ActionTable = {
         );
       const net = netOr(core, () => notFound("floating IP not found"));
       const fip = await fipByAddress(net, ctx, address);
+      // Associated elsewhere: Nova moves it and refreshes the other server's cache too.
+      const previous =
+        fip.port_id === target.portId ? undefined : await serverOfPort(core, net, ctx, fip.port_id);
       const r = await call(net, ctx, "PUT", `/floatingips/${encodeURIComponent(fip.id)}`, {
         floatingip: { port_id: target.portId, fixed_ip_address: target.address },
       });
@@ -214,6 +229,7 @@ export const floatingIpActions: ActionTable = {
         );
       }
       await refreshNetworkInfo(core, inst);
+      if (previous && previous.uuid !== inst.uuid) await refreshNetworkInfo(core, previous);
     },
   },
   removeFloatingIp: {
