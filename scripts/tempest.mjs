@@ -20,6 +20,8 @@
 //   --exclude-regex R       skip tests matching R
 //   --concurrency N         tempest workers (default 2)
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
+//   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
+//                           network, subnet and router to the public network, so servers boot with ports
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -243,6 +245,7 @@ main(async () => {
       "exclude-regex": { type: "string" },
       concurrency: { type: "string", default: "2" },
       workspace: { type: "string" },
+      "isolated-networks": { type: "boolean", default: false },
     },
   });
   const service = positionals[0] ?? "identity";
@@ -354,6 +357,7 @@ main(async () => {
         httpImageUrl: httpImage?.url,
         compute,
         network,
+        isolatedNetworks: o["isolated-networks"],
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -518,7 +522,16 @@ function networkSections(network) {
   };
 }
 
-function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network }) {
+function tempestConf({
+  ws,
+  authUrl,
+  admin,
+  securityCompliance,
+  httpImageUrl,
+  compute,
+  network,
+  isolatedNetworks,
+}) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
     auth: {
@@ -530,7 +543,8 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, com
       admin_user_domain_name: admin.user_domain_name ?? "Default",
       admin_project_domain_name: admin.project_domain_name ?? "Default",
       default_credentials_domain_name: "Default",
-      create_isolated_networks: false,
+      // Off by default: servers boot without networks (see docs/tempest-compute.md for what that leaves failing).
+      create_isolated_networks: Boolean(isolatedNetworks && network),
     },
     identity: {
       uri_v3: authUrl,
