@@ -18,7 +18,10 @@ import { proxyRoute } from "./proxy.js";
 
 type Json = Record<string, any>;
 
-const FIP = "os_compute_api:os-floating-ips";
+/** The floating IP policy rules' prefix. */
+export const FIP = "os_compute_api:os-floating-ips";
+/** The floating IP pools policy rule. */
+export const POOLS = "os_compute_api:os-floating-ip-pools:list";
 
 /** The pool allocated from when the body names none (Nova's [neutron] default_floating_pool, named as the
  *  external network `stratus up` creates). */
@@ -136,33 +139,33 @@ async function allocate(net: ServiceClient, ctx: Ctx, pool: string): Promise<Jso
 }
 
 /** The floating IP routes: pools, list, show, allocate and release. */
-export function floatingIpRoutes(core: ComputeCore, rule: string, poolsRule: string): Route[] {
+export function floatingIpRoutes(core: ComputeCore): Route[] {
   return [
-    proxyRoute("GET", "/v2.1/os-floating-ip-pools", poolsRule, async (ctx) => {
+    proxyRoute("GET", "/v2.1/os-floating-ip-pools", POOLS, async (ctx) => {
       const net = core.network;
       const all = net ? await pools(net, ctx) : [];
       return { floating_ip_pools: all.map((n) => ({ name: (n.name || n.id) as string })) };
     }),
-    proxyRoute("GET", "/v2.1/os-floating-ips", `${rule}:list`, async (ctx) => {
+    proxyRoute("GET", "/v2.1/os-floating-ips", `${FIP}:list`, async (ctx) => {
       const net = core.network;
       if (!net) return { floating_ips: [] };
       const q = `project_id=${encodeURIComponent(ctx.auth?.projectId ?? "")}`;
       const fips = (await must(net, ctx, "GET", `/floatingips?${q}`)).floatingips as Json[];
       return { floating_ips: await novaFloatingIps(net, ctx, fips) };
     }),
-    proxyRoute("GET", "/v2.1/os-floating-ips/:id", `${rule}:show`, async (ctx) => {
+    proxyRoute("GET", "/v2.1/os-floating-ips/:id", `${FIP}:show`, async (ctx) => {
       const id = ctx.params.id;
       const net = netOr(core, fipMissing(id));
       const [fip] = await novaFloatingIps(net, ctx, [await oneFip(net, ctx, id)]);
       return { floating_ip: fip };
     }),
-    proxyRoute("POST", "/v2.1/os-floating-ips", `${rule}:create`, async (ctx) => {
+    proxyRoute("POST", "/v2.1/os-floating-ips", `${FIP}:create`, async (ctx) => {
       const pool = poolName(ctx.body);
       const net = netOr(core, () => notFound("Floating IP pool not found."));
       const [fip] = await novaFloatingIps(net, ctx, [await allocate(net, ctx, pool)]);
       return { floating_ip: fip };
     }),
-    proxyRoute("DELETE", "/v2.1/os-floating-ips/:id", `${rule}:delete`, async (ctx) => {
+    proxyRoute("DELETE", "/v2.1/os-floating-ips/:id", `${FIP}:delete`, async (ctx) => {
       const id = ctx.params.id;
       const net = netOr(core, fipMissing(id));
       const fip = await oneFip(net, ctx, id);

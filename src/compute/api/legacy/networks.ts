@@ -8,7 +8,7 @@ import type { ComputeCore } from "../../core.js";
 import { notFound } from "../../errors.js";
 import { isAdmin, type Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
-import { floatingIpRoutes } from "./floating-ips.js";
+import { FIP, POOLS, floatingIpRoutes } from "./floating-ips.js";
 import { goneRoute, proxyRoute } from "./proxy.js";
 import { neutron } from "./security-groups-neutron.js";
 
@@ -16,9 +16,6 @@ type Json = Record<string, any>;
 
 const NET = "os_compute_api:os-networks";
 const TENANT = "os_compute_api:os-tenant-networks";
-/** The floating IP policy rules' prefix. */
-export const FIP = "os_compute_api:os-floating-ips";
-const POOLS = "os_compute_api:os-floating-ip-pools:list";
 
 /** Policy defaults of the network proxies (Nova's Zed defaults, written out). */
 export const networkProxyPolicies: RuleDefault[] = [
@@ -139,7 +136,7 @@ export function networkProxyRoutes(core: ComputeCore): Route[] {
     })),
     goneRoute("POST", "/v2.1/os-tenant-networks"),
     goneRoute("DELETE", "/v2.1/os-tenant-networks/:id"),
-    ...floatingIpRoutes(core, FIP, POOLS),
+    ...floatingIpRoutes(core),
     ...["os-security-group-default-rules", "os-floating-ips-bulk", "os-fping"].flatMap((p) => [
       goneRoute("POST", `/v2.1/${p}`),
       goneRoute("DELETE", `/v2.1/${p}/:id`),
