@@ -20,6 +20,8 @@
 //   --exclude-regex R       skip tests matching R
 //   --concurrency N         tempest workers (default 2)
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
+//   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
+//                           network, subnet and router to the public network, so servers boot with ports
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -224,6 +226,8 @@ const NETWORK_FEATURES = {
   port_admin_state_change: true,
   // The port-security extension: port_security_enabled on networks and ports.
   port_security: true,
+  // For the compute suite too: its floating IP tests drive Nova's os-floating-ips proxy, which the compute API
+  // answers over the network service (src/compute/api/legacy/floating-ips.ts).
   floating_ips: true,
 };
 
@@ -241,6 +245,7 @@ main(async () => {
       "exclude-regex": { type: "string" },
       concurrency: { type: "string", default: "2" },
       workspace: { type: "string" },
+      "isolated-networks": { type: "boolean", default: false },
     },
   });
   const service = positionals[0] ?? "identity";
@@ -352,7 +357,7 @@ main(async () => {
         httpImageUrl: httpImage?.url,
         compute,
         network,
-        service,
+        isolatedNetworks: o["isolated-networks"],
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -495,15 +500,8 @@ async function prepareNetwork(authUrl, admin) {
   return { extensions, publicNetworkId: pub.id, publicNetworkName: pub.name };
 }
 
-/**
- * The [network-feature-enabled] flags that differ for a suite. Compute's floating IP tests drive Nova's
- * os-floating-ips proxy (gone from 2.36), which Stratus's compute API still answers as over an empty Neutron
- * (src/compute/api/legacy/networks.ts: no pools, 404 for an allocation): they are skipped until it proxies.
- */
-const SUITE_NETWORK_FEATURES = { compute: { floating_ips: false } };
-
 /** The [network] and [network-feature-enabled] sections for a cloud whose network service prepareNetwork read. */
-function networkSections(network, service) {
+function networkSections(network) {
   return {
     network: {
       catalog_type: "network",
@@ -519,13 +517,21 @@ function networkSections(network, service) {
     },
     "network-feature-enabled": {
       ...NETWORK_FEATURES,
-      ...(SUITE_NETWORK_FEATURES[service] ?? {}),
       api_extensions: network.extensions.join(","),
     },
   };
 }
 
-function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, compute, network, service }) {
+function tempestConf({
+  ws,
+  authUrl,
+  admin,
+  securityCompliance,
+  httpImageUrl,
+  compute,
+  network,
+  isolatedNetworks,
+}) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
     auth: {
@@ -537,7 +543,8 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, com
       admin_user_domain_name: admin.user_domain_name ?? "Default",
       admin_project_domain_name: admin.project_domain_name ?? "Default",
       default_credentials_domain_name: "Default",
-      create_isolated_networks: false,
+      // Off by default: servers boot without networks (see docs/tempest-compute.md for what that leaves failing).
+      create_isolated_networks: Boolean(isolatedNetworks && network),
     },
     identity: {
       uri_v3: authUrl,
@@ -585,7 +592,7 @@ function tempestConf({ ws, authUrl, admin, securityCompliance, httpImageUrl, com
           "compute-feature-enabled": COMPUTE_FEATURES,
         }
       : {}),
-    ...(network ? networkSections(network, service) : {}),
+    ...(network ? networkSections(network) : {}),
     service_available: AVAILABLE,
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },

@@ -894,8 +894,9 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["DELETE /placement/usages", "SA SR PA PM M R O"],
   ["DELETE /placement/traits", "SA SR PA PM M R O"],
   ["DELETE /placement/", "SA SR PA PM M R O AN"],
-  // Nova's network proxies with no network service (compute/api/legacy/networks.ts, security-groups.ts): reads list
-  // nothing, nova-network-only calls are 410 for everyone, writes need a project member.
+  // Nova's network proxies over the network service (compute/api/legacy/networks.ts, floating-ips.ts,
+  // security-groups.ts): reads for every project role, nova-network-only calls are 410 for everyone, writes need a
+  // project member.
   ["GET /compute/v2.1/os-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
   ["GET /compute/v2.1/os-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
   ["GET /compute/v2.1/os-tenant-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200

@@ -15,7 +15,7 @@ import { serverPasswordPolicies, serverPasswordRoutes } from "./server-password.
 
 export { backupActions } from "./backup.js";
 export { deferredDeleteActions } from "./deferred-delete.js";
-export { floatingIpActions } from "./networks.js";
+export { floatingIpActions } from "./floating-ips.js";
 export { securityGroupActions } from "./security-groups.js";
 
 /** Nova's older and smaller APIs: image and network proxies, hosts, extensions, server password, diagnostics,
@@ -29,7 +29,7 @@ export function legacyRoutes(core: ComputeCore): Route[] {
     ...serverPasswordRoutes(core),
     ...auditLogRoutes(core),
     ...extensionRoutes(),
-    ...networkProxyRoutes(),
+    ...networkProxyRoutes(core),
     ...securityGroupRoutes(core),
   ];
 }

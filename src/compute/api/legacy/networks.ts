@@ -1,20 +1,21 @@
-// Nova's network proxy APIs (removed at 2.36) for a cloud with no network service yet: os-networks,
-// os-tenant-networks, os-floating-ip-pools and os-floating-ips answer as Nova over an empty Neutron (empty lists,
-// 404 for any one item, no pool to allocate from), the nova-network-only calls 410 as in Nova since Ussuri, and the
-// addFloatingIp/removeFloatingIp actions (to 2.43) find nothing to attach. The networking service replaces these.
-import { ApiError } from "../../../shared/http/errors.js";
-import { route, type Route } from "../../../shared/http/route.js";
+// Nova's network proxy APIs (removed at 2.36) over the network service, as Nova answers with Neutron: os-networks
+// and os-tenant-networks list and show the networks the caller sees (Nova fills only id and label), floating IPs
+// and their pools come from floating-ips.ts, and the nova-network-only calls are 410 as in Nova since Ussuri.
+// Without a network service the lists are empty and any one item is 404.
+import type { Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
-import { badRequest, notFound } from "../../errors.js";
-import type { Ctx } from "../common.js";
+import type { ComputeCore } from "../../core.js";
+import { notFound } from "../../errors.js";
+import { isAdmin, type Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
-import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
-import { removedAfter } from "./images.js";
+import { FIP, POOLS, floatingIpRoutes } from "./floating-ips.js";
+import { goneRoute, proxyRoute } from "./proxy.js";
+import { neutron } from "./security-groups-neutron.js";
+
+type Json = Record<string, any>;
 
 const NET = "os_compute_api:os-networks";
 const TENANT = "os_compute_api:os-tenant-networks";
-const FIP = "os_compute_api:os-floating-ips";
-const POOLS = "os_compute_api:os-floating-ip-pools:list";
 
 /** Policy defaults of the network proxies (Nova's Zed defaults, written out). */
 export const networkProxyPolicies: RuleDefault[] = [
@@ -49,126 +50,98 @@ export const networkProxyPolicies: RuleDefault[] = [
   ),
 ];
 
-/** Nova's answer to a nova-network-only API: 410 Gone at every microversion. */
-export function gone(): never {
-  throw new ApiError(410, "This resource is no longer available.");
+/** os-networks' fields: Nova over Neutron fills only id and label (the name); the rest are null. */
+const NETWORK_FIELDS = [
+  "id",
+  "cidr",
+  "netmask",
+  "gateway",
+  "broadcast",
+  "dns1",
+  "dns2",
+  "cidr_v6",
+  "gateway_v6",
+  "label",
+  "netmask_v6",
+];
+/** The nova-network fields os-networks adds for an admin (all null over Neutron). */
+const ADMIN_NETWORK_FIELDS = [
+  "created_at",
+  "updated_at",
+  "deleted_at",
+  "deleted",
+  "injected",
+  "bridge",
+  "vlan",
+  "vpn_public_address",
+  "vpn_public_port",
+  "vpn_private_address",
+  "dhcp_start",
+  "project_id",
+  "host",
+  "bridge_interface",
+  "multi_host",
+  "priority",
+  "rxtx_base",
+  "mtu",
+  "dhcp_server",
+  "enable_dhcp",
+  "share_address",
+];
+
+/** A Neutron network as os-networks shows it. */
+function novaNetwork(ctx: Ctx, n: Json): Json {
+  const fields = isAdmin(ctx) ? [...NETWORK_FIELDS, ...ADMIN_NETWORK_FIELDS] : NETWORK_FIELDS;
+  return Object.fromEntries(fields.map((f) => [f, f === "id" ? n.id : f === "label" ? n.name : null]));
 }
 
-/** One proxy route (the network and security group proxies): 404 from 2.36, authorized against the caller's project. */
-export function proxyRoute(
-  method: "GET" | "POST" | "PUT" | "DELETE",
-  path: string,
-  rule: string,
-  answer: (ctx: Ctx) => unknown,
-): Route {
-  return route({
-    method,
-    path,
-    policy: null,
-    auth: "required",
-    handler: async (ctx: Ctx) => {
-      removedAfter(ctx);
-      ctx.authorize(rule, { project_id: ctx.auth?.projectId ?? "" });
-      return answer(ctx);
-    },
-  });
+/** A Neutron network as os-tenant-networks shows it (Nova says cidr "None" over Neutron). */
+const tenantNetwork = (n: Json): Json => ({ id: n.id, cidr: "None", label: n.name });
+
+/** The networks the caller sees, or none without a network service. */
+async function visibleNetworks(core: ComputeCore, ctx: Ctx): Promise<Json[]> {
+  const net = core.network;
+  if (!net) return [];
+  return (await neutron(net, ctx, "GET", "/networks", networkMissing)).networks as Json[];
 }
 
-/** A route that is gone (410) up to 2.35 and absent (404) after. */
-function goneRoute(method: "POST" | "PUT" | "DELETE", path: string): Route {
-  return route({
-    method,
-    path,
-    policy: null,
-    auth: "required",
-    handler: async (ctx: Ctx) => {
-      removedAfter(ctx);
-      gone();
-    },
-  });
+/** One network the caller sees (404 "Network not found" otherwise). */
+async function oneNetwork(core: ComputeCore, ctx: Ctx): Promise<Json> {
+  const net = core.network;
+  if (!net) throw networkMissing();
+  const path = `/networks/${encodeURIComponent(ctx.params.id)}`;
+  return (await neutron(net, ctx, "GET", path, networkMissing)).network as Json;
 }
 
-/** The proxy routes. */
-export function networkProxyRoutes(): Route[] {
-  const noNetwork = (): never => {
-    throw notFound("Network not found");
-  };
-  const noFip = (ctx: Ctx): never => {
-    throw notFound(`Floating IP not found for ID ${ctx.params.id}`);
-  };
+const networkMissing = () => notFound("Network not found");
+
+/** The proxy routes: networks from the network service as the caller sees them, floating IPs over it. */
+export function networkProxyRoutes(core: ComputeCore): Route[] {
   return [
-    proxyRoute("GET", "/v2.1/os-networks", `${NET}:list`, () => ({ networks: [] })),
-    proxyRoute("GET", "/v2.1/os-networks/:id", `${NET}:view`, noNetwork),
+    proxyRoute("GET", "/v2.1/os-networks", `${NET}:list`, async (ctx) => ({
+      networks: (await visibleNetworks(core, ctx)).map((n) => novaNetwork(ctx, n)),
+    })),
+    proxyRoute("GET", "/v2.1/os-networks/:id", `${NET}:view`, async (ctx) => ({
+      network: novaNetwork(ctx, await oneNetwork(core, ctx)),
+    })),
     goneRoute("POST", "/v2.1/os-networks"),
     goneRoute("POST", "/v2.1/os-networks/add"),
     goneRoute("POST", "/v2.1/os-networks/:id/action"),
     goneRoute("DELETE", "/v2.1/os-networks/:id"),
-    proxyRoute("GET", "/v2.1/os-tenant-networks", `${TENANT}:list`, () => ({ networks: [] })),
-    proxyRoute("GET", "/v2.1/os-tenant-networks/:id", `${TENANT}:show`, noNetwork),
+    proxyRoute("GET", "/v2.1/os-tenant-networks", `${TENANT}:list`, async (ctx) => ({
+      networks: (await visibleNetworks(core, ctx)).map(tenantNetwork),
+    })),
+    proxyRoute("GET", "/v2.1/os-tenant-networks/:id", `${TENANT}:show`, async (ctx) => ({
+      network: tenantNetwork(await oneNetwork(core, ctx)),
+    })),
     goneRoute("POST", "/v2.1/os-tenant-networks"),
     goneRoute("DELETE", "/v2.1/os-tenant-networks/:id"),
-    proxyRoute("GET", "/v2.1/os-floating-ip-pools", POOLS, () => ({ floating_ip_pools: [] })),
-    proxyRoute("GET", "/v2.1/os-floating-ips", `${FIP}:list`, () => ({ floating_ips: [] })),
-    proxyRoute("GET", "/v2.1/os-floating-ips/:id", `${FIP}:show`, noFip),
-    // No network service, so no external network to allocate from (Nova's FloatingIpPoolNotFound).
-    proxyRoute("POST", "/v2.1/os-floating-ips", `${FIP}:create`, () => {
-      throw notFound("Floating IP pool not found.");
-    }),
-    proxyRoute("DELETE", "/v2.1/os-floating-ips/:id", `${FIP}:delete`, noFip),
+    ...floatingIpRoutes(core),
     ...["os-security-group-default-rules", "os-floating-ips-bulk", "os-fping"].flatMap((p) => [
       goneRoute("POST", `/v2.1/${p}`),
       goneRoute("DELETE", `/v2.1/${p}/:id`),
-      route({
-        method: "GET",
-        path: `/v2.1/${p}`,
-        policy: null,
-        auth: "required",
-        handler: async (ctx: Ctx) => {
-          removedAfter(ctx);
-          gone();
-        },
-      }),
-      route({
-        method: "GET",
-        path: `/v2.1/${p}/:id`,
-        policy: null,
-        auth: "required",
-        handler: async (ctx: Ctx) => {
-          removedAfter(ctx);
-          gone();
-        },
-      }),
+      goneRoute("GET", `/v2.1/${p}`),
+      goneRoute("GET", `/v2.1/${p}/:id`),
     ]),
   ];
 }
-
-/** The `address` of an addFloatingIp/removeFloatingIp body. */
-function fipAddress(action: string, value: unknown, extra: string[] = []): string {
-  const body = closedObject(action, value, ["address", ...extra], { required: ["address"] })!;
-  if (typeof body.address !== "string" || body.address === "")
-    throw badRequest(`Invalid input for field/attribute address. Value: ${String(body.address)}.`);
-  return body.address;
-}
-
-/** addFloatingIp and removeFloatingIp (to 2.43). */
-export const floatingIpActions: ActionTable = {
-  addFloatingIp: {
-    max: "2.43",
-    async run(core, ctx, id, value) {
-      fipAddress("addFloatingIp", value, ["fixed_address"]);
-      const inst = await authorizedServer(core, ctx, id, `${FIP}:add`);
-      // Without a network service no server has a port, so Nova's first check refuses.
-      if (Object.keys(inst.addresses ?? {}).length === 0)
-        throw badRequest("Instance network is not ready yet");
-      throw notFound("floating IP not found");
-    },
-  },
-  removeFloatingIp: {
-    max: "2.43",
-    async run(core, ctx, id, value) {
-      fipAddress("removeFloatingIp", value);
-      await authorizedServer(core, ctx, id, `${FIP}:remove`);
-      throw notFound("floating IP not found");
-    },
-  },
-};

@@ -136,7 +136,8 @@ export async function changeServerGroups(
   const groups = [...(await groupsById(net, ctx)).values()].filter(
     (g) => (g.id === name || g.name === name) && g.tenant_id === ctx.auth?.projectId,
   );
-  if (!groups.length) throw notFound(`Security group ${name} not found.`);
+  if (!groups.length)
+    throw notFound(`Security group ${name} is not found for project ${ctx.auth?.projectId ?? ""}`);
   if (groups.length > 1)
     throw new ApiError(
       409,

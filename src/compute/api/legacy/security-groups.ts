@@ -12,7 +12,7 @@ import { badRequest, notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
-import { proxyRoute } from "./networks.js";
+import { proxyRoute } from "./proxy.js";
 import {
   changeServerGroups,
   groupsById,

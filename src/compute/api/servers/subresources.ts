@@ -229,13 +229,19 @@ export function subresourceRoutes(core: ComputeCore): Route[] {
     }),
     r("GET", "/v2.1/servers/:server_id/ips", undefined, async (ctx) => {
       const inst = await ownedServer(core, ctx, "os_compute_api:ips:index", ctx.params.server_id);
-      return { addresses: inst.addresses };
+      const all = Object.entries(inst.addresses).map(([name, list]) => [name, basicAddresses(list)]);
+      return { addresses: Object.fromEntries(all) };
     }),
     r("GET", "/v2.1/servers/:server_id/ips/:network", undefined, async (ctx) => {
       const inst = await ownedServer(core, ctx, "os_compute_api:ips:show", ctx.params.server_id);
       const net = Object.hasOwn(inst.addresses, ctx.params.network) && inst.addresses[ctx.params.network];
       if (!net) throw notFound("Instance is not a member of specified network");
-      return { [ctx.params.network]: net };
+      return { [ctx.params.network]: basicAddresses(net) };
     }),
   ];
+}
+
+/** Addresses as /ips shows them: version and addr only (Nova leaves out the OS-EXT-IPS attributes there). */
+function basicAddresses(list: Array<Record<string, unknown>>): Array<{ version: unknown; addr: unknown }> {
+  return list.map((a) => ({ version: a.version, addr: a.addr }));
 }
