@@ -91,7 +91,7 @@ describe("guest image: unclean stops and rescue", { skip: skipGuestTests }, () =
     );
   }
 
-  it("survives a kill mid-boot (mid-resize), a reset mid-write and a kill mid-write", async (t) => {
+  it("survives a kill mid-boot (mid-resize), a power cut mid-write and a kill mid-write", async (t) => {
     const dir = join(work, "crash");
     mkdirSync(dir);
     const disk = overlay(image.disk, join(dir, "disk.qcow2"));
@@ -103,29 +103,20 @@ describe("guest image: unclean stops and rescue", { skip: skipGuestTests }, () =
     await g.kill();
     assertConsistent(disk, "after a kill mid-boot");
 
-    // From its own boot loader: SSH, the root grown after all; then a reset while a loop writes.
+    // From its own boot loader: SSH, the root grown after all; then a power cut while a loop writes.
     g = await Guest.start({ dir: join(dir, "boot2"), disks: [{ path: disk, bootIndex: 0 }, cd] });
     t.diagnostic(`boot after a kill mid-boot: SSH after ${(await g.sshReady(key)).toFixed(1)} s`);
     const grown = await assertCleanRoot(g, "/dev/vda1");
     assert.ok(Number(/^rootkb=(\d+)$/m.exec(grown)?.[1]) > 900_000, `root not grown: ${grown}`);
     await write(g, "w1", 30);
-    const bootId = (await g.ssh(key, "cat /proc/sys/kernel/random/boot_id")).trim();
-    await g.reset();
-
-    // The same QEMU boots again: SSH, a clean root, and every file the loop left is readable.
-    const from = g.console().length;
-    await until(
-      "SSH after the reset",
-      () =>
-        g.ssh(key, "cat /proc/sys/kernel/random/boot_id", 15_000).then(
-          (id) => id.trim() !== bootId,
-          () => false,
-        ),
-      BOOT_TIMEOUT_MS,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}; console since the reset:\n${g.console().slice(from).slice(-3000)}`);
-    });
-    t.diagnostic(`console after the reset:\n${g.console().slice(from).split("stratus guest ready")[0]}`);
+    // A power cut mid-write (QEMU killed), then a new QEMU on the same disk, as the driver's hard reboot does.
+    // (QMP system_reset in the same QEMU is not used: under TCG a reset guest sometimes stalls for minutes
+    // before its firmware runs again, a QEMU/TCG problem noted in the issue, not one of the guest image.)
+    await g.kill();
+    g = await Guest.start({ dir: join(dir, "boot3"), disks: [{ path: disk, bootIndex: 0 }, cd] });
+    t.diagnostic(`boot after a power cut mid-write: SSH after ${(await g.sshReady(key)).toFixed(1)} s`);
+    const replay = g.console();
+    assert.match(replay, /was not cleanly unmounted/, "the initramfs checked the root after the power cut");
     await assertCleanRoot(g, "/dev/vda1");
     assert.match(await g.ssh(key, "cat w1/d*/* >/dev/null && echo readable"), /^readable$/m);
 
