@@ -7,18 +7,19 @@ export const WAIT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Poll `fn` until it returns a truthy value, which is returned; fail naming `what` after `timeoutMs`. */
+/** Poll `fn` (every `everyMs`) until it returns a truthy value, which is returned; fail naming `what` after `timeoutMs`. */
 export async function until<T>(
   what: string,
   fn: () => Promise<T> | T,
   timeoutMs = WAIT_MS,
+  everyMs = 10,
 ): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }
 

@@ -14,21 +14,12 @@ import { listFloodPeers } from "../../../../src/network/drivers/linux/ip-vxlan.j
 import { listNamespaces } from "../../../../src/network/drivers/linux/ip-netns.js";
 import type { LinuxHost } from "../../../../src/network/drivers/linux/host.js";
 import { bridgeName, tapName, vxlanName } from "../../../../src/network/drivers/linux/names.js";
+import { until } from "../../../helpers/wait.js";
 import { bootNetwork, type NetCloud } from "../../helpers.js";
 import { Lab, SKIP_KERNEL } from "./lab.js";
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Poll (every 250 ms: these checks run tools) until `fn` is truthy; fail naming `what`. */
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ms = 60_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** Poll every 250 ms (these checks run tools) until `fn` is truthy; fail naming `what`. */
+const waitFor = <T>(what: string, fn: () => Promise<T> | T, ms = 60_000) => until(what, fn, ms, 250);
 
 describe("linux data plane: two hosts over VXLAN from the agents' reports", { skip: SKIP_KERNEL }, () => {
   let lab: Lab;

@@ -19,21 +19,12 @@ import { getLink, listLinks } from "../../../../src/network/drivers/linux/ip.js"
 import { listNamespaces } from "../../../../src/network/drivers/linux/ip-netns.js";
 import { bridgeName, routerNamespace, tapName } from "../../../../src/network/drivers/linux/names.js";
 import { ROOT } from "../../../helpers/stratus-process.js";
+import { until } from "../../../helpers/wait.js";
 import { bootNetwork, type NetCloud } from "../../helpers.js";
 import { Lab, processesMentioning, SKIP_KERNEL, type Guest } from "./lab.js";
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Poll (every 250 ms: these checks run tools) until `fn` is truthy; fail naming `what`. */
-async function waitFor<T>(what: string, fn: () => Promise<T> | T, ms = 60_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** Poll every 250 ms (these checks run tools) until `fn` is truthy; fail naming `what`. */
+const waitFor = <T>(what: string, fn: () => Promise<T> | T, ms = 60_000) => until(what, fn, ms, 250);
 
 describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
   let lab: Lab;
