@@ -126,6 +126,7 @@ const ANY_ID = new Set<string>([
   "network /v2.0/quotas/:project_id",
   "network /v2.0/quotas/:project_id/default",
   "network /v2.0/quotas/:project_id/details",
+  "network /v2.0/quotas/:project_id/details.json",
   "identity /v3/users/:user_id/application_credentials",
   "placement /allocations/:consumer_uuid",
 ]);
