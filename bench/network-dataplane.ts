@@ -13,6 +13,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { GUEST_IMAGE_NAMES } from "../src/cloud/guest-image.js";
+import { cloudNetIdentity } from "../src/network/drivers/linux/identity.js";
 import { isNetworkDriverName } from "../src/network/drivers/registry.js";
 import { pool, printRows, startStratus, type BenchCloud } from "./lib.js";
 import { NetworkApi } from "./network-api.js";
@@ -37,8 +38,6 @@ interface Scenario {
   run(ctx: DataPlaneCtx): Promise<Array<[string, number]>>;
 }
 
-/** The namespace of the linux driver's public network (src/network/drivers/linux/public.ts). */
-const PUBLIC_NETNS = "stratus-public";
 const QEMU = ["/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64"];
 /** Guests boot under TCG on a loaded machine: minutes. */
 const BOOT_TIMEOUT_MS = 15 * 60_000;
@@ -54,12 +53,11 @@ export function dataPlaneUnavailable(): string | null {
   return null;
 }
 
-/** Whether the floating IP answers one ping from the public namespace within a second. */
-function pings(ip: string): Promise<boolean> {
+/** Whether the floating IP answers one ping from the cloud's public namespace within a second. */
+function pings(cloud: BenchCloud, ip: string): Promise<boolean> {
+  const ns = cloudNetIdentity(cloud.dataDir).publicNetns;
   return new Promise((resolve) =>
-    execFile("ip", ["netns", "exec", PUBLIC_NETNS, "ping", "-n", "-c", "1", "-W", "1", ip], (err) =>
-      resolve(!err),
-    ),
+    execFile("ip", ["netns", "exec", ns, "ping", "-n", "-c", "1", "-W", "1", ip], (err) => resolve(!err)),
   );
 }
 
@@ -144,7 +142,7 @@ const SCENARIOS: Scenario[] = [
         return p.status === "ACTIVE" && f.status === "ACTIVE";
       });
       const boot = await until("ping on the floating IP", BOOT_TIMEOUT_MS, () =>
-        pings(fip.floating_ip_address),
+        pings(ctx.cloud, fip.floating_ip_address),
       );
       const total = (performance.now() - t0) / 1000;
       ctx.server = { id: server.id, fip: fip.floating_ip_address, sg: sg.id, icmpRule: rule.id };
@@ -176,14 +174,14 @@ const SCENARIOS: Scenario[] = [
       if (!s) throw new Error("needs the server of the boot scenario");
       await ctx.api.call("DELETE", `/security-group-rules/${s.icmpRule}`, undefined, 204);
       const removed = await until("ping refused after the rule's removal", ENFORCE_TIMEOUT_MS, async () => {
-        return !(await pings(s.fip));
+        return !(await pings(ctx.cloud, s.fip));
       });
       const t0 = performance.now();
       const rule = (await ctx.api.call("POST", "/security-group-rules", icmpRule(s.sg), 201))
         .security_group_rule;
       const api = (performance.now() - t0) / 1000;
       const enforced = await until("ping answered after the rule's add", ENFORCE_TIMEOUT_MS, () =>
-        pings(s.fip),
+        pings(ctx.cloud, s.fip),
       );
       s.icmpRule = rule.id;
       return [
@@ -254,5 +252,9 @@ export async function runDataPlaneScenarios(): Promise<void> {
     for (const undo of cleanup) await undo().catch((e: Error) => console.log(`cleanup: ${e.message}`));
     await http.close();
     await cloud.stop();
+    // The data plane outlives a stopped cloud by design: remove this one's.
+    await new Promise((resolve) =>
+      execFile(process.execPath, ["bin/stratus", "wipe-network", "--data-dir", cloud.dataDir], resolve),
+    );
   }
 }
