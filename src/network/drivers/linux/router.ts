@@ -50,6 +50,9 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
   const nat = natRules(spec); // validates before anything changes
   await ensureNamespace(ns);
   await sysctl(ns, { "net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1" });
+  // NAT before the gateway's addresses (as Neutron's L3 agent): a floating IP added first would be answered by the
+  // router itself (ping, TCP resets) until its DNAT rule exists.
+  await applyNat(ns, spec, nat);
 
   const wanted = new Set<string>();
   for (const i of spec.interfaces) {
@@ -93,7 +96,6 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
     if (/^q[rg]-/.test(l.ifname) && !wanted.has(l.ifname)) await deleteLink(ns, l.ifname);
   }
   await ensureRoutes(ns, spec);
-  await applyNat(ns, spec, nat);
 }
 
 /** Gratuitous ARP for addresses just added to the gateway port (as Neutron's L3 agent sends), so neighbours whose
