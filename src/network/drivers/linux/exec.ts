@@ -56,9 +56,13 @@ export function commandLine(argv: readonly string[], netns?: string): string[] {
   return [findTool("ip") ?? "ip", "netns", "exec", safeNetns(netns), bin, ...rest];
 }
 
+/** Called with each command line (and its input) as it starts: tests check the order of what the driver does. */
+export const runObservers = new Set<(argv: readonly string[], input?: string) => void>();
+
 /** Run a tool; rejects with CommandFailed on a non-ok exit, a timeout or a spawn error. */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const full = commandLine(argv, opts.netns);
+  for (const observe of runObservers) observe(full, opts.input);
   const ok = opts.okCodes ?? [0];
   return new Promise((resolve, reject) => {
     const child = execFile(

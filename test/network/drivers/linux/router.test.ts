@@ -3,7 +3,7 @@
 // between guests and the public namespace.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { run } from "../../../../src/network/drivers/linux/exec.js";
+import { run, runObservers } from "../../../../src/network/drivers/linux/exec.js";
 import type { LinuxHost } from "../../../../src/network/drivers/linux/host.js";
 import { getLink } from "../../../../src/network/drivers/linux/ip.js";
 import { namespaceExists } from "../../../../src/network/drivers/linux/ip-netns.js";
@@ -111,7 +111,22 @@ describe("linux data plane: routers, SNAT and floating IPs (real kernel)", { ski
       ...router,
       floatingIps: [{ id: "f1", floatingIp: "172.30.4.20", fixedIp: guestIp(0), portId: "p0" }],
     };
-    await ensureRouter(host, router, pub);
+    const ran: string[] = [];
+    const observe = (argv: readonly string[], input?: string) =>
+      void ran.push(`${argv.join(" ")}${input ? `\n${input}` : ""}`);
+    runObservers.add(observe);
+    try {
+      await ensureRouter(host, router, pub);
+    } finally {
+      runObservers.delete(observe);
+    }
+    // Its DNAT exists before its address: never a moment when the router itself answers for the floating IP.
+    const nat = ran.findIndex(
+      (c) => /iptables-restore/.test(c) && /^\*nat$/m.test(c) && c.includes("172.30.4.20"),
+    );
+    const addr = ran.findIndex((c) => / addr (add|replace) 172\.30\.4\.20\/32 /.test(c));
+    assert.ok(nat !== -1 && addr !== -1, `commands run:\n${ran.join("\n")}`);
+    assert.ok(nat < addr, `the floating IP's address came before its NAT:\n${ran.join("\n")}`);
     assert.equal(await fromPublic("172.30.4.20"), "g0 172.30.4.1");
     assert.equal(await g[0].probe("172.30.4.1", 80), "public 172.30.4.20");
     assert.equal(
