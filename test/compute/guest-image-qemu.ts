@@ -245,11 +245,6 @@ export class Guest {
     return (Date.now() - this.startedAt) / 1000;
   }
 
-  /** QMP system_reset: the guest restarts at once, as on a hard reset, unsynced writes lost. */
-  async reset(): Promise<void> {
-    await this.qmp("system_reset");
-  }
-
   /** Runs one QMP command; resolves with its return value. */
   async qmp(command: string, args?: Record<string, unknown>): Promise<unknown> {
     const qmp = await QmpClient.connect(join(this.dir, "qmp.sock"));
