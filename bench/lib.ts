@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -94,6 +94,11 @@ export async function startStratus(
         await exited;
         clearTimeout(t);
       }
+      // As root the cloud ran the linux data plane, which outlives it by design: remove it with its data dir.
+      if (process.getuid?.() === 0)
+        spawnSync(process.execPath, ["bin/stratus", "wipe-network", "--data-dir", dataDir], {
+          stdio: "ignore",
+        });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -251,10 +251,6 @@ export async function runDataPlaneScenarios(): Promise<void> {
   } finally {
     for (const undo of cleanup) await undo().catch((e: Error) => console.log(`cleanup: ${e.message}`));
     await http.close();
-    await cloud.stop();
-    // The data plane outlives a stopped cloud by design: remove this one's.
-    await new Promise((resolve) =>
-      execFile(process.execPath, ["bin/stratus", "wipe-network", "--data-dir", cloud.dataDir], resolve),
-    );
+    await cloud.stop(); // which also removes its data plane
   }
 }

@@ -1,5 +1,5 @@
 // Start `bin/stratus up` as a child process for a harness (tempest, benchmarks) and wait until it is ready.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./setup.mjs";
@@ -34,12 +34,18 @@ export async function startStratus({
   child.stderr.on("data", (d) => (output += d));
   const exited = new Promise((res) => child.on("exit", (code, signal) => res({ code, signal })));
   const stop = async (timeout = 15_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return exited;
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), timeout);
-    const r = await exited;
-    clearTimeout(t);
-    return r;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), timeout);
+      await exited;
+      clearTimeout(t);
+    }
+    // As root the cloud ran the linux data plane, which outlives it by design: a harness leaves none behind.
+    if (process.getuid?.() === 0)
+      spawnSync(process.execPath, [join(ROOT, "bin", "stratus"), "wipe-network", "--data-dir", dataDir], {
+        stdio: "ignore",
+      });
+    return exited;
   };
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(cloudsYaml)) {
