@@ -183,6 +183,8 @@ describe("two hosts over VXLAN: a compute host in its own namespace, real guests
     (await must("ip", [...(ns ? ["-n", ns] : []), "-br", "link"])).split("\n");
   const hasLink = async (ns: string | undefined, name: string) =>
     (await links(ns)).some((l) => l.split(/\s+/)[0]?.split("@")[0] === name);
+  const iptablesSave = (ns?: string) =>
+    ns ? must("ip", ["netns", "exec", ns, "iptables-save"]) : must("iptables-save", []);
   const floodPeers = async (ns: string | undefined, dev: string) =>
     (await must("bridge", [...(ns ? ["-n", ns] : []), "fdb", "show", "dev", dev]))
       .split("\n")
@@ -373,6 +375,15 @@ describe("two hosts over VXLAN: a compute host in its own namespace, real guests
       const tap = tapName(port.ID);
       assert.equal(await hasLink(host === SECOND ? NS : undefined, tap), true, `${tap} on ${host}`);
       assert.equal(await hasLink(host === SECOND ? undefined : NS, tap), false, `${tap} only on ${host}`);
+      // Its security group chains are in that host's firewall only.
+      const chain = new RegExp(`^:stratus-(?:[a-z0-9]+-)?i${port.ID.slice(0, 11)} `, "m");
+      const here = host === SECOND ? NS : undefined;
+      assert.match(await iptablesSave(here), chain, `firewall of ${name} on ${host}`);
+      assert.doesNotMatch(
+        await iptablesSave(host === SECOND ? undefined : NS),
+        chain,
+        `${name}'s firewall elsewhere`,
+      );
       // Its QEMU runs in the same namespace as its tap.
       const pids = qemuPids(ids.get(name)!);
       assert.equal(pids.length, 1, `one QEMU for ${name}`);
