@@ -2,15 +2,13 @@ import { GUEST_IMAGE_NAMES } from "../cloud/guest-image.js";
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, type Config } from "../shared/config.js";
 import { startCloud } from "../cloud/start.js";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { parseDriverName } from "../compute/drivers/registry.js";
 import { QemuDriver } from "../compute/drivers/qemu/driver.js";
 import { defaultComputeDriver } from "../compute/qemu-host.js";
 import { agentCommand, parseHostCount } from "./agent.js";
 import { parseNetworkDriverName } from "../network/drivers/registry.js";
 import { publicExecCommand, wipeNetworkCommand } from "./network.js";
+import { computeDriverConfigured, networkDriverConfigured } from "./configured.js";
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -18,24 +16,6 @@ const int = (v: string): number => {
     throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
 };
-
-/** Whether the environment or the config file chose the compute driver (else `stratus up` picks one). */
-function driverConfigured(cfg: Config, configFlag: string | undefined): boolean {
-  if (process.env.STRATUS_COMPUTE_DRIVER) return true;
-  const file = configFlag ?? process.env.STRATUS_CONFIG ?? join(cfg.dataDir, "stratus.yaml");
-  if (!existsSync(file)) return false;
-  const doc = parseYaml(readFileSync(file, "utf8")) as { compute?: { driver?: unknown } } | null;
-  return typeof doc?.compute?.driver === "string";
-}
-
-/** Whether the environment or the config file chose the network driver (else `stratus up` picks one). */
-function networkDriverConfigured(cfg: Config, configFlag: string | undefined): boolean {
-  if (process.env.STRATUS_NETWORK_DRIVER) return true;
-  const file = configFlag ?? process.env.STRATUS_CONFIG ?? join(cfg.dataDir, "stratus.yaml");
-  if (!existsSync(file)) return false;
-  const doc = parseYaml(readFileSync(file, "utf8")) as { network?: { driver?: unknown } } | null;
-  return typeof doc?.network?.driver === "string";
-}
 
 /** The operator CLI: `stratus up` and friends. */
 export function buildCli(): Command {
@@ -74,6 +54,10 @@ export function buildCli(): Command {
       "--network-driver <name>",
       "data-plane driver of this host's network agent: linux (bridges, DHCP, routers, security groups; the default as root) or noop (API and IP addresses only)",
     )
+    .option(
+      "--tunnel-ip <address>",
+      "this host's VXLAN tunnel address, where other hosts' network agents reach it (network.tunnelIp; default none: VXLAN networks stay on this host)",
+    )
     .action(async (o: Record<string, string | number | string[] | undefined>) => {
       const listeners: Record<string, number> = {};
       for (const item of (o.listen as string[] | undefined) ?? []) {
@@ -97,9 +81,12 @@ export function buildCli(): Command {
             driver: o.computeDriver as string | undefined,
             hosts: o.computeHosts as number | undefined,
           } as Config["compute"],
-          network: { driver: o.networkDriver as string | undefined } as Config["network"],
+          network: {
+            driver: o.networkDriver as string | undefined,
+            tunnelIp: o.tunnelIp as string | undefined,
+          } as Config["network"],
         });
-        if (o.computeDriver === undefined && !driverConfigured(cfg, o.config as string | undefined))
+        if (o.computeDriver === undefined && !computeDriverConfigured(cfg, o.config as string | undefined))
           cfg.compute.driver = defaultComputeDriver();
         if (o.networkDriver === undefined && !networkDriverConfigured(cfg, o.config as string | undefined))
           cfg.network.driver = process.getuid?.() === 0 ? "linux" : "noop";

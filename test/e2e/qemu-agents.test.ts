@@ -224,6 +224,8 @@ describe(
         agentArgs = (host) => [
         "agent", "compute", "--host", host, "--bus", busUrl, "--db", dbUrl, "--data-dir", dirOf(host),
         "--compute-driver", "qemu", "--auth-url", `${base}/identity/v3`, "--log-file", join(dirOf(host), "agent.log"),
+        // Guests on QEMU user networking, as the control plane's network driver is noop: no network agent here.
+        "--no-network-agent",
         ...(host === A ? ["--metadata-url", `http://127.0.0.1:${mdPort}`] : []),
       ];
         for (const h of [A, B]) await startAgent(h);

@@ -52,6 +52,20 @@ const NOT_RUN = new Map<string, { why: string; instead?: string }>([
     "stratus agent compute --host NAME --db URL --bus amqp://...",
     { why: "needs a shared database and RabbitMQ: test/e2e/multiprocess.test.ts runs agents apart" },
   ],
+  ...[
+    "sudo STRATUS_ADMIN_PASSWORD=admin-secret bin/stratus up --host 192.168.1.10 --db postgresql://stratus:pw@192.168.1.10/stratus --bus amqp://stratus:pw@192.168.1.10/stratus --tunnel-ip 192.168.1.10",
+    "sudo STRATUS_SERVICE_PASSWORD=admin-secret bin/stratus agent compute --host cn2 --compute-driver qemu --auth-url http://192.168.1.10:8080/identity/v3 --db postgresql://stratus:pw@192.168.1.10/stratus --bus amqp://stratus:pw@192.168.1.10/stratus --tunnel-ip 192.168.1.11",
+    "openstack network agent list",
+    "openstack server create --image stratus-guest-direct --flavor m1.tiny --network private --availability-zone nova:cn2 vm-cn2",
+  ].map(
+    (cmd) =>
+      [
+        cmd,
+        {
+          why: "Adding a host needs a second machine: test/e2e/network-two-hosts.test.ts runs these with the second host in a network namespace",
+        },
+      ] as [string, { why: string }],
+  ),
   [
     "sudo apt-get install python3-openstackclient python3-osc-placement",
     { why: "needs root; npm test installs these packages before any test (checked below)" },
@@ -87,6 +101,10 @@ const INLINE_RUN = new Map<string, string>([
   ],
   ["bin/stratus up --help", `cd ${ROOT} && bin/stratus up --help | grep -e --data-dir`],
   ["bin/stratus agent compute --help", `cd ${ROOT} && bin/stratus agent compute --help | grep -e --auth-url`],
+  [
+    "bin/stratus agent network --help",
+    `cd ${ROOT} && bin/stratus agent network --help | grep -e --tunnel-ip`,
+  ],
   [
     "sudo bin/stratus wipe-network [--data-dir DIR]",
     // The cloud still runs: wipe-network is for a stopped one, so only its help is run here.

@@ -41,8 +41,10 @@ export class Proc {
     readonly name: string,
     args: string[],
     env: Record<string, string> = {},
+    /** Run it through this command and leading arguments instead of node (e.g. ip netns exec NS node). */
+    wrap: [string, string[]] = [process.execPath, []],
   ) {
-    this.child = spawn(process.execPath, [join(ROOT, "bin", "stratus"), ...args], {
+    this.child = spawn(wrap[0], [...wrap[1], join(ROOT, "bin", "stratus"), ...args], {
       cwd: ROOT,
       env: { ...process.env, STRATUS_PASSWORD_HASH_COST: "12", ...env },
       stdio: ["ignore", "pipe", "pipe"],
