@@ -69,6 +69,9 @@ export class VolumeNotFound extends Error {
   }
 }
 
+/** A qcow2 file as --image-opts (qemu-img snapshot has no -f; commas in a path are doubled). */
+const qcow2Opts = (path: string) => `driver=qcow2,file.driver=file,file.filename=${path.replace(/,/g, ",,")}`;
+
 const checkId = (id: string, what: string): string => {
   if (typeof id !== "string" || !ID.test(id)) throw new InvalidVolumeRequest(`invalid ${what} id`);
   return id;
@@ -280,7 +283,7 @@ export class FileBackend implements VolumeBackend {
     if (h) {
       if (!h.snapshot) throw new VolumeBusy(volumeId, "snapshot it through its exporter");
       await h.snapshot(volumeId, name);
-    } else await qemuImg(["snapshot", "-q", "-f", "qcow2", "-c", name, loc.path]);
+    } else await qemuImg(["snapshot", "-q", "--image-opts", "-c", name, qcow2Opts(loc.path)]);
   }
 
   private async dropInternal(volumeId: string, loc: VolumeLocation, name: string): Promise<void> {
@@ -289,7 +292,7 @@ export class FileBackend implements VolumeBackend {
     if (h) {
       if (!h.deleteSnapshot) throw new VolumeBusy(volumeId, "delete a snapshot through its exporter");
       await h.deleteSnapshot(volumeId, name);
-    } else await qemuImg(["snapshot", "-q", "-f", "qcow2", "-d", name, loc.path]);
+    } else await qemuImg(["snapshot", "-q", "--image-opts", "-d", name, qcow2Opts(loc.path)]);
   }
 
   async createSnapshot(volumeId: string, snapshotId: string): Promise<void> {
@@ -442,7 +445,10 @@ export class FileBackend implements VolumeBackend {
         await qemuImg(["convert", "-f", format, "-O", loc.format, input, out]);
         const size = loc.format === "raw" ? (await stat(out)).size : await virtualSize({ ...loc, path: out });
         if (size < bytes) await qemuImg(["resize", "-q", "-f", loc.format, out, String(bytes)]);
-        await rename(out, loc.path);
+        // A raw volume's file is replaced; a qcow2 one is written over in place (-n), so its internal snapshots
+        // stay (zeros beyond the image are written too: the converted copy has the volume's full size).
+        if (loc.format === "raw") await rename(out, loc.path);
+        else await qemuImg(["convert", "-n", "-f", "qcow2", "-O", "qcow2", out, loc.path]);
       } finally {
         await rm(input, { force: true });
         await rm(out, { force: true });
@@ -481,7 +487,7 @@ export class FileBackend implements VolumeBackend {
       if (loc.format === "qcow2") {
         if (!(await this.internalSnapshots(loc.path)).includes(snapshotId))
           throw new VolumeNotFound(`snapshot ${snapshotId}`);
-        await qemuImg(["snapshot", "-q", "-f", "qcow2", "-a", snapshotId, loc.path]);
+        await qemuImg(["snapshot", "-q", "--image-opts", "-a", snapshotId, qcow2Opts(loc.path)]);
         return;
       }
       const t = this.tmp(volumeId);
