@@ -28,7 +28,8 @@ export interface TgtTransportOptions {
   port?: number;
   /** The portal's address (default 127.0.0.1). */
   host?: string;
-  /** tgtd's management port, naming its control socket (default: the portal port). */
+  /** tgtd's management port, 1..32767, naming its control socket (default: the portal port, less 32768 when
+   *  above; 0 is a system tgtd's). */
   controlPort?: number;
   /** tgtd and tgtadm executables (default on PATH). */
   tgtd?: string;
@@ -115,7 +116,9 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
 
   /** tgtd's management port. */
   get controlPort(): number {
-    return this.opts.controlPort ?? this.port;
+    const c = this.opts.controlPort ?? (this.port > 32767 ? this.port - 32768 : this.port);
+    if (!Number.isInteger(c) || c < 1 || c > 32767) throw new Error("tgtd's control port must be 1..32767");
+    return c;
   }
 
   /** tgtd's pid file. */
