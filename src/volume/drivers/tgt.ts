@@ -189,7 +189,15 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
     if (await this.up()) for (const t of await this.targets()) await this.deleteTarget(t);
     const pid = this.pid();
     if (pid !== null) {
-      process.kill(pid, "SIGTERM");
+      // tgtd ignores SIGTERM: it quits on a system delete (once it has no targets).
+      await run(this.opts.tgtadm ?? "tgtadm", [
+        "-C",
+        String(this.controlPort),
+        "--op",
+        "delete",
+        "--mode",
+        "system",
+      ]).catch(() => undefined);
       for (let i = 0; i < 100 && this.pid() !== null; i++) await sleep(50);
       if (this.pid() !== null) process.kill(pid, "SIGKILL");
     }

@@ -33,7 +33,8 @@ export interface VolumeHotplug {
 }
 
 const devId = (kind: "nic" | "vol", id: string) =>
-  kind === "nic" ? nicDeviceId(id) : `vol-${id.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`;
+  // Volumes: 20 characters of the id, so the block node `<dev>-fmt` stays within QEMU's 31-character node names.
+  kind === "nic" ? nicDeviceId(id) : `vol-${id.replace(/[^A-Za-z0-9]/g, "").slice(0, 20)}`;
 
 /** Attach a NIC to a running instance. */
 export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): Promise<void> {
