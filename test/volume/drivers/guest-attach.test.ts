@@ -201,11 +201,18 @@ test(
     await b.extend(B, 2);
     await until(
       "the guest's NBD client to reconnect and take the new size",
-      () =>
-        qmp.execute("block_resize", { "node-name": node(B), size: 2 * GiB }).then(
+      async () => {
+        // QEMU's NBD client reconnects on its next request (the export was re-added with the new size).
+        await ssh(
+          port,
+          key,
+          `sudo dd if=/dev/${devB2} of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null; true`,
+        );
+        return qmp.execute("block_resize", { "node-name": node(B), size: 2 * GiB }).then(
           () => true,
           () => false,
-        ),
+        );
+      },
       60_000,
       500,
     );

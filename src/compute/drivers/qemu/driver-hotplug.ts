@@ -116,6 +116,8 @@ function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
               ? { type: "unix", path: s.socketPath }
               : { type: "inet", host: s.host, port: String(s.port) },
           ...(s.export ? { export: s.export } : {}),
+          // Requests wait (not fail) while the export is re-added: a storage daemon restart or an extend.
+          "reconnect-delay": 15,
         },
       };
     case "iscsi":
