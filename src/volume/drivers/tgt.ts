@@ -7,13 +7,14 @@
 // `tgtd -C <controlPort>` (control socket /var/run/tgtd/socket.<controlPort>), its portal host:port, its pid file
 // runDir/tgtd.pid. tgtd daemonizes, so it outlives the volume agent and guests keep their I/O. `restore` starts
 // it when it is not answering and makes its targets exactly the given records (same tids and CHAP credentials;
-// targets already right keep their sessions). `stop()` removes every target and kills it (wipe).
+// targets already right keep their sessions). `stop()` removes every target, stops it and removes its control
+// socket (wipe).
 // tgtd keeps sizes of LUNs from when they were added: `resize` grows the file and re-adds LUN 1 (same tid and
 // SCSI id) so initiators read the new capacity; QEMU's iscsi driver re-reads it on block_resize.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { run, ToolError } from "./exec.js";
@@ -121,6 +122,11 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
     return c;
   }
 
+  /** tgtd's control socket (tgtadm -C talks to it). */
+  get controlSocket(): string {
+    return `/var/run/tgtd/socket.${this.controlPort}`;
+  }
+
   /** tgtd's pid file. */
   get pidFile(): string {
     return join(this.opts.runDir, "tgtd.pid");
@@ -201,6 +207,8 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
       for (let i = 0; i < 100 && this.pid() !== null; i++) await sleep(50);
       if (this.pid() !== null) process.kill(pid, "SIGKILL");
     }
+    // tgtd leaves its control socket behind.
+    for (const f of [this.controlSocket, `${this.controlSocket}.lock`]) await rm(f, { force: true });
   }
 
   private async deleteTarget(t: TgtTarget): Promise<void> {
