@@ -28,6 +28,17 @@ export const NETWORK_PACKAGES = [
   { pkg: "procps", why: "network: sysctl sets forwarding and br_netfilter inside namespaces" },
 ];
 
+/** The block storage data path (src/volume/drivers): iSCSI targets, NBD exports and QEMU's iSCSI initiator. */
+export const VOLUME_PACKAGES = [
+  { pkg: "tgt", why: "volume: tgtd/tgtadm serve volumes as iSCSI targets (CHAP, one target per volume)" },
+  { pkg: "qemu-utils", why: "volume: qemu-img makes, snapshots, clones and converts volume files" },
+  { pkg: "qemu-system-common", why: "volume: qemu-storage-daemon serves NBD exports of volumes" },
+  {
+    pkg: "qemu-block-extra",
+    why: "volume: QEMU's libiscsi initiator (blockdev driver iscsi) attaches iSCSI volumes",
+  },
+];
+
 /** Needed to run the cloud (`npm start`). */
 export const RUNTIME_PACKAGES = [
   { pkg: "qemu-system-x86", why: "compute: the qemu virt driver runs each guest in qemu-system-x86_64" },
@@ -37,6 +48,7 @@ export const RUNTIME_PACKAGES = [
   },
   ...GUEST_IMAGE_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
   ...NETWORK_PACKAGES,
+  ...VOLUME_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
 ];
 
 /** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is
@@ -81,6 +93,7 @@ export const TEST_PACKAGES = [
     pkg: "busybox",
     why: "network data plane tests: udhcpc, udhcpd, ping and arping inside the test's guest namespaces",
   },
+  ...VOLUME_PACKAGES,
 ];
 
 /** Package names of a list. */

@@ -58,3 +58,16 @@ export interface VolumeBackend {
   /** Roll a volume back to one of its snapshots (Cinder 3.40). */
   revertToSnapshot?(volumeId: string, snapshotId: string): Promise<void>;
 }
+
+/** A daemon that may hold volume files open (a transport's exports), so a backend acts through it while it does:
+ *  QEMU locks images, so a qcow2 open in qemu-storage-daemon cannot be touched by qemu-img. */
+export interface BlockHolder {
+  /** Whether the daemon has the volume's file open now. */
+  holds(volumeId: string): Promise<boolean>;
+  /** Grow the open volume to `bytes` (the file and what the daemon's clients see). */
+  resize(volumeId: string, bytes: number, location: VolumeLocation): Promise<void>;
+  /** A qcow2 internal snapshot taken through the daemon (atomic while clients write). */
+  snapshot?(volumeId: string, name: string): Promise<void>;
+  /** Remove a qcow2 internal snapshot through the daemon (idempotent). */
+  deleteSnapshot?(volumeId: string, name: string): Promise<void>;
+}

@@ -15,7 +15,16 @@ export type VolumeSource =
   | { type: "file"; path: string; format: "qcow2" | "raw"; readOnly?: boolean }
   | { type: "nbd"; socketPath: string; export?: string; readOnly?: boolean }
   | { type: "nbd"; host: string; port: number; export?: string; readOnly?: boolean }
-  | { type: "iscsi"; portal: string; target: string; lun?: number; readOnly?: boolean };
+  | {
+      type: "iscsi";
+      portal: string;
+      target: string;
+      lun?: number;
+      readOnly?: boolean;
+      /** CHAP: the password goes into a QEMU secret object that detach removes. */
+      chap?: { user: string; password: string };
+      initiatorName?: string;
+    };
 
 /** Hot-plug of volumes; the qemu driver implements it, Cinder's attach flow will call it. */
 export interface VolumeHotplug {
@@ -24,7 +33,8 @@ export interface VolumeHotplug {
 }
 
 const devId = (kind: "nic" | "vol", id: string) =>
-  kind === "nic" ? nicDeviceId(id) : `vol-${id.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`;
+  // Volumes: 20 characters of the id, so the block node `<dev>-fmt` stays within QEMU's 31-character node names.
+  kind === "nic" ? nicDeviceId(id) : `vol-${id.replace(/[^A-Za-z0-9]/g, "").slice(0, 20)}`;
 
 /** Attach a NIC to a running instance. */
 export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): Promise<void> {
@@ -81,6 +91,9 @@ export async function detachInterface(core: QemuCore, uuid: string, vifId: strin
   await core.layout.save(rec);
 }
 
+/** The QEMU secret object holding a volume's CHAP password. */
+const chapSecretId = (id: string) => `${id}-chap`;
+
 function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
   const ro = s.readOnly === true;
   switch (s.type) {
@@ -103,6 +116,8 @@ function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
               ? { type: "unix", path: s.socketPath }
               : { type: "inet", host: s.host, port: String(s.port) },
           ...(s.export ? { export: s.export } : {}),
+          // Requests wait (not fail) while the export is re-added: a storage daemon restart or an extend.
+          "reconnect-delay": 15,
         },
       };
     case "iscsi":
@@ -110,7 +125,17 @@ function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
         driver: "raw",
         "node-name": node,
         "read-only": ro,
-        file: { driver: "iscsi", transport: "tcp", portal: s.portal, target: s.target, lun: s.lun ?? 0 },
+        file: {
+          driver: "iscsi",
+          transport: "tcp",
+          portal: s.portal,
+          target: s.target,
+          lun: s.lun ?? 0,
+          ...(s.chap
+            ? { user: s.chap.user, "password-secret": chapSecretId(node.replace(/-fmt$/, "")) }
+            : {}),
+          ...(s.initiatorName ? { "initiator-name": s.initiatorName } : {}),
+        },
       };
   }
 }
@@ -125,7 +150,20 @@ export async function attachVolume(
   const rec = await core.record(uuid);
   const l = await core.requireLive(rec, "attach volume", [RUNNING, PAUSED]);
   const id = devId("vol", volumeId);
-  await l.proc.qmp.execute("blockdev-add", blockdevFor(`${id}-fmt`, source) as never);
+  if (source.type === "iscsi" && source.chap) {
+    await l.proc.qmp.execute("object-del", { id: chapSecretId(id) }).catch(() => {}); // a failed attach's
+    await l.proc.qmp.execute("object-add", {
+      "qom-type": "secret",
+      id: chapSecretId(id),
+      data: source.chap.password,
+    });
+  }
+  try {
+    await l.proc.qmp.execute("blockdev-add", blockdevFor(`${id}-fmt`, source) as never);
+  } catch (err) {
+    await l.proc.qmp.execute("object-del", { id: chapSecretId(id) }).catch(() => {});
+    throw err;
+  }
   try {
     await l.proc.qmp.execute("device_add", {
       driver: "virtio-blk-pci",
@@ -135,6 +173,7 @@ export async function attachVolume(
     });
   } catch (err) {
     await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` }).catch(() => {});
+    await l.proc.qmp.execute("object-del", { id: chapSecretId(id) }).catch(() => {});
     throw err;
   }
 }
@@ -146,4 +185,5 @@ export async function detachVolume(core: QemuCore, uuid: string, volumeId: strin
   const id = devId("vol", volumeId);
   await l.proc.qmp.deviceDel(id, (core.opts.hotplugTimeoutS ?? 10) * 1000);
   await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` });
+  await l.proc.qmp.execute("object-del", { id: chapSecretId(id) }).catch(() => {}); // only iSCSI with CHAP has one
 }
