@@ -22,6 +22,7 @@
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
 //   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
 //                           network, subnet and router to the public network, so servers boot with ports
+import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -262,7 +263,10 @@ main(async () => {
   const wsName = `stratus-${service}`;
 
   await ensureNodeDeps();
-  if (!o.url) await ensureBuilt();
+  if (!o.url) {
+    await ensureBuilt();
+    await ensureDashboardBuilt();
+  }
   await ensureDebianPackages(names(TEST_PACKAGES.filter((p) => p.pkg === "tempest")), "tempest");
 
   step(`Creating the tempest workspace ${ws}`);
