@@ -34,6 +34,7 @@ import { injectClient, passwordTokenSource } from "../shared/client/service-clie
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountDashboard } from "../dashboard/assets.js";
 import { missingDashboardPage } from "../dashboard/landing.js";
+import { horizonIndex, mountHorizonLogin } from "../dashboard/horizon-login.js";
 import { mountNoVnc } from "../compute/consoles/novnc.js";
 import { attachConsoleProxy } from "../compute/consoles/proxy.js";
 
@@ -120,7 +121,10 @@ export async function startCloud(
       );
       root.get("/healthcheck", async () => "OK");
       if (cfg.compute.consoles.vnc) mountNoVnc(root);
+      const horizon = { app: () => root, region: cfg.region };
+      mountHorizonLogin(root, horizon);
       mountDashboard(root, {
+        index: (html, req, rep) => horizonIndex(horizon, html, req, rep),
         missing: missingDashboardPage({
           dataDir: cfg.dataDir,
           baseUrl: () => url,

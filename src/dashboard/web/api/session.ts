@@ -106,6 +106,29 @@ export async function scopeToProject(t: Transport, token: string, projectId: str
   };
 }
 
+/** Log in with an unscoped token (e.g. from Horizon's form): the project list, then the first (or `preferred`). */
+export async function loginWithToken(
+  t: Transport,
+  unscoped: string,
+  preferred?: string,
+): Promise<{ session: Session; projects: ProjectRef[]; unscoped: string }> {
+  const projects = await listMyProjects(t, unscoped);
+  if (projects.length === 0) throw new Error("This user has no role on any project.");
+  const pick = projects.find((p) => p.id === preferred || p.name === preferred) ?? projects[0]!;
+  return { session: await scopeToProject(t, unscoped, pick.id), projects, unscoped };
+}
+
+/** Take the token a Horizon-style form login left in a cookie (once); null when there is none. */
+export async function takeFormLogin(t: Transport): Promise<string | null> {
+  const res = await t.fetch(`${t.baseUrl}/auth/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: "{}",
+  });
+  if (!res.ok) return null;
+  return ((await res.json()) as { token?: string }).token ?? null;
+}
+
 /** Log in: password (unscoped), then the first project (or `preferred` by id or name); returns session and projects. */
 export async function login(
   t: Transport,

@@ -1,10 +1,12 @@
 // The logged-in session: kept in sessionStorage, shared through React context, with login, project switch,
 // logout, and the way back to the login page (remembering the page) when the token expires.
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { Api } from "../api/client.js";
 import {
   expired,
   login,
+  loginWithToken,
+  takeFormLogin,
   logout,
   scopeToProject,
   type ProjectRef,
@@ -60,6 +62,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     else sessionStorage.removeItem(KEY);
     setState(v);
   }, []);
+  // A login through Horizon's form (index.html says so): take its token once and log in with it.
+  useEffect(() => {
+    if (state || !document.querySelector('meta[name="stratus-session"]')) return;
+    void takeFormLogin(transport).then(async (token) => {
+      if (!token) return;
+      save(await loginWithToken(transport, token));
+      navigate("/project/", true);
+    });
+  }, [state, save]);
   const value = useMemo<SessionState>(() => {
     const onUnauthorized = () => {
       save(null);

@@ -1,6 +1,7 @@
 // Shared building blocks of the pages: titles, loading/empty/error states, confirmation, and a filterable,
 // paginated resource table (PatternFly's table styles on a plain <table>).
 import "@patternfly/react-styles/css/components/Table/table.css";
+import "@patternfly/react-styles/css/components/Table/table-grid.css";
 import { useDeferredValue, useMemo, useState, type ReactNode } from "react";
 import {
   Alert,

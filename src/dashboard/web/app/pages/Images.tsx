@@ -112,7 +112,6 @@ function UploadDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
             <Progress
               id="upload-progress"
               value={pct}
-              title="Uploading"
               aria-label="Upload progress"
               variant={pct === 100 ? "success" : undefined}
             />

@@ -24,9 +24,11 @@ function Gauge({
     <Card isCompact>
       <CardTitle component="h2">{title}</CardTitle>
       <CardBody>
+        <div aria-hidden="true" style={{ marginBottom: ".5rem" }}>
+          {label}
+        </div>
         <Progress
           value={pct}
-          title={label}
           aria-label={`${title}: ${label}`}
           measureLocation={ProgressMeasureLocation.none}
           variant={pct >= 100 ? "danger" : pct >= 80 ? "warning" : undefined}
