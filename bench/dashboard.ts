@@ -60,8 +60,10 @@ try {
   {
     const page = await fresh();
     const scripts = new Set<string>();
+    const styles = new Set<string>();
     page.on("request", (r) => {
       if (r.resourceType() === "script") scripts.add(new URL(r.url()).pathname);
+      if (r.resourceType() === "stylesheet") styles.add(new URL(r.url()).pathname);
     });
     await page.goto(`${base}/login`);
     await page.locator("#id_username").waitFor();
@@ -77,6 +79,8 @@ try {
     console.log(
       `first route (/login) JavaScript: ${scripts.size} file(s), ${(raw / 1024).toFixed(0)} KB raw, ${(gz / 1024).toFixed(0)} KB gzip, ${(br / 1024).toFixed(0)} KB brotli (target <= 300 KB gzip)`,
     );
+    const cssGz = [...styles].reduce((n, p) => n + readFileSync(`${join(DIST, p)}.gz`).length, 0);
+    console.log(`first route (/login) CSS: ${styles.size} file(s), ${(cssGz / 1024).toFixed(0)} KB gzip`);
     await page.close();
   }
 

@@ -43,7 +43,7 @@ import {
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
-const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: false };
+const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: true };
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
@@ -55,6 +55,8 @@ const SUITES = {
   network: { regex: "^tempest\\.api\\.network", needs: ["neutron"] },
   volume: { regex: "^tempest\\.api\\.volume", needs: ["cinder"] },
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
+  // Horizon's login form, which the dashboard also serves (src/dashboard/horizon-login.ts).
+  dashboard: { regex: "^tempest\\.scenario\\.test_dashboard_basic_ops", needs: ["horizon"] },
 };
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
@@ -598,6 +600,10 @@ function tempestConf({
       : {}),
     ...(network ? networkSections(network) : {}),
     service_available: AVAILABLE,
+    dashboard: {
+      dashboard_url: `${new URL(authUrl).origin}/`,
+      login_url: `${new URL(authUrl).origin}/auth/login/`,
+    },
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },
     "service-clients": { http_timeout: 60 },

@@ -27,6 +27,11 @@ const TYPES = new Map([
   [".ico", "image/x-icon"],
 ]);
 
+/** The app's Content-Security-Policy: its own scripts only (PatternFly sets inline styles), calls to this origin. */
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+  "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 /** An asset's name: one path segment of safe characters with a known extension (no traversal possible). */
 const ASSET_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}\.([a-z0-9]{1,6})$/;
 
@@ -93,7 +98,10 @@ export function mountDashboard(app: FastifyInstance, opts: DashboardOptions): vo
     const c = existsSync(file) ? await load(file) : null;
     rep.header("cache-control", "no-cache");
     if (!c) return rep.header("content-type", "text/html; charset=utf-8").send(opts.missing(req));
-    rep.header("x-frame-options", "DENY").header("referrer-policy", "same-origin");
+    rep
+      .header("x-frame-options", "DENY")
+      .header("referrer-policy", "same-origin")
+      .header("content-security-policy", CSP);
     if (!opts.index) return send(req, rep, c, "text/html; charset=utf-8");
     const html = await opts.index(c.body.toString("utf8"), req, rep);
     return send(req, rep, c, "text/html; charset=utf-8", Buffer.from(html));

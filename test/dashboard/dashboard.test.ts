@@ -115,7 +115,7 @@ describe("web dashboard in headless Chromium", { skip: SKIP_BROWSER }, () => {
     );
     assert.equal(await bar.getAttribute("aria-valuenow"), "100");
     await shot(page, "image-upload");
-    await page.getByRole("button", { name: "Close" }).click();
+    await page.getByRole("button", { name: "Done", exact: true }).click();
     const row = page.locator("tr", { hasText: "web-image" });
     await row.getByText("active", { exact: true }).waitFor();
     assert.match((await row.textContent()) ?? "", /4\.0 MiB/);
@@ -250,5 +250,10 @@ describe("web dashboard in headless Chromium", { skip: SKIP_BROWSER }, () => {
     // The token no longer authenticates anything.
     const r = await fetch(`${base}/identity/v3/auth/projects`, { headers: { "x-auth-token": token } });
     assert.equal(r.status, 401, "the token still works after logout");
+  });
+
+  test("nothing broke the Content-Security-Policy or threw in the page", () => {
+    const bad = browser.errors.filter((e) => /Content Security Policy|pageerror/.test(e));
+    assert.deepEqual(bad, []);
   });
 });

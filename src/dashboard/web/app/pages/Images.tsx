@@ -123,7 +123,7 @@ function UploadDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
           Upload
         </Button>
         <Button variant="link" onClick={onClose}>
-          {upload.isSuccess ? "Close" : "Cancel"}
+          {upload.isSuccess ? "Done" : "Cancel"}
         </Button>
       </ModalFooter>
     </Modal>
