@@ -112,6 +112,8 @@ try {
   // Instances with SERVERS servers: the list answer is replaced in the browser; navigate in the app, then filter.
   const body = JSON.stringify({ servers: fakeServers(SERVERS) });
   const renderT: number[] = [];
+  const reloadT: number[] = [];
+  const paintT: number[] = [];
   const filterT: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const page = await fresh();
@@ -119,13 +121,36 @@ try {
       route.fulfill({ status: 200, contentType: "application/json", body }),
     );
     await logIn(page);
-    // Load the Instances chunk first so the figure is the render, not the download.
+    // In the app from another page: the Instances chunk (not loaded yet) and the list call, then the render.
     await page.goto(`${base}/project/key_pairs`);
     await page.getByRole("heading", { level: 1, name: "Key Pairs" }).waitFor();
+    // In the page: when the first row appears, against when the list's answer finished arriving.
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      new w.MutationObserver((_m: unknown, o: any) => {
+        if (w.document.querySelector("table[aria-label=instances] tbody tr")) {
+          w.__rowsAt = w.performance.now();
+          o.disconnect();
+        }
+      }).observe(w.document.body, { childList: true, subtree: true });
+    });
     let t = performance.now();
     await page.getByRole("link", { name: "Instances", exact: true }).click();
     await page.locator("table[aria-label=instances] tbody tr").first().waitFor();
     renderT.push(performance.now() - t);
+    const paint = await page.evaluate(() => {
+      const w = globalThis as any;
+      const e = (w.performance.getEntriesByType("resource") as any[]).filter((x) =>
+        x.name.includes("/servers/detail"),
+      );
+      return e.length ? w.__rowsAt - e[0].responseEnd : NaN;
+    });
+    if (Number.isFinite(paint)) paintT.push(paint);
+    // A full load of the page (the HTTP cache warm, as on a second visit).
+    t = performance.now();
+    await page.reload();
+    await page.locator("table[aria-label=instances] tbody tr").first().waitFor();
+    reloadT.push(performance.now() - t);
     const last = `srv-${String(SERVERS - 1).padStart(4, "0")}`;
     t = performance.now();
     await page.getByRole("textbox", { name: "Filter instances" }).fill(last);
@@ -140,8 +165,12 @@ try {
     filterT.push(performance.now() - t);
     await page.close();
   }
+  if (paintT.length)
+    console.log(
+      `Instances with ${SERVERS} servers: rows in the page ${ms(median(paintT))} after the list's answer arrived (parse, filter, render)`,
+    );
   console.log(
-    `Instances with ${SERVERS} servers (median of ${RUNS}): list shown ${ms(median(renderT))} after the click, filtered to one in ${ms(median(filterT))} (target < 1 s)`,
+    `Instances with ${SERVERS} servers (median of ${RUNS}): shown ${ms(median(renderT))} after the click from another page (chunk not loaded yet), ${ms(median(reloadT))} after a full reload (warm cache); filtered to one in ${ms(median(filterT))} (target < 1 s)`,
   );
 } finally {
   await browser.close();

@@ -13,13 +13,16 @@ const client = new QueryClient({
 /** One page of the shell: its path pattern and component. */
 interface Route {
   pattern: RegExp;
-  page: LazyExoticComponent<ComponentType<{ params: string[] }>>;
+  page: LazyExoticComponent<ComponentType<{ params: string[] }>> & { load(): Promise<unknown> };
 }
 
 // The shell (masthead, navigation) is its own chunk too: the login page does not need it.
-const Shell = lazy(() => import("./Shell.js"));
+const loadShell = () => import("./Shell.js");
+const Shell = lazy(loadShell);
 
-const page = (load: () => Promise<{ default: ComponentType<{ params: string[] }> }>) => lazy(load);
+/** A lazy page whose chunk can be fetched ahead, in parallel with the shell's rather than after it. */
+const page = (load: () => Promise<{ default: ComponentType<{ params: string[] }> }>) =>
+  Object.assign(lazy(load), { load });
 
 /** The project pages, by path. */
 export const ROUTES: Route[] = [
@@ -49,6 +52,8 @@ function Routes() {
     const m = r.pattern.exec(path);
     if (m) {
       const Page = r.page;
+      void loadShell();
+      void Page.load();
       return (
         <Suspense fallback={<Loading what="dashboard" />}>
           <Shell>
