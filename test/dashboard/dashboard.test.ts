@@ -127,6 +127,19 @@ describe("web dashboard in headless Chromium", { skip: SKIP_BROWSER }, () => {
     await page.locator("#rule-preset").selectOption("http");
     await page.getByRole("button", { name: "Add", exact: true }).click();
     await page.locator('[data-rule="ingress IPv4 tcp port 80 from 0.0.0.0/0"]').waitFor();
+    // A custom rule is checked before sending; a rule is deleted after confirmation.
+    await page.getByRole("button", { name: "Add rule to default" }).click();
+    await page.locator("#rule-preset").selectOption("custom-udp");
+    await page.locator("#rule-min").fill("70000");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await page.getByText("A port from 1 to 65535.").waitFor();
+    await page.locator("#rule-min").fill("5353");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    const udp = page.locator('[data-rule="ingress IPv4 udp port 5353 from 0.0.0.0/0"]');
+    await udp.waitFor();
+    await udp.getByRole("button", { name: /^Delete rule/ }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
+    await udp.waitFor({ state: "detached" });
   });
 
   test("a launched instance becomes Active in the list without a reload, and its console log opens", async () => {

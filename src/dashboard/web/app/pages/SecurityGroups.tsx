@@ -226,6 +226,7 @@ export default function SecurityGroups() {
   const [adding, setAdding] = useState<SecurityGroup | null>(null);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<SecurityGroup | null>(null);
+  const [deletingRule, setDeletingRule] = useState<SecurityGroupRule | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: key });
   const delRule = useMutation({ mutationFn: r.deleteRule, onSettled: refresh });
   const delGroup = useMutation({ mutationFn: r.deleteSecurityGroup, onSettled: refresh });
@@ -234,9 +235,11 @@ export default function SecurityGroups() {
       <PageTitle title="Security Groups">
         <Button onClick={() => setCreating(true)}>Create Security Group</Button>
       </PageTitle>
-      <PageSection>
-        <ErrorAlert error={delRule.error ?? delGroup.error} />
-      </PageSection>
+      {(delRule.error || delGroup.error) && (
+        <PageSection>
+          <ErrorAlert error={delRule.error ?? delGroup.error} />
+        </PageSection>
+      )}
       <ResourceTable<SecurityGroup>
         label="security groups"
         rows={groups.data}
@@ -263,7 +266,7 @@ export default function SecurityGroups() {
                       variant="link"
                       isDanger
                       size="sm"
-                      onClick={() => delRule.mutate(rule.id)}
+                      onClick={() => setDeletingRule(rule)}
                       aria-label={`Delete rule ${describeRule(rule)}`}
                     >
                       Delete
@@ -301,6 +304,17 @@ export default function SecurityGroups() {
         onConfirm={() => {
           if (deleting) delGroup.mutate(deleting.id);
           setDeleting(null);
+        }}
+      />
+      <Confirm
+        open={!!deletingRule}
+        title="Delete rule?"
+        body={<>The rule &quot;{deletingRule ? describeRule(deletingRule) : ""}&quot; is deleted.</>}
+        action="Delete"
+        onClose={() => setDeletingRule(null)}
+        onConfirm={() => {
+          if (deletingRule) delRule.mutate(deletingRule.id);
+          setDeletingRule(null);
         }}
       />
       {adding && <AddRule group={adding} onClose={() => setAdding(null)} onDone={() => void refresh()} />}
