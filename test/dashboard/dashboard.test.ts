@@ -4,6 +4,7 @@
 // floating IP, delete the instance, token expiry back to login, logout; axe-core finds no serious or critical
 // violation on any main page (light and dark), and the pages fit a phone's width. Screenshots go to ARTIFACTS.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import { launchBrowser, SKIP_BROWSER, type TestBrowser } from "../helpers/browser.js";
@@ -189,6 +190,26 @@ describe("web dashboard in headless Chromium", { skip: SKIP_BROWSER }, () => {
       .getByRole("button", { name: /^Disassociate / })
       .waitFor();
     await shot(page, "floating-ips");
+  });
+
+  test("a key pair is created with its private key downloaded; a bad public key is refused before sending", async () => {
+    await open("/project/key_pairs", "Key Pairs");
+    await page.getByRole("button", { name: "Create Key Pair" }).click();
+    await page.locator("#key-name").fill("web-key");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Create", exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "web-key.pem");
+    const pem = await readFile((await download.path())!, "utf8");
+    assert.match(pem, /PRIVATE KEY/);
+    await page.locator("tr", { hasText: "web-key" }).waitFor();
+    await page.getByRole("button", { name: "Import Public Key" }).click();
+    await page.locator("#key-name").fill("imported");
+    await page.locator("#key-public").fill("not a key");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByText("Paste an OpenSSH public key").waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
   });
 
   test("every main page loads, has no serious or critical axe violation, and fits a phone's width", async () => {
