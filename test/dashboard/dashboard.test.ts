@@ -1,7 +1,8 @@
 // The web dashboard in headless Chromium against `stratus up` (fake compute, noop network): log in as demo (the
-// page asked for before login comes back), Overview, upload an image with its progress bar, add a security group
-// rule, launch an instance and see it become Active without a reload, its console log, allocate and associate a
-// floating IP, delete the instance, token expiry back to login, logout; axe-core finds no serious or critical
+// page asked for before login comes back), Overview, upload an image with its progress bar, add and delete security
+// group rules, launch an instance and see it become Active without a reload, its console log, allocate and
+// associate a floating IP, create a key pair (private key downloaded) and a network with a subnet, delete the
+// instance, token expiry back to login, logout; axe-core finds no serious or critical
 // violation on any main page (light and dark), and the pages fit a phone's width. Screenshots go to ARTIFACTS.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -210,6 +211,18 @@ describe("web dashboard in headless Chromium", { skip: SKIP_BROWSER }, () => {
     await page.getByRole("button", { name: "Import", exact: true }).click();
     await page.getByText("Paste an OpenSSH public key").waitFor();
     await page.getByRole("button", { name: "Cancel" }).click();
+  });
+
+  test("a network is created with a subnet after its CIDR is checked", async () => {
+    await open("/project/networks", "Networks");
+    await page.getByRole("button", { name: "Create Network" }).click();
+    await page.locator("#net-name").fill("web-net");
+    await page.locator("#net-cidr").fill("10.20.0.0/33");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByText(/Enter a CIDR such as/).waitFor();
+    await page.locator("#net-cidr").fill("10.20.0.0/24");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.locator("tr", { hasText: "web-net" }).getByText("10.20.0.0/24").waitFor();
   });
 
   test("every main page loads, has no serious or critical axe violation, and fits a phone's width", async () => {
