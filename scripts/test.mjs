@@ -9,7 +9,7 @@
 // STRATUS_TEST_DBS (passed through to the tests, which read it to choose database back ends).
 import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { ensureDashboardBuilt, typecheckDashboard } from "./lib/dashboard.mjs";
+import { dashboardStaleness, ensureDashboardBuilt, typecheckDashboard } from "./lib/dashboard.mjs";
 import { TEST_PACKAGES, names } from "./lib/packages.mjs";
 import { makeRunTmp, reapRunTmp } from "./lib/test-sandbox.mjs";
 import {
@@ -49,8 +49,13 @@ main(async () => {
   // Always run tsc: it is the typecheck as well as the build (incremental, so quick when little changed).
   const build = await ensureBuilt({ always: true, allowErrors: true });
   if (!build.ok) failed.push("tsc (typecheck)");
-  // The browser app has its own tsconfig (DOM, JSX) and its own build (Vite, skipped when nothing changed).
-  if ((await typecheckDashboard()) !== 0) failed.push("tsc (dashboard typecheck)");
+  // The browser app has its own tsconfig (DOM, JSX) and its own build (Vite, skipped when nothing changed). Its
+  // typecheck runs on full runs, when its sources changed, or when a dashboard test is selected.
+  const dashboardTests = filters.some(
+    (f) => "test/dashboard/".includes(f.toLowerCase()) || f.toLowerCase().includes("dashboard"),
+  );
+  if ((filters.length === 0 || dashboardStaleness() || dashboardTests) && (await typecheckDashboard()) !== 0)
+    failed.push("tsc (dashboard typecheck)");
   try {
     await ensureDashboardBuilt();
   } catch (e) {
