@@ -4,6 +4,7 @@
 // bench/<name>-*.ts files are helpers of bench <name>, not benchmarks of their own.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
 import { ROOT, ensureBuilt, ensureNodeDeps, main, run, step } from "./lib/setup.mjs";
 
 main(async () => {
@@ -28,6 +29,7 @@ main(async () => {
   }
   await ensureNodeDeps();
   await ensureBuilt();
+  if (runs.some((r) => r.name === "dashboard")) await ensureDashboardBuilt();
   for (const { name, opts } of runs) {
     step(`bench ${[name, ...opts].join(" ")}`);
     const code = await run(process.execPath, [join(ROOT, "dist", "bench", `${name}.js`), ...opts]);

@@ -2,12 +2,14 @@
 // `bin/stratus up FLAGS` in the foreground. SIGINT/SIGTERM/SIGHUP are passed to it; its exit code is ours.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
 import { RUNTIME_PACKAGES, names } from "./lib/packages.mjs";
 import { ROOT, ensureBuilt, ensureDebianPackages, ensureNodeDeps, main, step } from "./lib/setup.mjs";
 
 main(async () => {
   await ensureNodeDeps();
   await ensureBuilt();
+  await ensureDashboardBuilt();
   await ensureDebianPackages(names(RUNTIME_PACKAGES), "the cloud");
 
   const args = process.argv.slice(2);

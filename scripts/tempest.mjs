@@ -22,6 +22,7 @@
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
 //   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
 //                           network, subnet and router to the public network, so servers boot with ports
+import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -42,7 +43,7 @@ import {
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
-const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: false };
+const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: true };
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
@@ -54,6 +55,8 @@ const SUITES = {
   network: { regex: "^tempest\\.api\\.network", needs: ["neutron"] },
   volume: { regex: "^tempest\\.api\\.volume", needs: ["cinder"] },
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
+  // Horizon's login form, which the dashboard also serves (src/dashboard/horizon-login.ts).
+  dashboard: { regex: "^tempest\\.scenario\\.test_dashboard_basic_ops", needs: ["horizon"] },
 };
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
@@ -262,7 +265,10 @@ main(async () => {
   const wsName = `stratus-${service}`;
 
   await ensureNodeDeps();
-  if (!o.url) await ensureBuilt();
+  if (!o.url) {
+    await ensureBuilt();
+    await ensureDashboardBuilt();
+  }
   await ensureDebianPackages(names(TEST_PACKAGES.filter((p) => p.pkg === "tempest")), "tempest");
 
   step(`Creating the tempest workspace ${ws}`);
@@ -594,6 +600,10 @@ function tempestConf({
       : {}),
     ...(network ? networkSections(network) : {}),
     service_available: AVAILABLE,
+    dashboard: {
+      dashboard_url: `${new URL(authUrl).origin}/`,
+      login_url: `${new URL(authUrl).origin}/auth/login/`,
+    },
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },
     "service-clients": { http_timeout: 60 },

@@ -1,5 +1,5 @@
 // `npm test [-- FILTER...]`: install what is missing (npm dependencies, Debian packages for the e2e tests), check
-// formatting (prettier) and lint (eslint), build and typecheck (tsc), then run every dist/test/**/*.test.js with
+// formatting (prettier) and lint (eslint), build and typecheck (tsc; the dashboard: tsc and Vite), then run every dist/test/**/*.test.js with
 // node's test runner. With FILTERs, runs only the test files whose path contains one of them, and skips prettier
 // and eslint. Exits non-zero when any step fails; when all pass, the runner's summary (# pass N / # fail N) is last.
 //
@@ -9,6 +9,7 @@
 // STRATUS_TEST_DBS (passed through to the tests, which read it to choose database back ends).
 import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { dashboardStaleness, ensureDashboardBuilt, typecheckDashboard } from "./lib/dashboard.mjs";
 import { TEST_PACKAGES, names } from "./lib/packages.mjs";
 import { makeRunTmp, reapRunTmp } from "./lib/test-sandbox.mjs";
 import {
@@ -48,6 +49,18 @@ main(async () => {
   // Always run tsc: it is the typecheck as well as the build (incremental, so quick when little changed).
   const build = await ensureBuilt({ always: true, allowErrors: true });
   if (!build.ok) failed.push("tsc (typecheck)");
+  // The browser app has its own tsconfig (DOM, JSX) and its own build (Vite, skipped when nothing changed). Its
+  // typecheck runs on full runs, when its sources changed, or when a dashboard test is selected.
+  const dashboardTests = filters.some(
+    (f) => "test/dashboard/".includes(f.toLowerCase()) || f.toLowerCase().includes("dashboard"),
+  );
+  if ((filters.length === 0 || dashboardStaleness() || dashboardTests) && (await typecheckDashboard()) !== 0)
+    failed.push("tsc (dashboard typecheck)");
+  try {
+    await ensureDashboardBuilt();
+  } catch (e) {
+    failed.push(`dashboard build: ${e.message}`);
+  }
 
   // Collect from the TypeScript sources, not from dist/: a deleted test must not live on as stale JS.
   const sources = walk(join(ROOT, "test"), (p) => p.endsWith(".test.ts")).sort();

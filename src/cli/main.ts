@@ -131,7 +131,7 @@ export function buildCli(): Command {
         );
       console.log(
         [
-          `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/ (landing page; full dashboard planned), identity ${cloud.url}/identity/v3`,
+          `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/, identity ${cloud.url}/identity/v3`,
           `  Use the CLI:  export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml} OS_CLOUD=stratus-admin && openstack token issue`,
           `  (or: . ${cfg.dataDir}/admin-openrc ; demo user: OS_CLOUD=stratus-demo). Stop with Ctrl-C.`,
         ].join("\n"),

@@ -32,7 +32,9 @@ import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
 import { writeClientFiles } from "./clouds-yaml.js";
-import { mountLanding } from "../dashboard/landing.js";
+import { mountDashboard } from "../dashboard/assets.js";
+import { missingDashboardPage } from "../dashboard/landing.js";
+import { horizonIndex, mountHorizonLogin } from "../dashboard/horizon-login.js";
 import { mountNoVnc } from "../compute/consoles/novnc.js";
 import { attachConsoleProxy } from "../compute/consoles/proxy.js";
 
@@ -119,10 +121,15 @@ export async function startCloud(
       );
       root.get("/healthcheck", async () => "OK");
       if (cfg.compute.consoles.vnc) mountNoVnc(root);
-      mountLanding(root, {
-        dataDir: cfg.dataDir,
-        baseUrl: () => url,
-        live: services.map((s) => s.serviceType),
+      const horizon = { app: () => root, region: cfg.region };
+      mountHorizonLogin(root, horizon);
+      mountDashboard(root, {
+        index: (html, req, rep) => horizonIndex(horizon, html, req, rep),
+        missing: missingDashboardPage({
+          dataDir: cfg.dataDir,
+          baseUrl: () => url,
+          live: services.map((s) => s.serviceType),
+        }),
       });
     },
   });

@@ -1,0 +1,6 @@
+// The dashboard's typed API client: Keystone sessions, the catalog-driven HTTP client, and resource calls.
+export * from "./errors.js";
+export * from "./session.js";
+export * from "./client.js";
+export * from "./resources.js";
+export * from "./clients-config.js";
