@@ -22,6 +22,8 @@ import { ComputeService, computePolicies } from "../compute/service.js";
 import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
 import { NetworkService, networkPolicies } from "../network/service.js";
 import { ObjectService, objectPolicies } from "../object/service.js";
+import { VolumeService, volumePolicies } from "../volume/service.js";
+import { injectImageReader } from "../volume/images.js";
 import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
@@ -48,6 +50,7 @@ export interface Cloud {
   compute: ComputeService;
   network: NetworkService;
   object: ObjectService;
+  volume: VolumeService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
   /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
@@ -88,6 +91,8 @@ export async function startCloud(
   const network = await NetworkService.start(db, cfg, log);
   progress("migrating object storage");
   const object = await ObjectService.start(db, cfg, log);
+  progress("migrating block storage");
+  const volume = await VolumeService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
     [
       ...personaPolicies(cfg.policy.defaults),
@@ -98,6 +103,7 @@ export async function startCloud(
       ...computePolicies,
       ...networkPolicies,
       ...objectPolicies,
+      ...volumePolicies,
     ],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
@@ -107,7 +113,15 @@ export async function startCloud(
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api(), placement.api(), compute.api(), network.api(), object.api()];
+  const services = [
+    identity.api(),
+    image.api(),
+    placement.api(),
+    compute.api(),
+    network.api(),
+    object.api(),
+    volume.api(),
+  ];
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -203,6 +217,11 @@ export async function startCloud(
   // The network service tells compute about its servers' ports (network-vif-plugged, network-changed) as the
   // service user, whose service role the external events policy admits.
   network.core.computeEvents.connect(injectClient(() => app, "/compute", token));
+  // Block storage tells compute about grown attached volumes (volume-extended) the same way, and reads images for
+  // volumes made from one with the cloud admin's token (any project's image the caller may name).
+  volume.core.computeEvents.connect(injectClient(() => app, "/compute", token));
+  volume.core.images = injectImageReader(() => app, adminToken);
+  await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,
   // and the network agent's metadata proxies (linux driver) forward to it.
@@ -244,6 +263,7 @@ export async function startCloud(
     compute,
     network,
     object,
+    volume,
     computeControl,
     metadata,
     guestImage,
@@ -259,6 +279,7 @@ export async function startCloud(
       await computeControl.close();
       await network.close();
       await object.close();
+      await volume.close();
       await metadata.close();
       await identity.close();
       await bus.close();
