@@ -11,7 +11,6 @@ import {
   allTenants,
   boolOf,
   callerOf,
-  field,
   isoTime,
   objectBody,
   optString,

@@ -73,7 +73,7 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
     attachments: p.rows.map((a) => (detail ? attachmentView(a) : attachmentSummary(a))),
   };
   if (p.more && p.rows.length > 0)
-    body.attachments_links = nextLinks(ctx, "attachments", p.rows[p.rows.length - 1].id, p.limit);
+    body.attachments_links = nextLinks(ctx, p.rows[p.rows.length - 1].id, p.limit);
   return body;
 }
 

@@ -177,12 +177,11 @@ export function page<T extends { id: string }>(
 }
 
 /** The next-page link of a collection (same query with limit and marker). */
-export function nextLinks(ctx: Ctx, collection: string, marker: string, limit: number) {
+export function nextLinks(ctx: Ctx, marker: string, limit: number) {
   const [path, qs] = ctx.url.split("?", 2);
   const q = new URLSearchParams(qs ?? "");
   q.set("limit", String(limit));
   q.set("marker", marker);
-  void collection;
   return [{ rel: "next", href: `${ctx.serviceUrl}${path}?${q.toString()}` }];
 }
 

@@ -13,7 +13,7 @@ import {
   usage,
   type QuotaResource,
 } from "../quotas.js";
-import { boolOf, field, ownerOf, wrapped, type Ctx } from "./common.js";
+import { boolOf, ownerOf, wrapped, type Ctx } from "./common.js";
 
 const QS = "/v3/:project_id/os-quota-sets/:target_id";
 const QC = "/v3/:project_id/os-quota-class-sets/:class_name";

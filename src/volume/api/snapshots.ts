@@ -76,7 +76,7 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
     ),
   };
   if (p.more && p.rows.length > 0)
-    body.snapshots_links = nextLinks(ctx, "snapshots", p.rows[p.rows.length - 1].id, p.limit);
+    body.snapshots_links = nextLinks(ctx, p.rows[p.rows.length - 1].id, p.limit);
   if (ctx.microversion.gte("3.45") && q.with_count !== undefined && boolOf("with_count", q.with_count))
     body.count = rows.length;
   return body;

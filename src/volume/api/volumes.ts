@@ -131,8 +131,7 @@ async function listBody(core: VolumeCore, ctx: Ctx, detail: boolean) {
   for (const v of p.rows)
     volumes.push(detail ? await volumeView(ctx, core, v, types, isAdmin) : volumeSummary(ctx, v));
   const body: Record<string, unknown> = { volumes };
-  if (p.more && p.rows.length > 0)
-    body.volumes_links = nextLinks(ctx, "volumes", p.rows[p.rows.length - 1].id, p.limit);
+  if (p.more && p.rows.length > 0) body.volumes_links = nextLinks(ctx, p.rows[p.rows.length - 1].id, p.limit);
   if (
     ctx.microversion.gte("3.45") &&
     ctx.query.with_count !== undefined &&
