@@ -34,7 +34,8 @@ export function injectImageReader(app: () => FastifyInstance, token: TokenSource
         "updated_at",
         "status",
       ]);
-      for (const [k, v] of Object.entries(b)) if (!skip.has(k) && v !== null) props[k] = v;
+      for (const [k, v] of Object.entries(b))
+        if (!skip.has(k) && v !== null) props[k === "name" ? "image_name" : k] = v;
       return {
         id: String(b.id),
         status: String(b.status),

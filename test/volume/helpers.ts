@@ -23,6 +23,8 @@ export interface VolumeCloud {
   waitStatus(token: string, id: string, status: string): Promise<any>;
   /** Poll until the volume is gone (404). */
   waitGone(token: string, id: string): Promise<void>;
+  /** Upload an active raw image with `data` (private to the token's project, or public) and return its id. */
+  image(token: string, data: Buffer, visibility?: string): Promise<string>;
   backend(): FakeBackend;
   transport(p: "iscsi" | "nbd"): FakeTransport;
   close(): Promise<void>;
@@ -85,6 +87,29 @@ export async function bootVolume(config: Record<string, unknown> = {}): Promise<
         `volume ${id} gone`,
         async () => (await req("GET", `/volumes/${id}`, { token })).status === 404,
       );
+    },
+    async image(token, data, visibility = "private") {
+      const r = await t.cloud.app.inject({
+        method: "POST",
+        url: "/image/v2/images",
+        headers: { "x-auth-token": token, "content-type": "application/json" },
+        payload: JSON.stringify({
+          name: "vol-img",
+          disk_format: "raw",
+          container_format: "bare",
+          visibility,
+        }),
+      });
+      if (r.statusCode !== 201) throw new Error(`image create: ${r.statusCode} ${r.payload}`);
+      const id = JSON.parse(r.payload).id as string;
+      const up = await t.cloud.app.inject({
+        method: "PUT",
+        url: `/image/v2/images/${id}/file`,
+        headers: { "x-auth-token": token, "content-type": "application/octet-stream" },
+        payload: data,
+      });
+      if (up.statusCode !== 204) throw new Error(`image upload: ${up.statusCode} ${up.payload}`);
+      return id;
     },
     backend: () => t.cloud.volume.localAgent!.backend as FakeBackend,
     transport: (p) => (t.cloud.volume.localAgent as any).o.transports.get(p) as FakeTransport,
