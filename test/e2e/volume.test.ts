@@ -87,4 +87,12 @@ describe("block storage with the openstack CLI", () => {
     await until("volumes gone", async () => (await os(["volume", "list"])).length === 0, 60_000, 200);
     await os(["volume", "type", "delete", "e2e-type"], "stratus-admin", false);
   });
+
+  test("quota show and limits show ask block storage too", async () => {
+    const q = await os(["quota", "show", "demo"], "stratus-admin", false);
+    assert.match(String(q), /volumes/);
+    assert.match(String(q), /snapshots/);
+    const l = await os(["limits", "show", "--absolute"], "stratus-demo", false);
+    assert.match(String(l), /maxTotalVolumes/);
+  });
 });
