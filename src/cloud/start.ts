@@ -22,6 +22,8 @@ import { ComputeService, computePolicies } from "../compute/service.js";
 import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
 import { NetworkService, networkPolicies } from "../network/service.js";
 import { ObjectService, objectPolicies } from "../object/service.js";
+import { VolumeService, volumePolicies } from "../volume/service.js";
+import { injectImageReader } from "../volume/images.js";
 import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
@@ -50,6 +52,7 @@ export interface Cloud {
   compute: ComputeService;
   network: NetworkService;
   object: ObjectService;
+  volume: VolumeService;
   /** The conductor, scheduler and in-process compute agents. */
   computeControl: ComputeControl;
   /** The metadata service on its own loopback listener (guests reach it through the metadata proxy). */
@@ -90,6 +93,8 @@ export async function startCloud(
   const network = await NetworkService.start(db, cfg, log);
   progress("migrating object storage");
   const object = await ObjectService.start(db, cfg, log);
+  progress("migrating block storage");
+  const volume = await VolumeService.start(db, cfg, log);
   const policy = new PolicyEnforcer(
     [
       ...personaPolicies(cfg.policy.defaults),
@@ -100,6 +105,7 @@ export async function startCloud(
       ...computePolicies,
       ...networkPolicies,
       ...objectPolicies,
+      ...volumePolicies,
     ],
     {
       overrideFile: join(cfg.dataDir, "policy.yaml"),
@@ -109,7 +115,15 @@ export async function startCloud(
   const validator = new CachingValidator(identity.validator);
   identity.core.onChange(() => validator.invalidate());
   const metrics = new Metrics();
-  const services = [identity.api(), image.api(), placement.api(), compute.api(), network.api(), object.api()];
+  const services = [
+    identity.api(),
+    image.api(),
+    placement.api(),
+    compute.api(),
+    network.api(),
+    object.api(),
+    volume.api(),
+  ];
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -210,6 +224,11 @@ export async function startCloud(
   // The network service tells compute about its servers' ports (network-vif-plugged, network-changed) as the
   // service user, whose service role the external events policy admits.
   network.core.computeEvents.connect(injectClient(() => app, "/compute", token));
+  // Block storage tells compute about grown attached volumes (volume-extended) the same way, and reads images for
+  // volumes made from one with the cloud admin's token (any project's image the caller may name).
+  volume.core.computeEvents.connect(injectClient(() => app, "/compute", token));
+  volume.core.images = injectImageReader(() => app, adminToken);
+  await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,
   // and the network agent's metadata proxies (linux driver) forward to it.
@@ -251,6 +270,7 @@ export async function startCloud(
     compute,
     network,
     object,
+    volume,
     computeControl,
     metadata,
     guestImage,
@@ -266,6 +286,7 @@ export async function startCloud(
       await computeControl.close();
       await network.close();
       await object.close();
+      await volume.close();
       await metadata.close();
       await identity.close();
       await bus.close();

@@ -330,6 +330,37 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The Block Storage service (Cinder v3): backend of this host's volume agent, defaults and quotas. */
+    volume: Type.Object(
+      {
+        /** Backend of this host's volume agent: `file` (volumes as files under the data dir) or `fake` (in memory, tests). */
+        backend: Type.String({ minLength: 1 }),
+        /** Name of the volume type volumes get when none is asked for (Cinder's default_volume_type). */
+        defaultVolumeType: Type.String({ minLength: 1, maxLength: 255 }),
+        /** Availability zone of this host's volume agent (storage_availability_zone). */
+        availabilityZone: Type.String({ minLength: 1, maxLength: 255 }),
+        /** Seconds between volume agent heartbeats and capacity reports (report_interval). */
+        reportInterval: Type.Number({ minimum: 0.05 }),
+        /** Seconds without a heartbeat after which a volume agent is down (service_down_time). */
+        serviceDownTime: Type.Number({ minimum: 1 }),
+        /** Capacity in GiB the fake backend reports. */
+        fakeCapacityGb: Type.Integer({ minimum: 1 }),
+        /** Default quotas of every project (Cinder's [DEFAULT] quota_* options; -1 is unlimited). */
+        quotas: Type.Object(
+          {
+            volumes: Type.Integer({ minimum: -1 }),
+            snapshots: Type.Integer({ minimum: -1 }),
+            gigabytes: Type.Integer({ minimum: -1 }),
+            backups: Type.Integer({ minimum: -1 }),
+            backup_gigabytes: Type.Integer({ minimum: -1 }),
+            per_volume_gigabytes: Type.Integer({ minimum: -1 }),
+            groups: Type.Integer({ minimum: -1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
     listeners: Type.Record(
       Type.String({ pattern: "^[a-z-]+$" }),
@@ -357,6 +388,23 @@ function defaults(dataDir: string): Config {
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
     policy: { enforceScope: false, defaults: "secure", adminProject: { name: "admin", domainId: "default" } },
     object: { driver: "file", maxFileSize: 5 * 1024 ** 3 + 2, reapInterval: 30 },
+    volume: {
+      backend: "file",
+      defaultVolumeType: "__DEFAULT__",
+      availabilityZone: "nova",
+      reportInterval: 10,
+      serviceDownTime: 60,
+      fakeCapacityGb: 1000,
+      quotas: {
+        volumes: 10,
+        snapshots: 10,
+        gigabytes: 1000,
+        backups: 10,
+        backup_gigabytes: 1000,
+        per_volume_gigabytes: -1,
+        groups: 10,
+      },
+    },
     image: {
       maxImageSize: 1024 ** 4,
       quotas: {
@@ -441,6 +489,7 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_COMPUTE_HOSTS", (c, v) => (c.compute.hosts = Number(v))],
   ["STRATUS_SERVICE_PASSWORD", (c, v) => ((c.compute.serviceUser ??= {}).password = v)],
   ["STRATUS_NETWORK_DRIVER", (c, v) => (c.network.driver = v)],
+  ["STRATUS_VOLUME_BACKEND", (c, v) => (c.volume.backend = v)],
   ["STRATUS_TUNNEL_IP", (c, v) => (c.network.tunnelIp = v)],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];

@@ -89,6 +89,8 @@ export async function bootCloud(
       identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
       // The noop network driver (the default; said here so no test makes kernel state by accident).
       network: { driver: "noop" },
+      // The in-memory volume backend (the default `file` one is wired by the cloud's driver registry).
+      volume: { backend: "fake" },
       ...(opts.config ?? {}),
     } as any,
     {},

@@ -23,7 +23,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   const admin = c.admin;
   /** A request on the shared listener (path with its service prefix; identity paths may omit it). */
   const must = async (method: string, path: string, body: unknown, want: number[], token = admin) => {
-    const url = /^\/(image|compute|placement|networking|object-store)\//.test(path)
+    const url = /^\/(image|compute|placement|networking|object-store|volume)\//.test(path)
       ? path
       : `/identity${path}`;
     const r = await t.cloud.app.inject({
@@ -202,6 +202,50 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     )
   ).security_group_rule.id as string;
   const agent = (await must("GET", `${N}/agents`, undefined, [200])).agents[0].id as string;
+  // Block storage in alpha, made by its member: an available volume with metadata, a snapshot, an attachment;
+  // a private volume type (with an extra spec) and QoS specs made by the admin.
+  const VV = `/volume/v3/${alpha}`;
+  const volume = (
+    await must("POST", `${VV}/volumes`, { volume: { size: 1, metadata: { k: "v" } } }, [202], member)
+  ).volume.id as string;
+  for (let i = 0; i < 1000; i++) {
+    const v = await must("GET", `${VV}/volumes/${volume}`, undefined, [200], member);
+    if (v.volume.status === "available") break;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  const snapshot = (
+    await must(
+      "POST",
+      `${VV}/snapshots`,
+      { snapshot: { volume_id: volume, metadata: { k: "v" } } },
+      [202],
+      member,
+    )
+  ).snapshot.id as string;
+  const adminVV = `/volume/v3/${await t.projectId("admin")}`;
+  const vtype = (
+    await must(
+      "POST",
+      `${adminVV}/types`,
+      { volume_type: { name: "m-type", extra_specs: { k: "v" } } },
+      [200],
+    )
+  ).volume_type.id as string;
+  const qos = (await must("POST", `${adminVV}/qos-specs`, { qos_specs: { name: "m-qos", k: "v" } }, [200]))
+    .qos_specs.id as string;
+  const attachRes = await t.cloud.app.inject({
+    method: "POST",
+    url: `${VV}/attachments`,
+    headers: {
+      "x-auth-token": member,
+      "content-type": "application/json",
+      "openstack-api-version": "volume 3.44",
+    },
+    payload: JSON.stringify({ attachment: { volume_uuid: volume } }),
+  });
+  if (attachRes.statusCode !== 200)
+    throw new Error(`attachment: ${attachRes.statusCode} ${attachRes.payload}`);
+  const attachment = JSON.parse(attachRes.payload).attachment.id as string;
   // A disabled domain, so that deleting it is a policy question only.
   await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
 
@@ -246,6 +290,13 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["resource_id", network],
     ["tag", "m-tag"],
     ["account", `AUTH_${alpha}`],
+    ["volume_id", volume],
+    ["snapshot_id", snapshot],
+    ["attachment_id", attachment],
+    ["type_id", vtype],
+    ["qos_id", qos],
+    ["class_name", "default"],
+    ["action", "enable"],
   ]);
   const params = (r: MountedRoute, name: string): string => {
     const svc = r.service.name;
@@ -323,6 +374,8 @@ describe("persona x route matrix (secure RBAC defaults)", () => {
         if (r.service.name === "compute")
           headers["openstack-api-version"] = `compute ${want?.opts?.mv ?? "2.35"}`;
         if (r.service.name === "placement") headers["openstack-api-version"] = "placement 1.39";
+        if (r.service.name === "volume")
+          headers["openstack-api-version"] = `volume ${want?.opts?.mv ?? "3.44"}`;
         let payload: string | undefined;
         if (["POST", "PUT", "PATCH"].includes(r.method)) {
           const body = want?.opts?.body ?? {};

@@ -150,7 +150,7 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   const prefixes = services.map((s) => s.prefix).filter((p) => p !== "");
   if (prefixes.length === services.length)
     app.setNotFoundHandler((req, rep) => {
-      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${prefixes.join(", ") || "none"}; others (block storage) are planned.`;
+      const message = `No Stratus service answers at ${req.url.split("?")[0]}. Services running here: ${prefixes.join(", ") || "none"}.`;
       return rep
         .code(404)
         .header("content-type", "application/json")

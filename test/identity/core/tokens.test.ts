@@ -146,13 +146,22 @@ describe("password authentication", () => {
     await c.req("DELETE", `/v3/services/${svc.body.service.id}`, { token: admin });
   });
 
-  test("planned services (block storage) have no endpoints until they run", async () => {
+  test("every running service has endpoints (block storage under both of its types)", async () => {
     const r = await c.auth("demo", c.cloud.demoPassword, "demo");
     const withEndpoints = r.body.token.catalog
       .filter((s: { endpoints: unknown[] }) => s.endpoints.length > 0)
       .map((s: { type: string }) => s.type)
       .sort();
-    assert.deepEqual(withEndpoints, ["compute", "identity", "image", "network", "object-store", "placement"]);
+    assert.deepEqual(withEndpoints, [
+      "block-storage",
+      "compute",
+      "identity",
+      "image",
+      "network",
+      "object-store",
+      "placement",
+      "volumev3",
+    ]);
   });
 
   test("?nocatalog leaves the catalog out", async () => {

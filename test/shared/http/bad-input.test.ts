@@ -77,7 +77,8 @@ function inFormat(svc: ServiceApi, status: number, text: string): boolean {
         typeof b.NeutronError.message === "string" &&
         typeof b.NeutronError.detail === "string"
       );
-    case "compute": {
+    case "compute":
+    case "volume": {
       const keys = Object.keys(b ?? {});
       return keys.length === 1 && b[keys[0]]?.code === status && typeof b[keys[0]].message === "string";
     }
@@ -129,6 +130,9 @@ const ANY_ID = new Set<string>([
   "network /v2.0/quotas/:project_id/details.json",
   "identity /v3/users/:user_id/application_credentials",
   "placement /allocations/:consumer_uuid",
+  "volume /v3/:project_id/os-quota-sets/:target_id",
+  "volume /v3/:project_id/os-quota-sets/:target_id/defaults",
+  "volume /v3/:project_id/os-quota-class-sets/:class_name",
 ]);
 
 const methodsOf = (r: Route): Method[] => (Array.isArray(r.method) ? r.method : [r.method]);
@@ -213,6 +217,27 @@ before(async () => {
     })
   ).security_group_rule;
   const agents = await j("GET", "/networking/v2.0/agents");
+  // Block storage: a volume with a snapshot, metadata and an attachment; a private type; QoS specs.
+  const V = `/volume/v3/${projectId}`;
+  const vol = (await j("POST", `${V}/volumes`, { volume: { size: 1, metadata: { k: "v" } } })).volume;
+  for (let i = 0; i < 500; i++) {
+    const s = (await j("GET", `${V}/volumes/${vol.id}`)).volume.status;
+    if (s === "available") break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const snap = (await j("POST", `${V}/snapshots`, { snapshot: { volume_id: vol.id, metadata: { k: "v" } } }))
+    .snapshot;
+  const vtype = (await j("POST", `${V}/types`, { volume_type: { name: "fuzz", extra_specs: { k: "v" } } }))
+    .volume_type;
+  const qos = (await j("POST", `${V}/qos-specs`, { qos_specs: { name: "fuzz", k: "v" } })).qos_specs;
+  const att = (
+    await j(
+      "POST",
+      `${V}/attachments`,
+      { attachment: { volume_uuid: vol.id } },
+      { "openstack-api-version": "volume 3.44" },
+    )
+  ).attachment;
   for (const [k, v] of Object.entries({
     domain_id: "default",
     project_id: projectId,
@@ -252,6 +277,14 @@ before(async () => {
     resource: "networks",
     resource_id: net.id,
     tag: "fuzz",
+    volume_id: vol.id,
+    snapshot_id: snap.id,
+    type_id: vtype.id,
+    qos_id: qos.id,
+    attachment_id: att.id,
+    class_name: "default",
+    message_id: "x",
+    action: "enable",
   }))
     known.set(k, v);
 });

@@ -1,0 +1,57 @@
+import { badRequest } from "../errors.js";
+import type { Route } from "../../shared/http/route.js";
+import type { VolumeCore } from "../core.js";
+import { actionRoutes } from "./actions.js";
+import { adminRoutes } from "./admin.js";
+import { attachmentRoutes } from "./attachments.js";
+import type { Ctx } from "./common.js";
+import { quotaRoutes } from "./quotas.js";
+import { snapshotRoutes } from "./snapshots.js";
+import { typeRoutes } from "./types.js";
+import { versionRoutes } from "./versions.js";
+import { volumeRoutes } from "./volumes.js";
+
+/** Cinder refuses a URL whose project is not the token's (system-scoped tokens have none to compare). */
+function checkUrlProject(ctx: Ctx): void {
+  const url = ctx.params.project_id;
+  const own = ctx.auth?.projectId;
+  if (url !== undefined && own && url !== own)
+    throw badRequest(
+      `Malformed request URL: URL's project_id '${url}' doesn't match Context's project_id '${own}'`,
+    );
+}
+
+/** A route that checks the URL's project before its target and its handler. */
+function scoped(r: Route): Route {
+  if (!r.path.includes(":project_id")) return r;
+  const { target, handler } = r;
+  return {
+    ...r,
+    ...(target
+      ? {
+          target: (ctx: Ctx) => {
+            checkUrlProject(ctx);
+            return target(ctx);
+          },
+        }
+      : {}),
+    handler: (ctx: Ctx) => {
+      checkUrlProject(ctx);
+      return handler(ctx);
+    },
+  };
+}
+
+/** Every route of the Block Storage API (Cinder v3, below /volume). */
+export function volumeApiRoutes(core: VolumeCore): Route[] {
+  return [
+    ...versionRoutes(),
+    ...volumeRoutes(core),
+    ...actionRoutes(core),
+    ...snapshotRoutes(core),
+    ...attachmentRoutes(core),
+    ...typeRoutes(core),
+    ...quotaRoutes(core),
+    ...adminRoutes(core),
+  ].map(scoped);
+}

@@ -1,0 +1,318 @@
+// /v3/{project}/snapshots: create (force for in-use volumes), list and detail, show, update, delete, metadata,
+// and the admin reset-status action.
+import { nowIso } from "../../shared/db/index.js";
+import { reply } from "../../shared/http/reply.js";
+import { route, type Route } from "../../shared/http/route.js";
+import type { Target } from "../../shared/policy/index.js";
+import type { VolumeCore } from "../core.js";
+import {
+  badRequest,
+  invalidInput,
+  invalidSnapshot,
+  invalidVolume,
+  notFound,
+  snapshotNotFound,
+} from "../errors.js";
+import { checkQuota, underQuota } from "../quotas.js";
+import { agentOf } from "../scheduler.js";
+import { mapObject, mapText, parseMap, type SnapshotRow } from "../store/rows.js";
+import {
+  insertSnapshot,
+  listSnapshots,
+  transitionSnapshot,
+  updateSnapshot,
+  visibleSnapshot,
+} from "../store/snapshots.js";
+import { getVolume, visibleVolume } from "../store/volumes.js";
+import {
+  allTenants,
+  boolOf,
+  callerOf,
+  field,
+  metadataOf,
+  nextLinks,
+  optString,
+  ownerOf,
+  ownTarget,
+  page,
+  sortRows,
+  sortSpec,
+  wrapped,
+  type Ctx,
+} from "./common.js";
+import { snapshotView } from "./views.js";
+
+const S = "/v3/:project_id/snapshots";
+const ONE = `${S}/:snapshot_id`;
+
+async function snapshotOf(core: VolumeCore, ctx: Ctx): Promise<SnapshotRow> {
+  const s = await visibleSnapshot(core, callerOf(ctx), ctx.params.snapshot_id);
+  if (!s) throw snapshotNotFound(ctx.params.snapshot_id);
+  return s;
+}
+
+const snapTarget =
+  (core: VolumeCore) =>
+  async (ctx: Ctx): Promise<Target> => ({ project_id: (await snapshotOf(core, ctx)).project_id });
+
+async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
+  const caller = callerOf(ctx);
+  let rows = await listSnapshots(core, allTenants(ctx, caller) ? null : ownerOf(ctx));
+  const q = ctx.query;
+  if (q.name !== undefined) rows = rows.filter((s) => s.name === q.name);
+  if (q.status !== undefined) rows = rows.filter((s) => s.status === q.status);
+  if (q.volume_id !== undefined) rows = rows.filter((s) => s.volume_id === q.volume_id);
+  rows = sortRows(
+    rows,
+    sortSpec(ctx, ["id", "name", "status", "size", "created_at", "updated_at", "volume_id"]),
+    (s, k) => (s as unknown as Record<string, unknown>)[k],
+  );
+  const p = page(ctx, rows);
+  const body: Record<string, unknown> = {
+    snapshots: p.rows.map((s) =>
+      detail
+        ? snapshotView(ctx, s, caller.isAdmin)
+        : { ...snapshotView(ctx, s, caller.isAdmin), metadata: mapObject(parseMap(s.metadata)) },
+    ),
+  };
+  if (p.more && p.rows.length > 0)
+    body.snapshots_links = nextLinks(ctx, p.rows[p.rows.length - 1].id, p.limit);
+  if (ctx.microversion.gte("3.45") && q.with_count !== undefined && boolOf("with_count", q.with_count))
+    body.count = rows.length;
+  return body;
+}
+
+async function create(core: VolumeCore, ctx: Ctx) {
+  const b = wrapped(ctx, "snapshot");
+  const caller = callerOf(ctx);
+  const volumeId = optString(b, "volume_id", 36);
+  if (!volumeId) throw badRequest("Invalid input received: volume_id is required.");
+  const v = await visibleVolume(core, caller, volumeId);
+  if (!v) throw notFound(`Volume ${volumeId} could not be found.`);
+  ctx.authorize("volume:create_snapshot", { project_id: v.project_id });
+  const force = field(b, "force") !== undefined && boolOf("force", field(b, "force"));
+  const ok = v.status === "available" || (v.status === "in-use" && (force || ctx.microversion.gte("3.66")));
+  if (!ok)
+    throw invalidVolume(`Volume ${v.id} status must be available, but current status is: ${v.status}.`);
+  const name = optString(b, "name") ?? optString(b, "display_name") ?? null;
+  const description = optString(b, "description") ?? optString(b, "display_description") ?? null;
+  const md = field(b, "metadata");
+  const now = nowIso();
+  const row: SnapshotRow = {
+    id: core.newId(),
+    project_id: v.project_id,
+    user_id: caller.userId,
+    volume_id: v.id,
+    name,
+    description,
+    size: v.size,
+    status: "creating",
+    progress: "0%",
+    metadata: mapText(md === undefined || md === null ? new Map() : metadataOf(md)),
+    created_at: now,
+    updated_at: now,
+  };
+  await underQuota(core, v.project_id, async (c) => {
+    await checkQuota(c, v.project_id, { snapshots: 1, gigabytes: v.size });
+    await insertSnapshot(c, row);
+  });
+  if (v.host)
+    await core.agents.cast(agentOf(v.host), "create_snapshot", {
+      snapshotId: row.id,
+      requestId: ctx.requestId,
+    });
+  else await transitionSnapshot(core, row.id, ["creating"], "error");
+  const s = (await visibleSnapshot(core, { ...caller, readsAll: true }, row.id)) ?? row;
+  return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin) });
+}
+
+/** Routes of /snapshots. */
+export function snapshotRoutes(core: VolumeCore): Route[] {
+  const target = snapTarget(core);
+  const meta = async (ctx: Ctx) => parseMap((await snapshotOf(core, ctx)).metadata);
+  const setMeta = (ctx: Ctx, m: Map<string, string>) =>
+    updateSnapshot(core, ctx.params.snapshot_id, { metadata: mapText(m) });
+  return [
+    route({
+      method: "GET",
+      path: S,
+      policy: "volume:get_all_snapshots",
+      target: ownTarget,
+      handler: (ctx) => list(core, ctx, false),
+    }),
+    route({
+      method: "GET",
+      path: `${S}/detail`,
+      policy: "volume:get_all_snapshots",
+      target: ownTarget,
+      handler: (ctx) => list(core, ctx, true),
+    }),
+    route({
+      method: "POST",
+      path: S,
+      policy: "volume:create_snapshot",
+      target: ownTarget,
+      handler: (ctx) => create(core, ctx),
+    }),
+    route({
+      method: "GET",
+      path: ONE,
+      policy: "volume:get_snapshot",
+      target,
+      handler: async (ctx) => ({
+        snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin),
+      }),
+    }),
+    route({
+      method: "PUT",
+      path: ONE,
+      policy: "volume:update_snapshot",
+      target,
+      handler: async (ctx) => {
+        const b = wrapped(ctx, "snapshot");
+        const set: Partial<SnapshotRow> = {};
+        const name = optString(b, "name") ?? optString(b, "display_name");
+        const description = optString(b, "description") ?? optString(b, "display_description");
+        if (name !== undefined) set.name = name;
+        if (description !== undefined) set.description = description;
+        if (Object.keys(set).length === 0) throw invalidInput("Must specify name or description.");
+        await updateSnapshot(core, ctx.params.snapshot_id, set);
+        return { snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin) };
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: ONE,
+      policy: "volume:delete_snapshot",
+      target,
+      handler: async (ctx) => {
+        const s = await snapshotOf(core, ctx);
+        const from = ["available", "error", "error_deleting"];
+        if (!(await transitionSnapshot(core, s.id, from, "deleting")))
+          throw invalidSnapshot(
+            `Snapshot status must be available or error and must not be part of a group.`,
+          );
+        const v = await getVolume(core, s.volume_id);
+        if (v?.host)
+          await core.agents.cast(agentOf(v.host), "delete_snapshot", {
+            snapshotId: s.id,
+            requestId: ctx.requestId,
+          });
+        else await core.db.deleteFrom("volume_snapshot").where("id", "=", s.id).execute();
+        return reply(202, undefined);
+      },
+    }),
+    route({
+      method: "POST",
+      path: `${ONE}/action`,
+      policy: null,
+      auth: "required",
+      handler: async (ctx) => {
+        const b = ctx.body as unknown;
+        if (b === null || typeof b !== "object" || Array.isArray(b))
+          throw badRequest("The request body is malformed or not a JSON object.");
+        const s = await snapshotOf(core, ctx);
+        const arg = Object.hasOwn(b, "os-reset_status")
+          ? (b as Record<string, unknown>)["os-reset_status"]
+          : undefined;
+        if (Object.hasOwn(b, "os-force_delete")) {
+          ctx.authorize("volume_extension:snapshot_admin_actions:force_delete", { project_id: s.project_id });
+          await transitionSnapshot(core, s.id, [s.status], "deleting");
+          const v = await getVolume(core, s.volume_id);
+          if (v?.host)
+            await core.agents.cast(agentOf(v.host), "delete_snapshot", {
+              snapshotId: s.id,
+              requestId: ctx.requestId,
+            });
+          return reply(202, undefined);
+        }
+        if (arg === undefined) throw badRequest(`There is no such action: ${Object.keys(b)[0] ?? ""}`);
+        ctx.authorize("volume_extension:snapshot_admin_actions:reset_status", { project_id: s.project_id });
+        const status =
+          arg && typeof arg === "object" ? optString(arg as Record<string, unknown>, "status", 32) : null;
+        const allowed = [
+          "creating",
+          "available",
+          "deleting",
+          "error",
+          "error_deleting",
+          "unmanaging",
+          "backing-up",
+          "restoring",
+        ];
+        if (!status || !allowed.includes(status)) throw invalidInput(`Invalid status: ${String(status)}`);
+        await updateSnapshot(core, s.id, { status });
+        return reply(202, undefined);
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${ONE}/metadata`,
+      policy: "volume:get_snapshot_metadata",
+      target,
+      handler: async (ctx) => ({ metadata: mapObject(await meta(ctx)) }),
+    }),
+    route({
+      method: "POST",
+      path: `${ONE}/metadata`,
+      policy: "volume:update_snapshot_metadata",
+      target,
+      handler: async (ctx) => {
+        const add = metadataOf(wrapped(ctx, "metadata"));
+        const m = await meta(ctx);
+        for (const [k, x] of add) m.set(k, x);
+        await setMeta(ctx, m);
+        return { metadata: mapObject(m) };
+      },
+    }),
+    route({
+      method: "PUT",
+      path: `${ONE}/metadata`,
+      policy: "volume:update_snapshot_metadata",
+      target,
+      handler: async (ctx) => {
+        const m = metadataOf(wrapped(ctx, "metadata"));
+        await setMeta(ctx, m);
+        return { metadata: mapObject(m) };
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${ONE}/metadata/:key`,
+      policy: "volume:get_snapshot_metadata",
+      target,
+      handler: async (ctx) => {
+        const v = (await meta(ctx)).get(ctx.params.key);
+        if (v === undefined) throw notFound("Metadata item was not found.");
+        return { meta: { [ctx.params.key]: v } };
+      },
+    }),
+    route({
+      method: "PUT",
+      path: `${ONE}/metadata/:key`,
+      policy: "volume:update_snapshot_metadata",
+      target,
+      handler: async (ctx) => {
+        const item = metadataOf(wrapped(ctx, "meta"), "meta");
+        if (item.size > 1) throw invalidInput("Request body contains too many items.");
+        if (!item.has(ctx.params.key)) throw invalidInput("Request body and URI mismatch.");
+        const m = await meta(ctx);
+        m.set(ctx.params.key, item.get(ctx.params.key) as string);
+        await setMeta(ctx, m);
+        return { meta: mapObject(item) };
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: `${ONE}/metadata/:key`,
+      policy: "volume:delete_snapshot_metadata",
+      target,
+      handler: async (ctx) => {
+        const m = await meta(ctx);
+        if (!m.delete(ctx.params.key)) throw notFound("Metadata item was not found.");
+        await setMeta(ctx, m);
+        return reply(200, undefined);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,26 @@
+// The volume agent's RPC contract (Cinder's volume manager API): the API casts the slow work (create, delete,
+// extend, snapshots) to the agent of the host the scheduler picked and calls it for exports. Messages carry ids;
+// the agent reads the rows, does the work through its backend and records the outcome, so a repeated message
+// finds the work done (backend operations are idempotent).
+import { call, cast, defineContract } from "../shared/bus/index.js";
+import type { ConnectionInfo } from "./drivers/transports.js";
+
+/** One volume agent per storage host, addressed by host name. */
+export const volumeAgentContract = defineContract("volume_agent", "1.0", {
+  /** Make a volume (empty, from a snapshot, a volume or an image, as its row says) and set it available or error. */
+  create_volume: cast<{ volumeId: string; requestId: string }>(),
+  /** Delete a volume (and, with cascade, its snapshots) from the backend, then its row. */
+  delete_volume: cast<{ volumeId: string; requestId: string }>(),
+  /** Grow a volume to newSize GiB; tell compute when it is attached. */
+  extend_volume: cast<{ volumeId: string; newSize: number; requestId: string }>(),
+  /** Take a snapshot, then set it available or error. */
+  create_snapshot: cast<{ snapshotId: string; requestId: string }>(),
+  /** Delete a snapshot from the backend, then its row. */
+  delete_snapshot: cast<{ snapshotId: string; requestId: string }>(),
+  /** Roll a volume back to a snapshot (3.40), then set both available. */
+  revert_to_snapshot: cast<{ volumeId: string; snapshotId: string; requestId: string }>(),
+  /** Export a volume (recorded, so it is restored after a restart) and return its connection info. */
+  initialize_connection: call<{ volumeId: string; readOnly: boolean }, ConnectionInfo>(),
+  /** Stop exporting a volume (no attachment needs it any more). */
+  terminate_connection: call<{ volumeId: string }, { ok: true }>(),
+});

@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+import type { Bus } from "../shared/bus/index.js";
+import type { Config } from "../shared/config.js";
+import { migrate, type Database } from "../shared/db/index.js";
+import type { ServiceApi } from "../shared/http/service.js";
+import { VolumeAgent, type TransportMap } from "./agent/agent.js";
+import { volumeApiRoutes } from "./api/index.js";
+import { volumeMicroversions } from "./api/microversions.js";
+import { AgentCaster, VolumeCore } from "./core.js";
+import { fakeDriver } from "./drivers/fake.js";
+import type { VolumeBackend } from "./drivers/types.js";
+import { formatVolumeError } from "./errors.js";
+import { volumeMigrations } from "./migrations/index.js";
+import { ensureDefaultType } from "./store/types.js";
+
+export { volumePolicies } from "./api/policy.js";
+
+/** A backend with its transports, as the volume agent runs with them. */
+export interface VolumeDriver {
+  backend: VolumeBackend;
+  transports: TransportMap;
+}
+
+/**
+ * The Block Storage service (Cinder v3 API): volumes, snapshots, attachments, types, QoS specs, quotas, messages.
+ * The API records requests and casts the slow work to the volume agent of the host the scheduler picked
+ * (scheduler.ts); each agent drives its host's backend and transports (agent/).
+ */
+export class VolumeService {
+  private agent: VolumeAgent | null = null;
+
+  private constructor(readonly core: VolumeCore) {}
+
+  /** Migrate the volume tables and create the default volume type. */
+  static async start(db: Database, cfg: Config, log: Logger): Promise<VolumeService> {
+    await migrate(db, "volume", volumeMigrations);
+    const core = new VolumeCore(db.kysely, db.engine, cfg, log, new AgentCaster(log));
+    await ensureDefaultType(core);
+    return new VolumeService(core);
+  }
+
+  /**
+   * Send work over `bus` and run this host's volume agent with `driver`; without one, the configured backend
+   * when this module knows it (`fake`), else no agent runs here (the cloud's volumes then go to error with a
+   * "no valid backend" message until an agent reports).
+   */
+  async connect(bus: Bus, host: string, driver?: VolumeDriver): Promise<VolumeAgent | null> {
+    this.core.agents.connect(bus);
+    const d =
+      driver ??
+      (this.core.cfg.volume.backend === "fake" ? fakeDriver(this.core.cfg.volume.fakeCapacityGb) : null);
+    if (!d) {
+      this.core.log.warn(
+        { backend: this.core.cfg.volume.backend },
+        "volume: no driver for this backend; no volume agent runs here",
+      );
+      return null;
+    }
+    this.agent = await VolumeAgent.start({
+      core: this.core,
+      bus,
+      host,
+      backend: d.backend,
+      transports: d.transports,
+      log: this.core.log,
+    });
+    return this.agent;
+  }
+
+  /** The in-process agent, once connected. */
+  get localAgent(): VolumeAgent | null {
+    return this.agent;
+  }
+
+  /** Stop the in-process agent (waits for its work under way). */
+  async close(): Promise<void> {
+    await this.agent?.close();
+    this.agent = null;
+    await this.core.computeEvents.flush();
+  }
+
+  /** The HTTP API mounted at /volume. */
+  api(): ServiceApi {
+    return {
+      name: "volume",
+      serviceType: "block-storage",
+      prefix: "/volume",
+      routes: volumeApiRoutes(this.core),
+      formatError: formatVolumeError,
+      microversions: volumeMicroversions,
+    };
+  }
+}
