@@ -345,6 +345,8 @@ export const ConfigSchema = Type.Object(
         serviceDownTime: Type.Number({ minimum: 1 }),
         /** Capacity in GiB the fake backend reports. */
         fakeCapacityGb: Type.Integer({ minimum: 1 }),
+        /** Port of this host's iSCSI portal (its own tgtd; 0: one derived from the data directory, 20000-29999). */
+        iscsiPort: Type.Integer({ minimum: 0, maximum: 32767 }),
         /** Default quotas of every project (Cinder's [DEFAULT] quota_* options; -1 is unlimited). */
         quotas: Type.Object(
           {
@@ -395,6 +397,7 @@ function defaults(dataDir: string): Config {
       reportInterval: 10,
       serviceDownTime: 60,
       fakeCapacityGb: 1000,
+      iscsiPort: 0,
       quotas: {
         volumes: 10,
         snapshots: 10,

@@ -7,7 +7,7 @@ import { VolumeAgent, type TransportMap } from "./agent/agent.js";
 import { volumeApiRoutes } from "./api/index.js";
 import { volumeMicroversions } from "./api/microversions.js";
 import { AgentCaster, VolumeCore } from "./core.js";
-import { fakeDriver } from "./drivers/fake.js";
+import { volumeDriverFor } from "./drivers/configured.js";
 import type { VolumeBackend } from "./drivers/types.js";
 import { formatVolumeError } from "./errors.js";
 import { volumeMigrations } from "./migrations/index.js";
@@ -28,6 +28,7 @@ export interface VolumeDriver {
  */
 export class VolumeService {
   private agent: VolumeAgent | null = null;
+  private driver: VolumeDriver | null = null;
 
   private constructor(readonly core: VolumeCore) {}
 
@@ -40,22 +41,13 @@ export class VolumeService {
   }
 
   /**
-   * Send work over `bus` and run this host's volume agent with `driver`; without one, the configured backend
-   * when this module knows it (`fake`), else no agent runs here (the cloud's volumes then go to error with a
-   * "no valid backend" message until an agent reports).
+   * Send work over `bus` and run this host's volume agent with `driver` (default: the configured backend and its
+   * transports, drivers/configured.ts).
    */
   async connect(bus: Bus, host: string, driver?: VolumeDriver): Promise<VolumeAgent | null> {
     this.core.agents.connect(bus);
-    const d =
-      driver ??
-      (this.core.cfg.volume.backend === "fake" ? fakeDriver(this.core.cfg.volume.fakeCapacityGb) : null);
-    if (!d) {
-      this.core.log.warn(
-        { backend: this.core.cfg.volume.backend },
-        "volume: no driver for this backend; no volume agent runs here",
-      );
-      return null;
-    }
+    const d = driver ?? volumeDriverFor(this.core.cfg);
+    this.driver = d;
     this.agent = await VolumeAgent.start({
       core: this.core,
       bus,
@@ -72,10 +64,18 @@ export class VolumeService {
     return this.agent;
   }
 
-  /** Stop the in-process agent (waits for its work under way). */
+  /**
+   * Stop the in-process agent (waits for its work under way). The transports' daemons keep serving attached
+   * volumes so guests keep their I/O; a daemon exporting nothing is stopped, so a stopped cloud leaves none idle.
+   */
   async close(): Promise<void> {
     await this.agent?.close();
     this.agent = null;
+    for (const t of this.driver?.transports.values() ?? []) {
+      const stop = (t as { stop?: () => Promise<void> }).stop;
+      if (stop && (await t.exported().catch(() => ["?"])).length === 0) await stop.call(t).catch(() => {});
+    }
+    this.driver = null;
     await this.core.computeEvents.flush();
   }
 

@@ -1,26 +1,23 @@
 // The volume backends an agent can be configured with, by name (as the network driver registry), and its
 // transports. Adding a backend is one line here; the map's type gives VolumeBackendName and each one's options.
+import { FakeBackend } from "./fake.js";
 import { FileBackend, type FileBackendOptions } from "./file.js";
 import { NbdTransport, type NbdTransportOptions } from "./nbd.js";
 import { TgtTransport, type TgtTransportOptions } from "./tgt.js";
 import type { VolumeTransport } from "./transports.js";
 import type { BlockHolder, VolumeBackend } from "./types.js";
 
-/** Options of the fake backend (its own module defines them; kept loose here so this file compiles without it). */
-export type FakeBackendOptions = Record<string, unknown>;
+/** Options of the fake backend. */
+export interface FakeBackendOptions {
+  capacityGb?: number;
+}
 
 const factories = {
   file: async (opts?: FileBackendOptions) => {
     if (!opts) throw new Error("the file volume backend needs its options (dir)");
     return new FileBackend(opts) as VolumeBackend;
   },
-  // The fake backend lives in ./fake.js (another module); loaded lazily so this registry has no compile-time
-  // dependency on it. Its module must export `FakeBackend` with a constructor taking its options.
-  fake: async (opts?: FakeBackendOptions) => {
-    const spec = "./fake.js";
-    const mod = (await import(spec)) as { FakeBackend: new (o?: FakeBackendOptions) => VolumeBackend };
-    return new mod.FakeBackend(opts);
-  },
+  fake: async (opts?: FakeBackendOptions) => new FakeBackend(opts?.capacityGb) as VolumeBackend,
 } satisfies Record<string, (opts?: never) => Promise<VolumeBackend>>;
 
 type Factories = typeof factories;
