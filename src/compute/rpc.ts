@@ -47,7 +47,7 @@ export const conductorContract = defineContract("conductor", "1.2", {
 });
 
 /** The compute agent of one host (server name = host). */
-export const agentContract = defineContract("compute", "1.2", {
+export const agentContract = defineContract("compute", "1.3", {
   build_and_run_instance: cast<{ ctx: RequestContext; uuid: string; alternates: HostChoice[] }>(),
   /** Destroy the guest; the conductor then drops allocations and marks the row deleted. */
   terminate_instance: call<{ ctx: RequestContext; uuid: string }, void>(),
@@ -98,6 +98,8 @@ export const agentContract = defineContract("compute", "1.2", {
   live_migration: call<{ uuid: string; destHost: string }, void>(),
   post_live_migration_at_destination: call<{ uuid: string }, void>(),
   rollback_live_migration_at_destination: call<{ uuid: string }, void>(),
+  /** The guest's power state on this host, or null when it has none (where an interrupted move left it). */
+  guest_state: call<{ uuid: string }, number | null>({ since: "1.3" }),
   /** Report resources and sync power states now (tests, and after a host was re-enabled). */
   refresh: call<Record<string, never>, void>(),
   /** Events the network service sent about a server (network-vif-plugged wakes a waiting spawn or move). */

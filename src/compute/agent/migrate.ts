@@ -36,6 +36,7 @@ export function migrateAgentHandlers(
   | "live_migration"
   | "post_live_migration_at_destination"
   | "rollback_live_migration_at_destination"
+  | "guest_state"
 > {
   const { driver, db, host } = deps;
   const locked = <R>(uuid: string, fn: () => Promise<R>) => deps.lock(uuid, fn);
@@ -87,6 +88,10 @@ export function migrateAgentHandlers(
       locked(uuid, () =>
         requireCapability(driver, "postLiveMigrationAtDestination").postLiveMigrationAtDestination(uuid),
       ),
+
+    // Not under the instance lock: a step that hung when its conductor died may hold it.
+    guest_state: async ({ uuid }) =>
+      (await driver.listInstances()).includes(uuid) ? (await driver.getInfo(uuid)).state : null,
 
     rollback_live_migration_at_destination: ({ uuid }) =>
       locked(uuid, () =>

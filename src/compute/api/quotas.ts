@@ -3,6 +3,7 @@ import type { Microversion } from "../../shared/http/microversion.js";
 import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { ComputeCore } from "../core.js";
+import { TaskState as T } from "../instances/states.js";
 import { badRequest } from "../errors.js";
 import { objectBody, type Ctx } from "./common.js";
 
@@ -101,7 +102,52 @@ export async function projectUsage(
   usage.instances = Number(inst?.n ?? 0);
   usage.cores = Number(inst?.cores ?? 0);
   usage.ram = Number(inst?.ram ?? 0);
+  const pending = await pendingGrowth(db, project);
+  usage.cores += pending.cores;
+  usage.ram += pending.ram;
   return usage;
+}
+
+/**
+ * The flavor a server is moving to while its columns still show the one it leaves: the resize's new flavor (the
+ * API records it with RESIZE_PREP, under the quota lock) until the conductor switches the columns, the old one
+ * while a revert runs.
+ */
+const PENDING_FLAVOR = new Map<string, string>([
+  [T.RESIZE_PREP, "new_flavor"],
+  [T.RESIZE_MIGRATING, "new_flavor"],
+  [T.RESIZE_MIGRATED, "new_flavor"],
+  [T.RESIZE_FINISH, "new_flavor"],
+  [T.RESIZE_REVERTING, "old_flavor"],
+]);
+
+/** Cores and RAM that moves under way will add (each server counts the larger of its two flavors). */
+async function pendingGrowth(db: Kysely<any>, project: string): Promise<{ cores: number; ram: number }> {
+  const rows = (await db
+    .selectFrom("compute_instance")
+    .select(["vcpus", "memory_mb", "task_state", "system_metadata"])
+    .where("project_id", "=", project)
+    .where("deleted", "=", 0)
+    .where("task_state", "in", [...PENDING_FLAVOR.keys()])
+    .execute()) as Array<{
+    vcpus: unknown;
+    memory_mb: unknown;
+    task_state: string;
+    system_metadata: unknown;
+  }>;
+  const out = { cores: 0, ram: 0 };
+  for (const r of rows) {
+    const meta = (
+      typeof r.system_metadata === "string" ? JSON.parse(r.system_metadata) : r.system_metadata
+    ) as Record<string, unknown> | null;
+    const key = PENDING_FLAVOR.get(r.task_state)!;
+    const f =
+      meta && Object.hasOwn(meta, key) ? (meta[key] as { vcpus?: unknown; memory_mb?: unknown }) : null;
+    if (!f || typeof f !== "object") continue;
+    out.cores += Math.max(0, Number(f.vcpus ?? 0) - Number(r.vcpus));
+    out.ram += Math.max(0, Number(f.memory_mb ?? 0) - Number(r.memory_mb));
+  }
+  return out;
 }
 
 function pick(values: Record<string, number>, keys: string[]): Record<string, number> {

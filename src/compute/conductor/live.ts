@@ -104,6 +104,8 @@ export async function liveMigrate(
     await failMove(core, inst, [T.MIGRATING], {}, asError(e), "live migration");
     return;
   }
+  // A conductor that stalled past the orphan timeout lost the server: the recovery finishes (or undoes) it.
+  if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "live migration");
   // The guest has left the source: from here on, finish on the destination whatever happens.
   const to = dest!;
   const bind = {

@@ -17,6 +17,7 @@ import {
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { hostZone } from "../zones.js";
+import { bindPortsTo } from "../networking/bindings.js";
 import { scheduleAndDispatch } from "./conductor.js";
 import { evacuateServer, unshelveServer } from "./evacuate.js";
 import { findMigration, updateMigration } from "./migration-records.js";
@@ -150,29 +151,83 @@ async function rollBackResize(core: ComputeCore, inst: Instance): Promise<void> 
   });
 }
 
-/** Roll an interrupted live migration back (or, once the guest may have left, put the server in ERROR). */
-async function rollBackLive(core: ComputeCore, inst: Instance): Promise<void> {
+/** The guest's power state on `host` (null: no guest there; undefined: the host did not say). */
+async function guestState(core: ComputeCore, host: string, uuid: string): Promise<number | null | undefined> {
+  return core.bus.call(agentOf(host), "guest_state", { uuid }, { timeoutMs: 60_000 }).catch((e: Error) => {
+    core.log.warn({ uuid, host, err: e.message }, "recovery: could not ask where the guest runs");
+    return undefined;
+  });
+}
+
+/**
+ * Recover an interrupted live migration where the guest actually runs: still on the source (the migration had not
+ * started or did not finish) → the destination is cleaned up and the server stays ACTIVE there, migration error;
+ * only on the destination (the guest had moved) → the destination resumes it and the server is ACTIVE there,
+ * migration completed. Only when neither host can say (or neither has it) does the server go to ERROR.
+ */
+async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
   const { db, bus } = core;
   const mig = await findMigration(db, inst.uuid, MOVING, ["live-migration"]);
   const claimOwner = { projectId: inst.project_id, userId: inst.user_id };
-  const left = mig?.status === "running";
-  if (mig?.dest_compute && !left)
-    await bus
-      .call(agentOf(mig.dest_compute), "rollback_live_migration_at_destination", { uuid: inst.uuid })
-      .catch(() => undefined);
+  const source = mig?.source_compute ?? inst.host;
+  const dest = mig?.dest_compute ?? null;
+  // Before "running" the guest never left; after, ask both hosts.
+  const started = mig?.status === "running";
+  const onSource = started && source ? await guestState(core, source, inst.uuid) : PowerState.RUNNING;
+  const onDest = started && dest ? await guestState(core, dest, inst.uuid) : null;
+  const warn = (what: string) => (e: Error) =>
+    core.log.warn({ uuid: inst.uuid, step: what, err: e.message }, "recovery step failed");
+  const call = (
+    host: string,
+    method: "rollback_live_migration_at_destination" | "post_live_migration_at_destination",
+  ) => bus.call(agentOf(host), method, { uuid: inst.uuid }, { timeoutMs: STEP_TIMEOUT_MS });
+
+  if (source && onSource !== null && onSource !== undefined) {
+    // The guest is (still) on the source: undo the destination's side.
+    if (dest)
+      await call(dest, "rollback_live_migration_at_destination").catch(warn("clean up the destination"));
+    if (mig) await restoreSourceClaim(core, mig.uuid, inst.uuid, claimOwner);
+    if (dest) await bindPortsTo(core, inst.uuid, source).catch(warn("bind the ports to the source"));
+    await casUpdate(db, inst.uuid, { taskState: [T.MIGRATING] }, { task_state: null, host: source });
+    if (mig) await updateMigration(db, mig.uuid, { status: "error" });
+    await addFault(db, inst.uuid, {
+      code: 500,
+      message:
+        "The live migration was interrupted (its conductor stopped) and has been rolled back; " +
+        "the server runs on its source host.",
+      host: source,
+    });
+    return;
+  }
+  if (dest && mig && onSource === null && onDest !== null && onDest !== undefined) {
+    // The guest had moved: finish on the destination (resume it if the hand-over did not happen yet).
+    if (onDest !== PowerState.RUNNING && inst.vm_state !== V.PAUSED)
+      await call(dest, "post_live_migration_at_destination").catch(warn("resume on the destination"));
+    const state = await guestState(core, dest, inst.uuid);
+    await casUpdate(
+      db,
+      inst.uuid,
+      { taskState: [T.MIGRATING] },
+      {
+        task_state: null,
+        host: dest,
+        node: mig.dest_node,
+        availability_zone: await hostZone(core, dest),
+        power_state: typeof state === "number" ? state : onDest,
+      },
+    );
+    await core.placement.deleteAllocations(mig.uuid);
+    await updateMigration(db, mig.uuid, { status: "completed" });
+    return;
+  }
   if (mig) await restoreSourceClaim(core, mig.uuid, inst.uuid, claimOwner);
-  await casUpdate(
-    db,
-    inst.uuid,
-    { taskState: [T.MIGRATING] },
-    { task_state: null, ...(left ? { vm_state: V.ERROR } : {}) },
-  );
+  await casUpdate(db, inst.uuid, { taskState: [T.MIGRATING] }, { task_state: null, vm_state: V.ERROR });
   if (mig) await updateMigration(db, mig.uuid, { status: "error" });
   await addFault(db, inst.uuid, {
     code: 500,
-    message: left
-      ? "The live migration was interrupted while the guest was moving; check where it runs, then reset its state."
-      : "The live migration was interrupted (its conductor stopped) and has been rolled back.",
+    message:
+      "The live migration was interrupted while the guest was moving and neither host reports it; " +
+      "check where it runs, then reset its state.",
     host: inst.host,
   });
 }
@@ -234,7 +289,7 @@ async function recoverOne(
     return;
   }
   if (inst.task_state && RESIZE_TASKS.includes(inst.task_state)) return rollBackResize(core, inst);
-  if (inst.task_state === T.MIGRATING) return rollBackLive(core, inst);
+  if (inst.task_state === T.MIGRATING) return recoverLive(core, inst);
   if (inst.task_state === T.REBUILDING) return resumeEvacuation(core, scheduler, owner, inst, ctx);
   if (inst.task_state === T.UNSHELVING) {
     if (inst.vm_state === V.SHELVED_OFFLOADED && inst.host) {

@@ -12,9 +12,12 @@ export const CORE_IMAGE_KEYS = new Set(
 
 /** The request-spec view of a Glance image body (string custom properties kept as image properties). */
 export function imageSpec(imageRef: string, img: Record<string, unknown>): RequestSpec["image"] {
-  const properties: Record<string, string> = {};
-  for (const [k, v] of Object.entries(img))
-    if (!CORE_IMAGE_KEYS.has(k) && typeof v === "string") properties[k] = v;
+  // fromEntries keeps a property named "__proto__" as a plain key (assignment would drop it).
+  const properties: Record<string, string> = Object.fromEntries(
+    Object.entries(img).filter(
+      (e): e is [string, string] => !CORE_IMAGE_KEYS.has(e[0]) && typeof e[1] === "string",
+    ),
+  );
   return {
     id: imageRef,
     name: typeof img.name === "string" ? img.name : undefined,

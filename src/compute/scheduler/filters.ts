@@ -31,19 +31,23 @@ export const ComputeFilter: HostFilter = {
   },
 };
 
-const ARCH_ALIASES: Record<string, string> = {
-  amd64: "x86_64",
-  x64: "x86_64",
-  "x86-64": "x86_64",
-  i386: "i686",
-  i486: "i686",
-  i586: "i686",
-  x86: "i686",
-  arm64: "aarch64",
-  ppc64el: "ppc64le",
-};
+const ARCH_ALIASES = new Map([
+  ["amd64", "x86_64"],
+  ["x64", "x86_64"],
+  ["x86-64", "x86_64"],
+  ["i386", "i686"],
+  ["i486", "i686"],
+  ["i586", "i686"],
+  ["x86", "i686"],
+  ["arm64", "aarch64"],
+  ["ppc64el", "ppc64le"],
+]);
 
-const canonicalArch = (a: string) => ARCH_ALIASES[a.toLowerCase()] ?? a.toLowerCase();
+const canonicalArch = (a: string) => ARCH_ALIASES.get(a.toLowerCase()) ?? a.toLowerCase();
+
+/** `obj[key]` when `key` is the object's own (user-chosen keys: never a prototype member). */
+const ownValue = <T>(obj: Record<string, T>, key: string): T | undefined =>
+  Object.hasOwn(obj, key) ? obj[key] : undefined;
 
 /** Nova's hypervisor version encoding from "6.2.0" (or a plain integer as is). */
 export function versionToInt(v: string): number | null {
@@ -159,7 +163,7 @@ export const AggregateInstanceExtraSpecsFilter: HostFilter = {
   check(host, req) {
     for (const [key, spec] of scopedSpecs(req, "aggregate_instance_extra_specs")) {
       const values = host.aggregates.flatMap((a) =>
-        a.metadata[key] === undefined ? [] : a.metadata[key].split(",").map((v) => v.trim()),
+        (ownValue(a.metadata, key)?.split(",") ?? []).map((v) => v.trim()),
       );
       if (!values.some((v) => matchesSpec(v, spec)))
         return `was in no aggregate with ${key} matching '${spec}'`;
@@ -198,7 +202,7 @@ export const ComputeCapabilitiesFilter: HostFilter = {
     if (specs.length === 0) return true;
     const caps = hostCapabilities(host);
     for (const [key, spec] of specs)
-      if (!matchesSpec(caps[key], spec)) return `had no capability ${key} matching '${spec}'`;
+      if (!matchesSpec(ownValue(caps, key), spec)) return `had no capability ${key} matching '${spec}'`;
     return true;
   },
 };

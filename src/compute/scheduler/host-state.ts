@@ -91,12 +91,11 @@ export async function loadHostStates(
   );
   const countByHost = new Map(counts.map((r) => [String(r.host), Number(r.n)]));
 
-  const metadata = new Map<number, Record<string, string>>();
-  for (const m of metaRows) {
-    const md = metadata.get(Number(m.aggregate_id)) ?? {};
-    md[String(m.meta_key)] = String(m.value);
-    metadata.set(Number(m.aggregate_id), md);
-  }
+  type MetaRow = { meta_key: unknown; value: unknown };
+  const rowsByAgg = new Map<number, MetaRow[]>();
+  for (const m of metaRows as Array<MetaRow & { aggregate_id: unknown }>)
+    rowsByAgg.set(Number(m.aggregate_id), [...(rowsByAgg.get(Number(m.aggregate_id)) ?? []), m]);
+  const metadata = new Map([...rowsByAgg].map(([id, rows]) => [id, aggregateMetadata(rows)]));
   const aggsByHost = new Map<string, HostState["aggregates"]>();
   for (const r of aggRows) {
     const list = aggsByHost.get(String(r.host)) ?? [];
@@ -116,7 +115,8 @@ export async function loadHostStates(
     const host = String(n.host);
     const svc = serviceByHost.get(host);
     const aggregates = aggsByHost.get(host) ?? [];
-    const az = aggregates.find((a) => a.metadata.availability_zone)?.metadata.availability_zone;
+    const az = aggregates.find((a) => Object.hasOwn(a.metadata, "availability_zone"))?.metadata
+      .availability_zone;
     return {
       host,
       node: String(n.hypervisor_hostname),
@@ -150,4 +150,14 @@ export async function loadGroupMembers(db: Kysely<any>, groupUuid: string): Prom
     .where("group_uuid", "=", groupUuid)
     .execute();
   return rows.map((r) => String(r.instance_uuid));
+}
+
+/**
+ * An aggregate's metadata rows as an object whose keys are all own properties (fromEntries defines "__proto__" as
+ * a plain key, where assignment would drop it); keys are the operator's: read them with own-property checks.
+ */
+export function aggregateMetadata(
+  rows: Array<{ meta_key: unknown; value: unknown }>,
+): Record<string, string> {
+  return Object.fromEntries(rows.map((r) => [String(r.meta_key), String(r.value)]));
 }

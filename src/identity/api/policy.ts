@@ -27,6 +27,11 @@ const BASE: RuleDefault[] = [
     check: "role:admin and system_scope:all",
     description: "Admin on the system scope.",
   },
+  {
+    name: "domain_managed_target_role",
+    check: "'manager':%(target.role.name)s or 'member':%(target.role.name)s or 'reader':%(target.role.name)s",
+    description: "The roles a domain manager may see and hand out (none above manager).",
+  },
 ];
 
 /** Shared base rules (admin_required, personas) registered once by the process. */
@@ -174,8 +179,17 @@ export const identityPolicies: RuleDefault[] = [
     check: DOMAIN_ADMIN("target.group.domain_id"),
     description: "Remove a member.",
   },
-  { name: "identity:get_role", check: READER, description: "Show a role." },
-  { name: "identity:list_roles", check: READER, description: "List roles." },
+  // Keystone 2024.2's domain manager persona: a manager on a domain lists roles and sees the ones it may grant.
+  {
+    name: "identity:get_role",
+    check: `${READER} or (role:manager and rule:domain_managed_target_role)`,
+    description: "Show a role.",
+  },
+  {
+    name: "identity:list_roles",
+    check: `${READER} or (role:manager and not domain_id:None)`,
+    description: "List roles.",
+  },
   { name: "identity:create_role", check: ADMIN, description: "Create a role." },
   { name: "identity:update_role", check: ADMIN, description: "Update a role." },
   { name: "identity:delete_role", check: ADMIN, description: "Delete a role." },

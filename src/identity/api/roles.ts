@@ -107,8 +107,19 @@ export function roleRoutes(svc: IdentityService): Route[] {
       policy: null,
       auth: "required",
       handler: async (ctx) => {
-        ctx.authorize((await isDomainRole(ctx)) ? "identity:get_domain_role" : "identity:get_role", {});
-        return { role: renderRole(ctx, await getRole(core, ctx.params.role_id)) };
+        // As Keystone: the role is the policy target, and a missing one is 404 only to those allowed to look.
+        const r = await getRole(core, ctx.params.role_id).catch((e: unknown) => e);
+        const found = r instanceof Error ? null : (r as Role);
+        const target = found
+          ? {
+              "target.role.id": found.id,
+              "target.role.name": found.name,
+              "target.role.domain_id": found.domain_id,
+            }
+          : {};
+        ctx.authorize(found?.domain_id ? "identity:get_domain_role" : "identity:get_role", target);
+        if (!found) throw r;
+        return { role: renderRole(ctx, found) };
       },
     }),
     route({

@@ -21,6 +21,7 @@ import { Reply } from "./reply.js";
 import type { RequestCtx, Route } from "./route.js";
 import type { ServiceApi } from "./service.js";
 import { parseJsonBody } from "./json.js";
+import { refusedMethods } from "./method-not-allowed.js";
 import { compileValidator, describeValidationError } from "./validation.js";
 import { matchesAccessRules } from "../auth/access-rules.js";
 
@@ -36,6 +37,7 @@ export interface HttpDeps {
   extra?: (app: FastifyInstance) => Promise<void> | void;
 }
 
+const METHOD_NOT_ALLOWED = "The method specified is not allowed for this resource.";
 const INTERNAL = "The server has either erred or is incapable of performing the requested operation.";
 const BAD_JSON =
   "The request body is not valid JSON. Send a JSON object with Content-Type: application/json.";
@@ -215,6 +217,22 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
       raw.removeAllContentTypeParsers();
       raw.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
       for (const r of rawAny) mountRoute(raw, svc, r, deps, !explicitHead.has(r.path));
+    });
+  // A known path asked with a method it does not answer: 405 with an Allow header, in the service's format, before
+  // any body is read or the caller authenticated (the answer depends on the URL alone).
+  const refused = refusedMethods(svc.routes);
+  if (refused.length)
+    await scope.register(async (raw) => {
+      raw.removeAllContentTypeParsers();
+      raw.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+      for (const { path, methods, allow } of refused)
+        raw.route({
+          method: methods,
+          url: path,
+          exposeHeadRoute: false,
+          handler: async (req, rep) =>
+            sendError(svc, new ApiError(405, METHOD_NOT_ALLOWED, { headers: { allow } }), req, rep),
+        });
     });
 }
 

@@ -38,6 +38,8 @@ export function asText(v: unknown): string | undefined {
 /** Whether a credential value (or any element of a list value) equals `want` as a string. */
 export function textMatches(v: unknown, want: string): boolean {
   if (Array.isArray(v)) return v.some((x) => asText(x) === want);
+  // oslo.policy compares str(creds[key]): an unset (null) credential reads "None" (as in "not domain_id:None").
+  if (v === null) return want === "None";
   return asText(v) === want;
 }
 

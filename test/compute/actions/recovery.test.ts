@@ -226,3 +226,58 @@ test("an evacuation whose conductor died before handing the server over is resum
     await db().updateTable("compute_service").set({ forced_down: 0 }).where("host", "=", source).execute();
   }
 });
+
+/**
+ * Start a live migration whose source step hangs, then let its conductor die while the guest is moving
+ * (migration "running"); `outcome` decides whether the guest had moved when the crash came. Returns the hosts.
+ */
+async function liveMigrationCrash(
+  name: string,
+  outcome: "stayed" | "moved",
+): Promise<{ id: string; source: string; dest: string }> {
+  const id = await c.createServer(c.demo, { name });
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const source = (await c.row(id)).host;
+  const dest = other(source);
+  const src = driverOf(source);
+  const saved = src.liveMigration.bind(src);
+  let release!: (e: Error) => void;
+  const gate = new Promise<never>((_, reject) => (release = reject));
+  src.liveMigration = () => gate;
+  try {
+    const r = await c.act(c.admin, id, { "os-migrateLive": { host: null, block_migration: "auto" } }, "2.25");
+    assert.equal(r.status, 202);
+    await until("the guest to start moving", async () => (await migrations(id))[0]?.status === "running");
+    await own(id, await deadConductor());
+    // The hypervisor finished the move on its own (or not) while no conductor was there to hear.
+    if (outcome === "moved") await saved(id, dest);
+  } finally {
+    release(new Error("the source step ended after its conductor died"));
+    src.liveMigration = saved;
+  }
+  return { id, source, dest };
+}
+
+test("a live migration interrupted before the guest moved is rolled back: ACTIVE on the source", async () => {
+  const { id, source, dest } = await liveMigrationCrash("live-crash-stayed", "stayed");
+  const row = await c.settle(id, "active", 30_000);
+  assert.equal(row.host, source);
+  assert.equal((await migrations(id))[0].status, "error");
+  assert.equal(await oneClaimOnItsHost(id), source);
+  assert.equal((await driverOf(source).getInfo(id)).state, 1);
+  assert.ok(!(await driverOf(dest).listInstances()).includes(id));
+  assert.match((await faults(id)).at(-1)!.message, /rolled back/);
+  await c.waitStatus(c.demo, id, "ACTIVE");
+});
+
+test("a live migration interrupted after the guest moved is finished: ACTIVE on the destination", async () => {
+  const { id, source, dest } = await liveMigrationCrash("live-crash-moved", "moved");
+  const row = await c.settle(id, "active", 30_000);
+  assert.equal(row.host, dest);
+  assert.equal((await migrations(id))[0].status, "completed");
+  assert.equal(await oneClaimOnItsHost(id), dest);
+  assert.deepEqual(await c.allocations((await migrations(id))[0].uuid), {});
+  assert.equal((await driverOf(dest).getInfo(id)).state, 1);
+  assert.ok(!(await driverOf(source).listInstances()).includes(id));
+  await c.waitStatus(c.demo, id, "ACTIVE");
+});

@@ -240,3 +240,47 @@ describe("web-download", () => {
     }
   });
 });
+
+describe("import and authorization (issue 8)", () => {
+  test("no state leaks: a caller who cannot see the image gets 404 whatever its state; one who sees it gets Glance's answers", async () => {
+    const c = t.c;
+    const admin = await c.adminToken();
+    const grant = async (project: string, user: string, role: string) =>
+      assert.equal(
+        (
+          await c.req("PUT", `/v3/projects/${project}/users/${user}/roles/${await c.roleId(role)}`, {
+            token: admin,
+          })
+        ).status,
+        204,
+      );
+    const pw = "Passw0rd-import";
+    const readerId = (await c.createUser("imp-reader", pw)).id as string;
+    await grant(t.demoProject, readerId, "reader");
+    const other = (await c.createProject("imp-other")).id as string;
+    const otherId = (await c.createUser("imp-other-member", pw)).id as string;
+    await grant(other, otherId, "member");
+    const reader = await c.token("imp-reader", pw, { project: { id: t.demoProject } });
+    const stranger = await c.token("imp-other-member", pw, { project: { id: other } });
+
+    const queued = await t.create({ disk_format: "raw" }, t.demo);
+    const staged = await t.create({ disk_format: "raw" }, t.demo);
+    assert.equal((await t.upload(staged.id, Buffer.from("staged"), t.demo, "stage")).status, 204);
+    const direct = { method: { name: "glance-direct" } };
+    // Another project's member does not see the private image: 404 in every state, never the 409.
+    for (const id of [queued.id, staged.id]) {
+      const r = await importReq(id, direct, stranger);
+      assert.equal(r.status, 404, r.text);
+      assert.ok(isGlanceError(r.body, 404));
+    }
+    // A reader sees the image (and its status, through GET): a state conflict is Glance's 409, which tells it
+    // nothing GET does not; an import the state allows is refused by policy (403) and changes nothing.
+    const seen = (await t.api("GET", `/v2/images/${queued.id}`, { token: reader })).body;
+    assert.equal(seen.status, "queued");
+    assert.equal((await importReq(queued.id, direct, reader)).status, 409);
+    const refused = await importReq(staged.id, direct, reader);
+    assert.equal(refused.status, 403, refused.text);
+    assert.ok(isGlanceError(refused.body, 403));
+    assert.equal((await t.api("GET", `/v2/images/${staged.id}`, { token: t.demo })).body.status, "uploading");
+  });
+});

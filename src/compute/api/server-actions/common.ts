@@ -2,6 +2,7 @@
 // lock and state checks (in Nova's order and words), starting the action with compare-and-set, casting, and
 // small validators for Nova's action body schemas (closed to unknown fields).
 import { randomInt } from "node:crypto";
+import type { Kysely } from "kysely";
 import { target } from "../../../shared/bus/index.js";
 import type { ComputeCore } from "../../core.js";
 import { conflict, notFound } from "../../errors.js";
@@ -92,7 +93,14 @@ export async function begin(
   core: ComputeCore,
   ctx: Ctx,
   inst: Instance,
-  o: { action: string; record: string; rule: StateRule; patch: InstancePatch },
+  o: {
+    action: string;
+    record: string;
+    rule: StateRule;
+    patch: InstancePatch;
+    /** The transaction to write in (a quota lock's), instead of core.db. */
+    db?: Kysely<any>;
+  },
 ): Promise<RequestContext> {
   checkState(inst, o.action, o.rule);
   const task = o.rule.task === undefined ? [null] : o.rule.task;
@@ -100,9 +108,10 @@ export async function begin(
     ...(o.rule.vm ? { vmState: o.rule.vm } : {}),
     ...(task ? { taskState: task } : {}),
   };
-  await transition(core.db, inst, o.action, expect, o.patch);
+  const db = o.db ?? core.db;
+  await transition(db, inst, o.action, expect, o.patch);
   const rc = requestContext(ctx);
-  await startAction(core.db, rc, inst.uuid, o.record);
+  await startAction(db, rc, inst.uuid, o.record);
   return rc;
 }
 

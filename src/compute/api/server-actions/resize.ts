@@ -1,5 +1,7 @@
-// resize, confirmResize and revertResize: flavor checks and the cores/RAM quota delta in the API, then the
-// conductor does the move (conductor/resize.ts).
+// resize, confirmResize and revertResize: flavor checks and the cores/RAM quota delta in the API (checked and
+// recorded atomically under the project's quota lock), then the conductor does the move (conductor/resize.ts).
+import type { Kysely } from "kysely";
+import { withQuotaLock } from "../../../shared/db/index.js";
 import { noContent } from "../../../shared/http/reply.js";
 import { ApiError } from "../../../shared/http/errors.js";
 import type { ComputeCore } from "../../core.js";
@@ -26,26 +28,50 @@ import {
 
 /**
  * Nova's _check_quota_for_upsize: growing from `from` to `to` must fit the project's cores and RAM quota
- * (403 "Quota exceeded for cores, ram: Requested 2, 1024, but already used ...").
+ * (403 "Quota exceeded for cores, ram: Requested 2, 1024, but already used ..."). Counts through `db`: call it
+ * under the project's quota lock (beginCounted), in the transaction that records the growth.
  */
 export async function checkUpsizeQuota(
-  core: ComputeCore,
+  db: Kysely<any>,
   inst: Instance,
   from: Pick<InstanceFlavor, "vcpus" | "memory_mb">,
   to: Pick<InstanceFlavor, "vcpus" | "memory_mb">,
 ): Promise<void> {
-  const deltas: Record<string, number> = { cores: to.vcpus - from.vcpus, ram: to.memory_mb - from.memory_mb };
-  const limits = await projectLimits(core.db, inst.project_id);
-  const usage = await projectUsage(core.db, inst.project_id, inst.user_id);
-  const overs = Object.keys(deltas).filter(
-    (k) => deltas[k] > 0 && limits[k] >= 0 && usage[k] + deltas[k] > limits[k],
-  );
+  const deltas = new Map([
+    ["cores", to.vcpus - from.vcpus],
+    ["ram", to.memory_mb - from.memory_mb],
+  ]);
+  const limits = await projectLimits(db, inst.project_id);
+  const usage = await projectUsage(db, inst.project_id, inst.user_id);
+  const overs = [...deltas.keys()].filter((k) => {
+    const d = deltas.get(k)!;
+    return d > 0 && limits[k] >= 0 && usage[k] + d > limits[k];
+  });
   if (overs.length === 0) return;
   const list = (f: (k: string) => number) => overs.map(f).join(", ");
   throw forbidden(
-    `Quota exceeded for ${overs.join(", ")}: Requested ${list((k) => deltas[k])}, but already used ` +
+    `Quota exceeded for ${overs.join(", ")}: Requested ${list((k) => deltas.get(k)!)}, but already used ` +
       `${list((k) => usage[k])} of ${list((k) => limits[k])} ${overs.join(", ")}`,
   );
+}
+
+/**
+ * Start a move that changes the server's flavor from `from` to `to`: the quota check and the state change that
+ * records the pending flavor (system_metadata, counted by projectUsage) in one transaction under the project's
+ * quota lock (the one server creates take), so no concurrent resize or create of any API process over-commits.
+ */
+async function beginCounted(
+  core: ComputeCore,
+  ctx: Ctx,
+  inst: Instance,
+  from: InstanceFlavor,
+  to: InstanceFlavor,
+  o: Parameters<typeof begin>[3],
+) {
+  return withQuotaLock(core.db, "compute_quota_lock", "instances", inst.project_id, async (trx) => {
+    await checkUpsizeQuota(trx, inst, from, to);
+    return begin(core, ctx, inst, { ...o, db: trx });
+  });
 }
 
 /** The flavor to resize to, as Nova finds it: missing, invisible or disabled flavors are 400. */
@@ -94,16 +120,12 @@ export const resizeActions: ActionTable = {
           "Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.",
         );
       checkImageFits(ctx, inst.request_spec.image, flavor, inst.project_id);
-      await checkUpsizeQuota(core, inst, inst.flavor, flavor);
-      const rc = await begin(core, ctx, inst, {
+      const meta = { ...inst.system_metadata, new_flavor: flavor, ...(dc ? { disk_config: dc } : {}) };
+      const rc = await beginCounted(core, ctx, inst, inst.flavor, flavor, {
         action: "resize",
         record: "resize",
         rule,
-        patch: {
-          task_state: T.RESIZE_PREP,
-          progress: 0,
-          ...(dc ? { system_metadata: { ...inst.system_metadata, disk_config: dc } } : {}),
-        },
+        patch: { task_state: T.RESIZE_PREP, progress: 0, system_metadata: meta },
       });
       await core.bus.cast(conductorContract, "migrate_server", { ctx: rc, uuid: inst.uuid, flavorid });
     },
@@ -147,11 +169,10 @@ export const resizeActions: ActionTable = {
       if (!mig) throw badRequest("Instance has not been resized.");
       const old = inst.system_metadata.old_flavor as InstanceFlavor | undefined;
       if (!old) throw badRequest("Flavor used by the instance could not be found.");
-      await checkUpsizeQuota(core, inst, inst.flavor, old);
       if (!(await casMigration(core.db, mig.uuid, ["finished"], "reverting")))
         throw badRequest("Instance has not been resized.");
       try {
-        const rc = await begin(core, ctx, inst, {
+        const rc = await beginCounted(core, ctx, inst, inst.flavor, old, {
           action: "revertResize",
           record: "revertResize",
           rule,
