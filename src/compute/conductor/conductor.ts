@@ -20,6 +20,7 @@ import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
 import { allocateNetworks, deallocateNetworks } from "../networking/allocate.js";
 import { bindPortsTo } from "../networking/bindings.js";
+import { releaseVolumes } from "../volumes/flow.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
@@ -126,6 +127,10 @@ export async function finishDelete(core: ComputeCore, inst: Instance): Promise<v
   // A port the network service could not free now is logged, not a reason to keep a deleted server.
   await deallocateNetworks(core, (await findInstance(db, inst.uuid)) ?? inst).catch((e: Error) =>
     core.log.warn({ uuid: inst.uuid, err: e.message }, "could not free a deleted server's ports"),
+  );
+  // Its volumes: attachments deleted, delete_on_termination volumes deleted (the guest is gone already).
+  await releaseVolumes(core, inst).catch((e: Error) =>
+    core.log.warn({ uuid: inst.uuid, err: e.message }, "could not release a deleted server's volumes"),
   );
   await placement.deleteAllocations(inst.uuid);
   const migrations = (await db

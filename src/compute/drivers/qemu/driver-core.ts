@@ -14,6 +14,7 @@ import { PowerState, type Vif } from "../types.js";
 import type { AccelDecision, AccelSetting } from "./accel.js";
 import type { QemuDisk, QemuNic, QemuSpec } from "./cmdline.js";
 import { DriverLayout, type InstanceRecord } from "./driver-layout.js";
+import { blockdevFor } from "./driver-hotplug.js";
 import type { ImageSource } from "./driver-images.js";
 import { ImageCache } from "./image-cache.js";
 import { adoptQemu, isOurQemu, pidAlive, readPidfile, startQemu, type QemuProcess } from "./process.js";
@@ -246,6 +247,12 @@ export class QemuCore {
       serialSocket: p.serialSocket,
       vnc: { display: rec.vncPort - 5900, websocketPort: rec.websocketPort },
       disks,
+      volumes: (rec.volumes ?? []).map((v) => ({
+        id: volumeDeviceId(v.volumeId),
+        blockdev: blockdevFor(`${volumeDeviceId(v.volumeId)}-fmt`, v.source),
+        serial: volumeSerial(v.volumeId),
+        ...(v.bootIndex !== undefined && !kernel ? { bootIndex: v.bootIndex } : {}),
+      })),
       nics,
       ...(kernel ? { kernel } : {}),
       ...(incoming ? { incoming: "defer" as const } : {}),
@@ -367,6 +374,13 @@ export class QemuCore {
     return l;
   }
 }
+
+/** The QEMU device id of a volume's disk (the hot-plug code uses the same). */
+export const volumeDeviceId = (volumeId: string): string =>
+  `vol-${volumeId.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`;
+
+/** The serial a volume's disk shows the guest: the volume id, cut to virtio-blk's 20 characters (as Nova's). */
+export const volumeSerial = (volumeId: string): string => volumeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 20);
 
 /** The QEMU device id of a port's NIC (the hot-plug code uses the same). */
 export const nicDeviceId = (portId: string): string =>

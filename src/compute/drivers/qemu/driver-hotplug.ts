@@ -4,11 +4,11 @@
 // Removal waits for DEVICE_DELETED. Attached devices are remembered in the record so a reboot keeps NICs.
 import { InvalidInstanceState } from "../errors.js";
 import { PowerState, type Vif } from "../types.js";
-import { nicDeviceId, type QemuCore } from "./driver-core.js";
+import { nicDeviceId, volumeSerial, type QemuCore } from "./driver-core.js";
 import { SLIRP_NET } from "../../metadata/proxy.js";
 import { QmpTimeoutError } from "./qmp.js";
 
-const { RUNNING, PAUSED } = PowerState;
+const { RUNNING, PAUSED, SHUTDOWN } = PowerState;
 
 /** Where a volume's blocks come from. */
 export type VolumeSource =
@@ -21,6 +21,7 @@ export type VolumeSource =
 export interface VolumeHotplug {
   attachVolume(uuid: string, volumeId: string, source: VolumeSource): Promise<void>;
   detachVolume(uuid: string, volumeId: string): Promise<void>;
+  extendVolume(uuid: string, volumeId: string, sizeBytes: number): Promise<void>;
 }
 
 const devId = (kind: "nic" | "vol", id: string) =>
@@ -81,7 +82,8 @@ export async function detachInterface(core: QemuCore, uuid: string, vifId: strin
   await core.layout.save(rec);
 }
 
-function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
+/** The QMP blockdev options of a volume's format node `node` (hot-plug, and the command line at boot). */
+export function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
   const ro = s.readOnly === true;
   switch (s.type) {
     case "file":
@@ -115,35 +117,89 @@ function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
   }
 }
 
-/** Attach a volume as a virtio disk whose serial is the volume id (as Nova does). */
+/**
+ * Attach a volume as a virtio disk whose serial is the volume id (as Nova does): hot-plugged into a live guest,
+ * only recorded for a stopped one. Either way the record keeps it, so every later boot has it.
+ */
 export async function attachVolume(
   core: QemuCore,
   uuid: string,
   volumeId: string,
   source: VolumeSource,
+  bootIndex?: number,
 ): Promise<void> {
   const rec = await core.record(uuid);
-  const l = await core.requireLive(rec, "attach volume", [RUNNING, PAUSED]);
-  const id = devId("vol", volumeId);
-  await l.proc.qmp.execute("blockdev-add", blockdevFor(`${id}-fmt`, source) as never);
-  try {
-    await l.proc.qmp.execute("device_add", {
-      driver: "virtio-blk-pci",
-      id,
-      drive: `${id}-fmt`,
-      serial: volumeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 20),
-    });
-  } catch (err) {
-    await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` }).catch(() => {});
-    throw err;
+  if ((rec.volumes ?? []).some((v) => v.volumeId === volumeId))
+    throw new InvalidInstanceState(uuid, "attach volume", `volume ${volumeId} is already attached`);
+  const st = await core.expect(rec, "attach volume", [RUNNING, PAUSED, SHUTDOWN]);
+  if (st !== SHUTDOWN) {
+    const l = await core.requireLive(rec, "attach volume", [RUNNING, PAUSED]);
+    const id = devId("vol", volumeId);
+    await l.proc.qmp.execute("blockdev-add", blockdevFor(`${id}-fmt`, source) as never);
+    try {
+      await l.proc.qmp.execute("device_add", {
+        driver: "virtio-blk-pci",
+        id,
+        drive: `${id}-fmt`,
+        serial: volumeSerial(volumeId),
+      });
+    } catch (err) {
+      await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` }).catch(() => {});
+      throw err;
+    }
   }
+  rec.volumes = [
+    ...(rec.volumes ?? []),
+    { volumeId, source, ...(bootIndex !== undefined ? { bootIndex } : {}) },
+  ];
+  await core.layout.save(rec);
 }
 
-/** Detach a volume: device_del, wait for DEVICE_DELETED, then drop its block node. */
+/** Detach a volume: from a live guest device_del, wait for DEVICE_DELETED, drop its block node; then forget it. */
 export async function detachVolume(core: QemuCore, uuid: string, volumeId: string): Promise<void> {
   const rec = await core.record(uuid);
-  const l = await core.requireLive(rec, "detach volume", [RUNNING, PAUSED]);
-  const id = devId("vol", volumeId);
-  await l.proc.qmp.deviceDel(id, (core.opts.hotplugTimeoutS ?? 10) * 1000);
-  await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` });
+  if (!(rec.volumes ?? []).some((v) => v.volumeId === volumeId))
+    throw new InvalidInstanceState(uuid, "detach volume", `volume ${volumeId} is not attached`);
+  const st = await core.expect(rec, "detach volume", [RUNNING, PAUSED, SHUTDOWN]);
+  if (st !== SHUTDOWN) {
+    const l = await core.requireLive(rec, "detach volume", [RUNNING, PAUSED]);
+    const id = devId("vol", volumeId);
+    await l.proc.qmp.deviceDel(id, (core.opts.hotplugTimeoutS ?? 10) * 1000);
+    await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` });
+  }
+  rec.volumes = (rec.volumes ?? []).filter((v) => v.volumeId !== volumeId);
+  await core.layout.save(rec);
+}
+
+/**
+ * The volume grew: let a live guest see `sizeBytes` (block_resize on its format node; the guest gets a capacity
+ * change). An NBD client learns the export's size only when it connects, so an NBD volume's node first gets a
+ * new connection as its file child (blockdev-reopen), then is resized. A stopped guest sees the size at boot.
+ */
+export async function extendVolume(
+  core: QemuCore,
+  uuid: string,
+  volumeId: string,
+  sizeBytes: number,
+): Promise<void> {
+  const rec = await core.record(uuid);
+  const vol = (rec.volumes ?? []).find((v) => v.volumeId === volumeId);
+  if (!vol) throw new InvalidInstanceState(uuid, "extend volume", `volume ${volumeId} is not attached`);
+  const st = await core.expect(rec, "extend volume", [RUNNING, PAUSED, SHUTDOWN]);
+  if (st === SHUTDOWN) return;
+  const l = await core.requireLive(rec, "extend volume", [RUNNING, PAUSED]);
+  const node = `${devId("vol", volumeId)}-fmt`;
+  if (vol.source.type === "nbd") {
+    const opts = blockdevFor(node, vol.source);
+    const child = `${node}-c${Date.now().toString(36)}`;
+    await l.proc.qmp.execute("blockdev-add", { ...(opts.file as object), "node-name": child } as never);
+    try {
+      const { file: _old, ...fmt } = opts;
+      await l.proc.qmp.execute("blockdev-reopen", { options: [{ ...fmt, file: child }] } as never);
+    } catch (err) {
+      await l.proc.qmp.execute("blockdev-del", { "node-name": child }).catch(() => {});
+      throw err;
+    }
+  }
+  await l.proc.qmp.execute("block_resize", { "node-name": node, size: sizeBytes } as never);
 }
