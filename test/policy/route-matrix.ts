@@ -256,6 +256,8 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /compute/v2.1/servers/:id/os-server-password", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/servers/:id/os-interface", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/servers/:id/os-interface/:port_id", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/servers/:id/os-volume_attachments", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/servers/:id/os-volume_attachments/:volume_id", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/os-instance_usage_audit_log", "SA"],
   ["GET /compute/v2.1/os-instance_usage_audit_log/:before", "SA"],
   ["GET /compute/v2.1/extensions", "SA SR PA PM M R O"],
@@ -834,6 +836,17 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["DELETE /compute/v2.1/images/:image_id/metadata/:key", "SA SR PA PM M O"],
   ["DELETE /compute/v2.1/servers/:id/os-server-password", "SA SR PA PM M O"],
   ["DELETE /compute/v2.1/servers/:id/os-interface/:port_id", "SA SR PA PM M O"],
+  ["DELETE /compute/v2.1/servers/:id/os-volume_attachments/:volume_id", "SA SR PA PM M O"],
+  [
+    "PUT /compute/v2.1/servers/:id/os-volume_attachments/:volume_id",
+    "SA SR PA PM M O",
+    { body: { volumeAttachment: { volumeId: "00000000-0000-0000-0000-000000000000" } } },
+  ],
+  [
+    "POST /compute/v2.1/servers/:id/os-volume_attachments",
+    "SA SR PA PM M O",
+    { body: { volumeAttachment: { volumeId: "00000000-0000-0000-0000-000000000000" } } },
+  ],
   [
     "POST /compute/v2.1/servers/:id/os-interface",
     "SA SR PA PM M O",

@@ -375,9 +375,9 @@ export class QemuCore {
   }
 }
 
-/** The QEMU device id of a volume's disk (the hot-plug code uses the same). */
+/** The QEMU device id of a volume's disk (the hot-plug code uses the same); its node names stay under 32 bytes. */
 export const volumeDeviceId = (volumeId: string): string =>
-  `vol-${volumeId.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`;
+  `vol-${volumeId.replace(/[^A-Za-z0-9]/g, "").slice(0, 20)}`;
 
 /** The serial a volume's disk shows the guest: the volume id, cut to virtio-blk's 20 characters (as Nova's). */
 export const volumeSerial = (volumeId: string): string => volumeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 20);

@@ -4,7 +4,7 @@
 // Removal waits for DEVICE_DELETED. Attached devices are remembered in the record so a reboot keeps NICs.
 import { InvalidInstanceState } from "../errors.js";
 import { PowerState, type Vif } from "../types.js";
-import { nicDeviceId, volumeSerial, type QemuCore } from "./driver-core.js";
+import { nicDeviceId, volumeDeviceId, volumeSerial, type QemuCore } from "./driver-core.js";
 import { SLIRP_NET } from "../../metadata/proxy.js";
 import { QmpTimeoutError } from "./qmp.js";
 
@@ -24,8 +24,8 @@ export interface VolumeHotplug {
   extendVolume(uuid: string, volumeId: string, sizeBytes: number): Promise<void>;
 }
 
-const devId = (kind: "nic" | "vol", id: string) =>
-  kind === "nic" ? nicDeviceId(id) : `vol-${id.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`;
+// QEMU node names are at most 31 bytes: a volume's device id keeps 20 characters of its id.
+const devId = (kind: "nic" | "vol", id: string) => (kind === "nic" ? nicDeviceId(id) : volumeDeviceId(id));
 
 /** Attach a NIC to a running instance. */
 export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): Promise<void> {
@@ -191,7 +191,7 @@ export async function extendVolume(
   const node = `${devId("vol", volumeId)}-fmt`;
   if (vol.source.type === "nbd") {
     const opts = blockdevFor(node, vol.source);
-    const child = `${node}-c${Date.now().toString(36)}`;
+    const child = `${devId("vol", volumeId)}-n${Date.now().toString(36).slice(-4)}`;
     await l.proc.qmp.execute("blockdev-add", { ...(opts.file as object), "node-name": child } as never);
     try {
       const { file: _old, ...fmt } = opts;
