@@ -164,7 +164,8 @@ export async function detachVolume(core: QemuCore, uuid: string, volumeId: strin
   if (st !== SHUTDOWN) {
     const l = await core.requireLive(rec, "detach volume", [RUNNING, PAUSED]);
     const id = devId("vol", volumeId);
-    await l.proc.qmp.deviceDel(id, (core.opts.hotplugTimeoutS ?? 10) * 1000);
+    // A guest under TCG may take a while to release a disk; a volume is only freed once it did.
+    await l.proc.qmp.deviceDel(id, (core.opts.hotplugTimeoutS ?? 30) * 1000);
     await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` });
   }
   rec.volumes = (rec.volumes ?? []).filter((v) => v.volumeId !== volumeId);
