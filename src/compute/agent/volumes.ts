@@ -4,7 +4,9 @@
 // which holds the service clients; split agents only talk to the bus.
 import type { Handlers } from "../../shared/bus/index.js";
 import { InvalidInstanceState, requireCapability } from "../drivers/errors.js";
-import type { VolumeSource } from "../drivers/types.js";
+import type { InstanceSpec, VolumeSource } from "../drivers/types.js";
+import type { Kysely } from "kysely";
+import { listBdms } from "../volumes/bdm-store.js";
 import type { agentContract } from "../rpc.js";
 import type { ConnectionInfo, VolumeConnector } from "../volume-client.js";
 import type { AgentDeps } from "./deps.js";
@@ -46,6 +48,22 @@ export function volumeSource(ci: ConnectionInfo): VolumeSource {
   throw new Error(
     `Volume driver type ${String((ci as { driver_volume_type?: unknown }).driver_volume_type)} is not supported`,
   );
+}
+
+/** The volumes a server has from its first boot on this host: its connected mappings (empty when none). */
+export async function specVolumes(
+  db: Kysely<any>,
+  uuid: string,
+): Promise<NonNullable<InstanceSpec["volumes"]>> {
+  const out: NonNullable<InstanceSpec["volumes"]> = [];
+  for (const b of await listBdms(db, uuid))
+    if (b.volumeId && b.connectionInfo)
+      out.push({
+        volumeId: b.volumeId,
+        source: volumeSource(b.connectionInfo),
+        ...(b.bootIndex !== null ? { bootIndex: b.bootIndex } : {}),
+      });
+  return out;
 }
 
 /** The handlers of volume attach, detach and extend. */

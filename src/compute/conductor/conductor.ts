@@ -20,7 +20,7 @@ import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
 import { allocateNetworks, deallocateNetworks } from "../networking/allocate.js";
 import { bindPortsTo } from "../networking/bindings.js";
-import { releaseVolumes } from "../volumes/flow.js";
+import { prepareVolumes, releaseVolumes } from "../volumes/flow.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
@@ -74,6 +74,18 @@ async function dispatch(
       core,
       inst,
       `Build of instance ${inst.uuid} aborted: Failed to allocate the network(s): ${(e as Error).message}`,
+    );
+    return false;
+  }
+  // Volumes (boot from volume, extra volumes): made, reserved and connected to the host before it spawns.
+  try {
+    await prepareVolumes(core, inst, choice.host);
+  } catch (e) {
+    core.log.error({ uuid: inst.uuid, err: (e as Error).message }, "volume preparation failed");
+    await failBuild(
+      core,
+      inst,
+      `Build of instance ${inst.uuid} aborted: Failure prepping block device: ${(e as Error).message}`,
     );
     return false;
   }

@@ -176,6 +176,7 @@ export class FakeDriver implements VirtDriver {
       building: true,
       rescued: false,
       vifs: structuredClone(spec.networkInfo ?? []),
+      volumes: (spec.volumes ?? []).map((v) => ({ volumeId: v.volumeId, source: structuredClone(v.source) })),
       bootCount: 0,
       console: [],
       vncPort: this.store.nextVncPort++,
@@ -514,6 +515,7 @@ export class FakeDriver implements VirtDriver {
       building: false,
       rescued: false,
       vifs: structuredClone(spec.networkInfo ?? []),
+      volumes: (spec.volumes ?? []).map((v) => ({ volumeId: v.volumeId, source: structuredClone(v.source) })),
       bootCount: 0,
       console: [],
       vncPort: this.store.nextVncPort++,
@@ -527,7 +529,8 @@ export class FakeDriver implements VirtDriver {
     if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 1)
       throw bad("memoryMb must be a positive integer");
     if (!Number.isInteger(spec.rootGb) || spec.rootGb < 0) throw bad("rootGb must be a non-negative integer");
-    if (!spec.image?.id) throw bad("image.id is required");
+    const bootVolume = (spec.volumes ?? []).some((v) => v.bootIndex === 0);
+    if (!spec.image?.id && !bootVolume) throw bad("image.id is required (or a boot volume)");
     const format = spec.image.format;
     if (format !== undefined && !this.capabilities.imageFormats.includes(format)) {
       throw bad(`image format ${format} is not supported`);

@@ -95,6 +95,11 @@ export interface InstanceSpec {
   projectId?: string;
   image: ImageRef;
   networkInfo?: Vif[];
+  /**
+   * Volumes attached from the first boot (boot from volume, extra volumes of a create request, or the volumes a
+   * moved server takes along): bootIndex 0 is the root disk, booted instead of a local disk from `image`.
+   */
+  volumes?: Array<{ volumeId: string; source: VolumeSource; bootIndex?: number }>;
   /** Base64 user data for the config drive / metadata service, as Nova receives it. */
   userData?: string;
   metadata: Record<string, string>;

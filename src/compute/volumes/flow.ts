@@ -9,6 +9,9 @@ import { agentContract } from "../rpc.js";
 import type { VolumeClient } from "../volume-client.js";
 import { deleteBdm, listBdms, updateBdm, type Bdm } from "./bdm-store.js";
 
+/** How long a volume the conductor creates may take to become available (Nova's block_device_allocate_retries). */
+export const VOLUME_CREATE_TIMEOUT_MS = 180_000;
+
 /** How long an agent may take to plug or unplug one volume (hot-plug waits for the guest). */
 const AGENT_TIMEOUT_MS = 120_000;
 
@@ -106,5 +109,70 @@ export async function releaseVolumes(core: ComputeCore, inst: Instance): Promise
           core.log.warn({ uuid: inst.uuid, volume: b.volumeId, err: e.message }, "volume not deleted"),
         );
     await deleteBdm(core.db, b.uuid);
+  }
+}
+
+/** Wait for a new volume to be available; Nova's VolumeNotCreated message when it fails or takes too long. */
+async function waitAvailable(
+  core: ComputeCore,
+  project: string,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
+  const client = volumeClient(core);
+  const start = Date.now();
+  let attempts = 0;
+  let status = "";
+  for (;;) {
+    attempts++;
+    status = (await client.showVolume(project, id)).status;
+    if (status === "available") return;
+    if (status === "error" || Date.now() - start > timeoutMs) break;
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
+  }
+  throw new Error(
+    `Volume ${id} did not finish being created even after we waited ${Math.round((Date.now() - start) / 1000)} ` +
+      `seconds or ${attempts} attempts. And its status is ${status}.`,
+  );
+}
+
+/**
+ * Before a build goes to its host (the conductor, once the host is known): make the volumes the request asked for
+ * (from an image, or blank), reserve each volume for the server, connect it to `host` and complete the attachment,
+ * so the agent finds the connection info of every mapping. A retried build on another host reconnects them there.
+ */
+export async function prepareVolumes(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+  timeoutMs = VOLUME_CREATE_TIMEOUT_MS,
+): Promise<void> {
+  const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.destinationType === "volume");
+  if (bdms.length === 0) return;
+  const client = volumeClient(core);
+  const project = inst.project_id;
+  const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+  for (const b of bdms) {
+    let volumeId = b.volumeId;
+    if (!volumeId) {
+      const v = await client.createVolume(project, {
+        size: b.volumeSize ?? 1,
+        name: "",
+        ...(b.sourceType === "image" && b.imageId ? { imageRef: b.imageId } : {}),
+        ...(inst.availability_zone ? { availability_zone: inst.availability_zone } : {}),
+      });
+      volumeId = v.id;
+      await updateBdm(core.db, b.uuid, { volumeId });
+      await waitAvailable(core, project, volumeId, timeoutMs);
+    }
+    let attachmentId = b.attachmentId;
+    if (!attachmentId) {
+      attachmentId = (await client.createAttachment(project, volumeId, inst.uuid)).id;
+      await updateBdm(core.db, b.uuid, { attachmentId });
+    }
+    const att = await client.updateAttachment(project, attachmentId, connector);
+    if (!att.connection_info) throw new Error(`attachment ${attachmentId} has no connection info`);
+    await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+    await client.completeAttachment(project, attachmentId);
   }
 }

@@ -48,6 +48,8 @@ export class FakeVolumeService implements ServiceClient {
     driver_volume_type: "nbd",
     data: { socket_path: `/nonexistent/${v.id}.sock`, export_name: v.id, volume_id: v.id, access_mode: "rw" },
   });
+  /** The status a volume created through the API gets (e.g. "error" to fail a boot from volume). */
+  createStatus = "available";
   /** Make the next request matching `method path-regexp` answer this status (once). */
   private failures: Array<{ method: string; path: RegExp; status: number }> = [];
 
@@ -122,7 +124,7 @@ export class FakeVolumeService implements ServiceClient {
         name: b.name ?? "",
         imageId: b.imageRef,
         bootable: b.imageRef !== undefined,
-        status: "available",
+        status: this.createStatus,
       });
       return ok(202, { volume: this.view(v) });
     }
