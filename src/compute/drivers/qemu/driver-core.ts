@@ -203,7 +203,7 @@ export class QemuCore {
     // Boot order for SeaBIOS; with -kernel, QEMU's linuxboot ROM takes boot index 0 itself.
     const idx = (i: number) => (kernel ? {} : { bootIndex: i });
     if (rec.rescue) disks.push({ id: "rescue", ...rec.rescue.disk, ...idx(0) });
-    disks.push({ id: "root", ...rec.root, ...idx(rec.rescue ? 1 : 0) });
+    if (!rec.volumeRoot) disks.push({ id: "root", ...rec.root, ...idx(rec.rescue ? 1 : 0) });
     if (rec.ephemeral) disks.push({ id: "eph0", ...rec.ephemeral });
     if (rec.swap) disks.push({ id: "swap", ...rec.swap });
     if (rec.configDrive) disks.push({ id: "config", ...rec.configDrive, media: "cdrom", readOnly: true });

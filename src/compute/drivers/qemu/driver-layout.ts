@@ -38,6 +38,8 @@ export interface InstanceRecord {
   /** The image's local file when the spawn named one (ImageRef.path) instead of the image service. */
   imagePath?: { path: string; format?: "raw" | "qcow2" };
   root: RecordDisk;
+  /** Booted from a volume (bootIndex 0 in `volumes`): `root` names no file and is not on the command line. */
+  volumeRoot?: boolean;
   ephemeral?: RecordDisk;
   swap?: RecordDisk;
   configDrive?: RecordDisk;

@@ -117,4 +117,46 @@ describe("qemu driver volumes over NBD", { skip: SKIP_QEMU }, () => {
     assert.equal(await volBlock(), undefined);
     await drv.destroy(UUID);
   });
+  it("boots from a volume: the NBD export is the first disk (bootindex 0, SeaBIOS), no local root disk", async () => {
+    const d = await scratchDir("bfv");
+    cleanups.push(d.cleanup);
+    const volFile = `${d.dir}/boot-vol.raw`;
+    const disk = Buffer.alloc(MiB);
+    bootSector("booted from the volume\r\n").copy(disk);
+    await writeFile(volFile, disk);
+    const sock = `${d.dir}/nbd.sock`;
+    const qsd = spawn(
+      "qemu-storage-daemon",
+      [
+        ...["--blockdev", `driver=file,node-name=f0,filename=${volFile}`],
+        ...["--blockdev", "driver=raw,node-name=v0,file=f0"],
+        ...["--nbd-server", `addr.type=unix,addr.path=${sock}`],
+        ...["--export", `type=nbd,id=e0,node-name=v0,name=${VOL},writable=on`],
+      ],
+      { stdio: "ignore" },
+    );
+    cleanups.push(async () => void qsd.kill("SIGKILL"));
+    await until("the NBD socket", () => (existsSync(sock) ? true : undefined));
+    const uuid = "b0c0a000-0000-4000-8000-00000000f002";
+    const drv = new QemuDriver({ stateDir: d.dir, accel: "tcg", softRebootTimeoutS: 1, hotplugTimeoutS: 2 });
+    await drv.init("qemu-bfv");
+    cleanups.push(() => drv.destroy(uuid));
+    await drv.spawn({
+      uuid,
+      name: "bfv",
+      vcpus: 1,
+      memoryMb: 64,
+      rootGb: 0,
+      image: { id: "" },
+      metadata: {},
+      volumes: [{ volumeId: VOL, source: { type: "nbd", socketPath: sock, export: VOL }, bootIndex: 0 }],
+    });
+    await until("the guest printed from the volume's boot sector", async () =>
+      /booted from the volume/.test(await drv.getConsoleOutput(uuid)) ? true : undefined,
+    );
+    const rec = JSON.parse(readFileSync(`${d.dir}/instances/${uuid}/instance.json`, "utf8"));
+    assert.equal(rec.volumeRoot, true);
+    assert.equal(existsSync(`${d.dir}/instances/${uuid}/disk`), false, "no local root disk");
+    await drv.destroy(uuid);
+  });
 });
