@@ -176,3 +176,18 @@ export async function prepareVolumes(
     await client.completeAttachment(project, attachmentId);
   }
 }
+
+/**
+ * A server moves to `host` (resize, cold or live migration, or back on revert/rollback): each of its attachments
+ * gets that host's connector, and the connection info it answers is what the host's driver opens.
+ */
+export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: string): Promise<void> {
+  const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.attachmentId);
+  if (bdms.length === 0) return;
+  const client = volumeClient(core);
+  const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+  for (const b of bdms) {
+    const att = await client.updateAttachment(inst.project_id, b.attachmentId!, connector);
+    if (att.connection_info) await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+  }
+}
