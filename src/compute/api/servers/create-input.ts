@@ -193,7 +193,8 @@ function parseBdms(ctx: Ctx, v: unknown): { image?: string; volumes: RequestedBd
         out.image = uuid as string;
         continue;
       }
-      throw badRequest("Local block device mappings other than the image root disk are not supported.");
+      // Local swap/ephemeral mappings: the flavor's swap and ephemeral disks are what the host makes (as before).
+      continue;
     }
     const size =
       b.volume_size === undefined || b.volume_size === null
