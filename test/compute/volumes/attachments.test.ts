@@ -200,7 +200,7 @@ test("detach unplugs, deletes the attachment and the mapping", async () => {
   );
 });
 
-test("stop/start and reboots keep the volumes; a stopped server takes and gives up volumes too", async () => {
+test("stop/start, reboots and rebuild keep the volumes; a stopped server takes and gives up volumes too", async () => {
   const s = await c.createServer(c.demo);
   await c.waitStatus(c.demo, s, "ACTIVE");
   const v = cinder.add(demoProject);
@@ -213,6 +213,9 @@ test("stop/start and reboots keep the volumes; a stopped server takes and gives 
   assert.equal((await c.act(c.demo, s, { "os-start": null })).status, 202);
   await c.settle(s, "active");
   assert.equal((await c.act(c.demo, s, { reboot: { type: "HARD" } })).status, 202);
+  await c.settle(s, "active");
+  // A rebuild re-creates the guest with its volumes.
+  assert.equal((await c.act(c.demo, s, { rebuild: { imageRef: c.imageId } })).status, 202);
   await c.settle(s, "active");
   assert.deepEqual(
     driver()
