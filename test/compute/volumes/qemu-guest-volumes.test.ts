@@ -1,7 +1,8 @@
 // A volume in a real guest through the compute API: the built-in guest image boots under the qemu driver (TCG) in
 // an in-process cloud whose block storage is the fake REST service, handing out an NBD export of a
 // qemu-storage-daemon this test starts. POST os-volume_attachments hot-plugs it: the guest sees /dev/vdb with the
-// volume id as serial; data written survives detach and reattach; stop/start keeps it. One guest. QEMU or
+// volume id as serial; data written survives detach and reattach; stop/start keeps it; a volume-extended event
+// shows the guest the grown volume. One guest. QEMU or
 // qemu-storage-daemon missing fails under CI.
 import { strict as assert } from "node:assert";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -13,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { registerGuestImage } from "../../../src/cloud/guest-image.js";
 import { qemuAvailable } from "../../../src/compute/drivers/qemu/process.js";
 import { VolumeClient } from "../../../src/compute/volume-client.js";
+import { QmpClient } from "../../../src/compute/drivers/qemu/qmp.js";
 import { bootActions, type ActionCloud } from "../actions/util.js";
 import { until } from "../../helpers/wait.js";
 import { FakeVolumeService } from "./fake-volume-service.js";
@@ -92,7 +94,7 @@ describe("a volume in a real guest through os-volume_attachments", { skip: SKIP 
     await rm(work, { recursive: true, force: true });
   });
 
-  test("attach over NBD: /dev/vdb with the volume id as serial, data across detach/reattach and stop/start", async () => {
+  test("attach over NBD: /dev/vdb with the volume id as serial, data across detach/reattach and stop/start, volume-extended", async () => {
     const cloud = c!;
     const publicUrl = cloud.t.cloud.cfg.publicUrl as string;
     const reg = await registerGuestImage({ imageUrl: `${publicUrl}/image`, token: async () => cloud.admin });
@@ -122,6 +124,7 @@ describe("a volume in a real guest through os-volume_attachments", { skip: SKIP 
       execFile("truncate", ["-s", "64M", volFile], (e) => (e ? rej(e) : res())),
     );
     const sock = join(work, "nbd.sock");
+    const qsdQmp = join(work, "qsd.qmp");
     const project = await cloud.t.projectId("demo");
     const vol = cinder.add(project, { size: 1 });
     daemon = spawn(
@@ -131,6 +134,7 @@ describe("a volume in a real guest through os-volume_attachments", { skip: SKIP 
         ...["--blockdev", "driver=raw,node-name=v0,file=f0"],
         ...["--nbd-server", `addr.type=unix,addr.path=${sock}`],
         ...["--export", `type=nbd,id=e0,node-name=v0,name=${vol.id},writable=on`],
+        ...["--chardev", `socket,id=m0,path=${qsdQmp},server=on,wait=off`, "--monitor", "chardev=m0"],
       ],
       { stdio: "ignore" },
     );
@@ -172,6 +176,29 @@ describe("a volume in a real guest through os-volume_attachments", { skip: SKIP 
     assert.equal((await cloud.act(cloud.demo, vm, { "os-start": null })).status, 202);
     await cloud.settle(vm, "active", GUEST_MS);
     assert.equal(await ssh("cat /sys/block/vdb/serial"), serial);
+    assert.equal(await ssh(read), "stratus-volume-stamp");
+
+    // volume-extended: the storage side grows the volume (qemu-storage-daemon re-exports it: it cannot grow an
+    // exported node), block storage tells compute, and the guest sees the new size.
+    const qsd = await QmpClient.connect(qsdQmp);
+    await qsd.execute("block-export-del" as never, { id: "e0", mode: "hard" } as never);
+    await until("the export is gone", async () =>
+      ((await qsd.execute("query-block-exports" as never)) as unknown[]).length === 0 ? true : undefined,
+    );
+    await qsd.execute("block_resize" as never, { "node-name": "v0", size: 96 * 1024 * 1024 } as never);
+    await qsd.execute(
+      "block-export-add" as never,
+      { type: "nbd", id: "e0", "node-name": "v0", name: vol.id, writable: true } as never,
+    );
+    qsd.close();
+    vol.size = 96 / 1024; // the fake's GiB figure: compute resizes to size * 1 GiB bytes
+    const ev = await cloud.req("POST", "/v2.1/os-server-external-events", {
+      token: cloud.admin,
+      mv: "2.51",
+      body: { events: [{ name: "volume-extended", server_uuid: vm, tag: vol.id }] },
+    });
+    assert.equal(ev.status, 200, ev.text);
+    assert.equal(await ssh("cat /sys/block/vdb/size"), String((96 * 1024 * 1024) / 512));
     assert.equal(await ssh(read), "stratus-volume-stamp");
   });
 });

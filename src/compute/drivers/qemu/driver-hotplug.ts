@@ -82,6 +82,9 @@ export async function detachInterface(core: QemuCore, uuid: string, vifId: strin
   await core.layout.save(rec);
 }
 
+/** Seconds an NBD volume's requests wait for its server to come back before they fail. */
+const NBD_RECONNECT_DELAY_S = 30;
+
 /** The QMP blockdev options of a volume's format node `node` (hot-plug, and the command line at boot). */
 export function blockdevFor(node: string, s: VolumeSource): Record<string, unknown> {
   const ro = s.readOnly === true;
@@ -105,6 +108,8 @@ export function blockdevFor(node: string, s: VolumeSource): Record<string, unkno
               ? { type: "unix", path: s.socketPath }
               : { type: "inet", host: s.host, port: String(s.port) },
           ...(s.export ? { export: s.export } : {}),
+          // Requests wait (and the client reconnects) while the storage side restarts or re-exports the volume.
+          "reconnect-delay": NBD_RECONNECT_DELAY_S,
         },
       };
     case "iscsi":
@@ -175,7 +180,9 @@ export async function detachVolume(core: QemuCore, uuid: string, volumeId: strin
 /**
  * The volume grew: let a live guest see `sizeBytes` (block_resize on its format node; the guest gets a capacity
  * change). An NBD client learns the export's size only when it connects, so an NBD volume's node first gets a
- * new connection as its file child (blockdev-reopen), then is resized. A stopped guest sees the size at boot.
+ * new connection as its file child (blockdev-reopen), then is resized; the storage side re-exports a grown volume
+ * (qemu-storage-daemon cannot grow an exported node), which the old connection rides out with reconnect-delay.
+ * A stopped guest sees the size at boot.
  */
 export async function extendVolume(
   core: QemuCore,
