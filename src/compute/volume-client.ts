@@ -19,6 +19,11 @@ export interface CinderVolume {
   name?: string | null;
   attachments?: Array<{ server_id?: string; attachment_id?: string; volume_id?: string; device?: string }>;
   volume_image_metadata?: Record<string, string>;
+  description?: string | null;
+  volume_type?: string | null;
+  snapshot_id?: string | null;
+  metadata?: Record<string, string>;
+  created_at?: string;
 }
 
 /** Cinder's connection info of an attachment (the two transports Stratus's block storage offers). */
@@ -107,10 +112,24 @@ export class VolumeClient {
     return (await this.call("GET", project, `/volumes/${encodeURIComponent(id)}`)).volume;
   }
 
+  /** The volumes of `project`, with details. */
+  async listVolumes(project: string): Promise<CinderVolume[]> {
+    return (await this.call("GET", project, "/volumes/detail")).volumes;
+  }
+
   /** Create a volume (blank, or from an image when imageRef is given). */
   async createVolume(
     project: string,
-    v: { size: number; name: string; imageRef?: string; availability_zone?: string },
+    v: {
+      size: number;
+      name: string;
+      imageRef?: string;
+      availability_zone?: string;
+      description?: string;
+      volume_type?: string;
+      metadata?: Record<string, string>;
+      snapshot_id?: string;
+    },
   ): Promise<CinderVolume> {
     return (await this.call("POST", project, "/volumes", { volume: v })).volume;
   }

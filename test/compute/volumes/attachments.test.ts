@@ -272,3 +272,38 @@ test("without a block storage service attach answers 503 and lists stay empty", 
     c.t.cloud.compute.core.connectVolume(new VolumeClient(cinder));
   }
 });
+
+test("os-volumes (the proxy, up to 2.35): list, show, create, delete in Nova's view; 404 from 2.36", async () => {
+  const r = await c.req("POST", "/v2.1/os-volumes", {
+    token: c.demo,
+    body: { volume: { size: 2, display_name: "proxied" } },
+  });
+  assert.equal(r.status, 200, r.text);
+  const v = r.body.volume;
+  assert.equal(v.size, 2);
+  assert.equal(v.displayName, "proxied");
+  assert.deepEqual(v.attachments, [{}]);
+  for (const k of [
+    "id",
+    "status",
+    "availabilityZone",
+    "createdAt",
+    "displayDescription",
+    "volumeType",
+    "snapshotId",
+    "metadata",
+  ])
+    assert.ok(k in v, k);
+  const list = await c.req("GET", "/v2.1/os-volumes/detail", { token: c.demo });
+  assert.ok(list.body.volumes.some((x: any) => x.id === v.id));
+  const show = await c.req("GET", `/v2.1/os-volumes/${v.id}`, { token: c.demo });
+  assert.equal(show.body.volume.id, v.id);
+  assert.equal((await c.req("GET", `/v2.1/os-volumes/${v.id}`, { token: c.demo, mv: "2.36" })).status, 404);
+  assert.equal((await c.req("DELETE", `/v2.1/os-volumes/${v.id}`, { token: c.demo })).status, 202);
+  const gone = await c.req("GET", `/v2.1/os-volumes/${v.id}`, { token: c.demo });
+  assert.equal(gone.status, 404);
+  assert.equal(
+    (await c.req("POST", "/v2.1/os-volumes", { token: c.demo, body: { volume: {} } })).status,
+    400,
+  );
+});

@@ -87,6 +87,11 @@ export class FakeVolumeService implements ServiceClient {
         const att = this.attachments.get(a)!;
         return { server_id: att.instance, attachment_id: a, volume_id: v.id };
       }),
+      description: null,
+      volume_type: "__DEFAULT__",
+      snapshot_id: null,
+      metadata: {},
+      created_at: "2026-01-01T00:00:00.000000",
       ...(v.imageId ? { volume_image_metadata: { image_id: v.imageId } } : {}),
     };
   }
@@ -128,6 +133,10 @@ export class FakeVolumeService implements ServiceClient {
       });
       return ok(202, { volume: this.view(v) });
     }
+    if (method === "GET" && rest === "/volumes/detail")
+      return ok(200, {
+        volumes: [...this.volumes.values()].filter((v) => v.project === project).map((v) => this.view(v)),
+      });
     if ((r = /^\/volumes\/([^/]+)$/.exec(rest))) {
       const v = this.volumes.get(decodeURIComponent(r[1]));
       if (!v || v.project !== project) return err(404, `Volume ${r[1]} could not be found.`);
