@@ -5,6 +5,7 @@ import type { ServiceClient } from "../shared/client/service-client.js";
 import type { Config } from "../shared/config.js";
 import type { NetworkClient } from "./network-client.js";
 import type { PlacementClient } from "./placement-client.js";
+import type { VolumeClient } from "./volume-client.js";
 
 /** Clients of other services the compute control plane uses (set once the shared listener exists). */
 export interface ComputeClients {
@@ -15,6 +16,8 @@ export interface ComputeClients {
   network?: ServiceClient;
   /** Nova's client of the networking API for ports (as the cloud admin), when the catalog has a network service. */
   neutron?: NetworkClient;
+  /** Nova's client of the block storage API (as the cloud admin), when the catalog has a volume service. */
+  volume?: VolumeClient;
 }
 
 /** Shared state of the compute service used by its routes, the conductor and the scheduler. */
@@ -54,6 +57,17 @@ export class ComputeCore {
   get neutron(): NetworkClient | undefined {
     if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
     return this.clientsValue.neutron;
+  }
+
+  /** The block storage client, or undefined when the cloud runs no volume service (volume requests then fail). */
+  get volume(): VolumeClient | undefined {
+    return this.clientsValue?.volume;
+  }
+
+  /** Set (or replace) the block storage client after connect (a block storage service started later; tests). */
+  connectVolume(client: VolumeClient | undefined): void {
+    if (!this.clientsValue) throw new Error("compute: service clients are not connected yet");
+    this.clientsValue = { ...this.clientsValue, volume: client };
   }
 
   get image(): ServiceClient {

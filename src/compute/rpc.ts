@@ -2,6 +2,7 @@
 // one-host actions) talks to the agent of one host on the "compute" topic; agents report to the conductor.
 import { call, cast, defineContract } from "../shared/bus/index.js";
 import type { HostResources, Vif } from "./drivers/types.js";
+import type { ConnectionInfo, VolumeConnector } from "./volume-client.js";
 import type { RequestContext } from "./instances/actions.js";
 import type { Allocations } from "./placement-client.js";
 
@@ -86,6 +87,16 @@ export const agentContract = defineContract("compute", "1.3", {
   attach_interface: call<{ uuid: string; vif: Vif }, void>({ since: "1.1" }),
   /** Hot-unplug the NIC of a port. */
   detach_interface: call<{ uuid: string; portId: string }, void>({ since: "1.1" }),
+  /** This host's connector (what the block storage service needs to export a volume to it). */
+  volume_connector: call<Record<string, never>, VolumeConnector>({ since: "1.3" }),
+  /** Attach a volume with the connection info its attachment gave (hot-plug, or record it for a stopped server). */
+  attach_volume: call<{ uuid: string; volumeId: string; connectionInfo: ConnectionInfo }, void>({
+    since: "1.3",
+  }),
+  /** Detach a volume (hot-unplug, or forget it for a stopped server); a volume the guest lacks is no error. */
+  detach_volume: call<{ uuid: string; volumeId: string }, void>({ since: "1.3" }),
+  /** A volume grew in the block storage service: show the guest its new size (volume-extended). */
+  extend_volume: call<{ uuid: string; volumeId: string; sizeBytes: number }, void>({ since: "1.3" }),
   // Cold migration / resize steps, called by the conductor in order.
   migrate_disk_and_power_off: call<{ uuid: string; destHost: string }, unknown>(),
   finish_migration: call<{ ctx: RequestContext; uuid: string; disk: unknown; powerOn: boolean }, void>(),

@@ -256,6 +256,8 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /compute/v2.1/servers/:id/os-server-password", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/servers/:id/os-interface", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/servers/:id/os-interface/:port_id", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/servers/:id/os-volume_attachments", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/servers/:id/os-volume_attachments/:volume_id", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/os-instance_usage_audit_log", "SA"],
   ["GET /compute/v2.1/os-instance_usage_audit_log/:before", "SA"],
   ["GET /compute/v2.1/extensions", "SA SR PA PM M R O"],
@@ -834,6 +836,17 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["DELETE /compute/v2.1/images/:image_id/metadata/:key", "SA SR PA PM M O"],
   ["DELETE /compute/v2.1/servers/:id/os-server-password", "SA SR PA PM M O"],
   ["DELETE /compute/v2.1/servers/:id/os-interface/:port_id", "SA SR PA PM M O"],
+  ["DELETE /compute/v2.1/servers/:id/os-volume_attachments/:volume_id", "SA SR PA PM M O"],
+  [
+    "PUT /compute/v2.1/servers/:id/os-volume_attachments/:volume_id",
+    "SA SR PA PM M O",
+    { body: { volumeAttachment: { volumeId: "00000000-0000-0000-0000-000000000000" } } },
+  ],
+  [
+    "POST /compute/v2.1/servers/:id/os-volume_attachments",
+    "SA SR PA PM M O",
+    { body: { volumeAttachment: { volumeId: "00000000-0000-0000-0000-000000000000" } } },
+  ],
   [
     "POST /compute/v2.1/servers/:id/os-interface",
     "SA SR PA PM M O",
@@ -899,6 +912,11 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   // project member.
   ["GET /compute/v2.1/os-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
   ["GET /compute/v2.1/os-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
+  ["GET /compute/v2.1/os-volumes", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-volumes/detail", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-volumes/:id", "SA SR PA PM M R O"],
+  ["POST /compute/v2.1/os-volumes", "SA PA PM M O", { body: { volume: { size: 1 } } }],
+  ["DELETE /compute/v2.1/os-volumes/:id", "SA PA PM M O"],
   ["GET /compute/v2.1/os-tenant-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
   ["GET /compute/v2.1/os-tenant-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
   ["GET /compute/v2.1/os-floating-ip-pools", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200

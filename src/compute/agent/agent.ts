@@ -17,6 +17,7 @@ import { closeSerialEndpoints } from "./serial-endpoints.js";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { migrateAgentHandlers } from "./migrate.js";
 import { interfaceHandlers } from "./interfaces.js";
+import { volumeHandlers } from "./volumes.js";
 import { reconcile, syncPowerStates } from "./reconcile.js";
 import { InstanceEvents } from "./vif-events.js";
 
@@ -102,6 +103,7 @@ export class ComputeAgent {
       ...actionHandlers(this.deps),
       ...migrateAgentHandlers(this.deps),
       ...interfaceHandlers(this.deps),
+      ...volumeHandlers(this.deps),
       external_instance_event: async ({ uuid, events }) => {
         for (const ev of events)
           if (!this.deps.events.pop(uuid, ev) && ev.name === "network-vif-plugged")

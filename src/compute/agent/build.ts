@@ -8,6 +8,7 @@ import { casUpdate, findInstance } from "../instances/store.js";
 import { TaskState, VmState } from "../instances/states.js";
 import { conductorContract, type agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { specVolumes } from "./volumes.js";
 import { VirtualInterfaceCreateError, whenVifsPlugged } from "./vif-events.js";
 
 /** build_and_run_instance and terminate_instance. */
@@ -32,7 +33,8 @@ export function buildHandlers(
         );
         if (!spawning) return; // a delete won the race
         try {
-          const spec = deps.spec(inst);
+          const volumes = await specVolumes(db, uuid);
+          const spec = { ...deps.spec(inst), ...(volumes.length > 0 ? { volumes } : {}) };
           await withEvent(db, ctx, uuid, "compute_build_and_run_instance", host, () =>
             whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () => driver.spawn(spec)),
           );

@@ -8,6 +8,7 @@ import { withEvent } from "../instances/actions.js";
 import { getInstance, type Instance, type InstanceFlavor } from "../instances/store.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { specVolumes } from "./volumes.js";
 import { whenVifsPlugged } from "./vif-events.js";
 
 /** The driver spec of an instance with the flavor it is being resized to (system_metadata.new_flavor). */
@@ -51,7 +52,8 @@ export function migrateAgentHandlers(
         if (!isDiskInfo(disk, uuid)) throw new Error(`finish_migration: bad disk info for ${uuid}`);
         const inst = await getInstance(db, uuid);
         const d = requireCapability(driver, "finishMigration");
-        const spec = resizedSpec(deps, inst);
+        const volumes = await specVolumes(db, uuid);
+        const spec = { ...resizedSpec(deps, inst), ...(volumes.length > 0 ? { volumes } : {}) };
         await withEvent(db, ctx, uuid, "compute_finish_resize", host, () =>
           whenVifsPlugged(deps, uuid, powerOn ? (spec.networkInfo ?? []) : [], () =>
             d.finishMigration(spec, disk, { powerOn }),
@@ -75,7 +77,11 @@ export function migrateAgentHandlers(
 
     pre_live_migration: ({ uuid, sourceHost }) =>
       locked(uuid, async () => {
-        const spec = deps.spec(await getInstance(db, uuid));
+        const volumes = await specVolumes(db, uuid);
+        const spec = {
+          ...deps.spec(await getInstance(db, uuid)),
+          ...(volumes.length > 0 ? { volumes } : {}),
+        };
         await whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () =>
           requireCapability(driver, "preLiveMigration").preLiveMigration(spec, sourceHost),
         );

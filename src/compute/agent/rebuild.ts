@@ -8,6 +8,7 @@ import { findInstance, type Instance } from "../instances/store.js";
 import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
+import { specVolumes } from "./volumes.js";
 import { whenVifsPlugged } from "./vif-events.js";
 import { deleteShelvedImage } from "./snapshot.js";
 import { advanceTask, runAction, withoutShelved, type AgentAction } from "./run-action.js";
@@ -27,7 +28,13 @@ async function migrationStatus(deps: AgentDeps, uuid: string | undefined, status
 /** Spawn the instance here from `imageRef`, leaving it powered off when it was stopped before. */
 async function spawnFrom(deps: AgentDeps, inst: Instance, imageRef: string): Promise<void> {
   const base = deps.spec(inst);
-  const spec: InstanceSpec = { ...base, image: { ...base.image, id: imageRef } };
+  // Its volumes stay attached (Nova's rebuild detaches and attaches them again around the spawn).
+  const volumes = await specVolumes(deps.db, inst.uuid);
+  const spec: InstanceSpec = {
+    ...base,
+    image: { ...base.image, id: imageRef },
+    ...(volumes.length > 0 ? { volumes } : {}),
+  };
   await whenVifsPlugged(deps, inst.uuid, spec.networkInfo ?? [], () => deps.driver.spawn(spec));
   if (inst.vm_state === V.STOPPED) await deps.driver.powerOff(inst.uuid);
 }
@@ -63,7 +70,12 @@ function unshelveAction(deps: AgentDeps, args: RebuildArgs): AgentAction {
     tasks: [T.UNSHELVING],
     vmStates: [V.SHELVED_OFFLOADED],
     async run(inst) {
-      const spec = { ...deps.spec(inst), image: { id: imageRef } };
+      const volumes = await specVolumes(deps.db, uuid);
+      const spec = {
+        ...deps.spec(inst),
+        image: { id: imageRef },
+        ...(volumes.length > 0 ? { volumes } : {}),
+      };
       await whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () => deps.driver.spawn(spec));
       // The shelved snapshot has served its purpose (Nova deletes it once the server is back).
       if (inst.system_metadata.shelved_image_id === imageRef) await deleteShelvedImage(deps, inst, ctx.token);

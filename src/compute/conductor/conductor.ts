@@ -20,6 +20,7 @@ import { buildRequest } from "./schedule.js";
 import { hostZone } from "../zones.js";
 import { allocateNetworks, deallocateNetworks } from "../networking/allocate.js";
 import { bindPortsTo } from "../networking/bindings.js";
+import { prepareVolumes, releaseVolumes } from "../volumes/flow.js";
 
 /** Put a server that could not be built in ERROR with a fault saying why. */
 async function failBuild(core: ComputeCore, inst: Instance, message: string): Promise<void> {
@@ -76,6 +77,18 @@ async function dispatch(
     );
     return false;
   }
+  // Volumes (boot from volume, extra volumes): made, reserved and connected to the host before it spawns.
+  try {
+    await prepareVolumes(core, inst, choice.host);
+  } catch (e) {
+    core.log.error({ uuid: inst.uuid, err: (e as Error).message }, "volume preparation failed");
+    await failBuild(
+      core,
+      inst,
+      `Build of instance ${inst.uuid} aborted: Failure prepping block device: ${(e as Error).message}`,
+    );
+    return false;
+  }
   await core.bus.cast(target(agentContract, choice.host), "build_and_run_instance", {
     ctx,
     uuid: inst.uuid,
@@ -126,6 +139,10 @@ export async function finishDelete(core: ComputeCore, inst: Instance): Promise<v
   // A port the network service could not free now is logged, not a reason to keep a deleted server.
   await deallocateNetworks(core, (await findInstance(db, inst.uuid)) ?? inst).catch((e: Error) =>
     core.log.warn({ uuid: inst.uuid, err: e.message }, "could not free a deleted server's ports"),
+  );
+  // Its volumes: attachments deleted, delete_on_termination volumes deleted (the guest is gone already).
+  await releaseVolumes(core, inst).catch((e: Error) =>
+    core.log.warn({ uuid: inst.uuid, err: e.message }, "could not release a deleted server's volumes"),
   );
   await placement.deleteAllocations(inst.uuid);
   const migrations = (await db

@@ -17,6 +17,7 @@ import {
 import { agentOf, asError, failMove, lostOwnership, restoreSourceClaim } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
+import { reconnectVolumes } from "../volumes/flow.js";
 import { bindPortsTo } from "../networking/bindings.js";
 
 /**
@@ -77,6 +78,7 @@ export async function evacuateServer(
       });
       await bindPortsTo(core, uuid, choice.host);
       rb.push("bind the ports to the old host again", () => bindPortsTo(core, uuid, source));
+      await reconnectVolumes(core, inst, choice.host);
       await bus.cast(agentOf(choice.host), "rebuild_instance", {
         ctx,
         uuid,
@@ -138,6 +140,7 @@ export async function unshelveServer(
       );
       await bindPortsTo(core, uuid, choice.host);
       rb.push("unbind the ports", () => bindPortsTo(core, uuid, ""));
+      await reconnectVolumes(core, inst, choice.host);
       await bus.cast(agentOf(choice.host), "rebuild_instance", {
         ctx,
         uuid,

@@ -19,6 +19,7 @@ import {
 } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
+import { reconnectVolumes } from "../volumes/flow.js";
 import { bindPortsTo } from "../networking/bindings.js";
 
 /** Live-migrate a server whose API request set MIGRATING (to `host`, or where the scheduler says). */
@@ -69,6 +70,8 @@ export async function liveMigrate(
     // The destination needs its taps before its QEMU waits for the incoming guest.
     await bindPortsTo(core, uuid, to.host);
     rb.push("bind the ports to the source again", () => bindPortsTo(core, uuid, source));
+    await reconnectVolumes(core, inst, to.host);
+    rb.push("reconnect the volumes to the source", () => reconnectVolumes(core, inst, source));
     await withEvent(db, ctx, uuid, "compute_pre_live_migration", to.host, () =>
       bus.call(
         agentOf(to.host),

@@ -29,6 +29,7 @@ import {
 } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
+import { reconnectVolumes } from "../volumes/flow.js";
 import { bindPortsTo } from "../networking/bindings.js";
 
 /** Task states of a resize or cold migration under way in the conductor. */
@@ -127,6 +128,9 @@ export async function migrateServer(
       if (dest !== source) {
         await bindPortsTo(core, uuid, dest);
         rb.push("bind the ports to the source again", () => bindPortsTo(core, uuid, source));
+        // Its volumes: the attachments get the destination's connector (and the source's again on rollback).
+        await reconnectVolumes(core, inst, dest);
+        rb.push("reconnect the volumes to the source", () => reconnectVolumes(core, inst, source));
       }
 
       await bus.call(
@@ -234,7 +238,10 @@ export async function revertResize(
         bus.call(agentOf(dest), "destroy_guest", { uuid }, { timeoutMs: STEP_TIMEOUT_MS }),
       );
     await restoreSourceClaim(core, mig.uuid, uuid, claimOwner);
-    if (dest !== source) await bindPortsTo(core, uuid, source);
+    if (dest !== source) {
+      await bindPortsTo(core, uuid, source);
+      await reconnectVolumes(core, inst, source);
+    }
     await withEvent(db, ctx, uuid, "compute_finish_revert_resize", source, () =>
       bus.call(
         agentOf(source),

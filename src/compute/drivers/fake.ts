@@ -32,6 +32,7 @@ import {
   type VirtDriver,
   type Vif,
   type VncConsole,
+  type VolumeSource,
 } from "./types.js";
 
 const { NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, SUSPENDED } = PowerState;
@@ -54,9 +55,19 @@ export interface FakeInstanceRecord {
   /** A resize to this same host: the source guest, kept until the resize is confirmed or reverted. */
   resizeSource?: FakeInstanceRecord;
   vifs: Vif[];
+  /** Attached volumes, in attach order (absent in records written before volumes existed). */
+  volumes?: FakeVolume[];
   bootCount: number;
   console: string[];
   vncPort: number;
+}
+
+/** One attached volume of a fake domain. */
+export interface FakeVolume {
+  volumeId: string;
+  source: VolumeSource;
+  /** The size the guest sees after extendVolume (bytes); absent until then. */
+  sizeBytes?: number;
 }
 
 /** The fake hypervisor's state for one host; pass the same store to a new FakeDriver to simulate a restart. */
@@ -85,6 +96,9 @@ export type FakeOperation =
   | "triggerCrashDump"
   | "attachInterface"
   | "detachInterface"
+  | "attachVolume"
+  | "detachVolume"
+  | "extendVolume"
   | "migrateDiskAndPowerOff"
   | "finishMigration"
   | "confirmMigration"
@@ -162,6 +176,7 @@ export class FakeDriver implements VirtDriver {
       building: true,
       rescued: false,
       vifs: structuredClone(spec.networkInfo ?? []),
+      volumes: (spec.volumes ?? []).map((v) => ({ volumeId: v.volumeId, source: structuredClone(v.source) })),
       bootCount: 0,
       console: [],
       vncPort: this.store.nextVncPort++,
@@ -321,6 +336,33 @@ export class FakeDriver implements VirtDriver {
   }
 
   /** The NICs an instance has now (fake only; for tests). */
+  async attachVolume(uuid: string, volumeId: string, source: VolumeSource): Promise<void> {
+    const rec = await this.act("attachVolume", uuid, [RUNNING, PAUSED, SHUTDOWN]);
+    const vols = (rec.volumes ??= []);
+    if (vols.some((v) => v.volumeId === volumeId))
+      throw new InvalidInstanceState(uuid, "attachVolume", `volume ${volumeId} is already attached`);
+    vols.push({ volumeId, source: structuredClone(source) });
+  }
+
+  async detachVolume(uuid: string, volumeId: string): Promise<void> {
+    const rec = await this.act("detachVolume", uuid, [RUNNING, PAUSED, SHUTDOWN]);
+    const i = (rec.volumes ?? []).findIndex((v) => v.volumeId === volumeId);
+    if (i < 0) throw new InvalidInstanceState(uuid, "detachVolume", `volume ${volumeId} is not attached`);
+    rec.volumes!.splice(i, 1);
+  }
+
+  async extendVolume(uuid: string, volumeId: string, sizeBytes: number): Promise<void> {
+    const rec = await this.act("extendVolume", uuid, [RUNNING, PAUSED, SHUTDOWN]);
+    const v = (rec.volumes ?? []).find((x) => x.volumeId === volumeId);
+    if (!v) throw new InvalidInstanceState(uuid, "extendVolume", `volume ${volumeId} is not attached`);
+    v.sizeBytes = sizeBytes;
+  }
+
+  /** The volumes attached to an instance (tests). */
+  volumesOf(uuid: string): FakeVolume[] {
+    return structuredClone(this.store.instances.get(uuid)?.volumes ?? []);
+  }
+
   interfacesOf(uuid: string): Vif[] {
     return structuredClone(this.get("interfacesOf", uuid).vifs);
   }
@@ -473,6 +515,7 @@ export class FakeDriver implements VirtDriver {
       building: false,
       rescued: false,
       vifs: structuredClone(spec.networkInfo ?? []),
+      volumes: (spec.volumes ?? []).map((v) => ({ volumeId: v.volumeId, source: structuredClone(v.source) })),
       bootCount: 0,
       console: [],
       vncPort: this.store.nextVncPort++,
@@ -486,7 +529,8 @@ export class FakeDriver implements VirtDriver {
     if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 1)
       throw bad("memoryMb must be a positive integer");
     if (!Number.isInteger(spec.rootGb) || spec.rootGb < 0) throw bad("rootGb must be a non-negative integer");
-    if (!spec.image?.id) throw bad("image.id is required");
+    const bootVolume = (spec.volumes ?? []).some((v) => v.bootIndex === 0);
+    if (!spec.image?.id && !bootVolume) throw bad("image.id is required (or a boot volume)");
     const format = spec.image.format;
     if (format !== undefined && !this.capabilities.imageFormats.includes(format)) {
       throw bad(`image format ${format} is not supported`);

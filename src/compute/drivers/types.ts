@@ -61,6 +61,26 @@ export interface Vif {
   tapName?: string;
 }
 
+/**
+ * Where a volume's blocks come from, as the agent translates the block storage service's connection info: a local
+ * file (tests), an NBD export (unix socket or TCP), or an iSCSI target reached by the hypervisor's own initiator.
+ */
+export type VolumeSource =
+  | { type: "file"; path: string; format: "qcow2" | "raw"; readOnly?: boolean }
+  | { type: "nbd"; socketPath: string; export?: string; readOnly?: boolean }
+  | { type: "nbd"; host: string; port: number; export?: string; readOnly?: boolean }
+  | {
+      type: "iscsi";
+      portal: string;
+      target: string;
+      lun?: number;
+      /** CHAP credentials of the target, when it has them (the password goes to QEMU as a secret object). */
+      chap?: { user: string; password: string };
+      /** The initiator name QEMU logs in with. */
+      initiatorName?: string;
+      readOnly?: boolean;
+    };
+
 /** Everything a driver needs to build one instance. Flavor sizes are already resolved. */
 export interface InstanceSpec {
   uuid: string;
@@ -76,6 +96,11 @@ export interface InstanceSpec {
   projectId?: string;
   image: ImageRef;
   networkInfo?: Vif[];
+  /**
+   * Volumes attached from the first boot (boot from volume, extra volumes of a create request, or the volumes a
+   * moved server takes along): bootIndex 0 is the root disk, booted instead of a local disk from `image`.
+   */
+  volumes?: Array<{ volumeId: string; source: VolumeSource; bootIndex?: number }>;
   /** Base64 user data for the config drive / metadata service, as Nova receives it. */
   userData?: string;
   metadata: Record<string, string>;
@@ -246,6 +271,15 @@ export interface VirtDriver {
   attachInterface?(uuid: string, vif: Vif): Promise<void>;
   /** Hot-unplug a NIC by port id. */
   detachInterface?(uuid: string, vifId: string): Promise<void>;
+  /**
+   * Attach a volume as a virtio disk whose serial is the volume id: hot-plugged into a RUNNING or PAUSED guest,
+   * only recorded for a SHUTDOWN one; either way it is part of every later boot until detached.
+   */
+  attachVolume?(uuid: string, volumeId: string, source: VolumeSource): Promise<void>;
+  /** Detach a volume (hot-unplug from a live guest, forget it for a stopped one); unknown volumes are an error. */
+  detachVolume?(uuid: string, volumeId: string): Promise<void>;
+  /** The volume grew to `sizeBytes` in the block storage service: let a live guest see it (block_resize). */
+  extendVolume?(uuid: string, volumeId: string, sizeBytes: number): Promise<void>;
 
   // Cold migration / resize, in the order the conductor calls them. A driver has all four or none.
   /** On the source: power off and make the disks available to `destHost`. The instance stays listed here. */

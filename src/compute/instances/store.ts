@@ -42,6 +42,8 @@ export interface RequestSpec {
   networks: "auto" | "none" | Array<Record<string, string>>;
   /** The NICs the API resolved from `networks` (absent: none, or a server created before networking). */
   nics?: RequestedNic[];
+  /** The root disk is a volume (boot from volume): no local root disk is claimed in placement. */
+  volumeBacked?: boolean;
 }
 
 /** One NIC a server asked for, as the API validated it: a network (with an optional address) or a user's port. */

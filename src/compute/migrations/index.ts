@@ -6,6 +6,7 @@ import { quotaLockMigration } from "../../shared/db/quota-lock.js";
 import { conductorOwnershipMigration } from "./0005-conductor-ownership.js";
 import { consoleTokensMigration } from "./0006-console-tokens.js";
 import { networkInfoMigration } from "./0007-network-info.js";
+import { blockDeviceMappingsMigration } from "./0008-block-device-mappings.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const computeMigrations: Record<string, Migration> = {
   "0005_conductor_ownership": conductorOwnershipMigration,
   "0006_console_tokens": consoleTokensMigration,
   "0007_network_info": networkInfoMigration,
+  "0008_block_device_mappings": blockDeviceMappingsMigration,
 };

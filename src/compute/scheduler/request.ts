@@ -25,7 +25,11 @@ const SPEC_KEY = /^(resources|trait)([a-zA-Z0-9_-]{1,64})?:([A-Z0-9_]+)$/;
 const CLASS_ORDER = ["VCPU", "MEMORY_MB", "DISK_GB"];
 
 /** Build the request groups from the flavor's sizes and extra specs and the image's trait properties. */
-export function placementRequest(flavor: InstanceFlavor, image: RequestSpec["image"]): PlacementRequest {
+export function placementRequest(
+  flavor: InstanceFlavor,
+  image: RequestSpec["image"],
+  volumeBacked = false,
+): PlacementRequest {
   const groups = new Map<string, RequestGroup>();
   const group = (suffix: string): RequestGroup => {
     let g = groups.get(suffix);
@@ -35,7 +39,9 @@ export function placementRequest(flavor: InstanceFlavor, image: RequestSpec["ima
   const base = group("");
   base.resources.VCPU = flavor.vcpus;
   base.resources.MEMORY_MB = flavor.memory_mb;
-  base.resources.DISK_GB = flavor.root_gb + flavor.ephemeral_gb + Math.ceil(flavor.swap / 1024);
+  // A volume-backed server's root disk is in the block storage service, not on the host (as Nova's is_bfv).
+  base.resources.DISK_GB =
+    (volumeBacked ? 0 : flavor.root_gb) + flavor.ephemeral_gb + Math.ceil(flavor.swap / 1024);
   const traitSpec = (g: RequestGroup, name: string, value: string) => {
     if (value === "required" && !g.required.includes(name)) g.required.push(name);
     if (value === "forbidden" && !g.forbidden.includes(name)) g.forbidden.push(name);

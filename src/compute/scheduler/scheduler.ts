@@ -81,7 +81,7 @@ export class Scheduler {
   async select(req: ScheduleRequest): Promise<Selection> {
     const { core } = this;
     const limit = core.cfg.compute.scheduler.maxPlacementResults;
-    const preq = placementRequest(req.flavor, req.spec.image);
+    const preq = placementRequest(req.flavor, req.spec.image, req.spec.volumeBacked === true);
     if (!asksForResources(preq)) throw new NoValidHost("the flavor asks for no resources");
 
     let cands = NO_CANDIDATES;

@@ -3,6 +3,9 @@
 // exercised only when the driver has them, and reported as skipped otherwise.
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import {
   InstanceExists,
@@ -361,6 +364,35 @@ export function runDriverContract(label: string, target: ContractTarget): void {
         await assert.rejects(d.attachInterface(s.uuid, vif), InvalidInstanceState);
         await d.detachInterface(s.uuid, vif.id);
         await assert.rejects(d.detachInterface(s.uuid, vif.id), InvalidInstanceState);
+      });
+    });
+
+    it("attach/detach volume: live and stopped, kept across power off/on, extend", async (t) => {
+      await withCapability(t, ["attachVolume", "detachVolume", "extendVolume"], async (d) => {
+        const dir = mkdtempSync(join(tmpdir(), "stq-cvol-"));
+        try {
+          const path = join(dir, "vol.raw");
+          writeFileSync(path, Buffer.alloc(1024 * 1024));
+          const source = { type: "file" as const, path, format: "raw" as const };
+          const volumeId = randomUUID();
+          const s = spec();
+          await d.spawn(s);
+          await d.attachVolume(s.uuid, volumeId, source);
+          await assert.rejects(d.attachVolume(s.uuid, volumeId, source), InvalidInstanceState);
+          await d.extendVolume(s.uuid, volumeId, 2 * 1024 * 1024);
+          await d.powerOff(s.uuid);
+          await d.powerOn(s.uuid);
+          assert.equal((await d.getInfo(s.uuid)).state, PowerState.RUNNING);
+          await d.powerOff(s.uuid);
+          await d.detachVolume(s.uuid, volumeId);
+          await assert.rejects(d.detachVolume(s.uuid, volumeId), InvalidInstanceState);
+          await d.attachVolume(s.uuid, volumeId, source);
+          await d.powerOn(s.uuid);
+          assert.equal((await d.getInfo(s.uuid)).state, PowerState.RUNNING);
+          await d.destroy(s.uuid);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       });
     });
 

@@ -12,6 +12,8 @@ import { casUpdate, findInstance, type Instance } from "../../instances/store.js
 import { objectBody, type Ctx } from "../common.js";
 import { refreshNetworkInfo } from "../../networking/refresh.js";
 import { agentContract } from "../../rpc.js";
+import { target } from "../../../shared/bus/index.js";
+import { listBdms } from "../../volumes/bdm-store.js";
 import { fieldError, objectField, onlyKeys, required } from "./schema.js";
 import { isUuidLike, policyRule, pyRepr } from "./util.js";
 
@@ -145,6 +147,19 @@ async function powerUpdate(db: Kysely<any>, rc: RequestContext, inst: Instance, 
   });
 }
 
+/** volume-extended: read the volume's new size and have the server's host show it to the guest. */
+async function extendVolume(core: ComputeCore, inst: Instance, volumeId: string): Promise<void> {
+  const attached = (await listBdms(core.db, inst.uuid)).some((b) => b.volumeId === volumeId);
+  if (!attached || !inst.host || !core.volume) return;
+  const vol = await core.volume.showVolume(inst.project_id, volumeId);
+  await core.bus.call(
+    target(agentContract, inst.host),
+    "extend_volume",
+    { uuid: inst.uuid, volumeId, sizeBytes: vol.size * 1024 ** 3 },
+    { timeoutMs: 60_000 },
+  );
+}
+
 async function dispatch(core: ComputeCore, ctx: Ctx, inst: Instance, ev: Event) {
   const db = core.db;
   const rc: RequestContext = {
@@ -155,7 +170,9 @@ async function dispatch(core: ComputeCore, ctx: Ctx, inst: Instance, ev: Event) 
   if (ev.name === "power-update") return powerUpdate(db, rc, inst, ev.tag as string);
   if (ev.name === "volume-extended") {
     await startAction(db, rc, inst.uuid, "extend_volume");
-    return withEvent(db, rc, inst.uuid, "compute_extend_volume", inst.host, async () => undefined);
+    return withEvent(db, rc, inst.uuid, "compute_extend_volume", inst.host, () =>
+      extendVolume(core, inst, ev.tag as string),
+    );
   }
   // The network service says a port changed (or went): the cache, and so `addresses`, is read again.
   if (ev.name === "network-changed" || ev.name === "network-vif-deleted")

@@ -12,6 +12,7 @@ import { imageRoutes } from "./images.js";
 import { networkProxyPolicies, networkProxyRoutes } from "./networks.js";
 import { securityGroupPolicies, securityGroupRoutes } from "./security-groups.js";
 import { serverPasswordPolicies, serverPasswordRoutes } from "./server-password.js";
+import { volumeProxyPolicies, volumeProxyRoutes } from "./volumes.js";
 
 export { backupActions } from "./backup.js";
 export { deferredDeleteActions } from "./deferred-delete.js";
@@ -31,12 +32,14 @@ export function legacyRoutes(core: ComputeCore): Route[] {
     ...extensionRoutes(),
     ...networkProxyRoutes(core),
     ...securityGroupRoutes(core),
+    ...volumeProxyRoutes(core),
   ];
 }
 
 /** Policy defaults of those APIs and of the createBackup, forceDelete and restore actions. */
 export const legacyPolicies: RuleDefault[] = [
   ...hostPolicies,
+  ...volumeProxyPolicies,
   ...diagnosticsPolicies,
   ...serverPasswordPolicies,
   ...auditLogPolicies,

@@ -8,7 +8,10 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 /** A validated create request. */
 export interface CreateInput {
   name: string;
+  /** The image of an image-backed server; "" when the root disk is a volume. */
   imageRef: string;
+  /** Volume mappings (boot from volume, extra volumes); empty for a plain image-backed server. */
+  volumes: RequestedBdm[];
   flavorRef: string;
   networks: "auto" | "none" | Array<Record<string, string>>;
   keyName?: string;
@@ -113,28 +116,119 @@ function parseNetworks(ctx: Ctx, v: unknown): CreateInput["networks"] {
   });
 }
 
-/** Image id from block_device_mapping_v2 (image-backed local root disk only). */
-function bdmImage(v: unknown): string | undefined {
-  if (v === undefined) return undefined;
+/** One volume mapping of a create request (block_device_mapping_v2 with destination volume). */
+export interface RequestedBdm {
+  sourceType: "image" | "volume" | "blank";
+  /** The image (source image) or the volume (source volume). */
+  uuid?: string;
+  bootIndex: number | null;
+  volumeSize?: number;
+  deleteOnTermination: boolean;
+  deviceName?: string;
+  tag?: string;
+}
+
+const BDM_KEYS = [
+  "source_type",
+  "destination_type",
+  "uuid",
+  "boot_index",
+  "volume_size",
+  "delete_on_termination",
+  "device_name",
+  "device_type",
+  "disk_bus",
+  "guest_format",
+  "no_device",
+  "volume_id",
+  "snapshot_id",
+  "image_id",
+  "tag",
+  "volume_type",
+];
+
+/** An integer of a mapping, given as a number or a numeric string (as the CLI sends boot_index "0"). */
+function bdmInt(field: string, v: unknown, min: number): number {
+  const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min)
+    throw invalid(`block_device_mapping_v2.${field}`, v, `${JSON.stringify(v)} is not a valid integer`);
+  return n;
+}
+
+/**
+ * block_device_mapping_v2: the image of an image-backed local root disk, and the volume mappings (an image or a
+ * blank made into a volume, or an existing volume). Snapshots and local ephemeral mappings are refused.
+ */
+function parseBdms(ctx: Ctx, v: unknown): { image?: string; volumes: RequestedBdm[] } {
+  const out: { image?: string; volumes: RequestedBdm[] } = { volumes: [] };
+  if (v === undefined) return out;
   if (!Array.isArray(v)) throw invalid("block_device_mapping_v2", v, "is not of type 'array'");
-  let image: string | undefined;
+  const mv = ctx.microversion;
+  const tagOk = (mv.gte("2.32") && !mv.gte("2.33")) || mv.gte("2.42");
   for (const b of v as Array<Record<string, unknown>>) {
-    if (!b || typeof b !== "object")
+    if (!b || typeof b !== "object" || Array.isArray(b))
       throw invalid("block_device_mapping_v2", v, "each mapping must be an object");
+    for (const k of Object.keys(b))
+      if (!BDM_KEYS.includes(k) || (k === "tag" && !tagOk) || (k === "volume_type" && !mv.gte("2.67")))
+        throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
     const src = b.source_type ?? "blank";
     const dst = b.destination_type ?? "volume";
-    if (dst === "volume" || src === "volume" || src === "snapshot")
-      throw badRequest(
-        "Block device mappings with volumes need the block storage service, which Stratus does not run yet; " +
-          "boot from an image (imageRef) instead.",
+    if (!["image", "volume", "blank", "snapshot"].includes(String(src)))
+      throw invalid(
+        "block_device_mapping_v2.source_type",
+        src,
+        "is not one of ['volume', 'image', 'snapshot', 'blank']",
       );
-    if (src === "image" && (b.boot_index === 0 || b.boot_index === "0")) {
-      if (typeof b.uuid !== "string" || !UUID.test(b.uuid))
-        throw invalid("block_device_mapping_v2.uuid", b.uuid, "is not a valid uuid");
-      image = b.uuid;
+    if (!["local", "volume"].includes(String(dst)))
+      throw invalid("block_device_mapping_v2.destination_type", dst, "is not one of ['local', 'volume']");
+    const boot =
+      b.boot_index === undefined || b.boot_index === null ? null : bdmInt("boot_index", b.boot_index, -1);
+    const uuid = b.uuid;
+    if (src !== "blank" && (typeof uuid !== "string" || !UUID.test(uuid)))
+      throw invalid("block_device_mapping_v2.uuid", uuid, "is not a valid uuid");
+    if (src === "snapshot")
+      throw badRequest("Block device mappings from volume snapshots are not supported by this cloud yet.");
+    if (dst === "local") {
+      if (src === "image" && boot === 0) {
+        out.image = uuid as string;
+        continue;
+      }
+      // Local swap/ephemeral mappings: the flavor's swap and ephemeral disks are what the host makes (as before).
+      continue;
     }
+    const size =
+      b.volume_size === undefined || b.volume_size === null
+        ? undefined
+        : bdmInt("volume_size", b.volume_size, 1);
+    if ((src === "image" || src === "blank") && size === undefined)
+      throw badRequest(`Images with destination_type 'volume' need to have a non-zero size specified`);
+    const dot = b.delete_on_termination;
+    const del =
+      dot === undefined || dot === null
+        ? false
+        : typeof dot === "boolean"
+          ? dot
+          : bool("delete_on_termination", dot);
+    if (b.tag !== undefined && (typeof b.tag !== "string" || b.tag.length > 60 || /[,/]/.test(b.tag)))
+      throw invalid("block_device_mapping_v2.tag", b.tag, "is not a valid tag");
+    if (b.device_name !== undefined && b.device_name !== null && typeof b.device_name !== "string")
+      throw invalid("block_device_mapping_v2.device_name", b.device_name, "is not of type 'string'");
+    out.volumes.push({
+      sourceType: src as RequestedBdm["sourceType"],
+      ...(typeof uuid === "string" ? { uuid } : {}),
+      bootIndex: boot !== null && boot < 0 ? null : boot,
+      ...(size !== undefined ? { volumeSize: size } : {}),
+      deleteOnTermination: del,
+      ...(typeof b.device_name === "string" ? { deviceName: b.device_name } : {}),
+      ...(typeof b.tag === "string" ? { tag: b.tag } : {}),
+    });
   }
-  return image;
+  const roots = out.volumes.filter((x) => x.bootIndex === 0).length + (out.image ? 1 : 0);
+  if (roots > 1)
+    throw badRequest(
+      "Boot sequence for the instance and image/block device mapping combination is not valid.",
+    );
+  return out;
 }
 
 /** Parse and validate `{"server": {...}}` plus scheduler hints. */
@@ -158,16 +252,20 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
     throw badRequest("Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
   const flavorRef =
     typeof srv.flavorRef === "number" ? String(srv.flavorRef) : str("flavorRef", srv.flavorRef, 1);
-  const fromBdm = bdmImage(srv.block_device_mapping_v2);
+  const parsedBdms = parseBdms(ctx, srv.block_device_mapping_v2);
+  const fromBdm = parsedBdms.image;
   if (srv.block_device_mapping !== undefined)
-    throw badRequest(
-      "Legacy block_device_mapping needs volumes, which Stratus does not run yet; use imageRef.",
-    );
-  let imageRef = srv.imageRef === undefined ? "" : str("imageRef", srv.imageRef);
-  if (!imageRef && fromBdm) imageRef = fromBdm;
-  if (!imageRef) throw badRequest("Missing imageRef attribute");
-  imageRef = refId(imageRef);
-  if (!UUID.test(imageRef)) throw badRequest("Invalid imageRef provided.");
+    throw badRequest("Legacy block_device_mapping is not supported; use block_device_mapping_v2.");
+  let imageRef = srv.imageRef === undefined || srv.imageRef === null ? "" : str("imageRef", srv.imageRef);
+  // A volume root disk (boot_index 0): the server has no image of its own (Nova shows image "").
+  const volumeRoot = parsedBdms.volumes.some((b) => b.bootIndex === 0);
+  if (volumeRoot) imageRef = "";
+  else {
+    if (!imageRef && fromBdm) imageRef = fromBdm;
+    if (!imageRef) throw badRequest("Missing imageRef attribute");
+    imageRef = refId(imageRef);
+    if (!UUID.test(imageRef)) throw badRequest("Invalid imageRef provided.");
+  }
   const metadata = srv.metadata ?? {};
   if (!metadata || typeof metadata !== "object" || Array.isArray(metadata))
     throw invalid("metadata", metadata, "is not of type 'object'");
@@ -217,6 +315,7 @@ export function parseCreate(ctx: Ctx, body: Record<string, unknown>): CreateInpu
   return {
     name,
     imageRef,
+    volumes: parsedBdms.volumes,
     flavorRef: refId(flavorRef),
     networks: parseNetworks(ctx, srv.networks),
     keyName: opt("key_name"),

@@ -21,7 +21,9 @@ import { extraSpecs, visibleFlavor } from "../flavors.js";
 import { checkImageFits } from "../image-fit.js";
 import { callerKeyPair } from "../keypairs.js";
 import { projectLimits, projectUsage } from "../quotas.js";
-import { parseCreate, type CreateInput } from "./create-input.js";
+import { parseCreate, type CreateInput, type RequestedBdm } from "./create-input.js";
+import { VolumeRefused } from "../../volume-client.js";
+import { createBdm, nextDeviceName } from "../../volumes/bdm-store.js";
 import { serverLinks } from "./view.js";
 import { resolveNics } from "../../networking/requested.js";
 import { resolveSecurityGroups } from "../../networking/security-groups.js";
@@ -49,8 +51,82 @@ export function sanitizeHostname(name: string, fallback: string): string {
   return h || fallback;
 }
 
+/**
+ * The image a server is built from: imageRef's (checked against the flavor), or for a volume-backed server the
+ * root mapping's source image, or the image metadata of its root volume (flavor disk sizes do not apply).
+ */
+async function serverImage(core: ComputeCore, ctx: Ctx, input: CreateInput, flavor: InstanceFlavor) {
+  if (input.volumes.length > 0 && !core.volume)
+    throw badRequest(
+      "Block device mappings with volumes need a block storage service, and the cloud has none.",
+    );
+  if (input.volumes.length > 0 && input.maxCount > 1 && input.volumes.some((b) => b.sourceType === "volume"))
+    throw badRequest("Cannot attach one or more volumes to multiple instances");
+  for (const b of input.volumes.filter((x) => x.sourceType === "volume")) {
+    const vol = await core.volume!.showVolume(ctx.auth?.projectId ?? "", b.uuid!).catch((e: unknown) => {
+      if (e instanceof VolumeRefused && e.status === 404)
+        throw badRequest(`Volume ${b.uuid} could not be found.`);
+      throw e;
+    });
+    if (vol.status !== "available" && !(vol.multiattach && vol.status === "in-use"))
+      throw badRequest(
+        `Invalid volume: volume '${b.uuid}' status must be 'available'. Currently in '${vol.status}'`,
+      );
+    if (b.bootIndex === 0) {
+      const meta = vol.volume_image_metadata ?? {};
+      return imageSpec(meta.image_id ?? "", {
+        status: "active",
+        properties: {},
+        ...meta,
+        min_ram: 0,
+        min_disk: 0,
+      } as never);
+    }
+  }
+  const root = input.volumes.find((b) => b.bootIndex === 0);
+  if (root?.sourceType === "image") {
+    const img = await checkImage(core, ctx, root.uuid!, flavor, false);
+    if (img.min_disk > (root.volumeSize ?? 0))
+      throw badRequest(
+        `Volume is smaller than the minimum size specified in image metadata. Volume size is ${(root.volumeSize ?? 0) * 1024 ** 3} bytes, minimum size is ${img.min_disk * 1024 ** 3} bytes.`,
+      );
+    return img;
+  }
+  if (root)
+    throw badRequest(
+      "Boot sequence for the instance and image/block device mapping combination is not valid.",
+    );
+  return checkImage(core, ctx, input.imageRef, flavor);
+}
+
+/** Device names of requested volumes: the root volume is vda; others keep theirs or take the next free one. */
+function bdmDeviceNames(all: RequestedBdm[]): string[] {
+  const rootIsVolume = all.some((x) => x.bootIndex === 0);
+  const names: string[] = [];
+  for (const b of all)
+    names.push(b.deviceName ?? (b.bootIndex === 0 ? "/dev/vda" : nextDeviceName(names, rootIsVolume)));
+  return names;
+}
+
+/** The mapping row of one requested volume (no volume or attachment yet for the ones the conductor makes). */
+function requestedBdmRow(uuid: string, b: RequestedBdm, deviceName: string) {
+  return {
+    instanceUuid: uuid,
+    volumeId: b.sourceType === "volume" ? b.uuid! : null,
+    attachmentId: null,
+    deviceName,
+    bootIndex: b.bootIndex,
+    sourceType: b.sourceType,
+    destinationType: "volume" as const,
+    deleteOnTermination: b.deleteOnTermination,
+    tag: b.tag ?? null,
+    volumeSize: b.volumeSize ?? null,
+    imageId: b.sourceType === "image" ? b.uuid! : null,
+  };
+}
+
 /** The image as the caller sees it (400 if missing, not active, or too big for the flavor). */
-async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor: InstanceFlavor) {
+async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor: InstanceFlavor, fit = true) {
   const res = await core.image.request("GET", `/v2/images/${imageRef}`, { token: ctx.auth?.token });
   if (res.status === 404 || res.status === 403) throw badRequest(`Image ${imageRef} could not be found.`);
   if (res.status !== 200)
@@ -58,7 +134,7 @@ async function checkImage(core: ComputeCore, ctx: Ctx, imageRef: string, flavor:
   const img = res.body as Record<string, unknown>;
   if (img.status !== "active") throw badRequest(`Image ${imageRef} is not active.`);
   const spec = imageSpec(imageRef, img);
-  checkImageFits(ctx, spec, flavor, ctx.auth?.projectId ?? "");
+  if (fit) checkImageFits(ctx, spec, flavor, ctx.auth?.projectId ?? "");
   return spec;
 }
 
@@ -145,7 +221,7 @@ export async function createServers(
     description: fl.description,
     extra_specs: await extraSpecs(core.db, fl.id),
   };
-  const image = await checkImage(core, ctx, input.imageRef, flavor);
+  const image = await serverImage(core, ctx, input, flavor);
   const key = await checkKey(core, ctx, input.keyName);
   const groupUuid = await checkGroup(core, ctx, input.hints);
   const nics = await resolveNics(
@@ -171,6 +247,7 @@ export async function createServers(
     groupUuid,
     networks: input.networks,
     nics,
+    ...(input.imageRef === "" ? { volumeBacked: true } : {}),
   };
   const reservation = `r-${randomBytes(4).toString("hex")}`;
   const ctxReq = requestContext(ctx);
@@ -267,6 +344,8 @@ export async function createServers(
           .insertInto("compute_server_group_member")
           .values({ group_uuid: groupUuid, instance_uuid: uuid })
           .execute();
+      const names = bdmDeviceNames(input.volumes);
+      for (const [k, b] of input.volumes.entries()) await createBdm(db, requestedBdmRow(uuid, b, names[k]));
       await startAction(db, ctxReq, uuid, "create");
       out.push(uuid);
     }

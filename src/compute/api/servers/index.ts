@@ -13,6 +13,7 @@ import { createServers, requestContext } from "./create.js";
 import { listServers } from "./list.js";
 import { ownedServer, subresourceRoutes } from "./subresources.js";
 import { interfacePolicies, interfaceRoutes } from "./interfaces.js";
+import { volumeAttachmentPolicies, volumeAttachmentRoutes } from "./volume-attachments.js";
 import { serverView } from "./view.js";
 import { checkLock } from "../server-actions/common.js";
 import { accessIPv4, accessIPv6 } from "./ip.js";
@@ -143,6 +144,7 @@ export function serverRoutes(core: ComputeCore): Route[] {
     }),
     ...subresourceRoutes(core),
     ...interfaceRoutes(core),
+    ...volumeAttachmentRoutes(core),
   ];
 }
 
@@ -168,6 +170,7 @@ const SV = "/servers/{server_id}";
 /** Policy defaults of the servers API (Nova's names). */
 export const serverPolicies: RuleDefault[] = [
   ...interfacePolicies,
+  ...volumeAttachmentPolicies,
   rule("os_compute_api:servers:index", ANY, "List servers.", "GET", "/servers"),
   rule("os_compute_api:servers:detail", ANY, "List servers with details.", "GET", "/servers/detail"),
   rule(

@@ -26,6 +26,18 @@ export interface QemuDisk {
   serial?: string;
 }
 
+/** One volume: a block node given as QMP blockdev options (NBD, iSCSI, file), shown as a virtio disk. */
+export interface QemuVolume {
+  /** QEMU id of the device; the blockdev options name the node `<id>-fmt`. */
+  id: string;
+  blockdev: Record<string, unknown>;
+  /** The volume id, cut to what virtio-blk keeps (20 characters). */
+  serial: string;
+  bootIndex?: number;
+  /** File holding the CHAP password the blockdev names as `<id>-chap` (iSCSI with CHAP). */
+  secretFile?: string;
+}
+
 /** A host port forwarded into the guest (user networking); the host side is always loopback. */
 export interface HostForward {
   proto?: "tcp" | "udp";
@@ -83,6 +95,8 @@ export interface QemuSpec {
   serialSocket?: string;
   vnc?: QemuVnc;
   disks: QemuDisk[];
+  /** Attached volumes, after the local disks. */
+  volumes?: QemuVolume[];
   nics: QemuNic[];
   kernel?: QemuKernelBoot;
   /** A firmware image instead of QEMU's SeaBIOS (-bios). */
@@ -297,6 +311,22 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
       if (!SERIAL_RE.test(d.serial)) bad(`disk ${d.id} serial ${JSON.stringify(d.serial)}`);
       dev.serial = d.serial;
     }
+    args.push("-device", JSON.stringify(dev));
+  }
+
+  for (const v of spec.volumes ?? []) {
+    unique("volume", v.id);
+    if (v.blockdev["node-name"] !== `${v.id}-fmt`) bad(`volume ${v.id} node name`);
+    if (!SERIAL_RE.test(v.serial)) bad(`volume ${v.id} serial ${JSON.stringify(v.serial)}`);
+    if (v.secretFile) args.push("-object", `secret,id=${v.id}-chap,file=${escapeOptValue(v.secretFile)}`);
+    args.push("-blockdev", JSON.stringify(v.blockdev));
+    const dev: Record<string, unknown> = {
+      driver: "virtio-blk-pci",
+      id: v.id,
+      drive: `${v.id}-fmt`,
+      serial: v.serial,
+    };
+    if (v.bootIndex !== undefined) dev.bootindex = checkInt(`volume ${v.id} bootIndex`, v.bootIndex, 0, 99);
     args.push("-device", JSON.stringify(dev));
   }
 

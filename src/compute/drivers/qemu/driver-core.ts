@@ -2,7 +2,8 @@
 // QEMUs with their serial logs and metadata listeners), and the few primitives every concern builds on: start an
 // instance's QEMU from its record, stop it, read its power state, adopt one a previous agent started.
 import { createServer } from "node:net";
-import { appendFile, mkdir, rm } from "node:fs/promises";
+import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { runQemuImg } from "../../../shared/qemu-img.js";
@@ -14,6 +15,7 @@ import { PowerState, type Vif } from "../types.js";
 import type { AccelDecision, AccelSetting } from "./accel.js";
 import type { QemuDisk, QemuNic, QemuSpec } from "./cmdline.js";
 import { DriverLayout, type InstanceRecord } from "./driver-layout.js";
+import { blockdevFor, chapSecretId } from "./driver-hotplug.js";
 import type { ImageSource } from "./driver-images.js";
 import { ImageCache } from "./image-cache.js";
 import { adoptQemu, isOurQemu, pidAlive, readPidfile, startQemu, type QemuProcess } from "./process.js";
@@ -202,7 +204,7 @@ export class QemuCore {
     // Boot order for SeaBIOS; with -kernel, QEMU's linuxboot ROM takes boot index 0 itself.
     const idx = (i: number) => (kernel ? {} : { bootIndex: i });
     if (rec.rescue) disks.push({ id: "rescue", ...rec.rescue.disk, ...idx(0) });
-    disks.push({ id: "root", ...rec.root, ...idx(rec.rescue ? 1 : 0) });
+    if (!rec.volumeRoot) disks.push({ id: "root", ...rec.root, ...idx(rec.rescue ? 1 : 0) });
     if (rec.ephemeral) disks.push({ id: "eph0", ...rec.ephemeral });
     if (rec.swap) disks.push({ id: "swap", ...rec.swap });
     if (rec.configDrive) disks.push({ id: "config", ...rec.configDrive, media: "cdrom", readOnly: true });
@@ -246,6 +248,15 @@ export class QemuCore {
       serialSocket: p.serialSocket,
       vnc: { display: rec.vncPort - 5900, websocketPort: rec.websocketPort },
       disks,
+      volumes: (rec.volumes ?? []).map((v) => ({
+        id: volumeDeviceId(v.volumeId),
+        blockdev: blockdevFor(`${volumeDeviceId(v.volumeId)}-fmt`, v.source),
+        ...(v.source.type === "iscsi" && v.source.chap
+          ? { secretFile: join(p.sockDir, chapSecretId(volumeDeviceId(v.volumeId))) }
+          : {}),
+        serial: volumeSerial(v.volumeId),
+        ...(v.bootIndex !== undefined && !kernel ? { bootIndex: v.bootIndex } : {}),
+      })),
       nics,
       ...(kernel ? { kernel } : {}),
       ...(incoming ? { incoming: "defer" as const } : {}),
@@ -260,6 +271,12 @@ export class QemuCore {
     const p = this.layout.paths(rec.uuid);
     await this.rebaseRoot(rec);
     await mkdir(p.sockDir, { recursive: true, mode: 0o700 });
+    // CHAP passwords of iSCSI volumes reach QEMU as secret files (never on its command line).
+    for (const v of rec.volumes ?? [])
+      if (v.source.type === "iscsi" && v.source.chap)
+        await writeFile(join(p.sockDir, chapSecretId(volumeDeviceId(v.volumeId))), v.source.chap.password, {
+          mode: 0o600,
+        });
     const withMd = await this.ensureMetadataListener(rec);
     await appendFile(p.serialLog, `[stratus] starting QEMU (${this.accel?.accel ?? "tcg"})\r\n`, {
       mode: 0o600,
@@ -367,6 +384,13 @@ export class QemuCore {
     return l;
   }
 }
+
+/** The QEMU device id of a volume's disk (the hot-plug code uses the same); its node names stay under 32 bytes. */
+export const volumeDeviceId = (volumeId: string): string =>
+  `vol-${volumeId.replace(/[^A-Za-z0-9]/g, "").slice(0, 20)}`;
+
+/** The serial a volume's disk shows the guest: the volume id, cut to virtio-blk's 20 characters (as Nova's). */
+export const volumeSerial = (volumeId: string): string => volumeId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 20);
 
 /** The QEMU device id of a port's NIC (the hot-plug code uses the same). */
 export const nicDeviceId = (portId: string): string =>

@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, rename, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Vif } from "../types.js";
+import type { Vif, VolumeSource } from "../types.js";
 import type { QemuKernelBoot } from "./cmdline.js";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,6 +17,13 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export interface RecordDisk {
   path: string;
   format: "qcow2" | "raw";
+}
+
+/** One attached volume: where its blocks are, and its boot order when the server boots from it. */
+export interface RecordVolume {
+  volumeId: string;
+  source: VolumeSource;
+  bootIndex?: number;
 }
 
 /** What the driver remembers about one instance (instance.json). */
@@ -31,12 +38,16 @@ export interface InstanceRecord {
   /** The image's local file when the spawn named one (ImageRef.path) instead of the image service. */
   imagePath?: { path: string; format?: "raw" | "qcow2" };
   root: RecordDisk;
+  /** Booted from a volume (bootIndex 0 in `volumes`): `root` names no file and is not on the command line. */
+  volumeRoot?: boolean;
   ephemeral?: RecordDisk;
   swap?: RecordDisk;
   configDrive?: RecordDisk;
   /** Direct kernel boot (the image's kernel_id/ramdisk_id), from the image cache. */
   kernel?: QemuKernelBoot;
   vifs: Vif[];
+  /** Attached volumes in attach order: each is a virtio disk (serial = volume id) at every boot until detached. */
+  volumes?: RecordVolume[];
   /** Loopback port forwarded to the guest's SSH port (compute.qemu.hostForwardSsh; tests only). */
   sshPort?: number;
   vncPort: number;

@@ -82,8 +82,12 @@ export async function spawnInstance(
   building.add(spec.uuid);
   try {
     await mkdir(p.dir, { recursive: true, mode: 0o700 });
-    const { base, kernel } = await baseImage(core, spec.image);
-    const root = await createRootDisk(base, p.root, spec.rootGb);
+    // Boot from volume: the volume is the root disk (SeaBIOS boots it); no image is fetched, no local root made.
+    const bootVolume = (spec.volumes ?? []).some((v) => v.bootIndex === 0);
+    const { base, kernel } = bootVolume
+      ? { base: undefined, kernel: undefined }
+      : await baseImage(core, spec.image);
+    const root = base ? await createRootDisk(base, p.root, spec.rootGb) : { path: p.root };
     const rec: InstanceRecord = {
       uuid: spec.uuid,
       name: spec.name,
@@ -96,8 +100,10 @@ export async function spawnInstance(
         ? { imagePath: { path: spec.image.path, format: spec.image.format === "raw" ? "raw" : "qcow2" } }
         : {}),
       root: { path: root.path, format: "qcow2" },
+      ...(bootVolume ? { volumeRoot: true } : {}),
       ...(kernel ? { kernel } : {}),
       vifs: spec.networkInfo ?? [],
+      ...(spec.volumes?.length ? { volumes: structuredClone(spec.volumes) } : {}),
       vncPort: await freePort(),
       websocketPort: await freePort(),
     };

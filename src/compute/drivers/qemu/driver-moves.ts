@@ -146,6 +146,7 @@ export async function finishMigration(
       imageId: spec.image.id,
       root: { path: p.root, format: "qcow2" },
       vifs: spec.networkInfo ?? [],
+      ...(spec.volumes?.length ? { volumes: structuredClone(spec.volumes) } : {}),
       vncPort: await freePort(),
       websocketPort: await freePort(),
     };

@@ -240,6 +240,10 @@ export class QemuDriver implements VirtDriver, VolumeHotplug {
     await hotplug.detachVolume(this.ready("detachVolume"), uuid, volumeId);
   }
 
+  async extendVolume(uuid: string, volumeId: string, sizeBytes: number): Promise<void> {
+    await hotplug.extendVolume(this.ready("extendVolume"), uuid, volumeId, sizeBytes);
+  }
+
   async migrateDiskAndPowerOff(uuid: string, destHost: string): Promise<MigrationDiskInfo> {
     return moves.migrateDiskAndPowerOff(this.ready("migrateDiskAndPowerOff"), uuid, destHost);
   }

@@ -1,0 +1,193 @@
+// The control plane's half of attaching and detaching volumes (Nova's compute API + the cinder calls of its
+// compute manager): reserve, connect the host, let the agent plug the disk, complete; undo every step on failure.
+// The block storage calls are made here (the conductor or the API holds the service clients); the agent only
+// hears the connection info.
+import { target } from "../../shared/bus/index.js";
+import type { ComputeCore } from "../core.js";
+import type { Instance } from "../instances/store.js";
+import { agentContract } from "../rpc.js";
+import type { VolumeClient } from "../volume-client.js";
+import { deleteBdm, listBdms, updateBdm, type Bdm } from "./bdm-store.js";
+
+/** How long a volume the conductor creates may take to become available (Nova's block_device_allocate_retries). */
+export const VOLUME_CREATE_TIMEOUT_MS = 180_000;
+
+/** How long an agent may take to plug or unplug one volume (hot-plug waits for the guest). */
+const AGENT_TIMEOUT_MS = 120_000;
+
+/** The block storage client, or an error saying there is none. */
+export function volumeClient(core: ComputeCore): VolumeClient {
+  const v = core.volume;
+  if (!v) throw new Error("no block storage service is configured");
+  return v;
+}
+
+/**
+ * Connect a reserved attachment to `host` and plug the volume into the server there, then complete it. On failure
+ * the disk is unplugged again (best effort) and the error is thrown; the caller removes the attachment and row.
+ */
+export async function connectVolume(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+  bdm: Bdm,
+): Promise<void> {
+  const client = volumeClient(core);
+  if (!bdm.volumeId || !bdm.attachmentId) throw new Error(`mapping ${bdm.uuid} has no volume attachment`);
+  const agent = target(agentContract, host);
+  const connector = await core.bus.call(agent, "volume_connector", {});
+  const att = await client.updateAttachment(inst.project_id, bdm.attachmentId, connector);
+  if (!att.connection_info) throw new Error(`attachment ${bdm.attachmentId} has no connection info`);
+  await updateBdm(core.db, bdm.uuid, { connectionInfo: att.connection_info });
+  await core.bus.call(
+    agent,
+    "attach_volume",
+    { uuid: inst.uuid, volumeId: bdm.volumeId, connectionInfo: att.connection_info },
+    { timeoutMs: AGENT_TIMEOUT_MS },
+  );
+  try {
+    await client.completeAttachment(inst.project_id, bdm.attachmentId);
+  } catch (e) {
+    await core.bus
+      .call(
+        agent,
+        "detach_volume",
+        { uuid: inst.uuid, volumeId: bdm.volumeId },
+        { timeoutMs: AGENT_TIMEOUT_MS },
+      )
+      .catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Undo a reservation: delete the attachment (best effort) and the mapping. */
+export async function forgetVolume(core: ComputeCore, inst: Instance, bdm: Bdm): Promise<void> {
+  if (bdm.attachmentId)
+    await volumeClient(core)
+      .deleteAttachment(inst.project_id, bdm.attachmentId)
+      .catch((e: Error) =>
+        core.log.warn(
+          { uuid: inst.uuid, attachment: bdm.attachmentId, err: e.message },
+          "attachment not deleted",
+        ),
+      );
+  await deleteBdm(core.db, bdm.uuid);
+}
+
+/** Detach a volume: unplug it on the server's host (when it has one), delete the attachment, drop the mapping. */
+export async function disconnectVolume(core: ComputeCore, inst: Instance, bdm: Bdm): Promise<void> {
+  if (inst.host && bdm.volumeId)
+    await core.bus.call(
+      target(agentContract, inst.host),
+      "detach_volume",
+      { uuid: inst.uuid, volumeId: bdm.volumeId },
+      { timeoutMs: AGENT_TIMEOUT_MS },
+    );
+  if (bdm.attachmentId) await volumeClient(core).deleteAttachment(inst.project_id, bdm.attachmentId);
+  await deleteBdm(core.db, bdm.uuid);
+}
+
+/**
+ * A deleted server's volumes (its guest is gone): delete each attachment, then the volumes marked
+ * delete_on_termination, then the mappings. Failures are logged: the server is deleted anyway, as in Nova.
+ */
+export async function releaseVolumes(core: ComputeCore, inst: Instance): Promise<void> {
+  const bdms = await listBdms(core.db, inst.uuid);
+  if (bdms.length === 0) return;
+  const client = core.volume;
+  for (const b of bdms) {
+    if (client && b.attachmentId)
+      await client
+        .deleteAttachment(inst.project_id, b.attachmentId)
+        .catch((e: Error) =>
+          core.log.warn({ uuid: inst.uuid, volume: b.volumeId, err: e.message }, "attachment not deleted"),
+        );
+    if (client && b.volumeId && b.deleteOnTermination)
+      await client
+        .deleteVolume(inst.project_id, b.volumeId)
+        .catch((e: Error) =>
+          core.log.warn({ uuid: inst.uuid, volume: b.volumeId, err: e.message }, "volume not deleted"),
+        );
+    await deleteBdm(core.db, b.uuid);
+  }
+}
+
+/** Wait for a new volume to be available; Nova's VolumeNotCreated message when it fails or takes too long. */
+async function waitAvailable(
+  core: ComputeCore,
+  project: string,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
+  const client = volumeClient(core);
+  const start = Date.now();
+  let attempts = 0;
+  let status = "";
+  for (;;) {
+    attempts++;
+    status = (await client.showVolume(project, id)).status;
+    if (status === "available") return;
+    if (status === "error" || Date.now() - start > timeoutMs) break;
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
+  }
+  throw new Error(
+    `Volume ${id} did not finish being created even after we waited ${Math.round((Date.now() - start) / 1000)} ` +
+      `seconds or ${attempts} attempts. And its status is ${status}.`,
+  );
+}
+
+/**
+ * Before a build goes to its host (the conductor, once the host is known): make the volumes the request asked for
+ * (from an image, or blank), reserve each volume for the server, connect it to `host` and complete the attachment,
+ * so the agent finds the connection info of every mapping. A retried build on another host reconnects them there.
+ */
+export async function prepareVolumes(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+  timeoutMs = VOLUME_CREATE_TIMEOUT_MS,
+): Promise<void> {
+  const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.destinationType === "volume");
+  if (bdms.length === 0) return;
+  const client = volumeClient(core);
+  const project = inst.project_id;
+  const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+  for (const b of bdms) {
+    let volumeId = b.volumeId;
+    if (!volumeId) {
+      const v = await client.createVolume(project, {
+        size: b.volumeSize ?? 1,
+        name: "",
+        ...(b.sourceType === "image" && b.imageId ? { imageRef: b.imageId } : {}),
+        ...(inst.availability_zone ? { availability_zone: inst.availability_zone } : {}),
+      });
+      volumeId = v.id;
+      await updateBdm(core.db, b.uuid, { volumeId });
+      await waitAvailable(core, project, volumeId, timeoutMs);
+    }
+    let attachmentId = b.attachmentId;
+    if (!attachmentId) {
+      attachmentId = (await client.createAttachment(project, volumeId, inst.uuid)).id;
+      await updateBdm(core.db, b.uuid, { attachmentId });
+    }
+    const att = await client.updateAttachment(project, attachmentId, connector);
+    if (!att.connection_info) throw new Error(`attachment ${attachmentId} has no connection info`);
+    await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+    await client.completeAttachment(project, attachmentId);
+  }
+}
+
+/**
+ * A server moves to `host` (resize, cold or live migration, or back on revert/rollback): each of its attachments
+ * gets that host's connector, and the connection info it answers is what the host's driver opens.
+ */
+export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: string): Promise<void> {
+  const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.attachmentId);
+  if (bdms.length === 0) return;
+  const client = volumeClient(core);
+  const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+  for (const b of bdms) {
+    const att = await client.updateAttachment(inst.project_id, b.attachmentId!, connector);
+    if (att.connection_info) await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+  }
+}
