@@ -29,6 +29,7 @@ import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
 import { metadataProvider, serviceImageSource } from "../compute/qemu-host.js";
 import { NetworkClient } from "../compute/network-client.js";
+import { VolumeClient } from "../compute/volume-client.js";
 import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js";
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
@@ -212,6 +213,15 @@ export async function startCloud(
       project: "admin",
     },
   );
+  const systemAdminToken = passwordTokenSource(
+    injectClient(() => app, "/identity"),
+    {
+      user: "admin",
+      password: creds.adminPassword,
+      project: "admin",
+      system: true,
+    },
+  );
   // Compute's network client acts as the cloud admin: Neutron's admin_only (context_is_admin) is what lets Nova put
   // ports on a project's networks and set binding:host_id, and the service user does not pass it (no service_api
   // rule in the network policy yet).
@@ -220,6 +230,9 @@ export async function startCloud(
     image: injectClient(() => app, "/image"),
     network: injectClient(() => app, "/networking"),
     neutron: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
+    // As the system admin: any project's volumes, and boot volumes made in the server's project (a system-scoped
+    // token has no project for Cinder to hold the URL's against, so the URL's project owns what is created).
+    volume: new VolumeClient(injectClient(() => app, "/volume", systemAdminToken)),
   });
   // The network service tells compute about its servers' ports (network-vif-plugged, network-changed) as the
   // service user, whose service role the external events policy admits.

@@ -145,9 +145,14 @@ export class VolumeClient {
     return (await this.call("POST", project, "/attachments", body)).attachment;
   }
 
-  /** Give an attachment the host's connector; the answer carries the connection info. */
-  async updateAttachment(project: string, id: string, connector: VolumeConnector): Promise<CinderAttachment> {
-    const body = { attachment: { connector } };
+  /** Give an attachment the host's connector (and the guest's device, as Nova's `mountpoint`); the answer carries the connection info. */
+  async updateAttachment(
+    project: string,
+    id: string,
+    connector: VolumeConnector,
+    mountpoint?: string | null,
+  ): Promise<CinderAttachment> {
+    const body = { attachment: { connector: { ...connector, ...(mountpoint ? { mountpoint } : {}) } } };
     return (await this.call("PUT", project, `/attachments/${encodeURIComponent(id)}`, body)).attachment;
   }
 

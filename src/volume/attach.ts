@@ -72,7 +72,11 @@ export async function connect(
   const data = { ...(info.data as Record<string, unknown>), attachment_id: a.id };
   const connectionInfo = { ...info, data };
   const host = typeof connector.host === "string" ? connector.host.slice(0, 255) : null;
+  // The guest's device, as Nova tells it in the connector (Cinder's attachment_update keeps it as the mountpoint).
+  const mountpoint =
+    typeof connector.mountpoint === "string" ? connector.mountpoint.slice(0, 255) : undefined;
   await updateAttachment(core, a.id, {
+    ...(mountpoint !== undefined ? { mountpoint } : {}),
     connector: JSON.stringify(connector),
     connection_info: JSON.stringify(connectionInfo),
     attached_host: host,

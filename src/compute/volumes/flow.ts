@@ -36,7 +36,7 @@ export async function connectVolume(
   if (!bdm.volumeId || !bdm.attachmentId) throw new Error(`mapping ${bdm.uuid} has no volume attachment`);
   const agent = target(agentContract, host);
   const connector = await core.bus.call(agent, "volume_connector", {});
-  const att = await client.updateAttachment(inst.project_id, bdm.attachmentId, connector);
+  const att = await client.updateAttachment(inst.project_id, bdm.attachmentId, connector, bdm.deviceName);
   if (!att.connection_info) throw new Error(`attachment ${bdm.attachmentId} has no connection info`);
   await updateBdm(core.db, bdm.uuid, { connectionInfo: att.connection_info });
   await core.bus.call(
@@ -170,7 +170,7 @@ export async function prepareVolumes(
       attachmentId = (await client.createAttachment(project, volumeId, inst.uuid)).id;
       await updateBdm(core.db, b.uuid, { attachmentId });
     }
-    const att = await client.updateAttachment(project, attachmentId, connector);
+    const att = await client.updateAttachment(project, attachmentId, connector, b.deviceName);
     if (!att.connection_info) throw new Error(`attachment ${attachmentId} has no connection info`);
     await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
     await client.completeAttachment(project, attachmentId);
@@ -187,7 +187,7 @@ export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: 
   const client = volumeClient(core);
   const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
   for (const b of bdms) {
-    const att = await client.updateAttachment(inst.project_id, b.attachmentId!, connector);
+    const att = await client.updateAttachment(inst.project_id, b.attachmentId!, connector, b.deviceName);
     if (att.connection_info) await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
   }
 }

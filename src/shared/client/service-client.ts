@@ -105,7 +105,7 @@ function headersFor(req: ClientRequest, tok: string | undefined): Record<string,
  */
 export function passwordTokenSource(
   identity: ServiceClient,
-  creds: { user: string; password: string; project: string; domain?: string },
+  creds: { user: string; password: string; project: string; domain?: string; system?: boolean },
 ): TokenSource {
   let cached: { token: string; expires: number } | null = null;
   let pending: Promise<string> | null = null;
@@ -118,7 +118,7 @@ export function passwordTokenSource(
             methods: ["password"],
             password: { user: { name: creds.user, domain, password: creds.password } },
           },
-          scope: { project: { name: creds.project, domain } },
+          scope: creds.system ? { system: { all: true } } : { project: { name: creds.project, domain } },
         },
       },
     });
