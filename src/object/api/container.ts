@@ -10,6 +10,7 @@ import {
 } from "../store/containers.js";
 import { scanListing } from "../store/objects.js";
 import { httpDate, listingDate } from "../timestamp.js";
+import { splitSwiftBytes } from "./slo.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
@@ -64,13 +65,17 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
     rows,
     p.format,
     { tag: "container", name: c.name, itemTag: "object" },
-    (name, x) => ({
-      name,
-      hash: x.etag,
-      bytes: x.size,
-      content_type: x.contentType,
-      last_modified: listingDate(x.timestamp),
-    }),
+    (name, x) => {
+      // An SLO lists with its total size (Swift's swift_bytes), its manifest's bytes count in the totals.
+      const ct = splitSwiftBytes(x.contentType);
+      return {
+        name,
+        hash: x.etag,
+        bytes: ct.bytes ?? x.size,
+        content_type: ct.contentType,
+        last_modified: listingDate(x.timestamp),
+      };
+    },
   );
   const headers = { ...baseHeaders(contentType), ...statHeaders(c) };
   if (body === null) return new Reply(204, undefined, headers);

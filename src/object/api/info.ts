@@ -2,6 +2,7 @@ import type { ObjectCore } from "../core.js";
 import { SWIFT_VERSION } from "../limits.js";
 import { TEMPURL_INFO } from "./tempurl.js";
 import { BULK_DELETE_INFO } from "./bulk.js";
+import { SLO_INFO } from "./slo.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -18,6 +19,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
       policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
     },
     dlo: { max_get_time: 86400 },
+    slo: SLO_INFO,
     tempurl: TEMPURL_INFO,
     container_quotas: {},
     bulk_delete: BULK_DELETE_INFO,
