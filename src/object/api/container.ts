@@ -11,6 +11,7 @@ import {
 import { scanListing } from "../store/objects.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { splitSwiftBytes } from "./slo.js";
+import { versioningChanges, versioningHeaders } from "./versioning.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
@@ -28,6 +29,7 @@ function statHeaders(c: Container): Record<string, string> {
     "last-modified": httpDate(c.putTimestamp),
     "x-storage-policy": "Policy-0",
     ...metaHeaders(c.meta),
+    ...versioningHeaders(c.meta),
   };
 }
 
@@ -92,6 +94,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -106,6 +109,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );

@@ -3,6 +3,7 @@ import { SWIFT_VERSION } from "../limits.js";
 import { TEMPURL_INFO } from "./tempurl.js";
 import { BULK_DELETE_INFO } from "./bulk.js";
 import { SLO_INFO } from "./slo.js";
+import { VERSIONED_WRITES_INFO } from "./versioning.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -23,5 +24,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     tempurl: TEMPURL_INFO,
     container_quotas: {},
     bulk_delete: BULK_DELETE_INFO,
+    versioned_writes: VERSIONED_WRITES_INFO,
   };
 }

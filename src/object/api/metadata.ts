@@ -60,7 +60,7 @@ export function applyMeta(
   return next;
 }
 
-/** Stored metadata as response headers (system metadata, X-Object-Sysmeta-*, is never shown). */
+/** Stored metadata as response headers (system metadata, X-<type>-Sysmeta-*, is never shown). */
 export function metaHeaders(meta: Map<string, string>): Record<string, string> {
-  return Object.fromEntries([...meta].filter(([k]) => !k.startsWith("x-object-sysmeta-")));
+  return Object.fromEntries([...meta].filter(([k]) => !/^x-(account|container|object)-sysmeta-/.test(k)));
 }

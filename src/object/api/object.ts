@@ -40,6 +40,7 @@ import {
 } from "./slo.js";
 import { prepareSlo, sloCreated } from "./slo-put.js";
 import { deleteSlo } from "./slo-delete.js";
+import { archiveCurrent, versionedDelete } from "./versioning.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
 const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
@@ -184,7 +185,7 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 }
 
 /** What a new object version is made of. */
-interface WriteSpec {
+export interface WriteSpec {
   source: AsyncIterable<Uint8Array>;
   /** Declared length, checked against what arrives. */
   length?: number;
@@ -196,7 +197,7 @@ interface WriteSpec {
 }
 
 /** Store data under a fresh key and commit the row; the data of the replaced version is removed after. */
-async function writeObject(
+export async function writeObject(
   core: ObjectCore,
   c: Container,
   name: string,
@@ -304,6 +305,7 @@ async function copy(
   const so = await loadObject(core, sc, src.object);
   const dc = await loadContainer(core, dst.account, dst.container);
   checkQuota(dc, so.size);
+  await archiveCurrent(core, dst.account, dc, dst.object);
   const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
   const changes = requestMeta(ctx, core);
   // An SLO copies as its concatenated data (a plain object), unless the manifest itself is asked for.
@@ -367,6 +369,7 @@ async function putSlo(
   const deleteAt = deleteAtOf(ctx) ?? null;
   checkQuota(c, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
+  await archiveCurrent(core, account, c, name);
   const o = await writeObject(core, c, name, {
     source: (async function* () {
       yield prepared.body;
@@ -416,6 +419,7 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const c = await loadContainer(core, account, container as string);
   checkQuota(c, length);
   await checkPutConditions(ctx, core, c, name);
+  await archiveCurrent(core, account, c, name);
   const body = ctx.body as AsyncIterable<Uint8Array> | undefined;
   const o = await writeObject(core, c, name, {
     source: body ?? (async function* () {})(),
@@ -482,6 +486,8 @@ export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
   await authorizeContainer(ctx, core, account, container as string, "write");
   const c = await loadContainer(core, account, container as string);
+  const restored = await versionedDelete(core, account, c, object as string);
+  if (restored) return restored;
   const gone = await removeObject(core, c.id, object as string);
   if (!gone) throw swiftError(404);
   await reclaim(core, gone.dataKey);
