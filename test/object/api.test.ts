@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container quotas, bulk delete and versioned writes only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container quotas, bulk delete, versioned writes and symlinks only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -35,6 +35,7 @@ describe("info and errors", () => {
       "container_quotas",
       "bulk_delete",
       "versioned_writes",
+      "symlink",
     ]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);

@@ -4,6 +4,7 @@ import { TEMPURL_INFO } from "./tempurl.js";
 import { BULK_DELETE_INFO } from "./bulk.js";
 import { SLO_INFO } from "./slo.js";
 import { VERSIONED_WRITES_INFO } from "./versioning.js";
+import { SYMLINK_INFO } from "./symlink.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -25,5 +26,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     container_quotas: {},
     bulk_delete: BULK_DELETE_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
+    symlink: SYMLINK_INFO,
   };
 }

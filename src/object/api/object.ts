@@ -41,6 +41,15 @@ import {
 import { prepareSlo, sloCreated } from "./slo-put.js";
 import { deleteSlo } from "./slo-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
+import {
+  isSymlink,
+  linkHeaders,
+  linkItself,
+  postedToLink,
+  refuseSymlinkPost,
+  resolveSymlink,
+  symlinkPut,
+} from "./symlink.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
 const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
@@ -141,15 +150,24 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const c = await loadContainer(core, account, container as string);
   // A replaced object's data may vanish between the lookup and the open: look again once.
   for (let attempt = 0; ; attempt++) {
-    const o = await loadObject(core, c, object as string);
-    let headers = tempUrlHeaders(ctx, objectHeaders(o));
+    let o = await loadObject(core, c, object as string);
+    // A symlink reads as its target (in the target's account), unless ?symlink=get asks for the link.
+    let acct = account;
+    let extra: Record<string, string> = {};
+    if (isSymlink(o) && linkItself(ctx)) extra = linkHeaders(o);
+    else if (isSymlink(o)) {
+      const r = await resolveSymlink(ctx, core, account, o);
+      ({ object: o, account: acct } = r);
+      extra = { "content-location": r.location };
+    }
+    let headers = { ...tempUrlHeaders(ctx, objectHeaders(o)), ...extra };
     if (isSlo(o)) {
-      if (param(ctx, "multipart-manifest") !== "get") return readSlo(ctx, core, account, o, headers);
+      if (param(ctx, "multipart-manifest") !== "get") return readSlo(ctx, core, acct, o, headers);
       if (param(ctx, "format") === "raw") return readRawManifest(ctx, core, o, headers);
       headers = manifestHeaders(headers);
     }
     if (o.meta.has("x-object-manifest") && param(ctx, "multipart-manifest") !== "get")
-      return readDlo(ctx, core, account, o, headers);
+      return readDlo(ctx, core, acct, o, headers);
     checkConditions(ctx, o.etag, o.timestamp);
     if (ctx.method === "HEAD")
       return new Reply(200, undefined, { ...headers, "content-length": String(o.size) });
@@ -296,13 +314,20 @@ function copySource(value: string): { container: string; object: string } {
 async function copy(
   ctx: Ctx,
   core: ObjectCore,
-  src: { account: string; container: string; object: string },
+  source: { account: string; container: string; object: string },
   dst: { account: string; container: string; object: string },
 ): Promise<Reply> {
+  let src = source;
   await authorizeContainer(ctx, core, src.account, src.container, "read");
   await authorizeContainer(ctx, core, dst.account, dst.container, "write");
   const sc = await loadContainer(core, src.account, src.container);
-  const so = await loadObject(core, sc, src.object);
+  let so = await loadObject(core, sc, src.object);
+  // A copy of a symlink copies its target, unless ?symlink=get asks for the link itself.
+  if (isSymlink(so) && !linkItself(ctx)) {
+    const r = await resolveSymlink(ctx, core, src.account, so);
+    so = r.object;
+    src = { ...src, account: r.account };
+  }
   const dc = await loadContainer(core, dst.account, dst.container);
   checkQuota(dc, so.size);
   await archiveCurrent(core, dst.account, dc, dst.object);
@@ -405,7 +430,8 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
       { account, container: container as string, object: name },
     );
   }
-  if (lengthRaw === undefined && !chunked) throw swiftError(411);
+  const link = await symlinkPut(ctx, core, { account, container: container as string, object: name });
+  if (lengthRaw === undefined && !chunked && !link) throw swiftError(411);
   let length: number | undefined;
   if (lengthRaw !== undefined && !chunked) {
     if (!/^\d+$/.test(lengthRaw)) throw swiftText(400, "Invalid Content-Length");
@@ -413,14 +439,14 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     if (length > core.limits.max_file_size) throw swiftError(413);
   }
   const etag = header(ctx, "etag");
-  const meta = applyMeta(new Map(), requestMeta(ctx, core), "object", core.limits);
+  const meta = applyMeta(new Map(link?.meta), requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
-  const contentType = contentTypeOf(ctx, name);
+  const contentType = contentTypeOf(ctx, name, link?.contentType);
   const c = await loadContainer(core, account, container as string);
   checkQuota(c, length);
   await checkPutConditions(ctx, core, c, name);
   await archiveCurrent(core, account, c, name);
-  const body = ctx.body as AsyncIterable<Uint8Array> | undefined;
+  const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
   const o = await writeObject(core, c, name, {
     source: body ?? (async function* () {})(),
     length,
@@ -458,6 +484,7 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   await authorizeContainer(ctx, core, account, container as string, "write");
   refuseSloHeader(ctx);
+  refuseSymlinkPost(ctx);
   const changes = requestMeta(ctx, core);
   const c = await loadContainer(core, account, container as string);
   const o = await loadObject(core, c, object as string);
@@ -476,6 +503,7 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     timestamp: newTimestamp(),
   });
   if (!ok) throw swiftError(404);
+  if (isSymlink(o)) return postedToLink(o, account);
   return empty(202);
 }
 
