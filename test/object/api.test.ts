@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container quotas, bulk delete, versioned writes and symlinks only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container quotas, bulk delete, versioned writes, symlinks and FormPOST only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -36,6 +36,7 @@ describe("info and errors", () => {
       "bulk_delete",
       "versioned_writes",
       "symlink",
+      "formpost",
     ]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);

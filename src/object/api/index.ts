@@ -7,6 +7,7 @@ import { info } from "./info.js";
 import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
 import { swiftPath, type Ctx } from "./request.js";
 import { checkTempUrl } from "./tempurl.js";
+import { formBoundary, formPost } from "./formpost.js";
 
 /**
  * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
@@ -26,8 +27,12 @@ const swift = (
     auth: "optional",
     stream: "any",
     handler: async (ctx) => {
+      const path = swiftPath(ctx, core);
+      // A form upload (FormPOST) is signed in its body, not by a token.
+      const boundary = path.container !== undefined ? formBoundary(ctx) : undefined;
+      if (boundary !== undefined) return formPost(ctx, core, path, boundary);
       // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
-      await checkTempUrl(ctx, core, swiftPath(ctx, core));
+      await checkTempUrl(ctx, core, path);
       return handler(ctx, core);
     },
   });

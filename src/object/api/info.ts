@@ -5,6 +5,7 @@ import { BULK_DELETE_INFO } from "./bulk.js";
 import { SLO_INFO } from "./slo.js";
 import { VERSIONED_WRITES_INFO } from "./versioning.js";
 import { SYMLINK_INFO } from "./symlink.js";
+import { FORMPOST_INFO } from "./formpost.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -27,5 +28,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     bulk_delete: BULK_DELETE_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
     symlink: SYMLINK_INFO,
+    formpost: FORMPOST_INFO,
   };
 }
