@@ -56,6 +56,9 @@ const SUITES = {
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
 };
 
+/** tempest's names of the object storage middleware features Stratus implements (as its /info lists them). */
+const OBJECT_APIS = ["slo", "tempurl", "container_quotas", "bulk_delete", "formpost", "account_quotas"];
+
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
 const IDENTITY_FEATURES = {
   api_v2: false,
@@ -620,8 +623,13 @@ function tempestConf({
       operator_role: "member",
       reseller_admin_role: "ResellerAdmin",
     },
-    // Tests of features Stratus does not list in /info are skipped (discoverability); no container sync here.
-    "object-storage-feature-enabled": { discoverability: true, container_sync: false },
+    // tempest gates middleware tests on discoverable_apis (not on /info): the features Stratus's /info lists.
+    "object-storage-feature-enabled": {
+      discoverability: true,
+      discoverable_apis: OBJECT_APIS.join(","),
+      container_sync: false,
+      object_versioning: true,
+    },
     service_available: AVAILABLE,
     enforce_scope: { keystone: false, nova: false, neutron: false, glance: false, cinder: false },
     validation: { run_validation: false },

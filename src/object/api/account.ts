@@ -9,6 +9,7 @@ import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 import { OWNER_ONLY_ACCOUNT_META } from "./tempurl.js";
+import { checkAccountQuotaChange } from "./account-quotas.js";
 import { bulkDelete } from "./bulk.js";
 
 async function statHeaders(
@@ -70,6 +71,7 @@ export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
   if (param(ctx, "bulk-delete") !== undefined) return bulkDelete(ctx, core, account);
+  checkAccountQuotaChange(ctx);
   const changes = metaChanges(ctx, "account");
   checkMeta(changes, "account", core.limits);
   await updateAccountMeta(core, account, (m) => applyMeta(m, changes, "account", core.limits));

@@ -9,6 +9,7 @@ import { getContainer } from "../store/containers.js";
 import { multipartParts, MultipartError, parseDisposition } from "./multipart.js";
 import { writeObject } from "./object.js";
 import { checkQuota } from "./quotas.js";
+import { checkAccountQuota } from "./account-quotas.js";
 import { header, type Ctx, type SwiftPath } from "./request.js";
 import { parseSig, tempUrlKeys, TEMPURL_INFO } from "./tempurl.js";
 import { archiveCurrent } from "./versioning.js";
@@ -194,6 +195,7 @@ async function storeFile(
   };
   try {
     checkQuota(c, undefined);
+    await checkAccountQuota(core, path.account, undefined);
     await archiveCurrent(core, path.account, c, name);
     await writeObject(core, c, name, {
       source: capped(),

@@ -25,6 +25,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
     slo: SLO_INFO,
     tempurl: TEMPURL_INFO,
     container_quotas: {},
+    account_quotas: {},
     bulk_delete: BULK_DELETE_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
     symlink: SYMLINK_INFO,

@@ -25,6 +25,7 @@ import { authorizeContainer } from "./acl.js";
 import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
+import { checkAccountQuota } from "./account-quotas.js";
 import {
   isSlo,
   manifestHeaders,
@@ -330,6 +331,7 @@ async function copy(
   }
   const dc = await loadContainer(core, dst.account, dst.container);
   checkQuota(dc, so.size);
+  await checkAccountQuota(core, dst.account, so.size);
   await archiveCurrent(core, dst.account, dc, dst.object);
   const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
   const changes = requestMeta(ctx, core);
@@ -393,6 +395,7 @@ async function putSlo(
   const meta = applyMeta(prepared.meta, requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
   checkQuota(c, prepared.body.length);
+  await checkAccountQuota(core, account, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
   await archiveCurrent(core, account, c, name);
   const o = await writeObject(core, c, name, {
@@ -444,6 +447,7 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const contentType = contentTypeOf(ctx, name, link?.contentType);
   const c = await loadContainer(core, account, container as string);
   checkQuota(c, length);
+  await checkAccountQuota(core, account, length);
   await checkPutConditions(ctx, core, c, name);
   await archiveCurrent(core, account, c, name);
   const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
