@@ -696,3 +696,28 @@ describe("container ACLs", () => {
     assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).status, 401);
   });
 });
+
+describe("tempest's details", () => {
+  test("blank object metadata is kept; underscores in metadata names read as hyphens; /healthcheck says OK", async () => {
+    const c = await fresh();
+    const put = await o.sw("PUT", `/${c}/o`, {
+      body: "x",
+      headers: { "content-length": "1", "x-object-meta-blank": "" },
+    });
+    assert.equal(put.status, 201);
+    assert.equal((await o.sw("HEAD", `/${c}/o`)).headers["x-object-meta-blank"], "");
+    await o.sw("POST", `/${c}/o`, {
+      headers: { "x-object-meta-other": "", "x-remove-object-meta-blank": "x" },
+    });
+    const h = await o.sw("HEAD", `/${c}/o`);
+    assert.equal(h.headers["x-object-meta-other"], "");
+    assert.equal(h.headers["x-object-meta-blank"], undefined);
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-test_under": "v" } });
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], "v");
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-test-under": "" } });
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], undefined);
+    const hc = await o.sw("GET", "/object-store/healthcheck", { token: null });
+    assert.equal(hc.status, 200);
+    assert.equal(hc.text, "OK");
+  });
+});

@@ -43,6 +43,14 @@ export function objectRoutes(core: ObjectCore): Route[] {
   const C = `${A}/:container`;
   const O = `${C}/*`;
   return [
+    // Swift's healthcheck middleware, at the root of the service.
+    route({
+      method: "GET",
+      path: "/healthcheck",
+      policy: null,
+      auth: "none",
+      handler: () => reply(200, "OK", { "content-type": "text/plain" }),
+    }),
     route({
       method: "GET",
       path: "/info",
