@@ -716,8 +716,41 @@ describe("tempest's details", () => {
     assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], "v");
     await o.sw("POST", `/${c}`, { headers: { "x-container-meta-test-under": "" } });
     assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], undefined);
+    // A copy answers with the new object's metadata and X-Copied-From-Account.
+    await o.sw("POST", `/${c}/o`, { headers: { "x-object-meta-kept": "yes" } });
+    const cp = await o.sw("COPY", `/${c}/o`, {
+      headers: { destination: `${c}/o2`, "x-object-meta-new": "1" },
+    });
+    assert.equal(cp.headers["x-object-meta-kept"], "yes");
+    assert.equal(cp.headers["x-object-meta-new"], "1");
+    assert.equal(cp.headers["x-copied-from-account"], o.account);
     const hc = await o.sw("GET", "/object-store/healthcheck", { token: null });
     assert.equal(hc.status, 200);
     assert.equal(hc.text, "OK");
   });
+});
+
+test("temporary URLs and forms may sign the path below the service's mount point (/object-store/v1/...), as tempest does", async () => {
+  const c = await fresh();
+  await o.sw("PUT", `/${c}/t`, { body: "tt", headers: { "content-length": "2" } });
+  await o.sw("POST", "", { headers: { "x-account-meta-temp-url-key": "mount-key" } });
+  const expires = Math.floor(Date.now() / 1000) + 300;
+  const path = `/object-store/v1/${o.account}/${c}/t`;
+  const sig = createHmac("sha256", "mount-key").update(`GET\n${expires}\n${path}`).digest("hex");
+  const r = await o.sw("GET", `${path}?temp_url_sig=${sig}&temp_url_expires=${expires}`, { token: null });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.text, "tt");
+});
+
+test("DELETE of a container whose only objects have expired succeeds (they are reaped first)", async () => {
+  const c = await fresh();
+  const at = Math.floor(Date.now() / 1000) + 3;
+  await o.sw("PUT", `/${c}/e`, { body: "e", headers: { "content-length": "1", "x-delete-at": String(at) } });
+  assert.equal((await o.sw("DELETE", `/${c}`)).status, 409);
+  await until(
+    "the object expires",
+    async () => (await o.sw("GET", `/${c}/e`)).status === 404 || null,
+    30_000,
+  );
+  assert.equal((await o.sw("DELETE", `/${c}`)).status, 204);
 });

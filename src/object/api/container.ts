@@ -8,7 +8,8 @@ import {
   updateContainerMeta,
   type Container,
 } from "../store/containers.js";
-import { scanListing } from "../store/objects.js";
+import { expiredIn, removeObject, scanListing } from "../store/objects.js";
+import { reclaim } from "./object.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { splitSwiftBytes } from "./slo.js";
 import { versioningChanges, versioningHeaders } from "./versioning.js";
@@ -121,6 +122,13 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
 export async function removeContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
+  // Expired objects are gone already for clients (Swift's expirer would have removed them): reap them first.
+  const c = await getContainer(core, account, container as string);
+  if (c)
+    for (const x of await expiredIn(core, c.id, Date.now() / 1000, 1000)) {
+      const gone = await removeObject(core, c.id, x.name, x.dataKey);
+      if (gone) await reclaim(core, gone.dataKey);
+    }
   const r = await deleteContainer(core, account, container as string);
   if (r === "missing") throw swiftError(404);
   if (r === "not-empty") throw swiftError(409);

@@ -11,7 +11,7 @@ import { writeObject } from "./object.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
 import { header, type Ctx, type SwiftPath } from "./request.js";
-import { parseSig, tempUrlKeys, TEMPURL_INFO } from "./tempurl.js";
+import { parseSig, signedPaths, tempUrlKeys, TEMPURL_INFO } from "./tempurl.js";
 import { archiveCurrent } from "./versioning.js";
 
 /** What /info reports. */
@@ -61,24 +61,27 @@ async function fieldValue(body: AsyncIterable<Buffer>): Promise<string> {
 }
 
 /** Swift's signature check of one file upload: keys, expiry and HMAC over path, redirect and limits. */
-function checkSignature(attrs: Map<string, string>, keys: string[], path: string): void {
+function checkSignature(attrs: Map<string, string>, keys: string[], paths: string[]): void {
   if (!keys.length) throw new FormRefused(401, "invalid signature");
   const expires = attrs.get("expires") || "0";
   if (!/^-?\d+$/.test(expires)) throw new FormRefused(400, "expired not an integer");
   if (Number(expires) < Date.now() / 1000) throw new FormRefused(401, "form expired");
-  const body = [
-    path,
-    attrs.get("redirect") ?? "",
-    attrs.get("max_file_size") || "0",
-    attrs.get("max_file_count") || "0",
-    expires,
-  ].join("\n");
+  const fields = (p: string) =>
+    [
+      p,
+      attrs.get("redirect") ?? "",
+      attrs.get("max_file_size") || "0",
+      attrs.get("max_file_count") || "0",
+      expires,
+    ].join("\n");
   const sig = parseSig(attrs.get("signature") ?? "");
   if (!sig) throw new FormRefused(401, "invalid signature");
-  const ok = keys.some((k) => {
-    const mac = createHmac(sig.digest, k).update(body).digest();
-    return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
-  });
+  const ok = keys.some((k) =>
+    paths.some((p) => {
+      const mac = createHmac(sig.digest, k).update(fields(p)).digest();
+      return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
+    }),
+  );
   if (!ok) throw new FormRefused(401, "invalid signature");
 }
 
@@ -172,7 +175,7 @@ async function storeFile(
     "x_delete_after",
     "x_delete_after not an integer: Number of seconds required.",
   );
-  checkSignature(attrs, keys, rawPath);
+  checkSignature(attrs, keys, signedPaths(ctx, rawPath));
   const c = await getContainer(core, path.account, path.container as string);
   if (!c) return "404 Not Found";
   const name = `${path.object ?? ""}${filename || "filename"}`;

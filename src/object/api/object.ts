@@ -357,7 +357,10 @@ async function copy(
     "last-modified": httpDate(o.timestamp),
     "x-copied-from": encodeURI(`${src.container}/${src.object}`),
     "x-copied-from-last-modified": httpDate(so.timestamp),
-    ...(src.account !== dst.account ? { "x-copied-from-account": encodeURI(src.account) } : {}),
+    "x-copied-from-account": encodeURI(src.account),
+    // Swift's copy answers with the new object's metadata too.
+    ...metaHeaders(o.meta),
+    ...(o.deleteAt !== null ? { "x-delete-at": String(o.deleteAt) } : {}),
   });
 }
 

@@ -76,6 +76,17 @@ function inRange(ip: string, range: string): boolean {
   return Math.floor(a / size) === Math.floor(b / size);
 }
 
+/**
+ * The paths a signature may cover: Swift's own (/v1/...), and the same below the mount point of the service
+ * (/object-store/v1/...), which is what clients that sign the endpoint URL's path (tempest) sign.
+ */
+export function signedPaths(ctx: Ctx, path: string): string[] {
+  const raw = ctx.raw.url.split("?")[0];
+  const own = ctx.url.split("?")[0];
+  const mount = raw.endsWith(own) ? raw.slice(0, raw.length - own.length) : "";
+  return mount ? [path, `${mount}${path}`] : [path];
+}
+
 /** The Temp-URL keys of an account and one of its containers (0 to 4). */
 export async function tempUrlKeys(core: ObjectCore, account: string, container: string): Promise<string[]> {
   const keys: string[] = [];
@@ -114,11 +125,13 @@ export async function checkTempUrl(ctx: Ctx, core: ObjectCore, path: SwiftPath):
   const methods = ctx.method === "HEAD" ? ["HEAD", "GET", "PUT"] : [ctx.method];
   const expiresText = param(ctx, "temp_url_expires") as string;
   const ok = keys.some((key) =>
-    methods.some((m) => {
-      const body = `${ipRange !== undefined ? `ip=${ipRange}\n` : ""}${m}\n${expiresText}\n${signedPath}`;
-      const mac = createHmac(sig.digest, key).update(body).digest();
-      return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
-    }),
+    methods.some((m) =>
+      signedPaths(ctx, signedPath).some((p) => {
+        const body = `${ipRange !== undefined ? `ip=${ipRange}\n` : ""}${m}\n${expiresText}\n${p}`;
+        const mac = createHmac(sig.digest, key).update(body).digest();
+        return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
+      }),
+    ),
   );
   if (!ok) throw invalid();
   const filename = param(ctx, "filename");
