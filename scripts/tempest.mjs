@@ -57,7 +57,15 @@ const SUITES = {
 };
 
 /** tempest's names of the object storage middleware features Stratus implements (as its /info lists them). */
-const OBJECT_APIS = ["slo", "tempurl", "container_quotas", "bulk_delete", "formpost", "account_quotas"];
+const OBJECT_APIS = [
+  "slo",
+  "tempurl",
+  "container_quotas",
+  "bulk_delete",
+  "formpost",
+  "account_quotas",
+  "bulk_upload",
+];
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
 const IDENTITY_FEATURES = {

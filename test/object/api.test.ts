@@ -35,6 +35,7 @@ describe("info and errors", () => {
       "container_quotas",
       "account_quotas",
       "bulk_delete",
+      "bulk_upload",
       "versioned_writes",
       "symlink",
       "formpost",

@@ -10,6 +10,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 import { OWNER_ONLY_ACCOUNT_META } from "./tempurl.js";
 import { checkAccountQuotaChange } from "./account-quotas.js";
+import { extractArchive } from "./extract.js";
 import { bulkDelete } from "./bulk.js";
 
 async function statHeaders(
@@ -84,5 +85,7 @@ export async function manageAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   authorize(ctx, account, "write");
   if (ctx.method === "DELETE" && param(ctx, "bulk-delete") !== undefined)
     return bulkDelete(ctx, core, account);
+  const archive = param(ctx, "extract-archive");
+  if (ctx.method === "PUT" && archive !== undefined) return extractArchive(ctx, core, account, archive, "");
   throw swiftError(405, { allow: "GET, HEAD, POST" });
 }

@@ -10,6 +10,7 @@ import {
 } from "../store/containers.js";
 import { expiredIn, removeObject, scanListing } from "../store/objects.js";
 import { reclaim } from "./object.js";
+import { extractArchive } from "./extract.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { splitSwiftBytes } from "./slo.js";
 import { versioningChanges, versioningHeaders } from "./versioning.js";
@@ -19,7 +20,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
-import { authorize, ownsAccount, swiftPath, type Ctx } from "./request.js";
+import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
   return {
@@ -90,6 +91,8 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   const { account, container } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
   const name = container as string;
+  const archive = param(ctx, "extract-archive");
+  if (archive !== undefined) return extractArchive(ctx, core, account, archive, name);
   if (name.includes("/")) throw swiftText(400, "Container names may not contain '/'");
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);

@@ -6,6 +6,7 @@ import { SLO_INFO } from "./slo.js";
 import { VERSIONED_WRITES_INFO } from "./versioning.js";
 import { SYMLINK_INFO } from "./symlink.js";
 import { FORMPOST_INFO } from "./formpost.js";
+import { BULK_UPLOAD_INFO } from "./extract.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -27,6 +28,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
     container_quotas: {},
     account_quotas: {},
     bulk_delete: BULK_DELETE_INFO,
+    bulk_upload: BULK_UPLOAD_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
     symlink: SYMLINK_INFO,
     formpost: FORMPOST_INFO,
