@@ -725,6 +725,10 @@ describe("tempest's details", () => {
     assert.equal(cp.headers["x-object-meta-kept"], "yes");
     assert.equal(cp.headers["x-object-meta-new"], "1");
     assert.equal(cp.headers["x-copied-from-account"], o.account);
+    // An unknown listing format reads as plain.
+    const txt = await o.sw("GET", `/${c}?format=txt`);
+    assert.equal(txt.status, 200);
+    assert.equal(txt.text, "o\no2\n");
     const hc = await o.sw("GET", "/object-store/healthcheck", { token: null });
     assert.equal(hc.status, 200);
     assert.equal(hc.text, "OK");
