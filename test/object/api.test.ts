@@ -34,6 +34,7 @@ describe("info and errors", () => {
       "tempurl",
       "container_quotas",
       "account_quotas",
+      "crossdomain",
       "bulk_delete",
       "bulk_upload",
       "versioned_writes",
@@ -729,6 +730,13 @@ describe("tempest's details", () => {
     const txt = await o.sw("GET", `/${c}?format=txt`);
     assert.equal(txt.status, 200);
     assert.equal(txt.text, "o\no2\n");
+    const cd = await o.sw("GET", "/object-store/crossdomain.xml", { token: null });
+    assert.equal(cd.status, 200);
+    assert.match(
+      cd.text,
+      /^<\?xml version="1.0"\?>\n<!DOCTYPE cross-domain-policy [^\n]*>\n<cross-domain-policy>\n/,
+    );
+    assert.match(cd.text, /<\/cross-domain-policy>$/);
     const hc = await o.sw("GET", "/object-store/healthcheck", { token: null });
     assert.equal(hc.status, 200);
     assert.equal(hc.text, "OK");

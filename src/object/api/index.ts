@@ -37,12 +37,25 @@ const swift = (
     },
   });
 
+/** Swift's default cross-domain policy document. */
+const CROSSDOMAIN_POLICY =
+  '<?xml version="1.0"?>\n<!DOCTYPE cross-domain-policy SYSTEM "http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n' +
+  '<cross-domain-policy>\n<allow-access-from domain="*" secure="false" />\n</cross-domain-policy>';
+
 /** The Swift v1 API below /object-store. */
 export function objectRoutes(core: ObjectCore): Route[] {
   const A = "/v1/:account";
   const C = `${A}/:container`;
   const O = `${C}/*`;
   return [
+    // Swift's crossdomain middleware: the default Flash cross-domain policy, at the root of the service.
+    route({
+      method: "GET",
+      path: "/crossdomain.xml",
+      policy: null,
+      auth: "none",
+      handler: () => reply(200, CROSSDOMAIN_POLICY, { "content-type": "application/xml; charset=UTF-8" }),
+    }),
     // Swift's healthcheck middleware, at the root of the service.
     route({
       method: "GET",

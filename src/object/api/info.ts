@@ -27,6 +27,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
     tempurl: TEMPURL_INFO,
     container_quotas: {},
     account_quotas: {},
+    crossdomain: {},
     bulk_delete: BULK_DELETE_INFO,
     bulk_upload: BULK_UPLOAD_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
