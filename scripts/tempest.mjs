@@ -65,6 +65,7 @@ const OBJECT_APIS = [
   "formpost",
   "account_quotas",
   "bulk_upload",
+  "crossdomain",
 ];
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
