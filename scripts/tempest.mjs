@@ -43,7 +43,7 @@ import {
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
-const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: false, horizon: true };
+const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: true, horizon: true };
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
@@ -58,6 +58,18 @@ const SUITES = {
   // Horizon's login form, which the dashboard also serves (src/dashboard/horizon-login.ts).
   dashboard: { regex: "^tempest\\.scenario\\.test_dashboard_basic_ops", needs: ["horizon"] },
 };
+
+/** tempest's names of the object storage middleware features Stratus implements (as its /info lists them). */
+const OBJECT_APIS = [
+  "slo",
+  "tempurl",
+  "container_quotas",
+  "bulk_delete",
+  "formpost",
+  "account_quotas",
+  "bulk_upload",
+  "crossdomain",
+];
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
 const IDENTITY_FEATURES = {
@@ -353,6 +365,7 @@ main(async () => {
   try {
     const compute = service === "compute" ? await prepareCompute(authUrl, admin) : undefined;
     const network = AVAILABLE.neutron ? await prepareNetwork(authUrl, admin) : undefined;
+    if (service === "object-storage") await prepareObjectStorage(authUrl, admin);
     writeFileSync(
       join(ws, "etc", "tempest.conf"),
       tempestConf({
@@ -483,6 +496,25 @@ async function prepareCompute(authUrl, admin) {
 }
 
 /**
+ * What tempest's object storage tests need of the cloud: the ResellerAdmin role ([object-storage]
+ * reseller_admin_role), which its dynamic credentials grant to the account quota tests' reseller user.
+ */
+async function prepareObjectStorage(authUrl, admin) {
+  const { token } = await adminSession(authUrl, admin);
+  const headers = { "x-auth-token": token, "content-type": "application/json" };
+  const found = await fetch(`${authUrl}/roles?name=ResellerAdmin`, { headers }).then((r) => r.json());
+  if (!found.roles?.length) {
+    const res = await fetch(`${authUrl}/roles`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ role: { name: "ResellerAdmin" } }),
+    });
+    if (res.status !== 201) throw new SetupError(`Creating the ResellerAdmin role answered ${res.status}`);
+  }
+  step("Object storage: the ResellerAdmin role exists");
+}
+
+/**
  * What tempest's network tests (and the compute tests, with neutron available) need to know of the network
  * service: its API extensions exactly as /v2.0/extensions lists them (tempest's utils.requires_ext and
  * is_extension_enabled gate tests on [network-feature-enabled] api_extensions), and the external network that
@@ -599,6 +631,20 @@ function tempestConf({
         }
       : {}),
     ...(network ? networkSections(network) : {}),
+    "object-storage": {
+      catalog_type: "object-store",
+      endpoint_type: "public",
+      region: "RegionOne",
+      operator_role: "member",
+      reseller_admin_role: "ResellerAdmin",
+    },
+    // tempest gates middleware tests on discoverable_apis (not on /info): the features Stratus's /info lists.
+    "object-storage-feature-enabled": {
+      discoverability: true,
+      discoverable_apis: OBJECT_APIS.join(","),
+      container_sync: false,
+      object_versioning: true,
+    },
     service_available: AVAILABLE,
     dashboard: {
       dashboard_url: `${new URL(authUrl).origin}/`,

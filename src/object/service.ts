@@ -44,6 +44,18 @@ export class ObjectService {
       routes: objectRoutes(this.core),
       formatError: formatObjectError,
       requestIdHeaders: ["x-trans-id"],
+      formatRequestId: transId,
     };
   }
+}
+
+/** Swift's X-Trans-Id form of a request id: "tx" + 21 hex digits + "-" + the time in 10 hex digits. */
+export function transId(id: string): string {
+  const hex = id
+    .replace(/[^0-9a-f]/g, "")
+    .padEnd(21, "0")
+    .slice(0, 21);
+  return `tx${hex}-${Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(10, "0")}`;
 }

@@ -24,22 +24,37 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, TempURL, container quotas and bulk delete only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks and FormPOST only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.json), ["swift", "dlo", "tempurl", "container_quotas", "bulk_delete"]);
+    assert.deepEqual(Object.keys(r.json), [
+      "swift",
+      "dlo",
+      "slo",
+      "tempurl",
+      "container_quotas",
+      "account_quotas",
+      "crossdomain",
+      "bulk_delete",
+      "bulk_upload",
+      "versioned_writes",
+      "symlink",
+      "formpost",
+    ]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);
   });
 
-  test("every answer carries X-Trans-Id and X-Openstack-Request-Id; errors are Swift's HTML pages", async () => {
+  test("every answer carries X-Trans-Id (in Swift's form) and X-Openstack-Request-Id; errors are Swift's HTML pages", async () => {
     const r = await o.sw("GET", "/nope");
     assert.equal(r.status, 404);
     assert.equal(r.headers["content-type"], "text/html; charset=UTF-8");
     assert.equal(r.text, "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>");
     assert.ok(r.headers["x-trans-id"]);
-    assert.equal(r.headers["x-trans-id"], r.headers["x-openstack-request-id"]);
+    // Swift's form (tempest checks it): tx + 21 hex digits + "-" + the time in 10 hex digits.
+    assert.match(r.headers["x-trans-id"] as string, /^tx[0-9a-f]{21}-[0-9a-f]{10}$/);
+    assert.ok(r.headers["x-openstack-request-id"]);
   });
 });
 
@@ -682,4 +697,73 @@ describe("container ACLs", () => {
     await o.sw("POST", `/${c}`, { headers: { "x-remove-container-read": "x" } });
     assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).status, 401);
   });
+});
+
+describe("tempest's details", () => {
+  test("blank object metadata is kept; underscores in metadata names read as hyphens; /healthcheck says OK", async () => {
+    const c = await fresh();
+    const put = await o.sw("PUT", `/${c}/o`, {
+      body: "x",
+      headers: { "content-length": "1", "x-object-meta-blank": "" },
+    });
+    assert.equal(put.status, 201);
+    assert.equal((await o.sw("HEAD", `/${c}/o`)).headers["x-object-meta-blank"], "");
+    await o.sw("POST", `/${c}/o`, {
+      headers: { "x-object-meta-other": "", "x-remove-object-meta-blank": "x" },
+    });
+    const h = await o.sw("HEAD", `/${c}/o`);
+    assert.equal(h.headers["x-object-meta-other"], "");
+    assert.equal(h.headers["x-object-meta-blank"], undefined);
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-test_under": "v" } });
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], "v");
+    await o.sw("POST", `/${c}`, { headers: { "x-container-meta-test-under": "" } });
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-meta-test-under"], undefined);
+    // A copy answers with the new object's metadata and X-Copied-From-Account.
+    await o.sw("POST", `/${c}/o`, { headers: { "x-object-meta-kept": "yes" } });
+    const cp = await o.sw("COPY", `/${c}/o`, {
+      headers: { destination: `${c}/o2`, "x-object-meta-new": "1" },
+    });
+    assert.equal(cp.headers["x-object-meta-kept"], "yes");
+    assert.equal(cp.headers["x-object-meta-new"], "1");
+    assert.equal(cp.headers["x-copied-from-account"], o.account);
+    // An unknown listing format reads as plain.
+    const txt = await o.sw("GET", `/${c}?format=txt`);
+    assert.equal(txt.status, 200);
+    assert.equal(txt.text, "o\no2\n");
+    const cd = await o.sw("GET", "/object-store/crossdomain.xml", { token: null });
+    assert.equal(cd.status, 200);
+    assert.match(
+      cd.text,
+      /^<\?xml version="1.0"\?>\n<!DOCTYPE cross-domain-policy [^\n]*>\n<cross-domain-policy>\n/,
+    );
+    assert.match(cd.text, /<\/cross-domain-policy>$/);
+    const hc = await o.sw("GET", "/object-store/healthcheck", { token: null });
+    assert.equal(hc.status, 200);
+    assert.equal(hc.text, "OK");
+  });
+});
+
+test("temporary URLs and forms may sign the path below the service's mount point (/object-store/v1/...), as tempest does", async () => {
+  const c = await fresh();
+  await o.sw("PUT", `/${c}/t`, { body: "tt", headers: { "content-length": "2" } });
+  await o.sw("POST", "", { headers: { "x-account-meta-temp-url-key": "mount-key" } });
+  const expires = Math.floor(Date.now() / 1000) + 300;
+  const path = `/object-store/v1/${o.account}/${c}/t`;
+  const sig = createHmac("sha256", "mount-key").update(`GET\n${expires}\n${path}`).digest("hex");
+  const r = await o.sw("GET", `${path}?temp_url_sig=${sig}&temp_url_expires=${expires}`, { token: null });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.text, "tt");
+});
+
+test("DELETE of a container whose only objects have expired succeeds (they are reaped first)", async () => {
+  const c = await fresh();
+  const at = Math.floor(Date.now() / 1000) + 3;
+  await o.sw("PUT", `/${c}/e`, { body: "e", headers: { "content-length": "1", "x-delete-at": String(at) } });
+  assert.equal((await o.sw("DELETE", `/${c}`)).status, 409);
+  await until(
+    "the object expires",
+    async () => (await o.sw("GET", `/${c}/e`)).status === 404 || null,
+    30_000,
+  );
+  assert.equal((await o.sw("DELETE", `/${c}`)).status, 204);
 });

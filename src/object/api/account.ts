@@ -9,6 +9,8 @@ import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 import { OWNER_ONLY_ACCOUNT_META } from "./tempurl.js";
+import { checkAccountQuotaChange } from "./account-quotas.js";
+import { extractArchive } from "./extract.js";
 import { bulkDelete } from "./bulk.js";
 
 async function statHeaders(
@@ -70,6 +72,7 @@ export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
   if (param(ctx, "bulk-delete") !== undefined) return bulkDelete(ctx, core, account);
+  checkAccountQuotaChange(ctx);
   const changes = metaChanges(ctx, "account");
   checkMeta(changes, "account", core.limits);
   await updateAccountMeta(core, account, (m) => applyMeta(m, changes, "account", core.limits));
@@ -82,5 +85,7 @@ export async function manageAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   authorize(ctx, account, "write");
   if (ctx.method === "DELETE" && param(ctx, "bulk-delete") !== undefined)
     return bulkDelete(ctx, core, account);
+  const archive = param(ctx, "extract-archive");
+  if (ctx.method === "PUT" && archive !== undefined) return extractArchive(ctx, core, account, archive, "");
   throw swiftError(405, { allow: "GET, HEAD, POST" });
 }

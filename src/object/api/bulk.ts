@@ -83,28 +83,45 @@ export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): P
     "Number Not Found": notFound,
     "Response Body": "",
     "Response Status": status,
-    Errors: errors,
   };
+  const out = bulkBody(format, summary, errors, "delete");
+  return new Reply(200, out.body, { "content-type": out.contentType });
+}
+
+/** The format of a bulk answer (Swift's bulk middleware: the Accept header, or ?format=). */
+export const bulkFormat = listFormat;
+
+/** Swift's bulk answer body (get_response_body): the summary's keys in order, then the errors, in each format. */
+export function bulkBody(
+  format: "plain" | "json" | "xml",
+  summary: Record<string, string | number>,
+  errors: Array<[string, string]>,
+  rootTag: "delete" | "upload" | "extract",
+): { body: string; contentType: string } {
+  const keys = Object.keys(summary).sort();
   if (format === "json")
-    return new Reply(200, JSON.stringify(summary), { "content-type": "application/json; charset=utf-8" });
+    return {
+      body: JSON.stringify({ ...summary, Errors: errors }),
+      contentType: "application/json; charset=utf-8",
+    };
   if (format === "xml") {
     const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-    const errs = errors
-      .map(([p, e]) => `<object><name>${esc(p)}</name><status>${e}</status></object>`)
-      .join("");
-    return new Reply(
-      200,
-      `<?xml version="1.0" encoding="UTF-8"?>\n<delete><number_deleted>${deleted}</number_deleted><number_not_found>${notFound}</number_not_found><response_body></response_body><response_status>${status}</response_status><errors>${errs}</errors></delete>`,
-      { "content-type": "application/xml; charset=utf-8" },
+    const fields = keys.map((k) => {
+      const tag = k.replace(/ /g, "_").toLowerCase();
+      return `<${tag}>${esc(String(summary[k]))}</${tag}>\n`;
+    });
+    const errs = errors.map(
+      ([p, e]) => `<object><name>${esc(p)}</name><status>${esc(e)}</status></object>\n`,
     );
+    return {
+      body: `<${rootTag}>\n${fields.join("")}<errors>\n${errs.join("")}</errors>\n</${rootTag}>\n`,
+      contentType: "application/xml; charset=utf-8",
+    };
   }
   const lines = [
-    `Number Deleted: ${deleted}`,
-    `Number Not Found: ${notFound}`,
-    "Response Body: ",
-    `Response Status: ${status}`,
-    "Errors:",
-    ...errors.map(([p, e]) => `${p}, ${e}`),
+    ...keys.map((k) => `${k}: ${summary[k]}\n`),
+    "Errors:\n",
+    ...errors.map(([p, e]) => `${p}, ${e}\n`),
   ];
-  return new Reply(200, `${lines.join("\n")}\n`, { "content-type": "text/plain; charset=utf-8" });
+  return { body: lines.join(""), contentType: "text/plain; charset=utf-8" };
 }

@@ -8,15 +8,19 @@ import {
   updateContainerMeta,
   type Container,
 } from "../store/containers.js";
-import { scanListing } from "../store/objects.js";
+import { expiredIn, removeObject, scanListing } from "../store/objects.js";
+import { reclaim } from "./object.js";
+import { extractArchive } from "./extract.js";
 import { httpDate, listingDate } from "../timestamp.js";
+import { splitSwiftBytes } from "./slo.js";
+import { versioningChanges, versioningHeaders } from "./versioning.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
-import { authorize, ownsAccount, swiftPath, type Ctx } from "./request.js";
+import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
   return {
@@ -27,6 +31,7 @@ function statHeaders(c: Container): Record<string, string> {
     "last-modified": httpDate(c.putTimestamp),
     "x-storage-policy": "Policy-0",
     ...metaHeaders(c.meta),
+    ...versioningHeaders(c.meta),
   };
 }
 
@@ -64,13 +69,17 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
     rows,
     p.format,
     { tag: "container", name: c.name, itemTag: "object" },
-    (name, x) => ({
-      name,
-      hash: x.etag,
-      bytes: x.size,
-      content_type: x.contentType,
-      last_modified: listingDate(x.timestamp),
-    }),
+    (name, x) => {
+      // An SLO lists with its total size (Swift's swift_bytes), its manifest's bytes count in the totals.
+      const ct = splitSwiftBytes(x.contentType);
+      return {
+        name,
+        hash: x.etag,
+        bytes: ct.bytes ?? x.size,
+        content_type: ct.contentType,
+        last_modified: listingDate(x.timestamp),
+      };
+    },
   );
   const headers = { ...baseHeaders(contentType), ...statHeaders(c) };
   if (body === null) return new Reply(204, undefined, headers);
@@ -82,11 +91,14 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   const { account, container } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
   const name = container as string;
+  const archive = param(ctx, "extract-archive");
+  if (archive !== undefined) return extractArchive(ctx, core, account, archive, name);
   if (name.includes("/")) throw swiftText(400, "Container names may not contain '/'");
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -101,6 +113,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -112,6 +125,13 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
 export async function removeContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
   authorize(ctx, account, "write");
+  // Expired objects are gone already for clients (Swift's expirer would have removed them): reap them first.
+  const c = await getContainer(core, account, container as string);
+  if (c)
+    for (const x of await expiredIn(core, c.id, Date.now() / 1000, 1000)) {
+      const gone = await removeObject(core, c.id, x.name, x.dataKey);
+      if (gone) await reclaim(core, gone.dataKey);
+    }
   const r = await deleteContainer(core, account, container as string);
   if (r === "missing") throw swiftError(404);
   if (r === "not-empty") throw swiftError(409);

@@ -7,6 +7,7 @@ import { info } from "./info.js";
 import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
 import { swiftPath, type Ctx } from "./request.js";
 import { checkTempUrl } from "./tempurl.js";
+import { formBoundary, formPost } from "./formpost.js";
 
 /**
  * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
@@ -26,11 +27,20 @@ const swift = (
     auth: "optional",
     stream: "any",
     handler: async (ctx) => {
+      const path = swiftPath(ctx, core);
+      // A form upload (FormPOST) is signed in its body, not by a token.
+      const boundary = path.container !== undefined ? formBoundary(ctx) : undefined;
+      if (boundary !== undefined) return formPost(ctx, core, path, boundary);
       // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
-      await checkTempUrl(ctx, core, swiftPath(ctx, core));
+      await checkTempUrl(ctx, core, path);
       return handler(ctx, core);
     },
   });
+
+/** Swift's default cross-domain policy document. */
+const CROSSDOMAIN_POLICY =
+  '<?xml version="1.0"?>\n<!DOCTYPE cross-domain-policy SYSTEM "http://www.adobe.com/xml/dtds/cross-domain-policy.dtd" >\n' +
+  '<cross-domain-policy>\n<allow-access-from domain="*" secure="false" />\n</cross-domain-policy>';
 
 /** The Swift v1 API below /object-store. */
 export function objectRoutes(core: ObjectCore): Route[] {
@@ -38,6 +48,22 @@ export function objectRoutes(core: ObjectCore): Route[] {
   const C = `${A}/:container`;
   const O = `${C}/*`;
   return [
+    // Swift's crossdomain middleware: the default Flash cross-domain policy, at the root of the service.
+    route({
+      method: "GET",
+      path: "/crossdomain.xml",
+      policy: null,
+      auth: "none",
+      handler: () => reply(200, CROSSDOMAIN_POLICY, { "content-type": "application/xml; charset=UTF-8" }),
+    }),
+    // Swift's healthcheck middleware, at the root of the service.
+    route({
+      method: "GET",
+      path: "/healthcheck",
+      policy: null,
+      auth: "none",
+      handler: () => reply(200, "OK", { "content-type": "text/plain" }),
+    }),
     route({
       method: "GET",
       path: "/info",

@@ -2,6 +2,11 @@ import type { ObjectCore } from "../core.js";
 import { SWIFT_VERSION } from "../limits.js";
 import { TEMPURL_INFO } from "./tempurl.js";
 import { BULK_DELETE_INFO } from "./bulk.js";
+import { SLO_INFO } from "./slo.js";
+import { VERSIONED_WRITES_INFO } from "./versioning.js";
+import { SYMLINK_INFO } from "./symlink.js";
+import { FORMPOST_INFO } from "./formpost.js";
+import { BULK_UPLOAD_INFO } from "./extract.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -18,8 +23,15 @@ export function info(core: ObjectCore): Record<string, unknown> {
       policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
     },
     dlo: { max_get_time: 86400 },
+    slo: SLO_INFO,
     tempurl: TEMPURL_INFO,
     container_quotas: {},
+    account_quotas: {},
+    crossdomain: {},
     bulk_delete: BULK_DELETE_INFO,
+    bulk_upload: BULK_UPLOAD_INFO,
+    versioned_writes: VERSIONED_WRITES_INFO,
+    symlink: SYMLINK_INFO,
+    formpost: FORMPOST_INFO,
   };
 }

@@ -1,6 +1,6 @@
 // Account and container listings: prefix, delimiter, marker, end_marker, limit, reverse and path over a name-ordered
 // scan, rendered as plain text, JSON or XML as Swift renders them.
-import { swiftError, swiftText } from "../errors.js";
+import { swiftText } from "../errors.js";
 import { header, param, type Ctx } from "./request.js";
 
 /** One listing row: an entry with a name, or a pseudo-directory. */
@@ -67,8 +67,8 @@ export function listFormat(ctx: Ctx): "plain" | "json" | "xml" {
   const f = param(ctx, "format")?.toLowerCase();
   if (f === "json") return "json";
   if (f === "xml") return "xml";
-  if (f !== undefined && f !== "plain" && f !== "") throw swiftError(406);
-  if (f === "plain") return "plain";
+  // Any other format= reads as plain, as Swift's listing_formats has it (tempest lists with format=txt).
+  if (f !== undefined) return "plain";
   const accept = (header(ctx, "accept") ?? "").toLowerCase();
   if (accept.includes("application/json")) return "json";
   if (accept.includes("application/xml") || accept.includes("text/xml")) return "xml";

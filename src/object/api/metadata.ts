@@ -9,15 +9,22 @@ export type MetaType = "account" | "container" | "object";
 
 const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
 
-/** The metadata changes a request asks for: header → new value ("" removes it). */
+/** The value a removal header (X-Remove-<type>-Meta-*) maps to; an empty value removes too, but on objects. */
+export const REMOVE = "\u0000";
+
+/**
+ * The metadata changes a request asks for: header → new value (REMOVE, or "" but on objects, removes it).
+ * Underscores in names read as hyphens, as Swift's WSGI layer has them.
+ */
 export function metaChanges(ctx: Ctx, type: MetaType): Map<string, string> {
   const prefix = `x-${type}-meta-`;
   const remove = `x-remove-${type}-meta-`;
   const out = new Map<string, string>();
-  for (const [name, raw] of Object.entries(ctx.headers)) {
+  for (const [raw_name, raw] of Object.entries(ctx.headers)) {
+    const name = raw_name.replace(/_/g, "-");
     const value = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).trim();
     if (name.startsWith(prefix)) out.set(name, value);
-    else if (name.startsWith(remove)) out.set(prefix + name.slice(remove.length), "");
+    else if (name.startsWith(remove)) out.set(prefix + name.slice(remove.length), REMOVE);
   }
   return out;
 }
@@ -27,7 +34,8 @@ export function checkMeta(changes: Map<string, string>, type: MetaType, limits: 
   const prefix = `x-${type}-meta-`;
   let count = 0;
   let size = 0;
-  for (const [key, value] of changes) {
+  for (const [key, raw] of changes) {
+    const value = raw === REMOVE ? "" : raw;
     const name = key.slice(prefix.length);
     if (name === "") throw swiftText(400, "Metadata name cannot be empty");
     if (bytes(name) > limits.max_meta_name_length)
@@ -52,7 +60,7 @@ export function applyMeta(
 ): Map<string, string> {
   const next = new Map(current);
   for (const [k, v] of changes) {
-    if (v === "") next.delete(k);
+    if (v === REMOVE || (v === "" && type !== "object")) next.delete(k);
     else next.set(k, v);
   }
   const prefix = `x-${type}-meta-`;
@@ -60,7 +68,7 @@ export function applyMeta(
   return next;
 }
 
-/** Stored metadata as response headers. */
+/** Stored metadata as response headers (system metadata, X-<type>-Sysmeta-*, is never shown). */
 export function metaHeaders(meta: Map<string, string>): Record<string, string> {
-  return Object.fromEntries(meta);
+  return Object.fromEntries([...meta].filter(([k]) => !/^x-(account|container|object)-sysmeta-/.test(k)));
 }

@@ -25,6 +25,32 @@ import { authorizeContainer } from "./acl.js";
 import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
+import { checkAccountQuota } from "./account-quotas.js";
+import {
+  isSlo,
+  manifestHeaders,
+  readRawManifest,
+  readSlo,
+  sloStat,
+  SLO_ETAG,
+  SLO_FLAG,
+  SLO_SIZE,
+  splitSwiftBytes,
+  segmentLookup,
+  wholeSlo,
+} from "./slo.js";
+import { prepareSlo, sloCreated } from "./slo-put.js";
+import { deleteSlo } from "./slo-delete.js";
+import { archiveCurrent, versionedDelete } from "./versioning.js";
+import {
+  isSymlink,
+  linkHeaders,
+  linkItself,
+  postedToLink,
+  refuseSymlinkPost,
+  resolveSymlink,
+  symlinkPut,
+} from "./symlink.js";
 
 /** Object headers Swift keeps besides user metadata, and the most bytes one may hold. */
 const KEPT = ["content-disposition", "content-encoding", "x-object-manifest"];
@@ -51,7 +77,7 @@ async function loadObject(core: ObjectCore, c: Container, name: string): Promise
 /** The headers an object is shown with. */
 function objectHeaders(o: StoredObject): Record<string, string> {
   const h: Record<string, string> = {
-    "content-type": o.contentType,
+    "content-type": splitSwiftBytes(o.contentType).contentType,
     etag: o.etag,
     "last-modified": httpDate(o.timestamp),
     "x-timestamp": o.timestamp,
@@ -125,10 +151,24 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const c = await loadContainer(core, account, container as string);
   // A replaced object's data may vanish between the lookup and the open: look again once.
   for (let attempt = 0; ; attempt++) {
-    const o = await loadObject(core, c, object as string);
-    const headers = tempUrlHeaders(ctx, objectHeaders(o));
+    let o = await loadObject(core, c, object as string);
+    // A symlink reads as its target (in the target's account), unless ?symlink=get asks for the link.
+    let acct = account;
+    let extra: Record<string, string> = {};
+    if (isSymlink(o) && linkItself(ctx)) extra = linkHeaders(o);
+    else if (isSymlink(o)) {
+      const r = await resolveSymlink(ctx, core, account, o);
+      ({ object: o, account: acct } = r);
+      extra = { "content-location": r.location };
+    }
+    let headers = { ...tempUrlHeaders(ctx, objectHeaders(o)), ...extra };
+    if (isSlo(o)) {
+      if (param(ctx, "multipart-manifest") !== "get") return readSlo(ctx, core, acct, o, headers);
+      if (param(ctx, "format") === "raw") return readRawManifest(ctx, core, o, headers);
+      headers = manifestHeaders(headers);
+    }
     if (o.meta.has("x-object-manifest") && param(ctx, "multipart-manifest") !== "get")
-      return readDlo(ctx, core, account, o, headers);
+      return readDlo(ctx, core, acct, o, headers);
     checkConditions(ctx, o.etag, o.timestamp);
     if (ctx.method === "HEAD")
       return new Reply(200, undefined, { ...headers, "content-length": String(o.size) });
@@ -164,7 +204,7 @@ export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 }
 
 /** What a new object version is made of. */
-interface WriteSpec {
+export interface WriteSpec {
   source: AsyncIterable<Uint8Array>;
   /** Declared length, checked against what arrives. */
   length?: number;
@@ -176,7 +216,7 @@ interface WriteSpec {
 }
 
 /** Store data under a fresh key and commit the row; the data of the replaced version is removed after. */
-async function writeObject(
+export async function writeObject(
   core: ObjectCore,
   c: Container,
   name: string,
@@ -275,25 +315,39 @@ function copySource(value: string): { container: string; object: string } {
 async function copy(
   ctx: Ctx,
   core: ObjectCore,
-  src: { account: string; container: string; object: string },
+  source: { account: string; container: string; object: string },
   dst: { account: string; container: string; object: string },
 ): Promise<Reply> {
+  let src = source;
   await authorizeContainer(ctx, core, src.account, src.container, "read");
   await authorizeContainer(ctx, core, dst.account, dst.container, "write");
   const sc = await loadContainer(core, src.account, src.container);
-  const so = await loadObject(core, sc, src.object);
+  let so = await loadObject(core, sc, src.object);
+  // A copy of a symlink copies its target, unless ?symlink=get asks for the link itself.
+  if (isSymlink(so) && !linkItself(ctx)) {
+    const r = await resolveSymlink(ctx, core, src.account, so);
+    so = r.object;
+    src = { ...src, account: r.account };
+  }
   const dc = await loadContainer(core, dst.account, dst.container);
   checkQuota(dc, so.size);
+  await checkAccountQuota(core, dst.account, so.size);
+  await archiveCurrent(core, dst.account, dc, dst.object);
   const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
   const changes = requestMeta(ctx, core);
-  const base = fresh ? new Map<string, string>() : so.meta;
+  // An SLO copies as its concatenated data (a plain object), unless the manifest itself is asked for.
+  const flatten = isSlo(so) && param(ctx, "multipart-manifest") !== "get";
+  const base = new Map(fresh ? [] : [...so.meta].filter(([k]) => !flatten || !SLO_KEYS.has(k)));
+  if (fresh && isSlo(so) && !flatten) for (const k of SLO_KEYS) base.set(k, so.meta.get(k) as string);
   const meta = applyMeta(base, changes, "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
   const given = header(ctx, "content-type");
-  const contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, dst.object) : so.contentType;
+  const kept = flatten ? splitSwiftBytes(so.contentType).contentType : so.contentType;
+  let contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, dst.object) : kept;
+  if (isSlo(so) && !flatten) contentType = withSwiftBytes(splitSwiftBytes(contentType).contentType, so);
   const o = await writeObject(core, dc, dst.object, {
-    source: core.data.get(so.dataKey),
-    length: so.size,
+    source: flatten ? await wholeSlo(ctx, core, src.account, so) : core.data.get(so.dataKey),
+    length: flatten ? sloStat(so).size : so.size,
     contentType,
     meta,
     deleteAt,
@@ -303,8 +357,60 @@ async function copy(
     "last-modified": httpDate(o.timestamp),
     "x-copied-from": encodeURI(`${src.container}/${src.object}`),
     "x-copied-from-last-modified": httpDate(so.timestamp),
-    ...(src.account !== dst.account ? { "x-copied-from-account": encodeURI(src.account) } : {}),
+    "x-copied-from-account": encodeURI(src.account),
+    // Swift's copy answers with the new object's metadata too.
+    ...metaHeaders(o.meta),
+    ...(o.deleteAt !== null ? { "x-delete-at": String(o.deleteAt) } : {}),
   });
+}
+
+/** The metadata keys that make an object an SLO. */
+const SLO_KEYS = new Set([SLO_FLAG, SLO_ETAG, SLO_SIZE]);
+
+/** An SLO manifest's Content-Type as stored: with Swift's `;swift_bytes=<total>` (what listings show as size). */
+function withSwiftBytes(contentType: string, slo: StoredObject | number): string {
+  const size = typeof slo === "number" ? slo : sloStat(slo).size;
+  const ct = `${contentType};swift_bytes=${size}`;
+  if (Buffer.byteLength(ct) > 256) throw swiftText(400, "Content-Type too long");
+  return ct;
+}
+
+/** Refuse X-Static-Large-Object outside a manifest PUT (Swift reserves it). */
+function refuseSloHeader(ctx: Ctx): void {
+  if (header(ctx, SLO_FLAG) !== undefined)
+    throw swiftText(
+      400,
+      "X-Static-Large-Object is a reserved header. To create a static large object add query param multipart-manifest=put.",
+    );
+}
+
+/** PUT ?multipart-manifest=put: validate the manifest and store it as an SLO; 201 with the SLO's ETag. */
+async function putSlo(
+  ctx: Ctx,
+  core: ObjectCore,
+  account: string,
+  container: string,
+  name: string,
+): Promise<Reply> {
+  const c = await loadContainer(core, account, container);
+  const prepared = await prepareSlo(ctx, { container, object: name }, segmentLookup(ctx, core, account));
+  if (prepared instanceof Reply) return prepared;
+  const meta = applyMeta(prepared.meta, requestMeta(ctx, core), "object", core.limits);
+  const deleteAt = deleteAtOf(ctx) ?? null;
+  checkQuota(c, prepared.body.length);
+  await checkAccountQuota(core, account, prepared.body.length);
+  await checkPutConditions(ctx, core, c, name);
+  await archiveCurrent(core, account, c, name);
+  const o = await writeObject(core, c, name, {
+    source: (async function* () {
+      yield prepared.body;
+    })(),
+    length: prepared.body.length,
+    contentType: withSwiftBytes(contentTypeOf(ctx, name), prepared.size),
+    meta,
+    deleteAt,
+  });
+  return sloCreated(prepared.sloEtag, o.timestamp);
 }
 
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
@@ -312,6 +418,9 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   await authorizeContainer(ctx, core, account, container as string, "write");
   const name = object as string;
+  if (param(ctx, "multipart-manifest") === "put")
+    return putSlo(ctx, core, account, container as string, name);
+  refuseSloHeader(ctx);
   const copyFrom = header(ctx, "x-copy-from");
   const lengthRaw = header(ctx, "content-length");
   const chunked = /chunked/i.test(header(ctx, "transfer-encoding") ?? "");
@@ -327,7 +436,8 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
       { account, container: container as string, object: name },
     );
   }
-  if (lengthRaw === undefined && !chunked) throw swiftError(411);
+  const link = await symlinkPut(ctx, core, { account, container: container as string, object: name });
+  if (lengthRaw === undefined && !chunked && !link) throw swiftError(411);
   let length: number | undefined;
   if (lengthRaw !== undefined && !chunked) {
     if (!/^\d+$/.test(lengthRaw)) throw swiftText(400, "Invalid Content-Length");
@@ -335,13 +445,15 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     if (length > core.limits.max_file_size) throw swiftError(413);
   }
   const etag = header(ctx, "etag");
-  const meta = applyMeta(new Map(), requestMeta(ctx, core), "object", core.limits);
+  const meta = applyMeta(new Map(link?.meta), requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
-  const contentType = contentTypeOf(ctx, name);
+  const contentType = contentTypeOf(ctx, name, link?.contentType);
   const c = await loadContainer(core, account, container as string);
   checkQuota(c, length);
+  await checkAccountQuota(core, account, length);
   await checkPutConditions(ctx, core, c, name);
-  const body = ctx.body as AsyncIterable<Uint8Array> | undefined;
+  await archiveCurrent(core, account, c, name);
+  const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
   const o = await writeObject(core, c, name, {
     source: body ?? (async function* () {})(),
     length,
@@ -356,6 +468,7 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** COPY an object to the Destination header's container/object (and Destination-Account's account). */
 export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
+  refuseSloHeader(ctx);
   const dstAccount = header(ctx, "destination-account") ?? account;
   await authorizeContainer(ctx, core, account, container as string, "read");
   const dest = header(ctx, "destination");
@@ -377,6 +490,8 @@ export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   await authorizeContainer(ctx, core, account, container as string, "write");
+  refuseSloHeader(ctx);
+  refuseSymlinkPost(ctx);
   const changes = requestMeta(ctx, core);
   const c = await loadContainer(core, account, container as string);
   const o = await loadObject(core, c, object as string);
@@ -386,7 +501,8 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   let deleteAt = deleteAtOf(ctx) ?? o.deleteAt;
   if (header(ctx, "x-remove-delete-at") !== undefined) deleteAt = null;
   const given = header(ctx, "content-type");
-  const contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, o.name) : o.contentType;
+  let contentType = given !== undefined && given !== "" ? contentTypeOf(ctx, o.name) : o.contentType;
+  if (isSlo(o) && contentType !== o.contentType) contentType = withSwiftBytes(contentType, o);
   const ok = await updateObjectMeta(core, c.id, o.name, {
     meta,
     contentType,
@@ -394,14 +510,19 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     timestamp: newTimestamp(),
   });
   if (!ok) throw swiftError(404);
+  if (isSymlink(o)) return postedToLink(o, account);
   return empty(202);
 }
 
 /** DELETE an object: 204, or 404 when there is none (an expired one is as good as gone). */
 export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
+  if (param(ctx, "multipart-manifest") === "delete")
+    return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
   await authorizeContainer(ctx, core, account, container as string, "write");
   const c = await loadContainer(core, account, container as string);
+  const restored = await versionedDelete(core, account, c, object as string);
+  if (restored) return restored;
   const gone = await removeObject(core, c.id, object as string);
   if (!gone) throw swiftError(404);
   await reclaim(core, gone.dataKey);

@@ -1,6 +1,7 @@
 // Container quotas (Swift's container_quotas): X-Container-Meta-Quota-Bytes and -Quota-Count limit what a
 // container holds; an upload that would pass either is 413.
 import { swiftText } from "../errors.js";
+import { REMOVE } from "./metadata.js";
 import type { Container } from "../store/containers.js";
 
 const BYTES = "x-container-meta-quota-bytes";
@@ -9,10 +10,10 @@ const COUNT = "x-container-meta-quota-count";
 /** Refuse quota metadata that is not a non-negative integer (400 as Swift); "" removes a quota. */
 export function checkQuotaMeta(changes: Map<string, string>): void {
   const bytes = changes.get(BYTES);
-  if (bytes !== undefined && bytes !== "" && !/^\d{1,18}$/.test(bytes))
+  if (bytes !== undefined && bytes !== "" && bytes !== REMOVE && !/^\d{1,18}$/.test(bytes))
     throw swiftText(400, "Invalid bytes quota.");
   const count = changes.get(COUNT);
-  if (count !== undefined && count !== "" && !/^\d{1,18}$/.test(count))
+  if (count !== undefined && count !== "" && count !== REMOVE && !/^\d{1,18}$/.test(count))
     throw swiftText(400, "Invalid count quota.");
 }
 

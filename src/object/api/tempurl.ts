@@ -35,7 +35,7 @@ const granted = new WeakMap<FastifyRequest, { account: string; disposition: stri
 const invalid = (): SwiftError => new SwiftError(401, "401 Unauthorized: Temp URL invalid\n");
 
 /** The digest and raw signature of a temp_url_sig value, or null when it is neither form. */
-function parseSig(sig: string): { digest: string; mac: Buffer } | null {
+export function parseSig(sig: string): { digest: string; mac: Buffer } | null {
   const colon = sig.indexOf(":");
   if (colon > 0) {
     const digest = sig.slice(0, colon);
@@ -77,6 +77,31 @@ function inRange(ip: string, range: string): boolean {
 }
 
 /**
+ * The paths a signature may cover: Swift's own (/v1/...), and the same below the mount point of the service
+ * (/object-store/v1/...), which is what clients that sign the endpoint URL's path (tempest) sign.
+ */
+export function signedPaths(ctx: Ctx, path: string): string[] {
+  const raw = ctx.raw.url.split("?")[0];
+  const own = ctx.url.split("?")[0];
+  const mount = raw.endsWith(own) ? raw.slice(0, raw.length - own.length) : "";
+  return mount ? [path, `${mount}${path}`] : [path];
+}
+
+/** The Temp-URL keys of an account and one of its containers (0 to 4). */
+export async function tempUrlKeys(core: ObjectCore, account: string, container: string): Promise<string[]> {
+  const keys: string[] = [];
+  const acct = await accountInfo(core, account);
+  const cont = await getContainer(core, account, container);
+  for (const k of KEY_NAMES) {
+    const a = acct.meta.get(`x-account-meta-${k}`);
+    if (a) keys.push(a);
+    const c = cont?.meta.get(`x-container-meta-${k}`);
+    if (c) keys.push(c);
+  }
+  return keys;
+}
+
+/**
  * Check a request's temporary URL (when its query has temp_url_sig): 401 as Swift when it is invalid or expired;
  * once valid the request is let into the path's account by authorize().
  */
@@ -95,24 +120,18 @@ export async function checkTempUrl(ctx: Ctx, core: ObjectCore, path: SwiftPath):
     prefix !== undefined ? `prefix:/v1/${path.account}/${path.container}/${prefix}` : objectPath;
   const ipRange = param(ctx, "temp_url_ip_range");
   if (ipRange !== undefined && !inRange(ctx.raw.ip, ipRange)) throw invalid();
-  const keys: string[] = [];
-  const acct = await accountInfo(core, path.account);
-  const cont = await getContainer(core, path.account, path.container);
-  for (const k of KEY_NAMES) {
-    const a = acct.meta.get(`x-account-meta-${k}`);
-    if (a) keys.push(a);
-    const c = cont?.meta.get(`x-container-meta-${k}`);
-    if (c) keys.push(c);
-  }
+  const keys = await tempUrlKeys(core, path.account, path.container);
   // A HEAD may use a URL signed for GET, HEAD or PUT, as Swift allows.
   const methods = ctx.method === "HEAD" ? ["HEAD", "GET", "PUT"] : [ctx.method];
   const expiresText = param(ctx, "temp_url_expires") as string;
   const ok = keys.some((key) =>
-    methods.some((m) => {
-      const body = `${ipRange !== undefined ? `ip=${ipRange}\n` : ""}${m}\n${expiresText}\n${signedPath}`;
-      const mac = createHmac(sig.digest, key).update(body).digest();
-      return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
-    }),
+    methods.some((m) =>
+      signedPaths(ctx, signedPath).some((p) => {
+        const body = `${ipRange !== undefined ? `ip=${ipRange}\n` : ""}${m}\n${expiresText}\n${p}`;
+        const mac = createHmac(sig.digest, key).update(body).digest();
+        return mac.length === sig.mac.length && timingSafeEqual(mac, sig.mac);
+      }),
+    ),
   );
   if (!ok) throw invalid();
   const filename = param(ctx, "filename");

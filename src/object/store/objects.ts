@@ -278,3 +278,21 @@ export async function scanListing(
     deleteAt: r.delete_at === null ? null : num(r.delete_at),
   }));
 }
+
+/** Expired objects of one container (the reaper's work, done at once before the container is deleted). */
+export async function expiredIn(
+  core: ObjectCore,
+  containerId: number,
+  now: number,
+  limit: number,
+): Promise<Array<{ name: string; dataKey: string }>> {
+  const rows = await core.db
+    .selectFrom("object_object")
+    .select(["name", "data_key"])
+    .where("container_id", "=", containerId)
+    .where("delete_at", "is not", null)
+    .where("delete_at", "<=", now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ name: text(r.name), dataKey: r.data_key }));
+}

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { ApiError, STATUS_TITLES } from "./errors.js";
-import type { ServiceApi } from "./service.js";
+import { requestIdHeaders, type ServiceApi } from "./service.js";
 
 /** The service mounted at a path (its prefix or below), if any. */
 export function serviceFor(services: readonly ServiceApi[], path: string): ServiceApi | undefined {
@@ -56,7 +56,7 @@ export function clientErrorHandler(
       `Content-Type: ${contentType ?? "application/json"}`,
       `Content-Length: ${bytes.length}`,
       "Connection: close",
-      ...["x-openstack-request-id", ...(svc?.requestIdHeaders ?? [])].map((h) => `${h}: ${id}`),
+      ...requestIdHeaders(svc, id).map(([h, v]) => `${h}: ${v}`),
     ];
     socket.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`, "latin1"), bytes]));
   };

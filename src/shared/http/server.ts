@@ -19,7 +19,7 @@ import { NO_MICROVERSION, negotiate, responseHeaders } from "./microversion.js";
 import { requestOrigin } from "./pagination.js";
 import { Reply } from "./reply.js";
 import type { RequestCtx, Route } from "./route.js";
-import type { ServiceApi } from "./service.js";
+import { requestIdHeaders, type ServiceApi } from "./service.js";
 import { parseJsonBody } from "./json.js";
 import { refusedMethods } from "./method-not-allowed.js";
 import { compileValidator, describeValidationError } from "./validation.js";
@@ -101,7 +101,7 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
           .code(api.status)
           .header("content-type", "application/json")
           .send(JSON.stringify(rootError(api).body));
-      for (const h of ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])]) rep.header(h, req.id);
+      for (const [h, v] of requestIdHeaders(svc, req.id)) rep.header(h, v);
       return sendError(svc, api, req, rep);
     },
   });
@@ -172,9 +172,8 @@ function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: Fas
 }
 
 async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpDeps): Promise<void> {
-  const idHeaders = ["x-openstack-request-id", ...(svc.requestIdHeaders ?? [])];
   scope.addHook("onSend", async (req, rep, payload) => {
-    for (const h of idHeaders) rep.header(h, req.id);
+    for (const [h, v] of requestIdHeaders(svc, req.id)) rep.header(h, v);
     return payload;
   });
   const jsonTypes = new Set<string>();

@@ -20,6 +20,17 @@ export interface ServiceApi {
   microversions?: MicroversionSpec;
   /** Extra headers that also carry the request id (Nova's x-compute-request-id). */
   requestIdHeaders?: string[];
+  /** How the extra headers show the request id (Swift's X-Trans-Id has its own form); default as is. */
+  formatRequestId?: (id: string) => string;
   /** The error for a body that is not JSON where JSON is expected (default 415; Keystone answers 400). */
   badMediaType?: () => ApiError;
+}
+
+/** The request-id headers of an answer of `svc`: X-Openstack-Request-Id, and the service's own in its form. */
+export function requestIdHeaders(svc: ServiceApi | undefined, id: string): Array<[string, string]> {
+  const own = svc?.formatRequestId ? svc.formatRequestId(id) : id;
+  return [
+    ["x-openstack-request-id", id],
+    ...(svc?.requestIdHeaders ?? []).map((h): [string, string] => [h, own]),
+  ];
 }
