@@ -33,7 +33,11 @@ export class ComputeNotifier {
     this.sent.push(...events);
     if (!client) return;
     const p = client
-      .request("POST", "/v2.1/os-server-external-events", { body: { events } })
+      // volume-extended exists from compute 2.51 (what Cinder's nova client asks for).
+      .request("POST", "/v2.1/os-server-external-events", {
+        body: { events },
+        headers: { "openstack-api-version": "compute 2.51" },
+      })
       .then((res) => {
         if (res.status !== 200 && res.status !== 207)
           this.log.warn({ status: res.status }, "volume: compute refused events");

@@ -2,6 +2,7 @@
 // the full detail for show/detail/update/rebuild. Lists load metadata, tags, faults and host states in batches.
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
+import { fromDbBool } from "../../../shared/db/index.js";
 import type { ComputeCore } from "../../core.js";
 import { latestFaults, type Instance } from "../../instances/store.js";
 import { serverStatus } from "../../instances/states.js";
@@ -45,6 +46,8 @@ export interface ViewExtras {
   /** host → "UP" | "DOWN" | "MAINTENANCE" | "UNKNOWN" (2.16 host_status). */
   hostStatus: Map<string, string>;
   groups: Map<string, string[]>;
+  /** The volumes attached to each server (its block device mappings with a volume), boot volume first. */
+  volumes: Map<string, Array<{ id: string; delete_on_termination: boolean }>>;
 }
 
 async function byInstance(
@@ -106,7 +109,27 @@ export async function loadExtras(core: ComputeCore, ctx: Ctx, insts: Instance[])
         s.forced_down || !serviceIsUp(s, core.cfg) ? "DOWN" : s.disabled ? "MAINTENANCE" : "UP",
       );
   }
-  return { metadata, tags, faults, hostStatus, groups };
+  const volumes = new Map<string, Array<{ id: string; delete_on_termination: boolean }>>();
+  const bdms = (
+    await byInstance(
+      core.db,
+      "compute_block_device_mapping",
+      ["instance_uuid", "volume_id", "delete_on_termination", "boot_index", "created_at"],
+      uuids,
+    )
+  )
+    .filter((r) => r.volume_id)
+    .sort(
+      (a, b) =>
+        Number(a.boot_index ?? 1000) - Number(b.boot_index ?? 1000) ||
+        a.created_at.localeCompare(b.created_at),
+    );
+  for (const r of bdms)
+    (volumes.get(r.instance_uuid) ?? volumes.set(r.instance_uuid, []).get(r.instance_uuid)!).push({
+      id: r.volume_id,
+      delete_on_termination: fromDbBool(r.delete_on_termination as unknown as number),
+    });
+  return { metadata, tags, faults, hostStatus, groups, volumes };
 }
 
 function flavorView(ctx: Ctx, inst: Instance): Record<string, unknown> {
@@ -184,7 +207,10 @@ export function detailView(
     "OS-EXT-STS:task_state": inst.task_state,
     "OS-EXT-STS:vm_state": inst.vm_state,
     "OS-EXT-STS:power_state": inst.power_state,
-    "os-extended-volumes:volumes_attached": [],
+    // delete_on_termination is shown from 2.3.
+    "os-extended-volumes:volumes_attached": (x.volumes.get(inst.uuid) ?? []).map((v) =>
+      mv.gte("2.3") ? v : { id: v.id },
+    ),
   };
   if (status === "BUILD" || status === "ACTIVE" || status.includes("RESIZE") || status === "MIGRATING")
     out.progress = inst.progress;

@@ -1,0 +1,318 @@
+// Block storage end to end with real guests: the file backend, its iSCSI (tgtd, CHAP) and NBD
+// (qemu-storage-daemon) exports, and the compute attach flow, all through the public APIs of one in-process cloud.
+// Tempest's stamp pattern over both transports (mke2fs, mount, write on one guest; detach; read on another), an
+// attached volume extended and seen grown in the guest, and a server booted from a volume made from an image whose
+// root volume outlives it. Two guests. Root, QEMU, tgt or qemu-storage-daemon missing fails under CI.
+import { strict as assert } from "node:assert";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { registerGuestImage } from "../../src/cloud/guest-image.js";
+import { qemuAvailable } from "../../src/compute/drivers/qemu/process.js";
+import { bootActions, type ActionCloud } from "../compute/actions/util.js";
+import { until } from "../helpers/wait.js";
+
+const has = (bin: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const missing =
+  process.getuid?.() !== 0
+    ? "needs root (tgtd)"
+    : !qemuAvailable()
+      ? "qemu-system-x86_64 is not installed"
+      : !has("tgtd")
+        ? "tgt is not installed"
+        : !has("qemu-storage-daemon")
+          ? "qemu-storage-daemon is not installed"
+          : null;
+const SKIP = missing && !process.env.CI ? missing : false;
+const GUEST_MS = 300_000;
+const VOL_MV = "volume 3.59";
+
+/** The instance.json of `uuid` under the cloud's data dir. */
+function findRecord(dir: string, uuid: string): string | undefined {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (!e.isDirectory()) continue;
+    if (e.name === uuid && existsSync(join(p, "instance.json"))) return join(p, "instance.json");
+    const r = findRecord(p, uuid);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
+  let c: ActionCloud | undefined;
+  let work = "";
+  let key = "";
+  let user = "cirros";
+  let project = "";
+  const servers: string[] = [];
+  const volumes: string[] = [];
+
+  /** A block storage API call in `proj` (default the demo project's). */
+  const vol = async (method: string, path: string, body?: unknown, token = c!.demo, proj = project) => {
+    const r = await c!.t.cloud.app.inject({
+      method: method as "GET",
+      url: `/volume/v3/${proj}${path}`,
+      headers: {
+        "x-auth-token": token,
+        "openstack-api-version": VOL_MV,
+        accept: "application/json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    });
+    const text = r.payload;
+    return { status: r.statusCode, text, body: text ? JSON.parse(text) : undefined };
+  };
+  const volumeStatus = async (id: string) => (await vol("GET", `/volumes/${id}`)).body.volume;
+  const waitVolume = (id: string, status: string) =>
+    until(`volume ${id} ${status}`, async () => {
+      const v = await volumeStatus(id);
+      if (v.status === "error") throw new Error(`volume ${id} went to error`);
+      return v.status === status ? v : undefined;
+    });
+
+  const ssh = (vm: string, cmd: string, timeoutMs = GUEST_MS) => {
+    const rec = findRecord(c!.t.dataDir, vm);
+    assert.ok(rec, `no record of ${vm}`);
+    const port = (JSON.parse(readFileSync(rec, "utf8")) as { sshPort: number }).sshPort;
+    return until(
+      `ssh ${cmd}`,
+      () =>
+        new Promise<string | undefined>((res) =>
+          execFile(
+            "ssh",
+            [
+              ...["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
+              ...["-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "BatchMode=yes"],
+              ...["-p", String(port), `${user}@127.0.0.1`, cmd],
+            ],
+            { timeout: 60_000 },
+            (err, stdout) => res(err ? undefined : stdout.trim()),
+          ),
+        ),
+      timeoutMs,
+      1000,
+    );
+  };
+  /** The guest's disk whose serial is the volume's id. */
+  const devOf = (vm: string, volumeId: string) =>
+    ssh(
+      vm,
+      `for d in /sys/block/vd*; do [ "$(cat $d/serial)" = "${volumeId.slice(0, 20)}" ] && basename $d; done; true`,
+    ).then((d) => {
+      assert.match(d, /^vd[a-z]$/, `no disk with serial ${volumeId} in ${vm}`);
+      return `/dev/${d}`;
+    });
+  const attach = async (vm: string, volumeId: string) => {
+    const r = await c!.req("POST", `/v2.1/servers/${vm}/os-volume_attachments`, {
+      token: c!.demo,
+      mv: "2.79",
+      body: { volumeAttachment: { volumeId } },
+    });
+    assert.equal(r.status, 200, r.text);
+    await waitVolume(volumeId, "in-use");
+  };
+  const detach = async (vm: string, volumeId: string) => {
+    const r = await c!.req("DELETE", `/v2.1/servers/${vm}/os-volume_attachments/${volumeId}`, {
+      token: c!.demo,
+    });
+    assert.equal(r.status, 202, r.text);
+    await waitVolume(volumeId, "available");
+  };
+  const createVolume = async (body: Record<string, unknown>) => {
+    const r = await vol("POST", "/volumes", { volume: { size: 1, ...body } });
+    assert.equal(r.status, 202, r.text);
+    volumes.push(r.body.volume.id);
+    return (await waitVolume(r.body.volume.id, "available")).id as string;
+  };
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), "stv-"));
+    key = join(work, "key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+    await chmod(key, 0o600);
+    c = await bootActions({
+      image: false,
+      config: { volume: { backend: "file" } },
+      compute: {
+        driver: "qemu",
+        syncPowerStateInterval: 2,
+        qemu: { accel: "tcg", hostForwardSsh: true, guestImage: false, softRebootTimeout: 60 },
+      },
+    });
+    project = await c.t.projectId("demo");
+  });
+
+  after(async () => {
+    if (c) {
+      for (const vm of servers) {
+        await c.req("DELETE", `/v2.1/servers/${vm}`, { token: c.admin }).catch(() => undefined);
+        await c.waitGone(c.admin, vm, GUEST_MS).catch(() => undefined);
+      }
+      for (const id of volumes) await vol("DELETE", `/volumes/${id}`).catch(() => undefined);
+      await until("volumes deleted", async () => {
+        for (const id of volumes) if ((await vol("GET", `/volumes/${id}`)).status !== 404) return undefined;
+        return true;
+      }).catch(() => undefined);
+    }
+    await c?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test("stamp over iSCSI and NBD across two guests, extend while attached, boot from volume", async () => {
+    const cloud = c!;
+    const publicUrl = cloud.t.cloud.cfg.publicUrl as string;
+    const reg = await registerGuestImage({ imageUrl: `${publicUrl}/image`, token: async () => cloud.admin });
+    user = reg.user;
+    const fl = await cloud.req("POST", "/v2.1/flavors", {
+      token: cloud.admin,
+      body: { flavor: { name: "v1", ram: 256, vcpus: 1, disk: 1 } },
+    });
+    assert.equal(fl.status, 200, fl.text);
+    const kp = await cloud.req("POST", "/v2.1/os-keypairs", {
+      token: cloud.demo,
+      body: { keypair: { name: "k", public_key: await readFile(`${key}.pub`, "utf8") } },
+    });
+    assert.equal(kp.status, 200, kp.text);
+
+    // A raw volume type (exported over iSCSI); the default type makes qcow2 volumes (exported over NBD).
+    const ty = await vol(
+      "POST",
+      "/types",
+      { volume_type: { name: "raw", extra_specs: { "file:format": "raw" } } },
+      cloud.admin,
+      await cloud.t.projectId("admin"),
+    );
+    assert.equal(ty.status, 200, ty.text);
+    const iscsiVol = await createVolume({ name: "vi", volume_type: "raw" });
+    const nbdVol = await createVolume({ name: "vn" });
+
+    const a = await cloud.createServer(cloud.demo, {
+      name: "vol-a",
+      imageRef: reg.directId,
+      flavorRef: fl.body.flavor.id,
+      key_name: "k",
+    });
+    servers.push(a);
+    await cloud.waitStatus(cloud.demo, a, "ACTIVE", GUEST_MS);
+    assert.equal(await ssh(a, "hostname"), "vol-a");
+
+    // Attach both; the connection info names each transport; mke2fs, mount and a stamp on each.
+    await attach(a, iscsiVol);
+    await attach(a, nbdVol);
+    const atts = (await vol("GET", "/attachments/detail", undefined, cloud.demo)).body.attachments as Array<{
+      volume_id: string;
+      connection_info: { driver_volume_type: string; data: Record<string, unknown> } | null;
+    }>;
+    const info = (id: string) => atts.find((x) => x.volume_id === id)?.connection_info;
+    assert.equal(info(iscsiVol)?.driver_volume_type, "iscsi");
+    assert.equal(info(iscsiVol)?.data.auth_method, "CHAP");
+    assert.match(String(info(iscsiVol)?.data.target_iqn), /^iqn\.2010-10\.org\.openstack:volume-/);
+    assert.equal(info(nbdVol)?.driver_volume_type, "nbd");
+    const stamp = `stamp-${Date.now()}`;
+    for (const [id, dir] of [
+      [iscsiVol, "/mnt/i"],
+      [nbdVol, "/mnt/n"],
+    ] as const) {
+      const dev = await devOf(a, id);
+      assert.equal(
+        await ssh(
+          a,
+          `sudo mke2fs -q -F ${dev} >/dev/null 2>&1 && sudo mkdir -p ${dir} && sudo mount ${dev} ${dir} && ` +
+            `echo ${stamp} | sudo tee ${dir}/stamp >/dev/null && sudo umount ${dir} && echo ok`,
+        ),
+        "ok",
+      );
+    }
+
+    // Extend the attached NBD volume: block storage grows it and tells compute; the guest sees 2 GiB.
+    const nbdDev = await devOf(a, nbdVol);
+    const ext = await vol("POST", `/volumes/${nbdVol}/action`, { "os-extend": { new_size: 2 } });
+    assert.equal(ext.status, 202, ext.text);
+    await waitVolume(nbdVol, "in-use");
+    const twoGiB = String((2 * 1024 ** 3) / 512);
+    await until(
+      "the guest sees the grown volume",
+      async () => ((await ssh(a, `cat /sys/block/${nbdDev.slice(5)}/size`)) === twoGiB ? true : undefined),
+      GUEST_MS,
+      1000,
+    );
+
+    // An in-use volume cannot be deleted.
+    assert.equal((await vol("DELETE", `/volumes/${iscsiVol}`)).status, 400);
+    await detach(a, iscsiVol);
+    await detach(a, nbdVol);
+
+    // Boot from a volume made from the disk image; its root volume is kept when the server goes.
+    const bfv = await cloud.req("POST", "/v2.1/servers", {
+      token: cloud.demo,
+      mv: "2.79",
+      body: {
+        server: {
+          name: "vol-b",
+          imageRef: "",
+          flavorRef: fl.body.flavor.id,
+          key_name: "k",
+          networks: "none",
+          block_device_mapping_v2: [
+            {
+              boot_index: 0,
+              uuid: reg.diskId,
+              source_type: "image",
+              destination_type: "volume",
+              volume_size: 1,
+              delete_on_termination: false,
+            },
+          ],
+        },
+      },
+    });
+    assert.equal(bfv.status, 202, bfv.text);
+    const b = bfv.body.server.id as string;
+    servers.push(b);
+    await cloud.waitStatus(cloud.demo, b, "ACTIVE", GUEST_MS);
+    const shown = (await cloud.req("GET", `/v2.1/servers/${b}`, { token: cloud.demo, mv: "2.79" })).body
+      .server;
+    assert.equal(shown.image, "");
+    const rootVol = shown["os-extended-volumes:volumes_attached"][0].id as string;
+    volumes.push(rootVol);
+    assert.equal((await volumeStatus(rootVol)).bootable, "true");
+    assert.equal(await ssh(b, "hostname"), "vol-b");
+
+    // The second guest reads both stamps.
+    await attach(b, iscsiVol);
+    await attach(b, nbdVol);
+    for (const [id, dir] of [
+      [iscsiVol, "/mnt/i"],
+      [nbdVol, "/mnt/n"],
+    ] as const) {
+      const dev = await devOf(b, id);
+      assert.equal(
+        await ssh(
+          b,
+          `sudo mkdir -p ${dir} && sudo mount ${dev} ${dir} && cat ${dir}/stamp && sudo umount ${dir}`,
+        ),
+        stamp,
+      );
+    }
+    await detach(b, iscsiVol);
+    await detach(b, nbdVol);
+
+    // delete_on_termination=false: the root volume is available again once the server is gone.
+    assert.equal((await cloud.req("DELETE", `/v2.1/servers/${b}`, { token: cloud.demo })).status, 204);
+    await cloud.waitGone(cloud.demo, b, GUEST_MS);
+    servers.splice(servers.indexOf(b), 1);
+    await waitVolume(rootVol, "available");
+  });
+});
