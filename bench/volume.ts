@@ -3,7 +3,8 @@
 // a client waiting for its volume would. Cinder with its fake backend measured 0.17 s p50 here (target < 50 ms).
 //
 // The cloud runs in this process (SQLite in a temp data dir). BENCH_SECONDS (default 10) is the measurement's
-// length; BENCH_CONCURRENCY (default 10) the clients at once.
+// length; BENCH_CONCURRENCY (default 10) the clients at once; BENCH_VOLUME_BACKEND (default fake) the backend
+// (`file`: qcow2 files under the data dir, the issue's target).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +25,7 @@ const cfg = loadConfig(
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 12 },
     network: { driver: "noop" },
     compute: { driver: "fake" },
-    volume: { backend: "fake", fakeCapacityGb: 10_000_000 },
+    volume: { backend: process.env.BENCH_VOLUME_BACKEND ?? "fake", fakeCapacityGb: 10_000_000 },
   } as any,
   {},
 );
