@@ -88,7 +88,6 @@ const LONG_RUNNING = /^npm run (tempest|bench) -- (\S+)/;
 
 /** Inline commands run after the blocks (in the state they left), each with a check of its own. */
 const INLINE_RUN = new Map<string, string>([
-  ["openstack quota show", "openstack quota show"],
   [
     "openstack console url show --novnc",
     "openstack server create cvm --image stratus-guest-direct --flavor m1.tiny --wait >/dev/null && " +
