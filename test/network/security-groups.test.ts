@@ -265,9 +265,10 @@ describe("security group rules", () => {
     neutronError(await add({ protocol: "udp" }, other.token), 404, "SecurityGroupNotFound");
     assert.equal((await c.req("DELETE", `${R}/${rule.id}`, { token: m.token })).status, 204);
     neutronError(await c.req("GET", `${R}/${rule.id}`, { token: m.token }), 404, "SecurityGroupRuleNotFound");
+    // Rules cannot be updated: the path answers 405 with an Allow header (the shared HTTP layer's rule).
     neutronError(
       await c.req("PUT", `${R}/${rule.id}`, { token: m.token, body: { security_group_rule: {} } }),
-      404,
+      405,
     );
   });
 
