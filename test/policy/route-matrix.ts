@@ -953,6 +953,8 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   // Object storage (keystoneauth): the account is alpha's (AUTH_<alpha>); operators (admin, member; the manager
   // implies member) of alpha write, its readers and system readers read. Account PUT/DELETE are 405 for writers.
   ["GET /object-store/info", "SA SR PA PM M R O AN"],
+  ["GET /object-store/crossdomain.xml", "SA SR PA PM M R O AN"],
+  ["GET /object-store/healthcheck", "SA SR PA PM M R O AN"],
   ["GET /object-store/v1/:account", "SA SR PA PM M R"],
   ["HEAD /object-store/v1/:account", "SA SR PA PM M R"],
   ["POST /object-store/v1/:account", "PA PM M"],
