@@ -26,6 +26,12 @@ const NOT_RUN = new Map<string, { why: string; instead?: string }>([
   ["npm test -- FILTER...", { why: "the suite this test is part of" }],
   ["npm ci", { why: "what npm start and npm test run themselves when node_modules is missing or stale" }],
   [
+    "openstack server add volume",
+    {
+      why: "a prose mention without arguments; test/e2e/volume-guests.test.ts attaches volumes to real guests",
+    },
+  ],
+  [
     "npm start -- FLAGS",
     { why: "a placeholder; the harness runs npm start with STRATUS_PORT, the same setting" },
   ],
