@@ -5,6 +5,7 @@ import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { Target } from "../../shared/policy/index.js";
 import type { VolumeCore } from "../core.js";
+import { metadataRoutes } from "./metadata-routes.js";
 import {
   badRequest,
   invalidInput,
@@ -245,74 +246,17 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
         return reply(202, undefined);
       },
     }),
-    route({
-      method: "GET",
-      path: `${ONE}/metadata`,
-      policy: "volume:get_snapshot_metadata",
-      target,
-      handler: async (ctx) => ({ metadata: mapObject(await meta(ctx)) }),
-    }),
-    route({
-      method: "POST",
-      path: `${ONE}/metadata`,
-      policy: "volume:update_snapshot_metadata",
-      target,
-      handler: async (ctx) => {
-        const add = metadataOf(wrapped(ctx, "metadata"));
-        const m = await meta(ctx);
-        for (const [k, x] of add) m.set(k, x);
-        await setMeta(ctx, m);
-        return { metadata: mapObject(m) };
+    ...metadataRoutes(
+      ONE,
+      {
+        get: "volume:get_snapshot_metadata",
+        create: "volume:update_snapshot_metadata",
+        update: "volume:update_snapshot_metadata",
+        delete: "volume:delete_snapshot_metadata",
       },
-    }),
-    route({
-      method: "PUT",
-      path: `${ONE}/metadata`,
-      policy: "volume:update_snapshot_metadata",
       target,
-      handler: async (ctx) => {
-        const m = metadataOf(wrapped(ctx, "metadata"));
-        await setMeta(ctx, m);
-        return { metadata: mapObject(m) };
-      },
-    }),
-    route({
-      method: "GET",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:get_snapshot_metadata",
-      target,
-      handler: async (ctx) => {
-        const v = (await meta(ctx)).get(ctx.params.key);
-        if (v === undefined) throw notFound("Metadata item was not found.");
-        return { meta: { [ctx.params.key]: v } };
-      },
-    }),
-    route({
-      method: "PUT",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:update_snapshot_metadata",
-      target,
-      handler: async (ctx) => {
-        const item = metadataOf(wrapped(ctx, "meta"), "meta");
-        if (item.size > 1) throw invalidInput("Request body contains too many items.");
-        if (!item.has(ctx.params.key)) throw invalidInput("Request body and URI mismatch.");
-        const m = await meta(ctx);
-        m.set(ctx.params.key, item.get(ctx.params.key) as string);
-        await setMeta(ctx, m);
-        return { meta: mapObject(item) };
-      },
-    }),
-    route({
-      method: "DELETE",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:delete_snapshot_metadata",
-      target,
-      handler: async (ctx) => {
-        const m = await meta(ctx);
-        if (!m.delete(ctx.params.key)) throw notFound("Metadata item was not found.");
-        await setMeta(ctx, m);
-        return reply(200, undefined);
-      },
-    }),
+      meta,
+      setMeta,
+    ),
   ];
 }

@@ -6,12 +6,13 @@ import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { Target } from "../../shared/policy/index.js";
 import type { VolumeCore } from "../core.js";
+import { metadataRoutes } from "./metadata-routes.js";
 import { invalidInput, invalidVolume, notFound, typeNotFound, volumeNotFound } from "../errors.js";
 import { checkQuota, underQuota } from "../quotas.js";
 import { agentOf } from "../scheduler.js";
 import { scheduleVolume } from "../scheduling.js";
 import { attachmentsOf } from "../store/attachments.js";
-import { mapObject, mapText, parseMap, type VolumeRow } from "../store/rows.js";
+import { mapText, parseMap, type VolumeRow } from "../store/rows.js";
 import { snapshotsOf, transitionSnapshot, visibleSnapshot } from "../store/snapshots.js";
 import { findType, typeByName } from "../store/types.js";
 import {
@@ -358,76 +359,17 @@ export function volumeRoutes(core: VolumeCore): Route[] {
       target,
       handler: (ctx) => deleteVolume(core, ctx),
     }),
-    route({
-      method: "GET",
-      path: `${ONE}/metadata`,
-      policy: "volume:get_volume_metadata",
-      target,
-      handler: async (ctx) => ({ metadata: mapObject(await meta(ctx)) }),
-    }),
-    route({
-      method: "POST",
-      path: `${ONE}/metadata`,
-      policy: "volume:create_volume_metadata",
-      target,
-      handler: async (ctx) => {
-        const add = metadataOf(wrapped(ctx, "metadata"));
-        const m = await meta(ctx);
-        for (const [k, v] of add) m.set(k, v);
-        await setMeta(ctx, m);
-        return { metadata: mapObject(m) };
+    ...metadataRoutes(
+      ONE,
+      {
+        get: "volume:get_volume_metadata",
+        create: "volume:create_volume_metadata",
+        update: "volume:update_volume_metadata",
+        delete: "volume:delete_volume_metadata",
       },
-    }),
-    route({
-      method: "PUT",
-      path: `${ONE}/metadata`,
-      policy: "volume:update_volume_metadata",
       target,
-      handler: async (ctx) => {
-        const m = metadataOf(wrapped(ctx, "metadata"));
-        await meta(ctx);
-        await setMeta(ctx, m);
-        return { metadata: mapObject(m) };
-      },
-    }),
-    route({
-      method: "GET",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:get_volume_metadata",
-      target,
-      handler: async (ctx) => {
-        const m = await meta(ctx);
-        const v = m.get(ctx.params.key);
-        if (v === undefined) throw notFound("Metadata item was not found.");
-        return { meta: { [ctx.params.key]: v } };
-      },
-    }),
-    route({
-      method: "PUT",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:update_volume_metadata",
-      target,
-      handler: async (ctx) => {
-        const item = metadataOf(wrapped(ctx, "meta"), "meta");
-        if (item.size > 1) throw invalidInput("Request body contains too many items.");
-        if (!item.has(ctx.params.key)) throw invalidInput("Request body and URI mismatch.");
-        const m = await meta(ctx);
-        m.set(ctx.params.key, item.get(ctx.params.key) as string);
-        await setMeta(ctx, m);
-        return { meta: mapObject(item) };
-      },
-    }),
-    route({
-      method: "DELETE",
-      path: `${ONE}/metadata/:key`,
-      policy: "volume:delete_volume_metadata",
-      target,
-      handler: async (ctx) => {
-        const m = await meta(ctx);
-        if (!m.delete(ctx.params.key)) throw notFound("Metadata item was not found.");
-        await setMeta(ctx, m);
-        return reply(200, undefined);
-      },
-    }),
+      meta,
+      setMeta,
+    ),
   ];
 }
