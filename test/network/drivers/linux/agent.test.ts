@@ -384,11 +384,14 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(await getLink(routerNs(), qg), null);
     await c.ok("PUT", `/v2.0/routers/${ids.router}`, 200, { body: { router: { description: "again" } } });
     await waitFor("the gateway port back", () => getLink(routerNs(), qg));
-    const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ids.fipIp], {
-      netns: publicNs,
-      okCodes: [0, 1],
-    });
-    assert.equal(r.code, 0, "the floating IP is not reachable again");
+    // The link comes back before its address, routes and NAT: retry single pings until the whole path answers.
+    await waitFor(
+      "the floating IP reachable again",
+      async () =>
+        (await run(["busybox", "ping", "-c", "1", "-W", "1", ids.fipIp], { netns: publicNs, okCodes: [0, 1] }))
+          .code === 0,
+      30_000,
+    );
   });
 
   test("deleting everything through the API leaves nothing behind", async () => {
