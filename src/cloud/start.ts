@@ -34,6 +34,7 @@ import { registerGuestImage, type RegisteredGuestImage } from "./guest-image.js"
 import { PlacementClient } from "../compute/placement-client.js";
 import { createBus, type Bus } from "../shared/bus/index.js";
 import { injectClient, passwordTokenSource } from "../shared/client/service-client.js";
+import { injectStreamClient } from "../shared/client/stream-client.js";
 import { writeClientFiles } from "./clouds-yaml.js";
 import { mountDashboard } from "../dashboard/assets.js";
 import { missingDashboardPage } from "../dashboard/landing.js";
@@ -241,6 +242,12 @@ export async function startCloud(
   // volumes made from one with the cloud admin's token (any project's image the caller may name).
   volume.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   volume.core.images = injectImageReader(() => app, adminToken);
+  // The image service's swift store writes the service project's account as the service user (single-tenant, as
+  // Glance's swift store with its glance user).
+  image.connectObjectStore(
+    injectStreamClient(() => app, "/object-store/v1", token),
+    (await findProjectByName(identity.core, "service", DEFAULT_DOMAIN_ID))?.id ?? "",
+  );
   await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,

@@ -9,6 +9,7 @@ import { ApiError } from "../shared/http/errors.js";
 import type { ImageCore } from "./core.js";
 import { FileStore } from "./drivers/file.js";
 import { StoreTooLarge, type ImageStore, type StoredData } from "./drivers/store.js";
+import { StoreUnavailable } from "./drivers/swift.js";
 import { checkDeclaredFormat, createInspector } from "./inspector/index.js";
 import { admitUpload, commitData } from "./quotas.js";
 import { changeStatus, findImage, type Image } from "./store/images.js";
@@ -52,6 +53,8 @@ function tooLarge(core: ImageCore, maxBytes: number): ApiError {
 export function dataError(core: ImageCore, e: unknown, maxBytes: number): ApiError {
   if (e instanceof ApiError) return e;
   if (e instanceof StoreTooLarge) return tooLarge(core, maxBytes);
+  if (e instanceof StoreUnavailable)
+    return new ApiError(503, `${e.message} Try again once the cloud has finished starting.`);
   const err = e as NodeJS.ErrnoException;
   if (err?.code === "ENOSPC" || err?.code === "EDQUOT")
     return new ApiError(413, "Image storage media is full: no space left on the image store.");

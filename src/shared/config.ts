@@ -112,6 +112,18 @@ export const ConfigSchema = Type.Object(
       {
         /** Largest image accepted, in bytes (Glance's image_size_cap, 1 TiB). */
         maxImageSize: Type.Integer({ minimum: 1 }),
+        /** Where uploads go (Glance's default_store): `file` (DATA_DIR/images) or `swift` (object storage). */
+        store: Type.Union([Type.Literal("file"), Type.Literal("swift")]),
+        /** The swift store, single-tenant in the service project's account (Glance's swift_store_*). */
+        swift: Type.Object(
+          {
+            /** Container of the images; their segments go to `<container>_segments`. */
+            container: Type.String({ minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9_.-]+$" }),
+            /** Bytes per segment (Glance's large_object_chunk_size); at most 1,000 segments per image. */
+            segmentSize: Type.Integer({ minimum: 1024 * 1024, maximum: 5 * 1024 ** 3 }),
+          },
+          { additionalProperties: false },
+        ),
         /** Per-project quotas (Glance's keystone limits); -1 = unlimited; sizes in bytes. */
         quotas: ImageQuotas,
         /** Per-project overrides of any quota, keyed by project id. */
@@ -410,6 +422,8 @@ function defaults(dataDir: string): Config {
     },
     image: {
       maxImageSize: 1024 ** 4,
+      store: "file",
+      swift: { container: "glance", segmentSize: 1024 ** 3 },
       quotas: {
         imageCountTotal: -1,
         imageCountUploading: -1,

@@ -3,7 +3,7 @@
 // metadata and user data on the console, SSH over the test-only forwarded port (hostname, vCPUs, root disk size,
 // config drive), stop/start, soft and hard reboot, pause, suspend, snapshot and a boot from it (reading the
 // metadata service, no config drive), shelve/unshelve, resize, rebuild
-// (to disk boot), rescue and unrescue, kill -9 of the cloud with the guest kept running and re-adopted, a QEMU killed behind its
+// (to disk boot), rescue and unrescue, all with images in the object store, kill -9 of the cloud with the guest kept running and re-adopted, a QEMU killed behind its
 // back shown SHUTOFF, and delete with nothing left. Two guests in all (the server and the one booted from its
 // snapshot), to keep CI time small.
 import { strict as assert } from "node:assert";
@@ -27,7 +27,11 @@ import {
 import { until } from "../helpers/wait.js";
 
 const SKIP = qemuAvailable() || process.env.CI ? false : "qemu-system-x86_64 is not installed";
+// Images in the object store (Glance's swift store): the guest image's upload, the snapshot, and every boot's
+// download go through object storage.
 const CONFIG = [
+  "image:",
+  "  store: swift",
   "compute:",
   "  syncPowerStateInterval: 2",
   "  qemu:",
@@ -252,6 +256,8 @@ describe("qemu driver end to end: the built-in guest through the openstack CLI",
 
   test("snapshot, then boot a second server from it", async () => {
     await osc(["server", "image", "create", "--wait", "--name", "snap1", "vm1"]);
+    const snap = JSON.parse(await osc(["image", "show", "snap1", "-f", "json"])) as Record<string, any>;
+    assert.equal(snap.stores, "swift", "the snapshot is in the object store");
     const vm2 = JSON.parse(
       await osc([
         "server",

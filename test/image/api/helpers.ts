@@ -106,8 +106,8 @@ export function imageRequester(c: TestCloud, defaultToken: string): ImageRequest
 }
 
 /** Boot a cloud (listening on 127.0.0.1, a free port) with image helpers. */
-export async function bootImageCloud(): Promise<ImageCloud> {
-  const c = await bootCloud();
+export async function bootImageCloud(config?: Record<string, unknown>): Promise<ImageCloud> {
+  const c = await bootCloud(config ? { config } : {});
   const admin = await c.adminToken();
   const demo = await c.demoToken();
   const adminProject = await c.projectId("admin");
