@@ -69,6 +69,7 @@ const OBJECT_APIS = [
   "account_quotas",
   "bulk_upload",
   "crossdomain",
+  "staticweb",
 ];
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */

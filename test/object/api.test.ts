@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks and FormPOST only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST and static web only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -35,6 +35,7 @@ describe("info and errors", () => {
       "container_quotas",
       "account_quotas",
       "crossdomain",
+      "staticweb",
       "bulk_delete",
       "bulk_upload",
       "versioned_writes",

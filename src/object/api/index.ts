@@ -6,6 +6,7 @@ import { createContainer, postContainer, readContainer, removeContainer } from "
 import { info } from "./info.js";
 import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
 import { swiftPath, type Ctx } from "./request.js";
+import { staticWeb } from "./staticweb.js";
 import { checkTempUrl } from "./tempurl.js";
 import { formBoundary, formPost } from "./formpost.js";
 
@@ -33,6 +34,9 @@ const swift = (
       if (boundary !== undefined) return formPost(ctx, core, path, boundary);
       // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
       await checkTempUrl(ctx, core, path);
+      // A website request (no token) to a web-enabled container is staticweb's.
+      const web = await staticWeb(ctx, core, path, readObject);
+      if (web !== undefined) return web;
       return handler(ctx, core);
     },
   });

@@ -28,6 +28,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
     container_quotas: {},
     account_quotas: {},
     crossdomain: {},
+    staticweb: {},
     bulk_delete: BULK_DELETE_INFO,
     bulk_upload: BULK_UPLOAD_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
