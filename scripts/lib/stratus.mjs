@@ -14,7 +14,7 @@ export async function startStratus({
   logFile,
   logLevel = "info",
   env = {},
-  timeoutMs = 60_000,
+  timeoutMs = 300_000, // a loaded machine registers the guest images slowly
 }) {
   mkdirSync(dataDir, { recursive: true });
   const cloudsYaml = join(dataDir, "clouds.yaml");

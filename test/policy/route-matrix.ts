@@ -971,6 +971,10 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["POST /object-store/v1/:account/:container/*", "PA PM M"],
   ["DELETE /object-store/v1/:account/:container/*", "PA PM M"],
   ["COPY /object-store/v1/:account/:container/*", "PA PM M"],
+  // OPTIONS (CORS preflights) needs no token: without Origin it lists the methods to anyone.
+  ["OPTIONS /object-store/v1/:account", "SA SR PA PM M R O AN"],
+  ["OPTIONS /object-store/v1/:account/:container", "SA SR PA PM M R O AN"],
+  ["OPTIONS /object-store/v1/:account/:container/*", "SA SR PA PM M R O AN"],
   // Block storage: O is answered 400 on every /v3/{project} route (the URL names alpha, its token beta).
   ["GET /volume/", "SA SR PA PM M R O AN"],
   ["GET /volume/v3", "SA SR PA PM M R O AN"],

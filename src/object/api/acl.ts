@@ -1,11 +1,12 @@
 // Container ACLs as keystoneauth reads them: X-Container-Read and X-Container-Write hold comma-separated grants —
-// "<project>:<user>" (ids or names, either may be "*"), and for reads also ".r:*" (anyone may read objects, no
-// token needed) and ".rlistings" (with .r:*, anyone may list). Only the account's owners set them; a grant lets a
+// "<project>:<user>" (ids or names, either may be "*"), and for reads also referrer grants (".r:*" anyone may
+// read objects, no token needed; ".r:host", ".r:.domain", ".r:-host" by the Referer header) and ".rlistings" (with a
+// referrer grant, listing too). Only the account's owners set them; a grant lets a
 // caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
-import { ownsAccount, type Ctx } from "./request.js";
+import { header, ownsAccount, type Ctx } from "./request.js";
 
 /** The stored keys of the two ACL headers. */
 export const ACL_HEADERS = ["x-container-read", "x-container-write"] as const;
@@ -23,6 +24,30 @@ export function aclChanges(ctx: Ctx): Map<string, string> {
   }
   for (const h of ACL_HEADERS) if (ctx.headers[`x-remove-${h.slice(2)}`] !== undefined) out.set(h, "");
   return out;
+}
+
+/**
+ * Whether a referrer grant list (`.r:` items in order: `*`, a host, `.domain` for its subdomains, `-` refusing)
+ * lets a request with this Referer header read; the last matching item decides, as Swift's referrer_allowed.
+ */
+export function referrerAllowed(referer: string | undefined, grants: string[]): boolean {
+  let host = "unknown";
+  if (referer) {
+    try {
+      host = new URL(referer).hostname || "unknown";
+    } catch {
+      host = "unknown";
+    }
+  }
+  let allowed = false;
+  for (const g of grants) {
+    const deny = g.startsWith("-");
+    const m = deny ? g.slice(1) : g;
+    const named = m === host || (m.startsWith(".") && host.endsWith(m));
+    if (deny && named) allowed = false;
+    else if (!deny && (m === "*" || named)) allowed = true;
+  }
+  return allowed;
 }
 
 /** Whether one grant names the caller. */
@@ -57,7 +82,12 @@ export async function authorizeContainer(
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  if (mode !== "write" && items.includes(".r:*") && (mode === "read" || items.includes(".rlistings"))) return;
+  if (mode !== "write" && (mode === "read" || items.includes(".rlistings"))) {
+    const referrers = items
+      .filter((i) => /^\.r(ef|eferer|eferrer)?:/.test(i))
+      .map((i) => i.slice(i.indexOf(":") + 1));
+    if (referrerAllowed(header(ctx, "referer"), referrers)) return;
+  }
   if (items.some((g) => !g.startsWith(".") && grants(ctx, g))) return;
   throw swiftError(ctx.auth ? 403 : 401);
 }

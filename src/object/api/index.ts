@@ -6,6 +6,7 @@ import { createContainer, postContainer, readContainer, removeContainer } from "
 import { info } from "./info.js";
 import { copyObject, deleteObject, postObject, putObject, readObject } from "./object.js";
 import { swiftPath, type Ctx } from "./request.js";
+import { preflight, withCors } from "./cors.js";
 import { staticWeb } from "./staticweb.js";
 import { checkTempUrl } from "./tempurl.js";
 import { formBoundary, formPost } from "./formpost.js";
@@ -37,7 +38,7 @@ const swift = (
       // A website request (no token) to a web-enabled container is staticweb's.
       const web = await staticWeb(ctx, core, path, readObject);
       if (web !== undefined) return web;
-      return handler(ctx, core);
+      return withCors(ctx, core, path, await handler(ctx, core));
     },
   });
 
@@ -75,6 +76,17 @@ export function objectRoutes(core: ObjectCore): Route[] {
       auth: "none",
       handler: () => reply(200, info(core), { "content-type": "application/json; charset=utf-8" }),
     }),
+    // CORS preflights (and plain OPTIONS) need no token.
+    ...[A, C, O].map((path) =>
+      route({
+        method: "OPTIONS",
+        path,
+        policy: null,
+        auth: "none",
+        stream: "any",
+        handler: (ctx) => preflight(ctx, core),
+      }),
+    ),
     swift(["GET", "HEAD"], A, readAccount, core),
     swift("POST", A, postAccount, core),
     swift(["PUT", "DELETE"], A, manageAccount, core),

@@ -6,7 +6,7 @@ import type { Target } from "../policy/index.js";
 import type { Microversion } from "./microversion.js";
 
 /** HTTP methods a route may declare. */
-export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "COPY";
+export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "COPY" | "OPTIONS";
 
 type In<S> = S extends TSchema ? Static<S> : Record<string, string | undefined>;
 type InP<S> = S extends TSchema ? Static<S> : Record<string, string>;
