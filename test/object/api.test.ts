@@ -648,7 +648,7 @@ describe("bulk delete", () => {
 });
 
 describe("container ACLs", () => {
-  test("read and write grants by project:user, .r:* for anonymous reads, .rlistings for listings; only owners set or see them", async () => {
+  test("read and write grants by project:user, .r:* and referrer grants for anonymous reads, .rlistings for listings; only owners set or see them", async () => {
     const t = o.t;
     const pw = "Passw0rd-acl";
     const proj = await t.createProject("acl-other");
@@ -695,6 +695,18 @@ describe("container ACLs", () => {
     assert.equal((await o.sw("PUT", `/${c}/doc`, { token: null, body: "no" })).status, 401);
     await o.sw("POST", `/${c}`, { headers: { "x-container-read": ".r:*,.rlistings" } });
     assert.equal((await o.sw("GET", `/${c}`, { token: null })).text, "doc\n");
+    // Referrer grants: a host, a domain's subdomains, a refused host; the last matching grant decides.
+    await o.sw("POST", `/${c}`, {
+      headers: { "x-container-read": ".r:.example.com,.r:-bad.example.com,.r:partner.org" },
+    });
+    const from = (referer?: string) =>
+      o.sw("GET", `/${c}/doc`, { token: null, headers: referer ? { referer } : {} }).then((r) => r.status);
+    assert.equal(await from("https://www.example.com/page"), 200);
+    assert.equal(await from("http://partner.org/"), 200);
+    assert.equal(await from("https://bad.example.com/"), 401);
+    assert.equal(await from("https://elsewhere.net/"), 401);
+    assert.equal(await from(), 401);
+    assert.equal(await from("not a url"), 401);
     await o.sw("POST", `/${c}`, { headers: { "x-remove-container-read": "x" } });
     assert.equal((await o.sw("GET", `/${c}/doc`, { token: null })).status, 401);
   });
