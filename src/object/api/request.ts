@@ -54,12 +54,25 @@ export function swiftPath(ctx: Ctx, core: ObjectCore): SwiftPath {
   return { account, container, object };
 }
 
-/** Whether the caller may read or write the whole account (owner roles, system reader, reseller, temporary URL). */
+/** The prefix of service accounts (SERVICE_<project id>): their data is a service's, kept for a user's project. */
+export const SERVICE_PREFIX = "SERVICE_";
+/** Roles a service token needs for service accounts (keystoneauth's SERVICE_service_roles). */
+const SERVICE_ROLES = ["service"];
+
+/**
+ * Whether the caller may read or write the whole account (owner roles, system reader, reseller, temporary URL).
+ * A service account also needs a service token (X-Service-Token) with a service role beside the user's token, as
+ * keystoneauth's multi-prefix setup: a user alone cannot touch what a service keeps for them.
+ */
 export function ownsAccount(ctx: Ctx, account: string, mode: "read" | "write"): boolean {
   if (tempUrlAccount(ctx) === account) return true;
   if (!ctx.auth) return false;
-  const project = account.startsWith(RESELLER_PREFIX) ? account.slice(RESELLER_PREFIX.length) : null;
-  if (project === null || project === "") return ctx.allowed("object:reseller_admin", {});
+  if (ctx.allowed("object:reseller_admin", {})) return true;
+  const prefix = [RESELLER_PREFIX, SERVICE_PREFIX].find((p) => account.startsWith(p));
+  const project = prefix ? account.slice(prefix.length) : "";
+  if (project === "") return false;
+  if (prefix === SERVICE_PREFIX && !ctx.serviceAuth?.roles.some((r) => SERVICE_ROLES.includes(r)))
+    return false;
   return ctx.allowed(`object:${mode}`, { project_id: project });
 }
 

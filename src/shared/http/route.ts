@@ -18,6 +18,8 @@ export interface RequestCtx<B = unknown, Q = Record<string, string | undefined>,
   params: P;
   headers: Record<string, string | string[] | undefined>;
   auth: AuthContext | null;
+  /** The caller of a valid X-Service-Token sent with the request (keystonemiddleware's service token), if any. */
+  serviceAuth?: AuthContext | null;
   requestId: string;
   log: Logger;
   method: string;

@@ -258,6 +258,7 @@ function mountRoute(
   // The caller is established in onRequest, before the body is parsed or validated: an unauthenticated request
   // is a 401 whatever its body, and learns nothing about the schema.
   const callers = new WeakMap<FastifyRequest, AuthContext | null>();
+  const serviceCallers = new WeakMap<FastifyRequest, AuthContext>();
   const schema: Record<string, unknown> = {};
   if (r.body) schema.body = r.body;
   if (r.query) schema.querystring = r.query;
@@ -274,6 +275,10 @@ function mountRoute(
       if (needsAuth) {
         if (typeof token === "string" && token !== "") auth = await deps.validator.validate(token);
         else if (!optionalAuth) throw unauthorized();
+        // A service token rides along a user's token (never alone); an invalid one is a 401, as keystonemiddleware.
+        const serviceToken = req.headers["x-service-token"];
+        if (auth && typeof serviceToken === "string" && serviceToken !== "")
+          serviceCallers.set(req, await deps.validator.validate(serviceToken));
       }
       callers.set(req, auth);
       // A rule on the path alone is enforced before the body is parsed or validated (Keystone's order): a caller
@@ -327,6 +332,7 @@ function mountRoute(
         params: req.params as Record<string, string>,
         headers: req.headers,
         auth,
+        serviceAuth: serviceCallers.get(req) ?? null,
         requestId: req.id,
         log: req.log as unknown as Logger,
         method: req.method,
