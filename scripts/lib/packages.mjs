@@ -49,6 +49,7 @@ export const RUNTIME_PACKAGES = [
   ...GUEST_IMAGE_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
   ...NETWORK_PACKAGES,
   ...VOLUME_PACKAGES.filter((p) => p.pkg !== "qemu-utils"),
+  { pkg: "bzip2", why: "object storage: extract-archive=tar.bz2 decompresses with bzip2" },
 ];
 
 /** Needed by `npm ci` when a native module (better-sqlite3) compiles from source because no prebuilt binary is

@@ -1,6 +1,7 @@
-// Extract archive in process: a tar (or tar.gz) PUT with ?extract-archive becomes containers and objects; bad
+// Extract archive in process: a tar (or tar.gz, tar.bz2) PUT with ?extract-archive becomes containers and objects; bad
 // archives and paths answer in Swift's bulk format.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
@@ -39,6 +40,8 @@ function tar(entries: Array<[string, string]>): Buffer {
 const put = (path: string, body: Buffer, accept = "application/json") =>
   o.sw("PUT", path, { body, headers: { "content-length": String(body.length), accept } });
 
+const bzip2 = (b: Buffer): Buffer => execFileSync("bzip2", ["-c"], { input: b });
+
 describe("extract archive", () => {
   test("a tar makes containers and objects; tar.gz too; into a container with a prefix path", async () => {
     const archive = tar([
@@ -60,6 +63,13 @@ describe("extract archive", () => {
     const gz = await put("/xc?extract-archive=tar.gz", gzipSync(tar([["in/c.txt", "ccc"]])));
     assert.equal(gz.json["Number Files Created"], 1);
     assert.equal((await o.sw("GET", "/xc/in/c.txt")).text, "ccc");
+    const bz = await put("/xd?extract-archive=tar.bz2", bzip2(tar([["in/d.txt", "dddd"]])));
+    assert.equal(bz.json["Number Files Created"], 1, bz.text);
+    assert.equal((await o.sw("GET", "/xd/in/d.txt")).text, "dddd");
+    // A broken bzip2 stream is reported as an invalid archive, and no bzip2 is left running.
+    const bad = await put("/xd?extract-archive=tar.bz2", Buffer.from("BZh9 not really"));
+    assert.equal(bad.json["Response Status"], "400 Bad Request");
+    assert.match(bad.json["Response Body"], /^Invalid Tar File: /);
   });
 
   test("bad input: unknown format 400, a broken archive and no files are reported as Swift does", async () => {

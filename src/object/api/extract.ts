@@ -1,8 +1,10 @@
-// Extract archive (Swift's bulk middleware): PUT ?extract-archive=tar|tar.gz on an account or a container streams a
+// Extract archive (Swift's bulk middleware): PUT ?extract-archive=tar|tar.gz|tar.bz2 on an account or a container streams a
 // tar archive in, each regular file becoming an object (<container>/<object> from its path), containers made as
 // needed; the answer is Swift's bulk summary. Bounded: files per archive, new containers, failures kept.
+import { spawn } from "node:child_process";
 import { createGunzip } from "node:zlib";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
 import { SwiftError, swiftText } from "../errors.js";
@@ -21,6 +23,20 @@ export const BULK_UPLOAD_INFO = { max_containers_per_extraction: 10000, max_fail
 /** The most files one archive may hold (bounds the work of a request). */
 const MAX_FILES = 100_000;
 
+/** A bzip2 stream decompressed by the `bzip2` program (Node has no bzip2); a corrupt stream fails as a TarError. */
+function bunzip2(body: AsyncIterable<Uint8Array>): Readable {
+  const child = spawn("bzip2", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
+  const out = new PassThrough();
+  const fail = (why: string) => out.destroy(new TarError(why));
+  child.on("error", (e) => fail(`bzip2 could not run (${e.message})`));
+  pipeline(Readable.from(body), child.stdin).catch(() => child.kill());
+  child.stdout.pipe(out, { end: false });
+  child.on("close", (code) => (code === 0 ? out.end() : fail("not a valid bzip2 stream")));
+  // A reader that stops early (too many files, an error) must not leave bzip2 running.
+  out.on("close", () => child.exitCode === null && child.kill());
+  return out;
+}
+
 /** Extract an archive into `account` under `base` ("" or "container[/prefix]"); the caller may write the account. */
 export async function extractArchive(
   ctx: Ctx,
@@ -29,11 +45,12 @@ export async function extractArchive(
   kind: string,
   base: string,
 ): Promise<Reply> {
-  if (kind !== "tar" && kind !== "tar.gz" && kind !== "tgz")
+  if (!["tar", "tar.gz", "tgz", "tar.bz2", "tbz", "tbz2"].includes(kind))
     throw swiftText(400, "Unsupported archive format");
   const format = bulkFormat(ctx);
   const body = (ctx.body as AsyncIterable<Uint8Array> | undefined) ?? Readable.from([]);
-  const src = kind === "tar" ? body : Readable.from(body).pipe(createGunzip());
+  const src =
+    kind === "tar" ? body : kind.includes("bz") ? bunzip2(body) : Readable.from(body).pipe(createGunzip());
   let created = 0;
   let files = 0;
   let responseBody = "";
