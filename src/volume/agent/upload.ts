@@ -2,7 +2,7 @@
 // attached), convert it with qemu-img when the image is not raw (through a temporary file: qemu-img cannot write
 // to a pipe), and stream it into the queued image. The volume goes back to available or in-use either way; a
 // failed upload deletes the image.
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,12 +48,21 @@ export async function uploadVolume(
     if (!writer) throw new Error("no image service to upload to");
     const qemuFormat = UPLOAD_FORMATS.get(a.diskFormat);
     if (!qemuFormat) throw new Error(`disk format ${a.diskFormat} is not supported`);
-    let data = await backend.readRaw(v.id);
-    if (qemuFormat !== "raw") {
+    let data: Readable;
+    if (qemuFormat === "raw") data = await backend.readRaw(v.id);
+    else {
       dir = await mkdtemp(join(core.cfg.dataDir, ".volume-upload-")).catch(() =>
         mkdtemp(join(tmpdir(), "stratus-volume-upload-")),
       );
-      data = await converted(data, qemuFormat, dir);
+      // A detached volume in a local file converts straight from it (nothing writes it while uploading); an
+      // attached one goes through the backend's point-in-time raw copy.
+      const loc = await backend.locate(v.id);
+      const attached = (await attachmentsOf(core, v.id)).length > 0;
+      if (loc && !attached && existsSync(loc.path)) {
+        const out = join(dir, "out");
+        await qemuImg(["convert", "-q", "-U", "-f", loc.format, "-O", qemuFormat, loc.path, out]);
+        data = createReadStream(out);
+      } else data = await converted(await backend.readRaw(v.id), qemuFormat, dir);
     }
     await writer.upload(a.imageId, data);
   } catch (err) {
