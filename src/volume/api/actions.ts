@@ -40,6 +40,7 @@ const VOLUME_STATUSES = [
   "retyping",
   "extending",
   "error_extending",
+  "awaiting-transfer",
 ];
 
 const obj = (arg: unknown, name: string): Record<string, unknown> => {
