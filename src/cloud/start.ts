@@ -24,6 +24,7 @@ import { NetworkService, networkPolicies } from "../network/service.js";
 import { ObjectService, objectPolicies } from "../object/service.js";
 import { VolumeService, volumePolicies } from "../volume/service.js";
 import { injectImageReader } from "../volume/images.js";
+import { injectImageWriter } from "../volume/image-writer.js";
 import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
 import { startMetadata, type RunningMetadata } from "../compute/metadata/start.js";
@@ -242,6 +243,7 @@ export async function startCloud(
   // volumes made from one with the cloud admin's token (any project's image the caller may name).
   volume.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   volume.core.images = injectImageReader(() => app, adminToken);
+  volume.core.imageWriter = injectImageWriter(() => app, adminToken);
   // The image service's swift store writes the service project's account as the service user (single-tenant, as
   // Glance's swift store with its glance user).
   image.connectObjectStore(

@@ -13,6 +13,7 @@ import {
 import type { Config } from "../shared/config.js";
 import type { Engine } from "../shared/db/index.js";
 import { ComputeNotifier } from "./compute-notifier.js";
+import type { ImageWriter } from "./image-writer.js";
 import { volumeAgentContract } from "./rpc.js";
 
 /** Who asks, as the volume store sees it. */
@@ -87,6 +88,8 @@ export class AgentCaster {
 export class VolumeCore {
   /** Reads images for volumes created from one (set when the cloud connects the image service). */
   images: ImageReader | null = null;
+  /** Creates and uploads images for volumes uploaded to one (set with `images`). */
+  imageWriter: ImageWriter | null = null;
 
   constructor(
     /** Untyped handle; store modules narrow it to the volume tables. */
@@ -103,6 +106,7 @@ export class VolumeCore {
   withDb(db: Kysely<any>): VolumeCore {
     const c = new VolumeCore(db, this.engine, this.cfg, this.log, this.agents, this.computeEvents);
     c.images = this.images;
+    c.imageWriter = this.imageWriter;
     return c;
   }
 

@@ -1,6 +1,6 @@
 // Reading images for volumes made from one, through the image service's public API as a service client (the
 // cloud admin's token, so that any project's image the caller could name is readable).
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { TokenSource } from "../shared/client/service-client.js";
 import type { ImageInfo, ImageReader } from "./core.js";
@@ -46,9 +46,20 @@ export function injectImageReader(app: () => FastifyInstance, token: TokenSource
       };
     },
     async open(id): Promise<Readable> {
-      const r = await get(`${encodeURIComponent(id)}/file`);
-      if (r.statusCode !== 200) throw new Error(`image download answered ${r.statusCode}`);
-      return Readable.from([r.rawPayload]);
+      // Streamed (payloadAsStream): the image's bytes flow through with backpressure, never whole in memory.
+      const tok = await token();
+      const r = await app().inject({
+        method: "GET",
+        url: `/image/v2/images/${encodeURIComponent(id)}/file`,
+        headers: { "x-auth-token": tok },
+        payloadAsStream: true,
+      });
+      const body = r.stream();
+      if (r.statusCode !== 200) {
+        body.destroy();
+        throw new Error(`image download answered ${r.statusCode}`);
+      }
+      return body;
     },
   };
 }

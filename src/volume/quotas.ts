@@ -3,6 +3,7 @@
 import { withQuotaLock } from "../shared/db/index.js";
 import type { VolumeCore } from "./core.js";
 import { overLimit } from "./errors.js";
+import { checkTypeQuota } from "./type-quotas.js";
 
 /** Cinder's quota resources. */
 export const QUOTA_RESOURCES = [
@@ -99,11 +100,17 @@ export async function usage(core: VolumeCore, project: string): Promise<Map<Quot
   return m;
 }
 
-/** Refuse (413) a request for `count` more volumes or snapshots of `gigabytes` in all. */
+/** Refuse (413) a request for `count` more volumes or snapshots of `gigabytes` in all (and of a type, by id). */
 export async function checkQuota(
   core: VolumeCore,
   project: string,
-  want: { volumes?: number; snapshots?: number; gigabytes: number; perVolume?: number },
+  want: {
+    volumes?: number;
+    snapshots?: number;
+    gigabytes: number;
+    perVolume?: number;
+    typeId?: string | null;
+  },
 ): Promise<void> {
   const limits = await projectLimits(core, project);
   const used = await usage(core, project);
@@ -126,6 +133,7 @@ export async function checkQuota(
     throw overLimit(
       `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${want.gigabytes}G, quota is ${gbLim}G and ${gbUsed}G has been consumed.`,
     );
+  await checkTypeQuota(core, project, want.typeId, want);
 }
 
 /** Run a quota check with the insert (or size change) it guards, under the project's quota lock. */

@@ -19,6 +19,8 @@ export const volumeAgentContract = defineContract("volume_agent", "1.0", {
   delete_snapshot: cast<{ snapshotId: string; requestId: string }>(),
   /** Roll a volume back to a snapshot (3.40), then set both available. */
   revert_to_snapshot: cast<{ volumeId: string; snapshotId: string; requestId: string }>(),
+  /** Upload a volume's data (converted to diskFormat) to a queued image, then set the volume back. */
+  upload_image: cast<{ volumeId: string; imageId: string; diskFormat: string; requestId: string }>(),
   /** Export a volume (recorded, so it is restored after a restart) and return its connection info. */
   initialize_connection: call<{ volumeId: string; readOnly: boolean }, ConnectionInfo>(),
   /** Stop exporting a volume (no attachment needs it any more). */

@@ -246,6 +246,21 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   if (attachRes.statusCode !== 200)
     throw new Error(`attachment: ${attachRes.statusCode} ${attachRes.payload}`);
   const attachment = JSON.parse(attachRes.payload).attachment.id as string;
+  // Pending transfers of other volumes of alpha (accepting with a wrong key is a policy question only), one per
+  // collection since each collection's DELETE cancels its own.
+  const pendingTransfer = async () => {
+    const given = (await must("POST", `${VV}/volumes`, { volume: { size: 1 } }, [202], member)).volume
+      .id as string;
+    for (let i = 0; i < 1000; i++) {
+      const v = await must("GET", `${VV}/volumes/${given}`, undefined, [200], member);
+      if (v.volume.status === "available") break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    return (await must("POST", `${VV}/os-volume-transfer`, { transfer: { volume_id: given } }, [202], member))
+      .transfer.id as string;
+  };
+  const transfer = await pendingTransfer();
+  const newTransfer = await pendingTransfer();
   // A disabled domain, so that deleting it is a policy question only.
   await must("PATCH", `/v3/domains/${victimDomain}`, { domain: { enabled: false } }, [200]);
 
@@ -293,6 +308,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["volume_id", volume],
     ["snapshot_id", snapshot],
     ["attachment_id", attachment],
+    ["transfer_id", transfer],
     ["type_id", vtype],
     ["qos_id", qos],
     ["class_name", "default"],
@@ -312,6 +328,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
       if (r.path.includes("/flavors")) return "42";
     }
     if (svc === "compute" && name === "flavor_id") return "42";
+    if (name === "transfer_id" && r.path.includes("/volume-transfers/")) return newTransfer;
     return byName.get(name) ?? `m-${name}`;
   };
   return { tokens, params };

@@ -8,6 +8,7 @@ import type { VolumeCore } from "../core.js";
 import type { ExportRecord, VolumeTransport } from "../drivers/transports.js";
 import type { VolumeBackend, VolumeLocation, VolumeSpec } from "../drivers/types.js";
 import { volumeAgentContract } from "../rpc.js";
+import { uploadVolume } from "./upload.js";
 import { VOLUME_BINARY } from "../scheduler.js";
 import { attachmentsOf, dropExport, exportsOfHost, saveExport } from "../store/attachments.js";
 import { recordMessage } from "../store/messages.js";
@@ -101,6 +102,13 @@ export class VolumeAgent {
       create_snapshot: (a) => this.track(this.createSnapshot(a.snapshotId, a.requestId)),
       delete_snapshot: (a) => this.track(this.deleteSnapshot(a.snapshotId)),
       revert_to_snapshot: (a) => this.track(this.revert(a.volumeId, a.snapshotId, a.requestId)),
+      upload_image: (a) =>
+        this.track(
+          uploadVolume(this.o.core, this.o.backend, a).catch(async (err: unknown) => {
+            const v = await getVolume(this.o.core, a.volumeId);
+            if (v) await this.fail(v, a.requestId, "upload volume to image", err);
+          }),
+        ),
       initialize_connection: (a) => this.track(this.exportVolume(a.volumeId, a.readOnly)),
       terminate_connection: async (a) => {
         await this.track(this.unexportVolume(a.volumeId));

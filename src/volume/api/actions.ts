@@ -6,6 +6,7 @@ import { complete, connect, remove, reserve, settle } from "../attach.js";
 import type { VolumeCore } from "../core.js";
 import { badRequest, invalidInput, invalidVolume, notFound, typeNotFound } from "../errors.js";
 import { checkQuota, underQuota } from "../quotas.js";
+import { checkTypeQuota } from "../type-quotas.js";
 import { agentOf } from "../scheduler.js";
 import { attachmentsOf, getAttachment } from "../store/attachments.js";
 import { mapObject, mapText, parseMap, type VolumeRow } from "../store/rows.js";
@@ -13,6 +14,7 @@ import { getSnapshot, snapshotsOf, transitionSnapshot } from "../store/snapshots
 import { findType } from "../store/types.js";
 import { transitionVolume, updateVolume } from "../store/volumes.js";
 import { connectorOf, needs } from "./attachments.js";
+import { uploadImageAction } from "./upload-image.js";
 import { boolOf, callerOf, field, metadataOf, optString, sizeOf, type Ctx } from "./common.js";
 import { multiattachSpec, volumeOf } from "./volumes.js";
 
@@ -38,6 +40,7 @@ const VOLUME_STATUSES = [
   "retyping",
   "extending",
   "error_extending",
+  "awaiting-transfer",
 ];
 
 const obj = (arg: unknown, name: string): Record<string, unknown> => {
@@ -50,6 +53,7 @@ const accepted = () => reply(202, undefined);
 
 /** The actions by name, with their policy rule. */
 const ACTIONS = new Map<string, [string, Action]>([
+  ["os-volume_upload_image", ["volume_extension:volume_actions:upload_image", uploadImageAction]],
   [
     "os-extend",
     [
@@ -68,7 +72,11 @@ const ACTIONS = new Map<string, [string, Action]>([
             `New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`,
           );
         await underQuota(core, v.project_id, async (c) => {
-          await checkQuota(c, v.project_id, { gigabytes: newSize - v.size, perVolume: newSize });
+          await checkQuota(c, v.project_id, {
+            gigabytes: newSize - v.size,
+            perVolume: newSize,
+            typeId: v.volume_type_id,
+          });
           if (!(await transitionVolume(c, v.id, [v.status], { status: "extending" })))
             throw invalidVolume("the volume's status changed.");
         });
@@ -206,9 +214,12 @@ const ACTIONS = new Map<string, [string, Action]>([
             `Volume status must be available or in-use, but current status is: ${v.status}.`,
           );
         if (t.id === v.volume_type_id) throw invalidInput("Retype requires a different volume type.");
-        await updateVolume(core, v.id, {
-          volume_type_id: t.id,
-          multiattach: multiattachSpec(parseMap(t.extra_specs)) ? 1 : 0,
+        await underQuota(core, v.project_id, async (c) => {
+          await checkTypeQuota(c, v.project_id, t.id, { volumes: 1, gigabytes: v.size });
+          await updateVolume(c, v.id, {
+            volume_type_id: t.id,
+            multiattach: multiattachSpec(parseMap(t.extra_specs)) ? 1 : 0,
+          });
         });
         return accepted();
       },

@@ -7,6 +7,8 @@ import { attachmentRoutes } from "./attachments.js";
 import type { Ctx } from "./common.js";
 import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
+import { transferRoutes } from "./transfers.js";
+import { defaultTypeRoutes } from "./default-types.js";
 import { typeRoutes } from "./types.js";
 import { versionRoutes } from "./versions.js";
 import { volumeRoutes } from "./volumes.js";
@@ -53,5 +55,7 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...typeRoutes(core),
     ...quotaRoutes(core),
     ...adminRoutes(core),
+    ...transferRoutes(core),
+    ...defaultTypeRoutes(core),
   ].map(scoped);
 }

@@ -13,25 +13,55 @@ import {
   usage,
   type QuotaResource,
 } from "../quotas.js";
+import {
+  setTypeLimits,
+  typeClassLimits,
+  typeProjectLimits,
+  typeResources,
+  typeUsage,
+} from "../type-quotas.js";
 import { boolOf, ownerOf, wrapped, type Ctx } from "./common.js";
 
 const QS = "/v3/:project_id/os-quota-sets/:target_id";
 const QC = "/v3/:project_id/os-quota-class-sets/:class_name";
 const MAX = 2 ** 31 - 1;
 
-/** Parse the limits of an update body (integers >= -1, known resources only). */
-function limitsOf(b: Record<string, unknown>): Map<QuotaResource, number> {
+/** Parse the limits of an update body (integers >= -1, known resources only): fixed ones, then per-type ones. */
+async function limitsOf(
+  core: VolumeCore,
+  b: Record<string, unknown>,
+): Promise<[Map<QuotaResource, number>, Map<string, number>]> {
   const out = new Map<QuotaResource, number>();
+  const perType = new Map<string, number>();
+  const typed = new Set(await typeResources(core));
   for (const [k, v] of Object.entries(b)) {
     if (k === "tenant_id" || k === "id" || k === "class_name") continue;
-    if (!isQuotaResource(k)) throw invalidInput(`Bad key(s) in quota set: ${k}`);
+    if (!isQuotaResource(k) && !typed.has(k)) throw invalidInput(`Bad key(s) in quota set: ${k}`);
     const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== "number" || !Number.isInteger(n) || n < -1 || n > MAX)
       throw invalidInput(`Quota limit ${String(v)} for ${k} must be an integer -1 or greater.`);
-    out.set(k, n);
+    if (isQuotaResource(k)) out.set(k, n);
+    else perType.set(k, n);
   }
-  return out;
+  return [out, perType];
 }
+
+/** Save both kinds of limits of a project or class. */
+async function saveLimits(
+  core: VolumeCore,
+  scope: "project" | "class",
+  owner: string,
+  [fixed, perType]: [Map<QuotaResource, number>, Map<string, number>],
+): Promise<void> {
+  await setLimits(core, scope, owner, fixed);
+  await setTypeLimits(core, scope, owner, perType);
+}
+
+/** A class's limits, fixed and per type. */
+const classBody = async (core: VolumeCore, name: string) => ({
+  ...Object.fromEntries(await classLimits(core, name)),
+  ...Object.fromEntries(await typeClassLimits(core, name)),
+});
 
 async function quotaBody(core: VolumeCore, project: string, withUsage: boolean) {
   const limits = await projectLimits(core, project);
@@ -41,6 +71,10 @@ async function quotaBody(core: VolumeCore, project: string, withUsage: boolean) 
     body[r] = used
       ? { limit: limits.get(r), in_use: used.get(r) ?? 0, reserved: 0, allocated: 0 }
       : limits.get(r);
+  const typeLimits = await typeProjectLimits(core, project);
+  const typeUsed = withUsage ? await typeUsage(core, project) : null;
+  for (const [r, lim] of typeLimits)
+    body[r] = typeUsed ? { limit: lim, in_use: typeUsed.get(r) ?? 0, reserved: 0, allocated: 0 } : lim;
   return body;
 }
 
@@ -64,8 +98,7 @@ export function quotaRoutes(core: VolumeCore): Route[] {
       policy: "volume_extension:quotas:show",
       target,
       handler: async (ctx) => {
-        const limits = await classLimits(core, "default");
-        return { quota_set: { id: ctx.params.target_id, ...Object.fromEntries(limits) } };
+        return { quota_set: { id: ctx.params.target_id, ...(await classBody(core, "default")) } };
       },
     }),
     route({
@@ -74,8 +107,8 @@ export function quotaRoutes(core: VolumeCore): Route[] {
       policy: "volume_extension:quotas:update",
       target,
       handler: async (ctx) => {
-        const limits = limitsOf(wrapped(ctx, "quota_set"));
-        await setLimits(core, "project", ctx.params.target_id, limits);
+        const limits = await limitsOf(core, wrapped(ctx, "quota_set"));
+        await saveLimits(core, "project", ctx.params.target_id, limits);
         const body = await quotaBody(core, ctx.params.target_id, false);
         delete body.id;
         return { quota_set: body };
@@ -98,7 +131,7 @@ export function quotaRoutes(core: VolumeCore): Route[] {
       handler: async (ctx) => ({
         quota_class_set: {
           id: ctx.params.class_name,
-          ...Object.fromEntries(await classLimits(core, ctx.params.class_name)),
+          ...(await classBody(core, ctx.params.class_name)),
         },
       }),
     }),
@@ -109,8 +142,8 @@ export function quotaRoutes(core: VolumeCore): Route[] {
       handler: async (ctx) => {
         const name = ctx.params.class_name;
         if (name.length > 255) throw invalidInput("The quota class name is too long.");
-        await setLimits(core, "class", name, limitsOf(wrapped(ctx, "quota_class_set")));
-        return { quota_class_set: Object.fromEntries(await classLimits(core, name)) };
+        await saveLimits(core, "class", name, await limitsOf(core, wrapped(ctx, "quota_class_set")));
+        return { quota_class_set: await classBody(core, name) };
       },
     }),
     route({

@@ -114,7 +114,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     updated_at: now,
   };
   await underQuota(core, v.project_id, async (c) => {
-    await checkQuota(c, v.project_id, { snapshots: 1, gigabytes: v.size });
+    await checkQuota(c, v.project_id, { snapshots: 1, gigabytes: v.size, typeId: v.volume_type_id });
     await insertSnapshot(c, row);
   });
   if (v.host)

@@ -6,6 +6,7 @@ import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { VolumeCore } from "../core.js";
 import { badRequest, conflict, invalidInput, notFound, typeNotFound } from "../errors.js";
+import { isSomeDefault } from "../default-types.js";
 import { mapObject, mapText, parseMap, type QosRow, type TypeRow } from "../store/rows.js";
 import {
   deleteType,
@@ -159,6 +160,8 @@ export function typeRoutes(core: VolumeCore): Route[] {
         const t = await typeOf(core, ctx);
         if (t.name === core.cfg.volume.defaultVolumeType)
           throw badRequest("Default volume type can not be deleted.");
+        if (await isSomeDefault(core, t.id))
+          throw badRequest(`The volume type ${t.id} is a default volume type and cannot be deleted.`);
         const used = await core.db
           .selectFrom("volume_volume")
           .select("id")

@@ -14,7 +14,8 @@ import { scheduleVolume } from "../scheduling.js";
 import { attachmentsOf } from "../store/attachments.js";
 import { mapText, parseMap, type VolumeRow } from "../store/rows.js";
 import { snapshotsOf, transitionSnapshot, visibleSnapshot } from "../store/snapshots.js";
-import { findType, typeByName } from "../store/types.js";
+import { defaultTypeId } from "../default-types.js";
+import { findType } from "../store/types.js";
 import {
   insertVolume,
   listVolumes,
@@ -220,7 +221,7 @@ async function createVolume(core: VolumeCore, ctx: Ctx) {
     if (!t) throw typeNotFound(typeName);
     typeId = t.id;
   }
-  if (typeId === null) typeId = (await typeByName(core, core.cfg.volume.defaultVolumeType))?.id ?? null;
+  if (typeId === null) typeId = await defaultTypeId(core, project);
   const t = typeId ? await new TypeCache(core).get(typeId) : null;
   const multiattach = multiattachSpec(parseMap(t?.extra_specs)) || field(b, "multiattach") === true;
   const now = nowIso();
@@ -250,7 +251,7 @@ async function createVolume(core: VolumeCore, ctx: Ctx) {
   };
   const finalSize = size;
   await underQuota(core, project, async (c) => {
-    await checkQuota(c, project, { volumes: 1, gigabytes: finalSize, perVolume: finalSize });
+    await checkQuota(c, project, { volumes: 1, gigabytes: finalSize, perVolume: finalSize, typeId });
     await insertVolume(c, row);
   });
   await scheduleVolume(core, row, ctx.requestId, sourceHost);

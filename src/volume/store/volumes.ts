@@ -69,6 +69,7 @@ export async function removeVolume(core: VolumeCore, id: string): Promise<void> 
   await core.transaction(async (c) => {
     await c.db.deleteFrom("volume_attachment").where("volume_id", "=", id).execute();
     await c.db.deleteFrom("volume_export").where("volume_id", "=", id).execute();
+    await c.db.deleteFrom("volume_transfer").where("volume_id", "=", id).execute();
     await c.db.deleteFrom("volume_volume").where("id", "=", id).execute();
   });
 }

@@ -238,6 +238,13 @@ before(async () => {
       { "openstack-api-version": "volume 3.44" },
     )
   ).attachment;
+  const given = (await j("POST", `${V}/volumes`, { volume: { size: 1 } })).volume;
+  for (let i = 0; i < 500; i++) {
+    const s = (await j("GET", `${V}/volumes/${given.id}`)).volume.status;
+    if (s === "available") break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const xfer = (await j("POST", `${V}/os-volume-transfer`, { transfer: { volume_id: given.id } })).transfer;
   for (const [k, v] of Object.entries({
     domain_id: "default",
     project_id: projectId,
@@ -282,6 +289,7 @@ before(async () => {
     type_id: vtype.id,
     qos_id: qos.id,
     attachment_id: att.id,
+    transfer_id: xfer.id,
     class_name: "default",
     message_id: "x",
     action: "enable",

@@ -1,0 +1,236 @@
+// Volume transfers between projects through both collections (os-volume-transfer, volume-transfers 3.55): the
+// key is answered once and stored only as a salted hash; accept moves the volume (and its snapshots unless
+// no_snapshots) under the receiver's quotas; Cinder's views and errors.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { until } from "../helpers/wait.js";
+import { bootVolume, type VolumeCloud } from "./helpers.js";
+
+let c: VolumeCloud;
+let recv: string;
+let recvProject: string;
+
+/** A member token of a new project. */
+async function memberOfNewProject(name: string): Promise<[string, string]> {
+  const t = c.t;
+  const project = (await t.createProject(name)).id as string;
+  const user = (await t.createUser(`${name}-user`, "Passw0rd-xfer")).id as string;
+  const role = await t.roleId("member");
+  const g = await t.req("PUT", `/v3/projects/${project}/users/${user}/roles/${role}`, {
+    token: await t.adminToken(),
+  });
+  assert.equal(g.status, 204);
+  return [await t.token(`${name}-user`, "Passw0rd-xfer", { project: { id: project } }), project];
+}
+
+before(async () => {
+  c = await bootVolume();
+  [recv, recvProject] = await memberOfNewProject("receiver");
+});
+after(() => c?.close());
+
+const snapshot = async (token: string, volumeId: string) => {
+  const r = await c.req("POST", "/snapshots", { token, body: { snapshot: { volume_id: volumeId } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.snapshot.id as string;
+  await until("snapshot available", async () => {
+    const s = await c.req("GET", `/snapshots/${id}`, { token });
+    return s.body.snapshot.status === "available";
+  });
+  return id;
+};
+
+const usage = async (token: string, project: string) =>
+  (await c.req("GET", `/os-quota-sets/${project}?usage=true`, { token, project })).body.quota_set;
+
+describe("block storage: volume transfers", () => {
+  it("transfers a volume with its snapshots to another project (os-volume-transfer)", async () => {
+    const vol = await c.create(c.demo, { size: 2, name: "moving" });
+    await c.waitStatus(c.demo, vol, "available");
+    const snap = await snapshot(c.demo, vol);
+    const before = await usage(c.demo, c.demoProject);
+    const r = await c.req("POST", "/os-volume-transfer", {
+      token: c.demo,
+      body: { transfer: { volume_id: vol, name: "to-receiver" } },
+    });
+    assert.equal(r.status, 202, r.text);
+    const t = r.body.transfer;
+    assert.match(t.auth_key, /^[A-Za-z0-9]{16}$/);
+    assert.deepEqual(Object.keys(t).sort(), ["auth_key", "created_at", "id", "links", "name", "volume_id"]);
+    assert.equal(t.links[0].href.endsWith(`/os-volume-transfer/${t.id}`), true);
+    // Only a salted hash is stored.
+    const row = await c.t.cloud.volume.core.db
+      .selectFrom("volume_transfer")
+      .selectAll()
+      .where("id", "=", t.id)
+      .executeTakeFirstOrThrow();
+    assert.ok(!JSON.stringify(row).includes(t.auth_key));
+    assert.equal(
+      (await c.req("GET", `/volumes/${vol}`, { token: c.demo })).body.volume.status,
+      "awaiting-transfer",
+    );
+    // A second transfer of the same volume, or deleting it, is refused while one is pending.
+    const again = await c.req("POST", "/os-volume-transfer", {
+      token: c.demo,
+      body: { transfer: { volume_id: vol } },
+    });
+    assert.equal(again.status, 400);
+    assert.equal((await c.req("DELETE", `/volumes/${vol}`, { token: c.demo })).status, 400);
+    // Show, list and detail (never the key again).
+    const show = await c.req("GET", `/os-volume-transfer/${t.id}`, { token: c.demo });
+    assert.equal(show.status, 200);
+    assert.equal(show.body.transfer.auth_key, undefined);
+    assert.equal(show.body.transfer.volume_id, vol);
+    const list = await c.req("GET", "/os-volume-transfer", { token: c.demo });
+    assert.deepEqual(Object.keys(list.body.transfers[0]).sort(), ["id", "links", "name", "volume_id"]);
+    const detail = await c.req("GET", "/os-volume-transfer/detail", { token: c.demo, mv: "3.57" });
+    const d = detail.body.transfers.find((x: any) => x.id === t.id);
+    assert.equal(d.source_project_id, c.demoProject);
+    assert.equal(d.no_snapshots, false);
+    assert.equal(d.accepted, false);
+    // The receiver cannot see it, and needs the right key.
+    assert.equal(
+      (await c.req("GET", `/os-volume-transfer/${t.id}`, { token: recv, project: recvProject })).status,
+      404,
+    );
+    assert.equal(
+      (await c.req("GET", "/os-volume-transfer", { token: recv, project: recvProject })).body.transfers
+        .length,
+      0,
+    );
+    const wrong = await c.req("POST", `/os-volume-transfer/${t.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      body: { accept: { auth_key: "0000000000000000" } },
+    });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.body.badRequest.message, /invalid auth key/);
+    const ok = await c.req("POST", `/os-volume-transfer/${t.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      body: { accept: { auth_key: t.auth_key } },
+    });
+    assert.equal(ok.status, 202, ok.text);
+    assert.deepEqual(ok.body.transfer.volume_id, vol);
+    // The volume and its snapshot are the receiver's now; the giver's usage is released.
+    const moved = await c.req("GET", `/volumes/${vol}`, { token: recv, project: recvProject });
+    assert.equal(moved.status, 200);
+    assert.equal(moved.body.volume.status, "available");
+    assert.equal((await c.req("GET", `/volumes/${vol}`, { token: c.demo })).status, 404);
+    assert.equal(
+      (await c.req("GET", `/snapshots/${snap}`, { token: recv, project: recvProject })).status,
+      200,
+    );
+    const after = await usage(c.demo, c.demoProject);
+    assert.equal(after.volumes.in_use, before.volumes.in_use - 1);
+    assert.equal(after.gigabytes.in_use, before.gigabytes.in_use - 4);
+    const theirs = await usage(recv, recvProject);
+    assert.equal(theirs.volumes.in_use, 1);
+    assert.equal(theirs.snapshots.in_use, 1);
+    // The transfer is gone: a second accept is 404.
+    const twice = await c.req("POST", `/os-volume-transfer/${t.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      body: { accept: { auth_key: t.auth_key } },
+    });
+    assert.equal(twice.status, 404);
+    assert.equal(twice.body.itemNotFound.message, `Transfer ${t.id} could not be found.`);
+  });
+
+  it("volume-transfers (3.55+) leaves the snapshots with no_snapshots, and cancels", async () => {
+    const vol = await c.create(c.demo);
+    await c.waitStatus(c.demo, vol, "available");
+    const snap = await snapshot(c.demo, vol);
+    const body = { transfer: { volume_id: vol, no_snapshots: true } };
+    assert.equal((await c.req("POST", "/volume-transfers", { token: c.demo, body, mv: "3.54" })).status, 404);
+    // The old collection takes no no_snapshots.
+    assert.equal(
+      (await c.req("POST", "/os-volume-transfer", { token: c.demo, body, mv: "3.55" })).status,
+      400,
+    );
+    // Cancel: the volume is available again.
+    const first = await c.req("POST", "/volume-transfers", { token: c.demo, body, mv: "3.55" });
+    assert.equal(first.status, 202, first.text);
+    assert.equal(first.body.transfer.no_snapshots, true);
+    const del = await c.req("DELETE", `/volume-transfers/${first.body.transfer.id}`, {
+      token: c.demo,
+      mv: "3.55",
+    });
+    assert.equal(del.status, 202);
+    await c.waitStatus(c.demo, vol, "available");
+    const t = (await c.req("POST", "/volume-transfers", { token: c.demo, body, mv: "3.55" })).body.transfer;
+    const ok = await c.req("POST", `/volume-transfers/${t.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      mv: "3.55",
+      body: { accept: { auth_key: t.auth_key } },
+    });
+    assert.equal(ok.status, 202, ok.text);
+    assert.equal((await c.req("GET", `/volumes/${vol}`, { token: recv, project: recvProject })).status, 200);
+    assert.equal((await c.req("GET", `/snapshots/${snap}`, { token: c.demo })).status, 200);
+    assert.equal(
+      (await c.req("GET", `/snapshots/${snap}`, { token: recv, project: recvProject })).status,
+      404,
+    );
+  });
+
+  it("checks the receiver's quotas (also per type) under the lock and keeps the transfer when refused", async () => {
+    const vol = await c.create(c.demo, { size: 3 });
+    await c.waitStatus(c.demo, vol, "available");
+    const t = (
+      await c.req("POST", "/os-volume-transfer", { token: c.demo, body: { transfer: { volume_id: vol } } })
+    ).body.transfer;
+    const setQuota = (q: Record<string, number>) =>
+      c.req("PUT", `/os-quota-sets/${recvProject}`, { body: { quota_set: q } });
+    assert.equal((await setQuota({ gigabytes: 3 })).status, 200);
+    const accept = () =>
+      c.req("POST", `/os-volume-transfer/${t.id}/accept`, {
+        token: recv,
+        project: recvProject,
+        body: { accept: { auth_key: t.auth_key } },
+      });
+    const over = await accept();
+    assert.equal(over.status, 413, over.text);
+    assert.match(over.body.overLimit.message, /gigabytes/);
+    assert.equal((await setQuota({ gigabytes: -1, volumes___DEFAULT__: 0 })).status, 200);
+    const typed = await accept();
+    assert.equal(typed.status, 413);
+    assert.match(typed.body.overLimit.message, /volumes___DEFAULT__/);
+    assert.equal(
+      (await c.req("GET", `/volumes/${vol}`, { token: c.demo })).body.volume.status,
+      "awaiting-transfer",
+    );
+    assert.equal((await setQuota({ volumes___DEFAULT__: -1 })).status, 200);
+    assert.equal((await accept()).status, 202);
+  });
+
+  it("answers bad input with 4xx in Cinder's format", async () => {
+    const post = (body: unknown) => c.req("POST", "/os-volume-transfer", { token: c.demo, body });
+    assert.equal((await post({})).status, 400);
+    assert.equal((await post({ transfer: {} })).status, 400);
+    assert.equal((await post({ transfer: { volume_id: 5 } })).status, 400);
+    const missing = await post({ transfer: { volume_id: "00000000-0000-0000-0000-000000000000" } });
+    assert.equal(missing.status, 404);
+    assert.ok(missing.body.itemNotFound);
+    // Not the demo project's volume: the receiver cannot give it away.
+    const vol = await c.create(c.demo);
+    await c.waitStatus(c.demo, vol, "available");
+    assert.equal(
+      (
+        await c.req("POST", "/os-volume-transfer", {
+          token: recv,
+          project: recvProject,
+          body: { transfer: { volume_id: vol } },
+        })
+      ).status,
+      404,
+    );
+    const accept = (body: unknown) =>
+      c.req("POST", "/os-volume-transfer/nope/accept", { token: recv, project: recvProject, body });
+    assert.equal((await accept({})).status, 400);
+    assert.equal((await accept({ accept: {} })).status, 400);
+    assert.equal((await accept({ accept: { auth_key: "x" } })).status, 404);
+    assert.equal((await c.req("GET", "/os-volume-transfer?bogus=1", { token: c.demo })).status, 400);
+    assert.equal((await c.req("DELETE", "/os-volume-transfer/nope", { token: c.demo })).status, 404);
+  });
+});
