@@ -23,6 +23,7 @@ import { defaultHostName, startComputeControl, type ComputeControl } from "../co
 import { NetworkService, networkPolicies } from "../network/service.js";
 import { ObjectService, objectPolicies } from "../object/service.js";
 import { VolumeService, volumePolicies } from "../volume/service.js";
+import { injectSwift } from "../volume/backup/inject.js";
 import { injectImageReader } from "../volume/images.js";
 import { findProjectByName } from "../identity/store/projects.js";
 import { DEFAULT_DOMAIN_ID } from "../identity/core.js";
@@ -241,6 +242,8 @@ export async function startCloud(
   // volumes made from one with the cloud admin's token (any project's image the caller may name).
   volume.core.computeEvents.connect(injectClient(() => app, "/compute", token));
   volume.core.images = injectImageReader(() => app, adminToken);
+  // Backups go to each project's Swift account through the object API, as the service user (ResellerAdmin).
+  volume.core.swift = injectSwift(() => app, token);
   await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,

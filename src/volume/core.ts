@@ -12,6 +12,7 @@ import {
 } from "../shared/bus/index.js";
 import type { Config } from "../shared/config.js";
 import type { Engine } from "../shared/db/index.js";
+import type { SwiftRequest } from "./backup/swift.js";
 import { ComputeNotifier } from "./compute-notifier.js";
 import { volumeAgentContract } from "./rpc.js";
 
@@ -87,6 +88,8 @@ export class AgentCaster {
 export class VolumeCore {
   /** Reads images for volumes created from one (set when the cloud connects the image service). */
   images: ImageReader | null = null;
+  /** The object storage service's Swift API as a service client (backups), set when the cloud runs it. */
+  swift: SwiftRequest | null = null;
 
   constructor(
     /** Untyped handle; store modules narrow it to the volume tables. */
@@ -103,6 +106,7 @@ export class VolumeCore {
   withDb(db: Kysely<any>): VolumeCore {
     const c = new VolumeCore(db, this.engine, this.cfg, this.log, this.agents, this.computeEvents);
     c.images = this.images;
+    c.swift = this.swift;
     return c;
   }
 

@@ -80,7 +80,7 @@ export async function resetLimits(core: VolumeCore, project: string): Promise<vo
     .execute();
 }
 
-/** What a project uses: volumes, snapshots, and gigabytes of both. */
+/** What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes. */
 export async function usage(core: VolumeCore, project: string): Promise<Map<QuotaResource, number>> {
   const v = await core.db
     .selectFrom("volume_volume")
@@ -92,10 +92,17 @@ export async function usage(core: VolumeCore, project: string): Promise<Map<Quot
     .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
     .where("project_id", "=", project)
     .executeTakeFirst();
+  const b = await core.db
+    .selectFrom("volume_backup")
+    .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
+    .where("project_id", "=", project)
+    .executeTakeFirst();
   const m = new Map<QuotaResource, number>(QUOTA_RESOURCES.map((r) => [r, 0]));
   m.set("volumes", Number(v?.n ?? 0));
   m.set("snapshots", Number(s?.n ?? 0));
   m.set("gigabytes", Number(v?.gb ?? 0) + Number(s?.gb ?? 0));
+  m.set("backups", Number(b?.n ?? 0));
+  m.set("backup_gigabytes", Number(b?.gb ?? 0));
   return m;
 }
 
@@ -125,6 +132,21 @@ export async function checkQuota(
   if (want.gigabytes > 0 && gbLim >= 0 && gbUsed + want.gigabytes > gbLim)
     throw overLimit(
       `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${want.gigabytes}G, quota is ${gbLim}G and ${gbUsed}G has been consumed.`,
+    );
+}
+
+/** Refuse (413) one more backup of `gigabytes` (Cinder's BackupLimitExceeded, VolumeBackupSizeExceedsAvailableQuota). */
+export async function checkBackupQuota(core: VolumeCore, project: string, gigabytes: number): Promise<void> {
+  const limits = await projectLimits(core, project);
+  const used = await usage(core, project);
+  const n = limits.get("backups") ?? -1;
+  if (n >= 0 && (used.get("backups") ?? 0) + 1 > n)
+    throw overLimit(`BackupLimitExceeded: Maximum number of backups allowed (${n}) exceeded`);
+  const gb = limits.get("backup_gigabytes") ?? -1;
+  const gbUsed = used.get("backup_gigabytes") ?? 0;
+  if (gb >= 0 && gbUsed + gigabytes > gb)
+    throw overLimit(
+      `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${gigabytes}G, quota is ${gb}G and ${gbUsed}G has been consumed.`,
     );
 }
 
