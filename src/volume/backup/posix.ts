@@ -1,6 +1,6 @@
 // The posix backup store: objects as files under <dir>/<project>/<container>/<object> (Cinder's posix driver, for
 // clouds without object storage). Names are checked so that no part leaves its directory.
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ChunkStore } from "./types.js";
 
@@ -38,6 +38,16 @@ export class PosixChunkStore implements ChunkStore {
   }
 
   async delete(account: string, container: string, object: string): Promise<void> {
-    await rm(this.path(account, container, object), { force: true });
+    const p = this.path(account, container, object);
+    await rm(p, { force: true });
+    // Directories the object's name made go when empty (the container's stays).
+    const top = join(this.dir, account, container);
+    for (let d = dirname(p); d.startsWith(top + "/"); d = dirname(d)) {
+      const removed = await rmdir(d).then(
+        () => true,
+        () => false,
+      );
+      if (!removed) break;
+    }
   }
 }
