@@ -13,6 +13,8 @@ import { until } from "../helpers/wait.js";
 import { bootVolume, type VolumeCloud } from "./helpers.js";
 
 const MIB = 1024 * 1024;
+/** A 1 GiB volume's bytes pass through sha256 and qemu-img several times: minutes on a loaded CI machine. */
+const LONG = 300_000;
 const SKIP: string | false =
   qemuImgAvailable() || process.env.CI === "true"
     ? false
@@ -55,11 +57,21 @@ for (const driver of ["posix", "swift"] as const) {
 
     const backend = () => c.t.cloud.volume.localAgent!.backend;
     const waitBackup = (id: string, status: string) =>
-      until(`backup ${id} ${status}`, async () => {
-        const r = await c.req("GET", `/backups/${id}`, { token: c.demo });
-        if (r.body.backup.status === "error") throw new Error(`backup error: ${r.body.backup.fail_reason}`);
-        return r.body.backup.status === status ? r.body.backup : null;
-      });
+      until(
+        `backup ${id} ${status}`,
+        async () => {
+          const r = await c.req("GET", `/backups/${id}`, { token: c.demo });
+          if (r.body.backup.status === "error") throw new Error(`backup error: ${r.body.backup.fail_reason}`);
+          return r.body.backup.status === status ? r.body.backup : null;
+        },
+        LONG,
+      );
+    const waitVolume = (id: string, status: string) =>
+      until(
+        `volume ${id} ${status}`,
+        async () => (await c.req("GET", `/volumes/${id}`, { token: c.demo })).body.volume.status === status,
+        LONG,
+      );
     const backup = async (body: Record<string, unknown>) => {
       const r = await c.req("POST", "/backups", { token: c.demo, body: { backup: body } });
       assert.equal(r.status, 202, r.text);
@@ -85,7 +97,7 @@ for (const driver of ["posix", "swift"] as const) {
       const r = await c.req("POST", `/backups/${incr.id}/restore`, { token: c.demo, body: { restore: {} } });
       assert.equal(r.status, 202, r.text);
       const restored = r.body.restore.volume_id as string;
-      await c.waitStatus(c.demo, restored, "available");
+      await waitVolume(restored, "available");
       const got = await digest(backend(), restored, 6 * MIB);
       assert.equal(got.size, 1024 * MIB);
       assert.ok(got.head.equals(second), "the changed pattern is restored");
@@ -99,7 +111,7 @@ for (const driver of ["posix", "swift"] as const) {
         body: { restore: { volume_id: target } },
       });
       assert.equal(r2.status, 202, r2.text);
-      await c.waitStatus(c.demo, target, "available");
+      await waitVolume(target, "available");
       const old = await digest(backend(), target, 6 * MIB);
       assert.ok(old.head.equals(first), "the full backup has the first pattern");
       assert.equal(old.size, 2048 * MIB, "the volume keeps its size");

@@ -6,6 +6,7 @@ import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { ApiError } from "../../shared/http/errors.js";
 import type { Target } from "../../shared/policy/index.js";
+import { backupDriverName } from "../backup/registry.js";
 import type { VolumeCore } from "../core.js";
 import { badRequest, invalidInput, notFound, volumeNotFound } from "../errors.js";
 import { checkBackupQuota, underQuota } from "../quotas.js";
@@ -149,7 +150,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     fail_reason: null,
     availability_zone: zone,
     host: agentOf(v.host),
-    service: core.cfg.volume.backup.driver || (core.swift ? "swift" : "posix"),
+    service: backupDriverName({ cfg: core.cfg, swift: core.swift }),
     container,
     object_count: 0,
     is_incremental: parent ? 1 : 0,

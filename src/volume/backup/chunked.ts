@@ -54,10 +54,28 @@ async function* fixedChunks(data: Readable, size: number): AsyncGenerator<Buffer
   if (have > 0) yield Buffer.concat(parts);
 }
 
-const isZero = (b: Buffer): boolean => {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+const ZEROS = Buffer.alloc(1024 * 1024);
+
+/** Whether a buffer is all zeros (memcmp against a zero buffer, a MiB at a time). */
+export function isZero(b: Buffer): boolean {
+  for (let off = 0; off < b.length; off += ZEROS.length) {
+    const part = b.subarray(off, off + ZEROS.length);
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
   return true;
-};
+}
+
+const zeroSha = new Map<number, string>();
+
+/** sha256 of `n` zero bytes (cached: most chunks of a volume are zeros). */
+function zeroDigest(n: number): string {
+  let h = zeroSha.get(n);
+  if (!h) {
+    h = createHash("sha256").update(Buffer.alloc(n)).digest("hex");
+    zeroSha.set(n, h);
+  }
+  return h;
+}
 
 /** A backup driver that stores chunks through a ChunkStore (swift, posix and fake differ only in the store). */
 export class ChunkedBackupDriver implements BackupDriver {
@@ -84,14 +102,15 @@ export class ChunkedBackupDriver implements BackupDriver {
     let size = 0;
     for await (const chunk of fixedChunks(data, chunkSize)) {
       const i = chunks.length;
-      const sha256 = createHash("sha256").update(chunk).digest("hex");
+      const zero = isZero(chunk);
+      const sha256 = zero ? zeroDigest(chunk.length) : createHash("sha256").update(chunk).digest("hex");
       size += chunk.length;
       const before = base?.chunks[i];
       if (before && before.sha256 === sha256 && before.length === chunk.length) {
         chunks.push(before);
         continue;
       }
-      if (isZero(chunk)) {
+      if (zero) {
         chunks.push({ sha256, length: chunk.length, object: null });
         continue;
       }
