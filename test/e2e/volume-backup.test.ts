@@ -1,6 +1,6 @@
 // End to end for volume backups: `bin/stratus up` as a child process (the fake volume backend, backups in object
 // storage through the swift backup driver), driven by Debian's python3-openstackclient: volume backup create, list,
-// show, restore (to a new volume), delete.
+// show, restore (to a new volume, whose name the restore gives it), delete.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
@@ -55,13 +55,21 @@ describe("volume backups with the openstack CLI", () => {
     assert.equal(incr.name, "bk2");
     await status("volume backup", "bk2", "available");
     assert.equal((await os(["volume", "backup", "show", "bk2"])).is_incremental, true);
-    const restored = await os(["volume", "backup", "restore", "bk2", "rvol"]);
-    assert.equal(restored.backup_id, incr.id);
+    // python3-openstackclient 6.0.0 sends the restore and gets Cinder's answer, then fails to print it (its
+    // ShowOne returns the client's VolumeBackupsRestore object, fixed in later releases): only that is accepted.
+    const restored = await openstack(s, ["volume", "backup", "restore", "bk2", "rvol"], "stratus-demo");
+    if (restored.code !== 0)
+      assert.match(
+        restored.stderr,
+        /cannot unpack non-iterable VolumeBackupsRestore object/,
+        restored.stderr,
+      );
     await status("volume", "rvol", "available");
     await status("volume backup", "bk2", "available");
     // The full backup has a child: refused; the child first, then the parent.
     const refused = await openstack(s, ["volume", "backup", "delete", "bk1"], "stratus-demo");
     assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Incremental backups exist for this backup/);
     await os(["volume", "backup", "delete", "bk2"], false);
     await until(
       "bk2 gone",
