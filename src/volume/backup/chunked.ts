@@ -137,18 +137,24 @@ export class ChunkedBackupDriver implements BackupDriver {
     const meta = await this.metadata(ref);
     if (!meta) throw new Error(`backup ${ref.id} has no metadata in container ${ref.container}`);
     const { store } = this;
+    const load = async (c: ChunkEntry): Promise<Buffer> => {
+      if (c.object === null) return Buffer.alloc(c.length);
+      const z = await store.get(ref.projectId, ref.container, c.object);
+      if (!z) throw new Error(`backup ${ref.id}: object ${c.object} is missing`);
+      const data = await unzip(z);
+      if (createHash("sha256").update(data).digest("hex") !== c.sha256)
+        throw new Error(`backup ${ref.id}: object ${c.object} is corrupt (sha256 mismatch)`);
+      return data;
+    };
+    // One chunk ahead: the next one is fetched and checked while the volume writes this one.
     async function* chunks(): AsyncGenerator<Buffer> {
-      for (const c of meta!.chunks) {
-        if (c.object === null) {
-          yield Buffer.alloc(c.length);
-          continue;
-        }
-        const z = await store.get(ref.projectId, ref.container, c.object);
-        if (!z) throw new Error(`backup ${ref.id}: object ${c.object} is missing`);
-        const data = await unzip(z);
-        if (createHash("sha256").update(data).digest("hex") !== c.sha256)
-          throw new Error(`backup ${ref.id}: object ${c.object} is corrupt (sha256 mismatch)`);
-        yield data;
+      const list = meta!.chunks;
+      let next = list.length > 0 ? load(list[0]) : null;
+      for (let i = 0; next; i++) {
+        const cur = next;
+        next = i + 1 < list.length ? load(list[i + 1]) : null;
+        next?.catch(() => {});
+        yield await cur;
       }
     }
     return Readable.from(chunks());
