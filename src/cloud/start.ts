@@ -23,6 +23,7 @@ import { defaultHostName, startComputeControl, type ComputeControl } from "../co
 import { NetworkService, networkPolicies } from "../network/service.js";
 import { ObjectService, objectPolicies } from "../object/service.js";
 import { VolumeService, volumePolicies } from "../volume/service.js";
+import { injectSwift } from "../volume/backup/inject.js";
 import { injectImageReader } from "../volume/images.js";
 import { injectImageWriter } from "../volume/image-writer.js";
 import { findProjectByName } from "../identity/store/projects.js";
@@ -250,6 +251,8 @@ export async function startCloud(
     injectStreamClient(() => app, "/object-store/v1", token),
     (await findProjectByName(identity.core, "service", DEFAULT_DOMAIN_ID))?.id ?? "",
   );
+  // Backups go to each project's Swift account through the object API, as the service user (ResellerAdmin).
+  volume.core.swift = injectSwift(() => app, token);
   await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,

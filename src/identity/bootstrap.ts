@@ -82,6 +82,8 @@ export async function bootstrap(
   const member = await role("member");
   const reader = await role("reader");
   const serviceRole = await role("service");
+  // Swift's reseller admin role: block storage's service client writes backups into every project's account with it.
+  const resellerRole = await role("ResellerAdmin");
   // Keystone 2024's chain: admin ⇒ manager ⇒ member ⇒ reader (clouds bootstrapped before keep admin ⇒ member too).
   await addImplication(core, admin.id, manager.id);
   await addImplication(core, manager.id, member.id);
@@ -132,7 +134,7 @@ export async function bootstrap(
   });
 
   const novaUser = await user("nova", servicePassword, serviceProject.id);
-  for (const r of [admin, serviceRole])
+  for (const r of [admin, serviceRole, resellerRole])
     await grant(core, {
       type: "UserProject",
       actorId: novaUser.id,

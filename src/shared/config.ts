@@ -359,6 +359,17 @@ export const ConfigSchema = Type.Object(
         fakeCapacityGb: Type.Integer({ minimum: 1 }),
         /** Port of this host's iSCSI portal (its own tgtd; 0: one derived from the data directory, 20000-29999). */
         iscsiPort: Type.Integer({ minimum: 0, maximum: 32767 }),
+        /** Volume backups: driver (swift, posix, fake; "" = swift when the object service runs here, else posix),
+         *  default Swift container, chunk size in bytes, posix directory ("" = DATA_DIR/backups). */
+        backup: Type.Object(
+          {
+            driver: Type.String({ maxLength: 32 }),
+            container: Type.String({ minLength: 1, maxLength: 255 }),
+            chunkSize: Type.Integer({ minimum: 4096, maximum: 1024 ** 3 }),
+            posixPath: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
         /** Default quotas of every project (Cinder's [DEFAULT] quota_* options; -1 is unlimited). */
         quotas: Type.Object(
           {
@@ -410,6 +421,7 @@ function defaults(dataDir: string): Config {
       serviceDownTime: 60,
       fakeCapacityGb: 1000,
       iscsiPort: 0,
+      backup: { driver: "", container: "volumebackups", chunkSize: 32 * 1024 * 1024, posixPath: "" },
       quotas: {
         volumes: 10,
         snapshots: 10,
@@ -507,6 +519,7 @@ const ENV: Array<[string, (c: Record<string, any>, v: string) => void]> = [
   ["STRATUS_SERVICE_PASSWORD", (c, v) => ((c.compute.serviceUser ??= {}).password = v)],
   ["STRATUS_NETWORK_DRIVER", (c, v) => (c.network.driver = v)],
   ["STRATUS_VOLUME_BACKEND", (c, v) => (c.volume.backend = v)],
+  ["STRATUS_VOLUME_BACKUP_DRIVER", (c, v) => (c.volume.backup.driver = v)],
   ["STRATUS_TUNNEL_IP", (c, v) => (c.network.tunnelIp = v)],
   ["STRATUS_PASSWORD_HASH_COST", (c, v) => (c.identity.passwordHashCost = Number(v))],
 ];

@@ -12,6 +12,7 @@ import {
 } from "../shared/bus/index.js";
 import type { Config } from "../shared/config.js";
 import type { Engine } from "../shared/db/index.js";
+import type { SwiftRequest } from "./backup/swift.js";
 import { ComputeNotifier } from "./compute-notifier.js";
 import type { ImageWriter } from "./image-writer.js";
 import { volumeAgentContract } from "./rpc.js";
@@ -90,6 +91,8 @@ export class VolumeCore {
   images: ImageReader | null = null;
   /** Creates and uploads images for volumes uploaded to one (set with `images`). */
   imageWriter: ImageWriter | null = null;
+  /** The object storage service's Swift API as a service client (backups), set when the cloud runs it. */
+  swift: SwiftRequest | null = null;
 
   constructor(
     /** Untyped handle; store modules narrow it to the volume tables. */
@@ -107,6 +110,7 @@ export class VolumeCore {
     const c = new VolumeCore(db, this.engine, this.cfg, this.log, this.agents, this.computeEvents);
     c.images = this.images;
     c.imageWriter = this.imageWriter;
+    c.swift = this.swift;
     return c;
   }
 

@@ -81,7 +81,7 @@ export async function resetLimits(core: VolumeCore, project: string): Promise<vo
     .execute();
 }
 
-/** What a project uses: volumes, snapshots, and gigabytes of both. */
+/** What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes. */
 export async function usage(core: VolumeCore, project: string): Promise<Map<QuotaResource, number>> {
   const v = await core.db
     .selectFrom("volume_volume")
@@ -93,10 +93,17 @@ export async function usage(core: VolumeCore, project: string): Promise<Map<Quot
     .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
     .where("project_id", "=", project)
     .executeTakeFirst();
+  const b = await core.db
+    .selectFrom("volume_backup")
+    .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
+    .where("project_id", "=", project)
+    .executeTakeFirst();
   const m = new Map<QuotaResource, number>(QUOTA_RESOURCES.map((r) => [r, 0]));
   m.set("volumes", Number(v?.n ?? 0));
   m.set("snapshots", Number(s?.n ?? 0));
   m.set("gigabytes", Number(v?.gb ?? 0) + Number(s?.gb ?? 0));
+  m.set("backups", Number(b?.n ?? 0));
+  m.set("backup_gigabytes", Number(b?.gb ?? 0));
   return m;
 }
 
@@ -134,6 +141,21 @@ export async function checkQuota(
       `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${want.gigabytes}G, quota is ${gbLim}G and ${gbUsed}G has been consumed.`,
     );
   await checkTypeQuota(core, project, want.typeId, want);
+}
+
+/** Refuse (413) one more backup of `gigabytes` (Cinder's BackupLimitExceeded, VolumeBackupSizeExceedsAvailableQuota). */
+export async function checkBackupQuota(core: VolumeCore, project: string, gigabytes: number): Promise<void> {
+  const limits = await projectLimits(core, project);
+  const used = await usage(core, project);
+  const n = limits.get("backups") ?? -1;
+  if (n >= 0 && (used.get("backups") ?? 0) + 1 > n)
+    throw overLimit(`BackupLimitExceeded: Maximum number of backups allowed (${n}) exceeded`);
+  const gb = limits.get("backup_gigabytes") ?? -1;
+  const gbUsed = used.get("backup_gigabytes") ?? 0;
+  if (gb >= 0 && gbUsed + gigabytes > gb)
+    throw overLimit(
+      `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${gigabytes}G, quota is ${gb}G and ${gbUsed}G has been consumed.`,
+    );
 }
 
 /** Run a quota check with the insert (or size change) it guards, under the project's quota lock. */

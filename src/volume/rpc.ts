@@ -21,6 +21,12 @@ export const volumeAgentContract = defineContract("volume_agent", "1.0", {
   revert_to_snapshot: cast<{ volumeId: string; snapshotId: string; requestId: string }>(),
   /** Upload a volume's data (converted to diskFormat) to a queued image, then set the volume back. */
   upload_image: cast<{ volumeId: string; imageId: string; diskFormat: string; requestId: string }>(),
+  /** Back up a volume (or its snapshot) through the backup driver, then set the backup available or error. */
+  create_backup: cast<{ backupId: string; requestId: string }>(),
+  /** Write a backup's data into a volume (made first when new), then set both available. */
+  restore_backup: cast<{ backupId: string; volumeId: string; requestId: string }>(),
+  /** Remove a backup's objects, then its row. */
+  delete_backup: cast<{ backupId: string; requestId: string }>(),
   /** Export a volume (recorded, so it is restored after a restart) and return its connection info. */
   initialize_connection: call<{ volumeId: string; readOnly: boolean }, ConnectionInfo>(),
   /** Stop exporting a volume (no attachment needs it any more). */

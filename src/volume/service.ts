@@ -6,6 +6,8 @@ import type { ServiceApi } from "../shared/http/service.js";
 import { VolumeAgent, type TransportMap } from "./agent/agent.js";
 import { volumeApiRoutes } from "./api/index.js";
 import { volumeMicroversions } from "./api/microversions.js";
+import { backupDriverName, createBackupDriver } from "./backup/registry.js";
+import type { BackupDriver } from "./backup/types.js";
 import { AgentCaster, VolumeCore } from "./core.js";
 import { volumeDriverFor } from "./drivers/configured.js";
 import type { VolumeBackend } from "./drivers/types.js";
@@ -19,6 +21,8 @@ export { volumePolicies } from "./api/policy.js";
 export interface VolumeDriver {
   backend: VolumeBackend;
   transports: TransportMap;
+  /** Where backups go (default: the configured backup driver, backup/registry.ts). */
+  backup?: BackupDriver;
 }
 
 /**
@@ -54,9 +58,16 @@ export class VolumeService {
       host,
       backend: d.backend,
       transports: d.transports,
+      backup: ("backup" in d ? d.backup : undefined) ?? this.backupDriver(),
       log: this.core.log,
     });
     return this.agent;
+  }
+
+  /** The configured backup driver (swift when the object service runs in this cloud, else posix). */
+  private backupDriver(): BackupDriver {
+    const deps = { cfg: this.core.cfg, swift: this.core.swift };
+    return createBackupDriver(backupDriverName(deps), deps);
   }
 
   /** The in-process agent, once connected. */

@@ -222,6 +222,14 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
       member,
     )
   ).snapshot.id as string;
+  const backup = (
+    await must("POST", `${VV}/backups`, { backup: { volume_id: volume, name: "m-bak" } }, [202], member)
+  ).backup.id as string;
+  for (let i = 0; i < 1000; i++) {
+    const b = await must("GET", `${VV}/backups/${backup}`, undefined, [200], member);
+    if (b.backup.status === "available") break;
+    await new Promise((res) => setTimeout(res, 20));
+  }
   const adminVV = `/volume/v3/${await t.projectId("admin")}`;
   const vtype = (
     await must(
@@ -307,6 +315,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["account", `AUTH_${alpha}`],
     ["volume_id", volume],
     ["snapshot_id", snapshot],
+    ["backup_id", backup],
     ["attachment_id", attachment],
     ["transfer_id", transfer],
     ["type_id", vtype],

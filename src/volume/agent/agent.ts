@@ -3,6 +3,7 @@
 // what a crash left half done. A failed create removes whatever the backend made, so nothing is left behind.
 import type { Logger } from "pino";
 import type { Readable } from "node:stream";
+import type { BackupDriver } from "../backup/types.js";
 import type { Bus, HandlerContext, Handlers, ServerHandle } from "../../shared/bus/index.js";
 import type { VolumeCore } from "../core.js";
 import type { ExportRecord, VolumeTransport } from "../drivers/transports.js";
@@ -10,6 +11,7 @@ import type { VolumeBackend, VolumeLocation, VolumeSpec } from "../drivers/types
 import { volumeAgentContract } from "../rpc.js";
 import { uploadVolume } from "./upload.js";
 import { VOLUME_BINARY } from "../scheduler.js";
+import { BackupWorker } from "./backups.js";
 import { attachmentsOf, dropExport, exportsOfHost, saveExport } from "../store/attachments.js";
 import { recordMessage } from "../store/messages.js";
 import { parseMap } from "../store/rows.js";
@@ -36,6 +38,8 @@ export interface VolumeAgentOptions {
   host: string;
   backend: VolumeBackend;
   transports: TransportMap;
+  /** Where backups go (none: backup requests fail). */
+  backup?: BackupDriver;
   log: Logger;
 }
 
@@ -49,8 +53,20 @@ export class VolumeAgent {
   private server: ServerHandle | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Backup, restore and delete of backups (null without a backup driver). */
+  readonly backups: BackupWorker | null;
 
-  private constructor(private readonly o: VolumeAgentOptions) {}
+  private constructor(private readonly o: VolumeAgentOptions) {
+    this.backups = o.backup
+      ? new BackupWorker({
+          core: o.core,
+          backend: o.backend,
+          driver: o.backup,
+          specOf: (v) => this.specOf(v),
+          log: o.log,
+        })
+      : null;
+  }
 
   /** Report in, reconcile, then serve the agent's contract. */
   static async start(o: VolumeAgentOptions): Promise<VolumeAgent> {
@@ -109,12 +125,20 @@ export class VolumeAgent {
             if (v) await this.fail(v, a.requestId, "upload volume to image", err);
           }),
         ),
+      create_backup: (a) => this.track(this.needBackups().create(a.backupId, a.requestId)),
+      restore_backup: (a) => this.track(this.needBackups().restore(a.backupId, a.volumeId, a.requestId)),
+      delete_backup: (a) => this.track(this.needBackups().delete(a.backupId, a.requestId)),
       initialize_connection: (a) => this.track(this.exportVolume(a.volumeId, a.readOnly)),
       terminate_connection: async (a) => {
         await this.track(this.unexportVolume(a.volumeId));
         return { ok: true as const };
       },
     };
+  }
+
+  private needBackups(): BackupWorker {
+    if (!this.backups) throw new Error("this volume agent has no backup driver");
+    return this.backups;
   }
 
   private async specOf(v: VolumeRow): Promise<VolumeSpec> {
@@ -307,6 +331,7 @@ export class VolumeAgent {
         } else if (s.status === "deleting") await this.deleteSnapshot(s.id);
       }
     }
+    await this.backups?.reconcile(host);
     // Exports: restore those of live volumes, forget the others.
     const live = new Set(all.map((v) => v.id as string));
     const byProtocol = new Map<string, ExportRecord[]>();

@@ -4,6 +4,7 @@ import type { VolumeCore } from "../core.js";
 import { actionRoutes } from "./actions.js";
 import { adminRoutes } from "./admin.js";
 import { attachmentRoutes } from "./attachments.js";
+import { backupRoutes } from "./backups.js";
 import type { Ctx } from "./common.js";
 import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
@@ -52,6 +53,7 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...actionRoutes(core),
     ...snapshotRoutes(core),
     ...attachmentRoutes(core),
+    ...backupRoutes(core),
     ...typeRoutes(core),
     ...quotaRoutes(core),
     ...adminRoutes(core),

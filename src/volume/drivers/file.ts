@@ -19,7 +19,7 @@
 // at all (QEMU speaks rbd natively: a third ConnectionInfo type). Every operation here is idempotent and runs under
 // a per-volume lock.
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
@@ -27,6 +27,7 @@ import { pipeline } from "node:stream/promises";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { qemuImgInfoProblems, type QemuImgInfo } from "../../shared/qemu-img.js";
 import { qemuImg, run } from "./exec.js";
+import { sparseFileWriter } from "./sparse.js";
 import type { BlockHolder, PoolStats, VolumeBackend, VolumeLocation, VolumeSpec } from "./types.js";
 
 const GiB = 1024 ** 3;
@@ -436,7 +437,7 @@ export class FileBackend implements VolumeBackend {
             cb(seen > cap ? new InvalidVolumeRequest("the image is larger than the volume") : null, chunk);
           },
         });
-        await pipeline(data, bound, createWriteStream(input, { mode: 0o600 }));
+        await pipeline(data, bound, sparseFileWriter(input));
         const info = JSON.parse(await qemuImg(["info", "-f", format, "--output=json", input])) as QemuImgInfo;
         const problems = qemuImgInfoProblems(info, format);
         if (problems.length) throw new InvalidVolumeRequest(`unsafe image: ${problems.join("; ")}`);

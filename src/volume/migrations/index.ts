@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import { quotaLockMigration } from "../../shared/db/quota-lock.js";
 import { volumeMigration } from "./0001-volume.js";
 import { transferMigration } from "./0003-transfers.js";
+import { backupMigration } from "./0003-backup.js";
 
 /** The block storage service's schema migrations, in name order. */
 export const volumeMigrations: Record<string, Migration> = {
   "0001_volume": volumeMigration,
   "0002_quota_lock": quotaLockMigration("volume_quota_lock"),
   "0003_transfers": transferMigration,
+  "0003_backup": backupMigration,
 };

@@ -230,7 +230,7 @@ for (const engine of ENGINES) {
       const first = await bootstrapSnapshot(e);
       const password = e.cloud!.adminPassword;
       assert.deepEqual(first.domains, ["Default"]);
-      assert.deepEqual(first.roles, ["admin", "manager", "member", "reader", "service"]);
+      assert.deepEqual(first.roles, ["ResellerAdmin", "admin", "manager", "member", "reader", "service"]);
       assert.deepEqual(first.users, ["admin", "demo", "nova"]);
       assert.deepEqual(first.projects, ["admin", "demo", "service"]);
       await e.restart();

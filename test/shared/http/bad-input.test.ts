@@ -227,6 +227,11 @@ before(async () => {
   }
   const snap = (await j("POST", `${V}/snapshots`, { snapshot: { volume_id: vol.id, metadata: { k: "v" } } }))
     .snapshot;
+  const bak = (await j("POST", `${V}/backups`, { backup: { volume_id: vol.id } })).backup;
+  for (let i = 0; i < 500; i++) {
+    if ((await j("GET", `${V}/backups/${bak.id}`)).backup.status === "available") break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const vtype = (await j("POST", `${V}/types`, { volume_type: { name: "fuzz", extra_specs: { k: "v" } } }))
     .volume_type;
   const qos = (await j("POST", `${V}/qos-specs`, { qos_specs: { name: "fuzz", k: "v" } })).qos_specs;
@@ -290,6 +295,7 @@ before(async () => {
     qos_id: qos.id,
     attachment_id: att.id,
     transfer_id: xfer.id,
+    backup_id: bak.id,
     class_name: "default",
     message_id: "x",
     action: "enable",
