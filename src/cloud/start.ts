@@ -21,7 +21,7 @@ import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
 import { NetworkService, networkPolicies } from "../network/service.js";
-import { ObjectService, objectPolicies } from "../object/service.js";
+import { ObjectService, objectPolicies, s3Api } from "../object/service.js";
 import { VolumeService, volumePolicies } from "../volume/service.js";
 import { injectImageReader } from "../volume/images.js";
 import { findProjectByName } from "../identity/store/projects.js";
@@ -123,6 +123,7 @@ export async function startCloud(
     compute.api(),
     network.api(),
     object.api(),
+    s3Api(object),
     volume.api(),
   ];
   const app = await buildHttpServer(services, {
@@ -148,6 +149,11 @@ export async function startCloud(
       });
     },
   });
+  // The S3 API sends Swift requests to this listener and has signatures checked by identity's s3tokens.
+  object.s3.connect(
+    () => app,
+    injectClient(() => app, "/identity"),
+  );
   const policyTimer = setInterval(() => {
     try {
       policy.reloadIfChanged();
