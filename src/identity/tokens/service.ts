@@ -210,7 +210,11 @@ export class TokenService {
    * A project-scoped token for an EC2 credential whose signature identity already checked (Keystone's ec2tokens and
    * s3tokens): the credential's user on the credential's project, through its trust when it was made with one.
    */
-  async issueForEc2(cred: { userId: string; projectId: string; trustId?: string | null }): Promise<{ id: string; view: TokenView }> {
+  async issueForEc2(cred: {
+    userId: string;
+    projectId: string;
+    trustId?: string | null;
+  }): Promise<{ id: string; view: TokenView }> {
     const now = this.revocations.issueTime();
     const user = await findUser(this.core, cred.userId);
     if (!user?.enabled) throw authFailed();

@@ -1,7 +1,7 @@
 // Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and object listings
 // (ListObjects v1 and v2 with prefix, delimiter, marker or continuation token, max-keys and CommonPrefixes), each
 // mapped onto the Swift account and its containers.
-import { reply, Reply } from "../../shared/http/reply.js";
+import { reply, type Reply } from "../../shared/http/reply.js";
 import { awsEncode } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
 import { s3Error } from "./errors.js";

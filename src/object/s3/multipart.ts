@@ -215,14 +215,16 @@ export async function completeUpload(
   const stored = await storedParts(sw, bucket, key, id);
   const manifest: Array<{ path: string; etag: string; size_bytes: number }> = [];
   const md5s = createHash("md5");
-  let last = 0;
-  for (const [i, p] of listed.entries()) {
-    const n = Number(text(p, "PartNumber"));
-    const etag = (text(p, "ETag") ?? "").replace(/^\s*"?|"?\s*$/g, "").replace(/&quot;/g, "");
+  // The order is checked first, as S3: a list out of order says so whatever its parts' sizes.
+  const numbers = listed.map((p) => Number(text(p, "PartNumber")));
+  for (const [i, n] of numbers.entries()) {
     if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER)
       throw s3Error("InvalidArgument", {}, "Invalid part number.");
-    if (n <= last) throw s3Error("InvalidPartOrder");
-    last = n;
+    if (i > 0 && n <= numbers[i - 1]) throw s3Error("InvalidPartOrder");
+  }
+  for (const [i, p] of listed.entries()) {
+    const n = numbers[i];
+    const etag = (text(p, "ETag") ?? "").trim().replace(/^"|"$/g, "");
     const s = stored.get(n);
     if (!s || s.hash !== etag)
       throw s3Error("InvalidPart", { UploadId: id, PartNumber: String(n), ETag: etag.slice(0, 64) });

@@ -72,7 +72,11 @@ export class SwiftClient {
     const r = await this.call(method, container, object, req);
     if (r.status === 204) return [];
     if (r.status !== 200)
-      throw fromSwift(r, container === undefined ? "account" : object === undefined ? "bucket" : "key");
+      throw fromSwift(
+        r,
+        container === undefined ? "account" : object === undefined ? "bucket" : "key",
+        container === undefined ? {} : { BucketName: container },
+      );
     try {
       return JSON.parse(r.body.toString("utf8"));
     } catch {

@@ -1,14 +1,25 @@
 // The little XML S3 speaks: documents built from nested values, and the few request bodies it reads (multipart
 // completion, multi-delete) taken apart by element name, with their size bounded by the caller.
 
-/** Escape text for an XML element or attribute. */
+/** Whether a character cannot appear in XML 1.0 (control characters other than tab, newline and return). */
+const invalidChar = (c: string): boolean => {
+  const n = c.charCodeAt(0);
+  return n < 0x20 && n !== 0x09 && n !== 0x0a && n !== 0x0d;
+};
+
+const ENTITIES: ReadonlyMap<string, string> = new Map([
+  ["&", "&amp;"],
+  ["<", "&lt;"],
+  [">", "&gt;"],
+  ['"', "&quot;"],
+  ["'", "&apos;"],
+]);
+
+/** Escape text for an XML element or attribute (characters XML cannot hold become numeric references). */
 export const escapeXml = (s: string): string =>
-  s.replace(
-    /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g,
-    (c) =>
-      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] ??
-      `&#${c.charCodeAt(0)};`,
-  );
+  !/[&<>"'\p{Cc}]/u.test(s)
+    ? s
+    : [...s].map((c) => ENTITIES.get(c) ?? (invalidChar(c) ? `&#${c.charCodeAt(0)};` : c)).join("");
 
 /** An element's content: text, nested elements (repeated names as arrays), or nothing. */
 export type XmlValue = string | number | boolean | null | undefined | XmlNode | XmlNode[];

@@ -14,9 +14,11 @@ export const sha256Hex = (b: string | Buffer): string => createHash("sha256").up
 
 /** RFC 3986 encoding as AWS wants it: unreserved characters kept, everything else %XX (slash kept when asked). */
 export function awsEncode(s: string, keepSlash = false): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(keepSlash ? /%2F/g : /$^/, "/");
+  const e = encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return keepSlash ? e.replace(/%2F/g, "/") : e;
 }
 
 /** Decode a URL component, `+` as itself (AWS clients encode spaces as %20); null when it is not valid. */
