@@ -62,6 +62,8 @@ export interface Cloud {
   guestImage?: RegisteredGuestImage;
   bus: Bus;
   policy: PolicyEnforcer;
+  /** Ports of the services also served on their own listener (--listen NAME=PORT), port 0 resolved. */
+  listenerPorts: ReadonlyMap<string, number>;
   /** The services mounted on the shared listener (their route tables). */
   services: ServiceApi[];
   log: Logger;
@@ -178,6 +180,7 @@ export async function startCloud(
     log,
   });
   const extraApps: FastifyInstance[] = [];
+  const listenerPorts = new Map<string, number>();
   for (const [name, svcPort] of Object.entries(cfg.listeners)) {
     const svc = services.find((s) => s.name === name);
     if (!svc)
@@ -187,7 +190,10 @@ export async function startCloud(
     const own = await buildHttpServer([{ ...svc, prefix: "" }], { validator, policy, log, metrics });
     await own.listen({ host: cfg.host, port: svcPort });
     extraApps.push(own);
-    progress(`${name} also listening on ${cfg.host}:${svcPort}`);
+    const a = own.server.address();
+    const actual = a && typeof a === "object" ? a.port : svcPort;
+    listenerPorts.set(name, actual);
+    progress(`${name} also listening on ${cfg.host}:${actual}`);
   }
   url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
@@ -296,6 +302,7 @@ export async function startCloud(
     bus,
     policy,
     services,
+    listenerPorts,
     log,
     ...creds,
     cloudsYaml,
