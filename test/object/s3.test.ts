@@ -426,3 +426,56 @@ describe("S3 multipart uploads", () => {
     assert.deepEqual(segs.status === 200 ? segs.json : [], []);
   });
 });
+
+describe("S3 bad input (signed requests)", () => {
+  before(async () => {
+    assert.equal((await c.s3("PUT", "/fuzz")).status, 200);
+    assert.equal((await c.s3("PUT", "/fuzz/k", { body: "k" })).status, 200);
+  });
+
+  test("odd names, parameters, headers and bodies are 4xx in S3's XML format, never 500", async () => {
+    const uid = "0".repeat(32);
+    const cases: Array<[string, string, { body?: string; headers?: Record<string, string> }?]> = [
+      ["GET", "/__proto__"],
+      ["PUT", "/constructor"],
+      ["GET", "/fuzz/__proto__"],
+      ["GET", "/fuzz?max-keys=__proto__"],
+      ["GET", "/fuzz?max-keys=99999999999"],
+      ["GET", "/fuzz?list-type=2&continuation-token=__proto__"],
+      ["GET", "/fuzz?encoding-type=toString"],
+      ["GET", "/fuzz/k?uploadId=__proto__"],
+      ["PUT", "/fuzz/k?partNumber=constructor&uploadId=x", { body: "x" }],
+      ["POST", `/fuzz/k?uploadId=${uid}`, { body: "<CompleteMultipartUpload>" }],
+      ["GET", `/fuzz/k?uploadId=${uid}&max-parts=__proto__`],
+      ["GET", "/fuzz?uploads&max-uploads=valueOf"],
+      ["PUT", "/fuzz/c", { headers: { "x-amz-copy-source": "%%%" } }],
+      [
+        "PUT",
+        "/fuzz/c",
+        { headers: { "x-amz-copy-source": "/fuzz/k", "x-amz-metadata-directive": "__proto__" } },
+      ],
+      ["PUT", "/fuzz/c", { headers: { "x-amz-copy-source": "/fuzz/k?versionId=3" } }],
+      ["GET", "/fuzz/k", { headers: { range: "bytes=abc" } }],
+      ["GET", "/fuzz/k?partNumber=1"],
+      ["POST", "/fuzz?delete", { body: "<Delete><Object><Key></Key></Object></Delete>" }],
+      ["POST", "/fuzz?delete", { body: "<Delete><Object><Key>__proto__</Key></Object></Delete>" }],
+      ["PUT", "/fuzz/m", { body: "x", headers: { "x-amz-meta-__proto__": "1" } }],
+      ["PUT", "/fuzz/m", { body: "x", headers: { "x-amz-meta-big": "v".repeat(5000) } }],
+      ["PUT", "/fuzz?acl", { headers: { "x-amz-acl": "public-read" } }],
+      ["PUT", "/fuzz/k?tagging", { body: "<Tagging/>" }],
+      ["DELETE", "/"],
+      ["POST", "/fuzz/k"],
+    ];
+    const bad: string[] = [];
+    for (const [m, url, opts] of cases) {
+      const r = await c.s3(m, url, opts);
+      const xml =
+        /^<\?xml[^>]*\?>\s*<Error><Code>[A-Za-z]+<\/Code><Message>[^<]*<\/Message>[\s\S]*<RequestId>[^<]+<\/RequestId><\/Error>$/;
+      if ((r.status >= 500 && r.status !== 501) || (r.status >= 400 && m !== "HEAD" && !xml.test(r.text)))
+        bad.push(`${m} ${url} -> ${r.status} ${r.text.slice(0, 200)}`);
+    }
+    assert.deepEqual(bad, []);
+    const meta = await c.s3("PUT", "/fuzz/m", { body: "x", headers: { "x-amz-meta-big": "v".repeat(5000) } });
+    assert.equal(code(meta.text), "MetadataTooLarge");
+  });
+});
