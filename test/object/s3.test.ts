@@ -1,7 +1,7 @@
 // The S3 API in process: SigV4 (header and presigned) through identity's s3tokens, buckets, objects, listings v1
 // and v2, copies, ranges, metadata, multi-delete, multipart uploads and S3's XML errors.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { presign } from "../helpers/sigv4.js";
 import { bootS3Cloud, type S3Cloud } from "./s3-helpers.js";
@@ -85,6 +85,29 @@ describe("S3 authentication", () => {
     assert.match(expired.payload, /Request has expired/);
     const other = await c.o.t.cloud.app.inject({ method: "GET", url: url.replace("doc.txt", "other.txt") });
     assert.equal(code(other.payload), "SignatureDoesNotMatch");
+  });
+
+  test("Signature V2 in the header and as a presigned URL", async () => {
+    assert.equal((await c.s3("PUT", "/v2b")).status, 200);
+    assert.equal((await c.s3("PUT", "/v2b/obj", { body: "v2 data" })).status, 200);
+    const date = new Date().toUTCString();
+    const sig = (sts: string) => createHmac("sha1", c.keys.secret).update(sts).digest("base64");
+    const ok = await c.raw("GET", "/v2b/obj", {
+      date,
+      authorization: `AWS ${c.keys.access}:${sig(`GET\n\n\n${date}\n/s3/v2b/obj`)}`,
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.text, "v2 data");
+    const bad = await c.raw("GET", "/v2b/obj", {
+      date,
+      authorization: `AWS ${c.keys.access}:${sig(`GET\n\n\n${date}\n/s3/v2b/other`)}`,
+    });
+    assert.equal(code(bad.text), "SignatureDoesNotMatch");
+    const expires = String(Math.floor(Date.now() / 1000) + 300);
+    const q = `AWSAccessKeyId=${c.keys.access}&Expires=${expires}&Signature=${encodeURIComponent(sig(`GET\n\n\n${expires}\n/s3/v2b/obj`))}`;
+    const pre = await c.o.t.cloud.app.inject({ method: "GET", url: `/s3/v2b/obj?${q}` });
+    assert.equal(pre.statusCode, 200, pre.payload);
+    assert.equal(pre.payload, "v2 data");
   });
 
   test("another project's keys do not reach this project's buckets", async () => {
