@@ -20,6 +20,8 @@ export interface ToSign {
   /** Sign at this time (default now). */
   date?: Date;
   region?: string;
+  /** The Host header signed (default localhost:80, what fastify's inject sends). */
+  host?: string;
 }
 
 const hex = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -64,7 +66,7 @@ export function signHeaders(keys: AwsKeys, r: ToSign): Record<string, string> {
   const [path, query = ""] = r.url.split("?", 2);
   const payload = r.unsigned ? "UNSIGNED-PAYLOAD" : hex(r.body ?? "");
   const headers: Record<string, string> = {
-    host: "localhost:80",
+    host: r.host ?? "localhost:80",
     ...Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     "x-amz-date": date,
     "x-amz-content-sha256": payload,
@@ -86,7 +88,14 @@ export function signHeaders(keys: AwsKeys, r: ToSign): Record<string, string> {
 }
 
 /** A presigned URL (path and query) for `method` on `url`, valid `expires` seconds. */
-export function presign(keys: AwsKeys, method: string, url: string, expires = 300, at = new Date()): string {
+export function presign(
+  keys: AwsKeys,
+  method: string,
+  url: string,
+  expires = 300,
+  at = new Date(),
+  host = "localhost:80",
+): string {
   const date = stamp(at);
   const scope = `${date.slice(0, 8)}/us-east-1/s3/aws4_request`;
   const [path, query = ""] = url.split("?", 2);
@@ -98,14 +107,8 @@ export function presign(keys: AwsKeys, method: string, url: string, expires = 30
     `X-Amz-SignedHeaders=host`,
   ];
   const q = [query, ...extra].filter((x) => x).join("&");
-  const canonical = [
-    method,
-    path,
-    canonicalQuery(q),
-    "host:localhost:80",
-    "",
-    "host",
-    "UNSIGNED-PAYLOAD",
-  ].join("\n");
+  const canonical = [method, path, canonicalQuery(q), `host:${host}`, "", "host", "UNSIGNED-PAYLOAD"].join(
+    "\n",
+  );
   return `${path}?${q}&X-Amz-Signature=${signature(keys, date, scope, canonical)}`;
 }

@@ -48,6 +48,11 @@ const Ec2Body = Type.Union([
 
 const unauthorized = (message: string) => new ApiError(401, message);
 
+/** Key pairs whose last token is kept for reuse (the map is cleared past this many). */
+const MAX_REUSED = 10_000;
+/** A kept token is reused only while it has more than this left to live. */
+const REUSE_MARGIN_MS = 10 * 60 * 1000;
+
 /** Parse `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...` into its fields. */
 function v4Fields(authz: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -112,12 +117,34 @@ export function ec2TokenRoutes(svc: IdentityService): Route[] {
     const expected = ec2.secret === null ? null : signAny(ec2.secret, stringToSign);
     if (expected === null || !sameSignature(expected, signature))
       throw unauthorized("Invalid EC2 signature.");
-    const { id, view } = await svc.tokens.issueForEc2({
-      userId: stored.user_id,
-      projectId: stored.project_id ?? "",
-      trustId: ec2.trust_id,
-    });
+    const { id, view } =
+      (await reuse(stored.id)) ??
+      (await svc.tokens.issueForEc2({
+        userId: stored.user_id,
+        projectId: stored.project_id ?? "",
+        trustId: ec2.trust_id,
+      }));
+    if (!recent.has(stored.id) && recent.size >= MAX_REUSED) recent.clear();
+    recent.set(stored.id, id);
     return reply(200, renderToken(view, await svc.tokens.catalogEntries()), { "x-subject-token": id });
+  };
+  /**
+   * The token last issued for a key pair, while it is still valid (revocation and role changes included) for more
+   * than REUSE_MARGIN_MS: every S3 request is signed anew, and reusing its token spares issuing one per request
+   * and lets the object service's token cache answer (s3token caches the same way, by access key).
+   */
+  const recent = new Map<string, string>();
+  const reuse = async (credId: string) => {
+    const id = recent.get(credId);
+    if (id === undefined) return null;
+    try {
+      const view = await svc.tokens.validate(id);
+      if (view.payload.expiresAt - Date.now() > REUSE_MARGIN_MS) return { id, view };
+    } catch {
+      // Revoked, expired or no longer valid: a new one is issued.
+    }
+    recent.delete(credId);
+    return null;
   };
   return [
     route({

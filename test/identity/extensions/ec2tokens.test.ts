@@ -115,6 +115,33 @@ describe("s3tokens and ec2tokens", () => {
     assert.equal(old.status, 200, "the older ec2Credentials wrapper is taken too");
   });
 
+  test("a key pair's token is reused while valid, and a revoked one is replaced", async () => {
+    const body = {
+      credentials: {
+        access: keys.access,
+        token: Buffer.from(sts).toString("base64"),
+        signature: v4(keys.secret, "20260102", sts),
+      },
+    };
+    const a = await env.req("POST", "/v3/s3tokens", undefined, body);
+    const b = await env.req("POST", "/v3/s3tokens", undefined, body);
+    assert.equal(a.headers["x-subject-token"], b.headers["x-subject-token"]);
+    const old = a.headers["x-subject-token"] as string;
+    const del = await env.cloud.app.inject({
+      method: "DELETE",
+      url: "/identity/v3/auth/tokens",
+      headers: { "x-auth-token": old, "x-subject-token": old },
+    });
+    assert.equal(del.statusCode, 204);
+    const c = await env.req("POST", "/v3/s3tokens", undefined, body);
+    assert.equal(c.status, 200);
+    assert.notEqual(c.headers["x-subject-token"], old);
+    assert.equal(
+      (await env.req("GET", "/v3/auth/projects", c.headers["x-subject-token"] as string)).status,
+      200,
+    );
+  });
+
   test("a deleted key pair no longer authenticates", async () => {
     const c = await env.req("POST", `/v3/users/${env.demoId}/credentials/OS-EC2`, env.demo, {
       tenant_id: project,
