@@ -407,6 +407,24 @@ describe("S3 multipart uploads", () => {
     assert.deepEqual(segs.status === 200 ? segs.json : [], []);
   });
 
+  test("ListMultipartUploads pages with key and upload id markers", async () => {
+    const ids = [await create("page/a"), await create("page/b"), await create("page/b")];
+    const first = await c.s3("GET", "/mpu?uploads&prefix=page%2F&max-uploads=2");
+    assert.match(first.text, /<IsTruncated>true<\/IsTruncated>/);
+    assert.equal(all(first.text, "UploadId").length, 2);
+    const km = all(first.text, "NextKeyMarker")[0];
+    const im = all(first.text, "NextUploadIdMarker")[0];
+    const rest = await c.s3(
+      "GET",
+      `/mpu?uploads&prefix=page%2F&key-marker=${encodeURIComponent(km)}&upload-id-marker=${im}`,
+    );
+    assert.match(rest.text, /<IsTruncated>false<\/IsTruncated>/);
+    const seen = [...all(first.text, "UploadId"), ...all(rest.text, "UploadId")];
+    assert.deepEqual(seen.sort(), [...ids].sort());
+    for (const [i, k] of ["page/a", "page/b", "page/b"].entries())
+      assert.equal((await c.s3("DELETE", `/mpu/${k}?uploadId=${ids[i]}`)).status, 204);
+  });
+
   test("completion errors: bad order, unknown part or ETag, small parts, unknown upload; abort removes parts", async () => {
     const id = await create("e.bin");
     const small = await c.s3("PUT", `/mpu/e.bin?partNumber=1&uploadId=${id}`, { body: "small" });

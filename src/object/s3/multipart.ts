@@ -278,18 +278,32 @@ export async function listUploads(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
   const max = Math.min(Number(rawMax), 1000);
   const b = await sw.call("HEAD", bucket);
   if (b.status !== 204 && b.status !== 200) throw fromSwift(b, "bucket", { BucketName: bucket });
-  const r = await sw.call("GET", segmentsOf(bucket), undefined, {
-    query: { format: "json", prefix: prefix || undefined, limit: "10000" },
-  });
-  const rows = r.status === 200 ? (JSON.parse(r.body.toString("utf8")) as Listed[]) : [];
-  const uploads = rows
-    .filter((x) => x.content_type === "application/directory" && /\/[0-9a-f]{32}$/.test(x.name))
-    .map((x) => ({ key: x.name.slice(0, -33), id: x.name.slice(-32), at: x.last_modified }));
+  const keyMarker = q.get("key-marker") ?? "";
+  const idMarker = q.get("upload-id-marker") ?? "";
+  // After the markers: later keys, or the marker key's later uploads when an upload id marker is given.
+  const after = (u: { key: string; id: string }) =>
+    u.key > keyMarker || (idMarker !== "" && u.key === keyMarker && u.id > idMarker);
+  const uploads: Array<{ key: string; id: string; at: string }> = [];
+  // The segments container holds parts too: pages are read until max + 1 uploads are found or it ends.
+  let from = keyMarker;
+  for (;;) {
+    const r = await sw.call("GET", segmentsOf(bucket), undefined, {
+      query: { format: "json", prefix: prefix || undefined, marker: from || undefined, limit: "10000" },
+    });
+    const rows = r.status === 200 ? (JSON.parse(r.body.toString("utf8")) as Listed[]) : [];
+    for (const x of rows)
+      if (x.content_type === "application/directory" && /\/[0-9a-f]{32}$/.test(x.name)) {
+        const u = { key: x.name.slice(0, -33), id: x.name.slice(-32), at: x.last_modified };
+        if (after(u)) uploads.push(u);
+      }
+    if (rows.length < 10000 || uploads.length > max) break;
+    from = rows[rows.length - 1].name;
+  }
   const page = uploads.slice(0, max);
   return xmlReply("ListMultipartUploadsResult", {
     Bucket: bucket,
-    KeyMarker: q.get("key-marker") ?? "",
-    UploadIdMarker: q.get("upload-id-marker") ?? "",
+    KeyMarker: keyMarker,
+    UploadIdMarker: idMarker,
     ...(uploads.length > max
       ? { NextKeyMarker: page[page.length - 1].key, NextUploadIdMarker: page[page.length - 1].id }
       : {}),
