@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
+import { signHeaders, type AwsKeys } from "../test/helpers/sigv4.js";
 import { freePort, measure, pool, printRows, printTable, rssBytes, sampleRss, startStratus } from "./lib.js";
 
 const MIB = 1024 * 1024;
@@ -63,22 +64,28 @@ createServer(async (req, res) => {
 `;
 
 /** PUT and GET `size` bytes at `url` with `headers`; MB/s of each and the peak RSS growth of `pid`. */
-async function transfer(url: string, headers: Record<string, string>, size: number, pid: number) {
+async function transfer(
+  url: string,
+  headers: Record<string, string> | ((method: string) => Record<string, string>),
+  size: number,
+  pid: number,
+) {
+  const hd = (m: string) => (typeof headers === "function" ? headers(m) : headers);
   const idle = rssBytes(pid) ?? 0;
   let rss = sampleRss(pid);
   let t = performance.now();
   const put = await request(url, {
     method: "PUT",
-    headers: { ...headers, "content-length": String(size) },
+    headers: { ...hd("PUT"), "content-length": String(size) },
     body: bytes(size),
   });
   await put.body.dump();
-  if (put.statusCode !== 201) throw new Error(`PUT ${url}: ${put.statusCode}`);
+  if (put.statusCode !== 201 && put.statusCode !== 200) throw new Error(`PUT ${url}: ${put.statusCode}`);
   const up = mbps(size, performance.now() - t);
   const upRss = rss.stop().peak - idle;
   rss = sampleRss(pid);
   t = performance.now();
-  const get = await request(url, { headers });
+  const get = await request(url, { headers: hd("GET") });
   let n = 0;
   for await (const c of get.body) n += (c as Buffer).length;
   if (n !== size) throw new Error(`GET ${url}: ${n} bytes of ${size}`);
@@ -104,7 +111,8 @@ async function main(): Promise<void> {
       }),
     });
     const token = String(auth.headers["x-subject-token"]);
-    const project = ((await auth.body.json()) as { token: { project: { id: string } } }).token.project.id;
+    const tok = (await auth.body.json()) as { token: { project: { id: string }; user: { id: string } } };
+    const project = tok.token.project.id;
     const base = `/object-store/v1/AUTH_${project}`;
     const h = { "x-auth-token": token };
     const p = pool(cloud.url, 8);
@@ -134,6 +142,47 @@ async function main(): Promise<void> {
         ),
       );
     }
+    // The same through the S3 API (path-style /s3, SigV4 with the body's SHA-256 signed, as boto3 over http).
+    const ec2 = await request(`${cloud.url}/identity/v3/users/${tok.token.user.id}/credentials/OS-EC2`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-auth-token": token },
+      body: JSON.stringify({ tenant_id: project }),
+    });
+    const cred = ((await ec2.body.json()) as { credential: { access: string; secret: string } }).credential;
+    const keys: AwsKeys = { access: cred.access, secret: cred.secret };
+    const host = new URL(cloud.url).host;
+    const s3 = async (method: "PUT" | "GET", path: string, body?: Buffer) => {
+      const headers = signHeaders(keys, {
+        method,
+        url: `/s3${path}`,
+        host,
+        body,
+        headers: body ? { "content-length": String(body.length) } : {},
+      });
+      delete headers.host;
+      const r = await p.request({ method, path: `/s3${path}`, headers, body });
+      await r.body.dump();
+      return r.statusCode;
+    };
+    if ((await s3("PUT", "/s3bench")) !== 200) throw new Error("S3 CreateBucket failed");
+    for (const c of [1, 8]) {
+      rows.push(
+        await measure(
+          `S3 4 KiB PUT, ${c} client(s)`,
+          c,
+          seconds,
+          async (i) => (await s3("PUT", `/s3bench/p${c}-${i}`, small)) === 200,
+        ),
+      );
+      rows.push(
+        await measure(
+          `S3 4 KiB GET, ${c} client(s)`,
+          c,
+          seconds,
+          async (i) => (await s3("GET", `/s3bench/p${c}-${i % 500}`)) === 200,
+        ),
+      );
+    }
     const notes: Record<string, string> = {
       "4 KiB PUT, 1 client(s)": `>= ${SWIFT.put1 * 10} (Swift ${SWIFT.put1})`,
       "4 KiB GET, 1 client(s)": `>= ${SWIFT.get1 * 10} (Swift ${SWIFT.get1})`,
@@ -146,6 +195,14 @@ async function main(): Promise<void> {
     // Large object: Stratus, then the plain reference server on the same disk.
     const size = largeMiB * MIB;
     const big = await transfer(`${cloud.url}${base}/bench/large`, h, size, cloud.child.pid!);
+    // The same object through S3 (UNSIGNED-PAYLOAD: the body streams without being hashed first).
+    const s3Path = "/s3/s3bench/large";
+    const s3Headers = (method: string) => {
+      const hs = signHeaders(keys, { method, url: s3Path, host, unsigned: true });
+      delete hs.host;
+      return hs;
+    };
+    const bigS3 = await transfer(`${cloud.url}${s3Path}`, s3Headers, size, cloud.child.pid!);
     const dir = mkdtempSync(join(tmpdir(), "stratus-bench-object-"));
     const port = await freePort();
     const plain = spawn(
@@ -175,6 +232,13 @@ async function main(): Promise<void> {
           big.down.toFixed(0),
           `${(big.upRss / MIB).toFixed(1)} MiB`,
           `${(big.downRss / MIB).toFixed(1)} MiB`,
+        ],
+        [
+          "stratus S3",
+          bigS3.up.toFixed(0),
+          bigS3.down.toFixed(0),
+          `${(bigS3.upRss / MIB).toFixed(1)} MiB`,
+          `${(bigS3.downRss / MIB).toFixed(1)} MiB`,
         ],
         [
           "plain node:http + fsync",

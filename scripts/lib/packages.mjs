@@ -72,7 +72,7 @@ export const TEST_PACKAGES = [
   },
   {
     pkg: "python3-boto3",
-    why: "object storage S3 tests: boto3 against the S3-compatible endpoint (planned)",
+    why: "S3 e2e test (test/e2e/s3-boto3.test.ts): boto3 against the S3 API",
   },
   {
     pkg: "python3-osc-placement",

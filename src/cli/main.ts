@@ -129,11 +129,13 @@ export function buildCli(): Command {
         console.error(
           `stratus: guest image ${cloud.guestImage.version}: ${GUEST_IMAGE_NAMES.direct} (direct kernel boot) and ${GUEST_IMAGE_NAMES.disk} (boots from its disk), user ${cloud.guestImage.user}`,
         );
+      const s3Port = cloud.listenerPorts.get("s3");
       console.log(
         [
           `Stratus is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: dashboard ${cloud.url}/, identity ${cloud.url}/identity/v3`,
           `  Use the CLI:  export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml} OS_CLOUD=stratus-admin && openstack token issue`,
           `  (or: . ${cfg.dataDir}/admin-openrc ; demo user: OS_CLOUD=stratus-demo). Stop with Ctrl-C.`,
+          `  S3 (path-style, SigV4/V2 with keys from \`openstack ec2 credentials create\`): ${cloud.url}/s3${s3Port !== undefined ? ` and http://${cfg.host}:${s3Port}/` : ""}`,
         ].join("\n"),
       );
       let stopping = false;

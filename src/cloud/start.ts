@@ -21,7 +21,7 @@ import { PlacementService, placementPolicies } from "../placement/service.js";
 import { ComputeService, computePolicies } from "../compute/service.js";
 import { defaultHostName, startComputeControl, type ComputeControl } from "../compute/control.js";
 import { NetworkService, networkPolicies } from "../network/service.js";
-import { ObjectService, objectPolicies } from "../object/service.js";
+import { ObjectService, objectPolicies, s3Api } from "../object/service.js";
 import { VolumeService, volumePolicies } from "../volume/service.js";
 import { injectSwift } from "../volume/backup/inject.js";
 import { injectImageReader } from "../volume/images.js";
@@ -65,6 +65,8 @@ export interface Cloud {
   guestImage?: RegisteredGuestImage;
   bus: Bus;
   policy: PolicyEnforcer;
+  /** Ports of the services also served on their own listener (--listen NAME=PORT), port 0 resolved. */
+  listenerPorts: ReadonlyMap<string, number>;
   /** The services mounted on the shared listener (their route tables). */
   services: ServiceApi[];
   log: Logger;
@@ -126,6 +128,7 @@ export async function startCloud(
     compute.api(),
     network.api(),
     object.api(),
+    s3Api(object),
     volume.api(),
   ];
   const app = await buildHttpServer(services, {
@@ -151,6 +154,11 @@ export async function startCloud(
       });
     },
   });
+  // The S3 API sends Swift requests to this listener and has signatures checked by identity's s3tokens.
+  object.s3.connect(
+    () => app,
+    injectClient(() => app, "/identity"),
+  );
   const policyTimer = setInterval(() => {
     try {
       policy.reloadIfChanged();
@@ -175,6 +183,7 @@ export async function startCloud(
     log,
   });
   const extraApps: FastifyInstance[] = [];
+  const listenerPorts = new Map<string, number>();
   for (const [name, svcPort] of Object.entries(cfg.listeners)) {
     const svc = services.find((s) => s.name === name);
     if (!svc)
@@ -184,7 +193,10 @@ export async function startCloud(
     const own = await buildHttpServer([{ ...svc, prefix: "" }], { validator, policy, log, metrics });
     await own.listen({ host: cfg.host, port: svcPort });
     extraApps.push(own);
-    progress(`${name} also listening on ${cfg.host}:${svcPort}`);
+    const a = own.server.address();
+    const actual = a && typeof a === "object" ? a.port : svcPort;
+    listenerPorts.set(name, actual);
+    progress(`${name} also listening on ${cfg.host}:${actual}`);
   }
   url = publicBaseUrl(cfg, port);
   progress("bootstrapping identity");
@@ -302,6 +314,7 @@ export async function startCloud(
     bus,
     policy,
     services,
+    listenerPorts,
     log,
     ...creds,
     cloudsYaml,

@@ -9,6 +9,8 @@ import { formatObjectError } from "./errors.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { objectMigrations } from "./migrations/index.js";
 import { startReaper } from "./reaper.js";
+import { formatS3Error } from "./s3/errors.js";
+import { S3Gateway, s3Routes } from "./s3/routes.js";
 import type { ObjectTables } from "./store/tables.js";
 import type { Kysely } from "kysely";
 
@@ -16,10 +18,15 @@ export { objectPolicies } from "./api/policy.js";
 
 /** The Object Storage service (Swift v1): names, metadata and counts in the DB, data in a store driver. */
 export class ObjectService {
+  /** The S3 API's link to the Swift API and identity (connected once the listener is built). */
+  readonly s3: S3Gateway;
+
   private constructor(
     readonly core: ObjectCore,
     private readonly reaper: { stop(): Promise<void> },
-  ) {}
+  ) {
+    this.s3 = new S3Gateway(core.cfg.region);
+  }
 
   /** Migrate the object tables, open the store driver and start the reaper. */
   static async start(db: Database, cfg: Config, log: Logger): Promise<ObjectService> {
@@ -47,6 +54,18 @@ export class ObjectService {
       formatRequestId: transId,
     };
   }
+}
+
+/** The S3 API (as Swift's s3api) on the same accounts, path-style at /s3 (and on its own port with --listen s3=PORT). */
+export function s3Api(svc: ObjectService): ServiceApi {
+  return {
+    name: "s3",
+    serviceType: "s3",
+    prefix: "/s3",
+    routes: s3Routes(svc.s3),
+    formatError: formatS3Error,
+    requestIdHeaders: ["x-amz-request-id"],
+  };
 }
 
 /** Swift's X-Trans-Id form of a request id: "tx" + 21 hex digits + "-" + the time in 10 hex digits. */

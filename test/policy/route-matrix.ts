@@ -490,6 +490,9 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["HEAD /identity/v3/OS-TRUST/trusts/:trust_id/roles", "SA SR PA PM M R O"],
   ["HEAD /identity/v3/OS-TRUST/trusts/:trust_id/roles/:role_id", "SA SR PA PM M R O"],
   ["POST /identity/v3/auth/tokens", "SA SR PA PM M R O AN"],
+  // EC2 signature checks take no token (the signature is the credential); an empty body is a 400 for everyone.
+  ["POST /identity/v3/s3tokens", "SA SR PA PM M R O AN"],
+  ["POST /identity/v3/ec2tokens", "SA SR PA PM M R O AN"],
   ["POST /identity/v3/domains", "SA"],
   ["POST /identity/v3/projects", "SA", { body: { project: { name: "m-new-p", domain_id: "default" } } }],
   ["POST /identity/v3/users", "SA", { body: { user: { name: "m-new-u", domain_id: "default" } } }],
@@ -975,6 +978,23 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["OPTIONS /object-store/v1/:account", "SA SR PA PM M R O AN"],
   ["OPTIONS /object-store/v1/:account/:container", "SA SR PA PM M R O AN"],
   ["OPTIONS /object-store/v1/:account/:container/*", "SA SR PA PM M R O AN"],
+  // S3 (as s3api): requests are authenticated by their AWS signature, never by a token, so every persona's unsigned
+  // request is refused (403 AccessDenied); what a signed request may do is Swift's keystoneauth again.
+  ["GET /s3/", ""],
+  ["HEAD /s3/", ""],
+  ["PUT /s3/", ""],
+  ["POST /s3/", ""],
+  ["DELETE /s3/", ""],
+  ["GET /s3/:bucket", ""],
+  ["HEAD /s3/:bucket", ""],
+  ["PUT /s3/:bucket", ""],
+  ["POST /s3/:bucket", ""],
+  ["DELETE /s3/:bucket", ""],
+  ["GET /s3/:bucket/*", ""],
+  ["HEAD /s3/:bucket/*", ""],
+  ["PUT /s3/:bucket/*", ""],
+  ["POST /s3/:bucket/*", ""],
+  ["DELETE /s3/:bucket/*", ""],
   // Block storage: O is answered 400 on every /v3/{project} route (the URL names alpha, its token beta).
   ["GET /volume/", "SA SR PA PM M R O AN"],
   ["GET /volume/v3", "SA SR PA PM M R O AN"],

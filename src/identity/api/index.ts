@@ -8,6 +8,7 @@ import { credentialRoutes } from "./credentials.js";
 import { domainConfigRoutes } from "./domain-config.js";
 import { domainRoutes } from "./domains.js";
 import { ec2Routes } from "./ec2.js";
+import { ec2TokenRoutes } from "./ec2tokens.js";
 import { endpointGroupRoutes } from "./endpoint-groups.js";
 import { groupRoutes } from "./groups.js";
 import { limitRoutes } from "./limits.js";
@@ -38,6 +39,7 @@ export function identityRoutes(svc: IdentityService): Route[] {
     ...policyRoutes(svc),
     ...revokeRoutes(svc),
     ...ec2Routes(svc),
+    ...ec2TokenRoutes(svc),
     ...oauthRoutes(svc),
     ...domainConfigRoutes(svc),
     ...endpointGroupRoutes(svc),

@@ -206,6 +206,41 @@ export class TokenService {
     return { id: token, view };
   }
 
+  /**
+   * A project-scoped token for an EC2 credential whose signature identity already checked (Keystone's ec2tokens and
+   * s3tokens): the credential's user on the credential's project, through its trust when it was made with one.
+   */
+  async issueForEc2(cred: {
+    userId: string;
+    projectId: string;
+    trustId?: string | null;
+  }): Promise<{ id: string; view: TokenView }> {
+    const now = this.revocations.issueTime();
+    const user = await findUser(this.core, cred.userId);
+    if (!user?.enabled) throw authFailed();
+    const p = await findProject(this.core, cred.projectId);
+    if (!p || p.is_domain || !p.enabled) throw authFailed();
+    if (!cred.trustId && !(await userProjectRoleIds(this.core, user.id, p.id, p.domain_id as string)).size)
+      throw authFailed();
+    const payload: TokenPayload = {
+      userId: user.id,
+      methods: ["ec2credential"],
+      scope: { kind: "project", id: p.id },
+      issuedAt: now,
+      expiresAt: now + this.core.cfg.identity.tokenExpiration * 1000,
+      auditIds: [newAuditId()],
+      ...(cred.trustId ? { trustId: cred.trustId } : {}),
+    };
+    const token = this.codec.encode(payload);
+    const gen = this.core.generation;
+    const view = await this.buildView(token, payload).catch((e: unknown) => {
+      if (e instanceof InvalidToken) throw authFailed();
+      throw e;
+    });
+    this.cache.set(token, { view, gen });
+    return { id: token, view };
+  }
+
   /** The scope a token asks for, including a trust scope ({"OS-TRUST:trust": {"id": ...}}). */
   private async scopeFor(
     user: User,

@@ -55,6 +55,11 @@ interface Got {
 /** Whether a body is the service's own error format for that status. */
 function inFormat(svc: ServiceApi, status: number, text: string): boolean {
   // Swift: its canned HTML page for the status, or a plain-text explanation.
+  // S3: an XML <Error> with a code, a message and the request id.
+  if (svc.name === "s3")
+    return /^<\?xml[^>]*\?>\s*<Error><Code>[A-Za-z]+<\/Code><Message>[^<]*<\/Message>[\s\S]*<RequestId>[^<]+<\/RequestId><\/Error>$/.test(
+      text,
+    );
   if (svc.name === "object")
     return /^<html><h1>[^<]+<\/h1><p>[^<]*<\/p><\/html>$/.test(text) || /^[A-Z][^{<]*$/.test(text);
   let b: any;

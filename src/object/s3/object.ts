@@ -1,0 +1,302 @@
+// Object operations: PutObject (with Content-MD5 and x-amz-content-sha256 checks), CopyObject, GetObject and
+// HeadObject (ranges, conditions, response-* overrides), DeleteObject and DeleteObjects, with user metadata
+// (x-amz-meta-* as Swift's X-Object-Meta-*) and ETags as MD5 (md5-of-md5s-N for multipart uploads).
+import { createHash } from "node:crypto";
+import { Transform, type Readable } from "node:stream";
+import { reply, stream, type Reply } from "../../shared/http/reply.js";
+import type { Ctx } from "../api/request.js";
+import { S3Error, s3Error } from "./errors.js";
+import { xmlReply } from "./bucket.js";
+import { MAX_KEY_BYTES, quoteEtag, readSmallBody, s3Header, s3Query } from "./request.js";
+import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
+import { elements, hasRoot, text } from "./xml.js";
+
+/** Swift's X-Object-Meta-* for the request's x-amz-meta-* headers, with the other headers an object keeps. */
+export function objectHeaders(ctx: Ctx): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.headers)) {
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v.join(",") : v;
+    if (k.startsWith("x-amz-meta-")) out[`x-object-meta-${k.slice(11)}`] = value;
+    else if (k === "content-type" || k === "content-encoding" || k === "content-disposition") out[k] = value;
+  }
+  return out;
+}
+
+/** The hex MD5 a Content-MD5 header (base64) stands for; InvalidDigest when it is not one. */
+function contentMd5(ctx: Ctx): string | undefined {
+  const v = s3Header(ctx, "content-md5");
+  if (v === undefined) return undefined;
+  const b = Buffer.from(v, "base64");
+  if (b.length !== 16 || b.toString("base64") !== v) throw s3Error("InvalidDigest");
+  return b.toString("hex");
+}
+
+/** The request body, checked against x-amz-content-sha256 as it streams (the flag tells a mismatch). */
+export function checkedBody(ctx: Ctx, sha256: string | null): { body: Readable; mismatch: () => boolean } {
+  const src = ctx.body as Readable | undefined;
+  let bad = false;
+  const hash = createHash("sha256");
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (sha256 !== null) hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      if (sha256 !== null && hash.digest("hex") !== sha256) {
+        bad = true;
+        cb(s3Error("XAmzContentSHA256Mismatch"));
+      } else cb();
+    },
+  });
+  if (src) src.on("error", (e) => t.destroy(e)).pipe(t);
+  else t.end();
+  return { body: t, mismatch: () => bad };
+}
+
+/** The declared length of an upload; MissingContentLength without one, as S3. */
+export function uploadLength(ctx: Ctx): string {
+  const len = s3Header(ctx, "content-length");
+  if (len === undefined || !/^\d{1,15}$/.test(len)) throw s3Error("MissingContentLength");
+  return len;
+}
+
+/** PUT /bucket/key: store an object (or copy one with x-amz-copy-source). */
+export async function putObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  if (s3Header(ctx, "x-amz-copy-source") !== undefined) return copyObject(ctx, sw, bucket, key);
+  const length = uploadLength(ctx);
+  const md5 = contentMd5(ctx);
+  const { body, mismatch } = checkedBody(ctx, sw.caller.payloadSha256);
+  const r = await sw.call("PUT", bucket, key, {
+    headers: { ...objectHeaders(ctx), "content-length": length, etag: md5 },
+    body,
+  });
+  if (mismatch()) throw s3Error("XAmzContentSHA256Mismatch");
+  if (r.status !== 201)
+    throw fromSwift(r, r.status === 404 ? "bucket" : "key", { BucketName: bucket, Key: key });
+  return reply(200, "", { etag: quoteEtag(h(r, "etag")) });
+}
+
+/** The bucket and key of an x-amz-copy-source value ("bucket/key" or "/bucket/key", URL-encoded). */
+function copySource(v: string): { bucket: string; key: string } {
+  let raw = v;
+  const q = raw.indexOf("?");
+  if (q >= 0) {
+    const rest = raw.slice(q + 1);
+    if (!/^versionId=(null)?$/.test(rest))
+      throw s3Error("NotImplemented", {}, "Object versions are not supported.");
+    raw = raw.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw s3Error("InvalidArgument", { ArgumentName: "x-amz-copy-source" }, "Invalid copy source encoding");
+  }
+  const m = /^\/?([^/]+)\/(.+)$/s.exec(decoded);
+  if (!m || Buffer.byteLength(m[2]) > MAX_KEY_BYTES)
+    throw s3Error(
+      "InvalidArgument",
+      { ArgumentName: "x-amz-copy-source" },
+      "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    );
+  return { bucket: m[1], key: m[2] };
+}
+
+/** HTTP date as S3's ISO time. */
+const isoOf = (httpDate: string | undefined): string => {
+  const t = Date.parse(httpDate ?? "");
+  return new Date(Number.isNaN(t) ? Date.now() : t).toISOString();
+};
+
+/** PUT /bucket/key with x-amz-copy-source: Swift's server-side copy (X-Copy-From), metadata copied or replaced. */
+async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  const src = copySource(s3Header(ctx, "x-amz-copy-source") as string);
+  const directive = s3Header(ctx, "x-amz-metadata-directive") ?? "COPY";
+  if (directive !== "COPY" && directive !== "REPLACE")
+    throw s3Error(
+      "InvalidArgument",
+      { ArgumentName: "x-amz-metadata-directive" },
+      "Unknown metadata directive.",
+    );
+  if (src.bucket === bucket && src.key === key && directive === "COPY")
+    throw s3Error(
+      "InvalidRequest",
+      {},
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  const headers: Record<string, string | undefined> = {
+    "x-copy-from": `/${encodeURIComponent(src.bucket)}/${src.key.split("/").map(encodeURIComponent).join("/")}`,
+    "content-length": "0",
+  };
+  if (directive === "REPLACE") Object.assign(headers, objectHeaders(ctx), { "x-fresh-metadata": "true" });
+  for (const [from, to] of [
+    ["x-amz-copy-source-if-match", "if-match"],
+    ["x-amz-copy-source-if-none-match", "if-none-match"],
+    ["x-amz-copy-source-if-modified-since", "if-modified-since"],
+    ["x-amz-copy-source-if-unmodified-since", "if-unmodified-since"],
+  ])
+    headers[to] = s3Header(ctx, from);
+  const r = await sw.call("PUT", bucket, key, { headers });
+  if (r.status !== 201) {
+    if (r.status === 404) {
+      const dst = await sw.call("HEAD", bucket);
+      if (dst.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
+      const from = await sw.call("HEAD", src.bucket);
+      throw from.status === 404
+        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
+        : s3Error("NoSuchKey", { Key: src.key });
+    }
+    if (r.status === 304) throw s3Error("PreconditionFailed");
+    throw fromSwift(r, "key", { Key: key });
+  }
+  return xmlReply("CopyObjectResult", {
+    LastModified: isoOf(h(r, "last-modified")),
+    ETag: quoteEtag(h(r, "etag")),
+  });
+}
+
+/** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
+async function multipartEtag(sw: SwiftClient, bucket: string, key: string): Promise<string | undefined> {
+  const r = await sw.call("GET", bucket, key, { query: { "multipart-manifest": "get", format: "raw" } });
+  if (r.status !== 200) return undefined;
+  let segs: Array<{ etag?: string; hash?: string }>;
+  try {
+    segs = JSON.parse(r.body.toString("utf8")) as typeof segs;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(segs)) return undefined;
+  const md5 = createHash("md5");
+  for (const s of segs) md5.update(Buffer.from(String(s.etag ?? s.hash ?? ""), "hex"));
+  return `"${md5.digest("hex")}-${segs.length}"`;
+}
+
+/** The headers of an object answer, from Swift's (metadata renamed, response-* overrides applied). */
+function answerHeaders(ctx: Ctx, r: SwiftRes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers)) {
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v.join(",") : String(v);
+    if (k.startsWith("x-object-meta-")) out[`x-amz-meta-${k.slice(14)}`] = value;
+    else if (
+      [
+        "content-type",
+        "content-length",
+        "content-range",
+        "last-modified",
+        "content-encoding",
+        "content-disposition",
+        "accept-ranges",
+        "expires",
+        "cache-control",
+      ].includes(k)
+    )
+      out[k] = value;
+  }
+  out.etag = quoteEtag(h(r, "etag"));
+  const q = s3Query(ctx);
+  for (const name of [
+    "content-type",
+    "content-language",
+    "expires",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+  ]) {
+    const v = q.get(`response-${name}`);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+/** Turn a Swift 404 about an object into NoSuchBucket or NoSuchKey (a HEAD of the container tells). */
+async function missing(sw: SwiftClient, bucket: string, key: string): Promise<S3Error> {
+  const c = await sw.call("HEAD", bucket);
+  return c.status === 404
+    ? s3Error("NoSuchBucket", { BucketName: bucket })
+    : s3Error("NoSuchKey", { Key: key });
+}
+
+/** GET or HEAD /bucket/key: the object's data (a range of it) and its metadata. */
+export async function getObject(
+  ctx: Ctx,
+  sw: SwiftClient,
+  bucket: string,
+  key: string,
+  head: boolean,
+): Promise<Reply> {
+  const q = s3Query(ctx);
+  if (q.has("partNumber")) throw s3Error("NotImplemented", {}, "GET by part number is not supported.");
+  const headers: Record<string, string | undefined> = {};
+  for (const n of ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"])
+    headers[n] = s3Header(ctx, n);
+  const r = await sw.call(head ? "HEAD" : "GET", bucket, key, { headers, stream: !head });
+  const drain = () => r.stream?.resume();
+  if (r.status === 304) {
+    drain();
+    return reply(304, undefined, { etag: quoteEtag(h(r, "etag")) });
+  }
+  if (r.status !== 200 && r.status !== 206) {
+    drain();
+    if (r.status === 404) throw await missing(sw, bucket, key);
+    if (r.status === 416) throw s3Error("InvalidRange", { RangeRequested: headers.range ?? "" });
+    throw fromSwift(r, "key", { Key: key });
+  }
+  const out = answerHeaders(ctx, r);
+  if (h(r, "x-static-large-object") === "True") {
+    const etag = await multipartEtag(sw, bucket, key);
+    if (etag) out.etag = etag;
+  }
+  if (head) return reply(r.status, undefined, out);
+  return stream(r.status, r.stream as Readable, out);
+}
+
+/** DELETE /bucket/key: the object (a multipart upload's segments too); 204 whether it existed or not. */
+export async function deleteObject(sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  await deleteOne(sw, bucket, key);
+  return reply(204, undefined);
+}
+
+/** Delete one key, with its segments when it is a multipart upload's manifest; S3 errors for what went wrong. */
+async function deleteOne(sw: SwiftClient, bucket: string, key: string): Promise<void> {
+  const head = await sw.call("HEAD", bucket, key);
+  if (head.status === 404) {
+    const c = await sw.call("HEAD", bucket);
+    if (c.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
+    return;
+  }
+  if (head.status !== 200) throw fromSwift(head, "key", { Key: key });
+  const slo = h(head, "x-static-large-object") === "True";
+  const r = await sw.call("DELETE", bucket, key, slo ? { query: { "multipart-manifest": "delete" } } : {});
+  if (r.status !== 204 && r.status !== 200 && r.status !== 404) throw fromSwift(r, "key", { Key: key });
+}
+
+/** POST /bucket?delete: delete up to 1000 keys named in a <Delete> document; per-key results (Quiet drops successes). */
+export async function deleteObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Promise<Reply> {
+  const xml = (await readSmallBody(ctx)).toString("utf8");
+  if (!hasRoot(xml, "Delete")) throw s3Error("MalformedXML");
+  const quiet = text(xml, "Quiet") === "true";
+  const objects = elements(xml, "Object");
+  if (objects.length === 0 || objects.length > 1000) throw s3Error("MalformedXML");
+  const c = await sw.call("HEAD", bucket);
+  if (c.status !== 204 && c.status !== 200) throw fromSwift(c, "bucket", { BucketName: bucket });
+  const deleted: Array<{ Key: string }> = [];
+  const errors: Array<{ Key: string; Code: string; Message: string }> = [];
+  for (const o of objects) {
+    const key = text(o, "Key");
+    if (key === undefined || key === "") throw s3Error("MalformedXML");
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      errors.push({ Key: key, Code: "KeyTooLongError", Message: "Your key is too long." });
+      continue;
+    }
+    try {
+      await deleteOne(sw, bucket, key);
+      if (!quiet) deleted.push({ Key: key });
+    } catch (e) {
+      if (!(e instanceof S3Error)) throw e;
+      errors.push({ Key: key, Code: e.code, Message: e.message });
+    }
+  }
+  return xmlReply("DeleteResult", { Deleted: deleted, Error: errors });
+}

@@ -1,0 +1,156 @@
+// The S3 API's routes (path-style: /, /<bucket>, /<bucket>/<key>), each authenticated by its signature and
+// dispatched by method and sub-resource to the bucket, object and multipart operations.
+import type { FastifyInstance } from "fastify";
+import type { ServiceClient } from "../../shared/client/service-client.js";
+import { reply, type Reply } from "../../shared/http/reply.js";
+import { route, type Route } from "../../shared/http/route.js";
+import type { Ctx } from "../api/request.js";
+import { authenticate } from "./auth.js";
+import {
+  bucketLocation,
+  createBucket,
+  deleteBucket,
+  headBucket,
+  listBuckets,
+  listObjects,
+  owner,
+} from "./bucket.js";
+import { s3Error } from "./errors.js";
+import {
+  abortUpload,
+  completeUpload,
+  createUpload,
+  listParts,
+  listUploads,
+  uploadPart,
+} from "./multipart.js";
+import { deleteObject, deleteObjects, getObject, putObject } from "./object.js";
+import { s3Query, s3Target } from "./request.js";
+import { SwiftClient } from "./swift.js";
+import { xmlDocument } from "./xml.js";
+
+/** What the S3 API needs from the process: the listener it sends Swift requests to, and identity. */
+export class S3Gateway {
+  private app: (() => FastifyInstance) | null = null;
+  private identity: ServiceClient | null = null;
+
+  constructor(readonly region: string) {}
+
+  /** Connect to the shared listener (Swift's API) and identity's API, once both are built. */
+  connect(app: () => FastifyInstance, identity: ServiceClient): void {
+    this.app = app;
+    this.identity = identity;
+  }
+
+  /** Authenticate a request and open its caller's Swift account. */
+  async client(ctx: Ctx): Promise<SwiftClient> {
+    if (!this.app || !this.identity) throw s3Error("ServiceUnavailable");
+    return new SwiftClient(this.app, await authenticate(ctx, this.identity));
+  }
+}
+
+/** Sub-resources this API does not implement (answered NotImplemented rather than misread as plain requests). */
+const UNSUPPORTED = [
+  "cors",
+  "lifecycle",
+  "logging",
+  "notification",
+  "policy",
+  "replication",
+  "requestPayment",
+  "tagging",
+  "torrent",
+  "versions",
+  "website",
+  "object-lock",
+  "retention",
+  "legal-hold",
+  "encryption",
+  "restore",
+  "select",
+  "inventory",
+  "metrics",
+  "analytics",
+  "accelerate",
+  "intelligent-tiering",
+  "ownershipControls",
+  "publicAccessBlock",
+];
+
+/** The canned ACL every bucket and object has here: the owning project has full control. */
+function acl(ctx: Ctx, sw: SwiftClient): Reply {
+  if (ctx.method === "PUT") {
+    const canned = ctx.headers["x-amz-acl"];
+    if (canned !== undefined && canned !== "private")
+      throw s3Error("NotImplemented", {}, "Only the private canned ACL is supported.");
+    return reply(200, "");
+  }
+  const doc = xmlDocument("AccessControlPolicy", {
+    Owner: owner(sw),
+    AccessControlList: {
+      Grant: {
+        Grantee: { ID: sw.caller.projectId, DisplayName: sw.caller.projectId },
+        Permission: "FULL_CONTROL",
+      },
+    },
+  }).replace(
+    "<Grantee>",
+    '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">',
+  );
+  return reply(200, doc, { "content-type": "application/xml" });
+}
+
+/** Dispatch one S3 request. */
+async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
+  const { bucket, key } = s3Target(ctx);
+  const q = s3Query(ctx);
+  const sw = await gw.client(ctx);
+  const m = ctx.method;
+  for (const sub of UNSUPPORTED)
+    if (q.has(sub)) throw s3Error("NotImplemented", {}, `The ${sub} sub-resource is not supported.`);
+  if (q.has("versioning") || q.has("versionId"))
+    throw s3Error("NotImplemented", {}, "Object versioning is not supported.");
+  if (bucket === undefined) {
+    if (m === "GET") return listBuckets(sw);
+    throw s3Error("MethodNotAllowed");
+  }
+  if (q.has("acl")) return acl(ctx, sw);
+  if (key === undefined) {
+    if (m === "GET" && q.has("location")) return bucketLocation(sw, bucket);
+    if (m === "GET" && q.has("uploads")) return listUploads(ctx, sw, bucket);
+    if (m === "GET") return listObjects(ctx, sw, bucket);
+    if (m === "HEAD") return headBucket(sw, bucket);
+    if (m === "PUT") return createBucket(ctx, sw, bucket, gw.region);
+    if (m === "DELETE") return deleteBucket(sw, bucket);
+    if (m === "POST" && q.has("delete")) return deleteObjects(ctx, sw, bucket);
+    throw s3Error("MethodNotAllowed");
+  }
+  const upload = q.get("uploadId");
+  if (upload !== undefined) {
+    if (m === "PUT") return uploadPart(ctx, sw, bucket, key, upload);
+    if (m === "GET") return listParts(ctx, sw, bucket, key, upload);
+    if (m === "POST") return completeUpload(ctx, sw, bucket, key, upload);
+    if (m === "DELETE") return abortUpload(sw, bucket, key, upload);
+    throw s3Error("MethodNotAllowed");
+  }
+  if (m === "POST" && q.has("uploads")) return createUpload(ctx, sw, bucket, key);
+  if (m === "GET" || m === "HEAD") return getObject(ctx, sw, bucket, key, m === "HEAD");
+  if (m === "PUT") return putObject(ctx, sw, bucket, key);
+  if (m === "DELETE") return deleteObject(sw, bucket, key);
+  throw s3Error("MethodNotAllowed");
+}
+
+/** The S3 API's routes: every method on the service root, a bucket and a key (the signature is the credential). */
+export function s3Routes(gw: S3Gateway): Route[] {
+  const methods: Route["method"] = ["GET", "HEAD", "PUT", "POST", "DELETE"];
+  return ["/", "/:bucket", "/:bucket/*"].map((path) =>
+    route({
+      method: methods,
+      path,
+      policy: null,
+      auth: "none",
+      stream: "any",
+      handler: (ctx) => dispatch(ctx, gw),
+    }),
+  );
+}

@@ -1,0 +1,113 @@
+// AWS request signatures (Signature Version 4 and 2): canonical forms and HMACs, shared by identity (which holds the
+// EC2 secrets and checks signatures, as Keystone's ec2tokens and s3tokens) and the S3 API (which builds what was
+// signed from the request it received, as Swift's s3api).
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+
+/** The algorithm name of Signature Version 4 (first line of its string to sign). */
+export const V4_ALGORITHM = "AWS4-HMAC-SHA256";
+
+/** The payload hash a client sends when it does not sign the body. */
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+
+/** Hex SHA-256 of a string or buffer. */
+export const sha256Hex = (b: string | Buffer): string => createHash("sha256").update(b).digest("hex");
+
+/** RFC 3986 encoding as AWS wants it: unreserved characters kept, everything else %XX (slash kept when asked). */
+export function awsEncode(s: string, keepSlash = false): string {
+  const e = encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return keepSlash ? e.replace(/%2F/g, "/") : e;
+}
+
+/** Decode a URL component, `+` as itself (AWS clients encode spaces as %20); null when it is not valid. */
+export function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/** The name/value pairs of a raw query string, decoded, in order. */
+export function queryPairs(raw: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const i = part.indexOf("=");
+    const k = safeDecode(i < 0 ? part : part.slice(0, i)) ?? part;
+    const v = i < 0 ? "" : (safeDecode(part.slice(i + 1)) ?? part.slice(i + 1));
+    out.push([k, v]);
+  }
+  return out;
+}
+
+/** The canonical query string of SigV4: names and values encoded, sorted by name then value. */
+export function canonicalQuery(pairs: Array<[string, string]>): string {
+  return pairs
+    .map(([k, v]) => [awsEncode(k), awsEncode(v)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+}
+
+/** A header value as SigV4 signs it: trimmed, inner runs of spaces collapsed. */
+export const canonicalHeaderValue = (v: string): string => v.trim().replace(/\s+/g, " ");
+
+/** What a SigV4 canonical request is made of. */
+export interface CanonicalInput {
+  method: string;
+  /** The path as sent (already encoded; S3 does not encode it again). */
+  path: string;
+  query: Array<[string, string]>;
+  /** Lower-cased names of the signed headers, with their values. */
+  headers: ReadonlyMap<string, string>;
+  signedHeaders: string[];
+  payloadHash: string;
+}
+
+/** The SigV4 canonical request. */
+export function canonicalRequest(c: CanonicalInput): string {
+  const names = [...c.signedHeaders].sort();
+  return [
+    c.method,
+    c.path,
+    canonicalQuery(c.query),
+    ...names.map((n) => `${n}:${canonicalHeaderValue(c.headers.get(n) ?? "")}`),
+    "",
+    names.join(";"),
+    c.payloadHash,
+  ].join("\n");
+}
+
+/** The SigV4 string to sign: algorithm, timestamp, scope (date/region/service/aws4_request), hashed request. */
+export const stringToSignV4 = (amzDate: string, scope: string, canonical: string): string =>
+  [V4_ALGORITHM, amzDate, scope, sha256Hex(canonical)].join("\n");
+
+/** The SigV4 signature (hex) of a string to sign, the key derived from the scope in its third line; null if malformed. */
+export function signV4(secret: string, stringToSign: string): string | null {
+  const lines = stringToSign.split("\n");
+  if (lines.length !== 4 || lines[0] !== V4_ALGORITHM) return null;
+  const scope = lines[2].split("/");
+  if (scope.length !== 4 || scope[3] !== "aws4_request") return null;
+  let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(scope[0]).digest();
+  for (const part of [scope[1], scope[2], "aws4_request"])
+    key = createHmac("sha256", key).update(part).digest();
+  return createHmac("sha256", key).update(stringToSign).digest("hex");
+}
+
+/** The Signature Version 2 signature (base64 HMAC-SHA1) of a string to sign. */
+export const signV2 = (secret: string, stringToSign: string): string =>
+  createHmac("sha1", secret).update(stringToSign).digest("base64");
+
+/** The signature of a string to sign, by its version (V4 when it starts with the V4 algorithm). */
+export const signAny = (secret: string, stringToSign: string): string | null =>
+  stringToSign.startsWith(`${V4_ALGORITHM}\n`) ? signV4(secret, stringToSign) : signV2(secret, stringToSign);
+
+/** Compare two signatures in constant time. */
+export function sameSignature(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

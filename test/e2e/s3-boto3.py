@@ -1,0 +1,83 @@
+# Driven by test/e2e/s3-boto3.test.ts: Debian's python3-boto3 against Stratus's S3 API (path-style), printing one
+# JSON line of what it saw. Arguments: endpoint URL, second endpoint URL (own port), access key, secret key.
+import hashlib
+import json
+import os
+import sys
+import urllib.request
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.client import Config
+from botocore.exceptions import ClientError
+
+endpoint, endpoint2, access, secret = sys.argv[1:5]
+
+
+def client(url):
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        aws_access_key_id=access,
+        aws_secret_access_key=secret,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+    )
+
+
+s3 = client(endpoint)
+out = {}
+s3.create_bucket(Bucket="boto-bucket")
+out["buckets"] = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+out["buckets_own_port"] = [b["Name"] for b in client(endpoint2).list_buckets()["Buckets"]]
+body = b"hello from boto3\n"
+put = s3.put_object(Bucket="boto-bucket", Key="dir/hello.txt", Body=body, Metadata={"color": "blue"})
+out["put_etag"] = put["ETag"]
+got = s3.get_object(Bucket="boto-bucket", Key="dir/hello.txt")
+out["get_body"] = got["Body"].read().decode()
+out["get_meta"] = got["Metadata"]
+head = s3.head_object(Bucket="boto-bucket", Key="dir/hello.txt")
+out["head_length"] = head["ContentLength"]
+out["range"] = s3.get_object(Bucket="boto-bucket", Key="dir/hello.txt", Range="bytes=0-4")["Body"].read().decode()
+for k in ["dir/a", "dir/b", "other/c", "top"]:
+    s3.put_object(Bucket="boto-bucket", Key=k, Body=k.encode())
+listed = s3.list_objects_v2(Bucket="boto-bucket", Delimiter="/")
+out["keys"] = [o["Key"] for o in listed.get("Contents", [])]
+out["prefixes"] = [p["Prefix"] for p in listed.get("CommonPrefixes", [])]
+paginator = s3.get_paginator("list_objects")
+out["paged"] = [o["Key"] for page in paginator.paginate(Bucket="boto-bucket", PaginationConfig={"PageSize": 2}) for o in page.get("Contents", [])]
+# Multipart: ~12 MiB in 5 MiB parts through the transfer manager.
+path = os.path.join(sys.argv[5], "big.bin")
+data = os.urandom(12 * 1024 * 1024 + 123)
+with open(path, "wb") as f:
+    f.write(data)
+cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024, max_concurrency=2)
+s3.upload_file(path, "boto-bucket", "big.bin", Config=cfg)
+big = s3.head_object(Bucket="boto-bucket", Key="big.bin")
+out["big_etag"] = big["ETag"]
+out["big_length"] = big["ContentLength"]
+down = os.path.join(sys.argv[5], "big.down")
+s3.download_file("boto-bucket", "big.bin", down, Config=cfg)
+with open(down, "rb") as f:
+    out["big_same"] = hashlib.md5(f.read()).hexdigest() == hashlib.md5(data).hexdigest()
+# A presigned GET fetched without any credentials.
+url = s3.generate_presigned_url("get_object", Params={"Bucket": "boto-bucket", "Key": "dir/hello.txt"}, ExpiresIn=300)
+with urllib.request.urlopen(url) as r:
+    out["presigned"] = r.read().decode()
+s3.copy_object(Bucket="boto-bucket", Key="copy.txt", CopySource={"Bucket": "boto-bucket", "Key": "dir/hello.txt"})
+out["copy"] = s3.get_object(Bucket="boto-bucket", Key="copy.txt")["Body"].read().decode()
+try:
+    s3.get_object(Bucket="boto-bucket", Key="missing")
+except ClientError as e:
+    out["missing"] = e.response["Error"]["Code"]
+try:
+    s3.delete_bucket(Bucket="boto-bucket")
+except ClientError as e:
+    out["not_empty"] = e.response["Error"]["Code"]
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="boto-bucket")["Contents"]]
+deleted = s3.delete_objects(Bucket="boto-bucket", Delete={"Objects": [{"Key": k} for k in keys]})
+out["deleted"] = len(deleted.get("Deleted", []))
+s3.delete_object(Bucket="boto-bucket", Key="dir/hello.txt")
+s3.delete_bucket(Bucket="boto-bucket")
+out["after"] = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+print(json.dumps(out))

@@ -1,0 +1,94 @@
+// End to end for the S3 API: `bin/stratus up --listen s3=0` as a child process, EC2 keys from
+// `openstack ec2 credentials create`, and Debian's python3-boto3 (test/e2e/s3-boto3.py) doing bucket and object
+// CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy and a multi-delete.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  ROOT,
+  exec,
+  killStratus,
+  openstack,
+  pyEnv,
+  startStratus,
+  terminateStratus,
+  type StratusProcess,
+} from "../helpers/stratus-process.js";
+import { until } from "../helpers/wait.js";
+
+const PYTHON = "/usr/bin/python3";
+
+describe("S3 API with boto3", () => {
+  let s: StratusProcess;
+  let work: string;
+  before(async () => {
+    const probe = await exec(PYTHON, ["-c", "import boto3"], pyEnv({}));
+    if (probe.code !== 0 && process.env.CI === "true")
+      throw new Error("python3-boto3 is missing (apt-get install python3-boto3)");
+    s = await startStratus("stratus-e2e-s3-", { args: ["--listen", "s3=0"] });
+    work = await mkdtemp(join(tmpdir(), "stratus-e2e-s3-work-"));
+  });
+  after(async () => {
+    if (s) await terminateStratus(s);
+    await killStratus(s);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test("ec2 credentials from the openstack CLI; boto3 buckets, objects, listing, multipart, presigned GET", async (t) => {
+    if (!existsSync(PYTHON) || (await exec(PYTHON, ["-c", "import boto3"], pyEnv({}))).code !== 0)
+      return t.skip("python3-boto3 is not installed");
+    const cred = await openstack(s, ["ec2", "credentials", "create", "-f", "json"], "stratus-demo");
+    assert.equal(cred.code, 0, cred.stderr);
+    // The CLI's JSON names the fields "Access"/"Secret" or "access"/"secret" depending on its version.
+    const c = JSON.parse(cred.stdout) as Record<string, string>;
+    const access = c.access ?? c.Access;
+    const secret = c.secret ?? c.Secret;
+    assert.ok(access && secret, cred.stdout);
+    const base = String(s.clouds["stratus-demo"].auth.auth_url).replace(/\/identity\/v3\/?$/, "");
+    let ownPort = "";
+    await until(
+      "the S3 port in the banner",
+      () => {
+        ownPort = /S3 \(path-style[^\n]*and http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.output())?.[1] ?? "";
+        return ownPort !== "";
+      },
+      30_000,
+    );
+    const r = await exec(
+      PYTHON,
+      [
+        join(ROOT, "test", "e2e", "s3-boto3.py"),
+        `${base}/s3`,
+        `http://127.0.0.1:${ownPort}`,
+        access,
+        secret,
+        work,
+      ],
+      pyEnv({}),
+    );
+    assert.equal(r.code, 0, `boto3: ${r.stderr}\n${r.stdout}`);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop() as string);
+    assert.ok(out.buckets.includes("boto-bucket"));
+    assert.ok(out.buckets_own_port.includes("boto-bucket"), "the same buckets on the S3 listener's own port");
+    assert.match(out.put_etag, /^"[0-9a-f]{32}"$/);
+    assert.equal(out.get_body, "hello from boto3\n");
+    assert.deepEqual(out.get_meta, { color: "blue" });
+    assert.equal(out.head_length, 17);
+    assert.equal(out.range, "hello");
+    assert.deepEqual(out.keys, ["top"]);
+    assert.deepEqual(out.prefixes, ["dir/", "other/"]);
+    assert.deepEqual(out.paged, ["dir/a", "dir/b", "dir/hello.txt", "other/c", "top"]);
+    assert.match(out.big_etag, /^"[0-9a-f]{32}-3"$/, "a multipart upload's ETag: md5 of the part md5s, -3");
+    assert.equal(out.big_length, 12 * 1024 * 1024 + 123);
+    assert.equal(out.big_same, true);
+    assert.equal(out.presigned, "hello from boto3\n");
+    assert.equal(out.copy, "hello from boto3\n");
+    assert.equal(out.missing, "NoSuchKey");
+    assert.equal(out.not_empty, "BucketNotEmpty");
+    assert.equal(out.deleted, 7);
+    assert.ok(!out.after.includes("boto-bucket"));
+  });
+});
