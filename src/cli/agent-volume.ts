@@ -7,7 +7,10 @@ import { Command } from "commander";
 import type { Logger } from "pino";
 import type { Database } from "../shared/db/index.js";
 import type { Config } from "../shared/config.js";
+import { keystoneSession } from "../shared/client/keystone-session.js";
+import { httpClient } from "../shared/client/service-client.js";
 import { createLogger } from "../shared/log.js";
+import { httpImageReader } from "../volume/images.js";
 import { VolumeAgent } from "../volume/agent/agent.js";
 import { AgentCaster, VolumeCore } from "../volume/core.js";
 import { volumeDriverFor, wipeVolumeDriver } from "../volume/drivers/configured.js";
@@ -35,6 +38,8 @@ export interface RunningVolumeAgent {
   host: string;
   cfg: Config;
   agent: VolumeAgent;
+  /** Where images and compute events go, for the start-up banner. */
+  summary: string;
   stop(): Promise<void>;
 }
 
@@ -52,6 +57,33 @@ async function checkVolumeSchema(db: Database, dbUrl: string): Promise<void> {
     throw new AgentStartError(
       `the volume schema in ${redactUrl(dbUrl)} is older than this agent (missing ${missing.join(", ")}): upgrade the control plane first`,
     );
+}
+
+/**
+ * With a service user (--auth-url, STRATUS_SERVICE_PASSWORD: compute.serviceUser), read images for volumes made
+ * from one and tell compute about grown attached volumes through the APIs in its catalog; returns what it does.
+ */
+function connectServiceUser(cfg: Config, core: VolumeCore): string {
+  const su = cfg.compute.serviceUser ?? {};
+  if (!su.authUrl || !su.password)
+    return "no service user (--auth-url): volumes from images fail and compute is not told about extended volumes";
+  const session = keystoneSession({
+    authUrl: su.authUrl,
+    username: su.username ?? "admin",
+    password: su.password,
+    projectName: su.projectName ?? "admin",
+    userDomainName: su.userDomainName ?? "Default",
+    projectDomainName: su.projectDomainName ?? "Default",
+    region: cfg.region,
+    interface: su.interface ?? "public",
+  });
+  core.images = httpImageReader(() => session.endpoint("image"), session.token);
+  const compute = async () => (await session.endpoint("compute")).replace(/\/v2(\.\d+)?$/, "");
+  core.computeEvents.connect({
+    request: async (method, path, req) =>
+      httpClient(await compute(), session.token).request(method, path, req),
+  });
+  return `images and compute events through the catalog of ${su.username ?? "admin"} at ${su.authUrl}`;
 }
 
 /** Start the volume agent of `flags.host`: database, bus, schema check, then the agent (reconcile, report, serve). */
@@ -78,9 +110,11 @@ export async function startVolumeAgentProcess(
     const { db, bus } = await openShared(cfg, flags, log, progress, cleanup);
     await checkVolumeSchema(db, cfg.db as string);
     const core = new VolumeCore(db.kysely, db.engine, cfg, log, new AgentCaster(log));
+    const summary = connectServiceUser(cfg, core);
     const driver = volumeDriverFor(cfg);
     // Unwound after the agent's close: the daemons stop once no work is under way.
     cleanup.push(() => wipeVolumeDriver(cfg, driver, log).then(() => undefined));
+    cleanup.push(() => core.computeEvents.flush());
     progress(`starting the volume agent for host ${host} (backend ${cfg.volume.backend})`);
     const agent = await VolumeAgent.start({
       core,
@@ -91,7 +125,7 @@ export async function startVolumeAgentProcess(
       log,
     });
     cleanup.push(() => agent.close());
-    return { host, cfg, agent, stop: unwind };
+    return { host, cfg, agent, summary, stop: unwind };
   } catch (e) {
     await unwind();
     throw e;
@@ -113,6 +147,12 @@ export function volumeAgentCommand(): Command {
     )
     .option("--config <file>", "config file (default DATA_DIR/stratus.yaml)")
     .option("--volume-backend <name>", "file or fake (default volume.backend: file)")
+    .option(
+      "--auth-url <url>",
+      "identity's v3 URL for the service user that reads images (volumes from images) and tells compute about extended volumes (compute.serviceUser.authUrl); its password in STRATUS_SERVICE_PASSWORD",
+    )
+    .option("--auth-user <name>", "that user, a cloud admin (default admin)")
+    .option("--auth-project <name>", "the project its token is scoped to (default admin)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent")
     .option("--log-file <file>", "write JSON logs here instead of stdout")
     .action(async (flags: VolumeAgentFlags) => {
@@ -121,6 +161,7 @@ export function volumeAgentCommand(): Command {
         onProgress: (m) => console.error(`stratus: ${m}...`),
       }).catch((e: Error) => startFailed("volume", e));
       const protocols = [...running.agent.transports.keys()].join(", ") || "none";
+      console.error(`stratus: ${running.summary}`);
       console.log(
         `Volume agent ${running.host} is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: backend ${running.cfg.volume.backend}, transports ${protocols}, bus ${redactUrl(running.cfg.bus)}. Stop with Ctrl-C.`,
       );

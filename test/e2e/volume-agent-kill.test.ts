@@ -227,7 +227,7 @@ describe(
       const kp = await compute("POST", "/os-keypairs", {
         keypair: { name: "k", public_key: readFileSync(`${key}.pub`, "utf8") },
       });
-      assert.equal(kp.status, 200, kp.text);
+      assert.equal(kp.status, 201, kp.text); // 2.2 on
       const ty = await vol(
         "POST",
         "/types",
