@@ -304,9 +304,10 @@ export async function startCloud(
       const errors: unknown[] = [];
       const steps = [
         () => computeControl.close(),
+        // Right after compute (no attach under way then), before what may be slow: its daemons go first.
+        () => volume.close(),
         () => network.close(),
         () => object.close(),
-        () => volume.close(),
         () => metadata.close(),
         () => identity.close(),
         () => bus.close(),
