@@ -5,7 +5,8 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadConfig } from "../../src/shared/config.js";
@@ -19,6 +20,7 @@ import {
   ROOT,
   startStratus,
   type StratusProcess,
+  wipeVolumeDaemons,
 } from "../helpers/stratus-process.js";
 import { until } from "../helpers/wait.js";
 
@@ -76,9 +78,14 @@ async function signal(s: StratusProcess, sig: NodeJS.Signals): Promise<number | 
 describe("volume daemons: stopped with the cloud, kept through a crash", { skip: SKIP }, () => {
   const clouds: StratusProcess[] = [];
   const procs: Proc[] = [];
+  const dirs: string[] = [];
   after(async () => {
     for (const p of procs) if (p.running) p.child.kill("SIGKILL");
     for (const s of clouds) await killStratus(s);
+    for (const d of dirs) {
+      await wipeVolumeDaemons(d);
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   for (const sig of ["SIGTERM", "SIGINT"] as const)
@@ -94,14 +101,12 @@ describe("volume daemons: stopped with the cloud, kept through a crash", { skip:
     });
 
   test("a SIGTERM while the cloud starts stops it once started, daemons included", async () => {
-    const s = await startStratus("stratus-voldaemons-", { args: ARGS });
-    clouds.push(s);
-    await bothRunning(s.dir);
-    assert.equal(await signal(s, "SIGTERM"), 0);
-    // Again on the same data directory, signalled as soon as it says it starts its agents.
+    const dir = await mkdtemp(join(tmpdir(), "stratus-voldaemons-"));
+    dirs.push(dir);
+    // Signalled as soon as it says it starts its agents (the volume agent starts its daemons next).
     const p = new Proc("stratus up", [
       "up",
-      ...["--data-dir", s.dir, "--port", "0", "--host", "127.0.0.1", "--network-driver", "noop", ...ARGS],
+      ...["--data-dir", dir, "--port", "0", "--host", "127.0.0.1", "--network-driver", "noop", ...ARGS],
     ]);
     procs.push(p);
     await p.waitFor(/starting the compute conductor/, 60_000);
@@ -109,8 +114,8 @@ describe("volume daemons: stopped with the cloud, kept through a crash", { skip:
     const { code } = await p.exited;
     assert.equal(code, 0, p.output);
     assert.match(p.output, /SIGTERM received while starting/);
-    assert.deepEqual(daemons(s.dir), { tgtd: null, qsd: null }, p.output);
-    assert.ok(!existsSync(volumeRunDir(s.dir)));
+    assert.deepEqual(daemons(dir), { tgtd: null, qsd: null }, p.output);
+    assert.ok(!existsSync(volumeRunDir(dir)));
   });
 
   test("kill -9 leaves the daemons serving; the next start adopts them; wipe-volumes stops them", async () => {
