@@ -20,6 +20,7 @@ import {
   type RunningNetworkAgent,
 } from "./agent-network.js";
 import { networkDriverConfigured } from "./configured.js";
+import { volumeAgentCommand } from "./agent-volume.js";
 import type { VirtDriver } from "../compute/drivers/types.js";
 import { computeMigrations } from "../compute/migrations/index.js";
 import { listServices, serviceIsUp } from "../compute/servicegroup.js";
@@ -162,7 +163,11 @@ async function checkSchema(db: Database, dbUrl: string): Promise<void> {
 }
 
 /** Take DATA_DIR/agent-<kind>-<host>.pid, refusing while another live process holds it. */
-function takePidFile(dataDir: string, kind: "compute" | "network", host: string): () => void {
+export function takePidFile(
+  dataDir: string,
+  kind: "compute" | "network" | "volume",
+  host: string,
+): () => void {
   const file = join(dataDir, `agent-${kind}-${host}.pid`);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -198,7 +203,7 @@ async function conductorUp(db: Database, cfg: Config): Promise<boolean> {
 }
 
 /** Open the control plane's database and connect its bus (each added to `cleanup`). */
-async function openShared(
+export async function openShared(
   cfg: Config,
   flags: ComputeAgentFlags,
   log: Logger,
@@ -239,7 +244,7 @@ async function openShared(
 }
 
 /** The host name flags and configuration give, checked. */
-function agentHost(cfg: Config): string {
+export function agentHost(cfg: Config): string {
   const host = cfg.compute.hostName ?? defaultHostName();
   if (!HOST_RE.test(host))
     throw new AgentStartError(`--host ${host}: a host name is letters, digits, "_", "." and "-"`, 2);
@@ -412,7 +417,7 @@ export async function startComputeAgentProcess(
 }
 
 /** Stop `stop()` on SIGINT or SIGTERM (exit 1 if it takes over 15 s), saying what is left running. */
-function stopOnSignals(name: string, what: string, stop: () => Promise<void>): void {
+export function stopOnSignals(name: string, what: string, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = async (sig: string) => {
     if (stopping) return;
@@ -431,14 +436,14 @@ function stopOnSignals(name: string, what: string, stop: () => Promise<void>): v
 }
 
 /** Report a start failure of `stratus agent NAME` and exit with its code. */
-function startFailed(name: string, e: Error): never {
+export function startFailed(name: string, e: Error): never {
   if (e instanceof AgentStartError) console.error(`stratus agent ${name}: ${e.message}`);
   else console.error(`stratus agent ${name}: failed to start: ${e.message}`);
   process.exit(e instanceof AgentStartError ? e.code : 1);
 }
 
 /** The options every agent takes: host, control plane, data dir, config, service user, logs. */
-function commonOptions(cmd: Command, authUse: string): Command {
+export function commonOptions(cmd: Command, authUse: string): Command {
   return cmd
     .option("--host <name>", "this host's name (default: compute.hostName, else the machine's hostname)")
     .option("--bus <url>", "the control plane's message bus: amqp://user:pass@host:port/vhost")
@@ -471,7 +476,7 @@ function networkOptions(cmd: Command, defaultDriver: string): Command {
     );
 }
 
-/** The `stratus agent` command group (`stratus agent compute`, `stratus agent network`). */
+/** The `stratus agent` command group (`stratus agent compute`, `network`, `volume`). */
 export function agentCommand(): Command {
   const agent = new Command("agent").description(
     "Run one per-host agent of a split deployment (joins a control plane started with stratus up --db --bus)",
@@ -531,6 +536,7 @@ export function agentCommand(): Command {
     );
     stopOnSignals("network", "the data plane stays", running.stop);
   });
+  agent.addCommand(volumeAgentCommand());
   return agent;
 }
 

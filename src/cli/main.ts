@@ -8,6 +8,7 @@ import { defaultComputeDriver } from "../compute/qemu-host.js";
 import { agentCommand, parseHostCount } from "./agent.js";
 import { parseNetworkDriverName } from "../network/drivers/registry.js";
 import { publicExecCommand, wipeNetworkCommand } from "./network.js";
+import { wipeVolumesCommand } from "./volume.js";
 import { computeDriverConfigured, networkDriverConfigured } from "./configured.js";
 
 const int = (v: string): number => {
@@ -58,7 +59,11 @@ export function buildCli(): Command {
       "--tunnel-ip <address>",
       "this host's VXLAN tunnel address, where other hosts' network agents reach it (network.tunnelIp; default none: VXLAN networks stay on this host)",
     )
-    .action(async (o: Record<string, string | number | string[] | undefined>) => {
+    .option(
+      "--no-volume-agent",
+      "run no volume agent in this process (volume.localAgent: false; run stratus agent volume on the storage hosts)",
+    )
+    .action(async (o: Record<string, string | number | boolean | string[] | undefined>) => {
       const listeners: Record<string, number> = {};
       for (const item of (o.listen as string[] | undefined) ?? []) {
         const [name, p] = item.split("=");
@@ -85,6 +90,7 @@ export function buildCli(): Command {
             driver: o.networkDriver as string | undefined,
             tunnelIp: o.tunnelIp as string | undefined,
           } as Config["network"],
+          ...(o.volumeAgent === false ? { volume: { localAgent: false } as Config["volume"] } : {}),
         });
         if (o.computeDriver === undefined && !computeDriverConfigured(cfg, o.config as string | undefined))
           cfg.compute.driver = defaultComputeDriver();
@@ -101,6 +107,31 @@ export function buildCli(): Command {
         console.error(
           "stratus: no compute host runs in this process and the bus is in-process, so no agent can join: servers cannot be built (pass --bus amqp://... and run stratus agent compute, or --compute-hosts 1)",
         );
+      // Signals are handled from the start: one that comes while the cloud starts stops it once started, so what
+      // start-up made (volume daemons, the data plane) is closed as after any stop.
+      let stopping: string | null = null;
+      let started: { close(): Promise<void> } | null = null;
+      const stop = async (sig: string) => {
+        if (stopping) return;
+        stopping = sig;
+        if (!started) {
+          console.error(`stratus: ${sig} received while starting; stopping once started`);
+          return;
+        }
+        console.error(`stratus: ${sig} received, shutting down`);
+        const failed = await started.close().then(
+          () => false,
+          (e: unknown) => {
+            console.error(`stratus: shutdown: ${e instanceof Error ? e.message : String(e)}`);
+            for (const x of e instanceof AggregateError ? e.errors : [])
+              console.error(`  ${x instanceof Error ? x.message : String(x)}`);
+            return true;
+          },
+        );
+        process.exit(failed ? 1 : 0);
+      };
+      process.on("SIGINT", () => void stop("SIGINT"));
+      process.on("SIGTERM", () => void stop("SIGTERM"));
       const t0 = Date.now();
       const cloud = await startCloud(cfg, { onProgress: (m) => console.error(`stratus: ${m}...`) }).catch(
         (e: Error & { code?: string }) => {
@@ -112,6 +143,12 @@ export function buildCli(): Command {
           process.exit(1);
         },
       );
+      started = cloud;
+      if (stopping) {
+        const sig = stopping;
+        stopping = null;
+        return stop(sig);
+      }
       for (const a of cloud.computeControl.agents) {
         const d = a.deps.driver;
         if (d instanceof QemuDriver && d.accel)
@@ -138,20 +175,11 @@ export function buildCli(): Command {
           `  S3 (path-style, SigV4/V2 with keys from \`openstack ec2 credentials create\`): ${cloud.url}/s3${s3Port !== undefined ? ` and http://${cfg.host}:${s3Port}/` : ""}`,
         ].join("\n"),
       );
-      let stopping = false;
-      const stop = async (sig: string) => {
-        if (stopping) return;
-        stopping = true;
-        console.error(`stratus: ${sig} received, shutting down`);
-        await cloud.close();
-        process.exit(0);
-      };
-      process.on("SIGINT", () => void stop("SIGINT"));
-      process.on("SIGTERM", () => void stop("SIGTERM"));
     });
   program.addCommand(agentCommand());
   program.addCommand(publicExecCommand());
   program.addCommand(wipeNetworkCommand());
+  program.addCommand(wipeVolumesCommand());
   return program;
 }
 

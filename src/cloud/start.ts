@@ -265,7 +265,11 @@ export async function startCloud(
   );
   // Backups go to each project's Swift account through the object API, as the service user (ResellerAdmin).
   volume.core.swift = injectSwift(() => app, token);
-  await volume.connect(bus, cfg.compute.hostName ?? defaultHostName());
+  await volume.connect(
+    bus,
+    cfg.compute.hostName ?? defaultHostName(),
+    cfg.volume.localAgent ? undefined : null,
+  );
   // This host's network agent, then the start-up networks (public, and the demo project's private).
   // The metadata service first: qemu guests reach it through their per-instance listeners from their first boot,
   // and the network agent's metadata proxies (linux driver) forward to it.
@@ -321,16 +325,26 @@ export async function startCloud(
     async close() {
       clearInterval(policyTimer);
       detachConsoles();
-      await computeControl.close();
-      await network.close();
-      await object.close();
-      await volume.close();
-      await metadata.close();
-      await identity.close();
-      await bus.close();
-      for (const a of extraApps) await a.close();
-      await app.close();
-      await db.close();
+      // Every part is closed even when one fails (the volume daemons must not outlive a stopped cloud).
+      const errors: unknown[] = [];
+      const steps = [
+        () => computeControl.close(),
+        // Right after compute (no attach under way then), before what may be slow: its daemons go first.
+        () => volume.close(),
+        () => network.close(),
+        () => object.close(),
+        () => metadata.close(),
+        () => identity.close(),
+        () => bus.close(),
+        ...extraApps.map((a) => () => a.close()),
+        () => app.close(),
+        () => db.close(),
+      ];
+      for (const step of steps)
+        await Promise.resolve()
+          .then(step)
+          .catch((e: unknown) => errors.push(e));
+      if (errors.length) throw new AggregateError(errors, "the cloud did not close cleanly");
     },
   };
 }

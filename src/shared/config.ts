@@ -347,6 +347,8 @@ export const ConfigSchema = Type.Object(
       {
         /** Backend of this host's volume agent: `file` (volumes as files under the data dir) or `fake` (in memory, tests). */
         backend: Type.String({ minLength: 1 }),
+        /** Whether `stratus up` runs this host's volume agent in process (false: `stratus agent volume` runs it). */
+        localAgent: Type.Boolean(),
         /** Name of the volume type volumes get when none is asked for (Cinder's default_volume_type). */
         defaultVolumeType: Type.String({ minLength: 1, maxLength: 255 }),
         /** Availability zone of this host's volume agent (storage_availability_zone). */
@@ -415,6 +417,7 @@ function defaults(dataDir: string): Config {
     object: { driver: "file", maxFileSize: 5 * 1024 ** 3 + 2, reapInterval: 30 },
     volume: {
       backend: "file",
+      localAgent: true,
       defaultVolumeType: "__DEFAULT__",
       availabilityZone: "nova",
       reportInterval: 10,

@@ -9,7 +9,7 @@ import { volumeMicroversions } from "./api/microversions.js";
 import { backupDriverName, createBackupDriver } from "./backup/registry.js";
 import type { BackupDriver } from "./backup/types.js";
 import { AgentCaster, VolumeCore } from "./core.js";
-import { volumeDriverFor } from "./drivers/configured.js";
+import { volumeDriverFor, wipeVolumeDriver } from "./drivers/configured.js";
 import type { VolumeBackend } from "./drivers/types.js";
 import { formatVolumeError } from "./errors.js";
 import { volumeMigrations } from "./migrations/index.js";
@@ -46,10 +46,11 @@ export class VolumeService {
 
   /**
    * Send work over `bus` and run this host's volume agent with `driver` (default: the configured backend and its
-   * transports, drivers/configured.ts).
+   * transports, drivers/configured.ts); `driver: null` runs no agent here (`stratus agent volume` runs it apart).
    */
-  async connect(bus: Bus, host: string, driver?: VolumeDriver): Promise<VolumeAgent | null> {
+  async connect(bus: Bus, host: string, driver?: VolumeDriver | null): Promise<VolumeAgent | null> {
     this.core.agents.connect(bus);
+    if (driver === null) return null;
     const d = driver ?? volumeDriverFor(this.core.cfg);
     this.driver = d;
     this.agent = await VolumeAgent.start({
@@ -76,18 +77,20 @@ export class VolumeService {
   }
 
   /**
-   * Stop the in-process agent (waits for its work under way). The transports' daemons keep serving attached
-   * volumes so guests keep their I/O; a daemon exporting nothing is stopped, so a stopped cloud leaves none idle.
+   * Stop the in-process agent (waits for its work under way), then its transports' daemons and their run
+   * directory (drivers/configured.ts): a stopped cloud leaves none behind. Only a crash leaves them serving, for the
+   * guests, and the next agent adopts them.
    */
   async close(): Promise<void> {
-    await this.agent?.close();
-    this.agent = null;
-    for (const t of this.driver?.transports.values() ?? []) {
-      const stop = (t as { stop?: () => Promise<void> }).stop;
-      if (stop && (await t.exported().catch(() => ["?"])).length === 0) await stop.call(t).catch(() => {});
-    }
+    const driver = this.driver;
     this.driver = null;
-    await this.core.computeEvents.flush();
+    try {
+      await this.agent?.close();
+    } finally {
+      this.agent = null;
+      if (driver) await wipeVolumeDriver(this.core.cfg, driver, this.core.log);
+      await this.core.computeEvents.flush();
+    }
   }
 
   /** The HTTP API mounted at /volume. */

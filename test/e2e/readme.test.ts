@@ -73,6 +73,12 @@ const NOT_RUN = new Map<string, { why: string; instead?: string }>([
       ] as [string, { why: string }],
   ),
   [
+    "sudo bin/stratus agent volume --host cn2 --db postgresql://stratus:pw@192.168.1.10/stratus --bus amqp://stratus:pw@192.168.1.10/stratus",
+    {
+      why: "needs a shared database and RabbitMQ: test/e2e/volume-agent-kill.test.ts runs stratus agent volume apart",
+    },
+  ],
+  [
     "sudo apt-get install python3-openstackclient python3-osc-placement",
     { why: "needs root; npm test installs these packages before any test (checked below)" },
   ],
@@ -109,6 +115,16 @@ const INLINE_RUN = new Map<string, string>([
   [
     "bin/stratus agent network --help",
     `cd ${ROOT} && bin/stratus agent network --help | grep -e --tunnel-ip`,
+  ],
+  ["bin/stratus up --no-volume-agent", `cd ${ROOT} && bin/stratus up --help | grep -e --no-volume-agent`],
+  [
+    "bin/stratus agent volume --help",
+    `cd ${ROOT} && bin/stratus agent volume --help | grep -e --volume-backend`,
+  ],
+  [
+    "sudo bin/stratus wipe-volumes --data-dir DIR",
+    // The cloud still runs; after() checks that its stop left no volume daemon.
+    `cd ${ROOT} && bin/stratus wipe-volumes --help | grep -e --data-dir`,
   ],
   [
     "sudo bin/stratus wipe-network [--data-dir DIR]",
@@ -241,6 +257,17 @@ describe("README.md: every command works as written against a fresh npm start", 
       const timer = setTimeout(() => process.kill(-cloud!.pid!, "SIGKILL"), 30_000);
       await exited;
       clearTimeout(timer);
+    }
+    // Its stop stopped its volume daemons (only a crash leaves them): nothing for wipe-volumes to do.
+    if (home) {
+      const left = await run(
+        join(ROOT, "bin", "stratus"),
+        ["wipe-volumes", "--data-dir", join(home, ".stratus")],
+        process.env,
+        COMMAND_TIMEOUT_MS,
+      );
+      assert.equal(left.code, 0, `stratus wipe-volumes: ${left.stderr}`);
+      assert.equal(left.stdout.trim(), "nothing to stop", "the stopped cloud left volume daemons running");
     }
     // As root the cloud ran the linux data plane, which outlives it by design: remove it as the README says.
     if (home && process.getuid?.() === 0) {

@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { loadConfig } from "../../src/shared/config.js";
+import { wipeVolumes } from "../../src/volume/drivers/configured.js";
 import { until } from "./wait.js";
 
 /** The repository root (this file runs as dist/test/helpers/stratus-process.js). */
@@ -148,10 +150,23 @@ export async function startStratus(
   };
 }
 
-/** Kill the child if it still runs and remove its data directory (for after() hooks; `s` may be unset). */
+/** Stop the volume daemons a killed cloud on `dir` left serving (they outlive a crash by design). */
+export async function wipeVolumeDaemons(dir: string): Promise<void> {
+  await wipeVolumes(loadConfig({ dataDir: dir }, {})).catch(() => undefined);
+}
+
+/**
+ * Kill the child if it still runs, stop the volume daemons it left, and remove its data directory (for after()
+ * hooks; `s` may be unset).
+ */
 export async function killStratus(s: StratusProcess | undefined): Promise<void> {
-  if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGKILL");
-  if (s) await rm(s.dir, { recursive: true, force: true });
+  if (!s) return;
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    s.child.kill("SIGKILL");
+    await s.exited;
+  }
+  await wipeVolumeDaemons(s.dir);
+  await rm(s.dir, { recursive: true, force: true });
 }
 
 /** Send SIGTERM (SIGKILL after `graceMs`) and wait for the child to exit. */
@@ -160,11 +175,13 @@ export async function terminateStratus(
   graceMs = 15_000,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   s.child.kill("SIGTERM");
-  const timer = setTimeout(() => s.child.kill("SIGKILL"), graceMs);
+  let killed = false;
+  const timer = setTimeout(() => (killed = s.child.kill("SIGKILL")), graceMs);
   try {
     return await s.exited;
   } finally {
     clearTimeout(timer);
+    if (killed) await wipeVolumeDaemons(s.dir);
   }
 }
 

@@ -86,6 +86,11 @@ export class VolumeAgent {
     return this.o.backend;
   }
 
+  /** The transports this agent exports with. */
+  get transports(): TransportMap {
+    return this.o.transports;
+  }
+
   /** Heartbeat with the pool's stats (and the scheduler's service row, which runs in the API here). */
   async report(): Promise<void> {
     const { core, host, backend } = this.o;

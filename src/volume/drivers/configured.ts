@@ -2,8 +2,10 @@
 // DATA_DIR/volumes with the transports this host can run (NBD through qemu-storage-daemon always, iSCSI through
 // its own tgtd as root), their sockets in a short per-cloud run directory so two clouds never share a daemon.
 import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Logger } from "pino";
 import type { Config } from "../../shared/config.js";
 import { fakeDriver } from "./fake.js";
 import { createTransports, parseVolumeBackendName } from "./registry.js";
@@ -49,4 +51,37 @@ export function volumeDriverFor(cfg: Config): ConfiguredVolumeDriver {
     holders: () => [...transports.values()],
   });
   return { backend, transports };
+}
+
+/**
+ * Stop a driver's daemons (every target and export goes: guests lose their volumes) and remove the cloud's volume
+ * run directory; returns what was stopped. What a graceful stop and `stratus wipe-volumes` do; a crash skips it,
+ * so the daemons keep serving and the next agent adopts them.
+ */
+export async function wipeVolumeDriver(
+  cfg: Config,
+  driver: { transports: ReadonlyMap<string, VolumeTransport & { stop?(): Promise<void> }> },
+  log?: Logger,
+): Promise<string[]> {
+  const done: string[] = [];
+  let failed = false;
+  for (const [protocol, t] of driver.transports) {
+    if (!t.stop) continue;
+    const running = (t as { pid?(): number | null }).pid?.() ?? null;
+    try {
+      await t.stop();
+      if (running !== null) done.push(`${protocol} daemon (pid ${running})`);
+    } catch (err) {
+      failed = true;
+      log?.warn({ err: err instanceof Error ? err.message : String(err), protocol }, "volume: stop failed");
+    }
+  }
+  if (!failed && parseVolumeBackendName(cfg.volume.backend) !== "fake")
+    await rm(volumeRunDir(cfg.dataDir), { recursive: true, force: true });
+  return done;
+}
+
+/** Stop the volume daemons a cloud on `cfg.dataDir` left (after a crash, or before removing its data). */
+export async function wipeVolumes(cfg: Config): Promise<string[]> {
+  return wipeVolumeDriver(cfg, volumeDriverFor(cfg));
 }

@@ -16,6 +16,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyedLock } from "../../shared/keyed-lock.js";
+import { killDaemon, running } from "./exec.js";
 import { QmpClient, QmpCommandError } from "../../compute/drivers/qemu/qmp.js";
 import type { ConnectionInfo, ExportRecord, VolumeTransport } from "./transports.js";
 import type { BlockHolder, VolumeLocation } from "./types.js";
@@ -140,8 +141,10 @@ export class NbdTransport implements VolumeTransport, BlockHolder {
     const pid = this.pid();
     if (q) await q.execute("quit").catch(() => undefined);
     q?.close();
-    for (let i = 0; i < 100 && pid !== null && this.pid() !== null; i++) await sleep(50);
-    if (this.pid() !== null) process.kill(pid!, "SIGKILL");
+    // Wait for the process itself, not only its pid file.
+    for (let i = 0; i < 100 && pid !== null && running(pid); i++) await sleep(50);
+    if (pid !== null && running(pid)) killDaemon(pid);
+    for (let i = 0; i < 100 && pid !== null && running(pid); i++) await sleep(20);
     await rm(this.qmpSocket, { force: true });
     await rm(this.nbdSocket, { force: true });
   }

@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyedLock } from "../../shared/keyed-lock.js";
-import { run, ToolError } from "./exec.js";
+import { killDaemon, run, running, ToolError } from "./exec.js";
 import type { ConnectionInfo, ExportRecord, VolumeTransport } from "./transports.js";
 import type { BlockHolder, VolumeLocation } from "./types.js";
 
@@ -204,8 +204,10 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
         "--mode",
         "system",
       ]).catch(() => undefined);
-      for (let i = 0; i < 100 && this.pid() !== null; i++) await sleep(50);
-      if (this.pid() !== null) process.kill(pid, "SIGKILL");
+      // Its pid file goes before the process does: wait for the process itself (and its forked child).
+      for (let i = 0; i < 100 && running(pid); i++) await sleep(50);
+      if (running(pid)) killDaemon(pid);
+      for (let i = 0; i < 100 && running(pid); i++) await sleep(20);
     }
     // tgtd leaves its control socket behind.
     for (const f of [this.controlSocket, `${this.controlSocket}.lock`]) await rm(f, { force: true });
