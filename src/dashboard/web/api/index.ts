@@ -4,3 +4,5 @@ export * from "./session.js";
 export * from "./client.js";
 export * from "./resources.js";
 export * from "./clients-config.js";
+export * from "./volumes.js";
+export * from "./objects.js";

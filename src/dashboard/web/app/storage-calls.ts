@@ -1,0 +1,17 @@
+// The session's Block Storage and Object Storage calls, made once per session for the storage pages.
+import { useMemo } from "react";
+import { objectCalls } from "../api/objects.js";
+import { volumeCalls } from "../api/volumes.js";
+import { useApi } from "./session.js";
+
+/** The Block Storage calls of the session, and the project id the query keys use. */
+export function useVolumeCalls() {
+  const { api, session } = useApi();
+  return { v: useMemo(() => volumeCalls(api), [api]), project: session.project.id };
+}
+
+/** The Object Storage calls of the session, and the project id the query keys use. */
+export function useObjectCalls() {
+  const { api, session } = useApi();
+  return { o: useMemo(() => objectCalls(api), [api]), project: session.project.id };
+}
