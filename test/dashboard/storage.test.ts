@@ -7,66 +7,31 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import type { Page } from "playwright-core";
-import { launchBrowser, SKIP_BROWSER, type TestBrowser } from "../helpers/browser.js";
-import { bootCompute, type ComputeCloud } from "../compute/api/helpers.js";
+import { SKIP_BROWSER } from "../helpers/browser.js";
 import { until } from "../helpers/wait.js";
-import { assertBuilt, seriousViolations, shot } from "./helpers.js";
-
-const WAIT = 30_000;
+import { shot } from "./helpers.js";
+import { rowWith, startRig, WAIT, type DashboardRig } from "./in-process.js";
 
 describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER }, () => {
-  let c: ComputeCloud;
-  let browser: TestBrowser;
-  let page: Page;
+  let rig: DashboardRig;
+  let c: DashboardRig["c"];
+  let page: DashboardRig["page"];
   let base = "";
   let demoProject = "";
+  let nav: DashboardRig["nav"];
+  let accessible: DashboardRig["accessible"];
   const server = "storage-vm";
+  const row = (text: string) => rowWith(page, text);
 
   before(async () => {
-    assertBuilt();
-    c = await bootCompute();
-    demoProject = await c.t.projectId("demo");
+    rig = await startRig();
+    ({ c, page, base, demoProject, nav, accessible } = rig);
     const id = await c.createServer(c.demo, { name: server });
     await c.waitStatus(c.demo, id, "ACTIVE");
-    await c.t.cloud.app.listen({ host: "127.0.0.1", port: 0 });
-    const addr = c.t.cloud.app.server.address();
-    assert.ok(addr && typeof addr === "object");
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await launchBrowser();
-    page = await browser.page();
-    await page.setViewportSize({ width: 1280, height: 900 });
-    page.setDefaultTimeout(WAIT);
-    await page.goto(`${base}/login`);
-    await page.locator("#id_username").fill("demo");
-    await page.locator("#id_password").fill(c.t.cloud.demoPassword);
-    await page.keyboard.press("Enter");
-    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
   });
   after(async () => {
-    await browser?.close();
-    await c?.close();
+    await rig?.close();
   });
-
-  /** Go to a page through the navigation (no reload) and wait for its title. */
-  async function nav(link: string, title: string): Promise<void> {
-    await page
-      .getByRole("navigation", { name: "Project" })
-      .getByRole("link", { name: link, exact: true })
-      .click();
-    await page.getByRole("heading", { level: 1, name: title, exact: true }).waitFor();
-  }
-
-  /** Wait for the page's data (no spinner), then assert axe finds nothing serious. */
-  async function accessible(what: string): Promise<void> {
-    await page.waitForFunction(() => !(globalThis as any).document.querySelector(".pf-v6-c-spinner"));
-    const v = await seriousViolations(page);
-    assert.deepEqual(v, [], `${what}: ${JSON.stringify(v, null, 1)}`);
-  }
-
-  /** The row of a table holding `text` (a cell's exact text). */
-  const row = (text: string) =>
-    page.locator("tbody tr").filter({ has: page.getByRole("cell", { name: text, exact: true }) });
 
   /** A volume's status, read through the API (to see the page follow it). */
   const volumeStatus = async (name: string) => {
@@ -282,7 +247,7 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
   });
 
   test("nothing broke the Content-Security-Policy or threw in the page", () => {
-    const bad = browser.errors.filter((e) => /Content Security Policy|pageerror/.test(e));
+    const bad = rig.browser.errors.filter((e) => /Content Security Policy|pageerror/.test(e));
     assert.deepEqual(bad, []);
   });
 });

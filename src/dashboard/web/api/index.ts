@@ -6,3 +6,4 @@ export * from "./resources.js";
 export * from "./clients-config.js";
 export * from "./volumes.js";
 export * from "./objects.js";
+export * from "./routers.js";

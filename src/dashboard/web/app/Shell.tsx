@@ -36,6 +36,7 @@ const NAV: Array<[string, string]> = [
   ["/project/snapshots", "Volume Snapshots"],
   ["/project/containers", "Containers"],
   ["/project/networks", "Networks"],
+  ["/project/routers", "Routers"],
   ["/project/security_groups", "Security Groups"],
   ["/project/floating_ips", "Floating IPs"],
   ["/project/api_access", "API Access"],

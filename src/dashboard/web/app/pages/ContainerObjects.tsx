@@ -7,7 +7,7 @@ import { Button, Progress, Switch, TextInput, ToolbarItem } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link, useLocation } from "../router.js";
 import { useApi } from "../session.js";
-import { useObjectCalls } from "../storage-calls.js";
+import { useObjectCalls } from "../service-calls.js";
 import { Confirm, download, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 import { putWithProgress } from "../upload.js";
 

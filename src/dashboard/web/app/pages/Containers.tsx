@@ -6,7 +6,7 @@ import { containerNameError, type Container } from "../../api/objects.js";
 import { Button, Checkbox, TextInput } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link } from "../router.js";
-import { useObjectCalls } from "../storage-calls.js";
+import { useObjectCalls } from "../service-calls.js";
 import { Confirm, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 
 /** The create dialog: name and public access. */

@@ -6,7 +6,7 @@ import { Button } from "../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
 import { gib, pollWhileChanging, VolumeStatus } from "../volume-status.js";
 import { CreateVolume } from "./VolumeDialogs.js";
-import { useVolumeCalls } from "../storage-calls.js";
+import { useVolumeCalls } from "../service-calls.js";
 
 /** The Snapshots page. */
 export default function Snapshots() {

@@ -5,7 +5,7 @@ import type { Snapshot, Volume } from "../../api/volumes.js";
 import { FormSelect, FormSelectOption, TextArea, TextInput } from "../pf.js";
 import { useApi } from "../session.js";
 import { Field, FormDialog, sizeError } from "../dialog.js";
-import { useVolumeCalls } from "../storage-calls.js";
+import { useVolumeCalls } from "../service-calls.js";
 
 const GIB = 1024 ** 3;
 

@@ -9,7 +9,7 @@ import { useApi } from "../session.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
 import { gib, pollWhileChanging, VolumeStatus } from "../volume-status.js";
 import { AttachVolume, CreateVolume, EditVolume, ExtendVolume, SnapshotVolume } from "./VolumeDialogs.js";
-import { useVolumeCalls } from "../storage-calls.js";
+import { useVolumeCalls } from "../service-calls.js";
 
 type Dialog = "attach" | "extend" | "edit" | "snapshot";
 

@@ -1,6 +1,7 @@
-// The session's Block Storage and Object Storage calls, made once per session for the storage pages.
+// The session's Block Storage, Object Storage and router calls, made once per session for the pages using them.
 import { useMemo } from "react";
 import { objectCalls } from "../api/objects.js";
+import { routerCalls } from "../api/routers.js";
 import { volumeCalls } from "../api/volumes.js";
 import { useApi } from "./session.js";
 
@@ -14,4 +15,10 @@ export function useVolumeCalls() {
 export function useObjectCalls() {
   const { api, session } = useApi();
   return { o: useMemo(() => objectCalls(api), [api]), project: session.project.id };
+}
+
+/** The router calls of the session, and the project id the query keys use. */
+export function useRouterCalls() {
+  const { api, session } = useApi();
+  return { rt: useMemo(() => routerCalls(api), [api]), project: session.project.id };
 }
