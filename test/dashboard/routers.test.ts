@@ -73,6 +73,7 @@ describe("dashboard Routers page in headless Chromium", { skip: SKIP_BROWSER }, 
     assert.equal(await r.count(), 1);
 
     await r.getByRole("button", { name: "Remove interface 10.30.0.0/24 from web-router" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Remove", exact: true }).click();
     await r.getByText("10.30.0.0/24 (10.30.0.1)").waitFor({ state: "detached" });
     await r.getByRole("button", { name: "Delete web-router" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();

@@ -92,6 +92,7 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     await page.getByRole("dialog").waitFor({ state: "detached" });
 
     await v2.getByRole("button", { name: `Detach web-volume from ${server}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Detach", exact: true }).click();
     await v2.locator('[data-status="available"]').waitFor();
     assert.equal(await v2.getByRole("link", { name: server }).count(), 0);
   });

@@ -166,7 +166,7 @@ export function ResourceTable<T>(props: {
           aria-label={props.label}
           data-testid={`${props.label}-table`}
         >
-          <thead className="pf-v6-c-table__thead">
+          <thead className="pf-v6-c-table__thead pf-m-wrap">
             <tr className="pf-v6-c-table__tr">
               {props.columns.map((c) => (
                 <th key={c.title} className="pf-v6-c-table__th" scope="col">

@@ -127,6 +127,7 @@ export default function Routers() {
   const [creating, setCreating] = useState(false);
   const [adding, setAdding] = useState<Router | null>(null);
   const [deleting, setDeleting] = useState<Router | null>(null);
+  const [removing, setRemoving] = useState<{ router: string; subnet: string; what: string } | null>(null);
   const refresh = () =>
     void Promise.all([
       qc.invalidateQueries({ queryKey: key }),
@@ -187,7 +188,13 @@ export default function Routers() {
                         size="sm"
                         variant="link"
                         isInline
-                        onClick={() => remove.mutate({ router: x.id, subnet: i.subnet })}
+                        onClick={() =>
+                          setRemoving({
+                            router: x.id,
+                            subnet: i.subnet,
+                            what: `${cidr.get(i.subnet) ?? i.subnet} from ${label(x)}`,
+                          })
+                        }
                         aria-label={`Remove interface ${cidr.get(i.subnet) ?? i.subnet} from ${label(x)}`}
                       >
                         Remove
@@ -221,6 +228,17 @@ export default function Routers() {
         onConfirm={() => {
           if (deleting) del.mutate(deleting.id);
           setDeleting(null);
+        }}
+      />
+      <Confirm
+        open={!!removing}
+        title="Remove interface?"
+        body={<>Remove the interface {removing?.what}: the subnet loses its route through this router.</>}
+        action="Remove"
+        onClose={() => setRemoving(null)}
+        onConfirm={() => {
+          if (removing) remove.mutate(removing);
+          setRemoving(null);
         }}
       />
       {creating && <CreateRouter onClose={() => setCreating(false)} onDone={refresh} />}

@@ -29,6 +29,7 @@ export default function Volumes() {
   const [creating, setCreating] = useState(false);
   const [dialog, setDialog] = useState<{ kind: Dialog; volume: Volume } | null>(null);
   const [deleting, setDeleting] = useState<Volume | null>(null);
+  const [detaching, setDetaching] = useState<{ server: string; volume: string; what: string } | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: key });
   const del = useMutation({ mutationFn: v.deleteVolume, onSettled: refresh });
   const detach = useMutation({
@@ -98,7 +99,13 @@ export default function Volumes() {
                     key={a.attachment_id}
                     size="sm"
                     variant="secondary"
-                    onClick={() => detach.mutate({ server: a.server_id, volume: x.id })}
+                    onClick={() =>
+                      setDetaching({
+                        server: a.server_id,
+                        volume: x.id,
+                        what: `${n} from ${names.get(a.server_id) ?? a.server_id}`,
+                      })
+                    }
                     aria-label={`Detach ${n} from ${names.get(a.server_id) ?? a.server_id}`}
                   >
                     Detach
@@ -140,6 +147,17 @@ export default function Volumes() {
         onConfirm={() => {
           if (deleting) del.mutate(deleting.id);
           setDeleting(null);
+        }}
+      />
+      <Confirm
+        open={!!detaching}
+        title="Detach volume?"
+        body={<>Detach {detaching?.what}. Unmount it in the guest first to keep its data consistent.</>}
+        action="Detach"
+        onClose={() => setDetaching(null)}
+        onConfirm={() => {
+          if (detaching) detach.mutate(detaching);
+          setDetaching(null);
         }}
       />
       {creating && <CreateVolume onClose={() => setCreating(false)} onDone={refresh} />}
