@@ -21,6 +21,8 @@ export interface DashboardRig {
   nav(link: string, title: string): Promise<void>;
   /** Wait for the page's data (no spinner), then assert axe finds nothing serious or critical. */
   accessible(what: string): Promise<void>;
+  /** The current page passes axe in the dark theme, and at a phone's width (reloaded) nothing is wider than it. */
+  darkAndPhone(what: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export async function startRig(): Promise<DashboardRig> {
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     const b = browser;
+    const accessible = async (what: string) => {
+      await page.waitForFunction(() => !(globalThis as any).document.querySelector(".pf-v6-c-spinner"));
+      const v = await seriousViolations(page);
+      assert.deepEqual(v, [], `${what}: ${JSON.stringify(v, null, 1)}`);
+    };
     return {
       c,
       browser: b,
@@ -58,10 +65,36 @@ export async function startRig(): Promise<DashboardRig> {
           .click();
         await page.getByRole("heading", { level: 1, name: title, exact: true }).waitFor();
       },
-      async accessible(what) {
-        await page.waitForFunction(() => !(globalThis as any).document.querySelector(".pf-v6-c-spinner"));
-        const v = await seriousViolations(page);
-        assert.deepEqual(v, [], `${what}: ${JSON.stringify(v, null, 1)}`);
+      accessible,
+      async darkAndPhone(what) {
+        await page.getByText("Dark theme").click();
+        try {
+          // Reloaded, as a user returning to the page: axe does not see colours mid-transition.
+          await page.reload();
+          await page.getByRole("heading", { level: 1 }).waitFor();
+          await accessible(`${what} (dark)`);
+        } finally {
+          await page.getByText("Dark theme").click();
+        }
+        await page.setViewportSize({ width: 390, height: 844 });
+        try {
+          await page.reload();
+          await page.getByRole("heading", { level: 1 }).waitFor();
+          await page.waitForFunction(() => !(globalThis as any).document.querySelector(".pf-v6-c-spinner"));
+          const overflow = await page.evaluate(() => {
+            const w = globalThis as any;
+            const d = w.document.documentElement;
+            let worst = d.scrollWidth - d.clientWidth;
+            for (const el of w.document.querySelectorAll("table, h1, .pf-v6-c-toolbar"))
+              worst = Math.max(worst, el.getBoundingClientRect().right - w.innerWidth);
+            return worst;
+          });
+          assert.ok(overflow <= 1, `${what} is ${overflow} px wider than a phone's screen`);
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 });
+          await page.reload();
+          await page.getByRole("heading", { level: 1 }).waitFor();
+        }
       },
       async close() {
         await b.close();

@@ -62,6 +62,7 @@ describe("dashboard Routers page in headless Chromium", { skip: SKIP_BROWSER }, 
     await r.getByText("10.30.0.0/24 (10.30.0.1)").waitFor();
     await shot(page, "routers");
     await accessible("Routers with interfaces");
+    await rig.darkAndPhone("Routers");
 
     // Neutron refuses to delete a router with an interface; the page shows its message.
     await r.getByRole("button", { name: "Delete web-router" }).click();

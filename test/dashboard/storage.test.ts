@@ -85,6 +85,7 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     assert.equal(await volumeStatus("web-volume"), "in-use");
     await shot(page, "volumes");
     await accessible("Volumes");
+    await rig.darkAndPhone("Volumes");
 
     await v2.getByRole("button", { name: "Create snapshot of web-volume" }).click();
     await page.locator("#snapshot-name").fill("web-snap");
@@ -115,6 +116,7 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     assert.match((await snap.textContent()) ?? "", /3 GiB.*web-volume/);
     await shot(page, "snapshots");
     await accessible("Volume Snapshots");
+    await rig.darkAndPhone("Volume Snapshots");
     await snap.getByRole("button", { name: "Create volume from web-snap" }).click();
     assert.equal(await page.locator("#volume-source").inputValue(), "snapshot");
     await page.locator("#volume-size").fill("2");
@@ -201,6 +203,7 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     await obj.getByRole("cell", { name: "3.0 MiB" }).waitFor();
     await shot(page, "container-objects");
     await accessible("Container objects");
+    await rig.darkAndPhone("Container objects");
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),

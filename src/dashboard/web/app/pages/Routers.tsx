@@ -186,8 +186,7 @@ export default function Routers() {
                       </span>
                       <Button
                         size="sm"
-                        variant="link"
-                        isInline
+                        variant="secondary"
                         onClick={() =>
                           setRemoving({
                             router: x.id,
