@@ -98,6 +98,22 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     assert.equal(await v2.getByRole("link", { name: server }).count(), 0);
   });
 
+  test("Overview shows block storage quota usage", async () => {
+    await nav("Overview", "Overview");
+    await page.getByRole("progressbar", { name: /^Volumes: 1 of / }).waitFor();
+    // Cinder counts snapshots' gigabytes with the volumes'.
+    const q = await c.t.cloud.app.inject({
+      url: `/volume/v3/${demoProject}/os-quota-sets/${demoProject}?usage=true`,
+      headers: { "x-auth-token": c.demo },
+    });
+    const gb = JSON.parse(q.payload).quota_set.gigabytes.in_use as number;
+    assert.ok(gb >= 3, `gigabytes in use: ${gb}`);
+    await page.getByRole("progressbar", { name: new RegExp(`^Volume Storage: ${gb} GiB of `) }).waitFor();
+    await page.getByRole("progressbar", { name: /^Volume Snapshots: 1 of / }).waitFor();
+    await accessible("Overview");
+    await nav("Volumes", "Volumes");
+  });
+
   test("a volume is made from an image, and one from a snapshot on the Snapshots page", async () => {
     await page.getByRole("button", { name: "Create Volume" }).click();
     await page.locator("#volume-name").fill("from-image");

@@ -92,6 +92,17 @@ export function volumeCalls(api: Api) {
         })
       ).snapshot,
     deleteSnapshot: (id: string) => api.del(BS, `/snapshots/${q(id)}`),
+    /** The project's block storage quotas with usage (volumes, gigabytes, snapshots...). */
+    quota: async (project: string): Promise<Record<string, { limit: number; in_use: number }>> => {
+      const set = (await api.get(BS, `/os-quota-sets/${q(project)}?usage=true`)).quota_set as Record<
+        string,
+        unknown
+      >;
+      const out: Record<string, { limit: number; in_use: number }> = {};
+      for (const [k, v] of Object.entries(set))
+        if (v && typeof v === "object" && "limit" in v) out[k] = v as { limit: number; in_use: number };
+      return out;
+    },
     /** Attach through Nova (it reserves, connects and completes the Cinder attachment). */
     attach: (serverId: string, volumeId: string): Promise<void> =>
       api.call("compute", `/servers/${q(serverId)}/os-volume_attachments`, {

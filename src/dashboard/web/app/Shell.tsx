@@ -149,7 +149,15 @@ export default function Shell({ children }: { children: ReactNode }) {
     </PageSidebar>
   );
   return (
-    <Page masthead={masthead} sidebar={nav} isManagedSidebar={false} mainContainerId="main">
+    // The main region scrolls on its own: focusable (tabIndex 0), so keyboard users can scroll a long page.
+    <Page
+      masthead={masthead}
+      sidebar={nav}
+      isManagedSidebar={false}
+      mainContainerId="main"
+      mainTabIndex={0}
+      mainAriaLabel="Page content"
+    >
       {children}
     </Page>
   );
