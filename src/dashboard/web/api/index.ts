@@ -4,3 +4,6 @@ export * from "./session.js";
 export * from "./client.js";
 export * from "./resources.js";
 export * from "./clients-config.js";
+export * from "./volumes.js";
+export * from "./objects.js";
+export * from "./routers.js";

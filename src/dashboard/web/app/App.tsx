@@ -34,6 +34,11 @@ export const ROUTES: Route[] = [
   { pattern: /^\/project\/networks\/?$/, page: page(() => import("./pages/Networks.js")) },
   { pattern: /^\/project\/security_groups\/?$/, page: page(() => import("./pages/SecurityGroups.js")) },
   { pattern: /^\/project\/floating_ips\/?$/, page: page(() => import("./pages/FloatingIps.js")) },
+  { pattern: /^\/project\/routers\/?$/, page: page(() => import("./pages/Routers.js")) },
+  { pattern: /^\/project\/volumes\/?$/, page: page(() => import("./pages/Volumes.js")) },
+  { pattern: /^\/project\/snapshots\/?$/, page: page(() => import("./pages/Snapshots.js")) },
+  { pattern: /^\/project\/containers\/?$/, page: page(() => import("./pages/Containers.js")) },
+  { pattern: /^\/project\/containers\/([^/]+)\/?$/, page: page(() => import("./pages/ContainerObjects.js")) },
   { pattern: /^\/project\/api_access\/?$/, page: page(() => import("./pages/ApiAccess.js")) },
 ];
 

@@ -32,7 +32,11 @@ const NAV: Array<[string, string]> = [
   ["/project/instances", "Instances"],
   ["/project/images", "Images"],
   ["/project/key_pairs", "Key Pairs"],
+  ["/project/volumes", "Volumes"],
+  ["/project/snapshots", "Volume Snapshots"],
+  ["/project/containers", "Containers"],
   ["/project/networks", "Networks"],
+  ["/project/routers", "Routers"],
   ["/project/security_groups", "Security Groups"],
   ["/project/floating_ips", "Floating IPs"],
   ["/project/api_access", "API Access"],
@@ -145,7 +149,15 @@ export default function Shell({ children }: { children: ReactNode }) {
     </PageSidebar>
   );
   return (
-    <Page masthead={masthead} sidebar={nav} isManagedSidebar={false} mainContainerId="main">
+    // The main region scrolls on its own: focusable (tabIndex 0), so keyboard users can scroll a long page.
+    <Page
+      masthead={masthead}
+      sidebar={nav}
+      isManagedSidebar={false}
+      mainContainerId="main"
+      mainTabIndex={0}
+      mainAriaLabel="Page content"
+    >
       {children}
     </Page>
   );

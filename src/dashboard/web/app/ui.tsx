@@ -166,7 +166,7 @@ export function ResourceTable<T>(props: {
           aria-label={props.label}
           data-testid={`${props.label}-table`}
         >
-          <thead className="pf-v6-c-table__thead">
+          <thead className="pf-v6-c-table__thead pf-m-wrap">
             <tr className="pf-v6-c-table__tr">
               {props.columns.map((c) => (
                 <th key={c.title} className="pf-v6-c-table__th" scope="col">
@@ -204,9 +204,9 @@ export function ResourceTable<T>(props: {
   );
 }
 
-/** Trigger a download of `text` as a file named `name` (generated in the browser). */
-export function download(name: string, text: string, type = "text/plain"): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Trigger a download of `content` (text or a Blob) as a file named `name` (generated in the browser). */
+export function download(name: string, content: string | Blob, type = "text/plain"): void {
+  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
   const a = document.createElement("a");
   a.href = url;
   a.download = name;
@@ -214,4 +214,16 @@ export function download(name: string, text: string, type = "text/plain"): void 
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A byte count in binary units (B, KiB, MiB...). */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 }

@@ -1,6 +1,7 @@
-// Project overview: how much of each quota the project uses (compute limits and network quotas).
+// Project overview: how much of each quota the project uses (compute limits, network and block storage quotas).
 import { useQuery } from "@tanstack/react-query";
 import { Card, CardBody, CardTitle, Gallery, PageSection, Progress, ProgressMeasureLocation } from "../pf.js";
+import { useVolumeCalls } from "../service-calls.js";
 import { useApi } from "../session.js";
 import { ErrorAlert, Loading, PageTitle } from "../ui.js";
 
@@ -48,6 +49,12 @@ const NETWORK_ROWS: Array<[string, string]> = [
   ["security_group_rule", "Security Group Rules"],
 ];
 
+const VOLUME_ROWS: Array<[string, string, string]> = [
+  ["volumes", "Volumes", ""],
+  ["gigabytes", "Volume Storage", " GiB"],
+  ["snapshots", "Volume Snapshots", ""],
+];
+
 /** The Overview page. */
 export default function Overview() {
   const { r, session, api } = useApi();
@@ -56,6 +63,12 @@ export default function Overview() {
     queryKey: ["netquota", session.project.id],
     queryFn: () => r.networkQuota(session.project.id),
     enabled: api.has("network"),
+  });
+  const { v } = useVolumeCalls();
+  const volq = useQuery({
+    queryKey: ["volquota", session.project.id],
+    queryFn: () => v.quota(session.project.id),
+    enabled: api.has("block-storage"),
   });
   const l = limits.data;
   return (
@@ -92,6 +105,27 @@ export default function Overview() {
           </Gallery>
         ) : null}
       </PageSection>
+      {api.has("block-storage") && (
+        <PageSection>
+          <h2 style={{ fontSize: "1.1rem", marginBottom: ".5rem" }}>Block Storage</h2>
+          <ErrorAlert error={volq.error} title="Could not load block storage quotas" />
+          {volq.isLoading ? (
+            <Loading what="block storage quotas" />
+          ) : volq.data ? (
+            <Gallery hasGutter minWidths={{ default: "14rem" }}>
+              {VOLUME_ROWS.filter(([k]) => Object.hasOwn(volq.data, k)).map(([k, title, unit]) => (
+                <Gauge
+                  key={k}
+                  title={title}
+                  used={volq.data[k]!.in_use}
+                  limit={volq.data[k]!.limit}
+                  unit={unit}
+                />
+              ))}
+            </Gallery>
+          ) : null}
+        </PageSection>
+      )}
     </>
   );
 }
