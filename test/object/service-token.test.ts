@@ -1,8 +1,6 @@
 // Service accounts (SERVICE_<project>, keystoneauth's second reseller prefix): a service keeps data for a user's
 // project there, reachable only with the user's token AND a service token (X-Service-Token) with the service role.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
 
@@ -11,8 +9,15 @@ let service: string;
 let account: string;
 before(async () => {
   o = await bootObjectCloud();
-  const secrets = JSON.parse(readFileSync(join(o.t.dataDir, "bootstrap-secrets.json"), "utf8"));
-  service = await o.t.token("nova", secrets.servicePassword, "service");
+  // A service user with the service role only (the bootstrap's nova user is also a ResellerAdmin, who may do anything).
+  const user = await o.t.createUser("svc-user", "svc-password-1");
+  const project = await o.t.projectId("service");
+  const role = await o.t.roleId("service");
+  const put = await o.t.req("PUT", `/v3/projects/${project}/users/${user.id}/roles/${role}`, {
+    token: await o.t.adminToken(),
+  });
+  assert.equal(put.status, 204, put.text);
+  service = await o.t.token("svc-user", "svc-password-1", "service");
   account = `SERVICE_${await o.t.projectId("demo")}`;
 });
 after(() => o.close());
