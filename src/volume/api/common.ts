@@ -173,7 +173,8 @@ export function page<T extends { id: string }>(
     start = i + 1;
   }
   const out = rows.slice(start, start + limit);
-  return { rows: out, more: start + limit < rows.length, limit };
+  // As Cinder: a full page has a next link, even when it holds the last item (the next page is then empty).
+  return { rows: out, more: out.length > 0 && out.length >= limit, limit };
 }
 
 /** The next-page link of a collection (same query with limit and marker). */

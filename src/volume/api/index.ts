@@ -4,9 +4,12 @@ import type { VolumeCore } from "../core.js";
 import { actionRoutes } from "./actions.js";
 import { adminRoutes } from "./admin.js";
 import { attachmentRoutes } from "./attachments.js";
+import { extensionRoutes } from "./extensions.js";
+import { hostRoutes } from "./hosts.js";
 import type { Ctx } from "./common.js";
 import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
+import { summaryRoutes } from "./summary.js";
 import { typeRoutes } from "./types.js";
 import { versionRoutes } from "./versions.js";
 import { volumeRoutes } from "./volumes.js";
@@ -53,5 +56,8 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...typeRoutes(core),
     ...quotaRoutes(core),
     ...adminRoutes(core),
+    ...hostRoutes(core),
+    ...extensionRoutes(),
+    ...summaryRoutes(core),
   ].map(scoped);
 }

@@ -16,7 +16,7 @@ import {
 } from "../errors.js";
 import { checkQuota, underQuota } from "../quotas.js";
 import { agentOf } from "../scheduler.js";
-import { mapObject, mapText, parseMap, type SnapshotRow } from "../store/rows.js";
+import { mapText, parseMap, type SnapshotRow } from "../store/rows.js";
 import {
   insertSnapshot,
   listSnapshots,
@@ -71,9 +71,7 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
   const p = page(ctx, rows);
   const body: Record<string, unknown> = {
     snapshots: p.rows.map((s) =>
-      detail
-        ? snapshotView(ctx, s, caller.isAdmin)
-        : { ...snapshotView(ctx, s, caller.isAdmin), metadata: mapObject(parseMap(s.metadata)) },
+      detail ? snapshotView(ctx, s, caller.isAdmin) : snapshotView(ctx, s, caller.isAdmin, false),
     ),
   };
   if (p.more && p.rows.length > 0)
@@ -87,6 +85,8 @@ async function create(core: VolumeCore, ctx: Ctx) {
   const b = wrapped(ctx, "snapshot");
   const caller = callerOf(ctx);
   const volumeId = optString(b, "volume_id", 36);
+  // Cinder's schema allows a null volume_id, which no volume has: 404, as for an unknown id.
+  if (volumeId === null) throw notFound("Volume None could not be found.");
   if (!volumeId) throw badRequest("Invalid input received: volume_id is required.");
   const v = await visibleVolume(core, caller, volumeId);
   if (!v) throw notFound(`Volume ${volumeId} could not be found.`);
@@ -124,7 +124,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     });
   else await transitionSnapshot(core, row.id, ["creating"], "error");
   const s = (await visibleSnapshot(core, { ...caller, readsAll: true }, row.id)) ?? row;
-  return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin) });
+  return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin, false) });
 }
 
 /** Routes of /snapshots. */
@@ -178,7 +178,7 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
         if (description !== undefined) set.description = description;
         if (Object.keys(set).length === 0) throw invalidInput("Must specify name or description.");
         await updateSnapshot(core, ctx.params.snapshot_id, set);
-        return { snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin) };
+        return { snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin, false) };
       },
     }),
     route({
