@@ -218,4 +218,45 @@ describe("block storage: tempest compatibility", () => {
     const after = await c.waitStatus(c.admin, id, "available");
     assert.deepEqual(after.attachments, []);
   });
+  it("lists snapshots sorted by display_name and from an offset; a member reports a snapshot's status", async () => {
+    const vol = await c.create(c.demo);
+    await c.waitStatus(c.demo, vol, "available");
+    const ids: string[] = [];
+    for (const name of ["s-b", "s-a", "s-c"]) {
+      const r = await c.req("POST", "/snapshots", {
+        token: c.demo,
+        body: { snapshot: { volume_id: vol, name } },
+      });
+      ids.push(r.body.snapshot.id);
+    }
+    const asc = await c.req("GET", "/snapshots?sort=display_name:asc", { token: c.demo });
+    assert.equal(asc.status, 200);
+    const names = asc.body.snapshots.map((x: any) => x.name).filter((n: string) => n.startsWith("s-"));
+    assert.deepEqual(names, ["s-a", "s-b", "s-c"]);
+    const all = (await c.req("GET", "/snapshots", { token: c.demo })).body.snapshots;
+    const off = await c.req("GET", "/snapshots?offset=2&limit=3", { token: c.demo });
+    assert.equal(off.body.snapshots.length, Math.min(3, all.length - 2));
+    assert.equal(off.body.snapshots[0].id, all[2].id);
+    assert.equal((await c.req("GET", "/snapshots?offset=x", { token: c.demo })).status, 400);
+    const id = ids[0];
+    await until("snapshot available", async () => {
+      const r = await c.req("GET", `/snapshots/${id}`, { token: c.demo });
+      return r.body.snapshot.status === "available" ? true : null;
+    });
+    const update = (body: unknown) =>
+      c.req("POST", `/snapshots/${id}/action`, {
+        token: c.demo,
+        body: { "os-update_snapshot_status": body },
+      });
+    assert.equal((await update({ status: "error" })).status, 400, "not from available");
+    const reset = await c.req("POST", `/snapshots/${id}/action`, {
+      body: { "os-reset_status": { status: "creating" } },
+    });
+    assert.equal(reset.status, 202);
+    assert.equal((await update({ status: "error", progress: "eighty" })).status, 400);
+    assert.equal((await update({ status: "error", progress: "80%" })).status, 202);
+    const shown = (await c.req("GET", `/snapshots/${id}`, { token: c.demo })).body.snapshot;
+    assert.equal(shown.status, "error");
+    assert.equal(shown["os-extended-snapshot-attributes:progress"], "80%");
+  });
 });

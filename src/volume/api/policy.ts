@@ -65,6 +65,11 @@ export const volumePolicies: RuleDefault[] = [
   r("volume:delete_snapshot_metadata", MEMBER, "Delete a snapshot's metadata key."),
   r("volume_extension:snapshot_admin_actions:reset_status", ADMIN, "Reset a snapshot's status."),
   r("volume_extension:snapshot_admin_actions:force_delete", ADMIN, "Force-delete a snapshot."),
+  r(
+    "snapshot_extension:snapshot_actions:update_snapshot_status",
+    MEMBER,
+    "Report a snapshot's status and progress.",
+  ),
   r("volume_extension:type_get", ANY, "Show a volume type."),
   r("volume_extension:type_get_all", ANY, "List volume types."),
   r("volume_extension:types_manage", ADMIN, "Create, update and delete volume types."),

@@ -81,6 +81,30 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
   return body;
 }
 
+/** The status changes os-update_snapshot_status allows (a backend's report on a snapshot in progress). */
+const STATUS_UPDATES = new Map([
+  ["creating", ["creating", "available", "error"]],
+  ["deleting", ["deleting", "error_deleting"]],
+]);
+
+/** os-update_snapshot_status: set a creating or deleting snapshot's status and progress, as Cinder. */
+async function updateStatus(core: VolumeCore, s: SnapshotRow, arg: unknown) {
+  if (arg === null || typeof arg !== "object" || Array.isArray(arg))
+    throw invalidInput("Invalid request body for os-update_snapshot_status.");
+  const o = arg as Record<string, unknown>;
+  const status = optString(o, "status", 32);
+  if (!status) throw invalidInput("'status' must be specified.");
+  const progress = optString(o, "progress", 255) ?? undefined;
+  if (progress !== undefined && progress !== null && !/^\d{1,3}%$/.test(progress))
+    throw invalidInput(`progress must be a percentage ("80%"), not ${progress}.`);
+  if (!(STATUS_UPDATES.get(s.status) ?? []).includes(status))
+    throw invalidInput(
+      `Provided snapshot status ${status} is not allowed for snapshot with status ${s.status}.`,
+    );
+  await updateSnapshot(core, s.id, { status, ...(progress ? { progress } : {}) });
+  return reply(202, undefined);
+}
+
 async function create(core: VolumeCore, ctx: Ctx) {
   const b = wrapped(ctx, "snapshot");
   const caller = callerOf(ctx);
@@ -226,6 +250,12 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
               requestId: ctx.requestId,
             });
           return reply(202, undefined);
+        }
+        if (Object.hasOwn(b, "os-update_snapshot_status")) {
+          ctx.authorize("snapshot_extension:snapshot_actions:update_snapshot_status", {
+            project_id: s.project_id,
+          });
+          return updateStatus(core, s, (b as Record<string, unknown>)["os-update_snapshot_status"]);
         }
         if (arg === undefined) throw badRequest(`There is no such action: ${Object.keys(b)[0] ?? ""}`);
         ctx.authorize("volume_extension:snapshot_admin_actions:reset_status", { project_id: s.project_id });
