@@ -259,4 +259,12 @@ describe("block storage: tempest compatibility", () => {
     assert.equal(shown.status, "error");
     assert.equal(shown["os-extended-snapshot-attributes:progress"], "80%");
   });
+  it("answers 404 for a project URL with a trailing slash (an empty id), as Cinder", async () => {
+    assert.equal((await c.req("GET", "/volumes", { token: c.demo })).status, 200);
+    const r = await c.req("GET", "/volumes/", { token: c.demo });
+    assert.equal(r.status, 404);
+    assert.equal(r.body.itemNotFound.code, 404);
+    assert.equal((await c.req("GET", "/types/", { token: c.demo })).status, 404);
+    assert.equal((await c.req("GET", "/volume/v3/")).status, 200, "the version document keeps its slash");
+  });
 });

@@ -1,4 +1,4 @@
-import { badRequest } from "../errors.js";
+import { badRequest, notFound } from "../errors.js";
 import type { Route } from "../../shared/http/route.js";
 import type { VolumeCore } from "../core.js";
 import { actionRoutes } from "./actions.js";
@@ -24,6 +24,11 @@ function checkUrlProject(ctx: Ctx): void {
     );
 }
 
+/** Cinder's router has no route for a project URL with a trailing slash (`volumes/`: an empty id): 404. */
+function checkNoTrailingSlash(ctx: Ctx): void {
+  if (ctx.url.split("?", 1)[0].endsWith("/")) throw notFound("The resource could not be found.");
+}
+
 /** A route that checks the URL's project before its target and its handler. */
 function scoped(r: Route): Route {
   if (!r.path.includes(":project_id")) return r;
@@ -33,12 +38,14 @@ function scoped(r: Route): Route {
     ...(target
       ? {
           target: (ctx: Ctx) => {
+            checkNoTrailingSlash(ctx);
             checkUrlProject(ctx);
             return target(ctx);
           },
         }
       : {}),
     handler: (ctx: Ctx) => {
+      checkNoTrailingSlash(ctx);
       checkUrlProject(ctx);
       return handler(ctx);
     },
