@@ -43,7 +43,7 @@ import {
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
-const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: false, swift: true, horizon: true };
+const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: true, swift: true, horizon: true };
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
@@ -53,7 +53,8 @@ const SUITES = {
   // "networks": "none" where a microversion needs it); the network service serves the compute API's proxies.
   compute: { regex: "^tempest\\.api\\.compute", needs: ["nova", "glance", "neutron"] },
   network: { regex: "^tempest\\.api\\.network", needs: ["neutron"] },
-  volume: { regex: "^tempest\\.api\\.volume", needs: ["cinder"] },
+  // Volume attach and boot tests create servers (fake hypervisor) and volumes from tempest's compute image.
+  volume: { regex: "^tempest\\.api\\.volume", needs: ["cinder", "nova", "glance"] },
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
   // Horizon's login form, which the dashboard also serves (src/dashboard/horizon-login.ts).
   dashboard: { regex: "^tempest\\.scenario\\.test_dashboard_basic_ops", needs: ["horizon"] },
@@ -247,6 +248,35 @@ const NETWORK_FEATURES = {
   floating_ips: true,
 };
 
+/** The block storage API's microversion range (Cinder Zed's 3.0 to 3.70, as /volume/v3 announces). */
+const VOLUME_MICROVERSIONS = { min: "3.0", max: "3.70" };
+
+/**
+ * tempest's [volume] backend options for the harness's Stratus: one volume agent with the `file` backend (qcow2
+ * files under the data dir), whose pool reports volume_backend_name `file` and vendor_name `Stratus`
+ * (GET /scheduler-stats/get_pools). As root it exports over iSCSI (tgt), tempest's default storage protocol.
+ */
+const VOLUME_BACKEND = { backend_names: "file", vendor_name: "Stratus", storage_protocol: "iSCSI" };
+
+/** The [volume-feature-enabled] flags: what Stratus's block storage API supports (tempest 33's options). */
+const VOLUME_FEATURES = {
+  // One backend per host and one volume host in the harness: the multi-backend and migration tests need two.
+  multi_backend: false,
+  // Backups to object storage (swift driver, the harness's own Stratus runs the object service).
+  backup: true,
+  snapshot: true,
+  clone: true,
+  // Cinder's manage/unmanage of volumes and snapshots that already exist on a backend is not implemented.
+  manage_snapshot: false,
+  manage_volume: false,
+  // Stratus serves no /extensions list; "all" makes tempest's is_extension_enabled true for every extension.
+  api_extensions: "all",
+  // The compute service is told (volume-extended event) and resizes the attached disk.
+  extend_attached_volume: true,
+  // No encryption (no key manager).
+  extend_attached_encrypted_volume: false,
+};
+
 const TEMPEST = "/usr/bin/tempest";
 const STESTR = "/usr/bin/stestr";
 
@@ -336,6 +366,8 @@ main(async () => {
       step(`Serving [image] http_image at ${httpImage.url}`);
     }
     if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
+    // The volume suite's servers (attach, boot from volume) run on one fake host; volumes on the file backend.
+    if (service === "volume") settings.compute = { driver: "fake", hosts: 1 };
     if (Object.keys(settings).length)
       writeFileSync(join(dataDir, "stratus.yaml"), `${JSON.stringify(settings, null, 2)}\n`);
     // Tempest's dynamic credentials make its "admin" persona the admin of a fresh project of its own (tempest
@@ -364,7 +396,8 @@ main(async () => {
     });
 
   try {
-    const compute = service === "compute" ? await prepareCompute(authUrl, admin) : undefined;
+    const compute =
+      service === "compute" || service === "volume" ? await prepareCompute(authUrl, admin) : undefined;
     const network = AVAILABLE.neutron ? await prepareNetwork(authUrl, admin) : undefined;
     if (service === "object-storage") await prepareObjectStorage(authUrl, admin);
     writeFileSync(
@@ -632,6 +665,21 @@ function tempestConf({
         }
       : {}),
     ...(network ? networkSections(network) : {}),
+    volume: {
+      catalog_type: "volumev3",
+      endpoint_type: "public",
+      region: "RegionOne",
+      min_microversion: VOLUME_MICROVERSIONS.min,
+      max_microversion: VOLUME_MICROVERSIONS.max,
+      ...VOLUME_BACKEND,
+      // Volumes are sparse qcow2 files; 1 GiB (tempest's default, the smallest) costs no space.
+      volume_size: 1,
+      volume_size_extend: 1,
+      disk_format: "raw",
+      build_interval: 1,
+      build_timeout: 120,
+    },
+    "volume-feature-enabled": VOLUME_FEATURES,
     "object-storage": {
       catalog_type: "object-store",
       endpoint_type: "public",

@@ -3,7 +3,8 @@
 import type { VolumeCore } from "./core.js";
 import { agentOf, NoValidBackend, pickHost } from "./scheduler.js";
 import { recordMessage } from "./store/messages.js";
-import type { VolumeRow } from "./store/rows.js";
+import { parseMap, type VolumeRow } from "./store/rows.js";
+import { getType } from "./store/types.js";
 import { transitionVolume, updateVolume } from "./store/volumes.js";
 
 /** Schedule a new volume (on its source's host when it is a clone or made from a snapshot). */
@@ -15,7 +16,9 @@ export async function scheduleVolume(
 ): Promise<void> {
   let host: string;
   try {
-    host = sourceHost ?? (await pickHost(core, v.size, v.availability_zone));
+    const type = v.volume_type_id ? await getType(core, v.volume_type_id) : null;
+    const specs = type ? parseMap(type.extra_specs) : new Map<string, string>();
+    host = sourceHost ?? (await pickHost(core, v.size, v.availability_zone, specs));
   } catch (err) {
     if (!(err instanceof NoValidBackend)) throw err;
     await transitionVolume(core, v.id, ["creating"], { status: "error" });

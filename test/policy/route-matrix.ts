@@ -1035,6 +1035,11 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /volume/v3/:project_id/scheduler-stats/get_pools", "SA"],
   ["GET /volume/v3/:project_id/messages", "SA SR PA PM M R O"],
   ["GET /volume/v3/:project_id/messages/:message_id", "SA SR PA PM M R O"],
+  ["GET /volume/v3/:project_id/volumes/summary", "SA SR PA PM M R O"],
+  ["GET /volume/v3/:project_id/os-hosts", "SA"],
+  ["GET /volume/v3/:project_id/os-hosts/:host_name", "SA"],
+  ["GET /volume/v3/:project_id/capabilities/:host_name", "SA"],
+  ["GET /volume/v3/:project_id/extensions", "SA SR PA PM M R O"],
   ["POST /volume/v3/:project_id/volumes", "SA PA PM M O", { body: { volume: { size: 1 } } }],
   ["POST /volume/v3/:project_id/volumes/:volume_id/metadata", "SA PA PM M O"],
   [

@@ -9,7 +9,14 @@ import { checkQuota, underQuota } from "../quotas.js";
 import { checkTypeQuota } from "../type-quotas.js";
 import { agentOf } from "../scheduler.js";
 import { attachmentsOf, getAttachment } from "../store/attachments.js";
-import { mapObject, mapText, parseMap, type VolumeRow } from "../store/rows.js";
+import {
+  mapObject,
+  mapText,
+  parseMap,
+  READONLY_FALSE,
+  READONLY_TRUE,
+  type VolumeRow,
+} from "../store/rows.js";
 import { getSnapshot, snapshotsOf, transitionSnapshot } from "../store/snapshots.js";
 import { findType } from "../store/types.js";
 import { transitionVolume, updateVolume } from "../store/volumes.js";
@@ -146,7 +153,9 @@ const ACTIONS = new Map<string, [string, Action]>([
         if (ro === undefined) throw invalidInput("Must specify readonly in request.");
         if (v.status !== "available")
           throw invalidVolume(`Volume status must be available to update readonly flag.`);
-        await updateVolume(core, v.id, { readonly: boolOf("readonly", ro) ? 1 : 0 });
+        await updateVolume(core, v.id, {
+          readonly: boolOf("readonly", ro) ? READONLY_TRUE : READONLY_FALSE,
+        });
         return accepted();
       },
     ],
@@ -260,7 +269,7 @@ const ACTIONS = new Map<string, [string, Action]>([
     [
       "volume_extension:volume_actions:reserve",
       async (core, _ctx, v) => {
-        await reserve(core, v, null, v.readonly ? "ro" : "rw");
+        await reserve(core, v, null, v.readonly === READONLY_TRUE ? "ro" : "rw");
         await transitionVolume(core, v.id, ["reserved"], { status: "attaching" });
         return accepted();
       },
@@ -308,7 +317,7 @@ const ACTIONS = new Map<string, [string, Action]>([
       async (core, _ctx, v, arg) => {
         const connector = connectorOf(field(obj(arg, "os-initialize_connection"), "connector"));
         const open = (await attachmentsOf(core, v.id)).find((a) => a.attach_status !== "attached") ?? null;
-        const a = open ?? (await reserve(core, v, null, v.readonly ? "ro" : "rw"));
+        const a = open ?? (await reserve(core, v, null, v.readonly === READONLY_TRUE ? "ro" : "rw"));
         return { connection_info: await connect(core, a, connector) };
       },
     ],
@@ -348,6 +357,28 @@ const ACTIONS = new Map<string, [string, Action]>([
           .where("id", "=", a.id)
           .execute();
         await complete(core, a, mountpoint);
+        return accepted();
+      },
+    ],
+  ],
+  [
+    "os-force_detach",
+    [
+      "volume_extension:volume_admin_actions:force_detach",
+      async (core, _ctx, v, arg) => {
+        // Whatever the volume's status: the attachment (or the only one) goes, its export with it.
+        const o = arg === null || arg === undefined ? {} : obj(arg, "os-force_detach");
+        const id = optString(o, "attachment_id", 36) ?? null;
+        const all = await attachmentsOf(core, v.id);
+        const a = id ? all.find((x) => x.id === id) : all.length === 1 ? all[0] : undefined;
+        if (id && !a)
+          throw notFound(`Volume attachment could not be found with filter: attachment_id = ${id}.`);
+        if (!a && all.length > 1)
+          throw invalidVolume(
+            "Detach volume failed: More than one attachment, but no attachment_id provided.",
+          );
+        if (a) await remove(core, a.id);
+        else await settle(core, v.id);
         return accepted();
       },
     ],

@@ -1,23 +1,15 @@
 // Availability zones, services (the agents' heartbeats), scheduler-stats/get_pools and user messages (3.3).
 import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
+import { VENDOR_NAME } from "../capabilities.js";
 import type { VolumeCore } from "../core.js";
-import { invalidInput, notFound } from "../errors.js";
+import { notFound } from "../errors.js";
 import { VOLUME_BINARY } from "../scheduler.js";
 import { deleteMessage, getMessage, listMessages, type MessageRow } from "../store/messages.js";
-import { listServices, serviceUp, setServiceDisabled, statsOf } from "../store/services.js";
+import { listServices, serviceUp, statsOf } from "../store/services.js";
 import { needs } from "./attachments.js";
-import {
-  allTenants,
-  boolOf,
-  callerOf,
-  isoTime,
-  objectBody,
-  optString,
-  ownerOf,
-  ownTarget,
-  type Ctx,
-} from "./common.js";
+import { updateService } from "./services.js";
+import { allTenants, boolOf, callerOf, isoTime, ownerOf, ownTarget, type Ctx } from "./common.js";
 
 const messageView = (m: MessageRow) => ({
   id: m.id,
@@ -99,19 +91,7 @@ export function adminRoutes(core: VolumeCore): Route[] {
       method: "PUT",
       path: `${P}/os-services/:action`,
       policy: "volume_extension:services:update",
-      handler: async (ctx) => {
-        const action = ctx.params.action;
-        if (!["enable", "disable", "disable-log-reason"].includes(action)) throw notFound("Unknown action");
-        const b = objectBody(ctx);
-        const host = optString(b, "host");
-        const binary = optString(b, "binary") ?? VOLUME_BINARY;
-        if (!host) throw invalidInput("Missing required element 'host' in request body.");
-        const reason = action === "disable-log-reason" ? (optString(b, "disabled_reason") ?? null) : null;
-        const disabled = action !== "enable";
-        if (!(await setServiceDisabled(core, host.split("@", 1)[0], binary, disabled, reason)))
-          throw notFound(`Service ${binary} on host ${host} could not be found.`);
-        return { host, binary, status: disabled ? "disabled" : "enabled", disabled, disabled_reason: reason };
-      },
+      handler: (ctx) => updateService(core, ctx),
     }),
     route({
       method: "GET",
@@ -138,7 +118,7 @@ export function adminRoutes(core: VolumeCore): Route[] {
                     thin_provisioning_support: st.thinProvisioning,
                     thick_provisioning_support: !st.thinProvisioning,
                     storage_protocol: st.protocols.join("/"),
-                    vendor_name: "Stratus",
+                    vendor_name: VENDOR_NAME,
                     driver_version: "1.0",
                     reserved_percentage: 0,
                     multiattach: true,

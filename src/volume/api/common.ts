@@ -129,6 +129,8 @@ export function sortSpec(ctx: Ctx, allowed: readonly string[]): Array<[string, "
     }
   } else if (q.sort_key !== undefined) out.push([q.sort_key, dirOf(q.sort_dir)]);
   else out.push(["created_at", dirOf(q.sort_dir)]);
+  // Cinder's column names are aliases of the API's: display_name sorts by name.
+  for (const e of out) if (e[0] === "display_name") e[0] = "name";
   for (const [k] of out) if (!allowed.includes(k)) throw invalidInput(`Invalid sort key ${k}.`);
   return out;
 }
@@ -172,8 +174,13 @@ export function page<T extends { id: string }>(
     if (i < 0) throw notFound(`Marker ${q.marker} could not be found.`);
     start = i + 1;
   }
+  if (q.offset !== undefined) {
+    if (!/^\d{1,9}$/.test(q.offset)) throw invalidInput("offset must be an integer 0 or greater.");
+    start += Number(q.offset);
+  }
   const out = rows.slice(start, start + limit);
-  return { rows: out, more: start + limit < rows.length, limit };
+  // As Cinder: a full page has a next link, even when it holds the last item (the next page is then empty).
+  return { rows: out, more: out.length > 0 && out.length >= limit, limit };
 }
 
 /** The next-page link of a collection (same query with limit and marker). */

@@ -1,4 +1,4 @@
-import { badRequest } from "../errors.js";
+import { badRequest, notFound } from "../errors.js";
 import type { Route } from "../../shared/http/route.js";
 import type { VolumeCore } from "../core.js";
 import { actionRoutes } from "./actions.js";
@@ -6,10 +6,13 @@ import { adminRoutes } from "./admin.js";
 import { attachmentRoutes } from "./attachments.js";
 import { backupRoutes } from "./backups.js";
 import type { Ctx } from "./common.js";
+import { defaultTypeRoutes } from "./default-types.js";
+import { extensionRoutes } from "./extensions.js";
+import { hostRoutes } from "./hosts.js";
 import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
+import { summaryRoutes } from "./summary.js";
 import { transferRoutes } from "./transfers.js";
-import { defaultTypeRoutes } from "./default-types.js";
 import { typeRoutes } from "./types.js";
 import { versionRoutes } from "./versions.js";
 import { volumeRoutes } from "./volumes.js";
@@ -24,6 +27,11 @@ function checkUrlProject(ctx: Ctx): void {
     );
 }
 
+/** Cinder's router has no route for a project URL with a trailing slash (`volumes/`: an empty id): 404. */
+function checkNoTrailingSlash(ctx: Ctx): void {
+  if (ctx.url.split("?", 1)[0].endsWith("/")) throw notFound("The resource could not be found.");
+}
+
 /** A route that checks the URL's project before its target and its handler. */
 function scoped(r: Route): Route {
   if (!r.path.includes(":project_id")) return r;
@@ -33,12 +41,14 @@ function scoped(r: Route): Route {
     ...(target
       ? {
           target: (ctx: Ctx) => {
+            checkNoTrailingSlash(ctx);
             checkUrlProject(ctx);
             return target(ctx);
           },
         }
       : {}),
     handler: (ctx: Ctx) => {
+      checkNoTrailingSlash(ctx);
       checkUrlProject(ctx);
       return handler(ctx);
     },
@@ -59,5 +69,8 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...adminRoutes(core),
     ...transferRoutes(core),
     ...defaultTypeRoutes(core),
+    ...hostRoutes(core),
+    ...extensionRoutes(),
+    ...summaryRoutes(core),
   ].map(scoped);
 }

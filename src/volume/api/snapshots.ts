@@ -16,7 +16,7 @@ import {
 } from "../errors.js";
 import { checkQuota, underQuota } from "../quotas.js";
 import { agentOf } from "../scheduler.js";
-import { mapObject, mapText, parseMap, type SnapshotRow } from "../store/rows.js";
+import { mapText, parseMap, type SnapshotRow } from "../store/rows.js";
 import {
   insertSnapshot,
   listSnapshots,
@@ -71,9 +71,7 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
   const p = page(ctx, rows);
   const body: Record<string, unknown> = {
     snapshots: p.rows.map((s) =>
-      detail
-        ? snapshotView(ctx, s, caller.isAdmin)
-        : { ...snapshotView(ctx, s, caller.isAdmin), metadata: mapObject(parseMap(s.metadata)) },
+      detail ? snapshotView(ctx, s, caller.isAdmin) : snapshotView(ctx, s, caller.isAdmin, false),
     ),
   };
   if (p.more && p.rows.length > 0)
@@ -83,10 +81,36 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
   return body;
 }
 
+/** The status changes os-update_snapshot_status allows (a backend's report on a snapshot in progress). */
+const STATUS_UPDATES = new Map([
+  ["creating", ["creating", "available", "error"]],
+  ["deleting", ["deleting", "error_deleting"]],
+]);
+
+/** os-update_snapshot_status: set a creating or deleting snapshot's status and progress, as Cinder. */
+async function updateStatus(core: VolumeCore, s: SnapshotRow, arg: unknown) {
+  if (arg === null || typeof arg !== "object" || Array.isArray(arg))
+    throw invalidInput("Invalid request body for os-update_snapshot_status.");
+  const o = arg as Record<string, unknown>;
+  const status = optString(o, "status", 32);
+  if (!status) throw invalidInput("'status' must be specified.");
+  const progress = optString(o, "progress", 255) ?? undefined;
+  if (progress !== undefined && progress !== null && !/^\d{1,3}%$/.test(progress))
+    throw invalidInput(`progress must be a percentage ("80%"), not ${progress}.`);
+  if (!(STATUS_UPDATES.get(s.status) ?? []).includes(status))
+    throw invalidInput(
+      `Provided snapshot status ${status} is not allowed for snapshot with status ${s.status}.`,
+    );
+  await updateSnapshot(core, s.id, { status, ...(progress ? { progress } : {}) });
+  return reply(202, undefined);
+}
+
 async function create(core: VolumeCore, ctx: Ctx) {
   const b = wrapped(ctx, "snapshot");
   const caller = callerOf(ctx);
   const volumeId = optString(b, "volume_id", 36);
+  // Cinder's schema allows a null volume_id, which no volume has: 404, as for an unknown id.
+  if (volumeId === null) throw notFound("Volume None could not be found.");
   if (!volumeId) throw badRequest("Invalid input received: volume_id is required.");
   const v = await visibleVolume(core, caller, volumeId);
   if (!v) throw notFound(`Volume ${volumeId} could not be found.`);
@@ -124,7 +148,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     });
   else await transitionSnapshot(core, row.id, ["creating"], "error");
   const s = (await visibleSnapshot(core, { ...caller, readsAll: true }, row.id)) ?? row;
-  return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin) });
+  return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin, false) });
 }
 
 /** Routes of /snapshots. */
@@ -178,7 +202,7 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
         if (description !== undefined) set.description = description;
         if (Object.keys(set).length === 0) throw invalidInput("Must specify name or description.");
         await updateSnapshot(core, ctx.params.snapshot_id, set);
-        return { snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin) };
+        return { snapshot: snapshotView(ctx, await snapshotOf(core, ctx), callerOf(ctx).isAdmin, false) };
       },
     }),
     route({
@@ -226,6 +250,12 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
               requestId: ctx.requestId,
             });
           return reply(202, undefined);
+        }
+        if (Object.hasOwn(b, "os-update_snapshot_status")) {
+          ctx.authorize("snapshot_extension:snapshot_actions:update_snapshot_status", {
+            project_id: s.project_id,
+          });
+          return updateStatus(core, s, (b as Record<string, unknown>)["os-update_snapshot_status"]);
         }
         if (arg === undefined) throw badRequest(`There is no such action: ${Object.keys(b)[0] ?? ""}`);
         ctx.authorize("volume_extension:snapshot_admin_actions:reset_status", { project_id: s.project_id });

@@ -120,7 +120,7 @@ export function typeRoutes(core: VolumeCore): Route[] {
           if (isUniqueViolation(e)) throw conflict(`Volume Type ${name} already exists.`);
           throw e;
         }
-        return { volume_type: typeView(row, true) };
+        return { volume_type: typeView(row, true, "create") };
       },
     }),
     route({
@@ -149,7 +149,7 @@ export function typeRoutes(core: VolumeCore): Route[] {
           if (isUniqueViolation(e)) throw conflict(`Volume Type ${String(name)} already exists.`);
           throw e;
         }
-        return { volume_type: typeView((await getType(core, t.id)) ?? t, true) };
+        return { volume_type: typeView((await getType(core, t.id)) ?? t, true, "update") };
       },
     }),
     route({

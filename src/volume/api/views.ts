@@ -5,6 +5,8 @@ import {
   mapObject,
   parseJson,
   parseMap,
+  READONLY_FALSE,
+  READONLY_TRUE,
   type AttachmentRow,
   type SnapshotRow,
   type TypeRow,
@@ -25,6 +27,14 @@ export class TypeCache {
   }
 }
 
+/** A volume's metadata as its body shows it: with `readonly` once the flag was set (Cinder's visible admin metadata). */
+function volumeMetadata(v: VolumeRow): Map<string, string> {
+  const m = parseMap(v.metadata);
+  if (v.readonly === READONLY_TRUE || v.readonly === READONLY_FALSE)
+    m.set("readonly", v.readonly === READONLY_TRUE ? "True" : "False");
+  return m;
+}
+
 /** The volume's attachments as its body lists them (attached ones). */
 export function volumeAttachmentsView(v: VolumeRow, rows: AttachmentRow[]) {
   return rows
@@ -40,13 +50,17 @@ export function volumeAttachmentsView(v: VolumeRow, rows: AttachmentRow[]) {
     }));
 }
 
-/** The full volume body (show and detail). */
+/**
+ * The full volume body. Show and detail (`extended`) add what Cinder's extensions add there: the tenant, host and
+ * migration attributes and the image metadata; create and update answer without them, as Cinder.
+ */
 export async function volumeView(
   ctx: Ctx,
   core: VolumeCore,
   v: VolumeRow,
   types: TypeCache,
   isAdmin: boolean,
+  extended = true,
 ) {
   const mv = ctx.microversion;
   const t = await types.get(v.volume_type_id);
@@ -63,7 +77,7 @@ export async function volumeView(
     volume_type: t?.name ?? null,
     snapshot_id: v.snapshot_id,
     source_volid: v.source_volid,
-    metadata: mapObject(parseMap(v.metadata)),
+    metadata: mapObject(volumeMetadata(v)),
     links: links(ctx, v.project_id, "volumes", v.id),
     user_id: v.user_id,
     bootable: v.bootable ? "true" : "false",
@@ -72,10 +86,11 @@ export async function volumeView(
     consistencygroup_id: null,
     multiattach: Boolean(v.multiattach),
     attachments: volumeAttachmentsView(v, await attachmentsOf(core, v.id)),
-    "os-vol-tenant-attr:tenant_id": v.project_id,
   };
-  if (imageMeta.size > 0) body.volume_image_metadata = mapObject(imageMeta);
-  if (isAdmin) {
+  if (extended) body["os-vol-tenant-attr:tenant_id"] = v.project_id;
+  if (extended && imageMeta.size > 0) body.volume_image_metadata = mapObject(imageMeta);
+  if (isAdmin) body.migration_status = null;
+  if (extended && isAdmin) {
     body["os-vol-host-attr:host"] = v.host;
     body["os-vol-mig-status-attr:migstat"] = null;
     body["os-vol-mig-status-attr:name_id"] = null;
@@ -100,8 +115,11 @@ export const volumeSummary = (ctx: Ctx, v: VolumeRow) => ({
   links: links(ctx, v.project_id, "volumes", v.id),
 });
 
-/** A snapshot body. */
-export function snapshotView(ctx: Ctx, s: SnapshotRow, isAdmin: boolean) {
+/**
+ * A snapshot body. Show and detail (`extended`) add the extended snapshot attributes (project, progress); create,
+ * update and the summary list answer without them, as Cinder.
+ */
+export function snapshotView(ctx: Ctx, s: SnapshotRow, isAdmin: boolean, extended = true) {
   const mv = ctx.microversion;
   const body: Record<string, unknown> = {
     id: s.id,
@@ -113,9 +131,11 @@ export function snapshotView(ctx: Ctx, s: SnapshotRow, isAdmin: boolean) {
     created_at: isoTime(s.created_at),
     updated_at: isoTime(s.updated_at),
     metadata: mapObject(parseMap(s.metadata)),
-    "os-extended-snapshot-attributes:project_id": s.project_id,
-    "os-extended-snapshot-attributes:progress": s.progress,
   };
+  if (extended) {
+    body["os-extended-snapshot-attributes:project_id"] = s.project_id;
+    body["os-extended-snapshot-attributes:progress"] = s.progress;
+  }
   if (mv.gte("3.14")) body.group_snapshot_id = null;
   if (mv.gte("3.21") && isAdmin) body.provider_id = null;
   if (mv.gte("3.41")) body.user_id = s.user_id;
@@ -152,16 +172,19 @@ function visibleSpecs(specs: Map<string, string>, isAdmin: boolean): Map<string,
   return new Map([...specs].filter(([k]) => shown.includes(k)));
 }
 
-/** A volume type body. */
-export function typeView(t: TypeRow, isAdmin: boolean) {
+/**
+ * A volume type body. As Cinder: show and list add `qos_specs_id` (admins) and the type-access extension's
+ * `os-volume-type-access:is_public`; a create answers with the latter only, an update with neither.
+ */
+export function typeView(t: TypeRow, isAdmin: boolean, kind: "show" | "create" | "update" = "show") {
   const body: Record<string, unknown> = {
     id: t.id,
     name: t.name,
     description: t.description,
     is_public: Boolean(t.is_public),
-    "os-volume-type-access:is_public": Boolean(t.is_public),
     extra_specs: mapObject(visibleSpecs(parseMap(t.extra_specs), isAdmin)),
   };
-  if (isAdmin) body.qos_specs_id = t.qos_specs_id;
+  if (kind !== "update") body["os-volume-type-access:is_public"] = Boolean(t.is_public);
+  if (kind === "show" && isAdmin) body.qos_specs_id = t.qos_specs_id;
   return body;
 }

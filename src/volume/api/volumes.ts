@@ -256,7 +256,9 @@ async function createVolume(core: VolumeCore, ctx: Ctx) {
   });
   await scheduleVolume(core, row, ctx.requestId, sourceHost);
   const v = (await visibleVolume(core, { ...caller, readsAll: true }, row.id)) ?? row;
-  return reply(202, { volume: await volumeView(ctx, core, v, new TypeCache(core), caller.isAdmin) });
+  return reply(202, {
+    volume: await volumeView(ctx, core, v, new TypeCache(core), caller.isAdmin, false),
+  });
 }
 
 /** Delete a volume (cascade: with its snapshots). */
@@ -350,7 +352,9 @@ export function volumeRoutes(core: VolumeCore): Route[] {
           throw invalidInput("Missing required element 'volume' in request body.");
         await updateVolume(core, ctx.params.volume_id, set);
         const v = await volumeOf(core, ctx);
-        return { volume: await volumeView(ctx, core, v, new TypeCache(core), callerOf(ctx).isAdmin) };
+        return {
+          volume: await volumeView(ctx, core, v, new TypeCache(core), callerOf(ctx).isAdmin, false),
+        };
       },
     }),
     route({

@@ -16,6 +16,7 @@ export interface VolumeRow {
   source_volid: string | null;
   image_id: string | null;
   bootable: number;
+  /** The read-only flag: READONLY_TRUE, READONLY_FALSE once set false, 0 when never set (false). */
   readonly: number;
   multiattach: number;
   metadata: string;
@@ -25,6 +26,11 @@ export interface VolumeRow {
   created_at: string;
   updated_at: string | null;
 }
+
+/** `readonly` of a volume set read-only (os-update_readonly_flag). */
+export const READONLY_TRUE = 1;
+/** `readonly` of a volume whose flag was set false: shown in its metadata as Cinder's admin metadata is. */
+export const READONLY_FALSE = 2;
 
 /** A snapshot row. */
 export interface SnapshotRow {
