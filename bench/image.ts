@@ -22,7 +22,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { adminToken, printRows, rssBytes, sampleRss, startStratus } from "./lib.js";
@@ -230,6 +230,7 @@ const profDir = process.env.BENCH_CPU_PROF;
 const cloud = await startStratus(
   { STRATUS_LOG_LEVEL: "error" },
   profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+  { readyTimeoutMs: 180_000 }, // a loaded machine starts it slowly
 );
 const pid = cloud.child.pid!;
 const work = mkdtempSync(join(tmpdir(), "stratus-bench-image-"));
@@ -349,8 +350,11 @@ try {
       server ? (b.cpu / (size / 2 ** 30)).toFixed(1) : "",
     ];
   });
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
   console.log(
-    `\n${sizeMiB} MiB raw image over loopback, ${rounds} round(s), client ${curl ?? "undici"}; server RSS idle ${(idleCold / MIB).toFixed(0)} MiB, ${(idleWarm / MIB).toFixed(0)} MiB after a warm-up upload (hash worker threads start)\n`,
+    `\n${sizeMiB} MiB raw image over loopback, ${rounds} round(s), client ${curl ?? "undici"}, load average ${load}; server RSS idle ${(idleCold / MIB).toFixed(0)} MiB, ${(idleWarm / MIB).toFixed(0)} MiB after a warm-up upload (hash worker threads start)\n`,
   );
   printRows(
     ["scenario", "best MB/s", "each round", "vs same-run limit", "peak RSS growth MiB", "server CPU s/GiB"],
@@ -359,6 +363,15 @@ try {
   console.log(
     `\nGlance Zed on this machine (issue 8, curl): upload ${GLANCE.up} MB/s, download ${GLANCE.down} MB/s, CLI upload ${GLANCE.cliUp} MB/s`,
   );
+  const verdict = (name: string, glance: number, limit: number, limitName: string) => {
+    if (!series.has(name)) return;
+    const r = rate(name);
+    console.log(
+      `${name}: ${r.toFixed(0)} MB/s, ${r >= glance ? "at least" : "BELOW"} Glance's ${glance}, ${((100 * r) / limit).toFixed(0)}% of ${limitName} in this run`,
+    );
+  };
+  verdict("Stratus upload, curl", 242, writeLimit, "dd conv=fsync");
+  verdict("Stratus download, curl", 1393, readLimit, "cat");
   const misses: string[] = [];
   for (const [name, s] of series) {
     if (!name.startsWith("Stratus")) continue;

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { Engine } from "../../src/shared/db/index.js";
 import { createTempDatabase, prepareServers } from "./engines.js";
 import { rabbitVhost } from "./rabbit.js";
 import { Proc } from "./stratus-process.js";
@@ -16,7 +17,7 @@ import { eventually, WAIT_MS } from "./wait.js";
 
 /** The shared infrastructure of a multi-process cloud, and how to remove it all. */
 export interface ProcessCloudEnv {
-  /** The URL of a fresh PostgreSQL database. */
+  /** The URL of a fresh PostgreSQL (or MariaDB) database. */
   dbUrl: string;
   /** The URL of a fresh RabbitMQ vhost. */
   busUrl: string;
@@ -27,12 +28,15 @@ export interface ProcessCloudEnv {
 }
 
 /**
- * A fresh PostgreSQL database `stratus_${name}_<hex>`, RabbitMQ vhost and directory `stratus-e2e-${name}-*`; or
- * the reason to skip when one of the servers cannot be used (with CI set, that throws instead).
+ * A fresh PostgreSQL (or `engine`) database `stratus_${name}_<hex>`, RabbitMQ vhost and directory
+ * `stratus-e2e-${name}-*`; or the reason to skip when one of the servers cannot be used (with CI set, that throws).
  */
-export async function processCloudEnv(name: string): Promise<ProcessCloudEnv | { skip: string }> {
-  await prepareServers(["postgres"]);
-  const db = await createTempDatabase("postgres", { dataDir: "", prefix: `stratus_${name}` });
+export async function processCloudEnv(
+  name: string,
+  engine: Exclude<Engine, "sqlite"> = "postgres",
+): Promise<ProcessCloudEnv | { skip: string }> {
+  await prepareServers([engine]);
+  const db = await createTempDatabase(engine, { dataDir: "", prefix: `stratus_${name}` });
   if (db.skipReason) return { skip: db.skipReason };
   const vhost = await rabbitVhost().catch(async (e: unknown) => {
     await db.drop();

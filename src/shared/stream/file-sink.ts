@@ -2,9 +2,11 @@
 // shared ring; each full slot is written with one positional write (on libuv's thread pool) and hashed by worker
 // threads (hashing.ts), all in parallel. A slot is reused once every one of them is done with it, and the source
 // is not read while no slot is free, so memory is the ring (8 MiB) whatever the stream's size. The file is flushed
-// to disk as it grows (fdatasync every 64 MiB in the background) and fsynced at the end.
+// to disk as it grows (fdatasync every 64 MiB in the background) and fsynced at the end. The received chunks
+// themselves are freed as the stream goes (reclaim.ts), so they do not pile up either.
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { openHashJob, type HashJob } from "./hashing.js";
+import { noteReceived } from "./reclaim.js";
 
 /** Bytes per ring slot: the size of each file write and of each hash update. */
 export const SLOT_SIZE = 2 << 20;
@@ -126,6 +128,7 @@ export async function streamToFile(
     };
     for await (const chunk of source) {
       size += chunk.length;
+      noteReceived(chunk.length);
       if (size > limit) throw opts.tooLarge?.(limit) ?? new Error(`stream exceeds ${limit} bytes`);
       let off = 0;
       while (off < chunk.length) {

@@ -1,0 +1,175 @@
+// The resize quota holds across API processes (issue 8 item 2): two `bin/stratus up` processes share one data
+// directory, a temporary database (PostgreSQL, then MariaDB) and a RabbitMQ vhost; the first runs one fake compute
+// host. A member project's servers are resized to a flavor with one more vCPU, the requests alternating between
+// the two processes, with room for exactly `FREE` more cores: exactly `FREE` resizes are accepted, the rest are 403.
+//
+// PostgreSQL, MariaDB and RabbitMQ are started when installed; when one cannot be used the cases skip with the
+// reason, unless CI is set: then they fail. Every wait is bounded.
+import { strict as assert } from "node:assert";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { login, processCloudEnv, request, startUp, untilOk } from "../helpers/multiprocess.js";
+import type { Proc } from "../helpers/stratus-process.js";
+
+const SERVERS = 12;
+const FREE = 3;
+const ROUNDS = 3;
+const BIG = "mpr-big";
+const CONFIG = "compute:\n  fake: { vcpus: 64, memoryMb: 131072, diskGb: 2048 }\n";
+/** Task states of a resize under way (its growth is counted; the test waits for none before a round). */
+const MOVING = /^resize_/;
+
+for (const engine of ["postgres", "mysql"] as const) {
+  describe(`resize quota across two API processes on ${engine} and RabbitMQ`, () => {
+    let skip: string | null = "before() did not finish";
+    let cleanup = async () => {};
+    const procs: Proc[] = [];
+    const bases: string[] = [];
+    let adminToken = "";
+    let demoToken = "";
+    let demoProject = "";
+
+    const guard = (t: TestContext): boolean => {
+      if (skip) t.skip(skip);
+      return !!skip;
+    };
+
+    const call = (base: string, token: string, method: string, path: string, body?: unknown) =>
+      request(base, method, path, {
+        token,
+        body,
+        headers: { "openstack-api-version": "compute 2.37" },
+        timeoutMs: 60_000,
+      });
+
+    /** The demo project's servers (id, status, task state, flavor's vCPUs). */
+    const servers = async () => {
+      const r = await call(bases[1], demoToken, "GET", "/compute/v2.1/servers/detail?limit=1000");
+      assert.equal(r.status, 200, r.text);
+      return (r.body.servers as Array<Record<string, any>>).map((s) => ({
+        id: s.id as string,
+        status: s.status as string,
+        task: (s["OS-EXT-STS:task_state"] as string | null) ?? "",
+        flavor: s.flavor.id as string,
+      }));
+    };
+
+    /** The demo project's cores in use, as the quota counts them. */
+    const coresInUse = async () => {
+      const r = await call(bases[0], adminToken, "GET", `/compute/v2.1/os-quota-sets/${demoProject}/detail`);
+      assert.equal(r.status, 200, r.text);
+      return r.body.quota_set.cores.in_use as number;
+    };
+
+    const setCores = async (cores: number) => {
+      const r = await call(bases[0], adminToken, "PUT", `/compute/v2.1/os-quota-sets/${demoProject}`, {
+        quota_set: { instances: -1, cores, ram: -1 },
+      });
+      assert.equal(r.status, 200, r.text);
+    };
+
+    before(async () => {
+      const env = await processCloudEnv("mpr", engine);
+      if ("skip" in env) {
+        skip = env.skip;
+        return;
+      }
+      cleanup = env.cleanup;
+      const { root, dbUrl, busUrl } = env;
+      writeFileSync(join(root, "stratus.yaml"), CONFIG);
+      // The first process runs the one compute host (so resizes go to the same host); the second is API only.
+      for (const [name, hosts] of [
+        ["api-1", "1"],
+        ["api-2", "0"],
+      ]) {
+        const args = ["--compute-hosts", hosts, "--compute-driver", "fake"];
+        const { proc, clouds, base } = await startUp(name, { dataDir: root, dbUrl, busUrl, args }, 120_000);
+        procs.push(proc);
+        bases.push(base);
+        if (!adminToken) {
+          const a = await login(bases[0], "admin", clouds["stratus-admin"].auth.password, "admin");
+          const d = await login(bases[0], "demo", clouds["stratus-demo"].auth.password, "demo");
+          [adminToken, demoToken, demoProject] = [a.token, d.token, d.project];
+        }
+      }
+      const flavor = await call(bases[0], adminToken, "POST", "/compute/v2.1/flavors", {
+        flavor: { name: BIG, id: BIG, vcpus: 2, ram: 128, disk: 1 },
+      });
+      assert.equal(flavor.status, 200, flavor.text);
+      const img = await call(bases[0], adminToken, "POST", "/image/v2/images", {
+        name: "mpr-image",
+        disk_format: "raw",
+        container_format: "bare",
+        visibility: "public",
+      });
+      assert.equal(img.status, 201, img.text);
+      const up = await request(bases[1], "PUT", `/image/v2/images/${img.body.id}/file`, {
+        token: adminToken,
+        body: Buffer.alloc(64 * 1024),
+        headers: { "content-type": "application/octet-stream" },
+      });
+      assert.equal(up.status, 204, up.text);
+      await setCores(SERVERS);
+      for (let i = 0; i < SERVERS; i++) {
+        const r = await call(bases[i % 2], demoToken, "POST", "/compute/v2.1/servers", {
+          server: { name: `mpr-${i}`, imageRef: img.body.id, flavorRef: "42", networks: "none" },
+        });
+        assert.equal(r.status, 202, r.text);
+      }
+      await untilOk(
+        `${SERVERS} servers ACTIVE`,
+        async () => (await servers()).filter((s) => s.status === "ACTIVE" && !s.task).length === SERVERS,
+        120_000,
+      );
+      skip = null;
+    });
+
+    after(async () => {
+      for (const p of procs) await p.stop().catch(() => undefined);
+      await cleanup();
+    });
+
+    test(`${SERVERS} servers resized one vCPU up over two processes, ${FREE} cores free per round: exactly ${FREE} accepted`, async (t) => {
+      if (guard(t)) return;
+      let accepted = 0;
+      for (let round = 1; round <= ROUNDS; round++) {
+        // Every earlier resize settled (its growth counted or released), then room for exactly FREE more cores.
+        const small = await untilOk(
+          `round ${round}: no resize under way`,
+          async () => {
+            const list = await servers();
+            return list.some((s) => MOVING.test(s.task)) ? null : list;
+          },
+          120_000,
+        );
+        const targets = small.filter((s) => s.flavor === "42" && s.status === "ACTIVE").map((s) => s.id);
+        assert.equal(targets.length, SERVERS - accepted, `round ${round}: servers left to resize`);
+        const limit = (await coresInUse()) + FREE;
+        await setCores(limit);
+        const results = await Promise.all(
+          targets.map((id, i) =>
+            call(bases[i % 2], demoToken, "POST", `/compute/v2.1/servers/${id}/action`, {
+              resize: { flavorRef: BIG },
+            }),
+          ),
+        );
+        const statuses = results.map((r) => r.status);
+        const ok = statuses.filter((s) => s === 202).length;
+        assert.equal(
+          ok,
+          FREE,
+          `round ${round}: ${ok} accepted for ${FREE} free cores (${statuses.join(",")})`,
+        );
+        for (const r of results.filter((x) => x.status !== 202)) {
+          assert.equal(r.status, 403, r.text);
+          assert.match(r.text, /Quota exceeded for cores/);
+        }
+        accepted += ok;
+        const used = await coresInUse();
+        assert.ok(used <= limit, `round ${round}: ${used} cores in use over the limit of ${limit}`);
+      }
+      assert.equal(accepted, FREE * ROUNDS);
+    });
+  });
+}
