@@ -388,8 +388,12 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     await waitFor(
       "the floating IP reachable again",
       async () =>
-        (await run(["busybox", "ping", "-c", "1", "-W", "1", ids.fipIp], { netns: publicNs, okCodes: [0, 1] }))
-          .code === 0,
+        (
+          await run(["busybox", "ping", "-c", "1", "-W", "1", ids.fipIp], {
+            netns: publicNs,
+            okCodes: [0, 1],
+          })
+        ).code === 0,
       30_000,
     );
   });
