@@ -3,49 +3,16 @@
 // an image (`image create --volume`) from which a new volume is made with the same bytes (qemu-img compare).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import {
-  exec,
-  killStratus,
-  openstack,
-  startStratus,
-  terminateStratus,
-  type StratusProcess,
-} from "../helpers/stratus-process.js";
+import { describe, test } from "node:test";
+import { exec } from "../helpers/stratus-process.js";
 import { until } from "../helpers/wait.js";
-
-const CLI = "/usr/bin/openstack";
+import { volumeCli } from "./volume-cli.js";
 
 describe("volume transfers and upload to image with the openstack CLI", () => {
-  let s: StratusProcess;
-  before(async () => {
-    if (!existsSync(CLI) && process.env.CI === "true") throw new Error(`${CLI} is missing`);
-    s = await startStratus("stratus-e2e-vxfer-", { configYaml: "volume:\n  backend: file\n" });
-  });
-  after(async () => {
-    if (s) await terminateStratus(s);
-    await killStratus(s);
-  });
-
-  const os = async (args: string[], cloud = "stratus-demo", json = true) => {
-    const r = await openstack(s, [...args, ...(json ? ["-f", "json"] : [])], cloud);
-    assert.equal(r.code, 0, `openstack ${args.join(" ")}: ${r.stderr}`);
-    return json && r.stdout.trim() ? JSON.parse(r.stdout) : r.stdout;
-  };
-  const available = (name: string, cloud = "stratus-demo") =>
-    until(
-      `volume ${name} available`,
-      async () => {
-        const v = await os(["volume", "show", name], cloud);
-        if (v.status === "error") throw new Error(`volume ${name} went to error`);
-        return v.status === "available" ? v : null;
-      },
-      60_000,
-      200,
-    );
+  const { s, os, status } = volumeCli("stratus-e2e-vxfer-", "file");
+  const available = (name: string, cloud = "stratus-demo") => status("volume", name, "available", cloud);
 
   test("transfer request create in one project, accept in another", async () => {
     const v = await os(["volume", "create", "--size", "1", "given"]);
@@ -62,7 +29,7 @@ describe("volume transfers and upload to image with the openstack CLI", () => {
   });
 
   test("image create --volume, then a volume from that image has the same bytes", async () => {
-    const data = join(s.dir, "e2e-image.raw");
+    const data = join(s().dir, "e2e-image.raw");
     await writeFile(data, randomBytes(3 * 1024 * 1024 + 512));
     await os([
       "image",
@@ -93,7 +60,7 @@ describe("volume transfers and upload to image with the openstack CLI", () => {
     const shown = await available("copy");
     assert.equal(shown.bootable, "true");
     // The copy holds the original bytes (then zeros): qemu-img compare tells any difference.
-    const file = (id: string) => join(s.dir, "volumes", `${id}.qcow2`);
+    const file = (id: string) => join(s().dir, "volumes", `${id}.qcow2`);
     const cmp = await exec(
       "qemu-img",
       ["compare", "-U", "-f", "raw", "-F", "qcow2", data, file(copy.id)],
