@@ -7,12 +7,11 @@
 // Root, QEMU, tgt, qemu-storage-daemon, PostgreSQL or RabbitMQ missing fails under CI.
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { registerGuestImage } from "../../src/cloud/guest-image.js";
-import { qemuAvailable } from "../../src/compute/drivers/qemu/process.js";
 import { loadConfig } from "../../src/shared/config.js";
 import { volumeDriverFor, volumeRunDir, wipeVolumes } from "../../src/volume/drivers/configured.js";
 import { NbdTransport } from "../../src/volume/drivers/nbd.js";
@@ -27,41 +26,12 @@ import {
 } from "../helpers/multiprocess.js";
 import { Proc } from "../helpers/stratus-process.js";
 import { until } from "../helpers/wait.js";
+import { findInstanceRecord, skipWithoutVolumeInfra } from "../helpers/volume-infra.js";
 
-const has = (bin: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missing =
-  process.getuid?.() !== 0
-    ? "needs root (tgtd)"
-    : !qemuAvailable()
-      ? "qemu-system-x86_64 is not installed"
-      : !has("tgtd")
-        ? "tgt is not installed"
-        : !has("qemu-storage-daemon")
-          ? "qemu-storage-daemon is not installed"
-          : null;
-const SKIP = missing && !process.env.CI ? missing : false;
+const SKIP = skipWithoutVolumeInfra({ qemu: true });
 const GUEST_MS = 420_000;
 const VOL_MV = "volume 3.59";
 const HOST = "volhost";
-
-/** The instance.json of `uuid` under a data dir. */
-function findRecord(dir: string, uuid: string): string | undefined {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    const p = join(dir, e.name);
-    if (e.name === uuid && existsSync(join(p, "instance.json"))) return join(p, "instance.json");
-    const r = findRecord(p, uuid);
-    if (r) return r;
-  }
-  return undefined;
-}
 
 describe(
   "kill -9 of the volume agent with an iSCSI and an NBD volume attached to a guest",
@@ -125,7 +95,7 @@ describe(
         200,
       );
     const ssh = (cmd: string, timeoutMs = GUEST_MS) => {
-      const rec = findRecord(upDir, server);
+      const rec = findInstanceRecord(upDir, server);
       assert.ok(rec, `no record of ${server}`);
       const port = (JSON.parse(readFileSync(rec, "utf8")) as { sshPort: number }).sshPort;
       return until(

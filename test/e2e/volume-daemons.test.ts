@@ -23,24 +23,9 @@ import {
   wipeVolumeDaemons,
 } from "../helpers/stratus-process.js";
 import { until } from "../helpers/wait.js";
+import { skipWithoutVolumeInfra } from "../helpers/volume-infra.js";
 
-const has = (bin: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missing =
-  process.getuid?.() !== 0
-    ? "needs root (tgtd)"
-    : !has("tgtd")
-      ? "tgt is not installed"
-      : !has("qemu-storage-daemon")
-        ? "qemu-storage-daemon is not installed"
-        : null;
-const SKIP = missing && !process.env.CI ? missing : false;
+const SKIP = skipWithoutVolumeInfra({ qemu: false });
 const ARGS = ["--compute-driver", "fake"];
 
 /** The pids of the volume daemons of the cloud on `dir` (null: not running). */

@@ -5,49 +5,19 @@
 // root volume outlives it. Two guests. Root, QEMU, tgt or qemu-storage-daemon missing fails under CI.
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { registerGuestImage } from "../../src/cloud/guest-image.js";
-import { qemuAvailable } from "../../src/compute/drivers/qemu/process.js";
 import { bootActions, type ActionCloud } from "../compute/actions/util.js";
 import { until } from "../helpers/wait.js";
+import { findInstanceRecord, skipWithoutVolumeInfra } from "../helpers/volume-infra.js";
 
-const has = (bin: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const missing =
-  process.getuid?.() !== 0
-    ? "needs root (tgtd)"
-    : !qemuAvailable()
-      ? "qemu-system-x86_64 is not installed"
-      : !has("tgtd")
-        ? "tgt is not installed"
-        : !has("qemu-storage-daemon")
-          ? "qemu-storage-daemon is not installed"
-          : null;
-const SKIP = missing && !process.env.CI ? missing : false;
+const SKIP = skipWithoutVolumeInfra({ qemu: true });
 const GUEST_MS = 300_000;
 const VOL_MV = "volume 3.59";
-
-/** The instance.json of `uuid` under the cloud's data dir. */
-function findRecord(dir: string, uuid: string): string | undefined {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (!e.isDirectory()) continue;
-    if (e.name === uuid && existsSync(join(p, "instance.json"))) return join(p, "instance.json");
-    const r = findRecord(p, uuid);
-    if (r) return r;
-  }
-  return undefined;
-}
 
 describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
   let c: ActionCloud | undefined;
@@ -83,7 +53,7 @@ describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
     });
 
   const ssh = (vm: string, cmd: string, timeoutMs = GUEST_MS) => {
-    const rec = findRecord(c!.t.dataDir, vm);
+    const rec = findInstanceRecord(c!.t.dataDir, vm);
     assert.ok(rec, `no record of ${vm}`);
     const port = (JSON.parse(readFileSync(rec, "utf8")) as { sshPort: number }).sshPort;
     return until(
