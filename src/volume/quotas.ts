@@ -52,12 +52,12 @@ export async function projectLimits(core: VolumeCore, project: string): Promise<
   return out;
 }
 
-/** Set limits of a project or class. */
+/** Set limits of a project or class (the fixed resources, or per-type ones such as `volumes_<type>`). */
 export async function setLimits(
   core: VolumeCore,
   scope: "project" | "class",
   owner: string,
-  limits: Map<QuotaResource, number>,
+  limits: ReadonlyMap<string, number>,
 ): Promise<void> {
   await core.transaction(async (c) => {
     for (const [resource, hard] of limits) {

@@ -47,26 +47,6 @@ export async function typeProjectLimits(core: VolumeCore, project: string): Prom
   return out;
 }
 
-/** Set per-type limits of a project or class. */
-export async function setTypeLimits(
-  core: VolumeCore,
-  scope: "project" | "class",
-  owner: string,
-  limits: Map<string, number>,
-): Promise<void> {
-  await core.transaction(async (c) => {
-    for (const [resource, hard] of limits) {
-      await c.db
-        .deleteFrom("volume_quota")
-        .where("scope", "=", scope)
-        .where("owner", "=", owner)
-        .where("resource", "=", resource)
-        .execute();
-      await c.db.insertInto("volume_quota").values({ scope, owner, resource, hard_limit: hard }).execute();
-    }
-  });
-}
-
 /** What a project uses of each type: volumes, snapshots (by their volume's type) and the gigabytes of both. */
 export async function typeUsage(core: VolumeCore, project: string): Promise<Map<string, number>> {
   const out = new Map<string, number>((await typeResources(core)).map((r) => [r, 0]));

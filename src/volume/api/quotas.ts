@@ -13,13 +13,7 @@ import {
   usage,
   type QuotaResource,
 } from "../quotas.js";
-import {
-  setTypeLimits,
-  typeClassLimits,
-  typeProjectLimits,
-  typeResources,
-  typeUsage,
-} from "../type-quotas.js";
+import { typeClassLimits, typeProjectLimits, typeResources, typeUsage } from "../type-quotas.js";
 import { boolOf, ownerOf, wrapped, type Ctx } from "./common.js";
 
 const QS = "/v3/:project_id/os-quota-sets/:target_id";
@@ -54,7 +48,7 @@ async function saveLimits(
   [fixed, perType]: [Map<QuotaResource, number>, Map<string, number>],
 ): Promise<void> {
   await setLimits(core, scope, owner, fixed);
-  await setTypeLimits(core, scope, owner, perType);
+  await setLimits(core, scope, owner, perType);
 }
 
 /** A class's limits, fixed and per type. */
