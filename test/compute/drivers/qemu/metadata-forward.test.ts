@@ -78,7 +78,11 @@ describe("metadataForwardCommand", () => {
   });
 
   for (const variant of ["node", "socat"] as const) {
-    const skip = variant === "socat" && !socat ? "socat is not installed (node is used then)" : false;
+    // socat is a runtime package (scripts/lib/packages.mjs): under CI its absence fails the test.
+    const skip =
+      variant === "socat" && !socat && process.env.CI !== "true"
+        ? "socat is not installed (node is used then)"
+        : false;
     test(
       `${variant}: a request and its answer both ways, the guest closing after or before its answer`,
       { skip },
@@ -92,6 +96,7 @@ describe("metadataForwardCommand", () => {
           s.on("end", () => s.end(`all of ${got}`));
         });
         try {
+          if (variant === "socat") assert.ok(socat, "socat is installed");
           const cmd = (p: string) => metadataForwardCommand(p, variant === "socat" ? socat : null);
           assert.equal(await run(cmd(a.path), "GET /", "answer to GET /", false), "answer to GET /");
           assert.equal(await run(cmd(b.path), "PUT x", "", true), "all of PUT x");
