@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import type { DriverLayout } from "../src/compute/drivers/qemu/driver-layout.js";
 import { TRACE_MARKS, type BootMarks, type TraceMark } from "./boot-phases.js";
-import { now, startEpoch } from "./boot-procs.js";
+import { cpuMs, now, startEpoch } from "./boot-procs.js";
 
 const POLL_MS = 10;
 const BANNER_EVERY_MS = 100;
@@ -83,6 +83,7 @@ export class BootWatch {
   private inflight = 0;
   private lastProbe = 0;
   private sshRunning = false;
+  private qemuPid: number | undefined;
   private lastSsh = 0;
 
   constructor(
@@ -138,6 +139,7 @@ export class BootWatch {
     if (m.qemuForked === undefined) {
       const pid = Number.parseInt(readOr(pidfile), 10);
       if (pid > 0) m.qemuForked = startEpoch(pid, this.ctx.boot);
+      if (pid > 0) this.qemuPid = pid;
     }
     this.sshPort ??= this.recordedSshPort();
     if (this.sshPort === undefined) return;
@@ -146,7 +148,10 @@ export class BootWatch {
       this.sshRunning = true;
       this.lastSsh = now();
       void ssh(this.ctx, this.sshPort, "true").then((out) => {
-        if (out !== null) m.ssh = now();
+        if (out !== null) {
+          m.ssh = now();
+          if (this.qemuPid !== undefined) m.qemuCpu = cpuMs(this.qemuPid);
+        }
         this.sshRunning = false;
       });
     }

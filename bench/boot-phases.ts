@@ -23,6 +23,8 @@ export interface BootMarks {
   banner?: number;
   /** The first `ssh ... true` that succeeded returned. */
   ssh: number;
+  /** The CPU time (ms) QEMU had used when SSH-ready: the boot's work, which a loaded host stretches less. */
+  qemuCpu?: number;
   /** The guest's own marks ("stratus.trace NAME" lines in its kernel log), placed on this clock through `kernel`. */
   trace?: Partial<Record<TraceMark, number>>;
 }
@@ -70,6 +72,7 @@ export const PHASES = [
   { key: "trace.dropbear", label: "  guest: metadata → dropbear started (waits for growroot)" },
   { key: "trace.ssh", label: "  guest: dropbear started → `ssh true` returned" },
   { key: "total", label: "POST → SSH ready (total)" },
+  { key: "cpu", label: "  QEMU's CPU time until SSH ready (the boot's work, less load-bound)" },
 ] as const;
 
 /** A phase's key. */
@@ -106,6 +109,7 @@ export function phasesOf(m: BootMarks): Map<Phase, number> {
     ["trace.dropbear", span(t.metadata, t.dropbear)],
     ["trace.ssh", span(t.dropbear, m.ssh)],
     ["total", span(m.post, m.ssh)],
+    ["cpu", m.qemuCpu],
   ];
   const out = new Map<Phase, number>();
   for (const [k, v] of all) if (v !== undefined) out.set(k, v);

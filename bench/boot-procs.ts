@@ -37,6 +37,16 @@ export function startEpoch(pid: number, boot: number): number | undefined {
   }
 }
 
+/** The CPU time (user + system, ms) that `pid` has used so far, or undefined when it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(f[11]) + Number(f[12])) / CLK_TCK) * 1000; // fields 14 and 15 of the whole line
+  } catch {
+    return undefined;
+  }
+}
+
 function cmdline(pid: string | number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");

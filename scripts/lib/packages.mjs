@@ -43,6 +43,10 @@ export const VOLUME_PACKAGES = [
 export const RUNTIME_PACKAGES = [
   { pkg: "qemu-system-x86", why: "compute: the qemu virt driver runs each guest in qemu-system-x86_64" },
   {
+    pkg: "socat",
+    why: "compute: pipes a guest's metadata connections to its listener (else node, slower to start)",
+  },
+  {
     pkg: "qemu-utils",
     why: "compute: qemu-img makes instance disks (overlays, ephemeral) and converts cached base images",
   },

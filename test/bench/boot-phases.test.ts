@@ -46,6 +46,11 @@ describe("boot phases", () => {
     });
   });
 
+  test("QEMU's CPU time at SSH-ready is its own row, a duration rather than a span", () => {
+    assert.equal(phasesOf(marks(5_000, { qemuCpu: 4321 })).get("cpu"), 4321);
+    assert.equal(phasesOf(marks(5_000)).has("cpu"), false);
+  });
+
   test("moments not seen leave their phases out; QEMU's own start stands in for the launch line", () => {
     const p = phasesOf(
       marks(0, { launch: undefined, spawn: undefined, banner: undefined, kernel: undefined }),

@@ -24,12 +24,14 @@ function fakeBuild(version: string): () => Promise<GuestImage> {
     mkdirSync(dir, { recursive: true });
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", join(dir, "disk.qcow2"), "1G"]);
     writeFileSync(join(dir, "vmlinuz"), `kernel ${version}`);
+    writeFileSync(join(dir, "vmlinux"), `pvh kernel ${version}`);
     writeFileSync(join(dir, "initrd"), `initrd ${version}`);
     const f = { size: 1, sha256: "x" };
     return {
       dir,
       disk: join(dir, "disk.qcow2"),
       kernel: join(dir, "vmlinuz"),
+      directKernel: join(dir, "vmlinux"),
       ramdisk: join(dir, "initrd"),
       manifest: {
         version,
@@ -38,7 +40,7 @@ function fakeBuild(version: string): () => Promise<GuestImage> {
         rootLabel: "cirros-rootfs",
         cmdline: "console=ttyS0",
         diskVirtualSize: 1024 ** 3,
-        files: { "disk.qcow2": f, vmlinuz: f, initrd: f },
+        files: { "disk.qcow2": f, vmlinuz: f, initrd: f, vmlinux: f },
       },
     };
   };
@@ -103,6 +105,12 @@ test("stable names, public, direct boot wired to the kernel and ramdisk; registe
   assert.equal(direct[0]!.kernel_id, first.kernelId);
   assert.equal(direct[0]!.ramdisk_id, first.ramdiskId);
   assert.equal(direct[0]!.stratus_guest_version, "1.0-aaa");
+  // The kernel image holds the direct-boot kernel (vmlinux, started at its PVH entry), not the boot loader's vmlinuz.
+  const data = await fetch(`${url}/image/v2/images/${first.kernelId}/file`, {
+    headers: { "x-auth-token": token },
+  });
+  assert.equal(data.status, 200);
+  assert.equal(await data.text(), "pvh kernel 1.0-aaa");
   const again = await registerGuestImage({
     imageUrl: `${url}/image`,
     token: tok,

@@ -4,7 +4,6 @@
 import { createServer } from "node:net";
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { runQemuImg } from "../../../shared/qemu-img.js";
 import { listenForInstance, type InstanceListener, type ProxyTarget } from "../../metadata/proxy.js";
@@ -18,6 +17,7 @@ import { DriverLayout, type InstanceRecord } from "./driver-layout.js";
 import { blockdevFor, chapSecretId } from "./driver-hotplug.js";
 import type { ImageSource } from "./driver-images.js";
 import { ImageCache } from "./image-cache.js";
+import { metadataForwardCommand } from "./metadata-forward.js";
 import { adoptQemu, isOurQemu, pidAlive, readPidfile, startQemu, type QemuProcess } from "./process.js";
 import { SerialLog } from "./serial-log.js";
 
@@ -78,9 +78,6 @@ export async function freePort(): Promise<number> {
     });
   });
 }
-
-/** The script QEMU runs per guest connection to 169.254.169.254:80 (pipes it to the instance's listener). */
-const GUESTFWD_PIPE = fileURLToPath(new URL("./guestfwd-pipe.js", import.meta.url));
 
 /** Which core of this process holds each QEMU's QMP monitor (it takes one client): a new driver takes over. */
 const holders = new Map<string, QemuCore>();
@@ -229,7 +226,7 @@ export class QemuCore {
                     {
                       guestAddr: METADATA_ADDRESS,
                       guestPort: 80,
-                      command: [process.execPath, GUESTFWD_PIPE, p.metadataSocket],
+                      command: metadataForwardCommand(p.metadataSocket),
                     },
                   ]
                 : [],
