@@ -58,7 +58,7 @@ describe("block storage: backups", () => {
   let incr: string;
 
   it("backs up an available volume: backing-up, then available with the backup's view", async () => {
-    vol = await c.create(c.demo, { name: "b-src" });
+    vol = await c.create(c.demo, { name: "b-src", metadata: { "vol-meta1": "value1" } });
     await c.waitStatus(c.demo, vol, "available");
     await write(vol, pattern(3));
     full = await backup(
@@ -126,6 +126,9 @@ describe("block storage: backups", () => {
     await c.waitStatus(c.demo, restored, "available");
     await waitBackup(c.demo, incr, "available");
     assert.ok((await read(restored)).equals(want), "the incremental restore has the latest data");
+    // The restored volume gets the backed-up volume's metadata (tempest's restore checks it).
+    const shown = await c.req("GET", `/volumes/${restored}`, { token: c.demo });
+    assert.equal(shown.body.volume.metadata["vol-meta1"], "value1");
     const target = await c.create(c.demo, { size: 2 });
     await c.waitStatus(c.demo, target, "available");
     const r2 = await c.req("POST", `/backups/${full}/restore`, {

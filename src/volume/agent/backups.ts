@@ -34,6 +34,19 @@ export const refOf = (b: BackupRow): BackupRef => ({
 });
 
 /** Backup, restore and delete on one agent. */
+/** The restored volume's metadata: its own, with the backed-up volume's keys over it (as Cinder restores them). */
+function restoredMetadata(own: string, backedUp: string | null): string {
+  const parse = (t: string | null): Record<string, unknown> => {
+    try {
+      const v = JSON.parse(t ?? "{}") as unknown;
+      return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  return JSON.stringify({ ...parse(own), ...parse(backedUp) });
+}
+
 export class BackupWorker {
   constructor(private readonly o: BackupWorkerOptions) {}
 
@@ -125,6 +138,7 @@ export class BackupWorker {
       await transitionVolume(core, v.id, ["restoring-backup"], {
         status: "available",
         location: JSON.stringify(loc),
+        metadata: restoredMetadata(v.metadata, b.volume_meta),
       });
     } catch (err) {
       this.o.log.warn({ err: errMsg(err), backup: b.id }, "volume agent: restore failed");

@@ -38,6 +38,7 @@ const RECORD_FIELDS = [
   "object_count",
   "is_incremental",
   "metadata",
+  "volume_meta",
   "data_timestamp",
 ] as const;
 
@@ -195,6 +196,7 @@ function recordOf(service: string, url: string): Partial<BackupRow> & { id: stri
     object_count: int("object_count"),
     is_incremental: int("is_incremental") ? 1 : 0,
     metadata: str("metadata", 65536) ?? "{}",
+    volume_meta: str("volume_meta", 65536),
     data_timestamp: str("data_timestamp", 40) ?? nowIso(),
   };
 }
@@ -236,6 +238,7 @@ async function importRecord(core: VolumeCore, ctx: Ctx) {
     volume_status: null,
     restore_volume_id: null,
     metadata: rec.metadata ?? "{}",
+    volume_meta: rec.volume_meta ?? null,
     data_timestamp: rec.data_timestamp ?? now,
     created_at: now,
     updated_at: now,

@@ -157,6 +157,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     volume_status: prior,
     restore_volume_id: null,
     metadata: mapText(metadata),
+    volume_meta: v.metadata,
     data_timestamp: data,
     created_at: now,
     updated_at: now,

@@ -29,6 +29,7 @@ export const backupMigration: Migration = {
       .addColumn("volume_status", "varchar(32)")
       .addColumn("restore_volume_id", sql.raw(id))
       .addColumn("metadata", "text", (c) => c.notNull())
+      .addColumn("volume_meta", "text")
       .addColumn("data_timestamp", sql.raw(time), (c) => c.notNull())
       .addColumn("created_at", sql.raw(time), (c) => c.notNull())
       .addColumn("updated_at", sql.raw(time))

@@ -27,6 +27,8 @@ export interface BackupRow {
   /** The volume a restore is writing. */
   restore_volume_id: string | null;
   metadata: string;
+  /** The backed-up volume's metadata (JSON), given back to the volume a restore writes, as Cinder does. */
+  volume_meta: string | null;
   data_timestamp: string;
   created_at: string;
   updated_at: string | null;
