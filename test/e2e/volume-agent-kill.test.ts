@@ -158,7 +158,11 @@ describe(
           "  reportInterval: 1",
         ].join("\n"),
       );
-      up = await startUp("stratus up", { ...env, dataDir: upDir, args: ["--no-volume-agent"] }, 180_000);
+      up = await startUp(
+        "stratus up",
+        { ...env, dataDir: upDir, args: ["--no-volume-agent", "--compute-driver", "qemu"] },
+        180_000,
+      );
       base = up.base;
       const a = up.clouds["stratus-admin"].auth;
       const d = up.clouds["stratus-demo"].auth;
