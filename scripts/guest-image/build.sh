@@ -310,22 +310,6 @@ mkdir -p "$WORK/out"
 # few hundred KB more that the boot loader reads.
 (cd "$I" && find . -print0 | LC_ALL=C sort -z | "$BB" cpio -o -0 -H newc 2>/dev/null) | lz4 -l -9 -q >"$WORK/out/initrd"
 cp "$X/boot/vmlinuz-$KVER" "$WORK/out/vmlinuz"
-# Direct kernel boot gets the same kernel uncompressed: vmlinux, an ELF that QEMU starts at its PVH entry point, so
-# no real-mode setup and no decompression (about 0.3 s of CPU under TCG, more on a loaded host). Only when the
-# bzImage carries an LZ4 payload (the Debian kernel's format) and the ELF has the PVH note; else vmlinuz is used.
-u32() { od -An -tu4 -j "$1" -N 4 "$WORK/out/vmlinuz" | tr -d ' '; }
-payload_at=$((($(od -An -tu1 -j $((0x1f1)) -N 1 "$WORK/out/vmlinuz" | tr -d ' ') + 1) * 512 + $(u32 $((0x248)))))
-payload_len=$(u32 $((0x24c))) # the LZ4 data, then its unpacked size (4 bytes)
-if [ "$(od -An -tx1 -j "$payload_at" -N 4 "$WORK/out/vmlinuz" | tr -d ' ')" = 02214c18 ] &&
-  dd if="$WORK/out/vmlinuz" iflag=skip_bytes,count_bytes skip="$payload_at" count=$((payload_len - 4)) bs=1M \
-    status=none | lz4 -d -q >"$WORK/out/vmlinux" &&
-  [ "$(stat -c %s "$WORK/out/vmlinux")" = "$(u32 $((payload_at + payload_len - 4)))" ] &&
-  readelf -n "$WORK/out/vmlinux" | grep -q 'note type: (0x00000012)'; then
-  log "direct kernel boot: uncompressed kernel with a PVH entry ($(du -k "$WORK/out/vmlinux" | cut -f1) KiB)"
-else
-  log "direct kernel boot: no PVH kernel could be made; vmlinuz is used"
-  rm -f "$WORK/out/vmlinux"
-fi
 
 # --- 4. The disk: MBR boot code, /boot (features extlinux can read) at 1 MiB, then the journaled root --------------
 # The root is partition 1 (Nova's root=/dev/vda means its first partition) and the last one on the disk (growroot
@@ -396,7 +380,6 @@ cat >"$WORK/out/manifest.json" <<EOF
   "files": {
     $(entry disk.qcow2),
     $(entry vmlinuz),
-    $([ -f "$WORK/out/vmlinux" ] && echo "$(entry vmlinux),")
     $(entry initrd)
   }
 }

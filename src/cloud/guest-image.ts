@@ -124,7 +124,7 @@ export async function registerGuestImage(opts: {
     base,
     opts.token,
     n.kernel,
-    gi.directKernel,
+    gi.kernel,
     { disk_format: "aki", container_format: "aki", ...common },
     progress,
   );

@@ -27,13 +27,7 @@ export interface GuestImageManifest {
   cmdline: string;
   /** disk.qcow2's virtual size in bytes (the guest grows its root to the disk it is given). */
   diskVirtualSize: number;
-  /** vmlinux: the same kernel uncompressed, with a PVH entry (absent when the build could not make one). */
-  files: {
-    "disk.qcow2": GuestImageFile;
-    vmlinuz: GuestImageFile;
-    initrd: GuestImageFile;
-    vmlinux?: GuestImageFile;
-  };
+  files: { "disk.qcow2": GuestImageFile; vmlinuz: GuestImageFile; initrd: GuestImageFile };
 }
 
 /** A built guest image: its directory, the paths of its three files, and its manifest. */
@@ -41,8 +35,6 @@ export interface GuestImage {
   dir: string;
   disk: string;
   kernel: string;
-  /** The kernel for direct kernel boot: vmlinux when built (QEMU starts it at its PVH entry: no decompression). */
-  directKernel: string;
   ramdisk: string;
   manifest: GuestImageManifest;
 }
@@ -119,7 +111,6 @@ export function readGuestImage(dir: string): GuestImage {
     dir,
     disk: join(dir, "disk.qcow2"),
     kernel: join(dir, "vmlinuz"),
-    directKernel: join(dir, manifest.files.vmlinux ? "vmlinux" : "vmlinuz"),
     ramdisk: join(dir, "initrd"),
     manifest,
   };

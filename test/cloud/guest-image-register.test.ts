@@ -24,14 +24,12 @@ function fakeBuild(version: string): () => Promise<GuestImage> {
     mkdirSync(dir, { recursive: true });
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", join(dir, "disk.qcow2"), "1G"]);
     writeFileSync(join(dir, "vmlinuz"), `kernel ${version}`);
-    writeFileSync(join(dir, "vmlinux"), `pvh kernel ${version}`);
     writeFileSync(join(dir, "initrd"), `initrd ${version}`);
     const f = { size: 1, sha256: "x" };
     return {
       dir,
       disk: join(dir, "disk.qcow2"),
       kernel: join(dir, "vmlinuz"),
-      directKernel: join(dir, "vmlinux"),
       ramdisk: join(dir, "initrd"),
       manifest: {
         version,
@@ -40,7 +38,7 @@ function fakeBuild(version: string): () => Promise<GuestImage> {
         rootLabel: "cirros-rootfs",
         cmdline: "console=ttyS0",
         diskVirtualSize: 1024 ** 3,
-        files: { "disk.qcow2": f, vmlinuz: f, initrd: f, vmlinux: f },
+        files: { "disk.qcow2": f, vmlinuz: f, initrd: f },
       },
     };
   };
@@ -105,12 +103,12 @@ test("stable names, public, direct boot wired to the kernel and ramdisk; registe
   assert.equal(direct[0]!.kernel_id, first.kernelId);
   assert.equal(direct[0]!.ramdisk_id, first.ramdiskId);
   assert.equal(direct[0]!.stratus_guest_version, "1.0-aaa");
-  // The kernel image holds the direct-boot kernel (vmlinux, started at its PVH entry), not the boot loader's vmlinuz.
+  // The kernel image holds the kernel (vmlinuz: a PVH-started vmlinux would leave the VGA console blank).
   const data = await fetch(`${url}/image/v2/images/${first.kernelId}/file`, {
     headers: { "x-auth-token": token },
   });
   assert.equal(data.status, 200);
-  assert.equal(await data.text(), "pvh kernel 1.0-aaa");
+  assert.equal(await data.text(), "kernel 1.0-aaa");
   const again = await registerGuestImage({
     imageUrl: `${url}/image`,
     token: tok,
