@@ -2,8 +2,9 @@
 // can mount a route that says so (with an Allow header) instead of fastify's 404.
 import type { Route } from "./route.js";
 
-/** The methods a path may be refused for (COPY only in services that use it: Swift). */
+/** The methods a path may be refused for (COPY and OPTIONS only in services that use them: Swift). */
 const BASE = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+const OPTIONAL = ["COPY", "OPTIONS"];
 
 /** One path and the methods to answer 405 for, with the Allow header's value. */
 export interface RefusedMethods {
@@ -31,9 +32,8 @@ function covers(q: string[], p: string[]): boolean {
  * matches all of the path's URLs (a static segment wins over a parameter, so only broader ones matter).
  */
 export function refusedMethods(routes: readonly Route[]): RefusedMethods[] {
-  const all = routes.some((r) => ([] as string[]).concat(r.method).includes("COPY"))
-    ? [...BASE, "COPY"]
-    : BASE;
+  const declared = new Set(routes.flatMap((r) => ([] as string[]).concat(r.method)));
+  const all = [...BASE, ...OPTIONAL.filter((m) => declared.has(m))];
   const byShape = new Map<string, { path: string; segs: string[]; methods: Set<string> }>();
   for (const r of routes) {
     const segs = segments(r.path);

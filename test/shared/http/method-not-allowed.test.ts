@@ -33,6 +33,7 @@ const pattern = (path: string) =>
 /** Whether the body is an error document of the service for status 405. */
 function inFormat(svc: ServiceApi, text: string): boolean {
   if (svc.name === "object") return /Method Not Allowed|not allowed/i.test(text);
+  if (svc.name === "s3") return /<Code>MethodNotAllowed<\/Code>/.test(text);
   let b: any;
   try {
     b = JSON.parse(text);
