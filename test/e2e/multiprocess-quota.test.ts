@@ -5,20 +5,16 @@
 // PostgreSQL and RabbitMQ are started when installed; when one cannot be used the cases skip with the reason,
 // unless CI is set: then they fail. Every wait is bounded.
 import { strict as assert } from "node:assert";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { login, processCloudEnv, request, startUp } from "../helpers/multiprocess.js";
-import type { Proc } from "../helpers/stratus-process.js";
+import { twoProcessCloud, type TwoProcessCloud } from "../helpers/multiprocess.js";
 
 const IMAGE_COUNT = 6;
 const CONFIG = `compute:\n  hosts: 0\nimage:\n  quotas:\n    imageCountTotal: ${IMAGE_COUNT}\n`;
 
 describe("quotas across two API processes on PostgreSQL and RabbitMQ", () => {
   let skip: string | null = "before() did not finish";
-  let cleanup = async () => {};
-  const procs: Proc[] = [];
-  const bases: string[] = []; // each process's base URL
+  let cloud: TwoProcessCloud | null = null;
+  let bases: string[] = [];
   let adminToken = "";
   let demoToken = "";
   let demoProject = "";
@@ -30,55 +26,31 @@ describe("quotas across two API processes on PostgreSQL and RabbitMQ", () => {
     return !!skip;
   };
 
-  const call = (base: string, token: string, method: string, path: string, body?: unknown) =>
-    request(base, method, path, {
-      token,
-      body,
-      headers: { "openstack-api-version": "compute 2.37" },
-      timeoutMs: 60_000,
-    });
+  const call: TwoProcessCloud["call"] = (...a) => cloud!.call(...a);
 
   before(async () => {
-    const env = await processCloudEnv("mpq");
-    if ("skip" in env) {
-      skip = env.skip;
+    const c = await twoProcessCloud("mpq", "postgres", CONFIG, [
+      ["--compute-hosts", "0"],
+      ["--compute-hosts", "0"],
+    ]);
+    if ("skip" in c) {
+      skip = c.skip;
       return;
     }
-    cleanup = env.cleanup;
-    const { root, dbUrl, busUrl } = env;
-    writeFileSync(join(root, "stratus.yaml"), CONFIG);
-    // One after the other on the same data directory: the second finds the first's token keys and secrets.
-    for (const name of ["api-1", "api-2"]) {
-      const args = ["--compute-hosts", "0"];
-      const { proc, clouds, base } = await startUp(name, { dataDir: root, dbUrl, busUrl, args }, 120_000);
-      procs.push(proc);
-      bases.push(base);
-      if (!adminToken) {
-        const a = await login(bases[0], "admin", clouds["stratus-admin"].auth.password, "admin");
-        const d = await login(bases[0], "demo", clouds["stratus-demo"].auth.password, "demo");
-        [adminToken, adminProject, demoToken, demoProject] = [a.token, a.project, d.token, d.project];
-      }
-    }
-    const img = await call(bases[0], adminToken, "POST", "/image/v2/images", {
-      name: "mpq-image",
-      disk_format: "raw",
-      container_format: "bare",
-      visibility: "public",
-    });
-    assert.equal(img.status, 201, img.text);
-    imageId = img.body.id;
-    const up = await request(bases[1], "PUT", `/image/v2/images/${imageId}/file`, {
-      token: adminToken,
-      body: Buffer.alloc(64 * 1024),
-      headers: { "content-type": "application/octet-stream" },
-    });
-    assert.equal(up.status, 204, up.text);
+    cloud = c;
+    bases = c.bases;
+    [adminToken, adminProject, demoToken, demoProject] = [
+      c.admin.token,
+      c.admin.project,
+      c.demo.token,
+      c.demo.project,
+    ];
+    imageId = await c.tinyImage("mpq-image");
     skip = null;
   });
 
   after(async () => {
-    for (const p of procs) await p.stop().catch(() => undefined);
-    await cleanup();
+    await cloud?.stop();
   });
 
   /** Fire `n` creates at once, alternating between the processes; the statuses and bodies. */

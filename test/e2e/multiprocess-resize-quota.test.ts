@@ -6,11 +6,8 @@
 // PostgreSQL, MariaDB and RabbitMQ are started when installed; when one cannot be used the cases skip with the
 // reason, unless CI is set: then they fail. Every wait is bounded.
 import { strict as assert } from "node:assert";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { login, processCloudEnv, request, startUp, untilOk } from "../helpers/multiprocess.js";
-import type { Proc } from "../helpers/stratus-process.js";
+import { twoProcessCloud, untilOk, type TwoProcessCloud } from "../helpers/multiprocess.js";
 
 const SERVERS = 12;
 const FREE = 3;
@@ -23,9 +20,8 @@ const MOVING = /^resize_/;
 for (const engine of ["postgres", "mysql"] as const) {
   describe(`resize quota across two API processes on ${engine} and RabbitMQ`, () => {
     let skip: string | null = "before() did not finish";
-    let cleanup = async () => {};
-    const procs: Proc[] = [];
-    const bases: string[] = [];
+    let cloud: TwoProcessCloud | null = null;
+    let bases: string[] = [];
     let adminToken = "";
     let demoToken = "";
     let demoProject = "";
@@ -35,13 +31,7 @@ for (const engine of ["postgres", "mysql"] as const) {
       return !!skip;
     };
 
-    const call = (base: string, token: string, method: string, path: string, body?: unknown) =>
-      request(base, method, path, {
-        token,
-        body,
-        headers: { "openstack-api-version": "compute 2.37" },
-        timeoutMs: 60_000,
-      });
+    const call: TwoProcessCloud["call"] = (...a) => cloud!.call(...a);
 
     /** The demo project's servers (id, status, task state, flavor's vCPUs). */
     const servers = async () => {
@@ -70,50 +60,27 @@ for (const engine of ["postgres", "mysql"] as const) {
     };
 
     before(async () => {
-      const env = await processCloudEnv("mpr", engine);
-      if ("skip" in env) {
-        skip = env.skip;
+      // The first process runs the one compute host (so resizes go to the same host); the second is API only.
+      const c = await twoProcessCloud("mpr", engine, CONFIG, [
+        ["--compute-hosts", "1", "--compute-driver", "fake"],
+        ["--compute-hosts", "0", "--compute-driver", "fake"],
+      ]);
+      if ("skip" in c) {
+        skip = c.skip;
         return;
       }
-      cleanup = env.cleanup;
-      const { root, dbUrl, busUrl } = env;
-      writeFileSync(join(root, "stratus.yaml"), CONFIG);
-      // The first process runs the one compute host (so resizes go to the same host); the second is API only.
-      for (const [name, hosts] of [
-        ["api-1", "1"],
-        ["api-2", "0"],
-      ]) {
-        const args = ["--compute-hosts", hosts, "--compute-driver", "fake"];
-        const { proc, clouds, base } = await startUp(name, { dataDir: root, dbUrl, busUrl, args }, 120_000);
-        procs.push(proc);
-        bases.push(base);
-        if (!adminToken) {
-          const a = await login(bases[0], "admin", clouds["stratus-admin"].auth.password, "admin");
-          const d = await login(bases[0], "demo", clouds["stratus-demo"].auth.password, "demo");
-          [adminToken, demoToken, demoProject] = [a.token, d.token, d.project];
-        }
-      }
+      cloud = c;
+      bases = c.bases;
+      [adminToken, demoToken, demoProject] = [c.admin.token, c.demo.token, c.demo.project];
       const flavor = await call(bases[0], adminToken, "POST", "/compute/v2.1/flavors", {
         flavor: { name: BIG, id: BIG, vcpus: 2, ram: 128, disk: 1 },
       });
       assert.equal(flavor.status, 200, flavor.text);
-      const img = await call(bases[0], adminToken, "POST", "/image/v2/images", {
-        name: "mpr-image",
-        disk_format: "raw",
-        container_format: "bare",
-        visibility: "public",
-      });
-      assert.equal(img.status, 201, img.text);
-      const up = await request(bases[1], "PUT", `/image/v2/images/${img.body.id}/file`, {
-        token: adminToken,
-        body: Buffer.alloc(64 * 1024),
-        headers: { "content-type": "application/octet-stream" },
-      });
-      assert.equal(up.status, 204, up.text);
+      const image = await c.tinyImage("mpr-image");
       await setCores(SERVERS);
       for (let i = 0; i < SERVERS; i++) {
         const r = await call(bases[i % 2], demoToken, "POST", "/compute/v2.1/servers", {
-          server: { name: `mpr-${i}`, imageRef: img.body.id, flavorRef: "42", networks: "none" },
+          server: { name: `mpr-${i}`, imageRef: image, flavorRef: "42", networks: "none" },
         });
         assert.equal(r.status, 202, r.text);
       }
@@ -126,8 +93,7 @@ for (const engine of ["postgres", "mysql"] as const) {
     });
 
     after(async () => {
-      for (const p of procs) await p.stop().catch(() => undefined);
-      await cleanup();
+      await cloud?.stop();
     });
 
     test(`${SERVERS} servers resized one vCPU up over two processes, ${FREE} cores free per round: exactly ${FREE} accepted`, async (t) => {

@@ -5,7 +5,7 @@
 // PostgreSQL (scripts/db-services.mjs) and RabbitMQ (scripts/rabbitmq.mjs) are started when installed; when one
 // cannot be used the setup gives the reason to skip with, unless CI is set: then it fails.
 import { strict as assert } from "node:assert";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -177,4 +177,81 @@ export function untilOk<T>(
     timeoutMs,
     everyMs,
   );
+}
+
+/** Two `bin/stratus up` processes on one data directory, database and bus, with admin and demo logged in. */
+export interface TwoProcessCloud {
+  /** Each process's base URL. */
+  bases: string[];
+  admin: { token: string; project: string };
+  demo: { token: string; project: string };
+  /** A JSON request to `base` at compute microversion 2.37 (60 s timeout). */
+  call(base: string, token: string, method: string, path: string, body?: unknown): Promise<JsonResponse>;
+  /** A public 64 KiB raw image named `name`, uploaded through the second process; its id. */
+  tinyImage(name: string): Promise<string>;
+  /** Stop both processes and remove the database, vhost and directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start two API processes for the quota tests (`args[i]` added to process i's `up`, `config` as stratus.yaml) on a
+ * fresh `engine` database and RabbitMQ vhost; or the reason to skip (with CI set, that throws).
+ */
+export async function twoProcessCloud(
+  name: string,
+  engine: Exclude<Engine, "sqlite">,
+  config: string,
+  args: [string[], string[]],
+): Promise<TwoProcessCloud | { skip: string }> {
+  const env = await processCloudEnv(name, engine);
+  if ("skip" in env) return env;
+  const procs: Proc[] = [];
+  const stop = async () => {
+    for (const p of procs) await p.stop().catch(() => undefined);
+    await env.cleanup();
+  };
+  try {
+    writeFileSync(join(env.root, "stratus.yaml"), config);
+    const bases: string[] = [];
+    let users: Pick<TwoProcessCloud, "admin" | "demo"> | null = null;
+    // One after the other on the same data directory: the second finds the first's token keys and secrets.
+    for (const [i, extra] of args.entries()) {
+      const o = { dataDir: env.root, dbUrl: env.dbUrl, busUrl: env.busUrl, args: extra };
+      const { proc, clouds, base } = await startUp(`api-${i + 1}`, o, 120_000);
+      procs.push(proc);
+      bases.push(base);
+      users ??= {
+        admin: await login(base, "admin", clouds["stratus-admin"].auth.password, "admin"),
+        demo: await login(base, "demo", clouds["stratus-demo"].auth.password, "demo"),
+      };
+    }
+    const call: TwoProcessCloud["call"] = (base, token, method, path, body) =>
+      request(base, method, path, {
+        token,
+        body,
+        headers: { "openstack-api-version": "compute 2.37" },
+        timeoutMs: 60_000,
+      });
+    const admin = users!.admin;
+    const tinyImage = async (imageName: string) => {
+      const img = await call(bases[0], admin.token, "POST", "/image/v2/images", {
+        name: imageName,
+        disk_format: "raw",
+        container_format: "bare",
+        visibility: "public",
+      });
+      assert.equal(img.status, 201, img.text);
+      const up = await request(bases[1], "PUT", `/image/v2/images/${img.body.id}/file`, {
+        token: admin.token,
+        body: Buffer.alloc(64 * 1024),
+        headers: { "content-type": "application/octet-stream" },
+      });
+      assert.equal(up.status, 204, up.text);
+      return img.body.id as string;
+    };
+    return { bases, ...users!, call, tinyImage, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
