@@ -3,14 +3,14 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Ajv } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Config } from "../shared/config.js";
 import { compileValidator } from "../shared/http/validation.js";
 import { parseRule } from "../shared/policy/index.js";
 import { pluginKv } from "./kv.js";
-import { MODULE_RE, readManifest } from "./manifest.js";
+import { firstError, MODULE_RE, readManifest } from "./manifest.js";
 import type { PluginHost, PluginManifest, PluginModule, PluginRoute } from "./types.js";
 
 /** A plugin ready to be mounted: its manifest, folder and checked routes. */
@@ -113,21 +113,14 @@ function checkSettings(schema: unknown, given: Record<string, unknown> | undefin
     return {};
   }
   if (!isObject(schema)) throw new Error("its settings export is not a JSON Schema object");
-  const value = structuredClone(given ?? {});
-  let ok: boolean;
-  let errors;
+  let v: ValidateFunction;
   try {
-    const v = settingsAjv.compile(schema);
-    ok = v(value);
-    errors = v.errors;
+    v = settingsAjv.compile(schema);
   } catch (e) {
     throw new Error(`its settings schema is invalid: ${(e as Error).message}`);
   }
-  if (!ok) {
-    const e = errors?.[0];
-    const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
-    throw new Error(`settings: ${where} ${e?.message ?? "is invalid"}`);
-  }
+  const value = structuredClone(given ?? {});
+  if (!v(value)) throw new Error(`settings: ${firstError(v.errors)}`);
   return value;
 }
 

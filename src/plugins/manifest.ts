@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
-import { Ajv } from "ajv";
+import { Ajv, type ErrorObject } from "ajv";
 import { EXTENSIBLE_SERVICES, type PluginManifest } from "./types.js";
 
 /** A plugin or panel name: lower-case letters, digits and dashes. */
@@ -38,6 +38,14 @@ const ManifestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The first schema error as "field.path message" ("(root)" for the document itself). */
+export function firstError(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
+  const extra = e?.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : "";
+  return `${where} ${e?.message ?? "is invalid"}${extra}`;
+}
+
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validate = ajv.compile(ManifestSchema);
 
@@ -50,12 +58,7 @@ export function readManifest(dir: string): PluginManifest {
   } catch (e) {
     throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}`);
   }
-  if (!validate(doc)) {
-    const e = validate.errors?.[0];
-    const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
-    const extra = e?.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : "";
-    throw new Error(`plugin.json: ${where} ${e?.message ?? "is invalid"}${extra}`);
-  }
+  if (!validate(doc)) throw new Error(`plugin.json: ${firstError(validate.errors)}`);
   const m = doc as PluginManifest;
   const ids = new Set<string>();
   for (const p of m.panels ?? []) {

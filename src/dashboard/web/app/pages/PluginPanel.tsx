@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from "react";
 import * as React from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { PageSection } from "../pf.js";
-import { importPanel, PANEL_PF, usePanels, type PanelHost } from "../plugins.js";
+import { importPanel, PANEL_PF, type PanelHost } from "../plugin-host.js";
+import { usePanels } from "../plugins.js";
 import { useApi } from "../session.js";
 import { ErrorAlert, PageTitle } from "../ui.js";
 
