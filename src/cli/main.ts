@@ -59,7 +59,10 @@ export function buildCli(): Command {
       "--tunnel-ip <address>",
       "this host's VXLAN tunnel address, where other hosts' network agents reach it (network.tunnelIp; default none: VXLAN networks stay on this host)",
     )
-    .option("--plugin-dir <dir>", "load every plugin folder in this directory (plugins.dir; default DATA_DIR/plugins)")
+    .option(
+      "--plugin-dir <dir>",
+      "load every plugin folder in this directory (plugins.dir; default DATA_DIR/plugins)",
+    )
     .option("--plugin <folder...>", "also load these plugin folders (plugins.paths), e.g. plugins/cost")
     .option(
       "--no-volume-agent",

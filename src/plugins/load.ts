@@ -160,7 +160,10 @@ function checkRoute(plugin: string, r: unknown, i: number): asserts r is PluginR
   }
   if (r.body !== undefined && (r.method === "GET" || r.method === "DELETE"))
     throw new Error(`${where}: a ${r.method} route takes no body`);
-  if (r.status !== undefined && (!Number.isInteger(r.status) || (r.status as number) < 200 || (r.status as number) > 299))
+  if (
+    r.status !== undefined &&
+    (!Number.isInteger(r.status) || (r.status as number) < 200 || (r.status as number) > 299)
+  )
     throw new Error(`${where}: status must be a 2xx code`);
   if (typeof r.handler !== "function") throw new Error(`${where}: handler must be a function`);
 }

@@ -12,7 +12,8 @@ export const NAME_RE = "^[a-z][a-z0-9-]{0,31}$";
 export const PANEL_FILE_RE = "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}\\.m?js$";
 
 /** A file of the plugin: a relative path of safe segments ending in .js or .mjs (no "..", no absolute path). */
-export const MODULE_RE = "^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}/){0,3}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}\\.m?js$";
+export const MODULE_RE =
+  "^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}/){0,3}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}\\.m?js$";
 
 const ManifestSchema = Type.Object(
   {
@@ -56,7 +57,9 @@ export function readManifest(dir: string): PluginManifest {
   try {
     doc = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}`);
+    throw new Error(
+      `${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}`,
+    );
   }
   if (!validate(doc)) throw new Error(`plugin.json: ${firstError(validate.errors)}`);
   const m = doc as PluginManifest;

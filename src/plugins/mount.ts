@@ -95,7 +95,9 @@ export function mountPlugins(
     const svc = services.find((s) => s.name === p.manifest.service);
     if (!svc) throw new Error(`plugin "${name}": service ${p.manifest.service} is not running here`);
     const taken = new Set(
-      svc.routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => `${m} ${r.path}`)),
+      svc.routes.flatMap((r) =>
+        (Array.isArray(r.method) ? r.method : [r.method]).map((m) => `${m} ${r.path}`),
+      ),
     );
     for (const r of p.routes)
       if (taken.has(`${r.method} ${r.path}`))

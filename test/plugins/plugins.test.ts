@@ -91,7 +91,9 @@ describe("the cost plugin, loaded in process", () => {
     const outsider = await c.t.createUser("cost-outsider", "secret-pass-1");
     const project = await c.t.createProject("cost-elsewhere");
     const member = await c.t.roleId("member");
-    await c.t.req("PUT", `/v3/projects/${project.id}/users/${outsider.id}/roles/${member}`, { token: c.admin });
+    await c.t.req("PUT", `/v3/projects/${project.id}/users/${outsider.id}/roles/${member}`, {
+      token: c.admin,
+    });
     const tok = await c.t.token("cost-outsider", "secret-pass-1", "cost-elsewhere");
     const other = await c.req("GET", "/v2.1/os-cost", { token: tok });
     assert.equal(other.status, 200, "a member of another project sees that project's cost");
@@ -145,12 +147,15 @@ describe("broken plugins", () => {
   const route = (over: string) =>
     `export function routes() { return [{ method: "GET", path: "/v2.1/os-x", policy: { name: "demo-plugin:x", check: "", description: "X." }, handler: () => ({}), ${over} }]; }`;
   const load = (dir: string, settings: Record<string, unknown> = {}) =>
-    loadPlugins(loadConfig({ dataDir: join(root, "data"), plugins: { dir: "", paths: [dir], settings } } as any, {}), {
-      db: () => {
-        throw new Error("no database in this test");
+    loadPlugins(
+      loadConfig({ dataDir: join(root, "data"), plugins: { dir: "", paths: [dir], settings } } as any, {}),
+      {
+        db: () => {
+          throw new Error("no database in this test");
+        },
+        log,
       },
-      log,
-    });
+    );
   const refused = async (dir: string, re: RegExp, settings?: Record<string, unknown>) => {
     await assert.rejects(load(dir, settings), (e: Error) => {
       assert.match(e.message, /^plugin "(demo-plugin|\?)" \(/);
@@ -173,7 +178,10 @@ describe("broken plugins", () => {
     await refused(plugin({ server: "../escape.js" }, route("")), /plugin\.json: server/);
     await refused(plugin({}, "export function routes( {"), /server\.js could not be imported/);
     await refused(plugin({}, "export const routes = 1;"), /exports no routes\(\) function/);
-    await refused(plugin({}, route("policy: undefined")), /routes\[0\] \(GET \/v2\.1\/os-x\): policy .* is required/);
+    await refused(
+      plugin({}, route("policy: undefined")),
+      /routes\[0\] \(GET \/v2\.1\/os-x\): policy .* is required/,
+    );
     await refused(
       plugin({}, route('policy: { name: "compute:x", check: "", description: "X." }')),
       /policy\.name must be "demo-plugin:"/,
@@ -204,17 +212,33 @@ describe("broken plugins", () => {
 
   test("a route that clashes with the service's own is refused", async () => {
     const [p] = await load(plugin({}, route('path: "/v2.1/os-keypairs"')));
-    const svc = { name: "compute", routes: [{ method: "GET", path: "/v2.1/os-keypairs" }] } as unknown as ServiceApi;
+    const svc = {
+      name: "compute",
+      routes: [{ method: "GET", path: "/v2.1/os-keypairs" }],
+    } as unknown as ServiceApi;
     const policy = new PolicyEnforcer(personaPolicies("secure"));
     assert.throws(
-      () => mountPlugins([p], [svc], policy, () => ({ request: async () => ({ status: 500, headers: {}, body: "" }) })),
+      () =>
+        mountPlugins([p], [svc], policy, () => ({
+          request: async () => ({ status: 500, headers: {}, body: "" }),
+        })),
       /plugin "demo-plugin": GET \/v2\.1\/os-keypairs is already a route of compute/,
     );
   });
 
   test("stratus up refuses to start with a broken plugin, naming it", async () => {
     const dir = plugin({ name: "broken" }, "export function routes() { return [{}]; }");
-    const cfg = loadConfig({ dataDir: join(root, "up"), logLevel: "silent", plugins: { dir: "", paths: [dir], settings: {} } } as any, {});
-    await assert.rejects(startCloud(cfg, { listen: false }), /^Error: plugin "broken" \(.*\): routes\[0\] is not an object/);
+    const cfg = loadConfig(
+      {
+        dataDir: join(root, "up"),
+        logLevel: "silent",
+        plugins: { dir: "", paths: [dir], settings: {} },
+      } as any,
+      {},
+    );
+    await assert.rejects(
+      startCloud(cfg, { listen: false }),
+      /^Error: plugin "broken" \(.*\): routes\[0\] is not an object/,
+    );
   });
 });

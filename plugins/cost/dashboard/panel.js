@@ -22,7 +22,8 @@ export function mount(host) {
       };
     }, []);
     if (state.loading) return h(pf.Spinner, { size: "lg", "aria-label": "Loading cost" });
-    if (state.error) return h(pf.Alert, { variant: "danger", isInline: true, title: "Cost unavailable" }, state.error);
+    if (state.error)
+      return h(pf.Alert, { variant: "danger", isInline: true, title: "Cost unavailable" }, state.error);
     const c = state.cost;
     const item = (term, value, testid) =>
       h(
