@@ -227,7 +227,7 @@ describe("broken plugins", () => {
   });
 
   test("stratus up refuses to start with a broken plugin, naming it", async () => {
-    const dir = plugin({ name: "broken" }, "export function routes() { return [{}]; }");
+    const dir = plugin({ name: "broken" }, "export function routes() { return [1]; }");
     const cfg = loadConfig(
       {
         dataDir: join(root, "up"),
