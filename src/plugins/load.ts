@@ -56,6 +56,7 @@ export async function loadPlugins(cfg: Config, deps: PluginDeps): Promise<Loaded
       const settings = Object.hasOwn(cfg.plugins.settings, name) ? cfg.plugins.settings[name] : undefined;
       out.push(await loadOne(dir, manifest, settings, deps));
     } catch (e) {
+      name = (e as { plugin?: string }).plugin ?? name;
       throw new Error(`plugin "${name}" (${dir}): ${(e as Error).message}`, { cause: e });
     }
   }

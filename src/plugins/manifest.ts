@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { Ajv, type ErrorObject } from "ajv";
-import { EXTENSIBLE_SERVICES, type PluginManifest } from "./types.js";
+import { EXTENSIBLE_SERVICES, type ExtensibleService, type PluginManifest } from "./types.js";
 
 /** A plugin or panel name: lower-case letters, digits and dashes. */
 export const NAME_RE = "^[a-z][a-z0-9-]{0,31}$";
@@ -20,7 +20,7 @@ const ManifestSchema = Type.Object(
     name: Type.String({ pattern: NAME_RE }),
     version: Type.String({ minLength: 1, maxLength: 64 }),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
-    service: Type.Union(EXTENSIBLE_SERVICES.map((s) => Type.Literal(s))),
+    service: Type.Unsafe<ExtensibleService>({ type: "string", enum: [...EXTENSIBLE_SERVICES] }),
     server: Type.Optional(Type.String({ pattern: MODULE_RE })),
     panels: Type.Optional(
       Type.Array(
@@ -43,7 +43,12 @@ const ManifestSchema = Type.Object(
 export function firstError(errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0];
   const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, ".") : "(root)";
-  const extra = e?.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : "";
+  const extra =
+    e?.keyword === "additionalProperties"
+      ? ` (${String(e.params.additionalProperty)})`
+      : e?.keyword === "enum"
+        ? `: ${(e.params.allowedValues as unknown[]).join(", ")}`
+        : "";
   return `${where} ${e?.message ?? "is invalid"}${extra}`;
 }
 
@@ -61,7 +66,12 @@ export function readManifest(dir: string): PluginManifest {
       `${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (e as Error).message}`,
     );
   }
-  if (!validate(doc)) throw new Error(`plugin.json: ${firstError(validate.errors)}`);
+  if (!validate(doc)) {
+    // The error names the plugin when its name at least is well-formed.
+    const name = (doc as { name?: unknown } | null)?.name;
+    const plugin = typeof name === "string" && new RegExp(NAME_RE).test(name) ? name : undefined;
+    throw Object.assign(new Error(`plugin.json: ${firstError(validate.errors)}`), { plugin });
+  }
   const m = doc as PluginManifest;
   const ids = new Set<string>();
   for (const p of m.panels ?? []) {

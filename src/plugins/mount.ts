@@ -57,7 +57,7 @@ export function frameworkRoute(r: PluginRoute, clients: ClientFor): Route {
     path: r.path,
     policy: r.policy.name,
     auth: "required",
-    target: targetOf,
+    callerTarget: true,
     body: r.body as TSchema | undefined,
     query: r.query as TSchema | undefined,
     params: r.params as TSchema | undefined,

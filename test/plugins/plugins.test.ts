@@ -78,6 +78,8 @@ describe("the cost plugin, loaded in process", () => {
     });
     assert.equal(denied.status, 403, denied.text);
     assert.match(denied.body.forbidden.message, /cost:rates:update/);
+    const early = await c.req("PUT", "/v2.1/os-cost/rates", { token: c.demo, body: { rates: {} } });
+    assert.equal(early.status, 403, "refused before the body is validated: nothing learnt of the schema");
     const rates = { vcpu_hour: 1, ram_gb_hour: 0, disk_gb_hour: 0 };
     const put = await c.req("PUT", "/v2.1/os-cost/rates", { token: c.admin, body: { rates } });
     assert.equal(put.status, 200, put.text);
