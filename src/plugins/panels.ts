@@ -3,18 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import type { PanelInfo } from "../dashboard/web/api/plugins.js";
 import type { LoadedPlugin } from "./load.js";
-
-/** One panel as the dashboard lists it. */
-export interface PanelInfo {
-  plugin: string;
-  id: string;
-  title: string;
-  /** The dashboard page that shows it. */
-  path: string;
-  /** URL of its ES module. */
-  module: string;
-}
 
 /** The panels of the loaded plugins, in load order. */
 export function panelList(plugins: LoadedPlugin[]): PanelInfo[] {

@@ -2,41 +2,11 @@
 // of its prebuilt ES module (no dashboard rebuild).
 import type * as React from "react";
 import type { ReactNode } from "react";
-import {
-  Alert,
-  Button,
-  Card,
-  CardBody,
-  CardTitle,
-  Content,
-  DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
-  EmptyState,
-  Label,
-  Spinner,
-  Title,
-} from "./pf.js";
+import * as PF from "./pf.js";
 import type { Api } from "../api/client.js";
 
-/** The PatternFly components a panel may use (their CSS comes with them). */
-export const PANEL_PF = {
-  Alert,
-  Button,
-  Card,
-  CardBody,
-  CardTitle,
-  Content,
-  DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
-  EmptyState,
-  Label,
-  Spinner,
-  Title,
-};
+/** The PatternFly components a panel may use: the dashboard's own set (app/pf.ts; their CSS comes with them). */
+export const PANEL_PF = PF;
 
 /** What a panel's `mount` is given. */
 export interface PanelHost {
