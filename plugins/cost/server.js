@@ -4,6 +4,9 @@
 //   PUT /compute/v2.1/os-cost/rates  replace the rate card (cloud admins); kept in the plugin's own store
 // Cost per hour of a server = vcpus × vcpu_hour + RAM GiB × ram_gb_hour + root disk GiB × disk_gb_hour.
 
+/** Servers asked for per page of the server list. */
+const PAGE = 500;
+
 /** Hours in the "monthly" figure (365 × 24 / 12). */
 const HOURS_PER_MONTH = 730;
 
@@ -38,6 +41,21 @@ const round = (n) => Math.round(n * 10000) / 10000;
 const hourly = (flavor, r) =>
   round(flavor.vcpus * r.vcpu_hour + (flavor.ram / 1024) * r.ram_gb_hour + flavor.disk * r.disk_gb_hour);
 
+/** The caller's project's servers with their flavors embedded (microversion 2.47), page by page. */
+async function projectServers(req) {
+  const out = [];
+  for (let marker = ""; ;) {
+    const q = `?limit=${PAGE}${marker ? `&marker=${encodeURIComponent(marker)}` : ""}`;
+    const res = await req.call("compute", "GET", `/v2.1/servers/detail${q}`, {
+      headers: { "openstack-api-version": "compute 2.47" },
+    });
+    if (res.status !== 200) throw req.error(502, `The server list failed: HTTP ${res.status}`);
+    out.push(...res.body.servers);
+    if (res.body.servers.length < PAGE) return out;
+    marker = res.body.servers[res.body.servers.length - 1].id;
+  }
+}
+
 /** The plugin's routes. */
 export function routes(host) {
   const rates = async () => (await host.kv.get("rates")) ?? host.settings.rates;
@@ -53,12 +71,8 @@ export function routes(host) {
       },
       async handler(req) {
         if (!req.projectId) throw req.error(400, "A project-scoped token is required.");
-        const res = await req.call("compute", "GET", "/v2.1/servers/detail", {
-          headers: { "openstack-api-version": "compute 2.47" },
-        });
-        if (res.status !== 200) throw req.error(502, `The server list failed: HTTP ${res.status}`);
         const r = await rates();
-        const servers = res.body.servers.map((s) => ({
+        const servers = (await projectServers(req)).map((s) => ({
           id: s.id,
           name: s.name,
           flavor: s.flavor.original_name,

@@ -1,6 +1,6 @@
 // Finding, importing and checking the configured plugins at start-up. A broken plugin fails start-up with an error
 // naming the plugin and what is wrong: a half-loaded plugin could leave routes without their policy.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
@@ -35,11 +35,12 @@ const settingsAjv = new Ajv({ allErrors: false, strict: false, useDefaults: true
 /** The configured plugin folders: each sub-folder of plugins.dir (default DATA_DIR/plugins), then plugins.paths. */
 export function pluginFolders(cfg: Config): string[] {
   const dir = resolve(cfg.plugins.dir || join(cfg.dataDir, "plugins"));
+  // Symbolic links count as folders (a broken one then fails with its plugin.json missing); files are skipped.
   const found = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isDirectory())
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => !e.name.startsWith(".") && (e.isDirectory() || e.isSymbolicLink()))
+        .map((e) => join(dir, e.name))
         .sort()
-        .map((n) => join(dir, n))
     : [];
   return [...found, ...cfg.plugins.paths.map((p) => resolve(p))];
 }

@@ -173,6 +173,25 @@ describe("broken plugins", () => {
     assert.equal(p.routes.length, 1);
   });
 
+  test("every sub-folder of the plugin directory is a plugin; files and dot-folders are skipped", async () => {
+    const dataDir = join(root, "with-dir");
+    const dir = join(dataDir, "plugins");
+    mkdirSync(join(dir, "one"), { recursive: true });
+    mkdirSync(join(dir, ".hidden"));
+    writeFileSync(join(dir, "README"), "not a plugin");
+    writeFileSync(
+      join(dir, "one", "plugin.json"),
+      JSON.stringify({ name: "one", version: "1", service: "image" }),
+    );
+    writeFileSync(join(dir, "one", "server.js"), "export function routes() { return []; }");
+    const cfg = loadConfig({ dataDir } as any, {});
+    const loaded = await loadPlugins(cfg, { db: () => undefined as any, log });
+    assert.deepEqual(
+      loaded.map((p) => [p.manifest.name, p.manifest.service, p.routes.length]),
+      [["one", "image", 0]],
+    );
+  });
+
   test("each fault is named", async () => {
     await refused(join(root, "nowhere"), /plugin\.json: missing/);
     await refused(plugin({ service: "dns" }, route("")), /plugin\.json: service/);
