@@ -60,6 +60,11 @@ export function buildCli(): Command {
       "this host's VXLAN tunnel address, where other hosts' network agents reach it (network.tunnelIp; default none: VXLAN networks stay on this host)",
     )
     .option(
+      "--plugin-dir <dir>",
+      "load every plugin folder in this directory (plugins.dir; default DATA_DIR/plugins)",
+    )
+    .option("--plugin <folder...>", "also load these plugin folders (plugins.paths), e.g. plugins/cost")
+    .option(
       "--no-volume-agent",
       "run no volume agent in this process (volume.localAgent: false; run stratus agent volume on the storage hosts)",
     )
@@ -91,6 +96,10 @@ export function buildCli(): Command {
             tunnelIp: o.tunnelIp as string | undefined,
           } as Config["network"],
           ...(o.volumeAgent === false ? { volume: { localAgent: false } as Config["volume"] } : {}),
+          plugins: {
+            dir: o.pluginDir as string | undefined,
+            paths: o.plugin as string[] | undefined,
+          } as Config["plugins"],
         });
         if (o.computeDriver === undefined && !computeDriverConfigured(cfg, o.config as string | undefined))
           cfg.compute.driver = defaultComputeDriver();

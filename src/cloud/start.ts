@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { CachingValidator } from "../shared/auth/cache.js";
 import { databaseUrl, publicBaseUrl, type Config } from "../shared/config.js";
-import { openDatabase, type Database } from "../shared/db/index.js";
+import { migrate, openDatabase, type Database } from "../shared/db/index.js";
 import { buildHttpServer } from "../shared/http/server.js";
 import type { ServiceApi } from "../shared/http/service.js";
 import { createLogger } from "../shared/log.js";
@@ -43,6 +43,10 @@ import { missingDashboardPage } from "../dashboard/landing.js";
 import { horizonIndex, mountHorizonLogin } from "../dashboard/horizon-login.js";
 import { mountNoVnc } from "../compute/consoles/novnc.js";
 import { attachConsoleProxy } from "../compute/consoles/proxy.js";
+import { pluginMigrations } from "../plugins/kv.js";
+import { loadPlugins, type LoadedPlugin } from "../plugins/load.js";
+import { mountPlugins } from "../plugins/mount.js";
+import { mountPanels } from "../plugins/panels.js";
 
 /** A running all-in-one cloud. */
 export interface Cloud {
@@ -69,6 +73,8 @@ export interface Cloud {
   listenerPorts: ReadonlyMap<string, number>;
   /** The services mounted on the shared listener (their route tables). */
   services: ServiceApi[];
+  /** The plugins loaded at start-up (docs/plugins.md). */
+  plugins: LoadedPlugin[];
   log: Logger;
   adminPassword: string;
   demoPassword: string;
@@ -85,6 +91,9 @@ export async function startCloud(
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   rmSync(join(cfg.dataDir, "clouds.yaml"), { force: true });
   const log = opts.log ?? createLogger(cfg.logLevel, cfg.logFile);
+  // Plugins are checked first: a broken one stops the start before anything is opened.
+  const plugins = await loadPlugins(cfg, { db: () => db.kysely, log });
+  if (plugins.length) progress(`plugins: ${plugins.map((p) => p.manifest.name).join(", ")}`);
   progress("opening database");
   const db = await openDatabase(databaseUrl(cfg));
   progress("migrating identity");
@@ -131,6 +140,11 @@ export async function startCloud(
     s3Api(object),
     volume.api(),
   ];
+  if (plugins.length) {
+    await migrate(db, "plugin", pluginMigrations);
+    const prefixes = new Map(services.map((s) => [s.name, s.prefix]));
+    mountPlugins(plugins, services, policy, (svc) => injectClient(() => app, prefixes.get(svc) ?? `/${svc}`));
+  }
   const app = await buildHttpServer(services, {
     validator,
     policy,
@@ -144,6 +158,7 @@ export async function startCloud(
       if (cfg.compute.consoles.vnc) mountNoVnc(root);
       const horizon = { app: () => root, region: cfg.region };
       mountHorizonLogin(root, horizon);
+      mountPanels(root, plugins);
       mountDashboard(root, {
         index: (html, req, rep) => horizonIndex(horizon, html, req, rep),
         missing: missingDashboardPage({
@@ -318,6 +333,7 @@ export async function startCloud(
     bus,
     policy,
     services,
+    plugins,
     listenerPorts,
     log,
     ...creds,

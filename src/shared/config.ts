@@ -388,6 +388,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Plugins loaded at start-up (docs/plugins.md): routes added to a service and dashboard panels. */
+    plugins: Type.Object(
+      {
+        /** Directory whose every sub-folder is a plugin ("" = DATA_DIR/plugins; a missing directory has none). */
+        dir: Type.String(),
+        /** More plugin folders, each holding a plugin.json (e.g. the repository's plugins/cost). */
+        paths: Type.Array(Type.String({ minLength: 1 })),
+        /** Each plugin's settings by plugin name, checked against the schema the plugin exports. */
+        settings: Type.Record(Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())),
+      },
+      { additionalProperties: false },
+    ),
     /** Extra per-service listeners for split deployments: service name → port (served at the root, e.g. identity on 5000). */
     listeners: Type.Record(
       Type.String({ pattern: "^[a-z-]+$" }),
@@ -504,6 +516,7 @@ function defaults(dataDir: string): Config {
       },
       topology: { enabled: true, publicCidr: "172.24.4.0/24", privateCidr: "10.0.0.0/26" },
     },
+    plugins: { dir: "", paths: [], settings: {} },
     listeners: {},
   };
 }

@@ -52,6 +52,11 @@ export interface Route<
   policy: string | null;
   /** Whether a token is required (default: true when policy is set). */
   auth?: "required" | "optional" | "none";
+  /**
+   * The default target also holds the caller's project_id and user_id (path params win): a rule on the caller's own
+   * project is then enforced before the body is read, as rules on the path alone are (plugin routes).
+   */
+  callerTarget?: boolean;
   /** Build the policy target (for rules that need the resource's owner); default is path params. */
   target?: (ctx: RequestCtx<In<BS>, In<QS>, InP<PS>>) => Promise<Target> | Target;
   body?: BS;

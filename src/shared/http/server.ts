@@ -283,11 +283,10 @@ function mountRoute(
       callers.set(req, auth);
       // A rule on the path alone is enforced before the body is parsed or validated (Keystone's order): a caller
       // the rule refuses gets 403 whatever it sent, and learns nothing about the schema.
-      if (
-        r.policy &&
-        !r.target &&
-        !deps.policy.enforce(r.policy, req.params as Target, policyCredentials(auth))
-      ) {
+      const target: Target = r.callerTarget
+        ? { project_id: auth?.projectId ?? null, user_id: auth?.userId ?? null, ...(req.params as Target) }
+        : (req.params as Target);
+      if (r.policy && !r.target && !deps.policy.enforce(r.policy, target, policyCredentials(auth))) {
         if (!auth) throw unauthorized();
         throw forbidden(`You are not authorized to perform the requested action: ${r.policy}.`);
       }

@@ -40,6 +40,10 @@ export const ROUTES: Route[] = [
   { pattern: /^\/project\/containers\/?$/, page: page(() => import("./pages/Containers.js")) },
   { pattern: /^\/project\/containers\/([^/]+)\/?$/, page: page(() => import("./pages/ContainerObjects.js")) },
   { pattern: /^\/project\/api_access\/?$/, page: page(() => import("./pages/ApiAccess.js")) },
+  {
+    pattern: /^\/project\/plugins\/([^/]+)\/([^/]+)\/?$/,
+    page: page(() => import("./pages/PluginPanel.js")),
+  },
 ];
 
 function Routes() {

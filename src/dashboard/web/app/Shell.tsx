@@ -22,6 +22,7 @@ import {
   ToolbarGroup,
   ToolbarItem,
 } from "./pf.js";
+import { usePanels } from "./plugins.js";
 import { Link, useLocation } from "./router.js";
 import { useSession } from "./session.js";
 import { applyTheme, storedTheme } from "./theme.js";
@@ -47,6 +48,7 @@ export default function Shell({ children }: { children: ReactNode }) {
   const s = useSession();
   const qc = useQueryClient();
   const { path } = useLocation();
+  const panels = usePanels();
   const [dark, setDark] = useState(storedTheme() === "dark");
   const [sidebar, setSidebar] = useState(() => innerWidth >= 1200);
   const [switching, setSwitching] = useState(false);
@@ -132,7 +134,7 @@ export default function Shell({ children }: { children: ReactNode }) {
       <PageSidebarBody>
         <Nav aria-label="Project">
           <NavList>
-            {NAV.map(([to, label]) => (
+            {[...NAV, ...panels.map((p): [string, string] => [p.path, p.title])].map(([to, label]) => (
               <li key={to} className="pf-v6-c-nav__item">
                 <Link
                   to={to}
