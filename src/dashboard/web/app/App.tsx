@@ -40,6 +40,9 @@ export const ROUTES: Route[] = [
   { pattern: /^\/project\/containers\/?$/, page: page(() => import("./pages/Containers.js")) },
   { pattern: /^\/project\/containers\/([^/]+)\/?$/, page: page(() => import("./pages/ContainerObjects.js")) },
   { pattern: /^\/project\/api_access\/?$/, page: page(() => import("./pages/ApiAccess.js")) },
+  { pattern: /^\/project\/network_topology\/?$/, page: page(() => import("./pages/Topology.js")) },
+  { pattern: /^\/project\/backups\/?$/, page: page(() => import("./pages/Backups.js")) },
+  { pattern: /^\/project\/volume_transfers\/?$/, page: page(() => import("./pages/Transfers.js")) },
 ];
 
 function Routes() {
