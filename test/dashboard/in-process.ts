@@ -2,7 +2,7 @@
 // logged in as demo: what the dashboard's page tests share within a file.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { bootCompute, type ComputeCloud } from "../compute/api/helpers.js";
+import { bootCompute, type BootComputeOptions, type ComputeCloud } from "../compute/api/helpers.js";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.js";
 import { assertBuilt, seriousViolations } from "./helpers.js";
 
@@ -26,10 +26,10 @@ export interface DashboardRig {
   close(): Promise<void>;
 }
 
-/** Boot the cloud, listen on loopback, launch Chromium and log in as demo (lands on Overview). */
-export async function startRig(): Promise<DashboardRig> {
+/** Boot the cloud (`opts`: its config overrides), listen on loopback, launch Chromium and log in as demo. */
+export async function startRig(opts: BootComputeOptions = {}): Promise<DashboardRig> {
   assertBuilt();
-  const c = await bootCompute();
+  const c = await bootCompute(opts);
   let browser: TestBrowser | undefined;
   try {
     const demoProject = await c.t.projectId("demo");

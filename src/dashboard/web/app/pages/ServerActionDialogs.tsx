@@ -162,7 +162,7 @@ export function RescueDialog({ server, onClose, onDone }: Props) {
       error={save.error}
       onClose={onClose}
       onSubmit={() => save.mutate()}
-      cancel={save.isSuccess ? "Close" : "Cancel"}
+      cancel={save.isSuccess ? "Done" : "Cancel"}
       footer={
         save.data && (
           <>

@@ -102,10 +102,13 @@ function Drawing({ g }: { g: Graph }) {
   );
 }
 
+/** Bulleted, indented lists (the design system resets them). */
+const LIST = { listStyle: "disc", paddingLeft: "1.5rem" } as const;
+
 /** The graph as nested lists: each network and what is on it. */
 function Listing({ g }: { g: Graph }) {
   return (
-    <ul data-testid="topology-list">
+    <ul data-testid="topology-list" style={LIST}>
       {g.networks.map((n) => {
         const on = g.nodes.flatMap((node) =>
           node.links.filter((l) => l.network === n.id).map((l) => ({ node, l })),
@@ -120,7 +123,7 @@ function Listing({ g }: { g: Graph }) {
             {on.length === 0 ? (
               <span> - nothing attached</span>
             ) : (
-              <ul>
+              <ul style={LIST}>
                 {on.map(({ node, l }) => (
                   <li key={node.id} data-link={`${node.name}@${n.name}`}>
                     {node.kind === "instance" ? (

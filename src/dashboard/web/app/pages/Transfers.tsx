@@ -122,7 +122,7 @@ function TransferKey({ t, onClose }: { t: Transfer; onClose(): void }) {
         </ClipboardCopy>
       </ModalBody>
       <ModalFooter>
-        <Button onClick={onClose}>Close</Button>
+        <Button onClick={onClose}>Done</Button>
       </ModalFooter>
     </Modal>
   );
