@@ -60,14 +60,18 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
 
   /** Open the row's More menu; returns a menu item by its label. */
   async function menu(item: string) {
-    await row().getByRole("button", { name: `More actions for ${vm}` }).click();
+    await row()
+      .getByRole("button", { name: `More actions for ${vm}` })
+      .click();
     return page.getByRole("menuitem", { name: item, exact: true });
   }
 
   /** Close the open menu with Escape. */
   async function closeMenu() {
     await page.keyboard.press("Escape");
-    await row().getByRole("button", { name: `More actions for ${vm}`, expanded: false }).waitFor();
+    await row()
+      .getByRole("button", { name: `More actions for ${vm}`, expanded: false })
+      .waitFor();
   }
 
   /** Choose a menu item (it must be enabled). */
@@ -81,7 +85,8 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
   async function offered(items: string[]): Promise<Record<string, boolean>> {
     const out: Record<string, boolean> = {};
     await menu(items[0]!);
-    for (const i of items) out[i] = !(await page.getByRole("menuitem", { name: i, exact: true }).isDisabled());
+    for (const i of items)
+      out[i] = !(await page.getByRole("menuitem", { name: i, exact: true }).isDisabled());
     await closeMenu();
     return out;
   }
@@ -90,15 +95,20 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await rig.nav("Instances", "Instances");
     await settled("ACTIVE", "Active");
     const start = Date.now();
-    assert.deepEqual(await offered(["Pause", "Unpause", "Resume", "Confirm resize", "Unrescue", "Unshelve"]), {
-      Pause: true,
-      Unpause: false,
-      Resume: false,
-      "Confirm resize": false,
-      Unrescue: false,
-      Unshelve: false,
-    });
-    await row().getByRole("button", { name: `More actions for ${vm}` }).click();
+    assert.deepEqual(
+      await offered(["Pause", "Unpause", "Resume", "Confirm resize", "Unrescue", "Unshelve"]),
+      {
+        Pause: true,
+        Unpause: false,
+        Resume: false,
+        "Confirm resize": false,
+        Unrescue: false,
+        Unshelve: false,
+      },
+    );
+    await row()
+      .getByRole("button", { name: `More actions for ${vm}` })
+      .click();
     await page.getByRole("menu").waitFor();
     await rig.accessible("Instances with the More menu open");
     await shot(page, "instance-actions-menu");
@@ -130,7 +140,9 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     });
     await choose("Unlock");
     await row().getByTestId("locked").waitFor({ state: "detached" });
-    process.stderr.write(`# pause/unpause/suspend/resume/lock/unlock in the list: ${Date.now() - start} ms\n`);
+    process.stderr.write(
+      `# pause/unpause/suspend/resume/lock/unlock in the list: ${Date.now() - start} ms\n`,
+    );
   });
 
   test("resize is confirmed, then another is reverted (after confirmation); the flavor column follows", async () => {
@@ -212,8 +224,9 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
   });
 
   test("detail page: the action log, an interface, a volume and a floating IP attached and detached", async () => {
-    const vol = (await call("POST", `/volume/v3/${rig.demoProject}/volumes`, { volume: { name: "act-vol", size: 1 } }))
-      .volume;
+    const vol = (
+      await call("POST", `/volume/v3/${rig.demoProject}/volumes`, { volume: { name: "act-vol", size: 1 } })
+    ).volume;
     const pub = (await call("GET", "/networking/v2.0/networks?name=public")).networks[0];
     const fip = (
       await call("POST", "/networking/v2.0/floatingips", { floatingip: { floating_network_id: pub.id } })
@@ -221,7 +234,17 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await row().getByRole("link", { name: vm }).click();
     await page.getByRole("heading", { level: 1, name: `Instance ${vm}` }).waitFor();
     const log = page.getByTestId("action-log");
-    for (const a of ["create", "pause", "suspend", "lock", "resize", "confirmResize", "rescue", "shelve", "reboot"])
+    for (const a of [
+      "create",
+      "pause",
+      "suspend",
+      "lock",
+      "resize",
+      "confirmResize",
+      "rescue",
+      "shelve",
+      "reboot",
+    ])
       await log.locator(`tr[data-action="${a}"]`).first().waitFor();
     await rig.accessible("Instance detail");
 
@@ -247,7 +270,8 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await attached.filter({ hasText: "act-vol" }).waitFor();
     await until(
       "the volume is in use",
-      async () => (await call("GET", `/volume/v3/${rig.demoProject}/volumes/${vol.id}`)).volume.status === "in-use",
+      async () =>
+        (await call("GET", `/volume/v3/${rig.demoProject}/volumes/${vol.id}`)).volume.status === "in-use",
       WAIT,
     );
 

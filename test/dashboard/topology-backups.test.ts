@@ -51,7 +51,11 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     const id = await rig.c.createServer(rig.c.demo, { name: vm, networks: [{ uuid: net.id }] });
     await rig.c.waitStatus(rig.c.demo, id, "ACTIVE");
     await call("POST", `/volume/v3/${rig.demoProject}/volumes`, { volume: { name: "bk-vol", size: 1 } });
-    await until("bk-vol available", async () => (await volumes()).some((v) => v.status === "available"), WAIT);
+    await until(
+      "bk-vol available",
+      async () => (await volumes()).some((v) => v.status === "available"),
+      WAIT,
+    );
   });
   after(async () => {
     await rig?.close();
@@ -70,7 +74,10 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     await list.locator('[data-link="router1@private"]').waitFor();
     assert.match((await list.locator('[data-link="router1@public"]').textContent()) ?? "", /gateway/);
     assert.equal(await graph.getAttribute("role"), "img");
-    assert.match((await page.locator("#topology-desc").textContent()) ?? "", /2 networks, 1 routers and 1 instances/);
+    assert.match(
+      (await page.locator("#topology-desc").textContent()) ?? "",
+      /2 networks, 1 routers and 1 instances/,
+    );
     await shot(page, "network-topology");
     await rig.accessible("Network Topology");
     // The list's links lead to the instance by keyboard.
@@ -144,7 +151,10 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     await page.locator("#accept-id").fill(tid);
     await page.locator("#accept-key").fill("wrong-key");
     await page.getByRole("dialog").getByRole("button", { name: "Accept", exact: true }).click();
-    await page.getByRole("dialog").getByText(/Invalid auth key/).waitFor();
+    await page
+      .getByRole("dialog")
+      .getByText(/Invalid auth key/)
+      .waitFor();
     await page.locator("#accept-key").fill(key);
     await page.getByRole("dialog").getByRole("button", { name: "Accept", exact: true }).click();
     await row("tr-1").waitFor({ state: "detached" });

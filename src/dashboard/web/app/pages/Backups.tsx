@@ -75,7 +75,12 @@ export default function Backups() {
               </Button>
             )}
             {(x.status === "available" || x.status.startsWith("error")) && (
-              <Button size="sm" variant="danger" onClick={() => setDeleting(x)} aria-label={`Delete ${label(x)}`}>
+              <Button
+                size="sm"
+                variant="danger"
+                onClick={() => setDeleting(x)}
+                aria-label={`Delete ${label(x)}`}
+              >
                 Delete
               </Button>
             )}

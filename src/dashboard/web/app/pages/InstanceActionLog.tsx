@@ -6,7 +6,11 @@ import { ErrorAlert, Loading } from "../ui.js";
 /** The action log table of server `id`, refreshed with the server (its key is invalidated after each action). */
 export function InstanceActionLog({ id }: { id: string }) {
   const { sa } = useServerActionCalls();
-  const log = useQuery({ queryKey: ["server-actions", id], queryFn: () => sa.actions(id), refetchInterval: 5000 });
+  const log = useQuery({
+    queryKey: ["server-actions", id],
+    queryFn: () => sa.actions(id),
+    refetchInterval: 5000,
+  });
   if (log.isLoading) return <Loading what="action log" />;
   return (
     <>
@@ -14,7 +18,11 @@ export function InstanceActionLog({ id }: { id: string }) {
       {log.data && log.data.length === 0 ? (
         <p>No action yet.</p>
       ) : (
-        <table className="pf-v6-c-table pf-m-compact pf-m-grid-md" aria-label="action log" data-testid="action-log">
+        <table
+          className="pf-v6-c-table pf-m-compact pf-m-grid-md"
+          aria-label="action log"
+          data-testid="action-log"
+        >
           <thead className="pf-v6-c-table__thead">
             <tr className="pf-v6-c-table__tr">
               {["Action", "Started", "Request", "User", "Message"].map((t) => (

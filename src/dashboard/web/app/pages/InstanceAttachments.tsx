@@ -9,6 +9,9 @@ import { useVolumeCalls } from "../service-calls.js";
 import { useApi } from "../session.js";
 import { Confirm, ErrorAlert, Loading } from "../ui.js";
 
+/** How often the attachment lists refresh (ms). */
+const POLL = 2000;
+
 /** A small table of rows with a remove button each. */
 function Rows<T>(p: {
   label: string;
@@ -114,9 +117,22 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
   const { v } = useVolumeCalls();
   const qc = useQueryClient();
   const project = session.project.id;
-  const ifaces = useQuery({ queryKey: ["server-interfaces", id], queryFn: () => sa.interfaces(id) });
-  const vols = useQuery({ queryKey: ["server-volumes", id], queryFn: () => sa.volumes(id) });
-  const fips = useQuery({ queryKey: ["floatingips", project], queryFn: r.floatingIps });
+  // Attaching and detaching finish after the call returns: the lists poll while shown.
+  const ifaces = useQuery({
+    queryKey: ["server-interfaces", id],
+    queryFn: () => sa.interfaces(id),
+    refetchInterval: POLL,
+  });
+  const vols = useQuery({
+    queryKey: ["server-volumes", id],
+    queryFn: () => sa.volumes(id),
+    refetchInterval: POLL,
+  });
+  const fips = useQuery({
+    queryKey: ["fips", project],
+    queryFn: r.floatingIps,
+    refetchInterval: POLL,
+  });
   const [dialog, setDialog] = useState<"interface" | "volume" | "fip" | null>(null);
   const [removing, setRemoving] = useState<{ what: string; run(): Promise<unknown> } | null>(null);
   const networks = useQuery({
@@ -132,7 +148,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
       ["server", id],
       ["servers", project],
       ["volumes", project],
-      ["floatingips", project],
+      ["fips", project],
       ["ports", project],
       ["server-actions", id],
     ])
@@ -220,7 +236,11 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
       <Confirm
         open={!!removing}
         title="Detach?"
-        body={<>Remove {removing?.what} from {name}.</>}
+        body={
+          <>
+            Remove {removing?.what} from {name}.
+          </>
+        }
         action="Detach"
         onClose={() => setRemoving(null)}
         onConfirm={() => {
@@ -268,9 +288,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
           label="Floating IP"
           missing="Choose a floating IP (allocate one on the Floating IPs page)."
           loading={fips.isLoading || ifaces.isLoading}
-          options={(fips.data ?? [])
-            .filter((f) => !f.port_id)
-            .map((f) => [f.id, f.floating_ip_address])}
+          options={(fips.data ?? []).filter((f) => !f.port_id).map((f) => [f.id, f.floating_ip_address])}
           send={(fip) => {
             const port = ifaces.data?.[0]?.port_id;
             if (!port) return Promise.reject(new Error("The instance has no interface to associate with."));

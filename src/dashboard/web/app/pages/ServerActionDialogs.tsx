@@ -49,7 +49,11 @@ export function ResizeDialog({ server, onClose, onDone }: Props) {
           onChange={(_e, x) => setFlavor(x)}
           validated={shown && error ? "error" : "default"}
         >
-          <FormSelectOption value="" label={flavors.isLoading ? "Loading..." : "Choose a flavor"} isPlaceholder />
+          <FormSelectOption
+            value=""
+            label={flavors.isLoading ? "Loading..." : "Choose a flavor"}
+            isPlaceholder
+          />
           {others.map((f) => (
             <FormSelectOption
               key={f.id}

@@ -54,7 +54,9 @@ function CreateTransfer({ onClose, onDone }: { onClose(): void; onDone(t: Transf
         <FormSelect id="transfer-volume" value={volume} onChange={(_e, x) => setVolume(x)}>
           <FormSelectOption
             value=""
-            label={volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No available volume"}
+            label={
+              volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No available volume"
+            }
             isPlaceholder
           />
           {usable.map((x) => (
@@ -174,7 +176,12 @@ export default function Transfers() {
           { title: "Created", cell: (t) => t.created_at },
         ]}
         actions={(t) => (
-          <Button size="sm" variant="danger" onClick={() => setCancelling(t)} aria-label={`Cancel ${label(t)}`}>
+          <Button
+            size="sm"
+            variant="danger"
+            onClick={() => setCancelling(t)}
+            aria-label={`Cancel ${label(t)}`}
+          >
             Cancel
           </Button>
         )}
@@ -182,7 +189,9 @@ export default function Transfers() {
       <Confirm
         open={!!cancelling}
         title="Cancel transfer?"
-        body={<>The transfer {cancelling && label(cancelling)} is cancelled; the volume stays in this project.</>}
+        body={
+          <>The transfer {cancelling && label(cancelling)} is cancelled; the volume stays in this project.</>
+        }
         action="Cancel transfer"
         onClose={() => setCancelling(null)}
         onConfirm={() => {
