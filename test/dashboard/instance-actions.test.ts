@@ -52,11 +52,21 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await rfb?.close();
   });
 
-  /** The row's status label once settled (no task under way): its text is exactly `text`. */
-  const settled = (status: string, text: string) =>
-    row()
+  /** Wait until the server is in `status` with no task (through the API), then for the row to show exactly that. */
+  async function settled(status: string, text: string) {
+    await until(
+      `${vm} ${status}`,
+      async () => {
+        const s = (await call("GET", `/compute/v2.1/servers/${id}`)).server;
+        return s.status === status && !s["OS-EXT-STS:task_state"];
+      },
+      WAIT,
+      50,
+    );
+    await row()
       .locator(`[data-status="${status}"]`, { hasText: new RegExp(`^${text}$`) })
       .waitFor();
+  }
 
   /** Open the row's More menu; returns a menu item by its label. */
   async function menu(item: string) {

@@ -26,6 +26,9 @@ export function layout(g: Graph) {
   return { width, height, lane, x };
 }
 
+/** "1 router", "2 routers". */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
 /** A node's colour by kind (the theme's tokens, so both themes read). */
 const fill = (n: TopoNode) =>
   n.kind === "router"
@@ -35,9 +38,11 @@ const fill = (n: TopoNode) =>
 /** The SVG drawing. */
 function Drawing({ g }: { g: Graph }) {
   const { width, height, lane, x } = useMemo(() => layout(g), [g]);
-  const summary = `${g.networks.length} networks, ${g.nodes.filter((n) => n.kind === "router").length} routers and ${
-    g.nodes.filter((n) => n.kind === "instance").length
-  } instances; the list below gives every link.`;
+  const routers = g.nodes.filter((n) => n.kind === "router").length;
+  const summary = `${count(g.networks.length, "network")}, ${count(routers, "router")} and ${count(
+    g.nodes.length - routers,
+    "instance",
+  )}; the list below gives every link.`;
   return (
     <div style={{ overflowX: "auto", maxWidth: "100%" }}>
       <svg
