@@ -67,8 +67,8 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     for (const n of ["public", "private"]) await graph.locator(`[data-network="${n}"]`).waitFor();
     for (const n of ["router1", vm]) await graph.locator(`[data-node="${n}"]`).waitFor();
     // router1 reaches both networks, the instance only private.
-    assert.equal(await graph.locator('[data-node="router1"] line').count(), 2);
-    assert.equal(await graph.locator(`[data-node="${vm}"] line`).count(), 1);
+    assert.equal(await graph.locator('[data-links="router1"] line').count(), 2);
+    assert.equal(await graph.locator(`[data-links="${vm}"] line`).count(), 1);
     const list = page.getByTestId("topology-list");
     await list.locator(`[data-link="${vm}@private"]`).getByRole("link", { name: vm }).waitFor();
     await list.locator('[data-link="router1@private"]').waitFor();
@@ -80,6 +80,7 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     );
     await shot(page, "network-topology");
     await rig.accessible("Network Topology");
+    await rig.darkAndPhone("Network Topology");
     // The list's links lead to the instance by keyboard.
     await list.locator(`[data-link="${vm}@private"]`).getByRole("link").focus();
     await page.keyboard.press("Enter");
@@ -104,6 +105,7 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
     assert.match((await bk.textContent()) ?? "", /1 GiB.*bk-vol/);
     await shot(page, "volume-backups");
     await rig.accessible("Volume Backups");
+    await rig.darkAndPhone("Volume Backups");
 
     await bk.getByRole("button", { name: "Restore bk-1" }).click();
     assert.equal(await page.locator("#restore-name").inputValue(), "bk-1-restored");

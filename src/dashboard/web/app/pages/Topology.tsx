@@ -12,6 +12,8 @@ import { ErrorAlert, Loading, PageTitle } from "../ui.js";
 const BOX_W = 120;
 const BOX_H = 44;
 const GAP = 24;
+/** The lanes' labels sit left of the first box, where no line crosses. */
+const LABEL_W = 210;
 const TOP = 16;
 const LANE_TOP = TOP + BOX_H + 40;
 const LANE_H = 28;
@@ -19,21 +21,21 @@ const LANE_GAP = 36;
 
 /** Where each box and lane goes. */
 export function layout(g: Graph) {
-  const width = Math.max(480, GAP + g.nodes.length * (BOX_W + GAP));
+  const width = Math.max(480, LABEL_W + GAP + g.nodes.length * (BOX_W + GAP));
   const lane = new Map(g.networks.map((n, i) => [n.id, LANE_TOP + i * (LANE_H + LANE_GAP)]));
   const height = LANE_TOP + g.networks.length * (LANE_H + LANE_GAP);
-  const x = (i: number) => GAP + i * (BOX_W + GAP);
+  const x = (i: number) => LABEL_W + GAP + i * (BOX_W + GAP);
   return { width, height, lane, x };
 }
 
 /** "1 router", "2 routers". */
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
-/** A node's colour by kind (the theme's tokens, so both themes read). */
-const fill = (n: TopoNode) =>
-  n.kind === "router"
-    ? "var(--pf-t--global--color--nonstatus--purple--default, #5e40be)"
-    : "var(--pf-t--global--color--brand--default, #0066cc)";
+/** A node's colour by kind (dark enough for white text in both themes). */
+const fill = (n: TopoNode) => (n.kind === "router" ? "#5e40be" : "#0066cc");
+
+/** A label cut to `n` characters. */
+const cut = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
 
 /** The SVG drawing. */
 function Drawing({ g }: { g: Graph }) {
@@ -56,6 +58,23 @@ function Drawing({ g }: { g: Graph }) {
       >
         <title id="topology-title">Network topology</title>
         <desc id="topology-desc">{summary}</desc>
+        {/* Lines first: a lane drawn over a line it does not join hides it (the line passes behind). */}
+        {g.nodes.map((n, i) => (
+          <g key={n.id} data-links={n.name}>
+            {n.links.map((l) => (
+              <line
+                key={l.network}
+                x1={x(i) + BOX_W / 2}
+                y1={TOP + BOX_H}
+                x2={x(i) + BOX_W / 2}
+                y2={(lane.get(l.network) ?? 0) + LANE_H / 2}
+                stroke="#777"
+                strokeWidth={2}
+                strokeDasharray={l.gateway ? "5 3" : undefined}
+              />
+            ))}
+          </g>
+        ))}
         {g.networks.map((n) => (
           <g key={n.id} data-network={n.name}>
             <rect
@@ -64,38 +83,28 @@ function Drawing({ g }: { g: Graph }) {
               width={width - 8}
               height={LANE_H}
               rx={6}
-              fill={n.external ? "#3c3f42" : "#4a6b3c"}
+              fill={n.external ? "#3c3f42" : "#3f5f33"}
             />
             <text x={12} y={(lane.get(n.id) ?? 0) + 18} fill="#fff">
-              {n.name}
-              {n.cidrs.length ? ` (${n.cidrs.join(", ")})` : ""}
-              {n.external ? " external" : ""}
+              {cut(`${n.name}${n.cidrs.length ? ` ${n.cidrs.join(", ")}` : ""}`, 30)}
             </text>
           </g>
         ))}
         {g.nodes.map((n, i) => (
           <g key={n.id} data-node={n.name}>
-            {n.links.map((l) => {
-              const cx = x(i) + BOX_W / 2;
-              const y = lane.get(l.network) ?? 0;
-              return (
-                <g key={l.network}>
-                  <line
-                    x1={cx}
-                    y1={TOP + BOX_H}
-                    x2={cx}
-                    y2={y}
-                    stroke="var(--pf-t--global--text--color--subtle, #777)"
-                    strokeWidth={2}
-                    strokeDasharray={l.gateway ? "5 3" : undefined}
-                  />
-                  <circle cx={cx} cy={y + LANE_H / 2} r={5} fill="#fff" stroke="#333" />
-                </g>
-              );
-            })}
+            {n.links.map((l) => (
+              <circle
+                key={l.network}
+                cx={x(i) + BOX_W / 2}
+                cy={(lane.get(l.network) ?? 0) + LANE_H / 2}
+                r={5}
+                fill="#fff"
+                stroke="#333"
+              />
+            ))}
             <rect x={x(i)} y={TOP} width={BOX_W} height={BOX_H} rx={6} fill={fill(n)} />
             <text x={x(i) + 8} y={TOP + 18} fill="#fff" fontWeight="bold">
-              {n.name.length > 16 ? `${n.name.slice(0, 15)}…` : n.name}
+              {cut(n.name, 16)}
             </text>
             <text x={x(i) + 8} y={TOP + 35} fill="#fff">
               {n.kind} {n.status}
