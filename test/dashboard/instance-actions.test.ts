@@ -289,7 +289,7 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await page.locator("#associate-fip").selectOption(fip.id);
     await page.getByRole("dialog").getByRole("button", { name: "Associate", exact: true }).click();
     await page.getByTestId("floating IPs").getByText(fip.floating_ip_address).waitFor();
-    await shot(page, "instance-detail");
+    await shot(page, "instance-attachments");
     await rig.accessible("Instance detail with attachments");
 
     await page.getByRole("button", { name: `Disassociate ${fip.floating_ip_address}` }).click();

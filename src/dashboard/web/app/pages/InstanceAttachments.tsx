@@ -135,11 +135,8 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
   });
   const [dialog, setDialog] = useState<"interface" | "volume" | "fip" | null>(null);
   const [removing, setRemoving] = useState<{ what: string; run(): Promise<unknown> } | null>(null);
-  const networks = useQuery({
-    queryKey: ["networks", project],
-    queryFn: r.networks,
-    enabled: dialog === "interface",
-  });
+  const networks = useQuery({ queryKey: ["networks", project], queryFn: r.networks });
+  const netName = new Map((networks.data ?? []).map((n) => [n.id, n.name || n.id]));
   const volumes = useQuery({ queryKey: ["volumes", project], queryFn: v.volumes });
   const refresh = () => {
     for (const key of [
@@ -180,7 +177,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
         rowKey={(i) => i.port_id}
         cells={(i) => [
           i.port_id,
-          i.net_id,
+          netName.get(i.net_id) ?? i.net_id,
           i.mac_addr,
           i.fixed_ips.map((f) => f.ip_address).join(", "),
           i.port_state,
