@@ -22,20 +22,7 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
   const vm = "act-vm";
   const row = () => rowWith(page, vm);
 
-  /** A call to the cloud as demo (path under the listener, e.g. /networking/v2.0/...). */
-  async function call(method: string, url: string, body?: unknown) {
-    const r = await rig.c.t.cloud.app.inject({
-      method: method as "GET",
-      url,
-      headers: {
-        "x-auth-token": rig.c.demo,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-    });
-    assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.payload}`);
-    return r.payload ? JSON.parse(r.payload) : undefined;
-  }
+  const call = (method: string, url: string, body?: unknown) => rig.call(method, url, body);
 
   before(async () => {
     rig = await startRig();

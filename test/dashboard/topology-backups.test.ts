@@ -16,20 +16,7 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
   const vm = "topo-vm";
   const row = (t: string) => rowWith(page, t);
 
-  /** A call to the cloud as demo. */
-  async function call(method: string, url: string, body?: unknown) {
-    const r = await rig.c.t.cloud.app.inject({
-      method: method as "GET",
-      url,
-      headers: {
-        "x-auth-token": rig.c.demo,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-    });
-    assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.payload}`);
-    return r.payload ? JSON.parse(r.payload) : undefined;
-  }
+  const call = (method: string, url: string, body?: unknown) => rig.call(method, url, body);
   const volumes = async () =>
     (await call("GET", `/volume/v3/${rig.demoProject}/volumes/detail`)).volumes as Array<{
       id: string;

@@ -4,13 +4,9 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Backup, Restore } from "../../api/backups.js";
 import { useBackupCalls } from "../action-calls.js";
-import { Field, FormDialog } from "../dialog.js";
-import { Checkbox, FormSelect, FormSelectOption, TextInput } from "../pf.js";
+import { Field, nameError, SaveDialog, TextField } from "../dialog.js";
+import { Checkbox, FormSelect, FormSelectOption } from "../pf.js";
 import { useVolumeCalls } from "../service-calls.js";
-
-/** Why a name is refused, or undefined. */
-const nameError = (n: string) =>
-  !n.trim() ? "Enter a name." : n.length > 255 ? "At most 255 characters." : undefined;
 
 /** Create a backup of one of the project's volumes. */
 export function CreateBackup({ onClose, onDone }: { onClose(): void; onDone(): void }) {
@@ -21,7 +17,6 @@ export function CreateBackup({ onClose, onDone }: { onClose(): void; onDone(): v
   const [volume, setVolume] = useState("");
   const [name, setName] = useState("");
   const [incremental, setIncremental] = useState(false);
-  const [shown, setShown] = useState(false);
   const errors = { volume: volume ? undefined : "Choose a volume.", name: nameError(name) };
   const chosen = usable.find((x) => x.id === volume);
   const save = useMutation({
@@ -36,49 +31,52 @@ export function CreateBackup({ onClose, onDone }: { onClose(): void; onDone(): v
     onSuccess: () => (onDone(), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="backup-form"
       title="Create Backup"
       submit="Create Backup"
       busy={save.isPending}
       error={save.error}
+      errors={[errors.volume, errors.name]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!errors.volume && !errors.name) save.mutate();
-      }}
     >
-      <Field label="Name" id="backup-name" error={errors.name} shown={shown} required>
-        <TextInput
-          id="backup-name"
-          value={name}
-          onChange={(_e, x) => setName(x)}
-          validated={shown && errors.name ? "error" : "default"}
-        />
-      </Field>
-      <Field label="Volume" id="backup-volume" error={errors.volume} shown={shown} required>
-        <FormSelect id="backup-volume" value={volume} onChange={(_e, x) => setVolume(x)}>
-          <FormSelectOption
-            value=""
-            label={volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No volume"}
-            isPlaceholder
+      {(shown) => (
+        <>
+          <TextField
+            label="Name"
+            id="backup-name"
+            value={name}
+            onChange={setName}
+            error={errors.name}
+            shown={shown}
+            required
           />
-          {usable.map((x) => (
-            <FormSelectOption
-              key={x.id}
-              value={x.id}
-              label={`${x.name || x.id} (${x.size} GiB${x.status === "in-use" ? ", in use" : ""})`}
-            />
-          ))}
-        </FormSelect>
-      </Field>
-      <Checkbox
-        id="backup-incremental"
-        label="Incremental (only what changed since the last backup of the volume)"
-        isChecked={incremental}
-        onChange={(_e, x) => setIncremental(x)}
-      />
-    </FormDialog>
+          <Field label="Volume" id="backup-volume" error={errors.volume} shown={shown} required>
+            <FormSelect id="backup-volume" value={volume} onChange={(_e, x) => setVolume(x)}>
+              <FormSelectOption
+                value=""
+                label={volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No volume"}
+                isPlaceholder
+              />
+              {usable.map((x) => (
+                <FormSelectOption
+                  key={x.id}
+                  value={x.id}
+                  label={`${x.name || x.id} (${x.size} GiB${x.status === "in-use" ? ", in use" : ""})`}
+                />
+              ))}
+            </FormSelect>
+          </Field>
+          <Checkbox
+            id="backup-incremental"
+            label="Incremental (only what changed since the last backup of the volume)"
+            isChecked={incremental}
+            onChange={(_e, x) => setIncremental(x)}
+          />
+        </>
+      )}
+    </SaveDialog>
   );
 }
 
@@ -98,47 +96,49 @@ export function RestoreBackup({
   const targets = (volumes.data ?? []).filter((x) => x.status === "available" && x.size >= backup.size);
   const [target, setTarget] = useState("");
   const [name, setName] = useState(`${backup.name || "backup"}-restored`);
-  const [shown, setShown] = useState(false);
   const error = target ? undefined : nameError(name);
   const save = useMutation({
     mutationFn: () => b.restore(backup.id, target ? { volumeId: target } : { name: name.trim() }),
     onSuccess: (r) => (onDone(r), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="restore-form"
       title={`Restore ${backup.name || backup.id}`}
       submit="Restore"
       busy={save.isPending}
       error={save.error}
+      errors={[error]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
     >
-      <Field label="Restore to" id="restore-target" shown={false}>
-        <FormSelect id="restore-target" value={target} onChange={(_e, x) => setTarget(x)}>
-          <FormSelectOption value="" label="A new volume" />
-          {targets.map((x) => (
-            <FormSelectOption
-              key={x.id}
-              value={x.id}
-              label={`${x.name || x.id} (${x.size} GiB, overwritten)`}
+      {(shown) => (
+        <>
+          <Field label="Restore to" id="restore-target" shown={false}>
+            <FormSelect id="restore-target" value={target} onChange={(_e, x) => setTarget(x)}>
+              <FormSelectOption value="" label="A new volume" />
+              {targets.map((x) => (
+                <FormSelectOption
+                  key={x.id}
+                  value={x.id}
+                  label={`${x.name || x.id} (${x.size} GiB, overwritten)`}
+                />
+              ))}
+            </FormSelect>
+          </Field>
+          {!target && (
+            <TextField
+              label="New volume name"
+              id="restore-name"
+              value={name}
+              onChange={setName}
+              error={error}
+              shown={shown}
+              required
             />
-          ))}
-        </FormSelect>
-      </Field>
-      {!target && (
-        <Field label="New volume name" id="restore-name" error={error} shown={shown} required>
-          <TextInput
-            id="restore-name"
-            value={name}
-            onChange={(_e, x) => setName(x)}
-            validated={shown && error ? "error" : "default"}
-          />
-        </Field>
+          )}
+        </>
       )}
-    </FormDialog>
+    </SaveDialog>
   );
 }

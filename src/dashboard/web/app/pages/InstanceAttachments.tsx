@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { useServerActionCalls } from "../action-calls.js";
-import { Field, FormDialog } from "../dialog.js";
+import { Field, SaveDialog } from "../dialog.js";
 import { Button, FormSelect, FormSelectOption } from "../pf.js";
 import { useVolumeCalls } from "../service-calls.js";
 import { useApi } from "../session.js";
@@ -78,35 +78,34 @@ function ChooseDialog(p: {
   onDone(): void;
 }) {
   const [value, setValue] = useState("");
-  const [shown, setShown] = useState(false);
   const error = value ? undefined : p.missing;
   const save = useMutation({ mutationFn: () => p.send(value), onSuccess: () => (p.onDone(), p.onClose()) });
   return (
-    <FormDialog
+    <SaveDialog
       id={`${p.id}-form`}
       title={p.title}
       submit={p.submit}
       busy={save.isPending}
       error={save.error}
+      errors={[error]}
+      send={() => save.mutate()}
       onClose={p.onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
     >
-      <Field label={p.label} id={p.id} error={error} shown={shown} required>
-        <FormSelect id={p.id} value={value} onChange={(_e, x) => setValue(x)}>
-          <FormSelectOption
-            value=""
-            label={p.loading ? "Loading..." : p.options.length ? "Choose..." : "None available"}
-            isPlaceholder
-          />
-          {p.options.map(([v, l]) => (
-            <FormSelectOption key={v} value={v} label={l} />
-          ))}
-        </FormSelect>
-      </Field>
-    </FormDialog>
+      {(shown) => (
+        <Field label={p.label} id={p.id} error={error} shown={shown} required>
+          <FormSelect id={p.id} value={value} onChange={(_e, x) => setValue(x)}>
+            <FormSelectOption
+              value=""
+              label={p.loading ? "Loading..." : p.options.length ? "Choose..." : "None available"}
+              isPlaceholder
+            />
+            {p.options.map(([v, l]) => (
+              <FormSelectOption key={v} value={v} label={l} />
+            ))}
+          </FormSelect>
+        </Field>
+      )}
+    </SaveDialog>
   );
 }
 

@@ -4,8 +4,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Server } from "../../api/resources.js";
 import { useServerActionCalls } from "../action-calls.js";
-import { Field, FormDialog } from "../dialog.js";
-import { ClipboardCopy, FormSelect, FormSelectOption, TextInput } from "../pf.js";
+import { Field, nameError, SaveDialog, TextField } from "../dialog.js";
+import { ClipboardCopy, FormSelect, FormSelectOption } from "../pf.js";
 import { useApi } from "../session.js";
 
 /** What each dialog gets. */
@@ -15,6 +15,24 @@ interface Props {
   onDone(): void;
 }
 
+/** A select with a placeholder first (value ""), then `options` as [value, label]. */
+function Choice(p: {
+  id: string;
+  value: string;
+  onChange(v: string): void;
+  placeholder: string;
+  options: Array<[string, string]>;
+}) {
+  return (
+    <FormSelect id={p.id} value={p.value} onChange={(_e, x) => p.onChange(x)}>
+      <FormSelectOption value="" label={p.placeholder} isPlaceholder />
+      {p.options.map(([v, l]) => (
+        <FormSelectOption key={v} value={v} label={l} />
+      ))}
+    </FormSelect>
+  );
+}
+
 /** Resize to another flavor (the server then waits in VERIFY_RESIZE for confirm or revert). */
 export function ResizeDialog({ server, onClose, onDone }: Props) {
   const { r } = useApi();
@@ -22,48 +40,37 @@ export function ResizeDialog({ server, onClose, onDone }: Props) {
   const flavors = useQuery({ queryKey: ["flavors"], queryFn: r.flavors, staleTime: 60_000 });
   const others = (flavors.data ?? []).filter((f) => f.name !== server.flavor?.original_name);
   const [flavor, setFlavor] = useState("");
-  const [shown, setShown] = useState(false);
   const error = flavor ? undefined : "Choose the new flavor.";
   const save = useMutation({
     mutationFn: () => sa.resize(server.id, flavor),
     onSuccess: () => (onDone(), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="resize-form"
       title={`Resize ${server.name}`}
       submit="Resize"
       busy={save.isPending}
       error={save.error}
+      errors={[error]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
     >
-      <p>Current flavor: {server.flavor?.original_name ?? "-"}</p>
-      <Field label="New flavor" id="resize-flavor" error={error} shown={shown} required>
-        <FormSelect
-          id="resize-flavor"
-          value={flavor}
-          onChange={(_e, x) => setFlavor(x)}
-          validated={shown && error ? "error" : "default"}
-        >
-          <FormSelectOption
-            value=""
-            label={flavors.isLoading ? "Loading..." : "Choose a flavor"}
-            isPlaceholder
-          />
-          {others.map((f) => (
-            <FormSelectOption
-              key={f.id}
-              value={f.id}
-              label={`${f.name} (${f.vcpus} vCPU, ${f.ram} MiB, ${f.disk} GiB)`}
+      {(shown) => (
+        <>
+          <p>Current flavor: {server.flavor?.original_name ?? "-"}</p>
+          <Field label="New flavor" id="resize-flavor" error={error} shown={shown} required>
+            <Choice
+              id="resize-flavor"
+              value={flavor}
+              onChange={setFlavor}
+              placeholder={flavors.isLoading ? "Loading..." : "Choose a flavor"}
+              options={others.map((f) => [f.id, `${f.name} (${f.vcpus} vCPU, ${f.ram} MiB, ${f.disk} GiB)`])}
             />
-          ))}
-        </FormSelect>
-      </Field>
-    </FormDialog>
+          </Field>
+        </>
+      )}
+    </SaveDialog>
   );
 }
 
@@ -71,101 +78,104 @@ export function ResizeDialog({ server, onClose, onDone }: Props) {
 export function SnapshotDialog({ server, onClose, onDone }: Props) {
   const { sa } = useServerActionCalls();
   const [name, setName] = useState(`${server.name}-snapshot`);
-  const [shown, setShown] = useState(false);
-  const error = !name.trim() ? "Enter a name." : name.length > 255 ? "At most 255 characters." : undefined;
+  const error = nameError(name);
   const save = useMutation({
     mutationFn: () => sa.createImage(server.id, name.trim()),
     onSuccess: () => (onDone(), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="server-snapshot-form"
       title={`Create snapshot of ${server.name}`}
       submit="Create Snapshot"
       busy={save.isPending}
       error={save.error}
+      errors={[error]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
     >
-      <Field label="Snapshot name" id="server-snapshot-name" error={error} shown={shown} required>
-        <TextInput
+      {(shown) => (
+        <TextField
+          label="Snapshot name"
           id="server-snapshot-name"
           value={name}
-          onChange={(_e, x) => setName(x)}
-          validated={shown && error ? "error" : "default"}
+          onChange={setName}
+          error={error}
+          shown={shown}
+          required
         />
-      </Field>
-    </FormDialog>
+      )}
+    </SaveDialog>
   );
 }
 
-/** A select of the active images (rebuild and rescue). */
-function ImageSelect(p: { id: string; value: string; onChange(v: string): void; placeholder: string }) {
+/** The active images as select options. */
+function useImageOptions(): { loading: boolean; options: Array<[string, string]> } {
   const { r, session } = useApi();
   const images = useQuery({ queryKey: ["images", session.project.id], queryFn: r.images, staleTime: 30_000 });
-  return (
-    <FormSelect id={p.id} value={p.value} onChange={(_e, x) => p.onChange(x)}>
-      <FormSelectOption value="" label={images.isLoading ? "Loading..." : p.placeholder} isPlaceholder />
-      {(images.data ?? [])
-        .filter((i) => i.status === "active")
-        .map((i) => (
-          <FormSelectOption key={i.id} value={i.id} label={i.name ?? i.id} />
-        ))}
-    </FormSelect>
-  );
+  return {
+    loading: images.isLoading,
+    options: (images.data ?? []).filter((i) => i.status === "active").map((i) => [i.id, i.name ?? i.id]),
+  };
 }
 
 /** Rebuild the server from an image (its disk is replaced). */
 export function RebuildDialog({ server, onClose, onDone }: Props) {
   const { sa } = useServerActionCalls();
+  const images = useImageOptions();
   const [image, setImage] = useState(server.image ? server.image.id : "");
-  const [shown, setShown] = useState(false);
   const error = image ? undefined : "Choose an image.";
   const save = useMutation({
     mutationFn: () => sa.rebuild(server.id, image),
     onSuccess: () => (onDone(), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="rebuild-form"
       title={`Rebuild ${server.name}`}
       submit="Rebuild"
       busy={save.isPending}
       error={save.error}
+      errors={[error]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
     >
-      <p>The instance&apos;s disk is replaced by the image: data on it is lost.</p>
-      <Field label="Image" id="rebuild-image" error={error} shown={shown} required>
-        <ImageSelect id="rebuild-image" value={image} onChange={setImage} placeholder="Choose an image" />
-      </Field>
-    </FormDialog>
+      {(shown) => (
+        <>
+          <p>The instance&apos;s disk is replaced by the image: data on it is lost.</p>
+          <Field label="Image" id="rebuild-image" error={error} shown={shown} required>
+            <Choice
+              id="rebuild-image"
+              value={image}
+              onChange={setImage}
+              placeholder={images.loading ? "Loading..." : "Choose an image"}
+              options={images.options}
+            />
+          </Field>
+        </>
+      )}
+    </SaveDialog>
   );
 }
 
 /** Rescue: boot the server from a rescue image (its own by default); shows the rescue password once. */
 export function RescueDialog({ server, onClose, onDone }: Props) {
   const { sa } = useServerActionCalls();
+  const images = useImageOptions();
   const [image, setImage] = useState("");
   const save = useMutation({
     mutationFn: () => sa.rescue(server.id, image || undefined),
     onSuccess: onDone,
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="rescue-form"
       title={`Rescue ${server.name}`}
       submit="Rescue"
       busy={save.isPending || save.isSuccess}
       error={save.error}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => save.mutate()}
       cancel={save.isSuccess ? "Done" : "Cancel"}
       footer={
         save.data && (
@@ -178,14 +188,17 @@ export function RescueDialog({ server, onClose, onDone }: Props) {
         )
       }
     >
-      <Field label="Rescue image" id="rescue-image" shown={false}>
-        <ImageSelect
-          id="rescue-image"
-          value={image}
-          onChange={setImage}
-          placeholder="The instance's own image"
-        />
-      </Field>
-    </FormDialog>
+      {() => (
+        <Field label="Rescue image" id="rescue-image" shown={false}>
+          <Choice
+            id="rescue-image"
+            value={image}
+            onChange={setImage}
+            placeholder={images.loading ? "Loading..." : "The instance's own image"}
+            options={images.options}
+          />
+        </Field>
+      )}
+    </SaveDialog>
   );
 }

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Transfer } from "../../api/backups.js";
 import { useBackupCalls } from "../action-calls.js";
-import { Field, FormDialog } from "../dialog.js";
+import { Field, SaveDialog, TextField } from "../dialog.js";
 import {
   Alert,
   Button,
@@ -15,7 +15,6 @@ import {
   ModalBody,
   ModalFooter,
   ModalHeader,
-  TextInput,
 } from "../pf.js";
 import { useVolumeCalls } from "../service-calls.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
@@ -28,43 +27,42 @@ function CreateTransfer({ onClose, onDone }: { onClose(): void; onDone(t: Transf
   const usable = (volumes.data ?? []).filter((x) => x.status === "available");
   const [volume, setVolume] = useState("");
   const [name, setName] = useState("");
-  const [shown, setShown] = useState(false);
   const error = volume ? undefined : "Choose an available volume.";
   const save = useMutation({
     mutationFn: () => b.createTransfer(volume, name.trim()),
     onSuccess: (t) => (onDone(t), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="transfer-form"
       title="Create Transfer"
       submit="Create Transfer"
       busy={save.isPending}
       error={save.error}
+      errors={[error, name.length > 255 ? "At most 255 characters." : undefined]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error && name.length <= 255) save.mutate();
-      }}
     >
-      <Field label="Name" id="transfer-name" shown={false}>
-        <TextInput id="transfer-name" value={name} onChange={(_e, x) => setName(x)} />
-      </Field>
-      <Field label="Volume" id="transfer-volume" error={error} shown={shown} required>
-        <FormSelect id="transfer-volume" value={volume} onChange={(_e, x) => setVolume(x)}>
-          <FormSelectOption
-            value=""
-            label={
-              volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No available volume"
-            }
-            isPlaceholder
-          />
-          {usable.map((x) => (
-            <FormSelectOption key={x.id} value={x.id} label={`${x.name || x.id} (${x.size} GiB)`} />
-          ))}
-        </FormSelect>
-      </Field>
-    </FormDialog>
+      {(shown) => (
+        <>
+          <TextField label="Name" id="transfer-name" value={name} onChange={setName} shown={shown} />
+          <Field label="Volume" id="transfer-volume" error={error} shown={shown} required>
+            <FormSelect id="transfer-volume" value={volume} onChange={(_e, x) => setVolume(x)}>
+              <FormSelectOption
+                value=""
+                label={
+                  volumes.isLoading ? "Loading..." : usable.length ? "Choose a volume" : "No available volume"
+                }
+                isPlaceholder
+              />
+              {usable.map((x) => (
+                <FormSelectOption key={x.id} value={x.id} label={`${x.name || x.id} (${x.size} GiB)`} />
+              ))}
+            </FormSelect>
+          </Field>
+        </>
+      )}
+    </SaveDialog>
   );
 }
 
@@ -73,7 +71,6 @@ function AcceptTransfer({ onClose, onDone }: { onClose(): void; onDone(): void }
   const { b } = useBackupCalls();
   const [id, setId] = useState("");
   const [key, setKey] = useState("");
-  const [shown, setShown] = useState(false);
   const errors = {
     id: /^[0-9a-fA-F-]{32,36}$/.test(id.trim()) ? undefined : "Enter the transfer's id.",
     key: key.trim() && key.length <= 255 ? undefined : "Enter the auth key.",
@@ -83,25 +80,39 @@ function AcceptTransfer({ onClose, onDone }: { onClose(): void; onDone(): void }
     onSuccess: () => (onDone(), onClose()),
   });
   return (
-    <FormDialog
+    <SaveDialog
       id="accept-form"
       title="Accept Transfer"
       submit="Accept"
       busy={save.isPending}
       error={save.error}
+      errors={[errors.id, errors.key]}
+      send={() => save.mutate()}
       onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!errors.id && !errors.key) save.mutate();
-      }}
     >
-      <Field label="Transfer ID" id="accept-id" error={errors.id} shown={shown} required>
-        <TextInput id="accept-id" value={id} onChange={(_e, x) => setId(x)} />
-      </Field>
-      <Field label="Auth key" id="accept-key" error={errors.key} shown={shown} required>
-        <TextInput id="accept-key" value={key} onChange={(_e, x) => setKey(x)} />
-      </Field>
-    </FormDialog>
+      {(shown) => (
+        <>
+          <TextField
+            label="Transfer ID"
+            id="accept-id"
+            value={id}
+            onChange={setId}
+            error={errors.id}
+            shown={shown}
+            required
+          />
+          <TextField
+            label="Auth key"
+            id="accept-key"
+            value={key}
+            onChange={setKey}
+            error={errors.key}
+            shown={shown}
+            required
+          />
+        </>
+      )}
+    </SaveDialog>
   );
 }
 
