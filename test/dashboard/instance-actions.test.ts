@@ -230,7 +230,7 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     ).floatingip;
     await row().getByRole("link", { name: vm }).click();
     await page.getByRole("heading", { level: 1, name: `Instance ${vm}` }).waitFor();
-    const log = page.getByTestId("action-log");
+    const log = page.getByTestId("action log");
     for (const a of [
       "create",
       "pause",
@@ -242,7 +242,7 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
       "shelve",
       "reboot",
     ])
-      await log.locator(`tr[data-action="${a}"]`).first().waitFor();
+      await log.locator(`tr[data-row="${a}"]`).first().waitFor();
     await rig.accessible("Instance detail");
 
     const ifaces = page.getByTestId("interfaces").locator("tbody tr");

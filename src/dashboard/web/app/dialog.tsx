@@ -88,31 +88,39 @@ export function nameError(name: string): string | undefined {
   return !name.trim() ? "Enter a name." : name.length > 255 ? "At most 255 characters." : undefined;
 }
 
+/** The part of a TanStack mutation a SaveDialog uses. */
+export interface Save {
+  isPending: boolean;
+  error: unknown;
+  mutate(v: void): void;
+}
+
 /**
- * A FormDialog that calls `send` only when every one of `errors` is clear; its fields get `shown` (submitted once)
- * to show their own errors.
+ * A FormDialog that runs `save` only when every one of `errors` is clear (busy while it runs, its refusal shown);
+ * its fields get `shown` (submitted once) to show their own errors.
  */
 export function SaveDialog(props: {
   id: string;
   title: string;
   submit: string;
-  busy: boolean;
-  error: unknown;
+  save: Save;
+  busy?: boolean;
   errors?: Array<string | undefined>;
-  send(): void;
   onClose(): void;
   footer?: ReactNode;
   cancel?: string;
   children(shown: boolean): ReactNode;
 }) {
   const [shown, setShown] = useState(false);
-  const { errors = [], send, children, ...rest } = props;
+  const { errors = [], save, busy, children, ...rest } = props;
   return (
     <FormDialog
       {...rest}
+      busy={busy ?? save.isPending}
+      error={save.error}
       onSubmit={() => {
         setShown(true);
-        if (errors.every((e) => !e)) send();
+        if (errors.every((e) => !e)) save.mutate();
       }}
     >
       {children(shown)}

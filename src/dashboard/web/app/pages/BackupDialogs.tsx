@@ -35,10 +35,8 @@ export function CreateBackup({ onClose, onDone }: { onClose(): void; onDone(): v
       id="backup-form"
       title="Create Backup"
       submit="Create Backup"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[errors.volume, errors.name]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
@@ -106,10 +104,8 @@ export function RestoreBackup({
       id="restore-form"
       title={`Restore ${backup.name || backup.id}`}
       submit="Restore"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (

@@ -7,52 +7,11 @@ import { Field, SaveDialog } from "../dialog.js";
 import { Button, FormSelect, FormSelectOption } from "../pf.js";
 import { useVolumeCalls } from "../service-calls.js";
 import { useApi } from "../session.js";
-import { Confirm, ErrorAlert, Loading } from "../ui.js";
+import { Confirm, ErrorAlert } from "../ui.js";
+import { SmallTable } from "./SmallTable.js";
 
 /** How often the attachment lists refresh (ms). */
 const POLL = 2000;
-
-/** A small table of rows with a remove button each. */
-function Rows<T>(p: {
-  label: string;
-  rows: T[] | undefined;
-  loading: boolean;
-  cells(row: T): string[];
-  heads: string[];
-  rowKey(row: T): string;
-  remove(row: T): ReactNode;
-  empty: string;
-}) {
-  if (p.loading) return <Loading what={p.label} />;
-  if (!p.rows?.length) return <p>{p.empty}</p>;
-  return (
-    <table className="pf-v6-c-table pf-m-compact pf-m-grid-md" aria-label={p.label} data-testid={p.label}>
-      <thead className="pf-v6-c-table__thead">
-        <tr className="pf-v6-c-table__tr">
-          {[...p.heads, "Actions"].map((h) => (
-            <th key={h} className="pf-v6-c-table__th" scope="col">
-              {h}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody className="pf-v6-c-table__tbody">
-        {p.rows.map((row) => (
-          <tr key={p.rowKey(row)} className="pf-v6-c-table__tr">
-            {p.cells(row).map((c, i) => (
-              <td key={p.heads[i]} className="pf-v6-c-table__td" data-label={p.heads[i]}>
-                {c}
-              </td>
-            ))}
-            <td className="pf-v6-c-table__td" data-label="Actions">
-              {p.remove(row)}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
 
 /** A section title with its add button. */
 function Head({ title, children }: { title: string; children: ReactNode }) {
@@ -85,10 +44,8 @@ function ChooseDialog(p: {
       id={`${p.id}-form`}
       title={p.title}
       submit={p.submit}
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error]}
-      send={() => save.mutate()}
       onClose={p.onClose}
     >
       {(shown) => (
@@ -168,7 +125,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
           Attach Interface
         </Button>
       </Head>
-      <Rows
+      <SmallTable
         label="interfaces"
         rows={ifaces.data}
         loading={ifaces.isLoading}
@@ -193,7 +150,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
           Attach Volume
         </Button>
       </Head>
-      <Rows
+      <SmallTable
         label="attached volumes"
         rows={vols.data}
         loading={vols.isLoading}
@@ -212,7 +169,7 @@ export function InstanceAttachments({ id, name }: { id: string; name: string }) 
           Associate Floating IP
         </Button>
       </Head>
-      <Rows
+      <SmallTable
         label="floating IPs"
         rows={mine}
         loading={fips.isLoading}

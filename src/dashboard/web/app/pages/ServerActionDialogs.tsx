@@ -50,10 +50,8 @@ export function ResizeDialog({ server, onClose, onDone }: Props) {
       id="resize-form"
       title={`Resize ${server.name}`}
       submit="Resize"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
@@ -88,10 +86,8 @@ export function SnapshotDialog({ server, onClose, onDone }: Props) {
       id="server-snapshot-form"
       title={`Create snapshot of ${server.name}`}
       submit="Create Snapshot"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
@@ -134,10 +130,8 @@ export function RebuildDialog({ server, onClose, onDone }: Props) {
       id="rebuild-form"
       title={`Rebuild ${server.name}`}
       submit="Rebuild"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
@@ -172,9 +166,8 @@ export function RescueDialog({ server, onClose, onDone }: Props) {
       id="rescue-form"
       title={`Rescue ${server.name}`}
       submit="Rescue"
+      save={save}
       busy={save.isPending || save.isSuccess}
-      error={save.error}
-      send={() => save.mutate()}
       onClose={onClose}
       cancel={save.isSuccess ? "Done" : "Cancel"}
       footer={

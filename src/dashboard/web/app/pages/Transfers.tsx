@@ -37,10 +37,8 @@ function CreateTransfer({ onClose, onDone }: { onClose(): void; onDone(t: Transf
       id="transfer-form"
       title="Create Transfer"
       submit="Create Transfer"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[error, name.length > 255 ? "At most 255 characters." : undefined]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
@@ -84,10 +82,8 @@ function AcceptTransfer({ onClose, onDone }: { onClose(): void; onDone(): void }
       id="accept-form"
       title="Accept Transfer"
       submit="Accept"
-      busy={save.isPending}
-      error={save.error}
+      save={save}
       errors={[errors.id, errors.key]}
-      send={() => save.mutate()}
       onClose={onClose}
     >
       {(shown) => (
