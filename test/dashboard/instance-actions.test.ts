@@ -278,6 +278,7 @@ describe("dashboard instance actions in headless Chromium", { skip: SKIP_BROWSER
     await page.getByTestId("floating IPs").getByText(fip.floating_ip_address).waitFor();
     await shot(page, "instance-attachments");
     await rig.accessible("Instance detail with attachments");
+    await rig.darkAndPhone("Instance detail");
 
     await page.getByRole("button", { name: `Disassociate ${fip.floating_ip_address}` }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Detach", exact: true }).click();

@@ -87,7 +87,7 @@ export interface InstanceAction {
 }
 
 /** A port attached to a server (os-interface). */
-export interface Interface {
+export interface ServerInterface {
   port_id: string;
   net_id: string;
   port_state: string;
@@ -140,9 +140,9 @@ export function serverActionCalls(api: Api) {
     /** The action log, newest first. */
     actions: async (id: string): Promise<InstanceAction[]> =>
       (await api.get(C, `/servers/${q(id)}/os-instance-actions`)).instanceActions,
-    interfaces: async (id: string): Promise<Interface[]> =>
+    interfaces: async (id: string): Promise<ServerInterface[]> =>
       (await api.get(C, `/servers/${q(id)}/os-interface`)).interfaceAttachments,
-    attachInterface: async (id: string, netId: string): Promise<Interface> =>
+    attachInterface: async (id: string, netId: string): Promise<ServerInterface> =>
       (await api.post(C, `/servers/${q(id)}/os-interface`, { interfaceAttachment: { net_id: netId } }))
         .interfaceAttachment,
     detachInterface: (id: string, portId: string) =>
