@@ -23,10 +23,13 @@ export interface DashboardRig {
   accessible(what: string): Promise<void>;
   /** The current page passes axe in the dark theme, and at a phone's width (reloaded) nothing is wider than it. */
   darkAndPhone(what: string): Promise<void>;
+  /** A call to the cloud as demo (`url` under the listener, e.g. /networking/v2.0/...): its JSON body; throws on
+   * an error status. */
+  call(method: string, url: string, body?: unknown): Promise<any>;
   close(): Promise<void>;
 }
 
-/** Boot the cloud (`opts` as bootCompute's), listen on loopback, launch Chromium and log in as demo (lands on Overview). */
+/** Boot the cloud (`opts`: its config overrides), listen on loopback, launch Chromium and log in as demo. */
 export async function startRig(opts: BootComputeOptions = {}): Promise<DashboardRig> {
   assertBuilt();
   const c = await bootCompute(opts);
@@ -66,6 +69,19 @@ export async function startRig(opts: BootComputeOptions = {}): Promise<Dashboard
         await page.getByRole("heading", { level: 1, name: title, exact: true }).waitFor();
       },
       accessible,
+      async call(method, url, body) {
+        const r = await c.t.cloud.app.inject({
+          method: method as "GET",
+          url,
+          headers: {
+            "x-auth-token": c.demo,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+        });
+        assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.payload}`);
+        return r.payload ? JSON.parse(r.payload) : undefined;
+      },
       async darkAndPhone(what) {
         await page.getByText("Dark theme").click();
         try {

@@ -7,3 +7,6 @@ export * from "./clients-config.js";
 export * from "./volumes.js";
 export * from "./objects.js";
 export * from "./routers.js";
+export * from "./server-actions.js";
+export * from "./backups.js";
+export * from "./topology.js";

@@ -10,6 +10,8 @@ export interface Server {
   flavor: { original_name?: string; vcpus?: number; ram?: number };
   image: { id: string } | "";
   key_name: string | null;
+  /** Locked against changes (2.9). */
+  locked?: boolean;
   addresses: Record<string, Array<{ addr: string; "OS-EXT-IPS:type"?: string; version?: number }>>;
   "OS-EXT-STS:task_state"?: string | null;
   "OS-EXT-STS:power_state"?: number;

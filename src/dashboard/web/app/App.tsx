@@ -44,6 +44,9 @@ export const ROUTES: Route[] = [
     pattern: /^\/project\/plugins\/([^/]+)\/([^/]+)\/?$/,
     page: page(() => import("./pages/PluginPanel.js")),
   },
+  { pattern: /^\/project\/network_topology\/?$/, page: page(() => import("./pages/Topology.js")) },
+  { pattern: /^\/project\/backups\/?$/, page: page(() => import("./pages/Backups.js")) },
+  { pattern: /^\/project\/volume_transfers\/?$/, page: page(() => import("./pages/Transfers.js")) },
 ];
 
 function Routes() {

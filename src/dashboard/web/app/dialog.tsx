@@ -1,6 +1,6 @@
 // A form in a modal dialog (title, the API's refusal, fields, submit and cancel), and a field with its error text:
 // the shape of every create/edit dialog of the storage pages.
-import type { FormEvent, ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import {
   Button,
   Form,
@@ -11,6 +11,7 @@ import {
   ModalBody,
   ModalFooter,
   ModalHeader,
+  TextInput,
 } from "./pf.js";
 import { ErrorAlert } from "./ui.js";
 
@@ -80,4 +81,77 @@ export function sizeError(text: string, min = 1): string | undefined {
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > 16384)
     return `A whole number of GiB from ${min} to 16384.`;
   return undefined;
+}
+
+/** Why a resource name is refused (empty, or over 255 characters), or undefined. */
+export function nameError(name: string): string | undefined {
+  return !name.trim() ? "Enter a name." : name.length > 255 ? "At most 255 characters." : undefined;
+}
+
+/** The part of a TanStack mutation a SaveDialog uses. */
+export interface Save {
+  isPending: boolean;
+  error: unknown;
+  mutate(v: void): void;
+}
+
+/**
+ * A FormDialog that runs `save` only when every one of `errors` is clear (busy while it runs, its refusal shown);
+ * its fields get `shown` (submitted once) to show their own errors.
+ */
+export function SaveDialog(props: {
+  id: string;
+  title: string;
+  submit: string;
+  save: Save;
+  busy?: boolean;
+  errors?: Array<string | undefined>;
+  onClose(): void;
+  footer?: ReactNode;
+  cancel?: string;
+  children(shown: boolean): ReactNode;
+}) {
+  const [shown, setShown] = useState(false);
+  const { errors = [], save, busy, children, ...rest } = props;
+  return (
+    <FormDialog
+      {...rest}
+      busy={busy ?? save.isPending}
+      error={save.error}
+      onSubmit={() => {
+        setShown(true);
+        if (errors.every((e) => !e)) save.mutate();
+      }}
+    >
+      {children(shown)}
+    </FormDialog>
+  );
+}
+
+/** A text field with its label and, once `shown`, its error. */
+export function TextField(props: {
+  label: string;
+  id: string;
+  value: string;
+  onChange(v: string): void;
+  error?: string;
+  shown: boolean;
+  required?: boolean;
+}) {
+  return (
+    <Field
+      label={props.label}
+      id={props.id}
+      error={props.error}
+      shown={props.shown}
+      required={props.required}
+    >
+      <TextInput
+        id={props.id}
+        value={props.value}
+        onChange={(_e, x) => props.onChange(x)}
+        validated={props.shown && props.error ? "error" : "default"}
+      />
+    </Field>
+  );
 }

@@ -1,7 +1,18 @@
 // How a server's status looks: a coloured label, and whether it is changing (the list then polls faster).
 import { Label } from "./pf.js";
 
-const STEADY = new Set(["ACTIVE", "SHUTOFF", "ERROR", "PAUSED", "SUSPENDED", "SHELVED_OFFLOADED", "DELETED"]);
+const STEADY = new Set([
+  "ACTIVE",
+  "SHUTOFF",
+  "ERROR",
+  "PAUSED",
+  "SUSPENDED",
+  "RESCUE",
+  "VERIFY_RESIZE",
+  "SHELVED",
+  "SHELVED_OFFLOADED",
+  "DELETED",
+]);
 
 /** Whether a server is between states (the list polls faster while any is). */
 export function changing(status: string, task?: string | null): boolean {
@@ -12,7 +23,8 @@ export function changing(status: string, task?: string | null): boolean {
 export function StatusLabel({ status, task }: { status: string; task?: string | null }) {
   const color =
     status === "ACTIVE" ? "green" : status === "ERROR" ? "red" : status === "SHUTOFF" ? "grey" : "blue";
-  const text = status === "ACTIVE" ? "Active" : status.charAt(0) + status.slice(1).toLowerCase();
+  const text =
+    status === "ACTIVE" ? "Active" : status.charAt(0) + status.slice(1).toLowerCase().replace(/_/g, " ");
   return (
     <Label color={color} isCompact data-status={status}>
       {task ? `${text} (${task})` : text}

@@ -8,6 +8,7 @@ const STEADY = new Set([
   "error_deleting",
   "error_extending",
   "error_restoring",
+  "awaiting-transfer",
 ]);
 
 /** Whether a volume or snapshot is between states (creating, attaching, extending, deleting...). */

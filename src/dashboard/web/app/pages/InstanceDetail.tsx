@@ -1,5 +1,7 @@
-// One instance: its details, refreshed while shown, and its console log.
+// One instance: its details, refreshed while shown, its actions, attachments, action log, console log and VNC
+// console.
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import {
   Button,
   CodeBlock,
@@ -14,7 +16,21 @@ import { Link } from "../router.js";
 import { useApi } from "../session.js";
 import { changing, StatusLabel } from "../status.js";
 import { ErrorAlert, Loading, PageTitle } from "../ui.js";
+import { InstanceActionLog } from "./InstanceActionLog.js";
+import { InstanceAttachments } from "./InstanceAttachments.js";
 import { addresses } from "./Instances.js";
+import { ServerActionsMenu } from "./ServerActionsMenu.js";
+import { VncConsole } from "./VncConsole.js";
+
+/** A titled section of the page. */
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <PageSection>
+      <h2 style={{ fontSize: "1.1rem", marginBottom: ".5rem" }}>{title}</h2>
+      {children}
+    </PageSection>
+  );
+}
 
 /** The instance detail page; params[0] is the server id. */
 export default function InstanceDetail({ params }: { params: string[] }) {
@@ -32,13 +48,16 @@ export default function InstanceDetail({ params }: { params: string[] }) {
     enabled: server.data?.status === "ACTIVE",
   });
   const s = server.data;
+  const [menuError, setMenuError] = useState<unknown>(null);
   return (
     <>
       <PageTitle title={s ? `Instance ${s.name}` : "Instance"}>
+        {s && <ServerActionsMenu server={s} onError={setMenuError} />}
         <Link to="/project/instances">Back to Instances</Link>
       </PageTitle>
       <PageSection>
         <ErrorAlert error={server.error} title="Could not load the instance" />
+        <ErrorAlert error={menuError} title="The action failed" />
         {server.isLoading ? (
           <Loading what="instance" />
         ) : s ? (
@@ -47,6 +66,7 @@ export default function InstanceDetail({ params }: { params: string[] }) {
               [
                 ["ID", s.id],
                 ["Status", <StatusLabel key="s" status={s.status} task={s["OS-EXT-STS:task_state"]} />],
+                ["Locked", s.locked ? "Yes" : "No"],
                 ["IP addresses", addresses(s).join(", ") || "-"],
                 ["Flavor", s.flavor?.original_name ?? "-"],
                 ["Key pair", s.key_name ?? "-"],
@@ -88,6 +108,17 @@ export default function InstanceDetail({ params }: { params: string[] }) {
           </CodeBlock>
         )}
       </PageSection>
+      {s && (
+        <Section title="Attachments">
+          <InstanceAttachments id={id} name={s.name} />
+        </Section>
+      )}
+      <Section title="Console">
+        <VncConsole id={id} available={s?.status === "ACTIVE" || s?.status === "RESCUE"} />
+      </Section>
+      <Section title="Action log">
+        <InstanceActionLog id={id} />
+      </Section>
     </>
   );
 }

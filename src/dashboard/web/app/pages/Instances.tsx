@@ -1,14 +1,15 @@
 // Instances: the project's servers, refreshed while shown (faster while any is changing), with launch and row
-// actions (start, stop, reboot, delete with confirmation).
+// actions (start, stop, reboot, delete with confirmation, and the More menu of ServerActionsMenu.tsx).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Server } from "../../api/resources.js";
-import { Button, ToolbarItem } from "../pf.js";
+import { Button, Label, ToolbarItem } from "../pf.js";
 import { Link } from "../router.js";
 import { useApi } from "../session.js";
 import { changing, StatusLabel } from "../status.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
 import { LaunchDialog } from "./LaunchDialog.js";
+import { ServerActionsMenu } from "./ServerActionsMenu.js";
 
 /** Every fixed and floating address of a server. */
 export function addresses(s: Server): string[] {
@@ -30,6 +31,7 @@ export default function Instances() {
   const imageName = new Map((images.data ?? []).map((i) => [i.id, i.name ?? i.id]));
   const [launching, setLaunching] = useState(false);
   const [deleting, setDeleting] = useState<Server | null>(null);
+  const [menuError, setMenuError] = useState<unknown>(null);
   const act = useMutation({
     mutationFn: ({ id, action }: { id: string; action: "start" | "stop" | "reboot" | "delete" }) =>
       action === "delete" ? r.deleteServer(id) : r.serverAction(id, action),
@@ -40,9 +42,9 @@ export default function Instances() {
       <PageTitle title="Instances">
         <Button onClick={() => setLaunching(true)}>Launch Instance</Button>
       </PageTitle>
-      {act.error && (
+      {!!(act.error || menuError) && (
         <div style={{ padding: "0 1.5rem" }}>
-          <ErrorAlert error={act.error} title="The action failed" />
+          <ErrorAlert error={act.error ?? menuError} title="The action failed" />
         </div>
       )}
       <ResourceTable<Server>
@@ -65,7 +67,16 @@ export default function Instances() {
           { title: "Key Pair", cell: (s) => s.key_name ?? "-" },
           {
             title: "Status",
-            cell: (s) => <StatusLabel status={s.status} task={s["OS-EXT-STS:task_state"]} />,
+            cell: (s) => (
+              <>
+                <StatusLabel status={s.status} task={s["OS-EXT-STS:task_state"]} />
+                {s.locked && (
+                  <Label isCompact color="orange" style={{ marginLeft: ".25rem" }} data-testid="locked">
+                    Locked
+                  </Label>
+                )}
+              </>
+            ),
           },
         ]}
         actions={(s) => (
@@ -93,6 +104,7 @@ export default function Instances() {
                 </Button>
               </>
             )}
+            <ServerActionsMenu server={s} onError={setMenuError} />
             <Button size="sm" variant="danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>
               Delete
             </Button>
