@@ -7,3 +7,7 @@ export * from "./clients-config.js";
 export * from "./volumes.js";
 export * from "./objects.js";
 export * from "./routers.js";
+export * from "./admin-compute.js";
+export * from "./admin-identity.js";
+export * from "./admin-resources.js";
+export * from "./admin-probe.js";

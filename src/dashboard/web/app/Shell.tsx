@@ -22,6 +22,7 @@ import {
   ToolbarGroup,
   ToolbarItem,
 } from "./pf.js";
+import { AdminNav } from "./AdminNav.js";
 import { Link, useLocation } from "./router.js";
 import { useSession } from "./session.js";
 import { applyTheme, storedTheme } from "./theme.js";
@@ -145,6 +146,7 @@ export default function Shell({ children }: { children: ReactNode }) {
             ))}
           </NavList>
         </Nav>
+        <AdminNav />
       </PageSidebarBody>
     </PageSidebar>
   );

@@ -1,0 +1,215 @@
+// Flavors: every flavor, public and private; create (checked before sending), delete after confirmation, and the
+// projects a private flavor is shared with.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { AdminFlavor } from "../../../api/admin-compute.js";
+import { useAdminCalls } from "../../admin-access.js";
+import { Field, FormDialog } from "../../dialog.js";
+import { Button, Checkbox, FormSelect, FormSelectOption, TextInput } from "../../pf.js";
+import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
+import { AdminOnly, intError, nameError, useProjects } from "./common.js";
+
+const KEY = ["admin", "flavors"];
+const ID_RE = /^[\w.\- ]{1,255}$/;
+
+/** The create dialog: name, optional id, vCPUs, RAM (MiB), root disk (GiB) and whether every project sees it. */
+function CreateFlavor({ onClose }: { onClose(): void }) {
+  const { ac } = useAdminCalls();
+  const qc = useQueryClient();
+  const [f, setF] = useState({ name: "", id: "", vcpus: "1", ram: "512", disk: "1", isPublic: true });
+  const [shown, setShown] = useState(false);
+  const errors = {
+    name: nameError(f.name),
+    id: f.id && !ID_RE.test(f.id) ? "Letters, digits, spaces, '.', '_' and '-' only." : undefined,
+    vcpus: intError(f.vcpus, 1),
+    ram: intError(f.ram, 1),
+    disk: intError(f.disk, 0),
+  };
+  const bad = Object.values(errors).some(Boolean);
+  const save = useMutation({
+    mutationFn: () =>
+      ac.createFlavor({
+        name: f.name.trim(),
+        id: f.id.trim() || undefined,
+        vcpus: Number(f.vcpus),
+        ram: Number(f.ram),
+        disk: Number(f.disk),
+        isPublic: f.isPublic,
+      }),
+    onSuccess: () => (void qc.invalidateQueries({ queryKey: KEY }), onClose()),
+  });
+  const text = (k: "name" | "id" | "vcpus" | "ram" | "disk", label: string, required = true) => (
+    <Field label={label} id={`flavor-${k}`} error={errors[k]} shown={shown} required={required}>
+      <TextInput
+        id={`flavor-${k}`}
+        value={f[k]}
+        inputMode={k === "name" || k === "id" ? undefined : "numeric"}
+        onChange={(_e, v) => setF({ ...f, [k]: v })}
+        validated={shown && errors[k] ? "error" : "default"}
+      />
+    </Field>
+  );
+  return (
+    <FormDialog
+      id="flavor-form"
+      title="Create Flavor"
+      submit="Create Flavor"
+      busy={save.isPending}
+      error={save.error}
+      onClose={onClose}
+      onSubmit={() => {
+        setShown(true);
+        if (!bad) save.mutate();
+      }}
+    >
+      {text("name", "Name")}
+      {text("id", "ID (generated when empty)", false)}
+      {text("vcpus", "vCPUs")}
+      {text("ram", "RAM (MiB)")}
+      {text("disk", "Root disk (GiB)")}
+      <Checkbox
+        id="flavor-public"
+        label="Public (every project can use it)"
+        isChecked={f.isPublic}
+        onChange={(_e, v) => setF({ ...f, isPublic: v })}
+      />
+    </FormDialog>
+  );
+}
+
+/** The access dialog of a private flavor: the projects that may use it, add and remove. */
+function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): void }) {
+  const { ac } = useAdminCalls();
+  const qc = useQueryClient();
+  const projects = useProjects();
+  const key = ["admin", "flavor-access", flavor.id];
+  const access = useQuery({ queryKey: key, queryFn: () => ac.flavorAccess(flavor.id) });
+  const [project, setProject] = useState("");
+  const [shown, setShown] = useState(false);
+  const change = useMutation({
+    mutationFn: ({ p, grant }: { p: string; grant: boolean }) => ac.setFlavorAccess(flavor.id, p, grant),
+    onSuccess: () => setProject(""),
+    onSettled: () => qc.invalidateQueries({ queryKey: key }),
+  });
+  const has = new Set(access.data ?? []);
+  const error = project ? undefined : "Choose a project.";
+  return (
+    <FormDialog
+      id="access-form"
+      title={`Access to ${flavor.name}`}
+      submit="Add Project"
+      cancel="Close"
+      busy={change.isPending}
+      error={change.error ?? access.error}
+      onClose={onClose}
+      onSubmit={() => {
+        setShown(true);
+        if (!error) {
+          setShown(false);
+          change.mutate({ p: project, grant: true });
+        }
+      }}
+      footer={
+        <ul aria-label="Projects with access" style={{ marginTop: "1rem" }}>
+          {access.isLoading && <li>Loading...</li>}
+          {access.data?.length === 0 && <li>No project has access yet.</li>}
+          {(access.data ?? []).map((p) => (
+            <li key={p} style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}>
+              <span>{projects.name(p)}</span>
+              <Button
+                size="sm"
+                variant="secondary"
+                onClick={() => change.mutate({ p, grant: false })}
+                aria-label={`Remove access of ${projects.name(p)}`}
+              >
+                Remove
+              </Button>
+            </li>
+          ))}
+        </ul>
+      }
+    >
+      <Field label="Project" id="access-project" error={error} shown={shown} required>
+        <FormSelect
+          id="access-project"
+          value={project}
+          onChange={(_e, v) => setProject(v)}
+          validated={shown && error ? "error" : "default"}
+        >
+          <FormSelectOption value="" label="Choose a project" isPlaceholder />
+          {(projects.data ?? [])
+            .filter((p) => !has.has(p.id))
+            .map((p) => (
+              <FormSelectOption key={p.id} value={p.id} label={p.name} />
+            ))}
+        </FormSelect>
+      </Field>
+    </FormDialog>
+  );
+}
+
+/** The Flavors page. */
+export default function Flavors() {
+  const { ac } = useAdminCalls();
+  const qc = useQueryClient();
+  const flavors = useQuery({ queryKey: KEY, queryFn: ac.flavors });
+  const [creating, setCreating] = useState(false);
+  const [sharing, setSharing] = useState<AdminFlavor | null>(null);
+  const [deleting, setDeleting] = useState<AdminFlavor | null>(null);
+  const del = useMutation({ mutationFn: ac.deleteFlavor, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
+  const pub = (x: AdminFlavor) => x["os-flavor-access:is_public"] !== false;
+  return (
+    <AdminOnly>
+      <PageTitle title="Flavors">
+        <Button onClick={() => setCreating(true)}>Create Flavor</Button>
+      </PageTitle>
+      {del.error && (
+        <div style={{ padding: "0 1.5rem" }}>
+          <ErrorAlert error={del.error} />
+        </div>
+      )}
+      <ResourceTable<AdminFlavor>
+        label="flavors"
+        rows={flavors.data}
+        loading={flavors.isLoading}
+        error={flavors.error}
+        rowKey={(x) => x.id}
+        filterText={(x) => `${x.name} ${x.id} ${pub(x) ? "public" : "private"}`}
+        empty="Create a flavor: the sizes instances are launched with."
+        columns={[
+          { title: "Name", cell: (x) => x.name },
+          { title: "ID", cell: (x) => <code>{x.id}</code> },
+          { title: "vCPUs", cell: (x) => x.vcpus },
+          { title: "RAM", cell: (x) => `${x.ram} MiB` },
+          { title: "Root disk", cell: (x) => `${x.disk} GiB` },
+          { title: "Public", cell: (x) => (pub(x) ? "Yes" : "No") },
+        ]}
+        actions={(x) => (
+          <>
+            {!pub(x) && (
+              <Button size="sm" variant="secondary" onClick={() => setSharing(x)} aria-label={`Access to ${x.name}`}>
+                Access
+              </Button>
+            )}
+            <Button size="sm" variant="danger" onClick={() => setDeleting(x)} aria-label={`Delete ${x.name}`}>
+              Delete
+            </Button>
+          </>
+        )}
+      />
+      <Confirm
+        open={!!deleting}
+        title="Delete flavor?"
+        body={<>The flavor {deleting?.name} is deleted. Instances launched with it keep their size.</>}
+        action="Delete"
+        onClose={() => setDeleting(null)}
+        onConfirm={() => {
+          if (deleting) del.mutate(deleting.id);
+          setDeleting(null);
+        }}
+      />
+      {creating && <CreateFlavor onClose={() => setCreating(false)} />}
+      {sharing && <FlavorAccess flavor={sharing} onClose={() => setSharing(null)} />}
+    </AdminOnly>
+  );
+}

@@ -1,0 +1,134 @@
+// Admin overview: the cloud's capacity in use (summed over the hypervisors) and each project's usage over a period
+// (os-simple-tenant-usage), the period chosen with two validated dates.
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import type { TenantUsage } from "../../../api/admin-compute.js";
+import { useAdminCalls } from "../../admin-access.js";
+import { Button, Card, CardBody, CardTitle, Form, Gallery, PageSection, TextInput } from "../../pf.js";
+import { Field } from "../../dialog.js";
+import { ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
+import { AdminOnly, UsageBar, useProjects } from "./common.js";
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** The period's first day must be a date not after the last, and the last not in the future. */
+function periodErrors(from: string, to: string): { from?: string; to?: string } {
+  const f = DAY.test(from) ? Date.parse(`${from}T00:00:00Z`) : NaN;
+  const t = DAY.test(to) ? Date.parse(`${to}T00:00:00Z`) : NaN;
+  return {
+    from: Number.isNaN(f) ? "Enter a date (YYYY-MM-DD)." : f > t ? "The period must not end before it starts." : undefined,
+    to: Number.isNaN(t) ? "Enter a date (YYYY-MM-DD)." : undefined,
+  };
+}
+
+/** The capacity cards: vCPUs, RAM, disk and instances over every hypervisor. */
+function Capacity() {
+  const { ac } = useAdminCalls();
+  const hv = useQuery({ queryKey: ["admin", "hypervisors"], queryFn: ac.hypervisors, refetchInterval: 10_000 });
+  const sum = (k: "vcpus" | "vcpus_used" | "memory_mb" | "memory_mb_used" | "local_gb" | "local_gb_used" | "running_vms") =>
+    (hv.data ?? []).reduce((a, h) => a + (h[k] ?? 0), 0);
+  if (hv.error) return <ErrorAlert error={hv.error} title="Could not load the hypervisors" />;
+  const cards: Array<[string, number, number, string]> = [
+    ["vCPUs", sum("vcpus_used"), sum("vcpus"), ""],
+    ["RAM", Math.round(sum("memory_mb_used") / 1024), Math.round(sum("memory_mb") / 1024), " GiB"],
+    ["Local disk", sum("local_gb_used"), sum("local_gb"), " GiB"],
+  ];
+  return (
+    <Gallery hasGutter minWidths={{ default: "14rem" }}>
+      {cards.map(([title, used, total, unit]) => (
+        <Card isCompact key={title}>
+          <CardTitle component="h2">{title}</CardTitle>
+          <CardBody>
+            <UsageBar label={title} used={used} total={total} unit={unit} />
+          </CardBody>
+        </Card>
+      ))}
+      <Card isCompact>
+        <CardTitle component="h2">Hypervisors</CardTitle>
+        <CardBody>
+          {hv.data ? `${hv.data.length} hypervisors, ${sum("running_vms")} instances` : "Loading..."}
+        </CardBody>
+      </Card>
+    </Gallery>
+  );
+}
+
+/** The Admin Overview page. */
+export default function AdminOverview() {
+  const { ac } = useAdminCalls();
+  const projects = useProjects();
+  const now = new Date();
+  const [from, setFrom] = useState(day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))));
+  const [to, setTo] = useState(day(now));
+  const [period, setPeriod] = useState({ from, to });
+  const [shown, setShown] = useState(false);
+  const errors = periodErrors(from, to);
+  const usage = useQuery({
+    queryKey: ["admin", "usage", period.from, period.to],
+    queryFn: () => {
+      const end = new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000);
+      return ac.usage(new Date(`${period.from}T00:00:00Z`), end > now ? now : end);
+    },
+  });
+  const hours = (n: number) => n.toFixed(2);
+  return (
+    <AdminOnly>
+      <PageTitle title="Admin Overview" />
+      <PageSection>
+        <Capacity />
+      </PageSection>
+      <PageSection>
+        <Form
+          isHorizontal={false}
+          noValidate
+          aria-label="Usage period"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setShown(true);
+            if (!errors.from && !errors.to) setPeriod({ from, to });
+          }}
+          style={{ display: "flex", gap: "1rem", alignItems: "flex-end", flexWrap: "wrap" }}
+        >
+          <Field label="From" id="usage-from" error={errors.from} shown={shown}>
+            <TextInput
+              id="usage-from"
+              type="date"
+              value={from}
+              onChange={(_e, v) => setFrom(v)}
+              validated={shown && errors.from ? "error" : "default"}
+            />
+          </Field>
+          <Field label="To" id="usage-to" error={errors.to} shown={shown}>
+            <TextInput
+              id="usage-to"
+              type="date"
+              value={to}
+              onChange={(_e, v) => setTo(v)}
+              validated={shown && errors.to ? "error" : "default"}
+            />
+          </Field>
+          <Button type="submit" variant="secondary">
+            Show usage
+          </Button>
+        </Form>
+      </PageSection>
+      <ResourceTable<TenantUsage>
+        label="project usage"
+        rows={usage.data}
+        loading={usage.isLoading}
+        error={usage.error}
+        rowKey={(u) => u.tenant_id}
+        filterText={(u) => `${projects.name(u.tenant_id)} ${u.tenant_id}`}
+        empty="No instance ran in this period."
+        columns={[
+          { title: "Project", cell: (u) => projects.name(u.tenant_id) },
+          { title: "vCPU hours", cell: (u) => hours(u.total_vcpus_usage) },
+          { title: "RAM GiB hours", cell: (u) => hours(u.total_memory_mb_usage / 1024) },
+          { title: "Disk GiB hours", cell: (u) => hours(u.total_local_gb_usage) },
+          { title: "Instance hours", cell: (u) => hours(u.total_hours) },
+        ]}
+      />
+    </AdminOnly>
+  );
+}

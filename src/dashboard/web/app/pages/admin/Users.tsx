@@ -1,0 +1,193 @@
+// Users: every user with their domain; create (name, password twice, optional email and primary project, checked
+// before sending), enable/disable, delete after confirmation.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { AdminUser } from "../../../api/admin-identity.js";
+import { useAdminCalls } from "../../admin-access.js";
+import { Field, FormDialog } from "../../dialog.js";
+import { Button, FormSelect, FormSelectOption, Label, TextInput } from "../../pf.js";
+import { useApi } from "../../session.js";
+import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
+import { AdminOnly, DomainSelect, nameError, useDomains, useProjects } from "./common.js";
+
+const KEY = ["admin", "users"];
+const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
+
+/** The create dialog. */
+function CreateUser({ onClose }: { onClose(): void }) {
+  const { ai } = useAdminCalls();
+  const { session } = useApi();
+  const qc = useQueryClient();
+  const projects = useProjects();
+  const [u, setU] = useState({ name: "", password: "", confirm: "", email: "", project: "" });
+  const [domain, setDomain] = useState(session.project.domain.id);
+  const [shown, setShown] = useState(false);
+  const errors = {
+    name: nameError(u.name),
+    password: !u.password ? "Enter a password." : u.password.length > 4096 ? "At most 4096 characters." : undefined,
+    confirm: u.confirm !== u.password ? "The passwords differ." : undefined,
+    email: u.email && !EMAIL_RE.test(u.email.trim()) ? "Enter an email address (name@example.org)." : undefined,
+  };
+  const save = useMutation({
+    mutationFn: () =>
+      ai.createUser({
+        name: u.name.trim(),
+        password: u.password,
+        domain_id: domain,
+        ...(u.email.trim() ? { email: u.email.trim() } : {}),
+        ...(u.project ? { default_project_id: u.project } : {}),
+      }),
+    onSuccess: () => (void qc.invalidateQueries({ queryKey: KEY }), onClose()),
+  });
+  const text = (k: "name" | "password" | "confirm" | "email", label: string, required = true) => (
+    <Field label={label} id={`user-${k}`} error={errors[k]} shown={shown} required={required}>
+      <TextInput
+        id={`user-${k}`}
+        type={k === "password" || k === "confirm" ? "password" : k === "email" ? "email" : "text"}
+        autoComplete={k === "password" || k === "confirm" ? "new-password" : "off"}
+        value={u[k]}
+        onChange={(_e, v) => setU({ ...u, [k]: v })}
+        validated={shown && errors[k] ? "error" : "default"}
+      />
+    </Field>
+  );
+  return (
+    <FormDialog
+      id="user-form"
+      title="Create User"
+      submit="Create User"
+      busy={save.isPending}
+      error={save.error}
+      onClose={onClose}
+      onSubmit={() => {
+        setShown(true);
+        if (!Object.values(errors).some(Boolean)) save.mutate();
+      }}
+    >
+      {text("name", "User name")}
+      {text("password", "Password")}
+      {text("confirm", "Confirm password")}
+      {text("email", "Email", false)}
+      <Field label="Domain" id="user-domain" shown={shown}>
+        <DomainSelect id="user-domain" value={domain} onChange={setDomain} />
+      </Field>
+      <Field label="Primary project" id="user-project" shown={shown}>
+        <FormSelect id="user-project" value={u.project} onChange={(_e, v) => setU({ ...u, project: v })}>
+          <FormSelectOption value="" label="None" />
+          {(projects.data ?? []).map((p) => (
+            <FormSelectOption key={p.id} value={p.id} label={p.name} />
+          ))}
+        </FormSelect>
+      </Field>
+    </FormDialog>
+  );
+}
+
+/** The Users page. */
+export default function Users() {
+  const { ai } = useAdminCalls();
+  const { session } = useApi();
+  const qc = useQueryClient();
+  const users = useQuery({ queryKey: KEY, queryFn: ai.users });
+  const domains = useDomains();
+  const projects = useProjects();
+  const [creating, setCreating] = useState(false);
+  const [confirm, setConfirm] = useState<{ u: AdminUser; what: "delete" | "disable" } | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: KEY });
+  const del = useMutation({ mutationFn: ai.deleteUser, onSettled: refresh });
+  const toggle = useMutation({
+    mutationFn: ({ id, enabled }: { id: string; enabled: boolean }) => ai.setUserEnabled(id, enabled),
+    onSettled: refresh,
+  });
+  const self = (x: AdminUser) => x.id === session.user.id;
+  return (
+    <AdminOnly>
+      <PageTitle title="Users">
+        <Button onClick={() => setCreating(true)}>Create User</Button>
+      </PageTitle>
+      {(del.error || toggle.error) && (
+        <div style={{ padding: "0 1.5rem" }}>
+          <ErrorAlert error={del.error ?? toggle.error} />
+        </div>
+      )}
+      <ResourceTable<AdminUser>
+        label="users"
+        rows={users.data}
+        loading={users.isLoading}
+        error={users.error}
+        rowKey={(x) => x.id}
+        filterText={(x) => `${x.name} ${x.id} ${x.email ?? ""} ${domains.name(x.domain_id)}`}
+        empty="Create a user, then grant them a role on a project."
+        columns={[
+          { title: "Name", cell: (x) => x.name },
+          { title: "ID", cell: (x) => <code>{x.id}</code> },
+          { title: "Domain", cell: (x) => domains.name(x.domain_id) },
+          { title: "Email", cell: (x) => x.email || "-" },
+          { title: "Primary project", cell: (x) => projects.name(x.default_project_id) },
+          {
+            title: "Enabled",
+            cell: (x) => (
+              <Label isCompact color={x.enabled ? "green" : "grey"}>
+                {x.enabled ? "Yes" : "No"}
+              </Label>
+            ),
+          },
+        ]}
+        actions={(x) =>
+          self(x) ? (
+            <span>You</span>
+          ) : (
+            <>
+              {x.enabled ? (
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  onClick={() => setConfirm({ u: x, what: "disable" })}
+                  aria-label={`Disable ${x.name}`}
+                >
+                  Disable
+                </Button>
+              ) : (
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  onClick={() => toggle.mutate({ id: x.id, enabled: true })}
+                  aria-label={`Enable ${x.name}`}
+                >
+                  Enable
+                </Button>
+              )}
+              <Button
+                size="sm"
+                variant="danger"
+                onClick={() => setConfirm({ u: x, what: "delete" })}
+                aria-label={`Delete ${x.name}`}
+              >
+                Delete
+              </Button>
+            </>
+          )
+        }
+      />
+      <Confirm
+        open={!!confirm}
+        title={confirm?.what === "delete" ? "Delete user?" : "Disable user?"}
+        body={
+          confirm?.what === "delete" ? (
+            <>The user {confirm.u.name} is deleted with their role assignments.</>
+          ) : (
+            <>{confirm?.u.name} can no longer log in; their tokens stop working.</>
+          )
+        }
+        action={confirm?.what === "delete" ? "Delete" : "Disable"}
+        onClose={() => setConfirm(null)}
+        onConfirm={() => {
+          if (confirm?.what === "delete") del.mutate(confirm.u.id);
+          else if (confirm) toggle.mutate({ id: confirm.u.id, enabled: false });
+          setConfirm(null);
+        }}
+      />
+      {creating && <CreateUser onClose={() => setCreating(false)} />}
+    </AdminOnly>
+  );
+}
