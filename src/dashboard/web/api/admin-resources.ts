@@ -57,7 +57,10 @@ const QUOTA_AT: Record<QuotaService, { service: string; path: (p: string) => str
 /** Keep the fields the form edits, as numbers. */
 function pick(svc: QuotaService, body: Record<string, unknown>): QuotaSet {
   const out: QuotaSet = new Map();
-  for (const [k] of QUOTA_FIELDS[svc]) if (typeof body[k] === "number") out.set(k, body[k]);
+  for (const [k] of QUOTA_FIELDS[svc]) {
+    const v = body[k];
+    if (typeof v === "number") out.set(k, v);
+  }
   return out;
 }
 

@@ -5,13 +5,13 @@ import { useAdminCalls } from "../../admin-access.js";
 import { formatBytes, PageTitle, ResourceTable } from "../../ui.js";
 import { AdminOnly, useProjects } from "./common.js";
 
-/** The All Images page. */
-export default function AllImages() {
+/** The All Images page's content (for cloud admins only). */
+function AllImagesContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
   const images = useQuery({ queryKey: ["admin", "images"], queryFn: ar.allImages });
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="All Images" />
       <ResourceTable<Image>
         label="images of every project"
@@ -30,6 +30,15 @@ export default function AllImages() {
           { title: "Size", cell: (i) => (i.size === null ? "-" : formatBytes(i.size)) },
         ]}
       />
+    </>
+  );
+}
+
+/** The All Images page. */
+export default function AllImages() {
+  return (
+    <AdminOnly>
+      <AllImagesContent />
     </AdminOnly>
   );
 }

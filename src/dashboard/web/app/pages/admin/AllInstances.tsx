@@ -8,8 +8,8 @@ import { AdminOnly, useProjects } from "./common.js";
 
 const ips = (s: AdminServer) => Object.values(s.addresses ?? {}).flatMap((l) => l.map((a) => a.addr));
 
-/** The All Instances page. */
-export default function AllInstances() {
+/** The All Instances page's content (for cloud admins only). */
+function AllInstancesContent() {
   const { ac } = useAdminCalls();
   const projects = useProjects();
   const servers = useQuery({
@@ -19,7 +19,7 @@ export default function AllInstances() {
       (q.state.data ?? []).some((s) => changing(s.status, s["OS-EXT-STS:task_state"])) ? 2000 : 10_000,
   });
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="All Instances" />
       <ResourceTable<AdminServer>
         label="instances of every project"
@@ -40,6 +40,15 @@ export default function AllInstances() {
           { title: "IP Address", cell: (s) => ips(s).join(", ") || "-" },
         ]}
       />
+    </>
+  );
+}
+
+/** The All Instances page. */
+export default function AllInstances() {
+  return (
+    <AdminOnly>
+      <AllInstancesContent />
     </AdminOnly>
   );
 }

@@ -5,14 +5,14 @@ import { useAdminCalls } from "../../admin-access.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
 import { AdminOnly, useProjects } from "./common.js";
 
-/** The All Networks page. */
-export default function AllNetworks() {
+/** The All Networks page's content (for cloud admins only). */
+function AllNetworksContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
   const networks = useQuery({ queryKey: ["admin", "networks"], queryFn: ar.allNetworks });
   const yes = (b: boolean | undefined) => (b ? "Yes" : "No");
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="All Networks" />
       <ResourceTable<Network>
         label="networks of every project"
@@ -31,6 +31,15 @@ export default function AllNetworks() {
           { title: "Status", cell: (n) => n.status },
         ]}
       />
+    </>
+  );
+}
+
+/** The All Networks page. */
+export default function AllNetworks() {
+  return (
+    <AdminOnly>
+      <AllNetworksContent />
     </AdminOnly>
   );
 }

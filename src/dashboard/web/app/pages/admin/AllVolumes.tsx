@@ -6,8 +6,8 @@ import { gib, pollWhileChanging, VolumeStatus } from "../../volume-status.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
 import { AdminOnly, useProjects } from "./common.js";
 
-/** The All Volumes page. */
-export default function AllVolumes() {
+/** The All Volumes page's content (for cloud admins only). */
+function AllVolumesContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
   const volumes = useQuery({
@@ -17,7 +17,7 @@ export default function AllVolumes() {
   });
   const project = (v: AdminVolume) => projects.name(v["os-vol-tenant-attr:tenant_id"]);
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="All Volumes" />
       <ResourceTable<AdminVolume>
         label="volumes of every project"
@@ -37,6 +37,15 @@ export default function AllVolumes() {
           { title: "Attached to", cell: (v) => v.attachments.map((a) => a.server_id).join(", ") || "-" },
         ]}
       />
+    </>
+  );
+}
+
+/** The All Volumes page. */
+export default function AllVolumes() {
+  return (
+    <AdminOnly>
+      <AllVolumesContent />
     </AdminOnly>
   );
 }

@@ -148,8 +148,8 @@ function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): voi
   );
 }
 
-/** The Flavors page. */
-export default function Flavors() {
+/** The Flavors page's content (for cloud admins only). */
+function FlavorsContent() {
   const { ac } = useAdminCalls();
   const qc = useQueryClient();
   const flavors = useQuery({ queryKey: KEY, queryFn: ac.flavors });
@@ -159,7 +159,7 @@ export default function Flavors() {
   const del = useMutation({ mutationFn: ac.deleteFlavor, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
   const pub = (x: AdminFlavor) => x["os-flavor-access:is_public"] !== false;
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Flavors">
         <Button onClick={() => setCreating(true)}>Create Flavor</Button>
       </PageTitle>
@@ -210,6 +210,15 @@ export default function Flavors() {
       />
       {creating && <CreateFlavor onClose={() => setCreating(false)} />}
       {sharing && <FlavorAccess flavor={sharing} onClose={() => setSharing(null)} />}
+    </>
+  );
+}
+
+/** The Flavors page. */
+export default function Flavors() {
+  return (
+    <AdminOnly>
+      <FlavorsContent />
     </AdminOnly>
   );
 }

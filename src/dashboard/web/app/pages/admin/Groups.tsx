@@ -128,8 +128,8 @@ function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
   );
 }
 
-/** The Groups page. */
-export default function Groups() {
+/** The Groups page's content (for cloud admins only). */
+function GroupsContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
   const groups = useQuery({ queryKey: KEY, queryFn: ai.groups });
@@ -139,7 +139,7 @@ export default function Groups() {
   const [deleting, setDeleting] = useState<AdminGroup | null>(null);
   const del = useMutation({ mutationFn: ai.deleteGroup, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Groups">
         <Button onClick={() => setCreating(true)}>Create Group</Button>
       </PageTitle>
@@ -186,6 +186,15 @@ export default function Groups() {
       />
       {creating && <CreateGroup onClose={() => setCreating(false)} />}
       {editing && <Members group={editing} onClose={() => setEditing(null)} />}
+    </>
+  );
+}
+
+/** The Groups page. */
+export default function Groups() {
+  return (
+    <AdminOnly>
+      <GroupsContent />
     </AdminOnly>
   );
 }

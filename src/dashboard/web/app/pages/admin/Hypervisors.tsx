@@ -6,12 +6,12 @@ import { Label } from "../../pf.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
 import { AdminOnly, UsageBar } from "./common.js";
 
-/** The Hypervisors page. */
-export default function Hypervisors() {
+/** The Hypervisors page's content (for cloud admins only). */
+function HypervisorsContent() {
   const { ac } = useAdminCalls();
   const hv = useQuery({ queryKey: ["admin", "hypervisors"], queryFn: ac.hypervisors, refetchInterval: 10_000 });
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Hypervisors" />
       <ResourceTable<Hypervisor>
         label="hypervisors"
@@ -61,6 +61,15 @@ export default function Hypervisors() {
           { title: "Instances", cell: (h) => h.running_vms },
         ]}
       />
+    </>
+  );
+}
+
+/** The Hypervisors page. */
+export default function Hypervisors() {
+  return (
+    <AdminOnly>
+      <HypervisorsContent />
     </AdminOnly>
   );
 }

@@ -54,8 +54,8 @@ function Capacity() {
   );
 }
 
-/** The Admin Overview page. */
-export default function AdminOverview() {
+/** The Admin Overview page's content (for cloud admins only). */
+function AdminOverviewContent() {
   const { ac } = useAdminCalls();
   const projects = useProjects();
   const now = new Date();
@@ -73,7 +73,7 @@ export default function AdminOverview() {
   });
   const hours = (n: number) => n.toFixed(2);
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Admin Overview" />
       <PageSection>
         <Capacity />
@@ -129,6 +129,15 @@ export default function AdminOverview() {
           { title: "Instance hours", cell: (u) => hours(u.total_hours) },
         ]}
       />
+    </>
+  );
+}
+
+/** The Admin Overview page. */
+export default function AdminOverview() {
+  return (
+    <AdminOnly>
+      <AdminOverviewContent />
     </AdminOnly>
   );
 }

@@ -57,8 +57,8 @@ function CreateProject({ onClose }: { onClose(): void }) {
   );
 }
 
-/** The Projects page. */
-export default function Projects() {
+/** The Projects page's content (for cloud admins only). */
+function ProjectsContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
   const projects = useProjects();
@@ -72,7 +72,7 @@ export default function Projects() {
     onSettled: refresh,
   });
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Projects">
         <Button onClick={() => setCreating(true)}>Create Project</Button>
       </PageTitle>
@@ -154,6 +154,15 @@ export default function Projects() {
         }}
       />
       {creating && <CreateProject onClose={() => setCreating(false)} />}
+    </>
+  );
+}
+
+/** The Projects page. */
+export default function Projects() {
+  return (
+    <AdminOnly>
+      <ProjectsContent />
     </AdminOnly>
   );
 }

@@ -128,15 +128,18 @@ function QuotaCard({ svc, project, name }: { svc: QuotaService; project: string;
   );
 }
 
-/** The Quotas page. */
-export default function Quotas() {
+/** The Quotas page's content (for cloud admins only). */
+function QuotasContent() {
   const { ar } = useAdminCalls();
   const { session } = useApi();
   const projects = useProjects();
   const [project, setProject] = useState(session.project.id);
   const services = (["compute", "network", "volume"] as const).filter((s) => ar.hasQuota(s));
+  const options: Array<{ id: string; name: string }> = projects.data ?? [
+    { id: session.project.id, name: session.project.name },
+  ];
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Quotas" />
       <PageSection>
         <FormGroup label="Project" fieldId="quota-project">
@@ -146,7 +149,7 @@ export default function Quotas() {
             onChange={(_e, v) => setProject(v)}
             style={{ maxWidth: "24rem" }}
           >
-            {(projects.data ?? [{ id: session.project.id, name: session.project.name }]).map((p) => (
+            {options.map((p) => (
               <FormSelectOption key={p.id} value={p.id} label={p.name} />
             ))}
           </FormSelect>
@@ -160,6 +163,15 @@ export default function Quotas() {
           ))}
         </Gallery>
       </PageSection>
+    </>
+  );
+}
+
+/** The Quotas page. */
+export default function Quotas() {
+  return (
+    <AdminOnly>
+      <QuotasContent />
     </AdminOnly>
   );
 }

@@ -94,8 +94,8 @@ function Grant({ roles, onClose }: { roles: Role[]; onClose(): void }) {
   );
 }
 
-/** The Roles page. */
-export default function Roles() {
+/** The Roles page's content (for cloud admins only). */
+function RolesContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
   const roles = useQuery({ queryKey: ["admin", "roles"], queryFn: ai.roles });
@@ -106,7 +106,7 @@ export default function Roles() {
   const key = (a: RoleAssignment) => grantPath(a) ?? `${a.role.id} ${actorText(a)} ${scopeText(a)}`;
   const text = (a: RoleAssignment) => `${a.role.name ?? a.role.id} to ${actorText(a)} on ${scopeText(a)}`;
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Roles">
         <Button onClick={() => setGranting(true)} isDisabled={!roles.data}>
           Grant Role
@@ -165,6 +165,15 @@ export default function Roles() {
         }}
       />
       {granting && roles.data && <Grant roles={roles.data} onClose={() => setGranting(false)} />}
+    </>
+  );
+}
+
+/** The Roles page. */
+export default function Roles() {
+  return (
+    <AdminOnly>
+      <RolesContent />
     </AdminOnly>
   );
 }

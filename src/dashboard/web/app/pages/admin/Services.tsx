@@ -52,8 +52,8 @@ function DisableService({ svc, onClose }: { svc: ComputeService; onClose(): void
   );
 }
 
-/** The Compute Services page. */
-export default function Services() {
+/** The Compute Services page's content (for cloud admins only). */
+function ServicesContent() {
   const { ac } = useAdminCalls();
   const qc = useQueryClient();
   const services = useQuery({ queryKey: KEY, queryFn: ac.services, refetchInterval: 10_000 });
@@ -64,7 +64,7 @@ export default function Services() {
   });
   const what = (s: ComputeService) => `${s.binary} on ${s.host}`;
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Compute Services" />
       {enable.error && (
         <div style={{ padding: "0 1.5rem" }}>
@@ -121,6 +121,15 @@ export default function Services() {
         }
       />
       {disabling && <DisableService svc={disabling} onClose={() => setDisabling(null)} />}
+    </>
+  );
+}
+
+/** The Compute Services page. */
+export default function Services() {
+  return (
+    <AdminOnly>
+      <ServicesContent />
     </AdminOnly>
   );
 }

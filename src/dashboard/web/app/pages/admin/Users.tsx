@@ -83,8 +83,8 @@ function CreateUser({ onClose }: { onClose(): void }) {
   );
 }
 
-/** The Users page. */
-export default function Users() {
+/** The Users page's content (for cloud admins only). */
+function UsersContent() {
   const { ai } = useAdminCalls();
   const { session } = useApi();
   const qc = useQueryClient();
@@ -101,7 +101,7 @@ export default function Users() {
   });
   const self = (x: AdminUser) => x.id === session.user.id;
   return (
-    <AdminOnly>
+    <>
       <PageTitle title="Users">
         <Button onClick={() => setCreating(true)}>Create User</Button>
       </PageTitle>
@@ -188,6 +188,15 @@ export default function Users() {
         }}
       />
       {creating && <CreateUser onClose={() => setCreating(false)} />}
+    </>
+  );
+}
+
+/** The Users page. */
+export default function Users() {
+  return (
+    <AdminOnly>
+      <UsersContent />
     </AdminOnly>
   );
 }
