@@ -55,7 +55,10 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
 
   /** The admin page behind an Admin navigation link, waited for by its title. */
   const adminNav = async (label: string) => {
-    await rig.page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: label, exact: true }).click();
+    await rig.page
+      .getByRole("navigation", { name: "Admin" })
+      .getByRole("link", { name: label, exact: true })
+      .click();
     await rig.page.getByRole("heading", { level: 1, name: label, exact: true }).waitFor();
   };
 
@@ -77,7 +80,10 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
       assert.ok(e instanceof ApiError && e.status === 403, `${what}: ${String(e)}`);
     };
     await refused("services", adminComputeCalls(api).services());
-    await refused("flavor", adminComputeCalls(api).createFlavor({ name: "x", vcpus: 1, ram: 1, disk: 0, isPublic: true }));
+    await refused(
+      "flavor",
+      adminComputeCalls(api).createFlavor({ name: "x", vcpus: 1, ram: 1, disk: 0, isPublic: true }),
+    );
     await refused("users", adminIdentityCalls(api).users());
     await refused(
       "quota",
@@ -130,7 +136,10 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
     await page.getByRole("button", { name: "Create Flavor" }).click();
     await page.locator("#flavor-name").fill("web.private");
     await dialog.getByRole("button", { name: "Create Flavor" }).click();
-    await dialog.getByRole("alert").filter({ hasText: /already exists/ }).waitFor();
+    await dialog
+      .getByRole("alert")
+      .filter({ hasText: /already exists/ })
+      .waitFor();
     await dialog.getByRole("button", { name: "Cancel" }).click();
 
     await row.getByRole("button", { name: "Access to web.private" }).click();
@@ -153,8 +162,12 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
   test("a compute service is disabled with a reason and enabled again", async () => {
     const { page, c } = rig;
     const state = async () =>
-      (await c.req("GET", "/v2.1/os-services?binary=nova-compute&host=compute1", { token: c.admin, mv: "2.79" }))
-        .body.services[0];
+      (
+        await c.req("GET", "/v2.1/os-services?binary=nova-compute&host=compute1", {
+          token: c.admin,
+          mv: "2.79",
+        })
+      ).body.services[0];
     await adminNav("Compute Services");
     const row = rowWith(page, "compute1").filter({ hasText: "nova-compute" });
     await row.getByRole("button", { name: "Disable nova-compute on compute1" }).click();

@@ -84,8 +84,7 @@ export function adminComputeCalls(api: Api) {
           enabled ? { status: "enabled" } : { status: "disabled", disabled_reason: reason },
         )
       ).service,
-    flavors: async (): Promise<AdminFlavor[]> =>
-      (await api.get(C, "/flavors/detail?is_public=None")).flavors,
+    flavors: async (): Promise<AdminFlavor[]> => (await api.get(C, "/flavors/detail?is_public=None")).flavors,
     createFlavor: async (f: NewFlavor): Promise<AdminFlavor> => {
       const flavor: Record<string, unknown> = {
         name: f.name,
@@ -100,9 +99,9 @@ export function adminComputeCalls(api: Api) {
     deleteFlavor: (id: string) => api.del(C, `/flavors/${q(id)}`),
     /** The projects a private flavor is shared with. */
     flavorAccess: async (id: string): Promise<string[]> =>
-      ((await api.get(C, `/flavors/${q(id)}/os-flavor-access`)).flavor_access as Array<{ tenant_id: string }>).map(
-        (a) => a.tenant_id,
-      ),
+      (
+        (await api.get(C, `/flavors/${q(id)}/os-flavor-access`)).flavor_access as Array<{ tenant_id: string }>
+      ).map((a) => a.tenant_id),
     setFlavorAccess: (id: string, project: string, grant: boolean): Promise<unknown> =>
       api.post(C, `/flavors/${q(id)}/action`, {
         [grant ? "addTenantAccess" : "removeTenantAccess"]: { tenant: project },

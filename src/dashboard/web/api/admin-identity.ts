@@ -86,7 +86,8 @@ export function adminIdentityCalls(api: Api) {
       name: string;
       description: string;
       domain_id: string;
-    }): Promise<AdminProject> => (await api.post(I, "/projects", { project: { ...p, enabled: true } })).project,
+    }): Promise<AdminProject> =>
+      (await api.post(I, "/projects", { project: { ...p, enabled: true } })).project,
     /** Enable or disable a project (a disabled project's tokens stop working). */
     setProjectEnabled: async (id: string, enabled: boolean): Promise<AdminProject> =>
       (await api.call(I, `/projects/${q(id)}`, { method: "PATCH", body: { project: { enabled } } })).project,
@@ -106,7 +107,8 @@ export function adminIdentityCalls(api: Api) {
     createGroup: async (g: { name: string; description: string; domain_id: string }): Promise<AdminGroup> =>
       (await api.post(I, "/groups", { group: g })).group,
     deleteGroup: (id: string) => api.del(I, `/groups/${q(id)}`),
-    groupUsers: async (id: string): Promise<AdminUser[]> => (await api.get(I, `/groups/${q(id)}/users`)).users,
+    groupUsers: async (id: string): Promise<AdminUser[]> =>
+      (await api.get(I, `/groups/${q(id)}/users`)).users,
     setGroupMember: (group: string, user: string, member: boolean): Promise<void> =>
       api.call(I, `/groups/${q(group)}/users/${q(user)}`, { method: member ? "PUT" : "DELETE", raw: true }),
     roles: async (): Promise<Role[]> => (await api.get(I, "/roles")).roles,

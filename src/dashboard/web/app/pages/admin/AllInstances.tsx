@@ -35,7 +35,10 @@ function AllInstancesContent() {
           { title: "Project", cell: (s) => projects.name(s.tenant_id) },
           { title: "Host", cell: (s) => s["OS-EXT-SRV-ATTR:host"] ?? "-" },
           { title: "Name", cell: (s) => s.name },
-          { title: "Status", cell: (s) => <StatusLabel status={s.status} task={s["OS-EXT-STS:task_state"]} /> },
+          {
+            title: "Status",
+            cell: (s) => <StatusLabel status={s.status} task={s["OS-EXT-STS:task_state"]} />,
+          },
           { title: "Flavor", cell: (s) => s.flavor?.original_name ?? "-" },
           { title: "IP Address", cell: (s) => ips(s).join(", ") || "-" },
         ]}

@@ -114,7 +114,10 @@ function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): voi
           {access.isLoading && <li>Loading...</li>}
           {access.data?.length === 0 && <li>No project has access yet.</li>}
           {(access.data ?? []).map((p) => (
-            <li key={p} style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}>
+            <li
+              key={p}
+              style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}
+            >
               <span>{projects.name(p)}</span>
               <Button
                 size="sm"
@@ -156,7 +159,10 @@ function FlavorsContent() {
   const [creating, setCreating] = useState(false);
   const [sharing, setSharing] = useState<AdminFlavor | null>(null);
   const [deleting, setDeleting] = useState<AdminFlavor | null>(null);
-  const del = useMutation({ mutationFn: ac.deleteFlavor, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
+  const del = useMutation({
+    mutationFn: ac.deleteFlavor,
+    onSettled: () => qc.invalidateQueries({ queryKey: KEY }),
+  });
   const pub = (x: AdminFlavor) => x["os-flavor-access:is_public"] !== false;
   return (
     <>
@@ -187,7 +193,12 @@ function FlavorsContent() {
         actions={(x) => (
           <>
             {!pub(x) && (
-              <Button size="sm" variant="secondary" onClick={() => setSharing(x)} aria-label={`Access to ${x.name}`}>
+              <Button
+                size="sm"
+                variant="secondary"
+                onClick={() => setSharing(x)}
+                aria-label={`Access to ${x.name}`}
+              >
                 Access
               </Button>
             )}

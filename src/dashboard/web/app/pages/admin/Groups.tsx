@@ -48,7 +48,12 @@ function CreateGroup({ onClose }: { onClose(): void }) {
         />
       </Field>
       <Field label="Description" id="group-description" shown={shown}>
-        <TextArea id="group-description" value={description} onChange={(_e, v) => setDescription(v)} rows={2} />
+        <TextArea
+          id="group-description"
+          value={description}
+          onChange={(_e, v) => setDescription(v)}
+          rows={2}
+        />
       </Field>
       <Field label="Domain" id="group-domain" shown={shown}>
         <DomainSelect id="group-domain" value={domain} onChange={setDomain} />
@@ -94,7 +99,10 @@ function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
           {members.isLoading && <li>Loading...</li>}
           {members.data?.length === 0 && <li>The group has no member yet.</li>}
           {(members.data ?? []).map((m) => (
-            <li key={m.id} style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}>
+            <li
+              key={m.id}
+              style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}
+            >
               <span>{m.name}</span>
               <Button
                 size="sm"
@@ -137,7 +145,10 @@ function GroupsContent() {
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<AdminGroup | null>(null);
   const [deleting, setDeleting] = useState<AdminGroup | null>(null);
-  const del = useMutation({ mutationFn: ai.deleteGroup, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
+  const del = useMutation({
+    mutationFn: ai.deleteGroup,
+    onSettled: () => qc.invalidateQueries({ queryKey: KEY }),
+  });
   return (
     <>
       <PageTitle title="Groups">
@@ -164,7 +175,12 @@ function GroupsContent() {
         ]}
         actions={(g) => (
           <>
-            <Button size="sm" variant="secondary" onClick={() => setEditing(g)} aria-label={`Members of ${g.name}`}>
+            <Button
+              size="sm"
+              variant="secondary"
+              onClick={() => setEditing(g)}
+              aria-label={`Members of ${g.name}`}
+            >
               Members
             </Button>
             <Button size="sm" variant="danger" onClick={() => setDeleting(g)} aria-label={`Delete ${g.name}`}>

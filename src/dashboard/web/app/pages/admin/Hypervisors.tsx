@@ -9,7 +9,11 @@ import { AdminOnly, UsageBar } from "./common.js";
 /** The Hypervisors page's content (for cloud admins only). */
 function HypervisorsContent() {
   const { ac } = useAdminCalls();
-  const hv = useQuery({ queryKey: ["admin", "hypervisors"], queryFn: ac.hypervisors, refetchInterval: 10_000 });
+  const hv = useQuery({
+    queryKey: ["admin", "hypervisors"],
+    queryFn: ac.hypervisors,
+    refetchInterval: 10_000,
+  });
   return (
     <>
       <PageTitle title="Hypervisors" />
@@ -34,7 +38,9 @@ function HypervisorsContent() {
           },
           {
             title: "vCPUs",
-            cell: (h) => <UsageBar label={`${h.hypervisor_hostname} vCPUs`} used={h.vcpus_used} total={h.vcpus} />,
+            cell: (h) => (
+              <UsageBar label={`${h.hypervisor_hostname} vCPUs`} used={h.vcpus_used} total={h.vcpus} />
+            ),
           },
           {
             title: "RAM",

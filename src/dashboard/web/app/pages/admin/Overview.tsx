@@ -17,7 +17,11 @@ function periodErrors(from: string, to: string): { from?: string; to?: string } 
   const f = DAY.test(from) ? Date.parse(`${from}T00:00:00Z`) : NaN;
   const t = DAY.test(to) ? Date.parse(`${to}T00:00:00Z`) : NaN;
   return {
-    from: Number.isNaN(f) ? "Enter a date (YYYY-MM-DD)." : f > t ? "The period must not end before it starts." : undefined,
+    from: Number.isNaN(f)
+      ? "Enter a date (YYYY-MM-DD)."
+      : f > t
+        ? "The period must not end before it starts."
+        : undefined,
     to: Number.isNaN(t) ? "Enter a date (YYYY-MM-DD)." : undefined,
   };
 }
@@ -25,9 +29,14 @@ function periodErrors(from: string, to: string): { from?: string; to?: string } 
 /** The capacity cards: vCPUs, RAM, disk and instances over every hypervisor. */
 function Capacity() {
   const { ac } = useAdminCalls();
-  const hv = useQuery({ queryKey: ["admin", "hypervisors"], queryFn: ac.hypervisors, refetchInterval: 10_000 });
-  const sum = (k: "vcpus" | "vcpus_used" | "memory_mb" | "memory_mb_used" | "local_gb" | "local_gb_used" | "running_vms") =>
-    (hv.data ?? []).reduce((a, h) => a + (h[k] ?? 0), 0);
+  const hv = useQuery({
+    queryKey: ["admin", "hypervisors"],
+    queryFn: ac.hypervisors,
+    refetchInterval: 10_000,
+  });
+  const sum = (
+    k: "vcpus" | "vcpus_used" | "memory_mb" | "memory_mb_used" | "local_gb" | "local_gb_used" | "running_vms",
+  ) => (hv.data ?? []).reduce((a, h) => a + (h[k] ?? 0), 0);
   if (hv.error) return <ErrorAlert error={hv.error} title="Could not load the hypervisors" />;
   const cards: Array<[string, number, number, string]> = [
     ["vCPUs", sum("vcpus_used"), sum("vcpus"), ""],

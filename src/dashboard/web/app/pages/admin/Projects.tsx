@@ -48,7 +48,12 @@ function CreateProject({ onClose }: { onClose(): void }) {
         />
       </Field>
       <Field label="Description" id="project-description" shown={shown}>
-        <TextArea id="project-description" value={description} onChange={(_e, v) => setDescription(v)} rows={2} />
+        <TextArea
+          id="project-description"
+          value={description}
+          onChange={(_e, v) => setDescription(v)}
+          rows={2}
+        />
       </Field>
       <Field label="Domain" id="project-domain" shown={shown}>
         <DomainSelect id="project-domain" value={domain} onChange={setDomain} />

@@ -30,7 +30,13 @@ const TITLES: Record<QuotaService, string> = { compute: "Compute", network: "Net
 const limitText = (n: number | undefined) => (n === undefined ? "-" : n < 0 ? "Unlimited" : String(n));
 
 /** The edit dialog of one service's limits. */
-function EditQuota(props: { svc: QuotaService; project: string; name: string; current: QuotaSet; onClose(): void }) {
+function EditQuota(props: {
+  svc: QuotaService;
+  project: string;
+  name: string;
+  current: QuotaSet;
+  onClose(): void;
+}) {
   const { ar } = useAdminCalls();
   const qc = useQueryClient();
   const fields = QUOTA_FIELDS[props.svc].filter(([k]) => props.current.has(k));
@@ -44,7 +50,10 @@ function EditQuota(props: { svc: QuotaService; project: string; name: string; cu
   }
   const save = useMutation({
     mutationFn: () => ar.setQuota(props.svc, props.project, changed),
-    onSuccess: () => (void qc.invalidateQueries({ queryKey: ["admin", "quota", props.svc, props.project] }), props.onClose()),
+    onSuccess: () => (
+      void qc.invalidateQueries({ queryKey: ["admin", "quota", props.svc, props.project] }),
+      props.onClose()
+    ),
   });
   return (
     <FormDialog
@@ -114,7 +123,9 @@ function QuotaCard({ svc, project, name }: { svc: QuotaService; project: string;
                 .map(([k, label]) => (
                   <DescriptionListGroup key={k}>
                     <DescriptionListTerm>{label}</DescriptionListTerm>
-                    <DescriptionListDescription data-quota={k}>{limitText(q.data.get(k))}</DescriptionListDescription>
+                    <DescriptionListDescription data-quota={k}>
+                      {limitText(q.data.get(k))}
+                    </DescriptionListDescription>
                   </DescriptionListGroup>
                 ))}
             </DescriptionList>
@@ -122,7 +133,13 @@ function QuotaCard({ svc, project, name }: { svc: QuotaService; project: string;
         )}
       </CardBody>
       {editing && q.data && (
-        <EditQuota svc={svc} project={project} name={name} current={q.data} onClose={() => setEditing(false)} />
+        <EditQuota
+          svc={svc}
+          project={project}
+          name={name}
+          current={q.data}
+          onClose={() => setEditing(false)}
+        />
       )}
     </Card>
   );

@@ -88,7 +88,12 @@ function Grant({ roles, onClose }: { roles: Role[]; onClose(): void }) {
           <FormSelectOption value="groups" label="A group" />
         </FormSelect>
       </Field>
-      {select("actor", g.kind === "users" ? "User" : "Group", g.kind === "users" ? "Choose a user" : "Choose a group", actors)}
+      {select(
+        "actor",
+        g.kind === "users" ? "User" : "Group",
+        g.kind === "users" ? "Choose a user" : "Choose a group",
+        actors,
+      )}
       {select("role", "Role", "Choose a role", roles)}
     </FormDialog>
   );
@@ -102,7 +107,10 @@ function RolesContent() {
   const assignments = useQuery({ queryKey: KEY, queryFn: ai.assignments });
   const [granting, setGranting] = useState(false);
   const [revoking, setRevoking] = useState<RoleAssignment | null>(null);
-  const revoke = useMutation({ mutationFn: ai.revoke, onSettled: () => qc.invalidateQueries({ queryKey: KEY }) });
+  const revoke = useMutation({
+    mutationFn: ai.revoke,
+    onSettled: () => qc.invalidateQueries({ queryKey: KEY }),
+  });
   const key = (a: RoleAssignment) => grantPath(a) ?? `${a.role.id} ${actorText(a)} ${scopeText(a)}`;
   const text = (a: RoleAssignment) => `${a.role.name ?? a.role.id} to ${actorText(a)} on ${scopeText(a)}`;
   return (
@@ -132,7 +140,12 @@ function RolesContent() {
         ]}
         actions={(a) =>
           grantPath(a) ? (
-            <Button size="sm" variant="danger" onClick={() => setRevoking(a)} aria-label={`Revoke ${text(a)}`}>
+            <Button
+              size="sm"
+              variant="danger"
+              onClick={() => setRevoking(a)}
+              aria-label={`Revoke ${text(a)}`}
+            >
               Revoke
             </Button>
           ) : (

@@ -77,7 +77,9 @@ function ServicesContent() {
         loading={services.isLoading}
         error={services.error}
         rowKey={(s) => s.id}
-        filterText={(s) => `${s.binary} ${s.host} ${s.zone} ${s.status} ${s.state} ${s.disabled_reason ?? ""}`}
+        filterText={(s) =>
+          `${s.binary} ${s.host} ${s.zone} ${s.status} ${s.state} ${s.disabled_reason ?? ""}`
+        }
         empty="No compute service has registered."
         columns={[
           { title: "Name", cell: (s) => s.binary },
@@ -104,7 +106,12 @@ function ServicesContent() {
         ]}
         actions={(s) =>
           s.binary !== "nova-compute" ? null : s.status === "enabled" ? (
-            <Button size="sm" variant="warning" onClick={() => setDisabling(s)} aria-label={`Disable ${what(s)}`}>
+            <Button
+              size="sm"
+              variant="warning"
+              onClick={() => setDisabling(s)}
+              aria-label={`Disable ${what(s)}`}
+            >
               Disable
             </Button>
           ) : (

@@ -24,9 +24,14 @@ function CreateUser({ onClose }: { onClose(): void }) {
   const [shown, setShown] = useState(false);
   const errors = {
     name: nameError(u.name),
-    password: !u.password ? "Enter a password." : u.password.length > 4096 ? "At most 4096 characters." : undefined,
+    password: !u.password
+      ? "Enter a password."
+      : u.password.length > 4096
+        ? "At most 4096 characters."
+        : undefined,
     confirm: u.confirm !== u.password ? "The passwords differ." : undefined,
-    email: u.email && !EMAIL_RE.test(u.email.trim()) ? "Enter an email address (name@example.org)." : undefined,
+    email:
+      u.email && !EMAIL_RE.test(u.email.trim()) ? "Enter an email address (name@example.org)." : undefined,
   };
   const save = useMutation({
     mutationFn: () =>

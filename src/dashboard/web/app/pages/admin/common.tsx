@@ -76,7 +76,17 @@ export function nameError(text: string): string | undefined {
 }
 
 /** Used of total as a bar with its numbers (a total of 0 shows an empty bar). */
-export function UsageBar({ label, used, total, unit = "" }: { label: string; used: number; total: number; unit?: string }) {
+export function UsageBar({
+  label,
+  used,
+  total,
+  unit = "",
+}: {
+  label: string;
+  used: number;
+  total: number;
+  unit?: string;
+}) {
   const pct = total > 0 ? Math.min(100, (used / total) * 100) : 0;
   const text = `${used}${unit} of ${total}${unit}`;
   return (
