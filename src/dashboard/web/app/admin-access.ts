@@ -1,12 +1,8 @@
-// Whether the session may administer the cloud (the admin role, then an admin-only read, cached for the token), and
-// the admin calls of the session.
+// Whether the session may administer the cloud: the admin role, then an admin-only read, cached for the token (the
+// shell's Admin navigation and the admin pages' guard use it).
 import { useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
-import { adminComputeCalls } from "../api/admin-compute.js";
-import { adminIdentityCalls } from "../api/admin-identity.js";
-import { adminResourceCalls } from "../api/admin-resources.js";
 import { probeAdmin } from "../api/admin-probe.js";
-import { useApi, useSession } from "./session.js";
+import { useSession } from "./session.js";
 
 /** true/false once known, undefined while the probe runs (false at once without the admin role). */
 export function useIsAdmin(): boolean | undefined {
@@ -21,17 +17,4 @@ export function useIsAdmin(): boolean | undefined {
   });
   if (!hasRole) return false;
   return probe.isError ? false : probe.data;
-}
-
-/** The admin calls of the session (compute, identity, quotas and all-project lists). */
-export function useAdminCalls() {
-  const { api } = useApi();
-  return useMemo(
-    () => ({
-      ac: adminComputeCalls(api),
-      ai: adminIdentityCalls(api),
-      ar: adminResourceCalls(api),
-    }),
-    [api],
-  );
 }

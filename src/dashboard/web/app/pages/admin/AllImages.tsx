@@ -1,9 +1,8 @@
 // Every project's images (an admin's image list holds them all): owner, status, visibility, format and size.
 import { useQuery } from "@tanstack/react-query";
 import type { Image } from "../../../api/resources.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { formatBytes, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useProjects } from "./common.js";
+import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
 
 /** The All Images page's content (for cloud admins only). */
 function AllImagesContent() {

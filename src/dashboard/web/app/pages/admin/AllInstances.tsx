@@ -1,10 +1,9 @@
 // Every project's instances (all_tenants): project, host, status, flavor and addresses, with a filter.
 import { useQuery } from "@tanstack/react-query";
 import type { AdminServer } from "../../../api/admin-compute.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { changing, StatusLabel } from "../../status.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useProjects } from "./common.js";
+import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
 
 const ips = (s: AdminServer) => Object.values(s.addresses ?? {}).flatMap((l) => l.map((a) => a.addr));
 

@@ -1,9 +1,8 @@
 // Every project's networks (an admin's network list holds them all): project, subnets, shared and external flags.
 import { useQuery } from "@tanstack/react-query";
 import type { Network } from "../../../api/resources.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useProjects } from "./common.js";
+import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
 
 /** The All Networks page's content (for cloud admins only). */
 function AllNetworksContent() {

@@ -1,10 +1,9 @@
 // Every project's volumes (all_tenants): project, host, size, status, type and attachments.
 import { useQuery } from "@tanstack/react-query";
 import type { AdminVolume } from "../../../api/admin-resources.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { gib, pollWhileChanging, VolumeStatus } from "../../volume-status.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useProjects } from "./common.js";
+import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
 
 /** The All Volumes page's content (for cloud admins only). */
 function AllVolumesContent() {

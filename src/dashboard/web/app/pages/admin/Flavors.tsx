@@ -3,11 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminFlavor } from "../../../api/admin-compute.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, Checkbox, FormSelect, FormSelectOption, TextInput } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, intError, nameError, useProjects } from "./common.js";
+import { AdminOnly, intError, nameError, useAdminCalls, useProjects } from "./common.js";
 
 const KEY = ["admin", "flavors"];
 const ID_RE = /^[\w.\- ]{1,255}$/;

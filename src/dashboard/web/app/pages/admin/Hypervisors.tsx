@@ -1,10 +1,9 @@
 // Hypervisors: every compute node with its state and the vCPUs, RAM and disk in use.
 import { useQuery } from "@tanstack/react-query";
 import type { Hypervisor } from "../../../api/admin-compute.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Label } from "../../pf.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, UsageBar } from "./common.js";
+import { AdminOnly, UsageBar, useAdminCalls } from "./common.js";
 
 /** The Hypervisors page's content (for cloud admins only). */
 function HypervisorsContent() {

@@ -3,11 +3,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TenantUsage } from "../../../api/admin-compute.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Button, Card, CardBody, CardTitle, Form, Gallery, PageSection, TextInput } from "../../pf.js";
 import { Field } from "../../dialog.js";
 import { ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, UsageBar, useProjects } from "./common.js";
+import { AdminOnly, UsageBar, useAdminCalls, useProjects } from "./common.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const day = (d: Date) => d.toISOString().slice(0, 10);

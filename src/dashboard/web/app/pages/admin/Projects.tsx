@@ -3,12 +3,11 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminProject } from "../../../api/admin-identity.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, Label, TextArea, TextInput } from "../../pf.js";
 import { useApi } from "../../session.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, DomainSelect, nameError, useDomains, useProjects } from "./common.js";
+import { AdminOnly, DomainSelect, nameError, useAdminCalls, useDomains, useProjects } from "./common.js";
 
 const KEY = ["admin", "projects"];
 

@@ -3,7 +3,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { QUOTA_FIELDS, type QuotaService, type QuotaSet } from "../../../api/admin-resources.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Field, FormDialog } from "../../dialog.js";
 import {
   Button,
@@ -24,7 +23,7 @@ import {
 } from "../../pf.js";
 import { useApi } from "../../session.js";
 import { ErrorAlert, Loading, PageTitle } from "../../ui.js";
-import { AdminOnly, intError, useProjects } from "./common.js";
+import { AdminOnly, intError, useAdminCalls, useProjects } from "./common.js";
 
 const TITLES: Record<QuotaService, string> = { compute: "Compute", network: "Network", volume: "Volume" };
 const limitText = (n: number | undefined) => (n === undefined ? "-" : n < 0 ? "Unlimited" : String(n));

@@ -3,11 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { grantPath, type Actor, type Role, type RoleAssignment } from "../../../api/admin-identity.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, FormSelect, FormSelectOption } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useProjects } from "./common.js";
+import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
 
 const KEY = ["admin", "assignments"];
 

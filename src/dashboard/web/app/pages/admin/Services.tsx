@@ -3,11 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { ComputeService } from "../../../api/admin-compute.js";
-import { useAdminCalls } from "../../admin-access.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, Label, TextInput } from "../../pf.js";
 import { ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, when } from "./common.js";
+import { AdminOnly, useAdminCalls, when } from "./common.js";
 
 const KEY = ["admin", "services"];
 

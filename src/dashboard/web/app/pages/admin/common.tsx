@@ -1,8 +1,11 @@
-// What the Admin pages share: the admin-only guard, project and domain names, a domain chooser, number checks and a
+// What the Admin pages share: their API calls, the admin-only guard, project and domain names, a domain chooser, number checks and a
 // usage bar.
 import { useQuery } from "@tanstack/react-query";
-import type { ReactNode } from "react";
-import { useAdminCalls, useIsAdmin } from "../../admin-access.js";
+import { useMemo, type ReactNode } from "react";
+import { adminComputeCalls } from "../../../api/admin-compute.js";
+import { adminIdentityCalls } from "../../../api/admin-identity.js";
+import { adminResourceCalls } from "../../../api/admin-resources.js";
+import { useIsAdmin } from "../../admin-access.js";
 import {
   EmptyState,
   EmptyStateBody,
@@ -12,7 +15,17 @@ import {
   Progress,
   ProgressMeasureLocation,
 } from "../../pf.js";
+import { useApi } from "../../session.js";
 import { Loading } from "../../ui.js";
+
+/** The admin calls of the session (compute, identity, quotas and all-project lists). */
+export function useAdminCalls() {
+  const { api } = useApi();
+  return useMemo(
+    () => ({ ac: adminComputeCalls(api), ai: adminIdentityCalls(api), ar: adminResourceCalls(api) }),
+    [api],
+  );
+}
 
 /** The page's content for cloud admins; other users get a refusal (the API refuses them too). */
 export function AdminOnly({ children }: { children: ReactNode }) {
