@@ -149,7 +149,7 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
     await dialog.getByRole("button", { name: "Remove access of demo" }).waitFor();
     await rig.accessible("Flavor access dialog");
     await shot(page, "admin-flavor-access");
-    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.getByRole("button", { name: "Done", exact: true }).click();
     const id = (await row.locator("td[data-label='ID']").textContent()) ?? "";
     const access = await c.req("GET", `/v2.1/flavors/${id}/os-flavor-access`, { token: c.admin });
     assert.deepEqual(

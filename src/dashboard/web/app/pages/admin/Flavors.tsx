@@ -97,7 +97,7 @@ function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): voi
       id="access-form"
       title={`Access to ${flavor.name}`}
       submit="Add Project"
-      cancel="Close"
+      cancel="Done"
       busy={change.isPending}
       error={change.error ?? access.error}
       onClose={onClose}

@@ -82,7 +82,7 @@ function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
       id="members-form"
       title={`Members of ${group.name}`}
       submit="Add User"
-      cancel="Close"
+      cancel="Done"
       busy={change.isPending}
       error={change.error ?? members.error}
       onClose={onClose}
