@@ -77,46 +77,56 @@ export function grantPath(a: RoleAssignment): string | null {
   return null;
 }
 
+/** The path of a v3 call below the catalog's identity URL (Keystone's catalog names it with or without "/v3"). */
+export function identityV3(api: Api, path: string): string {
+  return api.endpoint(I).endsWith("/v3") ? path : `/v3${path}`;
+}
+
 /** The admin identity calls, bound to one Api. */
 export function adminIdentityCalls(api: Api) {
+  const v3 = (path: string) => identityV3(api, path);
   return {
-    domains: async (): Promise<Domain[]> => (await api.get(I, "/domains")).domains,
-    projects: async (): Promise<AdminProject[]> => (await api.get(I, "/projects")).projects,
+    domains: async (): Promise<Domain[]> => (await api.get(I, v3("/domains"))).domains,
+    projects: async (): Promise<AdminProject[]> => (await api.get(I, v3("/projects"))).projects,
     createProject: async (p: {
       name: string;
       description: string;
       domain_id: string;
     }): Promise<AdminProject> =>
-      (await api.post(I, "/projects", { project: { ...p, enabled: true } })).project,
+      (await api.post(I, v3("/projects"), { project: { ...p, enabled: true } })).project,
     /** Enable or disable a project (a disabled project's tokens stop working). */
     setProjectEnabled: async (id: string, enabled: boolean): Promise<AdminProject> =>
-      (await api.call(I, `/projects/${q(id)}`, { method: "PATCH", body: { project: { enabled } } })).project,
-    deleteProject: (id: string) => api.del(I, `/projects/${q(id)}`),
-    users: async (): Promise<AdminUser[]> => (await api.get(I, "/users")).users,
+      (await api.call(I, v3(`/projects/${q(id)}`), { method: "PATCH", body: { project: { enabled } } }))
+        .project,
+    deleteProject: (id: string) => api.del(I, v3(`/projects/${q(id)}`)),
+    users: async (): Promise<AdminUser[]> => (await api.get(I, v3("/users"))).users,
     createUser: async (u: {
       name: string;
       password: string;
       domain_id: string;
       email?: string;
       default_project_id?: string;
-    }): Promise<AdminUser> => (await api.post(I, "/users", { user: { ...u, enabled: true } })).user,
+    }): Promise<AdminUser> => (await api.post(I, v3("/users"), { user: { ...u, enabled: true } })).user,
     setUserEnabled: async (id: string, enabled: boolean): Promise<AdminUser> =>
-      (await api.call(I, `/users/${q(id)}`, { method: "PATCH", body: { user: { enabled } } })).user,
-    deleteUser: (id: string) => api.del(I, `/users/${q(id)}`),
-    groups: async (): Promise<AdminGroup[]> => (await api.get(I, "/groups")).groups,
+      (await api.call(I, v3(`/users/${q(id)}`), { method: "PATCH", body: { user: { enabled } } })).user,
+    deleteUser: (id: string) => api.del(I, v3(`/users/${q(id)}`)),
+    groups: async (): Promise<AdminGroup[]> => (await api.get(I, v3("/groups"))).groups,
     createGroup: async (g: { name: string; description: string; domain_id: string }): Promise<AdminGroup> =>
-      (await api.post(I, "/groups", { group: g })).group,
-    deleteGroup: (id: string) => api.del(I, `/groups/${q(id)}`),
+      (await api.post(I, v3("/groups"), { group: g })).group,
+    deleteGroup: (id: string) => api.del(I, v3(`/groups/${q(id)}`)),
     groupUsers: async (id: string): Promise<AdminUser[]> =>
-      (await api.get(I, `/groups/${q(id)}/users`)).users,
+      (await api.get(I, v3(`/groups/${q(id)}/users`))).users,
     setGroupMember: (group: string, user: string, member: boolean): Promise<void> =>
-      api.call(I, `/groups/${q(group)}/users/${q(user)}`, { method: member ? "PUT" : "DELETE", raw: true }),
-    roles: async (): Promise<Role[]> => (await api.get(I, "/roles")).roles,
+      api.call(I, v3(`/groups/${q(group)}/users/${q(user)}`), {
+        method: member ? "PUT" : "DELETE",
+        raw: true,
+      }),
+    roles: async (): Promise<Role[]> => (await api.get(I, v3("/roles"))).roles,
     assignments: async (): Promise<RoleAssignment[]> =>
-      (await api.get(I, "/role_assignments?include_names=true")).role_assignments,
+      (await api.get(I, v3("/role_assignments?include_names=true"))).role_assignments,
     /** Grant a role to a user or group on a project. */
     grant: (project: string, actor: Actor, role: string): Promise<void> =>
-      api.call(I, `/projects/${q(project)}/${actor.kind}/${q(actor.id)}/roles/${q(role)}`, {
+      api.call(I, v3(`/projects/${q(project)}/${actor.kind}/${q(actor.id)}/roles/${q(role)}`), {
         method: "PUT",
         raw: true,
       }),
@@ -124,7 +134,7 @@ export function adminIdentityCalls(api: Api) {
     revoke: async (a: RoleAssignment): Promise<void> => {
       const path = grantPath(a);
       if (!path) throw new Error("This assignment is inherited; revoke it where it is granted.");
-      await api.del(I, path);
+      await api.del(I, v3(path));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Whether a session may administer the cloud: one admin-only read (the token is project-scoped, so the admin role
 // alone does not say it: under secure RBAC only admins of the cloud-admin project, or system admins, are).
+import { identityV3 } from "./admin-identity.js";
 import type { Api } from "./client.js";
 import { ApiError } from "./errors.js";
 
@@ -7,7 +8,7 @@ import { ApiError } from "./errors.js";
 export async function probeAdmin(api: Api): Promise<boolean> {
   try {
     if (api.has("compute")) await api.get("compute", "/os-services");
-    else await api.get("identity", "/domains");
+    else await api.get("identity", identityV3(api, "/domains"));
     return true;
   } catch (e) {
     if (e instanceof ApiError && (e.status === 403 || e.status === 401)) return false;
