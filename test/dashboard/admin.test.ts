@@ -1,6 +1,7 @@
 // The dashboard's Admin section in headless Chromium against one in-process cloud (fake compute and volumes): the
 // demo user sees no Admin navigation, gets "Not authorized" on an admin page and is refused by the API itself;
-// the admin visits every admin page (axe: nothing serious or critical; screenshots saved), creates a private flavor
+// the admin visits every admin page (axe: nothing serious or critical; screenshots saved; a demo instance shows in
+// the usage summary and in every project's instances), creates a private flavor
 // (checked before sending, Nova's own refusal of a duplicate shown) and shares it with a project, disables a compute
 // service with a reason and enables it again, creates a user and grants then revokes a role, and sets compute and
 // network quotas of a project; each change is checked through the API too.
@@ -94,6 +95,9 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
   test("the admin logs in and every admin page loads, passes axe and is saved as a screenshot", async () => {
     const { page, c } = rig;
     assert.equal(await probeAdmin(await apiAs("admin", c.t.cloud.adminPassword)), true);
+    // A demo instance: usage to summarise and a row in every project's instances.
+    const server = await c.createServer(c.demo, { name: "usage-vm" });
+    await c.waitStatus(c.demo, server, "ACTIVE");
     await page.getByRole("button", { name: "Log out" }).click();
     await page.locator("#id_username").fill("admin");
     await page.locator("#id_password").fill(c.t.cloud.adminPassword);
@@ -107,7 +111,10 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
     }
     // Usage rows and capacity figures come from the API.
     await adminNav("Admin Overview");
-    await page.getByRole("progressbar", { name: /^vCPUs: \d+ of \d+$/ }).waitFor();
+    await page.getByRole("progressbar", { name: /^vCPUs: [1-9]\d* of \d+$/ }).waitFor();
+    await rowWith(page, "demo").waitFor();
+    await adminNav("All Instances");
+    await rowWith(page, "usage-vm").getByText("Active").waitFor();
     await adminNav("Hypervisors");
     await rowWith(page, "compute1").waitFor();
   });
