@@ -2,9 +2,9 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Image } from "../../../api/resources.js";
 import { formatBytes, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
-/** The All Images page's content (for cloud admins only). */
+/** The All Images page's content. */
 function AllImagesContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
@@ -34,10 +34,4 @@ function AllImagesContent() {
 }
 
 /** The All Images page. */
-export default function AllImages() {
-  return (
-    <AdminOnly>
-      <AllImagesContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(AllImagesContent);

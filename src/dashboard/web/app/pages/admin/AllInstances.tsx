@@ -3,11 +3,11 @@ import { useQuery } from "@tanstack/react-query";
 import type { AdminServer } from "../../../api/admin-compute.js";
 import { changing, StatusLabel } from "../../status.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
 const ips = (s: AdminServer) => Object.values(s.addresses ?? {}).flatMap((l) => l.map((a) => a.addr));
 
-/** The All Instances page's content (for cloud admins only). */
+/** The All Instances page's content. */
 function AllInstancesContent() {
   const { ac } = useAdminCalls();
   const projects = useProjects();
@@ -47,10 +47,4 @@ function AllInstancesContent() {
 }
 
 /** The All Instances page. */
-export default function AllInstances() {
-  return (
-    <AdminOnly>
-      <AllInstancesContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(AllInstancesContent);

@@ -2,9 +2,9 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Network } from "../../../api/resources.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
-/** The All Networks page's content (for cloud admins only). */
+/** The All Networks page's content. */
 function AllNetworksContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
@@ -35,10 +35,4 @@ function AllNetworksContent() {
 }
 
 /** The All Networks page. */
-export default function AllNetworks() {
-  return (
-    <AdminOnly>
-      <AllNetworksContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(AllNetworksContent);

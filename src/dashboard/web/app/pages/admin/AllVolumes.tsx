@@ -3,9 +3,9 @@ import { useQuery } from "@tanstack/react-query";
 import type { AdminVolume } from "../../../api/admin-resources.js";
 import { gib, pollWhileChanging, VolumeStatus } from "../../volume-status.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
-/** The All Volumes page's content (for cloud admins only). */
+/** The All Volumes page's content. */
 function AllVolumesContent() {
   const { ar } = useAdminCalls();
   const projects = useProjects();
@@ -41,10 +41,4 @@ function AllVolumesContent() {
 }
 
 /** The All Volumes page. */
-export default function AllVolumes() {
-  return (
-    <AdminOnly>
-      <AllVolumesContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(AllVolumesContent);

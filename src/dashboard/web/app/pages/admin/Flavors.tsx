@@ -6,7 +6,7 @@ import type { AdminFlavor } from "../../../api/admin-compute.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, Checkbox, FormSelect, FormSelectOption, TextInput } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, intError, nameError, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, intError, nameError, useAdminCalls, useProjects } from "./common.js";
 
 const KEY = ["admin", "flavors"];
 const ID_RE = /^[\w.\- ]{1,255}$/;
@@ -150,7 +150,7 @@ function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): voi
   );
 }
 
-/** The Flavors page's content (for cloud admins only). */
+/** The Flavors page's content. */
 function FlavorsContent() {
   const { ac } = useAdminCalls();
   const qc = useQueryClient();
@@ -225,10 +225,4 @@ function FlavorsContent() {
 }
 
 /** The Flavors page. */
-export default function Flavors() {
-  return (
-    <AdminOnly>
-      <FlavorsContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(FlavorsContent);

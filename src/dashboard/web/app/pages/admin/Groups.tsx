@@ -4,62 +4,12 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminGroup } from "../../../api/admin-identity.js";
 import { Field, FormDialog } from "../../dialog.js";
-import { Button, FormSelect, FormSelectOption, TextArea, TextInput } from "../../pf.js";
-import { useApi } from "../../session.js";
+import { Button, FormSelect, FormSelectOption } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, DomainSelect, nameError, useAdminCalls, useDomains } from "./common.js";
+import { adminPage, useAdminCalls, useDomains } from "./common.js";
+import { CreateInDomain } from "./CreateInDomain.js";
 
 const KEY = ["admin", "groups"];
-
-/** The create dialog: name, description and domain. */
-function CreateGroup({ onClose }: { onClose(): void }) {
-  const { ai } = useAdminCalls();
-  const { session } = useApi();
-  const qc = useQueryClient();
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const [domain, setDomain] = useState(session.project.domain.id);
-  const [shown, setShown] = useState(false);
-  const error = nameError(name);
-  const save = useMutation({
-    mutationFn: () => ai.createGroup({ name: name.trim(), description, domain_id: domain }),
-    onSuccess: () => (void qc.invalidateQueries({ queryKey: KEY }), onClose()),
-  });
-  return (
-    <FormDialog
-      id="group-form"
-      title="Create Group"
-      submit="Create Group"
-      busy={save.isPending}
-      error={save.error}
-      onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
-    >
-      <Field label="Name" id="group-name" error={error} shown={shown} required>
-        <TextInput
-          id="group-name"
-          value={name}
-          onChange={(_e, v) => setName(v)}
-          validated={shown && error ? "error" : "default"}
-        />
-      </Field>
-      <Field label="Description" id="group-description" shown={shown}>
-        <TextArea
-          id="group-description"
-          value={description}
-          onChange={(_e, v) => setDescription(v)}
-          rows={2}
-        />
-      </Field>
-      <Field label="Domain" id="group-domain" shown={shown}>
-        <DomainSelect id="group-domain" value={domain} onChange={setDomain} />
-      </Field>
-    </FormDialog>
-  );
-}
 
 /** The members dialog: the group's users, add one, remove one. */
 function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
@@ -135,7 +85,7 @@ function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
   );
 }
 
-/** The Groups page's content (for cloud admins only). */
+/** The Groups page's content. */
 function GroupsContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
@@ -199,17 +149,19 @@ function GroupsContent() {
           setDeleting(null);
         }}
       />
-      {creating && <CreateGroup onClose={() => setCreating(false)} />}
+      {creating && (
+        <CreateInDomain
+          kind="group"
+          maxName={255}
+          create={ai.createGroup}
+          refresh={KEY}
+          onClose={() => setCreating(false)}
+        />
+      )}
       {editing && <Members group={editing} onClose={() => setEditing(null)} />}
     </>
   );
 }
 
 /** The Groups page. */
-export default function Groups() {
-  return (
-    <AdminOnly>
-      <GroupsContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(GroupsContent);

@@ -3,9 +3,9 @@ import { useQuery } from "@tanstack/react-query";
 import type { Hypervisor } from "../../../api/admin-compute.js";
 import { Label } from "../../pf.js";
 import { PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, UsageBar, useAdminCalls } from "./common.js";
+import { adminPage, UsageBar, useAdminCalls } from "./common.js";
 
-/** The Hypervisors page's content (for cloud admins only). */
+/** The Hypervisors page's content. */
 function HypervisorsContent() {
   const { ac } = useAdminCalls();
   const hv = useQuery({
@@ -71,10 +71,4 @@ function HypervisorsContent() {
 }
 
 /** The Hypervisors page. */
-export default function Hypervisors() {
-  return (
-    <AdminOnly>
-      <HypervisorsContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(HypervisorsContent);

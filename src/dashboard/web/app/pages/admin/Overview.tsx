@@ -6,7 +6,7 @@ import type { TenantUsage } from "../../../api/admin-compute.js";
 import { Button, Card, CardBody, CardTitle, Form, Gallery, PageSection, TextInput } from "../../pf.js";
 import { Field } from "../../dialog.js";
 import { ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, UsageBar, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, UsageBar, useAdminCalls, useProjects } from "./common.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -23,6 +23,28 @@ function periodErrors(from: string, to: string): { from?: string; to?: string } 
         : undefined,
     to: Number.isNaN(t) ? "Enter a date (YYYY-MM-DD)." : undefined,
   };
+}
+
+/** A date field of the usage period. */
+function DateField(p: {
+  label: string;
+  id: string;
+  value: string;
+  set(v: string): void;
+  error?: string;
+  shown: boolean;
+}) {
+  return (
+    <Field label={p.label} id={p.id} error={p.error} shown={p.shown}>
+      <TextInput
+        id={p.id}
+        type="date"
+        value={p.value}
+        onChange={(_e, v) => p.set(v)}
+        validated={p.shown && p.error ? "error" : "default"}
+      />
+    </Field>
+  );
 }
 
 /** The capacity cards: vCPUs, RAM, disk and instances over every hypervisor. */
@@ -62,7 +84,7 @@ function Capacity() {
   );
 }
 
-/** The Admin Overview page's content (for cloud admins only). */
+/** The Admin Overview page's content. */
 function AdminOverviewContent() {
   const { ac } = useAdminCalls();
   const projects = useProjects();
@@ -98,24 +120,15 @@ function AdminOverviewContent() {
           }}
           style={{ display: "flex", gap: "1rem", alignItems: "flex-end", flexWrap: "wrap" }}
         >
-          <Field label="From" id="usage-from" error={errors.from} shown={shown}>
-            <TextInput
-              id="usage-from"
-              type="date"
-              value={from}
-              onChange={(_e, v) => setFrom(v)}
-              validated={shown && errors.from ? "error" : "default"}
-            />
-          </Field>
-          <Field label="To" id="usage-to" error={errors.to} shown={shown}>
-            <TextInput
-              id="usage-to"
-              type="date"
-              value={to}
-              onChange={(_e, v) => setTo(v)}
-              validated={shown && errors.to ? "error" : "default"}
-            />
-          </Field>
+          <DateField
+            label="From"
+            id="usage-from"
+            value={from}
+            set={setFrom}
+            error={errors.from}
+            shown={shown}
+          />
+          <DateField label="To" id="usage-to" value={to} set={setTo} error={errors.to} shown={shown} />
           <Button type="submit" variant="secondary">
             Show usage
           </Button>
@@ -142,10 +155,4 @@ function AdminOverviewContent() {
 }
 
 /** The Admin Overview page. */
-export default function AdminOverview() {
-  return (
-    <AdminOnly>
-      <AdminOverviewContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(AdminOverviewContent);

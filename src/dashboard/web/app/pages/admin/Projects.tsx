@@ -3,65 +3,14 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminProject } from "../../../api/admin-identity.js";
-import { Field, FormDialog } from "../../dialog.js";
-import { Button, Label, TextArea, TextInput } from "../../pf.js";
-import { useApi } from "../../session.js";
+import { Button, Label } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, DomainSelect, nameError, useAdminCalls, useDomains, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useDomains, useProjects } from "./common.js";
+import { CreateInDomain } from "./CreateInDomain.js";
 
 const KEY = ["admin", "projects"];
 
-/** The create dialog: name, description and domain. */
-function CreateProject({ onClose }: { onClose(): void }) {
-  const { ai } = useAdminCalls();
-  const { session } = useApi();
-  const qc = useQueryClient();
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const [domain, setDomain] = useState(session.project.domain.id);
-  const [shown, setShown] = useState(false);
-  const error = nameError(name) ?? (name.length > 64 ? "At most 64 characters." : undefined);
-  const save = useMutation({
-    mutationFn: () => ai.createProject({ name: name.trim(), description, domain_id: domain }),
-    onSuccess: () => (void qc.invalidateQueries({ queryKey: KEY }), onClose()),
-  });
-  return (
-    <FormDialog
-      id="project-form"
-      title="Create Project"
-      submit="Create Project"
-      busy={save.isPending}
-      error={save.error}
-      onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) save.mutate();
-      }}
-    >
-      <Field label="Name" id="project-name" error={error} shown={shown} required>
-        <TextInput
-          id="project-name"
-          value={name}
-          onChange={(_e, v) => setName(v)}
-          validated={shown && error ? "error" : "default"}
-        />
-      </Field>
-      <Field label="Description" id="project-description" shown={shown}>
-        <TextArea
-          id="project-description"
-          value={description}
-          onChange={(_e, v) => setDescription(v)}
-          rows={2}
-        />
-      </Field>
-      <Field label="Domain" id="project-domain" shown={shown}>
-        <DomainSelect id="project-domain" value={domain} onChange={setDomain} />
-      </Field>
-    </FormDialog>
-  );
-}
-
-/** The Projects page's content (for cloud admins only). */
+/** The Projects page's content. */
 function ProjectsContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
@@ -157,16 +106,18 @@ function ProjectsContent() {
           setConfirm(null);
         }}
       />
-      {creating && <CreateProject onClose={() => setCreating(false)} />}
+      {creating && (
+        <CreateInDomain
+          kind="project"
+          maxName={64}
+          create={ai.createProject}
+          refresh={KEY}
+          onClose={() => setCreating(false)}
+        />
+      )}
     </>
   );
 }
 
 /** The Projects page. */
-export default function Projects() {
-  return (
-    <AdminOnly>
-      <ProjectsContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(ProjectsContent);

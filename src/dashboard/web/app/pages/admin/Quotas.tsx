@@ -23,7 +23,7 @@ import {
 } from "../../pf.js";
 import { useApi } from "../../session.js";
 import { ErrorAlert, Loading, PageTitle } from "../../ui.js";
-import { AdminOnly, intError, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, intError, useAdminCalls, useProjects } from "./common.js";
 
 const TITLES: Record<QuotaService, string> = { compute: "Compute", network: "Network", volume: "Volume" };
 const limitText = (n: number | undefined) => (n === undefined ? "-" : n < 0 ? "Unlimited" : String(n));
@@ -144,7 +144,7 @@ function QuotaCard({ svc, project, name }: { svc: QuotaService; project: string;
   );
 }
 
-/** The Quotas page's content (for cloud admins only). */
+/** The Quotas page's content. */
 function QuotasContent() {
   const { ar } = useAdminCalls();
   const { session } = useApi();
@@ -184,10 +184,4 @@ function QuotasContent() {
 }
 
 /** The Quotas page. */
-export default function Quotas() {
-  return (
-    <AdminOnly>
-      <QuotasContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(QuotasContent);

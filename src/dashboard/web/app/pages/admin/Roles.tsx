@@ -6,7 +6,7 @@ import { grantPath, type Actor, type Role, type RoleAssignment } from "../../../
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, FormSelect, FormSelectOption } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, useProjects } from "./common.js";
+import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
 const KEY = ["admin", "assignments"];
 
@@ -98,7 +98,7 @@ function Grant({ roles, onClose }: { roles: Role[]; onClose(): void }) {
   );
 }
 
-/** The Roles page's content (for cloud admins only). */
+/** The Roles page's content. */
 function RolesContent() {
   const { ai } = useAdminCalls();
   const qc = useQueryClient();
@@ -182,10 +182,4 @@ function RolesContent() {
 }
 
 /** The Roles page. */
-export default function Roles() {
-  return (
-    <AdminOnly>
-      <RolesContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(RolesContent);

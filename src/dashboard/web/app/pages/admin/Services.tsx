@@ -6,7 +6,7 @@ import type { ComputeService } from "../../../api/admin-compute.js";
 import { Field, FormDialog } from "../../dialog.js";
 import { Button, Label, TextInput } from "../../pf.js";
 import { ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, useAdminCalls, when } from "./common.js";
+import { adminPage, useAdminCalls, when } from "./common.js";
 
 const KEY = ["admin", "services"];
 
@@ -51,7 +51,7 @@ function DisableService({ svc, onClose }: { svc: ComputeService; onClose(): void
   );
 }
 
-/** The Compute Services page's content (for cloud admins only). */
+/** The Compute Services page's content. */
 function ServicesContent() {
   const { ac } = useAdminCalls();
   const qc = useQueryClient();
@@ -132,10 +132,4 @@ function ServicesContent() {
 }
 
 /** The Compute Services page. */
-export default function Services() {
-  return (
-    <AdminOnly>
-      <ServicesContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(ServicesContent);

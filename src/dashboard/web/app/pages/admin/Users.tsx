@@ -7,7 +7,7 @@ import { Field, FormDialog } from "../../dialog.js";
 import { Button, FormSelect, FormSelectOption, Label, TextInput } from "../../pf.js";
 import { useApi } from "../../session.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
-import { AdminOnly, DomainSelect, nameError, useAdminCalls, useDomains, useProjects } from "./common.js";
+import { adminPage, DomainSelect, nameError, useAdminCalls, useDomains, useProjects } from "./common.js";
 
 const KEY = ["admin", "users"];
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
@@ -87,7 +87,7 @@ function CreateUser({ onClose }: { onClose(): void }) {
   );
 }
 
-/** The Users page's content (for cloud admins only). */
+/** The Users page's content. */
 function UsersContent() {
   const { ai } = useAdminCalls();
   const { session } = useApi();
@@ -197,10 +197,4 @@ function UsersContent() {
 }
 
 /** The Users page. */
-export default function Users() {
-  return (
-    <AdminOnly>
-      <UsersContent />
-    </AdminOnly>
-  );
-}
+export default adminPage(UsersContent);

@@ -1,7 +1,7 @@
 // What the Admin pages share: their API calls, the admin-only guard, project and domain names, a domain chooser, number checks and a
 // usage bar.
 import { useQuery } from "@tanstack/react-query";
-import { useMemo, type ReactNode } from "react";
+import { useMemo, type ComponentType, type ReactNode } from "react";
 import { adminComputeCalls } from "../../../api/admin-compute.js";
 import { adminIdentityCalls } from "../../../api/admin-identity.js";
 import { adminResourceCalls } from "../../../api/admin-resources.js";
@@ -43,6 +43,17 @@ export function AdminOnly({ children }: { children: ReactNode }) {
       </PageSection>
     );
   return <>{children}</>;
+}
+
+/** An admin page: `Content` for cloud admins (it makes no call before that is known), a refusal for others. */
+export function adminPage(Content: ComponentType): ComponentType<{ params: string[] }> {
+  return function AdminPage() {
+    return (
+      <AdminOnly>
+        <Content />
+      </AdminOnly>
+    );
+  };
 }
 
 /** Every project (cached across admin pages): the list and a lookup of names by id. */
