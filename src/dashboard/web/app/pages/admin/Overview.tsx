@@ -11,7 +11,7 @@ import { adminPage, UsageBar, useAdminCalls, useProjects } from "./common.js";
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
-/** The period's first day must be a date not after the last, and the last not in the future. */
+/** The period: two dates, the first not after the last (Nova refuses a start in the future with its own message). */
 function periodErrors(from: string, to: string): { from?: string; to?: string } {
   const f = DAY.test(from) ? Date.parse(`${from}T00:00:00Z`) : NaN;
   const t = DAY.test(to) ? Date.parse(`${to}T00:00:00Z`) : NaN;
@@ -96,10 +96,12 @@ function AdminOverviewContent() {
   const errors = periodErrors(from, to);
   const usage = useQuery({
     queryKey: ["admin", "usage", period.from, period.to],
-    queryFn: () => {
-      const end = new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000);
-      return ac.usage(new Date(`${period.from}T00:00:00Z`), end > now ? now : end);
-    },
+    // The whole last day (Nova counts a period that ends in the future up to now).
+    queryFn: () =>
+      ac.usage(
+        new Date(`${period.from}T00:00:00Z`),
+        new Date(Date.parse(`${period.to}T00:00:00Z`) + 86_400_000),
+      ),
   });
   const hours = (n: number) => n.toFixed(2);
   return (
