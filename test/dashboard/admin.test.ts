@@ -3,8 +3,9 @@
 // the admin visits every admin page (axe: nothing serious or critical; screenshots saved; a demo instance shows in
 // the usage summary and in every project's instances), creates a private flavor
 // (checked before sending, Nova's own refusal of a duplicate shown) and shares it with a project, disables a compute
-// service with a reason and enables it again, creates a user and grants then revokes a role, and sets compute and
-// network quotas of a project; each change is checked through the API too.
+// service with a reason and enables it again, creates a user and grants then revokes a role, creates and disables a
+// project, creates a group with the user in it, and sets compute and network quotas of a project; each change is
+// checked through the API too.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
@@ -247,6 +248,36 @@ describe("dashboard Admin section in headless Chromium", { skip: SKIP_BROWSER },
     await page.getByRole("dialog").getByRole("button", { name: "Revoke", exact: true }).click();
     await revoke.waitFor({ state: "detached" });
     assert.deepEqual(await assigned(), []);
+  });
+
+  test("a project is created and disabled, a group is created and the user joins it", async () => {
+    const { page } = rig;
+    const dialog = page.getByRole("dialog");
+    await adminNav("Projects");
+    await page.getByRole("button", { name: "Create Project" }).click();
+    await dialog.getByRole("button", { name: "Create Project" }).click();
+    await dialog.getByText("Enter a name.").waitFor();
+    await page.locator("#project-name").fill("web-project");
+    await dialog.getByRole("button", { name: "Create Project" }).click();
+    const project = rowWith(page, "web-project");
+    await project.getByRole("button", { name: "Disable web-project" }).click();
+    await dialog.getByRole("button", { name: "Disable", exact: true }).click();
+    await project.getByRole("button", { name: "Enable web-project" }).waitFor();
+    assert.equal(await project.locator("td[data-label='Enabled']").textContent(), "No");
+
+    await adminNav("Groups");
+    await page.getByRole("button", { name: "Create Group" }).click();
+    await page.locator("#group-name").fill("web-group");
+    await dialog.getByRole("button", { name: "Create Group" }).click();
+    await rowWith(page, "web-group").getByRole("button", { name: "Members of web-group" }).click();
+    await dialog.getByText("The group has no member yet.").waitFor();
+    await dialog.getByRole("button", { name: "Add User" }).click();
+    await dialog.getByText("Choose a user.").waitFor();
+    await page.locator("#members-user").selectOption({ label: "web-user" });
+    await dialog.getByRole("button", { name: "Add User" }).click();
+    await dialog.getByRole("button", { name: "Remove web-user from web-group" }).waitFor();
+    await rig.accessible("Group members dialog");
+    await dialog.getByRole("button", { name: "Done", exact: true }).click();
   });
 
   test("a project's compute and network quotas are set (checked before sending)", async () => {

@@ -4,9 +4,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminFlavor } from "../../../api/admin-compute.js";
 import { Field, FormDialog } from "../../dialog.js";
-import { Button, Checkbox, FormSelect, FormSelectOption, TextInput } from "../../pf.js";
+import { Button, Checkbox, TextInput } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
 import { adminPage, intError, nameError, useAdminCalls, useProjects } from "./common.js";
+import { MembersDialog } from "./MembersDialog.js";
 
 const KEY = ["admin", "flavors"];
 const ID_RE = /^[\w.\- ]{1,255}$/;
@@ -76,85 +77,18 @@ function CreateFlavor({ onClose }: { onClose(): void }) {
   );
 }
 
-/** The access dialog of a private flavor: the projects that may use it, add and remove. */
-function FlavorAccess({ flavor, onClose }: { flavor: AdminFlavor; onClose(): void }) {
-  const { ac } = useAdminCalls();
-  const qc = useQueryClient();
-  const projects = useProjects();
-  const key = ["admin", "flavor-access", flavor.id];
-  const access = useQuery({ queryKey: key, queryFn: () => ac.flavorAccess(flavor.id) });
-  const [project, setProject] = useState("");
-  const [shown, setShown] = useState(false);
-  const change = useMutation({
-    mutationFn: ({ p, grant }: { p: string; grant: boolean }) => ac.setFlavorAccess(flavor.id, p, grant),
-    onSuccess: () => setProject(""),
-    onSettled: () => qc.invalidateQueries({ queryKey: key }),
-  });
-  const has = new Set(access.data ?? []);
-  const error = project ? undefined : "Choose a project.";
-  return (
-    <FormDialog
-      id="access-form"
-      title={`Access to ${flavor.name}`}
-      submit="Add Project"
-      cancel="Done"
-      busy={change.isPending}
-      error={change.error ?? access.error}
-      onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) {
-          setShown(false);
-          change.mutate({ p: project, grant: true });
-        }
-      }}
-      footer={
-        <ul aria-label="Projects with access" style={{ marginTop: "1rem" }}>
-          {access.isLoading && <li>Loading...</li>}
-          {access.data?.length === 0 && <li>No project has access yet.</li>}
-          {(access.data ?? []).map((p) => (
-            <li
-              key={p}
-              style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}
-            >
-              <span>{projects.name(p)}</span>
-              <Button
-                size="sm"
-                variant="secondary"
-                onClick={() => change.mutate({ p, grant: false })}
-                aria-label={`Remove access of ${projects.name(p)}`}
-              >
-                Remove
-              </Button>
-            </li>
-          ))}
-        </ul>
-      }
-    >
-      <Field label="Project" id="access-project" error={error} shown={shown} required>
-        <FormSelect
-          id="access-project"
-          value={project}
-          onChange={(_e, v) => setProject(v)}
-          validated={shown && error ? "error" : "default"}
-        >
-          <FormSelectOption value="" label="Choose a project" isPlaceholder />
-          {(projects.data ?? [])
-            .filter((p) => !has.has(p.id))
-            .map((p) => (
-              <FormSelectOption key={p.id} value={p.id} label={p.name} />
-            ))}
-        </FormSelect>
-      </Field>
-    </FormDialog>
-  );
-}
-
 /** The Flavors page's content. */
 function FlavorsContent() {
-  const { ac } = useAdminCalls();
+  const { ac, ai } = useAdminCalls();
   const qc = useQueryClient();
   const flavors = useQuery({ queryKey: KEY, queryFn: ac.flavors });
+  const projects = useProjects();
+  /** The projects a flavor is shared with, named (the project list is fetched first when not cached). */
+  const accessOf = async (id: string) => {
+    const all = await qc.fetchQuery({ queryKey: ["admin", "projects"], queryFn: ai.projects });
+    const names = new Map(all.map((p) => [p.id, p.name]));
+    return (await ac.flavorAccess(id)).map((p) => ({ id: p, name: names.get(p) ?? p }));
+  };
   const [creating, setCreating] = useState(false);
   const [sharing, setSharing] = useState<AdminFlavor | null>(null);
   const [deleting, setDeleting] = useState<AdminFlavor | null>(null);
@@ -219,7 +153,21 @@ function FlavorsContent() {
         }}
       />
       {creating && <CreateFlavor onClose={() => setCreating(false)} />}
-      {sharing && <FlavorAccess flavor={sharing} onClose={() => setSharing(null)} />}
+      {sharing && (
+        <MembersDialog
+          id="access"
+          title={`Access to ${sharing.name}`}
+          noun="project"
+          listLabel="Projects with access"
+          empty="No project has access yet."
+          queryKey={["admin", "flavor-access", sharing.id]}
+          load={() => accessOf(sharing.id)}
+          change={(id, add) => ac.setFlavorAccess(sharing.id, id, add)}
+          candidates={projects.data ?? []}
+          removeLabel={(name) => `Remove access of ${name}`}
+          onClose={() => setSharing(null)}
+        />
+      )}
     </>
   );
 }

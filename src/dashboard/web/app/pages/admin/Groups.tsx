@@ -3,87 +3,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminGroup } from "../../../api/admin-identity.js";
-import { Field, FormDialog } from "../../dialog.js";
-import { Button, FormSelect, FormSelectOption } from "../../pf.js";
+import { Button } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
 import { adminPage, useAdminCalls, useDomains } from "./common.js";
 import { CreateInDomain } from "./CreateInDomain.js";
+import { MembersDialog } from "./MembersDialog.js";
 
 const KEY = ["admin", "groups"];
-
-/** The members dialog: the group's users, add one, remove one. */
-function Members({ group, onClose }: { group: AdminGroup; onClose(): void }) {
-  const { ai } = useAdminCalls();
-  const qc = useQueryClient();
-  const key = ["admin", "group-users", group.id];
-  const members = useQuery({ queryKey: key, queryFn: () => ai.groupUsers(group.id) });
-  const users = useQuery({ queryKey: ["admin", "users"], queryFn: ai.users });
-  const [user, setUser] = useState("");
-  const [shown, setShown] = useState(false);
-  const change = useMutation({
-    mutationFn: ({ u, member }: { u: string; member: boolean }) => ai.setGroupMember(group.id, u, member),
-    onSuccess: () => setUser(""),
-    onSettled: () => qc.invalidateQueries({ queryKey: key }),
-  });
-  const has = new Set((members.data ?? []).map((m) => m.id));
-  const error = user ? undefined : "Choose a user.";
-  return (
-    <FormDialog
-      id="members-form"
-      title={`Members of ${group.name}`}
-      submit="Add User"
-      cancel="Done"
-      busy={change.isPending}
-      error={change.error ?? members.error}
-      onClose={onClose}
-      onSubmit={() => {
-        setShown(true);
-        if (!error) {
-          setShown(false);
-          change.mutate({ u: user, member: true });
-        }
-      }}
-      footer={
-        <ul aria-label="Members" style={{ marginTop: "1rem" }}>
-          {members.isLoading && <li>Loading...</li>}
-          {members.data?.length === 0 && <li>The group has no member yet.</li>}
-          {(members.data ?? []).map((m) => (
-            <li
-              key={m.id}
-              style={{ display: "flex", gap: ".5rem", alignItems: "center", marginBottom: ".25rem" }}
-            >
-              <span>{m.name}</span>
-              <Button
-                size="sm"
-                variant="secondary"
-                onClick={() => change.mutate({ u: m.id, member: false })}
-                aria-label={`Remove ${m.name} from ${group.name}`}
-              >
-                Remove
-              </Button>
-            </li>
-          ))}
-        </ul>
-      }
-    >
-      <Field label="User" id="members-user" error={error} shown={shown} required>
-        <FormSelect
-          id="members-user"
-          value={user}
-          onChange={(_e, v) => setUser(v)}
-          validated={shown && error ? "error" : "default"}
-        >
-          <FormSelectOption value="" label="Choose a user" isPlaceholder />
-          {(users.data ?? [])
-            .filter((u) => !has.has(u.id))
-            .map((u) => (
-              <FormSelectOption key={u.id} value={u.id} label={u.name} />
-            ))}
-        </FormSelect>
-      </Field>
-    </FormDialog>
-  );
-}
 
 /** The Groups page's content. */
 function GroupsContent() {
@@ -93,6 +19,7 @@ function GroupsContent() {
   const domains = useDomains();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<AdminGroup | null>(null);
+  const users = useQuery({ queryKey: ["admin", "users"], queryFn: ai.users, enabled: !!editing });
   const [deleting, setDeleting] = useState<AdminGroup | null>(null);
   const del = useMutation({
     mutationFn: ai.deleteGroup,
@@ -158,7 +85,21 @@ function GroupsContent() {
           onClose={() => setCreating(false)}
         />
       )}
-      {editing && <Members group={editing} onClose={() => setEditing(null)} />}
+      {editing && (
+        <MembersDialog
+          id="members"
+          title={`Members of ${editing.name}`}
+          noun="user"
+          listLabel="Members"
+          empty="The group has no member yet."
+          queryKey={["admin", "group-users", editing.id]}
+          load={() => ai.groupUsers(editing.id)}
+          change={(id, add) => ai.setGroupMember(editing.id, id, add)}
+          candidates={users.data ?? []}
+          removeLabel={(name) => `Remove ${name} from ${editing.name}`}
+          onClose={() => setEditing(null)}
+        />
+      )}
     </>
   );
 }

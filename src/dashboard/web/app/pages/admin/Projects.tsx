@@ -1,39 +1,35 @@
 // Projects: every project with its domain; create (name checked before sending), enable/disable, and delete after
 // confirmation.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminProject } from "../../../api/admin-identity.js";
-import { Button, Label } from "../../pf.js";
-import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
+import { Button } from "../../pf.js";
+import { PageTitle, ResourceTable } from "../../ui.js";
 import { adminPage, useAdminCalls, useDomains, useProjects } from "./common.js";
 import { CreateInDomain } from "./CreateInDomain.js";
+import { EnabledLabel, useEnableDelete } from "./enable-delete.js";
 
 const KEY = ["admin", "projects"];
 
 /** The Projects page's content. */
 function ProjectsContent() {
   const { ai } = useAdminCalls();
-  const qc = useQueryClient();
   const projects = useProjects();
   const domains = useDomains();
   const [creating, setCreating] = useState(false);
-  const [confirm, setConfirm] = useState<{ p: AdminProject; what: "delete" | "disable" } | null>(null);
-  const refresh = () => qc.invalidateQueries({ queryKey: KEY });
-  const del = useMutation({ mutationFn: ai.deleteProject, onSettled: refresh });
-  const toggle = useMutation({
-    mutationFn: ({ id, enabled }: { id: string; enabled: boolean }) => ai.setProjectEnabled(id, enabled),
-    onSettled: refresh,
+  const rows = useEnableDelete<AdminProject>({
+    noun: "project",
+    queryKey: KEY,
+    setEnabled: ai.setProjectEnabled,
+    remove: ai.deleteProject,
+    deleteBody: (p) => <>The project {p.name} is deleted; its resources are left without a project.</>,
+    disableBody: (p) => <>Users can no longer log in to {p.name}; its tokens stop working.</>,
   });
   return (
     <>
       <PageTitle title="Projects">
         <Button onClick={() => setCreating(true)}>Create Project</Button>
       </PageTitle>
-      {(del.error || toggle.error) && (
-        <div style={{ padding: "0 1.5rem" }}>
-          <ErrorAlert error={del.error ?? toggle.error} />
-        </div>
-      )}
+      {rows.error}
       <ResourceTable<AdminProject>
         label="projects"
         rows={projects.data}
@@ -49,63 +45,12 @@ function ProjectsContent() {
           { title: "Description", cell: (p) => p.description || "-" },
           {
             title: "Enabled",
-            cell: (p) => (
-              <Label isCompact color={p.enabled ? "green" : "grey"}>
-                {p.enabled ? "Yes" : "No"}
-              </Label>
-            ),
+            cell: (p) => <EnabledLabel enabled={p.enabled} />,
           },
         ]}
-        actions={(p) => (
-          <>
-            {p.enabled ? (
-              <Button
-                size="sm"
-                variant="secondary"
-                onClick={() => setConfirm({ p, what: "disable" })}
-                aria-label={`Disable ${p.name}`}
-              >
-                Disable
-              </Button>
-            ) : (
-              <Button
-                size="sm"
-                variant="secondary"
-                onClick={() => toggle.mutate({ id: p.id, enabled: true })}
-                aria-label={`Enable ${p.name}`}
-              >
-                Enable
-              </Button>
-            )}
-            <Button
-              size="sm"
-              variant="danger"
-              onClick={() => setConfirm({ p, what: "delete" })}
-              aria-label={`Delete ${p.name}`}
-            >
-              Delete
-            </Button>
-          </>
-        )}
+        actions={rows.actions}
       />
-      <Confirm
-        open={!!confirm}
-        title={confirm?.what === "delete" ? "Delete project?" : "Disable project?"}
-        body={
-          confirm?.what === "delete" ? (
-            <>The project {confirm.p.name} is deleted; its resources are left without a project.</>
-          ) : (
-            <>Users can no longer log in to {confirm?.p.name}; its tokens stop working.</>
-          )
-        }
-        action={confirm?.what === "delete" ? "Delete" : "Disable"}
-        onClose={() => setConfirm(null)}
-        onConfirm={() => {
-          if (confirm?.what === "delete") del.mutate(confirm.p.id);
-          else if (confirm) toggle.mutate({ id: confirm.p.id, enabled: false });
-          setConfirm(null);
-        }}
-      />
+      {rows.dialog}
       {creating && (
         <CreateInDomain
           kind="project"

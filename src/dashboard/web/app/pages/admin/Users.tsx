@@ -4,10 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { AdminUser } from "../../../api/admin-identity.js";
 import { Field, FormDialog } from "../../dialog.js";
-import { Button, FormSelect, FormSelectOption, Label, TextInput } from "../../pf.js";
+import { Button, FormSelect, FormSelectOption, TextInput } from "../../pf.js";
 import { useApi } from "../../session.js";
-import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
+import { PageTitle, ResourceTable } from "../../ui.js";
 import { adminPage, DomainSelect, nameError, useAdminCalls, useDomains, useProjects } from "./common.js";
+import { EnabledLabel, useEnableDelete } from "./enable-delete.js";
 
 const KEY = ["admin", "users"];
 const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;
@@ -91,17 +92,17 @@ function CreateUser({ onClose }: { onClose(): void }) {
 function UsersContent() {
   const { ai } = useAdminCalls();
   const { session } = useApi();
-  const qc = useQueryClient();
   const users = useQuery({ queryKey: KEY, queryFn: ai.users });
   const domains = useDomains();
   const projects = useProjects();
   const [creating, setCreating] = useState(false);
-  const [confirm, setConfirm] = useState<{ u: AdminUser; what: "delete" | "disable" } | null>(null);
-  const refresh = () => qc.invalidateQueries({ queryKey: KEY });
-  const del = useMutation({ mutationFn: ai.deleteUser, onSettled: refresh });
-  const toggle = useMutation({
-    mutationFn: ({ id, enabled }: { id: string; enabled: boolean }) => ai.setUserEnabled(id, enabled),
-    onSettled: refresh,
+  const rows = useEnableDelete<AdminUser>({
+    noun: "user",
+    queryKey: KEY,
+    setEnabled: ai.setUserEnabled,
+    remove: ai.deleteUser,
+    deleteBody: (u) => <>The user {u.name} is deleted with their role assignments.</>,
+    disableBody: (u) => <>{u.name} can no longer log in; their tokens stop working.</>,
   });
   const self = (x: AdminUser) => x.id === session.user.id;
   return (
@@ -109,11 +110,7 @@ function UsersContent() {
       <PageTitle title="Users">
         <Button onClick={() => setCreating(true)}>Create User</Button>
       </PageTitle>
-      {(del.error || toggle.error) && (
-        <div style={{ padding: "0 1.5rem" }}>
-          <ErrorAlert error={del.error ?? toggle.error} />
-        </div>
-      )}
+      {rows.error}
       <ResourceTable<AdminUser>
         label="users"
         rows={users.data}
@@ -130,67 +127,12 @@ function UsersContent() {
           { title: "Primary project", cell: (x) => projects.name(x.default_project_id) },
           {
             title: "Enabled",
-            cell: (x) => (
-              <Label isCompact color={x.enabled ? "green" : "grey"}>
-                {x.enabled ? "Yes" : "No"}
-              </Label>
-            ),
+            cell: (x) => <EnabledLabel enabled={x.enabled} />,
           },
         ]}
-        actions={(x) =>
-          self(x) ? (
-            <span>You</span>
-          ) : (
-            <>
-              {x.enabled ? (
-                <Button
-                  size="sm"
-                  variant="secondary"
-                  onClick={() => setConfirm({ u: x, what: "disable" })}
-                  aria-label={`Disable ${x.name}`}
-                >
-                  Disable
-                </Button>
-              ) : (
-                <Button
-                  size="sm"
-                  variant="secondary"
-                  onClick={() => toggle.mutate({ id: x.id, enabled: true })}
-                  aria-label={`Enable ${x.name}`}
-                >
-                  Enable
-                </Button>
-              )}
-              <Button
-                size="sm"
-                variant="danger"
-                onClick={() => setConfirm({ u: x, what: "delete" })}
-                aria-label={`Delete ${x.name}`}
-              >
-                Delete
-              </Button>
-            </>
-          )
-        }
+        actions={(x) => (self(x) ? <span>You</span> : rows.actions(x))}
       />
-      <Confirm
-        open={!!confirm}
-        title={confirm?.what === "delete" ? "Delete user?" : "Disable user?"}
-        body={
-          confirm?.what === "delete" ? (
-            <>The user {confirm.u.name} is deleted with their role assignments.</>
-          ) : (
-            <>{confirm?.u.name} can no longer log in; their tokens stop working.</>
-          )
-        }
-        action={confirm?.what === "delete" ? "Delete" : "Disable"}
-        onClose={() => setConfirm(null)}
-        onConfirm={() => {
-          if (confirm?.what === "delete") del.mutate(confirm.u.id);
-          else if (confirm) toggle.mutate({ id: confirm.u.id, enabled: false });
-          setConfirm(null);
-        }}
-      />
+      {rows.dialog}
       {creating && <CreateUser onClose={() => setCreating(false)} />}
     </>
   );
