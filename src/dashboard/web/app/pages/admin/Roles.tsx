@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { grantPath, type Actor, type Role, type RoleAssignment } from "../../../api/admin-identity.js";
 import { Field, FormDialog } from "../../dialog.js";
-import { Button, FormSelect, FormSelectOption } from "../../pf.js";
+import { Button, FormSelect, FormSelectOption, PageSection, Title } from "../../pf.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../../ui.js";
 import { adminPage, useAdminCalls, useProjects } from "./common.js";
 
@@ -23,6 +23,15 @@ const scopeText = (a: RoleAssignment) =>
       : a.scope.system
         ? "System"
         : "-";
+
+/** A sub-heading between the page's two lists. */
+function Section({ title }: { title: string }) {
+  return (
+    <PageSection style={{ paddingBottom: 0 }}>
+      <Title headingLevel="h2">{title}</Title>
+    </PageSection>
+  );
+}
 
 /** The grant dialog: project, user or group, role. */
 function Grant({ roles, onClose }: { roles: Role[]; onClose(): void }) {
@@ -124,6 +133,7 @@ function RolesContent() {
           <ErrorAlert error={revoke.error} />
         </div>
       )}
+      <Section title="Role assignments" />
       <ResourceTable<RoleAssignment>
         label="role assignments"
         rows={assignments.data}
@@ -152,6 +162,7 @@ function RolesContent() {
           )
         }
       />
+      <Section title="Roles" />
       <ResourceTable<Role>
         label="roles"
         rows={roles.data}

@@ -103,28 +103,21 @@ function ServicesContent() {
           { title: "Disabled reason", cell: (s) => s.disabled_reason || "-" },
           { title: "Last update", cell: (s) => when(s.updated_at) },
         ]}
-        actions={(s) =>
-          s.binary !== "nova-compute" ? null : s.status === "enabled" ? (
-            <Button
-              size="sm"
-              variant="warning"
-              onClick={() => setDisabling(s)}
-              aria-label={`Disable ${what(s)}`}
-            >
-              Disable
-            </Button>
-          ) : (
+        actions={(s) => {
+          if (s.binary !== "nova-compute") return null;
+          const verb = s.status === "enabled" ? "Disable" : "Enable";
+          return (
             <Button
               size="sm"
               variant="secondary"
-              onClick={() => enable.mutate(s.id)}
+              onClick={() => (verb === "Disable" ? setDisabling(s) : enable.mutate(s.id))}
               isLoading={enable.isPending && enable.variables === s.id}
-              aria-label={`Enable ${what(s)}`}
+              aria-label={`${verb} ${what(s)}`}
             >
-              Enable
+              {verb}
             </Button>
-          )
-        }
+          );
+        }}
       />
       {disabling && <DisableService svc={disabling} onClose={() => setDisabling(null)} />}
     </>
