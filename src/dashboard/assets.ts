@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 export const DASHBOARD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "dashboard");
 
 /** The app's client-side routes: the server answers them with index.html. */
-export const APP_ROUTES = ["/", "/login", "/project", "/project/*"];
+export const APP_ROUTES = ["/", "/login", "/project", "/project/*", "/admin", "/admin/*"];
 
 /** Content types by file extension (anything else is refused). */
 const TYPES = new Map([

@@ -10,3 +10,7 @@ export * from "./routers.js";
 export * from "./server-actions.js";
 export * from "./backups.js";
 export * from "./topology.js";
+export * from "./admin-compute.js";
+export * from "./admin-identity.js";
+export * from "./admin-resources.js";
+export * from "./admin-probe.js";

@@ -47,6 +47,20 @@ export const ROUTES: Route[] = [
   { pattern: /^\/project\/network_topology\/?$/, page: page(() => import("./pages/Topology.js")) },
   { pattern: /^\/project\/backups\/?$/, page: page(() => import("./pages/Backups.js")) },
   { pattern: /^\/project\/volume_transfers\/?$/, page: page(() => import("./pages/Transfers.js")) },
+  // Admin (the pages show a refusal to other users; the API refuses them anyway).
+  { pattern: /^\/admin\/?$/, page: page(() => import("./pages/admin/Overview.js")) },
+  { pattern: /^\/admin\/hypervisors\/?$/, page: page(() => import("./pages/admin/Hypervisors.js")) },
+  { pattern: /^\/admin\/services\/?$/, page: page(() => import("./pages/admin/Services.js")) },
+  { pattern: /^\/admin\/flavors\/?$/, page: page(() => import("./pages/admin/Flavors.js")) },
+  { pattern: /^\/admin\/projects\/?$/, page: page(() => import("./pages/admin/Projects.js")) },
+  { pattern: /^\/admin\/users\/?$/, page: page(() => import("./pages/admin/Users.js")) },
+  { pattern: /^\/admin\/groups\/?$/, page: page(() => import("./pages/admin/Groups.js")) },
+  { pattern: /^\/admin\/roles\/?$/, page: page(() => import("./pages/admin/Roles.js")) },
+  { pattern: /^\/admin\/quotas\/?$/, page: page(() => import("./pages/admin/Quotas.js")) },
+  { pattern: /^\/admin\/instances\/?$/, page: page(() => import("./pages/admin/AllInstances.js")) },
+  { pattern: /^\/admin\/images\/?$/, page: page(() => import("./pages/admin/AllImages.js")) },
+  { pattern: /^\/admin\/volumes\/?$/, page: page(() => import("./pages/admin/AllVolumes.js")) },
+  { pattern: /^\/admin\/networks\/?$/, page: page(() => import("./pages/admin/AllNetworks.js")) },
 ];
 
 function Routes() {

@@ -23,6 +23,7 @@ import {
   ToolbarItem,
 } from "./pf.js";
 import { usePanels } from "./plugins.js";
+import { AdminNav } from "./AdminNav.js";
 import { Link, useLocation } from "./router.js";
 import { useSession } from "./session.js";
 import { applyTheme, storedTheme } from "./theme.js";
@@ -150,6 +151,7 @@ export default function Shell({ children }: { children: ReactNode }) {
             ))}
           </NavList>
         </Nav>
+        <AdminNav />
       </PageSidebarBody>
     </PageSidebar>
   );
