@@ -20,7 +20,11 @@ const create = (server: Record<string, unknown>, mv = "2.60") =>
     mv,
     body: { server: { name: "bfv-snap", flavorRef: "42", networks: "none", ...server } },
   });
-const image = async (id: string) => (await c.t.req("GET", `/image/v2/images/${id}`, { token: c.demo })).body;
+const image = async (id: string) => {
+  const r = await c.image(`/v2/images/${id}`);
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+};
 
 before(async () => {
   c = await bootActions();
@@ -113,7 +117,6 @@ test("createImage of a volume-backed server snapshots its volumes; booting the i
     made.map((v) => v.size),
     [2, 3],
   );
-  assert.equal(plugged[0].bootIndex, 0, "the root snapshot's volume boots the server");
   assert.ok(made.every((v) => v.status === "in-use"));
   const list = await c.req("GET", `/v2.1/servers/${booted}/os-volume_attachments`, { token: c.demo });
   assert.deepEqual(

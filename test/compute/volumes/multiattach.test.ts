@@ -103,7 +103,6 @@ test("booting from a multiattach volume needs 2.60", async () => {
   assert.equal(r.status, 202, r.text);
   await c.waitStatus(c.demo, r.body.server.id, "ACTIVE");
   const root = driver().volumesOf(r.body.server.id);
-  assert.equal(root[0].bootIndex, 0);
   assert.equal(root[0].source.shared, true);
   assert.equal(v.status, "in-use");
   await c.req("DELETE", `/v2.1/servers/${r.body.server.id}`, { token: c.demo });
