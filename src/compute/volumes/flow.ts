@@ -120,6 +120,18 @@ export async function releaseVolumes(core: ComputeCore, inst: Instance): Promise
   }
 }
 
+/** Poll `read` until it says available, error, or the time is up; the last status, tries and seconds waited. */
+async function pollAvailable(read: () => Promise<string>, timeoutMs: number) {
+  const start = Date.now();
+  for (let attempts = 1; ; attempts++) {
+    const status = await read();
+    const waitedS = Math.round((Date.now() - start) / 1000);
+    if (status === "available" || status === "error" || Date.now() - start > timeoutMs)
+      return { ok: status === "available", status, attempts, waitedS };
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
+  }
+}
+
 /** Wait for a new volume to be available; Nova's VolumeNotCreated message when it fails or takes too long. */
 async function waitAvailable(
   core: ComputeCore,
@@ -128,20 +140,12 @@ async function waitAvailable(
   timeoutMs: number,
 ): Promise<void> {
   const client = volumeClient(core);
-  const start = Date.now();
-  let attempts = 0;
-  let status = "";
-  for (;;) {
-    attempts++;
-    status = (await client.showVolume(project, id)).status;
-    if (status === "available") return;
-    if (status === "error" || Date.now() - start > timeoutMs) break;
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
-  }
-  throw new Error(
-    `Volume ${id} did not finish being created even after we waited ${Math.round((Date.now() - start) / 1000)} ` +
-      `seconds or ${attempts} attempts. And its status is ${status}.`,
-  );
+  const r = await pollAvailable(async () => (await client.showVolume(project, id)).status, timeoutMs);
+  if (!r.ok)
+    throw new Error(
+      `Volume ${id} did not finish being created even after we waited ${r.waitedS} seconds or ${r.attempts} ` +
+        `attempts. And its status is ${r.status}.`,
+    );
 }
 
 /** Wait for a snapshot a volume is made from to be available (a server's snapshot may still be being taken). */
@@ -152,14 +156,8 @@ async function waitSnapshot(
   timeoutMs: number,
 ): Promise<void> {
   const client = volumeClient(core);
-  const start = Date.now();
-  for (let attempts = 1; ; attempts++) {
-    const status = (await client.showSnapshot(project, id)).status;
-    if (status === "available") return;
-    if (status === "error" || Date.now() - start > timeoutMs)
-      throw new Error(`Snapshot ${id} is ${status}: no volume can be made from it.`);
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
-  }
+  const r = await pollAvailable(async () => (await client.showSnapshot(project, id)).status, timeoutMs);
+  if (!r.ok) throw new Error(`Snapshot ${id} is ${r.status}: no volume can be made from it.`);
 }
 
 /**
