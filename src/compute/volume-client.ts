@@ -1,5 +1,6 @@
 // The compute service's client of the Block Storage API (Nova's cinder API module, the calls it makes): show,
-// create and delete volumes, and the attachments flow of microversion 3.44 (reserve, connect, complete, delete).
+// create, delete and snapshot volumes, and the attachments flow of microversion 3.44 (reserve, connect, complete,
+// delete).
 // Calls go through the block storage service's public API below /volume, as the cloud admin (like the ports
 // client), in the volume's own project. Compute never reads the volume service's internals: the shapes it needs
 // are copied here.
@@ -26,8 +27,11 @@ export interface CinderVolume {
   created_at?: string;
 }
 
-/** Cinder's connection info of an attachment (the two transports Stratus's block storage offers). */
-export type ConnectionInfo =
+/**
+ * Cinder's connection info of an attachment (the two transports Stratus's block storage offers); compute adds
+ * `multiattach` when the volume may be attached to several servers (as Nova does before the driver opens it).
+ */
+export type ConnectionInfo = { multiattach?: boolean } & (
   | {
       driver_volume_type: "iscsi";
       data: {
@@ -51,7 +55,19 @@ export type ConnectionInfo =
         volume_id?: string;
         access_mode?: "rw" | "ro";
       };
-    };
+    }
+);
+
+/** A volume snapshot as compute reads it. */
+export interface CinderSnapshot {
+  id: string;
+  status: string;
+  volume_id: string;
+  size: number;
+  name?: string | null;
+  description?: string | null;
+  created_at?: string;
+}
 
 /** An attachment as compute reads it. */
 export interface CinderAttachment {
@@ -137,6 +153,29 @@ export class VolumeClient {
   /** Delete a volume. */
   async deleteVolume(project: string, id: string): Promise<void> {
     await this.call("DELETE", project, `/volumes/${encodeURIComponent(id)}`);
+  }
+
+  /** Snapshot a volume, also while it is attached (`force`, as Nova's create_snapshot_force). */
+  async createSnapshot(
+    project: string,
+    s: { volume_id: string; name: string; description?: string | null; force: boolean },
+  ): Promise<CinderSnapshot> {
+    return (await this.call("POST", project, "/snapshots", { snapshot: s })).snapshot;
+  }
+
+  /** One snapshot (VolumeRefused 404 when it does not exist in `project`). */
+  async showSnapshot(project: string, id: string): Promise<CinderSnapshot> {
+    return (await this.call("GET", project, `/snapshots/${encodeURIComponent(id)}`)).snapshot;
+  }
+
+  /** The snapshots of `project`, with details. */
+  async listSnapshots(project: string): Promise<CinderSnapshot[]> {
+    return (await this.call("GET", project, "/snapshots/detail")).snapshots;
+  }
+
+  /** Delete a snapshot. */
+  async deleteSnapshot(project: string, id: string): Promise<void> {
+    await this.call("DELETE", project, `/snapshots/${encodeURIComponent(id)}`);
   }
 
   /** Reserve a volume for a server (the volume becomes reserved; 400 when it is not available). */

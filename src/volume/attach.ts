@@ -16,18 +16,30 @@ import {
 import type { AttachmentRow, VolumeRow } from "./store/rows.js";
 import { getVolume, transitionVolume, updateVolume } from "./store/volumes.js";
 
-/** Reserve a volume for an instance: a new attachment (reserved); the volume becomes reserved (400 when busy). */
+/**
+ * Reserve a volume for an instance: a new attachment (reserved); the volume becomes reserved (400 when busy).
+ * As Cinder: a multiattach volume may be reserved while in-use (it goes back to reserved until the new attachment
+ * completes); any volume may get another attachment for an instance it is already attached or reserved to (the
+ * second attachment of a move).
+ */
 export async function reserve(
   core: VolumeCore,
   v: VolumeRow,
   instance: string | null,
   mode: "rw" | "ro",
 ): Promise<AttachmentRow> {
-  const from = v.multiattach ? ["available", "in-use", "reserved", "attaching"] : ["available"];
-  const next = v.status === "available" ? "reserved" : v.status;
-  if (!from.includes(v.status) || !(await transitionVolume(core, v.id, [v.status], { status: next })))
+  const from = v.multiattach ? ["available", "in-use"] : ["available"];
+  const reserved = from.includes(v.status)
+    ? await transitionVolume(core, v.id, [v.status], { status: "reserved" })
+    : false;
+  const sameInstance =
+    !reserved &&
+    instance !== null &&
+    ["in-use", "reserved"].includes(v.status) &&
+    (await attachmentsOf(core, v.id)).some((x) => x.instance_uuid === instance);
+  if (!reserved && !sameInstance)
     throw invalidVolume(
-      `Volume ${v.id} status must be available or downloading to reserve, but the current status is ${v.status}.`,
+      `Volume ${v.id} status must be ${from.join(" or ")} to reserve, but the current status is ${v.status}.`,
     );
   const a: AttachmentRow = {
     id: core.newId(),

@@ -1,8 +1,9 @@
 // Block storage end to end with real guests: the file backend, its iSCSI (tgtd, CHAP) and NBD
 // (qemu-storage-daemon) exports, and the compute attach flow, all through the public APIs of one in-process cloud.
 // Tempest's stamp pattern over both transports (mke2fs, mount, write on one guest; detach; read on another), an
-// attached volume extended and seen grown in the guest, and a server booted from a volume made from an image whose
-// root volume outlives it. Two guests. Root, QEMU, tgt or qemu-storage-daemon missing fails under CI.
+// attached volume extended and seen grown in the guest, a server booted from a volume made from an image whose
+// root volume outlives it, a multiattach volume on both guests at once, and a cold resize of the volume-backed
+// guest with its volumes attached. Two guests. Root, QEMU, tgt or qemu-storage-daemon missing fails under CI.
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -263,21 +264,92 @@ describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
     // The second guest reads both stamps.
     await attach(b, iscsiVol);
     await attach(b, nbdVol);
-    for (const [id, dir] of [
-      [iscsiVol, "/mnt/i"],
-      [nbdVol, "/mnt/n"],
-    ] as const) {
-      const dev = await devOf(b, id);
-      assert.equal(
-        await ssh(
-          b,
-          `sudo mkdir -p ${dir} && sudo mount ${dev} ${dir} && cat ${dir}/stamp && sudo umount ${dir}`,
-        ),
-        stamp,
-      );
+    const readStamps = async () => {
+      for (const [id, dir] of [
+        [iscsiVol, "/mnt/i"],
+        [nbdVol, "/mnt/n"],
+      ] as const) {
+        const dev = await devOf(b, id);
+        assert.equal(
+          await ssh(
+            b,
+            `sudo mkdir -p ${dir} && sudo mount ${dev} ${dir} && cat ${dir}/stamp && sudo umount ${dir}`,
+          ),
+          stamp,
+        );
+      }
+    };
+    await readStamps();
+
+    // Multiattach: a volume of a multiattach type on both guests at once (from 2.60), plugged shareable
+    // (share-rw), written on one and read on the other.
+    const mty = await vol(
+      "POST",
+      "/types",
+      { volume_type: { name: "multi", extra_specs: { multiattach: "<is> True" } } },
+      cloud.admin,
+      await cloud.t.projectId("admin"),
+    );
+    assert.equal(mty.status, 200, mty.text);
+    const multiVol = await createVolume({ name: "vm", volume_type: "multi" });
+    assert.equal((await volumeStatus(multiVol)).multiattach, true);
+    const old = await cloud.req("POST", `/v2.1/servers/${a}/os-volume_attachments`, {
+      token: cloud.demo,
+      mv: "2.59",
+      body: { volumeAttachment: { volumeId: multiVol } },
+    });
+    assert.equal(old.status, 400, old.text);
+    await attach(a, multiVol);
+    await attach(b, multiVol);
+    assert.equal((await volumeStatus(multiVol)).attachments.length, 2);
+    for (const vm of [a, b]) {
+      const rec = JSON.parse(readFileSync(findInstanceRecord(cloud.t.dataDir, vm)!, "utf8")) as {
+        volumes: Array<{ volumeId: string; source: { shared?: boolean } }>;
+      };
+      assert.equal(rec.volumes.find((v) => v.volumeId === multiVol)?.source.shared, true, vm);
     }
-    await detach(b, iscsiVol);
-    await detach(b, nbdVol);
+    const shared = `shared-${Date.now()}`;
+    const multiA = await devOf(a, multiVol);
+    assert.equal(await ssh(a, `echo ${shared} | sudo dd of=${multiA} conv=fsync 2>/dev/null; echo ok`), "ok");
+    const readShared = async () =>
+      ssh(
+        b,
+        `echo 3 | sudo tee /proc/sys/vm/drop_caches >/dev/null; ` +
+          `sudo dd if=${await devOf(b, multiVol)} bs=${shared.length} count=1 2>/dev/null`,
+      );
+    assert.equal(await readShared(), shared);
+
+    // A cold resize of the volume-backed guest with volumes attached: it boots from its root volume again and
+    // has every attachment (the stamps, and the shared volume still on both guests).
+    const fl2 = await cloud.req("POST", "/v2.1/flavors", {
+      token: cloud.admin,
+      body: { flavor: { name: "v2", ram: 288, vcpus: 1, disk: 1 } },
+    });
+    assert.equal(fl2.status, 200, fl2.text);
+    const rs = await cloud.act(cloud.demo, b, { resize: { flavorRef: fl2.body.flavor.id } });
+    assert.equal(rs.status, 202, rs.text);
+    await cloud.waitStatus(cloud.demo, b, "VERIFY_RESIZE", GUEST_MS);
+    assert.equal((await cloud.act(cloud.demo, b, { confirmResize: null })).status, 204);
+    await cloud.waitStatus(cloud.demo, b, "ACTIVE", GUEST_MS);
+    const resized = (await cloud.req("GET", `/v2.1/servers/${b}`, { token: cloud.demo, mv: "2.79" })).body
+      .server;
+    assert.equal(resized.flavor.original_name, "v2");
+    assert.deepEqual(
+      resized["os-extended-volumes:volumes_attached"].map((v: { id: string }) => v.id).sort(),
+      [rootVol, iscsiVol, nbdVol, multiVol].sort(),
+    );
+    assert.equal(await ssh(b, "hostname"), "vol-b");
+    await readStamps();
+    assert.equal(await readShared(), shared);
+    for (const id of [multiVol, iscsiVol, nbdVol]) {
+      const r = await cloud.req("DELETE", `/v2.1/servers/${b}/os-volume_attachments/${id}`, {
+        token: cloud.demo,
+      });
+      assert.equal(r.status, 202, r.text);
+    }
+    assert.equal((await volumeStatus(multiVol)).status, "in-use", "still on the other guest");
+    await detach(a, multiVol);
+    for (const id of [iscsiVol, nbdVol]) await waitVolume(id, "available");
 
     // delete_on_termination=false: the root volume is available again once the server is gone.
     assert.equal((await cloud.req("DELETE", `/v2.1/servers/${b}`, { token: cloud.demo })).status, 204);

@@ -1,6 +1,7 @@
 // End to end for Block Storage: `bin/stratus up` as a child process (the fake volume backend), driven by Debian's
 // python3-openstackclient through the catalog's volumev3 endpoint: volume create/list/show/set/delete, types with
-// properties, snapshots, volumes from snapshots, and backups in object storage (the swift backup driver): backup
+// properties, snapshots, volumes from snapshots, a volume-backed server's image (its volume snapshotted; a server
+// booted from it, with the fake compute driver), and backups in object storage (the swift backup driver): backup
 // create (full and incremental), list, show, restore to a new volume, delete.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -58,6 +59,65 @@ describe("block storage with the openstack CLI", () => {
     await os(["volume", "delete", "vol1b", "vol2"], "stratus-demo", false);
     await until("volumes gone", async () => (await os(["volume", "list"])).length === 0, 60_000, 200);
     await os(["volume", "type", "delete", "e2e-type"], "stratus-admin", false);
+  });
+
+  test("server image create of a volume-backed server snapshots its volume; a server boots from that image", async () => {
+    const mv = ["--os-compute-api-version", "2.60"];
+    await os(["volume", "create", "--size", "1", "--bootable", "bfv-root"]);
+    await status("volume", "bfv-root", "available");
+    const srv = await os([
+      ...mv,
+      ...[
+        "server",
+        "create",
+        "--volume",
+        "bfv-root",
+        "--flavor",
+        "m1.nano",
+        "--nic",
+        "none",
+        "--wait",
+        "bfv",
+      ],
+    ]);
+    assert.equal(srv.status, "ACTIVE");
+    const img = await os([...mv, "server", "image", "create", "--name", "bfv-image", "--wait", "bfv"]);
+    assert.equal(img.name, "bfv-image");
+    const shown = await os(["image", "show", "bfv-image"]);
+    assert.equal(shown.status, "active");
+    assert.equal(shown.size, 0);
+    assert.equal(shown.properties.bdm_v2, "True");
+    const maps = JSON.parse(shown.properties.block_device_mapping);
+    assert.equal(maps.length, 1);
+    assert.equal(maps[0].source_type, "snapshot");
+    assert.equal(maps[0].boot_index, 0);
+    const snap = await status("volume snapshot", maps[0].snapshot_id, "available");
+    assert.equal(snap.name, "snapshot for bfv-image");
+    const again = await os([
+      ...mv,
+      ...[
+        "server",
+        "create",
+        "--image",
+        "bfv-image",
+        "--flavor",
+        "m1.nano",
+        "--nic",
+        "none",
+        "--wait",
+        "bfv2",
+      ],
+    ]);
+    assert.equal(again.status, "ACTIVE");
+    const vols: Array<{ ID: string; "Attached to": unknown }> = await os(["volume", "list"]);
+    const made = vols.find((v) => JSON.stringify(v["Attached to"]).includes(again.id));
+    assert.ok(made, JSON.stringify(vols));
+    assert.equal((await os(["volume", "show", made.ID])).snapshot_id, maps[0].snapshot_id);
+    await os([...mv, "server", "delete", "--wait", "bfv", "bfv2"], "stratus-demo", false);
+    await os(["volume", "delete", made.ID], "stratus-demo", false);
+    await os(["volume", "delete", "--purge", "bfv-root"], "stratus-demo", false);
+    await os(["image", "delete", "bfv-image"], "stratus-demo", false);
+    await until("volumes gone", async () => (await os(["volume", "list"])).length === 0, 60_000, 200);
   });
 
   test("quota show and limits show ask block storage too", async () => {

@@ -920,6 +920,18 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /compute/v2.1/os-volumes/:id", "SA SR PA PM M R O"],
   ["POST /compute/v2.1/os-volumes", "SA PA PM M O", { body: { volume: { size: 1 } } }],
   ["DELETE /compute/v2.1/os-volumes/:id", "SA PA PM M O"],
+  ["GET /compute/v2.1/os-snapshots", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-snapshots/detail", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-snapshots/:id", "SA SR PA PM M R O"],
+  ["POST /compute/v2.1/os-snapshots", "SA PA PM M O", { body: { snapshot: { volume_id: "m-none" } } }],
+  ["DELETE /compute/v2.1/os-snapshots/:id", "SA PA PM M O"],
+  ["GET /compute/v2.1/os-volumes_boot", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-volumes_boot/detail", "SA SR PA PM M R O"],
+  ["GET /compute/v2.1/os-volumes_boot/:id", "SA SR PA PM M R O"],
+  ["POST /compute/v2.1/os-volumes_boot", "SA PA PM M O"],
+  // os-volumes_boot/:id names no server here (its DELETE would delete the servers routes' fixture): 404 for all.
+  ["PUT /compute/v2.1/os-volumes_boot/:id", "SA SR PA PM M R O", { body: { server: { name: "m2" } } }],
+  ["DELETE /compute/v2.1/os-volumes_boot/:id", "SA SR PA PM M R O"],
   ["GET /compute/v2.1/os-tenant-networks", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200
   ["GET /compute/v2.1/os-tenant-networks/:id", "SA SR PA PM M R O"], // AN=401 O=404 R=404 SR=404 M=404 PM=404 PA=404 SA=404
   ["GET /compute/v2.1/os-floating-ip-pools", "SA SR PA PM M R O"], // AN=401 O=200 R=200 SR=200 M=200 PM=200 PA=200 SA=200

@@ -144,6 +144,67 @@ describe("block storage: attachments", () => {
     assert.deepEqual(await c.transport("nbd").exported(), []);
   });
 
+  it("as Cinder: an in-use multiattach volume is reserved again, one instance may hold two attachments, retype keeps multiattach while in use", async () => {
+    const t = await c.req("POST", "/types", {
+      body: { volume_type: { name: "multi2", extra_specs: { multiattach: "<is> True" } } },
+    });
+    assert.equal(t.status, 200);
+    const status = async (id: string) =>
+      (await c.req("GET", `/volumes/${id}`, { token: c.demo })).body.volume.status;
+    const attachTo = (id: string, server: string) =>
+      c.req("POST", "/attachments", {
+        mv: MV,
+        body: { attachment: { volume_uuid: id, instance_uuid: server } },
+      });
+    const complete = async (attachment: string) => {
+      assert.equal(
+        (await c.req("PUT", `/attachments/${attachment}`, { mv: MV, body: { attachment: { connector } } }))
+          .status,
+        200,
+      );
+      assert.equal(
+        (await c.req("POST", `/attachments/${attachment}/action`, { mv: MV, body: { "os-complete": null } }))
+          .status,
+        204,
+      );
+    };
+    const id = await c.create(c.demo, { volume_type: "multi2" });
+    await c.waitStatus(c.demo, id, "available");
+    const first = await attachTo(id, randomUUID());
+    await complete(first.body.attachment.id);
+    assert.equal(await status(id), "in-use");
+    const second = await attachTo(id, randomUUID());
+    assert.equal(second.status, 200, second.text);
+    assert.equal(await status(id), "reserved", "reserved again until the new attachment completes");
+    const third = await attachTo(id, randomUUID());
+    assert.equal(third.status, 400, "a reserved volume takes no other reservation (as Cinder)");
+    await complete(second.body.attachment.id);
+    assert.equal(await status(id), "in-use");
+    const retype = await c.req("POST", `/volumes/${id}/action`, {
+      token: c.demo,
+      body: { "os-retype": { new_type: "__DEFAULT__" } },
+    });
+    assert.equal(retype.status, 400, "an in-use volume keeps its multiattach");
+    for (const a of [first, second])
+      await c.req("DELETE", `/attachments/${a.body.attachment.id}`, { mv: MV });
+    assert.equal(await status(id), "available");
+
+    // A volume without multiattach: a second attachment only for the instance it is attached to (a move's).
+    const plain = await c.create(c.demo);
+    await c.waitStatus(c.demo, plain, "available");
+    const server = randomUUID();
+    const a1 = await attachTo(plain, server);
+    await complete(a1.body.attachment.id);
+    assert.equal((await attachTo(plain, randomUUID())).status, 400);
+    const a2 = await attachTo(plain, server);
+    assert.equal(a2.status, 200, a2.text);
+    assert.equal(await status(plain), "in-use");
+    await c.req("DELETE", `/attachments/${a1.body.attachment.id}`, { mv: MV });
+    assert.equal(await status(plain), "reserved", "the move's attachment remains");
+    await c.req("DELETE", `/attachments/${a2.body.attachment.id}`, { mv: MV });
+    assert.equal(await status(plain), "available");
+  });
+
   it("supports the classic attach actions", async () => {
     const id = await c.create(c.demo);
     await c.waitStatus(c.demo, id, "available");

@@ -26,6 +26,12 @@ export function hostConnector(host: string, ip = "127.0.0.1"): VolumeConnector {
 
 /** A connection info's volume source; an unknown transport is an error (the driver could not use it). */
 export function volumeSource(ci: ConnectionInfo): VolumeSource {
+  const source = transportSource(ci);
+  return ci.multiattach === true ? { ...source, shared: true } : source;
+}
+
+/** The transport half of a connection info's volume source. */
+function transportSource(ci: ConnectionInfo): VolumeSource {
   const readOnly = ci.data.access_mode === "ro";
   if (ci.driver_volume_type === "iscsi") {
     const d = ci.data;
@@ -78,9 +84,15 @@ export function volumeHandlers(
   return {
     volume_connector: async () => hostConnector(deps.host),
     attach_volume: ({ uuid, volumeId, connectionInfo }) =>
-      deps.lock(uuid, () =>
-        requireCapability(driver, "attachVolume").attachVolume(uuid, volumeId, volumeSource(connectionInfo)),
-      ),
+      deps.lock(uuid, async () => {
+        const source = volumeSource(connectionInfo);
+        // Nova's MultiattachNotSupportedByVirtDriver: a shareable volume needs a driver that can share a disk.
+        if (source.shared && !driver.capabilities.supportsMultiattach)
+          throw new Error(
+            `Volume ${volumeId} has 'multiattach' set, which is not supported for this instance.`,
+          );
+        await requireCapability(driver, "attachVolume").attachVolume(uuid, volumeId, source);
+      }),
     detach_volume: ({ uuid, volumeId }) =>
       deps.lock(uuid, async () => {
         // Nova detaches a volume the guest no longer has without complaint (a failed attach, a rebuilt guest).

@@ -31,6 +31,13 @@ export function intParam(name: string, raw: string | undefined, min = 0): number
 /** Nova's default page size cap (osapi_max_limit). */
 export const MAX_LIMIT = 1000;
 
+/** A page of a list by the `limit` and `offset` query parameters (Nova's common.limited). */
+export function limited<T>(ctx: Ctx, items: T[]): T[] {
+  const limit = Math.min(intParam("limit", ctx.query.limit, 0) ?? MAX_LIMIT, MAX_LIMIT);
+  const offset = intParam("offset", ctx.query.offset, 0) ?? 0;
+  return items.slice(offset, offset + limit);
+}
+
 /** The page URL for a next link: the same path with limit and marker replaced. */
 export function nextLink(ctx: Ctx, marker: string, limit: number): Array<{ href: string; rel: string }> {
   const [path, qs] = ctx.url.split("?", 2);

@@ -65,7 +65,7 @@ export interface Vif {
  * Where a volume's blocks come from, as the agent translates the block storage service's connection info: a local
  * file (tests), an NBD export (unix socket or TCP), or an iSCSI target reached by the hypervisor's own initiator.
  */
-export type VolumeSource =
+export type VolumeSource = (
   | { type: "file"; path: string; format: "qcow2" | "raw"; readOnly?: boolean }
   | { type: "nbd"; socketPath: string; export?: string; readOnly?: boolean }
   | { type: "nbd"; host: string; port: number; export?: string; readOnly?: boolean }
@@ -79,7 +79,11 @@ export type VolumeSource =
       /** The initiator name QEMU logs in with. */
       initiatorName?: string;
       readOnly?: boolean;
-    };
+    }
+) & {
+  /** A multiattach volume other guests may write too: the disk takes no exclusive write permission (share-rw). */
+  shared?: boolean;
+};
 
 /** Everything a driver needs to build one instance. Flavor sizes are already resolved. */
 export interface InstanceSpec {

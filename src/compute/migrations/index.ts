@@ -7,6 +7,7 @@ import { conductorOwnershipMigration } from "./0005-conductor-ownership.js";
 import { consoleTokensMigration } from "./0006-console-tokens.js";
 import { networkInfoMigration } from "./0007-network-info.js";
 import { blockDeviceMappingsMigration } from "./0008-block-device-mappings.js";
+import { bdmSnapshotMigration } from "./0009-bdm-snapshot.js";
 
 /** The compute service's schema migrations, in name order. */
 export const computeMigrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const computeMigrations: Record<string, Migration> = {
   "0006_console_tokens": consoleTokensMigration,
   "0007_network_info": networkInfoMigration,
   "0008_block_device_mappings": blockDeviceMappingsMigration,
+  "0009_bdm_snapshot": bdmSnapshotMigration,
 };

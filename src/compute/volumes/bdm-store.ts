@@ -19,6 +19,8 @@ export interface Bdm {
   tag: string | null;
   volumeSize: number | null;
   imageId: string | null;
+  /** The volume snapshot a new volume is made from (source snapshot). */
+  snapshotId: string | null;
   connectionInfo: ConnectionInfo | null;
   createdAt: string;
 }
@@ -39,6 +41,7 @@ function fromRow(r: Record<string, any>): Bdm {
     tag: r.tag ?? null,
     volumeSize: r.volume_size === null || r.volume_size === undefined ? null : Number(r.volume_size),
     imageId: r.image_id ?? null,
+    snapshotId: r.snapshot_id ?? null,
     connectionInfo: r.connection_info ? (JSON.parse(r.connection_info) as ConnectionInfo) : null,
     createdAt: r.created_at,
   };
@@ -66,7 +69,10 @@ export async function bdmsOfVolume(db: Kysely<any>, volumeId: string): Promise<B
 /** Record a new mapping; returns it. */
 export async function createBdm(
   db: Kysely<any>,
-  b: Omit<Bdm, "uuid" | "createdAt" | "connectionInfo"> & { connectionInfo?: ConnectionInfo | null },
+  b: Omit<Bdm, "uuid" | "createdAt" | "connectionInfo" | "snapshotId"> & {
+    connectionInfo?: ConnectionInfo | null;
+    snapshotId?: string | null;
+  },
 ): Promise<Bdm> {
   const row = {
     uuid: randomUUID(),
@@ -81,6 +87,7 @@ export async function createBdm(
     tag: b.tag,
     volume_size: b.volumeSize,
     image_id: b.imageId,
+    snapshot_id: b.snapshotId ?? null,
     connection_info: b.connectionInfo ? JSON.stringify(b.connectionInfo) : null,
     created_at: nowIso(),
   };

@@ -6,7 +6,7 @@ import { target } from "../../shared/bus/index.js";
 import type { ComputeCore } from "../core.js";
 import type { Instance } from "../instances/store.js";
 import { agentContract } from "../rpc.js";
-import type { VolumeClient } from "../volume-client.js";
+import type { ConnectionInfo, VolumeClient } from "../volume-client.js";
 import { deleteBdm, listBdms, updateBdm, type Bdm } from "./bdm-store.js";
 
 /** How long a volume the conductor creates may take to become available (Nova's block_device_allocate_retries). */
@@ -22,15 +22,22 @@ export function volumeClient(core: ComputeCore): VolumeClient {
   return v;
 }
 
+/** The connection info as the host's driver gets it: marked `multiattach` for a shareable volume (as Nova does). */
+function markShared(info: ConnectionInfo, multiattach: boolean): ConnectionInfo {
+  return multiattach ? { ...info, multiattach: true } : info;
+}
+
 /**
  * Connect a reserved attachment to `host` and plug the volume into the server there, then complete it. On failure
  * the disk is unplugged again (best effort) and the error is thrown; the caller removes the attachment and row.
+ * A `multiattach` volume is plugged shareable (other servers may write to it too).
  */
 export async function connectVolume(
   core: ComputeCore,
   inst: Instance,
   host: string,
   bdm: Bdm,
+  multiattach = false,
 ): Promise<void> {
   const client = volumeClient(core);
   if (!bdm.volumeId || !bdm.attachmentId) throw new Error(`mapping ${bdm.uuid} has no volume attachment`);
@@ -38,11 +45,12 @@ export async function connectVolume(
   const connector = await core.bus.call(agent, "volume_connector", {});
   const att = await client.updateAttachment(inst.project_id, bdm.attachmentId, connector, bdm.deviceName);
   if (!att.connection_info) throw new Error(`attachment ${bdm.attachmentId} has no connection info`);
-  await updateBdm(core.db, bdm.uuid, { connectionInfo: att.connection_info });
+  const connectionInfo = markShared(att.connection_info, multiattach);
+  await updateBdm(core.db, bdm.uuid, { connectionInfo });
   await core.bus.call(
     agent,
     "attach_volume",
-    { uuid: inst.uuid, volumeId: bdm.volumeId, connectionInfo: att.connection_info },
+    { uuid: inst.uuid, volumeId: bdm.volumeId, connectionInfo },
     { timeoutMs: AGENT_TIMEOUT_MS },
   );
   try {
@@ -112,6 +120,18 @@ export async function releaseVolumes(core: ComputeCore, inst: Instance): Promise
   }
 }
 
+/** Poll `read` until it says available, error, or the time is up; the last status, tries and seconds waited. */
+async function pollAvailable(read: () => Promise<string>, timeoutMs: number) {
+  const start = Date.now();
+  for (let attempts = 1; ; attempts++) {
+    const status = await read();
+    const waitedS = Math.round((Date.now() - start) / 1000);
+    if (status === "available" || status === "error" || Date.now() - start > timeoutMs)
+      return { ok: status === "available", status, attempts, waitedS };
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
+  }
+}
+
 /** Wait for a new volume to be available; Nova's VolumeNotCreated message when it fails or takes too long. */
 async function waitAvailable(
   core: ComputeCore,
@@ -120,26 +140,31 @@ async function waitAvailable(
   timeoutMs: number,
 ): Promise<void> {
   const client = volumeClient(core);
-  const start = Date.now();
-  let attempts = 0;
-  let status = "";
-  for (;;) {
-    attempts++;
-    status = (await client.showVolume(project, id)).status;
-    if (status === "available") return;
-    if (status === "error" || Date.now() - start > timeoutMs) break;
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempts)));
-  }
-  throw new Error(
-    `Volume ${id} did not finish being created even after we waited ${Math.round((Date.now() - start) / 1000)} ` +
-      `seconds or ${attempts} attempts. And its status is ${status}.`,
-  );
+  const r = await pollAvailable(async () => (await client.showVolume(project, id)).status, timeoutMs);
+  if (!r.ok)
+    throw new Error(
+      `Volume ${id} did not finish being created even after we waited ${r.waitedS} seconds or ${r.attempts} ` +
+        `attempts. And its status is ${r.status}.`,
+    );
+}
+
+/** Wait for a snapshot a volume is made from to be available (a server's snapshot may still be being taken). */
+async function waitSnapshot(
+  core: ComputeCore,
+  project: string,
+  id: string,
+  timeoutMs: number,
+): Promise<void> {
+  const client = volumeClient(core);
+  const r = await pollAvailable(async () => (await client.showSnapshot(project, id)).status, timeoutMs);
+  if (!r.ok) throw new Error(`Snapshot ${id} is ${r.status}: no volume can be made from it.`);
 }
 
 /**
  * Before a build goes to its host (the conductor, once the host is known): make the volumes the request asked for
- * (from an image, or blank), reserve each volume for the server, connect it to `host` and complete the attachment,
- * so the agent finds the connection info of every mapping. A retried build on another host reconnects them there.
+ * (from an image or a volume snapshot, or blank), reserve each volume for the server, connect it to `host` and
+ * complete the attachment, so the agent finds the connection info of every mapping. A retried build on another
+ * host reconnects them there.
  */
 export async function prepareVolumes(
   core: ComputeCore,
@@ -155,10 +180,13 @@ export async function prepareVolumes(
   for (const b of bdms) {
     let volumeId = b.volumeId;
     if (!volumeId) {
+      const snapshot = b.sourceType === "snapshot" && b.snapshotId ? b.snapshotId : undefined;
+      if (snapshot) await waitSnapshot(core, project, snapshot, timeoutMs);
       const v = await client.createVolume(project, {
         size: b.volumeSize ?? 1,
         name: "",
         ...(b.sourceType === "image" && b.imageId ? { imageRef: b.imageId } : {}),
+        ...(snapshot ? { snapshot_id: snapshot } : {}),
         ...(inst.availability_zone ? { availability_zone: inst.availability_zone } : {}),
       });
       volumeId = v.id;
@@ -172,7 +200,8 @@ export async function prepareVolumes(
     }
     const att = await client.updateAttachment(project, attachmentId, connector, b.deviceName);
     if (!att.connection_info) throw new Error(`attachment ${attachmentId} has no connection info`);
-    await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+    const shared = (await client.showVolume(project, volumeId)).multiattach === true;
+    await updateBdm(core.db, b.uuid, { connectionInfo: markShared(att.connection_info, shared) });
     await client.completeAttachment(project, attachmentId);
   }
 }
@@ -188,6 +217,8 @@ export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: 
   const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
   for (const b of bdms) {
     const att = await client.updateAttachment(inst.project_id, b.attachmentId!, connector, b.deviceName);
-    if (att.connection_info) await updateBdm(core.db, b.uuid, { connectionInfo: att.connection_info });
+    const shared = b.connectionInfo?.multiattach === true;
+    if (att.connection_info)
+      await updateBdm(core.db, b.uuid, { connectionInfo: markShared(att.connection_info, shared) });
   }
 }

@@ -223,12 +223,13 @@ const ACTIONS = new Map<string, [string, Action]>([
             `Volume status must be available or in-use, but current status is: ${v.status}.`,
           );
         if (t.id === v.volume_type_id) throw invalidInput("Retype requires a different volume type.");
+        const multiattach = multiattachSpec(parseMap(t.extra_specs)) ? 1 : 0;
+        // As Cinder: a guest opened the volume shareable or not, so an in-use volume keeps its multiattach.
+        if (v.status === "in-use" && multiattach !== (v.multiattach ? 1 : 0))
+          throw invalidInput("Retyping an in-use volume to or from a multiattach type is not supported.");
         await underQuota(core, v.project_id, async (c) => {
           await checkTypeQuota(c, v.project_id, t.id, { volumes: 1, gigabytes: v.size });
-          await updateVolume(c, v.id, {
-            volume_type_id: t.id,
-            multiattach: multiattachSpec(parseMap(t.extra_specs)) ? 1 : 0,
-          });
+          await updateVolume(c, v.id, { volume_type_id: t.id, multiattach });
         });
         return accepted();
       },

@@ -307,3 +307,67 @@ test("os-volumes (the proxy, up to 2.35): list, show, create, delete in Nova's v
     400,
   );
 });
+
+test("os-snapshots (the proxy, up to 2.35): create (force for in-use), show, list, delete; 404 from 2.36", async () => {
+  const v = cinder.add(demoProject, { size: 3, status: "in-use" });
+  const create = (snapshot: Record<string, unknown>, mv?: string) =>
+    c.req("POST", "/v2.1/os-snapshots", { token: c.demo, ...(mv ? { mv } : {}), body: { snapshot } });
+  const unforced = await create({ volume_id: v.id, display_name: "s" });
+  assert.equal(unforced.status, 400, "an in-use volume needs force");
+  assert.equal((await create({ volume_id: v.id, force: "maybe" })).status, 400);
+  assert.equal((await create({ volume_id: v.id, extra: 1 })).status, 400);
+  const r = await create({ volume_id: v.id, force: "True", display_name: "s", display_description: "d" });
+  assert.equal(r.status, 200, r.text);
+  const s = r.body.snapshot;
+  assert.deepEqual(Object.keys(s).sort(), [
+    "createdAt",
+    "displayDescription",
+    "displayName",
+    "id",
+    "size",
+    "status",
+    "volumeId",
+  ]);
+  assert.equal(s.volumeId, v.id);
+  assert.equal(s.size, 3);
+  assert.equal(s.displayName, "s");
+  assert.equal(cinder.snapshots.get(s.id)?.force, true);
+  const show = await c.req("GET", `/v2.1/os-snapshots/${s.id}`, { token: c.demo });
+  assert.equal(show.body.snapshot.displayDescription, "d");
+  for (const path of ["/v2.1/os-snapshots", "/v2.1/os-snapshots/detail"]) {
+    const list = await c.req("GET", path, { token: c.demo });
+    assert.ok(
+      list.body.snapshots.some((x: { id: string }) => x.id === s.id),
+      path,
+    );
+  }
+  assert.equal(
+    (await c.req("GET", "/v2.1/os-snapshots?limit=0", { token: c.demo })).body.snapshots.length,
+    0,
+  );
+  assert.equal((await c.req("GET", `/v2.1/os-snapshots/${s.id}`, { token: c.demo, mv: "2.36" })).status, 404);
+  assert.equal((await create({ volume_id: v.id, force: true }, "2.36")).status, 404);
+  assert.equal((await c.req("DELETE", `/v2.1/os-snapshots/${s.id}`, { token: c.demo })).status, 202);
+  const gone = await c.req("GET", `/v2.1/os-snapshots/${s.id}`, { token: c.demo });
+  assert.equal(gone.status, 404);
+  assert.match(gone.body.itemNotFound.message, /Snapshot .* could not be found/);
+  v.status = "available";
+});
+
+test("os-volumes_boot: the servers API under its old name, at every microversion", async () => {
+  const r = await c.req("POST", "/v2.1/os-volumes_boot", {
+    token: c.demo,
+    mv: "2.60",
+    body: { server: { name: "vb", flavorRef: "42", imageRef: c.imageId, networks: "none" } },
+  });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.server.id;
+  const show = await c.req("GET", `/v2.1/os-volumes_boot/${id}`, { token: c.demo, mv: "2.60" });
+  assert.equal(show.status, 200, show.text);
+  assert.equal(show.body.server.name, "vb");
+  const list = await c.req("GET", "/v2.1/os-volumes_boot/detail", { token: c.demo });
+  assert.ok(list.body.servers.some((x: { id: string }) => x.id === id));
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.equal((await c.req("DELETE", `/v2.1/os-volumes_boot/${id}`, { token: c.demo })).status, 204);
+  await c.waitGone(c.demo, id);
+});

@@ -141,7 +141,7 @@ test("request validation", async () => {
     ],
     [
       bdm({ uuid: c.imageId, boot_index: 0, source_type: "snapshot", destination_type: "volume" }),
-      /snapshots/,
+      /failed to get snapshot/,
     ],
     [bdm({ uuid: "nope", boot_index: 0, source_type: "volume", destination_type: "volume" }), /uuid/],
     [

@@ -1,6 +1,7 @@
 // A small in-memory block storage service speaking the REST endpoints compute uses (Cinder v3, microversion 3.44
 // attachments), as a ServiceClient the compute VolumeClient sends its requests to: volumes show/create/delete and
-// attachments create/update/complete/delete, with Cinder's status changes and error bodies. Test-only.
+// attachments create/update/complete/delete, snapshots create/show (available at once) and volumes from them, with
+// Cinder's status changes and error bodies. Test-only.
 import { randomUUID } from "node:crypto";
 import type {
   ClientRequest,
@@ -19,7 +20,21 @@ export interface FakeVol {
   bootable: boolean;
   multiattach: boolean;
   imageId?: string;
+  snapshotId?: string;
+  description?: string | null;
   attachments: Set<string>;
+}
+
+/** A snapshot of the fake (available at once). */
+export interface FakeSnap {
+  id: string;
+  project: string;
+  volumeId: string;
+  name: string;
+  description: string | null;
+  size: number;
+  force: boolean;
+  status: string;
 }
 
 /** An attachment of the fake. */
@@ -42,6 +57,7 @@ export interface FakeCall {
 export class FakeVolumeService implements ServiceClient {
   readonly volumes = new Map<string, FakeVol>();
   readonly attachments = new Map<string, FakeAtt>();
+  readonly snapshots = new Map<string, FakeSnap>();
   readonly calls: FakeCall[] = [];
   /** The connection info handed out for a volume (default: an NBD export on a socket that does not exist). */
   connectionInfo: (v: FakeVol) => ConnectionInfo = (v) => ({
@@ -87,12 +103,25 @@ export class FakeVolumeService implements ServiceClient {
         const att = this.attachments.get(a)!;
         return { server_id: att.instance, attachment_id: a, volume_id: v.id };
       }),
-      description: null,
+      description: v.description ?? null,
       volume_type: "__DEFAULT__",
-      snapshot_id: null,
+      snapshot_id: v.snapshotId ?? null,
       metadata: {},
       created_at: "2026-01-01T00:00:00.000000",
       ...(v.imageId ? { volume_image_metadata: { image_id: v.imageId } } : {}),
+    };
+  }
+
+  private snapView(s: FakeSnap): Record<string, unknown> {
+    return {
+      id: s.id,
+      volume_id: s.volumeId,
+      name: s.name,
+      description: s.description,
+      size: s.size,
+      status: s.status,
+      metadata: {},
+      created_at: "2026-01-01T00:00:00.000000",
     };
   }
 
@@ -124,14 +153,55 @@ export class FakeVolumeService implements ServiceClient {
     let r: RegExpExecArray | null;
     if (method === "POST" && rest === "/volumes") {
       const b = body.volume ?? {};
+      const snap = b.snapshot_id ? this.snapshots.get(b.snapshot_id) : undefined;
+      if (b.snapshot_id && (!snap || snap.project !== project))
+        return err(404, `Snapshot ${b.snapshot_id} could not be found.`);
       const v = this.add(project, {
-        size: b.size,
+        size: b.size ?? snap?.size,
         name: b.name ?? "",
         imageId: b.imageRef,
-        bootable: b.imageRef !== undefined,
+        bootable: b.imageRef !== undefined || (snap ? this.volumes.get(snap.volumeId)?.bootable : false),
         status: this.createStatus,
+        ...(snap ? { snapshotId: snap.id } : {}),
       });
       return ok(202, { volume: this.view(v) });
+    }
+    if (method === "POST" && rest === "/snapshots") {
+      const b = body.snapshot ?? {};
+      const v = this.volumes.get(b.volume_id);
+      if (!v || v.project !== project) return err(404, `Volume ${b.volume_id} could not be found.`);
+      if (v.status !== "available" && !(b.force === true && v.status === "in-use"))
+        return err(
+          400,
+          `Invalid volume: Volume ${v.id} status must be available, but current status is: ${v.status}.`,
+        );
+      const snap: FakeSnap = {
+        id: randomUUID(),
+        project,
+        volumeId: v.id,
+        name: b.name ?? "",
+        description: b.description ?? null,
+        size: v.size,
+        force: b.force === true,
+        status: "available",
+      };
+      this.snapshots.set(snap.id, snap);
+      return ok(202, { snapshot: this.snapView(snap) });
+    }
+    if (method === "GET" && rest === "/snapshots/detail")
+      return ok(200, {
+        snapshots: [...this.snapshots.values()]
+          .filter((x) => x.project === project)
+          .map((x) => this.snapView(x)),
+      });
+    if ((r = /^\/snapshots\/([^/]+)$/.exec(rest))) {
+      const snap = this.snapshots.get(decodeURIComponent(r[1]));
+      if (!snap || snap.project !== project) return err(404, `Snapshot ${r[1]} could not be found.`);
+      if (method === "GET") return ok(200, { snapshot: this.snapView(snap) });
+      if (method === "DELETE") {
+        this.snapshots.delete(snap.id);
+        return ok(202, undefined);
+      }
     }
     if (method === "GET" && rest === "/volumes/detail")
       return ok(200, {
@@ -170,7 +240,8 @@ export class FakeVolumeService implements ServiceClient {
       };
       this.attachments.set(a.id, a);
       v.attachments.add(a.id);
-      if (v.status === "available") v.status = "reserved";
+      // As Cinder: a multiattach volume in use goes back to reserved until the new attachment completes.
+      v.status = "reserved";
       return ok(200, { attachment: this.attView(a, false) });
     }
     if ((r = /^\/attachments\/([^/]+)(\/action)?$/.exec(rest))) {
@@ -193,6 +264,8 @@ export class FakeVolumeService implements ServiceClient {
         this.attachments.delete(a.id);
         v.attachments.delete(a.id);
         if (v.attachments.size === 0) v.status = "available";
+        else if ([...v.attachments].some((x) => this.attachments.get(x)?.status === "attached"))
+          v.status = "in-use";
         return ok(200, { attachments: [] });
       }
     }

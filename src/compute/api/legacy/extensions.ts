@@ -31,6 +31,11 @@ const EXTENSIONS: Array<[string, string, string]> = [
   ["os-admin-password", "AdminPassword", "Changing a server's administrative password."],
   ["os-aggregates", "Aggregates", "Host aggregates, for admins."],
   ["os-availability-zone", "AvailabilityZone", "Availability zones: listing them and booting into one."],
+  [
+    "os-block-device-mapping",
+    "BlockDeviceMapping",
+    "Block device mappings of servers: booting from volumes.",
+  ],
   ["os-config-drive", "ConfigDrive", "Config drives of servers."],
   ["os-console-auth-tokens", "ConsoleAuthTokens", "The connection behind a console token, for admins."],
   ["os-console-output", "ConsoleOutput", "A server's console log, optionally only its last lines."],
@@ -97,6 +102,11 @@ const EXTENSIONS: Array<[string, string, string]> = [
   ["os-used-limits", "UsedLimits", "How much of each limited resource is in use."],
   ["os-used-limits-for-admin", "UsedLimitsForAdmin", "The limits in use of other projects, for admins."],
   ["os-user-data", "UserData", "User data given to servers at boot."],
+  [
+    "os-volumes",
+    "Volumes",
+    "Volumes and snapshots (proxies to the block storage service, to 2.35) and volume attachments of servers.",
+  ],
 ];
 
 const view = ([alias, name, description]: [string, string, string]) => ({

@@ -12,6 +12,7 @@ import { imageRoutes } from "./images.js";
 import { networkProxyPolicies, networkProxyRoutes } from "./networks.js";
 import { securityGroupPolicies, securityGroupRoutes } from "./security-groups.js";
 import { serverPasswordPolicies, serverPasswordRoutes } from "./server-password.js";
+import { snapshotProxyPolicies, snapshotProxyRoutes } from "./snapshots.js";
 import { volumeProxyPolicies, volumeProxyRoutes } from "./volumes.js";
 
 export { backupActions } from "./backup.js";
@@ -33,6 +34,7 @@ export function legacyRoutes(core: ComputeCore): Route[] {
     ...networkProxyRoutes(core),
     ...securityGroupRoutes(core),
     ...volumeProxyRoutes(core),
+    ...snapshotProxyRoutes(core),
   ];
 }
 
@@ -40,6 +42,7 @@ export function legacyRoutes(core: ComputeCore): Route[] {
 export const legacyPolicies: RuleDefault[] = [
   ...hostPolicies,
   ...volumeProxyPolicies,
+  ...snapshotProxyPolicies,
   ...diagnosticsPolicies,
   ...serverPasswordPolicies,
   ...auditLogPolicies,

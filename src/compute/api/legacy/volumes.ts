@@ -8,7 +8,7 @@ import type { ComputeCore } from "../../core.js";
 import { badRequest, notFound } from "../../errors.js";
 import { VolumeRefused, type CinderVolume, type VolumeClient } from "../../volume-client.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
-import { objectBody, type Ctx } from "../common.js";
+import { limited, objectBody, type Ctx } from "../common.js";
 import { proxyRoute } from "./proxy.js";
 
 const R = "os_compute_api:os-volumes";
@@ -28,10 +28,11 @@ export const volumeProxyPolicies: RuleDefault[] = [
   policyRule(`${R}:delete`, PROJECT_MEMBER, "Delete a volume (proxy).", "DELETE", "/os-volumes/{volume_id}"),
 ];
 
-/** Nova's view of a volume (attachments is [{}] when there are none, as Nova shows it). */
+/** Nova's view of a volume (attachments is [{}] when there are none, as Nova shows it; an attachment's id is the
+ *  volume's). */
 function novaVolume(v: CinderVolume): Record<string, unknown> {
   const atts = (v.attachments ?? []).map((a) => ({
-    id: a.attachment_id ?? v.id,
+    id: v.id,
     volumeId: v.id,
     serverId: a.server_id,
     ...(a.device ? { device: a.device } : {}),
@@ -51,7 +52,8 @@ function novaVolume(v: CinderVolume): Record<string, unknown> {
   };
 }
 
-function client(core: ComputeCore): VolumeClient {
+/** The block storage client, or Nova's 503 when the cloud has none. */
+export function client(core: ComputeCore): VolumeClient {
   if (!core.volume) throw new ApiError(503, "Block Storage service is unavailable.");
   return core.volume;
 }
@@ -113,7 +115,7 @@ function createBody(ctx: Ctx) {
 export function volumeProxyRoutes(core: ComputeCore): Route[] {
   const project = (ctx: Ctx) => ctx.auth?.projectId ?? "";
   const list = async (ctx: Ctx) => ({
-    volumes: (await client(core).listVolumes(project(ctx))).map(novaVolume),
+    volumes: limited(ctx, await client(core).listVolumes(project(ctx))).map(novaVolume),
   });
   return [
     proxyRoute("GET", "/v2.1/os-volumes", `${R}:list`, list),

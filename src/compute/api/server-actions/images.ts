@@ -27,8 +27,10 @@ import {
   stringField,
   type ActionTable,
 } from "./common.js";
+import { isVolumeBacked, snapshotVolumeBacked } from "./volume-snapshot.js";
 
-const SNAPSHOT_STATES = [V.ACTIVE, V.STOPPED, V.PAUSED, V.SUSPENDED];
+/** The states a server may be snapshotted in (Nova's snapshot and snapshot_volume_backed). */
+export const SNAPSHOT_STATES = [V.ACTIVE, V.STOPPED, V.PAUSED, V.SUSPENDED];
 /** Image properties a snapshot does not inherit (Nova's non-inheritable properties and namespaces). */
 const NOT_INHERITED = new Set([
   "cinder_encryption_key_id",
@@ -203,13 +205,22 @@ export const imageActions: ActionTable = {
         body.metadata === undefined ? {} : metadataField("createImage/metadata", body.metadata);
       const inst = await authorizedServer(core, ctx, id, "os_compute_api:servers:create_image");
       await checkImageMetadataQuota(core, ctx, inst, metadata);
-      const { imageId, imageUrl } = await startSnapshot(core, ctx, inst, {
-        action: "createImage",
-        name,
-        properties: metadata,
-      });
+      let imageId: string;
+      if (await isVolumeBacked(core, inst)) {
+        ctx.authorize("os_compute_api:servers:create_image:allow_volume_backed", {
+          user_id: inst.user_id,
+          project_id: inst.project_id,
+        });
+        checkState(inst, "createImage", { vm: SNAPSHOT_STATES });
+        imageId = await snapshotVolumeBacked(core, ctx, inst, name, (props) =>
+          createSnapshotImage(core, ctx, inst, name, { ...metadata, ...props }),
+        );
+      } else
+        imageId = (
+          await startSnapshot(core, ctx, inst, { action: "createImage", name, properties: metadata })
+        ).imageId;
       if (ctx.microversion.gte("2.45")) return reply(202, { image_id: imageId });
-      return reply(202, undefined, { location: `${imageUrl}/images/${imageId}` });
+      return reply(202, undefined, { location: `${imageBaseUrl(core, ctx)}/images/${imageId}` });
     },
   },
 

@@ -118,8 +118,8 @@ function parseNetworks(ctx: Ctx, v: unknown): CreateInput["networks"] {
 
 /** One volume mapping of a create request (block_device_mapping_v2 with destination volume). */
 export interface RequestedBdm {
-  sourceType: "image" | "volume" | "blank";
-  /** The image (source image) or the volume (source volume). */
+  sourceType: "image" | "volume" | "blank" | "snapshot";
+  /** The image (source image), the volume (source volume) or the volume snapshot (source snapshot). */
   uuid?: string;
   bootIndex: number | null;
   volumeSize?: number;
@@ -156,8 +156,8 @@ function bdmInt(field: string, v: unknown, min: number): number {
 }
 
 /**
- * block_device_mapping_v2: the image of an image-backed local root disk, and the volume mappings (an image or a
- * blank made into a volume, or an existing volume). Snapshots and local ephemeral mappings are refused.
+ * block_device_mapping_v2: the image of an image-backed local root disk, and the volume mappings (an image, a
+ * volume snapshot or a blank made into a volume, or an existing volume). Local swap/ephemeral mappings are skipped.
  */
 function parseBdms(ctx: Ctx, v: unknown): { image?: string; volumes: RequestedBdm[] } {
   const out: { image?: string; volumes: RequestedBdm[] } = { volumes: [] };
@@ -186,8 +186,8 @@ function parseBdms(ctx: Ctx, v: unknown): { image?: string; volumes: RequestedBd
     const uuid = b.uuid;
     if (src !== "blank" && (typeof uuid !== "string" || !UUID.test(uuid)))
       throw invalid("block_device_mapping_v2.uuid", uuid, "is not a valid uuid");
-    if (src === "snapshot")
-      throw badRequest("Block device mappings from volume snapshots are not supported by this cloud yet.");
+    if (src === "snapshot" && dst !== "volume")
+      throw badRequest("Block device mappings from volume snapshots need destination_type 'volume'.");
     if (dst === "local") {
       if (src === "image" && boot === 0) {
         out.image = uuid as string;

@@ -25,6 +25,8 @@ import { parseCreate, type CreateInput, type RequestedBdm } from "./create-input
 import { VolumeRefused } from "../../volume-client.js";
 import { createBdm, nextDeviceName } from "../../volumes/bdm-store.js";
 import { serverLinks } from "./view.js";
+import { checkAttachable } from "./volume-checks.js";
+import { imageMappings, mergeMappings } from "./image-mappings.js";
 import { resolveNics } from "../../networking/requested.js";
 import { resolveSecurityGroups } from "../../networking/security-groups.js";
 
@@ -51,52 +53,103 @@ export function sanitizeHostname(name: string, fallback: string): string {
   return h || fallback;
 }
 
+/** The image spec of a volume root: its volume's image metadata (flavor disk sizes do not apply). */
+function volumeImage(meta: Record<string, string>): RequestSpec["image"] {
+  return imageSpec(meta.image_id ?? "", {
+    status: "active",
+    properties: {},
+    ...meta,
+    min_ram: 0,
+    min_disk: 0,
+  } as never);
+}
+
+/** A volume of the request as the block storage service shows it (400 when missing, as Nova). */
+async function requestedVolume(core: ComputeCore, ctx: Ctx, id: string) {
+  return core.volume!.showVolume(ctx.auth?.projectId ?? "", id).catch((e: unknown) => {
+    if (e instanceof VolumeRefused && e.status === 404) throw badRequest(`Volume ${id} could not be found.`);
+    throw e;
+  });
+}
+
 /**
- * The image a server is built from: imageRef's (checked against the flavor), or for a volume-backed server the
- * root mapping's source image, or the image metadata of its root volume (flavor disk sizes do not apply).
+ * Check the volume mappings: existing volumes attachable, snapshots there (a snapshot mapping without a size takes
+ * the snapshot's). Returns them with the image a volume root carries (its volume's image metadata, through the
+ * snapshot's volume for a snapshot root).
  */
-async function serverImage(core: ComputeCore, ctx: Ctx, input: CreateInput, flavor: InstanceFlavor) {
-  if (input.volumes.length > 0 && !core.volume)
+async function checkVolumes(
+  core: ComputeCore,
+  ctx: Ctx,
+  volumes: RequestedBdm[],
+  maxCount: number,
+): Promise<{ volumes: RequestedBdm[]; rootImage?: RequestSpec["image"] }> {
+  if (volumes.length > 0 && !core.volume)
     throw badRequest(
       "Block device mappings with volumes need a block storage service, and the cloud has none.",
     );
-  if (input.volumes.length > 0 && input.maxCount > 1 && input.volumes.some((b) => b.sourceType === "volume"))
+  if (volumes.length > 0 && maxCount > 1 && volumes.some((b) => b.sourceType === "volume"))
     throw badRequest("Cannot attach one or more volumes to multiple instances");
-  for (const b of input.volumes.filter((x) => x.sourceType === "volume")) {
-    const vol = await core.volume!.showVolume(ctx.auth?.projectId ?? "", b.uuid!).catch((e: unknown) => {
-      if (e instanceof VolumeRefused && e.status === 404)
-        throw badRequest(`Volume ${b.uuid} could not be found.`);
-      throw e;
-    });
-    if (vol.status !== "available" && !(vol.multiattach && vol.status === "in-use"))
-      throw badRequest(
-        `Invalid volume: volume '${b.uuid}' status must be 'available'. Currently in '${vol.status}'`,
-      );
-    if (b.bootIndex === 0) {
-      const meta = vol.volume_image_metadata ?? {};
-      return imageSpec(meta.image_id ?? "", {
-        status: "active",
-        properties: {},
-        ...meta,
-        min_ram: 0,
-        min_disk: 0,
-      } as never);
+  const project = ctx.auth?.projectId ?? "";
+  const out: RequestedBdm[] = [];
+  let rootImage: RequestSpec["image"] | undefined;
+  for (const b of volumes) {
+    let checked = b;
+    let meta: Record<string, string> | undefined;
+    if (b.sourceType === "volume") {
+      const vol = await requestedVolume(core, ctx, b.uuid!);
+      checkAttachable(ctx, vol);
+      meta = vol.volume_image_metadata ?? {};
+    } else if (b.sourceType === "snapshot") {
+      const snap = await core.volume!.showSnapshot(project, b.uuid!).catch((e: unknown) => {
+        if (e instanceof VolumeRefused && e.status === 404)
+          throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${b.uuid}.`);
+        throw e;
+      });
+      checked = { ...b, volumeSize: b.volumeSize ?? snap.size };
+      if (b.bootIndex === 0)
+        meta = (await core.volume!.showVolume(project, snap.volume_id).catch(() => undefined))
+          ?.volume_image_metadata;
+      meta ??= {};
     }
+    if (b.bootIndex === 0 && meta) rootImage = volumeImage(meta);
+    out.push(checked);
   }
-  const root = input.volumes.find((b) => b.bootIndex === 0);
+  return { volumes: out, ...(rootImage ? { rootImage } : {}) };
+}
+
+/**
+ * The image a server is built from and its volume mappings: imageRef's (checked against the flavor unless the
+ * image's own mappings give a volume root, as a volume-backed server's snapshot does), or for a volume-backed
+ * request the root mapping's source image, or the image metadata of its root volume or snapshot.
+ */
+async function serverImage(
+  core: ComputeCore,
+  ctx: Ctx,
+  input: CreateInput,
+  flavor: InstanceFlavor,
+): Promise<{ image: RequestSpec["image"]; volumes: RequestedBdm[] }> {
+  let image: RequestSpec["image"] | undefined;
+  let requested = input.volumes;
+  if (input.imageRef) {
+    image = await checkImage(core, ctx, input.imageRef, flavor, false);
+    requested = mergeMappings(imageMappings(image.properties ?? {}), requested);
+  }
+  const { volumes, rootImage } = await checkVolumes(core, ctx, requested, input.maxCount);
+  const root = volumes.find((b) => b.bootIndex === 0);
+  if (image) {
+    if (!root) checkImageFits(ctx, image, flavor, ctx.auth?.projectId ?? "");
+    return { image, volumes };
+  }
   if (root?.sourceType === "image") {
     const img = await checkImage(core, ctx, root.uuid!, flavor, false);
     if (img.min_disk > (root.volumeSize ?? 0))
       throw badRequest(
         `Volume is smaller than the minimum size specified in image metadata. Volume size is ${(root.volumeSize ?? 0) * 1024 ** 3} bytes, minimum size is ${img.min_disk * 1024 ** 3} bytes.`,
       );
-    return img;
+    return { image: img, volumes };
   }
-  if (root)
-    throw badRequest(
-      "Boot sequence for the instance and image/block device mapping combination is not valid.",
-    );
-  return checkImage(core, ctx, input.imageRef, flavor);
+  if (root && rootImage) return { image: rootImage, volumes };
+  throw badRequest("Boot sequence for the instance and image/block device mapping combination is not valid.");
 }
 
 /** Device names of requested volumes: the root volume is vda; others keep theirs or take the next free one. */
@@ -122,6 +175,7 @@ function requestedBdmRow(uuid: string, b: RequestedBdm, deviceName: string) {
     tag: b.tag ?? null,
     volumeSize: b.volumeSize ?? null,
     imageId: b.sourceType === "image" ? b.uuid! : null,
+    snapshotId: b.sourceType === "snapshot" ? b.uuid! : null,
   };
 }
 
@@ -221,7 +275,7 @@ export async function createServers(
     description: fl.description,
     extra_specs: await extraSpecs(core.db, fl.id),
   };
-  const image = await serverImage(core, ctx, input, flavor);
+  const { image, volumes } = await serverImage(core, ctx, input, flavor);
   const key = await checkKey(core, ctx, input.keyName);
   const groupUuid = await checkGroup(core, ctx, input.hints);
   const nics = await resolveNics(
@@ -247,7 +301,7 @@ export async function createServers(
     groupUuid,
     networks: input.networks,
     nics,
-    ...(input.imageRef === "" ? { volumeBacked: true } : {}),
+    ...(volumes.some((b) => b.bootIndex === 0) ? { volumeBacked: true } : {}),
   };
   const reservation = `r-${randomBytes(4).toString("hex")}`;
   const ctxReq = requestContext(ctx);
@@ -344,8 +398,8 @@ export async function createServers(
           .insertInto("compute_server_group_member")
           .values({ group_uuid: groupUuid, instance_uuid: uuid })
           .execute();
-      const names = bdmDeviceNames(input.volumes);
-      for (const [k, b] of input.volumes.entries()) await createBdm(db, requestedBdmRow(uuid, b, names[k]));
+      const names = bdmDeviceNames(volumes);
+      for (const [k, b] of volumes.entries()) await createBdm(db, requestedBdmRow(uuid, b, names[k]));
       await startAction(db, ctxReq, uuid, "create");
       out.push(uuid);
     }

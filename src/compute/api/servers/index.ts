@@ -32,10 +32,13 @@ export async function deleteServer(core: ComputeCore, ctx: Ctx, inst: Instance):
   await core.bus.cast(conductorContract, "delete_instance", { ctx: rctx, uuid: inst.uuid });
 }
 
-/** Servers: create, list, detail, show, update, delete, metadata, tags. */
+/** The servers routes that Nova also serves below /os-volumes_boot (its old boot-from-volume extension's name). */
+const VOLUMES_BOOT = "/v2.1/os-volumes_boot";
+
+/** Servers: create, list, detail, show, update, delete (also as os-volumes_boot), metadata, tags. */
 export function serverRoutes(core: ComputeCore): Route[] {
   const S = "/v2.1/servers";
-  return [
+  const servers = [
     route({
       method: "GET",
       path: S,
@@ -142,6 +145,10 @@ export function serverRoutes(core: ComputeCore): Route[] {
         return noContent();
       },
     }),
+  ];
+  return [
+    ...servers,
+    ...servers.map((r) => ({ ...r, path: r.path.replace(S, VOLUMES_BOOT) })),
     ...subresourceRoutes(core),
     ...interfaceRoutes(core),
     ...volumeAttachmentRoutes(core),

@@ -15,9 +15,10 @@ import { VolumeRefused, type CinderVolume } from "../../volume-client.js";
 import { createBdm, listBdms, nextDeviceName, updateBdm, type Bdm } from "../../volumes/bdm-store.js";
 import { connectVolume, disconnectVolume, forgetVolume } from "../../volumes/flow.js";
 import { ADMIN, ADMIN_OR_PROJECT, PROJECT_MEMBER, isUuidLike, policyRule } from "../admin/util.js";
-import { MAX_LIMIT, intParam, objectBody, type Ctx } from "../common.js";
+import { limited, objectBody, type Ctx } from "../common.js";
 import { authorizedServer, checkLock, checkState, needHostUp } from "../server-actions/common.js";
 import { requestContext } from "./create.js";
+import { checkAttachable } from "./volume-checks.js";
 
 const R = "os_compute_api:os-volumes-attachments";
 const PATH = "/servers/{server_id}/os-volume_attachments";
@@ -145,10 +146,7 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
   if (bdms.some((b) => b.volumeId === volumeId))
     throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
   const vol = await showVolume(core, inst, volumeId);
-  if (vol.status !== "available" && !(vol.multiattach && vol.status === "in-use"))
-    throw badRequest(
-      `Invalid volume: volume '${volumeId}' status must be 'available'. Currently in '${vol.status}'`,
-    );
+  checkAttachable(ctx, vol);
   const client = core.volume!;
   await startAction(core.db, requestContext(ctx), inst.uuid, "attach_volume");
   let attachmentId: string;
@@ -178,7 +176,7 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
     imageId: null,
   });
   try {
-    await connectVolume(core, inst, host, bdm);
+    await connectVolume(core, inst, host, bdm, vol.multiattach === true);
   } catch (e) {
     await forgetVolume(core, inst, bdm);
     ctx.log.warn({ uuid: inst.uuid, volume: volumeId, err: (e as Error).message }, "volume attach failed");
@@ -251,14 +249,8 @@ export function volumeAttachmentRoutes(core: ComputeCore): Route[] {
       auth: "required",
       handler: async (ctx: Ctx) => {
         const inst = await authorizedServer(core, ctx, ctx.params.id, `${R}:index`);
-        const limit = Math.min(intParam("limit", ctx.query.limit, 0) ?? MAX_LIMIT, MAX_LIMIT);
-        const offset = intParam("offset", ctx.query.offset, 0) ?? 0;
         const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.volumeId !== null);
-        return {
-          volumeAttachments: bdms
-            .slice(offset, offset + limit)
-            .map((b) => attachmentView(ctx, inst, b, true)),
-        };
+        return { volumeAttachments: limited(ctx, bdms).map((b) => attachmentView(ctx, inst, b, true)) };
       },
     }),
     route({

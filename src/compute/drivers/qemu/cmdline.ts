@@ -36,6 +36,8 @@ export interface QemuVolume {
   bootIndex?: number;
   /** File holding the CHAP password the blockdev names as `<id>-chap` (iSCSI with CHAP). */
   secretFile?: string;
+  /** A multiattach volume: the device lets other writers share the node (share-rw=on). */
+  shareRw?: boolean;
 }
 
 /** A host port forwarded into the guest (user networking); the host side is always loopback. */
@@ -325,6 +327,7 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
       id: v.id,
       drive: `${v.id}-fmt`,
       serial: v.serial,
+      ...(v.shareRw ? { "share-rw": true } : {}),
     };
     if (v.bootIndex !== undefined) dev.bootindex = checkInt(`volume ${v.id} bootIndex`, v.bootIndex, 0, 99);
     args.push("-device", JSON.stringify(dev));

@@ -252,6 +252,7 @@ export class QemuCore {
           ? { secretFile: join(p.sockDir, chapSecretId(volumeDeviceId(v.volumeId))) }
           : {}),
         serial: volumeSerial(v.volumeId),
+        ...(v.source.shared ? { shareRw: true } : {}),
         ...(v.bootIndex !== undefined && !kernel ? { bootIndex: v.bootIndex } : {}),
       })),
       nics,

@@ -169,6 +169,7 @@ export async function attachVolume(
         id,
         drive: `${id}-fmt`,
         serial: volumeSerial(volumeId),
+        ...(source.shared ? { "share-rw": true } : {}),
       });
     } catch (err) {
       await l.proc.qmp.execute("blockdev-del", { "node-name": `${id}-fmt` }).catch(() => {});

@@ -96,7 +96,8 @@ export async function migrateDiskAndPowerOff(
   return {
     uuid,
     sourceHost: core.host ?? "",
-    disks: [{ name: rec.root.path, format: "qcow2", sizeGb: rec.rootGb }],
+    // A volume-backed server has no local root: its volumes are reconnected at the destination instead.
+    disks: rec.volumeRoot ? [] : [{ name: rec.root.path, format: "qcow2", sizeGb: rec.rootGb }],
   };
 }
 
@@ -107,17 +108,24 @@ export async function finishMigration(
   disk: MigrationDiskInfo,
   powerOn: boolean,
 ): Promise<void> {
+  const volumeRoot = (spec.volumes ?? []).some((v) => v.bootIndex === 0);
   const src = disk.disks[0]?.name;
-  if (!src || !src.startsWith("/"))
+  if (!volumeRoot && (!src || !src.startsWith("/")))
     throw new OperationFailed(spec.uuid, "finish migration", "no source disk");
   const existing = await core.layout.load(spec.uuid);
   const p = core.layout.paths(spec.uuid);
   if (existing && !existing.migratingTo) throw new InstanceExists(spec.uuid);
   if (existing) {
-    // Same host: keep the old root disk and sizes for a revert, switch to the new flavor.
+    // Same host: keep the old root disk and sizes for a revert, switch to the new flavor (and to the volumes'
+    // connections as block storage gave them for this move). A volume root has no local disk to keep.
     const backup = `${p.root}.resize`;
-    await rename(existing.root.path, backup);
-    await runQemuImg(["convert", "-q", "-f", "qcow2", "-O", "qcow2", backup, p.root], { timeoutMs: 600_000 });
+    if (!existing.volumeRoot) {
+      await rename(existing.root.path, backup);
+      await runQemuImg(["convert", "-q", "-f", "qcow2", "-O", "qcow2", backup, p.root], {
+        timeoutMs: 600_000,
+      });
+    }
+    if (spec.volumes) existing.volumes = structuredClone(spec.volumes);
     existing.resizeBackup = {
       root: { path: backup, format: "qcow2" },
       vcpus: existing.vcpus,
@@ -133,9 +141,10 @@ export async function finishMigration(
   }
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   try {
-    await runQemuImg(["convert", "-q", "-U", "-f", "qcow2", "-O", "qcow2", src, p.root], {
-      timeoutMs: 600_000,
-    });
+    if (!volumeRoot)
+      await runQemuImg(["convert", "-q", "-U", "-f", "qcow2", "-O", "qcow2", src!, p.root], {
+        timeoutMs: 600_000,
+      });
     const rec: InstanceRecord = {
       uuid: spec.uuid,
       name: spec.name,
@@ -145,13 +154,14 @@ export async function finishMigration(
       projectId: spec.projectId ?? "",
       imageId: spec.image.id,
       root: { path: p.root, format: "qcow2" },
+      ...(volumeRoot ? { volumeRoot: true } : {}),
       vifs: spec.networkInfo ?? [],
       ...(spec.volumes?.length ? { volumes: structuredClone(spec.volumes) } : {}),
       vncPort: await freePort(),
       websocketPort: await freePort(),
     };
-    // A direct-kernel-boot image boots its kernel here too, from this host's cache.
-    const kernel = await kernelOf(core, spec.image);
+    // A direct-kernel-boot image boots its kernel here too, from this host's cache (a volume root boots itself).
+    const kernel = volumeRoot ? undefined : await kernelOf(core, spec.image);
     if (kernel) rec.kernel = kernel;
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
@@ -166,7 +176,7 @@ export async function finishMigration(
 }
 
 async function grow(rec: InstanceRecord): Promise<void> {
-  if (rec.rootGb > 0) {
+  if (rec.rootGb > 0 && !rec.volumeRoot) {
     const info = await qemuImgInfo(rec.root.path, "qcow2");
     if (rec.rootGb * GiB > info["virtual-size"]) {
       await growDisk({ ...rec.root, sizeBytes: info["virtual-size"] }, rec.rootGb * GiB);
@@ -196,8 +206,10 @@ export async function finishRevertMigration(core: QemuCore, uuid: string, powerO
   const rec = await core.record(uuid);
   await core.stop(uuid);
   if (rec.resizeBackup) {
-    await rm(rec.root.path, { force: true });
-    await rename(rec.resizeBackup.root.path, rec.root.path);
+    if (!rec.volumeRoot) {
+      await rm(rec.root.path, { force: true });
+      await rename(rec.resizeBackup.root.path, rec.root.path);
+    }
     Object.assign(rec, {
       vcpus: rec.resizeBackup.vcpus,
       memoryMb: rec.resizeBackup.memoryMb,

@@ -55,7 +55,7 @@ export class QemuDriver implements VirtDriver, VolumeHotplug {
     supportsMigrateToSameHost: true,
     supportsAttachInterface: true,
     supportsDeviceTagging: false,
-    supportsMultiattach: false,
+    supportsMultiattach: true,
     imageFormats: ["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx", "ami"],
   };
 

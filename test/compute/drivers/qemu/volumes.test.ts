@@ -1,7 +1,8 @@
 // The qemu driver's volumes against a real QEMU and a real NBD server: a qemu-storage-daemon (started here) exports
 // a raw file on a unix socket; the driver hot-plugs it into a running instance (a boot sector as the guest, so no
 // OS has to boot), keeps it across stop/start (it is on the new QEMU's command line with serial = volume id),
-// and forgets it on detach. QEMU missing fails under CI.
+// and forgets it on detach. A volume root boots, and boots again after a cold resize (confirmed, and reverted);
+// a multiattach volume is plugged shareable into two guests. QEMU missing fails under CI.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -157,6 +158,102 @@ describe("qemu driver volumes over NBD", { skip: SKIP_QEMU }, () => {
     const rec = JSON.parse(readFileSync(`${d.dir}/instances/${uuid}/instance.json`, "utf8"));
     assert.equal(rec.volumeRoot, true);
     assert.equal(existsSync(`${d.dir}/instances/${uuid}/disk`), false, "no local root disk");
+
+    // A cold resize on this host (confirmed, then another one reverted): no local disk to carry, the volume is
+    // the root disk again at the new size's boot.
+    const volumes = [
+      { volumeId: VOL, source: { type: "nbd" as const, socketPath: sock, export: VOL }, bootIndex: 0 },
+    ];
+    const boots = async () => (await drv.getConsoleOutput(uuid)).split("booted from the volume").length - 1;
+    const bootedAgain = async (after: number, what: string) =>
+      until(`the guest booted from the volume after the ${what}`, async () =>
+        (await boots()) > after ? true : undefined,
+      );
+    for (const [end, memoryMb] of [
+      ["confirm", 96],
+      ["revert", 128],
+    ] as const) {
+      const before = await boots();
+      const info = await drv.migrateDiskAndPowerOff(uuid, "qemu-bfv");
+      assert.deepEqual(info.disks, [], "a volume-backed server has no local disk to move");
+      const spec = {
+        uuid,
+        name: "bfv",
+        vcpus: 1,
+        memoryMb,
+        rootGb: 0,
+        image: { id: "" },
+        metadata: {},
+        volumes,
+      };
+      await drv.finishMigration(spec, info, { powerOn: true });
+      await bootedAgain(before, "resize");
+      if (end === "confirm") await drv.confirmMigration(uuid);
+      else {
+        const resized = await boots();
+        await drv.finishRevertMigration(uuid, { powerOn: true });
+        await bootedAgain(resized, "revert");
+      }
+      const rec = JSON.parse(readFileSync(`${d.dir}/instances/${uuid}/instance.json`, "utf8"));
+      assert.equal(rec.volumeRoot, true);
+      assert.equal(rec.memoryMb, 96, "the confirmed size stays; the reverted one is undone");
+      assert.equal(rec.resizeBackup, undefined);
+      assert.deepEqual(
+        rec.volumes.map((v: { volumeId: string }) => v.volumeId),
+        [VOL],
+      );
+    }
     await drv.destroy(uuid);
+  });
+
+  it("multiattach: two guests plug one volume shareable (share-rw), which an unshared writer cannot", async () => {
+    const d = await scratchDir("multi");
+    cleanups.push(d.cleanup);
+    const image = `${d.dir}/boot.raw`;
+    const disk = Buffer.alloc(MiB);
+    bootSector().copy(disk);
+    await writeFile(image, disk);
+    // A raw file both QEMUs open themselves: image locking would refuse a second writer without share-rw.
+    const volFile = `${d.dir}/shared.raw`;
+    await writeFile(volFile, Buffer.alloc(4 * MiB));
+    const drv = new QemuDriver({ stateDir: d.dir, accel: "tcg", softRebootTimeoutS: 1, hotplugTimeoutS: 2 });
+    await drv.init("qemu-multi");
+    const uuids = ["b0c0a000-0000-4000-8000-00000000f003", "b0c0a000-0000-4000-8000-00000000f004"];
+    for (const uuid of uuids) {
+      cleanups.push(() => drv.destroy(uuid));
+      await drv.spawn({
+        uuid,
+        name: "multi",
+        vcpus: 1,
+        memoryMb: 64,
+        rootGb: 1,
+        image: { id: "b0075ec7-0000-4000-8000-00000000f001", path: image, format: "raw" },
+        metadata: {},
+      });
+    }
+    const shared = { type: "file" as const, path: volFile, format: "raw" as const, shared: true };
+    const shareRw = async (uuid: string) => {
+      const l = await drv.core.liveOf(uuid);
+      assert.ok(l, "the instance runs");
+      const blk = ((await l.proc.qmp.execute("query-block" as never)) as any[]).find((b) =>
+        String(b.qdev ?? "").includes("vol-"),
+      );
+      assert.ok(blk, "the volume's disk is plugged");
+      return l.proc.qmp.execute("qom-get" as never, { path: blk.qdev, property: "share-rw" } as never);
+    };
+    await drv.attachVolume(uuids[0], VOL, shared);
+    assert.equal(await shareRw(uuids[0]), true);
+    await assert.rejects(
+      drv.attachVolume(uuids[1], VOL, { ...shared, shared: false }),
+      /lock/,
+      "an unshared writer conflicts with the shared one",
+    );
+    await drv.attachVolume(uuids[1], VOL, shared);
+    assert.equal(await shareRw(uuids[1]), true);
+    // At boot too: the command line's device shares the node.
+    await drv.powerOff(uuids[1]);
+    await drv.powerOn(uuids[1]);
+    assert.equal(await shareRw(uuids[1]), true);
+    for (const uuid of uuids) await drv.destroy(uuid);
   });
 });
