@@ -2,8 +2,8 @@
 // and heartbeats in network_agent, serves the network_agent contract (rpc.ts) and keeps its driver's data plane
 // equal to what the database says for this host. Every host carries the networks of the VM ports bound to it (a
 // bridge, VXLAN to the other hosts' tunnel addresses, a tap per port) and their firewall; a network node also runs
-// DHCP for every network with a served subnet, every router, and the external networks in the public namespace,
-// when its driver has those capabilities (noop has none). Messages only say what changed; the agent reads the rest,
+// DHCP for every network with a served subnet (an external one's on the public namespace's bridge), every router,
+// and the external networks in the public namespace, when its driver has those capabilities (noop has none). Messages only say what changed; the agent reads the rest,
 // so a repeated message is harmless, and resync (at start, or on request) fixes anything a lost one left behind
 // and removes what the database no longer has. `stratus up` runs one in process as the network node.
 import type { Logger } from "pino";
@@ -273,7 +273,11 @@ export class NetworkAgent {
     }
     const net = await this.netSpec(networkId);
     if (!net) return;
-    await driver.ensureNetwork(net);
+    // An external network's bridge is the public namespace's (made by the routing capability), not a host bridge.
+    if (spec.external) {
+      if (!driver.routing) return;
+      await driver.routing.ensureExternal(await externalSpecs(core));
+    } else await driver.ensureNetwork(net);
     await driver.dhcp.ensureDhcp({ ...spec, network: net });
     if (spec.port.adminStateUp) await setPortStatus(core, spec.port.id, "ACTIVE");
   }
@@ -354,7 +358,7 @@ export class NetworkAgent {
           unplugged++;
         });
     if (this.networkNode && driver.dhcp) {
-      const dhcp = new Set(await dhcpNetworkIds(core));
+      const dhcp = new Set(await dhcpNetworkIds(core, true));
       for (const id of dhcp) await each(`DHCP of network ${id}`, () => this.syncDhcp(id));
       for (const id of await driver.dhcp.dhcpNetworks())
         if (!dhcp.has(id)) await each(`DHCP of network ${id}`, () => driver.dhcp!.removeDhcp(id));
