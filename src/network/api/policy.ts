@@ -236,6 +236,13 @@ export const networkPolicies: RuleDefault[] = [
     PORT,
   ),
 
+  ...[
+    ["get_port_binding", "Show a port's bindings.", "GET", `${PORT}/bindings`],
+    ["create_port_binding", "Bind a port to one more host (inactive).", "POST", `${PORT}/bindings`],
+    ["delete_port_binding", "Delete a port's binding on a host.", "DELETE", `${PORT}/bindings/{host}`],
+    ["activate", "Activate a port's binding on a host.", "PUT", `${PORT}/bindings/{host}/activate`],
+  ].map(([name, description, method, path]) => rule(name, ADMIN_OR_SERVICE, description, method, path)),
+
   rule("create_router", PROJECT_MEMBER, "Create a router.", "POST", "/v2.0/routers"),
   ...["create", "update"].flatMap((action) => {
     const [method, path] = action === "create" ? ["POST", "/v2.0/routers"] : ["PUT", ROUTER];

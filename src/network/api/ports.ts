@@ -41,8 +41,8 @@ import {
   type Validator,
 } from "./validators.js";
 
-/** VNIC types Neutron knows. */
-const VNIC_TYPES = [
+/** VNIC types Neutron knows (ports and their bindings). */
+export const VNIC_TYPES = [
   "normal",
   "direct",
   "macvtap",
