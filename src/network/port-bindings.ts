@@ -28,7 +28,11 @@ export const bindingNotFound = (portId: string, host: string) =>
 /** 400 unless the port is a compute port (Neutron's check before every binding operation). */
 export function checkComputePort(port: Port): void {
   if (!port.device_owner.startsWith("compute:"))
-    throw nerr(400, "BadRequest", `Bad port request: Invalid port ${port.id}. Operation only valid on compute ports.`);
+    throw nerr(
+      400,
+      "BadRequest",
+      `Bad port request: Invalid port ${port.id}. Operation only valid on compute ports.`,
+    );
 }
 
 const inactiveView = (b: PortBinding): BindingView => ({
@@ -65,7 +69,11 @@ export interface BindingInput {
 }
 
 /** Make an INACTIVE binding of the port on a host (409 when it has one there, active or not). */
-export async function createBinding(core: NetworkCore, port: Port, input: BindingInput): Promise<BindingView> {
+export async function createBinding(
+  core: NetworkCore,
+  port: Port,
+  input: BindingInput,
+): Promise<BindingView> {
   const exists = conflict(
     "PortBindingAlreadyExists",
     `Binding for port ${port.id} on host ${input.host} already exists.`,
@@ -92,7 +100,10 @@ export async function createBinding(core: NetworkCore, port: Port, input: Bindin
  */
 export async function activateBinding(core: NetworkCore, port: Port, host: string): Promise<BindingView> {
   if (port.binding_host_id === host)
-    throw conflict("PortBindingAlreadyActive", `Binding for port ${port.id} on host ${host} is already active.`);
+    throw conflict(
+      "PortBindingAlreadyActive",
+      `Binding for port ${port.id} on host ${host} is already active.`,
+    );
   const target = (await inactiveBindings(core, port.id)).find((b) => b.host === host);
   if (!target) throw bindingNotFound(port.id, host);
   await core.transaction(async (c) => {

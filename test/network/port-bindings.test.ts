@@ -33,9 +33,14 @@ describe("port bindings (binding-extended)", () => {
     (await c.t.cloud.network.localAgent!.deps.driver.state()).ports.includes(portId);
 
   test("the extension is listed", async () => {
-    const aliases = (await c.ok("GET", "/v2.0/extensions", 200)).extensions.map((e: { alias: string }) => e.alias);
+    const aliases = (await c.ok("GET", "/v2.0/extensions", 200)).extensions.map(
+      (e: { alias: string }) => e.alias,
+    );
     assert.ok(aliases.includes("binding-extended"));
-    assert.equal((await c.ok("GET", "/v2.0/extensions/binding-extended", 200)).extension.name, "Port Bindings Extended");
+    assert.equal(
+      (await c.ok("GET", "/v2.0/extensions/binding-extended", 200)).extension.name,
+      "Port Bindings Extended",
+    );
   });
 
   test("create inactive, activate (the former kept inactive), delete; errors as Neutron's", async () => {
@@ -87,7 +92,11 @@ describe("port bindings (binding-extended)", () => {
       409,
       "PortBindingAlreadyActive",
     );
-    neutronError(await c.req("PUT", `${base}/nowhere/activate`, { token: c.admin }), 404, "PortBindingNotFound");
+    neutronError(
+      await c.req("PUT", `${base}/nowhere/activate`, { token: c.admin }),
+      404,
+      "PortBindingNotFound",
+    );
     const active = (await c.ok("PUT", `${base}/compute1/activate`, 200)).binding;
     assert.equal(active.host, "compute1");
     assert.equal(active.status, "ACTIVE");
@@ -112,7 +121,11 @@ describe("port bindings (binding-extended)", () => {
 
     // Only compute ports have bindings; a missing port is PortNotFound; a deleted port takes its bindings along.
     const plain = (await c.ok("POST", "/v2.0/ports", 201, { body: { port: { network_id: net } } })).port;
-    neutronError(await c.req("GET", `/v2.0/ports/${plain.id}/bindings`, { token: c.admin }), 400, "BadRequest");
+    neutronError(
+      await c.req("GET", `/v2.0/ports/${plain.id}/bindings`, { token: c.admin }),
+      400,
+      "BadRequest",
+    );
     neutronError(
       await c.req("GET", "/v2.0/ports/3f0c4b51-7f1b-4d2e-9a55-0b8d7c3e2a11/bindings", { token: c.admin }),
       404,
@@ -157,7 +170,9 @@ describe("port bindings (binding-extended)", () => {
   test("an agent plugs a port moving to its host, and unplugs it only once its binding there is gone", async () => {
     // Destination side: an inactive binding on compute1 gets the port plugged there, its status left alone.
     const incoming = await computePort("src-host");
-    await c.ok("POST", `/v2.0/ports/${incoming.id}/bindings`, 201, { body: { binding: { host: "compute1" } } });
+    await c.ok("POST", `/v2.0/ports/${incoming.id}/bindings`, 201, {
+      body: { binding: { host: "compute1" } },
+    });
     await until("the incoming port plugged on compute1", () => plugged(incoming.id));
     assert.notEqual((await c.ok("GET", `/v2.0/ports/${incoming.id}`, 200)).port.status, "ACTIVE");
     await c.ok("PUT", `/v2.0/ports/${incoming.id}/bindings/compute1/activate`, 200);
@@ -168,7 +183,9 @@ describe("port bindings (binding-extended)", () => {
     assert.ok(await plugged(incoming.id));
 
     // Source side: activation elsewhere keeps compute1's tap (its binding is inactive now); deleting it removes it.
-    await c.ok("POST", `/v2.0/ports/${incoming.id}/bindings`, 201, { body: { binding: { host: "dest-host" } } });
+    await c.ok("POST", `/v2.0/ports/${incoming.id}/bindings`, 201, {
+      body: { binding: { host: "dest-host" } },
+    });
     await c.ok("PUT", `/v2.0/ports/${incoming.id}/bindings/dest-host/activate`, 200);
     await c.ok("GET", `/v2.0/ports/${incoming.id}/bindings/compute1`, 200);
     // Give the agent its port_update (the same fanout as the delete below), then check the tap is still there.

@@ -77,7 +77,10 @@ describe("network policy: service_api", () => {
     const service = await c.user("svc-nova2", "service");
     const stranger = await c.user("svc-stranger2");
     const net = (
-      await c.ok("POST", "/v2.0/networks", 201, { token: owner.token, body: { network: { name: "svc-net2" } } })
+      await c.ok("POST", "/v2.0/networks", 201, {
+        token: owner.token,
+        body: { network: { name: "svc-net2" } },
+      })
     ).network;
     const subnet = (
       await c.ok("POST", "/v2.0/subnets", 201, {
@@ -96,7 +99,11 @@ describe("network policy: service_api", () => {
       },
     };
     // Service-only: the owner may not bind, a stranger (even naming the project) does not find the network.
-    neutronError(await c.req("POST", "/v2.0/ports", { token: owner.token, body }), 403, "PolicyNotAuthorized");
+    neutronError(
+      await c.req("POST", "/v2.0/ports", { token: owner.token, body }),
+      403,
+      "PolicyNotAuthorized",
+    );
     neutronError(await c.req("POST", "/v2.0/ports", { token: stranger.token, body }), 404);
     const port = (await c.ok("POST", "/v2.0/ports", 201, { token: service.token, body })).port;
     assert.equal(port.project_id, owner.project);
@@ -105,7 +112,8 @@ describe("network policy: service_api", () => {
     // What compute reads for its network info cache: the network, its subnets, the floating IPs on the port.
     const shown = (await c.ok("GET", `/v2.0/networks/${net.id}`, 200, { token: service.token })).network;
     assert.equal(shown.id, net.id);
-    const subnets = (await c.ok("GET", `/v2.0/subnets?id=${subnet.id}`, 200, { token: service.token })).subnets;
+    const subnets = (await c.ok("GET", `/v2.0/subnets?id=${subnet.id}`, 200, { token: service.token }))
+      .subnets;
     assert.deepEqual(
       subnets.map((s: { id: string }) => s.id),
       [subnet.id],
@@ -116,7 +124,10 @@ describe("network policy: service_api", () => {
     );
     // It may not change the network itself (the owner's).
     neutronError(
-      await c.req("PUT", `/v2.0/networks/${net.id}`, { token: service.token, body: { network: { name: "x" } } }),
+      await c.req("PUT", `/v2.0/networks/${net.id}`, {
+        token: service.token,
+        body: { network: { name: "x" } },
+      }),
       403,
     );
     await c.ok("DELETE", `/v2.0/ports/${port.id}`, 204, { token: service.token });

@@ -71,7 +71,9 @@ export function portBindingRoutes(core: NetworkCore): Route[] {
       auth: "required",
       handler: async (ctx) => {
         const { port, target } = await portFor(ctx, core);
-        const views = ctx.allowed("get_port_binding", target) ? (await portBindings(core, port)).map(view) : [];
+        const views = ctx.allowed("get_port_binding", target)
+          ? (await portBindings(core, port)).map(view)
+          : [];
         return listResponse(ctx, LIST, views);
       },
     }),
@@ -82,9 +84,11 @@ export function portBindingRoutes(core: NetworkCore): Route[] {
       auth: "required",
       body: resourceBody("binding"),
       handler: async (ctx) => {
-        const { port, target } = await portFor(ctx, core);
-        const p = parseCreate(bodyItem(ctx.body, "binding"), ATTRS);
+        // Policy first (as Neutron's API layer), then the plugin's compute-port check.
+        const { port, target } = await loadPort(ctx, core, ctx.params.port_id);
         enforceWrite(ctx, "create_port_binding", [], target);
+        checkComputePort(port);
+        const p = parseCreate(bodyItem(ctx.body, "binding"), ATTRS);
         const b = await createBinding(core, port, {
           host: p.values.get("host") as string,
           vnic_type: p.values.get("vnic_type") as string | undefined,

@@ -16,7 +16,11 @@ export const portBindingsMigration: Migration = {
       .addColumn("vif_details", "text", (c) => c.notNull())
       .addPrimaryKeyConstraint("network_port_binding_pk", ["port_id", "host"])
       .execute();
-    await db.schema.createIndex("network_port_binding_host").on("network_port_binding").column("host").execute();
+    await db.schema
+      .createIndex("network_port_binding_host")
+      .on("network_port_binding")
+      .column("host")
+      .execute();
   },
   async down() {
     throw new Error("downgrades are not supported");

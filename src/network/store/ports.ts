@@ -271,7 +271,10 @@ export async function setPortStatus(core: NetworkCore, id: string, status: strin
 /** The ports with these ids (those that exist). */
 export async function portsByIds(core: NetworkCore, ids: string[]): Promise<Port[]> {
   if (!ids.length) return [];
-  return hydrate(core, await netDb(core).selectFrom("network_port").selectAll().where("id", "in", ids).execute());
+  return hydrate(
+    core,
+    await netDb(core).selectFrom("network_port").selectAll().where("id", "in", ids).execute(),
+  );
 }
 
 /** The ports bound to a host. */

@@ -81,7 +81,9 @@ test("a server's port is created, bound and deleted by the service user; its own
   assert.equal(profiled.status, 403, profiled.text);
   // ...nor put a port on its network for another project (the network is not found for that project).
   const admin = await c.t.projectId("admin");
-  const foreign = await net("POST", "/ports", c.demo, { port: { network_id: privateNet, project_id: admin } });
+  const foreign = await net("POST", "/ports", c.demo, {
+    port: { network_id: privateNet, project_id: admin },
+  });
   assert.equal(foreign.status, 404, foreign.text);
 
   assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo })).status, 204);

@@ -274,7 +274,9 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(await getLink(hostNs, bridgeName(pub)), null);
 
     const port = (
-      await c.ok("POST", "/v2.0/ports", 201, { body: { port: { network_id: pub, port_security_enabled: false } } })
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: { port: { network_id: pub, port_security_enabled: false } },
+      })
     ).port;
     await waitFor("dnsmasq knows the public port", () =>
       readFileSync(paths.hosts, "utf8").includes(port.mac_address),
@@ -299,7 +301,9 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: false } } });
     await waitFor("the public network's DHCP gone", async () => {
       const nss = await listNamespaces();
-      return !existsSync(paths.pid) && !nss.some((n) => n.endsWith(`qdhcp-${pub}`)) && !(await dhcpPorts()).length;
+      return (
+        !existsSync(paths.pid) && !nss.some((n) => n.endsWith(`qdhcp-${pub}`)) && !(await dhcpPorts()).length
+      );
     });
     assert.equal(await getLink(publicNs, tapName(dhcpPort.id)), null);
     assert.ok(await guest.ping(subnet.gateway_ip), "the tenant guest lost its way out");
@@ -370,10 +374,13 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
           timeoutMs: ms + 30_000,
         })
       ).stdout.trim();
-    assert.match(await waitFor("a UDP-Lite answer", async () => {
-      const a = await ask(2_000);
-      return a === "TIMEOUT" ? null : a;
-    }), new RegExp(`^udplite hi from ${publicAddrRe}`));
+    assert.match(
+      await waitFor("a UDP-Lite answer", async () => {
+        const a = await ask(2_000);
+        return a === "TIMEOUT" ? null : a;
+      }),
+      new RegExp(`^udplite hi from ${publicAddrRe}`),
+    );
     await c.ok("DELETE", `/v2.0/floatingips/${fip2.id}/port_forwardings/${lite.id}`, 204);
     await waitFor("the UDP-Lite table gone", async () => (await liteTable()) === "");
     assert.equal(await ask(1_500), "TIMEOUT");

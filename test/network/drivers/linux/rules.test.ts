@@ -228,12 +228,18 @@ describe("linux data plane: router NAT rules", () => {
     const fwd: RouterSpec = {
       ...router,
       floatingIps: [],
-      portForwardings: [pf("a", "tcp", 2022, 22), pf("b", "udplite", 5000, 6000), pf("c", "udplite", 5001, 5001)],
+      portForwardings: [
+        pf("a", "tcp", 2022, 22),
+        pf("b", "udplite", 5000, 6000),
+        pf("c", "udplite", 5001, 5001),
+      ],
     };
     const rules = natRules(fwd).rules;
-    assert.ok(rules.includes(
-      "-A stratus-PREROUTING -d 172.24.4.30/32 -p tcp -m tcp --dport 2022 -j DNAT --to-destination 10.0.0.7:22",
-    ));
+    assert.ok(
+      rules.includes(
+        "-A stratus-PREROUTING -d 172.24.4.30/32 -p tcp -m tcp --dport 2022 -j DNAT --to-destination 10.0.0.7:22",
+      ),
+    );
     assert.ok(!rules.some((l) => l.includes("udplite")), "iptables cannot DNAT UDP-Lite ports");
     const nft = udpliteTableText(fwd);
     assert.equal(
@@ -265,7 +271,8 @@ describe("linux data plane: router NAT rules", () => {
       InvalidSpec,
     );
     assert.throws(
-      () => udpliteTableText({ ...fwd, portForwardings: [{ ...pf("e", "udplite", 1, 1), internalIp: "::1" }] }),
+      () =>
+        udpliteTableText({ ...fwd, portForwardings: [{ ...pf("e", "udplite", 1, 1), internalIp: "::1" }] }),
       InvalidSpec,
     );
   });
