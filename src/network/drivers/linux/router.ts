@@ -56,6 +56,9 @@ async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: Bridge
   // router itself (ping, TCP resets) until its DNAT rule exists.
   await applyNat(ns, spec, nat);
   await run(["nft", "-f", "-"], { netns: ns, input: udplite });
+  // Conntrack's UDP-Lite checksum check rejects packets whose checksum is still partial (guests and namespaces on
+  // veths send them so; their receiver verifies it), and an invalid packet is never NATed: the router does not check.
+  await sysctl(ns, { "net.netfilter.nf_conntrack_checksum": "0" }).catch(() => undefined);
 
   const wanted = new Set<string>();
   for (const i of spec.interfaces) {
