@@ -6,6 +6,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { bootCompute, type ComputeCloud } from "../api/helpers.js";
+import { netRequest } from "./net-request.js";
 import type { Res } from "../../helpers/cloud.js";
 import { until } from "../../helpers/wait.js";
 
@@ -13,20 +14,8 @@ let c: ComputeCloud;
 let privateNet = "";
 let policyFile = "";
 
-const net = async (method: string, path: string, token: string, body?: unknown): Promise<Res> => {
-  const r = await c.t.cloud.app.inject({
-    method: method as "GET",
-    url: `/networking/v2.0${path}`,
-    headers: { "x-auth-token": token, accept: "application/json", "content-type": "application/json" },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return {
-    status: r.statusCode,
-    headers: r.headers,
-    body: r.payload ? JSON.parse(r.payload) : undefined,
-    text: r.payload,
-  };
-};
+const net = (method: string, path: string, token: string, body?: unknown): Promise<Res> =>
+  netRequest(c, method, path, token, body);
 
 /** Whether the cloud admin may bind a port now (false once the override applies). */
 const adminBinds = async (): Promise<boolean> => {
