@@ -252,14 +252,14 @@ export async function startCloud(
       system: true,
     },
   );
-  // Compute's network client acts as the cloud admin: Neutron's admin_only (context_is_admin) is what lets Nova put
-  // ports on a project's networks and set binding:host_id, and the service user does not pass it (no service_api
-  // rule in the network policy yet).
+  // Compute's network client acts as the nova service user, as Nova does with Neutron: the network policy's
+  // service_api rule (role service) lets it put a server's ports on its project's networks, bind them to hosts and
+  // delete them; what a user asked for is checked with the user's own token first.
   compute.core.connect(bus, {
     placement: new PlacementClient(injectClient(() => app, "/placement", token)),
     image: injectClient(() => app, "/image"),
     network: injectClient(() => app, "/networking"),
-    neutron: new NetworkClient(injectClient(() => app, "/networking", adminToken)),
+    neutron: new NetworkClient(injectClient(() => app, "/networking", token)),
     // As the system admin: any project's volumes, and boot volumes made in the server's project (a system-scoped
     // token has no project for Cinder to hold the URL's against, so the URL's project owns what is created).
     volume: new VolumeClient(injectClient(() => app, "/volume", systemAdminToken)),

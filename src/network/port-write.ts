@@ -5,6 +5,7 @@
 import { nowIso } from "../shared/db/index.js";
 import { bindPort } from "./binding.js";
 import { notifyNetworkChanged, notifyPortDeleted } from "./compute-notifier.js";
+import { deleteBinding } from "./store/port-bindings.js";
 import type { NetworkCore } from "./core.js";
 import { mergeDhcpOpts, type parseDhcpOpt } from "./dhcp-opts.js";
 import { conflict, nerr, notFound } from "./errors.js";
@@ -324,8 +325,12 @@ export async function updatePort(core: NetworkCore, port: Port, input: PortInput
       const b = await bindPort(c, next);
       next.binding_vif_type = b.vif_type;
       next.binding_vif_details = b.vif_details;
-      // A port leaving its host is DOWN until the new host's agent has plugged it (and compute hears it).
-      if (next.binding_host_id !== port.binding_host_id) next.status = "DOWN";
+      // A port leaving its host is DOWN until the new host's agent has plugged it (and compute hears it); an
+      // inactive binding it had there is now its active one.
+      if (next.binding_host_id !== port.binding_host_id) {
+        next.status = "DOWN";
+        if (next.binding_host_id) await deleteBinding(c, port.id, next.binding_host_id);
+      }
     }
     await updatePortRow(c, next);
     if (input.security_groups !== undefined || next.security_groups !== port.security_groups)

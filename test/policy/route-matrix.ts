@@ -320,6 +320,13 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /networking/v2.0/ports/:port_id", "SA SR PA PM M R O"],
   ["PUT /networking/v2.0/ports/:port_id", "SA PA PM M O", { body: { port: { name: "m-renamed" } } }],
   ["DELETE /networking/v2.0/ports/:port_id", "SA PA PM M O"],
+  // The fixture port is not a compute port: whoever sees it gets binding-extended's 400 (before the policy check on
+  // everything but create, as Neutron's plugin answers first).
+  ["GET /networking/v2.0/ports/:port_id/bindings", "SA SR PA PM M R O"],
+  ["POST /networking/v2.0/ports/:port_id/bindings", "SA O", { body: { binding: { host: "m-host" } } }],
+  ["GET /networking/v2.0/ports/:port_id/bindings/:host", "SA SR PA PM M R O"],
+  ["DELETE /networking/v2.0/ports/:port_id/bindings/:host", "SA SR PA PM M R O"],
+  ["PUT /networking/v2.0/ports/:port_id/bindings/:host/activate", "SA SR PA PM M R O"],
   ["GET /networking/v2.0/routers", "SA SR PA PM M R O"],
   [
     "POST /networking/v2.0/routers",

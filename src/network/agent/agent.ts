@@ -1,11 +1,13 @@
 // The network agent of one host (Neutron's L2 agent, plus its DHCP and L3 agents on a network node): it registers
 // and heartbeats in network_agent, serves the network_agent contract (rpc.ts) and keeps its driver's data plane
-// equal to what the database says for this host. Every host carries the networks of the VM ports bound to it (a
-// bridge, VXLAN to the other hosts' tunnel addresses, a tap per port) and their firewall; a network node also runs
-// DHCP for every network with a served subnet, every router, and the external networks in the public namespace,
-// when its driver has those capabilities (noop has none). Messages only say what changed; the agent reads the rest,
-// so a repeated message is harmless, and resync (at start, or on request) fixes anything a lost one left behind
-// and removes what the database no longer has. `stratus up` runs one in process as the network node.
+// equal to what the database says for this host. Every host carries the networks of the VM ports bound to it or
+// with an inactive binding on it (a live migration's destination): a bridge, VXLAN to the other hosts' tunnel
+// addresses, a tap per port, and their firewall. A network node also runs DHCP for every network with a served
+// subnet (an external one's on the public namespace's bridge), every router, and the external networks in the
+// public namespace, when its driver has those capabilities (noop has none). Messages only say what changed; the
+// agent reads the rest, so a repeated message is harmless, and resync (at start, or on request) fixes anything a
+// lost one left behind and removes what the database no longer has. `stratus up` runs one in process as the
+// network node.
 import type { Logger } from "pino";
 import type { Bus, ServerHandle } from "../../shared/bus/index.js";
 import { AGENT_TYPE } from "../binding.js";
@@ -16,7 +18,8 @@ import { agentAlive, listAgents, reportAgent } from "../store/agents.js";
 import { floatingIpsOfPorts } from "../store/floatingips.js";
 import { groupsReferring } from "../store/security-group-rules.js";
 import { reportPortStatus } from "../compute-notifier.js";
-import { getPort, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
+import { portIdsBoundInactiveTo } from "../store/port-bindings.js";
+import { getPort, portsByIds, portsOnHost, setPortStatus, type Port } from "../store/ports.js";
 import { getRouter } from "../store/routers.js";
 import {
   dhcpNetworkIds,
@@ -153,9 +156,21 @@ export class NetworkAgent {
     }
   }
 
-  /** VM ports bound to this host. */
+  /** VM ports bound to this host, and those with an inactive binding here (a live migration's destination). */
   private async vmPortsHere(): Promise<Port[]> {
-    return (await portsOnHost(this.deps.core, this.deps.host)).filter(isVmPort);
+    const { core, host } = this.deps;
+    const bound = await portsOnHost(core, host);
+    const known = new Set(bound.map((p) => p.id));
+    const moving = (await portsByIds(core, await portIdsBoundInactiveTo(core, host))).filter(
+      (p) => !known.has(p.id),
+    );
+    return [...bound, ...moving].filter(isVmPort);
+  }
+
+  /** Whether a port is plugged here: bound here, or with an inactive binding here. */
+  private async plugsHere(port: Port): Promise<boolean> {
+    const { core, host } = this.deps;
+    return port.binding_host_id === host || (await portIdsBoundInactiveTo(core, host)).includes(port.id);
   }
 
   /** The networks this host carries: its VM ports', and on a network node those with DHCP or a router interface. */
@@ -187,7 +202,7 @@ export class NetworkAgent {
       return;
     }
     let status: string | null = null;
-    if (!port || port.binding_host_id !== host) {
+    if (!port || !(await this.plugsHere(port))) {
       // Not (or no longer) this host's: only a port it had needs its tap and chains removed.
       if ((await driver.state()).ports.includes(portId)) {
         await driver.unplugPort(portId, port?.network_id ?? "");
@@ -196,6 +211,8 @@ export class NetworkAgent {
     } else {
       status = await this.plug(port);
       await this.refreshFirewall();
+      // A port only moving here (inactive binding) keeps the status its active host gives it.
+      if (port.binding_host_id !== host) status = null;
     }
     if (port && status) await reportPortStatus(core, port, status);
     if (port) {
@@ -243,7 +260,7 @@ export class NetworkAgent {
     const statuses: Array<[Port, string]> = [];
     for (const p of ports) {
       const s = await this.plug(p);
-      if (s) statuses.push([p, s]);
+      if (s && p.binding_host_id === this.deps.host) statuses.push([p, s]);
     }
     await this.syncDhcp(networkId);
     if (this.networkNode && this.deps.driver.routing) {
@@ -273,7 +290,11 @@ export class NetworkAgent {
     }
     const net = await this.netSpec(networkId);
     if (!net) return;
-    await driver.ensureNetwork(net);
+    // An external network's bridge is the public namespace's (made by the routing capability), not a host bridge.
+    if (spec.external) {
+      if (!driver.routing) return;
+      await driver.routing.ensureExternal(await externalSpecs(core));
+    } else await driver.ensureNetwork(net);
     await driver.dhcp.ensureDhcp({ ...spec, network: net });
     if (spec.port.adminStateUp) await setPortStatus(core, spec.port.id, "ACTIVE");
   }
@@ -344,7 +365,7 @@ export class NetworkAgent {
       await each(`port ${p.id}`, async () => {
         if (!state.ports.includes(p.id)) plugged++;
         const s = await this.plug(p);
-        if (s) statuses.push([p, s]);
+        if (s && p.binding_host_id === this.deps.host) statuses.push([p, s]);
       });
     const wanted = new Set(ports.map((p) => p.id));
     for (const id of state.ports)
@@ -354,7 +375,7 @@ export class NetworkAgent {
           unplugged++;
         });
     if (this.networkNode && driver.dhcp) {
-      const dhcp = new Set(await dhcpNetworkIds(core));
+      const dhcp = new Set(await dhcpNetworkIds(core, true));
       for (const id of dhcp) await each(`DHCP of network ${id}`, () => this.syncDhcp(id));
       for (const id of await driver.dhcp.dhcpNetworks())
         if (!dhcp.has(id)) await each(`DHCP of network ${id}`, () => driver.dhcp!.removeDhcp(id));

@@ -42,15 +42,18 @@ export function subnetSpec(s: Subnet): SubnetSpec {
   };
 }
 
-/** Ids of the networks with a served subnet (external networks excluded: their side is the public namespace). */
-export async function dhcpNetworkIds(core: NetworkCore): Promise<string[]> {
-  const rows = await netDb(core)
+/**
+ * Ids of the networks with a served subnet. External networks only when asked: their DHCP sits on the public
+ * namespace's bridge, so they are not among the networks whose bridge a host carries.
+ */
+export async function dhcpNetworkIds(core: NetworkCore, withExternal = false): Promise<string[]> {
+  let q = netDb(core)
     .selectFrom("network_subnet")
     .innerJoin("network_network", "network_network.id", "network_subnet.network_id")
     .select(["network_subnet.network_id", "network_subnet.ip_version", "network_subnet.ipv6_address_mode"])
-    .where("network_subnet.enable_dhcp", "=", 1)
-    .where("network_network.router_external", "=", 0)
-    .execute();
+    .where("network_subnet.enable_dhcp", "=", 1);
+  if (!withExternal) q = q.where("network_network.router_external", "=", 0);
+  const rows = await q.execute();
   return [
     ...new Set(
       rows
@@ -77,7 +80,8 @@ export async function routerIds(core: NetworkCore): Promise<string[]> {
 
 /**
  * The DHCP of a network, or null when nothing is to be served (then its DHCP ports are deleted). Makes the
- * network's DHCP port (bound to `host`) when missing, and gives it an address on every served subnet.
+ * network's DHCP port (bound to `host`) when missing, and gives it an address on every served subnet. External
+ * networks are served too (their guests and ports on `public` get addresses), flagged for the public namespace.
  */
 export async function dhcpSpec(
   core: NetworkCore,
@@ -85,7 +89,7 @@ export async function dhcpSpec(
   host: string,
 ): Promise<DhcpNetworkSpec | null> {
   const net = await getNetwork(core, networkId);
-  const subnets = net && !net.router_external ? await subnetsOfNetworks(core, [networkId]) : [];
+  const subnets = net ? await subnetsOfNetworks(core, [networkId]) : [];
   const want = subnets.filter(served);
   let ports = net ? await portsOfNetwork(core, networkId) : [];
   const dhcpPorts = ports.filter((p) => p.device_owner === DHCP_OWNER);
@@ -114,6 +118,7 @@ export async function dhcpSpec(
     subnets: subnets.map(subnetSpec),
     port: portSpec(port),
     ports: ports.map(portSpec),
+    ...(net.router_external ? { external: true } : {}),
   };
 }
 
@@ -182,12 +187,11 @@ export async function routerSpec(core: NetworkCore, router: Router): Promise<Rou
   const forwardings: NonNullable<RouterSpec["portForwardings"]>[number][] = [];
   for (const f of fips)
     for (const pf of await forwardingsOf(core, f.id))
-      // udplite forwardings are accepted by the API but not forwarded (iptables has no udplite port match).
-      if (["tcp", "udp", "sctp"].includes(pf.protocol))
+      if (["tcp", "udp", "sctp", "udplite"].includes(pf.protocol))
         forwardings.push({
           id: pf.id,
           floatingIp: f.floating_ip_address,
-          protocol: pf.protocol as "tcp" | "udp" | "sctp",
+          protocol: pf.protocol as "tcp" | "udp" | "sctp" | "udplite",
           externalPort: Number(pf.external_port),
           internalIp: pf.internal_ip_address,
           internalPort: Number(pf.internal_port),

@@ -9,14 +9,22 @@ import { nerr } from "../errors.js";
 /** A network route's request context. */
 export type Ctx = RequestCtx<any, any, any>;
 
-/** The caller: project, admin-ness (rule admin_only) and whether it reads every project (cloud reader). */
+/**
+ * The caller: project, admin-ness (rule admin_only) and whether it reads every project (a cloud reader, or a
+ * service user: Neutron's service role is not held to its project, the get_* rules then decide per resource).
+ */
 export function callerOf(ctx: Ctx): Caller {
   const isAdmin = ctx.allowed("admin_only", {});
   return {
     projectId: ctx.auth?.projectId ?? null,
     isAdmin,
-    readsAll: isAdmin || ctx.allowed("cloud_reader", {}),
+    readsAll: isAdmin || ctx.allowed("cloud_reader", {}) || isService(ctx),
   };
+}
+
+/** Whether the caller is a service user (rule service_api: compute's nova user, with the service role). */
+export function isService(ctx: Ctx): boolean {
+  return ctx.allowed("service_api", {});
 }
 
 /** A rule's failure as Neutron words it: "rule:NAME is disallowed by policy" (attribute rules joined by and). */

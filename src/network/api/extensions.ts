@@ -18,6 +18,11 @@ export const EXTENSIONS: readonly Extension[] = [
   ext("allowed-address-pairs", "Allowed Address Pairs", "Extra addresses (and MACs) a port may send from."),
   ext("availability_zone", "Availability Zone", "Lists the availability zones of the network agents."),
   ext("binding", "Port Binding", "Binds a port to a host; exposes the VIF type and details."),
+  ext(
+    "binding-extended",
+    "Port Bindings Extended",
+    "Several bindings per port (one active, others inactive) and their activation, for live migration.",
+  ),
   ext("default-subnetpools", "Default Subnetpools", "A default subnet pool per IP version, used on request."),
   ext("external-net", "Neutron external network", "Marks networks as external (router:external)."),
   ext(

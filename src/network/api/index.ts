@@ -5,6 +5,7 @@ import { extensionRoutes } from "./extensions.js";
 import { ipAvailabilityRoutes } from "./ip-availability.js";
 import { networkRoutes } from "./networks.js";
 import { floatingIpRoutes } from "./floatingips.js";
+import { portBindingRoutes } from "./port-bindings.js";
 import { portForwardingRoutes } from "./port-forwardings.js";
 import { portRoutes } from "./ports.js";
 import { quotaRoutes } from "./quotas.js";
@@ -26,6 +27,7 @@ export function networkApiRoutes(core: NetworkCore): Route[] {
     ...subnetRoutes(core),
     ...subnetPoolRoutes(core),
     ...portRoutes(core),
+    ...portBindingRoutes(core),
     ...routerRoutes(core),
     ...floatingIpRoutes(core),
     ...portForwardingRoutes(core),

@@ -1,6 +1,8 @@
 // Neutron's secure-RBAC defaults, written over the persona rules (src/shared/policy/personas.ts): project readers
 // read, members write, cloud admins do everything and alone set provider, sharing, external and binding
-// attributes; a network's owner manages the subnets and ports on it. Rule names are Neutron's, so a policy.yaml
+// attributes; a network's owner manages the subnets and ports on it. Service users (role service: compute's nova
+// user) read networks, subnets, floating IPs and ports of every project, and create, bind and delete the ports of
+// any project's servers (rule service_api), as Neutron's defaults let Nova. Rule names are Neutron's, so a policy.yaml
 // written for Neutron applies (the base rules Glance also names, context_is_admin and owner, are spelt admin_only
 // and network_owner here). Targets: a resource's attributes, plus `network:project_id` (its network's owner),
 // `shared` and `router:external` of its network as the caller sees them.
@@ -102,7 +104,13 @@ export const networkPolicies: RuleDefault[] = [
     "/v2.0/networks",
   ),
   ...adminAttrs("network", PROVIDER, NET, "/v2.0/networks"),
-  rule("get_network", `${PROJECT_READER} or rule:shared or rule:external`, "Show a network.", "GET", NET),
+  rule(
+    "get_network",
+    `${PROJECT_READER} or rule:shared or rule:external or ${SERVICE}`,
+    "Show a network.",
+    "GET",
+    NET,
+  ),
   rule("get_network:router:external", "rule:regular_user", "See router:external.", "GET", NET),
   ...PROVIDER.map((a) => rule(`get_network:${a}`, READER_ALL, `See ${a}.`, "GET", NET)),
   rule("update_network", PROJECT_MEMBER, "Update a network.", "PUT", NET),
@@ -112,7 +120,7 @@ export const networkPolicies: RuleDefault[] = [
   rule("delete_network", PROJECT_MEMBER, "Delete a network.", "DELETE", NET),
 
   rule("create_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Create a subnet on a network.", "POST", "/v2.0/subnets"),
-  rule("get_subnet", `${PROJECT_READER} or rule:shared`, "Show a subnet.", "GET", SUB),
+  rule("get_subnet", `${PROJECT_READER} or rule:shared or ${SERVICE}`, "Show a subnet.", "GET", SUB),
   rule("update_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Update a subnet.", "PUT", SUB),
   rule("delete_subnet", ADMIN_OR_NET_OWNER_MEMBER, "Delete a subnet.", "DELETE", SUB),
 
@@ -228,6 +236,13 @@ export const networkPolicies: RuleDefault[] = [
     PORT,
   ),
 
+  ...[
+    ["get_port_binding", "Show a port's bindings.", "GET", `${PORT}/bindings`],
+    ["create_port_binding", "Bind a port to one more host (inactive).", "POST", `${PORT}/bindings`],
+    ["delete_port_binding", "Delete a port's binding on a host.", "DELETE", `${PORT}/bindings/{host}`],
+    ["activate", "Activate a port's binding on a host.", "PUT", `${PORT}/bindings/{host}/activate`],
+  ].map(([name, description, method, path]) => rule(name, ADMIN_OR_SERVICE, description, method, path)),
+
   rule("create_router", PROJECT_MEMBER, "Create a router.", "POST", "/v2.0/routers"),
   ...["create", "update"].flatMap((action) => {
     const [method, path] = action === "create" ? ["POST", "/v2.0/routers"] : ["PUT", ROUTER];
@@ -274,7 +289,7 @@ export const networkPolicies: RuleDefault[] = [
     "POST",
     "/v2.0/floatingips",
   ),
-  rule("get_floatingip", PROJECT_READER, "Show a floating IP.", "GET", FIP),
+  rule("get_floatingip", `${PROJECT_READER} or ${SERVICE}`, "Show a floating IP.", "GET", FIP),
   rule("update_floatingip", PROJECT_MEMBER, "Associate or update a floating IP.", "PUT", FIP),
   rule("delete_floatingip", PROJECT_MEMBER, "Delete a floating IP.", "DELETE", FIP),
   rule("create_floatingip_port_forwarding", PROJECT_MEMBER, "Create a port forwarding.", "POST", PF),

@@ -24,7 +24,7 @@ import {
   type Attr,
   type Parsed,
 } from "./attrs.js";
-import { callerOf, enforceWrite, type Ctx } from "./common.js";
+import { callerOf, enforceWrite, isService, type Ctx } from "./common.js";
 import { fieldsOf, listResponse, selectFields, type FilterKind, type ListSpec } from "./list.js";
 import { loadPort, portTarget, portViews } from "./port-view.js";
 import {
@@ -41,8 +41,8 @@ import {
   type Validator,
 } from "./validators.js";
 
-/** VNIC types Neutron knows. */
-const VNIC_TYPES = [
+/** VNIC types Neutron knows (ports and their bindings). */
+export const VNIC_TYPES = [
   "normal",
   "direct",
   "macvtap",
@@ -189,7 +189,8 @@ function fixedIpRules(p: Parsed): string[] {
   return out;
 }
 
-/** The network of a new port: visible, and (for others than admins) the caller's own or shared; else 404. */
+/** The network of a new port: visible, and (for others than admins and service users) the port's project's own
+ * or shared with it; else 404. */
 async function networkForPort(
   ctx: Ctx,
   core: NetworkCore,
@@ -200,8 +201,9 @@ async function networkForPort(
   const net = await getNetwork(core, id);
   if (!net || !(await networkVisible(core, net, caller))) throw notFound("network", id);
   const shared = grants((await rbacFor(core, "network", [id])).get(id) ?? [], "access_as_shared", project);
-  // Neutron hides a network a project may see (an external one) but not put ports on.
-  if (!caller.isAdmin && !shared && net.project_id !== project)
+  // Neutron hides a network a project may see (an external one) but not put ports on; compute's service user puts
+  // a server's ports on any network its project may use (the API checked that on the user's behalf).
+  if (!caller.isAdmin && !isService(ctx) && !shared && net.project_id !== project)
     throw nerr(404, "HTTPNotFound", "The resource could not be found.");
   return { net, shared };
 }
@@ -216,11 +218,7 @@ export function portRoutes(core: NetworkCore): Route[] {
       auth: "required",
       handler: async (ctx) => {
         // Service users (compute's) find any project's ports (by device_id); get_port lets them read each.
-        const caller = callerOf(ctx);
-        const ports = await listPorts(core, {
-          ...caller,
-          readsAll: caller.readsAll || ctx.allowed("service_api", {}),
-        });
+        const ports = await listPorts(core, callerOf(ctx));
         const views = (await portViews(ctx, core, ports))
           .filter(({ target }) => ctx.allowed("get_port", target))
           .map(({ view }) => view);

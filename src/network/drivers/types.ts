@@ -61,6 +61,8 @@ export interface DhcpNetworkSpec {
   /** The network's DHCP port (device_owner network:dhcp, an address on each served subnet). */
   port: PortSpec;
   ports: PortSpec[];
+  /** The network is router:external: its bridge is the public network's, inside the public namespace. */
+  external?: boolean;
 }
 
 /** DHCP per network (network nodes). */

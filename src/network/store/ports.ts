@@ -258,6 +258,7 @@ export async function updatePortRow(core: NetworkCore, p: Port): Promise<void> {
 export async function deletePortRows(core: NetworkCore, id: string): Promise<boolean> {
   await netDb(core).deleteFrom("network_ip_allocation").where("port_id", "=", id).execute();
   await netDb(core).deleteFrom("network_port_security_group").where("port_id", "=", id).execute();
+  await netDb(core).deleteFrom("network_port_binding").where("port_id", "=", id).execute();
   const r = await netDb(core).deleteFrom("network_port").where("id", "=", id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
@@ -265,6 +266,15 @@ export async function deletePortRows(core: NetworkCore, id: string): Promise<boo
 /** Set a port's status (the agent reports a device up or down); no revision bump, as Neutron's status updates. */
 export async function setPortStatus(core: NetworkCore, id: string, status: string): Promise<void> {
   await netDb(core).updateTable("network_port").set({ status }).where("id", "=", id).execute();
+}
+
+/** The ports with these ids (those that exist). */
+export async function portsByIds(core: NetworkCore, ids: string[]): Promise<Port[]> {
+  if (!ids.length) return [];
+  return hydrate(
+    core,
+    await netDb(core).selectFrom("network_port").selectAll().where("id", "in", ids).execute(),
+  );
 }
 
 /** The ports bound to a host. */

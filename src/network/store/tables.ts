@@ -90,6 +90,14 @@ export interface NetworkTables {
     seq: number;
   };
   network_port_security_group: { port_id: string; security_group_id: string };
+  network_port_binding: {
+    port_id: string;
+    host: string;
+    vnic_type: string;
+    profile: string;
+    vif_type: string;
+    vif_details: string;
+  };
   network_security_group: Standard & {
     id: string;
     project_id: string;

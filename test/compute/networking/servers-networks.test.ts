@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { bootCompute, type ComputeCloud } from "../api/helpers.js";
+import { netRequest } from "./net-request.js";
 import type { Res } from "../../helpers/cloud.js";
 import type { FakeDriver, FakeDriverOptions } from "../../../src/compute/drivers/fake.js";
 
@@ -11,20 +12,8 @@ let c: ComputeCloud;
 let privateNet = "";
 let publicNet = "";
 
-const net = async (method: string, path: string, token: string, body?: unknown): Promise<Res> => {
-  const r = await c.t.cloud.app.inject({
-    method: method as "GET",
-    url: `/networking/v2.0${path}`,
-    headers: { "x-auth-token": token, accept: "application/json", "content-type": "application/json" },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return {
-    status: r.statusCode,
-    headers: r.headers,
-    body: r.payload ? JSON.parse(r.payload) : undefined,
-    text: r.payload,
-  };
-};
+const net = (method: string, path: string, token: string, body?: unknown): Promise<Res> =>
+  netRequest(c, method, path, token, body);
 
 /** Ports whose device_id is the server. */
 const portsOf = async (server: string) =>

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { ComputeCloud } from "../api/helpers.js";
+import { netRequest } from "./net-request.js";
 import { bootActions } from "../actions/util.js";
 import type { Res } from "../../helpers/cloud.js";
 import { until } from "../../helpers/wait.js";
@@ -25,20 +26,8 @@ let privateNet = "";
 let publicNet = "";
 let second: NetworkAgent | undefined;
 
-const net = async (method: string, path: string, token: string, body?: unknown): Promise<Res> => {
-  const r = await c.t.cloud.app.inject({
-    method: method as "GET",
-    url: `/networking/v2.0${path}`,
-    headers: { "x-auth-token": token, accept: "application/json", "content-type": "application/json" },
-    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-  });
-  return {
-    status: r.statusCode,
-    headers: r.headers,
-    body: r.payload ? JSON.parse(r.payload) : undefined,
-    text: r.payload,
-  };
-};
+const net = (method: string, path: string, token: string, body?: unknown): Promise<Res> =>
+  netRequest(c, method, path, token, body);
 
 const cfg = () => c.t.cloud.cfg.compute;
 const portsOf = async (server: string): Promise<any[]> =>

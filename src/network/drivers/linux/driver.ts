@@ -261,7 +261,8 @@ export class LinuxDriver implements NetworkDriver {
       metadata: false,
     };
     dhcp.metadata = servedSubnets(dhcp).some((s) => s.ipVersion === 4);
-    await ensureDhcp(this.host, dhcp);
+    // An external network's bridge is inside the public namespace: the DHCP port's near end goes there.
+    await ensureDhcp(spec.external ? { ...this.host, netns: this.publicNetns } : this.host, dhcp);
     const ns = dhcpNamespace(this.opts.prefix, spec.network.id);
     if (dhcp.metadata) await this.opts.metadata?.ensure(spec.network.id, ns);
     else await this.opts.metadata?.remove(spec.network.id);

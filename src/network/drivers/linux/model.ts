@@ -160,7 +160,7 @@ export interface FloatingIpSpec {
 export interface PortForwardingSpec {
   id: string;
   floatingIp: string;
-  protocol: "tcp" | "udp" | "sctp";
+  protocol: "tcp" | "udp" | "sctp" | "udplite";
   externalPort: number;
   internalIp: string;
   internalPort: number;

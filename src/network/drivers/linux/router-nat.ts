@@ -2,7 +2,8 @@
 // writes them:
 //   stratus-PREROUTING / stratus-OUTPUT:  -d <floating> -j DNAT --to-destination <fixed>
 //                                         -d <floating> -p <proto> --dport <ext> -j DNAT --to-destination <ip>:<port>
-//                                         (port forwardings; replies are un-NATed by conntrack)
+//                                         (port forwardings; replies are un-NATed by conntrack; UDP-Lite ones
+//                                         are an nft table's, router-udplite.ts)
 //   stratus-POSTROUTING:  traffic that neither leaves by the gateway nor was DNATed is not NATed (east-west);
 //                         -s <fixed> -j SNAT --to-source <floating>   (floating IPs, also for hairpin)
 //                         -o qg-  -j SNAT --to-source <external>      (the router's SNAT, when enabled)
@@ -66,6 +67,7 @@ export function natRules(router: RouterSpec): { chains: string[]; rules: string[
   for (const pf of router.portForwardings ?? []) {
     if (ipVersion(pf.floatingIp, "floating IP") !== 4 || ipVersion(pf.internalIp, "internal IP") !== 4)
       throw new InvalidSpec(`port forwarding ${pf.id}: only IPv4 is forwarded`);
+    if (pf.protocol === "udplite") continue; // an nft table's (router-udplite.ts): iptables cannot DNAT its ports
     if (!["tcp", "udp", "sctp"].includes(pf.protocol))
       throw new InvalidSpec(`port forwarding ${pf.id}: protocol ${JSON.stringify(pf.protocol)}`);
     for (const n of [pf.externalPort, pf.internalPort])

@@ -1,16 +1,16 @@
 // A router: a namespace `qrouter-<id>` with forwarding on, a `qr-<port>` veth into each tenant network's bridge
 // carrying the subnet gateway address, a `qg-<port>` veth into the external network's bridge carrying the router's
 // external address and its floating IPs, a default route via the external subnet's gateway, its static routes
-// (marked `proto static`, so stale ones are found and removed), and NAT (router-nat.ts). `ensureRouter` is the
-// whole reconcile and changes only what differs; conntrack entries of floating IPs that went away or moved are
-// deleted so their connections end. `removeRouter` deletes the namespace, which takes every veth with it.
+// (marked `proto static`, so stale ones are found and removed), and NAT (router-nat.ts; UDP-Lite port forwardings
+// in an nft table, router-udplite.ts). `ensureRouter` is the whole reconcile and changes only what differs;
+// conntrack entries of floating IPs that went away or moved are deleted so their connections end. `removeRouter` deletes the namespace, which takes every veth with it.
 import { spawn } from "node:child_process";
 import { macText, parseCidr } from "./addr.js";
 import { commandLine, findTool, run } from "./exec.js";
 import { nsPrefix, type LinuxHost } from "./host.js";
 import { deleteLink, ensureVeth, ipIn, listLinks } from "./ip.js";
 import { deleteRoute, ensureAddresses, ensureRoute, listRoutes } from "./ip-addr.js";
-import { deleteNamespace, ensureNamespace, sysctl } from "./ip-netns.js";
+import { deleteNamespace, ensureNamespace, namespaceExists, sysctl } from "./ip-netns.js";
 import { ensureJumpFirst, replaceChains } from "./iptables.js";
 import type { RouterSpec } from "./model.js";
 import {
@@ -23,6 +23,7 @@ import {
 } from "./names.js";
 import { disableIpv6 } from "./network.js";
 import { currentFloatingMap, NAT_CHAINS, natRules } from "./router-nat.js";
+import { udpliteTableText } from "./router-udplite.js";
 import { KeyedLock } from "../../../shared/keyed-lock.js";
 
 const locks = new KeyedLock();
@@ -48,11 +49,16 @@ export function ensureRouter(host: LinuxHost, spec: RouterSpec, external?: Bridg
 async function ensureLocked(host: LinuxHost, spec: RouterSpec, external?: BridgeRef): Promise<void> {
   const ns = routerNs(host, spec.id);
   const nat = natRules(spec); // validates before anything changes
+  const udplite = udpliteTableText(spec);
   await ensureNamespace(ns);
   await sysctl(ns, { "net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1" });
   // NAT before the gateway's addresses (as Neutron's L3 agent): a floating IP added first would be answered by the
   // router itself (ping, TCP resets) until its DNAT rule exists.
   await applyNat(ns, spec, nat);
+  await run(["nft", "-f", "-"], { netns: ns, input: udplite });
+  // Conntrack's UDP-Lite checksum check rejects packets whose checksum is still partial (guests and namespaces on
+  // veths send them so; their receiver verifies it), and an invalid packet is never NATed: the router does not check.
+  await sysctl(ns, { "net.netfilter.nf_conntrack_checksum": "0" }).catch(() => undefined);
 
   const wanted = new Set<string>();
   for (const i of spec.interfaces) {
@@ -179,6 +185,12 @@ async function applyNat(
 /** Remove a router: its namespace, and with it every veth, route, NAT rule and conntrack entry. */
 export function removeRouter(host: LinuxHost, routerId: string): Promise<void> {
   return locks.run(routerId, async () => {
-    await deleteNamespace(routerNs(host, routerId));
+    const ns = routerNs(host, routerId);
+    // The veths first: a namespace's devices go asynchronously after `ip netns del` (later still when it has
+    // nft tables), and their bridge-side ends must be gone when this returns.
+    if (await namespaceExists(ns))
+      for (const l of await listLinks(ns))
+        if (l.linkinfo?.info_kind === "veth") await deleteLink(ns, l.ifname);
+    await deleteNamespace(ns);
   });
 }

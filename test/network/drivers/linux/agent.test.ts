@@ -23,6 +23,26 @@ import { until } from "../../../helpers/wait.js";
 import { bootNetwork, type NetCloud } from "../../helpers.js";
 import { Lab, processesMentioning, SKIP_KERNEL, type Guest } from "./lab.js";
 
+// A UDP-Lite echo (Python: node has no UDP-Lite sockets) and a client printing the answer or TIMEOUT.
+const PYTHON = "/usr/bin/python3";
+const UDPLITE_ECHO = `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+print("listening", flush=True)
+while True:
+    d, a = s.recvfrom(100)
+    s.sendto(b"udplite " + d + b" from " + a[0].encode(), a)`;
+const UDPLITE_ASK = `import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, 136)
+s.settimeout(float(sys.argv[3]))
+s.sendto(b"hi", (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recv(100).decode())
+except socket.timeout:
+    print("TIMEOUT")`;
+/** The public namespace's addresses (the source the guest sees: traffic from outside keeps its address). */
+const publicAddrRe = "172\\.24\\.4\\.";
+
 /** Poll every 250 ms (these checks run tools) until `fn` is truthy; fail naming `what`. */
 const waitFor = <T>(what: string, fn: () => Promise<T> | T, ms = 60_000) => until(what, fn, ms, 250);
 
@@ -236,6 +256,62 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.equal(r.code, 0, `the public namespace does not reach the floating IP: ${r.stdout}`);
   });
 
+  test("DHCP on the external network: a guest on public gets its address from the public namespace's dnsmasq", async () => {
+    const pub = ids.public;
+    const subnet = (await c.ok("GET", `/v2.0/subnets?network_id=${pub}`, 200)).subnets[0];
+    assert.equal(subnet.enable_dhcp, false);
+    await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: true } } });
+    const dhcpPorts = async () =>
+      (await c.ok("GET", `/v2.0/ports?network_id=${pub}&device_owner=network:dhcp`, 200)).ports;
+    const dhcpPort = await waitFor("the public network's DHCP port ACTIVE", async () => {
+      const [p] = await dhcpPorts();
+      return p?.status === "ACTIVE" ? p : null;
+    });
+    const paths = dhcpPaths(driver.host, pub);
+    assert.ok(existsSync(paths.pid), "no dnsmasq for the public network");
+    // Its near end is in the public namespace's bridge; the host namespace has no bridge for public.
+    assert.equal((await getLink(publicNs, tapName(dhcpPort.id)))?.master, bridgeName(pub));
+    assert.equal(await getLink(hostNs, bridgeName(pub)), null);
+
+    const port = (
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: { port: { network_id: pub, port_security_enabled: false } },
+      })
+    ).port;
+    await waitFor("dnsmasq knows the public port", () =>
+      readFileSync(paths.hosts, "utf8").includes(port.mac_address),
+    );
+    const onPublic = await lab.guest(
+      "pg",
+      { ...driver.host, netns: publicNs },
+      bridgeName(pub),
+      port.id,
+      port.mac_address,
+    );
+    const lease = await onPublic.dhcp();
+    assert.ok(lease, "no DHCP lease on public");
+    assert.equal(lease.get("ip"), port.fixed_ips[0].ip_address);
+    assert.equal(lease.get("router"), subnet.gateway_ip);
+    await onPublic.address([`${port.fixed_ips[0].ip_address}/${subnet.cidr.split("/")[1]}`]);
+    assert.ok(await onPublic.ping(subnet.gateway_ip), "the public guest does not reach the public gateway");
+
+    // DHCP off again: dnsmasq, its namespace and its port go; the tenant guest still gets out through its router.
+    await run(["ip", "link", "del", tapName(port.id)], { netns: publicNs, okCodes: [0, 1] });
+    await c.ok("DELETE", `/v2.0/ports/${port.id}`, 204);
+    await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: false } } });
+    // (A namespace's devices go asynchronously after it is deleted: the DHCP port's end in public too.)
+    await waitFor("the public network's DHCP gone", async () => {
+      const nss = await listNamespaces();
+      return (
+        !existsSync(paths.pid) &&
+        !nss.some((n) => n.endsWith(`qdhcp-${pub}`)) &&
+        !(await dhcpPorts()).length &&
+        (await getLink(publicNs, tapName(dhcpPort.id))) === null
+      );
+    });
+    assert.ok(await guest.ping(subnet.gateway_ip), "the tenant guest lost its way out");
+  });
+
   test("port forwardings: a floating IP's port reaches the guest's service, and stops when removed", async () => {
     const pub = ids.public;
     const fip2 = (
@@ -269,6 +345,49 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
       async () => !(await ipt(routerNs(), "nat")).includes("--dport 2022"),
     );
     assert.equal(await lab.probe(publicNs, fip2.floating_ip_address, 2022, 1_500), null);
+
+    // UDP-Lite (an nft table in the router namespace: iptables cannot DNAT its ports), to another port.
+    const lite = (
+      await c.ok("POST", `/v2.0/floatingips/${fip2.id}/port_forwardings`, 201, {
+        body: {
+          port_forwarding: {
+            protocol: "udplite",
+            internal_ip_address: ids.guestIp,
+            internal_port: 6000,
+            internal_port_id: ids.guestPort,
+            external_port: 5000,
+          },
+        },
+      })
+    ).port_forwarding;
+    const liteTable = async () =>
+      (await run(["nft", "list", "table", "ip", "stratus-udplite"], { netns: routerNs(), okCodes: [0, 1] }))
+        .stdout;
+    await waitFor("the UDP-Lite forwarding's DNAT", async () =>
+      (await liteTable()).includes(`udplite dport 5000 dnat to ${ids.guestIp}:6000`),
+    );
+    const server = lab.spawn(guest.ns, [PYTHON, "-c", UDPLITE_ECHO, "6000"]);
+    let out = "";
+    server.stdout!.on("data", (d) => (out += String(d)));
+    await waitFor("the UDP-Lite echo listening", () => out.includes("listening"));
+    const ask = async (ms: number) =>
+      (
+        await run([PYTHON, "-c", UDPLITE_ASK, fip2.floating_ip_address, "5000", String(ms / 1000)], {
+          netns: publicNs,
+          timeoutMs: ms + 30_000,
+        })
+      ).stdout.trim();
+    assert.match(
+      await waitFor("a UDP-Lite answer", async () => {
+        const a = await ask(2_000);
+        return a === "TIMEOUT" ? null : a;
+      }),
+      new RegExp(`^udplite hi from ${publicAddrRe}`),
+    );
+    await c.ok("DELETE", `/v2.0/floatingips/${fip2.id}/port_forwardings/${lite.id}`, 204);
+    await waitFor("the UDP-Lite table gone", async () => (await liteTable()) === "");
+    assert.equal(await ask(1_500), "TIMEOUT");
+    server.kill("SIGKILL");
   });
 
   test("stratus public-exec runs in the cloud's public namespace and passes the exit code through", async () => {

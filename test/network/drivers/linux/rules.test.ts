@@ -17,6 +17,7 @@ import type {
 } from "../../../../src/network/drivers/linux/model.js";
 import * as names from "../../../../src/network/drivers/linux/names.js";
 import { currentFloatingMap, natRules } from "../../../../src/network/drivers/linux/router-nat.js";
+import { udpliteTableText } from "../../../../src/network/drivers/linux/router-udplite.js";
 
 const r = (x: Partial<SecurityGroupRuleSpec>): SecurityGroupRuleSpec => ({
   id: "r",
@@ -213,5 +214,66 @@ describe("linux data plane: router NAT rules", () => {
     );
     const saved = natRules(router).rules.join("\n");
     assert.deepEqual([...currentFloatingMap(saved)], [["172.24.4.20", "10.0.0.5"]]);
+  });
+
+  it("port forwardings: iptables DNAT for tcp, udp and sctp; UDP-Lite in an nft table of its own", () => {
+    const pf = (id: string, protocol: "tcp" | "udp" | "sctp" | "udplite", ext: number, port: number) => ({
+      id,
+      floatingIp: "172.24.4.30",
+      protocol,
+      externalPort: ext,
+      internalIp: "10.0.0.7",
+      internalPort: port,
+    });
+    const fwd: RouterSpec = {
+      ...router,
+      floatingIps: [],
+      portForwardings: [
+        pf("a", "tcp", 2022, 22),
+        pf("b", "udplite", 5000, 6000),
+        pf("c", "udplite", 5001, 5001),
+      ],
+    };
+    const rules = natRules(fwd).rules;
+    assert.ok(
+      rules.includes(
+        "-A stratus-PREROUTING -d 172.24.4.30/32 -p tcp -m tcp --dport 2022 -j DNAT --to-destination 10.0.0.7:22",
+      ),
+    );
+    assert.ok(!rules.some((l) => l.includes("udplite")), "iptables cannot DNAT UDP-Lite ports");
+    const nft = udpliteTableText(fwd);
+    assert.equal(
+      nft,
+      [
+        "table ip stratus-udplite",
+        "delete table ip stratus-udplite",
+        "table ip stratus-udplite {",
+        "  chain prerouting {",
+        "    type nat hook prerouting priority -101; policy accept;",
+        "    ip daddr 172.24.4.30 udplite dport 5000 dnat to 10.0.0.7:6000",
+        "    ip daddr 172.24.4.30 udplite dport 5001 dnat to 10.0.0.7:5001",
+        "  }",
+        "  chain output {",
+        "    type nat hook output priority -101; policy accept;",
+        "    ip daddr 172.24.4.30 udplite dport 5000 dnat to 10.0.0.7:6000",
+        "    ip daddr 172.24.4.30 udplite dport 5001 dnat to 10.0.0.7:5001",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    // None (or no gateway): the script only deletes the table.
+    const empty = "table ip stratus-udplite\ndelete table ip stratus-udplite\n";
+    assert.equal(udpliteTableText(router), empty);
+    assert.equal(udpliteTableText({ ...fwd, gateway: null }), empty);
+    assert.throws(
+      () => udpliteTableText({ ...fwd, portForwardings: [pf("d", "udplite", 0, 1)] }),
+      InvalidSpec,
+    );
+    assert.throws(
+      () =>
+        udpliteTableText({ ...fwd, portForwardings: [{ ...pf("e", "udplite", 1, 1), internalIp: "::1" }] }),
+      InvalidSpec,
+    );
   });
 });
