@@ -81,7 +81,7 @@ export async function resetLimits(core: VolumeCore, project: string): Promise<vo
     .execute();
 }
 
-/** What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes. */
+/** What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes, groups. */
 export async function usage(core: VolumeCore, project: string): Promise<Map<QuotaResource, number>> {
   const v = await core.db
     .selectFrom("volume_volume")
@@ -98,7 +98,13 @@ export async function usage(core: VolumeCore, project: string): Promise<Map<Quot
     .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
     .where("project_id", "=", project)
     .executeTakeFirst();
+  const g = await core.db
+    .selectFrom("volume_group")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("project_id", "=", project)
+    .executeTakeFirst();
   const m = new Map<QuotaResource, number>(QUOTA_RESOURCES.map((r) => [r, 0]));
+  m.set("groups", Number(g?.n ?? 0));
   m.set("volumes", Number(v?.n ?? 0));
   m.set("snapshots", Number(s?.n ?? 0));
   m.set("gigabytes", Number(v?.gb ?? 0) + Number(s?.gb ?? 0));

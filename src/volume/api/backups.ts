@@ -159,6 +159,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     metadata: mapText(metadata),
     volume_meta: v.metadata,
     data_timestamp: data,
+    data_id: null,
     created_at: now,
     updated_at: now,
   };
