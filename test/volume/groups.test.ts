@@ -130,8 +130,12 @@ describe("block storage: groups and group snapshots", () => {
     assert.equal((await demo("POST", "/groups", { group: { group_type: gt } })).status, 400);
     const g = await group(gt, "g1");
     const vol = await c.create(c.demo, { volume_type: vtype, group_id: g }, MV);
-    const v = await c.waitStatus(c.demo, vol, "available");
-    assert.equal(v.group_id, g);
+    await c.waitStatus(c.demo, vol, "available");
+    assert.equal((await demo("GET", `/volumes/${vol}`)).body.volume.group_id, g);
+    assert.equal(
+      (await c.req("GET", `/volumes/${vol}`, { token: c.demo, mv: "3.12" })).body.volume.group_id,
+      undefined,
+    );
     const wrongType = await demo("POST", "/volumes", {
       volume: { size: 1, volume_type: otherType, group_id: g },
     });
@@ -262,7 +266,6 @@ describe("block storage: groups and group snapshots", () => {
         token,
         mv,
         body: { reset_status: { status } },
-        project: c.demoProject,
       });
     assert.equal((await reset(`/groups/${g}`, "error", c.demo)).status, 403);
     assert.equal((await reset(`/groups/${g}`, "error", c.admin, "3.19")).status, 404);

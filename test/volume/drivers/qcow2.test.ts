@@ -42,7 +42,7 @@ describe("in-process qcow2 images", { skip: SKIP }, () => {
       assert.equal(check["check-errors"], 0);
       assert.equal(check.corruptions ?? 0, 0);
       assert.equal(check.leaks ?? 0, 0);
-      assert.equal(check["allocated-clusters"], 0, "nothing allocated: every cluster reads as zeros");
+      assert.equal(check["allocated-clusters"] ?? 0, 0, "nothing allocated: every cluster reads as zeros");
       await rm(path);
     });
   }
@@ -62,8 +62,8 @@ describe("in-process qcow2 images", { skip: SKIP }, () => {
     assert.equal(check["check-errors"], 0);
     assert.equal(check.corruptions ?? 0, 0);
     assert.equal(check.leaks ?? 0, 0);
-    qemuImg("snapshot", "-c", "s1", "-f", "qcow2", path);
-    assert.match(qemuImg("snapshot", "-l", "-f", "qcow2", path), /s1/);
+    qemuImg("snapshot", "-c", "s1", path);
+    assert.match(qemuImg("snapshot", "-l", path), /s1/);
   });
 
   test("sizes it does not write are left to qemu-img (null)", () => {
