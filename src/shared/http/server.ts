@@ -232,7 +232,7 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
           handler: async (req, rep) =>
             sendError(
               svc,
-              svc.trailingSlashNotFound && req.url.split("?", 1)[0].endsWith("/")
+              svc.trailingSlashNotFound && !path.endsWith("/") && req.url.split("?", 1)[0].endsWith("/")
                 ? new ApiError(404, "The resource could not be found.")
                 : new ApiError(405, METHOD_NOT_ALLOWED, { headers: { allow } }),
               req,
