@@ -311,11 +311,13 @@ describe("block storage: backups", () => {
       body: { "backup-record": rec },
     });
     assert.equal(again.status, 400, "a backup already known");
-    const shown = await waitBackup(c.demo, b, "available");
+    // As Cinder, the imported backup is the importing (admin) project's; it reads the objects where they are.
+    assert.equal((await c.req("GET", `/backups/${b}`, { token: c.demo })).status, 404);
+    const shown = await waitBackup(c.admin, b, "available");
     assert.equal(shown.container, "mine");
-    const r = await c.req("POST", `/backups/${b}/restore`, { token: c.demo, body: { restore: {} } });
+    const r = await c.req("POST", `/backups/${b}/restore`, { token: c.admin, body: { restore: {} } });
     assert.equal(r.status, 202, r.text);
-    await c.waitStatus(c.demo, r.body.restore.volume_id, "available");
+    await c.waitStatus(c.admin, r.body.restore.volume_id, "available");
     assert.ok((await read(r.body.restore.volume_id)).equals(await read(vol)), "the imported backup restores");
   });
 
@@ -333,19 +335,19 @@ describe("block storage: backups", () => {
     });
     assert.equal(imp.status, 201, imp.text);
     assert.equal(imp.body.backup.id, newId);
-    await waitBackup(c.demo, newId, "available");
+    await waitBackup(c.admin, newId, "available");
     // Deleting the original keeps the data the imported record points at; the imported one still restores.
     assert.equal((await c.req("DELETE", `/backups/${b}`, { token: c.demo })).status, 202);
     await until("original backup gone", async () => {
       return (await c.req("GET", `/backups/${b}`, { token: c.demo })).status === 404;
     });
-    const r = await c.req("POST", `/backups/${newId}/restore`, { token: c.demo, body: { restore: {} } });
+    const r = await c.req("POST", `/backups/${newId}/restore`, { token: c.admin, body: { restore: {} } });
     assert.equal(r.status, 202, r.text);
-    await c.waitStatus(c.demo, r.body.restore.volume_id, "available");
+    await c.waitStatus(c.admin, r.body.restore.volume_id, "available");
     assert.ok((await read(r.body.restore.volume_id)).equals(await read(vol)), "the new id finds the data");
-    assert.equal((await c.req("DELETE", `/backups/${newId}`, { token: c.demo })).status, 202);
+    assert.equal((await c.req("DELETE", `/backups/${newId}`, { token: c.admin })).status, 202);
     await until("imported backup gone", async () => {
-      return (await c.req("GET", `/backups/${newId}`, { token: c.demo })).status === 404;
+      return (await c.req("GET", `/backups/${newId}`, { token: c.admin })).status === 404;
     });
   });
 

@@ -34,7 +34,7 @@ export interface BackupWorkerOptions {
 /** A backup row as its driver addresses it. */
 export const refOf = (b: BackupRow): BackupRef => ({
   id: b.data_id ?? b.id,
-  projectId: b.project_id,
+  projectId: b.data_project ?? b.project_id,
   volumeId: b.volume_id,
   container: b.container ?? "",
 });

@@ -159,6 +159,7 @@ function exportRecord(b: BackupRow) {
   for (const k of RECORD_FIELDS) rec[k] = b[k];
   // Where its objects are (Cinder's service_metadata): a record imported under a new id still finds them.
   rec.data_id = b.data_id ?? b.id;
+  rec.data_project = b.data_project ?? b.project_id;
   return {
     "backup-record": {
       backup_service: SERVICE_PREFIX + b.service,
@@ -213,6 +214,7 @@ function recordOf(service: string, url: string): Partial<BackupRow> & { id: stri
     volume_meta: str("volume_meta", 65536),
     data_timestamp: str("data_timestamp", 40) ?? nowIso(),
     data_id: dataId === id ? null : dataId,
+    data_project: str("data_project", 255) ?? str("project_id", 255),
   };
 }
 
@@ -225,8 +227,9 @@ async function importRecord(core: VolumeCore, ctx: Ctx) {
   if (!isBackupDriverName(service)) throw invalidInput(`Unknown backup service ${service}.`);
   const rec = recordOf(service, url);
   if (await getBackup(core, rec.id)) throw invalidBackup("Backup already exists in database.");
-  // The backup's objects are in its project's account: the record's project owns it again.
-  const project = rec.project_id ?? ownerOf(ctx);
+  // As Cinder: the imported backup is the importing project's; its objects stay where they are (data_project).
+  const project = ownerOf(ctx);
+  const dataProject = rec.data_project && rec.data_project !== project ? rec.data_project : null;
   let host: string | null = null;
   try {
     host = agentOf(await pickHost(core, 0, core.cfg.volume.availabilityZone));
@@ -257,6 +260,7 @@ async function importRecord(core: VolumeCore, ctx: Ctx) {
     volume_meta: rec.volume_meta ?? null,
     data_timestamp: rec.data_timestamp ?? now,
     data_id: rec.data_id ?? null,
+    data_project: dataProject,
     created_at: now,
     updated_at: now,
     id: rec.id,

@@ -160,6 +160,7 @@ async function create(core: VolumeCore, ctx: Ctx) {
     volume_meta: v.metadata,
     data_timestamp: data,
     data_id: null,
+    data_project: null,
     created_at: now,
     updated_at: now,
   };

@@ -32,6 +32,8 @@ export interface BackupRow {
   data_timestamp: string;
   /** The id its objects were written under when not its own (an imported record), else null. */
   data_id: string | null;
+  /** The project whose account holds its objects when not its own (an imported record), else null. */
+  data_project: string | null;
   created_at: string;
   updated_at: string | null;
 }
