@@ -11,7 +11,7 @@ import { ownerOf, type Ctx } from "./common.js";
 export async function insertGroup(core: VolumeCore, g: GroupRow, members?: (c: VolumeCore) => Promise<void>) {
   await underQuota(core, g.project_id, async (c) => {
     const limit = (await projectLimits(c, g.project_id)).get("groups") ?? -1;
-    const used = (await usage(c, g.project_id)).get("groups") ?? 0;
+    const used = (await usage(c, g.project_id, ["groups"])).get("groups") ?? 0;
     if (limit >= 0 && used + 1 > limit)
       throw overLimit(`GroupLimitExceeded: Maximum number of groups allowed (${limit}) exceeded`);
     await c.db.insertInto("volume_group").values(g).execute();
