@@ -57,8 +57,11 @@ export function groupVolumeTypes(g: GroupRow): string[] {
 
 /** A group type by id, or null. */
 export async function getGroupType(core: VolumeCore, id: string): Promise<GroupTypeRow | null> {
-  return ((await core.db.selectFrom("volume_group_type").selectAll().where("id", "=", id).executeTakeFirst()) ??
-    null) as GroupTypeRow | null;
+  return ((await core.db
+    .selectFrom("volume_group_type")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst()) ?? null) as GroupTypeRow | null;
 }
 
 /** A group type by id or name that the caller may see (public ones, or any for cloud readers), or null. */
@@ -79,7 +82,11 @@ export async function findGroupType(
 
 /** Every group type. */
 export async function listGroupTypes(core: VolumeCore): Promise<GroupTypeRow[]> {
-  return (await core.db.selectFrom("volume_group_type").selectAll().orderBy("name").execute()) as GroupTypeRow[];
+  return (await core.db
+    .selectFrom("volume_group_type")
+    .selectAll()
+    .orderBy("name")
+    .execute()) as GroupTypeRow[];
 }
 
 /** A group by id, or null. */
@@ -184,7 +191,11 @@ export async function settleGroup(core: VolumeCore, groupId: string | null): Pro
   if (!g) return;
   const members = await groupVolumes(core, g.id);
   if (g.status === "deleting" && members.length === 0)
-    await core.db.deleteFrom("volume_group").where("id", "=", g.id).where("status", "=", "deleting").execute();
+    await core.db
+      .deleteFrom("volume_group")
+      .where("id", "=", g.id)
+      .where("status", "=", "deleting")
+      .execute();
   if (g.status === "deleting" && members.some((v) => v.status === "error_deleting"))
     await transitionGroup(core, g.id, ["deleting"], "error_deleting");
   if (g.status !== "creating") return;
