@@ -3,10 +3,8 @@
 // help), with the cloud's configured backup driver (swift: object storage in the same process).
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import type { startCloud } from "../src/cloud/start.js";
 import type { Result } from "./lib.js";
-
-type Cloud = Awaited<ReturnType<typeof startCloud>>;
+import { volumeCalls, type Cloud } from "./volume-calls.js";
 
 const MIB = 1024 * 1024;
 
@@ -16,31 +14,7 @@ export async function measureBackups(
   base: string,
   headers: Record<string, string>,
 ): Promise<Result[]> {
-  const call = async (method: "GET" | "POST", url: string, body?: unknown) => {
-    const r = await cloud.app.inject({
-      method,
-      url: `${base}${url}`,
-      headers,
-      ...(body ? { payload: JSON.stringify(body) } : {}),
-    });
-    if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.payload}`);
-    return JSON.parse(r.payload || "{}");
-  };
-  const waitFor = async (kind: "volumes" | "backups", id: string, want: string) => {
-    for (;;) {
-      const b = await call("GET", `/${kind}/${id}`);
-      const s = (kind === "volumes" ? b.volume : b.backup).status as string;
-      if (s === want) return;
-      if (s.startsWith("error")) throw new Error(`${kind} ${id}: ${s}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const timed = async (name: string, fn: () => Promise<void>): Promise<Result> => {
-    const t0 = performance.now();
-    await fn();
-    const ms = performance.now() - t0;
-    return { name, requests: 1, errors: 0, seconds: ms / 1000, perSecond: 1000 / ms, p50ms: ms, p99ms: ms };
-  };
+  const { call, waitFor, timed } = volumeCalls(cloud, base, headers);
   const vol = (await call("POST", "/volumes", { volume: { size: 1 } })).volume.id as string;
   await waitFor("volumes", vol, "available");
   const backend = cloud.volume.localAgent!.backend;

@@ -4,8 +4,9 @@
 //
 // The cloud runs in this process (SQLite in a temp data dir). BENCH_SECONDS (default 10) is the measurement's
 // length; BENCH_CONCURRENCY (default 10) the clients at once; BENCH_VOLUME_BACKEND (default fake) the backend
-// (`file`: qcow2 files under the data dir, the issue's target). Then backup and restore of a 1 GiB volume with
-// 512 MiB written (bench/volume-backup.ts), with the cloud's default backup driver (swift).
+// (`file`: qcow2 files under the data dir, the issue's target). Then snapshot, volume from snapshot and clone
+// (bench/volume-snapshot.ts), and backup and restore (bench/volume-backup.ts, with the cloud's default backup driver,
+// swift), each of a 1 GiB volume with 512 MiB written.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { startCloud } from "../src/cloud/start.js";
 import { loadConfig } from "../src/shared/config.js";
 import { measure, pool, printTable } from "./lib.js";
 import { measureBackups } from "./volume-backup.js";
+import { measureSnapshots } from "./volume-snapshot.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -55,7 +57,9 @@ try {
     method: "PUT",
     url: `${base}/os-quota-sets/${project}`,
     headers,
-    payload: JSON.stringify({ quota_set: { volumes: -1, gigabytes: -1, backups: -1, backup_gigabytes: -1 } }),
+    payload: JSON.stringify({
+      quota_set: { volumes: -1, gigabytes: -1, snapshots: -1, backups: -1, backup_gigabytes: -1 },
+    }),
   });
   if (q.statusCode !== 200) throw new Error(`quota: ${q.statusCode} ${q.payload}`);
   const http = pool(cloud.url, concurrency * 2);
@@ -84,6 +88,7 @@ try {
     await measure("create -> available, 1 client", 1, Math.min(seconds, 5), createOne),
     await measure(`create -> available, ${concurrency} clients`, concurrency, seconds, createOne),
   ];
+  rows.push(...(await measureSnapshots(cloud, base, headers)));
   rows.push(...(await measureBackups(cloud, base, headers)));
   printTable(rows, { [rows[1].name]: "target p50 < 50 ms (Cinder, fake backend: 170 ms)" });
   await http.close();

@@ -81,29 +81,38 @@ export async function resetLimits(core: VolumeCore, project: string): Promise<vo
     .execute();
 }
 
-/** What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes. */
-export async function usage(core: VolumeCore, project: string): Promise<Map<QuotaResource, number>> {
-  const v = await core.db
-    .selectFrom("volume_volume")
-    .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
-    .where("project_id", "=", project)
-    .executeTakeFirst();
-  const s = await core.db
-    .selectFrom("volume_snapshot")
-    .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
-    .where("project_id", "=", project)
-    .executeTakeFirst();
-  const b = await core.db
-    .selectFrom("volume_backup")
-    .select((eb) => [eb.fn.countAll().as("n"), eb.fn.sum("size").as("gb")])
-    .where("project_id", "=", project)
-    .executeTakeFirst();
+/** The counted resources and the usage queries that give them. */
+type Counted = "volumes" | "backups" | "groups";
+
+/**
+ * What a project uses: volumes, snapshots, gigabytes of both, backups and their gigabytes, groups (only the
+ * families in `only`, default all: a quota check counts what it checks).
+ */
+export async function usage(
+  core: VolumeCore,
+  project: string,
+  only: readonly Counted[] = ["volumes", "backups", "groups"],
+): Promise<Map<QuotaResource, number>> {
   const m = new Map<QuotaResource, number>(QUOTA_RESOURCES.map((r) => [r, 0]));
-  m.set("volumes", Number(v?.n ?? 0));
-  m.set("snapshots", Number(s?.n ?? 0));
-  m.set("gigabytes", Number(v?.gb ?? 0) + Number(s?.gb ?? 0));
-  m.set("backups", Number(b?.n ?? 0));
-  m.set("backup_gigabytes", Number(b?.gb ?? 0));
+  const count = (table: string, size: boolean) =>
+    core.db
+      .selectFrom(table)
+      .select((eb) => [eb.fn.countAll().as("n"), ...(size ? [eb.fn.sum("size").as("gb")] : [])])
+      .where("project_id", "=", project)
+      .executeTakeFirst() as Promise<{ n?: unknown; gb?: unknown } | undefined>;
+  if (only.includes("volumes")) {
+    const v = await count("volume_volume", true);
+    const s = await count("volume_snapshot", true);
+    m.set("volumes", Number(v?.n ?? 0));
+    m.set("snapshots", Number(s?.n ?? 0));
+    m.set("gigabytes", Number(v?.gb ?? 0) + Number(s?.gb ?? 0));
+  }
+  if (only.includes("backups")) {
+    const b = await count("volume_backup", true);
+    m.set("backups", Number(b?.n ?? 0));
+    m.set("backup_gigabytes", Number(b?.gb ?? 0));
+  }
+  if (only.includes("groups")) m.set("groups", Number((await count("volume_group", false))?.n ?? 0));
   return m;
 }
 
@@ -120,7 +129,7 @@ export async function checkQuota(
   },
 ): Promise<void> {
   const limits = await projectLimits(core, project);
-  const used = await usage(core, project);
+  const used = await usage(core, project, ["volumes"]);
   const per = limits.get("per_volume_gigabytes") ?? -1;
   if (want.perVolume !== undefined && per >= 0 && want.perVolume > per)
     throw overLimit(`Requested volume size ${want.perVolume}G is larger than maximum allowed limit ${per}G.`);
@@ -146,7 +155,7 @@ export async function checkQuota(
 /** Refuse (413) one more backup of `gigabytes` (Cinder's BackupLimitExceeded, VolumeBackupSizeExceedsAvailableQuota). */
 export async function checkBackupQuota(core: VolumeCore, project: string, gigabytes: number): Promise<void> {
   const limits = await projectLimits(core, project);
-  const used = await usage(core, project);
+  const used = await usage(core, project, ["backups"]);
   const n = limits.get("backups") ?? -1;
   if (n >= 0 && (used.get("backups") ?? 0) + 1 > n)
     throw overLimit(`BackupLimitExceeded: Maximum number of backups allowed (${n}) exceeded`);

@@ -102,6 +102,7 @@ export class VolumeService {
       routes: volumeApiRoutes(this.core),
       formatError: formatVolumeError,
       microversions: volumeMicroversions,
+      trailingSlashNotFound: true,
     };
   }
 }

@@ -22,7 +22,14 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   const t = c.t;
   const admin = c.admin;
   /** A request on the shared listener (path with its service prefix; identity paths may omit it). */
-  const must = async (method: string, path: string, body: unknown, want: number[], token = admin) => {
+  const must = async (
+    method: string,
+    path: string,
+    body: unknown,
+    want: number[],
+    token = admin,
+    extra: Record<string, string> = {},
+  ) => {
     const url = /^\/(image|compute|placement|networking|object-store|volume)\//.test(path)
       ? path
       : `/identity${path}`;
@@ -32,6 +39,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
       headers: {
         "x-auth-token": token,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...extra,
       },
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
@@ -241,6 +249,38 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
   ).volume_type.id as string;
   const qos = (await must("POST", `${adminVV}/qos-specs`, { qos_specs: { name: "m-qos", k: "v" } }, [200]))
     .qos_specs.id as string;
+  // A group type (admin), a group of alpha with the volume type, and a snapshot of that (empty) group (3.14+).
+  const groupsMv = { "openstack-api-version": "volume 3.44" };
+  const gtype = (
+    await must(
+      "POST",
+      `${adminVV}/group_types`,
+      { group_type: { name: "m-gtype", group_specs: { k: "v" } } },
+      [202],
+      admin,
+      groupsMv,
+    )
+  ).group_type.id as string;
+  const vgroup = (
+    await must(
+      "POST",
+      `${VV}/groups`,
+      { group: { group_type: gtype, volume_types: [vtype] } },
+      [202],
+      member,
+      groupsMv,
+    )
+  ).group.id as string;
+  const gsnap = (
+    await must(
+      "POST",
+      `${VV}/group_snapshots`,
+      { group_snapshot: { group_id: vgroup } },
+      [202],
+      member,
+      groupsMv,
+    )
+  ).group_snapshot.id as string;
   const attachRes = await t.cloud.app.inject({
     method: "POST",
     url: `${VV}/attachments`,
@@ -320,6 +360,8 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     ["transfer_id", transfer],
     ["type_id", vtype],
     ["qos_id", qos],
+    ["group_type_id", gtype],
+    ["group_snapshot_id", gsnap],
     ["class_name", "default"],
     ["action", "enable"],
   ]);
@@ -338,6 +380,7 @@ async function setup(c: ComputeCloud): Promise<Fixtures> {
     }
     if (svc === "compute" && name === "flavor_id") return "42";
     if (name === "transfer_id" && r.path.includes("/volume-transfers/")) return newTransfer;
+    if (svc === "volume" && name === "group_id") return vgroup;
     return byName.get(name) ?? `m-${name}`;
   };
   return { tokens, params };

@@ -3,6 +3,7 @@
 // and pagination, show, update, restore to a new and to an existing volume (bytes compared), delete rules, the admin
 // actions, export/import of records, quotas, failures, and Cinder's error bodies.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { until } from "../helpers/wait.js";
@@ -294,7 +295,7 @@ describe("block storage: backups", () => {
     const exp = await c.req("GET", `/volume/v3/${c.adminProject}/backups/${b}/export_record`);
     assert.equal(exp.status, 200, exp.text);
     const rec = exp.body["backup-record"];
-    assert.equal(rec.backup_service, "fake");
+    assert.equal(rec.backup_service, "cinder.backup.drivers.fake");
     // The row goes, the objects stay (as after a database loss): import brings the backup back.
     await c.t.cloud.db.kysely.deleteFrom("volume_backup").where("id", "=", b).execute();
     const dup = await c.req("POST", `/volume/v3/${c.adminProject}/backups/import_record`, {
@@ -310,12 +311,44 @@ describe("block storage: backups", () => {
       body: { "backup-record": rec },
     });
     assert.equal(again.status, 400, "a backup already known");
-    const shown = await waitBackup(c.demo, b, "available");
+    // As Cinder, the imported backup is the importing (admin) project's; it reads the objects where they are.
+    assert.equal((await c.req("GET", `/backups/${b}`, { token: c.demo })).status, 404);
+    const shown = await waitBackup(c.admin, b, "available");
     assert.equal(shown.container, "mine");
-    const r = await c.req("POST", `/backups/${b}/restore`, { token: c.demo, body: { restore: {} } });
+    const r = await c.req("POST", `/backups/${b}/restore`, { token: c.admin, body: { restore: {} } });
     assert.equal(r.status, 202, r.text);
-    await c.waitStatus(c.demo, r.body.restore.volume_id, "available");
+    await c.waitStatus(c.admin, r.body.restore.volume_id, "available");
     assert.ok((await read(r.body.restore.volume_id)).equals(await read(vol)), "the imported backup restores");
+  });
+
+  it("imports an exported record under a new id (tempest's export/import): both find the same data", async () => {
+    const b = await backup(c.demo, { volume_id: vol });
+    await waitBackup(c.demo, b, "available");
+    const exp = await c.req("GET", `/volume/v3/${c.adminProject}/backups/${b}/export_record`);
+    const rec = exp.body["backup-record"];
+    assert.match(rec.backup_service, /^cinder\.backup\.drivers\./);
+    const fields = JSON.parse(Buffer.from(rec.backup_url, "base64").toString("utf8"));
+    const newId = randomUUID();
+    const url = Buffer.from(JSON.stringify({ ...fields, id: newId })).toString("base64");
+    const imp = await c.req("POST", `/volume/v3/${c.adminProject}/backups/import_record`, {
+      body: { "backup-record": { backup_service: rec.backup_service, backup_url: url } },
+    });
+    assert.equal(imp.status, 201, imp.text);
+    assert.equal(imp.body.backup.id, newId);
+    await waitBackup(c.admin, newId, "available");
+    // Deleting the original keeps the data the imported record points at; the imported one still restores.
+    assert.equal((await c.req("DELETE", `/backups/${b}`, { token: c.demo })).status, 202);
+    await until("original backup gone", async () => {
+      return (await c.req("GET", `/backups/${b}`, { token: c.demo })).status === 404;
+    });
+    const r = await c.req("POST", `/backups/${newId}/restore`, { token: c.admin, body: { restore: {} } });
+    assert.equal(r.status, 202, r.text);
+    await c.waitStatus(c.admin, r.body.restore.volume_id, "available");
+    assert.ok((await read(r.body.restore.volume_id)).equals(await read(vol)), "the new id finds the data");
+    assert.equal((await c.req("DELETE", `/backups/${newId}`, { token: c.admin })).status, 202);
+    await until("imported backup gone", async () => {
+      return (await c.req("GET", `/backups/${newId}`, { token: c.admin })).status === 404;
+    });
   });
 
   it("enforces the backups and backup_gigabytes quotas and shows the usage", async () => {

@@ -265,6 +265,16 @@ describe("block storage: tempest compatibility", () => {
     assert.equal(r.status, 404);
     assert.equal(r.body.itemNotFound.code, 404);
     assert.equal((await c.req("GET", "/types/", { token: c.demo })).status, 404);
+    // DELETE and PUT volumes/ (an empty id) too: 404, where the URL without its slash is 405 (no such method).
+    for (const m of ["DELETE", "PUT"]) {
+      const slash = await c.req(m, "/volumes/", {
+        token: c.demo,
+        body: m === "PUT" ? { volume: {} } : undefined,
+      });
+      assert.equal(slash.status, 404, `${m} volumes/`);
+      assert.equal(slash.body.itemNotFound.code, 404);
+      assert.equal((await c.req(m, "/volumes", { token: c.demo })).status, 405, `${m} volumes`);
+    }
     assert.equal((await c.req("GET", "/volume/v3/")).status, 200, "the version document keeps its slash");
   });
 });

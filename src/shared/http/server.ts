@@ -230,7 +230,14 @@ async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpD
           url: path,
           exposeHeadRoute: false,
           handler: async (req, rep) =>
-            sendError(svc, new ApiError(405, METHOD_NOT_ALLOWED, { headers: { allow } }), req, rep),
+            sendError(
+              svc,
+              svc.trailingSlashNotFound && !path.endsWith("/") && req.url.split("?", 1)[0].endsWith("/")
+                ? new ApiError(404, "The resource could not be found.")
+                : new ApiError(405, METHOD_NOT_ALLOWED, { headers: { allow } }),
+              req,
+              rep,
+            ),
         });
     });
 }

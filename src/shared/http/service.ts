@@ -24,6 +24,12 @@ export interface ServiceApi {
   formatRequestId?: (id: string) => string;
   /** The error for a body that is not JSON where JSON is expected (default 415; Keystone answers 400). */
   badMediaType?: () => ApiError;
+  /**
+   * Whether a URL with a trailing slash its route path lacks, that only the 405 rule would answer, is 404 instead
+   * (Cinder's router has no route for `volumes/` and answers 404 whatever the method); default false: 405 as for
+   * the URL without it.
+   */
+  trailingSlashNotFound?: boolean;
 }
 
 /** The request-id headers of an answer of `svc`: X-Openstack-Request-Id, and the service's own in its form. */

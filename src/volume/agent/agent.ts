@@ -10,6 +10,7 @@ import type { ExportRecord, VolumeTransport } from "../drivers/transports.js";
 import type { VolumeBackend, VolumeLocation, VolumeSpec } from "../drivers/types.js";
 import { volumeAgentContract } from "../rpc.js";
 import { uploadVolume } from "./upload.js";
+import { settleGroup, settleGroupSnapshot } from "../groups/store.js";
 import { VOLUME_BINARY } from "../scheduler.js";
 import { BackupWorker } from "./backups.js";
 import { attachmentsOf, dropExport, exportsOfHost, saveExport } from "../store/attachments.js";
@@ -196,6 +197,7 @@ export class VolumeAgent {
       await transitionVolume(core, v.id, ["creating"], { status: "error" });
       await this.fail(v, requestId, "create volume", err);
     }
+    await settleGroup(core, v.group_id);
   }
 
   /** Delete a volume (its snapshots first when cascading), its export, then its row. */
@@ -215,6 +217,7 @@ export class VolumeAgent {
       await transitionVolume(core, v.id, ["deleting"], { status: "error_deleting" });
       await this.fail(v, "", "delete volume", err);
     }
+    await settleGroup(core, v.group_id);
   }
 
   /** Grow a volume; an attached one's servers are told (volume-extended). */
@@ -259,6 +262,7 @@ export class VolumeAgent {
       const v = await getVolume(core, s.volume_id);
       if (v) await this.fail(v, requestId, "create snapshot", err);
     }
+    await settleGroupSnapshot(core, s.group_snapshot_id);
   }
 
   /** Delete a snapshot from the backend, then its row. */
@@ -273,6 +277,7 @@ export class VolumeAgent {
       this.o.log.warn({ err: errMsg(err), snapshot: s.id }, "volume agent: delete snapshot failed");
       await transitionSnapshot(core, s.id, ["deleting"], "error_deleting");
     }
+    await settleGroupSnapshot(core, s.group_snapshot_id);
   }
 
   /** Roll a volume back to a snapshot. */
@@ -326,6 +331,7 @@ export class VolumeAgent {
         await backend.delete(v.id).catch(() => {});
         await transitionVolume(core, v.id, ["creating"], { status: "error" });
         await this.fail(v, "", "create volume", new Error("the volume agent restarted while creating it"));
+        await settleGroup(core, v.group_id);
       } else if (v.status === "deleting") await this.deleteVolume(v.id);
       else if (v.status === "extending")
         await transitionVolume(core, v.id, ["extending"], { status: "error_extending" });
@@ -333,6 +339,7 @@ export class VolumeAgent {
         if (s.status === "creating") {
           await backend.deleteSnapshot(v.id, s.id).catch(() => {});
           await transitionSnapshot(core, s.id, ["creating"], "error");
+          await settleGroupSnapshot(core, s.group_snapshot_id);
         } else if (s.status === "deleting") await this.deleteSnapshot(s.id);
       }
     }

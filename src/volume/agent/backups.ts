@@ -7,7 +7,13 @@ import type { Logger } from "pino";
 import type { BackupDriver, BackupRef } from "../backup/types.js";
 import type { VolumeCore } from "../core.js";
 import type { VolumeBackend, VolumeSpec } from "../drivers/types.js";
-import { getBackup, removeBackup, transitionBackup, type BackupRow } from "../store/backups.js";
+import {
+  backupDataShared,
+  getBackup,
+  removeBackup,
+  transitionBackup,
+  type BackupRow,
+} from "../store/backups.js";
 import { recordMessage } from "../store/messages.js";
 import { getSnapshot, transitionSnapshot } from "../store/snapshots.js";
 import { getVolume, transitionVolume } from "../store/volumes.js";
@@ -27,8 +33,8 @@ export interface BackupWorkerOptions {
 
 /** A backup row as its driver addresses it. */
 export const refOf = (b: BackupRow): BackupRef => ({
-  id: b.id,
-  projectId: b.project_id,
+  id: b.data_id ?? b.id,
+  projectId: b.data_project ?? b.project_id,
   volumeId: b.volume_id,
   container: b.container ?? "",
 });
@@ -160,7 +166,9 @@ export class BackupWorker {
     const b = await getBackup(core, backupId);
     if (!b || b.status !== "deleting") return;
     try {
-      if (b.service === driver.name) await driver.delete(refOf(b));
+      if (await backupDataShared(core, b))
+        this.o.log.info({ backup: b.id }, "backup data kept: another record uses it");
+      else if (b.service === driver.name) await driver.delete(refOf(b));
       else if (b.object_count > 0) throw new Error(`the backup is held by the ${b.service} backup driver`);
       await removeBackup(core, b.id);
     } catch (err) {

@@ -42,6 +42,15 @@ const RECORD_FIELDS = [
   "data_timestamp",
 ] as const;
 
+/** Cinder's backup_service names a driver module: Stratus's drivers are named as `cinder.backup.drivers.<name>`. */
+const SERVICE_PREFIX = "cinder.backup.drivers.";
+
+/** The driver name of a record's backup_service (Stratus's or Cinder's form: `...drivers.swift[.SwiftBackupDriver]`). */
+function driverOfService(service: string): string {
+  const m = /^cinder\.backup\.drivers\.(\w+)(\.\w+)?$/.exec(service);
+  return m ? m[1] : service;
+}
+
 async function restore(core: VolumeCore, ctx: Ctx) {
   const body = objectBody(ctx);
   const r = field(body, "restore");
@@ -99,6 +108,7 @@ async function restore(core: VolumeCore, ctx: Ctx) {
       image_metadata: "{}",
       host,
       location: null,
+      group_id: null,
       created_at: now,
       updated_at: now,
     };
@@ -147,9 +157,12 @@ function exportRecord(b: BackupRow) {
   if (b.status !== "available") throw invalidBackup("Backup status must be available");
   const rec: Record<string, unknown> = {};
   for (const k of RECORD_FIELDS) rec[k] = b[k];
+  // Where its objects are (Cinder's service_metadata): a record imported under a new id still finds them.
+  rec.data_id = b.data_id ?? b.id;
+  rec.data_project = b.data_project ?? b.project_id;
   return {
     "backup-record": {
-      backup_service: b.service,
+      backup_service: SERVICE_PREFIX + b.service,
       backup_url: Buffer.from(JSON.stringify(rec)).toString("base64"),
     },
   };
@@ -179,7 +192,9 @@ function recordOf(service: string, url: string): Partial<BackupRow> & { id: stri
   };
   const id = str("id", 36, false) as string;
   const container = str("container", 255);
-  if (!/^[0-9a-fA-F-]{36}$/.test(id) || (container !== null && !CONTAINER.test(container))) throw bad();
+  const dataId = str("data_id", 36) ?? id;
+  const uuid = /^[0-9a-fA-F-]{36}$/;
+  if (!uuid.test(id) || !uuid.test(dataId) || (container !== null && !CONTAINER.test(container))) throw bad();
   if (str("service", 32) !== service) throw invalidInput("The backup record's service does not match.");
   return {
     id,
@@ -198,19 +213,23 @@ function recordOf(service: string, url: string): Partial<BackupRow> & { id: stri
     metadata: str("metadata", 65536) ?? "{}",
     volume_meta: str("volume_meta", 65536),
     data_timestamp: str("data_timestamp", 40) ?? nowIso(),
+    data_id: dataId === id ? null : dataId,
+    data_project: str("data_project", 255) ?? str("project_id", 255),
   };
 }
 
 async function importRecord(core: VolumeCore, ctx: Ctx) {
   const b = wrapped(ctx, "backup-record");
-  const service = optString(b, "backup_service", 32);
+  const given = optString(b, "backup_service", 255);
   const url = optString(b, "backup_url", 1 << 20);
-  if (!service || !url) throw invalidInput("backup_service and backup_url are required.");
+  if (!given || !url) throw invalidInput("backup_service and backup_url are required.");
+  const service = driverOfService(given);
   if (!isBackupDriverName(service)) throw invalidInput(`Unknown backup service ${service}.`);
   const rec = recordOf(service, url);
   if (await getBackup(core, rec.id)) throw invalidBackup("Backup already exists in database.");
-  // The backup's objects are in its project's account: the record's project owns it again.
-  const project = rec.project_id ?? ownerOf(ctx);
+  // As Cinder: the imported backup is the importing project's; its objects stay where they are (data_project).
+  const project = ownerOf(ctx);
+  const dataProject = rec.data_project && rec.data_project !== project ? rec.data_project : null;
   let host: string | null = null;
   try {
     host = agentOf(await pickHost(core, 0, core.cfg.volume.availabilityZone));
@@ -240,6 +259,8 @@ async function importRecord(core: VolumeCore, ctx: Ctx) {
     metadata: rec.metadata ?? "{}",
     volume_meta: rec.volume_meta ?? null,
     data_timestamp: rec.data_timestamp ?? now,
+    data_id: rec.data_id ?? null,
+    data_project: dataProject,
     created_at: now,
     updated_at: now,
     id: rec.id,

@@ -159,6 +159,8 @@ async function create(core: VolumeCore, ctx: Ctx) {
     metadata: mapText(metadata),
     volume_meta: v.metadata,
     data_timestamp: data,
+    data_id: null,
+    data_project: null,
     created_at: now,
     updated_at: now,
   };

@@ -8,6 +8,9 @@ import { backupRoutes } from "./backups.js";
 import type { Ctx } from "./common.js";
 import { defaultTypeRoutes } from "./default-types.js";
 import { extensionRoutes } from "./extensions.js";
+import { groupSnapshotRoutes } from "./group-snapshots.js";
+import { groupTypeRoutes } from "./group-types.js";
+import { groupRoutes } from "./groups.js";
 import { hostRoutes } from "./hosts.js";
 import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
@@ -72,5 +75,8 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...hostRoutes(core),
     ...extensionRoutes(),
     ...summaryRoutes(core),
+    ...groupTypeRoutes(core),
+    ...groupRoutes(core),
+    ...groupSnapshotRoutes(core),
   ].map(scoped);
 }

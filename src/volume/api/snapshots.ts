@@ -16,7 +16,7 @@ import {
 } from "../errors.js";
 import { checkQuota, underQuota } from "../quotas.js";
 import { agentOf } from "../scheduler.js";
-import { mapText, parseMap, type SnapshotRow } from "../store/rows.js";
+import { mapText, parseMap, type SnapshotRow, type VolumeRow } from "../store/rows.js";
 import {
   insertSnapshot,
   listSnapshots,
@@ -105,6 +105,36 @@ async function updateStatus(core: VolumeCore, s: SnapshotRow, arg: unknown) {
   return reply(202, undefined);
 }
 
+/** A new (creating) snapshot row of a volume. */
+export function newSnapshotRow(
+  core: VolumeCore,
+  v: VolumeRow,
+  userId: string,
+  f: Pick<SnapshotRow, "name" | "description"> & Partial<SnapshotRow>,
+): SnapshotRow {
+  const now = nowIso();
+  return {
+    id: core.newId(),
+    project_id: v.project_id,
+    user_id: userId,
+    volume_id: v.id,
+    size: v.size,
+    status: "creating",
+    progress: "0%",
+    metadata: "{}",
+    group_snapshot_id: null,
+    created_at: now,
+    updated_at: now,
+    ...f,
+  };
+}
+
+/** Send a recorded snapshot to its volume's agent (error when the volume has no host). */
+export async function castSnapshot(core: VolumeCore, s: SnapshotRow, v: VolumeRow, requestId: string) {
+  if (v.host) await core.agents.cast(agentOf(v.host), "create_snapshot", { snapshotId: s.id, requestId });
+  else await transitionSnapshot(core, s.id, ["creating"], "error");
+}
+
 async function create(core: VolumeCore, ctx: Ctx) {
   const b = wrapped(ctx, "snapshot");
   const caller = callerOf(ctx);
@@ -122,31 +152,16 @@ async function create(core: VolumeCore, ctx: Ctx) {
   const name = optString(b, "name") ?? optString(b, "display_name") ?? null;
   const description = optString(b, "description") ?? optString(b, "display_description") ?? null;
   const md = field(b, "metadata");
-  const now = nowIso();
-  const row: SnapshotRow = {
-    id: core.newId(),
-    project_id: v.project_id,
-    user_id: caller.userId,
-    volume_id: v.id,
+  const row = newSnapshotRow(core, v, caller.userId, {
     name,
     description,
-    size: v.size,
-    status: "creating",
-    progress: "0%",
     metadata: mapText(md === undefined || md === null ? new Map() : metadataOf(md)),
-    created_at: now,
-    updated_at: now,
-  };
+  });
   await underQuota(core, v.project_id, async (c) => {
     await checkQuota(c, v.project_id, { snapshots: 1, gigabytes: v.size, typeId: v.volume_type_id });
     await insertSnapshot(c, row);
   });
-  if (v.host)
-    await core.agents.cast(agentOf(v.host), "create_snapshot", {
-      snapshotId: row.id,
-      requestId: ctx.requestId,
-    });
-  else await transitionSnapshot(core, row.id, ["creating"], "error");
+  await castSnapshot(core, row, v, ctx.requestId);
   const s = (await visibleSnapshot(core, { ...caller, readsAll: true }, row.id)) ?? row;
   return reply(202, { snapshot: snapshotView(ctx, s, caller.isAdmin, false) });
 }
@@ -212,6 +227,10 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
       target,
       handler: async (ctx) => {
         const s = await snapshotOf(core, ctx);
+        if (s.group_snapshot_id)
+          throw invalidSnapshot(
+            `Snapshot ${s.id} is part of group snapshot ${s.group_snapshot_id}: delete the group snapshot.`,
+          );
         const from = ["available", "error", "error_deleting"];
         if (!(await transitionSnapshot(core, s.id, from, "deleting")))
           throw invalidSnapshot(

@@ -21,7 +21,8 @@ import {
   updateType,
 } from "../store/types.js";
 import { boolOf, callerOf, field, metadataOf, objectBody, optString, wrapped, type Ctx } from "./common.js";
-import { typeView } from "./views.js";
+import { specRoutes, specsOf } from "./spec-routes.js";
+import { typeView, visibleSpecs } from "./views.js";
 
 const T = "/v3/:project_id/types";
 const ONE = `${T}/:type_id`;
@@ -50,17 +51,6 @@ const qosView = (q: QosRow) => ({
   consumer: q.consumer,
   specs: mapObject(parseMap(q.specs)),
 });
-
-const specsOf = (v: unknown, k = "extra_specs"): Map<string, string> => {
-  if (v === null || typeof v !== "object" || Array.isArray(v))
-    throw invalidInput(`${k} must be a dictionary.`);
-  const m = new Map<string, string>();
-  for (const [key, x] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof x === "boolean" || typeof x === "number") m.set(key, String(x));
-    else m.set(key, x as string);
-  }
-  return metadataOf(Object.fromEntries(m), k);
-};
 
 /** Routes of /types and /qos-specs. */
 export function typeRoutes(core: VolumeCore): Route[] {
@@ -175,66 +165,24 @@ export function typeRoutes(core: VolumeCore): Route[] {
         return reply(202, undefined);
       },
     }),
-    route({
-      method: "GET",
-      path: `${ONE}/extra_specs`,
-      policy: "volume_extension:types_extra_specs:index",
-      handler: async (ctx) => ({
-        extra_specs: typeView(await typeOf(core, ctx), callerOf(ctx).isAdmin).extra_specs,
-      }),
-    }),
-    route({
-      method: "POST",
-      path: `${ONE}/extra_specs`,
-      policy: "volume_extension:types_extra_specs:create",
-      handler: async (ctx) => {
-        const t = await typeOf(core, ctx);
-        const add = specsOf(wrapped(ctx, "extra_specs"));
-        const m = parseMap(t.extra_specs);
-        for (const [k, v] of add) m.set(k, v);
-        await updateType(core, t.id, { extra_specs: mapText(m) });
-        return { extra_specs: mapObject(add) };
+    ...specRoutes({
+      one: ONE,
+      key: "extra_specs",
+      policies: {
+        index: "volume_extension:types_extra_specs:index",
+        show: "volume_extension:types_extra_specs:show",
+        create: "volume_extension:types_extra_specs:create",
+        update: "volume_extension:types_extra_specs:update",
+        delete: "volume_extension:types_extra_specs:delete",
       },
-    }),
-    route({
-      method: "GET",
-      path: `${ONE}/extra_specs/:key`,
-      policy: "volume_extension:types_extra_specs:show",
-      handler: async (ctx) => {
+      load: async (ctx) => {
         const t = await typeOf(core, ctx);
-        const v = parseMap(t.extra_specs).get(ctx.params.key);
-        if (v === undefined)
-          throw notFound(`Volume Type ${t.id} has no extra specs with key ${ctx.params.key}.`);
-        return { [ctx.params.key]: v };
+        return { id: t.id, specs: parseMap(t.extra_specs) };
       },
-    }),
-    route({
-      method: "PUT",
-      path: `${ONE}/extra_specs/:key`,
-      policy: "volume_extension:types_extra_specs:update",
-      handler: async (ctx) => {
-        const t = await typeOf(core, ctx);
-        const item = specsOf(objectBody(ctx), "extra spec");
-        if (item.size > 1) throw invalidInput("Request body contains too many items.");
-        if (!item.has(ctx.params.key)) throw invalidInput("Request body and URI mismatch.");
-        const m = parseMap(t.extra_specs);
-        m.set(ctx.params.key, item.get(ctx.params.key) as string);
-        await updateType(core, t.id, { extra_specs: mapText(m) });
-        return mapObject(item);
-      },
-    }),
-    route({
-      method: "DELETE",
-      path: `${ONE}/extra_specs/:key`,
-      policy: "volume_extension:types_extra_specs:delete",
-      handler: async (ctx) => {
-        const t = await typeOf(core, ctx);
-        const m = parseMap(t.extra_specs);
-        if (!m.delete(ctx.params.key))
-          throw notFound(`Volume Type ${t.id} has no extra specs with key ${ctx.params.key}.`);
-        await updateType(core, t.id, { extra_specs: mapText(m) });
-        return reply(202, undefined);
-      },
+      save: (id, specs) => updateType(core, id, { extra_specs: mapText(specs) }),
+      missing: (id, key) => notFound(`Volume Type ${id} has no extra specs with key ${key}.`),
+      shown: (ctx, specs) => visibleSpecs(specs, callerOf(ctx).isAdmin),
+      createStatus: 200,
     }),
     route({
       method: "GET",

@@ -95,7 +95,7 @@ export async function volumeView(
     body["os-vol-mig-status-attr:migstat"] = null;
     body["os-vol-mig-status-attr:name_id"] = null;
   }
-  if (mv.gte("3.13")) body.group_id = null;
+  if (mv.gte("3.13")) body.group_id = v.group_id;
   if (mv.gte("3.21") && isAdmin) body.provider_id = null;
   if (mv.gte("3.48")) {
     body.service_uuid = null;
@@ -136,7 +136,7 @@ export function snapshotView(ctx: Ctx, s: SnapshotRow, isAdmin: boolean, extende
     body["os-extended-snapshot-attributes:project_id"] = s.project_id;
     body["os-extended-snapshot-attributes:progress"] = s.progress;
   }
-  if (mv.gte("3.14")) body.group_snapshot_id = null;
+  if (mv.gte("3.14")) body.group_snapshot_id = s.group_snapshot_id;
   if (mv.gte("3.21") && isAdmin) body.provider_id = null;
   if (mv.gte("3.41")) body.user_id = s.user_id;
   if (mv.gte("3.65")) body.consumes_quota = true;
@@ -166,7 +166,7 @@ export const attachmentSummary = (a: AttachmentRow) => ({
 });
 
 /** The extra specs users may see (all for admins; Cinder's user-visible ones for others). */
-function visibleSpecs(specs: Map<string, string>, isAdmin: boolean): Map<string, string> {
+export function visibleSpecs(specs: Map<string, string>, isAdmin: boolean): Map<string, string> {
   if (isAdmin) return specs;
   const shown = ["multiattach", "RESKEY:availability_zones", "replication_enabled"];
   return new Map([...specs].filter(([k]) => shown.includes(k)));

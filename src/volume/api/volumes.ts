@@ -1,6 +1,5 @@
 // /v3/{project}/volumes: create (empty, from a snapshot, a volume or an image), show, list and detail with
 // filters, sorting and pagination, update, delete (cascade), and the volume's metadata.
-import { nowIso } from "../../shared/db/index.js";
 import { ApiError } from "../../shared/http/errors.js";
 import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
@@ -16,9 +15,11 @@ import { mapText, parseMap, type VolumeRow } from "../store/rows.js";
 import { snapshotsOf, transitionSnapshot, visibleSnapshot } from "../store/snapshots.js";
 import { defaultTypeId } from "../default-types.js";
 import { findType } from "../store/types.js";
+import { groupForNewVolume, groupHost } from "./group-members.js";
 import {
   insertVolume,
   listVolumes,
+  newVolumeRow,
   removeVolume,
   transitionVolume,
   updateVolume,
@@ -78,7 +79,7 @@ const SORT_KEYS = [
   "availability_zone",
   "bootable",
 ];
-const FILTERS = ["name", "status", "bootable", "availability_zone", "metadata", "project_id"];
+const FILTERS = ["name", "status", "bootable", "availability_zone", "metadata", "project_id", "group_id"];
 
 function sortValue(v: VolumeRow, k: string): unknown {
   if (k === "bootable") return v.bootable;
@@ -101,6 +102,8 @@ async function filtered(core: VolumeCore, ctx: Ctx): Promise<VolumeRow[]> {
   }
   if (q.name !== undefined) rows = rows.filter((v) => v.name === q.name);
   if (q.status !== undefined) rows = rows.filter((v) => v.status === q.status);
+  if (q.group_id !== undefined && ctx.microversion.gte("3.10"))
+    rows = rows.filter((v) => v.group_id === q.group_id);
   if (q.availability_zone !== undefined)
     rows = rows.filter((v) => v.availability_zone === q.availability_zone);
   if (q.bootable !== undefined) {
@@ -222,33 +225,27 @@ async function createVolume(core: VolumeCore, ctx: Ctx) {
     typeId = t.id;
   }
   if (typeId === null) typeId = await defaultTypeId(core, project);
+  const group = await groupForNewVolume(core, ctx, b, typeId);
+  if (group) sourceHost ??= await groupHost(core, group.id);
   const t = typeId ? await new TypeCache(core).get(typeId) : null;
   const multiattach = multiattachSpec(parseMap(t?.extra_specs)) || field(b, "multiattach") === true;
-  const now = nowIso();
-  const row: VolumeRow = {
-    id: core.newId(),
+  const row = newVolumeRow(core, {
     project_id: project,
     user_id: caller.userId,
     name,
     description,
     size,
-    status: "creating",
-    attach_status: "detached",
     availability_zone: zone,
     volume_type_id: typeId,
     snapshot_id: snapshotId,
     source_volid: sourceId,
     image_id: imageRef,
     bootable: bootable ? 1 : 0,
-    readonly: 0,
     multiattach: multiattach ? 1 : 0,
     metadata: mapText(metadata),
     image_metadata: mapText(imageMeta),
-    host: null,
-    location: null,
-    created_at: now,
-    updated_at: now,
-  };
+    group_id: group?.id ?? null,
+  });
   const finalSize = size;
   await underQuota(core, project, async (c) => {
     await checkQuota(c, project, { volumes: 1, gigabytes: finalSize, perVolume: finalSize, typeId });

@@ -27,6 +27,7 @@ import { pipeline } from "node:stream/promises";
 import { KeyedLock } from "../../shared/keyed-lock.js";
 import { qemuImgInfoProblems, type QemuImgInfo } from "../../shared/qemu-img.js";
 import { qemuImg, run } from "./exec.js";
+import { emptyQcow2 } from "./qcow2.js";
 import { sparseFileWriter } from "./sparse.js";
 import type { BlockHolder, PoolStats, VolumeBackend, VolumeLocation, VolumeSpec } from "./types.js";
 
@@ -186,9 +187,11 @@ export class FileBackend implements VolumeBackend {
     return [...new Set(ids.filter((id) => ID.test(id)))].sort();
   }
 
-  /** A new empty volume file at `path` (a temporary name, renamed by the caller). */
+  /** A new empty volume file at `path` (a temporary name, renamed by the caller); qcow2 written in-process. */
   private async blank(path: string, format: "qcow2" | "raw", bytes: number): Promise<void> {
-    if (format === "qcow2") await qemuImg(["create", "-q", "-f", "qcow2", path, String(bytes)]);
+    const image = format === "qcow2" ? emptyQcow2(bytes) : null;
+    if (image) await writeFile(path, image, { flag: "wx", mode: 0o600 });
+    else if (format === "qcow2") await qemuImg(["create", "-q", "-f", "qcow2", path, String(bytes)]);
     else {
       const fh = await open(path, "wx", 0o600);
       await fh.truncate(bytes).finally(() => fh.close());

@@ -30,6 +30,10 @@ export interface BackupRow {
   /** The backed-up volume's metadata (JSON), given back to the volume a restore writes, as Cinder does. */
   volume_meta: string | null;
   data_timestamp: string;
+  /** The id its objects were written under when not its own (an imported record), else null. */
+  data_id: string | null;
+  /** The project whose account holds its objects when not its own (an imported record), else null. */
+  data_project: string | null;
   created_at: string;
   updated_at: string | null;
 }
@@ -108,4 +112,16 @@ export async function transitionBackup(
 /** Remove a backup row. */
 export async function removeBackup(core: VolumeCore, id: string): Promise<void> {
   await core.db.deleteFrom("volume_backup").where("id", "=", id).execute();
+}
+
+/** Whether another backup record holds the same objects (an exported record imported under a new id). */
+export async function backupDataShared(core: VolumeCore, b: BackupRow): Promise<boolean> {
+  const data = b.data_id ?? b.id;
+  const other = await core.db
+    .selectFrom("volume_backup")
+    .select("id")
+    .where("id", "!=", b.id)
+    .where((eb) => eb.or([eb("id", "=", data), eb("data_id", "=", data)]))
+    .executeTakeFirst();
+  return other !== undefined;
 }

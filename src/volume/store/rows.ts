@@ -23,6 +23,8 @@ export interface VolumeRow {
   image_metadata: string;
   host: string | null;
   location: string | null;
+  /** The generic volume group it belongs to (3.13), or null. */
+  group_id: string | null;
   created_at: string;
   updated_at: string | null;
 }
@@ -44,6 +46,8 @@ export interface SnapshotRow {
   status: string;
   progress: string;
   metadata: string;
+  /** The group snapshot it was taken for (3.14), or null. */
+  group_snapshot_id: string | null;
   created_at: string;
   updated_at: string | null;
 }

@@ -73,3 +73,33 @@ export async function removeVolume(core: VolumeCore, id: string): Promise<void> 
     await c.db.deleteFrom("volume_volume").where("id", "=", id).execute();
   });
 }
+
+/** A new (creating, detached) volume row with the given columns; the rest are a fresh volume's defaults. */
+export function newVolumeRow(
+  core: VolumeCore,
+  f: Pick<VolumeRow, "project_id" | "user_id" | "size" | "availability_zone"> & Partial<VolumeRow>,
+): VolumeRow {
+  const now = nowIso();
+  return {
+    id: core.newId(),
+    name: null,
+    description: null,
+    status: "creating",
+    attach_status: "detached",
+    volume_type_id: null,
+    snapshot_id: null,
+    source_volid: null,
+    image_id: null,
+    bootable: 0,
+    readonly: 0,
+    multiattach: 0,
+    metadata: "{}",
+    image_metadata: "{}",
+    host: null,
+    location: null,
+    group_id: null,
+    created_at: now,
+    updated_at: now,
+    ...f,
+  };
+}
