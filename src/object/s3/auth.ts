@@ -12,14 +12,12 @@ import {
   queryPairs,
   safeDecode,
   sameSignature,
-  signAny,
-  signingKeyV4,
   stringToSignV4,
 } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
 import type { ChunkSigning } from "./chunked.js";
 import { s3Error } from "./errors.js";
-import type { KeyCache, KnownKey } from "./keys.js";
+import { localSignature, scopeKey, type KeyCache, type KnownKey } from "./keys.js";
 
 /** A key pair is kept for local checks only while its token has this much longer to live. */
 const TOKEN_MARGIN_MS = 60_000;
@@ -313,7 +311,7 @@ export async function authenticate(
   if (s.access.length > 255 || s.signature.length > 255) throw s3Error("InvalidAccessKeyId");
   const known = keys.get(s.access);
   if (known) {
-    const expected = signAny(known.secret, s.stringToSign);
+    const expected = localSignature(known, s.stringToSign);
     if (expected !== null && sameSignature(expected, s.signature)) return callerOf(s, known);
   }
   const generation = keys.generation;
@@ -355,6 +353,7 @@ export async function authenticate(
     token,
     projectId,
     userId: String(userId),
+    scopes: new Map(),
     until: Math.min(Date.now() + keys.ttlMs, expires - TOKEN_MARGIN_MS),
   };
   keys.set(s.access, k, generation);
@@ -370,7 +369,7 @@ function callerOf(s: Signed, k: KnownKey): S3Caller {
     payloadSha256: s.payloadSha256,
   };
   if (s.streaming) {
-    const key = signingKeyV4(k.secret, s.streaming.scope);
+    const key = scopeKey(k, s.streaming.scope);
     if (key === null) throw s3Error("AuthorizationHeaderMalformed");
     caller.chunks = { key, amzDate: s.streaming.amzDate, scope: s.streaming.scope, seed: s.signature };
   }

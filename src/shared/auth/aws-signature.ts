@@ -100,8 +100,12 @@ export function signV4(secret: string, stringToSign: string): string | null {
   const lines = stringToSign.split("\n");
   if (lines.length !== 4 || lines[0] !== V4_ALGORITHM) return null;
   const key = signingKeyV4(secret, lines[2]);
-  return key && createHmac("sha256", key).update(stringToSign).digest("hex");
+  return key && signWithKeyV4(key, stringToSign);
 }
+
+/** The SigV4 signature (hex) of a string to sign with an already derived signing key. */
+export const signWithKeyV4 = (key: Buffer, stringToSign: string): string =>
+  createHmac("sha256", key).update(stringToSign).digest("hex");
 
 /** The payload hash of a body sent in aws-chunked encoding, each chunk signed (SigV4 streaming). */
 export const STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
