@@ -4,8 +4,9 @@
 // the large transfers, and listing a container of many objects with prefix/delimiter.
 //
 // Options: --mib N (large object size, default 256), --objects N (listing container size, default 100000),
-// BENCH_SECONDS (each small-object measurement, default 10). Swift 2.30 on this machine (one replica), from the
-// issue: 4 KiB PUT/GET 146/291 per s at 1 client, 263/527 at 8; 256 MiB PUT/GET 199/430 MB/s.
+// BENCH_SECONDS (each small-object measurement, default 10), BENCH_NODE_ARGS (node flags for the cloud's
+// process, e.g. --cpu-prof). Swift 2.30 on this machine (one replica), from the issue: 4 KiB PUT/GET 146/291 per s
+// at 1 client, 263/527 at 8; 256 MiB PUT/GET 199/430 MB/s.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -95,7 +96,9 @@ async function transfer(
 }
 
 async function main(): Promise<void> {
-  const cloud = await startStratus({}, [], { args: ["--compute-hosts", "0"] });
+  // BENCH_NODE_ARGS: node flags for the cloud's process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const cloud = await startStratus({}, nodeArgs, { args: ["--compute-hosts", "0"] });
   try {
     const auth = await request(`${cloud.url}/identity/v3/auth/tokens?nocatalog`, {
       method: "POST",

@@ -174,6 +174,7 @@ export async function startCloud(
     () => app,
     injectClient(() => app, "/identity"),
   );
+  identity.core.onChange(() => object.s3.forget());
   const policyTimer = setInterval(() => {
     try {
       policy.reloadIfChanged();

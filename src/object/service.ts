@@ -25,7 +25,11 @@ export class ObjectService {
     readonly core: ObjectCore,
     private readonly reaper: { stop(): Promise<void> },
   ) {
-    this.s3 = new S3Gateway(core.cfg.region);
+    this.s3 = new S3Gateway({
+      region: core.cfg.region,
+      domain: core.cfg.object.s3Domain,
+      minPartSize: core.cfg.object.s3MinPartSize,
+    });
   }
 
   /** Migrate the object tables, open the store driver and start the reaper. */

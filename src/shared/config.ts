@@ -152,6 +152,11 @@ export const ConfigSchema = Type.Object(
         maxFileSize: Type.Integer({ minimum: 1 }),
         /** Seconds between runs of the reaper that removes expired objects and unreferenced data. */
         reapInterval: Type.Number({ minimum: 0.05 }),
+        /** S3 virtual-hosted-style addressing: requests to <bucket>.<s3Domain> name the bucket in the Host
+         *  (s3api's storage_domain); "" = path-style only. */
+        s3Domain: Type.String({ maxLength: 253, pattern: "^([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*)?$" }),
+        /** Smallest S3 multipart part but the last, in bytes (S3's 5 MiB; s3api's min_segment_size). */
+        s3MinPartSize: Type.Integer({ minimum: 1 }),
       },
       { additionalProperties: false },
     ),
@@ -426,7 +431,13 @@ function defaults(dataDir: string): Config {
     region: "RegionOne",
     identity: { tokenExpiration: 3600, maxActiveKeys: 3, passwordHashCost: 17 },
     policy: { enforceScope: false, defaults: "secure", adminProject: { name: "admin", domainId: "default" } },
-    object: { driver: "file", maxFileSize: 5 * 1024 ** 3 + 2, reapInterval: 30 },
+    object: {
+      driver: "file",
+      maxFileSize: 5 * 1024 ** 3 + 2,
+      reapInterval: 30,
+      s3Domain: "",
+      s3MinPartSize: 5 * 1024 ** 2,
+    },
     volume: {
       backend: "file",
       localAgent: true,

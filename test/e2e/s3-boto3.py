@@ -1,9 +1,11 @@
 # Driven by test/e2e/s3-boto3.test.ts: Debian's python3-boto3 against Stratus's S3 API (path-style), printing one
-# JSON line of what it saw. Arguments: endpoint URL, second endpoint URL (own port), access key, secret key.
+# JSON line of what it saw. Arguments: endpoint URL, second endpoint URL (own port), access key, secret key, work
+# directory, the cloud's base URL (for Swift's view of a public bucket).
 import hashlib
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 import boto3
@@ -66,6 +68,40 @@ with urllib.request.urlopen(url) as r:
     out["presigned"] = r.read().decode()
 s3.copy_object(Bucket="boto-bucket", Key="copy.txt", CopySource={"Bucket": "boto-bucket", "Key": "dir/hello.txt"})
 out["copy"] = s3.get_object(Bucket="boto-bucket", Key="copy.txt")["Body"].read().decode()
+# The transfer manager copies a large object part by part (UploadPartCopy with ranges).
+s3.copy({"Bucket": "boto-bucket", "Key": "big.bin"}, "boto-bucket", "big-copy.bin", Config=cfg)
+bc = s3.head_object(Bucket="boto-bucket", Key="big-copy.bin")
+out["copy_parts_etag"] = bc["ETag"]
+out["copy_parts_length"] = bc["ContentLength"]
+mp = s3.create_multipart_upload(Bucket="boto-bucket", Key="ranged")
+part = s3.upload_part_copy(
+    Bucket="boto-bucket",
+    Key="ranged",
+    UploadId=mp["UploadId"],
+    PartNumber=1,
+    CopySource={"Bucket": "boto-bucket", "Key": "dir/hello.txt"},
+    CopySourceRange="bytes=6-9",
+)
+s3.complete_multipart_upload(
+    Bucket="boto-bucket",
+    Key="ranged",
+    UploadId=mp["UploadId"],
+    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]},
+)
+out["ranged"] = s3.get_object(Bucket="boto-bucket", Key="ranged")["Body"].read().decode()
+# A public-read bucket is its container readable by anyone through Swift; private again, it is not.
+s3.put_bucket_acl(Bucket="boto-bucket", ACL="public-read")
+acl = s3.get_bucket_acl(Bucket="boto-bucket")
+out["acl_grants"] = [[g["Grantee"]["Type"], g["Permission"]] for g in acl["Grants"]]
+public = f"{sys.argv[6]}/object-store/v1/AUTH_{acl['Owner']['ID']}/boto-bucket/dir/hello.txt"
+with urllib.request.urlopen(public) as r:
+    out["public_get"] = r.read().decode()
+s3.put_bucket_acl(Bucket="boto-bucket", ACL="private")
+try:
+    urllib.request.urlopen(public)
+except urllib.error.HTTPError as e:
+    out["private_get"] = e.code
+out["object_acl"] = [g["Permission"] for g in s3.get_object_acl(Bucket="boto-bucket", Key="top")["Grants"]]
 try:
     s3.get_object(Bucket="boto-bucket", Key="missing")
 except ClientError as e:

@@ -1,6 +1,7 @@
 // End to end for the S3 API: `bin/stratus up --listen s3=0` as a child process, EC2 keys from
 // `openstack ec2 credentials create`, and Debian's python3-boto3 (test/e2e/s3-boto3.py) doing bucket and object
-// CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy and a multi-delete.
+// CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy, a copy part by part
+// (UploadPartCopy), canned ACLs seen through Swift and a multi-delete.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -66,6 +67,7 @@ describe("S3 API with boto3", () => {
         access,
         secret,
         work,
+        base,
       ],
       pyEnv({}),
     );
@@ -86,9 +88,19 @@ describe("S3 API with boto3", () => {
     assert.equal(out.big_same, true);
     assert.equal(out.presigned, "hello from boto3\n");
     assert.equal(out.copy, "hello from boto3\n");
+    assert.match(out.copy_parts_etag, /^"[0-9a-f]{32}-3"$/, "copied part by part");
+    assert.equal(out.copy_parts_length, 12 * 1024 * 1024 + 123);
+    assert.equal(out.ranged, "from");
+    assert.deepEqual(out.acl_grants, [
+      ["CanonicalUser", "FULL_CONTROL"],
+      ["Group", "READ"],
+    ]);
+    assert.equal(out.public_get, "hello from boto3\n");
+    assert.equal(out.private_get, 401);
+    assert.deepEqual(out.object_acl, ["FULL_CONTROL"]);
     assert.equal(out.missing, "NoSuchKey");
     assert.equal(out.not_empty, "BucketNotEmpty");
-    assert.equal(out.deleted, 7);
+    assert.equal(out.deleted, 9);
     assert.ok(!out.after.includes("boto-bucket"));
   });
 });

@@ -17,6 +17,8 @@ export interface ToSign {
   body?: Buffer | string;
   /** Sign with x-amz-content-sha256: UNSIGNED-PAYLOAD instead of the body's hash. */
   unsigned?: boolean;
+  /** Sign with this x-amz-content-sha256 (e.g. STREAMING-AWS4-HMAC-SHA256-PAYLOAD). */
+  payload?: string;
   /** Sign at this time (default now). */
   date?: Date;
   region?: string;
@@ -50,21 +52,66 @@ const stamp = (d: Date) =>
     .replace(/[-:]/g, "")
     .replace(/\.\d{3}/, "");
 
-function signature(keys: AwsKeys, date: string, scope: string, canonical: string): string {
-  const sts = ["AWS4-HMAC-SHA256", date, scope, hex(canonical)].join("\n");
+function signingKey(keys: AwsKeys, scope: string): Buffer {
   const [d, region, service] = scope.split("/");
   let k = hmac(`AWS4${keys.secret}`, d);
   k = hmac(k, region);
   k = hmac(k, service);
-  k = hmac(k, "aws4_request");
-  return createHmac("sha256", k).update(sts).digest("hex");
+  return hmac(k, "aws4_request");
+}
+
+function signature(keys: AwsKeys, date: string, scope: string, canonical: string): string {
+  const sts = ["AWS4-HMAC-SHA256", date, scope, hex(canonical)].join("\n");
+  return createHmac("sha256", signingKey(keys, scope)).update(sts).digest("hex");
+}
+
+/**
+ * A SigV4 streaming upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the signed headers and the aws-chunked body of
+ * `data` in chunks of `chunk` bytes, each chunk signed in the chain; `tamper` changes a chunk's data after signing.
+ */
+export function signChunked(
+  keys: AwsKeys,
+  r: ToSign & { data: Buffer; chunk: number; tamper?: number },
+): { headers: Record<string, string>; body: Buffer } {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < r.data.length; i += r.chunk) parts.push(r.data.subarray(i, i + r.chunk));
+  parts.push(Buffer.alloc(0));
+  const framed = (sigs: string[]) =>
+    Buffer.concat(
+      parts.flatMap((p, i) => [
+        Buffer.from(`${p.length.toString(16)};chunk-signature=${sigs[i]}\r\n`),
+        i === r.tamper ? Buffer.from(p.toString("latin1").toUpperCase(), "latin1") : p,
+        Buffer.from("\r\n"),
+      ]),
+    );
+  const length = framed(parts.map(() => "0".repeat(64))).length;
+  const headers = signHeaders(keys, {
+    ...r,
+    payload: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    headers: {
+      ...(r.headers ?? {}),
+      "content-encoding": "aws-chunked",
+      "content-length": String(length),
+      "x-amz-decoded-content-length": String(r.data.length),
+    },
+  });
+  const date = headers["x-amz-date"];
+  const scope = /Credential=[^/]+\/([^,]+),/.exec(headers.authorization)?.[1] ?? "";
+  const key = signingKey(keys, scope);
+  let prev = /Signature=([0-9a-f]+)/.exec(headers.authorization)?.[1] ?? "";
+  const sigs = parts.map((p) => {
+    const sts = ["AWS4-HMAC-SHA256-PAYLOAD", date, scope, prev, hex(""), hex(p)].join("\n");
+    prev = createHmac("sha256", key).update(sts).digest("hex");
+    return prev;
+  });
+  return { headers, body: framed(sigs) };
 }
 
 /** The request's headers with x-amz-date, x-amz-content-sha256 and a SigV4 Authorization header added. */
 export function signHeaders(keys: AwsKeys, r: ToSign): Record<string, string> {
   const date = stamp(r.date ?? new Date());
   const [path, query = ""] = r.url.split("?", 2);
-  const payload = r.unsigned ? "UNSIGNED-PAYLOAD" : hex(r.body ?? "");
+  const payload = r.payload ?? (r.unsigned ? "UNSIGNED-PAYLOAD" : hex(r.body ?? ""));
   const headers: Record<string, string> = {
     host: r.host ?? "localhost:80",
     ...Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),

@@ -36,9 +36,9 @@ export async function demoKeys(o: ObjectCloud): Promise<AwsKeys> {
   return { access: r.body.credential.access, secret: r.body.credential.secret };
 }
 
-/** Boot a cloud with S3 helpers. */
-export async function bootS3Cloud(): Promise<S3Cloud> {
-  const o = await bootObjectCloud();
+/** Boot a cloud with S3 helpers; `config` is merged into the test configuration. */
+export async function bootS3Cloud(config: Record<string, unknown> = {}): Promise<S3Cloud> {
+  const o = await bootObjectCloud(config);
   const keys = await demoKeys(o);
   const send = async (
     method: string,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { mkdir, open, rename, rm, statfs } from "node:fs/promises";
+import { mkdir, open, rename, rm, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { streamToFile } from "../../shared/stream/file-sink.js";
@@ -19,6 +19,8 @@ export const SMALL = 64 * 1024;
  */
 export class FileDataStore implements ObjectDataStore {
   readonly id = "file";
+  /** Subdirectories known to exist (made once, not on every write). */
+  private readonly made = new Set<string>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -31,23 +33,32 @@ export class FileDataStore implements ObjectDataStore {
 
   async put(key: string, data: AsyncIterable<Uint8Array>, opts: { maxBytes: number }): Promise<PutResult> {
     const final = this.path(key);
-    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
+    const sub = key.slice(0, 2);
+    if (!this.made.has(sub)) {
+      await mkdir(join(this.dir, sub), { recursive: true, mode: 0o700 });
+      this.made.add(sub);
+    }
     const tmp = `${final}${PARTIAL}${process.pid}-${randomBytes(4).toString("hex")}`;
-    // streamToFile removes the partial file itself on failure; only the rename can fail after it.
-    const { size, digests } =
+    // A failed write or rename leaves no partial file behind.
+    const write = (): Promise<{ size: number; digests: string[] }> =>
       opts.maxBytes <= SMALL
-        ? await smallToFile(data, tmp, opts.maxBytes)
-        : await streamToFile(data, tmp, {
+        ? smallToFile(data, tmp, opts.maxBytes)
+        : streamToFile(data, tmp, {
             algorithms: ["md5"],
             maxBytes: opts.maxBytes,
             tooLarge: (limit) => new DataTooLarge(limit),
           });
+    let written: { size: number; digests: string[] };
     try {
+      written = await write();
       await rename(tmp, final);
     } catch (e) {
       await rm(tmp, { force: true });
+      // The subdirectory may have been removed under us: the next write makes it again.
+      this.made.delete(sub);
       throw e;
     }
+    const { size, digests } = written;
     return { size, md5: digests[0] };
   }
 
@@ -74,7 +85,10 @@ export class FileDataStore implements ObjectDataStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    // unlink alone (rm stats first); a file already gone is no error.
+    await unlink(this.path(key)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
   }
 
   async freeBytes(): Promise<number> {

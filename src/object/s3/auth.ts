@@ -1,24 +1,36 @@
 // Who signed an S3 request: the signature (V4 in the Authorization header or a presigned query, V2 likewise) is
 // parsed and its string to sign rebuilt from the request as received; identity checks it against the EC2 secret
-// (POST /v3/s3tokens, as Swift's s3token middleware) and answers with a token for the key pair's project.
+// (POST /v3/s3tokens, as Swift's s3token middleware) and answers with a token for the key pair's project. The key
+// pair's secret is then kept briefly (keys.ts) so the next requests are checked here, and streaming uploads get
+// the signing key their chunks are checked with.
 import type { ServiceClient } from "../../shared/client/service-client.js";
 import {
+  STREAMING_PAYLOAD,
   UNSIGNED_PAYLOAD,
   V4_ALGORITHM,
   canonicalRequest,
   queryPairs,
   safeDecode,
+  sameSignature,
   stringToSignV4,
 } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
+import type { ChunkSigning } from "./chunked.js";
 import { s3Error } from "./errors.js";
+import { localSignature, scopeKey, type KeyCache, type KnownKey } from "./keys.js";
 
-/** An authenticated S3 caller: the token identity issued, its project, and how the body must hash. */
+/** A key pair is kept for local checks only while its token has this much longer to live. */
+const TOKEN_MARGIN_MS = 60_000;
+
+/** An authenticated S3 caller: its access key, the token identity issued, its project, how the body must hash. */
 export interface S3Caller {
+  access: string;
   token: string;
   projectId: string;
   /** The hex SHA-256 the body must have (x-amz-content-sha256), or null when it is not signed. */
   payloadSha256: string | null;
+  /** How each chunk of a streaming (aws-chunked, signed chunks) body is checked, when the body is one. */
+  chunks?: ChunkSigning;
 }
 
 /** Largest clock difference accepted for a header-signed request (as S3: 15 minutes). */
@@ -65,6 +77,8 @@ interface Signed {
   stringToSign: string;
   signature: string;
   payloadSha256: string | null;
+  /** For a streaming body: the request's date, scope and signature (the chunk signatures' seed). */
+  streaming?: { amzDate: string; scope: string };
 }
 
 /** YYYYMMDDTHHMMSSZ as epoch ms, or NaN. */
@@ -113,9 +127,9 @@ function payloadHash(ctx: Ctx): string {
   const h = headerOf(ctx, "x-amz-content-sha256");
   if (h === undefined)
     throw s3Error("InvalidRequest", {}, "Missing required header for this request: x-amz-content-sha256");
-  if (h === UNSIGNED_PAYLOAD || /^[0-9a-f]{64}$/.test(h)) return h;
+  if (h === UNSIGNED_PAYLOAD || h === STREAMING_PAYLOAD || /^[0-9a-f]{64}$/.test(h)) return h;
   if (h.startsWith("STREAMING-"))
-    throw s3Error("NotImplemented", {}, "Chunked (streaming) payload signing is not supported.");
+    throw s3Error("NotImplemented", {}, `The ${h.slice(0, 64)} payload is not supported.`);
   throw s3Error(
     "InvalidArgument",
     {},
@@ -143,11 +157,13 @@ function v4Header(ctx: Ctx, path: string, pairs: Array<[string, string]>, authz:
     signedHeaders: names,
     payloadHash: hash,
   });
+  const streaming = hash === STREAMING_PAYLOAD;
   return {
     access,
     stringToSign: stringToSignV4(amzDate, scope, canonical),
     signature,
-    payloadSha256: hash === UNSIGNED_PAYLOAD ? null : hash,
+    payloadSha256: hash === UNSIGNED_PAYLOAD || streaming ? null : hash,
+    ...(streaming ? { streaming: { amzDate, scope } } : {}),
   };
 }
 
@@ -248,16 +264,20 @@ function v2(ctx: Ctx, path: string, pairs: Array<[string, string]>, authz: strin
   };
 }
 
-/** What the request says was signed, or an S3 error; AccessDenied for an unsigned request. */
-export function signedParts(ctx: Ctx): Signed {
+/**
+ * What the request says was signed, or an S3 error; AccessDenied for an unsigned request. A V2 signature's resource
+ * starts with the bucket also when the Host names it (`hosted`).
+ */
+export function signedParts(ctx: Ctx, hosted?: string): Signed {
   const raw = ctx.raw.url;
   const qi = raw.indexOf("?");
   const path = qi < 0 ? raw : raw.slice(0, qi);
+  const v2Path = hosted === undefined ? path : `/${hosted}${path}`;
   const pairs = qi < 0 ? [] : queryPairs(raw.slice(qi + 1));
   const authz = headerOf(ctx, "authorization");
   const has = (k: string) => pairs.some(([n]) => n === k);
   if (authz?.startsWith(`${V4_ALGORITHM} `)) return v4Header(ctx, path, pairs, authz);
-  if (authz?.startsWith("AWS ")) return v2(ctx, path, pairs, authz);
+  if (authz?.startsWith("AWS ")) return v2(ctx, v2Path, pairs, authz);
   if (authz !== undefined) throw s3Error("AccessDenied", {}, "Unsupported Authorization Type");
   if (has("X-Amz-Algorithm")) {
     if (pairs.find(([k]) => k === "X-Amz-Algorithm")?.[1] !== V4_ALGORITHM)
@@ -268,7 +288,7 @@ export function signedParts(ctx: Ctx): Signed {
       );
     return v4Query(ctx, path, pairs);
   }
-  if (has("AWSAccessKeyId") && has("Signature")) return v2(ctx, path, pairs, undefined);
+  if (has("AWSAccessKeyId") && has("Signature")) return v2(ctx, v2Path, pairs, undefined);
   throw s3Error(
     "AccessDenied",
     {},
@@ -276,10 +296,25 @@ export function signedParts(ctx: Ctx): Signed {
   );
 }
 
-/** Authenticate an S3 request through identity's s3tokens: the caller's token and project, or an S3 error. */
-export async function authenticate(ctx: Ctx, identity: ServiceClient): Promise<S3Caller> {
-  const s = signedParts(ctx);
+/**
+ * Authenticate an S3 request (`hosted`: the bucket its Host names): against a key pair identity accepted lately
+ * when there is one and the signature matches it, else through identity's s3tokens, after which the key pair's
+ * secret is read by its owner and kept (keys.ts). The caller's token and project, or an S3 error.
+ */
+export async function authenticate(
+  ctx: Ctx,
+  identity: ServiceClient,
+  keys: KeyCache,
+  hosted?: string,
+): Promise<S3Caller> {
+  const s = signedParts(ctx, hosted);
   if (s.access.length > 255 || s.signature.length > 255) throw s3Error("InvalidAccessKeyId");
+  const known = keys.get(s.access);
+  if (known) {
+    const expected = localSignature(known, s.stringToSign);
+    if (expected !== null && sameSignature(expected, s.signature)) return callerOf(s, known);
+  }
+  const generation = keys.generation;
   const r = await identity.request("POST", "/v3/s3tokens", {
     body: {
       credentials: {
@@ -299,9 +334,60 @@ export async function authenticate(ctx: Ctx, identity: ServiceClient): Promise<S
   }
   const token = r.headers["x-subject-token"];
   const projectId = r.body?.token?.project?.id;
+  const userId = r.body?.token?.user?.id;
   if (r.status !== 200 || typeof token !== "string" || typeof projectId !== "string") {
     ctx.log.warn({ status: r.status }, "s3tokens failed");
     throw s3Error("ServiceUnavailable", {}, "Identity could not check the signature.");
   }
-  return { token, projectId, payloadSha256: s.payloadSha256 };
+  const secret = await readSecret(identity, s.access, token, typeof userId === "string" ? userId : "");
+  if (secret === null) {
+    if (s.streaming) {
+      ctx.log.warn("EC2 credential for a streaming upload not readable");
+      throw s3Error("AccessDenied", {}, "The streaming upload's signing key could not be derived.");
+    }
+    return { access: s.access, token, projectId, payloadSha256: s.payloadSha256 };
+  }
+  const expires = Date.parse(String(r.body?.token?.expires_at ?? ""));
+  const k: KnownKey = {
+    secret,
+    token,
+    projectId,
+    userId: String(userId),
+    scopes: new Map(),
+    until: Math.min(Date.now() + keys.ttlMs, expires - TOKEN_MARGIN_MS),
+  };
+  keys.set(s.access, k, generation);
+  return callerOf(s, k);
+}
+
+/** The caller a request signed with a known key pair is: its token, and the signing key of its chunks if streamed. */
+function callerOf(s: Signed, k: KnownKey): S3Caller {
+  const caller: S3Caller = {
+    access: s.access,
+    token: k.token,
+    projectId: k.projectId,
+    payloadSha256: s.payloadSha256,
+  };
+  if (s.streaming) {
+    const key = scopeKey(k, s.streaming.scope);
+    if (key === null) throw s3Error("AuthorizationHeaderMalformed");
+    caller.chunks = { key, amzDate: s.streaming.amzDate, scope: s.streaming.scope, seed: s.signature };
+  }
+  return caller;
+}
+
+/** A key pair's secret, read by its owner with the token just issued for it (null when it cannot be read). */
+async function readSecret(
+  identity: ServiceClient,
+  access: string,
+  token: string,
+  userId: string,
+): Promise<string | null> {
+  const r = await identity.request(
+    "GET",
+    `/v3/users/${encodeURIComponent(userId)}/credentials/OS-EC2/${encodeURIComponent(access)}`,
+    { token },
+  );
+  const secret = r.body?.credential?.secret;
+  return r.status === 200 && typeof secret === "string" ? secret : null;
 }

@@ -4,6 +4,7 @@
 import { reply, type Reply } from "../../shared/http/reply.js";
 import { awsEncode } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
+import { accessHeaders, cannedAccess } from "./acl.js";
 import { s3Error } from "./errors.js";
 import { readSmallBody, s3Query, s3Time, quoteEtag, validNewBucket } from "./request.js";
 import { fromSwift, type SwiftClient } from "./swift.js";
@@ -66,9 +67,14 @@ export async function createBucket(
     if (loc !== undefined && loc !== "" && loc !== region && loc !== "us-east-1")
       throw s3Error("InvalidLocationConstraint", {}, "The specified location-constraint is not valid");
   }
+  const access = cannedAccess(ctx, false);
   const r = await sw.call("PUT", bucket);
   if (r.status === 202) throw s3Error("BucketAlreadyOwnedByYou", { BucketName: bucket });
   if (r.status !== 201) throw fromSwift(r, "bucket", { BucketName: bucket });
+  if (access !== undefined) {
+    const set = await sw.call("POST", bucket, undefined, { headers: accessHeaders(access) });
+    if (set.status !== 204 && set.status !== 200) throw fromSwift(set, "bucket", { BucketName: bucket });
+  }
   return reply(200, "", { location: `/${bucket}` });
 }
 

@@ -41,10 +41,15 @@ const CODES: ReadonlyMap<string, [number, string]> = new Map([
   ],
   ["InvalidRange", [416, "The requested range cannot be satisfied."]],
   ["InvalidRequest", [400, "Invalid Request"]],
+  ["InvalidTag", [400, "The TagKey or TagValue you have provided is invalid."]],
   ["InvalidURI", [400, "Couldn't parse the specified URI."]],
   ["KeyTooLongError", [400, "Your key is too long."]],
   [
     "MalformedXML",
+    [400, "The XML you provided was not well-formed or did not validate against our published schema."],
+  ],
+  [
+    "MalformedACLError",
     [400, "The XML you provided was not well-formed or did not validate against our published schema."],
   ],
   ["MaxMessageLengthExceeded", [400, "Your request was too big."]],
@@ -75,6 +80,7 @@ const CODES: ReadonlyMap<string, [number, string]> = new Map([
       "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
     ],
   ],
+  ["UnexpectedContent", [400, "This request does not support content."]],
   ["TooManyBuckets", [400, "You have attempted to create more buckets than allowed."]],
   [
     "XAmzContentSHA256Mismatch",

@@ -5,17 +5,18 @@ import { createHash, randomUUID } from "node:crypto";
 import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { SLO_INFO } from "../api/slo.js";
+import { deletePaths, segmentPath, uploadPath, uploadedPieces } from "./segments.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
+import { cannedAccess, checkObjectAcl } from "./acl.js";
+import { taggingHeader } from "./tagging.js";
 import { s3Error } from "./errors.js";
-import { checkedBody, objectHeaders, uploadLength } from "./object.js";
+import { copyConditions, copySource, isoOf, objectHeaders, uploadBody } from "./object.js";
 import { quoteEtag, readSmallBody, s3Header, s3Query, s3Time } from "./request.js";
 import { fromSwift, h, type SwiftClient } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
 
 /** Highest part number (S3's). */
 export const MAX_PART_NUMBER = 10000;
-/** Smallest part but the last (S3's 5 MiB). */
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 interface Listed {
   name: string;
@@ -24,8 +25,6 @@ interface Listed {
   last_modified: string;
   content_type?: string;
 }
-
-const uploadPath = (key: string, id: string) => `${key}/${id}`;
 
 /** The upload's marker object, or NoSuchUpload. */
 async function marker(sw: SwiftClient, bucket: string, key: string, id: string) {
@@ -67,10 +66,11 @@ async function storedParts(
 export async function createUpload(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
   const b = await sw.call("HEAD", bucket);
   if (b.status !== 204 && b.status !== 200) throw fromSwift(b, "bucket", { BucketName: bucket });
+  await checkObjectAcl(sw, bucket, cannedAccess(ctx, true));
   const seg = await sw.call("PUT", segmentsOf(bucket));
   if (seg.status !== 201 && seg.status !== 202) throw fromSwift(seg, "bucket", { BucketName: bucket });
   const id = randomUUID().replace(/-/g, "");
-  const headers = objectHeaders(ctx);
+  const headers = { ...objectHeaders(ctx), ...taggingHeader(ctx) };
   // The final object's content type travels as the marker's metadata (the marker's own type is fixed).
   const finalType = headers["content-type"];
   delete headers["content-type"];
@@ -109,21 +109,76 @@ export async function uploadPart(
   id: string,
 ): Promise<Reply> {
   const n = partNumber(s3Query(ctx));
-  if (s3Header(ctx, "x-amz-copy-source") !== undefined)
-    throw s3Error("NotImplemented", {}, "UploadPartCopy is not supported.");
-  const length = uploadLength(ctx);
+  if (s3Header(ctx, "x-amz-copy-source") !== undefined) return copyPart(ctx, sw, { bucket, key, id, n });
   await marker(sw, bucket, key, id);
   const md5 = s3Header(ctx, "content-md5");
   const etag = md5 === undefined ? undefined : Buffer.from(md5, "base64").toString("hex");
   if (etag !== undefined && etag.length !== 32) throw s3Error("InvalidDigest");
-  const { body, mismatch } = checkedBody(ctx, sw.caller.payloadSha256);
+  const { body, length, failure } = uploadBody(ctx, sw.caller);
   const r = await sw.call("PUT", segmentsOf(bucket), `${uploadPath(key, id)}/${n}`, {
     headers: { "content-length": length, etag },
     body,
   });
-  if (mismatch()) throw s3Error("XAmzContentSHA256Mismatch");
+  const failed = failure();
+  if (failed) throw failed;
   if (r.status !== 201) throw fromSwift(r, "key", { Key: key });
   return reply(200, "", { etag: quoteEtag(h(r, "etag")) });
+}
+
+/** The byte range an x-amz-copy-source-range asks for ("bytes=first-last"), or undefined for the whole source. */
+function copyRange(ctx: Ctx): { first: number; last: number } | undefined {
+  const raw = s3Header(ctx, "x-amz-copy-source-range");
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d{1,15})-(\d{1,15})$/.exec(raw);
+  if (!m || Number(m[1]) > Number(m[2]))
+    throw s3Error(
+      "InvalidArgument",
+      { ArgumentName: "x-amz-copy-source-range", ArgumentValue: raw.slice(0, 64) },
+      "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+    );
+  return { first: Number(m[1]), last: Number(m[2]) };
+}
+
+/** PUT ?partNumber&uploadId with x-amz-copy-source (UploadPartCopy): a part from another object's data (a range of it). */
+async function copyPart(
+  ctx: Ctx,
+  sw: SwiftClient,
+  to: { bucket: string; key: string; id: string; n: number },
+): Promise<Reply> {
+  const src = copySource(s3Header(ctx, "x-amz-copy-source") as string);
+  const range = copyRange(ctx);
+  await marker(sw, to.bucket, to.key, to.id);
+  const r = await sw.call("GET", src.bucket, src.key, {
+    headers: { ...copyConditions(ctx), range: range && `bytes=${range.first}-${range.last}` },
+    stream: true,
+  });
+  if (r.status !== 200 && r.status !== 206) {
+    r.stream?.resume();
+    if (r.status === 304 || r.status === 412) throw s3Error("PreconditionFailed");
+    if (r.status === 404) {
+      const b = await sw.call("HEAD", src.bucket);
+      throw b.status === 404
+        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
+        : s3Error("NoSuchKey", { Key: src.key });
+    }
+    if (r.status === 416) throw s3Error("InvalidRange");
+    throw fromSwift(r, "key", { Key: src.key });
+  }
+  const length = Number(h(r, "content-length"));
+  // Swift shortens a range past the end; S3 refuses it.
+  if (range && length !== range.last - range.first + 1) {
+    r.stream?.resume();
+    throw s3Error("InvalidRange", {}, "The x-amz-copy-source-range is not within the source object's size.");
+  }
+  const put = await sw.call("PUT", segmentsOf(to.bucket), `${uploadPath(to.key, to.id)}/${to.n}`, {
+    headers: { "content-length": String(length) },
+    body: r.stream,
+  });
+  if (put.status !== 201) throw fromSwift(put, "key", { Key: to.key });
+  return xmlReply("CopyPartResult", {
+    LastModified: isoOf(h(put, "last-modified")),
+    ETag: quoteEtag(h(put, "etag")),
+  });
 }
 
 /** GET /bucket/key?uploadId=ID: the upload's parts, max-parts at a time after part-number-marker. */
@@ -167,35 +222,66 @@ export async function listParts(
   });
 }
 
-/** Delete an upload's parts (all, or those not kept) and, when done, its marker. */
-async function removeParts(
-  sw: SwiftClient,
-  bucket: string,
-  key: string,
-  id: string,
-  keep: Set<number>,
-  withMarker: boolean,
-) {
-  for (const [n] of await storedParts(sw, bucket, key, id))
-    if (!keep.has(n)) await sw.call("DELETE", segmentsOf(bucket), `${uploadPath(key, id)}/${n}`);
-  if (withMarker) await sw.call("DELETE", segmentsOf(bucket), uploadPath(key, id));
+/** Delete an upload's parts (all, or those not kept) and its marker. */
+async function removeParts(sw: SwiftClient, bucket: string, key: string, id: string, keep: Set<number>) {
+  const paths = [...(await storedParts(sw, bucket, key, id)).keys()]
+    .filter((n) => !keep.has(n))
+    .map((n) => segmentPath(bucket, key, id, n));
+  await deletePaths(sw, [...paths, `/${segmentsOf(bucket)}/${uploadPath(key, id)}`]);
 }
 
 /** DELETE /bucket/key?uploadId=ID: abort the upload, its parts deleted. */
 export async function abortUpload(sw: SwiftClient, bucket: string, key: string, id: string): Promise<Reply> {
   await marker(sw, bucket, key, id);
-  await removeParts(sw, bucket, key, id, new Set(), true);
+  await removeParts(sw, bucket, key, id, new Set());
   return reply(204, undefined);
+}
+
+/** A manifest entry of an upload's part or sub-manifest. */
+interface Entry {
+  path: string;
+  etag: string;
+  size_bytes: number;
+}
+
+/**
+ * The manifest of an upload's parts: the parts themselves up to Swift's segment limit, else sub-manifests of up to
+ * that many parts each (SLOs of SLOs), stored beside the parts.
+ */
+async function nested(
+  sw: SwiftClient,
+  to: { bucket: string; key: string; id: string },
+  parts: Entry[],
+): Promise<Entry[]> {
+  const per = SLO_INFO.max_manifest_segments;
+  if (parts.length <= per) return parts;
+  const out: Entry[] = [];
+  for (let i = 0; i < parts.length; i += per) {
+    const name = `manifest-${i / per + 1}`;
+    const group = parts.slice(i, i + per);
+    const r = await sw.call("PUT", segmentsOf(to.bucket), `${uploadPath(to.key, to.id)}/${name}`, {
+      query: { "multipart-manifest": "put" },
+      headers: { "content-type": "application/octet-stream" },
+      body: JSON.stringify(group),
+    });
+    if (r.status !== 201) throw fromSwift(r, "key", { Key: to.key });
+    out.push({
+      path: segmentPath(to.bucket, to.key, to.id, name),
+      etag: (h(r, "etag") ?? "").replace(/"/g, ""),
+      size_bytes: group.reduce((n, e) => n + e.size_bytes, 0),
+    });
+  }
+  return out;
 }
 
 /** POST /bucket/key?uploadId=ID: complete the upload from the listed parts (an SLO manifest at the key). */
 export async function completeUpload(
   ctx: Ctx,
   sw: SwiftClient,
-  bucket: string,
-  key: string,
-  id: string,
+  to: { bucket: string; key: string; id: string },
+  minPartSize: number,
 ): Promise<Reply> {
+  const { bucket, key, id } = to;
   const m = await marker(sw, bucket, key, id);
   const xml = (await readSmallBody(ctx)).toString("utf8");
   if (!hasRoot(xml, "CompleteMultipartUpload")) throw s3Error("MalformedXML");
@@ -206,12 +292,7 @@ export async function completeUpload(
       {},
       "The XML you provided was not well-formed or did not validate against our published schema: no parts.",
     );
-  if (listed.length > SLO_INFO.max_manifest_segments)
-    throw s3Error(
-      "InvalidRequest",
-      {},
-      `An upload is completed from at most ${SLO_INFO.max_manifest_segments} parts here.`,
-    );
+  if (listed.length > MAX_PART_NUMBER) throw s3Error("MalformedXML");
   const stored = await storedParts(sw, bucket, key, id);
   const manifest: Array<{ path: string; etag: string; size_bytes: number }> = [];
   const md5s = createHash("md5");
@@ -228,18 +309,14 @@ export async function completeUpload(
     const s = stored.get(n);
     if (!s || s.hash !== etag)
       throw s3Error("InvalidPart", { UploadId: id, PartNumber: String(n), ETag: etag.slice(0, 64) });
-    if (s.bytes < MIN_PART_SIZE && i !== listed.length - 1)
+    if (s.bytes < minPartSize && i !== listed.length - 1)
       throw s3Error("EntityTooSmall", {
         ProposedSize: String(s.bytes),
-        MinSizeAllowed: String(MIN_PART_SIZE),
+        MinSizeAllowed: String(minPartSize),
         PartNumber: String(n),
         ETag: etag,
       });
-    manifest.push({
-      path: `/${segmentsOf(bucket)}/${uploadPath(key, id)}/${n}`,
-      etag: s.hash,
-      size_bytes: s.bytes,
-    });
+    manifest.push({ path: segmentPath(bucket, key, id, n), etag: s.hash, size_bytes: s.bytes });
     md5s.update(Buffer.from(s.hash, "hex"));
   }
   const headers: Record<string, string | undefined> = {};
@@ -247,19 +324,18 @@ export async function completeUpload(
     if (k.startsWith("x-object-meta-") && k !== "x-object-meta-s3-content-type" && v !== undefined)
       headers[k] = String(v);
   headers["content-type"] = h(m, "x-object-meta-s3-content-type");
+  const old = await uploadedPieces(sw, bucket, key);
   const put = await sw.call("PUT", bucket, key, {
     query: { "multipart-manifest": "put" },
     headers,
-    body: JSON.stringify(manifest),
+    body: JSON.stringify(await nested(sw, to, manifest)),
   });
   if (put.status !== 201) throw fromSwift(put, put.status === 404 ? "bucket" : "key", { Key: key });
-  await removeParts(
+  await removeParts(sw, bucket, key, id, new Set(numbers));
+  // The upload this object was made from before, if any: its pieces are no longer part of anything.
+  await deletePaths(
     sw,
-    bucket,
-    key,
-    id,
-    new Set(manifest.map((e) => Number(e.path.slice(e.path.lastIndexOf("/") + 1)))),
-    true,
+    old.filter((p) => !p.startsWith(segmentPath(bucket, key, id, ""))),
   );
   return xmlReply("CompleteMultipartUploadResult", {
     Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,

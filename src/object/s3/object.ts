@@ -5,6 +5,11 @@ import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { reply, stream, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
+import { cannedAccess, checkObjectAcl } from "./acl.js";
+import { deletePaths, isSubManifest, rawManifest, uploadedPieces } from "./segments.js";
+import type { S3Caller } from "./auth.js";
+import { ChunkDecoder } from "./chunked.js";
+import { TAGGING_META, tagCount, taggingHeader } from "./tagging.js";
 import { S3Error, s3Error } from "./errors.js";
 import { xmlReply } from "./bucket.js";
 import { MAX_KEY_BYTES, quoteEtag, readSmallBody, s3Header, s3Query } from "./request.js";
@@ -17,8 +22,18 @@ export function objectHeaders(ctx: Ctx): Record<string, string> {
   for (const [k, v] of Object.entries(ctx.headers)) {
     if (v === undefined) continue;
     const value = Array.isArray(v) ? v.join(",") : v;
-    if (k.startsWith("x-amz-meta-")) out[`x-object-meta-${k.slice(11)}`] = value;
-    else if (k === "content-type" || k === "content-encoding" || k === "content-disposition") out[k] = value;
+    if (k.startsWith("x-amz-meta-")) {
+      // The tag set's own metadata is set only as tags.
+      if (`x-object-meta-${k.slice(11)}` !== TAGGING_META) out[`x-object-meta-${k.slice(11)}`] = value;
+    } else if (k === "content-type" || k === "content-disposition") out[k] = value;
+    else if (k === "content-encoding") {
+      // aws-chunked names the request's framing (a streaming upload), not the object's encoding.
+      const kept = value
+        .split(",")
+        .map((e) => e.trim())
+        .filter((e) => e !== "" && e.toLowerCase() !== "aws-chunked");
+      if (kept.length) out[k] = kept.join(",");
+    }
   }
   return out;
 }
@@ -32,10 +47,16 @@ function contentMd5(ctx: Ctx): string | undefined {
   return b.toString("hex");
 }
 
-/** The request body, checked against x-amz-content-sha256 as it streams (the flag tells a mismatch). */
-export function checkedBody(ctx: Ctx, sha256: string | null): { body: Readable; mismatch: () => boolean } {
-  const src = ctx.body as Readable | undefined;
-  let bad = false;
+/** An upload's body as Swift gets it: its data, its length, and the S3 error it failed with once it has. */
+export interface UploadBody {
+  body: Readable;
+  length: string;
+  failure: () => S3Error | null;
+}
+
+/** The request body, checked against x-amz-content-sha256 as it streams. */
+function checkedBody(src: Readable | undefined, sha256: string | null, length: string): UploadBody {
+  let bad: S3Error | null = null;
   const hash = createHash("sha256");
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -44,41 +65,57 @@ export function checkedBody(ctx: Ctx, sha256: string | null): { body: Readable; 
     },
     flush(cb) {
       if (sha256 !== null && hash.digest("hex") !== sha256) {
-        bad = true;
-        cb(s3Error("XAmzContentSHA256Mismatch"));
+        bad = s3Error("XAmzContentSHA256Mismatch");
+        cb(bad);
       } else cb();
     },
   });
   if (src) src.on("error", (e) => t.destroy(e)).pipe(t);
   else t.end();
-  return { body: t, mismatch: () => bad };
+  return { body: t, length, failure: () => bad };
 }
 
-/** The declared length of an upload; MissingContentLength without one, as S3. */
-export function uploadLength(ctx: Ctx): string {
-  const len = s3Header(ctx, "content-length");
+/** An upload's length (Content-Length, or x-amz-decoded-content-length when streamed); MissingContentLength without. */
+function declaredLength(ctx: Ctx, header: string): string {
+  const len = s3Header(ctx, header);
   if (len === undefined || !/^\d{1,15}$/.test(len)) throw s3Error("MissingContentLength");
   return len;
 }
 
+/** The body of an upload: checked against its signed SHA-256, or decoded from signed chunks. */
+export function uploadBody(ctx: Ctx, caller: S3Caller): UploadBody {
+  const src = ctx.body as Readable | undefined;
+  if (!caller.chunks) return checkedBody(src, caller.payloadSha256, declaredLength(ctx, "content-length"));
+  declaredLength(ctx, "content-length");
+  const length = declaredLength(ctx, "x-amz-decoded-content-length");
+  const t = new ChunkDecoder(caller.chunks, Number(length));
+  if (src) src.on("error", (e) => t.destroy(e)).pipe(t);
+  else t.end();
+  return { body: t, length, failure: () => t.failure };
+}
+
 /** PUT /bucket/key: store an object (or copy one with x-amz-copy-source). */
 export async function putObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  await checkObjectAcl(sw, bucket, cannedAccess(ctx, true));
   if (s3Header(ctx, "x-amz-copy-source") !== undefined) return copyObject(ctx, sw, bucket, key);
-  const length = uploadLength(ctx);
   const md5 = contentMd5(ctx);
-  const { body, mismatch } = checkedBody(ctx, sw.caller.payloadSha256);
+  const { body, length, failure } = uploadBody(ctx, sw.caller);
+  const old = await uploadedPieces(sw, bucket, key);
   const r = await sw.call("PUT", bucket, key, {
-    headers: { ...objectHeaders(ctx), "content-length": length, etag: md5 },
+    headers: { ...objectHeaders(ctx), ...taggingHeader(ctx), "content-length": length, etag: md5 },
     body,
   });
-  if (mismatch()) throw s3Error("XAmzContentSHA256Mismatch");
+  const failed = failure();
+  if (failed) throw failed;
   if (r.status !== 201)
     throw fromSwift(r, r.status === 404 ? "bucket" : "key", { BucketName: bucket, Key: key });
+  // The object replaced was a multipart upload's: its parts are no longer part of anything.
+  await deletePaths(sw, old);
   return reply(200, "", { etag: quoteEtag(h(r, "etag")) });
 }
 
 /** The bucket and key of an x-amz-copy-source value ("bucket/key" or "/bucket/key", URL-encoded). */
-function copySource(v: string): { bucket: string; key: string } {
+export function copySource(v: string): { bucket: string; key: string } {
   let raw = v;
   const q = raw.indexOf("?");
   if (q >= 0) {
@@ -104,10 +141,49 @@ function copySource(v: string): { bucket: string; key: string } {
 }
 
 /** HTTP date as S3's ISO time. */
-const isoOf = (httpDate: string | undefined): string => {
+export const isoOf = (httpDate: string | undefined): string => {
   const t = Date.parse(httpDate ?? "");
   return new Date(Number.isNaN(t) ? Date.now() : t).toISOString();
 };
+
+/** The copy source's conditions (x-amz-copy-source-if-*) as the conditional headers of a request on the source. */
+export function copyConditions(ctx: Ctx): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [from, to] of [
+    ["x-amz-copy-source-if-match", "if-match"],
+    ["x-amz-copy-source-if-none-match", "if-none-match"],
+    ["x-amz-copy-source-if-modified-since", "if-modified-since"],
+    ["x-amz-copy-source-if-unmodified-since", "if-unmodified-since"],
+  ])
+    out[to] = s3Header(ctx, from);
+  return out;
+}
+
+/**
+ * The tag headers of a copy: x-amz-tagging's with x-amz-tagging-directive REPLACE, else the source's — which
+ * Swift's copy keeps, unless the metadata is replaced too (then they are read from the source and set again).
+ */
+async function copiedTags(
+  ctx: Ctx,
+  sw: SwiftClient,
+  src: { bucket: string; key: string },
+  metadata: string,
+): Promise<Record<string, string>> {
+  const directive = s3Header(ctx, "x-amz-tagging-directive") ?? "COPY";
+  if (directive !== "COPY" && directive !== "REPLACE")
+    throw s3Error(
+      "InvalidArgument",
+      { ArgumentName: "x-amz-tagging-directive" },
+      "Unknown tagging directive.",
+    );
+  if (directive === "REPLACE") {
+    const set = taggingHeader(ctx);
+    return set[TAGGING_META] ? set : { [`x-remove-${TAGGING_META.slice(2)}`]: "1" };
+  }
+  if (metadata !== "REPLACE") return {};
+  const kept = h(await sw.call("HEAD", src.bucket, src.key), TAGGING_META);
+  return kept ? { [TAGGING_META]: kept } : {};
+}
 
 /** PUT /bucket/key with x-amz-copy-source: Swift's server-side copy (X-Copy-From), metadata copied or replaced. */
 async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
@@ -130,13 +206,9 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
     "content-length": "0",
   };
   if (directive === "REPLACE") Object.assign(headers, objectHeaders(ctx), { "x-fresh-metadata": "true" });
-  for (const [from, to] of [
-    ["x-amz-copy-source-if-match", "if-match"],
-    ["x-amz-copy-source-if-none-match", "if-none-match"],
-    ["x-amz-copy-source-if-modified-since", "if-modified-since"],
-    ["x-amz-copy-source-if-unmodified-since", "if-unmodified-since"],
-  ])
-    headers[to] = s3Header(ctx, from);
+  Object.assign(headers, await copiedTags(ctx, sw, src, directive));
+  Object.assign(headers, copyConditions(ctx));
+  const old = await uploadedPieces(sw, bucket, key);
   const r = await sw.call("PUT", bucket, key, { headers });
   if (r.status !== 201) {
     if (r.status === 404) {
@@ -150,6 +222,8 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
     if (r.status === 304) throw s3Error("PreconditionFailed");
     throw fromSwift(r, "key", { Key: key });
   }
+  // A copy flattens a multipart source into a plain object, so an upload replaced at the key (itself too) is unused.
+  await deletePaths(sw, old);
   return xmlReply("CopyObjectResult", {
     LastModified: isoOf(h(r, "last-modified")),
     ETag: quoteEtag(h(r, "etag")),
@@ -158,17 +232,12 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
 
 /** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
 async function multipartEtag(sw: SwiftClient, bucket: string, key: string): Promise<string | undefined> {
-  const r = await sw.call("GET", bucket, key, { query: { "multipart-manifest": "get", format: "raw" } });
-  if (r.status !== 200) return undefined;
-  let segs: Array<{ etag?: string; hash?: string }>;
-  try {
-    segs = JSON.parse(r.body.toString("utf8")) as typeof segs;
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(segs)) return undefined;
+  const all = await rawManifest(sw, bucket, key);
+  if (all === null) return undefined;
+  // An upload of more than 1,000 parts is made of sub-manifests: its parts are theirs.
+  const segs = all.filter((s) => !isSubManifest(s.path));
   const md5 = createHash("md5");
-  for (const s of segs) md5.update(Buffer.from(String(s.etag ?? s.hash ?? ""), "hex"));
+  for (const s of segs) md5.update(Buffer.from(s.etag, "hex"));
   return `"${md5.digest("hex")}-${segs.length}"`;
 }
 
@@ -178,7 +247,8 @@ function answerHeaders(ctx: Ctx, r: SwiftRes): Record<string, string> {
   for (const [k, v] of Object.entries(r.headers)) {
     if (v === undefined) continue;
     const value = Array.isArray(v) ? v.join(",") : String(v);
-    if (k.startsWith("x-object-meta-")) out[`x-amz-meta-${k.slice(14)}`] = value;
+    if (k === TAGGING_META) out["x-amz-tagging-count"] = tagCount(value) ?? "0";
+    else if (k.startsWith("x-object-meta-")) out[`x-amz-meta-${k.slice(14)}`] = value;
     else if (
       [
         "content-type",

@@ -15,16 +15,26 @@ export interface S3Target {
   key?: string;
 }
 
-/** Bucket and key from the request's path below the S3 prefix; the key within S3's length limit. */
-export function s3Target(ctx: Ctx): S3Target {
+/** The bucket a virtual-hosted-style request names in its Host (<bucket>.<domain>, any port), if it does. */
+export function hostBucket(ctx: Ctx, domain: string): string | undefined {
+  if (domain === "") return undefined;
+  const host = (s3Header(ctx, "host") ?? "").replace(/:\d+$/, "").toLowerCase();
+  const suffix = `.${domain.toLowerCase()}`;
+  return host.endsWith(suffix) && host.length > suffix.length ? host.slice(0, -suffix.length) : undefined;
+}
+
+/** Bucket and key from the Host (virtual-hosted style) or the path below the S3 prefix; the key within S3's limit. */
+export function s3Target(ctx: Ctx, inHost?: string): S3Target {
   const path = ctx.url.split("?")[0];
-  const m = /^\/([^/]*)(?:\/(.*))?$/s.exec(path);
-  if (!m || m[1] === "") return {};
-  const bucket = safeDecode(m[1]);
+  const m = inHost !== undefined ? /^(?:\/(.*))?$/s.exec(path) : /^\/([^/]*)(?:\/(.*))?$/s.exec(path);
+  if (!m) return {};
+  const [rawBucket, rawKey] = inHost !== undefined ? [encodeURIComponent(inHost), m[1]] : [m[1], m[2]];
+  if (rawBucket === "") return {};
+  const bucket = safeDecode(rawBucket);
   if (bucket === null || !/^[A-Za-z0-9._-]{1,255}$/.test(bucket))
-    throw s3Error("InvalidBucketName", { BucketName: m[1].slice(0, 255) });
-  if (m[2] === undefined || m[2] === "") return { bucket };
-  const key = safeDecode(m[2]);
+    throw s3Error("InvalidBucketName", { BucketName: rawBucket.slice(0, 255) });
+  if (rawKey === undefined || rawKey === "") return { bucket };
+  const key = safeDecode(rawKey);
   if (key === null || key.includes("\0") || key.includes("\uFFFD"))
     throw s3Error("InvalidURI", {}, "Couldn't parse the specified URI.");
   if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES)

@@ -2,9 +2,10 @@
 // dispatched by method and sub-resource to the bucket, object and multipart operations.
 import type { FastifyInstance } from "fastify";
 import type { ServiceClient } from "../../shared/client/service-client.js";
-import { reply, type Reply } from "../../shared/http/reply.js";
+import type { Reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
 import type { Ctx } from "../api/request.js";
+import { aclRequest } from "./acl.js";
 import { authenticate } from "./auth.js";
 import {
   bucketLocation,
@@ -13,9 +14,10 @@ import {
   headBucket,
   listBuckets,
   listObjects,
-  owner,
 } from "./bucket.js";
 import { s3Error } from "./errors.js";
+import { KeyCache } from "./keys.js";
+import { taggingRequest } from "./tagging.js";
 import {
   abortUpload,
   completeUpload,
@@ -25,16 +27,26 @@ import {
   uploadPart,
 } from "./multipart.js";
 import { deleteObject, deleteObjects, getObject, putObject } from "./object.js";
-import { s3Query, s3Target } from "./request.js";
+import { hostBucket, s3Query, s3Target } from "./request.js";
 import { SwiftClient } from "./swift.js";
-import { xmlDocument } from "./xml.js";
+
+/** The S3 API's settings. */
+export interface S3Options {
+  /** The region CreateBucket accepts as a LocationConstraint. */
+  region: string;
+  /** The domain of virtual-hosted-style requests (<bucket>.<domain>); "" for path-style only. */
+  domain: string;
+  /** Smallest multipart part but the last. */
+  minPartSize: number;
+}
 
 /** What the S3 API needs from the process: the listener it sends Swift requests to, and identity. */
 export class S3Gateway {
   private app: (() => FastifyInstance) | null = null;
   private identity: ServiceClient | null = null;
+  private readonly keys = new KeyCache();
 
-  constructor(readonly region: string) {}
+  constructor(readonly opts: S3Options) {}
 
   /** Connect to the shared listener (Swift's API) and identity's API, once both are built. */
   connect(app: () => FastifyInstance, identity: ServiceClient): void {
@@ -42,10 +54,16 @@ export class S3Gateway {
     this.identity = identity;
   }
 
-  /** Authenticate a request and open its caller's Swift account. */
-  async client(ctx: Ctx): Promise<SwiftClient> {
+  /** Authenticate a request (naming `hosted`, the bucket in its Host, if any) and open its caller's Swift account. */
+  async client(ctx: Ctx, hosted?: string): Promise<SwiftClient> {
     if (!this.app || !this.identity) throw s3Error("ServiceUnavailable");
-    return new SwiftClient(this.app, await authenticate(ctx, this.identity));
+    const caller = await authenticate(ctx, this.identity, this.keys, hosted);
+    return new SwiftClient(this.app, caller, () => this.keys.drop(caller.access, caller.token));
+  }
+
+  /** Forget the key pairs checked lately (identity data changed: revocations, deleted credentials, roles). */
+  forget(): void {
+    this.keys.clear();
   }
 }
 
@@ -58,7 +76,6 @@ const UNSUPPORTED = [
   "policy",
   "replication",
   "requestPayment",
-  "tagging",
   "torrent",
   "versions",
   "website",
@@ -77,34 +94,12 @@ const UNSUPPORTED = [
   "publicAccessBlock",
 ];
 
-/** The canned ACL every bucket and object has here: the owning project has full control. */
-function acl(ctx: Ctx, sw: SwiftClient): Reply {
-  if (ctx.method === "PUT") {
-    const canned = ctx.headers["x-amz-acl"];
-    if (canned !== undefined && canned !== "private")
-      throw s3Error("NotImplemented", {}, "Only the private canned ACL is supported.");
-    return reply(200, "");
-  }
-  const doc = xmlDocument("AccessControlPolicy", {
-    Owner: owner(sw),
-    AccessControlList: {
-      Grant: {
-        Grantee: { ID: sw.caller.projectId, DisplayName: sw.caller.projectId },
-        Permission: "FULL_CONTROL",
-      },
-    },
-  }).replace(
-    "<Grantee>",
-    '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">',
-  );
-  return reply(200, doc, { "content-type": "application/xml" });
-}
-
 /** Dispatch one S3 request. */
 async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
-  const { bucket, key } = s3Target(ctx);
+  const hosted = hostBucket(ctx, gw.opts.domain);
+  const { bucket, key } = s3Target(ctx, hosted);
   const q = s3Query(ctx);
-  const sw = await gw.client(ctx);
+  const sw = await gw.client(ctx, hosted);
   const m = ctx.method;
   for (const sub of UNSUPPORTED)
     if (q.has(sub)) throw s3Error("NotImplemented", {}, `The ${sub} sub-resource is not supported.`);
@@ -114,13 +109,20 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
     if (m === "GET") return listBuckets(sw);
     throw s3Error("MethodNotAllowed");
   }
-  if (q.has("acl")) return acl(ctx, sw);
+  if (q.has("tagging")) {
+    if (key === undefined) throw s3Error("NotImplemented", {}, "Bucket tagging is not supported.");
+    return taggingRequest(ctx, sw, bucket, key);
+  }
+  if (q.has("acl")) {
+    if (m === "GET" || m === "PUT") return aclRequest(ctx, sw, bucket, key);
+    throw s3Error("MethodNotAllowed");
+  }
   if (key === undefined) {
     if (m === "GET" && q.has("location")) return bucketLocation(sw, bucket);
     if (m === "GET" && q.has("uploads")) return listUploads(ctx, sw, bucket);
     if (m === "GET") return listObjects(ctx, sw, bucket);
     if (m === "HEAD") return headBucket(sw, bucket);
-    if (m === "PUT") return createBucket(ctx, sw, bucket, gw.region);
+    if (m === "PUT") return createBucket(ctx, sw, bucket, gw.opts.region);
     if (m === "DELETE") return deleteBucket(sw, bucket);
     if (m === "POST" && q.has("delete")) return deleteObjects(ctx, sw, bucket);
     throw s3Error("MethodNotAllowed");
@@ -129,7 +131,7 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
   if (upload !== undefined) {
     if (m === "PUT") return uploadPart(ctx, sw, bucket, key, upload);
     if (m === "GET") return listParts(ctx, sw, bucket, key, upload);
-    if (m === "POST") return completeUpload(ctx, sw, bucket, key, upload);
+    if (m === "POST") return completeUpload(ctx, sw, { bucket, key, id: upload }, gw.opts.minPartSize);
     if (m === "DELETE") return abortUpload(sw, bucket, key, upload);
     throw s3Error("MethodNotAllowed");
   }

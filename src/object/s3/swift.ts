@@ -33,6 +33,8 @@ export class SwiftClient {
   constructor(
     private readonly app: () => FastifyInstance,
     readonly caller: S3Caller,
+    /** Told when Swift refuses the caller's token (401), so it is not reused. */
+    private readonly refused: () => void = () => {},
   ) {}
 
   /** The caller's Swift account (keystoneauth's AUTH_<project id>). */
@@ -56,6 +58,7 @@ export class SwiftClient {
       ...(req.body !== undefined ? { payload: req.body } : {}),
       ...(req.stream ? { payloadAsStream: true } : {}),
     });
+    if (r.statusCode === 401) this.refused();
     const res: SwiftRes = { status: r.statusCode, headers: r.headers, body: Buffer.alloc(0) };
     if (req.stream) res.stream = r.stream();
     else res.body = r.rawPayload;

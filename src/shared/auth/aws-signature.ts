@@ -85,16 +85,44 @@ export function canonicalRequest(c: CanonicalInput): string {
 export const stringToSignV4 = (amzDate: string, scope: string, canonical: string): string =>
   [V4_ALGORITHM, amzDate, scope, sha256Hex(canonical)].join("\n");
 
+/** The SigV4 signing key of a secret for a scope (date/region/service/aws4_request); null if the scope is malformed. */
+export function signingKeyV4(secret: string, scope: string): Buffer | null {
+  const parts = scope.split("/");
+  if (parts.length !== 4 || parts[3] !== "aws4_request") return null;
+  let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(parts[0]).digest();
+  for (const part of [parts[1], parts[2], "aws4_request"])
+    key = createHmac("sha256", key).update(part).digest();
+  return key;
+}
+
 /** The SigV4 signature (hex) of a string to sign, the key derived from the scope in its third line; null if malformed. */
 export function signV4(secret: string, stringToSign: string): string | null {
   const lines = stringToSign.split("\n");
   if (lines.length !== 4 || lines[0] !== V4_ALGORITHM) return null;
-  const scope = lines[2].split("/");
-  if (scope.length !== 4 || scope[3] !== "aws4_request") return null;
-  let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(scope[0]).digest();
-  for (const part of [scope[1], scope[2], "aws4_request"])
-    key = createHmac("sha256", key).update(part).digest();
-  return createHmac("sha256", key).update(stringToSign).digest("hex");
+  const key = signingKeyV4(secret, lines[2]);
+  return key && signWithKeyV4(key, stringToSign);
+}
+
+/** The SigV4 signature (hex) of a string to sign with an already derived signing key. */
+export const signWithKeyV4 = (key: Buffer, stringToSign: string): string =>
+  createHmac("sha256", key).update(stringToSign).digest("hex");
+
+/** The payload hash of a body sent in aws-chunked encoding, each chunk signed (SigV4 streaming). */
+export const STREAMING_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+
+/** The hex SHA-256 of nothing (the chunk string to sign's fixed line). */
+export const EMPTY_SHA256 = sha256Hex("");
+
+/** The signature of one chunk of a SigV4 streaming body: chained from the previous signature (the seed first). */
+export function chunkSignature(
+  key: Buffer,
+  amzDate: string,
+  scope: string,
+  previous: string,
+  chunkSha256: string,
+): string {
+  const sts = [`${V4_ALGORITHM}-PAYLOAD`, amzDate, scope, previous, EMPTY_SHA256, chunkSha256].join("\n");
+  return createHmac("sha256", key).update(sts).digest("hex");
 }
 
 /** The Signature Version 2 signature (base64 HMAC-SHA1) of a string to sign. */

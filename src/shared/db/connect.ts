@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import type BetterSqlite3 from "better-sqlite3";
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
 
 /** Which SQL engine a database URL selects. */
 export type Engine = "sqlite" | "postgres" | "mysql";
@@ -30,6 +31,30 @@ function parseInt8(v: string): number | string {
   return Number.isSafeInteger(n) ? n : v;
 }
 
+/** Prepared statements kept per database (distinct SQL texts past this replace the oldest). */
+const MAX_STATEMENTS = 2000;
+
+/**
+ * A better-sqlite3 database whose prepared statements are kept by SQL text: kysely prepares every query anew, and
+ * preparing costs more than running a small query. A statement still iterating is never handed out twice.
+ */
+function cachingStatements(db: BetterSqlite3.Database): SqliteDatabase {
+  const kept = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => db.close(),
+    prepare: (sql) => {
+      const hit = kept.get(sql);
+      if (hit && !hit.busy) return hit;
+      const stmt = db.prepare(sql);
+      if (!hit) {
+        if (kept.size >= MAX_STATEMENTS) kept.delete(kept.keys().next().value as string);
+        kept.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 /** Open a database by URL: sqlite:///abs/path.db (WAL), sqlite::memory:, postgresql://..., mysql://... */
 export async function openDatabase(url: string): Promise<Database> {
   const engine = engineOf(url);
@@ -43,7 +68,7 @@ export async function openDatabase(url: string): Promise<Database> {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
-    kysely = new Kysely({ dialect: new SqliteDialect({ database: db }) });
+    kysely = new Kysely({ dialect: new SqliteDialect({ database: cachingStatements(db) }) });
   } else if (engine === "postgres") {
     const { default: pg } = await import("pg");
     // bigint (int8: bigint columns, count(*), sum of integers) arrives as a string by default; give numbers like

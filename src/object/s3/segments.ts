@@ -1,0 +1,88 @@
+// Where a multipart upload's pieces live ("<bucket>+segments": the marker "<key>/<id>", parts "<key>/<id>/<n>",
+// and for more than 1,000 parts the sub-manifests "<key>/<id>/manifest-<k>"), and their removal: in Swift bulk
+// deletes, and when an object made by an upload is overwritten, the segments of that upload (as s3api on completion).
+import { segmentsOf } from "./bucket.js";
+import { h, type SwiftClient } from "./swift.js";
+
+/** The marker of an upload (and the prefix of its parts). */
+export const uploadPath = (key: string, id: string): string => `${key}/${id}`;
+
+/** A segment's path as a manifest names it: /<bucket>+segments/<key>/<id>/<name>. */
+export const segmentPath = (bucket: string, key: string, id: string, name: string | number): string =>
+  `/${segmentsOf(bucket)}/${uploadPath(key, id)}/${name}`;
+
+/** Swift's bulk delete takes this many paths per request. */
+const BULK_MAX = 10000;
+
+/** Delete objects by path ("/container/object") in bulk deletes; missing ones are no error. */
+export async function deletePaths(sw: SwiftClient, paths: string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += BULK_MAX) {
+    const body = paths
+      .slice(i, i + BULK_MAX)
+      .map((p) => p.split("/").map(encodeURIComponent).join("/"))
+      .join("\n");
+    await sw.call("POST", undefined, undefined, {
+      query: { "bulk-delete": "" },
+      headers: { "content-type": "text/plain", accept: "application/json" },
+      body,
+    });
+  }
+}
+
+/** Whether a segment path names a sub-manifest of a multipart upload (more than 1,000 parts). */
+export const isSubManifest = (path: string): boolean =>
+  /^\/[^/]+\+segments\/.*\/[0-9a-f]{32}\/manifest-\d{1,2}$/s.test(path);
+
+/** One segment of an SLO's raw manifest. */
+export interface RawSegment {
+  path: string;
+  etag: string;
+}
+
+/** The segments of an SLO's raw manifest, a multipart upload's sub-manifests expanded; null when it cannot be read. */
+export async function rawManifest(
+  sw: SwiftClient,
+  container: string,
+  object: string,
+  expand = true,
+): Promise<RawSegment[] | null> {
+  const r = await sw.call("GET", container, object, {
+    query: { "multipart-manifest": "get", format: "raw" },
+  });
+  if (r.status !== 200) return null;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(r.body.toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(entries)) return null;
+  const out: RawSegment[] = [];
+  for (const e of entries as Array<{ path?: unknown; etag?: unknown }>) {
+    if (typeof e.path !== "string") continue;
+    const seg = { path: e.path, etag: typeof e.etag === "string" ? e.etag : "" };
+    const i = seg.path.indexOf("/", 1);
+    const inner =
+      expand && isSubManifest(seg.path)
+        ? await rawManifest(sw, seg.path.slice(1, i), seg.path.slice(i + 1), false)
+        : null;
+    out.push(seg, ...(inner ?? []));
+  }
+  return out;
+}
+
+/**
+ * The pieces of the upload an object at `key` was completed from (parts and sub-manifests under the key's own
+ * segment path), read before the object is overwritten; [] for any other object.
+ */
+export async function uploadedPieces(sw: SwiftClient, bucket: string, key: string): Promise<string[]> {
+  const head = await sw.call("HEAD", bucket, key);
+  if (head.status !== 200 || h(head, "x-static-large-object") !== "True") return [];
+  const own = new RegExp(
+    `^${escapeRe(`/${segmentsOf(bucket)}/${key}/`)}[0-9a-f]{32}/(\\d{1,5}|manifest-\\d{1,2})$`,
+    "s",
+  );
+  return ((await rawManifest(sw, bucket, key)) ?? []).map((s) => s.path).filter((p) => own.test(p));
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

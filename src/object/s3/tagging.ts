@@ -1,0 +1,120 @@
+// Object tagging: an object's tag set is kept in its Swift metadata (X-Object-Meta-S3api-Tagging, the tags in
+// S3's URL-encoded form), hidden from S3's x-amz-meta-* and counted in x-amz-tagging-count. Set by x-amz-tagging
+// on PutObject, CopyObject (x-amz-tagging-directive: REPLACE) and CreateMultipartUpload, or by PutObjectTagging;
+// read by GetObjectTagging, removed by DeleteObjectTagging. Bucket tagging is not offered.
+import { reply, type Reply } from "../../shared/http/reply.js";
+import type { Ctx } from "../api/request.js";
+import { xmlReply } from "./bucket.js";
+import { s3Error } from "./errors.js";
+import { readSmallBody, s3Header } from "./request.js";
+import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
+import { elements, hasRoot, text } from "./xml.js";
+
+/** The Swift metadata header a tag set is kept in. */
+export const TAGGING_META = "x-object-meta-s3api-tagging";
+
+/** S3's bounds: tags per object, and key and value lengths (characters). */
+const MAX_TAGS = 10;
+const MAX_KEY = 128;
+const MAX_VALUE = 256;
+
+type Tags = Array<[string, string]>;
+
+/** Check a tag set against S3's bounds (InvalidTag). */
+function checked(tags: Tags): Tags {
+  if (tags.length > MAX_TAGS) throw s3Error("BadRequest", {}, "Object tags cannot be greater than 10");
+  const seen = new Set<string>();
+  for (const [k, v] of tags) {
+    if (k === "" || [...k].length > MAX_KEY || [...v].length > MAX_VALUE)
+      throw s3Error("InvalidTag", {}, "The TagKey or TagValue you have provided is invalid");
+    if (seen.has(k)) throw s3Error("InvalidTag", {}, "Cannot provide multiple Tags with the same key");
+    seen.add(k);
+  }
+  return tags;
+}
+
+/** S3's URL-encoded form of a tag set (k1=v1&k2=v2). */
+const encode = (tags: Tags): string =>
+  tags.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+
+/** A URL-encoded tag set (an x-amz-tagging header, or what is stored), checked; InvalidArgument if unreadable. */
+function decode(raw: string): Tags {
+  const out: Tags = [];
+  for (const part of raw.split("&")) {
+    if (part === "") continue;
+    const i = part.indexOf("=");
+    try {
+      const k = decodeURIComponent((i < 0 ? part : part.slice(0, i)).replace(/\+/g, " "));
+      const v = i < 0 ? "" : decodeURIComponent(part.slice(i + 1).replace(/\+/g, " "));
+      out.push([k, v]);
+    } catch {
+      throw s3Error(
+        "InvalidArgument",
+        { ArgumentName: "x-amz-tagging" },
+        "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+      );
+    }
+  }
+  return checked(out);
+}
+
+/** The metadata header an x-amz-tagging request header sets (none without one). */
+export function taggingHeader(ctx: Ctx): Record<string, string> {
+  const raw = s3Header(ctx, "x-amz-tagging");
+  if (raw === undefined) return {};
+  const tags = decode(raw);
+  return tags.length ? { [TAGGING_META]: encode(tags) } : {};
+}
+
+/** The x-amz-tagging-count of an object's Swift headers (undefined without tags). */
+export function tagCount(stored: string | undefined): string | undefined {
+  if (stored === undefined || stored === "") return undefined;
+  return String(stored.split("&").filter(Boolean).length);
+}
+
+/** Rewrite an object's user metadata with its tag set changed (Swift's POST replaces all user metadata). */
+async function setTags(sw: SwiftClient, bucket: string, key: string, tags: Tags): Promise<void> {
+  const head = await sw.call("HEAD", bucket, key);
+  if (head.status !== 200) throw await notFound(sw, head, bucket, key);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(head.headers))
+    if (k.startsWith("x-object-meta-") && k !== TAGGING_META && v !== undefined) headers[k] = String(v);
+  if (tags.length) headers[TAGGING_META] = encode(tags);
+  const r = await sw.call("POST", bucket, key, { headers });
+  if (r.status !== 202 && r.status !== 204) throw fromSwift(r, "key", { Key: key });
+}
+
+/** NoSuchBucket or NoSuchKey (or the failure) of a HEAD on an object that did not answer 200. */
+async function notFound(sw: SwiftClient, r: SwiftRes, bucket: string, key: string) {
+  if (r.status !== 404) return fromSwift(r, "key", { Key: key });
+  const b = await sw.call("HEAD", bucket);
+  return b.status === 404
+    ? s3Error("NoSuchBucket", { BucketName: bucket })
+    : s3Error("NoSuchKey", { Key: key });
+}
+
+/** GET, PUT and DELETE /bucket/key?tagging. */
+export async function taggingRequest(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  if (ctx.method === "GET") {
+    const head = await sw.call("HEAD", bucket, key);
+    if (head.status !== 200) throw await notFound(sw, head, bucket, key);
+    const tags = decode(h(head, TAGGING_META) ?? "");
+    return xmlReply("Tagging", { TagSet: { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } });
+  }
+  if (ctx.method === "DELETE") {
+    await setTags(sw, bucket, key, []);
+    return reply(204, undefined);
+  }
+  if (ctx.method !== "PUT") throw s3Error("MethodNotAllowed");
+  const xml = (await readSmallBody(ctx, 64 * 1024)).toString("utf8");
+  if (!hasRoot(xml, "Tagging")) throw s3Error("MalformedXML");
+  const tags = checked(
+    elements(xml, "Tag").map((t): [string, string] => {
+      const k = text(t, "Key");
+      if (k === undefined) throw s3Error("MalformedXML");
+      return [k, text(t, "Value") ?? ""];
+    }),
+  );
+  await setTags(sw, bucket, key, tags);
+  return reply(200, "");
+}
