@@ -10,3 +10,6 @@ export * from "./routers.js";
 export * from "./server-actions.js";
 export * from "./backups.js";
 export * from "./topology.js";
+export * from "./images.js";
+export * from "./ports.js";
+export * from "./tempurl.js";
