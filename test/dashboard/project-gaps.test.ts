@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SKIP_BROWSER } from "../helpers/browser.js";
-import { rowWith, startRig, type DashboardRig } from "./in-process.js";
+import { until } from "../helpers/wait.js";
+import { rowWith, startRig, WAIT, type DashboardRig } from "./in-process.js";
 
 describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSER }, () => {
   let rig: DashboardRig;
@@ -179,5 +180,97 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
     url.searchParams.set("temp_url_expires", String(expires + 1));
     assert.equal((await fetch(url)).status, 401);
     await closeDialog();
+  });
+
+  test("the Launch dialog boots from a new or an existing volume with user data, and hints which flavors fit", async () => {
+    const { c } = rig;
+    const pid = rig.demoProject;
+    const flavors = (await c.req("GET", "/v2.1/flavors/detail", { token: c.demo })).body.flavors as Array<{
+      id: string;
+      name: string;
+      ram: number;
+    }>;
+    const small = flavors.reduce((a, b) => (b.ram < a.ram ? b : a));
+    const big = flavors.find((f) => f.ram > small.ram);
+    const quota = (body: unknown) =>
+      c.req(body ? "PUT" : "DELETE", `/v2.1/os-quota-sets/${pid}`, { token: c.admin, body });
+    assert.equal((await quota({ quota_set: { ram: small.ram } })).status, 200);
+    const ids: string[] = [];
+    try {
+      const vol = (
+        await rig.call("POST", `/volume/v3/${pid}/volumes`, {
+          volume: { name: "boot-vol", size: 1, imageRef: c.imageId },
+        })
+      ).volume;
+      await until(
+        "boot-vol available",
+        async () =>
+          (await rig.call("GET", `/volume/v3/${pid}/volumes/${vol.id}`)).volume.status === "available",
+        WAIT,
+      );
+      await rig.nav("Instances", "Instances");
+      await page.getByRole("button", { name: "Launch Instance" }).click();
+      await page.locator("#launch-quota-left").getByText(`${small.ram} MiB RAM`).waitFor();
+      const label = (f: { id: string }) =>
+        page.locator(`#launch-flavor option[value="${f.id}"]`).textContent();
+      assert.match((await label(small)) ?? "", / - fits quota$/);
+      if (big) assert.match((await label(big)) ?? "", / - exceeds quota$/);
+
+      await page.locator("#launch-source").selectOption({ label: "Instance snapshot" });
+      assert.equal(await page.locator("#launch-image option").first().textContent(), "No snapshot");
+      await page.locator("#launch-source").selectOption({ label: "Image, on a new volume" });
+      await page.locator("#launch-name").fill("bfv-new");
+      await page.locator("#launch-volume-size").fill("0");
+      await page.locator("#launch-user-data").fill("x".repeat(49150));
+      await page.getByRole("button", { name: "Launch", exact: true }).click();
+      await page.getByText("Choose an image.").waitFor();
+      await page.getByText("A whole number of GiB from 1 to 16384.").waitFor();
+      await page.getByText("At most 49149 bytes of user data.").waitFor();
+      await page.locator("#launch-image").selectOption({ label: "test-image" });
+      await page.locator("#launch-volume-size").fill("2");
+      await page.locator("#launch-user-data").fill("#!/bin/sh\necho made in the browser\n");
+      await page.locator("#launch-flavor").selectOption(small.id);
+      await page.getByLabel("ports-net").check();
+      await rig.accessible("Launch dialog (new volume)");
+      await page.getByRole("button", { name: "Launch", exact: true }).click();
+      await page.getByRole("dialog").waitFor({ state: "detached" });
+      await row("bfv-new").waitFor();
+
+      await quota({ quota_set: { ram: small.ram * 2 } });
+      await page.getByRole("button", { name: "Launch Instance" }).click();
+      await page.locator("#launch-name").fill("bfv-old");
+      await page.locator("#launch-source").selectOption({ label: "Volume (bootable)" });
+      await page.locator("#launch-image").selectOption({ label: "boot-vol (1 GiB)" });
+      await page.locator("#launch-delete-volume").uncheck();
+      await page.locator("#launch-flavor").selectOption(small.id);
+      await page.getByLabel("ports-net").check();
+      await page.getByRole("button", { name: "Launch", exact: true }).click();
+      await page.getByRole("dialog").waitFor({ state: "detached" });
+      await row("bfv-old").waitFor();
+
+      const servers = (await c.req("GET", "/v2.1/servers", { token: c.demo })).body.servers as Array<{
+        id: string;
+        name: string;
+      }>;
+      const byName = new Map(servers.map((x) => [x.name, x.id]));
+      ids.push(byName.get("bfv-new")!, byName.get("bfv-old")!);
+      const made = await c.waitStatus(c.admin, byName.get("bfv-new")!, "ACTIVE");
+      assert.equal(made.image, "", "booted from a volume, not an image");
+      assert.equal(
+        Buffer.from(made["OS-EXT-SRV-ATTR:user_data"], "base64").toString(),
+        "#!/bin/sh\necho made in the browser\n",
+      );
+      const [newVol] = made["os-extended-volumes:volumes_attached"];
+      assert.equal(newVol.delete_on_termination, true);
+      assert.equal((await rig.call("GET", `/volume/v3/${pid}/volumes/${newVol.id}`)).volume.size, 2);
+      const old = await c.waitStatus(c.admin, byName.get("bfv-old")!, "ACTIVE");
+      assert.deepEqual(old["os-extended-volumes:volumes_attached"], [
+        { id: vol.id, delete_on_termination: false },
+      ]);
+    } finally {
+      for (const id of ids) await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo });
+      for (const id of ids) await c.waitGone(c.demo, id);
+      await quota(undefined);
+    }
   });
 });
