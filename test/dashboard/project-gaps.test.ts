@@ -1,7 +1,9 @@
 // The dashboard's project pages in headless Chromium against one in-process cloud (fake compute driver): editing
 // an image (name, minimums, key/value properties, visibility, protection) and sharing it with another project
 // (add, list, remove members); a network's ports (list, create with a fixed IP, Neutron's refusal shown, delete);
-// an object's temporary URL signed in the browser (downloads without a token, a changed expiry is refused); axe
+// an object's temporary URL signed in the browser (downloads without a token, a changed expiry is refused); the
+// Launch dialog's boot sources (snapshots listed apart from images, a new volume of a chosen size deleted with the
+// instance, an existing bootable volume kept), user data (bounded) and flavor hints from the remaining quota; axe
 // finds no serious or critical violation on these dialogs.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -208,6 +210,25 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
           (await rig.call("GET", `/volume/v3/${pid}/volumes/${vol.id}`)).volume.status === "available",
         WAIT,
       );
+      // An instance snapshot is listed under its own source, not with the images.
+      const snap = await rig.call("POST", "/image/v2/images", {
+        name: "web-snap-img",
+        disk_format: "raw",
+        container_format: "bare",
+        image_type: "snapshot",
+      });
+      const up = await c.t.cloud.app.inject({
+        method: "PUT",
+        url: `/image/v2/images/${snap.id}/file`,
+        headers: { "x-auth-token": c.demo, "content-type": "application/octet-stream" },
+        payload: Buffer.alloc(1024 * 1024),
+      });
+      assert.equal(up.statusCode, 204);
+      await until(
+        "web-snap-img active",
+        async () => (await rig.call("GET", `/image/v2/images/${snap.id}`)).status === "active",
+        WAIT,
+      );
       await rig.nav("Instances", "Instances");
       await page.getByRole("button", { name: "Launch Instance" }).click();
       await page.locator("#launch-quota-left").getByText(`${small.ram} MiB RAM`).waitFor();
@@ -217,7 +238,11 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
       if (big) assert.match((await label(big)) ?? "", / - exceeds quota$/);
 
       await page.locator("#launch-source").selectOption({ label: "Instance snapshot" });
-      assert.equal(await page.locator("#launch-image option").first().textContent(), "No snapshot");
+      await page.locator("#launch-image option", { hasText: "web-snap-img" }).waitFor({ state: "attached" });
+      assert.equal(await page.locator("#launch-image option", { hasText: "test-image" }).count(), 0);
+      await page.locator("#launch-source").selectOption({ label: "Image" });
+      await page.locator("#launch-image option", { hasText: "test-image" }).waitFor({ state: "attached" });
+      assert.equal(await page.locator("#launch-image option", { hasText: "web-snap-img" }).count(), 0);
       await page.locator("#launch-source").selectOption({ label: "Image, on a new volume" });
       await page.locator("#launch-name").fill("bfv-new");
       await page.locator("#launch-volume-size").fill("0");
