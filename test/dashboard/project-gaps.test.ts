@@ -298,4 +298,9 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
       await quota(undefined);
     }
   });
+
+  test("nothing broke the Content-Security-Policy or threw in the page", () => {
+    const bad = rig.browser.errors.filter((e) => /Content Security Policy|pageerror/.test(e));
+    assert.deepEqual(bad, []);
+  });
 });
