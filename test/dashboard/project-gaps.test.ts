@@ -147,7 +147,7 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
     await rig.call("PUT", `${account}/temp-box`);
     const put = await rig.c.t.cloud.app.inject({
       method: "PUT",
-      url: `${account}/temp-box/note.txt`,
+      url: `${account}/temp-box/my%20note.txt`,
       headers: { "x-auth-token": rig.c.demo, "content-type": "text/plain" },
       payload: "temporary hello",
     });
@@ -155,7 +155,7 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
     await page.goto(`${rig.base}/project/containers`);
     await page.getByRole("link", { name: "temp-box", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Container temp-box" }).waitFor();
-    await page.getByRole("button", { name: "Temporary URL of note.txt" }).click();
+    await page.getByRole("button", { name: "Temporary URL of my note.txt" }).click();
     await page.locator("#tempurl-expiry").selectOption({ label: "1 day" });
     await page.getByRole("button", { name: "Generate URL", exact: true }).click();
     const box = page.getByLabel("Temporary URL", { exact: true });
@@ -164,7 +164,7 @@ describe("dashboard project page gaps in headless Chromium", { skip: SKIP_BROWSE
     await rig.accessible("Temporary URL dialog");
     const url = new URL(await box.inputValue());
     assert.equal(url.origin, rig.base);
-    assert.equal(url.pathname, `${account}/temp-box/note.txt`);
+    assert.equal(url.pathname, `${account}/temp-box/my%20note.txt`);
     const expires = Number(url.searchParams.get("temp_url_expires"));
     const inDay = Date.now() / 1000 + 86400;
     assert.ok(Math.abs(expires - inDay) < 120, `expires ${expires}`);
