@@ -1,5 +1,6 @@
 // One container's objects under a prefix, with pseudo-folders (prefix/delimiter): browse folders, create a folder,
-// upload a file (streamed from the browser with progress), download, a temporary URL, delete, and the public access toggle.
+// upload a file (streamed from the browser with progress), download, a temporary URL, delete, and the public
+// access toggle.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { objectPath, type Entry } from "../../api/objects.js";
