@@ -1,7 +1,9 @@
 // The dashboard's API client (src/dashboard/web/api) against an in-process cloud: login (unscoped, the project
 // list, then project-scoped with the catalog), catalog paths, the pinned compute microversion, each service's own
-// error message, project switching, logout revoking the token, and the generated clouds.yaml/openrc.
+// error message, project switching, logout revoking the token, and the generated clouds.yaml/openrc; the image
+// property patch and the temporary URL signature (WebCrypto) as pure functions.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { bootCloud, type TestCloud } from "../helpers/cloud.js";
 import {
@@ -10,9 +12,11 @@ import {
   cloudsYaml,
   endpointPath,
   errorMessage,
+  hmacSha256Hex,
   login,
   logout,
   openrc,
+  propertyPatch,
   resources,
   scopeToProject,
   type Transport,
@@ -148,5 +152,32 @@ describe("dashboard API client", () => {
     const rc = openrc(session, "http://127.0.0.1:8080/identity/v3", "RegionOne");
     assert.match(rc, /export OS_PROJECT_NAME='demo'/);
     assert.match(rc, /read -r -s -p/);
+  });
+
+  test("an image's property edits become add, replace and remove operations", () => {
+    const before = new Map([
+      ["os_distro", "cirros"],
+      ["hw_disk_bus", "virtio"],
+      ["keep", "same"],
+    ]);
+    const after = new Map([
+      ["os_distro", "debian"],
+      ["keep", "same"],
+      ["os_version", "12"],
+    ]);
+    assert.deepEqual(propertyPatch(before, after), [
+      { op: "replace", path: "/os_distro", value: "debian" },
+      { op: "add", path: "/os_version", value: "12" },
+      { op: "remove", path: "/hw_disk_bus" },
+    ]);
+    assert.deepEqual(propertyPatch(before, before), []);
+  });
+
+  test("the temporary URL signature is Swift's HMAC-SHA256 in hex", async () => {
+    const body = "GET\n1700000000\n/object-store/v1/AUTH_x/c/o ü";
+    assert.equal(
+      await hmacSha256Hex("k\u00e9y", body),
+      createHmac("sha256", "k\u00e9y").update(body).digest("hex"),
+    );
   });
 });

@@ -14,3 +14,6 @@ export * from "./admin-compute.js";
 export * from "./admin-identity.js";
 export * from "./admin-resources.js";
 export * from "./admin-probe.js";
+export * from "./images.js";
+export * from "./ports.js";
+export * from "./tempurl.js";

@@ -39,6 +39,8 @@ export interface Image {
   container_format: string | null;
   owner: string;
   created_at: string;
+  /** "snapshot" on an instance snapshot. */
+  image_type?: string;
 }
 
 /** A key pair. */
@@ -109,10 +111,23 @@ export interface Port {
   fixed_ips: Array<{ ip_address: string; subnet_id: string }>;
 }
 
-/** What the Launch dialog sends. */
+/** One block device mapping (v2) of a launch: what the instance boots from when not an image's local disk. */
+export interface BlockDevice {
+  boot_index: number;
+  uuid: string;
+  source_type: "image" | "volume" | "snapshot";
+  destination_type: "volume";
+  volume_size?: number;
+  delete_on_termination: boolean;
+}
+
+/** What the Launch dialog sends: an image to boot from, or a volume in `block_device_mapping_v2`. */
 export interface LaunchRequest {
   name: string;
-  imageRef: string;
+  imageRef?: string;
+  block_device_mapping_v2?: BlockDevice[];
+  /** Base64, as Nova takes it. */
+  user_data?: string;
   flavorRef: string;
   networks: string[];
   key_name?: string;
@@ -132,12 +147,14 @@ export function resources(api: Api) {
     launch: async (r: LaunchRequest): Promise<void> => {
       const server: Record<string, unknown> = {
         name: r.name,
-        imageRef: r.imageRef,
         flavorRef: r.flavorRef,
         networks: r.networks.length ? r.networks.map((uuid) => ({ uuid })) : "auto",
         min_count: r.count,
         max_count: r.count,
       };
+      if (r.imageRef) server.imageRef = r.imageRef;
+      if (r.block_device_mapping_v2) server.block_device_mapping_v2 = r.block_device_mapping_v2;
+      if (r.user_data) server.user_data = r.user_data;
       if (r.key_name) server.key_name = r.key_name;
       if (r.security_groups.length) server.security_groups = r.security_groups.map((name) => ({ name }));
       await api.post("compute", "/servers", { server });

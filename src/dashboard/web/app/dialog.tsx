@@ -61,10 +61,12 @@ export function Field(props: {
   error?: string;
   shown: boolean;
   required?: boolean;
+  /** "group" when the field holds several inputs (its label then names the group). */
+  role?: string;
   children: ReactNode;
 }) {
   return (
-    <FormGroup label={props.label} fieldId={props.id} isRequired={props.required}>
+    <FormGroup label={props.label} fieldId={props.id} isRequired={props.required} role={props.role}>
       {props.children}
       {props.shown && props.error && (
         <HelperText>

@@ -1,5 +1,6 @@
 // One container's objects under a prefix, with pseudo-folders (prefix/delimiter): browse folders, create a folder,
-// upload a file (streamed from the browser with progress), download, delete, and the public access toggle.
+// upload a file (streamed from the browser with progress), download, a temporary URL, delete, and the public
+// access toggle.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { objectPath, type Entry } from "../../api/objects.js";
@@ -10,6 +11,7 @@ import { useApi } from "../session.js";
 import { useObjectCalls } from "../service-calls.js";
 import { Confirm, download, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 import { putWithProgress } from "../upload.js";
+import { TempUrlDialog } from "./ObjectTempUrl.js";
 
 /** Why an object or folder name is refused before sending, or undefined. */
 function nameError(name: string, full: string): string | undefined {
@@ -137,6 +139,7 @@ export default function ContainerObjects({ params }: { params: string[] }) {
   const pubKey = ["container-public", project, container];
   const pub = useQuery({ queryKey: pubKey, queryFn: () => o.isPublic(container) });
   const [dialog, setDialog] = useState<"upload" | "folder" | null>(null);
+  const [temp, setTemp] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<string | null>(null);
   const refresh = () =>
     void Promise.all([
@@ -235,7 +238,15 @@ export default function ContainerObjects({ params }: { params: string[] }) {
                 aria-label={`Download ${short(e)}`}
               >
                 Download
-              </Button>
+              </Button>{" "}
+              <Button
+                size="sm"
+                variant="secondary"
+                onClick={() => setTemp(e.name)}
+                aria-label={`Temporary URL of ${short(e)}`}
+              >
+                Temporary URL
+              </Button>{" "}
               <Button
                 size="sm"
                 variant="danger"
@@ -265,6 +276,7 @@ export default function ContainerObjects({ params }: { params: string[] }) {
           setDeleting(null);
         }}
       />
+      {temp && <TempUrlDialog container={container} name={temp} onClose={() => setTemp(null)} />}
       {dialog === "upload" && (
         <Upload container={container} prefix={prefix} onClose={() => setDialog(null)} onDone={refresh} />
       )}

@@ -1,4 +1,4 @@
-// Images: the images the project sees, upload from a local file with a progress bar, delete.
+// Images: the images the project sees, upload from a local file with a progress bar, edit, share, delete.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Image } from "../../api/resources.js";
@@ -20,6 +20,7 @@ import {
 import { useApi } from "../session.js";
 import { putWithProgress } from "../upload.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
+import { EditImage, ShareImage } from "./ImageDialogs.js";
 
 const FORMATS = ["qcow2", "raw", "iso", "vmdk", "vdi", "vhd", "ami", "ari", "aki"];
 
@@ -138,6 +139,8 @@ export default function Images() {
   const images = useQuery({ queryKey: key, queryFn: r.images, refetchInterval: 5000 });
   const [uploading, setUploading] = useState(false);
   const [deleting, setDeleting] = useState<Image | null>(null);
+  const [editing, setEditing] = useState<Image | null>(null);
+  const [sharing, setSharing] = useState<Image | null>(null);
   const del = useMutation({
     mutationFn: r.deleteImage,
     onSettled: () => qc.invalidateQueries({ queryKey: key }),
@@ -169,14 +172,36 @@ export default function Images() {
         ]}
         actions={(i) =>
           i.owner === session.project.id ? (
-            <Button
-              size="sm"
-              variant="danger"
-              onClick={() => setDeleting(i)}
-              aria-label={`Delete ${i.name ?? i.id}`}
-            >
-              Delete
-            </Button>
+            <>
+              <Button
+                size="sm"
+                variant="secondary"
+                onClick={() => setEditing(i)}
+                aria-label={`Edit ${i.name ?? i.id}`}
+              >
+                Edit
+              </Button>{" "}
+              {i.visibility === "shared" && (
+                <>
+                  <Button
+                    size="sm"
+                    variant="secondary"
+                    onClick={() => setSharing(i)}
+                    aria-label={`Share ${i.name ?? i.id}`}
+                  >
+                    Share
+                  </Button>{" "}
+                </>
+              )}
+              <Button
+                size="sm"
+                variant="danger"
+                onClick={() => setDeleting(i)}
+                aria-label={`Delete ${i.name ?? i.id}`}
+              >
+                Delete
+              </Button>
+            </>
           ) : null
         }
       />
@@ -191,6 +216,16 @@ export default function Images() {
           setDeleting(null);
         }}
       />
+      {editing && (
+        <EditImage
+          id={editing.id}
+          onClose={() => setEditing(null)}
+          onDone={() => void qc.invalidateQueries({ queryKey: key })}
+        />
+      )}
+      {sharing && (
+        <ShareImage id={sharing.id} name={sharing.name ?? sharing.id} onClose={() => setSharing(null)} />
+      )}
       {uploading && (
         <UploadDialog
           onClose={() => setUploading(false)}

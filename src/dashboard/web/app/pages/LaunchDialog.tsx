@@ -1,5 +1,6 @@
-// The Launch Instance dialog: name, image, flavor, networks, key pair, security groups and count, validated
-// before it is sent; the API's own message is shown when the server refuses.
+// The Launch Instance dialog: name, boot source (image, snapshot, volume, new volume), flavor with hints of what
+// fits the remaining quota, networks, key pair, security groups, user data and count, validated before it is
+// sent; the API's own message is shown when the server refuses.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import {
@@ -20,6 +21,7 @@ import {
 } from "../pf.js";
 import { useApi } from "../session.js";
 import { ErrorAlert } from "../ui.js";
+import { encodeUserData, useLaunchSource, userDataError, UserDataField } from "./LaunchSource.js";
 
 /** Inline error text under a field. */
 function FieldError({ msg }: { msg?: string }) {
@@ -35,14 +37,14 @@ function FieldError({ msg }: { msg?: string }) {
 export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunched(): void }) {
   const { r, session } = useApi();
   const pid = session.project.id;
-  const images = useQuery({ queryKey: ["images", pid], queryFn: r.images });
   const flavors = useQuery({ queryKey: ["flavors"], queryFn: r.flavors });
   const networks = useQuery({ queryKey: ["networks", pid], queryFn: r.networks });
   const keypairs = useQuery({ queryKey: ["keypairs", pid], queryFn: r.keypairs });
   const groups = useQuery({ queryKey: ["secgroups", pid], queryFn: r.securityGroups });
   const limits = useQuery({ queryKey: ["limits", pid], queryFn: r.limits });
   const [name, setName] = useState("");
-  const [image, setImage] = useState("");
+  const source = useLaunchSource();
+  const [userData, setUserData] = useState("");
   const [flavor, setFlavor] = useState("");
   const [nets, setNets] = useState<string[]>([]);
   const [key, setKey] = useState("");
@@ -54,11 +56,11 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
   const l = limits.data;
   const room =
     l && l.maxTotalInstances >= 0 ? Math.max(0, l.maxTotalInstances - (l.totalInstancesUsed ?? 0)) : 100;
-  const active = (images.data ?? []).filter((i) => i.status === "active");
   const chosenFlavor = (flavors.data ?? []).find((f) => f.id === flavor);
   const errors: Record<string, string | undefined> = {
     name: !name.trim() ? "Enter a name." : name.length > 255 ? "At most 255 characters." : undefined,
-    image: !image ? "Choose an image." : undefined,
+    ...source.errors,
+    userData: userDataError(userData),
     flavor: !flavor ? "Choose a flavor." : undefined,
     count:
       !Number.isInteger(count) || count < 1
@@ -74,7 +76,8 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
     if (!valid) return;
     launch.mutate({
       name: name.trim(),
-      imageRef: image,
+      ...source.request(),
+      user_data: userData ? encodeUserData(userData) : undefined,
       flavorRef: flavor,
       networks: nets,
       key_name: key || undefined,
@@ -85,12 +88,20 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
   const err = (k: string) => (touched ? errors[k] : undefined);
   const toggle = (list: string[], v: string, on: boolean) =>
     on ? [...list, v] : list.filter((x) => x !== v);
+  /** What the quota leaves of a limit (-1: unlimited). */
+  const left = (max: number | undefined, used: number | undefined) =>
+    max === undefined || max < 0 ? Infinity : Math.max(0, max - (used ?? 0));
+  const cores = l ? left(l.maxTotalCores, l.totalCoresUsed) : Infinity;
+  const ramLeft = l ? left(l.maxTotalRAMSize, l.totalRAMUsed) : Infinity;
   const fitHint = (f: { vcpus: number; ram: number }) => {
     if (!l) return "";
-    const cores = l.maxTotalCores >= 0 && (l.totalCoresUsed ?? 0) + f.vcpus * count > l.maxTotalCores;
-    const ram = l.maxTotalRAMSize >= 0 && (l.totalRAMUsed ?? 0) + f.ram * count > l.maxTotalRAMSize;
-    return cores || ram ? " - exceeds quota" : "";
+    return f.vcpus * count > cores || f.ram * count > ramLeft ? " - exceeds quota" : " - fits quota";
   };
+  const quotaLeft = l
+    ? `Quota left: ${room} instances, ${cores === Infinity ? "unlimited" : cores} VCPUs, ${
+        ramLeft === Infinity ? "unlimited" : ramLeft
+      } MiB RAM.`
+    : "";
   return (
     <Modal variant="medium" isOpen onClose={onClose} aria-labelledby="launch-title">
       <ModalHeader title="Launch Instance" labelId="launch-title" />
@@ -107,26 +118,7 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
             />
             <FieldError msg={err("name")} />
           </FormGroup>
-          <FormGroup label="Image" fieldId="launch-image" isRequired>
-            <FormSelect
-              id="launch-image"
-              value={image}
-              onChange={(_e, v) => setImage(v)}
-              validated={err("image") ? "error" : "default"}
-            >
-              <FormSelectOption
-                value=""
-                label={
-                  images.isLoading ? "Loading..." : active.length ? "Choose an image" : "No active image"
-                }
-                isPlaceholder
-              />
-              {active.map((i) => (
-                <FormSelectOption key={i.id} value={i.id} label={i.name ?? i.id} />
-              ))}
-            </FormSelect>
-            <FieldError msg={err("image")} />
-          </FormGroup>
+          {source.fields(touched)}
           <FormGroup label="Flavor" fieldId="launch-flavor" isRequired>
             <FormSelect
               id="launch-flavor"
@@ -148,6 +140,11 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
               ))}
             </FormSelect>
             <FieldError msg={err("flavor")} />
+            {quotaLeft && (
+              <HelperText id="launch-quota-left">
+                <HelperTextItem>{quotaLeft}</HelperTextItem>
+              </HelperText>
+            )}
             {chosenFlavor && fitHint(chosenFlavor) && (
               <HelperText>
                 <HelperTextItem variant="warning">
@@ -191,6 +188,7 @@ export function LaunchDialog({ onClose, onLaunched }: { onClose(): void; onLaunc
               />
             ))}
           </FormGroup>
+          <UserDataField value={userData} onChange={setUserData} shown={touched} />
           <FormGroup label="Count" fieldId="launch-count">
             <NumberInput
               id="launch-count"

@@ -1,4 +1,4 @@
-// Networks: the networks the project sees with their subnets; create a network with a subnet; delete.
+// Networks: the networks the project sees with their subnets; create a network with a subnet; its ports; delete.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { Network } from "../../api/resources.js";
@@ -16,6 +16,7 @@ import {
 } from "../pf.js";
 import { useApi } from "../session.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
+import { NetworkPorts } from "./NetworkPorts.js";
 
 /** Whether `s` is an IPv4 or IPv6 CIDR (checked in the browser before sending). */
 export function validCidr(s: string): boolean {
@@ -108,6 +109,7 @@ export default function Networks() {
   const cidrs = new Map((subnets.data ?? []).map((s) => [s.id, s.cidr]));
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Network | null>(null);
+  const [portsOf, setPortsOf] = useState<Network | null>(null);
   const refresh = () =>
     Promise.all([qc.invalidateQueries({ queryKey: key }), qc.invalidateQueries({ queryKey: ["subnets"] })]);
   const del = useMutation({ mutationFn: r.deleteNetwork, onSettled: refresh });
@@ -136,13 +138,28 @@ export default function Networks() {
           { title: "External", cell: (n) => (n["router:external"] ? "Yes" : "No") },
           { title: "Status", cell: (n) => n.status },
         ]}
-        actions={(n) =>
-          n.project_id === session.project.id ? (
-            <Button size="sm" variant="danger" onClick={() => setDeleting(n)} aria-label={`Delete ${n.name}`}>
-              Delete
-            </Button>
-          ) : null
-        }
+        actions={(n) => (
+          <>
+            <Button
+              size="sm"
+              variant="secondary"
+              onClick={() => setPortsOf(n)}
+              aria-label={`Ports of ${n.name}`}
+            >
+              Ports
+            </Button>{" "}
+            {n.project_id === session.project.id && (
+              <Button
+                size="sm"
+                variant="danger"
+                onClick={() => setDeleting(n)}
+                aria-label={`Delete ${n.name}`}
+              >
+                Delete
+              </Button>
+            )}
+          </>
+        )}
       />
       <Confirm
         open={!!deleting}
@@ -155,6 +172,13 @@ export default function Networks() {
           setDeleting(null);
         }}
       />
+      {portsOf && (
+        <NetworkPorts
+          net={portsOf}
+          subnets={(subnets.data ?? []).filter((s) => s.network_id === portsOf.id)}
+          onClose={() => setPortsOf(null)}
+        />
+      )}
       {creating && <CreateNetwork onClose={() => setCreating(false)} onDone={() => void refresh()} />}
     </>
   );
