@@ -317,7 +317,7 @@ const SCENARIO_GUEST = {
  * tempest's timeouts for real guests under TCG on a shared machine (seconds): a boot to a login prompt takes a
  * minute or more there, and tempest's defaults (300 s build, 300 s ssh, 120 s ping) leave no margin.
  */
-const SCENARIO_TIMEOUTS = { build: 900, ssh: 900, ping: 600, connect: 60 };
+const SCENARIO_TIMEOUTS = { build: 600, ssh: 420, ping: 300, connect: 60 };
 
 /**
  * [compute-feature-enabled] flags the scenario suite changes: its guests really reach the metadata service (at
