@@ -541,6 +541,15 @@ async function inPublicNamespace({ dataDir, authUrl, ws }, fn) {
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   });
+  const stopNsSide = () => {
+    try {
+      process.kill(-nsSide.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  // Also when the harness is interrupted (its signal handlers exit the process).
+  process.once("exit", stopNsSide);
   try {
     await new Promise((res, rej) => {
       let out = "";
@@ -556,11 +565,8 @@ async function inPublicNamespace({ dataDir, authUrl, ws }, fn) {
     step(`The API is at 127.0.0.1:${port} in the public namespace too`);
     return await fn((cmd, args) => [process.execPath, [...publicExec, cmd, ...args]]);
   } finally {
-    try {
-      process.kill(-nsSide.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
+    process.off("exit", stopNsSide);
+    stopNsSide();
     hostSide.close();
     rmSync(sock, { force: true });
   }
