@@ -18,10 +18,15 @@
 //                           or ~/.stratus)
 //   --regex R               run the tests matching R instead of the whole suite (e.g. 'identity.*test_users')
 //   --exclude-regex R       skip tests matching R
-//   --concurrency N         tempest workers (default 2)
+//   --concurrency N         tempest workers (default 2; 1 for scenario)
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
 //   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
 //                           network, subnet and router to the public network, so servers boot with ports
+//
+// The `scenario` suite boots real guests (see docs/tempest-scenarios.md): it needs root, and the harness's Stratus
+// runs the qemu driver and the linux data plane. tempest boots the built-in guest image (user cirros, keypair auth)
+// and reaches it over floating IPs, so it runs inside the cloud's public network namespace (`stratus public-exec`),
+// where the API's loopback port is carried by scripts/lib/api-forward.mjs. One test at a time by default (TCG).
 import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -40,10 +45,21 @@ import {
   main,
   step,
 } from "./lib/setup.mjs";
+import { forward } from "./lib/api-forward.mjs";
 import { readClouds, startStratus } from "./lib/stratus.mjs";
 
 /** tempest's [service_available] switches: what Stratus serves today. Flip one when its service lands. */
 const AVAILABLE = { nova: true, glance: true, neutron: true, cinder: true, swift: true, horizon: true };
+
+/** The scenario modules the `scenario` suite runs: the ones issues 10 and 11 ask for. */
+const SCENARIO_MODULES = [
+  "test_server_basic_ops",
+  "test_minimum_basic",
+  "test_network_basic_ops",
+  "test_security_groups_basic_ops",
+  "test_volume_boot_pattern",
+  "test_stamp_pattern",
+];
 
 /** Test suites by service: tempest's test-id regex and the [service_available] services they need. */
 const SUITES = {
@@ -58,6 +74,12 @@ const SUITES = {
   "object-storage": { regex: "^tempest\\.api\\.object_storage", needs: ["swift"] },
   // Horizon's login form, which the dashboard also serves (src/dashboard/horizon-login.ts).
   dashboard: { regex: "^tempest\\.scenario\\.test_dashboard_basic_ops", needs: ["horizon"] },
+  // Real guests under the qemu driver, reached over floating IPs from the public namespace (issues 10 and 11).
+  scenario: {
+    regex: `^tempest\\.scenario\\.(${SCENARIO_MODULES.join("|")})\\.`,
+    needs: ["nova", "glance", "neutron", "cinder"],
+    guests: true,
+  },
 };
 
 /** tempest's names of the object storage middleware features Stratus implements (as its /info lists them). */
@@ -277,6 +299,32 @@ const VOLUME_FEATURES = {
   extend_attached_encrypted_volume: false,
 };
 
+/**
+ * What the `scenario` suite boots and how tempest logs in: the whole-disk guest image `stratus up` registers with the
+ * qemu driver (src/cloud/guest-image.ts GUEST_IMAGE_NAMES.disk; it boots from its own boot loader, so it also boots
+ * from a volume made of it), user cirros with the keypair tempest creates (dropbear; the password is the image's
+ * console default), m1.micro (192 MiB; m1.tiny as the alternative), and the guest image's disk.qcow2 in the build
+ * cache for the tests that upload an image of their own ([scenario] img_file).
+ */
+const SCENARIO_GUEST = {
+  imageName: "stratus-guest",
+  user: "cirros",
+  password: "gocubsgo",
+  flavors: { ref: "84", alt: "1" },
+};
+
+/**
+ * tempest's timeouts for real guests under TCG on a shared machine (seconds): a boot to a login prompt takes a
+ * minute or more there, and tempest's defaults (300 s build, 300 s ssh, 120 s ping) leave no margin.
+ */
+const SCENARIO_TIMEOUTS = { build: 600, ssh: 420, ping: 300, connect: 60 };
+
+/**
+ * [compute-feature-enabled] flags the scenario suite changes: its guests really reach the metadata service (at
+ * 169.254.169.254 through the router's proxy) and the qemu driver hot-plugs NICs.
+ */
+const SCENARIO_COMPUTE_FEATURES = { metadata_service: true, interface_attach: true };
+
 const TEMPEST = "/usr/bin/tempest";
 const STESTR = "/usr/bin/stestr";
 
@@ -289,7 +337,7 @@ main(async () => {
       "data-dir": { type: "string" },
       regex: { type: "string" },
       "exclude-regex": { type: "string" },
-      concurrency: { type: "string", default: "2" },
+      concurrency: { type: "string" },
       workspace: { type: "string" },
       "isolated-networks": { type: "boolean", default: false },
     },
@@ -303,6 +351,12 @@ main(async () => {
       `Stratus does not serve ${missing.join(", ")} yet, so the ${service} tests cannot run.`,
       2,
     );
+  if (suite.guests && process.getuid?.() !== 0)
+    throw new SetupError(
+      `The ${service} tests boot real guests on the linux data plane: run them as root.`,
+      2,
+    );
+  const concurrency = o.concurrency ?? (suite.guests ? "1" : "2");
   const ws = resolve(o.workspace ?? join(ROOT, ".data", "tempest", service));
   const wsFile = `${ws}.workspace.yaml`;
   const wsName = `stratus-${service}`;
@@ -332,10 +386,12 @@ main(async () => {
   let httpImage = null;
   let authUrl;
   let admin;
+  /** The cloud's data directory (its public namespace is named after it: `stratus public-exec`). */
+  let dataDir;
   if (o.url) {
     const base = o.url.replace(/\/+$/, "");
     authUrl = /\/v3$/.test(base) ? base : /\/identity$/.test(base) ? `${base}/v3` : `${base}/identity/v3`;
-    const dataDir = o["data-dir"] ?? (process.env.STRATUS_DATA_DIR || join(homedir(), ".stratus"));
+    dataDir = o["data-dir"] ?? (process.env.STRATUS_DATA_DIR || join(homedir(), ".stratus"));
     const file = o["clouds-yaml"] ?? join(dataDir, "clouds.yaml");
     admin = (
       await readClouds(file).catch((e) => {
@@ -347,7 +403,7 @@ main(async () => {
     step(`Using the running cloud at ${authUrl} (admin credentials from ${file})`);
   } else {
     step("Starting Stratus on a fresh data dir and a free port");
-    const dataDir = join(ws, "stratus-data");
+    dataDir = join(ws, "stratus-data");
     mkdirSync(dataDir, { recursive: true });
     // JSON is YAML: the data dir's stratus.yaml turns the security compliance rules on, and web-download on
     // for the harness's own image server (see serveHttpImage).
@@ -368,6 +424,9 @@ main(async () => {
     if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
     // The volume suite's servers (attach, boot from volume) run on one fake host; volumes on the file backend.
     if (service === "volume") settings.compute = { driver: "fake", hosts: 1 };
+    // Real guests: one qemu host (it builds and registers the guest image at start-up; the linux data plane is
+    // the default as root).
+    if (suite.guests) settings.compute = { driver: "qemu", hosts: 1 };
     if (Object.keys(settings).length)
       writeFileSync(join(dataDir, "stratus.yaml"), `${JSON.stringify(settings, null, 2)}\n`);
     // Tempest's dynamic credentials make its "admin" persona the admin of a fresh project of its own (tempest
@@ -377,7 +436,12 @@ main(async () => {
       join(dataDir, "policy.yaml"),
       '# Written by scripts/tempest.mjs: tempest\'s dynamic admins are admins of their own project.\n"cloud_admin": "role:admin"\n',
     );
-    cloud = await startStratus({ dataDir, logFile: join(ws, "stratus.log") });
+    cloud = await startStratus({
+      dataDir,
+      logFile: join(ws, "stratus.log"),
+      // A first run builds the guest image (minutes on a loaded machine).
+      ...(suite.guests ? { timeoutMs: 30 * 60_000 } : {}),
+    });
     authUrl = cloud.authUrl;
     admin = cloud.clouds["stratus-admin"].auth;
     step(`Stratus is up at ${cloud.url} (log: ${join(ws, "stratus.log")})`);
@@ -396,8 +460,11 @@ main(async () => {
     });
 
   try {
-    const compute =
-      service === "compute" || service === "volume" ? await prepareCompute(authUrl, admin) : undefined;
+    const compute = suite.guests
+      ? await prepareGuests(authUrl, admin)
+      : service === "compute" || service === "volume"
+        ? await prepareCompute(authUrl, admin)
+        : undefined;
     const network = AVAILABLE.neutron ? await prepareNetwork(authUrl, admin) : undefined;
     if (service === "object-storage") await prepareObjectStorage(authUrl, admin);
     writeFileSync(
@@ -411,6 +478,7 @@ main(async () => {
         compute,
         network,
         isolatedNetworks: o["isolated-networks"],
+        guests: Boolean(suite.guests),
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -423,12 +491,16 @@ main(async () => {
       "--regex",
       regex,
       "--concurrency",
-      o.concurrency,
+      concurrency,
     ];
     if (o["exclude-regex"]) args.push("--exclude-regex", o["exclude-regex"]);
     step(`tempest ${args.join(" ")}`);
     const t0 = Date.now();
-    const code = await tee(TEMPEST, args, join(ws, "run.log"));
+    const code = suite.guests
+      ? await inPublicNamespace({ dataDir, authUrl, ws }, (run) =>
+          tee(...run(TEMPEST, args), join(ws, "run.log")),
+        )
+      : await tee(TEMPEST, args, join(ws, "run.log"));
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
 
     const results = collectResults(ws);
@@ -444,6 +516,61 @@ main(async () => {
     await stopCloud();
   }
 });
+
+/**
+ * Run `fn` with the cloud's API reachable inside its public network namespace, where floating IPs are: the API's
+ * loopback port is carried there over a unix socket in the workspace (scripts/lib/api-forward.mjs), so the catalog's
+ * http://127.0.0.1:PORT URLs work unchanged and no route is added. `fn` is given `wrap(cmd, args)`, which returns
+ * the [cmd, args] that runs cmd in the namespace (`stratus public-exec`).
+ */
+async function inPublicNamespace({ dataDir, authUrl, ws }, fn) {
+  const api = new URL(authUrl);
+  if (!["127.0.0.1", "localhost"].includes(api.hostname))
+    throw new SetupError(
+      `The ${api.hostname} API cannot be carried into the public namespace: use a loopback URL`,
+      2,
+    );
+  const port = Number(api.port || 80);
+  const sock = join(ws, "api.sock");
+  rmSync(sock, { force: true });
+  const hostSide = await forward(sock, { port, host: api.hostname });
+  const publicExec = [join(ROOT, "bin", "stratus"), "public-exec", "--data-dir", dataDir, "--"];
+  const forwarder = join(ROOT, "scripts", "lib", "api-forward.mjs");
+  // Its own process group, so that stopping it also stops the forwarder that `ip netns exec` runs.
+  const nsSide = spawn(process.execPath, [...publicExec, process.execPath, forwarder, String(port), sock], {
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  });
+  const stopNsSide = () => {
+    try {
+      process.kill(-nsSide.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  // Also when the harness is interrupted (its signal handlers exit the process).
+  process.once("exit", stopNsSide);
+  try {
+    await new Promise((res, rej) => {
+      let out = "";
+      nsSide.stdout.on("data", (d) => {
+        out += d;
+        if (out.includes("ready")) res();
+      });
+      nsSide.on("error", rej);
+      nsSide.on("exit", (code) =>
+        rej(new SetupError(`The API forwarder in the public namespace exited (${code})`)),
+      );
+    });
+    step(`The API is at 127.0.0.1:${port} in the public namespace too`);
+    return await fn((cmd, args) => [process.execPath, [...publicExec, cmd, ...args]]);
+  } finally {
+    process.off("exit", stopNsSide);
+    stopNsSide();
+    hostSide.close();
+    rmSync(sock, { force: true });
+  }
+}
 
 /** The environment for Debian's Python tools: /usr/bin first, no pyenv or virtualenv settings, no OS_* variables. */
 function pyEnv() {
@@ -490,12 +617,7 @@ async function adminSession(authUrl, admin) {
  */
 async function prepareCompute(authUrl, admin) {
   const { token, endpoints } = await adminSession(authUrl, admin);
-  const req = async (method, url, { body, headers = {}, ok = [200] } = {}) => {
-    const res = await fetch(url, { method, headers: { "x-auth-token": token, ...headers }, body });
-    if (!ok.includes(res.status))
-      throw new SetupError(`${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
-    return res.status === 204 ? null : res.json().catch(() => null);
-  };
+  const req = requester(token);
   for (const type of ["compute", "image"])
     if (!endpoints[type]) throw new SetupError(`The catalog has no public ${type} endpoint`);
   const nova = endpoints.compute;
@@ -520,13 +642,57 @@ async function prepareCompute(authUrl, admin) {
     }
     images.push(id);
   }
-  const hypervisors = await req("GET", `${nova}/os-hypervisors`);
-  const hosts = hypervisors.hypervisors.filter((h) => h.state === "up" && h.status === "enabled").length;
-  if (hosts < 1) throw new SetupError(`No compute host is up and enabled at ${nova}/os-hypervisors`);
+  const hosts = await computeHosts(req, nova);
   step(
     `Compute: images ${images.join(", ")}, flavors ${Object.values(COMPUTE_FLAVORS).join(", ")}, ${hosts} host(s)`,
   );
   return { imageRef: images[0], imageRefAlt: images[1], hosts };
+}
+
+/** A JSON request with the admin token that throws a SetupError unless the status is one of `ok`. */
+function requester(token) {
+  return async (method, url, { body, headers = {}, ok = [200] } = {}) => {
+    const res = await fetch(url, { method, headers: { "x-auth-token": token, ...headers }, body });
+    if (!ok.includes(res.status))
+      throw new SetupError(`${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+    return res.status === 204 ? null : res.json().catch(() => null);
+  };
+}
+
+/** How many compute hosts are up and enabled (at least one, or a SetupError). */
+async function computeHosts(req, nova) {
+  const hypervisors = await req("GET", `${nova}/os-hypervisors`);
+  const hosts = hypervisors.hypervisors.filter((h) => h.state === "up" && h.status === "enabled").length;
+  if (hosts < 1) throw new SetupError(`No compute host is up and enabled at ${nova}/os-hypervisors`);
+  return hosts;
+}
+
+/**
+ * What the scenario tests need: the guest image that `stratus up` registers with the qemu driver (its id for
+ * [compute] image_ref and image_ref_alt, and its disk.qcow2 in the build cache, found by the image's
+ * stratus_guest_version, for [scenario] img_file), the flavors, and a compute host.
+ */
+async function prepareGuests(authUrl, admin) {
+  const { token, endpoints } = await adminSession(authUrl, admin);
+  const req = requester(token);
+  for (const type of ["compute", "image"])
+    if (!endpoints[type]) throw new SetupError(`The catalog has no public ${type} endpoint`);
+  const nova = endpoints.compute;
+  for (const id of Object.values(SCENARIO_GUEST.flavors)) await req("GET", `${nova}/flavors/${id}`);
+  const name = SCENARIO_GUEST.imageName;
+  const found = await req("GET", `${endpoints.image}/v2/images?name=${name}&status=active`);
+  const image = found.images[0];
+  if (!image)
+    throw new SetupError(
+      `No active image ${name}: is the cloud running the qemu driver with its guest image?`,
+    );
+  const cache = process.env.STRATUS_CACHE || join(homedir(), ".cache", "stratus");
+  const imgFile = join(cache, "guest-image", String(image.stratus_guest_version), "disk.qcow2");
+  if (!existsSync(imgFile))
+    throw new SetupError(`The guest image's disk ${imgFile} is not in the build cache`);
+  const hosts = await computeHosts(req, nova);
+  step(`Guests: image ${name} (${image.id}), ${imgFile}, ${hosts} host(s)`);
+  return { imageRef: image.id, imageRefAlt: image.id, hosts, imgFile };
 }
 
 /**
@@ -603,6 +769,7 @@ function tempestConf({
   compute,
   network,
   isolatedNetworks,
+  guests,
 }) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
@@ -703,6 +870,10 @@ function tempestConf({
     validation: { run_validation: false },
     "service-clients": { http_timeout: 60 },
   };
+  // The scenario suite's changes, section by section, over the API suites' settings.
+  if (guests && compute)
+    for (const [name, opts] of Object.entries(scenarioSections(compute)))
+      sections[name] = { ...sections[name], ...opts };
   const lines = ["# Written by scripts/tempest.mjs for Stratus; rewritten on every run."];
   for (const [name, opts] of Object.entries(sections)) {
     lines.push("", `[${name}]`);
@@ -710,6 +881,49 @@ function tempestConf({
       lines.push(`${k} = ${typeof v === "boolean" ? (v ? "True" : "False") : v}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What the scenario suite changes in tempest.conf: every test project gets a network with a router to the public
+ * one (for floating IPs); servers boot the guest image with a small flavor; tempest validates them over SSH to a
+ * floating IP (keypair auth as cirros), with timeouts for TCG; the scenario image uploads are the guest's disk.
+ */
+function scenarioSections(compute) {
+  const t = SCENARIO_TIMEOUTS;
+  return {
+    auth: { create_isolated_networks: true },
+    compute: {
+      flavor_ref: SCENARIO_GUEST.flavors.ref,
+      flavor_ref_alt: SCENARIO_GUEST.flavors.alt,
+      build_interval: 2,
+      build_timeout: t.build,
+      // The second disk of a guest booted from an image: the attached volume (virtio-blk, in attach order).
+      volume_device_name: "vdb",
+    },
+    "compute-feature-enabled": SCENARIO_COMPUTE_FEATURES,
+    network: { build_interval: 2, build_timeout: t.build },
+    volume: { build_interval: 2, build_timeout: t.build },
+    validation: {
+      run_validation: true,
+      connect_method: "floating",
+      auth_method: "keypair",
+      ip_version_for_ssh: 4,
+      image_ssh_user: SCENARIO_GUEST.user,
+      image_ssh_password: SCENARIO_GUEST.password,
+      image_alt_ssh_user: SCENARIO_GUEST.user,
+      image_alt_ssh_password: SCENARIO_GUEST.password,
+      ssh_timeout: t.ssh,
+      connect_timeout: t.connect,
+      ping_timeout: t.ping,
+    },
+    scenario: {
+      img_file: compute.imgFile,
+      img_disk_format: "qcow2",
+      img_container_format: "bare",
+      // busybox's DHCP client (test_subnet_details renews the lease with it).
+      dhcp_client: "udhcpc",
+    },
+  };
 }
 
 /** Run a command, copying its stdout and stderr both to ours and to a log file; resolves with its exit code. */

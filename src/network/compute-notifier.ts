@@ -56,15 +56,19 @@ export class ComputeNotifier {
 
 /**
  * Set a port's status as its host's agent found it; a compute-owned port that becomes ACTIVE tells compute
- * `network-vif-plugged` (the tap is ready), one that stops being ACTIVE `network-vif-unplugged`.
+ * `network-vif-plugged` (the tap is ready), one that stops being ACTIVE `network-vif-unplugged`. `port` is the
+ * agent's snapshot, which a slow plug may have outlived (the port unbound and bound to another server meanwhile):
+ * the change and the event are worked out from the port as it is now, and nothing is set for a port that left the
+ * snapshot's host (that host's agent reports it).
  */
 export async function reportPortStatus(core: NetworkCore, port: Port, status: string): Promise<void> {
-  await setPortStatus(core, port.id, status);
-  if (status === port.status || !computeOwned(port)) return;
+  const now = await getPort(core, port.id);
+  if (!now || now.binding_host_id !== port.binding_host_id) return;
+  await setPortStatus(core, now.id, status);
+  if (status === now.status || !computeOwned(now)) return;
   const name =
-    status === "ACTIVE" ? "network-vif-plugged" : port.status === "ACTIVE" ? "network-vif-unplugged" : null;
-  if (name)
-    core.computeEvents.send([{ name, server_uuid: port.device_id, tag: port.id, status: "completed" }]);
+    status === "ACTIVE" ? "network-vif-plugged" : now.status === "ACTIVE" ? "network-vif-unplugged" : null;
+  if (name) core.computeEvents.send([{ name, server_uuid: now.device_id, tag: now.id, status: "completed" }]);
 }
 
 /** A server's port was deleted (by its user, or by compute itself): compute drops it from the server's cache. */

@@ -2,11 +2,12 @@
 // when a compute-owned port's agent makes it ACTIVE (once, not at every replug), network-vif-unplugged when it
 // stops being ACTIVE, nothing for ports no server owns; network-changed when a server port's fixed IPs or floating
 // IPs change, network-vif-deleted when it is deleted; a port moved to another host is DOWN until that host's
-// agent plugs it.
+// agent plugs it; an agent's stale snapshot of a port rebound meanwhile tells the port's new server.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import type { ClientRequest, ServiceClient } from "../../src/shared/client/service-client.js";
-import type { ComputeEvent } from "../../src/network/compute-notifier.js";
+import { reportPortStatus, type ComputeEvent } from "../../src/network/compute-notifier.js";
+import { getPort, setPortStatus } from "../../src/network/store/ports.js";
 import { NetworkAgent } from "../../src/network/agent/agent.js";
 import { createNetworkDriver } from "../../src/network/drivers/registry.js";
 import { until } from "../helpers/wait.js";
@@ -157,4 +158,46 @@ test("network-changed: a server port's fixed IPs change, a floating IP is associ
       ["network-vif-deleted", q.id],
     ],
   );
+});
+
+test("an agent's stale snapshot (the port rebound to another server meanwhile) still tells the new server", async () => {
+  const core = c.t.cloud.network.core;
+  const server2 = "5b7e1d2c-8a94-4c1e-b3f0-2d6e9a7c4b10";
+  const bind = (device: string) => ({
+    token: c.admin,
+    body: { port: { device_id: device, device_owner: "compute:nova", "binding:host_id": "compute1" } },
+  });
+  const p = (
+    await c.ok("POST", "/v2.0/ports", 201, {
+      ...bind(SERVER),
+      body: { port: { network_id: privateNet, ...bind(SERVER).body.port } },
+    })
+  ).port;
+  await until("the port ACTIVE", async () => (await port(p.id)).status === "ACTIVE");
+  // The agent read the port here, then (slowly) plugged it while compute unbound it and bound it to server2.
+  const stale = (await getPort(core, p.id))!;
+  const unbound = { device_id: "", device_owner: "", "binding:host_id": "" };
+  await c.ok("PUT", `/v2.0/ports/${p.id}`, 200, { token: c.admin, body: { port: unbound } });
+  await c.ok("PUT", `/v2.0/ports/${p.id}`, 200, bind(server2));
+  await until("plugged for server2", () => sent.some((e) => e.server_uuid === server2));
+  // Replay the race: the port is DOWN again (rebound, not plugged yet) when the stale report lands.
+  await setPortStatus(core, p.id, "DOWN");
+  sent.splice(0);
+  await reportPortStatus(core, stale, "ACTIVE");
+  await core.computeEvents.flush();
+  assert.ok(
+    sent.some((e) => e.name === "network-vif-plugged" && e.server_uuid === server2 && e.tag === p.id),
+    JSON.stringify(sent),
+  );
+  assert.ok(!sent.some((e) => e.server_uuid === SERVER), "nothing for the server the port left");
+  assert.equal((await port(p.id)).status, "ACTIVE");
+  // A snapshot from a host the port has left sets nothing (the new host's agent reports it).
+  await c.ok("PUT", `/v2.0/ports/${p.id}`, 200, {
+    token: c.admin,
+    body: { port: { "binding:host_id": "compute2" } },
+  });
+  await until("plugged on compute2", async () => (await port(p.id)).status === "ACTIVE");
+  await reportPortStatus(core, stale, "DOWN");
+  assert.equal((await port(p.id)).status, "ACTIVE");
+  await c.ok("DELETE", `/v2.0/ports/${p.id}`, 204, { token: c.admin });
 });

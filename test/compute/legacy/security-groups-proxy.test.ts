@@ -139,15 +139,22 @@ test("a server's groups are its ports'; add and remove change its ports", async 
     (await c.req("GET", `/v2.1/servers/${server}/os-security-groups`, { token: c.demo })).body.security_groups
       .map((x: any) => x.name)
       .sort();
+  // Server show lists them too (tempest's test_minimum_basic waits for an added group to appear there).
+  const shown = async () =>
+    (await c.req("GET", `/v2.1/servers/${server}`, { token: c.demo })).body.server.security_groups
+      .map((x: any) => x.name)
+      .sort();
   assert.deepEqual(await groups(), ["default"]);
   assert.equal((await act({ addSecurityGroup: { name: "app" } })).status, 202);
   assert.deepEqual(await groups(), ["app", "default"]);
+  assert.deepEqual(await shown(), ["app", "default"]);
   assert.deepEqual(
     (await net("GET", `/ports/${port.body.port.id}`)).body.port.security_groups.includes(g.id),
     true,
   );
   assert.equal((await act({ removeSecurityGroup: { name: "default" } })).status, 202);
   assert.deepEqual(await groups(), ["app"]);
+  assert.deepEqual(await shown(), ["app"]);
   assert.equal((await act({ removeSecurityGroup: { name: "default" } })).status, 400);
   assert.equal((await act({ addSecurityGroup: { name: "nope" } })).status, 404);
 });

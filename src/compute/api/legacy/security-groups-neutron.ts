@@ -132,7 +132,7 @@ export async function changeServerGroups(
   serverId: string,
   name: string,
   add: boolean,
-): Promise<void> {
+): Promise<{ id: string; name: string }> {
   const groups = [...(await groupsById(net, ctx)).values()].filter(
     (g) => (g.id === name || g.name === name) && g.tenant_id === ctx.auth?.projectId,
   );
@@ -158,4 +158,5 @@ export async function changeServerGroups(
       port: { security_groups: next },
     });
   }
+  return { id: gid, name: groups[0].name as string };
 }

@@ -9,6 +9,7 @@ import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, notFound } from "../../errors.js";
+import { casUpdate, type Instance } from "../../instances/store.js";
 import type { Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer, closedObject, type ActionTable } from "../server-actions/common.js";
@@ -183,22 +184,39 @@ function groupName(action: string, value: unknown): string {
   return body.name;
 }
 
+/**
+ * The server's recorded groups (server show's `security_groups`) after `group` was added to or removed from its
+ * ports, as Nova shows the groups of the ports: tempest waits for an added group to appear there.
+ */
+async function recordGroup(
+  core: ComputeCore,
+  inst: Instance,
+  group: { id: string; name: string },
+  add: boolean,
+) {
+  const kept = inst.security_groups.filter((g) =>
+    g.id === undefined ? g.name !== group.name : g.id !== group.id,
+  );
+  const next = add ? [...kept, { name: group.name, id: group.id }] : kept;
+  await casUpdate(core.db, inst.uuid, {}, { security_groups: next });
+}
+
 /** addSecurityGroup and removeSecurityGroup: over the server's ports when the network service runs. */
 export const securityGroupActions: ActionTable = {
   addSecurityGroup: {
     async run(core, ctx, id, value) {
       const name = groupName("addSecurityGroup", value);
-      await authorizedServer(core, ctx, id, `${SG}:add`);
+      const inst = await authorizedServer(core, ctx, id, `${SG}:add`);
       if (!core.network) return groupNotFound(name);
-      await changeServerGroups(core.network, ctx, id, name, true);
+      await recordGroup(core, inst, await changeServerGroups(core.network, ctx, id, name, true), true);
     },
   },
   removeSecurityGroup: {
     async run(core, ctx, id, value) {
       const name = groupName("removeSecurityGroup", value);
-      await authorizedServer(core, ctx, id, `${SG}:remove`);
+      const inst = await authorizedServer(core, ctx, id, `${SG}:remove`);
       if (!core.network) return groupNotFound(name);
-      await changeServerGroups(core.network, ctx, id, name, false);
+      await recordGroup(core, inst, await changeServerGroups(core.network, ctx, id, name, false), false);
     },
   },
 };

@@ -196,7 +196,14 @@ export class LinuxDriver implements NetworkDriver {
   }
 
   async plugPort(port: PortSpec, net: NetworkSpec): Promise<void> {
-    await plugTap(this.host, this.model(net), port.id, this.opts.tapOwner);
+    // Administratively down (the port's or its network's admin_state_up false): the tap is down, the guest cut off.
+    await plugTap(
+      this.host,
+      this.model(net),
+      port.id,
+      this.opts.tapOwner,
+      port.adminStateUp && net.adminStateUp,
+    );
     this.inventory.addPort(port.id, net.id);
   }
 

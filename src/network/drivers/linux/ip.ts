@@ -173,9 +173,11 @@ export interface TapSpec {
   master: string;
   /** User id allowed to open it (QEMU's user); default root only. */
   owner?: number;
+  /** Link up (default); down cuts the guest off, as for a port or network with admin_state_up false. */
+  up?: boolean;
 }
 
-/** Ensure a persistent, single-queue tap (`ip tuntap add mode tap`) plugged into its bridge, up. */
+/** Ensure a persistent, single-queue tap (`ip tuntap add mode tap`) plugged into its bridge, up unless told. */
 export async function ensureTap(netns: string | undefined, spec: TapSpec): Promise<void> {
   let link = await getLink(netns, spec.name);
   const data = link?.linkinfo?.info_data;
@@ -189,5 +191,5 @@ export async function ensureTap(netns: string | undefined, spec: TapSpec): Promi
     link = await getLink(netns, spec.name);
     if (!link) throw new Error(`tap ${spec.name} vanished after creation`);
   }
-  await setLink(netns, link, { mtu: spec.mtu, master: spec.master, up: true });
+  await setLink(netns, link, { mtu: spec.mtu, master: spec.master, up: spec.up ?? true });
 }

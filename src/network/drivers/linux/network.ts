@@ -103,15 +103,19 @@ export async function removeNetwork(host: LinuxHost, net: NetworkSpec): Promise<
   await deleteLink(host.netns, bridgeName(net.id));
 }
 
-/** Ensure a VM port's tap (for QEMU) in its network's bridge, with the network's MTU. Returns the tap name. */
+/**
+ * Ensure a VM port's tap (for QEMU) in its network's bridge, with the network's MTU, up unless `up` is false
+ * (administratively down). Returns the tap name.
+ */
 export async function plugTap(
   host: LinuxHost,
   net: NetworkSpec,
   portId: string,
   owner?: number,
+  up = true,
 ): Promise<string> {
   const name = tapName(portId);
-  await ensureTap(host.netns, { name, mtu: net.mtu, master: bridgeName(net.id), owner });
+  await ensureTap(host.netns, { name, mtu: net.mtu, master: bridgeName(net.id), owner, up });
   await disableIpv6(host, [name]);
   return name;
 }

@@ -57,6 +57,13 @@ describe("linux data plane: links, addresses and routes (real kernel)", { skip: 
       tap?.ifindex,
       "ensured again: not recreated",
     );
+    // admin_state_up false takes the tap down (tempest's test_update_instance_port_admin_state), true up again.
+    await plugTap(host, net, portId, 65534, false);
+    assert.ok(!(await getLink(host.netns, tapName(portId)))?.flags.includes("UP"), "down");
+    await plugTap(host, net, portId, 65534, true);
+    const up = await getLink(host.netns, tapName(portId));
+    assert.ok(up?.flags.includes("UP"), "up again");
+    assert.equal(up?.ifindex, tap?.ifindex, "not recreated");
     await unplugTap(host, portId);
     assert.equal(await getLink(host.netns, tapName(portId)), null);
   });
