@@ -2,7 +2,9 @@
 // in-process cloud (fake compute driver, fake volume backend, fake backup driver): the topology draws the start-up
 // networks, router1 and an instance, and lists every link for keyboard and screen reader users; a backup is
 // created (checked before sending), restored to a new volume and deleted; a transfer is created (its auth key
-// shown once) and accepted with its id and key. axe on each page and dialog; screenshots.
+// shown once) and accepted with its id and key; the Volumes page's row actions open the same backup and transfer
+// dialogs with the volume chosen, and upload an attached volume to an image (refused with the API's message until
+// forced) that then shows in Images. axe on each page and dialog; screenshots.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SKIP_BROWSER } from "../helpers/browser.js";
@@ -152,6 +154,53 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
       async () => (await volumes()).some((v) => v.name === "bk-vol" && v.status === "available"),
       WAIT,
     );
+  });
+
+  test("the Volumes page backs up, transfers and uploads a volume to an image from its row", async () => {
+    const vol = (await volumes()).find((v) => v.name === "bk-vol");
+    assert.ok(vol);
+    await rig.nav("Volumes", "Volumes");
+    const r = row("bk-vol");
+    await r.getByRole("button", { name: "Back up bk-vol" }).click();
+    assert.equal(await page.locator("#backup-volume").inputValue(), vol.id);
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await r.getByRole("button", { name: "Transfer bk-vol" }).click();
+    assert.equal(await page.locator("#transfer-volume").inputValue(), vol.id);
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+
+    // Attached, the upload is refused until forced, with the API's own message.
+    const sid = (await call("GET", `/compute/v2.1/servers?name=${vm}`)).servers[0].id;
+    await call("POST", `/compute/v2.1/servers/${sid}/os-volume_attachments`, {
+      volumeAttachment: { volumeId: vol.id },
+    });
+    await r.locator('[data-status="in-use"]').waitFor();
+    await r.getByRole("button", { name: "Upload bk-vol to an image" }).click();
+    assert.equal(await page.locator("#upload-image-name").inputValue(), "bk-vol-image");
+    await page.locator("#upload-image-name").fill("");
+    await page.getByRole("dialog").getByRole("button", { name: "Upload", exact: true }).click();
+    await page.getByText("Enter a name.").waitFor();
+    await page.locator("#upload-image-name").fill("vol-img");
+    await rig.accessible("Upload to image dialog");
+    await page.getByRole("dialog").getByRole("button", { name: "Upload", exact: true }).click();
+    await page
+      .getByRole("dialog")
+      .getByText(/use force to upload an attached volume/)
+      .waitFor();
+    await page.locator("#upload-image-force").check();
+    await page.getByRole("dialog").getByRole("button", { name: "Upload", exact: true }).click();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    const image = async () =>
+      ((await call("GET", "/image/v2/images?name=vol-img")).images as Array<{ status: string }>)[0];
+    await until("the image is active", async () => (await image())?.status === "active", WAIT);
+    await r.locator('[data-status="in-use"]').waitFor();
+    await rig.nav("Images", "Images");
+    await until(
+      "Images lists vol-img as active",
+      async () => /active/.test((await row("vol-img").textContent({ timeout: WAIT })) ?? ""),
+      WAIT,
+    );
+    await call("DELETE", `/compute/v2.1/servers/${sid}/os-volume_attachments/${vol.id}`);
   });
 
   test("nothing broke the Content-Security-Policy or threw in the page", () => {

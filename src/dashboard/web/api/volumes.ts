@@ -52,6 +52,13 @@ export interface NewVolume {
   snapshot_id?: string;
 }
 
+/** What the upload-to-image dialog sends. */
+export interface NewVolumeImage {
+  imageName: string;
+  diskFormat: "raw" | "qcow2";
+  force: boolean;
+}
+
 const q = (s: string) => encodeURIComponent(s);
 const BS = "block-storage";
 
@@ -85,6 +92,18 @@ export function volumeCalls(api: Api) {
         raw: true,
       }),
     deleteVolume: (id: string) => api.del(BS, `/volumes/${q(id)}`),
+    /** Upload a volume to a new image of the project (os-volume_upload_image); `force` for an in-use volume. */
+    uploadToImage: async (id: string, u: NewVolumeImage): Promise<{ image_id: string }> =>
+      (
+        await api.post(BS, `/volumes/${q(id)}/action`, {
+          "os-volume_upload_image": {
+            image_name: u.imageName,
+            disk_format: u.diskFormat,
+            container_format: "bare",
+            force: u.force,
+          },
+        })
+      )["os-volume_upload_image"],
     createSnapshot: async (volumeId: string, name: string, description: string): Promise<Snapshot> =>
       (
         await api.post(BS, "/snapshots", {

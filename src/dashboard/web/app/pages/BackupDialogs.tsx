@@ -8,13 +8,21 @@ import { Field, nameError, SaveDialog, TextField } from "../dialog.js";
 import { Checkbox, FormSelect, FormSelectOption } from "../pf.js";
 import { useVolumeCalls } from "../service-calls.js";
 
-/** Create a backup of one of the project's volumes. */
-export function CreateBackup({ onClose, onDone }: { onClose(): void; onDone(): void }) {
+/** Create a backup of one of the project's volumes (`volume` preselects one, as the Volumes page's action does). */
+export function CreateBackup({
+  volume: preset,
+  onClose,
+  onDone,
+}: {
+  volume?: string;
+  onClose(): void;
+  onDone(): void;
+}) {
   const { b } = useBackupCalls();
   const { v, project } = useVolumeCalls();
   const volumes = useQuery({ queryKey: ["volumes", project], queryFn: v.volumes });
   const usable = (volumes.data ?? []).filter((x) => x.status === "available" || x.status === "in-use");
-  const [volume, setVolume] = useState("");
+  const [volume, setVolume] = useState(preset ?? "");
   const [name, setName] = useState("");
   const [incremental, setIncremental] = useState(false);
   const errors = { volume: volume ? undefined : "Choose a volume.", name: nameError(name) };

@@ -19,13 +19,21 @@ import {
 import { useVolumeCalls } from "../service-calls.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
 
-/** Create a transfer of an available volume; `onDone` gets the answer with the auth key. */
-function CreateTransfer({ onClose, onDone }: { onClose(): void; onDone(t: Transfer): void }) {
+/** Create a transfer of an available volume (`volume` preselects one); `onDone` gets the answer with the auth key. */
+export function CreateTransfer({
+  volume: preset,
+  onClose,
+  onDone,
+}: {
+  volume?: string;
+  onClose(): void;
+  onDone(t: Transfer): void;
+}) {
   const { b } = useBackupCalls();
   const { v, project } = useVolumeCalls();
   const volumes = useQuery({ queryKey: ["volumes", project], queryFn: v.volumes });
   const usable = (volumes.data ?? []).filter((x) => x.status === "available");
-  const [volume, setVolume] = useState("");
+  const [volume, setVolume] = useState(preset ?? "");
   const [name, setName] = useState("");
   const error = volume ? undefined : "Choose an available volume.";
   const save = useMutation({
@@ -113,7 +121,7 @@ function AcceptTransfer({ onClose, onDone }: { onClose(): void; onDone(): void }
 }
 
 /** The id and key of a new transfer, shown once. */
-function TransferKey({ t, onClose }: { t: Transfer; onClose(): void }) {
+export function TransferKey({ t, onClose }: { t: Transfer; onClose(): void }) {
   return (
     <Modal variant="small" isOpen onClose={onClose} aria-labelledby="transfer-key-title">
       <ModalHeader title="Transfer created" labelId="transfer-key-title" />

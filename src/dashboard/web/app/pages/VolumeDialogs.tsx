@@ -1,10 +1,11 @@
-// The Volumes page's dialogs: create (empty, from an image or a snapshot), extend, edit, attach, snapshot.
+// The Volumes page's dialogs: create (empty, from an image or a snapshot), extend, edit, attach, snapshot, upload
+// to an image.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Snapshot, Volume } from "../../api/volumes.js";
-import { FormSelect, FormSelectOption, TextArea, TextInput } from "../pf.js";
+import type { NewVolumeImage, Snapshot, Volume } from "../../api/volumes.js";
+import { Checkbox, FormSelect, FormSelectOption, TextArea, TextInput } from "../pf.js";
 import { useApi } from "../session.js";
-import { Field, FormDialog, sizeError } from "../dialog.js";
+import { Field, FormDialog, nameError, SaveDialog, sizeError, TextField } from "../dialog.js";
 import { useVolumeCalls } from "../service-calls.js";
 
 const GIB = 1024 ** 3;
@@ -328,5 +329,66 @@ export function SnapshotVolume({
         />
       </Field>
     </FormDialog>
+  );
+}
+
+/** The upload-to-image dialog: the new image's name and disk format, forced when the volume is in use. */
+export function UploadToImage({
+  volume,
+  onClose,
+  onDone,
+}: {
+  volume: Volume;
+  onClose(): void;
+  onDone(): void;
+}) {
+  const { v } = useVolumeCalls();
+  const [name, setName] = useState(`${volume.name || "volume"}-image`);
+  const [format, setFormat] = useState<NewVolumeImage["diskFormat"]>("raw");
+  const [force, setForce] = useState(false);
+  const error = nameError(name);
+  const save = useMutation({
+    mutationFn: () => v.uploadToImage(volume.id, { imageName: name.trim(), diskFormat: format, force }),
+    onSuccess: () => (onDone(), onClose()),
+  });
+  return (
+    <SaveDialog
+      id="upload-image-form"
+      title={`Upload ${volume.name || volume.id} to an image`}
+      submit="Upload"
+      save={save}
+      errors={[error]}
+      onClose={onClose}
+    >
+      {(shown) => (
+        <>
+          <TextField
+            label="Image name"
+            id="upload-image-name"
+            value={name}
+            onChange={setName}
+            error={error}
+            shown={shown}
+            required
+          />
+          <Field label="Disk format" id="upload-image-format" shown={shown}>
+            <FormSelect
+              id="upload-image-format"
+              value={format}
+              onChange={(_e, x) => setFormat(x === "qcow2" ? "qcow2" : "raw")}
+            >
+              <FormSelectOption value="raw" label="Raw" />
+              <FormSelectOption value="qcow2" label="QCOW2 (converted)" />
+            </FormSelect>
+          </Field>
+          <Checkbox
+            id="upload-image-force"
+            label="Force (upload while attached to an instance; the image is a point-in-time copy)"
+            isChecked={force}
+            onChange={(_e, x) => setForce(x)}
+          />
+        </>
+      )}
+    </SaveDialog>
   );
 }

@@ -1,17 +1,28 @@
 // Volumes: the project's volumes with status (polled fast while any is changing), size, type and attachments;
-// create, extend, edit, attach to and detach from an instance, snapshot, delete with confirmation.
+// create, extend, edit, attach to and detach from an instance, snapshot, upload to an image, back up and transfer
+// (the Backups and Transfers pages' dialogs), delete with confirmation.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import type { Transfer } from "../../api/backups.js";
 import type { Volume } from "../../api/volumes.js";
 import { Button, ToolbarItem } from "../pf.js";
 import { Link } from "../router.js";
 import { useApi } from "../session.js";
 import { Confirm, ErrorAlert, PageTitle, ResourceTable } from "../ui.js";
 import { gib, pollWhileChanging, VolumeStatus } from "../volume-status.js";
-import { AttachVolume, CreateVolume, EditVolume, ExtendVolume, SnapshotVolume } from "./VolumeDialogs.js";
+import {
+  AttachVolume,
+  CreateVolume,
+  EditVolume,
+  ExtendVolume,
+  SnapshotVolume,
+  UploadToImage,
+} from "./VolumeDialogs.js";
 import { useVolumeCalls } from "../service-calls.js";
+import { CreateBackup } from "./BackupDialogs.js";
+import { CreateTransfer, TransferKey } from "./Transfers.js";
 
-type Dialog = "attach" | "extend" | "edit" | "snapshot";
+type Dialog = "attach" | "extend" | "edit" | "snapshot" | "upload" | "backup" | "transfer";
 
 /** The Volumes page. */
 export default function Volumes() {
@@ -30,7 +41,12 @@ export default function Volumes() {
   const [dialog, setDialog] = useState<{ kind: Dialog; volume: Volume } | null>(null);
   const [deleting, setDeleting] = useState<Volume | null>(null);
   const [detaching, setDetaching] = useState<{ server: string; volume: string; what: string } | null>(null);
+  const [transferred, setTransferred] = useState<Transfer | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: key });
+  const refreshAlso = (other: string) => () => {
+    refresh();
+    void qc.invalidateQueries({ queryKey: [other, project] });
+  };
   const del = useMutation({ mutationFn: v.deleteVolume, onSettled: refresh });
   const detach = useMutation({
     mutationFn: ({ server, volume }: { server: string; volume: string }) => v.detach(server, volume),
@@ -129,6 +145,31 @@ export default function Volumes() {
                   Snapshot
                 </Button>
               )}
+              {steady && (
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  onClick={open("upload", x)}
+                  aria-label={`Upload ${n} to an image`}
+                >
+                  Upload to image
+                </Button>
+              )}
+              {steady && (
+                <Button size="sm" variant="secondary" onClick={open("backup", x)} aria-label={`Back up ${n}`}>
+                  Back up
+                </Button>
+              )}
+              {ready && (
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  onClick={open("transfer", x)}
+                  aria-label={`Transfer ${n}`}
+                >
+                  Transfer
+                </Button>
+              )}
               {(ready || x.status.startsWith("error")) && (
                 <Button size="sm" variant="danger" onClick={() => setDeleting(x)} aria-label={`Delete ${n}`}>
                   Delete
@@ -165,15 +206,25 @@ export default function Volumes() {
       {dialog?.kind === "extend" && <ExtendVolume volume={dialog.volume} onClose={close} onDone={refresh} />}
       {dialog?.kind === "edit" && <EditVolume volume={dialog.volume} onClose={close} onDone={refresh} />}
       {dialog?.kind === "snapshot" && (
-        <SnapshotVolume
-          volume={dialog.volume}
+        <SnapshotVolume volume={dialog.volume} onClose={close} onDone={refreshAlso("snapshots")} />
+      )}
+      {dialog?.kind === "upload" && (
+        <UploadToImage volume={dialog.volume} onClose={close} onDone={refreshAlso("images")} />
+      )}
+      {dialog?.kind === "backup" && (
+        <CreateBackup volume={dialog.volume.id} onClose={close} onDone={refreshAlso("backups")} />
+      )}
+      {dialog?.kind === "transfer" && (
+        <CreateTransfer
+          volume={dialog.volume.id}
           onClose={close}
-          onDone={() => {
-            refresh();
-            void qc.invalidateQueries({ queryKey: ["snapshots", project] });
+          onDone={(t) => {
+            setTransferred(t);
+            refreshAlso("transfers")();
           }}
         />
       )}
+      {transferred && <TransferKey t={transferred} onClose={() => setTransferred(null)} />}
     </>
   );
 }
