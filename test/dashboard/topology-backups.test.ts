@@ -175,7 +175,7 @@ describe("dashboard topology, backups and transfers in headless Chromium", { ski
       volumeAttachment: { volumeId: vol.id },
     });
     await r.locator('[data-status="in-use"]').waitFor();
-    await r.getByRole("button", { name: "Upload bk-vol to an image" }).click();
+    await r.getByRole("button", { name: "Upload to image from bk-vol" }).click();
     assert.equal(await page.locator("#upload-image-name").inputValue(), "bk-vol-image");
     await page.locator("#upload-image-name").fill("");
     await page.getByRole("dialog").getByRole("button", { name: "Upload", exact: true }).click();

@@ -10,6 +10,9 @@ import { useVolumeCalls } from "../service-calls.js";
 
 const GIB = 1024 ** 3;
 
+/** What a dialog about one volume gets: the volume, and what to call when closed and when it changed it. */
+type VolumeDialogProps = { volume: Volume; onClose(): void; onDone(): void };
+
 /** The create dialog; `snapshot` preselects "from snapshot" (the Snapshots page's action). */
 export function CreateVolume(props: { snapshot?: Snapshot; onClose(): void; onDone(): void }) {
   const { r, session } = useApi();
@@ -148,15 +151,7 @@ export function CreateVolume(props: { snapshot?: Snapshot; onClose(): void; onDo
 }
 
 /** The extend dialog: a new, larger size. */
-export function ExtendVolume({
-  volume,
-  onClose,
-  onDone,
-}: {
-  volume: Volume;
-  onClose(): void;
-  onDone(): void;
-}) {
+export function ExtendVolume({ volume, onClose, onDone }: VolumeDialogProps) {
   const { v } = useVolumeCalls();
   const [size, setSize] = useState(String(volume.size + 1));
   const [shown, setShown] = useState(false);
@@ -192,7 +187,7 @@ export function ExtendVolume({
 }
 
 /** The edit dialog: name and description. */
-export function EditVolume({ volume, onClose, onDone }: { volume: Volume; onClose(): void; onDone(): void }) {
+export function EditVolume({ volume, onClose, onDone }: VolumeDialogProps) {
   const { v } = useVolumeCalls();
   const [name, setName] = useState(volume.name ?? "");
   const [description, setDescription] = useState(volume.description ?? "");
@@ -231,15 +226,7 @@ export function EditVolume({ volume, onClose, onDone }: { volume: Volume; onClos
 }
 
 /** The attach dialog: choose an instance (Nova attaches the volume). */
-export function AttachVolume({
-  volume,
-  onClose,
-  onDone,
-}: {
-  volume: Volume;
-  onClose(): void;
-  onDone(): void;
-}) {
+export function AttachVolume({ volume, onClose, onDone }: VolumeDialogProps) {
   const { r, session } = useApi();
   const { v } = useVolumeCalls();
   const servers = useQuery({ queryKey: ["servers", session.project.id], queryFn: r.servers });
@@ -286,15 +273,7 @@ export function AttachVolume({
 }
 
 /** The snapshot dialog: name and description of the new snapshot. */
-export function SnapshotVolume({
-  volume,
-  onClose,
-  onDone,
-}: {
-  volume: Volume;
-  onClose(): void;
-  onDone(): void;
-}) {
+export function SnapshotVolume({ volume, onClose, onDone }: VolumeDialogProps) {
   const { v } = useVolumeCalls();
   const [name, setName] = useState(`${volume.name || "volume"}-snap`);
   const [description, setDescription] = useState("");
@@ -333,15 +312,7 @@ export function SnapshotVolume({
 }
 
 /** The upload-to-image dialog: the new image's name and disk format, forced when the volume is in use. */
-export function UploadToImage({
-  volume,
-  onClose,
-  onDone,
-}: {
-  volume: Volume;
-  onClose(): void;
-  onDone(): void;
-}) {
+export function UploadToImage({ volume, onClose, onDone }: VolumeDialogProps) {
   const { v } = useVolumeCalls();
   const [name, setName] = useState(`${volume.name || "volume"}-image`);
   const [format, setFormat] = useState<NewVolumeImage["diskFormat"]>("raw");

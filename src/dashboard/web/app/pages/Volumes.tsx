@@ -66,6 +66,12 @@ export default function Volumes() {
         ));
   const close = () => setDialog(null);
   const open = (kind: Dialog, volume: Volume) => () => setDialog({ kind, volume });
+  /** A secondary row action opening the `kind` dialog for `volume`. */
+  const action = (volume: Volume) => (kind: Dialog, text: string, aria: string) => (
+    <Button size="sm" variant="secondary" onClick={open(kind, volume)} aria-label={aria}>
+      {text}
+    </Button>
+  );
   return (
     <>
       <PageTitle title="Volumes">
@@ -102,6 +108,7 @@ export default function Volumes() {
           const n = label(x);
           const ready = x.status === "available";
           const steady = ready || x.status === "in-use";
+          const more = action(x);
           return (
             <>
               {ready && (
@@ -127,49 +134,12 @@ export default function Volumes() {
                     Detach
                   </Button>
                 ))}
-              {ready && (
-                <Button size="sm" variant="secondary" onClick={open("extend", x)} aria-label={`Extend ${n}`}>
-                  Extend
-                </Button>
-              )}
-              <Button size="sm" variant="secondary" onClick={open("edit", x)} aria-label={`Edit ${n}`}>
-                Edit
-              </Button>
-              {steady && (
-                <Button
-                  size="sm"
-                  variant="secondary"
-                  onClick={open("snapshot", x)}
-                  aria-label={`Create snapshot of ${n}`}
-                >
-                  Snapshot
-                </Button>
-              )}
-              {steady && (
-                <Button
-                  size="sm"
-                  variant="secondary"
-                  onClick={open("upload", x)}
-                  aria-label={`Upload ${n} to an image`}
-                >
-                  Upload to image
-                </Button>
-              )}
-              {steady && (
-                <Button size="sm" variant="secondary" onClick={open("backup", x)} aria-label={`Back up ${n}`}>
-                  Back up
-                </Button>
-              )}
-              {ready && (
-                <Button
-                  size="sm"
-                  variant="secondary"
-                  onClick={open("transfer", x)}
-                  aria-label={`Transfer ${n}`}
-                >
-                  Transfer
-                </Button>
-              )}
+              {ready && more("extend", "Extend", `Extend ${n}`)}
+              {more("edit", "Edit", `Edit ${n}`)}
+              {steady && more("snapshot", "Snapshot", `Create snapshot of ${n}`)}
+              {steady && more("upload", "Upload to image", `Upload to image from ${n}`)}
+              {steady && more("backup", "Back up", `Back up ${n}`)}
+              {ready && more("transfer", "Transfer", `Transfer ${n}`)}
               {(ready || x.status.startsWith("error")) && (
                 <Button size="sm" variant="danger" onClick={() => setDeleting(x)} aria-label={`Delete ${n}`}>
                   Delete
