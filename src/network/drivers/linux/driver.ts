@@ -43,6 +43,7 @@ import {
 } from "./names.js";
 import { ensureNetwork, plugTap, unplugTap } from "./network.js";
 import { ensurePublic, removePublic } from "./public.js";
+import { ensurePublicLink, publicLinkName } from "./public-link.js";
 import { ensureRouter, removeRouter } from "./router.js";
 
 /** Hooks of the metadata proxy, which listens at 169.254.169.254:80 inside each DHCP namespace that carries it. */
@@ -173,6 +174,8 @@ export class LinuxDriver implements NetworkDriver {
   async ensureNetwork(net: NetworkSpec): Promise<void> {
     const m = this.model(net);
     await ensureNetwork(this.host, m);
+    // A guest on an external network reaches the public namespace through a veth between the two bridges.
+    if (net.external) await ensurePublicLink(this.host, this.publicNetns, net.id, net.mtu);
     // A VXLAN network whose last peer went away keeps no tunnel device.
     if (m.segmentation !== "vxlan" && net.segment.networkType === "vxlan" && net.segment.segmentationId)
       await this.deleteOwnedLink(vxlanName(net.segment.segmentationId), bridgeName(net.id));
@@ -188,6 +191,7 @@ export class LinuxDriver implements NetworkDriver {
     for (const p of this.inventory.ports())
       if (this.inventory.portNetwork(p) === networkId) await this.unplugPort(p);
     const br = bridgeName(networkId);
+    await this.deleteOwnedLink(publicLinkName(networkId), br);
     for (const l of await listLinks(this.host.netns))
       if (l.master === br && ["vxlan", "vlan"].includes(l.linkinfo?.info_kind ?? ""))
         await deleteLink(this.host.netns, l.ifname);
@@ -292,6 +296,11 @@ export class LinuxDriver implements NetworkDriver {
         gatewayCidrs: n.gatewayCidrs,
         netns: this.publicNetns,
       });
+    // This host's own bridges of external networks (their link goes when the public namespace is recreated).
+    const here = new Set(this.inventory.networks());
+    for (const n of nets)
+      if (here.has(n.network.id) && (await getLink(this.host.netns, bridgeName(n.network.id))))
+        await ensurePublicLink(this.host, this.publicNetns, n.network.id, n.network.mtu);
     const wanted = new Set(nets.map((n) => bridgeName(n.network.id)));
     for (const l of await listLinks(this.publicNetns))
       if (l.linkinfo?.info_kind === "bridge" && !wanted.has(l.ifname))
