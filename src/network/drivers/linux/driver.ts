@@ -44,6 +44,7 @@ import {
 import { ensureNetwork, plugTap, unplugTap } from "./network.js";
 import { ensurePublic, removePublic } from "./public.js";
 import { ensurePublicLink, publicLinkName } from "./public-link.js";
+import { ensureUplink, removeUplink } from "./uplink.js";
 import { ensureRouter, removeRouter } from "./router.js";
 
 /** Hooks of the metadata proxy, which listens at 169.254.169.254:80 inside each DHCP namespace that carries it. */
@@ -70,6 +71,8 @@ export interface LinuxDriverOptions {
   tapOwner?: number;
   /** The metadata proxy (the lead wires it). */
   metadata?: MetadataHooks;
+  /** Opt-in route out of the public namespace through this host interface, NATed (uplink.ts; default none). */
+  publicUplink?: { interface: string };
 }
 
 const TOOLS = [
@@ -222,7 +225,10 @@ export class LinuxDriver implements NetworkDriver {
     return { networks: this.inventory.networks(), ports: this.inventory.ports() };
   }
 
-  async close(): Promise<void> {}
+  /** Stop: the data plane stays, but the operator's uplink (a way off the machine) does not outlive the cloud. */
+  async close(): Promise<void> {
+    if (this.opts.publicUplink) await removeUplink(this.host, this.opts.firewallTag ?? "");
+  }
 
   /**
    * Remove everything of this cloud from the host (its cloud should be stopped): DHCP servers, routers, the public
@@ -231,6 +237,7 @@ export class LinuxDriver implements NetworkDriver {
    */
   async wipe(): Promise<string[]> {
     const done: string[] = [];
+    if (await removeUplink(this.host, this.opts.firewallTag ?? "")) done.push("public uplink");
     for (const id of await this.namespaced("qdhcp-")) {
       await this.removeDhcp(id);
       done.push(`dhcp ${id}`);
@@ -286,16 +293,21 @@ export class LinuxDriver implements NetworkDriver {
 
   private async ensureExternal(nets: ExternalNetworkSpec[]): Promise<void> {
     if (!nets.length) {
+      await removeUplink(this.host, this.opts.firewallTag ?? "");
       if (await namespaceExists(this.publicNetns)) await removePublic(this.publicNetns);
       return;
     }
+    const uplink = this.opts.publicUplink;
     for (const n of nets)
       await ensurePublic({
         networkId: n.network.id,
         mtu: n.network.mtu,
         gatewayCidrs: n.gatewayCidrs,
         netns: this.publicNetns,
+        forward: !!uplink,
       });
+    if (uplink) await ensureUplink(this.host, this.publicNetns, uplink.interface, this.opts.firewallTag ?? "");
+    else await removeUplink(this.host, this.opts.firewallTag ?? "");
     // This host's own bridges of external networks (their link goes when the public namespace is recreated).
     const here = new Set(this.inventory.networks());
     for (const n of nets)

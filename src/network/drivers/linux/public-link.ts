@@ -7,7 +7,8 @@ import type { LinuxHost } from "./host.js";
 import { bridgeName, safeId } from "./names.js";
 
 /** The veth linking a host's bridge of an external network to the public namespace's (same name on both ends). */
-export const publicLinkName = (networkId: string): string => `pl${safeId(networkId, "network id").slice(0, 11)}`;
+export const publicLinkName = (networkId: string): string =>
+  `pl${safeId(networkId, "network id").slice(0, 11)}`;
 
 /**
  * Ensure the link between the host's bridge of external network `networkId` and the public namespace's bridge

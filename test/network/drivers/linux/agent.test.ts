@@ -313,7 +313,7 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
     assert.ok(await guest.ping(subnet.gateway_ip), "the tenant guest lost its way out");
   });
 
-  test("a compute port on public: its host bridge is linked to the public namespace (DHCP, gateway, public-exec)", async () => {
+  test("a compute port on public: its host bridge is linked to the public namespace (DHCP, gateway, reachable)", async () => {
     const pub = ids.public;
     const subnet = (await c.ok("GET", `/v2.0/subnets?network_id=${pub}`, 200)).subnets[0];
     await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: true } } });
