@@ -306,7 +306,8 @@ export class LinuxDriver implements NetworkDriver {
         netns: this.publicNetns,
         forward: !!uplink,
       });
-    if (uplink) await ensureUplink(this.host, this.publicNetns, uplink.interface, this.opts.firewallTag ?? "");
+    if (uplink)
+      await ensureUplink(this.host, this.publicNetns, uplink.interface, this.opts.firewallTag ?? "");
     else await removeUplink(this.host, this.opts.firewallTag ?? "");
     // This host's own bridges of external networks (their link goes when the public namespace is recreated).
     const here = new Set(this.inventory.networks());

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadConfig } from "../../../../src/shared/config.js";
 import { LinuxDriver } from "../../../../src/network/drivers/linux/driver.js";
 import { run } from "../../../../src/network/drivers/linux/exec.js";
 import type { LinuxHost } from "../../../../src/network/drivers/linux/host.js";
@@ -102,6 +103,11 @@ describe(
       assert.ok(await guest.pingFails(WORLD_IP));
       assert.deepEqual(await hostRules(), []);
       assert.equal(await forwarding(), "0");
+      assert.equal(
+        loadConfig({ dataDir: lab.dir }, {}).network.publicUplink,
+        null,
+        "off in the default config",
+      );
     });
 
     it("configured: the public namespace routes out through the interface, NATed; close removes it all", async () => {
