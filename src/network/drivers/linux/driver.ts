@@ -38,6 +38,7 @@ import {
   gatewayPortName,
   routerNamespace,
   routerPortName,
+  safeIfName,
   tapName,
   vxlanName,
 } from "./names.js";
@@ -139,6 +140,10 @@ export class LinuxDriver implements NetworkDriver {
     const missing = TOOLS.filter((t) => !findTool(t));
     if (missing.length) throw new Error(`the linux network driver needs ${missing.join(", ")}`);
     mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o755 });
+    // A misnamed uplink fails the start, not every later router update.
+    const up = this.opts.publicUplink?.interface;
+    if (up && !(await getLink(this.host.netns, safeIfName(up))))
+      throw new Error(`network.publicUplink: interface ${up} does not exist on this host`);
   }
 
   binding(port: PortSpec): VifBinding {

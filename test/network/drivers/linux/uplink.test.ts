@@ -111,6 +111,12 @@ describe(
     });
 
     it("configured: the public namespace routes out through the interface, NATed; close removes it all", async () => {
+      const wrong = new LinuxDriver({
+        prefix: `${lab.prefix}-x-`,
+        stateDir: host.stateDir,
+        publicUplink: { interface: "nosuch0" },
+      });
+      await assert.rejects(wrong.init("h"), /interface nosuch0 does not exist/);
       const d = driver(true);
       await d.init("h");
       await d.routing.ensureExternal([ext]);
