@@ -60,6 +60,10 @@ export function buildCli(): Command {
       "this host's VXLAN tunnel address, where other hosts' network agents reach it (network.tunnelIp; default none: VXLAN networks stay on this host)",
     )
     .option(
+      "--public-uplink <interface>",
+      "opt in to a way off the machine: the public network routes out through this host interface, NATed (network.publicUplink; default none)",
+    )
+    .option(
       "--plugin-dir <dir>",
       "load every plugin folder in this directory (plugins.dir; default DATA_DIR/plugins)",
     )
@@ -94,6 +98,7 @@ export function buildCli(): Command {
           network: {
             driver: o.networkDriver as string | undefined,
             tunnelIp: o.tunnelIp as string | undefined,
+            ...(o.publicUplink ? { publicUplink: { interface: o.publicUplink as string } } : {}),
           } as Config["network"],
           ...(o.volumeAgent === false ? { volume: { localAgent: false } as Config["volume"] } : {}),
           plugins: {

@@ -33,6 +33,7 @@ export function networkDriverFor(cfg: Config, opts: { metadata?: MetadataHooks }
     stateDir: id.stateDir,
     firewallTag: id.firewallTag,
     physicalInterfaces: cfg.network.physicalInterfaces,
+    publicUplink: cfg.network.publicUplink ?? undefined,
     metadata: opts.metadata,
   });
 }

@@ -308,6 +308,14 @@ export const ConfigSchema = Type.Object(
         tunnelIp: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
         /** Physical network -> host interface for flat and VLAN networks (unmapped ones are host-local bridges). */
         physicalInterfaces: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 })),
+        /** Opt-in (default null: none): the public namespace routes out through this host interface, NATed. */
+        publicUplink: Type.Union([
+          Type.Null(),
+          Type.Object(
+            { interface: Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$" }) },
+            { additionalProperties: false },
+          ),
+        ]),
         /** Availability zone of this host's network agent (Neutron's [AGENT] availability_zone). */
         availabilityZone: Type.String({ minLength: 1 }),
         /** MAC prefix of generated port MACs: the first three octets are kept (Neutron's base_mac). */
@@ -501,6 +509,7 @@ function defaults(dataDir: string): Config {
       networkNode: true,
       tunnelIp: null,
       physicalInterfaces: {},
+      publicUplink: null,
       availabilityZone: "nova",
       baseMac: "fa:16:3e:00:00:00",
       globalPhysnetMtu: 1500,

@@ -19,7 +19,7 @@ export async function networkSpec(core: NetworkCore, id: string): Promise<Networ
     physicalNetwork: seg?.physical_network ?? null,
     segmentationId: seg?.segmentation_id ?? null,
   };
-  return { id, mtu: net.mtu, adminStateUp: net.admin_state_up, segment };
+  return { id, mtu: net.mtu, adminStateUp: net.admin_state_up, segment, external: net.router_external };
 }
 
 /** A port as a driver sees it. */

@@ -24,6 +24,8 @@ export interface NetworkSpec {
   vxlanLocal?: string | null;
   /** VXLAN: the tunnel addresses of the other hosts (from the agents' reports). */
   vxlanPeers?: string[];
+  /** router:external: a host's bridge of it is linked to the public network's (linux: the public namespace). */
+  external?: boolean;
 }
 
 /** What a driver needs of a port bound to its host. */

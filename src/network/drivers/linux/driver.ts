@@ -38,11 +38,14 @@ import {
   gatewayPortName,
   routerNamespace,
   routerPortName,
+  safeIfName,
   tapName,
   vxlanName,
 } from "./names.js";
 import { ensureNetwork, plugTap, unplugTap } from "./network.js";
 import { ensurePublic, removePublic } from "./public.js";
+import { ensurePublicLink, publicLinkName } from "./public-link.js";
+import { ensureUplink, removeUplink } from "./uplink.js";
 import { ensureRouter, removeRouter } from "./router.js";
 
 /** Hooks of the metadata proxy, which listens at 169.254.169.254:80 inside each DHCP namespace that carries it. */
@@ -69,6 +72,8 @@ export interface LinuxDriverOptions {
   tapOwner?: number;
   /** The metadata proxy (the lead wires it). */
   metadata?: MetadataHooks;
+  /** Opt-in route out of the public namespace through this host interface, NATed (uplink.ts; default none). */
+  publicUplink?: { interface: string };
 }
 
 const TOOLS = [
@@ -135,6 +140,10 @@ export class LinuxDriver implements NetworkDriver {
     const missing = TOOLS.filter((t) => !findTool(t));
     if (missing.length) throw new Error(`the linux network driver needs ${missing.join(", ")}`);
     mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o755 });
+    // A misnamed uplink fails the start, not every later router update.
+    const up = this.opts.publicUplink?.interface;
+    if (up && !(await getLink(this.host.netns, safeIfName(up))))
+      throw new Error(`network.publicUplink: interface ${up} does not exist on this host`);
   }
 
   binding(port: PortSpec): VifBinding {
@@ -173,6 +182,8 @@ export class LinuxDriver implements NetworkDriver {
   async ensureNetwork(net: NetworkSpec): Promise<void> {
     const m = this.model(net);
     await ensureNetwork(this.host, m);
+    // A guest on an external network reaches the public namespace through a veth between the two bridges.
+    if (net.external) await ensurePublicLink(this.host, this.publicNetns, net.id, net.mtu);
     // A VXLAN network whose last peer went away keeps no tunnel device.
     if (m.segmentation !== "vxlan" && net.segment.networkType === "vxlan" && net.segment.segmentationId)
       await this.deleteOwnedLink(vxlanName(net.segment.segmentationId), bridgeName(net.id));
@@ -188,6 +199,7 @@ export class LinuxDriver implements NetworkDriver {
     for (const p of this.inventory.ports())
       if (this.inventory.portNetwork(p) === networkId) await this.unplugPort(p);
     const br = bridgeName(networkId);
+    await this.deleteOwnedLink(publicLinkName(networkId), br);
     for (const l of await listLinks(this.host.netns))
       if (l.master === br && ["vxlan", "vlan"].includes(l.linkinfo?.info_kind ?? ""))
         await deleteLink(this.host.netns, l.ifname);
@@ -218,7 +230,10 @@ export class LinuxDriver implements NetworkDriver {
     return { networks: this.inventory.networks(), ports: this.inventory.ports() };
   }
 
-  async close(): Promise<void> {}
+  /** Stop: the data plane stays, but the operator's uplink (a way off the machine) does not outlive the cloud. */
+  async close(): Promise<void> {
+    if (this.opts.publicUplink) await removeUplink(this.host, this.opts.firewallTag ?? "");
+  }
 
   /**
    * Remove everything of this cloud from the host (its cloud should be stopped): DHCP servers, routers, the public
@@ -227,6 +242,7 @@ export class LinuxDriver implements NetworkDriver {
    */
   async wipe(): Promise<string[]> {
     const done: string[] = [];
+    if (await removeUplink(this.host, this.opts.firewallTag ?? "")) done.push("public uplink");
     for (const id of await this.namespaced("qdhcp-")) {
       await this.removeDhcp(id);
       done.push(`dhcp ${id}`);
@@ -282,16 +298,27 @@ export class LinuxDriver implements NetworkDriver {
 
   private async ensureExternal(nets: ExternalNetworkSpec[]): Promise<void> {
     if (!nets.length) {
+      await removeUplink(this.host, this.opts.firewallTag ?? "");
       if (await namespaceExists(this.publicNetns)) await removePublic(this.publicNetns);
       return;
     }
+    const uplink = this.opts.publicUplink;
     for (const n of nets)
       await ensurePublic({
         networkId: n.network.id,
         mtu: n.network.mtu,
         gatewayCidrs: n.gatewayCidrs,
         netns: this.publicNetns,
+        forward: !!uplink,
       });
+    if (uplink)
+      await ensureUplink(this.host, this.publicNetns, uplink.interface, this.opts.firewallTag ?? "");
+    else await removeUplink(this.host, this.opts.firewallTag ?? "");
+    // This host's own bridges of external networks (their link goes when the public namespace is recreated).
+    const here = new Set(this.inventory.networks());
+    for (const n of nets)
+      if (here.has(n.network.id) && (await getLink(this.host.netns, bridgeName(n.network.id))))
+        await ensurePublicLink(this.host, this.publicNetns, n.network.id, n.network.mtu);
     const wanted = new Set(nets.map((n) => bridgeName(n.network.id)));
     for (const l of await listLinks(this.publicNetns))
       if (l.linkinfo?.info_kind === "bridge" && !wanted.has(l.ifname))

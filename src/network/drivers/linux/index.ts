@@ -55,6 +55,8 @@
 //    `<prefix>public`; `stratus-public` when called without one),
 //    holding the external gateway address and linked to no real interface: guest traffic never leaves the machine.
 //    `publicExec`/`publicCommand` run commands there (the basis of `stratus public-exec -- CMD`).
+//    A compute host's bridge of an external network is linked to that bridge by a veth (public-link.ts); the
+//    operator may opt in to a NATed route out through a host interface (uplink.ts, `network.publicUplink`).
 //
 // Needs: iproute2, bridge, dnsmasq (dnsmasq-base), dhcp_release (dnsmasq-utils), iptables/ip6tables (-restore),
 // ipset, nft, conntrack, sysctl, and arping (iputils-arping, optional: gratuitous ARP); root.

@@ -21,6 +21,8 @@ export interface PublicSpec {
   gatewayCidrs: readonly string[];
   /** Namespace to create (default `stratus-public`; one per cloud when several run on one machine). */
   netns?: string;
+  /** Forward IPv4 (only with the operator's uplink: uplink.ts; default off). */
+  forward?: boolean;
 }
 
 /** Ensure the public namespace and bridge with the gateway addresses. Returns where routers plug in. */
@@ -28,7 +30,10 @@ export async function ensurePublic(spec: PublicSpec): Promise<BridgeRef> {
   const netns = spec.netns ?? PUBLIC_NETNS;
   const bridge = bridgeName(spec.networkId);
   await ensureNamespace(netns);
-  await sysctl(netns, { "net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0" });
+  await sysctl(netns, {
+    "net.ipv4.ip_forward": spec.forward ? "1" : "0",
+    "net.ipv6.conf.all.forwarding": "0",
+  });
   await ensureBridge(netns, bridge, spec.mtu);
   await ensureAddresses(netns, bridge, spec.gatewayCidrs);
   return { bridge, netns };

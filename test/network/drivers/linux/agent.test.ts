@@ -18,6 +18,7 @@ import { cloudNetIdentity } from "../../../../src/network/drivers/linux/identity
 import { getLink, listLinks } from "../../../../src/network/drivers/linux/ip.js";
 import { listNamespaces } from "../../../../src/network/drivers/linux/ip-netns.js";
 import { bridgeName, routerNamespace, tapName } from "../../../../src/network/drivers/linux/names.js";
+import { publicLinkName } from "../../../../src/network/drivers/linux/public-link.js";
 import { ROOT } from "../../../helpers/stratus-process.js";
 import { until } from "../../../helpers/wait.js";
 import { bootNetwork, type NetCloud } from "../../helpers.js";
@@ -310,6 +311,66 @@ describe("linux data plane from the database", { skip: SKIP_KERNEL }, () => {
       );
     });
     assert.ok(await guest.ping(subnet.gateway_ip), "the tenant guest lost its way out");
+  });
+
+  test("a compute port on public: its host bridge is linked to the public namespace (DHCP, gateway, reachable)", async () => {
+    const pub = ids.public;
+    const subnet = (await c.ok("GET", `/v2.0/subnets?network_id=${pub}`, 200)).subnets[0];
+    await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: true } } });
+    const port = (
+      await c.ok("POST", "/v2.0/ports", 201, {
+        body: {
+          port: {
+            network_id: pub,
+            "binding:host_id": hostName,
+            device_owner: "compute:nova",
+            port_security_enabled: false,
+          },
+        },
+      })
+    ).port;
+    await waitFor(
+      "the public port ACTIVE",
+      async () => (await c.ok("GET", `/v2.0/ports/${port.id}`, 200)).port.status === "ACTIVE",
+    );
+    const link = publicLinkName(pub);
+    assert.equal((await getLink(hostNs, tapName(port.id)))?.master, bridgeName(pub));
+    assert.equal((await getLink(hostNs, link))?.master, bridgeName(pub));
+    assert.equal((await getLink(publicNs, link))?.master, bridgeName(pub));
+    await waitFor("dnsmasq knows the public port", () => {
+      const hosts = dhcpPaths(driver.host, pub).hosts;
+      return existsSync(hosts) && readFileSync(hosts, "utf8").includes(port.mac_address);
+    });
+    // A namespace guest in the tap's place, as QEMU would open it.
+    const onHost = await lab.guest("hp", driver.host, bridgeName(pub), port.id, port.mac_address);
+    const ip = port.fixed_ips[0].ip_address;
+    const lease = await onHost.dhcp();
+    assert.ok(lease, "no DHCP lease for the compute port on public");
+    assert.equal(lease.get("ip"), ip);
+    await onHost.address([`${ip}/${subnet.cidr.split("/")[1]}`], subnet.gateway_ip);
+    assert.ok(await onHost.ping(subnet.gateway_ip), "the guest on public does not reach the public gateway");
+    const r = await run(["busybox", "ping", "-c", "1", "-W", "5", ip], { netns: publicNs, okCodes: [0, 1] });
+    assert.equal(r.code, 0, `the public namespace does not reach the guest: ${r.stdout}`);
+
+    // Reconciled: a lost link comes back at the agent's resync.
+    await run(["ip", "link", "del", tapName(port.id)], { netns: hostNs });
+    await run(["ip", "link", "del", link], { netns: hostNs });
+    await agent!.resync();
+    assert.equal((await getLink(hostNs, link))?.master, bridgeName(pub));
+    assert.equal((await getLink(publicNs, link))?.master, bridgeName(pub));
+
+    // The port goes: the host's bridge of public and both ends of the link go with it.
+    await c.ok("DELETE", `/v2.0/ports/${port.id}`, 204);
+    await waitFor("the host's public bridge and link gone", async () => {
+      const nothing = [
+        await getLink(hostNs, bridgeName(pub)),
+        await getLink(hostNs, link),
+        await getLink(publicNs, link),
+      ];
+      return nothing.every((l) => l === null);
+    });
+    await c.ok("PUT", `/v2.0/subnets/${subnet.id}`, 200, { body: { subnet: { enable_dhcp: false } } });
+    await waitFor("the public network's DHCP gone", () => !existsSync(dhcpPaths(driver.host, pub).pid));
   });
 
   test("port forwardings: a floating IP's port reaches the guest's service, and stops when removed", async () => {
