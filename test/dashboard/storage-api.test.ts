@@ -102,14 +102,14 @@ describe("dashboard storage and router API calls", () => {
       raw: true,
     });
     assert.deepEqual(
-      (await o.entries("api-priv", "")).map((e) => [e.kind, e.name]),
+      (await o.entries("api-priv", "")).rows.map((e) => [e.kind, e.name]),
       [
         ["folder", "dir/"],
         ["object", "top.txt"],
       ],
     );
     assert.deepEqual(
-      (await o.entries("api-priv", "dir/")).map((e) => [e.kind, e.name]),
+      (await o.entries("api-priv", "dir/")).rows.map((e) => [e.kind, e.name]),
       [["object", "dir/a b.txt"]],
     );
     assert.equal(await (await o.download("api-priv", "dir/a b.txt")).text(), "hi");
@@ -120,11 +120,11 @@ describe("dashboard storage and router API calls", () => {
     await o.deleteObject("api-priv", "dir/a b.txt");
     await o.deleteObject("api-priv", "top.txt");
     await o.deleteFolder("api-priv", "dir/");
-    assert.deepEqual(await o.entries("api-priv", ""), []);
+    assert.deepEqual((await o.entries("api-priv", "")).rows, []);
     await o.deleteContainer("api-priv");
     await o.deleteContainer("api-pub");
     assert.deepEqual(
-      (await o.containers()).map((c) => c.name),
+      (await o.containers()).rows.map((c) => c.name),
       [],
     );
   });
