@@ -82,3 +82,20 @@ export function ServerPager<T>(props: {
     </nav>
   );
 }
+
+/** ResourceTable's `server` prop: the filter kept in `pages` and its pager over `page`. */
+export function serverListing<T>(
+  pages: ServerPages,
+  page: Page<T> | undefined,
+  label: string,
+  total: (n: number) => ReactNode,
+) {
+  return {
+    filter: pages.filter,
+    onFilter: pages.setFilter,
+    pager: <ServerPager pages={pages} page={page} label={label} total={total} />,
+  };
+}
+
+/** "1 thing" or "n things". */
+export const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? "" : "s"}`;

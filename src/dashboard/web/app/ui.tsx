@@ -212,15 +212,20 @@ export function ResourceTable<T>(props: {
   );
 }
 
-/** Trigger a download of `content` (text or a Blob) as a file named `name` (generated in the browser). */
-export function download(name: string, content: string | Blob, type = "text/plain"): void {
-  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
+/** Have the browser save what `href` points to (same origin) as a file named `name`. */
+export function saveLink(href: string, name: string): void {
   const a = document.createElement("a");
-  a.href = url;
+  a.href = href;
   a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
+}
+
+/** Trigger a download of `content` (text or a Blob) as a file named `name` (generated in the browser). */
+export function download(name: string, content: string | Blob, type = "text/plain"): void {
+  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
+  saveLink(url, name);
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 

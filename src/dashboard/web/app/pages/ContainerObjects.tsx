@@ -10,7 +10,7 @@ import { Button, Progress, Switch, TextInput, ToolbarItem } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link, useLocation } from "../router.js";
 import { useApi } from "../session.js";
-import { ServerPager, useServerPages } from "../server-pages.js";
+import { plural, serverListing, useServerPages } from "../server-pages.js";
 import { useObjectCalls } from "../service-calls.js";
 import { DownloadStatus, useDownload } from "./ObjectDownload.js";
 import { Confirm, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
@@ -212,18 +212,12 @@ export default function ContainerObjects({ params }: { params: string[] }) {
         error={entries.error}
         rowKey={(e) => e.name}
         filterText={(e) => e.name}
-        server={{
-          filter: pages.filter,
-          onFilter: pages.setFilter,
-          pager: (
-            <ServerPager
-              pages={pages}
-              page={entries.data}
-              label="objects"
-              total={(n) => `${n} object${n === 1 ? "" : "s"} in the container`}
-            />
-          ),
-        }}
+        server={serverListing(
+          pages,
+          entries.data,
+          "objects",
+          (n) => `${plural(n, "object")} in the container`,
+        )}
         empty="Upload a file or create a folder."
         toolbar={<ToolbarItem>{entries.isFetching ? "Refreshing..." : ""}</ToolbarItem>}
         columns={[

@@ -7,7 +7,7 @@ import { containerNameError, type Container } from "../../api/objects.js";
 import { Button, Checkbox, TextInput } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link } from "../router.js";
-import { ServerPager, useServerPages } from "../server-pages.js";
+import { plural, serverListing, useServerPages } from "../server-pages.js";
 import { useObjectCalls } from "../service-calls.js";
 import { Confirm, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 
@@ -85,18 +85,7 @@ export default function Containers() {
         error={containers.error}
         rowKey={(c) => c.name}
         filterText={(c) => c.name}
-        server={{
-          filter: pages.filter,
-          onFilter: pages.setFilter,
-          pager: (
-            <ServerPager
-              pages={pages}
-              page={containers.data}
-              label="containers"
-              total={(n) => `${n} container${n === 1 ? "" : "s"}`}
-            />
-          ),
-        }}
+        server={serverListing(pages, containers.data, "containers", (n) => plural(n, "container"))}
         empty="Create a container to store objects (files) in it."
         columns={[
           {

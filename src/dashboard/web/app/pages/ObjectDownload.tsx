@@ -7,7 +7,7 @@ import { tempUrlCalls } from "../../api/tempurl.js";
 import { Button, Progress } from "../pf.js";
 import { useApi } from "../session.js";
 import { useObjectCalls } from "../service-calls.js";
-import { download, ErrorAlert, formatBytes } from "../ui.js";
+import { download, ErrorAlert, formatBytes, saveLink } from "../ui.js";
 
 /** The largest object read into memory; a larger one is saved by the browser through a temporary URL. */
 export const IN_MEMORY_MAX = 32 * 1024 * 1024;
@@ -25,16 +25,6 @@ interface DownloadState {
   error?: unknown;
 }
 
-/** Start a link to `href` saved as `name`. */
-function save(href: string, name: string): void {
-  const a = document.createElement("a");
-  a.href = href;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
 /** Downloads of `container`'s objects, one at a time, with their state. */
 export function useDownload(container: string) {
   const { o } = useObjectCalls();
@@ -49,7 +39,7 @@ export function useDownload(container: string) {
     try {
       if (via === "browser") {
         const url = await t.sign(await t.key(container), container, e.name, LINK_SECONDS, location.origin);
-        save(url, file);
+        saveLink(url, file);
         setState((s) => s && { ...s, done: true });
         return;
       }
