@@ -241,6 +241,10 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     const seen = (await page.evaluate(() => (globalThis as any).progressSeen)) as string[];
     assert.equal(seen[0], "0", `progress starts at 0: ${seen.join(",")}`);
     assert.equal(seen.at(-1), "100", `progress ends at 100: ${seen.join(",")}`);
+    assert.ok(
+      seen.some((v) => v !== "0" && v !== "100"),
+      `progress is shown while the body streams: ${seen.join(",")}`,
+    );
     await accessible("Container objects (downloaded)");
     await page.getByRole("button", { name: "Dismiss the download status" }).click();
 

@@ -3,7 +3,7 @@
 // access toggle. The listing is paged by the server (marker), the filter sent as a name prefix, with the
 // container's object count; a download streams with progress, and a large one is saved by the browser itself
 // through a short-lived temporary URL instead of being held in memory.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { objectPath, type Entry } from "../../api/objects.js";
 import { Button, Progress, Switch, TextInput, ToolbarItem } from "../pf.js";
@@ -146,7 +146,11 @@ export default function ContainerObjects({ params }: { params: string[] }) {
     pages.setFilter("");
   }
   const key = ["objects", project, container, prefix, pages.query];
-  const entries = useQuery({ queryKey: key, queryFn: () => o.entries(container, prefix, pages.query) });
+  const entries = useQuery({
+    queryKey: key,
+    queryFn: () => o.entries(container, prefix, pages.query),
+    placeholderData: keepPreviousData,
+  });
   const pubKey = ["container-public", project, container];
   const pub = useQuery({ queryKey: pubKey, queryFn: () => o.isPublic(container) });
   const [dialog, setDialog] = useState<"upload" | "folder" | null>(null);

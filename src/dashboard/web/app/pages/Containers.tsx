@@ -1,7 +1,7 @@
 // Object storage containers: list with object count and bytes, create (public or private through the read ACL),
 // delete with confirmation (Swift refuses a non-empty container; the page says so). Paged by the server (marker),
 // the filter sent as a name prefix.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { containerNameError, type Container } from "../../api/objects.js";
 import { Button, Checkbox, TextInput } from "../pf.js";
@@ -62,6 +62,7 @@ export default function Containers() {
   const containers = useQuery({
     queryKey: [...key, pages.query],
     queryFn: () => o.containers(pages.query),
+    placeholderData: keepPreviousData,
     refetchInterval: 10_000,
   });
   const [creating, setCreating] = useState(false);
