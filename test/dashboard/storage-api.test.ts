@@ -1,7 +1,8 @@
 // The dashboard's Block Storage, Object Storage and router calls (src/dashboard/web/api) against an in-process
 // cloud, without a browser: the pinned volume microversion, Cinder's own refusal, object names encoded per segment,
 // public/private containers through the read ACL, folders (the marker object hidden in its own listing), the
-// messages for a non-empty container or folder, and router1's interface on the private subnet.
+// messages for a non-empty container or folder, listings paged by the server (marker, limit, prefix, counts), a
+// download's progress, and router1's interface on the private subnet.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { bootCloud, type TestCloud } from "../helpers/cloud.js";
@@ -102,14 +103,14 @@ describe("dashboard storage and router API calls", () => {
       raw: true,
     });
     assert.deepEqual(
-      (await o.entries("api-priv", "")).map((e) => [e.kind, e.name]),
+      (await o.entries("api-priv", "")).rows.map((e) => [e.kind, e.name]),
       [
         ["folder", "dir/"],
         ["object", "top.txt"],
       ],
     );
     assert.deepEqual(
-      (await o.entries("api-priv", "dir/")).map((e) => [e.kind, e.name]),
+      (await o.entries("api-priv", "dir/")).rows.map((e) => [e.kind, e.name]),
       [["object", "dir/a b.txt"]],
     );
     assert.equal(await (await o.download("api-priv", "dir/a b.txt")).text(), "hi");
@@ -120,13 +121,81 @@ describe("dashboard storage and router API calls", () => {
     await o.deleteObject("api-priv", "dir/a b.txt");
     await o.deleteObject("api-priv", "top.txt");
     await o.deleteFolder("api-priv", "dir/");
-    assert.deepEqual(await o.entries("api-priv", ""), []);
+    assert.deepEqual((await o.entries("api-priv", "")).rows, []);
     await o.deleteContainer("api-priv");
     await o.deleteContainer("api-pub");
     assert.deepEqual(
-      (await o.containers()).map((c) => c.name),
+      (await o.containers()).rows.map((c) => c.name),
       [],
     );
+  });
+
+  test("listings are paged by the server: marker, limit, the filter as a prefix, the counts; downloads report progress", async () => {
+    const o = objectCalls(api);
+    const put = (name: string, body: string) =>
+      api.call("object-store", objectPath("api-many", name), { method: "PUT", body, raw: true });
+    await o.createContainer("api-many", false);
+    await o.createContainer("api-more", false);
+    const names = Array.from({ length: 120 }, (_, i) => `o-${String(i).padStart(3, "0")}`);
+    for (const n of names) await put(n, n);
+    await put("sub/inside", "x");
+    const walked: string[] = [];
+    const sizes: number[] = [];
+    let marker: string | undefined;
+    let total: number | undefined;
+    do {
+      const page = await o.entries("api-many", "", { limit: 50, ...(marker ? { marker } : {}) });
+      walked.push(...page.rows.map((e) => e.name));
+      sizes.push(page.rows.length);
+      total = page.total;
+      marker = page.next;
+    } while (marker);
+    assert.deepEqual(sizes, [50, 50, 21]);
+    assert.deepEqual(walked, [...names, "sub/"]);
+    assert.equal(total, 121, "X-Container-Object-Count counts the whole container");
+    const filtered = await o.entries("api-many", "", { limit: 5, prefix: "o-11" });
+    assert.deepEqual(
+      filtered.rows.map((e) => e.name),
+      names.slice(110, 115),
+    );
+    assert.equal(filtered.next, "o-114");
+    assert.ok(seen.at(-1)?.url.includes("prefix=o-11"), "the filter is sent to the server");
+    const inSub = await o.entries("api-many", "sub/", { limit: 5, prefix: "in" });
+    assert.deepEqual(
+      inSub.rows.map((e) => e.name),
+      ["sub/inside"],
+    );
+    assert.equal(inSub.next, undefined);
+
+    const first = await o.containers({ limit: 1, prefix: "api-m" });
+    assert.deepEqual(
+      first.rows.map((c) => c.name),
+      ["api-many"],
+    );
+    assert.equal(first.next, "api-many");
+    assert.ok((first.total ?? 0) >= 2, "X-Account-Container-Count");
+    const second = await o.containers({ limit: 1, prefix: "api-m", marker: first.next! });
+    assert.deepEqual(
+      second.rows.map((c) => c.name),
+      ["api-more"],
+    );
+    assert.equal(second.next, undefined);
+
+    const big = Buffer.alloc(1024 * 1024 + 7, 3).toString("latin1");
+    await put("big.bin", big);
+    const steps: Array<[number, number]> = [];
+    const blob = await o.download("api-many", "big.bin", (got, of) => steps.push([got, of]));
+    assert.equal(blob.size, big.length);
+    assert.deepEqual(
+      steps.at(-1),
+      [big.length, big.length],
+      "the last step has every byte, of Content-Length",
+    );
+    assert.deepEqual(steps[0], [0, big.length]);
+
+    for (const n of [...names, "sub/inside", "big.bin"]) await o.deleteObject("api-many", n);
+    await o.deleteContainer("api-many");
+    await o.deleteContainer("api-more");
   });
 
   test("routers: router1 has its gateway on public and an interface on the private subnet", async () => {

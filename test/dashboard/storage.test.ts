@@ -3,7 +3,8 @@
 // snapshot, edit, extend, attach to and detach from an instance, snapshot, delete after confirmation, the status
 // shown while it changes), Volume Snapshots (create a volume from one, delete), Containers (create public/private,
 // a non-empty one refused with a message, delete) and a container's objects (folders, upload with progress,
-// download, delete); axe finds no serious or critical violation on any of these pages.
+// download with progress, delete; more objects than a page, paged and filtered by the server; a large object saved
+// through a temporary URL); axe finds no serious or critical violation on any of these pages.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
@@ -221,12 +222,31 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
     await accessible("Container objects");
     await rig.darkAndPhone("Container objects");
 
+    // Every value the download's progress bar shows, recorded as the page renders them.
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      w.progressSeen = [];
+      new w.MutationObserver(() => {
+        const v = w.document.querySelector("[aria-label='Download progress']")?.getAttribute("aria-valuenow");
+        if (v && w.progressSeen.at(-1) !== v) w.progressSeen.push(v);
+      }).observe(w.document.body, { subtree: true, childList: true, attributes: true });
+    });
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       obj.getByRole("button", { name: "Download notes.bin" }).click(),
     ]);
     assert.equal(download.suggestedFilename(), "notes.bin");
     assert.ok((await readFile((await download.path())!)).equals(bytes), "the downloaded bytes differ");
+    await page.getByTestId("object-download").getByText("3.0 MiB of 3.0 MiB").waitFor();
+    const seen = (await page.evaluate(() => (globalThis as any).progressSeen)) as string[];
+    assert.equal(seen[0], "0", `progress starts at 0: ${seen.join(",")}`);
+    assert.equal(seen.at(-1), "100", `progress ends at 100: ${seen.join(",")}`);
+    assert.ok(
+      seen.some((v) => v !== "0" && v !== "100"),
+      `progress is shown while the body streams: ${seen.join(",")}`,
+    );
+    await accessible("Container objects (downloaded)");
+    await page.getByRole("button", { name: "Dismiss the download status" }).click();
 
     // The public toggle turns the read ACL off.
     await page.getByText("Public access").click();
@@ -264,6 +284,69 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
       await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
       await row(name).waitFor({ state: "detached" });
     }
+  });
+
+  test("a container with more objects than a page is browsed page by page and filtered by the server; a large object is saved through a temporary URL", async () => {
+    const put = async (name: string, payload: string | Buffer) => {
+      const r = await c.t.cloud.app.inject({
+        method: "PUT",
+        url: `/object-store/v1/AUTH_${demoProject}/web-many${name ? `/${name}` : ""}`,
+        headers: { "x-auth-token": c.demo },
+        payload,
+      });
+      assert.ok(r.statusCode < 300, `PUT ${name}: ${r.statusCode}`);
+    };
+    await put("", "");
+    const names = Array.from({ length: 120 }, (_, i) => `f-${String(i).padStart(3, "0")}`);
+    for (const n of names) await put(n, n);
+    await nav("Containers", "Containers");
+    await page.getByLabel("Filter containers").fill("web-m");
+    await row("web-many").getByRole("cell", { name: "120", exact: true }).waitFor();
+    await page
+      .getByTestId("containers-range")
+      .getByText(/^1-1 of \d+ containers?$/)
+      .waitFor();
+    await page.getByRole("link", { name: "web-many", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Container web-many" }).waitFor();
+    const range = page.getByTestId("objects-range");
+    const pager = page.getByTestId("objects-pager");
+    await range.getByText("1-100 of 120 objects in the container").waitFor();
+    await page.getByRole("combobox", { name: "objects per page" }).selectOption("50");
+    await range.getByText("1-50 of 120 objects in the container").waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 50);
+    await row("f-049").waitFor();
+    await pager.getByRole("button", { name: "Next" }).click();
+    await range.getByText("51-100 of 120").waitFor();
+    await row("f-050").waitFor();
+    await pager.getByRole("button", { name: "Next" }).click();
+    await range.getByText("101-120 of 120").waitFor();
+    await row("f-119").waitFor();
+    assert.equal(await page.locator("tbody tr").count(), 20);
+    assert.equal(await pager.getByRole("button", { name: "Next" }).isDisabled(), true);
+    await accessible("Container objects (last page)");
+    await pager.getByRole("button", { name: "Previous" }).click();
+    await range.getByText("51-100 of 120").waitFor();
+    await page.getByLabel("Filter objects").fill("f-11");
+    await range.getByText("1-10 of 120").waitFor();
+    assert.deepEqual(
+      await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-row"))),
+      names.slice(110),
+    );
+
+    // Above 32 MiB the browser saves the object itself, from a temporary URL (nothing held in the page).
+    const big = Buffer.alloc(33 * 1024 * 1024, 7);
+    big.write("large object", 0);
+    await put("big.bin", big);
+    await page.getByLabel("Filter objects").fill("big");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      row("big.bin").getByRole("button", { name: "Download big.bin" }).click(),
+    ]);
+    assert.match(download.url(), /\/web-many\/big\.bin\?temp_url_sig=[0-9a-f]{64}&temp_url_expires=\d+$/);
+    assert.equal(download.suggestedFilename(), "big.bin");
+    assert.ok((await readFile((await download.path())!)).equals(big), "the downloaded bytes differ");
+    await page.getByText("big.bin (33.0 MiB) is being saved by the browser").waitFor();
+    await accessible("Container objects (large download)");
   });
 
   test("nothing broke the Content-Security-Policy or threw in the page", () => {

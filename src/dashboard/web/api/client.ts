@@ -68,6 +68,15 @@ export class Api {
 
   /** Call a service; resolves with the parsed JSON body (or undefined for empty/raw answers). */
   async call<T = any>(service: string, path: string, o: CallOptions = {}): Promise<T> {
+    return (await this.withHeaders<T>(service, path, o)).body;
+  }
+
+  /** Call a service; resolves with the parsed JSON body and the answer's headers (e.g. Swift's counts). */
+  async withHeaders<T = any>(
+    service: string,
+    path: string,
+    o: CallOptions = {},
+  ): Promise<{ body: T; headers: Headers }> {
     const { url, headers } = this.prepare(service, path, o.headers);
     let body: RequestInit["body"];
     if (o.body !== undefined) {
@@ -84,9 +93,9 @@ export class Api {
       throw await toApiError(res, service);
     }
     if (!res.ok) throw await toApiError(res, service);
-    if (o.raw || res.status === 204) return undefined as T;
+    if (o.raw || res.status === 204) return { body: undefined as T, headers: res.headers };
     const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    return { body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   }
 
   /** GET a service path. */

@@ -31,10 +31,75 @@ export function containerNameError(name: string): string | undefined {
 
 const OS = "object-store";
 
+/** How many names a listing page asks for by default. */
+export const PAGE_SIZE = 100;
+
+/** What a listing page asks for: names after `marker` that start with `prefix`, at most `limit`. */
+export interface PageQuery {
+  marker?: string;
+  prefix?: string;
+  limit?: number;
+}
+
+/** One page of a listing: its rows, the marker of the next page (absent on the last), and the server's total. */
+export interface Page<T> {
+  rows: T[];
+  next?: string;
+  total?: number;
+}
+
+/** A container listing's raw row: an object or (with a delimiter) a pseudo-folder. */
+interface RawEntry {
+  name?: string;
+  subdir?: string;
+  bytes?: number;
+  content_type?: string;
+  last_modified?: string;
+}
+
+/** The query of a page: one name more than `limit` is asked for, to know whether another page follows. */
+const listQuery = (page: PageQuery, limit: number): string =>
+  new URLSearchParams({
+    limit: String(limit + 1),
+    ...(page.marker ? { marker: page.marker } : {}),
+    ...(page.prefix ? { prefix: page.prefix } : {}),
+  }).toString();
+
+/** The page out of `limit` + 1 rows: the next page starts after the last row kept, when there was one more. */
+function paged<T>(rows: T[], limit: number, nameOf: (r: T) => string, total: string | null): Page<T> {
+  const kept = rows.slice(0, limit);
+  return {
+    rows: kept,
+    ...(rows.length > limit && kept.length ? { next: nameOf(kept[kept.length - 1]!) } : {}),
+    ...(total !== null && /^\d+$/.test(total) ? { total: Number(total) } : {}),
+  };
+}
+
+/** A raw row as an entry of the folder `prefix`: none for the folder's own marker object. */
+const toEntry = (e: RawEntry, prefix: string): Entry[] =>
+  e.subdir !== undefined
+    ? [{ kind: "folder", name: e.subdir }]
+    : e.name === prefix
+      ? []
+      : [
+          {
+            kind: "object",
+            name: e.name ?? "",
+            bytes: e.bytes ?? 0,
+            content_type: e.content_type ?? "",
+            last_modified: e.last_modified ?? "",
+          },
+        ];
+
 /** The Object Storage calls, bound to one Api. */
 export function objectCalls(api: Api) {
   return {
-    containers: async (): Promise<Container[]> => (await api.get(OS, "?format=json&limit=10000")) ?? [],
+    /** One page of the account's containers: names after `marker` starting with `prefix`, and their total. */
+    containers: async (page: PageQuery = {}): Promise<Page<Container>> => {
+      const limit = page.limit ?? PAGE_SIZE;
+      const r = await api.withHeaders<Container[] | undefined>(OS, `?format=json&${listQuery(page, limit)}`);
+      return paged(r.body ?? [], limit, (c) => c.name, r.headers.get("x-account-container-count"));
+    },
     /** Whether the container is public (its read ACL lets anyone read). */
     isPublic: async (name: string): Promise<boolean> => {
       const { url, headers } = api.prepare(OS, objectPath(name));
@@ -64,33 +129,22 @@ export function objectCalls(api: Api) {
         throw e;
       }
     },
-    /** The objects and pseudo-folders directly under `prefix` (which ends with "/" or is empty). */
-    entries: async (container: string, prefix: string): Promise<Entry[]> => {
-      const list = ((await api.get(
+    /** One page of the objects and pseudo-folders directly under `prefix` (which ends with "/" or is empty) whose
+     * names start with `prefix` + `page.prefix`, after `page.marker`; `total` counts the whole container. */
+    entries: async (container: string, prefix: string, page: PageQuery = {}): Promise<Page<Entry>> => {
+      const limit = page.limit ?? PAGE_SIZE;
+      const q = listQuery({ ...page, prefix: prefix + (page.prefix ?? "") }, limit);
+      const r = await api.withHeaders<RawEntry[] | undefined>(
         OS,
-        `${objectPath(container)}?format=json&limit=10000&delimiter=%2F&prefix=${encodeURIComponent(prefix)}`,
-      )) ?? []) as Array<{
-        name?: string;
-        subdir?: string;
-        bytes?: number;
-        content_type?: string;
-        last_modified?: string;
-      }>;
-      return list.flatMap((e): Entry[] =>
-        e.subdir !== undefined
-          ? [{ kind: "folder", name: e.subdir }]
-          : e.name === prefix // the folder's own marker object
-            ? []
-            : [
-                {
-                  kind: "object",
-                  name: e.name ?? "",
-                  bytes: e.bytes ?? 0,
-                  content_type: e.content_type ?? "",
-                  last_modified: e.last_modified ?? "",
-                },
-              ],
+        `${objectPath(container)}?format=json&delimiter=%2F&${q}`,
       );
+      const p = paged(
+        r.body ?? [],
+        limit,
+        (e) => e.subdir ?? e.name ?? "",
+        r.headers.get("x-container-object-count"),
+      );
+      return { ...p, rows: p.rows.flatMap((e) => toEntry(e, prefix)) };
     },
     /** Create a pseudo-folder: an empty marker object whose name ends with "/". */
     createFolder: (container: string, path: string): Promise<void> =>
@@ -111,12 +165,31 @@ export function objectCalls(api: Api) {
       if (inside.length) await api.del(OS, objectPath(container, prefix));
     },
     deleteObject: (container: string, name: string) => api.del(OS, objectPath(container, name)),
-    /** Fetch an object's content (with the session's token) as a Blob. */
-    download: async (container: string, name: string): Promise<Blob> => {
+    /** Fetch an object's content (with the session's token) as a Blob, read as a stream: `onProgress` gets the
+     * bytes received and the Content-Length (0 when the answer has none). */
+    download: async (
+      container: string,
+      name: string,
+      onProgress: (received: number, total: number) => void = () => {},
+    ): Promise<Blob> => {
       const { url, headers } = api.prepare(OS, objectPath(container, name), { accept: "*/*" });
       const res = await api.transport.fetch(url, { headers });
       if (!res.ok) throw new ApiError(res.status, `Could not download ${name} (HTTP ${res.status}).`, OS);
-      return res.blob();
+      const total = Number(res.headers.get("content-length") ?? 0) || 0;
+      const type = res.headers.get("content-type") ?? "";
+      if (!res.body) return res.blob();
+      const reader = res.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let received = 0;
+      onProgress(0, total);
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        received += value.byteLength;
+        onProgress(received, total);
+      }
+      return new Blob(chunks as ConstructorParameters<typeof Blob>[0], { type });
     },
   };
 }

@@ -106,20 +106,26 @@ export function ResourceTable<T>(props: {
   actions?(row: T): ReactNode;
   empty: ReactNode;
   toolbar?: ReactNode;
+  /** Paged by the server: its filter (sent as a name prefix) and its pager replace the local ones. */
+  server?: { filter: string; onFilter(v: string): void; pager: ReactNode };
 }) {
-  const [filter, setFilter] = useState("");
+  const [local, setLocal] = useState("");
+  const filter = props.server ? props.server.filter : local;
+  const setFilter = props.server ? props.server.onFilter : setLocal;
   const [page, setPage] = useState(1);
   const [perPage, setPerPage] = useState(20);
   const deferred = useDeferredValue(filter);
   const filtered = useMemo(() => {
-    const f = deferred.trim().toLowerCase();
+    const f = props.server ? "" : deferred.trim().toLowerCase();
     const rows = props.rows ?? [];
     return f ? rows.filter((r) => props.filterText(r).toLowerCase().includes(f)) : rows;
     // props.filterText is a stable projection of the row per page.
-  }, [props.rows, deferred]);
+  }, [props.rows, deferred, props.server]);
   const pages = Math.max(1, Math.ceil(filtered.length / perPage));
   const current = Math.min(page, pages);
-  const shown = filtered.slice((current - 1) * perPage, current * perPage);
+  // Some rows exist that the filter hides (a server-side filter hides them before they arrive).
+  const some = !!props.rows?.length || !!(props.server && filter);
+  const shown = props.server ? filtered : filtered.slice((current - 1) * perPage, current * perPage);
   return (
     <PageSection>
       <Toolbar>
@@ -127,7 +133,7 @@ export function ResourceTable<T>(props: {
           <ToolbarItem>
             <SearchInput
               aria-label={`Filter ${props.label}`}
-              placeholder="Filter by name, status, address..."
+              placeholder={props.server ? "Names starting with..." : "Filter by name, status, address..."}
               value={filter}
               onChange={(_e, v) => {
                 setFilter(v);
@@ -138,18 +144,20 @@ export function ResourceTable<T>(props: {
           </ToolbarItem>
           {props.toolbar}
           <ToolbarItem variant="pagination" align={{ default: "alignEnd" }}>
-            <Pagination
-              itemCount={filtered.length}
-              perPage={perPage}
-              page={current}
-              onSetPage={(_e, p) => setPage(p)}
-              onPerPageSelect={(_e, n) => {
-                setPerPage(n);
-                setPage(1);
-              }}
-              isCompact
-              titles={{ paginationAriaLabel: `${props.label} pagination` }}
-            />
+            {props.server?.pager ?? (
+              <Pagination
+                itemCount={filtered.length}
+                perPage={perPage}
+                page={current}
+                onSetPage={(_e, p) => setPage(p)}
+                onPerPageSelect={(_e, n) => {
+                  setPerPage(n);
+                  setPage(1);
+                }}
+                isCompact
+                titles={{ paginationAriaLabel: `${props.label} pagination` }}
+              />
+            )}
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>
@@ -157,8 +165,8 @@ export function ResourceTable<T>(props: {
       {props.loading && !props.rows ? (
         <Loading what={props.label} />
       ) : filtered.length === 0 ? (
-        <EmptyState titleText={props.rows?.length ? "No match" : `No ${props.label}`} headingLevel="h2">
-          <EmptyStateBody>{props.rows?.length ? "Nothing matches the filter." : props.empty}</EmptyStateBody>
+        <EmptyState titleText={some ? "No match" : `No ${props.label}`} headingLevel="h2">
+          <EmptyStateBody>{some ? "Nothing matches the filter." : props.empty}</EmptyStateBody>
         </EmptyState>
       ) : (
         <table
@@ -204,15 +212,20 @@ export function ResourceTable<T>(props: {
   );
 }
 
-/** Trigger a download of `content` (text or a Blob) as a file named `name` (generated in the browser). */
-export function download(name: string, content: string | Blob, type = "text/plain"): void {
-  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
+/** Have the browser save what `href` points to (same origin) as a file named `name`. */
+export function saveLink(href: string, name: string): void {
   const a = document.createElement("a");
-  a.href = url;
+  a.href = href;
   a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
+}
+
+/** Trigger a download of `content` (text or a Blob) as a file named `name` (generated in the browser). */
+export function download(name: string, content: string | Blob, type = "text/plain"): void {
+  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
+  saveLink(url, name);
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 

@@ -1,15 +1,19 @@
 // One container's objects under a prefix, with pseudo-folders (prefix/delimiter): browse folders, create a folder,
 // upload a file (streamed from the browser with progress), download, a temporary URL, delete, and the public
-// access toggle.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+// access toggle. The listing is paged by the server (marker), the filter sent as a name prefix, with the
+// container's object count; a download streams with progress, and a large one is saved by the browser itself
+// through a short-lived temporary URL instead of being held in memory.
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { objectPath, type Entry } from "../../api/objects.js";
 import { Button, Progress, Switch, TextInput, ToolbarItem } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link, useLocation } from "../router.js";
 import { useApi } from "../session.js";
+import { plural, serverListing, useServerPages } from "../server-pages.js";
 import { useObjectCalls } from "../service-calls.js";
-import { Confirm, download, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
+import { DownloadStatus, useDownload } from "./ObjectDownload.js";
+import { Confirm, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 import { putWithProgress } from "../upload.js";
 import { TempUrlDialog } from "./ObjectTempUrl.js";
 
@@ -134,8 +138,19 @@ export default function ContainerObjects({ params }: { params: string[] }) {
   const prefix = search.get("prefix") ?? "";
   const { o, project } = useObjectCalls();
   const qc = useQueryClient();
-  const key = ["objects", project, container, prefix];
-  const entries = useQuery({ queryKey: key, queryFn: () => o.entries(container, prefix) });
+  const pages = useServerPages();
+  const [shownPrefix, setShownPrefix] = useState(prefix);
+  if (shownPrefix !== prefix) {
+    // Another folder: back to its first page, unfiltered.
+    setShownPrefix(prefix);
+    pages.setFilter("");
+  }
+  const key = ["objects", project, container, prefix, pages.query];
+  const entries = useQuery({
+    queryKey: key,
+    queryFn: () => o.entries(container, prefix, pages.query),
+    placeholderData: keepPreviousData,
+  });
   const pubKey = ["container-public", project, container];
   const pub = useQuery({ queryKey: pubKey, queryFn: () => o.isPublic(container) });
   const [dialog, setDialog] = useState<"upload" | "folder" | null>(null);
@@ -155,11 +170,7 @@ export default function ContainerObjects({ params }: { params: string[] }) {
       name.endsWith("/") ? o.deleteFolder(container, name) : o.deleteObject(container, name),
     onSettled: refresh,
   });
-  const get = useMutation({
-    mutationFn: async (name: string) => {
-      download(name.slice(name.lastIndexOf("/") + 1), await o.download(container, name));
-    },
-  });
+  const get = useDownload(container);
   const crumbs = prefix.split("/").filter(Boolean);
   const short = (e: Entry) => e.name.slice(prefix.length).replace(/\/$/, "");
   return (
@@ -192,18 +203,25 @@ export default function ContainerObjects({ params }: { params: string[] }) {
           onChange={(_e, v) => setPublic.mutate(v)}
         />
       </div>
-      {(del.error || get.error || setPublic.error || pub.error) && (
+      {(del.error || setPublic.error || pub.error) && (
         <div style={{ padding: "0 1.5rem" }}>
-          <ErrorAlert error={del.error ?? get.error ?? setPublic.error ?? pub.error} />
+          <ErrorAlert error={del.error ?? setPublic.error ?? pub.error} />
         </div>
       )}
+      <DownloadStatus download={get} />
       <ResourceTable<Entry>
         label="objects"
-        rows={entries.data}
+        rows={entries.data?.rows}
         loading={entries.isLoading}
         error={entries.error}
         rowKey={(e) => e.name}
         filterText={(e) => e.name}
+        server={serverListing(
+          pages,
+          entries.data,
+          "objects",
+          (n) => `${plural(n, "object")} in the container`,
+        )}
         empty="Upload a file or create a folder."
         toolbar={<ToolbarItem>{entries.isFetching ? "Refreshing..." : ""}</ToolbarItem>}
         columns={[
@@ -234,7 +252,8 @@ export default function ContainerObjects({ params }: { params: string[] }) {
               <Button
                 size="sm"
                 variant="secondary"
-                onClick={() => get.mutate(e.name)}
+                onClick={() => get.start(e)}
+                isDisabled={get.busy}
                 aria-label={`Download ${short(e)}`}
               >
                 Download

@@ -1,11 +1,13 @@
 // Object storage containers: list with object count and bytes, create (public or private through the read ACL),
-// delete with confirmation (Swift refuses a non-empty container; the page says so).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+// delete with confirmation (Swift refuses a non-empty container; the page says so). Paged by the server (marker),
+// the filter sent as a name prefix.
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { containerNameError, type Container } from "../../api/objects.js";
 import { Button, Checkbox, TextInput } from "../pf.js";
 import { Field, FormDialog } from "../dialog.js";
 import { Link } from "../router.js";
+import { plural, serverListing, useServerPages } from "../server-pages.js";
 import { useObjectCalls } from "../service-calls.js";
 import { Confirm, ErrorAlert, formatBytes, PageTitle, ResourceTable } from "../ui.js";
 
@@ -55,8 +57,14 @@ function CreateContainer({ onClose, onDone }: { onClose(): void; onDone(): void 
 export default function Containers() {
   const { o, project } = useObjectCalls();
   const qc = useQueryClient();
+  const pages = useServerPages();
   const key = ["containers", project];
-  const containers = useQuery({ queryKey: key, queryFn: o.containers, refetchInterval: 10_000 });
+  const containers = useQuery({
+    queryKey: [...key, pages.query],
+    queryFn: () => o.containers(pages.query),
+    placeholderData: keepPreviousData,
+    refetchInterval: 10_000,
+  });
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Container | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: key });
@@ -73,11 +81,12 @@ export default function Containers() {
       )}
       <ResourceTable<Container>
         label="containers"
-        rows={containers.data}
+        rows={containers.data?.rows}
         loading={containers.isLoading}
         error={containers.error}
         rowKey={(c) => c.name}
         filterText={(c) => c.name}
+        server={serverListing(pages, containers.data, "containers", (n) => plural(n, "container"))}
         empty="Create a container to store objects (files) in it."
         columns={[
           {
