@@ -302,3 +302,47 @@ async function dropAttachment(core: ComputeCore, inst: Instance, id: string): Pr
       core.log.warn({ uuid: inst.uuid, attachment: id, err: e.message }, "attachment not deleted"),
     );
 }
+
+/**
+ * After a live migration whose conductor died (what attachVolumesAt made is not remembered): each volume keeps one
+ * attachment of the server, for `host` where the guest runs. `moved`: the guest is on the destination, whose
+ * attachment the mapping names (completed; the others deleted); else the server's other attachment, the source's,
+ * is named again (with `host`'s connection info) and the mapping's is deleted. Failures are logged.
+ */
+export async function settleAttachments(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+  moved: boolean,
+): Promise<void> {
+  const client = core.volume;
+  if (!client) return;
+  for (const b of await listBdms(core.db, inst.uuid)) {
+    if (!b.attachmentId || !b.volumeId) continue;
+    try {
+      const vol = await client.showVolume(inst.project_id, b.volumeId);
+      const others = (vol.attachments ?? [])
+        .filter((a) => a.server_id === inst.uuid && a.attachment_id && a.attachment_id !== b.attachmentId)
+        .map((a) => a.attachment_id!);
+      if (others.length === 0) continue;
+      if (moved) {
+        await client.completeAttachment(inst.project_id, b.attachmentId);
+        for (const o of others) await dropAttachment(core, inst, o);
+        continue;
+      }
+      const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+      const att = await client.updateAttachment(inst.project_id, others[0]!, connector, b.deviceName);
+      const shared = b.connectionInfo?.multiattach === true;
+      await updateBdm(core.db, b.uuid, {
+        attachmentId: others[0]!,
+        ...(att.connection_info ? { connectionInfo: markShared(att.connection_info, shared) } : {}),
+      });
+      await dropAttachment(core, inst, b.attachmentId);
+    } catch (e) {
+      core.log.warn(
+        { uuid: inst.uuid, volume: b.volumeId, err: (e as Error).message },
+        "attachment not settled",
+      );
+    }
+  }
+}
