@@ -16,6 +16,11 @@ let demoProject = "";
 
 const driverOf = (host: string) =>
   c.t.cloud.computeControl.agents.find((a) => a.host === host)!.deps.driver as FakeDriver;
+/** The volume ids the fake driver of `host` has plugged into server `id`. */
+const volumesOn = (host: string, id: string) =>
+  driverOf(host)
+    .volumesOf(id)
+    .map((v) => v.volumeId);
 const other = (host: string) => c.t.cloud.computeControl.agents.find((a) => a.host !== host)!.host;
 
 before(async () => {
@@ -50,22 +55,12 @@ test("cold migration: the destination gets the volume with its own connector; re
   assert.equal((await c.act(c.admin, id, { migrate: { host: dest } }, "2.56")).status, 202);
   await c.waitStatus(c.demo, id, "VERIFY_RESIZE");
   assert.equal(att().connector?.host, dest);
-  assert.deepEqual(
-    driverOf(dest)
-      .volumesOf(id)
-      .map((v) => v.volumeId),
-    [vol.id],
-  );
+  assert.deepEqual(volumesOn(dest, id), [vol.id]);
   assert.equal((await c.act(c.demo, id, { revertResize: null })).status, 202);
   await c.waitStatus(c.demo, id, "ACTIVE");
   assert.equal((await c.row(id)).host, host);
   assert.equal(att().connector?.host, host);
-  assert.deepEqual(
-    driverOf(host)
-      .volumesOf(id)
-      .map((v) => v.volumeId),
-    [vol.id],
-  );
+  assert.deepEqual(volumesOn(host, id), [vol.id]);
   assert.equal(vol.status, "in-use");
 });
 
@@ -88,12 +83,7 @@ test("live migration: a new attachment for the destination, the source's deleted
   assert.equal(now[0]!.status, "attached");
   assert.equal(await bdmAttachment(id), now[0]!.id);
   assert.equal(vol.status, "in-use");
-  assert.deepEqual(
-    driverOf(dest)
-      .volumesOf(id)
-      .map((v) => v.volumeId),
-    [vol.id],
-  );
+  assert.deepEqual(volumesOn(dest, id), [vol.id]);
 });
 
 test("a failed live migration deletes the destination's attachment and keeps the source's", async () => {
@@ -126,10 +116,5 @@ test("a failed live migration deletes the destination's attachment and keeps the
   );
   assert.equal(await bdmAttachment(id), before);
   assert.equal(vol.status, "in-use");
-  assert.deepEqual(
-    driverOf(host)
-      .volumesOf(id)
-      .map((v) => v.volumeId),
-    [vol.id],
-  );
+  assert.deepEqual(volumesOn(host, id), [vol.id]);
 });
