@@ -6,8 +6,9 @@
 //   header names it from the next boot on), so the guest boots again there after the source host's files are gone;
 // - a destination that fails to load the guest fails the migration, and the guest runs on at the source (QEMU's
 //   return path; without it the source took "all sent" for success and stopped the only copy);
-// - live migration of a volume-backed server with a data volume (NBD): the destination opens the volumes with its
-//   own connections (no block migration), nothing local is handed over, and it reads and writes the volume;
+// - live migration of a volume-backed server with a data volume hot-plugged after its NIC (NBD): the destination
+//   opens the volumes with its own connections (no block migration) at the source's PCI slots, nothing local is
+//   handed over, and it reads and writes the volume;
 // - cold migration to another host keeps the direct kernel boot.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -220,8 +221,10 @@ describe("qemu driver: moves between two hosts", { skip: SKIP_QEMU }, () => {
           { volumeId: DATA_VOL, source: nbd(dataExport) },
         ],
       });
-      await a.driver.spawn(at("data-a"));
+      // Booted from the root volume; the data volume is hot-plugged into the running guest (a volume attach).
+      await a.driver.spawn({ ...s, volumes: at("data-a").volumes.slice(0, 1) });
       await consoleShows(a.driver, s.uuid, VOL_LINE);
+      await a.driver.attachVolume(s.uuid, DATA_VOL, nbd("data-a"));
       const dev = `vol-${DATA_VOL.replace(/-/g, "").slice(0, 20)}`;
       const io = async (d: QemuDriver, cmd: string) => {
         const l = await d.core.liveOf(s.uuid);
