@@ -19,7 +19,12 @@ import {
 } from "./move-common.js";
 import type { ConductorOwner } from "./ownership.js";
 import { buildRequest } from "./schedule.js";
-import { reconnectVolumes } from "../volumes/flow.js";
+import {
+  attachVolumesAt,
+  finishAttachments,
+  restoreAttachments,
+  type MovedAttachment,
+} from "../volumes/flow.js";
 import { bindPortsTo } from "../networking/bindings.js";
 
 /** Live-migrate a server whose API request set MIGRATING (to `host`, or where the scheduler says). */
@@ -48,6 +53,7 @@ export async function liveMigrate(
   });
   const rb = new Rollback(log);
   let dest: { host: string; node: string } | undefined;
+  let moved: MovedAttachment[] = [];
   try {
     await withEvent(db, ctx, uuid, "conductor_live_migrate_instance", null, async () => {
       await placement.moveAllocations(uuid, mig.uuid, claimOwner);
@@ -70,8 +76,9 @@ export async function liveMigrate(
     // The destination needs its taps before its QEMU waits for the incoming guest.
     await bindPortsTo(core, uuid, to.host);
     rb.push("bind the ports to the source again", () => bindPortsTo(core, uuid, source));
-    await reconnectVolumes(core, inst, to.host);
-    rb.push("reconnect the volumes to the source", () => reconnectVolumes(core, inst, source));
+    // Each volume gets a second attachment, the destination's; the source's stays until the guest has moved.
+    moved = await attachVolumesAt(core, inst, to.host);
+    rb.push("give the volumes back to the source's attachments", () => restoreAttachments(core, inst, moved));
     await withEvent(db, ctx, uuid, "compute_pre_live_migration", to.host, () =>
       bus.call(
         agentOf(to.host),
@@ -111,6 +118,7 @@ export async function liveMigrate(
   if (!(await owner.owns(uuid))) return lostOwnership(core, uuid, "live migration");
   // The guest has left the source: from here on, finish on the destination whatever happens.
   const to = dest!;
+  await finishAttachments(core, inst, moved);
   const bind = {
     host: to.host,
     node: to.node,

@@ -18,6 +18,7 @@ import { TaskState as T, VmState as V } from "../instances/states.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { hostZone } from "../zones.js";
 import { bindPortsTo } from "../networking/bindings.js";
+import { settleAttachments } from "../volumes/flow.js";
 import { scheduleAndDispatch } from "./conductor.js";
 import { evacuateServer, unshelveServer } from "./evacuate.js";
 import { findMigration, updateMigration } from "./migration-records.js";
@@ -163,7 +164,8 @@ async function guestState(core: ComputeCore, host: string, uuid: string): Promis
  * Recover an interrupted live migration where the guest actually runs: still on the source (the migration had not
  * started or did not finish) → the destination is cleaned up and the server stays ACTIVE there, migration error;
  * only on the destination (the guest had moved) → the destination resumes it and the server is ACTIVE there,
- * migration completed. Only when neither host can say (or neither has it) does the server go to ERROR.
+ * migration completed. Each volume keeps the attachment of the host the guest runs on. Only when neither host can
+ * say (or neither has it) does the server go to ERROR.
  */
 async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
   const { db, bus } = core;
@@ -188,6 +190,7 @@ async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
       await call(dest, "rollback_live_migration_at_destination").catch(warn("clean up the destination"));
     if (mig) await restoreSourceClaim(core, mig.uuid, inst.uuid, claimOwner);
     if (dest) await bindPortsTo(core, inst.uuid, source).catch(warn("bind the ports to the source"));
+    await settleAttachments(core, inst, source, false);
     await casUpdate(db, inst.uuid, { taskState: [T.MIGRATING] }, { task_state: null, host: source });
     if (mig) await updateMigration(db, mig.uuid, { status: "error" });
     await addFault(db, inst.uuid, {
@@ -204,6 +207,7 @@ async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
     if (onDest !== PowerState.RUNNING && inst.vm_state !== V.PAUSED)
       await call(dest, "post_live_migration_at_destination").catch(warn("resume on the destination"));
     const state = await guestState(core, dest, inst.uuid);
+    await settleAttachments(core, inst, dest, true);
     await casUpdate(
       db,
       inst.uuid,

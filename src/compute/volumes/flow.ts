@@ -70,15 +70,7 @@ export async function connectVolume(
 
 /** Undo a reservation: delete the attachment (best effort) and the mapping. */
 export async function forgetVolume(core: ComputeCore, inst: Instance, bdm: Bdm): Promise<void> {
-  if (bdm.attachmentId)
-    await volumeClient(core)
-      .deleteAttachment(inst.project_id, bdm.attachmentId)
-      .catch((e: Error) =>
-        core.log.warn(
-          { uuid: inst.uuid, attachment: bdm.attachmentId, err: e.message },
-          "attachment not deleted",
-        ),
-      );
+  if (bdm.attachmentId) await dropAttachment(core, inst, bdm.attachmentId);
   await deleteBdm(core.db, bdm.uuid);
 }
 
@@ -207,7 +199,7 @@ export async function prepareVolumes(
 }
 
 /**
- * A server moves to `host` (resize, cold or live migration, or back on revert/rollback): each of its attachments
+ * A server moves to `host` (resize, cold migration, evacuation, or back on revert/rollback): each of its attachments
  * gets that host's connector, and the connection info it answers is what the host's driver opens.
  */
 export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: string): Promise<void> {
@@ -220,5 +212,137 @@ export async function reconnectVolumes(core: ComputeCore, inst: Instance, host: 
     const shared = b.connectionInfo?.multiattach === true;
     if (att.connection_info)
       await updateBdm(core.db, b.uuid, { connectionInfo: markShared(att.connection_info, shared) });
+  }
+}
+
+/** A live migration's second attachment of one volume: the new one (the destination's) and what it replaced. */
+export interface MovedAttachment {
+  bdm: string;
+  attachmentId: string;
+  old: Pick<Bdm, "attachmentId" | "connectionInfo">;
+}
+
+/**
+ * Before a live migration (Nova's pre-live-migration attachments): each attached volume gets a new attachment
+ * connected to `host`'s connector, and the mapping names it, so the destination opens its own connection while
+ * the source keeps its one. All or nothing: on failure what was made is undone and the error thrown.
+ */
+export async function attachVolumesAt(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+): Promise<MovedAttachment[]> {
+  const bdms = (await listBdms(core.db, inst.uuid)).filter((b) => b.attachmentId && b.volumeId);
+  if (bdms.length === 0) return [];
+  const client = volumeClient(core);
+  const moved: MovedAttachment[] = [];
+  try {
+    const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+    for (const b of bdms) {
+      const attachmentId = (await client.createAttachment(inst.project_id, b.volumeId!, inst.uuid)).id;
+      moved.push({
+        bdm: b.uuid,
+        attachmentId,
+        old: { attachmentId: b.attachmentId, connectionInfo: b.connectionInfo },
+      });
+      const att = await client.updateAttachment(inst.project_id, attachmentId, connector, b.deviceName);
+      if (!att.connection_info) throw new Error(`attachment ${attachmentId} has no connection info`);
+      const shared = b.connectionInfo?.multiattach === true;
+      await updateBdm(core.db, b.uuid, {
+        attachmentId,
+        connectionInfo: markShared(att.connection_info, shared),
+      });
+    }
+  } catch (e) {
+    await restoreAttachments(core, inst, moved);
+    throw e;
+  }
+  return moved;
+}
+
+/** A live migration failed: the mappings name the source's attachments again; the new ones are deleted. */
+export async function restoreAttachments(
+  core: ComputeCore,
+  inst: Instance,
+  moved: MovedAttachment[],
+): Promise<void> {
+  for (const m of moved) {
+    await updateBdm(core.db, m.bdm, {
+      ...(m.old.attachmentId ? { attachmentId: m.old.attachmentId } : {}),
+      ...(m.old.connectionInfo ? { connectionInfo: m.old.connectionInfo } : {}),
+    });
+    await dropAttachment(core, inst, m.attachmentId);
+  }
+}
+
+/** A live migration succeeded: the destination's attachments are complete, the source's deleted (Nova's post). */
+export async function finishAttachments(
+  core: ComputeCore,
+  inst: Instance,
+  moved: MovedAttachment[],
+): Promise<void> {
+  for (const m of moved) {
+    await volumeClient(core)
+      .completeAttachment(inst.project_id, m.attachmentId)
+      .catch((e: Error) =>
+        core.log.warn(
+          { uuid: inst.uuid, attachment: m.attachmentId, err: e.message },
+          "attachment not completed",
+        ),
+      );
+    if (m.old.attachmentId) await dropAttachment(core, inst, m.old.attachmentId);
+  }
+}
+
+/** Delete one attachment, logging (not throwing) a failure. */
+async function dropAttachment(core: ComputeCore, inst: Instance, id: string): Promise<void> {
+  await volumeClient(core)
+    .deleteAttachment(inst.project_id, id)
+    .catch((e: Error) =>
+      core.log.warn({ uuid: inst.uuid, attachment: id, err: e.message }, "attachment not deleted"),
+    );
+}
+
+/**
+ * After a live migration whose conductor died (what attachVolumesAt made is not remembered): each volume keeps one
+ * attachment of the server, for `host` where the guest runs. `moved`: the guest is on the destination, whose
+ * attachment the mapping names (completed; the others deleted); else the server's other attachment, the source's,
+ * is named again (with `host`'s connection info) and the mapping's is deleted. Failures are logged.
+ */
+export async function settleAttachments(
+  core: ComputeCore,
+  inst: Instance,
+  host: string,
+  moved: boolean,
+): Promise<void> {
+  const client = core.volume;
+  if (!client) return;
+  for (const b of await listBdms(core.db, inst.uuid)) {
+    if (!b.attachmentId || !b.volumeId) continue;
+    try {
+      const vol = await client.showVolume(inst.project_id, b.volumeId);
+      const others = (vol.attachments ?? [])
+        .filter((a) => a.server_id === inst.uuid && a.attachment_id && a.attachment_id !== b.attachmentId)
+        .map((a) => a.attachment_id!);
+      if (others.length === 0) continue;
+      if (moved) {
+        await client.completeAttachment(inst.project_id, b.attachmentId);
+        for (const o of others) await dropAttachment(core, inst, o);
+        continue;
+      }
+      const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+      const att = await client.updateAttachment(inst.project_id, others[0]!, connector, b.deviceName);
+      const shared = b.connectionInfo?.multiattach === true;
+      await updateBdm(core.db, b.uuid, {
+        attachmentId: others[0]!,
+        ...(att.connection_info ? { connectionInfo: markShared(att.connection_info, shared) } : {}),
+      });
+      await dropAttachment(core, inst, b.attachmentId);
+    } catch (e) {
+      core.log.warn(
+        { uuid: inst.uuid, volume: b.volumeId, err: (e as Error).message },
+        "attachment not settled",
+      );
+    }
   }
 }

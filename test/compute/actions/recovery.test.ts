@@ -1,7 +1,8 @@
 // Conductor crash recovery (issue 8 item 3), in process: a build cast twice is built once; builds whose cast was
 // lost or whose conductor died are scheduled again; an interrupted resize is rolled back to its source and an
-// interrupted evacuation resumed. A dead conductor is simulated by a compute_conductor row with an old heartbeat
-// owning the server; a lost cast by dropping it on its way to the bus.
+// interrupted evacuation resumed; an interrupted live migration leaves each volume the attachment of the host its
+// guest runs on. A dead conductor is simulated by a compute_conductor row with an old heartbeat owning the server;
+// a lost cast by dropping it on its way to the bus.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -9,14 +10,22 @@ import { conductorHandlers } from "../../../src/compute/conductor/conductor.js";
 import { ConductorOwner } from "../../../src/compute/conductor/ownership.js";
 import type { FakeDriver } from "../../../src/compute/drivers/fake.js";
 import { nowIso } from "../../../src/shared/db/index.js";
+import { VolumeClient } from "../../../src/compute/volume-client.js";
+import { listBdms } from "../../../src/compute/volumes/bdm-store.js";
+import { FakeVolumeService } from "../volumes/fake-volume-service.js";
 import { bootActions, until, type ActionCloud } from "./util.js";
 
 let c: ActionCloud;
+let cinder: FakeVolumeService;
+let demoProject = "";
 const ROOMY = { instances: 50, cores: 100, ram: 512000 };
 const ORPHAN_TIMEOUT_S = 2;
 before(async () => {
   c = await bootActions({ compute: { hosts: 2, orphanTimeout: ORPHAN_TIMEOUT_S } });
+  cinder = new FakeVolumeService();
+  c.t.cloud.compute.core.connectVolume(new VolumeClient(cinder));
   const project = await c.t.projectId("demo");
+  demoProject = project;
   await c.req("PUT", `/v2.1/os-quota-sets/${project}`, { token: c.admin, body: { quota_set: ROOMY } });
 });
 after(() => c?.close());
@@ -234,9 +243,15 @@ test("an evacuation whose conductor died before handing the server over is resum
 async function liveMigrationCrash(
   name: string,
   outcome: "stayed" | "moved",
-): Promise<{ id: string; source: string; dest: string }> {
+): Promise<{ id: string; source: string; dest: string; volumeId: string }> {
   const id = await c.createServer(c.demo, { name });
   await c.waitStatus(c.demo, id, "ACTIVE");
+  const vol = cinder.add(demoProject);
+  const a = await c.req("POST", `/v2.1/servers/${id}/os-volume_attachments`, {
+    token: c.demo,
+    body: { volumeAttachment: { volumeId: vol.id } },
+  });
+  assert.equal(a.status, 200, a.text);
   const source = (await c.row(id)).host;
   const dest = other(source);
   const src = driverOf(source);
@@ -255,11 +270,18 @@ async function liveMigrationCrash(
     release(new Error("the source step ended after its conductor died"));
     src.liveMigration = saved;
   }
-  return { id, source, dest };
+  return { id, source, dest, volumeId: vol.id };
+}
+
+/** The server's attachments of a volume (host, status), and whether its mapping names the one left. */
+async function attachmentsLeft(id: string, volumeId: string) {
+  const left = [...cinder.attachments.values()].filter((a) => a.volumeId === volumeId);
+  const bdm = (await listBdms(db(), id)).find((b) => b.volumeId === volumeId);
+  return { hosts: left.map((a) => [a.connector?.host, a.status]), named: bdm?.attachmentId === left[0]?.id };
 }
 
 test("a live migration interrupted before the guest moved is rolled back: ACTIVE on the source", async () => {
-  const { id, source, dest } = await liveMigrationCrash("live-crash-stayed", "stayed");
+  const { id, source, dest, volumeId } = await liveMigrationCrash("live-crash-stayed", "stayed");
   const row = await c.settle(id, "active", 30_000);
   assert.equal(row.host, source);
   assert.equal((await migrations(id))[0].status, "error");
@@ -267,11 +289,12 @@ test("a live migration interrupted before the guest moved is rolled back: ACTIVE
   assert.equal((await driverOf(source).getInfo(id)).state, 1);
   assert.ok(!(await driverOf(dest).listInstances()).includes(id));
   assert.match((await faults(id)).at(-1)!.message, /rolled back/);
+  assert.deepEqual(await attachmentsLeft(id, volumeId), { hosts: [[source, "attached"]], named: true });
   await c.waitStatus(c.demo, id, "ACTIVE");
 });
 
 test("a live migration interrupted after the guest moved is finished: ACTIVE on the destination", async () => {
-  const { id, source, dest } = await liveMigrationCrash("live-crash-moved", "moved");
+  const { id, source, dest, volumeId } = await liveMigrationCrash("live-crash-moved", "moved");
   const row = await c.settle(id, "active", 30_000);
   assert.equal(row.host, dest);
   assert.equal((await migrations(id))[0].status, "completed");
@@ -279,5 +302,6 @@ test("a live migration interrupted after the guest moved is finished: ACTIVE on 
   assert.deepEqual(await c.allocations((await migrations(id))[0].uuid), {});
   assert.equal((await driverOf(dest).getInfo(id)).state, 1);
   assert.ok(!(await driverOf(source).listInstances()).includes(id));
+  assert.deepEqual(await attachmentsLeft(id, volumeId), { hosts: [[dest, "attached"]], named: true });
   await c.waitStatus(c.demo, id, "ACTIVE");
 });

@@ -227,7 +227,10 @@ export class FakeVolumeService implements ServiceClient {
       const v = this.volumes.get(body.attachment?.volume_uuid);
       if (!v || v.project !== project)
         return err(404, `Volume ${body.attachment?.volume_uuid} could not be found.`);
-      if (v.status !== "available" && !(v.multiattach && v.status === "in-use"))
+      const instance = body.attachment?.instance_uuid;
+      // As Cinder: a second attachment for the server the volume is already attached to (a live migration's).
+      const again = [...v.attachments].some((x) => this.attachments.get(x)?.instance === instance);
+      if (v.status !== "available" && !(v.multiattach && v.status === "in-use") && !again)
         return err(
           400,
           `Invalid volume: Volume ${v.id} status must be available or downloading to reserve, but the current status is ${v.status}.`,
@@ -235,13 +238,13 @@ export class FakeVolumeService implements ServiceClient {
       const a: FakeAtt = {
         id: randomUUID(),
         volumeId: v.id,
-        instance: body.attachment.instance_uuid,
+        instance,
         status: "reserved",
       };
       this.attachments.set(a.id, a);
       v.attachments.add(a.id);
       // As Cinder: a multiattach volume in use goes back to reserved until the new attachment completes.
-      v.status = "reserved";
+      if (!again) v.status = "reserved";
       return ok(200, { attachment: this.attView(a, false) });
     }
     if ((r = /^\/attachments\/([^/]+)(\/action)?$/.exec(rest))) {
@@ -256,7 +259,7 @@ export class FakeVolumeService implements ServiceClient {
       if (!r[2] && method === "PUT") {
         a.connector = body.attachment?.connector;
         if (!a.connector) return err(400, "Invalid input received: connector is required");
-        a.status = "attaching";
+        if (a.status !== "attached") a.status = "attaching";
         if (v.status === "reserved") v.status = "attaching";
         return ok(200, { attachment: this.attView(a, true) });
       }

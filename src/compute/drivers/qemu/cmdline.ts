@@ -38,6 +38,8 @@ export interface QemuVolume {
   secretFile?: string;
   /** A multiattach volume: the device lets other writers share the node (share-rw=on). */
   shareRw?: boolean;
+  /** PCI slot on bus 0 (an incoming guest's devices sit where the source's were); QEMU picks when absent. */
+  slot?: number;
 }
 
 /** A host port forwarded into the guest (user networking); the host side is always loopback. */
@@ -68,6 +70,8 @@ export interface QemuNic {
   mac: string;
   backend: QemuNicBackend;
   mtu?: number;
+  /** PCI slot on bus 0, as for volumes. */
+  slot?: number;
 }
 
 /** Where QEMU serves VNC: a unix socket (the console proxy connects) or loopback TCP with an optional websocket. */
@@ -153,6 +157,11 @@ function hasControlChar(s: string): boolean {
 function checkInt(what: string, n: number, min: number, max: number): number {
   if (!Number.isSafeInteger(n) || n < min || n > max) bad(`${what} must be an integer in ${min}..${max}`);
   return n;
+}
+
+/** A PCI device's `addr` property for a slot of bus 0 (slots 0-2 hold the host bridge, ISA bridge and VGA). */
+function pciAddr(what: string, slot: number): string {
+  return `0x${checkInt(what, slot, 3, 31).toString(16)}`;
 }
 
 /** QEMU's escape for a value inside a key=value option list: commas are doubled. */
@@ -330,6 +339,7 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
       ...(v.shareRw ? { "share-rw": true } : {}),
     };
     if (v.bootIndex !== undefined) dev.bootindex = checkInt(`volume ${v.id} bootIndex`, v.bootIndex, 0, 99);
+    if (v.slot !== undefined) dev.addr = pciAddr(`volume ${v.id} slot`, v.slot);
     args.push("-device", JSON.stringify(dev));
   }
 
@@ -355,6 +365,7 @@ export function buildQemuArgs(spec: QemuSpec): string[] {
       romfile: "",
     };
     if (n.mtu !== undefined) dev.host_mtu = checkInt(`nic ${n.id} mtu`, n.mtu, 68, 65535);
+    if (n.slot !== undefined) dev.addr = pciAddr(`nic ${n.id} slot`, n.slot);
     args.push("-device", JSON.stringify(dev));
   }
 

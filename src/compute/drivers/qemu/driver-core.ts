@@ -208,6 +208,9 @@ export class QemuCore {
     // One NIC per vif: the port's tap when the network agent made one (the network's MTU), else restricted user
     // networking (no route off the host). A user-mode first NIC carries the metadata service and SSH.
     const vifs = rec.vifs.length > 0 ? rec.vifs : [{ id: "default", address: macFor(rec.uuid) }];
+    // An incoming guest's hot-plugged devices are where the source's QEMU put them (or its state would not load).
+    const slots = new Map(incoming ? Object.entries(rec.pciSlots ?? {}) : []);
+    const slotOf = (id: string) => (slots.has(id) ? { slot: slots.get(id)! } : {});
     const firstUser = !(vifs[0] as Vif).tapName;
     const nics: QemuNic[] = vifs.map((v: Vif, i) => ({
       id: rec.vifs.length > 0 ? nicDeviceId(v.id) : "nic0",
@@ -245,17 +248,19 @@ export class QemuCore {
       serialSocket: p.serialSocket,
       vnc: { display: rec.vncPort - 5900, websocketPort: rec.websocketPort },
       disks,
-      volumes: (rec.volumes ?? []).map((v) => ({
-        id: volumeDeviceId(v.volumeId),
-        blockdev: blockdevFor(`${volumeDeviceId(v.volumeId)}-fmt`, v.source),
-        ...(v.source.type === "iscsi" && v.source.chap
-          ? { secretFile: join(p.sockDir, chapSecretId(volumeDeviceId(v.volumeId))) }
-          : {}),
-        serial: volumeSerial(v.volumeId),
-        ...(v.source.shared ? { shareRw: true } : {}),
-        ...(v.bootIndex !== undefined && !kernel ? { bootIndex: v.bootIndex } : {}),
-      })),
-      nics,
+      volumes: (rec.volumes ?? [])
+        .map((v) => ({
+          id: volumeDeviceId(v.volumeId),
+          blockdev: blockdevFor(`${volumeDeviceId(v.volumeId)}-fmt`, v.source),
+          ...(v.source.type === "iscsi" && v.source.chap
+            ? { secretFile: join(p.sockDir, chapSecretId(volumeDeviceId(v.volumeId))) }
+            : {}),
+          serial: volumeSerial(v.volumeId),
+          ...(v.source.shared ? { shareRw: true } : {}),
+          ...(v.bootIndex !== undefined && !kernel ? { bootIndex: v.bootIndex } : {}),
+        }))
+        .map((v) => ({ ...v, ...slotOf(v.id) })),
+      nics: nics.map((n) => ({ ...n, ...slotOf(n.id) })),
       ...(kernel ? { kernel } : {}),
       ...(incoming ? { incoming: "defer" as const } : {}),
     };
@@ -291,7 +296,22 @@ export class QemuCore {
     const l: LiveInstance = { proc, serial };
     this.live.set(rec.uuid, l);
     holders.set(p.qmpSocket, this);
+    await this.notePciSlots(rec, l);
     return l;
+  }
+
+  /** Remember where the running QEMU has each volume and NIC on PCI bus 0 (after a boot or a hot-plug). */
+  async notePciSlots(rec: InstanceRecord, l: LiveInstance): Promise<void> {
+    const buses = await l.proc.qmp.execute("query-pci").catch((err: Error) => {
+      this.log?.warn({ uuid: rec.uuid, err: err.message }, "PCI slots not known: a live migration may fail");
+      return null;
+    });
+    if (!buses) return;
+    const slots: Record<string, number> = {};
+    for (const d of buses.find((b) => b.bus === 0)?.devices ?? [])
+      if (/^(vol-|nic)/.test(d.qdev_id)) slots[d.qdev_id] = d.slot;
+    rec.pciSlots = slots;
+    await this.layout.save(rec);
   }
 
   /**

@@ -55,7 +55,7 @@ export async function attachInterface(core: QemuCore, uuid: string, vif: Vif): P
     throw err;
   }
   rec.vifs.push(vif);
-  await core.layout.save(rec);
+  await core.notePciSlots(rec, l);
 }
 
 /** Detach a NIC (waits for the guest to release it). */
@@ -182,6 +182,8 @@ export async function attachVolume(
     { volumeId, source, ...(bootIndex !== undefined ? { bootIndex } : {}) },
   ];
   await core.layout.save(rec);
+  const l = st !== SHUTDOWN ? await core.liveOf(uuid) : undefined;
+  if (l) await core.notePciSlots(rec, l);
 }
 
 /** Detach a volume: from a live guest device_del, wait for DEVICE_DELETED, drop its block node; then forget it. */

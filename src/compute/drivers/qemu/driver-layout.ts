@@ -48,6 +48,8 @@ export interface InstanceRecord {
   vifs: Vif[];
   /** Attached volumes in attach order: each is a virtio disk (serial = volume id) at every boot until detached. */
   volumes?: RecordVolume[];
+  /** The PCI slot of each volume and NIC device of the running QEMU (a live migration's destination copies them). */
+  pciSlots?: Record<string, number>;
   /** Loopback port forwarded to the guest's SSH port (compute.qemu.hostForwardSsh; tests only). */
   sshPort?: number;
   vncPort: number;

@@ -280,13 +280,17 @@ export async function preLiveMigration(
     const rec: InstanceRecord = {
       ...srcRec,
       name: spec.name,
-      root: { path: srcRec.root.path, format: "qcow2" },
+      // A volume root names no file: this host's own (unused) path, so nothing points at the source's directory.
+      root: { path: srcRec.volumeRoot ? p.root : srcRec.root.path, format: "qcow2" },
       vncPort: await freePort(),
       websocketPort: await freePort(),
       incoming: { port: await freePort(), ...(own ? { backingFile: own.base } : {}) },
     };
     if (own?.kernel) rec.kernel = own.kernel;
     delete rec.rebaseRoot;
+    // The volumes are opened with this host's own connections (block storage gave them to this host's connector);
+    // the source's are only a fallback for a caller that passed none. They are shared, never block-migrated.
+    if (spec.volumes) rec.volumes = destVolumes(srcRec, spec.volumes);
     // Every disk device the source has, the destination has too (or the guest's state would not load).
     delete rec.configDrive;
     if (srcRec.sshPort) rec.sshPort = await freePort();
@@ -302,6 +306,22 @@ export async function preLiveMigration(
     await rm(p.dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The destination's volumes: the source's devices in the source's order (the guest's state names them), each with
+ * this host's connection; a volume the source has and `spec` lacks cannot be opened here.
+ */
+function destVolumes(
+  src: InstanceRecord,
+  volumes: NonNullable<InstanceSpec["volumes"]>,
+): NonNullable<InstanceRecord["volumes"]> {
+  return (src.volumes ?? []).map((v) => {
+    const mine = volumes.find((x) => x.volumeId === v.volumeId);
+    if (!mine)
+      throw new OperationFailed(src.uuid, "prepare live migration", `no connection for ${v.volumeId}`);
+    return { ...v, source: mine.source };
+  });
 }
 
 /** Source: stream the running guest to the destination's port; then hand it the root disk and forget the guest. */
@@ -324,7 +344,7 @@ export async function liveMigrate(
   // Hand the disks over: they move into the destination's directory (the destination's QEMU keeps them open).
   const to = peer.paths(uuid);
   for (const [kind, path] of [
-    ["root", to.root],
+    ...(rec.volumeRoot ? [] : ([["root", to.root]] as const)),
     ["ephemeral", to.ephemeral],
     ["swap", to.swap],
   ] as const) {
@@ -342,7 +362,7 @@ export async function postLiveMigrationAtDestination(core: QemuCore, uuid: strin
   const rec = await core.record(uuid);
   const l = await core.liveOf(uuid);
   if (!l) throw new OperationFailed(uuid, "finish live migration", "no incoming QEMU");
-  if (!rec.root.path.startsWith(core.layout.paths(uuid).dir))
+  if (!rec.volumeRoot && !rec.root.path.startsWith(core.layout.paths(uuid).dir))
     throw new OperationFailed(uuid, "finish live migration", "the source has not handed over the disk");
   for (let i = 0; i < 600; i++) {
     const s = await l.proc.runState();

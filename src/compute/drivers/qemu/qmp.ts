@@ -49,6 +49,10 @@ export interface QmpCommandMap {
   };
   "query-vnc": { args: undefined; ret: { enabled: boolean; host?: string; service?: string } };
   "query-migrate": { args: undefined; ret: { status?: string; [key: string]: unknown } };
+  "query-pci": {
+    args: undefined;
+    ret: Array<{ bus: number; devices: Array<{ slot: number; qdev_id: string }> }>;
+  };
   cont: { args: undefined; ret: Record<string, never> };
   stop: { args: undefined; ret: Record<string, never> };
   quit: { args: undefined; ret: Record<string, never> };

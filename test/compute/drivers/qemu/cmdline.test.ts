@@ -187,4 +187,28 @@ describe("buildQemuArgs", () => {
     ];
     for (const [what, over] of bad) assert.throws(() => buildQemuArgs(base(over)), InvalidQemuSpec, what);
   });
+
+  test("a volume or NIC given a PCI slot gets it as addr (an incoming guest's devices where the source had them)", () => {
+    const vol = { id: "vol-a", blockdev: { driver: "raw", "node-name": "vol-a-fmt" }, serial: "a" };
+    const nic = { id: "nic0", mac: "fa:16:3e:00:00:01", backend: { type: "user" as const } };
+    const args = buildQemuArgs(base({ volumes: [{ ...vol, slot: 6 }], nics: [{ ...nic, slot: 5 }] }));
+    const devs = values(args, "-device").map((d) => JSON.parse(d) as { id: string; addr?: string });
+    assert.deepEqual(
+      devs.filter((d) => ["vol-a", "nic0"].includes(d.id)).map((d) => [d.id, d.addr]),
+      [
+        ["vol-a", "0x6"],
+        ["nic0", "0x5"],
+      ],
+    );
+    assert.equal(
+      JSON.parse(values(buildQemuArgs(base({ volumes: [vol] })), "-device").at(-1)!).addr,
+      undefined,
+    );
+    for (const slot of [2, 32, 1.5])
+      assert.throws(
+        () => buildQemuArgs(base({ volumes: [{ ...vol, slot }] })),
+        InvalidQemuSpec,
+        `slot ${slot}`,
+      );
+  });
 });

@@ -6,9 +6,14 @@
 //   header names it from the next boot on), so the guest boots again there after the source host's files are gone;
 // - a destination that fails to load the guest fails the migration, and the guest runs on at the source (QEMU's
 //   return path; without it the source took "all sent" for success and stopped the only copy);
+// - live migration of a volume-backed server with a data volume hot-plugged after its NIC (NBD): the destination
+//   opens the volumes with its own connections (no block migration) at the source's PCI slots, nothing local is
+//   handed over, and it reads and writes the volume;
 // - cold migration to another host keeps the direct kernel boot.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +28,10 @@ import { bootSector, reapAndAssertNoOrphans, scratchDir, SKIP_QEMU, testUuid, wa
 
 const KERNEL_LINE = "stratus multiboot kernel";
 const DISK_LINE = "stratus boot sector";
+const VOL_LINE = "stratus volume boot sector";
+const ROOT_VOL = "5e1f0c2a-7d4b-4c11-9f00-3a2b1c0d9e01";
+const DATA_VOL = "6a2e1d3b-8c5f-4d22-8e11-4b3c2d1e0f02";
+const MiB = 1024 * 1024;
 
 /** A multiboot (a.out kludge) program loaded at 1 MiB that prints KERNEL_LINE on COM1 and halts. */
 function multibootKernel(): Buffer {
@@ -173,6 +182,106 @@ describe("qemu driver: moves between two hosts", { skip: SKIP_QEMU }, () => {
     await b.driver.rollbackLiveMigrationAtDestination(s.uuid);
     assert.deepEqual(await b.driver.listInstances(), []);
     await a.driver.destroy(s.uuid);
+  });
+
+  it("live migration of a volume-backed server with a data volume: each host opens its own connection", async () => {
+    const a = await newHost("g");
+    const b = await newHost("h");
+    // The "block storage": a boot volume and a data volume exported over NBD by one qemu-storage-daemon; the data
+    // volume has a second export name, the connection block storage gives the destination host.
+    const root = join(a.dir, "root.raw");
+    const data = join(a.dir, "data.raw");
+    const bootDisk = Buffer.alloc(MiB);
+    bootSector(`${VOL_LINE}\r\n`).copy(bootDisk);
+    await writeFile(root, bootDisk);
+    await writeFile(data, Buffer.alloc(4 * MiB));
+    const sock = join(a.dir, "nbd.sock");
+    const s = spec({ rootGb: 0, image: { id: "" } });
+    const qsd = spawn(
+      "qemu-storage-daemon",
+      [
+        ...["--blockdev", `driver=file,node-name=rf,filename=${root}`],
+        ...["--blockdev", "driver=raw,node-name=r0,file=rf"],
+        ...["--blockdev", `driver=file,node-name=df,filename=${data}`],
+        ...["--blockdev", "driver=raw,node-name=d0,file=df"],
+        ...["--nbd-server", `addr.type=unix,addr.path=${sock}`],
+        ...["--export", `type=nbd,id=er,node-name=r0,name=${ROOT_VOL},writable=on`],
+        ...["--export", `type=nbd,id=ea,node-name=d0,name=data-a,writable=on`],
+        ...["--export", `type=nbd,id=eb,node-name=d0,name=data-b,writable=on`],
+      ],
+      { stdio: "ignore" },
+    );
+    try {
+      await waitFor("the NBD socket", () => existsSync(sock));
+      const nbd = (name: string) => ({ type: "nbd" as const, socketPath: sock, export: name });
+      const at = (dataExport: string) => ({
+        ...s,
+        volumes: [
+          { volumeId: ROOT_VOL, source: nbd(ROOT_VOL), bootIndex: 0 },
+          { volumeId: DATA_VOL, source: nbd(dataExport) },
+        ],
+      });
+      // Booted from the root volume; the data volume is hot-plugged into the running guest (a volume attach).
+      await a.driver.spawn({ ...s, volumes: at("data-a").volumes.slice(0, 1) });
+      await consoleShows(a.driver, s.uuid, VOL_LINE);
+      await a.driver.attachVolume(s.uuid, DATA_VOL, nbd("data-a"));
+      const dev = `vol-${DATA_VOL.replace(/-/g, "").slice(0, 20)}`;
+      const io = async (d: QemuDriver, cmd: string) => {
+        const l = await d.core.liveOf(s.uuid);
+        assert.ok(l, "the guest runs");
+        const out = await l.proc.qmp.execute("human-monitor-command", {
+          "command-line": `qemu-io -d /machine/peripheral/${dev}/virtio-backend "${cmd}"`,
+        });
+        assert.doesNotMatch(out, /fail|error|verification/i, `${cmd}: ${out}`);
+        return out;
+      };
+      await io(a.driver, "write -P 0xa5 1M 4k");
+      await b.driver.preLiveMigration(at("data-b"), a.host);
+      await a.driver.liveMigration(s.uuid, b.host);
+      await b.driver.postLiveMigrationAtDestination(s.uuid);
+      assert.deepEqual(await a.driver.listInstances(), []);
+      assert.equal((await b.driver.getInfo(s.uuid)).state, PowerState.RUNNING);
+      const rec = (await b.driver.core.layout.load(s.uuid))!;
+      assert.equal(rec.volumeRoot, true);
+      assert.deepEqual(
+        rec.volumes?.map((v) => [v.volumeId, v.source.type === "nbd" ? v.source.export : ""]),
+        [
+          [ROOT_VOL, ROOT_VOL],
+          [DATA_VOL, "data-b"],
+        ],
+      );
+      assert.equal(existsSync(rec.root.path), false, "no local root disk was made or handed over");
+      assert.ok(rec.root.path.startsWith(`${b.dir}/`), `${rec.root.path} names nothing of A's`);
+      // The destination's QEMU uses its own connection (no block migration), sees what the source wrote, writes.
+      const l = (await b.driver.core.liveOf(s.uuid))!;
+      const blocks = (await l.proc.qmp.execute("query-block")) as Array<{
+        qdev?: string;
+        inserted?: { file?: string };
+      }>;
+      assert.match(String(blocks.find((x) => x.qdev?.includes(dev))?.inserted?.file), /data-b/);
+      await io(b.driver, "read -P 0xa5 1M 4k");
+      await io(b.driver, "write -P 0x5a 2M 4k");
+      await io(b.driver, "flush");
+      const fh = await open(data, "r");
+      try {
+        const buf = Buffer.alloc(4096);
+        await fh.read(buf, 0, 4096, 2 * MiB);
+        assert.ok(
+          buf.every((x) => x === 0x5a),
+          "the destination's write reached the volume",
+        );
+      } finally {
+        await fh.close();
+      }
+      assert.ok(
+        !(await b.driver.getConsoleOutput(s.uuid)).includes(VOL_LINE),
+        "the guest moved, it was not booted again",
+      );
+      await b.driver.destroy(s.uuid);
+    } finally {
+      for (const d of [a.driver, b.driver]) await d.destroy(s.uuid).catch(() => undefined);
+      qsd.kill("SIGKILL");
+    }
   });
 
   it("cold migration to another host keeps the direct kernel boot", async () => {
