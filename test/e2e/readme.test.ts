@@ -127,6 +127,13 @@ const INLINE_RUN = new Map<string, string>([
     `cd ${ROOT} && bin/stratus wipe-volumes --help | grep -e --data-dir`,
   ],
   [
+    "openstack subnet set --dhcp public-subnet",
+    // As the admin (the public network is the admin project's); DHCP is turned off again afterwards.
+    "export OS_CLOUD=stratus-admin && openstack subnet set --dhcp public-subnet && " +
+      "openstack subnet show public-subnet -f value -c enable_dhcp | grep -qx True && " +
+      "openstack subnet set --no-dhcp public-subnet",
+  ],
+  [
     "sudo bin/stratus wipe-network [--data-dir DIR]",
     // The cloud still runs: wipe-network is for a stopped one, so only its help is run here.
     `cd ${ROOT} && bin/stratus wipe-network --help | grep -e --data-dir`,

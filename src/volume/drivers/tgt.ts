@@ -21,6 +21,8 @@ import { killDaemon, run, running, ToolError } from "./exec.js";
 import type { ConnectionInfo, ExportRecord, VolumeTransport } from "./transports.js";
 import type { BlockHolder, VolumeLocation } from "./types.js";
 
+/** How long a started tgtd may take to answer its control socket. */
+const TGTD_START_MS = 30_000;
 /** How the tgt transport is set up. */
 export interface TgtTransportOptions {
   /** Directory of tgtd's pid file (created; e.g. DATA_DIR/volume-tgt). */
@@ -178,11 +180,15 @@ export class TgtTransport implements VolumeTransport, BlockHolder {
       p.once("exit", (c) => resolve(c));
     });
     if (code !== 0) throw new Error(`tgtd failed to start (exit ${code})`);
-    for (let i = 0; i < 200; i++) {
+    // Bounded by time, not tries: on a loaded machine each tgtadm probe itself can take a second.
+    const deadline = Date.now() + TGTD_START_MS;
+    while (Date.now() < deadline) {
       if (await this.up()) return;
       await sleep(50);
     }
-    throw new Error(`tgtd on control port ${this.controlPort} did not answer`);
+    throw new Error(
+      `tgtd on control port ${this.controlPort} did not answer within ${TGTD_START_MS / 1000} s`,
+    );
   }
 
   /** The daemon's targets. */
