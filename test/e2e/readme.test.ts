@@ -335,7 +335,7 @@ describe("README.md: every command works as written against a fresh npm start", 
         else
           assert.match(
             tempest,
-            new RegExp(`^  "?${name}"?: \\{ regex`, "m"),
+            new RegExp(`^  "?${name}"?: \\{\\s*regex`, "m"),
             `no tempest suite ${name}: ${cmd}`,
           );
         continue;
