@@ -17,6 +17,7 @@ import {
   nextLinks,
   optString,
   ownerOf,
+  listRoutes,
   ownTarget,
   page,
   sortRows,
@@ -80,20 +81,7 @@ async function list(core: VolumeCore, ctx: Ctx, detail: boolean) {
 /** Routes of /attachments. */
 export function attachmentRoutes(core: VolumeCore): Route[] {
   return [
-    route({
-      method: "GET",
-      path: A,
-      policy: "volume:attachment_get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${A}/detail`,
-      policy: "volume:attachment_get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, true),
-    }),
+    ...listRoutes(A, "volume:attachment_get_all", (ctx, detail) => list(core, ctx, detail)),
     route({
       method: "GET",
       path: ONE,

@@ -34,6 +34,7 @@ import {
   metadataOf,
   nextLinks,
   optString,
+  listRoutes,
   ownTarget,
   ownerOf,
   page,
@@ -214,20 +215,7 @@ export async function deleteBackup(
 export function backupRoutes(core: VolumeCore): Route[] {
   const target = backupTarget(core);
   return [
-    route({
-      method: "GET",
-      path: B,
-      policy: "backup:get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${B}/detail`,
-      policy: "backup:get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, true),
-    }),
+    ...listRoutes(B, "backup:get_all", (ctx, detail) => list(core, ctx, detail)),
     route({
       method: "POST",
       path: B,

@@ -1,6 +1,6 @@
 // What every volume route shares: the caller, body and query checks in Cinder's words, time format, links,
 // sorting and limit/marker pagination.
-import type { RequestCtx } from "../../shared/http/route.js";
+import { route, type RequestCtx, type Route } from "../../shared/http/route.js";
 import type { Target } from "../../shared/policy/index.js";
 import type { Caller } from "../core.js";
 import { badRequest, invalidInput, notFound } from "../errors.js";
@@ -27,6 +27,24 @@ export const ownTarget = (ctx: Ctx): Target => ({
   project_id: ownerOf(ctx),
   user_id: ctx.auth?.userId ?? "",
 });
+
+/** A list's two GET routes, plain and `/detail`, under one policy rule and the caller's own project. */
+export function listRoutes(
+  path: string,
+  policy: string,
+  list: (ctx: Ctx, detail: boolean) => unknown,
+): Route[] {
+  return [
+    route({ method: "GET", path, policy, target: ownTarget, handler: (ctx) => list(ctx, false) }),
+    route({
+      method: "GET",
+      path: `${path}/detail`,
+      policy,
+      target: ownTarget,
+      handler: (ctx) => list(ctx, true),
+    }),
+  ];
+}
 
 /** A JSON object body or 400. */
 export function objectBody(ctx: Ctx): Record<string, unknown> {

@@ -30,6 +30,7 @@ import {
   objectBody,
   optString,
   ownerOf,
+  listRoutes,
   ownTarget,
   page,
   sortRows,
@@ -178,20 +179,7 @@ export function groupSnapshotRoutes(core: VolumeCore): Route[] {
     project_id: (await groupSnapshotOf(core, ctx)).project_id,
   });
   return [
-    route({
-      method: "GET",
-      path: GS,
-      policy: "group:get_all_group_snapshots",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${GS}/detail`,
-      policy: "group:get_all_group_snapshots",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, true),
-    }),
+    ...listRoutes(GS, "group:get_all_group_snapshots", (ctx, detail) => list(core, ctx, detail)),
     route({
       method: "POST",
       path: GS,

@@ -33,6 +33,7 @@ import {
   objectBody,
   optString,
   ownerOf,
+  listRoutes,
   ownTarget,
   page,
   sortRows,
@@ -205,20 +206,7 @@ async function action(core: VolumeCore, ctx: Ctx) {
 export function groupRoutes(core: VolumeCore): Route[] {
   const target = groupTarget(core);
   return [
-    route({
-      method: "GET",
-      path: G,
-      policy: "group:get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${G}/detail`,
-      policy: "group:get_all",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, true),
-    }),
+    ...listRoutes(G, "group:get_all", (ctx, detail) => list(core, ctx, detail)),
     route({
       method: "POST",
       path: G,

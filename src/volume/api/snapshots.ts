@@ -34,6 +34,7 @@ import {
   nextLinks,
   optString,
   ownerOf,
+  listRoutes,
   ownTarget,
   page,
   sortRows,
@@ -173,20 +174,7 @@ export function snapshotRoutes(core: VolumeCore): Route[] {
   const setMeta = (ctx: Ctx, m: Map<string, string>) =>
     updateSnapshot(core, ctx.params.snapshot_id, { metadata: mapText(m) });
   return [
-    route({
-      method: "GET",
-      path: S,
-      policy: "volume:get_all_snapshots",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${S}/detail`,
-      policy: "volume:get_all_snapshots",
-      target: ownTarget,
-      handler: (ctx) => list(core, ctx, true),
-    }),
+    ...listRoutes(S, "volume:get_all_snapshots", (ctx, detail) => list(core, ctx, detail)),
     route({
       method: "POST",
       path: S,

@@ -34,6 +34,7 @@ import {
   nextLinks,
   optString,
   ownerOf,
+  listRoutes,
   ownTarget,
   page,
   sizeOf,
@@ -296,20 +297,7 @@ export function volumeRoutes(core: VolumeCore): Route[] {
     await updateVolume(core, ctx.params.volume_id, { metadata: mapText(m) });
   };
   return [
-    route({
-      method: "GET",
-      path: V,
-      policy: "volume:get_all",
-      target: ownTarget,
-      handler: (ctx) => listBody(core, ctx, false),
-    }),
-    route({
-      method: "GET",
-      path: `${V}/detail`,
-      policy: "volume:get_all",
-      target: ownTarget,
-      handler: (ctx) => listBody(core, ctx, true),
-    }),
+    ...listRoutes(V, "volume:get_all", (ctx, detail) => listBody(core, ctx, detail)),
     route({
       method: "POST",
       path: V,
