@@ -231,10 +231,26 @@ describe("dashboard storage pages in headless Chromium", { skip: SKIP_BROWSER },
         if (v && w.progressSeen.at(-1) !== v) w.progressSeen.push(v);
       }).observe(w.document.body, { subtree: true, childList: true, attributes: true });
     });
+    // A loopback body can arrive whole before React renders once; DevTools throttling streams it over ~3 s.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: 1024 * 1024,
+      uploadThroughput: -1,
+    });
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       obj.getByRole("button", { name: "Download notes.bin" }).click(),
     ]);
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await cdp.detach();
     assert.equal(download.suggestedFilename(), "notes.bin");
     assert.ok((await readFile((await download.path())!)).equals(bytes), "the downloaded bytes differ");
     await page.getByTestId("object-download").getByText("3.0 MiB of 3.0 MiB").waitFor();
