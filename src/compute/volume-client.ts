@@ -202,6 +202,16 @@ export class VolumeClient {
     });
   }
 
+  /** A volume's attachments to one server, whatever their status (a volume's body lists only attached ones). */
+  async listAttachments(
+    project: string,
+    volumeId: string,
+    instanceUuid: string,
+  ): Promise<CinderAttachment[]> {
+    const q = `?volume_id=${encodeURIComponent(volumeId)}&instance_id=${encodeURIComponent(instanceUuid)}`;
+    return (await this.call("GET", project, `/attachments/detail${q}`)).attachments;
+  }
+
   /** Delete an attachment (the volume is available again when it was the last one). */
   async deleteAttachment(project: string, id: string): Promise<void> {
     await this.call("DELETE", project, `/attachments/${encodeURIComponent(id)}`);

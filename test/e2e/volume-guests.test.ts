@@ -2,8 +2,10 @@
 // (qemu-storage-daemon) exports, and the compute attach flow, all through the public APIs of one in-process cloud.
 // Tempest's stamp pattern over both transports (mke2fs, mount, write on one guest; detach; read on another), an
 // attached volume extended and seen grown in the guest, a server booted from a volume made from an image whose
-// root volume outlives it, a multiattach volume on both guests at once, and a cold resize of the volume-backed
-// guest with its volumes attached. Two guests. Root, QEMU, tgt or qemu-storage-daemon missing fails under CI.
+// root volume outlives it, multiattach volumes on both guests at once (a qcow2 one over NBD; a raw one over iSCSI,
+// one QEMU initiator session per guest, written with O_DIRECT on each guest and read with O_DIRECT on the other),
+// and a cold resize of the volume-backed guest with its volumes attached. Two guests. Root, QEMU, tgt or
+// qemu-storage-daemon missing fails under CI.
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -319,6 +321,62 @@ describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
       );
     assert.equal(await readShared(), shared);
 
+    // Multiattach over iSCSI: a raw volume of a multiattach type on both guests at once, each QEMU logged in to the
+    // volume's target with its own session; a block written with O_DIRECT on one guest is read with O_DIRECT (no
+    // page cache) on the other, both ways.
+    const mrty = await vol(
+      "POST",
+      "/types",
+      {
+        volume_type: { name: "multi-raw", extra_specs: { multiattach: "<is> True", "file:format": "raw" } },
+      },
+      cloud.admin,
+      await cloud.t.projectId("admin"),
+    );
+    assert.equal(mrty.status, 200, mrty.text);
+    const multiRaw = await createVolume({ name: "vmr", volume_type: "multi-raw" });
+    assert.equal((await volumeStatus(multiRaw)).multiattach, true);
+    await attach(a, multiRaw);
+    await attach(b, multiRaw);
+    const rawAtts = (await vol("GET", `/attachments/detail?volume_id=${multiRaw}`, undefined, cloud.demo))
+      .body.attachments as Array<{
+      instance: string;
+      status: string;
+      connection_info: { driver_volume_type: string };
+    }>;
+    assert.deepEqual(
+      rawAtts.map((x) => [x.instance, x.status, x.connection_info.driver_volume_type]).sort(),
+      [
+        [a, "attached", "iscsi"],
+        [b, "attached", "iscsi"],
+      ].sort(),
+    );
+    assert.equal((await volumeStatus(multiRaw)).attachments.length, 2);
+    for (const vm of [a, b]) {
+      const rec = JSON.parse(readFileSync(findInstanceRecord(cloud.t.dataDir, vm)!, "utf8")) as {
+        volumes: Array<{ volumeId: string; source: { shared?: boolean } }>;
+      };
+      assert.equal(rec.volumes.find((v) => v.volumeId === multiRaw)?.source.shared, true, vm);
+    }
+    /** Write `text` as the volume's first 512-byte block from `vm`, bypassing the page cache (O_DIRECT). */
+    const writeDirect = async (vm: string, text: string) =>
+      ssh(
+        vm,
+        `printf '%-512s' ${text} | sudo dd of=${await devOf(vm, multiRaw)} bs=512 count=1 ` +
+          `iflag=fullblock oflag=direct 2>/dev/null && echo ok`,
+      );
+    /** The volume's first block as `vm` reads it with O_DIRECT, trailing padding dropped. */
+    const readDirect = async (vm: string) =>
+      (
+        await ssh(vm, `sudo dd if=${await devOf(vm, multiRaw)} bs=512 count=1 iflag=direct 2>/dev/null; echo`)
+      ).trim();
+    const fromA = `raw-a-${Date.now()}`;
+    assert.equal(await writeDirect(a, fromA), "ok");
+    assert.equal(await readDirect(b), fromA);
+    const fromB = `raw-b-${Date.now()}`;
+    assert.equal(await writeDirect(b, fromB), "ok");
+    assert.equal(await readDirect(a), fromB);
+
     // A cold resize of the volume-backed guest with volumes attached: it boots from its root volume again and
     // has every attachment (the stamps, and the shared volume still on both guests).
     const fl2 = await cloud.req("POST", "/v2.1/flavors", {
@@ -336,19 +394,39 @@ describe("volumes in real guests over iSCSI and NBD", { skip: SKIP }, () => {
     assert.equal(resized.flavor.original_name, "v2");
     assert.deepEqual(
       resized["os-extended-volumes:volumes_attached"].map((v: { id: string }) => v.id).sort(),
-      [rootVol, iscsiVol, nbdVol, multiVol].sort(),
+      [rootVol, iscsiVol, nbdVol, multiVol, multiRaw].sort(),
     );
     assert.equal(await ssh(b, "hostname"), "vol-b");
     await readStamps();
     assert.equal(await readShared(), shared);
-    for (const id of [multiVol, iscsiVol, nbdVol]) {
+    // The resized guest logged in to the iSCSI target again; the other guest's session still writes.
+    assert.equal(await readDirect(b), fromB);
+    const again = `raw-a2-${Date.now()}`;
+    assert.equal(await writeDirect(a, again), "ok");
+    assert.equal(await readDirect(b), again);
+    for (const id of [multiVol, multiRaw, iscsiVol, nbdVol]) {
       const r = await cloud.req("DELETE", `/v2.1/servers/${b}/os-volume_attachments/${id}`, {
         token: cloud.demo,
       });
       assert.equal(r.status, 202, r.text);
     }
     assert.equal((await volumeStatus(multiVol)).status, "in-use", "still on the other guest");
+    assert.equal((await volumeStatus(multiRaw)).status, "in-use", "still on the other guest");
+    // The guest that keeps the iSCSI volume still reads it after the other one logged out of the target.
+    assert.equal(await readDirect(a), again);
     await detach(a, multiVol);
+    await detach(a, multiRaw);
+    // Detached from both: no export is left; then the volume is deleted.
+    const exports = await cloud.t.cloud.volume.core.db
+      .selectFrom("volume_export")
+      .selectAll()
+      .where("volume_id", "=", multiRaw)
+      .execute();
+    assert.deepEqual(exports, []);
+    assert.equal((await vol("DELETE", `/volumes/${multiRaw}`)).status, 202);
+    await until("the raw multiattach volume gone", async () =>
+      (await vol("GET", `/volumes/${multiRaw}`)).status === 404 ? true : undefined,
+    );
     for (const id of [iscsiVol, nbdVol]) await waitVolume(id, "available");
 
     // delete_on_termination=false: the root volume is available again once the server is gone.

@@ -204,6 +204,80 @@ describe("block storage: volume transfers", () => {
     assert.equal((await accept()).status, 202);
   });
 
+  it("refuses to transfer a volume of a generic group, at create and at accept (the group stays behind)", async () => {
+    const MV = "3.70";
+    const vt = await c.req("POST", "/types", { body: { volume_type: { name: "xfer-grp-vt" } } });
+    assert.equal(vt.status, 200, vt.text);
+    const gt = await c.req("POST", "/group_types", { mv: MV, body: { group_type: { name: "xfer-gt" } } });
+    assert.equal(gt.status, 202, gt.text);
+    const g = await c.req("POST", "/groups", {
+      token: c.demo,
+      mv: MV,
+      body: { group: { group_type: gt.body.group_type.id, volume_types: [vt.body.volume_type.id] } },
+    });
+    assert.equal(g.status, 202, g.text);
+    const group = g.body.group.id as string;
+    const vol = await c.create(c.demo, { volume_type: vt.body.volume_type.id, group_id: group }, MV);
+    await c.waitStatus(c.demo, vol, "available");
+    for (const [path, mv] of [
+      ["/os-volume-transfer", "3.0"],
+      ["/volume-transfers", "3.55"],
+    ]) {
+      const r = await c.req("POST", path, { token: c.demo, mv, body: { transfer: { volume_id: vol } } });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.body.badRequest.message, /must not be part of a group/);
+    }
+    const shown = (await c.req("GET", `/volumes/${vol}`, { token: c.demo, mv: MV })).body.volume;
+    assert.equal(shown.status, "available");
+    assert.equal(shown.group_id, group);
+    // A transfer pending when the volume got into a group (made before this check, or a race) is refused at accept.
+    const other = await c.create(c.demo, { volume_type: vt.body.volume_type.id }, MV);
+    await c.waitStatus(c.demo, other, "available");
+    const t = await c.req("POST", "/os-volume-transfer", {
+      token: c.demo,
+      body: { transfer: { volume_id: other } },
+    });
+    assert.equal(t.status, 202, t.text);
+    await c.t.cloud.volume.core.db
+      .updateTable("volume_volume")
+      .set({ group_id: group })
+      .where("id", "=", other)
+      .execute();
+    const acc = await c.req("POST", `/os-volume-transfer/${t.body.transfer.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      body: { accept: { auth_key: t.body.transfer.auth_key } },
+    });
+    assert.equal(acc.status, 400, acc.text);
+    assert.match(acc.body.badRequest.message, /must not be part of a group/);
+    const still = (await c.req("GET", `/volumes/${other}`, { token: c.demo, mv: MV })).body.volume;
+    assert.equal(still.status, "awaiting-transfer");
+    assert.equal(still.group_id, group);
+    // Removed from the group, the volume transfers.
+    const del = await c.req("DELETE", `/os-volume-transfer/${t.body.transfer.id}`, { token: c.demo });
+    assert.equal(del.status, 202, del.text);
+    const rm = await c.req("PUT", `/groups/${group}`, {
+      token: c.demo,
+      mv: MV,
+      body: { group: { remove_volumes: other } },
+    });
+    assert.equal(rm.status, 202, rm.text);
+    const t2 = await c.req("POST", "/os-volume-transfer", {
+      token: c.demo,
+      body: { transfer: { volume_id: other } },
+    });
+    assert.equal(t2.status, 202, t2.text);
+    const acc2 = await c.req("POST", `/os-volume-transfer/${t2.body.transfer.id}/accept`, {
+      token: recv,
+      project: recvProject,
+      body: { accept: { auth_key: t2.body.transfer.auth_key } },
+    });
+    assert.equal(acc2.status, 202, acc2.text);
+    const moved = (await c.req("GET", `/volumes/${other}`, { token: recv, project: recvProject, mv: MV }))
+      .body.volume;
+    assert.equal(moved.group_id, null);
+  });
+
   it("answers bad input with 4xx in Cinder's format", async () => {
     const post = (body: unknown) => c.req("POST", "/os-volume-transfer", { token: c.demo, body });
     assert.equal((await post({})).status, 400);

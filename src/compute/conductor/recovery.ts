@@ -165,7 +165,7 @@ async function guestState(core: ComputeCore, host: string, uuid: string): Promis
  * started or did not finish) → the destination is cleaned up and the server stays ACTIVE there, migration error;
  * only on the destination (the guest had moved) → the destination resumes it and the server is ACTIVE there,
  * migration completed. Each volume keeps the attachment of the host the guest runs on. Only when neither host can
- * say (or neither has it) does the server go to ERROR.
+ * say (or neither has it) does the server go to ERROR, on its source, whose attachments its volumes keep.
  */
 async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
   const { db, bus } = core;
@@ -225,6 +225,8 @@ async function recoverLive(core: ComputeCore, inst: Instance): Promise<void> {
     return;
   }
   if (mig) await restoreSourceClaim(core, mig.uuid, inst.uuid, claimOwner);
+  // The server stays recorded on its source: so do its volumes (the destination's attachments are deleted).
+  if (source) await settleAttachments(core, inst, source, false);
   await casUpdate(db, inst.uuid, { taskState: [T.MIGRATING] }, { task_state: null, vm_state: V.ERROR });
   if (mig) await updateMigration(db, mig.uuid, { status: "error" });
   await addFault(db, inst.uuid, {

@@ -305,9 +305,11 @@ async function dropAttachment(core: ComputeCore, inst: Instance, id: string): Pr
 
 /**
  * After a live migration whose conductor died (what attachVolumesAt made is not remembered): each volume keeps one
- * attachment of the server, for `host` where the guest runs. `moved`: the guest is on the destination, whose
- * attachment the mapping names (completed; the others deleted); else the server's other attachment, the source's,
- * is named again (with `host`'s connection info) and the mapping's is deleted. Failures are logged.
+ * attachment of the server, for `host` where the guest runs; the others are deleted. The server's attachments are
+ * listed through the attachments API (a volume's body lists only attached ones, not a destination's that is
+ * reserved or connected). `moved`: the guest is on the destination, whose attachment the mapping names (completed);
+ * else the source's, the attached one (the destination's is never completed before the guest has moved), is named
+ * again with its own connection info (or `host` connects it again). Failures are logged.
  */
 export async function settleAttachments(
   core: ComputeCore,
@@ -320,24 +322,34 @@ export async function settleAttachments(
   for (const b of await listBdms(core.db, inst.uuid)) {
     if (!b.attachmentId || !b.volumeId) continue;
     try {
-      const vol = await client.showVolume(inst.project_id, b.volumeId);
-      const others = (vol.attachments ?? [])
-        .filter((a) => a.server_id === inst.uuid && a.attachment_id && a.attachment_id !== b.attachmentId)
-        .map((a) => a.attachment_id!);
-      if (others.length === 0) continue;
+      const all = await client.listAttachments(inst.project_id, b.volumeId, inst.uuid);
+      const keep = moved
+        ? b.attachmentId
+        : (
+            all.find((a) => a.id === b.attachmentId && a.status === "attached") ??
+            all.find((a) => a.status === "attached") ??
+            all.find((a) => a.id === b.attachmentId)
+          )?.id;
+      if (!keep) continue;
+      const others = all.filter((a) => a.id !== keep).map((a) => a.id);
       if (moved) {
-        await client.completeAttachment(inst.project_id, b.attachmentId);
-        for (const o of others) await dropAttachment(core, inst, o);
-        continue;
+        if (others.length === 0) continue;
+        await client.completeAttachment(inst.project_id, keep);
+      } else if (keep !== b.attachmentId || others.length > 0) {
+        // The kept attachment's own connection info (the source's), else `host` connects it again.
+        let info = all.find((a) => a.id === keep)?.connection_info;
+        if (!info || Object.keys(info).length === 0) {
+          const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
+          info = (await client.updateAttachment(inst.project_id, keep, connector, b.deviceName))
+            .connection_info;
+        }
+        const shared = b.connectionInfo?.multiattach === true;
+        await updateBdm(core.db, b.uuid, {
+          attachmentId: keep,
+          ...(info ? { connectionInfo: markShared(info, shared) } : {}),
+        });
       }
-      const connector = await core.bus.call(target(agentContract, host), "volume_connector", {});
-      const att = await client.updateAttachment(inst.project_id, others[0]!, connector, b.deviceName);
-      const shared = b.connectionInfo?.multiattach === true;
-      await updateBdm(core.db, b.uuid, {
-        attachmentId: others[0]!,
-        ...(att.connection_info ? { connectionInfo: markShared(att.connection_info, shared) } : {}),
-      });
-      await dropAttachment(core, inst, b.attachmentId);
+      for (const o of others) await dropAttachment(core, inst, o);
     } catch (e) {
       core.log.warn(
         { uuid: inst.uuid, volume: b.volumeId, err: (e as Error).message },

@@ -1,7 +1,8 @@
 // Creating, cancelling and accepting volume transfers. A pending transfer holds its volume in awaiting-transfer;
 // accepting moves the volume (and its snapshots unless no_snapshots) to the receiving project in one transaction
 // under the receiver's quota lock: the receiver's quotas are checked there, and the giver's usage (counted from
-// the rows) is released by the same move.
+// the rows) is released by the same move. A volume in a generic group is refused at create and again at accept
+// (Cinder refuses a consistency group's at accept): the group stays in the giver's project.
 import { nowIso } from "../../shared/db/index.js";
 import type { VolumeCore } from "../core.js";
 import { badRequest, invalidSnapshot, invalidVolume, notFound } from "../errors.js";
@@ -25,6 +26,11 @@ export const AWAITING = "awaiting-transfer";
 /** 404 "Transfer <id> could not be found." */
 export const transferNotFound = (id: string) => notFound(`Transfer ${id} could not be found.`);
 
+/** 400 when the volume belongs to a group (its group would stay behind in the giver's project). */
+function refuseGroupMember(v: VolumeRow): void {
+  if (v.group_id) throw invalidVolume(`Volume ${v.id} must not be part of a group.`);
+}
+
 /** Start a transfer of an available volume; answers the row and the key (shown this once). */
 export async function createTransfer(
   core: VolumeCore,
@@ -33,6 +39,7 @@ export async function createTransfer(
   noSnapshots: boolean,
 ): Promise<{ row: TransferRow; authKey: string }> {
   if (v.status !== "available") throw invalidVolume("status must be available");
+  refuseGroupMember(v);
   if (!noSnapshots)
     for (const s of await snapshotsOf(core, v.id))
       if (s.status !== "available") throw invalidSnapshot("snapshot status must be available");
@@ -47,6 +54,9 @@ export async function createTransfer(
     created_at: nowIso(),
   };
   await core.transaction(async (c) => {
+    // Read again in the transaction: the volume may have joined a group since.
+    const now = await getVolume(c, v.id);
+    if (now) refuseGroupMember(now);
     if (!(await transitionVolume(c, v.id, ["available"], { status: AWAITING })))
       throw invalidVolume("status must be available");
     await insertTransfer(c, row);
@@ -84,6 +94,7 @@ export async function acceptTransfer(
       throw invalidVolume(
         `Transfer ${id}: Volume id ${v.id} in unexpected state ${v.status}, expected awaiting-transfer`,
       );
+    refuseGroupMember(v);
     const snaps = t.no_snapshots ? [] : await snapshotsOf(c, v.id);
     const snapGb = snaps.reduce((n, s) => n + s.size, 0);
     await checkQuota(c, project, {

@@ -247,6 +247,16 @@ export class FakeVolumeService implements ServiceClient {
       if (!again) v.status = "reserved";
       return ok(200, { attachment: this.attView(a, false) });
     }
+    if (method === "GET" && (r = /^\/attachments(\/detail)?(\?.*)?$/.exec(rest))) {
+      const q = new URLSearchParams(r[2]?.slice(1) ?? "");
+      const rows = [...this.attachments.values()].filter(
+        (a) =>
+          this.volumes.get(a.volumeId)?.project === project &&
+          (!q.has("volume_id") || a.volumeId === q.get("volume_id")) &&
+          (!q.has("instance_id") || a.instance === q.get("instance_id")),
+      );
+      return ok(200, { attachments: rows.map((a) => this.attView(a, !!r![1])) });
+    }
     if ((r = /^\/attachments\/([^/]+)(\/action)?$/.exec(rest))) {
       const a = this.attachments.get(decodeURIComponent(r[1]));
       if (!a) return err(404, `Attachment ${r[1]} could not be found.`);
