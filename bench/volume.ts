@@ -7,17 +7,33 @@
 // (`file`: qcow2 files under the data dir, the issue's target). Then snapshot, volume from snapshot and clone
 // (bench/volume-snapshot.ts), and backup and restore (bench/volume-backup.ts, with the cloud's default backup driver,
 // swift), each of a 1 GiB volume with 512 MiB written.
+//
+// Guest rows (bench/volume-guest.ts), after the cloud's: as root with QEMU, tgt and qemu-storage-daemon installed,
+// one TCG guest gets an iSCSI and an NBD volume hot-plugged: "attach -> visible in the guest" per transport, then
+// sequential (1 MiB, direct) and 4 KiB random read/write throughput in the guest on each, the same dd script on a
+// host file in the volume directory, and each guest figure over the host's (the ratio). Options: --guest (fail
+// instead of skipping when they cannot run), --no-guest (skip them), --mib N (sequential size, default 64),
+// --ops N (random operations of each kind, default 100). Without root or the tools a line says why they are skipped.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCloud } from "../src/cloud/start.js";
 import { loadConfig } from "../src/shared/config.js";
-import { measure, pool, printTable } from "./lib.js";
+import { measure, pool, printRows, printTable } from "./lib.js";
 import { measureBackups } from "./volume-backup.js";
+import { guestRows, guestSkipReason, measureGuestVolumes } from "./volume-guest.js";
 import { measureSnapshots } from "./volume-snapshot.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const argv = process.argv.slice(2);
+const opt = (n: string) => (argv.includes(n) ? Number(argv[argv.indexOf(n) + 1]) : undefined);
+const io = { mib: opt("--mib") ?? 64, ops: opt("--ops") ?? 100 };
+if (!Object.values(io).every((v) => Number.isInteger(v) && v > 0))
+  throw new Error("--mib and --ops take positive integers");
+const skipGuest = argv.includes("--no-guest") ? "--no-guest given" : guestSkipReason();
+if (argv.includes("--guest") && skipGuest)
+  throw new Error(`--guest: the guest rows cannot run: ${skipGuest}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), "stratus-bench-volume-"));
 const cfg = loadConfig(
@@ -95,4 +111,28 @@ try {
 } finally {
   await cloud.close();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+if (skipGuest) console.log(`\nguest rows skipped: ${skipGuest}`);
+else {
+  const f = await measureGuestVolumes(io, (l) => process.stderr.write(`# ${l}\n`));
+  console.log("");
+  printRows(
+    ["in a TCG guest (1 vCPU)", "attach -> visible ms"],
+    [
+      ["iSCSI (tgtd, CHAP)", f.attachMs.iscsi.toFixed(0)],
+      ["NBD (qemu-storage-daemon)", f.attachMs.nbd.toFixed(0)],
+    ],
+  );
+  console.log("");
+  printRows(
+    [
+      `volume I/O (${io.mib} MiB seq, ${io.ops} x 4 KiB)`,
+      "seq write MiB/s",
+      "seq read MiB/s",
+      "4k write IOPS",
+      "4k read IOPS",
+    ],
+    guestRows(f),
+  );
 }

@@ -18,6 +18,7 @@ import {
   type VolumeRow,
 } from "../store/rows.js";
 import { getSnapshot, snapshotsOf, transitionSnapshot } from "../store/snapshots.js";
+import { refuseEncryptedType } from "../encryption.js";
 import { findType } from "../store/types.js";
 import { transitionVolume, updateVolume } from "../store/volumes.js";
 import { connectorOf, needs } from "./attachments.js";
@@ -223,6 +224,7 @@ const ACTIONS = new Map<string, [string, Action]>([
             `Volume status must be available or in-use, but current status is: ${v.status}.`,
           );
         if (t.id === v.volume_type_id) throw invalidInput("Retype requires a different volume type.");
+        await refuseEncryptedType(core, t.id);
         const multiattach = multiattachSpec(parseMap(t.extra_specs)) ? 1 : 0;
         // As Cinder: a guest opened the volume shareable or not, so an in-use volume keeps its multiattach.
         if (v.status === "in-use" && multiattach !== (v.multiattach ? 1 : 0))

@@ -12,6 +12,7 @@ import { checkBackupQuota, checkQuota, underQuota } from "../quotas.js";
 import { agentOf, NoValidBackend, pickHost } from "../scheduler.js";
 import { getBackup, insertBackup, transitionBackup, updateBackup, type BackupRow } from "../store/backups.js";
 import type { VolumeRow } from "../store/rows.js";
+import { refuseEncryptedType } from "../encryption.js";
 import { typeByName } from "../store/types.js";
 import { insertVolume, transitionVolume, visibleVolume } from "../store/volumes.js";
 import { backupOf, backupSummary } from "./backup-views.js";
@@ -79,6 +80,8 @@ async function restore(core: VolumeCore, ctx: Ctx) {
     v = found;
   } else {
     const project = ownerOf(ctx);
+    const typeId = (await typeByName(core, core.cfg.volume.defaultVolumeType))?.id ?? null;
+    await refuseEncryptedType(core, typeId);
     let host: string;
     try {
       host = await pickHost(core, b.size, core.cfg.volume.availabilityZone);
@@ -97,7 +100,7 @@ async function restore(core: VolumeCore, ctx: Ctx) {
       status: "restoring-backup",
       attach_status: "detached",
       availability_zone: core.cfg.volume.availabilityZone,
-      volume_type_id: (await typeByName(core, core.cfg.volume.defaultVolumeType))?.id ?? null,
+      volume_type_id: typeId,
       snapshot_id: null,
       source_volid: null,
       image_id: null,

@@ -32,6 +32,7 @@ const EXTENSIONS: [string, string, string][] = [
     "Expose the internal project_id as an attribute of a volume.",
   ],
   ["VolumeTypeAccess", "os-volume-type-access", "Volume type access support."],
+  ["VolumeTypeEncryption", "encryption", "Encryption support for volume types."],
 ];
 
 /** The extensions list route (any authenticated caller, as Cinder). */

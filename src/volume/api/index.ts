@@ -16,6 +16,7 @@ import { quotaRoutes } from "./quotas.js";
 import { snapshotRoutes } from "./snapshots.js";
 import { summaryRoutes } from "./summary.js";
 import { transferRoutes } from "./transfers.js";
+import { typeEncryptionRoutes } from "./type-encryption.js";
 import { typeRoutes } from "./types.js";
 import { versionRoutes } from "./versions.js";
 import { volumeRoutes } from "./volumes.js";
@@ -68,6 +69,7 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...attachmentRoutes(core),
     ...backupRoutes(core),
     ...typeRoutes(core),
+    ...typeEncryptionRoutes(core),
     ...quotaRoutes(core),
     ...adminRoutes(core),
     ...transferRoutes(core),

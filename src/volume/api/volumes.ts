@@ -3,6 +3,7 @@
 import { ApiError } from "../../shared/http/errors.js";
 import { reply } from "../../shared/http/reply.js";
 import { route, type Route } from "../../shared/http/route.js";
+import { refuseEncryptedType } from "../encryption.js";
 import type { Target } from "../../shared/policy/index.js";
 import type { VolumeCore } from "../core.js";
 import { metadataRoutes } from "./metadata-routes.js";
@@ -226,6 +227,7 @@ async function createVolume(core: VolumeCore, ctx: Ctx) {
     typeId = t.id;
   }
   if (typeId === null) typeId = await defaultTypeId(core, project);
+  await refuseEncryptedType(core, typeId);
   const group = await groupForNewVolume(core, ctx, b, typeId);
   if (group) sourceHost ??= await groupHost(core, group.id);
   const t = typeId ? await new TypeCache(core).get(typeId) : null;

@@ -5,6 +5,7 @@ import { transferMigration } from "./0003-transfers.js";
 import { backupMigration } from "./0003-backup.js";
 import { groupMigration } from "./0004-groups.js";
 import { backupDataMigration } from "./0005-backup-data.js";
+import { typeEncryptionMigration } from "./0006-type-encryption.js";
 
 /** The block storage service's schema migrations, in name order. */
 export const volumeMigrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const volumeMigrations: Record<string, Migration> = {
   "0003_backup": backupMigration,
   "0004_groups": groupMigration,
   "0005_backup_data": backupDataMigration,
+  "0006_type_encryption": typeEncryptionMigration,
 };

@@ -51,8 +51,9 @@ export async function updateType(core: VolumeCore, id: string, set: Partial<Type
   await core.db.updateTable("volume_type").set(set).where("id", "=", id).execute();
 }
 
-/** Delete a type with its access list. */
+/** Delete a type with its access list and encryption. */
 export async function deleteType(core: VolumeCore, id: string): Promise<void> {
+  await core.db.deleteFrom("volume_type_encryption").where("volume_type_id", "=", id).execute();
   await core.db.deleteFrom("volume_type_access").where("volume_type_id", "=", id).execute();
   await core.db.deleteFrom("volume_type").where("id", "=", id).execute();
 }
