@@ -9,7 +9,7 @@ let o: ObjectCloud;
 const pw = "Passw0rd-oacl";
 /** Tokens of: a read-only grantee, a read-write grantee (scoped to two projects), an admin grantee, nobody. */
 const tok = { ro: "", rw: "", rwElsewhere: "", adm: "", none: "", reader: "" };
-const ids = { pA: "", pB: "", pC: "", ro: "", rw: "", none: "" };
+const ids = { pA: "", pB: "", pC: "", ro: "", rw: "", none: "", reader: "" };
 
 before(async () => {
   o = await bootObjectCloud();
@@ -35,7 +35,15 @@ before(async () => {
   await grant(pC.id, adm.id);
   await grant(pA.id, none.id);
   await grant(await t.projectId("demo"), reader.id, "reader");
-  Object.assign(ids, { pA: pA.id, pB: pB.id, pC: pC.id, ro: ro.id, rw: rw.id, none: none.id });
+  Object.assign(ids, {
+    pA: pA.id,
+    pB: pB.id,
+    pC: pC.id,
+    ro: ro.id,
+    rw: rw.id,
+    none: none.id,
+    reader: reader.id,
+  });
   tok.ro = await t.token("oacl-ro", pw, "oacl-a");
   tok.rw = await t.token("oacl-rw", pw, "oacl-a");
   tok.rwElsewhere = await t.token("oacl-rw", pw, "oacl-b");
@@ -247,6 +255,11 @@ describe("account ACLs", () => {
       assert.equal(bulk.json["Number Deleted"], 1);
       assert.equal((await o.sw("DELETE", `/${c}`, { token: t })).status, 204);
     }
+    // The higher of a role and a grant counts: the project's reader, granted read-write, writes.
+    assert.equal((await o.sw("PUT", "/rd-c", { token: tok.reader })).status, 403);
+    assert.equal(await setAcl(JSON.stringify({ "read-write": [`*:${ids.reader}`] })), 204);
+    assert.equal((await o.sw("PUT", "/rd-c", { token: tok.reader })).status, 201);
+    assert.equal((await o.sw("DELETE", "/rd-c", { token: tok.reader })).status, 204);
     // Read-write in demo's account is nothing in another.
     assert.equal((await o.sw("PUT", "/x", { token: tok.rw, account: `AUTH_${ids.pB}` })).status, 403);
   });

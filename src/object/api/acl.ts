@@ -68,8 +68,8 @@ export function grants(ctx: Ctx, grant: string): boolean {
 /**
  * Require read (GET/HEAD of objects, or `listing`) or write access to objects of a container: the account's owners
  * (and temporary URLs) and its account ACL's grantees of that level pass without looking; anyone else needs a grant
- * in the container's ACL. Without a token
- * and without a public grant it is 401, else 403, whether or not the container exists.
+ * in the container's ACL. Without a token and without a public grant it is 401, else 403, whether or not the
+ * container exists.
  */
 export async function authorizeContainer(
   ctx: Ctx,
