@@ -276,6 +276,87 @@ describe("object storage with the swift and openstack CLIs", () => {
     await ok(["post", "-r", ".r:*", "private"]);
     assert.equal(await (await fetch(`${url}/private/secret.txt`)).text(), "s3cret");
   });
+
+  test("swift CLI: an account ACL (post -H X-Account-Access-Control) lets another project's user read, then write, in demo's account with its own token (--os-storage-url)", async () => {
+    // A second project and a plain member of it, made by the admin.
+    const project = await os(["project", "create", "oacl-e2e"], true, "stratus-admin");
+    const user = await os(
+      ["user", "create", "--password", "Passw0rd-oacl-e2e", "oacl-e2e-user"],
+      true,
+      "stratus-admin",
+    );
+    await os(["role", "add", "--project", project.id, "--user", user.id, "member"], false, "stratus-admin");
+    const a = s.clouds["stratus-demo"].auth;
+    const url = (await ok(["auth"])).match(/OS_STORAGE_URL=(\S+)/)![1];
+    /** The swift CLI as oacl-e2e-user (its own project's token) against demo's account. */
+    const other = (args: string[]) =>
+      exec(
+        "/bin/sh",
+        [
+          "-c",
+          `cd "${work}" && exec "$@"`,
+          "sh",
+          SWIFT,
+          "--auth-version",
+          "3",
+          "--os-auth-url",
+          a.auth_url,
+          "--os-username",
+          "oacl-e2e-user",
+          "--os-password",
+          "Passw0rd-oacl-e2e",
+          "--os-project-name",
+          "oacl-e2e",
+          "--os-user-domain-name",
+          "Default",
+          "--os-project-domain-name",
+          "Default",
+          "--os-storage-url",
+          url,
+          ...args,
+        ],
+        pyEnv({}),
+      );
+    const otherOk = async (args: string[]) => {
+      const r = await other(args);
+      assert.equal(r.code, 0, `swift ${args.join(" ")} as oacl-e2e-user: ${r.stderr}`);
+      return r.stdout;
+    };
+    await writeFile(join(work, "acct-acl.txt"), "shared by the account ACL");
+    await ok(["upload", "acct-shared", "acct-acl.txt"]);
+    // Nothing granted yet.
+    assert.notEqual((await other(["list"])).code, 0);
+    // Read-only for that user of that project.
+    await ok(["post", "-H", `X-Account-Access-Control: {"read-only":["${project.id}:${user.id}"]}`]);
+    assert.match(await ok(["stat"]), /Access-Control: \{"read-only":\[/);
+    assert.match(await otherOk(["list"]), /^acct-shared$/m);
+    assert.equal(
+      await otherOk(["download", "acct-shared", "acct-acl.txt", "-o", "-"]),
+      "shared by the account ACL",
+    );
+    await writeFile(join(work, "from-other.txt"), "written by another project");
+    assert.notEqual((await other(["upload", "acct-shared", "from-other.txt"])).code, 0);
+    // The grantee does not see the ACL, nor may it change it.
+    assert.doesNotMatch(await otherOk(["stat"]), /Access-Control/);
+    assert.notEqual((await other(["post", "-H", "X-Account-Access-Control: {}"])).code, 0);
+    // Read-write for that user from any project: upload, a new container, delete (bulk delete) — not the account.
+    await ok(["post", "-H", `X-Account-Access-Control: {"read-write":["*:${user.id}"]}`]);
+    await otherOk(["upload", "acct-shared", "from-other.txt"]);
+    await otherOk(["upload", "made-by-other", "from-other.txt"]);
+    assert.match(await ok(["list", "acct-shared"]), /^from-other\.txt$/m);
+    assert.equal(
+      await ok(["download", "made-by-other", "from-other.txt", "-o", "-"]),
+      "written by another project",
+    );
+    await otherOk(["delete", "made-by-other"]);
+    assert.doesNotMatch(await ok(["list"]), /made-by-other/);
+    assert.notEqual((await other(["post", "-m", "by:other"])).code, 0);
+    assert.notEqual((await other(["post", "-r", "*:*", "acct-shared"])).code, 0);
+    // Removed: refused again.
+    await ok(["post", "-H", "X-Account-Access-Control: {}"]);
+    assert.notEqual((await other(["list"])).code, 0);
+    await ok(["delete", "acct-shared"]);
+  });
 });
 
 describe("object storage: a crash mid-PUT leaves the old object whole", () => {

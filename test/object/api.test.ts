@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST and static web only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST, static web and keystoneauth's account ACLs only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -41,6 +41,7 @@ describe("info and errors", () => {
       "versioned_writes",
       "symlink",
       "formpost",
+      "keystoneauth",
     ]);
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);

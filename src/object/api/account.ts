@@ -7,7 +7,15 @@ import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
+import { param, swiftPath, type Ctx } from "./request.js";
+import {
+  ACCOUNT_ACL_HEADER,
+  ACCOUNT_ACL_KEY,
+  accountAccess,
+  accountAclChange,
+  accountAclHeader,
+  authorizeAccount,
+} from "./account-acl.js";
 import { OWNER_ONLY_ACCOUNT_META } from "./tempurl.js";
 import { checkAccountQuotaChange } from "./account-quotas.js";
 import { extractArchive } from "./extract.js";
@@ -20,6 +28,8 @@ async function statHeaders(
 ): Promise<Record<string, string>> {
   const info = await accountInfo(core, account);
   if (!owner) for (const k of OWNER_ONLY_ACCOUNT_META) info.meta.delete(k);
+  // The account ACL is privileged (Swift's swift_owner_headers): its owners and ACL admins alone see it.
+  const acl = owner ? accountAclHeader(info.meta) : undefined;
   return {
     "x-account-container-count": String(info.containerCount),
     "x-account-object-count": String(info.objectCount),
@@ -30,14 +40,15 @@ async function statHeaders(
     "x-account-storage-policy-policy-0-object-count": String(info.objectCount),
     "x-account-storage-policy-policy-0-bytes-used": String(info.bytesUsed),
     ...metaHeaders(info.meta),
+    ...(acl !== undefined ? { [ACCOUNT_ACL_HEADER]: acl } : {}),
   };
 }
 
 /** GET/HEAD an account: its totals and metadata, and (GET) its containers. */
 export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
-  authorize(ctx, account, "read");
-  const stats = await statHeaders(core, account, ownsAccount(ctx, account, "write"));
+  await authorizeAccount(ctx, core, account, "read");
+  const stats = await statHeaders(core, account, (await accountAccess(ctx, core, account)) === "owner");
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
@@ -67,25 +78,42 @@ export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   return new Reply(200, body, headers);
 }
 
-/** POST an account: set or remove its metadata. */
+/**
+ * POST an account: set or remove its metadata and its ACL (X-Account-Access-Control, "" or `{}` removes it), for
+ * its owners (and ACL admins) only; a bulk delete needs only write access (each deletion is a container's).
+ */
 export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
-  if (param(ctx, "bulk-delete") !== undefined) return bulkDelete(ctx, core, account);
+  if (param(ctx, "bulk-delete") !== undefined) {
+    await authorizeAccount(ctx, core, account, "write");
+    return bulkDelete(ctx, core, account);
+  }
+  await authorizeAccount(ctx, core, account, "owner");
   checkAccountQuotaChange(ctx);
+  const acl = accountAclChange(ctx);
   const changes = metaChanges(ctx, "account");
   checkMeta(changes, "account", core.limits);
-  await updateAccountMeta(core, account, (m) => applyMeta(m, changes, "account", core.limits));
+  await updateAccountMeta(core, account, (m) => {
+    const next = applyMeta(m, changes, "account", core.limits);
+    if (acl === "") next.delete(ACCOUNT_ACL_KEY);
+    else if (acl !== undefined) next.set(ACCOUNT_ACL_KEY, acl);
+    return next;
+  });
   return empty(204);
 }
 
-/** PUT/DELETE an account: Swift answers 405 unless allow_account_management is on (it is not here); DELETE ?bulk-delete is a bulk delete. */
+/**
+ * PUT/DELETE an account: Swift answers 405 unless allow_account_management is on (it is not here, so an account's
+ * ACL is set by POST); DELETE ?bulk-delete is a bulk delete and PUT ?extract-archive an upload, for writers.
+ */
 export async function manageAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeAccount(ctx, core, account, "write");
   if (ctx.method === "DELETE" && param(ctx, "bulk-delete") !== undefined)
     return bulkDelete(ctx, core, account);
   const archive = param(ctx, "extract-archive");
   if (ctx.method === "PUT" && archive !== undefined) return extractArchive(ctx, core, account, archive, "");
+  // Not the account's owners: 403 as before, whatever the method.
+  await authorizeAccount(ctx, core, account, "owner");
   throw swiftError(405, { allow: "GET, HEAD, POST" });
 }

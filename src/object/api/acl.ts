@@ -3,16 +3,18 @@
 // read objects, no token needed; ".r:host", ".r:.domain", ".r:-host" by the Referer header) and ".rlistings" (with a
 // referrer grant, listing too). Only the account's owners set them; a grant lets a
 // caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
+// Account-wide grants are account-acl.ts's.
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
-import { header, ownsAccount, type Ctx } from "./request.js";
+import { hasAccess } from "./account-acl.js";
+import { header, type Ctx } from "./request.js";
 
 /** The stored keys of the two ACL headers. */
 export const ACL_HEADERS = ["x-container-read", "x-container-write"] as const;
 const MAX_ACL = 4096;
 
-/** ACL changes a container PUT/POST asks for ("" removes); only owners may make them (403 otherwise). */
+/** ACL changes a container PUT/POST asks for ("" removes); the caller checks that only owners make them. */
 export function aclChanges(ctx: Ctx): Map<string, string> {
   const out = new Map<string, string>();
   for (const h of ACL_HEADERS) {
@@ -50,8 +52,8 @@ export function referrerAllowed(referer: string | undefined, grants: string[]): 
   return allowed;
 }
 
-/** Whether one grant names the caller. */
-function grants(ctx: Ctx, grant: string): boolean {
+/** Whether one grant ("<project>:<user>", ids or names, either may be "*") names the caller. */
+export function grants(ctx: Ctx, grant: string): boolean {
   const a = ctx.auth;
   if (!a) return false;
   const colon = grant.indexOf(":");
@@ -65,8 +67,9 @@ function grants(ctx: Ctx, grant: string): boolean {
 
 /**
  * Require read (GET/HEAD of objects, or `listing`) or write access to objects of a container: the account's owners
- * (and temporary URLs) pass without looking; anyone else needs a grant in the container's ACL. Without a token
- * and without a public grant it is 401, else 403, whether or not the container exists.
+ * (and temporary URLs) and its account ACL's grantees of that level pass without looking; anyone else needs a grant
+ * in the container's ACL. Without a token and without a public grant it is 401, else 403, whether or not the
+ * container exists.
  */
 export async function authorizeContainer(
   ctx: Ctx,
@@ -75,7 +78,7 @@ export async function authorizeContainer(
   container: string,
   mode: "read" | "write" | "listing",
 ): Promise<void> {
-  if (ownsAccount(ctx, account, mode === "write" ? "write" : "read")) return;
+  if (await hasAccess(ctx, core, account, mode === "write" ? "write" : "read")) return;
   const c = await getContainer(core, account, container);
   const acl = c?.meta.get(mode === "write" ? "x-container-write" : "x-container-read") ?? "";
   const items = acl

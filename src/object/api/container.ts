@@ -20,7 +20,8 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
-import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
+import { param, swiftPath, type Ctx } from "./request.js";
+import { accountAccess, authorizeAccount } from "./account-acl.js";
 
 function statHeaders(c: Container): Record<string, string> {
   return {
@@ -47,8 +48,8 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const { account, container } = swiftPath(ctx, core);
   await authorizeContainer(ctx, core, account, container as string, "listing");
   const c = await loadContainer(core, account, container as string);
-  // Only the account's owners (writers, Swift's swift_owner) see the ACLs and the container's Temp-URL keys.
-  if (!ownsAccount(ctx, account, "write"))
+  // Only the account's owners (Swift's swift_owner, account ACL admins too) see the ACLs and Temp-URL keys.
+  if ((await accountAccess(ctx, core, account)) !== "owner")
     for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META]) c.meta.delete(h);
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
@@ -86,10 +87,29 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   return new Reply(200, body, headers);
 }
 
+/** Whether a header sets or removes one of the container's Temp-URL keys. */
+const isKeyHeader = (h: string): boolean => {
+  const name = h.replace(/_/g, "-").replace(/^x-remove-/, "x-");
+  return (OWNER_ONLY_CONTAINER_META as string[]).includes(name);
+};
+
+/**
+ * A container PUT/POST's ACL changes, once the caller is known to be allowed its privileged headers (the ACLs and
+ * Temp-URL keys, Swift's swift_owner_headers): writers who do not own the account (account ACL read-write
+ * grantees) are refused (403) where Swift would drop those headers silently.
+ */
+async function ownerChanges(ctx: Ctx, core: ObjectCore, account: string): Promise<Map<string, string>> {
+  const acl = aclChanges(ctx);
+  if (acl.size > 0 || Object.keys(ctx.headers).some(isKeyHeader))
+    await authorizeAccount(ctx, core, account, "owner");
+  return acl;
+}
+
 /** PUT a container: 201 when made, 202 when it existed (its metadata then updated). */
 export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeAccount(ctx, core, account, "write");
+  const acl = await ownerChanges(ctx, core, account);
   const name = container as string;
   const archive = param(ctx, "extract-archive");
   if (archive !== undefined) return extractArchive(ctx, core, account, archive, name);
@@ -97,7 +117,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
-  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of acl) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
@@ -108,11 +128,12 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
 /** POST a container: set or remove its metadata. */
 export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeAccount(ctx, core, account, "write");
+  const acl = await ownerChanges(ctx, core, account);
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);
   checkQuotaMeta(changes);
-  for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of acl) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
@@ -124,7 +145,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
 /** DELETE a container: only when it is empty (409 otherwise). */
 export async function removeContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
-  authorize(ctx, account, "write");
+  await authorizeAccount(ctx, core, account, "write");
   // Expired objects are gone already for clients (Swift's expirer would have removed them): reap them first.
   const c = await getContainer(core, account, container as string);
   if (c)

@@ -22,7 +22,8 @@ import { guessContentType } from "./content-type.js";
 import { checkManifest, readDlo } from "./dlo.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorizeContainer } from "./acl.js";
-import { authorize, header, param, swiftPath, type Ctx } from "./request.js";
+import { header, param, swiftPath, type Ctx } from "./request.js";
+import { authorizeAccount } from "./account-acl.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
@@ -474,7 +475,7 @@ export async function copyObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const dest = header(ctx, "destination");
   if (dest === undefined) {
     // Whether the destination may be written is known only from it: without one, only writers learn of the 412.
-    authorize(ctx, dstAccount, "write");
+    await authorizeAccount(ctx, core, dstAccount, "write");
     throw swiftText(412, "Destination header required");
   }
   const to = copySource(dest);

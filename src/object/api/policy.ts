@@ -3,7 +3,8 @@ import type { RuleDefault } from "../../shared/policy/index.js";
 /**
  * Who may use an account, as Swift's keystoneauth decides (the target's project_id is the account's project):
  * the operator roles (admin, member) of the account's project read and write, its readers read, a system reader
- * reads every account, and the ResellerAdmin role does anything anywhere.
+ * reads every account, and the ResellerAdmin role does anything anywhere. An account's ACL (account-acl.ts) lets
+ * other identities in beside these rules, as the account's owners grant.
  */
 export const objectPolicies: RuleDefault[] = [
   {

@@ -60,7 +60,8 @@ export const SERVICE_PREFIX = "SERVICE_";
 const SERVICE_ROLES = ["service"];
 
 /**
- * Whether the caller may read or write the whole account (owner roles, system reader, reseller, temporary URL).
+ * Whether the caller's roles let them read or write the whole account (owner roles, system reader, reseller,
+ * temporary URL); account-acl.ts adds the account's ACL to this.
  * A service account also needs a service token (X-Service-Token) with a service role beside the user's token, as
  * keystoneauth's multi-prefix setup: a user alone cannot touch what a service keeps for them.
  */
@@ -74,12 +75,6 @@ export function ownsAccount(ctx: Ctx, account: string, mode: "read" | "write"): 
   if (prefix === SERVICE_PREFIX && !ctx.serviceAuth?.roles.some((r) => SERVICE_ROLES.includes(r)))
     return false;
   return ctx.allowed(`object:${mode}`, { project_id: project });
-}
-
-/** Require the caller to read (GET/HEAD) or write the account: 401 without a token, 403 with the wrong one. */
-export function authorize(ctx: Ctx, account: string, mode: "read" | "write"): void {
-  if (ownsAccount(ctx, account, mode)) return;
-  throw swiftError(ctx.auth ? 403 : 401);
 }
 
 /** A request header's single value (the first of repeated ones). */

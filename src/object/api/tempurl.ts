@@ -103,7 +103,7 @@ export async function tempUrlKeys(core: ObjectCore, account: string, container: 
 
 /**
  * Check a request's temporary URL (when its query has temp_url_sig): 401 as Swift when it is invalid or expired;
- * once valid the request is let into the path's account by authorize().
+ * once valid the request is let into the path's account by ownsAccount().
  */
 export async function checkTempUrl(ctx: Ctx, core: ObjectCore, path: SwiftPath): Promise<void> {
   const sigRaw = param(ctx, "temp_url_sig");

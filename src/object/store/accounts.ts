@@ -63,6 +63,16 @@ export async function accountInfo(core: ObjectCore, account: string): Promise<Ac
   };
 }
 
+/** An account's own metadata alone (no totals): what authorization reads on every request. */
+export async function accountMeta(core: ObjectCore, account: string): Promise<Map<string, string>> {
+  const row = await core.db
+    .selectFrom("object_account")
+    .select("meta")
+    .where("account", "=", account)
+    .executeTakeFirst();
+  return parseMeta(row?.meta ?? "{}");
+}
+
 /** Change an account's metadata under its row lock (no update is lost to a concurrent one), making it if needed. */
 export async function updateAccountMeta(
   core: ObjectCore,
