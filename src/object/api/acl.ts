@@ -3,6 +3,7 @@
 // read objects, no token needed; ".r:host", ".r:.domain", ".r:-host" by the Referer header) and ".rlistings" (with a
 // referrer grant, listing too). Only the account's owners set them; a grant lets a
 // caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
+import { syncGranted } from "./container-sync.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
@@ -76,6 +77,8 @@ export async function authorizeContainer(
   mode: "read" | "write" | "listing",
 ): Promise<void> {
   if (ownsAccount(ctx, account, mode === "write" ? "write" : "read")) return;
+  // A container sync request with this container's key or realm signature reads and writes its objects.
+  if (mode !== "listing" && syncGranted(ctx, account, container)) return;
   const c = await getContainer(core, account, container);
   const acl = c?.meta.get(mode === "write" ? "x-container-write" : "x-container-read") ?? "";
   const items = acl

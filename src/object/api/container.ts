@@ -20,6 +20,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
+import { SYNC_HEADERS, syncChanges } from "./container-sync.js";
 import { authorize, ownsAccount, param, swiftPath, type Ctx } from "./request.js";
 
 function statHeaders(c: Container): Record<string, string> {
@@ -49,7 +50,7 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const c = await loadContainer(core, account, container as string);
   // Only the account's owners (writers, Swift's swift_owner) see the ACLs and the container's Temp-URL keys.
   if (!ownsAccount(ctx, account, "write"))
-    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META]) c.meta.delete(h);
+    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META, ...SYNC_HEADERS]) c.meta.delete(h);
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
@@ -99,6 +100,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of syncChanges(ctx, core)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -114,6 +116,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   checkQuotaMeta(changes);
   for (const [k, v] of aclChanges(ctx)) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of syncChanges(ctx, core)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );

@@ -7,6 +7,7 @@ import { VERSIONED_WRITES_INFO } from "./versioning.js";
 import { SYMLINK_INFO } from "./symlink.js";
 import { FORMPOST_INFO } from "./formpost.js";
 import { BULK_UPLOAD_INFO } from "./extract.js";
+import { realmsInfo } from "../sync/realms.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -34,5 +35,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     versioned_writes: VERSIONED_WRITES_INFO,
     symlink: SYMLINK_INFO,
     formpost: FORMPOST_INFO,
+    container_sync: { realms: realmsInfo(core.cfg) },
   };
 }
