@@ -180,6 +180,27 @@ describe("container sync", () => {
     assert.equal((await del("1750000000.00000")).status, 204);
   });
 
+  test("a syncing container remembers its deletions: an older push (another sync's echo) does not bring one back", async () => {
+    const peer = await fresh({ "x-container-sync-key": "k" });
+    const c = await fresh({ "x-container-sync-to": urlOf(peer), "x-container-sync-key": "k" });
+    assert.equal((await put(`/${c}/x`, "x")).status, 201);
+    const written = (await o.sw("HEAD", `/${c}/x`)).headers["x-timestamp"] as string;
+    assert.equal((await o.sw("DELETE", `/${c}/x`)).status, 204);
+    const push = (ts: string) =>
+      o.sw("PUT", `/${c}/x`, {
+        token: null,
+        body: "x",
+        headers: { "content-length": "1", "x-container-sync-key": "k", "x-timestamp": ts },
+      });
+    assert.equal((await push(written)).status, 202);
+    assert.equal((await o.sw("HEAD", `/${c}/x`)).status, 404);
+    assert.equal((await push((Number(written) + 1000).toFixed(5))).status, 201);
+    assert.equal((await o.sw("HEAD", `/${c}/x`)).status, 200);
+    // Its changes go to the peer as usual (and leave nothing for the tests after this one).
+    assert.equal((await pass()).failed, 0);
+    assert.equal((await o.sw("GET", `/${peer}/x`)).text, "x");
+  });
+
   test("a push the receiver refuses (wrong key) stays at its sync point and goes through once the key is right", async () => {
     const dst = await fresh({ "x-container-sync-key": "theirs" });
     const src = await fresh({ "x-container-sync-to": urlOf(dst), "x-container-sync-key": "mine" });

@@ -1,6 +1,6 @@
 import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
-import { logChange } from "./sync.js";
+import { logChange, tombstoneOf } from "./sync.js";
 import { num, parseMeta, storeMeta, text, type ObjectDb } from "./tables.js";
 
 /** An object's row: what HEAD shows and where its data is. */
@@ -122,6 +122,9 @@ export async function commitObject(
       .executeTakeFirst();
     // A synced write carries its origin's timestamp: it loses to what is already here and as new or newer.
     if (onlyIfNewer && old && Number(old.timestamp) >= Number(obj.timestamp)) return "older" as const;
+    // ... and to a deletion made here after it.
+    const deletedAt = onlyIfNewer && !old ? await tombstoneOf(tx, containerId, obj.name) : undefined;
+    if (deletedAt !== undefined && Number(deletedAt) >= Number(obj.timestamp)) return "older" as const;
     const row = {
       size: obj.size,
       etag: obj.etag,

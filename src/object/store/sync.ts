@@ -43,6 +43,34 @@ export async function logChange(
     .insertInto("object_sync_change")
     .values({ container_id: containerId, name, timestamp, deleted: deleted ? 1 : 0 })
     .execute();
+  if (!deleted) return;
+  await tx
+    .deleteFrom("object_tombstone")
+    .where("container_id", "=", containerId)
+    .where("name", "=", name)
+    .execute();
+  await tx.insertInto("object_tombstone").values({ container_id: containerId, name, timestamp }).execute();
+}
+
+/** When a syncing container last deleted this name (within the tombstones' week), or undefined. */
+export async function tombstoneOf(
+  tx: ObjectDb,
+  containerId: number,
+  name: string,
+): Promise<string | undefined> {
+  const r = await tx
+    .selectFrom("object_tombstone")
+    .select("timestamp")
+    .where("container_id", "=", containerId)
+    .where("name", "=", name)
+    .executeTakeFirst();
+  return r?.timestamp;
+}
+
+/** Forget tombstones older than `before` (Swift's reclaim_age); returns how many. */
+export async function reapTombstones(core: ObjectCore, before: string): Promise<number> {
+  const r = await core.db.deleteFrom("object_tombstone").where("timestamp", "<", before).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /**
@@ -52,6 +80,7 @@ export async function logChange(
 export async function resetSync(tx: ObjectDb, containerId: number, syncing: boolean): Promise<void> {
   await tx.deleteFrom("object_sync_change").where("container_id", "=", containerId).execute();
   await tx.deleteFrom("object_sync").where("container_id", "=", containerId).execute();
+  await tx.deleteFrom("object_tombstone").where("container_id", "=", containerId).execute();
   if (!syncing) return;
   await tx
     .insertInto("object_sync")

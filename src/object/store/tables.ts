@@ -26,6 +26,7 @@ export interface ObjectTables {
   };
   object_garbage: { data_key: string; since: string };
   object_sync: { container_id: number; point: number | string; owner: string; lease_until: number | string };
+  object_tombstone: { container_id: number; name: string; timestamp: string };
   object_sync_change: {
     id: Generated<number>;
     container_id: number;
