@@ -266,6 +266,24 @@ describe("container sync", () => {
     assert.equal((await sendSigned(`REALM1 nonce1 ${other}`)).status, 401);
   });
 
+  test("containers that keep failing do not starve the others (the least recently served come first)", async () => {
+    const dst = await fresh({ "x-container-sync-key": "good" });
+    const failing: string[] = [];
+    // More failing containers than a pass claims (20), made before the good one.
+    for (let i = 0; i < 21; i++) {
+      const c = await fresh({ "x-container-sync-to": urlOf(dst), "x-container-sync-key": "bad" });
+      assert.equal((await put(`/${c}/o`, "x")).status, 201);
+      failing.push(c);
+    }
+    const good = await fresh({ "x-container-sync-to": urlOf(dst), "x-container-sync-key": "good" });
+    assert.equal((await put(`/${good}/arrives`, "y")).status, 201);
+    await pass();
+    await pass();
+    assert.equal((await o.sw("GET", `/${dst}/arrives`)).text, "y");
+    for (const c of failing) await o.sw("POST", `/${c}`, { headers: { "x-container-sync-to": "" } });
+    assert.deepEqual(await pass(), { pushed: 0, failed: 0 });
+  });
+
   test("turning sync off forgets the container's changes", async () => {
     const dst = await fresh({ "x-container-sync-key": "k" });
     const src = await fresh({ "x-container-sync-to": urlOf(dst), "x-container-sync-key": "k" });

@@ -167,7 +167,8 @@ export async function changesAfter(
 
 /**
  * Record a container's new sync point and release its lease (only while `owner` still holds it: a lease that ran
- * out was someone else's to take), then drop the changes it covers.
+ * out was someone else's to take), then drop the changes it covers. The released lease keeps the time of release,
+ * so that the containers served longest ago come first (one that keeps failing does not starve the others).
  */
 export async function advanceSync(
   core: ObjectCore,
@@ -177,7 +178,7 @@ export async function advanceSync(
 ): Promise<void> {
   const r = await core.db
     .updateTable("object_sync")
-    .set({ point, owner: "", lease_until: 0 })
+    .set({ point, owner: "", lease_until: Date.now() })
     .where("container_id", "=", containerId)
     .where("owner", "=", owner)
     .executeTakeFirst();

@@ -130,8 +130,9 @@ async function pushChange(
     const r = await send("DELETE", url, headers, undefined, REQUEST_TIMEOUT_MS);
     return done(core, c, ch, r.status, [404, 409]);
   }
-  // Gone or changed since: a later change carries what there is now.
+  // Gone or changed since: a later change carries what there is now (expired: the reaper's delete will).
   if (!obj || obj.timestamp !== ch.timestamp) return true;
+  if (obj.deleteAt !== null && obj.deleteAt <= Date.now() / 1000) return true;
   if (isSlo(obj) || isSymlink(obj)) {
     core.log.warn(
       { container: c.name, object: ch.name },
