@@ -41,16 +41,11 @@ export function syncChanges(ctx: Ctx, core: ObjectCore): Map<string, string> {
 /** Requests a sync key or realm signature let in: the account and container they may read and write objects of. */
 const granted = new WeakMap<FastifyRequest, { account: string; container: string }>();
 
-const badAuth = () => {
-  const e = new SwiftError(
-    401,
-    "X-Container-Sync-Auth header not valid; contact cluster operator for support.",
-    {
-      "www-authenticate": 'SwiftContainerSync realm="unknown"',
-    },
-  );
-  return e;
-};
+/** Swift's refusal of an X-Container-Sync-Auth that does not verify. */
+const badAuth = () =>
+  new SwiftError(401, "X-Container-Sync-Auth header not valid; contact cluster operator for support.", {
+    "www-authenticate": 'SwiftContainerSync realm="unknown"',
+  });
 
 /**
  * Check a container sync request to an object (before the handler): a valid realm signature or a matching sync
