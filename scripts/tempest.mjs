@@ -93,7 +93,15 @@ const OBJECT_APIS = [
   "bulk_upload",
   "crossdomain",
   "staticweb",
+  "container_sync",
 ];
+
+/** Container sync for the object storage suite: tempest's realm and cluster (its realm_name and cluster_name
+ *  defaults) name this cloud's own listener; the daemon runs every second (tempest polls every 2 s). */
+const CONTAINER_SYNC = {
+  interval: 1,
+  realms: { realm1: { key: randomBytes(16).toString("hex"), clusters: { name1: "/object-store/v1/" } } },
+};
 
 /** The [identity-feature-enabled] flags: what Stratus's identity API supports. */
 const IDENTITY_FEATURES = {
@@ -422,6 +430,7 @@ main(async () => {
       step(`Serving [image] http_image at ${httpImage.url}`);
     }
     if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
+    if (service === "object-storage") settings.object = { containerSync: CONTAINER_SYNC };
     // The volume suite's servers (attach, boot from volume) run on one fake host; volumes on the file backend.
     if (service === "volume") settings.compute = { driver: "fake", hosts: 1 };
     // Real guests: one qemu host (it builds and registers the guest image at start-up; the linux data plane is
@@ -853,12 +862,16 @@ function tempestConf({
       region: "RegionOne",
       operator_role: "member",
       reseller_admin_role: "ResellerAdmin",
+      realm_name: "realm1",
+      cluster_name: "name1",
+      container_sync_timeout: 120,
+      container_sync_interval: 2,
     },
     // tempest gates middleware tests on discoverable_apis (not on /info): the features Stratus's /info lists.
     "object-storage-feature-enabled": {
       discoverability: true,
       discoverable_apis: OBJECT_APIS.join(","),
-      container_sync: false,
+      container_sync: true,
       object_versioning: true,
     },
     service_available: AVAILABLE,

@@ -229,6 +229,8 @@ export async function startCloud(
       progress(`${name} also listening on ${cfg.host}:${actual}`);
     }
     url = publicBaseUrl(cfg, port);
+    // Container sync reaches realm clusters given as paths (this cloud) on the listener itself.
+    object.listening(publicBaseUrl({ ...cfg, publicUrl: undefined }, port));
     progress("bootstrapping identity");
     const creds = await bootstrap(
       identity,

@@ -4,10 +4,13 @@
 import type { ObjectCore } from "./core.js";
 import { reclaim } from "./api/object.js";
 import { expiredObjects, garbageKeys, removeObject } from "./store/objects.js";
+import { reapTombstones } from "./store/sync.js";
 
 const BATCH = 500;
 /** Seconds after which an upload that never committed is taken for abandoned. */
 export const ABANDONED_AFTER = 24 * 3600;
+/** Seconds a syncing container remembers a deletion (Swift's reclaim_age, a week). */
+export const TOMBSTONE_AGE = 7 * 24 * 3600;
 
 /** One pass: expire, then reclaim. Returns how many objects expired and how many data keys were reclaimed. */
 export async function reapOnce(core: ObjectCore): Promise<{ expired: number; reclaimed: number }> {
@@ -31,6 +34,7 @@ export async function reapOnce(core: ObjectCore): Promise<{ expired: number; rec
     reclaimed += keys.length;
     if (keys.length < BATCH) break;
   }
+  await reapTombstones(core, (Date.now() / 1000 - TOMBSTONE_AGE).toFixed(5));
   return { expired, reclaimed };
 }
 

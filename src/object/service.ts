@@ -9,6 +9,7 @@ import { formatObjectError } from "./errors.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { objectMigrations } from "./migrations/index.js";
 import { startReaper } from "./reaper.js";
+import { startSyncDaemon } from "./sync/daemon.js";
 import { formatS3Error } from "./s3/errors.js";
 import { S3Gateway, s3Routes } from "./s3/routes.js";
 import type { ObjectTables } from "./store/tables.js";
@@ -21,10 +22,15 @@ export class ObjectService {
   /** The S3 API's link to the Swift API and identity (connected once the listener is built). */
   readonly s3: S3Gateway;
 
+  /** This cloud's own listener ("http://127.0.0.1:5000"), for container sync realm clusters given as paths. */
+  private self = "";
+  private readonly syncDaemon: { stop(): Promise<void> };
+
   private constructor(
     readonly core: ObjectCore,
     private readonly reaper: { stop(): Promise<void> },
   ) {
+    this.syncDaemon = startSyncDaemon(core, core.cfg.object.containerSync.interval, () => this.self);
     this.s3 = new S3Gateway({
       region: core.cfg.region,
       domain: core.cfg.object.s3Domain,
@@ -32,7 +38,7 @@ export class ObjectService {
     });
   }
 
-  /** Migrate the object tables, open the store driver and start the reaper. */
+  /** Migrate the object tables, open the store driver, start the reaper and the container sync daemon. */
   static async start(db: Database, cfg: Config, log: Logger): Promise<ObjectService> {
     await migrate(db, "object", objectMigrations);
     const data = openObjectDriver(cfg.object.driver, { dataDir: cfg.dataDir });
@@ -41,9 +47,14 @@ export class ObjectService {
     return new ObjectService(core, startReaper(core, cfg.object.reapInterval));
   }
 
-  /** Stop the reaper (waits for a pass in progress). */
-  close(): Promise<void> {
-    return this.reaper.stop();
+  /** Tell the service where this cloud listens (the container sync daemon's own-cluster base URL). */
+  listening(baseUrl: string): void {
+    this.self = baseUrl.replace(/\/$/, "");
+  }
+
+  /** Stop the reaper and the container sync daemon (waits for passes in progress). */
+  async close(): Promise<void> {
+    await Promise.all([this.reaper.stop(), this.syncDaemon.stop()]);
   }
 
   /** The HTTP API mounted at /object-store. */

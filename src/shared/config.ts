@@ -157,6 +157,34 @@ export const ConfigSchema = Type.Object(
         s3Domain: Type.String({ maxLength: 253, pattern: "^([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*)?$" }),
         /** Smallest S3 multipart part but the last, in bytes (S3's 5 MiB; s3api's min_segment_size). */
         s3MinPartSize: Type.Integer({ minimum: 1 }),
+        /** Container sync (Swift's container_sync middleware and container-sync daemon). */
+        containerSync: Type.Object(
+          {
+            /** Seconds between passes of the sync daemon (Swift's container-sync interval). */
+            interval: Type.Number({ minimum: 0.05 }),
+            /** Whether X-Container-Sync-To may be a full URL (Swift's allow_full_urls); realms always may. */
+            allowFullUrls: Type.Boolean(),
+            /** Hosts a full X-Container-Sync-To URL may name (Swift's allowed_sync_hosts). */
+            allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+            /** Realms (container-sync-realms.conf): name -> keys and cluster endpoints ("<scheme>://host/v1/", or a
+             *  path such as "/object-store/v1/" for this cloud's own listener). */
+            realms: Type.Record(
+              Type.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
+              Type.Object(
+                {
+                  key: Type.String({ minLength: 1 }),
+                  key2: Type.Optional(Type.String({ minLength: 1 })),
+                  clusters: Type.Record(
+                    Type.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
+                    Type.String({ pattern: "^(https?://|/)" }),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),
@@ -445,6 +473,7 @@ function defaults(dataDir: string): Config {
       reapInterval: 30,
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,
+      containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },
     volume: {
       backend: "file",

@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST, static web and keystoneauth's account ACLs only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST, static web and keystoneauth's account ACLs and container sync only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -42,7 +42,10 @@ describe("info and errors", () => {
       "symlink",
       "formpost",
       "keystoneauth",
+      "container_sync",
     ]);
+    // No realms configured: none listed.
+    assert.deepEqual(r.json.container_sync, { realms: {} });
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);
     assert.equal(r.json.swift.max_meta_count, 90);
     assert.equal(r.json.swift.container_listing_limit, 10000);

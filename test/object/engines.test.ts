@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Cloud } from "../../src/cloud/start.js";
+import { syncOnce } from "../../src/object/sync/daemon.js";
 import { passwordAuth } from "../helpers/cloud.js";
 import {
   createTempDatabase,
@@ -92,6 +93,38 @@ for (const engine of ENGINES) {
       assert.equal(h.headers["x-container-bytes-used"], String(list.reduce((s, x) => s + x.bytes, 0)));
       const acct = await sw("HEAD", "");
       assert.equal(acct.headers["x-account-object-count"], String(4 + 7));
+    });
+
+    test("container sync: changes logged, seeded, claimed and pushed; tombstones refuse older pushes", async (t) => {
+      if (skip) return t.skip(skip);
+      const app = cloud!.app;
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      assert.equal((await sw("PUT", "/syncdst", undefined, { "x-container-sync-key": "k" })).status, 201);
+      assert.equal((await sw("PUT", "/syncsrc")).status, 201);
+      assert.equal((await sw("PUT", "/syncsrc/before", "b")).status, 201);
+      const to = `${base}/object-store/v1/${account}/syncdst`;
+      const on = await sw("POST", "/syncsrc", undefined, {
+        "x-container-sync-to": to,
+        "x-container-sync-key": "k",
+      });
+      assert.equal(on.status, 204);
+      assert.equal((await sw("PUT", `/syncsrc/${encodeURIComponent("日本")}`, "n")).status, 201);
+      assert.equal((await sw("PUT", "/syncsrc/gone", "g")).status, 201);
+      assert.equal((await sw("DELETE", "/syncsrc/gone")).status, 204);
+      const pass = await syncOnce(cloud!.object.core, "engine-test", base);
+      assert.deepEqual(pass, { pushed: 4, failed: 0 });
+      const list = (await sw("GET", "/syncdst")).text.split("\n").filter(Boolean);
+      assert.deepEqual(list, ["before", "日本"]);
+      assert.deepEqual(await syncOnce(cloud!.object.core, "engine-test", base), { pushed: 0, failed: 0 });
+      // The deletion of "gone" is remembered: an older synced PUT is accepted and dropped.
+      const old = await sw("PUT", "/syncsrc/gone", "g", {
+        "x-container-sync-key": "k",
+        "x-timestamp": "1000000000.00000",
+        "x-auth-token": "",
+      });
+      assert.equal(old.status, 202);
+      assert.equal((await sw("HEAD", "/syncsrc/gone")).status, 404);
     });
   });
 }

@@ -4,6 +4,7 @@
 // referrer grant, listing too). Only the account's owners set them; a grant lets a
 // caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
 // Account-wide grants are account-acl.ts's.
+import { syncGranted } from "./container-sync.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
@@ -79,6 +80,8 @@ export async function authorizeContainer(
   mode: "read" | "write" | "listing",
 ): Promise<void> {
   if (await hasAccess(ctx, core, account, mode === "write" ? "write" : "read")) return;
+  // A container sync request with this container's key or realm signature reads and writes its objects.
+  if (mode !== "listing" && syncGranted(ctx, account, container)) return;
   const c = await getContainer(core, account, container);
   const acl = c?.meta.get(mode === "write" ? "x-container-write" : "x-container-read") ?? "";
   const items = acl

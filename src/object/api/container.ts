@@ -22,6 +22,7 @@ import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
 import { param, swiftPath, type Ctx } from "./request.js";
 import { accountAccess, authorizeAccount } from "./account-acl.js";
+import { SYNC_HEADERS, syncChanges } from "./container-sync.js";
 
 function statHeaders(c: Container): Record<string, string> {
   return {
@@ -50,7 +51,7 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   const c = await loadContainer(core, account, container as string);
   // Only the account's owners (Swift's swift_owner, account ACL admins too) see the ACLs and Temp-URL keys.
   if ((await accountAccess(ctx, core, account)) !== "owner")
-    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META]) c.meta.delete(h);
+    for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META, ...SYNC_HEADERS]) c.meta.delete(h);
   if (ctx.method === "HEAD") {
     const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
@@ -119,6 +120,7 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   checkQuotaMeta(changes);
   for (const [k, v] of acl) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of syncChanges(ctx, core)) changes.set(k, v);
   const made = await putContainer(core, account, name, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );
@@ -135,6 +137,7 @@ export async function postContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
   checkQuotaMeta(changes);
   for (const [k, v] of acl) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
+  for (const [k, v] of syncChanges(ctx, core)) changes.set(k, v);
   const ok = await updateContainerMeta(core, account, container as string, (m) =>
     applyMeta(m, changes, "container", core.limits),
   );

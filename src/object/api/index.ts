@@ -10,6 +10,7 @@ import { preflight, withCors } from "./cors.js";
 import { staticWeb } from "./staticweb.js";
 import { checkTempUrl } from "./tempurl.js";
 import { formBoundary, formPost } from "./formpost.js";
+import { checkSyncRequest } from "./container-sync.js";
 
 /**
  * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
@@ -35,6 +36,8 @@ const swift = (
       if (boundary !== undefined) return formPost(ctx, core, path, boundary);
       // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
       await checkTempUrl(ctx, core, path);
+      // A container sync request (sync key or realm signature) stands in for a token in its container.
+      await checkSyncRequest(ctx, core, path);
       // A website request (no token) to a web-enabled container is staticweb's.
       const web = await staticWeb(ctx, core, path, readObject);
       if (web !== undefined) return web;

@@ -8,6 +8,7 @@ import { SYMLINK_INFO } from "./symlink.js";
 import { FORMPOST_INFO } from "./formpost.js";
 import { BULK_UPLOAD_INFO } from "./extract.js";
 import { ACCOUNT_ACL_INFO } from "./account-acl.js";
+import { realmsInfo } from "../sync/realms.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -36,5 +37,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     symlink: SYMLINK_INFO,
     formpost: FORMPOST_INFO,
     keystoneauth: ACCOUNT_ACL_INFO,
+    container_sync: { realms: realmsInfo(core.cfg) },
   };
 }

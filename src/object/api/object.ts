@@ -24,6 +24,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorizeContainer } from "./acl.js";
 import { header, param, swiftPath, type Ctx } from "./request.js";
 import { authorizeAccount } from "./account-acl.js";
+import { syncTimestamp } from "./container-sync.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
@@ -214,7 +215,12 @@ export interface WriteSpec {
   contentType: string;
   meta: Map<string, string>;
   deleteAt: number | null;
+  /** The origin's timestamp of a synced write (container sync): it is kept, and loses to a newer version. */
+  timestamp?: string;
 }
+
+/** A synced write older than (or as old as) the version already stored: Swift answers 202 and keeps the newer. */
+export class OlderThanStored extends Error {}
 
 /** Store data under a fresh key and commit the row; the data of the replaced version is removed after. */
 export async function writeObject(
@@ -224,8 +230,9 @@ export async function writeObject(
   w: WriteSpec,
 ): Promise<StoredObject> {
   const key = randomBytes(16).toString("hex");
-  const ts = newTimestamp();
-  await addGarbage(core, key, ts);
+  const since = newTimestamp();
+  const ts = w.timestamp ?? since;
+  await addGarbage(core, key, since);
   let stored: { size: number; md5: string };
   try {
     const max = Math.min(core.limits.max_file_size, w.length ?? Number.POSITIVE_INFINITY);
@@ -257,8 +264,13 @@ export async function writeObject(
     deleteAt: w.deleteAt,
     dataKey: key,
   };
-  const done = await commitObject(core, c.id, obj);
+  const done = await commitObject(core, c.id, obj, w.timestamp !== undefined);
   if (done === "gone") return fail(swiftError(404));
+  if (done === "older") {
+    await core.data.delete(key).catch(() => {});
+    await dropGarbage(core, key).catch(() => {});
+    throw new OlderThanStored();
+  }
   if (done.replaced) await reclaim(core, done.replaced);
   return { containerId: c.id, ...obj };
 }
@@ -455,14 +467,21 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   await checkPutConditions(ctx, core, c, name);
   await archiveCurrent(core, account, c, name);
   const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
-  const o = await writeObject(core, c, name, {
-    source: body ?? (async function* () {})(),
-    length,
-    etag,
-    contentType,
-    meta,
-    deleteAt,
-  });
+  let o: StoredObject;
+  try {
+    o = await writeObject(core, c, name, {
+      source: body ?? (async function* () {})(),
+      length,
+      etag,
+      contentType,
+      meta,
+      deleteAt,
+      timestamp: syncTimestamp(ctx),
+    });
+  } catch (e) {
+    if (e instanceof OlderThanStored) return empty(202);
+    throw e;
+  }
   return empty(201, { etag: o.etag, "last-modified": httpDate(o.timestamp) });
 }
 
@@ -524,7 +543,8 @@ export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const c = await loadContainer(core, account, container as string);
   const restored = await versionedDelete(core, account, c, object as string);
   if (restored) return restored;
-  const gone = await removeObject(core, c.id, object as string);
+  // A synced delete removes only what is older than its origin's delete.
+  const gone = await removeObject(core, c.id, object as string, undefined, syncTimestamp(ctx));
   if (!gone) throw swiftError(404);
   await reclaim(core, gone.dataKey);
   if (expired(gone)) throw swiftError(404);

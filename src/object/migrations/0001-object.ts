@@ -7,7 +7,7 @@ const ts = "varchar(20)";
  * An object name column that sorts by UTF-8 bytes, as Swift lists: SQLite's default collation does; PostgreSQL gets
  * COLLATE "C"; MySQL/MariaDB a varbinary (1024 bytes of utf8mb4 would exceed InnoDB's 3072-byte key limit).
  */
-function nameType(db: Kysely<any>, chars: number) {
+export function nameType(db: Kysely<any>, chars: number) {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return sql.raw(`varchar(${chars}) collate "C"`);
   if (adapter instanceof MysqlAdapter) return sql.raw(`varbinary(${chars})`);

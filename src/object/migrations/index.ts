@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import { objectMigration } from "./0001-object.js";
+import { containerSyncMigration } from "./0002-container-sync.js";
 
 /** The object service's schema migrations, in name order. */
 export const objectMigrations: Record<string, Migration> = {
   "0001_object": objectMigration,
+  "0002_container_sync": containerSyncMigration,
 };

@@ -2,6 +2,7 @@ import { isUniqueViolation } from "../../shared/db/index.js";
 import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
 import { ensureAccount } from "./accounts.js";
+import { resetSync, syncTargetOf } from "./sync.js";
 import { num, parseMeta, storeMeta, text } from "./tables.js";
 
 /** A container with its counts. */
@@ -53,6 +54,12 @@ export async function getContainer(
   return r && view(r);
 }
 
+/** A container by its id, or undefined. */
+export async function getContainerById(core: ObjectCore, id: number): Promise<Container | undefined> {
+  const r = await core.db.selectFrom("object_container").selectAll().where("id", "=", id).executeTakeFirst();
+  return r && view(r);
+}
+
 /**
  * Create a container, or (when it exists) apply `change` to its metadata as Swift's PUT on an existing container
  * does. Returns whether it was created.
@@ -66,18 +73,29 @@ export async function putContainer(
   await ensureAccount(core, account);
   const now = newTimestamp();
   try {
-    await core.db
-      .insertInto("object_container")
-      .values({
-        account,
-        name,
-        object_count: 0,
-        bytes_used: 0,
-        created_at: now,
-        put_timestamp: now,
-        meta: storeMeta(change(new Map())),
-      })
-      .execute();
+    const meta = change(new Map());
+    await core.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto("object_container")
+        .values({
+          account,
+          name,
+          object_count: 0,
+          bytes_used: 0,
+          created_at: now,
+          put_timestamp: now,
+          meta: storeMeta(meta),
+        })
+        .execute();
+      if (syncTargetOf(meta) === null) return;
+      const row = await tx
+        .selectFrom("object_container")
+        .select("id")
+        .where("account", "=", account)
+        .where("name", "=", name)
+        .executeTakeFirstOrThrow();
+      await resetSync(tx, Number(row.id), true);
+    });
     return true;
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
@@ -103,16 +121,21 @@ export async function updateContainerMeta(
     if (Number(locked.numUpdatedRows) === 0) return false;
     const row = await tx
       .selectFrom("object_container")
-      .select("meta")
+      .select(["id", "meta"])
       .where("account", "=", account)
       .where("name", "=", name)
       .executeTakeFirstOrThrow();
+    const old = parseMeta(row.meta);
+    const next = change(old);
     await tx
       .updateTable("object_container")
-      .set({ meta: storeMeta(change(parseMeta(row.meta))) })
+      .set({ meta: storeMeta(next) })
       .where("account", "=", account)
       .where("name", "=", name)
       .execute();
+    // A new sync target starts the sync over (Swift resets the sync points); no target stops it.
+    const target = syncTargetOf(next);
+    if (target !== syncTargetOf(old)) await resetSync(tx, Number(row.id), target !== null);
     return true;
   });
 }

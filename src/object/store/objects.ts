@@ -1,4 +1,6 @@
 import type { ObjectCore } from "../core.js";
+import { newTimestamp } from "../timestamp.js";
+import { logChange, tombstoneOf } from "./sync.js";
 import { num, parseMeta, storeMeta, text, type ObjectDb } from "./tables.js";
 
 /** An object's row: what HEAD shows and where its data is. */
@@ -108,15 +110,21 @@ export async function commitObject(
   core: ObjectCore,
   containerId: number,
   obj: ObjectWrite,
-): Promise<{ replaced: string | null } | "gone"> {
+  onlyIfNewer = false,
+): Promise<{ replaced: string | null } | "gone" | "older"> {
   return core.db.transaction().execute(async (tx) => {
     if (!(await lockContainer(tx, containerId))) return "gone" as const;
     const old = await tx
       .selectFrom("object_object")
-      .select(["size", "data_key"])
+      .select(["size", "data_key", "timestamp"])
       .where("container_id", "=", containerId)
       .where("name", "=", obj.name)
       .executeTakeFirst();
+    // A synced write carries its origin's timestamp: it loses to what is already here and as new or newer.
+    if (onlyIfNewer && old && Number(old.timestamp) >= Number(obj.timestamp)) return "older" as const;
+    // ... and to a deletion made here after it.
+    const deletedAt = onlyIfNewer && !old ? await tombstoneOf(tx, containerId, obj.name) : undefined;
+    if (deletedAt !== undefined && Number(deletedAt) >= Number(obj.timestamp)) return "older" as const;
     const row = {
       size: obj.size,
       etag: obj.etag,
@@ -141,19 +149,22 @@ export async function commitObject(
     await tx.deleteFrom("object_garbage").where("data_key", "=", obj.dataKey).execute();
     if (old) await addGarbage(tx, old.data_key, "0");
     await adjustCounts(tx, containerId, old ? 0 : 1, obj.size - num(old?.size));
+    await logChange(tx, containerId, obj.name, obj.timestamp, false);
     return { replaced: old ? old.data_key : null };
   });
 }
 
 /**
  * Remove an object's row (only the version `dataKey` names, when given: the reaper must not delete a newer
- * write), adjusting the counts; its data key becomes garbage. Returns the removed row, or undefined.
+ * write; only a version older than `before`, when given: a synced delete carries its origin's timestamp),
+ * adjusting the counts; its data key becomes garbage. Returns the removed row, or undefined.
  */
 export async function removeObject(
   core: ObjectCore,
   containerId: number,
   name: string,
   dataKey?: string,
+  before?: string,
 ): Promise<StoredObject | undefined> {
   return core.db.transaction().execute(async (tx) => {
     if (!(await lockContainer(tx, containerId))) return undefined;
@@ -165,6 +176,7 @@ export async function removeObject(
     if (dataKey !== undefined) q = q.where("data_key", "=", dataKey);
     const old = await q.executeTakeFirst();
     if (!old) return undefined;
+    if (before !== undefined && Number(old.timestamp) >= Number(before)) return undefined;
     await tx
       .deleteFrom("object_object")
       .where("container_id", "=", containerId)
@@ -172,6 +184,7 @@ export async function removeObject(
       .execute();
     await addGarbage(tx, old.data_key, "0");
     await adjustCounts(tx, containerId, -1, -num(old.size));
+    await logChange(tx, containerId, name, before ?? newTimestamp(), true);
     return view(old);
   });
 }
@@ -183,18 +196,24 @@ export async function updateObjectMeta(
   name: string,
   change: { meta: Map<string, string>; contentType: string; deleteAt: number | null; timestamp: string },
 ): Promise<boolean> {
-  const r = await core.db
-    .updateTable("object_object")
-    .set({
-      meta: storeMeta(change.meta),
-      content_type: change.contentType,
-      delete_at: change.deleteAt,
-      timestamp: change.timestamp,
-    })
-    .where("container_id", "=", containerId)
-    .where("name", "=", name)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  return core.db.transaction().execute(async (tx) => {
+    // Under the container's lock, as every write: a syncing container's changes are logged in order.
+    if (!(await lockContainer(tx, containerId))) return false;
+    const r = await tx
+      .updateTable("object_object")
+      .set({
+        meta: storeMeta(change.meta),
+        content_type: change.contentType,
+        delete_at: change.deleteAt,
+        timestamp: change.timestamp,
+      })
+      .where("container_id", "=", containerId)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    await logChange(tx, containerId, name, change.timestamp, false);
+    return true;
+  });
 }
 
 /** Objects of a container in name order from a bound, at most `limit` (the listing builds on this). */

@@ -25,6 +25,15 @@ export interface ObjectTables {
     data_key: string;
   };
   object_garbage: { data_key: string; since: string };
+  object_sync: { container_id: number; point: number | string; owner: string; lease_until: number | string };
+  object_tombstone: { container_id: number; name: string; timestamp: string };
+  object_sync_change: {
+    id: Generated<number>;
+    container_id: number;
+    name: string;
+    timestamp: string;
+    deleted: number;
+  };
 }
 
 /** A handle typed to the object tables. */
