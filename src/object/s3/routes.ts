@@ -18,6 +18,7 @@ import {
 import { s3Error } from "./errors.js";
 import { KeyCache } from "./keys.js";
 import { taggingRequest } from "./tagging.js";
+import { bucketTagging } from "./bucket-tagging.js";
 import {
   abortUpload,
   completeUpload,
@@ -110,7 +111,7 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
     throw s3Error("MethodNotAllowed");
   }
   if (q.has("tagging")) {
-    if (key === undefined) throw s3Error("NotImplemented", {}, "Bucket tagging is not supported.");
+    if (key === undefined) return bucketTagging(ctx, sw, bucket);
     return taggingRequest(ctx, sw, bucket, key);
   }
   if (q.has("acl")) {
