@@ -280,8 +280,13 @@ export async function versionRequest(ctx: Ctx, core: ObjectCore): Promise<Reply>
   const row = v && (await findVersion(core, v.vc, name, id));
   if (!v || !row) throw swiftError(404);
   if (reading) {
+    // A delete marker reads as not found, saying what it is.
     if (row.contentType === MARKER_TYPE)
-      throw swiftError(404, { "x-object-version-id": id, "content-type": MARKER_TYPE });
+      return new Reply(404, undefined, {
+        "x-object-version-id": id,
+        "content-type": MARKER_TYPE,
+        "content-length": "0",
+      });
     return readObject(ctx, core, { container: v.vc, name: row.name });
   }
   const gone = await removeObject(core, v.vc.id, row.name, row.dataKey);

@@ -108,7 +108,7 @@ interface Listed {
 }
 
 /** The max-keys of a listing: 0..1000 (larger asks are capped, as S3). */
-function maxKeys(q: Map<string, string>): number {
+export function maxKeys(q: Map<string, string>): number {
   const raw = q.get("max-keys");
   if (raw === undefined) return 1000;
   if (!/^\d{1,10}$/.test(raw))

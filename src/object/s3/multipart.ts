@@ -6,6 +6,7 @@ import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { SLO_INFO } from "../api/slo.js";
 import { deletePaths, segmentPath, uploadPath, uploadedPieces } from "./segments.js";
+import { versionHeader } from "./versioning.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
@@ -337,12 +338,17 @@ export async function completeUpload(
     sw,
     old.filter((p) => !p.startsWith(segmentPath(bucket, key, id, ""))),
   );
-  return xmlReply("CompleteMultipartUploadResult", {
-    Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: `"${md5s.digest("hex")}-${manifest.length}"`,
-  });
+  return xmlReply(
+    "CompleteMultipartUploadResult",
+    {
+      Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: `"${md5s.digest("hex")}-${manifest.length}"`,
+    },
+    200,
+    versionHeader(put),
+  );
 }
 
 /** GET /bucket?uploads: the bucket's uploads in progress (markers in the segments container). */
