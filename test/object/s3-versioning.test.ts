@@ -1,5 +1,6 @@
 // Bucket versioning through the S3 API (onto Swift's object versioning): Get/PutBucketVersioning, versions kept on
-// overwrite, reads and deletes by versionId, delete markers, ListObjectVersions paging, multipart versions.
+// overwrite, reads and deletes by versionId, delete markers, ListObjectVersions paging, multipart versions and
+// their S3 ETags in listings.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { bootS3Cloud, type S3Cloud } from "./s3-helpers.js";
@@ -145,6 +146,18 @@ describe("S3 bucket versioning", () => {
     const etag = (await c.s3("HEAD", `/vb4/mp?versionId=${v1}`)).headers.etag as string;
     assert.match(etag, /-1"$/);
     assert.equal((await c.s3("GET", "/vb4/mp")).text, "two-two");
+    // Listings show the S3 ETag of multipart objects (s3_etag in Swift's JSON listing), as GET/HEAD do.
+    const headV2 = (await c.s3("HEAD", "/vb4/mp")).headers.etag as string;
+    assert.deepEqual(all((await c.s3("GET", "/vb4")).text, "ETag"), [headV2.replace(/"/g, "&quot;")]);
+    const vlist = await c.s3("GET", "/vb4?versions");
+    assert.deepEqual(
+      all(vlist.text, "ETag"),
+      [headV2, etag].map((e) => e.replace(/"/g, "&quot;")),
+    );
+    const swiftList = (await c.o.sw("GET", "/vb4?format=json")).json as Array<Record<string, unknown>>;
+    assert.equal(swiftList[0].s3_etag, headV2.replace(/"/g, ""));
+    assert.equal(swiftList[0].content_type, "application/octet-stream");
+    assert.equal((await c.s3("HEAD", "/vb4/mp")).headers["content-type"], "application/octet-stream");
     // DeleteObject leaves a marker and keeps both uploads' parts.
     assert.equal((await c.s3("DELETE", "/vb4/mp")).headers["x-amz-delete-marker"], "true");
     assert.equal((await c.s3("GET", `/vb4/mp?versionId=${v2}`)).text, "two-two");

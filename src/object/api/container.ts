@@ -81,6 +81,7 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
         bytes: ct.bytes ?? x.size,
         content_type: ct.contentType,
         last_modified: listingDate(x.timestamp),
+        ...(ct.s3Etag !== undefined ? { s3_etag: ct.s3Etag } : {}),
       };
     },
   );

@@ -408,6 +408,7 @@ export async function listVersions(ctx: Ctx, core: ObjectCore): Promise<Reply> {
         bytes: ct.bytes ?? e.o.size,
         content_type: ct.contentType,
         last_modified: listingDate(e.o.timestamp),
+        ...(ct.s3Etag !== undefined ? { s3_etag: ct.s3Etag } : {}),
         version_id: e.id,
         is_latest: e.latest,
       };

@@ -103,6 +103,7 @@ interface Listed {
   name?: string;
   subdir?: string;
   hash?: string;
+  s3_etag?: string;
   bytes?: number;
   last_modified?: string;
 }
@@ -173,7 +174,7 @@ export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
     .map((r) => ({
       Key: enc(r.name as string),
       LastModified: s3Time(r.last_modified),
-      ETag: quoteEtag(r.hash),
+      ETag: quoteEtag(r.s3_etag ?? r.hash),
       Size: r.bytes ?? 0,
       ...(withOwner ? { Owner: owner(sw) } : {}),
       StorageClass: "STANDARD",

@@ -7,6 +7,7 @@ import type { Ctx } from "../api/request.js";
 import { SLO_INFO } from "../api/slo.js";
 import { deletePaths, segmentPath, uploadPath, uploadedPieces } from "./segments.js";
 import { versionHeader } from "./versioning.js";
+import { guessContentType } from "../api/content-type.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
@@ -324,7 +325,11 @@ export async function completeUpload(
   for (const [k, v] of Object.entries(m.headers))
     if (k.startsWith("x-object-meta-") && k !== "x-object-meta-s3-content-type" && v !== undefined)
       headers[k] = String(v);
-  headers["content-type"] = h(m, "x-object-meta-s3-content-type");
+  // The S3 ETag rides on the manifest's Content-Type (s3api's s3_etag), for listings to show.
+  const s3etag = `${md5s.digest("hex")}-${manifest.length}`;
+  const type = h(m, "x-object-meta-s3-content-type") ?? guessContentType(key);
+  const tagged = `${type};s3_etag=${s3etag}`;
+  headers["content-type"] = Buffer.byteLength(tagged) <= 200 ? tagged : type;
   const old = await uploadedPieces(sw, bucket, key);
   const put = await sw.call("PUT", bucket, key, {
     query: { "multipart-manifest": "put" },
@@ -344,7 +349,7 @@ export async function completeUpload(
       Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
       Bucket: bucket,
       Key: key,
-      ETag: `"${md5s.digest("hex")}-${manifest.length}"`,
+      ETag: `"${s3etag}"`,
     },
     200,
     versionHeader(put),

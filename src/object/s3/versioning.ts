@@ -92,6 +92,7 @@ interface VersionRow {
   name?: string;
   subdir?: string;
   hash?: string;
+  s3_etag?: string;
   bytes?: number;
   content_type?: string;
   last_modified?: string;
@@ -168,7 +169,7 @@ export async function listObjectVersions(ctx: Ctx, sw: SwiftClient, bucket: stri
       .filter((r) => r.content_type !== MARKER_TYPE)
       .map((r) => ({
         ...entry(r),
-        ETag: quoteEtag(r.hash),
+        ETag: quoteEtag(r.s3_etag ?? r.hash),
         Size: r.bytes ?? 0,
         Owner: owner(sw),
         StorageClass: "STANDARD",
