@@ -85,6 +85,12 @@ describe("S3 bucket versioning", () => {
       204,
       "a missing version is no error",
     );
+    // Deleting a key that is not there leaves a delete marker too.
+    const ghost = await c.s3("DELETE", "/vb2/ghost");
+    assert.equal(ghost.status, 204);
+    assert.equal(ghost.headers["x-amz-delete-marker"], "true");
+    const gid = ghost.headers["x-amz-version-id"] as string;
+    assert.equal((await c.s3("DELETE", `/vb2/ghost?versionId=${gid}`)).status, 204);
     // A bucket with versions is not empty.
     assert.equal(code((await c.s3("DELETE", "/vb2")).text), "BucketNotEmpty");
     const multi = await c.s3("POST", "/vb2?delete", {

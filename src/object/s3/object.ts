@@ -354,16 +354,19 @@ export async function deleteObject(ctx: Ctx, sw: SwiftClient, bucket: string, ke
  */
 async function deleteOne(sw: SwiftClient, bucket: string, key: string): Promise<Record<string, string>> {
   const head = await sw.call("HEAD", bucket, key);
-  if (head.status === 404) {
-    const c = await sw.call("HEAD", bucket);
-    if (c.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
-    return {};
-  }
-  if (head.status !== 200) throw fromSwift(head, "key", { Key: key });
-  const slo = h(head, "x-static-large-object") === "True" && !(await keptOnReplace(sw, bucket, head));
+  if (head.status !== 200 && head.status !== 404) throw fromSwift(head, "key", { Key: key });
+  const slo =
+    head.status === 200 &&
+    h(head, "x-static-large-object") === "True" &&
+    !(await keptOnReplace(sw, bucket, head));
+  // A missing key is deleted all the same: in a versioned bucket that leaves a delete marker, as S3.
   const r = await sw.call("DELETE", bucket, key, slo ? { query: { "multipart-manifest": "delete" } } : {});
   if (r.status !== 204 && r.status !== 200 && r.status !== 404) throw fromSwift(r, "key", { Key: key });
   const marker = h(r, "x-object-version-id");
+  if (r.status === 404 && marker === undefined) {
+    const c = await sw.call("HEAD", bucket);
+    if (c.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
+  }
   return marker === undefined ? {} : { "x-amz-delete-marker": "true", "x-amz-version-id": marker };
 }
 
