@@ -124,6 +124,8 @@ describe("object versioning", () => {
     assert.equal((await o.sw("HEAD", "/ov3")).headers["x-versions-enabled"], "False");
     const s1 = await put("/ov3/obj", "s1");
     assert.equal(s1.headers["x-object-version-id"], undefined);
+    const legacy = await o.sw("POST", "/ov3", { headers: { "x-versions-location": "other" } });
+    assert.equal(legacy.status, 400, "no legacy versioned writes on a suspended container");
     await put("/ov3/obj", "s2");
     const list = await versions("ov3");
     assert.deepEqual(

@@ -96,7 +96,8 @@ export async function versionsRequest(
   const raw = header(ctx, "x-versions-enabled");
   const c = await getContainer(core, account, name);
   const legacy = header(ctx, "x-versions-location") || header(ctx, "x-history-location");
-  if (legacy && c?.meta.get(ENABLED) === "true")
+  // Once a container has had object versioning (even suspended), legacy versioned writes cannot be set on it.
+  if (legacy && c?.meta.has(VERSIONS))
     throw swiftText(400, "Cannot set X-Versions-Location or X-History-Location on a versioned container");
   if (raw === undefined) return undefined;
   const v = raw.trim().toLowerCase();
