@@ -70,6 +70,9 @@ describe("S3 bucket versioning", () => {
       blocks(withMarker.text, "Version").map((b) => all(b, "VersionId")[0]),
       [v2, v1],
     );
+    // Markers and versions interleave newest first.
+    assert.deepEqual(all(withMarker.text, "VersionId"), [marker, v2, v1]);
+    assert.ok(withMarker.text.indexOf("<DeleteMarker>") < withMarker.text.indexOf("<Version>"));
     const readMarker = await c.s3("GET", `/vb2/k?versionId=${marker}`);
     assert.equal(readMarker.status, 405);
     assert.equal(readMarker.headers["x-amz-delete-marker"], "true");

@@ -9,7 +9,7 @@ import { S3Error, s3Error } from "./errors.js";
 import { readSmallBody, s3Query, s3Time, quoteEtag } from "./request.js";
 import { deletePaths, uploadedPieces } from "./segments.js";
 import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
-import { hasRoot, text, type XmlNode } from "./xml.js";
+import { hasRoot, text, xmlDocument, xmlElement, type XmlNode } from "./xml.js";
 
 /** Swift's Content-Type of a delete marker. */
 const MARKER_TYPE = "application/x-deleted;swift_versions_deleted=1";
@@ -165,21 +165,28 @@ export async function listObjectVersions(ctx: Ctx, sw: SwiftClient, bucket: stri
     ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
     ...(encoding ? { EncodingType: encoding } : {}),
     IsTruncated: truncated,
-    Version: items
-      .filter((r) => r.content_type !== MARKER_TYPE)
-      .map((r) => ({
-        ...entry(r),
-        ETag: quoteEtag(r.s3_etag ?? r.hash),
-        Size: r.bytes ?? 0,
-        Owner: owner(sw),
-        StorageClass: "STANDARD",
-      })),
-    DeleteMarker: items
-      .filter((r) => r.content_type === MARKER_TYPE)
-      .map((r) => ({ ...entry(r), Owner: owner(sw) })),
-    CommonPrefixes: rows
-      .filter((r) => r.subdir !== undefined)
-      .map((r) => ({ Prefix: enc(r.subdir as string) })),
   };
-  return xmlReply("ListVersionsResult", body);
+  // Versions and delete markers interleave in listing order, as S3 lists them.
+  const entries = items
+    .map((r) =>
+      r.content_type === MARKER_TYPE
+        ? xmlElement("DeleteMarker", { ...entry(r), Owner: owner(sw) })
+        : xmlElement("Version", {
+            ...entry(r),
+            ETag: quoteEtag(r.s3_etag ?? r.hash),
+            Size: r.bytes ?? 0,
+            Owner: owner(sw),
+            StorageClass: "STANDARD",
+          }),
+    )
+    .join("");
+  const prefixes = xmlElement(
+    "CommonPrefixes",
+    rows.filter((r) => r.subdir !== undefined).map((r) => ({ Prefix: enc(r.subdir as string) })),
+  );
+  const doc = xmlDocument("ListVersionsResult", body).replace(
+    /<\/ListVersionsResult>$/,
+    `${entries}${prefixes}</ListVersionsResult>`,
+  );
+  return reply(200, doc, { "content-type": "application/xml" });
 }
