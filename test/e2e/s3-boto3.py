@@ -116,4 +116,51 @@ out["deleted"] = len(deleted.get("Deleted", []))
 s3.delete_object(Bucket="boto-bucket", Key="dir/hello.txt")
 s3.delete_bucket(Bucket="boto-bucket")
 out["after"] = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+# Bucket versioning: two versions of a key, read by VersionId, a delete marker, then every version removed.
+s3.create_bucket(Bucket="boto-versions")
+out["versioning_before"] = s3.get_bucket_versioning(Bucket="boto-versions").get("Status")
+s3.put_bucket_versioning(Bucket="boto-versions", VersioningConfiguration={"Status": "Enabled"})
+out["versioning"] = s3.get_bucket_versioning(Bucket="boto-versions").get("Status")
+v1 = s3.put_object(Bucket="boto-versions", Key="doc", Body=b"one")["VersionId"]
+v2 = s3.put_object(Bucket="boto-versions", Key="doc", Body=b"two")["VersionId"]
+out["version_ids_differ"] = v1 != v2
+out["get_v1"] = s3.get_object(Bucket="boto-versions", Key="doc", VersionId=v1)["Body"].read().decode()
+out["get_latest"] = s3.get_object(Bucket="boto-versions", Key="doc")["Body"].read().decode()
+listed = s3.list_object_versions(Bucket="boto-versions")
+out["versions"] = [[v["VersionId"] == v2, v["IsLatest"]] for v in listed.get("Versions", [])]
+dm = s3.delete_object(Bucket="boto-versions", Key="doc")
+out["delete_marker"] = dm.get("DeleteMarker")
+try:
+    s3.head_object(Bucket="boto-versions", Key="doc")
+except ClientError as e:
+    out["after_marker"] = e.response["Error"]["Code"]
+listed = s3.list_object_versions(Bucket="boto-versions")
+out["markers"] = [[m["VersionId"] == dm["VersionId"], m["IsLatest"]] for m in listed.get("DeleteMarkers", [])]
+s3.delete_object(Bucket="boto-versions", Key="doc", VersionId=dm["VersionId"])
+out["restored"] = s3.get_object(Bucket="boto-versions", Key="doc")["Body"].read().decode()
+pages = s3.get_paginator("list_object_versions").paginate(Bucket="boto-versions", PaginationConfig={"PageSize": 1})
+every = [v for page in pages for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+out["paged_versions"] = len(every)
+s3.delete_objects(
+    Bucket="boto-versions",
+    Delete={"Objects": [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in every]},
+)
+s3.put_bucket_versioning(Bucket="boto-versions", VersioningConfiguration={"Status": "Suspended"})
+out["suspended"] = s3.get_bucket_versioning(Bucket="boto-versions").get("Status")
+# Bucket tagging.
+try:
+    s3.get_bucket_tagging(Bucket="boto-versions")
+except ClientError as e:
+    out["no_tags"] = e.response["Error"]["Code"]
+s3.put_bucket_tagging(
+    Bucket="boto-versions",
+    Tagging={"TagSet": [{"Key": "team", "Value": "storage"}, {"Key": "env", "Value": "test"}]},
+)
+out["bucket_tags"] = sorted([t["Key"], t["Value"]] for t in s3.get_bucket_tagging(Bucket="boto-versions")["TagSet"])
+s3.delete_bucket_tagging(Bucket="boto-versions")
+try:
+    s3.get_bucket_tagging(Bucket="boto-versions")
+except ClientError as e:
+    out["tags_deleted"] = e.response["Error"]["Code"]
+s3.delete_bucket(Bucket="boto-versions")
 print(json.dumps(out))

@@ -1,7 +1,8 @@
 // End to end for the S3 API: `bin/stratus up --listen s3=0` as a child process, EC2 keys from
 // `openstack ec2 credentials create`, and Debian's python3-boto3 (test/e2e/s3-boto3.py) doing bucket and object
 // CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy, a copy part by part
-// (UploadPartCopy), canned ACLs seen through Swift and a multi-delete.
+// (UploadPartCopy), canned ACLs seen through Swift, a multi-delete, bucket versioning (versions, VersionId reads, a
+// delete marker, list_object_versions paged) and bucket tagging.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -102,5 +103,26 @@ describe("S3 API with boto3", () => {
     assert.equal(out.not_empty, "BucketNotEmpty");
     assert.equal(out.deleted, 9);
     assert.ok(!out.after.includes("boto-bucket"));
+    assert.equal(out.versioning_before, null);
+    assert.equal(out.versioning, "Enabled");
+    assert.equal(out.version_ids_differ, true);
+    assert.equal(out.get_v1, "one");
+    assert.equal(out.get_latest, "two");
+    assert.deepEqual(out.versions, [
+      [true, true],
+      [false, false],
+    ]);
+    assert.equal(out.delete_marker, true);
+    assert.equal(out.after_marker, "404");
+    assert.deepEqual(out.markers, [[true, true]]);
+    assert.equal(out.restored, "two");
+    assert.equal(out.paged_versions, 2);
+    assert.equal(out.suspended, "Suspended");
+    assert.equal(out.no_tags, "NoSuchTagSet");
+    assert.deepEqual(out.bucket_tags, [
+      ["env", "test"],
+      ["team", "storage"],
+    ]);
+    assert.equal(out.tags_deleted, "NoSuchTagSet");
   });
 });

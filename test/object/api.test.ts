@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, symlinks, FormPOST, static web and keystoneauth's account ACLs and container sync only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, object versioning, symlinks, FormPOST, static web and keystoneauth's account ACLs and container sync only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -39,6 +39,7 @@ describe("info and errors", () => {
       "bulk_delete",
       "bulk_upload",
       "versioned_writes",
+      "object_versioning",
       "symlink",
       "formpost",
       "keystoneauth",

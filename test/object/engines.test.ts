@@ -126,5 +126,39 @@ for (const engine of ENGINES) {
       assert.equal(old.status, 202);
       assert.equal((await sw("HEAD", "/syncsrc/gone")).status, 404);
     });
+
+    test("object versioning: the hidden versions container and version rows, listed in order", async (t) => {
+      if (skip) return t.skip(skip);
+      assert.equal((await sw("PUT", "/kept", undefined, { "x-versions-enabled": "true" })).status, 201);
+      const ids: string[] = [];
+      for (const [n, body] of [
+        ["é", "1"],
+        ["é", "2"],
+        ["z", "3"],
+        ["日本", "4"],
+      ]) {
+        const r = await sw("PUT", `/kept/${encodeURIComponent(n)}`, body);
+        assert.equal(r.status, 201);
+        ids.push(r.headers["x-object-version-id"] as string);
+      }
+      const rows = JSON.parse((await sw("GET", "/kept?versions&format=json")).text) as Array<{
+        name: string;
+        version_id: string;
+        is_latest: boolean;
+      }>;
+      assert.deepEqual(
+        rows.map((r) => [r.name, r.version_id, r.is_latest]),
+        [
+          ["z", ids[2], true],
+          ["é", ids[1], true],
+          ["é", ids[0], false],
+          ["日本", ids[3], true],
+        ],
+      );
+      const old = await sw("GET", `/kept/${encodeURIComponent("é")}?version-id=${ids[0]}`);
+      assert.equal(old.text, "1");
+      const names = JSON.parse((await sw("GET", "?format=json")).text) as Array<{ name: string }>;
+      assert.ok(!names.some((c) => c.name.includes("\uFFFD")), "the versions container is not listed");
+    });
   });
 }

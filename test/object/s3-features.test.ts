@@ -360,7 +360,7 @@ describe("S3 object tagging", () => {
     assert.equal(code(dup.text), "InvalidTag");
     assert.equal(code((await c.s3("PUT", "/feat/tsrc?tagging", { body: "<nope/>" })).text), "MalformedXML");
     assert.equal(code((await c.s3("GET", "/feat/none?tagging")).text), "NoSuchKey");
-    assert.equal(code((await c.s3("GET", "/feat?tagging")).text), "NotImplemented");
+    assert.equal(code((await c.s3("GET", "/feat?tagging")).text), "NoSuchTagSet");
     assert.equal(
       code((await c.s3("PUT", "/feat/x", { body: "x", headers: { "x-amz-tagging": "%zz" } })).text),
       "InvalidArgument",

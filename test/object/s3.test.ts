@@ -168,8 +168,8 @@ describe("S3 buckets", () => {
   });
 
   test("unsupported sub-resources are NotImplemented and wrong methods MethodNotAllowed", async () => {
-    assert.equal(code((await c.s3("GET", "/located?tagging")).text), "NotImplemented");
-    assert.equal((await c.s3("GET", "/located?tagging")).status, 501);
+    assert.equal(code((await c.s3("GET", "/located?lifecycle")).text), "NotImplemented");
+    assert.equal((await c.s3("GET", "/located?policy")).status, 501);
     assert.equal(code((await c.s3("POST", "/located")).text), "MethodNotAllowed");
     const acl = await c.s3("GET", "/located?acl");
     assert.equal(acl.status, 200);

@@ -3,6 +3,7 @@ import type { ObjectCore } from "../core.js";
 import { swiftError } from "../errors.js";
 import { accountInfo, updateAccountMeta } from "../store/accounts.js";
 import { listContainers } from "../store/containers.js";
+import { isHidden } from "./object-versioning.js";
 import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
@@ -60,7 +61,8 @@ export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const p = listParams(ctx, core.limits.account_listing_limit);
   const rows = await listRows(async (o) => {
     const list = await listContainers(core, account, o);
-    return list.map((c) => ({ name: c.name, item: c }));
+    // Hidden versions containers (object versioning) order the scan but are not listed.
+    return list.map((c) => ({ name: c.name, item: isHidden(c.name) ? null : c }));
   }, p);
   const { body, contentType } = renderListing(
     rows,

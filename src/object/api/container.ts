@@ -14,6 +14,7 @@ import { extractArchive } from "./extract.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { splitSwiftBytes } from "./slo.js";
 import { versioningChanges, versioningHeaders } from "./versioning.js";
+import { versionsEnabledHeaders } from "./object-versioning.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
@@ -34,6 +35,7 @@ function statHeaders(c: Container): Record<string, string> {
     "x-storage-policy": "Policy-0",
     ...metaHeaders(c.meta),
     ...versioningHeaders(c.meta),
+    ...versionsEnabledHeaders(c.meta),
   };
 }
 
@@ -80,6 +82,7 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
         bytes: ct.bytes ?? x.size,
         content_type: ct.contentType,
         last_modified: listingDate(x.timestamp),
+        ...(ct.s3Etag !== undefined ? { s3_etag: ct.s3Etag } : {}),
       };
     },
   );

@@ -11,6 +11,12 @@ import { staticWeb } from "./staticweb.js";
 import { checkTempUrl } from "./tempurl.js";
 import { formBoundary, formPost } from "./formpost.js";
 import { checkSyncRequest } from "./container-sync.js";
+import {
+  withVersionId,
+  withVersionsEnabled,
+  withVersionsListing,
+  withVersionsRemoved,
+} from "./versions-routes.js";
 
 /**
  * A Swift route: names come from the raw URL, every body is a stream, and authorization (keystoneauth's) is the
@@ -93,14 +99,14 @@ export function objectRoutes(core: ObjectCore): Route[] {
     swift(["GET", "HEAD"], A, readAccount, core),
     swift("POST", A, postAccount, core),
     swift(["PUT", "DELETE"], A, manageAccount, core),
-    swift(["GET", "HEAD"], C, readContainer, core),
-    swift("PUT", C, createContainer, core),
-    swift("POST", C, postContainer, core),
-    swift("DELETE", C, removeContainer, core),
-    swift(["GET", "HEAD"], O, readObject, core),
-    swift("PUT", O, putObject, core),
-    swift("POST", O, postObject, core),
-    swift("DELETE", O, deleteObject, core),
-    swift("COPY", O, copyObject, core),
+    swift(["GET", "HEAD"], C, withVersionsListing(readContainer), core),
+    swift("PUT", C, withVersionsEnabled(createContainer), core),
+    swift("POST", C, withVersionsEnabled(postContainer), core),
+    swift("DELETE", C, withVersionsRemoved(removeContainer), core),
+    swift(["GET", "HEAD"], O, withVersionId(readObject), core),
+    swift("PUT", O, withVersionId(putObject), core),
+    swift("POST", O, withVersionId(postObject), core),
+    swift("DELETE", O, withVersionId(deleteObject), core),
+    swift("COPY", O, withVersionId(copyObject), core),
   ];
 }

@@ -4,6 +4,7 @@ import { TEMPURL_INFO } from "./tempurl.js";
 import { BULK_DELETE_INFO } from "./bulk.js";
 import { SLO_INFO } from "./slo.js";
 import { VERSIONED_WRITES_INFO } from "./versioning.js";
+import { OBJECT_VERSIONING_INFO } from "./object-versioning.js";
 import { SYMLINK_INFO } from "./symlink.js";
 import { FORMPOST_INFO } from "./formpost.js";
 import { BULK_UPLOAD_INFO } from "./extract.js";
@@ -34,6 +35,7 @@ export function info(core: ObjectCore): Record<string, unknown> {
     bulk_delete: BULK_DELETE_INFO,
     bulk_upload: BULK_UPLOAD_INFO,
     versioned_writes: VERSIONED_WRITES_INFO,
+    object_versioning: OBJECT_VERSIONING_INFO,
     symlink: SYMLINK_INFO,
     formpost: FORMPOST_INFO,
     keystoneauth: ACCOUNT_ACL_INFO,

@@ -143,7 +143,7 @@ export function renderListing<T>(
   rows: Row<T>[],
   format: "plain" | "json" | "xml",
   xmlRoot: { tag: "account" | "container"; name: string; itemTag: "container" | "object" },
-  toJson: (name: string, item: T) => Record<string, string | number>,
+  toJson: (name: string, item: T) => Record<string, string | number | boolean>,
 ): { body: string | null; contentType: string } {
   if (format === "json") {
     const list = rows.map((r) => (r.kind === "subdir" ? { subdir: r.name } : toJson(r.name, r.item)));

@@ -44,6 +44,7 @@ import {
 import { prepareSlo, sloCreated } from "./slo-put.js";
 import { deleteSlo } from "./slo-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
+import { VERSION_ID } from "./object-versioning.js";
 import {
   isSymlink,
   linkHeaders,
@@ -87,6 +88,8 @@ function objectHeaders(o: StoredObject): Record<string, string> {
     ...metaHeaders(o.meta),
   };
   if (o.deleteAt !== null) h["x-delete-at"] = String(o.deleteAt);
+  const version = o.meta.get(VERSION_ID);
+  if (version !== undefined) h["x-object-version-id"] = version;
   return h;
 }
 
@@ -146,14 +149,21 @@ async function openData(
   });
 }
 
-/** GET/HEAD an object: conditions, then the whole data, one range, or several as multipart/byteranges. */
-export async function readObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
+/**
+ * GET/HEAD an object: conditions, then the whole data, one range, or several as multipart/byteranges. `at` (an
+ * archived version, the caller already authorized) reads another row than the request's path names.
+ */
+export async function readObject(
+  ctx: Ctx,
+  core: ObjectCore,
+  at?: { container: Container; name: string },
+): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  await authorizeContainer(ctx, core, account, container as string, "read");
-  const c = await loadContainer(core, account, container as string);
+  if (!at) await authorizeContainer(ctx, core, account, container as string, "read");
+  const c = at?.container ?? (await loadContainer(core, account, container as string));
   // A replaced object's data may vanish between the lookup and the open: look again once.
   for (let attempt = 0; ; attempt++) {
-    let o = await loadObject(core, c, object as string);
+    let o = await loadObject(core, c, at?.name ?? (object as string));
     // A symlink reads as its target (in the target's account), unless ?symlink=get asks for the link.
     let acct = account;
     let extra: Record<string, string> = {};
@@ -215,8 +225,10 @@ export interface WriteSpec {
   contentType: string;
   meta: Map<string, string>;
   deleteAt: number | null;
-  /** The origin's timestamp of a synced write (container sync): it is kept, and loses to a newer version. */
+  /** The timestamp to record (a synced write's origin's, a kept version's own); a new one by default. */
   timestamp?: string;
+  /** A synced write (container sync): it loses to a version already stored that is as new or newer. */
+  synced?: boolean;
 }
 
 /** A synced write older than (or as old as) the version already stored: Swift answers 202 and keeps the newer. */
@@ -264,7 +276,7 @@ export async function writeObject(
     deleteAt: w.deleteAt,
     dataKey: key,
   };
-  const done = await commitObject(core, c.id, obj, w.timestamp !== undefined);
+  const done = await commitObject(core, c.id, obj, w.synced === true);
   if (done === "gone") return fail(swiftError(404));
   if (done === "older") {
     await core.data.delete(key).catch(() => {});
@@ -345,14 +357,14 @@ async function copy(
   const dc = await loadContainer(core, dst.account, dst.container);
   checkQuota(dc, so.size);
   await checkAccountQuota(core, dst.account, so.size);
-  await archiveCurrent(core, dst.account, dc, dst.object);
+  const version = await archiveCurrent(core, dst.account, dc, dst.object);
   const fresh = TRUE.has((header(ctx, "x-fresh-metadata") ?? "").toLowerCase());
   const changes = requestMeta(ctx, core);
   // An SLO copies as its concatenated data (a plain object), unless the manifest itself is asked for.
   const flatten = isSlo(so) && param(ctx, "multipart-manifest") !== "get";
   const base = new Map(fresh ? [] : [...so.meta].filter(([k]) => !flatten || !SLO_KEYS.has(k)));
   if (fresh && isSlo(so) && !flatten) for (const k of SLO_KEYS) base.set(k, so.meta.get(k) as string);
-  const meta = applyMeta(base, changes, "object", core.limits);
+  const meta = withVersion(applyMeta(base, changes, "object", core.limits), version);
   const deleteAt = deleteAtOf(ctx) ?? null;
   const given = header(ctx, "content-type");
   const kept = flatten ? splitSwiftBytes(so.contentType).contentType : so.contentType;
@@ -371,10 +383,18 @@ async function copy(
     "x-copied-from": encodeURI(`${src.container}/${src.object}`),
     "x-copied-from-last-modified": httpDate(so.timestamp),
     "x-copied-from-account": encodeURI(src.account),
+    ...(version !== undefined ? { "x-object-version-id": version } : {}),
     // Swift's copy answers with the new object's metadata too.
     ...metaHeaders(o.meta),
     ...(o.deleteAt !== null ? { "x-delete-at": String(o.deleteAt) } : {}),
   });
+}
+
+/** Metadata with a new version's id recorded (a copied one dropped; undefined: a null version). */
+function withVersion(meta: Map<string, string>, version: string | undefined): Map<string, string> {
+  if (version !== undefined) meta.set(VERSION_ID, version);
+  else meta.delete(VERSION_ID);
+  return meta;
 }
 
 /** The metadata keys that make an object an SLO. */
@@ -413,17 +433,19 @@ async function putSlo(
   checkQuota(c, prepared.body.length);
   await checkAccountQuota(core, account, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
-  await archiveCurrent(core, account, c, name);
+  const version = await archiveCurrent(core, account, c, name);
   const o = await writeObject(core, c, name, {
     source: (async function* () {
       yield prepared.body;
     })(),
     length: prepared.body.length,
     contentType: withSwiftBytes(contentTypeOf(ctx, name), prepared.size),
-    meta,
+    meta: withVersion(meta, version),
     deleteAt,
   });
-  return sloCreated(prepared.sloEtag, o.timestamp);
+  const created = sloCreated(prepared.sloEtag, o.timestamp);
+  if (version !== undefined) created.headers["x-object-version-id"] = version;
+  return created;
 }
 
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
@@ -465,24 +487,27 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   checkQuota(c, length);
   await checkAccountQuota(core, account, length);
   await checkPutConditions(ctx, core, c, name);
-  await archiveCurrent(core, account, c, name);
+  const version = await archiveCurrent(core, account, c, name);
   const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
   let o: StoredObject;
+  const synced = syncTimestamp(ctx);
   try {
     o = await writeObject(core, c, name, {
       source: body ?? (async function* () {})(),
       length,
       etag,
       contentType,
-      meta,
+      meta: withVersion(meta, version),
       deleteAt,
-      timestamp: syncTimestamp(ctx),
+      timestamp: synced,
+      synced: synced !== undefined,
     });
   } catch (e) {
     if (e instanceof OlderThanStored) return empty(202);
     throw e;
   }
-  return empty(201, { etag: o.etag, "last-modified": httpDate(o.timestamp) });
+  const done = { etag: o.etag, "last-modified": httpDate(o.timestamp) };
+  return empty(201, version === undefined ? done : { ...done, "x-object-version-id": version });
 }
 
 /** COPY an object to the Destination header's container/object (and Destination-Account's account). */

@@ -44,10 +44,14 @@ export interface SloEntry {
 export const isSlo = (o: StoredObject): boolean => o.meta.get(SLO_FLAG) === "True";
 
 /** A stored Content-Type without Swift's internal `;swift_bytes=N`, and N (the listed size) when present. */
-export function splitSwiftBytes(ct: string): { contentType: string; bytes?: number } {
+export function splitSwiftBytes(ct: string): { contentType: string; bytes?: number; s3Etag?: string } {
   const m = /;\s*swift_bytes=(\d+)$/.exec(ct);
   if (!m) return { contentType: ct };
-  return { contentType: ct.slice(0, m.index), bytes: Number(m[1]) };
+  const bytes = Number(m[1]);
+  const rest = ct.slice(0, m.index);
+  // A manifest the S3 API completed carries its S3 ETag (s3api's s3_etag), shown in listings.
+  const e = /;\s*s3_etag=([0-9a-f]{32}-\d{1,5})$/.exec(rest);
+  return e ? { contentType: rest.slice(0, e.index), bytes, s3Etag: e[1] } : { contentType: rest, bytes };
 }
 
 /** Read a stored manifest (bounded by the store's own limit on what was written). */

@@ -11,6 +11,7 @@ import { newTimestamp } from "../timestamp.js";
 import { empty } from "./common.js";
 import { reclaim, writeObject } from "./object.js";
 import { header, type Ctx } from "./request.js";
+import { beforeVersionedWrite, hasVersioning, versionsDelete } from "./object-versioning.js";
 
 /** What /info reports. */
 export const VERSIONED_WRITES_INFO = { allowed_flags: ["x-versions-location", "x-history-location"] };
@@ -95,13 +96,17 @@ async function copyVersion(
   });
 }
 
-/** Before an object of `c` is overwritten: archive its current version when the container keeps versions. */
+/**
+ * Before an object of `c` is overwritten: archive its current version when the container keeps versions. Returns
+ * the new version's id under object versioning (object-versioning.ts), undefined otherwise.
+ */
 export async function archiveCurrent(
   core: ObjectCore,
   account: string,
   c: Container,
   name: string,
-): Promise<void> {
+): Promise<string | undefined> {
+  if (hasVersioning(c)) return beforeVersionedWrite(core, c, name);
   const v = versionsOf(c);
   if (!v) return;
   const current = await getObject(core, c.id, name);
@@ -140,6 +145,7 @@ export async function versionedDelete(
   c: Container,
   name: string,
 ): Promise<Reply | null> {
+  if (hasVersioning(c)) return versionsDelete(core, c, name);
   const v = versionsOf(c);
   if (!v) return null;
   const vc = await getContainer(core, account, v.container);

@@ -103,12 +103,13 @@ interface Listed {
   name?: string;
   subdir?: string;
   hash?: string;
+  s3_etag?: string;
   bytes?: number;
   last_modified?: string;
 }
 
 /** The max-keys of a listing: 0..1000 (larger asks are capped, as S3). */
-function maxKeys(q: Map<string, string>): number {
+export function maxKeys(q: Map<string, string>): number {
   const raw = q.get("max-keys");
   if (raw === undefined) return 1000;
   if (!/^\d{1,10}$/.test(raw))
@@ -173,7 +174,7 @@ export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
     .map((r) => ({
       Key: enc(r.name as string),
       LastModified: s3Time(r.last_modified),
-      ETag: quoteEtag(r.hash),
+      ETag: quoteEtag(r.s3_etag ?? r.hash),
       Size: r.bytes ?? 0,
       ...(withOwner ? { Owner: owner(sw) } : {}),
       StorageClass: "STANDARD",

@@ -66,6 +66,7 @@ const CODES: ReadonlyMap<string, [number, string]> = new Map([
       "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
     ],
   ],
+  ["NoSuchTagSet", [404, "The TagSet does not exist"]],
   ["NotImplemented", [501, "A header you provided implies functionality that is not implemented."]],
   ["PreconditionFailed", [412, "At least one of the preconditions you specified did not hold."]],
   [

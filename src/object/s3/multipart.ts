@@ -6,6 +6,8 @@ import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { SLO_INFO } from "../api/slo.js";
 import { deletePaths, segmentPath, uploadPath, uploadedPieces } from "./segments.js";
+import { versionHeader } from "./versioning.js";
+import { guessContentType } from "../api/content-type.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
@@ -323,7 +325,11 @@ export async function completeUpload(
   for (const [k, v] of Object.entries(m.headers))
     if (k.startsWith("x-object-meta-") && k !== "x-object-meta-s3-content-type" && v !== undefined)
       headers[k] = String(v);
-  headers["content-type"] = h(m, "x-object-meta-s3-content-type");
+  // The S3 ETag rides on the manifest's Content-Type (s3api's s3_etag), for listings to show.
+  const s3etag = `${md5s.digest("hex")}-${manifest.length}`;
+  const type = h(m, "x-object-meta-s3-content-type") ?? guessContentType(key);
+  const tagged = `${type};s3_etag=${s3etag}`;
+  headers["content-type"] = Buffer.byteLength(tagged) <= 200 ? tagged : type;
   const old = await uploadedPieces(sw, bucket, key);
   const put = await sw.call("PUT", bucket, key, {
     query: { "multipart-manifest": "put" },
@@ -337,12 +343,17 @@ export async function completeUpload(
     sw,
     old.filter((p) => !p.startsWith(segmentPath(bucket, key, id, ""))),
   );
-  return xmlReply("CompleteMultipartUploadResult", {
-    Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
-    Bucket: bucket,
-    Key: key,
-    ETag: `"${md5s.digest("hex")}-${manifest.length}"`,
-  });
+  return xmlReply(
+    "CompleteMultipartUploadResult",
+    {
+      Location: `${ctx.serviceUrl}/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      Bucket: bucket,
+      Key: key,
+      ETag: `"${s3etag}"`,
+    },
+    200,
+    versionHeader(put),
+  );
 }
 
 /** GET /bucket?uploads: the bucket's uploads in progress (markers in the segments container). */

@@ -6,7 +6,8 @@ import { Transform, type Readable } from "node:stream";
 import { reply, stream, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
-import { deletePaths, isSubManifest, rawManifest, uploadedPieces } from "./segments.js";
+import { deletePaths, isSubManifest, keptOnReplace, rawManifest, uploadedPieces } from "./segments.js";
+import { deleteVersion, markerRead, versionHeader, versionQuery } from "./versioning.js";
 import type { S3Caller } from "./auth.js";
 import { ChunkDecoder } from "./chunked.js";
 import { TAGGING_META, tagCount, taggingHeader } from "./tagging.js";
@@ -111,7 +112,7 @@ export async function putObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: 
     throw fromSwift(r, r.status === 404 ? "bucket" : "key", { BucketName: bucket, Key: key });
   // The object replaced was a multipart upload's: its parts are no longer part of anything.
   await deletePaths(sw, old);
-  return reply(200, "", { etag: quoteEtag(h(r, "etag")) });
+  return reply(200, "", { etag: quoteEtag(h(r, "etag")), ...versionHeader(r) });
 }
 
 /** The bucket and key of an x-amz-copy-source value ("bucket/key" or "/bucket/key", URL-encoded). */
@@ -224,15 +225,22 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
   }
   // A copy flattens a multipart source into a plain object, so an upload replaced at the key (itself too) is unused.
   await deletePaths(sw, old);
-  return xmlReply("CopyObjectResult", {
-    LastModified: isoOf(h(r, "last-modified")),
-    ETag: quoteEtag(h(r, "etag")),
-  });
+  return xmlReply(
+    "CopyObjectResult",
+    { LastModified: isoOf(h(r, "last-modified")), ETag: quoteEtag(h(r, "etag")) },
+    200,
+    versionHeader(r),
+  );
 }
 
 /** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
-async function multipartEtag(sw: SwiftClient, bucket: string, key: string): Promise<string | undefined> {
-  const all = await rawManifest(sw, bucket, key);
+async function multipartEtag(
+  sw: SwiftClient,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<string | undefined> {
+  const all = await rawManifest(sw, bucket, key, true, versionId);
   if (all === null) return undefined;
   // An upload of more than 1,000 parts is made of sub-manifests: its parts are theirs.
   const segs = all.filter((s) => !isSubManifest(s.path));
@@ -248,6 +256,7 @@ function answerHeaders(ctx: Ctx, r: SwiftRes): Record<string, string> {
     if (v === undefined) continue;
     const value = Array.isArray(v) ? v.join(",") : String(v);
     if (k === TAGGING_META) out["x-amz-tagging-count"] = tagCount(value) ?? "0";
+    else if (k === "x-object-version-id") out["x-amz-version-id"] = value;
     else if (k.startsWith("x-object-meta-")) out[`x-amz-meta-${k.slice(14)}`] = value;
     else if (
       [
@@ -301,7 +310,12 @@ export async function getObject(
   const headers: Record<string, string | undefined> = {};
   for (const n of ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"])
     headers[n] = s3Header(ctx, n);
-  const r = await sw.call(head ? "HEAD" : "GET", bucket, key, { headers, stream: !head });
+  const versionId = q.get("versionId");
+  const r = await sw.call(head ? "HEAD" : "GET", bucket, key, {
+    headers,
+    stream: !head,
+    query: versionQuery(versionId),
+  });
   const drain = () => r.stream?.resume();
   if (r.status === 304) {
     drain();
@@ -309,37 +323,51 @@ export async function getObject(
   }
   if (r.status !== 200 && r.status !== 206) {
     drain();
+    const marker = markerRead(r, versionId);
+    if (marker) throw marker;
     if (r.status === 404) throw await missing(sw, bucket, key);
     if (r.status === 416) throw s3Error("InvalidRange", { RangeRequested: headers.range ?? "" });
     throw fromSwift(r, "key", { Key: key });
   }
   const out = answerHeaders(ctx, r);
   if (h(r, "x-static-large-object") === "True") {
-    const etag = await multipartEtag(sw, bucket, key);
+    const etag = await multipartEtag(sw, bucket, key, versionId);
     if (etag) out.etag = etag;
   }
   if (head) return reply(r.status, undefined, out);
   return stream(r.status, r.stream as Readable, out);
 }
 
-/** DELETE /bucket/key: the object (a multipart upload's segments too); 204 whether it existed or not. */
-export async function deleteObject(sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
-  await deleteOne(sw, bucket, key);
-  return reply(204, undefined);
+/**
+ * DELETE /bucket/key: the object (a multipart upload's segments too), or with versionId that version; 204 whether
+ * it existed or not. In a versioned bucket the answer names the delete marker left.
+ */
+export async function deleteObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  const versionId = s3Query(ctx).get("versionId");
+  if (versionId !== undefined) return reply(204, undefined, await deleteVersion(sw, bucket, key, versionId));
+  return reply(204, undefined, await deleteOne(sw, bucket, key));
 }
 
-/** Delete one key, with its segments when it is a multipart upload's manifest; S3 errors for what went wrong. */
-async function deleteOne(sw: SwiftClient, bucket: string, key: string): Promise<void> {
+/**
+ * Delete one key, with its segments when it is a multipart upload's manifest the bucket does not keep as a
+ * version; S3 errors for what went wrong. Returns the delete marker's headers when one was left.
+ */
+async function deleteOne(sw: SwiftClient, bucket: string, key: string): Promise<Record<string, string>> {
   const head = await sw.call("HEAD", bucket, key);
-  if (head.status === 404) {
-    const c = await sw.call("HEAD", bucket);
-    if (c.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
-    return;
-  }
-  if (head.status !== 200) throw fromSwift(head, "key", { Key: key });
-  const slo = h(head, "x-static-large-object") === "True";
+  if (head.status !== 200 && head.status !== 404) throw fromSwift(head, "key", { Key: key });
+  const slo =
+    head.status === 200 &&
+    h(head, "x-static-large-object") === "True" &&
+    !(await keptOnReplace(sw, bucket, head));
+  // A missing key is deleted all the same: in a versioned bucket that leaves a delete marker, as S3.
   const r = await sw.call("DELETE", bucket, key, slo ? { query: { "multipart-manifest": "delete" } } : {});
   if (r.status !== 204 && r.status !== 200 && r.status !== 404) throw fromSwift(r, "key", { Key: key });
+  const marker = h(r, "x-object-version-id");
+  if (r.status === 404 && marker === undefined) {
+    const c = await sw.call("HEAD", bucket);
+    if (c.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
+  }
+  return marker === undefined ? {} : { "x-amz-delete-marker": "true", "x-amz-version-id": marker };
 }
 
 /** POST /bucket?delete: delete up to 1000 keys named in a <Delete> document; per-key results (Quiet drops successes). */
@@ -360,9 +388,21 @@ export async function deleteObjects(ctx: Ctx, sw: SwiftClient, bucket: string): 
       errors.push({ Key: key, Code: "KeyTooLongError", Message: "Your key is too long." });
       continue;
     }
+    const versionId = text(o, "VersionId");
     try {
-      await deleteOne(sw, bucket, key);
-      if (!quiet) deleted.push({ Key: key });
+      const done =
+        versionId === undefined
+          ? await deleteOne(sw, bucket, key)
+          : await deleteVersion(sw, bucket, key, versionId);
+      if (!quiet)
+        deleted.push({
+          Key: key,
+          ...(versionId !== undefined ? { VersionId: versionId } : {}),
+          ...(done["x-amz-delete-marker"] ? { DeleteMarker: "true" } : {}),
+          ...(versionId === undefined && done["x-amz-version-id"]
+            ? { DeleteMarkerVersionId: done["x-amz-version-id"] }
+            : {}),
+        });
     } catch (e) {
       if (!(e instanceof S3Error)) throw e;
       errors.push({ Key: key, Code: e.code, Message: e.message });

@@ -18,6 +18,8 @@ import {
 import { s3Error } from "./errors.js";
 import { KeyCache } from "./keys.js";
 import { taggingRequest } from "./tagging.js";
+import { bucketTagging } from "./bucket-tagging.js";
+import { bucketVersioning, listObjectVersions } from "./versioning.js";
 import {
   abortUpload,
   completeUpload,
@@ -77,7 +79,6 @@ const UNSUPPORTED = [
   "replication",
   "requestPayment",
   "torrent",
-  "versions",
   "website",
   "object-lock",
   "retention",
@@ -103,14 +104,18 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
   const m = ctx.method;
   for (const sub of UNSUPPORTED)
     if (q.has(sub)) throw s3Error("NotImplemented", {}, `The ${sub} sub-resource is not supported.`);
-  if (q.has("versioning") || q.has("versionId"))
-    throw s3Error("NotImplemented", {}, "Object versioning is not supported.");
   if (bucket === undefined) {
     if (m === "GET") return listBuckets(sw);
     throw s3Error("MethodNotAllowed");
   }
+  if (q.has("versionId") && (q.has("tagging") || q.has("acl") || q.has("uploadId") || q.has("uploads")))
+    throw s3Error("NotImplemented", {}, "This request on an object version is not supported.");
+  if (q.has("versioning")) {
+    if (key === undefined) return bucketVersioning(ctx, sw, bucket);
+    throw s3Error("MethodNotAllowed");
+  }
   if (q.has("tagging")) {
-    if (key === undefined) throw s3Error("NotImplemented", {}, "Bucket tagging is not supported.");
+    if (key === undefined) return bucketTagging(ctx, sw, bucket);
     return taggingRequest(ctx, sw, bucket, key);
   }
   if (q.has("acl")) {
@@ -120,6 +125,7 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
   if (key === undefined) {
     if (m === "GET" && q.has("location")) return bucketLocation(sw, bucket);
     if (m === "GET" && q.has("uploads")) return listUploads(ctx, sw, bucket);
+    if (m === "GET" && q.has("versions")) return listObjectVersions(ctx, sw, bucket);
     if (m === "GET") return listObjects(ctx, sw, bucket);
     if (m === "HEAD") return headBucket(sw, bucket);
     if (m === "PUT") return createBucket(ctx, sw, bucket, gw.opts.region);
@@ -138,7 +144,8 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
   if (m === "POST" && q.has("uploads")) return createUpload(ctx, sw, bucket, key);
   if (m === "GET" || m === "HEAD") return getObject(ctx, sw, bucket, key, m === "HEAD");
   if (m === "PUT") return putObject(ctx, sw, bucket, key);
-  if (m === "DELETE") return deleteObject(sw, bucket, key);
+  if (m === "PUT" && q.has("versionId")) throw s3Error("InvalidArgument", {}, "PUT takes no versionId.");
+  if (m === "DELETE") return deleteObject(ctx, sw, bucket, key);
   throw s3Error("MethodNotAllowed");
 }
 

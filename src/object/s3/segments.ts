@@ -2,7 +2,7 @@
 // and for more than 1,000 parts the sub-manifests "<key>/<id>/manifest-<k>"), and their removal: in Swift bulk
 // deletes, and when an object made by an upload is overwritten, the segments of that upload (as s3api on completion).
 import { segmentsOf } from "./bucket.js";
-import { h, type SwiftClient } from "./swift.js";
+import { h, type SwiftClient, type SwiftRes } from "./swift.js";
 
 /** The marker of an upload (and the prefix of its parts). */
 export const uploadPath = (key: string, id: string): string => `${key}/${id}`;
@@ -45,9 +45,10 @@ export async function rawManifest(
   container: string,
   object: string,
   expand = true,
+  versionId?: string,
 ): Promise<RawSegment[] | null> {
   const r = await sw.call("GET", container, object, {
-    query: { "multipart-manifest": "get", format: "raw" },
+    query: { "multipart-manifest": "get", format: "raw", "version-id": versionId },
   });
   if (r.status !== 200) return null;
   let entries: unknown;
@@ -72,17 +73,37 @@ export async function rawManifest(
 }
 
 /**
- * The pieces of the upload an object at `key` was completed from (parts and sub-manifests under the key's own
- * segment path), read before the object is overwritten; [] for any other object.
+ * The pieces of the upload an object at `key` (or its version `versionId`) was completed from (parts and
+ * sub-manifests under the key's own segment path), read before the object is overwritten or deleted; [] for any
+ * other object, and for a current object its bucket's versioning keeps as a version when it is replaced.
  */
-export async function uploadedPieces(sw: SwiftClient, bucket: string, key: string): Promise<string[]> {
-  const head = await sw.call("HEAD", bucket, key);
+export async function uploadedPieces(
+  sw: SwiftClient,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<string[]> {
+  const query = versionId === undefined ? {} : { "version-id": versionId };
+  const head = await sw.call("HEAD", bucket, key, { query });
   if (head.status !== 200 || h(head, "x-static-large-object") !== "True") return [];
+  if (versionId === undefined && (await keptOnReplace(sw, bucket, head))) return [];
   const own = new RegExp(
     `^${escapeRe(`/${segmentsOf(bucket)}/${key}/`)}[0-9a-f]{32}/(\\d{1,5}|manifest-\\d{1,2})$`,
     "s",
   );
-  return ((await rawManifest(sw, bucket, key)) ?? []).map((s) => s.path).filter((p) => own.test(p));
+  return ((await rawManifest(sw, bucket, key, true, versionId)) ?? [])
+    .map((s) => s.path)
+    .filter((p) => own.test(p));
+}
+
+/**
+ * Whether a current object (its HEAD) is kept as a version when replaced or deleted: always while the bucket's
+ * versioning is on, and when suspended if it has a version id (a null version is replaced).
+ */
+export async function keptOnReplace(sw: SwiftClient, bucket: string, head: SwiftRes): Promise<boolean> {
+  const state = h(await sw.call("HEAD", bucket), "x-versions-enabled");
+  if (state === undefined) return false;
+  return state === "True" || h(head, "x-object-version-id") !== undefined;
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -1,7 +1,7 @@
 // Object tagging: an object's tag set is kept in its Swift metadata (X-Object-Meta-S3api-Tagging, the tags in
 // S3's URL-encoded form), hidden from S3's x-amz-meta-* and counted in x-amz-tagging-count. Set by x-amz-tagging
 // on PutObject, CopyObject (x-amz-tagging-directive: REPLACE) and CreateMultipartUpload, or by PutObjectTagging;
-// read by GetObjectTagging, removed by DeleteObjectTagging. Bucket tagging is not offered.
+// read by GetObjectTagging, removed by DeleteObjectTagging. Bucket tagging is bucket-tagging.ts's.
 import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { xmlReply } from "./bucket.js";
@@ -18,11 +18,12 @@ const MAX_TAGS = 10;
 const MAX_KEY = 128;
 const MAX_VALUE = 256;
 
-type Tags = Array<[string, string]>;
+/** A tag set: key and value pairs in order. */
+export type Tags = Array<[string, string]>;
 
-/** Check a tag set against S3's bounds (InvalidTag). */
-function checked(tags: Tags): Tags {
-  if (tags.length > MAX_TAGS) throw s3Error("BadRequest", {}, "Object tags cannot be greater than 10");
+/** Check a tag set against S3's bounds (InvalidTag): `max` tags (10 for objects, 50 for buckets). */
+export function checked(tags: Tags, max = MAX_TAGS, what = "Object"): Tags {
+  if (tags.length > max) throw s3Error("BadRequest", {}, `${what} tags cannot be greater than ${max}`);
   const seen = new Set<string>();
   for (const [k, v] of tags) {
     if (k === "" || [...k].length > MAX_KEY || [...v].length > MAX_VALUE)
@@ -34,11 +35,11 @@ function checked(tags: Tags): Tags {
 }
 
 /** S3's URL-encoded form of a tag set (k1=v1&k2=v2). */
-const encode = (tags: Tags): string =>
+export const encode = (tags: Tags): string =>
   tags.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
 
 /** A URL-encoded tag set (an x-amz-tagging header, or what is stored), checked; InvalidArgument if unreadable. */
-function decode(raw: string): Tags {
+export function decode(raw: string, max = MAX_TAGS): Tags {
   const out: Tags = [];
   for (const part of raw.split("&")) {
     if (part === "") continue;
@@ -55,7 +56,7 @@ function decode(raw: string): Tags {
       );
     }
   }
-  return checked(out);
+  return checked(out, max);
 }
 
 /** The metadata header an x-amz-tagging request header sets (none without one). */
@@ -106,15 +107,22 @@ export async function taggingRequest(ctx: Ctx, sw: SwiftClient, bucket: string, 
     return reply(204, undefined);
   }
   if (ctx.method !== "PUT") throw s3Error("MethodNotAllowed");
+  await setTags(sw, bucket, key, await readTagging(ctx, MAX_TAGS, "Object"));
+  return reply(200, "");
+}
+
+/** A PutObjectTagging or PutBucketTagging body: its tag set, checked (MalformedXML, InvalidTag). */
+export async function readTagging(ctx: Ctx, max: number, what: string): Promise<Tags> {
   const xml = (await readSmallBody(ctx, 64 * 1024)).toString("utf8");
-  if (!hasRoot(xml, "Tagging")) throw s3Error("MalformedXML");
-  const tags = checked(
+  if (!hasRoot(xml, "Tagging") || elements(xml, "TagSet").length !== 1) throw s3Error("MalformedXML");
+  return checked(
     elements(xml, "Tag").map((t): [string, string] => {
       const k = text(t, "Key");
-      if (k === undefined) throw s3Error("MalformedXML");
-      return [k, text(t, "Value") ?? ""];
+      const v = text(t, "Value");
+      if (k === undefined || v === undefined) throw s3Error("MalformedXML");
+      return [k, v];
     }),
+    max,
+    what,
   );
-  await setTags(sw, bucket, key, tags);
-  return reply(200, "");
 }

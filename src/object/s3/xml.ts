@@ -36,6 +36,9 @@ function render(name: string, v: XmlValue | XmlValue[]): string {
   return `<${name}>${escapeXml(String(v))}</${name}>`;
 }
 
+/** One element (repeated for an array value), for documents whose children interleave names. */
+export const xmlElement = (name: string, v: XmlValue | XmlValue[]): string => render(name, v);
+
 const children = (n: XmlNode): string =>
   Object.entries(n)
     .map(([k, v]) => render(k, v))
