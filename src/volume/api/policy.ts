@@ -48,6 +48,12 @@ export const volumePolicies: RuleDefault[] = [
   r("volume_extension:volume_admin_actions:reset_status", ADMIN, "Reset a volume's status."),
   r("volume_extension:volume_admin_actions:force_delete", ADMIN, "Force-delete a volume."),
   r("volume_extension:volume_admin_actions:force_detach", ADMIN, "Force-detach a volume."),
+  r("volume_extension:volume_admin_actions:migrate_volume", ADMIN, "Migrate a volume to another backend."),
+  r(
+    "volume_extension:volume_admin_actions:migrate_volume_completion",
+    ADMIN,
+    "Complete (or fail) a volume's migration.",
+  ),
   r("volume:revert_to_snapshot", MEMBER, "Revert a volume to a snapshot."),
   r("volume:attachment_create", MEMBER, "Create an attachment."),
   r("volume:attachment_update", MEMBER, "Update an attachment (connector)."),

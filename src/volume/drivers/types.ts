@@ -59,6 +59,14 @@ export interface VolumeBackend {
   revertToSnapshot?(volumeId: string, snapshotId: string): Promise<void>;
 }
 
+/** One of a host's backends (Cinder's enabled_backends): its name (volumes' hosts are `host@name#pool`), the
+ *  `volume_backend_name` its pools report (what types select on) and the backend. */
+export interface NamedBackend {
+  name: string;
+  volumeBackendName: string;
+  backend: VolumeBackend;
+}
+
 /** A daemon that may hold volume files open (a transport's exports), so a backend acts through it while it does:
  *  QEMU locks images, so a qcow2 open in qemu-storage-daemon cannot be touched by qemu-img. */
 export interface BlockHolder {
