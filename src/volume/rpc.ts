@@ -34,6 +34,12 @@ export const volumeAgentContract = defineContract("volume_agent", "1.1", {
   migrate_volume: cast<{ volumeId: string; host: string; newTypeId: string | null; requestId: string }>({
     since: "1.1",
   }),
+  /** Adopt what the backend holds under `ref` as a `managing` volume, then set it available (1.1). */
+  manage_volume: cast<{ volumeId: string; ref: string; requestId: string }>({ since: "1.1" }),
+  /** Forget an `unmanaging` volume, keeping its data on the backend, then remove its row (1.1). */
+  unmanage_volume: cast<{ volumeId: string; requestId: string }>({ since: "1.1" }),
+  /** What a backend of this host could adopt (`backend`: its name) (1.1). */
+  list_manageable: call<{ backend: string | null }, Array<{ ref: string; sizeGb: number }>>({ since: "1.1" }),
   /** Export a volume (recorded, so it is restored after a restart) and return its connection info. */
   initialize_connection: call<{ volumeId: string; readOnly: boolean }, ConnectionInfo>(),
   /** Stop exporting a volume (no attachment needs it any more). */

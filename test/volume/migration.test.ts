@@ -108,7 +108,7 @@ describe("block storage: two fake backends on one host", () => {
       body: { host: "host1@slow", binary: "cinder-volume" },
     });
     assert.equal(off.status, 200, off.text);
-    const after = (await c.req("GET", "/os-services?binary=cinder-volume")).body.services;
+    const after = (await c.req("GET", "/os-services?binary=cinder-volume&host=host1")).body.services;
     assert.deepEqual(after.map((s: any) => `${s.host} ${s.status}`).sort(), [
       "host1@fast enabled",
       "host1@slow disabled",

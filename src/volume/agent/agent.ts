@@ -12,6 +12,7 @@ import { volumeAgentContract } from "../rpc.js";
 import { uploadVolume } from "./upload.js";
 import { settleGroup, settleGroupSnapshot } from "../groups/store.js";
 import { backendNameOf, VOLUME_BINARY } from "../scheduler.js";
+import { manageVolume, unmanageVolume } from "./manage.js";
 import { migrateVolume, reconcileMigrations } from "./migrate.js";
 import { BackupWorker } from "./backups.js";
 import { attachmentsOf, dropExport, exportsOfHost, saveExport } from "../store/attachments.js";
@@ -50,6 +51,9 @@ export interface VolumeAgentOptions {
 
 /** The transport a location is exported with: raw volumes over iSCSI, qcow2 ones over NBD. */
 export const protocolFor = (loc: VolumeLocation): "iscsi" | "nbd" => (loc.format === "raw" ? "iscsi" : "nbd");
+
+/** The ids Stratus gives volumes. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -164,6 +168,13 @@ export class VolumeAgent {
       delete_backup: (a) => this.track(this.needBackups().delete(a.backupId, a.requestId)),
       migrate_volume: (a) =>
         this.track(migrateVolume(this.migrationDeps(), a.volumeId, a.host, a.newTypeId, a.requestId)),
+      manage_volume: (a) => this.track(manageVolume(this.manageDeps(), a.volumeId, a.ref, a.requestId)),
+      unmanage_volume: (a) => this.track(unmanageVolume(this.manageDeps(), a.volumeId, a.requestId)),
+      list_manageable: async (a) => {
+        const b = a.backend === null ? this.backends[0] : this.named(a.backend);
+        if (!b) throw new Error(`no backend ${a.backend} on this host`);
+        return (await b.backend.manageable?.()) ?? [];
+      },
       initialize_connection: (a) => this.track(this.exportVolume(a.volumeId, a.readOnly)),
       terminate_connection: async (a) => {
         await this.track(this.unexportVolume(a.volumeId));
@@ -332,6 +343,17 @@ export class VolumeAgent {
     await transitionSnapshot(core, snapshotId, ["restoring"], "available");
   }
 
+  /** What manage and unmanage need of this agent. */
+  private manageDeps() {
+    return {
+      core: this.o.core,
+      backendOf: (v: { host: string | null }) => this.backendOf(v),
+      specOf: (v: VolumeRow) => this.specOf(v),
+      fail: (v: VolumeRow, requestId: string, action: string, err: unknown) =>
+        this.fail(v, requestId, action, err),
+    };
+  }
+
   /** What a migration needs of this agent. */
   private migrationDeps() {
     return {
@@ -385,6 +407,13 @@ export class VolumeAgent {
       } else if (v.status === "deleting") await this.deleteVolume(v.id);
       else if (v.status === "extending")
         await transitionVolume(core, v.id, ["extending"], { status: "error_extending" });
+      else if (v.status === "managing")
+        await transitionVolume(core, v.id, ["managing"], { status: "error_managing" });
+      else if (v.status === "unmanaging") {
+        // The backend let go of it already (the row's removal was cut short), or it is still ours: retry.
+        if (await backend.locate(v.id)) await unmanageVolume(this.manageDeps(), v.id, "");
+        else await removeVolume(core, v.id);
+      }
       for (const s of await snapshotsOf(core, v.id)) {
         if (s.status === "creating") {
           await backend.deleteSnapshot(v.id, s.id).catch(() => {});
@@ -419,6 +448,8 @@ export class VolumeAgent {
         const v = mine.get(id);
         const stray = v && this.backends.length > 1 && this.backendOf(v) !== b.backend;
         if (live.has(id) && !stray) continue;
+        // Only the ids Stratus gives volumes: other names are an admin's files, to manage.
+        if (!live.has(id) && !UUID.test(id)) continue;
         log.info({ volume: id, backend: b.name }, "volume agent: removing a backend volume no row knows");
         await b.backend.delete(id).catch(() => {});
       }

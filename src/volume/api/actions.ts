@@ -25,6 +25,7 @@ import { connectorOf, needs } from "./attachments.js";
 import { uploadImageAction } from "./upload-image.js";
 import { boolOf, callerOf, field, metadataOf, optString, sizeOf, type Ctx } from "./common.js";
 import { multiattachSpec, volumeOf } from "./volumes.js";
+import { unmanageAction } from "./manage.js";
 import { migrateAction, migrateCompletionAction, retypeTarget, startRetypeMigration } from "./migrate.js";
 
 type Action = (core: VolumeCore, ctx: Ctx, v: VolumeRow, arg: unknown) => Promise<unknown>;
@@ -228,6 +229,7 @@ const ACTIONS = new Map<string, [string, Action]>([
       (core, ctx, v, arg) => migrateCompletionAction(core, ctx, v, obj(arg, "os-migrate_volume_completion")),
     ],
   ],
+  ["os-unmanage", ["volume_extension:volume_unmanage", (core, ctx, v) => unmanageAction(core, ctx, v)]],
   [
     "os-retype",
     [

@@ -4,7 +4,7 @@ import { route, type Route } from "../../shared/http/route.js";
 import { VENDOR_NAME } from "../capabilities.js";
 import type { VolumeCore } from "../core.js";
 import { notFound } from "../errors.js";
-import { backendOfService, serviceHostName, VOLUME_BINARY } from "../scheduler.js";
+import { agentOf, backendOfService, serviceHostName, VOLUME_BINARY } from "../scheduler.js";
 import { deleteMessage, getMessage, listMessages, type MessageRow } from "../store/messages.js";
 import { listServices, serviceUp, statsOf } from "../store/services.js";
 import { needs } from "./attachments.js";
@@ -63,7 +63,11 @@ export function adminRoutes(core: VolumeCore): Route[] {
         const services = (await listServices(core))
           .filter(
             (s) =>
-              (q.host === undefined || s.host === q.host || serviceHostName(s) === q.host) &&
+              // As Cinder's filter: the host itself, or any "host@backend" of it.
+              (q.host === undefined ||
+                s.host === q.host ||
+                serviceHostName(s) === q.host ||
+                agentOf(s.host) === q.host) &&
               (q.binary === undefined || s.binary === q.binary),
           )
           .map((s) => {

@@ -49,6 +49,9 @@ export const volumePolicies: RuleDefault[] = [
   r("volume_extension:volume_admin_actions:force_delete", ADMIN, "Force-delete a volume."),
   r("volume_extension:volume_admin_actions:force_detach", ADMIN, "Force-detach a volume."),
   r("volume_extension:volume_admin_actions:migrate_volume", ADMIN, "Migrate a volume to another backend."),
+  r("volume_extension:volume_manage", ADMIN, "Manage (adopt) a volume a backend holds."),
+  r("volume_extension:volume_unmanage", ADMIN, "Unmanage a volume (its data stays on the backend)."),
+  r("volume_extension:list_manageable", ADMIN, "List what a backend could manage."),
   r(
     "volume_extension:volume_admin_actions:migrate_volume_completion",
     ADMIN,
