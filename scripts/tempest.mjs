@@ -298,9 +298,10 @@ const VOLUME_FEATURES = {
   backup: true,
   snapshot: true,
   clone: true,
-  // Cinder's manage/unmanage of volumes and snapshots that already exist on a backend is not implemented.
+  // Volumes are managed and unmanaged (the file backend: unmanage keeps the file as volume-<id>, tempest's default
+  // manage_volume_ref template); managing snapshots is not implemented.
   manage_snapshot: false,
-  manage_volume: false,
+  manage_volume: true,
   // Stratus serves no /extensions list; "all" makes tempest's is_extension_enabled true for every extension.
   api_extensions: "all",
   // The compute service is told (volume-extended event) and resizes the attached disk.
