@@ -187,6 +187,27 @@ describe("block storage: two fake backends on one host", () => {
     assert.match(r.body.badRequest.message, /capabilities/);
   });
 
+  it("an agent restarted mid-migration fails it: the copy is removed, the volume stays with its data", async () => {
+    const id = await c.create(c.demo);
+    await c.waitStatus(c.demo, id, "available");
+    const data = randomBytes(2048);
+    await named(c, "fast").writeImage(id, Readable.from([data]), "raw");
+    // As a crash leaves it: the row migrating and locked, a half-made copy on the destination.
+    await c.t.cloud.volume.core.db
+      .updateTable("volume_volume")
+      .set({ status: "maintenance", migration_status: "migrating" })
+      .where("id", "=", id)
+      .execute();
+    await named(c, "slow").create({ id, sizeGb: 1 });
+    await c.t.cloud.volume.localAgent!.reconcile();
+    const v = (await c.req("GET", `/volumes/${id}`)).body.volume;
+    assert.equal(v.status, "available");
+    assert.equal(v.migration_status, "error");
+    assert.equal(v["os-vol-host-attr:host"], "host1@fast#fake");
+    assert.ok(!(await named(c, "slow").list()).includes(id), "the copy is removed");
+    assert.deepEqual(await bytesOf(named(c, "fast"), id), data);
+  });
+
   it("refuses what it cannot migrate", async () => {
     const id = await c.create(c.demo);
     await c.waitStatus(c.demo, id, "available");
