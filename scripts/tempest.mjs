@@ -282,23 +282,34 @@ const NETWORK_FEATURES = {
 const VOLUME_MICROVERSIONS = { min: "3.0", max: "3.70" };
 
 /**
- * tempest's [volume] backend options for the harness's Stratus: one volume agent with the `file` backend (qcow2
- * files under the data dir), whose pool reports volume_backend_name `file` and vendor_name `Stratus`
- * (GET /scheduler-stats/get_pools). As root it exports over iSCSI (tgt), tempest's default storage protocol.
+ * The harness's Stratus runs one volume agent with two `file` backends (qcow2 files under the data dir, Cinder's
+ * enabled_backends), `file` and `file2`, so the multi-backend and retype-with-migration tests have two
+ * volume_backend_names to place and move volumes between.
+ */
+const VOLUME_BACKENDS = [
+  { name: "file", driver: "file" },
+  { name: "file2", driver: "file" },
+];
+
+/**
+ * tempest's [volume] backend options: the pools report those volume_backend_names and vendor_name `Stratus`
+ * (GET /scheduler-stats/get_pools). As root they export over iSCSI (tgt), tempest's default storage protocol.
  */
 const VOLUME_BACKEND = { backend_names: "file", vendor_name: "Stratus", storage_protocol: "iSCSI" };
 
 /** The [volume-feature-enabled] flags: what Stratus's block storage API supports (tempest 33's options). */
 const VOLUME_FEATURES = {
-  // One backend per host and one volume host in the harness: the multi-backend and migration tests need two.
+  // Set per run (tempestConf's multiBackend): true for the volume suite's own Stratus, which has two backends on
+  // its volume host (VOLUME_BACKENDS) and migrates volumes between them; other suites' clouds have one.
   multi_backend: false,
   // Backups to object storage (swift driver, the harness's own Stratus runs the object service).
   backup: true,
   snapshot: true,
   clone: true,
-  // Cinder's manage/unmanage of volumes and snapshots that already exist on a backend is not implemented.
+  // Volumes are managed and unmanaged (the file backend: unmanage keeps the file as volume-<id>, tempest's default
+  // manage_volume_ref template); managing snapshots is not implemented.
   manage_snapshot: false,
-  manage_volume: false,
+  manage_volume: true,
   // Stratus serves no /extensions list; "all" makes tempest's is_extension_enabled true for every extension.
   api_extensions: "all",
   // The compute service is told (volume-extended event) and resizes the attached disk.
@@ -432,7 +443,10 @@ main(async () => {
     if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
     if (service === "object-storage") settings.object = { containerSync: CONTAINER_SYNC };
     // The volume suite's servers (attach, boot from volume) run on one fake host; volumes on the file backend.
-    if (service === "volume") settings.compute = { driver: "fake", hosts: 1 };
+    if (service === "volume") {
+      settings.compute = { driver: "fake", hosts: 1 };
+      settings.volume = { backends: VOLUME_BACKENDS };
+    }
     // Real guests: one qemu host (it builds and registers the guest image at start-up; the linux data plane is
     // the default as root).
     if (suite.guests) settings.compute = { driver: "qemu", hosts: 1 };
@@ -488,6 +502,7 @@ main(async () => {
         network,
         isolatedNetworks: o["isolated-networks"],
         guests: Boolean(suite.guests),
+        multiBackend: service === "volume" && !o.url,
       }),
     );
     const regex = o.regex ?? suite.regex;
@@ -779,6 +794,7 @@ function tempestConf({
   network,
   isolatedNetworks,
   guests,
+  multiBackend,
 }) {
   const sections = {
     DEFAULT: { log_dir: ws, log_file: "tempest.log", debug: true },
@@ -848,6 +864,7 @@ function tempestConf({
       min_microversion: VOLUME_MICROVERSIONS.min,
       max_microversion: VOLUME_MICROVERSIONS.max,
       ...VOLUME_BACKEND,
+      ...(multiBackend ? { backend_names: VOLUME_BACKENDS.map((b) => b.name).join(",") } : {}),
       // Volumes are sparse qcow2 files; 1 GiB (tempest's default, the smallest) costs no space.
       volume_size: 1,
       volume_size_extend: 1,
@@ -855,7 +872,7 @@ function tempestConf({
       build_interval: 1,
       build_timeout: 120,
     },
-    "volume-feature-enabled": VOLUME_FEATURES,
+    "volume-feature-enabled": { ...VOLUME_FEATURES, multi_backend: Boolean(multiBackend) },
     "object-storage": {
       catalog_type: "object-store",
       endpoint_type: "public",

@@ -121,6 +121,7 @@ export async function startVolumeAgentProcess(
       bus,
       host,
       backend: driver.backend,
+      backends: driver.backends,
       transports: driver.transports,
       log,
     });

@@ -388,6 +388,23 @@ export const ConfigSchema = Type.Object(
       {
         /** Backend of this host's volume agent: `file` (volumes as files under the data dir) or `fake` (in memory, tests). */
         backend: Type.String({ minLength: 1 }),
+        /**
+         * Several backends on this host (Cinder's enabled_backends; empty: one backend, `volume.backend`, named as
+         * its driver). Each: its name (`host@name`), driver (`file`, `fake`), `volume_backend_name` (default: the
+         * name), directory (file; default DATA_DIR/volumes/<name>) and capacity (fake; default fakeCapacityGb).
+         */
+        backends: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" }),
+              driver: Type.String({ minLength: 1 }),
+              volumeBackendName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+              dir: Type.Optional(Type.String({ minLength: 1 })),
+              capacityGb: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** Whether `stratus up` runs this host's volume agent in process (false: `stratus agent volume` runs it). */
         localAgent: Type.Boolean(),
         /** Name of the volume type volumes get when none is asked for (Cinder's default_volume_type). */
@@ -477,6 +494,7 @@ function defaults(dataDir: string): Config {
     },
     volume: {
       backend: "file",
+      backends: [],
       localAgent: true,
       defaultVolumeType: "__DEFAULT__",
       availabilityZone: "nova",

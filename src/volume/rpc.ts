@@ -6,7 +6,7 @@ import { call, cast, defineContract } from "../shared/bus/index.js";
 import type { ConnectionInfo } from "./drivers/transports.js";
 
 /** One volume agent per storage host, addressed by host name. */
-export const volumeAgentContract = defineContract("volume_agent", "1.0", {
+export const volumeAgentContract = defineContract("volume_agent", "1.1", {
   /** Make a volume (empty, from a snapshot, a volume or an image, as its row says) and set it available or error. */
   create_volume: cast<{ volumeId: string; requestId: string }>(),
   /** Delete a volume (and, with cascade, its snapshots) from the backend, then its row. */
@@ -27,6 +27,19 @@ export const volumeAgentContract = defineContract("volume_agent", "1.0", {
   restore_backup: cast<{ backupId: string; volumeId: string; requestId: string }>(),
   /** Remove a backup's objects, then its row. */
   delete_backup: cast<{ backupId: string; requestId: string }>(),
+  /**
+   * Move a volume to another backend of this host (`host@backend#pool`), copying its data; with newTypeId, the
+   * migration of a retype, which sets the type once the data is there (1.1).
+   */
+  migrate_volume: cast<{ volumeId: string; host: string; newTypeId: string | null; requestId: string }>({
+    since: "1.1",
+  }),
+  /** Adopt what the backend holds under `ref` as a `managing` volume, then set it available (1.1). */
+  manage_volume: cast<{ volumeId: string; ref: string; requestId: string }>({ since: "1.1" }),
+  /** Forget an `unmanaging` volume, keeping its data on the backend, then remove its row (1.1). */
+  unmanage_volume: cast<{ volumeId: string; requestId: string }>({ since: "1.1" }),
+  /** What a backend of this host could adopt (`backend`: its name) (1.1). */
+  list_manageable: call<{ backend: string | null }, Array<{ ref: string; sizeGb: number }>>({ since: "1.1" }),
   /** Export a volume (recorded, so it is restored after a restart) and return its connection info. */
   initialize_connection: call<{ volumeId: string; readOnly: boolean }, ConnectionInfo>(),
   /** Stop exporting a volume (no attachment needs it any more). */

@@ -10,7 +10,7 @@ import { backupDriverName, createBackupDriver } from "./backup/registry.js";
 import type { BackupDriver } from "./backup/types.js";
 import { AgentCaster, VolumeCore } from "./core.js";
 import { volumeDriverFor, wipeVolumeDriver } from "./drivers/configured.js";
-import type { VolumeBackend } from "./drivers/types.js";
+import type { NamedBackend, VolumeBackend } from "./drivers/types.js";
 import { formatVolumeError } from "./errors.js";
 import { volumeMigrations } from "./migrations/index.js";
 import { ensureDefaultType } from "./store/types.js";
@@ -20,6 +20,8 @@ export { volumePolicies } from "./api/policy.js";
 /** A backend with its transports, as the volume agent runs with them. */
 export interface VolumeDriver {
   backend: VolumeBackend;
+  /** Several named backends (Cinder's enabled_backends); default: `backend` alone, named as its driver. */
+  backends?: NamedBackend[];
   transports: TransportMap;
   /** Where backups go (default: the configured backup driver, backup/registry.ts). */
   backup?: BackupDriver;
@@ -58,6 +60,7 @@ export class VolumeService {
       bus,
       host,
       backend: d.backend,
+      backends: d.backends,
       transports: d.transports,
       backup: ("backup" in d ? d.backup : undefined) ?? this.backupDriver(),
       log: this.core.log,

@@ -1060,6 +1060,12 @@ export const MATRIX: ReadonlyArray<readonly [route: string, allowed: string, opt
   ["GET /volume/v3/:project_id/os-hosts", "SA"],
   ["GET /volume/v3/:project_id/os-hosts/:host_name", "SA"],
   ["GET /volume/v3/:project_id/capabilities/:host_name", "SA"],
+  ["GET /volume/v3/:project_id/os-volume-manage", "SA"],
+  ["GET /volume/v3/:project_id/os-volume-manage/detail", "SA"],
+  ["GET /volume/v3/:project_id/manageable_volumes", "SA"],
+  ["GET /volume/v3/:project_id/manageable_volumes/detail", "SA"],
+  // Without a body: cloud admins get 400, everyone else 403.
+  ["POST /volume/v3/:project_id/os-volume-manage", "SA"],
   ["GET /volume/v3/:project_id/extensions", "SA SR PA PM M R O"],
   ["POST /volume/v3/:project_id/volumes", "SA PA PM M O", { body: { volume: { size: 1 } } }],
   ["POST /volume/v3/:project_id/volumes/:volume_id/metadata", "SA PA PM M O"],

@@ -24,7 +24,8 @@ const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(
 /** What the backup work needs of the agent. */
 export interface BackupWorkerOptions {
   core: VolumeCore;
-  backend: VolumeBackend;
+  /** The backend a volume is on (its host's `@backend`). */
+  backendOf(v: VolumeRow): VolumeBackend;
   driver: BackupDriver;
   /** The spec the backend makes a volume with (its type's options). */
   specOf(v: VolumeRow): Promise<VolumeSpec>;
@@ -83,13 +84,15 @@ export class BackupWorker {
 
   /** Store the volume's (or snapshot's) bytes, incrementally when the backup has a parent. */
   async create(backupId: string, requestId: string): Promise<void> {
-    const { core, backend, driver } = this.o;
+    const { core, driver } = this.o;
     const b = await getBackup(core, backupId);
     if (!b || b.status !== "creating") return;
     let temp: string | null = null;
+    let backend: VolumeBackend | null = null;
     try {
       const v = await getVolume(core, b.volume_id);
       if (!v) throw new Error(`volume ${b.volume_id} is gone`);
+      backend = this.o.backendOf(v);
       let data: Readable;
       if (b.snapshot_id) {
         const s = await getSnapshot(core, b.snapshot_id);
@@ -123,17 +126,18 @@ export class BackupWorker {
         `create backup: ${errMsg(err)}`,
       );
     } finally {
-      if (temp) await backend.delete(temp).catch(() => {});
+      if (temp) await backend?.delete(temp).catch(() => {});
       await this.release(b);
     }
   }
 
   /** Write the backup into the volume (making it first when the restore created it). */
   async restore(backupId: string, volumeId: string, requestId: string): Promise<void> {
-    const { core, backend, driver } = this.o;
+    const { core, driver } = this.o;
     const b = await getBackup(core, backupId);
     const v = await getVolume(core, volumeId);
     if (!b || !v || b.status !== "restoring" || v.status !== "restoring-backup") return;
+    const backend = this.o.backendOf(v);
     try {
       if (b.service !== driver.name)
         throw new Error(

@@ -12,6 +12,7 @@ import type { VolumeCore } from "../core.js";
 import { qemuImg } from "../drivers/exec.js";
 import type { VolumeBackend } from "../drivers/types.js";
 import { attachmentsOf } from "../store/attachments.js";
+import type { VolumeRow } from "../store/rows.js";
 import { getVolume, transitionVolume } from "../store/volumes.js";
 
 /** Image disk formats a volume may be uploaded as, and qemu-img's name for each. */
@@ -37,11 +38,12 @@ async function converted(raw: Readable, qemuFormat: string, dir: string): Promis
 /** Upload a volume in `uploading` to image `imageId`; throws after setting the volume back when it fails. */
 export async function uploadVolume(
   core: VolumeCore,
-  backend: VolumeBackend,
+  backendOf: (v: VolumeRow) => VolumeBackend,
   a: { volumeId: string; imageId: string; diskFormat: string },
 ): Promise<void> {
   const v = await getVolume(core, a.volumeId);
   if (!v || v.status !== "uploading") return;
+  const backend = backendOf(v);
   const writer = core.imageWriter;
   let dir: string | null = null;
   try {

@@ -25,6 +25,8 @@ import { connectorOf, needs } from "./attachments.js";
 import { uploadImageAction } from "./upload-image.js";
 import { boolOf, callerOf, field, metadataOf, optString, sizeOf, type Ctx } from "./common.js";
 import { multiattachSpec, volumeOf } from "./volumes.js";
+import { unmanageAction } from "./manage.js";
+import { migrateAction, migrateCompletionAction, retypeTarget, startRetypeMigration } from "./migrate.js";
 
 type Action = (core: VolumeCore, ctx: Ctx, v: VolumeRow, arg: unknown) => Promise<unknown>;
 
@@ -50,6 +52,9 @@ const VOLUME_STATUSES = [
   "error_extending",
   "awaiting-transfer",
 ];
+
+/** The migration statuses os-reset_status may set, as Cinder ("none" clears it). */
+const MIGRATION_STATUSES = ["migrating", "error", "success", "completing", "none", "starting"];
 
 const obj = (arg: unknown, name: string): Record<string, unknown> => {
   if (arg === null || typeof arg !== "object" || Array.isArray(arg))
@@ -175,7 +180,11 @@ const ACTIONS = new Map<string, [string, Action]>([
           throw invalidInput(`Invalid status: ${status}`);
         if (attach != null && !["attached", "detached"].includes(attach))
           throw invalidInput(`Invalid attach status: ${attach}`);
+        const mig = optString(o, "migration_status", 32);
+        if (mig != null && !MIGRATION_STATUSES.includes(mig.toLowerCase()))
+          throw invalidInput(`Invalid migration status: ${mig}`);
         const set: Partial<VolumeRow> = {};
+        if (mig) set.migration_status = mig.toLowerCase() === "none" ? null : mig.toLowerCase();
         if (status) set.status = status;
         if (attach) set.attach_status = attach;
         await updateVolume(core, v.id, set);
@@ -207,6 +216,21 @@ const ACTIONS = new Map<string, [string, Action]>([
     ],
   ],
   [
+    "os-migrate_volume",
+    [
+      "volume_extension:volume_admin_actions:migrate_volume",
+      (core, ctx, v, arg) => migrateAction(core, ctx, v, obj(arg, "os-migrate_volume")),
+    ],
+  ],
+  [
+    "os-migrate_volume_completion",
+    [
+      "volume_extension:volume_admin_actions:migrate_volume_completion",
+      (core, ctx, v, arg) => migrateCompletionAction(core, ctx, v, obj(arg, "os-migrate_volume_completion")),
+    ],
+  ],
+  ["os-unmanage", ["volume_extension:volume_unmanage", (core, ctx, v) => unmanageAction(core, ctx, v)]],
+  [
     "os-retype",
     [
       "volume:retype",
@@ -229,10 +253,16 @@ const ACTIONS = new Map<string, [string, Action]>([
         // As Cinder: a guest opened the volume shareable or not, so an in-use volume keeps its multiattach.
         if (v.status === "in-use" && multiattach !== (v.multiattach ? 1 : 0))
           throw invalidInput("Retyping an in-use volume to or from a multiattach type is not supported.");
+        // A pool that does not fit the new type: migrate (on-demand) to one of this host that does.
+        const dest = await retypeTarget(core, v, t, policy ?? null);
         await underQuota(core, v.project_id, async (c) => {
           await checkTypeQuota(c, v.project_id, t.id, { volumes: 1, gigabytes: v.size });
-          await updateVolume(c, v.id, { volume_type_id: t.id, multiattach });
+          if (!dest) await updateVolume(c, v.id, { volume_type_id: t.id, multiattach });
         });
+        if (dest) {
+          await startRetypeMigration(core, ctx, v, dest, t.id);
+          await updateVolume(core, v.id, { multiattach });
+        }
         return accepted();
       },
     ],

@@ -4,7 +4,7 @@ import { route, type Route } from "../../shared/http/route.js";
 import { VENDOR_NAME } from "../capabilities.js";
 import type { VolumeCore } from "../core.js";
 import { notFound } from "../errors.js";
-import { VOLUME_BINARY } from "../scheduler.js";
+import { agentOf, backendOfService, serviceHostName, VOLUME_BINARY } from "../scheduler.js";
 import { deleteMessage, getMessage, listMessages, type MessageRow } from "../store/messages.js";
 import { listServices, serviceUp, statsOf } from "../store/services.js";
 import { needs } from "./attachments.js";
@@ -63,16 +63,17 @@ export function adminRoutes(core: VolumeCore): Route[] {
         const services = (await listServices(core))
           .filter(
             (s) =>
-              (q.host === undefined || s.host === q.host) &&
+              // As Cinder's filter: the host itself, or any "host@backend" of it.
+              (q.host === undefined ||
+                s.host === q.host ||
+                serviceHostName(s) === q.host ||
+                agentOf(s.host) === q.host) &&
               (q.binary === undefined || s.binary === q.binary),
           )
           .map((s) => {
             const body: Record<string, unknown> = {
               binary: s.binary,
-              host:
-                s.binary === VOLUME_BINARY
-                  ? `${s.host}@${String((statsOf(s) as { backend?: string } | null)?.backend ?? "default")}`
-                  : s.host,
+              host: serviceHostName(s),
               zone: s.zone,
               status: s.disabled ? "disabled" : "enabled",
               state: serviceUp(core, s) ? "up" : "down",
@@ -103,8 +104,8 @@ export function adminRoutes(core: VolumeCore): Route[] {
         for (const s of await listServices(core)) {
           const st = statsOf(s);
           if (s.binary !== VOLUME_BINARY || !st) continue;
-          const backend = String((st as { backend?: string }).backend ?? "default");
-          const name = `${s.host}@${backend}#${st.pool}`;
+          const backend = backendOfService(s).volumeBackendName;
+          const name = `${serviceHostName(s)}#${st.pool}`;
           pools.push(
             detail
               ? {

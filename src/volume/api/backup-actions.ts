@@ -112,6 +112,7 @@ async function restore(core: VolumeCore, ctx: Ctx) {
       host,
       location: null,
       group_id: null,
+      migration_status: null,
       created_at: now,
       updated_at: now,
     };

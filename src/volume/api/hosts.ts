@@ -3,7 +3,7 @@ import { route, type Route } from "../../shared/http/route.js";
 import { VENDOR_NAME } from "../capabilities.js";
 import type { VolumeCore } from "../core.js";
 import { notFound } from "../errors.js";
-import { VOLUME_BINARY } from "../scheduler.js";
+import { backendOfService, serviceHostName, VOLUME_BINARY } from "../scheduler.js";
 import { listServices, serviceUp, statsOf } from "../store/services.js";
 import type { ServiceRow } from "../store/rows.js";
 import { listSnapshots } from "../store/snapshots.js";
@@ -11,14 +11,6 @@ import { listVolumes } from "../store/volumes.js";
 import { isoTime, type Ctx } from "./common.js";
 
 const P = "/v3/:project_id";
-
-/** A volume service's backend name (what its agent reports), as in "host@backend". */
-const backendOf = (s: ServiceRow): string =>
-  String((statsOf(s) as { backend?: unknown } | null)?.backend ?? "default");
-
-/** The host name Cinder shows for a service: host@backend for volume services, the host for the others. */
-export const serviceHostName = (s: ServiceRow): string =>
-  s.binary === VOLUME_BINARY ? `${s.host}@${backendOf(s)}` : s.host;
 
 /** The enabled volume service of "host@backend" (a "#pool" suffix ignored), or 404. */
 async function volumeServiceOf(core: VolumeCore, name: string): Promise<ServiceRow> {
@@ -99,7 +91,7 @@ export function hostRoutes(core: VolumeCore): Route[] {
         return {
           namespace: `OS::Storage::Capabilities::${serviceHostName(s)}`,
           vendor_name: VENDOR_NAME,
-          volume_backend_name: backendOf(s),
+          volume_backend_name: backendOfService(s).volumeBackendName,
           pool_name: null,
           driver_version: "1.0",
           storage_protocol: (st?.protocols ?? []).join("/"),

@@ -1,3 +1,4 @@
+import { manageRoutes } from "./manage.js";
 import { badRequest, notFound } from "../errors.js";
 import type { Route } from "../../shared/http/route.js";
 import type { VolumeCore } from "../core.js";
@@ -75,6 +76,7 @@ export function volumeApiRoutes(core: VolumeCore): Route[] {
     ...transferRoutes(core),
     ...defaultTypeRoutes(core),
     ...hostRoutes(core),
+    ...manageRoutes(core),
     ...extensionRoutes(),
     ...summaryRoutes(core),
     ...groupTypeRoutes(core),

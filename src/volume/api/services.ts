@@ -1,7 +1,7 @@
 // PUT /os-services/{action}: enable, disable, disable-log-reason, freeze and thaw (Cinder's services controller).
 import type { VolumeCore } from "../core.js";
 import { invalidInput, notFound } from "../errors.js";
-import { VOLUME_BINARY } from "../scheduler.js";
+import { agentOf, serviceHostName, VOLUME_BINARY } from "../scheduler.js";
 import { listServices, setServiceDisabled } from "../store/services.js";
 import { objectBody, optString, type Ctx } from "./common.js";
 
@@ -16,7 +16,7 @@ export async function updateService(core: VolumeCore, ctx: Ctx): Promise<Record<
   if (!host) throw invalidInput("Missing required element 'host' in request body.");
   if (action === "freeze" || action === "thaw") {
     // Freeze and thaw are for replication failover; Stratus's backends do not replicate.
-    const known = (await listServices(core)).some((s) => s.host === host.split("@", 1)[0]);
+    const known = (await listServices(core)).some((s) => agentOf(s.host) === agentOf(host));
     if (!known) throw invalidInput(`No service found with host=${host}.`);
     throw invalidInput(`Host ${host} has no replicated backend to ${action}.`);
   }
@@ -28,7 +28,12 @@ export async function updateService(core: VolumeCore, ctx: Ctx): Promise<Record<
     reason = r;
   }
   const disabled = action !== "enable";
-  if (!(await setServiceDisabled(core, host.split("@", 1)[0], binary, disabled, reason)))
+  // "host@backend" names one volume service, a bare host every service of its binary there.
+  const hosts = (await listServices(core))
+    .filter((s) => s.binary === binary)
+    .filter((s) => serviceHostName(s) === host || s.host === host || agentOf(s.host) === host)
+    .map((s) => s.host);
+  if (!(await setServiceDisabled(core, hosts, binary, disabled, reason)))
     throw notFound(`Service ${binary} on host ${host} could not be found.`);
   const body: Record<string, unknown> = {
     host,

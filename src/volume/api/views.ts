@@ -89,10 +89,10 @@ export async function volumeView(
   };
   if (extended) body["os-vol-tenant-attr:tenant_id"] = v.project_id;
   if (extended && imageMeta.size > 0) body.volume_image_metadata = mapObject(imageMeta);
-  if (isAdmin) body.migration_status = null;
+  if (isAdmin) body.migration_status = v.migration_status ?? null;
   if (extended && isAdmin) {
     body["os-vol-host-attr:host"] = v.host;
-    body["os-vol-mig-status-attr:migstat"] = null;
+    body["os-vol-mig-status-attr:migstat"] = v.migration_status ?? null;
     body["os-vol-mig-status-attr:name_id"] = null;
   }
   if (mv.gte("3.13")) body.group_id = v.group_id;

@@ -10,12 +10,16 @@ import type { Config } from "../../shared/config.js";
 import { fakeDriver } from "./fake.js";
 import { createTransports, parseVolumeBackendName } from "./registry.js";
 import type { VolumeTransport } from "./transports.js";
-import type { BlockHolder, VolumeBackend } from "./types.js";
+import type { BlockHolder, NamedBackend, VolumeBackend } from "./types.js";
+import { FakeBackend } from "./fake.js";
 import { FileBackend } from "./file.js";
 
 /** A backend with its transports, as the volume agent runs with them. */
 export interface ConfiguredVolumeDriver {
+  /** The first backend (the only one unless `volume.backends` names several). */
   backend: VolumeBackend;
+  /** Every backend of this host, by name, when `volume.backends` is configured. */
+  backends?: NamedBackend[];
   transports: ReadonlyMap<
     "iscsi" | "nbd",
     VolumeTransport & Partial<BlockHolder> & { stop?(): Promise<void> }
@@ -36,21 +40,52 @@ export function iscsiPortFor(cfg: Config): number {
 const cloudVolumeId = (dataDir: string) =>
   createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 8);
 
-/** This host's volume driver for `cfg.volume.backend`. */
+/** The backends `cfg` configures: `volume.backends`, or the one `volume.backend` (named as its driver). */
+export function configuredBackends(cfg: Config) {
+  const list = cfg.volume.backends.length
+    ? cfg.volume.backends
+    : [{ name: cfg.volume.backend, driver: cfg.volume.backend }];
+  const names = new Set<string>();
+  return list.map((b) => {
+    if (names.has(b.name)) throw new Error(`volume.backends: the name "${b.name}" is used twice`);
+    names.add(b.name);
+    return { ...b, driver: parseVolumeBackendName(b.driver) };
+  });
+}
+
+/** This host's volume driver for `cfg.volume.backend` (or its several `volume.backends`). */
 export function volumeDriverFor(cfg: Config): ConfiguredVolumeDriver {
-  const name = parseVolumeBackendName(cfg.volume.backend);
-  if (name === "fake") return fakeDriver(cfg.volume.fakeCapacityGb);
+  const specs = configuredBackends(cfg);
+  const multi = cfg.volume.backends.length > 0;
+  if (!specs.some((b) => b.driver === "file")) {
+    const fake = fakeDriver(cfg.volume.fakeCapacityGb);
+    if (!multi) return fake;
+    const backends = specs.map((b) => ({
+      name: b.name,
+      volumeBackendName: b.volumeBackendName ?? b.name,
+      backend: new FakeBackend(b.capacityGb ?? cfg.volume.fakeCapacityGb),
+    }));
+    return { backend: backends[0].backend, backends, transports: fake.transports };
+  }
   const run = volumeRunDir(cfg.dataDir);
   const root = process.getuid?.() === 0;
   const transports = createTransports({
     nbd: { runDir: join(run, "nbd") },
     ...(root ? { iscsi: { runDir: join(run, "tgt"), port: iscsiPortFor(cfg) } } : {}),
   });
-  const backend = new FileBackend({
-    dir: join(cfg.dataDir, "volumes"),
-    holders: () => [...transports.values()],
-  });
-  return { backend, transports };
+  const holders = () => [...transports.values()];
+  const backends = specs.map((b) => ({
+    name: b.name,
+    volumeBackendName: b.volumeBackendName ?? b.name,
+    backend:
+      b.driver === "fake"
+        ? (new FakeBackend(b.capacityGb ?? cfg.volume.fakeCapacityGb) as VolumeBackend)
+        : new FileBackend({
+            dir: b.dir ?? join(cfg.dataDir, multi ? `volumes-${b.name}` : "volumes"),
+            holders,
+          }),
+  }));
+  return { backend: backends[0].backend, ...(multi ? { backends } : {}), transports };
 }
 
 /**
@@ -76,7 +111,7 @@ export async function wipeVolumeDriver(
       log?.warn({ err: err instanceof Error ? err.message : String(err), protocol }, "volume: stop failed");
     }
   }
-  if (!failed && parseVolumeBackendName(cfg.volume.backend) !== "fake")
+  if (!failed && configuredBackends(cfg).some((b) => b.driver !== "fake"))
     await rm(volumeRunDir(cfg.dataDir), { recursive: true, force: true });
   return done;
 }

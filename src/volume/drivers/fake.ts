@@ -140,6 +140,29 @@ export class FakeBackend implements VolumeBackend {
     return Readable.from([this.get(volumeId).data]);
   }
 
+  /** Volumes forgotten by unmanage, by reference. */
+  private readonly unmanaged = new Map<string, FakeVolume>();
+
+  async manageable(): Promise<Array<{ ref: string; sizeGb: number }>> {
+    return [...this.unmanaged].map(([ref, v]) => ({ ref, sizeGb: v.sizeGb }));
+  }
+
+  async manage(spec: VolumeSpec, ref: string): Promise<{ location: VolumeLocation; sizeGb: number }> {
+    const v = this.unmanaged.get(ref);
+    if (!v) throw new Error(`fake backend: nothing to manage under ${ref}`);
+    this.unmanaged.delete(ref);
+    this.volumes.set(spec.id, v);
+    return { location: this.location(spec.id, v), sizeGb: v.sizeGb };
+  }
+
+  async unmanage(volumeId: string): Promise<string> {
+    const v = this.get(volumeId);
+    if (v.snapshots.size > 0) throw new Error(`fake backend: volume ${volumeId} has snapshots`);
+    this.volumes.delete(volumeId);
+    this.unmanaged.set(`volume-${volumeId}`, v);
+    return `volume-${volumeId}`;
+  }
+
   async revertToSnapshot(volumeId: string, snapshotId: string): Promise<void> {
     this.fail("revertToSnapshot");
     const v = this.get(volumeId);

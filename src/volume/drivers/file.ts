@@ -34,6 +34,8 @@ import type { BlockHolder, PoolStats, VolumeBackend, VolumeLocation, VolumeSpec 
 const GiB = 1024 ** 3;
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const FORMATS = ["qcow2", "raw"] as const;
+/** The ids Stratus gives volumes; other names in the directory are files an admin may manage. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How the file backend is set up. */
 export interface FileBackendOptions {
@@ -185,6 +187,45 @@ export class FileBackend implements VolumeBackend {
     const names = await readdir(this.opts.dir).catch(() => [] as string[]);
     const ids = names.map((n) => /^(.+)\.(qcow2|raw)$/.exec(n)?.[1]).filter((x): x is string => !!x);
     return [...new Set(ids.filter((id) => ID.test(id)))].sort();
+  }
+
+  /** Files an admin may adopt (`manage`): those here whose name is not a volume id Stratus makes (a UUID). */
+  async manageable(): Promise<Array<{ ref: string; sizeGb: number }>> {
+    const out: Array<{ ref: string; sizeGb: number }> = [];
+    for (const ref of await this.list()) {
+      const loc = UUID.test(ref) ? null : await this.locate(ref);
+      if (loc) out.push({ ref, sizeGb: Math.ceil((await virtualSize(loc)) / GiB) });
+    }
+    return out;
+  }
+
+  /** Adopt `<ref>.qcow2` or `<ref>.raw` as volume `spec.id` (renamed `<id>.<format>`); its size in GiB rounded up. */
+  async manage(spec: VolumeSpec, ref: string): Promise<{ location: VolumeLocation; sizeGb: number }> {
+    checkId(spec.id, "volume");
+    checkId(ref, "volume reference");
+    if (UUID.test(ref)) throw new InvalidVolumeRequest(`${ref} is a volume's own file, not one to manage`);
+    return this.lock.run(ref, async () => {
+      const from = await this.locate(ref);
+      if (!from) throw new VolumeNotFound(`volume reference ${ref}`);
+      const bytes = await virtualSize(from);
+      const path = join(this.opts.dir, `${spec.id}.${from.format}`);
+      await rename(from.path, path);
+      return { location: { path, format: from.format }, sizeGb: Math.ceil(bytes / GiB) };
+    });
+  }
+
+  /** Forget a volume, keeping its data: its file becomes `volume-<id>.<format>`, which `manage` adopts again. */
+  async unmanage(volumeId: string): Promise<string> {
+    checkId(volumeId, "volume");
+    return this.lock.run(volumeId, async () => {
+      if (await this.holder(volumeId)) throw new VolumeBusy(volumeId, "unmanage it");
+      if ((await this.snapshotsOf(volumeId)).length > 0)
+        throw new InvalidVolumeRequest(`volume ${volumeId} has snapshots`);
+      const loc = await this.need(volumeId);
+      const ref = `volume-${volumeId}`;
+      await rename(loc.path, join(this.opts.dir, `${ref}.${loc.format}`));
+      return ref;
+    });
   }
 
   /** A new empty volume file at `path` (a temporary name, renamed by the caller); qcow2 written in-process. */

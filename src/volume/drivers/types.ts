@@ -57,6 +57,20 @@ export interface VolumeBackend {
   readRaw(volumeId: string): Promise<Readable>;
   /** Roll a volume back to one of its snapshots (Cinder 3.40). */
   revertToSnapshot?(volumeId: string, snapshotId: string): Promise<void>;
+  /** Adopt data the backend holds under `ref` (Cinder's `source-name`) as volume `spec.id`; its size in GiB. */
+  manage?(spec: VolumeSpec, ref: string): Promise<{ location: VolumeLocation; sizeGb: number }>;
+  /** Forget a volume, keeping its data under a reference `manage` takes (returned). */
+  unmanage?(volumeId: string): Promise<string>;
+  /** What `manage` could adopt: references and sizes in GiB. */
+  manageable?(): Promise<Array<{ ref: string; sizeGb: number }>>;
+}
+
+/** One of a host's backends (Cinder's enabled_backends): its name (volumes' hosts are `host@name#pool`), the
+ *  `volume_backend_name` its pools report (what types select on) and the backend. */
+export interface NamedBackend {
+  name: string;
+  volumeBackendName: string;
+  backend: VolumeBackend;
 }
 
 /** A daemon that may hold volume files open (a transport's exports), so a backend acts through it while it does:

@@ -6,6 +6,7 @@ import { backupMigration } from "./0003-backup.js";
 import { groupMigration } from "./0004-groups.js";
 import { backupDataMigration } from "./0005-backup-data.js";
 import { typeEncryptionMigration } from "./0006-type-encryption.js";
+import { migrationStatusMigration } from "./0007-migration-status.js";
 
 /** The block storage service's schema migrations, in name order. */
 export const volumeMigrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const volumeMigrations: Record<string, Migration> = {
   "0004_groups": groupMigration,
   "0005_backup_data": backupDataMigration,
   "0006_type_encryption": typeEncryptionMigration,
+  "0007_migration_status": migrationStatusMigration,
 };

@@ -25,6 +25,8 @@ export interface VolumeRow {
   location: string | null;
   /** The generic volume group it belongs to (3.13), or null. */
   group_id: string | null;
+  /** Cinder's migration status: migrating, success, error (null: never migrated). */
+  migration_status: string | null;
   created_at: string;
   updated_at: string | null;
 }

@@ -60,19 +60,25 @@ export function statsOf(s: ServiceRow): PoolStats | null {
   return v && typeof v.freeCapacityGb === "number" ? v : null;
 }
 
-/** Enable or disable a service; false when there is none. */
+/** Enable or disable the services of `hosts` (e.g. "h@b", or every backend of "h"); false when there are none. */
 export async function setServiceDisabled(
   core: VolumeCore,
-  host: string,
+  hosts: readonly string[],
   binary: string,
   disabled: boolean,
   reason: string | null,
 ): Promise<boolean> {
+  if (hosts.length === 0) return false;
   const r = await core.db
     .updateTable("volume_service")
     .set({ disabled: disabled ? 1 : 0, disabled_reason: reason })
-    .where("host", "=", host)
+    .where("host", "in", [...hosts])
     .where("binary", "=", binary)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** Remove a service's row (a volume agent's row from before its backends were named `host@backend`). */
+export async function dropService(core: VolumeCore, host: string, binary: string): Promise<void> {
+  await core.db.deleteFrom("volume_service").where("host", "=", host).where("binary", "=", binary).execute();
 }

@@ -98,6 +98,7 @@ export function newVolumeRow(
     host: null,
     location: null,
     group_id: null,
+    migration_status: null,
     created_at: now,
     updated_at: now,
     ...f,
