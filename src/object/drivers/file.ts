@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { constants, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { mkdir, open, rename, rm, statfs, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -10,6 +9,8 @@ import { DataTooLarge, type ObjectDataStore, type PutResult } from "./store.js";
 
 const KEY = /^[A-Za-z0-9_-]{8,64}$/;
 const PARTIAL = ".partial-";
+/** A new file opened for writes that return only once the data is on disk (one write does write + fdatasync). */
+const CREATE_DSYNC = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
 /** Objects up to this size are written and read in one buffer, without the streaming ring's set-up. */
 export const SMALL = 64 * 1024;
 
@@ -40,18 +41,17 @@ export class FileDataStore implements ObjectDataStore {
     }
     const tmp = `${final}${PARTIAL}${process.pid}-${randomBytes(4).toString("hex")}`;
     // A failed write or rename leaves no partial file behind.
-    const write = (): Promise<{ size: number; digests: string[] }> =>
-      opts.maxBytes <= SMALL
-        ? smallToFile(data, tmp, opts.maxBytes)
-        : streamToFile(data, tmp, {
-            algorithms: ["md5"],
-            maxBytes: opts.maxBytes,
-            tooLarge: (limit) => new DataTooLarge(limit),
-          });
     let written: { size: number; digests: string[] };
     try {
-      written = await write();
-      await rename(tmp, final);
+      if (opts.maxBytes <= SMALL) written = await smallToFile(data, tmp, final, opts.maxBytes);
+      else {
+        written = await streamToFile(data, tmp, {
+          algorithms: ["md5"],
+          maxBytes: opts.maxBytes,
+          tooLarge: (limit) => new DataTooLarge(limit),
+        });
+        await rename(tmp, final);
+      }
     } catch (e) {
       await rm(tmp, { force: true });
       // The subdirectory may have been removed under us: the next write makes it again.
@@ -68,6 +68,7 @@ export class FileDataStore implements ObjectDataStore {
 
   async getBuffer(key: string, range?: { start: number; end: number }): Promise<Buffer> {
     const fh = await open(this.path(key), "r");
+    let closing = false;
     try {
       const start = range?.start ?? 0;
       const end = range ? range.end + 1 : (await fh.stat()).size;
@@ -78,9 +79,12 @@ export class FileDataStore implements ObjectDataStore {
         if (bytesRead === 0) break;
         done += bytesRead;
       }
+      // The data is read: the answer need not wait for the close (a read-only descriptor's close cannot fail it).
+      closing = true;
+      fh.close().catch(() => {});
       return buf.subarray(0, done);
     } finally {
-      await fh.close();
+      if (!closing) await fh.close();
     }
   }
 
@@ -117,10 +121,14 @@ export class FileDataStore implements ObjectDataStore {
   }
 }
 
-/** Write a small stream (at most `max` bytes) to a new file in one write, with its MD5; fsynced. */
+/**
+ * Write a small stream (at most `max` bytes) to a new file `path` in one synchronous-data write (O_DSYNC: on disk
+ * when it returns, as write + fdatasync), with its MD5, then rename it to `final` while the descriptor closes.
+ */
 async function smallToFile(
   data: AsyncIterable<Uint8Array>,
   path: string,
+  final: string,
   max: number,
 ): Promise<{ size: number; digests: string[] }> {
   const parts: Uint8Array[] = [];
@@ -132,18 +140,20 @@ async function smallToFile(
     md5.update(c);
     parts.push(c);
   }
-  const fh = await open(path, "wx", 0o600);
+  const fh = await open(path, CREATE_DSYNC, 0o600);
   try {
     const buf = Buffer.concat(parts, size);
     let done = 0;
     while (done < buf.length) done += (await fh.write(buf, done, buf.length - done, done)).bytesWritten;
-    await fh.datasync();
+    // An empty file has had no write: its creation is flushed as an fdatasync would.
+    if (size === 0) await fh.datasync();
   } catch (e) {
     await fh.close().catch(() => {});
     await rm(path, { force: true });
     throw e;
   }
-  await fh.close();
+  // The data is durable: the rename need not wait for the close.
+  await Promise.all([fh.close(), rename(path, final)]);
   return { size, digests: [md5.digest("hex")] };
 }
 
