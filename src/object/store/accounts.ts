@@ -63,6 +63,26 @@ export async function accountInfo(core: ObjectCore, account: string): Promise<Ac
   };
 }
 
+/** An account's metadata alone (empty when it has no row): one lookup, no sums over its containers. */
+export async function accountMeta(core: ObjectCore, account: string): Promise<Map<string, string>> {
+  const row = await core.db
+    .selectFrom("object_account")
+    .select("meta")
+    .where("account", "=", account)
+    .executeTakeFirst();
+  return parseMeta(row?.meta ?? "{}");
+}
+
+/** Bytes an account holds (summed over its containers). */
+export async function accountBytes(core: ObjectCore, account: string): Promise<number> {
+  const r = await core.db
+    .selectFrom("object_container")
+    .select(sql<number>`coalesce(sum(bytes_used), 0)`.as("bytes"))
+    .where("account", "=", account)
+    .executeTakeFirstOrThrow();
+  return num(r.bytes);
+}
+
 /** Change an account's metadata under its row lock (no update is lost to a concurrent one), making it if needed. */
 export async function updateAccountMeta(
   core: ObjectCore,
