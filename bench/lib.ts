@@ -194,6 +194,33 @@ export function sampleRss(pid: number, intervalMs = 50): { stop(): { peak: numbe
   };
 }
 
+/** CPU time a process has used so far (user + system, all its threads), in ms; null if it cannot be read. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Wait until a process is idle (under 5% of a core for a whole second, or `maxMs` passed): a cloud keeps working
+ * after it answers (images registered, agents started), which would otherwise land in the first measurement.
+ * Returns the ms waited.
+ */
+export async function settle(pid: number, maxMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  let prev = cpuMs(pid);
+  while (Date.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuMs(pid);
+    if (now === null || prev === null || now - prev < 50) break;
+    prev = now;
+  }
+  return Date.now() - t0;
+}
+
 /** Print rows of strings as an aligned table under a header. */
 export function printRows(head: string[], rows: string[][]): void {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

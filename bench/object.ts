@@ -5,17 +5,31 @@
 //
 // Options: --mib N (large object size, default 256), --objects N (listing container size, default 100000),
 // BENCH_SECONDS (each small-object measurement, default 10), BENCH_NODE_ARGS (node flags for the cloud's
-// process, e.g. --cpu-prof). Swift 2.30 on this machine (one replica), from the issue: 4 KiB PUT/GET 146/291 per s
+// process, e.g. --cpu-prof). The client runs in this process, the cloud in its own; measuring starts once the
+// cloud is idle, GETs read only objects the PUTs before them stored, and the cloud's CPU time per request (all its
+// threads) is shown beside each figure, which on a shared machine says more than requests per second alone. Swift 2.30 on this machine (one replica), from the issue: 4 KiB PUT/GET 146/291 per s
 // at 1 client, 263/527 at 8; 256 MiB PUT/GET 199/430 MB/s.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { signHeaders, type AwsKeys } from "../test/helpers/sigv4.js";
-import { freePort, measure, pool, printRows, printTable, rssBytes, sampleRss, startStratus } from "./lib.js";
+import {
+  cpuMs,
+  freePort,
+  measure,
+  pool,
+  printRows,
+  printTable,
+  rssBytes,
+  sampleRss,
+  settle,
+  startStratus,
+  type Result,
+} from "./lib.js";
 
 const MIB = 1024 * 1024;
 const args = process.argv.slice(2);
@@ -125,23 +139,37 @@ async function main(): Promise<void> {
       return r.statusCode;
     };
     await call("PUT", "/bench");
+    const pid = cloud.child.pid!;
+    console.log(`(waited ${(await settle(pid)) / 1000} s for the cloud to be idle)`);
+    const cpu = new Map<string, number>();
+    /** measure() with the cloud's CPU ms per request noted. */
+    const measured = async (
+      name: string,
+      c: number,
+      fn: (i: number) => Promise<boolean>,
+    ): Promise<Result> => {
+      const before = cpuMs(pid) ?? 0;
+      const r = await measure(name, c, seconds, fn);
+      cpu.set(name, ((cpuMs(pid) ?? 0) - before) / Math.max(1, r.requests));
+      return r;
+    };
+    /** How many of the objects a PUT measurement stored GETs read in turn (at most 500). */
+    const stored = (r: Result) => Math.max(1, Math.min(500, r.requests - r.errors));
     const small = Buffer.alloc(4096, 7);
     const rows = [];
     for (const c of [1, 8]) {
-      rows.push(
-        await measure(
-          `4 KiB PUT, ${c} client(s)`,
-          c,
-          seconds,
-          async (i) => (await call("PUT", `/bench/p${c}-${i}`, small)) === 201,
-        ),
+      const put = await measured(
+        `4 KiB PUT, ${c} client(s)`,
+        c,
+        async (i) => (await call("PUT", `/bench/p${c}-${i}`, small)) === 201,
       );
+      const n = stored(put);
+      rows.push(put);
       rows.push(
-        await measure(
+        await measured(
           `4 KiB GET, ${c} client(s)`,
           c,
-          seconds,
-          async (i) => (await call("GET", `/bench/p${c}-${i % 500}`)) === 200,
+          async (i) => (await call("GET", `/bench/p${c}-${i % n}`)) === 200,
         ),
       );
     }
@@ -169,20 +197,18 @@ async function main(): Promise<void> {
     };
     if ((await s3("PUT", "/s3bench")) !== 200) throw new Error("S3 CreateBucket failed");
     for (const c of [1, 8]) {
-      rows.push(
-        await measure(
-          `S3 4 KiB PUT, ${c} client(s)`,
-          c,
-          seconds,
-          async (i) => (await s3("PUT", `/s3bench/p${c}-${i}`, small)) === 200,
-        ),
+      const put = await measured(
+        `S3 4 KiB PUT, ${c} client(s)`,
+        c,
+        async (i) => (await s3("PUT", `/s3bench/p${c}-${i}`, small)) === 200,
       );
+      const n = stored(put);
+      rows.push(put);
       rows.push(
-        await measure(
+        await measured(
           `S3 4 KiB GET, ${c} client(s)`,
           c,
-          seconds,
-          async (i) => (await s3("GET", `/s3bench/p${c}-${i % 500}`)) === 200,
+          async (i) => (await s3("GET", `/s3bench/p${c}-${i % n}`)) === 200,
         ),
       );
     }
@@ -192,7 +218,13 @@ async function main(): Promise<void> {
       "4 KiB PUT, 8 client(s)": `>= ${SWIFT.put8 * 10} (Swift ${SWIFT.put8})`,
       "4 KiB GET, 8 client(s)": `>= ${SWIFT.get8 * 10} (Swift ${SWIFT.get8})`,
     };
-    console.log(`\nSmall objects (${seconds} s each)\n`);
+    for (const [name, ms] of cpu)
+      notes[name] = `${notes[name] ?? ""} cloud CPU ${ms.toFixed(2)} ms/req`.trim();
+    console.log(
+      `\nSmall objects (${seconds} s each; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")})\n`,
+    );
     printTable(rows, notes);
 
     // Large object: Stratus, then the plain reference server on the same disk.

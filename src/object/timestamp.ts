@@ -19,8 +19,19 @@ export function newTimestamp(): string {
 /** Seconds (fractional) of a normalized timestamp. */
 export const seconds = (ts: string): number => Number(ts);
 
+/** The last second httpDate formatted, and its text (most answers are about objects written just before). */
+let lastSecond = NaN;
+let lastDate = "";
+
 /** Last-Modified of a timestamp: its HTTP date, rounded up to the second as Swift does. */
-export const httpDate = (ts: string): string => new Date(Math.ceil(Number(ts)) * 1000).toUTCString();
+export function httpDate(ts: string): string {
+  const second = Math.ceil(Number(ts));
+  if (second !== lastSecond) {
+    lastDate = new Date(second * 1000).toUTCString();
+    lastSecond = second;
+  }
+  return lastDate;
+}
 
 /** A listing's last_modified: ISO 8601 with microseconds and no zone ("2026-12-06T19:44:51.123450"). */
 export function listingDate(ts: string): string {

@@ -2,7 +2,7 @@
 // remove, caps the bytes an account holds; an upload that would pass it is 413.
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
-import { accountInfo } from "../store/accounts.js";
+import { accountBytes, accountMeta } from "../store/accounts.js";
 import { header, type Ctx } from "./request.js";
 
 const QUOTA = "x-account-meta-quota-bytes";
@@ -25,8 +25,9 @@ export async function checkAccountQuota(
   account: string,
   length: number | undefined,
 ): Promise<void> {
-  const info = await accountInfo(core, account);
-  const quota = info.meta.get(QUOTA);
+  // The sum over the account's containers is read only when there is a quota to hold it to.
+  const quota = (await accountMeta(core, account)).get(QUOTA);
   if (quota === undefined || !/^\d+$/.test(quota)) return;
-  if (info.bytesUsed + (length ?? 0) > Number(quota)) throw swiftText(413, "Upload exceeds quota.");
+  if ((await accountBytes(core, account)) + (length ?? 0) > Number(quota))
+    throw swiftText(413, "Upload exceeds quota.");
 }

@@ -132,8 +132,9 @@ async function openData(
   range?: { start: number; end: number },
 ): Promise<Readable | Buffer | null> {
   const length = range ? range.end - range.start + 1 : o.size;
+  // The whole object is asked for as a range too: its size is known, so the driver need not look it up.
   if (core.data.getBuffer && length <= SMALL_READ)
-    return core.data.getBuffer(o.dataKey, range).catch(() => null);
+    return core.data.getBuffer(o.dataKey, range ?? { start: 0, end: o.size - 1 }).catch(() => null);
   const s = core.data.get(o.dataKey, range);
   return new Promise<Readable | Buffer | null>((resolve) => {
     if (!("pending" in s) || !(s as { pending: boolean }).pending) return resolve(s);

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { ObjectCore } from "../core.js";
 import { SwiftError } from "../errors.js";
-import { accountInfo } from "../store/accounts.js";
+import { accountMeta } from "../store/accounts.js";
 import { getContainer } from "../store/containers.js";
 import { param, type Ctx, type SwiftPath } from "./request.js";
 
@@ -90,10 +90,10 @@ export function signedPaths(ctx: Ctx, path: string): string[] {
 /** The Temp-URL keys of an account and one of its containers (0 to 4). */
 export async function tempUrlKeys(core: ObjectCore, account: string, container: string): Promise<string[]> {
   const keys: string[] = [];
-  const acct = await accountInfo(core, account);
+  const acctMeta = await accountMeta(core, account);
   const cont = await getContainer(core, account, container);
   for (const k of KEY_NAMES) {
-    const a = acct.meta.get(`x-account-meta-${k}`);
+    const a = acctMeta.get(`x-account-meta-${k}`);
     if (a) keys.push(a);
     const c = cont?.meta.get(`x-container-meta-${k}`);
     if (c) keys.push(c);

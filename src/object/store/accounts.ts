@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { isUniqueViolation } from "../../shared/db/index.js";
 import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
+import { runCached } from "./compiled.js";
 import { num, parseMeta, storeMeta } from "./tables.js";
 
 /** An account as HEAD/GET show it: totals over its containers, and its own metadata. */
@@ -63,14 +64,22 @@ export async function accountInfo(core: ObjectCore, account: string): Promise<Ac
   };
 }
 
-/** An account's own metadata alone (no totals): what authorization reads on every request. */
+/** An account's metadata alone (empty when it has no row): one lookup, no sums over its containers. */
 export async function accountMeta(core: ObjectCore, account: string): Promise<Map<string, string>> {
-  const row = await core.db
-    .selectFrom("object_account")
-    .select("meta")
+  const { rows } = await runCached(core.db, "account meta", [account], () =>
+    core.db.selectFrom("object_account").select("meta").where("account", "=", account),
+  );
+  return parseMeta(rows[0]?.meta ?? "{}");
+}
+
+/** Bytes an account holds (summed over its containers). */
+export async function accountBytes(core: ObjectCore, account: string): Promise<number> {
+  const r = await core.db
+    .selectFrom("object_container")
+    .select(sql<number>`coalesce(sum(bytes_used), 0)`.as("bytes"))
     .where("account", "=", account)
-    .executeTakeFirst();
-  return parseMeta(row?.meta ?? "{}");
+    .executeTakeFirstOrThrow();
+  return num(r.bytes);
 }
 
 /** Change an account's metadata under its row lock (no update is lost to a concurrent one), making it if needed. */

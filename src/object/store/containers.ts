@@ -3,6 +3,7 @@ import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
 import { ensureAccount } from "./accounts.js";
 import { resetSync, syncTargetOf } from "./sync.js";
+import { runCached } from "./compiled.js";
 import { num, parseMeta, storeMeta, text } from "./tables.js";
 
 /** A container with its counts. */
@@ -45,13 +46,14 @@ export async function getContainer(
   account: string,
   name: string,
 ): Promise<Container | undefined> {
-  const r = await core.db
-    .selectFrom("object_container")
-    .selectAll()
-    .where("account", "=", account)
-    .where("name", "=", name)
-    .executeTakeFirst();
-  return r && view(r);
+  const { rows } = await runCached(core.db, "container", [account, name], () =>
+    core.db
+      .selectFrom("object_container")
+      .selectAll()
+      .where("account", "=", account)
+      .where("name", "=", name),
+  );
+  return rows[0] && view(rows[0]);
 }
 
 /** A container by its id, or undefined. */

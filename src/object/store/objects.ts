@@ -1,6 +1,7 @@
 import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
 import { logChange, tombstoneOf } from "./sync.js";
+import { runCached } from "./compiled.js";
 import { num, parseMeta, storeMeta, text, type ObjectDb } from "./tables.js";
 
 /** An object's row: what HEAD shows and where its data is. */
@@ -50,13 +51,14 @@ export async function getObject(
   containerId: number,
   name: string,
 ): Promise<StoredObject | undefined> {
-  const r = await core.db
-    .selectFrom("object_object")
-    .selectAll()
-    .where("container_id", "=", containerId)
-    .where("name", "=", name)
-    .executeTakeFirst();
-  return r && view(r);
+  const { rows } = await runCached(core.db, "object", [containerId, name], () =>
+    core.db
+      .selectFrom("object_object")
+      .selectAll()
+      .where("container_id", "=", containerId)
+      .where("name", "=", name),
+  );
+  return rows[0] && view(rows[0]);
 }
 
 /**
@@ -64,12 +66,13 @@ export async function getObject(
  * its counts stay exact on every engine); false when the container is gone.
  */
 async function lockContainer(tx: ObjectDb, containerId: number): Promise<boolean> {
-  const r = await tx
-    .updateTable("object_container")
-    .set((eb) => ({ object_count: eb.ref("object_count") }))
-    .where("id", "=", containerId)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  const r = await runCached(tx, "lock container", [containerId], () =>
+    tx
+      .updateTable("object_container")
+      .set((eb) => ({ object_count: eb.ref("object_count") }))
+      .where("id", "=", containerId),
+  );
+  return Number(r.numAffectedRows ?? 0) > 0;
 }
 
 /** Add to a container's counts (inside the locking transaction). */
@@ -80,25 +83,35 @@ async function adjustCounts(
   bytes: number,
 ): Promise<void> {
   if (objects === 0 && bytes === 0) return;
-  await tx
-    .updateTable("object_container")
-    .set((eb) => ({
-      object_count: eb(eb.ref("object_count"), "+", objects),
-      bytes_used: eb(eb.ref("bytes_used"), "+", bytes),
-    }))
-    .where("id", "=", containerId)
-    .execute();
+  await runCached(tx, "adjust counts", [objects, bytes, containerId], () =>
+    tx
+      .updateTable("object_container")
+      .set((eb) => ({
+        object_count: eb(eb.ref("object_count"), "+", objects),
+        bytes_used: eb(eb.ref("bytes_used"), "+", bytes),
+      }))
+      .where("id", "=", containerId),
+  );
 }
 
 /** Mark data for removal: `pending` keys belong to uploads in flight (removed only once stale). */
 export async function addGarbage(core: ObjectCore | ObjectDb, key: string, since: string): Promise<void> {
   const db = "db" in core ? core.db : core;
-  await db.insertInto("object_garbage").values({ data_key: key, since }).execute();
+  await runCached(db, "add garbage", [key, since], () =>
+    db.insertInto("object_garbage").values({ data_key: key, since }),
+  );
 }
 
 /** Forget a garbage key (its data was removed, or it became an object's data). */
 export async function dropGarbage(core: ObjectCore, key: string): Promise<void> {
-  await core.db.deleteFrom("object_garbage").where("data_key", "=", key).execute();
+  await dropGarbageIn(core.db, key);
+}
+
+/** dropGarbage on a handle (a transaction's). */
+async function dropGarbageIn(db: ObjectDb, key: string): Promise<void> {
+  await runCached(db, "drop garbage", [key], () =>
+    db.deleteFrom("object_garbage").where("data_key", "=", key),
+  );
 }
 
 /**
@@ -114,12 +127,15 @@ export async function commitObject(
 ): Promise<{ replaced: string | null } | "gone" | "older"> {
   return core.db.transaction().execute(async (tx) => {
     if (!(await lockContainer(tx, containerId))) return "gone" as const;
-    const old = await tx
-      .selectFrom("object_object")
-      .select(["size", "data_key", "timestamp"])
-      .where("container_id", "=", containerId)
-      .where("name", "=", obj.name)
-      .executeTakeFirst();
+    const [old] = (
+      await runCached(tx, "old version", [containerId, obj.name], () =>
+        tx
+          .selectFrom("object_object")
+          .select(["size", "data_key", "timestamp"])
+          .where("container_id", "=", containerId)
+          .where("name", "=", obj.name),
+      )
+    ).rows;
     // A synced write carries its origin's timestamp: it loses to what is already here and as new or newer.
     if (onlyIfNewer && old && Number(old.timestamp) >= Number(obj.timestamp)) return "older" as const;
     // ... and to a deletion made here after it.
@@ -134,19 +150,28 @@ export async function commitObject(
       delete_at: obj.deleteAt,
       data_key: obj.dataKey,
     };
+    const values = [
+      row.size,
+      row.etag,
+      row.content_type,
+      row.timestamp,
+      row.meta,
+      row.delete_at,
+      row.data_key,
+    ];
     if (old)
-      await tx
-        .updateTable("object_object")
-        .set(row)
-        .where("container_id", "=", containerId)
-        .where("name", "=", obj.name)
-        .execute();
+      await runCached(tx, "replace object", [...values, containerId, obj.name], () =>
+        tx
+          .updateTable("object_object")
+          .set(row)
+          .where("container_id", "=", containerId)
+          .where("name", "=", obj.name),
+      );
     else
-      await tx
-        .insertInto("object_object")
-        .values({ container_id: containerId, name: obj.name, ...row })
-        .execute();
-    await tx.deleteFrom("object_garbage").where("data_key", "=", obj.dataKey).execute();
+      await runCached(tx, "insert object", [containerId, obj.name, ...values], () =>
+        tx.insertInto("object_object").values({ container_id: containerId, name: obj.name, ...row }),
+      );
+    await dropGarbageIn(tx, obj.dataKey);
     if (old) await addGarbage(tx, old.data_key, "0");
     await adjustCounts(tx, containerId, old ? 0 : 1, obj.size - num(old?.size));
     await logChange(tx, containerId, obj.name, obj.timestamp, false);
