@@ -7,7 +7,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QemuDriver } from "../src/compute/drivers/qemu/driver.js";
@@ -17,6 +16,7 @@ import { FileBackend } from "../src/volume/drivers/file.js";
 import { NbdTransport } from "../src/volume/drivers/nbd.js";
 import { TgtTransport } from "../src/volume/drivers/tgt.js";
 import { measureVolumeIo, type VolumeIoFigures, type VolumeIoOptions } from "./volume-io.js";
+import { freePort, ssh, sshArgs } from "./guest-ssh.js";
 
 /** A boot under TCG on a loaded 2-core machine, to SSH. */
 const BOOT_MS = 600_000;
@@ -49,45 +49,6 @@ export interface GuestVolumeFigures {
   attachMs: { iscsi: number; nbd: number };
   /** iSCSI, NBD (in the guest), then the host file. */
   io: VolumeIoFigures[];
-}
-
-/** A TCP port free on loopback now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-/** ssh arguments into the guest as cirros on a forwarded port. */
-const sshArgs = (port: number, key: string) => [
-  ...["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"],
-  ...["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-i", key, "-p", String(port)],
-  "cirros@127.0.0.1",
-  "sh -s",
-];
-
-/** Run a script in the guest; its stdout, or a rejection. */
-function ssh(port: number, key: string, script: string, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("ssh", sshArgs(port, key));
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`ssh exit ${code}: ${err.trim()}`));
-    });
-    p.stdin.on("error", () => undefined);
-    p.stdin.end(script);
-  });
 }
 
 /** Poll `fn` every `everyMs` until it is truthy; fail naming `what` after `ms`. */

@@ -12,10 +12,11 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { QmpClient } from "../../src/compute/drivers/qemu/qmp.js";
 import { until } from "../helpers/wait.js";
+import { freePort, ssh } from "../../bench/guest-ssh.js";
+export { freePort, ssh };
 
 /** Whether a command is on PATH. */
 export const has = (cmd: string): boolean => {
@@ -38,46 +39,6 @@ export const skipGuestTests: string | false = process.env.CI
 
 /** Bound on one boot to SSH: a loaded 2-core machine under TCG (a healthy boot takes 5-25 s). */
 export const BOOT_TIMEOUT_MS = 180_000;
-
-/** A TCP port free on loopback right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Runs a script in the guest over SSH as cirros; resolves with stdout, rejects on failure. */
-export function ssh(port: number, key: string, script: string, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-    ];
-    args.push("-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-i", key, "-p", String(port));
-    const p = spawn("ssh", [...args, "cirros@127.0.0.1", "sh -s"], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`ssh exit ${code}: ${err.trim()}`));
-    });
-    p.stdin.on("error", () => {}); // ssh may exit before reading its script (connection refused): close reports it
-    p.stdin.end(script);
-  });
-}
 
 /** A config drive (label config-2): ISO 9660 when an ISO tool is installed, else ext4. Returns its path. */
 export function configDrive(dir: string, meta: object, userData: string): string {

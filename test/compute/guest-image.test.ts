@@ -4,11 +4,11 @@ import { strict as assert } from "node:assert";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureGuestImage, type GuestImage } from "../../src/compute/guest-image.js";
+import { freePort, ssh } from "../../bench/guest-ssh.js";
 
 const CI = !!process.env.CI;
 const has = (cmd: string): boolean => {
@@ -47,46 +47,6 @@ async function waitFor<T>(what: string, timeoutMs: number, fn: () => T | undefin
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }
-}
-
-/** A TCP port free on loopback right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Runs a command in the guest over SSH as cirros; resolves with stdout, rejects on failure. */
-function ssh(port: number, key: string, script: string, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-    ];
-    args.push("-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "-i", key, "-p", String(port));
-    const p = spawn("ssh", [...args, "cirros@127.0.0.1", "sh -s"], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`ssh exit ${code}: ${err.trim()}`));
-    });
-    p.stdin.on("error", () => {}); // ssh may exit before reading its script (connection refused): close reports it
-    p.stdin.end(script);
-  });
 }
 
 /** The config drive for a boot: ISO 9660 when an ISO tool is installed, else ext4; label config-2 either way. */
