@@ -5,6 +5,7 @@ import type { ObjectCore } from "./core.js";
 import { reclaim } from "./api/object.js";
 import { expiredObjects, garbageKeys, removeObject } from "./store/objects.js";
 import { reapTombstones } from "./store/sync.js";
+import { runPeriodically, type Periodic } from "./periodic.js";
 
 const BATCH = 500;
 /** Seconds after which an upload that never committed is taken for abandoned. */
@@ -39,19 +40,6 @@ export async function reapOnce(core: ObjectCore): Promise<{ expired: number; rec
 }
 
 /** Run reapOnce every `intervalSeconds` until stopped; a failed pass is logged and retried next time. */
-export function startReaper(core: ObjectCore, intervalSeconds: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = reapOnce(core)
-      .catch((e) => core.log.error({ err: e }, "object reaper pass failed"))
-      .finally(() => (running = null));
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function startReaper(core: ObjectCore, intervalSeconds: number): Periodic {
+  return runPeriodically(core, intervalSeconds, "object reaper pass", () => reapOnce(core));
 }

@@ -23,6 +23,7 @@ import { listParams, renderListing, type Row } from "./listing.js";
 import { readObject, reclaim, writeObject } from "./object.js";
 import { header, param, swiftPath, type Ctx } from "./request.js";
 import { splitSwiftBytes } from "./slo.js";
+import { copyVersion } from "./versioning.js";
 
 /** Container sysmeta: "true" or "false", and the hidden versions container's name. */
 const ENABLED = "x-container-sysmeta-versions-enabled";
@@ -147,22 +148,10 @@ async function versionsOf(
 /** Whether a container has (or had) versioning on. */
 export const hasVersioning = (c: Container): boolean => c.meta.has(VERSIONS);
 
-/** Copy an object (data, type, metadata, timestamp) to `name` of `to`. */
-async function copyTo(core: ObjectCore, o: StoredObject, to: Container, name: string): Promise<void> {
-  await writeObject(core, to, name, {
-    source: core.data.get(o.dataKey),
-    length: o.size,
-    contentType: o.contentType,
-    meta: o.meta,
-    deleteAt: o.deleteAt,
-    timestamp: o.timestamp,
-  });
-}
-
 /** Keep a current object as an archived version. */
 async function archive(core: ObjectCore, vc: Container, o: StoredObject): Promise<void> {
   const id = o.meta.get(VERSION_ID);
-  await copyTo(core, o, vc, rowName(o.name, id ?? o.timestamp, id === undefined));
+  await copyVersion(core, o, vc, rowName(o.name, id ?? o.timestamp, id === undefined), true);
 }
 
 /**
@@ -251,7 +240,7 @@ async function settle(core: ObjectCore, c: Container, vc: Container, name: strin
   if (live(await getObject(core, c.id, name))) return;
   for await (const o of versionsOfName(core, vc, name)) {
     if (o.contentType === MARKER_TYPE) return;
-    await copyTo(core, o, c, name);
+    await copyVersion(core, o, c, name, true);
     const gone = await removeObject(core, vc.id, o.name, o.dataKey);
     if (gone) await reclaim(core, gone.dataKey);
     return;

@@ -79,12 +79,16 @@ const prefixOf = (name: string): string => `${Buffer.byteLength(name).toString(1
 const live = (o: StoredObject | undefined): o is StoredObject =>
   o !== undefined && (o.deleteAt === null || o.deleteAt > Date.now() / 1000);
 
-/** Write a copy of `o` (data, type, metadata) under `name` of `to`; 412 when `to` does not exist, as Swift. */
-async function copyVersion(
+/**
+ * Write a copy of `o` (data, type, metadata; its timestamp too with `keepTimestamp`) under `name` of `to`; 412 when
+ * `to` does not exist, as Swift.
+ */
+export async function copyVersion(
   core: ObjectCore,
   o: StoredObject,
   to: Container | undefined,
   name: string,
+  keepTimestamp = false,
 ): Promise<void> {
   if (!to) throw swiftError(412);
   await writeObject(core, to, name, {
@@ -93,6 +97,7 @@ async function copyVersion(
     contentType: o.contentType,
     meta: o.meta,
     deleteAt: o.deleteAt,
+    ...(keepTimestamp ? { timestamp: o.timestamp } : {}),
   });
 }
 

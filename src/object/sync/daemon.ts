@@ -20,6 +20,7 @@ import { isSymlink } from "../api/symlink.js";
 import { pyQuote, syncSignature } from "./realms.js";
 import { send } from "./push.js";
 import { resolveSyncTo, type SyncTarget } from "./targets.js";
+import { runPeriodically, type Periodic } from "../periodic.js";
 
 /** Containers claimed per pass. */
 const CONTAINERS_PER_PASS = 20;
@@ -178,24 +179,7 @@ function objectHeaders(o: StoredObject): Record<string, string> {
 }
 
 /** Run syncOnce every `intervalSeconds` until stopped; a failed pass is logged and retried next time. */
-export function startSyncDaemon(
-  core: ObjectCore,
-  intervalSeconds: number,
-  self: () => string,
-): { stop(): Promise<void> } {
+export function startSyncDaemon(core: ObjectCore, intervalSeconds: number, self: () => string): Periodic {
   const owner = randomBytes(12).toString("hex");
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = syncOnce(core, owner, self())
-      .catch((e) => core.log.error({ err: e }, "container sync pass failed"))
-      .finally(() => (running = null));
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return runPeriodically(core, intervalSeconds, "container sync pass", () => syncOnce(core, owner, self()));
 }
