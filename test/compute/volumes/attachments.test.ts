@@ -126,6 +126,14 @@ test("views per microversion: 2.70 tag, 2.79 delete_on_termination, 2.89 attachm
     body: { volumeAttachment: { volumeId: other.id } },
   });
   assert.equal(swap.status, 409, swap.text);
+  // An unknown new volume is 400, as in Nova (tempest's test_update_attached_volume_with_nonexistent_volume_in_body).
+  const unknown = await c.req("PUT", `${base(server)}/${v.id}`, {
+    token: c.admin,
+    mv: "2.1",
+    body: { volumeAttachment: { volumeId: "6f1ac4e2-3f1b-4b9c-9a55-2c8d1d2f2b11" } },
+  });
+  assert.equal(unknown.status, 400, unknown.text);
+  assert.match(unknown.body.badRequest.message, /Volume .* could not be found/);
 });
 
 test("refusals: unknown volume 404, volume not available 400, not attached 404, bad body 400", async () => {

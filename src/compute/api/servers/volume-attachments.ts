@@ -202,6 +202,13 @@ async function update(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: str
   const bdm = await attachedBdm(core, inst, volumeId);
   if (newId !== volumeId) {
     ctx.authorize(`${R}:swap`, { project_id: inst.project_id });
+    // As Nova: an unknown new volume (named in the body, not the URL) is 400 before anything else.
+    try {
+      await showVolume(core, inst, newId);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) throw badRequest(e.message);
+      throw e;
+    }
     throw new ApiError(409, "Swapping volumes is not supported by this compute service.");
   }
   if (!newer) throw badRequest("The volume was attached to the instance already; nothing to swap.");
