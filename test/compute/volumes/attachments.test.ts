@@ -302,6 +302,9 @@ test("os-volumes (the proxy, up to 2.35): list, show, create, delete in Nova's v
     "metadata",
   ])
     assert.ok(k in v, k);
+  // A blank id is 404, not the list (tempest's test_get_volume_without_passing_volume_id).
+  assert.equal((await c.req("GET", "/v2.1/os-volumes/", { token: c.demo })).status, 404);
+  assert.equal((await c.req("GET", "/v2.1/os-volumes", { token: c.demo })).status, 200);
   const list = await c.req("GET", "/v2.1/os-volumes/detail", { token: c.demo });
   assert.ok(list.body.volumes.some((x: any) => x.id === v.id));
   const show = await c.req("GET", `/v2.1/os-volumes/${v.id}`, { token: c.demo });
