@@ -22,6 +22,9 @@
 //   --workspace DIR         where the workspace goes (default .data/tempest/SERVICE, recreated each run)
 //   --isolated-networks     [auth] create_isolated_networks = true (upstream's default): every test project gets a
 //                           network, subnet and router to the public network, so servers boot with ports
+//   --compute-driver D      the compute suite's virt driver (fake or qemu; default: `stratus up`'s, qemu as root).
+//                           Its images are 4 MiB of random bytes that no guest can run, so under qemu the guests never
+//                           answer a hot-unplug or write a console: see docs/tempest-compute.md
 //
 // The `scenario` suite boots real guests (see docs/tempest-scenarios.md): it needs root, and the harness's Stratus
 // runs the qemu driver and the linux data plane. tempest boots the built-in guest image (user cirros, keypair auth)
@@ -340,6 +343,7 @@ main(async () => {
       concurrency: { type: "string" },
       workspace: { type: "string" },
       "isolated-networks": { type: "boolean", default: false },
+      "compute-driver": { type: "string" },
     },
   });
   const service = positionals[0] ?? "identity";
@@ -421,7 +425,12 @@ main(async () => {
       };
       step(`Serving [image] http_image at ${httpImage.url}`);
     }
-    if (service === "compute") settings.compute = { hosts: COMPUTE_HOSTS };
+    if (service === "compute") {
+      const driver = o["compute-driver"];
+      if (driver !== undefined && driver !== "fake" && driver !== "qemu")
+        throw new SetupError(`--compute-driver ${driver}: one of fake, qemu`, 2);
+      settings.compute = { hosts: COMPUTE_HOSTS, ...(driver ? { driver } : {}) };
+    }
     // The volume suite's servers (attach, boot from volume) run on one fake host; volumes on the file backend.
     if (service === "volume") settings.compute = { driver: "fake", hosts: 1 };
     // Real guests: one qemu host (it builds and registers the guest image at start-up; the linux data plane is
