@@ -271,6 +271,42 @@ test("server delete: attachments deleted, delete_on_termination volumes deleted,
   assert.equal((await bdmRows(s)).length, 0);
 });
 
+test("a shelved-offloaded server (2.20): attach reserves and completes, unshelve connects, detach drops", async () => {
+  const id = await c.createServer(c.demo, { name: "shelf-vol" });
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.equal((await c.act(c.demo, id, { shelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "SHELVED_OFFLOADED");
+  const v = cinder.add(demoProject);
+  const old = await attach(id, { volumeId: v.id }, "2.19");
+  assert.equal(old.status, 409, old.text);
+  assert.match(old.body.conflictingRequest.message, /while it is in vm_state shelved_offloaded/);
+  const r = await attach(id, { volumeId: v.id }, "2.20");
+  assert.equal(r.status, 200, r.text);
+  assert.equal(v.status, "in-use");
+  const [row] = (await bdmRows(id)).filter((b) => b.volume_id === v.id);
+  assert.ok(row.attachment_id, "the volume is reserved for the server");
+  assert.equal(row.connection_info, null, "no host to connect to yet");
+  // Unshelve lands the server on a host, which connects the volume there.
+  assert.equal((await c.act(c.demo, id, { unshelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const [after] = (await bdmRows(id)).filter((b) => b.volume_id === v.id);
+  assert.equal(JSON.parse(after.connection_info!).driver_volume_type, "nbd");
+  const shown = await c.req("GET", `${base(id)}/${v.id}`, { token: c.demo });
+  assert.equal(shown.body.volumeAttachment.device, after.device_name);
+  // Shelved again: detach drops the attachment and the mapping, with no host to unplug from.
+  assert.equal((await c.act(c.demo, id, { shelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "SHELVED_OFFLOADED");
+  const det = await c.req("DELETE", `${base(id)}/${v.id}`, { token: c.demo, mv: "2.20" });
+  assert.equal(det.status, 202, det.text);
+  assert.equal(v.status, "available");
+  assert.deepEqual(
+    (await bdmRows(id)).filter((b) => b.volume_id === v.id),
+    [],
+  );
+  assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
+  await c.waitGone(c.demo, id);
+});
+
 test("without a block storage service attach answers 503 and lists stay empty", async () => {
   c.t.cloud.compute.core.connectVolume(undefined);
   try {
