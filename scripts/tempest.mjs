@@ -227,7 +227,8 @@ const COMPUTE_FEATURES = {
   attach_encrypted_volume: false,
   swap_volume: false,
   volume_backed_live_migration: false,
-  volume_multiattach: false,
+  // Multiattach volumes (Nova 2.60, the block storage service's multiattach volume types) are served.
+  volume_multiattach: true,
   ide_bus: false,
   config_drive: true,
   // The XenAPI-only APIs (os-agents, writeable server metadata through them, resetNetwork) as in Nova after Ussuri.

@@ -197,6 +197,18 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
   return { volumeAttachment: attachmentView(ctx, inst, bdm, false) };
 }
 
+/** Nova's refusals of a swap (400) that come before the swap itself, which this cloud does not do (409). */
+function checkSwappable(old: CinderVolume, fresh: CinderVolume): void {
+  const invalid = (why: string) => badRequest(`Invalid volume: ${why}`);
+  if ((fresh.attachments ?? []).length > 0) throw invalid("New volume must be detached in order to swap.");
+  if (fresh.size < old.size) throw invalid("New volume must be the same size or larger.");
+  const readOnly = old.metadata?.readonly === "True";
+  if (old.multiattach && !readOnly && (old.attachments ?? []).length > 1)
+    throw badRequest(
+      "Swapping multi-attach volumes with more than one read/write attachment is not supported.",
+    );
+}
+
 /** PUT: before 2.85 only a swap (not supported here); from 2.85 delete_on_termination may change. */
 async function update(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: string): Promise<void> {
   const mv = ctx.microversion;
@@ -212,12 +224,10 @@ async function update(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: str
   if (newId !== volumeId) {
     ctx.authorize(`${R}:swap`, { project_id: inst.project_id });
     // As Nova: an unknown new volume (named in the body, not the URL) is 400 before anything else.
-    try {
-      await showVolume(core, inst, newId);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) throw badRequest(e.message);
-      throw e;
-    }
+    const fresh = await showVolume(core, inst, newId).catch((e: unknown) => {
+      throw e instanceof ApiError && e.status === 404 ? badRequest(e.message) : e;
+    });
+    checkSwappable(await showVolume(core, inst, volumeId), fresh);
     throw new ApiError(409, "Swapping volumes is not supported by this compute service.");
   }
   if (!newer) throw badRequest("The volume was attached to the instance already; nothing to swap.");
