@@ -7,9 +7,10 @@
 // failures.txt (full tracebacks), failed/TEST.log (the HTTP log of each failed test), results.jsonl (one line per
 // test), stratus.log and stratus-data/.
 // For image, the harness's own Stratus gets web-download enabled and tempest's [image] http_image is served by a
-// local web server, so the import tests need no internet. For compute, the harness's own Stratus runs two fake
-// hosts (so that the migration tests have somewhere to go), and the harness uploads the two small raw images that
-// tempest boots ([compute] image_ref and image_ref_alt; the fake driver boots any bytes).
+// local web server, so the import tests need no internet. For compute, the harness's own Stratus runs two hosts
+// (so that the migration tests have somewhere to go; fake ones with --compute-driver fake, else `stratus up`'s
+// driver), and the harness uploads the two small raw images that tempest boots ([compute] image_ref and
+// image_ref_alt; the fake driver boots any bytes, qemu guests find no OS in them).
 //
 // Options:
 //   SERVICE                 which API tests: identity (default); see SUITES below
