@@ -33,6 +33,8 @@ export class ComputeService {
       formatError: formatComputeError,
       microversions: computeMicroversions,
       requestIdHeaders: ["x-compute-request-id"],
+      // Nova's router has no route for a collection with a trailing slash (`DELETE /images/`): 404, not 405.
+      trailingSlashNotFound: true,
     };
   }
 }

@@ -122,6 +122,9 @@ test("groups and rules through Nova's proxy are the network service's", async ()
   assert.equal(delDefault.status, 400);
   assert.equal((await c.req("DELETE", `/v2.1/os-security-groups/${g.id}`, { token: c.demo })).status, 202);
   assert.equal((await c.req("GET", `/v2.1/os-security-groups/${g.id}`, { token: c.demo })).status, 404);
+  // A blank id is 404 as in Nova (tempest's test_delete_security_group_without_passing_id), not the 405 of the
+  // collection without the slash.
+  assert.equal((await c.req("DELETE", "/v2.1/os-security-groups/", { token: c.demo })).status, 404);
 });
 
 test("a server's groups are its ports'; add and remove change its ports", async () => {

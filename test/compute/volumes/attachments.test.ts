@@ -126,6 +126,14 @@ test("views per microversion: 2.70 tag, 2.79 delete_on_termination, 2.89 attachm
     body: { volumeAttachment: { volumeId: other.id } },
   });
   assert.equal(swap.status, 409, swap.text);
+  // An unknown new volume is 400, as in Nova (tempest's test_update_attached_volume_with_nonexistent_volume_in_body).
+  const unknown = await c.req("PUT", `${base(server)}/${v.id}`, {
+    token: c.admin,
+    mv: "2.1",
+    body: { volumeAttachment: { volumeId: "6f1ac4e2-3f1b-4b9c-9a55-2c8d1d2f2b11" } },
+  });
+  assert.equal(unknown.status, 400, unknown.text);
+  assert.match(unknown.body.badRequest.message, /Volume .* could not be found/);
 });
 
 test("refusals: unknown volume 404, volume not available 400, not attached 404, bad body 400", async () => {
@@ -263,6 +271,42 @@ test("server delete: attachments deleted, delete_on_termination volumes deleted,
   assert.equal((await bdmRows(s)).length, 0);
 });
 
+test("a shelved-offloaded server (2.20): attach reserves and completes, unshelve connects, detach drops", async () => {
+  const id = await c.createServer(c.demo, { name: "shelf-vol" });
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.equal((await c.act(c.demo, id, { shelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "SHELVED_OFFLOADED");
+  const v = cinder.add(demoProject);
+  const old = await attach(id, { volumeId: v.id }, "2.19");
+  assert.equal(old.status, 409, old.text);
+  assert.match(old.body.conflictingRequest.message, /while it is in vm_state shelved_offloaded/);
+  const r = await attach(id, { volumeId: v.id }, "2.20");
+  assert.equal(r.status, 200, r.text);
+  assert.equal(v.status, "in-use");
+  const [row] = (await bdmRows(id)).filter((b) => b.volume_id === v.id);
+  assert.ok(row.attachment_id, "the volume is reserved for the server");
+  assert.equal(row.connection_info, null, "no host to connect to yet");
+  // Unshelve lands the server on a host, which connects the volume there.
+  assert.equal((await c.act(c.demo, id, { unshelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const [after] = (await bdmRows(id)).filter((b) => b.volume_id === v.id);
+  assert.equal(JSON.parse(after.connection_info!).driver_volume_type, "nbd");
+  const shown = await c.req("GET", `${base(id)}/${v.id}`, { token: c.demo });
+  assert.equal(shown.body.volumeAttachment.device, after.device_name);
+  // Shelved again: detach drops the attachment and the mapping, with no host to unplug from.
+  assert.equal((await c.act(c.demo, id, { shelve: null })).status, 202);
+  await c.waitStatus(c.demo, id, "SHELVED_OFFLOADED");
+  const det = await c.req("DELETE", `${base(id)}/${v.id}`, { token: c.demo, mv: "2.20" });
+  assert.equal(det.status, 202, det.text);
+  assert.equal(v.status, "available");
+  assert.deepEqual(
+    (await bdmRows(id)).filter((b) => b.volume_id === v.id),
+    [],
+  );
+  assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
+  await c.waitGone(c.demo, id);
+});
+
 test("without a block storage service attach answers 503 and lists stay empty", async () => {
   c.t.cloud.compute.core.connectVolume(undefined);
   try {
@@ -294,6 +338,9 @@ test("os-volumes (the proxy, up to 2.35): list, show, create, delete in Nova's v
     "metadata",
   ])
     assert.ok(k in v, k);
+  // A blank id is 404, not the list (tempest's test_get_volume_without_passing_volume_id).
+  assert.equal((await c.req("GET", "/v2.1/os-volumes/", { token: c.demo })).status, 404);
+  assert.equal((await c.req("GET", "/v2.1/os-volumes", { token: c.demo })).status, 200);
   const list = await c.req("GET", "/v2.1/os-volumes/detail", { token: c.demo });
   assert.ok(list.body.volumes.some((x: any) => x.id === v.id));
   const show = await c.req("GET", `/v2.1/os-volumes/${v.id}`, { token: c.demo });

@@ -111,6 +111,24 @@ test("--volume: an existing bootable volume; kept (available) when the server go
   assert.ok(cinder.volumes.has(vol.id));
 });
 
+test("a root volume Cinder marks not bootable is 400, as in Nova; as a second disk it is fine", async () => {
+  const vol = cinder.add(demoProject, { bootable: false, imageId: c.imageId });
+  const root = { uuid: vol.id, boot_index: 0, source_type: "volume", destination_type: "volume" };
+  const r = await create({ block_device_mapping_v2: [root] });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.body.badRequest.message, `Block Device ${vol.id} is not bootable.`);
+  assert.equal(vol.status, "available");
+  const second = await create({
+    imageRef: c.imageId,
+    block_device_mapping_v2: [{ ...root, boot_index: 1 }],
+  });
+  assert.equal(second.status, 202, second.text);
+  const id = second.body.server.id;
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
+  await c.waitGone(c.demo, id);
+});
+
 test("an image-backed server with an extra blank volume from the request", async () => {
   const r = await create({
     imageRef: c.imageId,

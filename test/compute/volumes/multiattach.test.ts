@@ -67,6 +67,18 @@ test("a multiattach volume needs 2.60, then attaches to two servers, shareable o
       [[v.id, s]],
     );
   }
+  // A swap away from it (admin) is Nova's 400 for two read/write attachments, not the 409 of an unsupported swap
+  // (tempest's test_multiattach_rw_volume_update_failure); both attachments stay.
+  const other = cinder.add(demoProject, { multiattach: true });
+  const swap = await c.req("PUT", `${base(servers[0])}/${v.id}`, {
+    token: c.admin,
+    mv: "2.60",
+    body: { volumeAttachment: { volumeId: other.id } },
+  });
+  assert.equal(swap.status, 400, swap.text);
+  assert.match(swap.body.badRequest.message, /more than one read\/write attachment/);
+  assert.equal(v.attachments.size, 2);
+  assert.equal(other.status, "available");
   assert.equal((await detach(servers[0], v.id)).status, 202);
   assert.equal(v.status, "in-use", "still attached to the other server");
   assert.deepEqual(driver().volumesOf(servers[0]), []);

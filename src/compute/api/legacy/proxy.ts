@@ -2,6 +2,7 @@
 // the nova-network-only calls.
 import { ApiError } from "../../../shared/http/errors.js";
 import { route, type Route } from "../../../shared/http/route.js";
+import { notFound } from "../../errors.js";
 import type { Ctx } from "../common.js";
 import { removedAfter } from "./images.js";
 
@@ -23,6 +24,8 @@ export function proxyRoute(
     policy: null,
     auth: "required",
     handler: async (ctx: Ctx) => {
+      // Nova's router has no route for an empty id (`GET /os-volumes/`): 404, not the collection.
+      if (ctx.url.split("?", 1)[0].endsWith("/")) throw notFound("The resource could not be found.");
       removedAfter(ctx);
       ctx.authorize(rule, { project_id: ctx.auth?.projectId ?? "" });
       return answer(ctx);

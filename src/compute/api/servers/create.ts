@@ -97,6 +97,9 @@ async function checkVolumes(
     let meta: Record<string, string> | undefined;
     if (b.sourceType === "volume") {
       const vol = await requestedVolume(core, ctx, b.uuid!);
+      // Nova reads the root volume's image metadata first and refuses one Cinder marks not bootable.
+      if (b.bootIndex === 0 && String(vol.bootable ?? "true").toLowerCase() === "false")
+        throw badRequest(`Block Device ${b.uuid} is not bootable.`);
       checkAttachable(ctx, vol);
       meta = vol.volume_image_metadata ?? {};
     } else if (b.sourceType === "snapshot") {

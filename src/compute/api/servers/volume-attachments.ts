@@ -51,8 +51,15 @@ export const volumeAttachmentPolicies: RuleDefault[] = [
   ),
 ];
 
-/** Nova's states for attach_volume / detach_volume that this cloud serves (the server must have a host). */
+/** Nova's states for attach_volume / detach_volume before 2.20 (the server has a host). */
 const ATTACHABLE = { vm: [VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED] } as const;
+/** From 2.20 also a shelved-offloaded server (Nova's): the volume is reserved now and connected at unshelve. */
+const ATTACHABLE_220 = { vm: [...ATTACHABLE.vm, VmState.SHELVED_OFFLOADED] } as const;
+
+/** The attach/detach state rule for the request's microversion. */
+const attachableAt = (ctx: Ctx) => (ctx.microversion.gte("2.20") ? ATTACHABLE_220 : ATTACHABLE);
+/** Whether the server is shelved-offloaded: it has no host and no guest to plug a disk into. */
+const offloaded = (inst: Instance) => inst.vm_state === VmState.SHELVED_OFFLOADED;
 
 const DEVICE_RE = /^(\/dev\/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$/;
 const TAG_MAX = 60;
@@ -140,8 +147,8 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
   if (dot !== undefined && typeof dot !== "boolean")
     throw badRequest(`Invalid input for field/attribute delete_on_termination. Value: ${String(dot)}.`);
   checkLock(ctx, inst);
-  checkState(inst, "attach_volume", ATTACHABLE);
-  const host = await needHostUp(core, inst);
+  checkState(inst, "attach_volume", attachableAt(ctx));
+  const host = offloaded(inst) ? null : await needHostUp(core, inst);
   const bdms = await listBdms(core.db, inst.uuid);
   if (bdms.some((b) => b.volumeId === volumeId))
     throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
@@ -176,7 +183,9 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
     imageId: null,
   });
   try {
-    await connectVolume(core, inst, host, bdm, vol.multiattach === true);
+    // Offloaded: completed without a connector so the volume is in-use (as Nova); unshelve connects it.
+    if (host === null) await client.completeAttachment(inst.project_id, attachmentId);
+    else await connectVolume(core, inst, host, bdm, vol.multiattach === true);
   } catch (e) {
     await forgetVolume(core, inst, bdm);
     ctx.log.warn({ uuid: inst.uuid, volume: volumeId, err: (e as Error).message }, "volume attach failed");
@@ -186,6 +195,18 @@ async function attach(core: ComputeCore, ctx: Ctx, inst: Instance): Promise<Reco
     );
   }
   return { volumeAttachment: attachmentView(ctx, inst, bdm, false) };
+}
+
+/** Nova's refusals of a swap (400) that come before the swap itself, which this cloud does not do (409). */
+function checkSwappable(old: CinderVolume, fresh: CinderVolume): void {
+  const invalid = (why: string) => badRequest(`Invalid volume: ${why}`);
+  if ((fresh.attachments ?? []).length > 0) throw invalid("New volume must be detached in order to swap.");
+  if (fresh.size < old.size) throw invalid("New volume must be the same size or larger.");
+  const readOnly = old.metadata?.readonly === "True";
+  if (old.multiattach && !readOnly && (old.attachments ?? []).length > 1)
+    throw badRequest(
+      "Swapping multi-attach volumes with more than one read/write attachment is not supported.",
+    );
 }
 
 /** PUT: before 2.85 only a swap (not supported here); from 2.85 delete_on_termination may change. */
@@ -202,6 +223,11 @@ async function update(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: str
   const bdm = await attachedBdm(core, inst, volumeId);
   if (newId !== volumeId) {
     ctx.authorize(`${R}:swap`, { project_id: inst.project_id });
+    // As Nova: an unknown new volume (named in the body, not the URL) is 400 before anything else.
+    const fresh = await showVolume(core, inst, newId).catch((e: unknown) => {
+      throw e instanceof ApiError && e.status === 404 ? badRequest(e.message) : e;
+    });
+    checkSwappable(await showVolume(core, inst, volumeId), fresh);
     throw new ApiError(409, "Swapping volumes is not supported by this compute service.");
   }
   if (!newer) throw badRequest("The volume was attached to the instance already; nothing to swap.");
@@ -225,8 +251,9 @@ async function detach(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: str
   checkLock(ctx, inst);
   const bdm = await attachedBdm(core, inst, volumeId);
   if (bdm.bootIndex === 0) throw badRequest("Cannot detach a root device volume");
-  checkState(inst, "detach_volume", ATTACHABLE);
-  await needHostUp(core, inst);
+  checkState(inst, "detach_volume", attachableAt(ctx));
+  // An offloaded server has no guest: the attachment and mapping are just dropped (disconnectVolume needs no host).
+  if (!offloaded(inst)) await needHostUp(core, inst);
   await startAction(core.db, requestContext(ctx), inst.uuid, "detach_volume");
   try {
     await disconnectVolume(core, inst, bdm);
