@@ -77,15 +77,22 @@ export async function forgetVolume(core: ComputeCore, inst: Instance, bdm: Bdm):
 /** Detach a volume: unplug it on the server's host (when it has one), delete the attachment, drop the mapping. */
 export async function disconnectVolume(core: ComputeCore, inst: Instance, bdm: Bdm): Promise<void> {
   if (inst.host && bdm.volumeId)
-    await core.bus.call(
-      target(agentContract, inst.host),
-      "detach_volume",
-      { uuid: inst.uuid, volumeId: bdm.volumeId },
-      { timeoutMs: AGENT_TIMEOUT_MS },
-    );
+    await core.bus
+      .call(
+        target(agentContract, inst.host),
+        "detach_volume",
+        { uuid: inst.uuid, volumeId: bdm.volumeId },
+        { timeoutMs: AGENT_TIMEOUT_MS },
+      )
+      .catch((e: Error) => {
+        throw new GuestDetachFailed(e.message);
+      });
   if (bdm.attachmentId) await volumeClient(core).deleteAttachment(inst.project_id, bdm.attachmentId);
   await deleteBdm(core.db, bdm.uuid);
 }
+
+/** The host could not unplug the volume (the guest did not release it): nothing was changed, it stays attached. */
+export class GuestDetachFailed extends Error {}
 
 /**
  * A deleted server's volumes (its guest is gone): delete each attachment, then the volumes marked

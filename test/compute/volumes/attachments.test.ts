@@ -208,6 +208,35 @@ test("detach unplugs, deletes the attachment and the mapping", async () => {
   );
 });
 
+test("a guest that keeps the device: 409 with what to do, nothing changed, the event records the error; a retry detaches", async () => {
+  const v = cinder.add(demoProject);
+  assert.equal((await attach(server, { volumeId: v.id })).status, 200);
+  const opts = (driver() as unknown as { opts: { failOperation?: (op: string) => string | false } }).opts;
+  opts.failOperation = (op) => op === "detachVolume" && "the guest did not release the device";
+  try {
+    const d = await c.req("DELETE", `${base(server)}/${v.id}`, { token: c.demo });
+    assert.equal(d.status, 409, d.text);
+    assert.match(d.body.conflictingRequest.message, /did not release the device/);
+    assert.match(d.body.conflictingRequest.message, /stays attached.*stop the server/);
+  } finally {
+    delete opts.failOperation;
+  }
+  assert.equal(v.status, "in-use");
+  assert.equal([...v.attachments.values()].length, 1);
+  assert.ok(
+    driver()
+      .volumesOf(server)
+      .some((p) => p.volumeId === v.id),
+  );
+  assert.ok((await bdmRows(server)).some((b) => b.volume_id === v.id));
+  const detach = (await c.actions(server)).filter((a) => a.action === "detach_volume").at(-1);
+  assert.deepEqual(detach?.events, [{ event: "compute_detach_volume", result: "Error" }]);
+  const again = await c.req("DELETE", `${base(server)}/${v.id}`, { token: c.demo });
+  assert.equal(again.status, 202, again.text);
+  assert.equal(v.status, "available");
+  assert.ok(!(await bdmRows(server)).some((b) => b.volume_id === v.id));
+});
+
 test("stop/start, reboots and rebuild keep the volumes; a stopped server takes and gives up volumes too", async () => {
   const s = await c.createServer(c.demo);
   await c.waitStatus(c.demo, s, "ACTIVE");

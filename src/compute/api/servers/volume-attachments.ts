@@ -8,12 +8,12 @@ import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest, notFound } from "../../errors.js";
-import { startAction } from "../../instances/actions.js";
+import { startAction, withEvent } from "../../instances/actions.js";
 import { VmState } from "../../instances/states.js";
 import type { Instance } from "../../instances/store.js";
 import { VolumeRefused, type CinderVolume } from "../../volume-client.js";
 import { createBdm, listBdms, nextDeviceName, updateBdm, type Bdm } from "../../volumes/bdm-store.js";
-import { connectVolume, disconnectVolume, forgetVolume } from "../../volumes/flow.js";
+import { connectVolume, disconnectVolume, forgetVolume, GuestDetachFailed } from "../../volumes/flow.js";
 import { ADMIN, ADMIN_OR_PROJECT, PROJECT_MEMBER, isUuidLike, policyRule } from "../admin/util.js";
 import { limited, objectBody, type Ctx } from "../common.js";
 import { authorizedServer, checkLock, checkState, needHostUp } from "../server-actions/common.js";
@@ -254,14 +254,22 @@ async function detach(core: ComputeCore, ctx: Ctx, inst: Instance, volumeId: str
   checkState(inst, "detach_volume", attachableAt(ctx));
   // An offloaded server has no guest: the attachment and mapping are just dropped (disconnectVolume needs no host).
   if (!offloaded(inst)) await needHostUp(core, inst);
-  await startAction(core.db, requestContext(ctx), inst.uuid, "detach_volume");
+  const rc = requestContext(ctx);
+  await startAction(core.db, rc, inst.uuid, "detach_volume");
   try {
-    await disconnectVolume(core, inst, bdm);
-  } catch (e) {
-    throw new ApiError(
-      500,
-      `Failed to detach volume ${volumeId} from instance ${inst.uuid}: ${(e as Error).message}`,
+    await withEvent(core.db, rc, inst.uuid, "compute_detach_volume", inst.host, () =>
+      disconnectVolume(core, inst, bdm),
     );
+  } catch (e) {
+    const why = `Failed to detach volume ${volumeId} from instance ${inst.uuid}: ${(e as Error).message}`;
+    // The guest kept the device: nothing changed, so this is the server's state refusing the request, not a fault.
+    if (e instanceof GuestDetachFailed)
+      throw new ApiError(
+        409,
+        `${why}. The volume stays attached: the guest must release the device (an operating system that ` +
+          "handles PCI hot-unplug), or stop the server and detach the volume then.",
+      );
+    throw new ApiError(500, why);
   }
 }
 
