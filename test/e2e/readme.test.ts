@@ -9,6 +9,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { loadConfig } from "../../src/shared/config.js";
 import { pyEnv, ROOT, type ExecResult } from "../helpers/stratus-process.js";
 
 /** One command line of the README, with its 1-based line number. */
@@ -355,6 +356,23 @@ describe("README.md: every command works as written against a fresh npm start", 
         md.includes(cmd),
         `NOT_RUN, INLINE_RUN or PENDING lists \`${cmd}\`, which README.md no longer shows`,
       );
+  });
+
+  test("the configuration example is a valid stratus.yaml (lines whose value is a '...' placeholder left out)", async () => {
+    const m = /^```yaml\n(region:[\s\S]*?)^```\s*$/m.exec(md);
+    assert.ok(m, "README.md shows a stratus.yaml example starting with region:");
+    const yaml = m[1]
+      .split("\n")
+      .filter((l) => !/:\s*\.\.\.(\s|$)/.test(l))
+      .join("\n");
+    const dir = await mkdtemp(join(tmpdir(), "stratus-readme-config-"));
+    try {
+      await writeFile(join(dir, "stratus.yaml"), yaml);
+      const cfg = loadConfig({ dataDir: dir }, {});
+      assert.ok(cfg.volume.backends.length > 0 && Object.keys(cfg.object.containerSync.realms).length > 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("the CLI packages the README asks for are ones npm test installs", async () => {
