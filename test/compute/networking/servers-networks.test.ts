@@ -83,6 +83,26 @@ test("networks auto: a port on the project's only network, shown in addresses, d
   assert.equal((await net("GET", `/ports/${p.id}`, c.admin)).status, 404);
 });
 
+test("update and rebuild answer plain addresses before 2.75 (no OS-EXT-IPS keys), show's from 2.75", async () => {
+  const r = await create({ networks: "auto" });
+  const id = r.body.server.id;
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  const ip = (await portsOf(id))[0].fixed_ips[0].ip_address;
+  const put = (mv: string) =>
+    c.req("PUT", `/v2.1/servers/${id}`, { token: c.demo, mv, body: { server: { name: `n${mv}` } } });
+  assert.deepEqual((await put("2.1")).body.server.addresses, { private: [{ addr: ip, version: 4 }] });
+  const rebuilt = await c.req("POST", `/v2.1/servers/${id}/action`, {
+    token: c.demo,
+    body: { rebuild: { imageRef: c.imageId } },
+  });
+  assert.equal(rebuilt.status, 202, rebuilt.text);
+  assert.deepEqual(rebuilt.body.server.addresses, { private: [{ addr: ip, version: 4 }] });
+  await c.waitStatus(c.demo, id, "ACTIVE");
+  assert.equal((await put("2.75")).body.server.addresses.private[0]["OS-EXT-IPS:type"], "fixed");
+  assert.equal((await c.req("DELETE", `/v2.1/servers/${id}`, { token: c.demo })).status, 204);
+  await c.waitGone(c.demo, id);
+});
+
 test("networks none: no port, no addresses", async () => {
   const r = await create({ networks: "none" });
   const s = await c.waitStatus(c.demo, r.body.server.id, "ACTIVE");

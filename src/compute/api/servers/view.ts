@@ -152,7 +152,6 @@ function flavorView(ctx: Ctx, inst: Instance): Record<string, unknown> {
   return out;
 }
 
-/** Full detail of one server. */
 /** Fields update and rebuild responses leave out before 2.75 (Nova showed them only from then on). */
 const NOT_IN_UPDATE_BEFORE_275 = [
   "OS-EXT-AZ:availability_zone",
@@ -168,6 +167,7 @@ const NOT_IN_UPDATE_BEFORE_275 = [
   "host_status",
 ];
 
+/** Full detail of one server. */
 export function detailView(
   ctx: Ctx,
   inst: Instance,
@@ -250,6 +250,11 @@ export function detailView(
   if (opts.update && mv.lt("2.75")) {
     for (const k of NOT_IN_UPDATE_BEFORE_275) delete out[k];
     for (const k of Object.keys(out)) if (k.startsWith("OS-EXT-SRV-ATTR:")) delete out[k];
+    // Nova's plain addresses there (extend_address=False): no OS-EXT-IPS type or MAC.
+    const addrs = out.addresses as Record<string, Array<{ addr: unknown; version: unknown }>>;
+    out.addresses = Object.fromEntries(
+      Object.entries(addrs).map(([n, l]) => [n, l.map((a) => ({ addr: a.addr, version: a.version }))]),
+    );
   }
   return out;
 }
