@@ -2,8 +2,10 @@
 // NBD or iSCSI session kept open across daemon restarts and transport objects).
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { until } from "../../helpers/wait.js";
+import { freePort } from "../../../bench/guest-ssh.js";
+
+export { freePort };
 
 /** Whether a command is on PATH (or in an sbin directory). */
 export const has = (cmd: string): boolean => {
@@ -37,18 +39,6 @@ export const SKIP_TGT: string | false =
         : !existsSync(ISCSI_MODULE) || !has("qemu-io")
           ? "QEMU's iSCSI initiator is not installed (apt-get install qemu-block-extra)"
           : false;
-
-/** A TCP port free on loopback now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 /** qemu-io image options for an NBD export on a unix socket. */
 export const nbdImage = (socket: string, exportName: string): string =>
