@@ -121,10 +121,8 @@ export function maxKeys(q: Map<string, string>): number {
   return Math.min(Number(raw), 1000);
 }
 
-/** GET /bucket (ListObjects, or ListObjectsV2 with list-type=2). */
-export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Promise<Reply> {
-  const q = s3Query(ctx);
-  const v2 = q.get("list-type") === "2";
+/** A listing's `encoding-type` (only "url"; anything else is InvalidArgument) and the key encoder it asks for. */
+export function listingEncoding(q: Map<string, string>): { encoding?: string; enc: (s: string) => string } {
   const encoding = q.get("encoding-type");
   if (encoding !== undefined && encoding !== "url")
     throw s3Error(
@@ -132,7 +130,14 @@ export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
       { ArgumentName: "encoding-type" },
       "Invalid Encoding Method specified in Request",
     );
-  const enc = (s: string) => (encoding === "url" ? awsEncode(s, true) : s);
+  return { encoding, enc: (s: string) => (encoding === "url" ? awsEncode(s, true) : s) };
+}
+
+/** GET /bucket (ListObjects, or ListObjectsV2 with list-type=2). */
+export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Promise<Reply> {
+  const q = s3Query(ctx);
+  const v2 = q.get("list-type") === "2";
+  const { encoding, enc } = listingEncoding(q);
   const prefix = q.get("prefix") ?? "";
   const delimiter = q.get("delimiter") ?? "";
   const limit = maxKeys(q);

@@ -2,9 +2,8 @@
 // X-Versions-Enabled (Enabled: true, Suspended: false), ListObjectVersions is the container's `?versions` listing,
 // and a versionId is Swift's version-id (x-amz-version-id ⇄ X-Object-Version-Id).
 import { reply, type Reply } from "../../shared/http/reply.js";
-import { awsEncode } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
-import { maxKeys, owner, xmlReply } from "./bucket.js";
+import { listingEncoding, maxKeys, owner, xmlReply } from "./bucket.js";
 import { S3Error, s3Error } from "./errors.js";
 import { readSmallBody, s3Query, s3Time, quoteEtag } from "./request.js";
 import { deletePaths, uploadedPieces } from "./segments.js";
@@ -103,14 +102,7 @@ interface VersionRow {
 /** GET /bucket?versions (ListObjectVersions): prefix, delimiter, key-marker, version-id-marker, max-keys. */
 export async function listObjectVersions(ctx: Ctx, sw: SwiftClient, bucket: string): Promise<Reply> {
   const q = s3Query(ctx);
-  const encoding = q.get("encoding-type");
-  if (encoding !== undefined && encoding !== "url")
-    throw s3Error(
-      "InvalidArgument",
-      { ArgumentName: "encoding-type" },
-      "Invalid Encoding Method specified in Request",
-    );
-  const enc = (s: string) => (encoding === "url" ? awsEncode(s, true) : s);
+  const { encoding, enc } = listingEncoding(q);
   const prefix = q.get("prefix") ?? "";
   const delimiter = q.get("delimiter") ?? "";
   const keyMarker = q.get("key-marker") ?? "";
