@@ -1,11 +1,12 @@
-// `npm run bench -- <name> [--option value...] ...`: install and build when needed, then run
+// `npm run bench -- <name> [--option value...] ...`: install (npm and Debian packages) and build when needed, then run
 // dist/bench/<name>.js (e.g. identity) with the options that follow its name (e.g. compute --servers 200).
 // Benchmarks start their own Stratus on loopback; BENCH_SECONDS sets each measurement's length (default 10).
 // bench/<name>-*.ts files are helpers of bench <name>, not benchmarks of their own.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDashboardBuilt } from "./lib/dashboard.mjs";
-import { ROOT, ensureBuilt, ensureNodeDeps, main, run, step } from "./lib/setup.mjs";
+import { RUNTIME_PACKAGES, names } from "./lib/packages.mjs";
+import { ROOT, ensureBuilt, ensureDebianPackages, ensureNodeDeps, main, run, step } from "./lib/setup.mjs";
 
 main(async () => {
   const args = process.argv.slice(2);
@@ -30,6 +31,8 @@ main(async () => {
   await ensureNodeDeps();
   await ensureBuilt();
   if (runs.some((r) => r.name === "dashboard")) await ensureDashboardBuilt();
+  // Benchmarks start a cloud as `npm start` does, so they need the same Debian packages.
+  await ensureDebianPackages(names(RUNTIME_PACKAGES), "the benchmarks");
   for (const { name, opts } of runs) {
     step(`bench ${[name, ...opts].join(" ")}`);
     const code = await run(process.execPath, [join(ROOT, "dist", "bench", `${name}.js`), ...opts]);

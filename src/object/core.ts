@@ -15,5 +15,12 @@ export class ObjectCore {
     readonly data: ObjectDataStore,
     readonly limits: ObjectLimits,
     readonly log: Logger,
+    /** Resolves once every commit made before the call is on disk (Database.durable). */
+    private readonly syncCommits: () => Promise<void>,
   ) {}
+
+  /** Resolves once every commit made before the call is on disk. */
+  durable(): Promise<void> {
+    return this.syncCommits();
+  }
 }

@@ -2,7 +2,7 @@
 // expired, never a newer write of the name) and data no row refers to any more (replaced or deleted versions whose
 // removal failed or was cut off by a crash, and uploads abandoned mid-way).
 import type { ObjectCore } from "./core.js";
-import { reclaim } from "./api/object.js";
+import { reclaim } from "./api/write.js";
 import { expiredObjects, garbageKeys, removeObject } from "./store/objects.js";
 import { reapTombstones } from "./store/sync.js";
 import { runPeriodically, type Periodic } from "./periodic.js";

@@ -4,6 +4,7 @@ import { migrate, type Database } from "../shared/db/index.js";
 import type { ServiceApi } from "../shared/http/service.js";
 import { objectRoutes } from "./api/index.js";
 import { ObjectCore } from "./core.js";
+import { ObjectData } from "./data.js";
 import { openObjectDriver } from "./drivers/index.js";
 import { formatObjectError } from "./errors.js";
 import { DEFAULT_LIMITS } from "./limits.js";
@@ -41,9 +42,11 @@ export class ObjectService {
   /** Migrate the object tables, open the store driver, start the reaper and the container sync daemon. */
   static async start(db: Database, cfg: Config, log: Logger): Promise<ObjectService> {
     await migrate(db, "object", objectMigrations);
-    const data = openObjectDriver(cfg.object.driver, { dataDir: cfg.dataDir });
+    const driver = openObjectDriver(cfg.object.driver, { dataDir: cfg.dataDir });
     const limits = { ...DEFAULT_LIMITS, max_file_size: cfg.object.maxFileSize };
-    const core = new ObjectCore(db.kysely as Kysely<ObjectTables>, db.engine, cfg, data, limits, log);
+    const kysely = db.kysely as Kysely<ObjectTables>;
+    const data = new ObjectData(driver, kysely);
+    const core = new ObjectCore(kysely, db.engine, cfg, data, limits, log, () => db.durable());
     return new ObjectService(core, startReaper(core, cfg.object.reapInterval));
   }
 

@@ -150,6 +150,9 @@ export const ConfigSchema = Type.Object(
         driver: Type.Union([Type.Literal("file")]),
         /** Largest object in bytes (Swift's max_file_size, 5 GiB + 2). */
         maxFileSize: Type.Integer({ minimum: 1 }),
+        /** Objects up to this many bytes keep their data in the database, committed with their row (one durable
+         *  commit, no file); 0 = every object's data goes to the store driver. */
+        inlineMaxBytes: Type.Integer({ minimum: 0, maximum: 65536 }),
         /** Seconds between runs of the reaper that removes expired objects and unreferenced data. */
         reapInterval: Type.Number({ minimum: 0.05 }),
         /** S3 virtual-hosted-style addressing: requests to <bucket>.<s3Domain> name the bucket in the Host
@@ -487,6 +490,7 @@ function defaults(dataDir: string): Config {
     object: {
       driver: "file",
       maxFileSize: 5 * 1024 ** 3 + 2,
+      inlineMaxBytes: 16384,
       reapInterval: 30,
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,

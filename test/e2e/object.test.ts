@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import {
   exec,
   killStratus,
@@ -359,34 +359,41 @@ describe("object storage with the swift and openstack CLIs", () => {
   });
 });
 
+/** The demo user's token, project id and the object-store base URL of a running Stratus. */
+async function demoSession(s: StratusProcess): Promise<{ token: string; project: string; base: string }> {
+  const a = s.clouds["stratus-demo"].auth;
+  const auth = await fetch(`${a.auth_url}/auth/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ["password"],
+          password: { user: { name: a.username, domain: { name: "Default" }, password: a.password } },
+        },
+        scope: { project: { name: a.project_name, domain: { name: "Default" } } },
+      },
+    }),
+  });
+  assert.equal(auth.status, 201);
+  const project = ((await auth.json()) as any).token.project.id as string;
+  const base = `${a.auth_url.replace(/\/identity\/v3$/, "")}/object-store/v1/AUTH_${project}`;
+  return { token: auth.headers.get("x-subject-token")!, project, base };
+}
+
 describe("object storage: a crash mid-PUT leaves the old object whole", () => {
   let s: StratusProcess | undefined;
-  after(async () => {
+  afterEach(async () => {
     if (s) await terminateStratus(s);
     await killStratus(s);
+    s = undefined;
   });
 
   test("SIGKILL while a replacement streams in: after a restart GET returns the old bytes, no partial file is left", async () => {
     s = await startStratus("stratus-e2e-object-crash-");
     const dir = s.dir;
-    const a = s.clouds["stratus-demo"].auth;
-    const auth = await fetch(`${a.auth_url}/auth/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ["password"],
-            password: { user: { name: a.username, domain: { name: "Default" }, password: a.password } },
-          },
-          scope: { project: { name: a.project_name, domain: { name: "Default" } } },
-        },
-      }),
-    });
-    const token = auth.headers.get("x-subject-token")!;
-    const project = ((await auth.json()) as any).token.project.id as string;
-    const base = a.auth_url.replace(/\/identity\/v3$/, "");
-    const url = `${base}/object-store/v1/AUTH_${project}/crash`;
+    const { token, base } = await demoSession(s);
+    const url = `${base}/crash`;
     assert.equal((await fetch(url, { method: "PUT", headers: { "x-auth-token": token } })).status, 201);
     const old = randomBytes(1024 * 1024);
     const put = await fetch(`${url}/obj`, { method: "PUT", headers: { "x-auth-token": token }, body: old });
@@ -419,28 +426,68 @@ describe("object storage: a crash mid-PUT leaves the old object whole", () => {
     req.destroy();
     s = await startStratus("stratus-e2e-object-crash-", { dir });
     assert.deepEqual(await partials(), []);
-    const b = s.clouds["stratus-demo"].auth;
-    const again = await fetch(`${b.auth_url}/auth/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ["password"],
-            password: { user: { name: b.username, domain: { name: "Default" }, password: b.password } },
-          },
-          scope: { project: { name: b.project_name, domain: { name: "Default" } } },
-        },
-      }),
-    });
-    const tok = again.headers.get("x-subject-token")!;
-    const url2 = `${b.auth_url.replace(/\/identity\/v3$/, "")}/object-store/v1/AUTH_${project}/crash`;
-    const got = await fetch(`${url2}/obj`, { headers: { "x-auth-token": tok } });
+    const again = await demoSession(s);
+    const url2 = `${again.base}/crash`;
+    const got = await fetch(`${url2}/obj`, { headers: { "x-auth-token": again.token } });
     assert.equal(got.status, 200);
     const body = Buffer.from(await got.arrayBuffer());
     assert.equal(md5(body), md5(old));
-    const head = await fetch(url2, { method: "HEAD", headers: { "x-auth-token": tok } });
+    const head = await fetch(url2, { method: "HEAD", headers: { "x-auth-token": again.token } });
     assert.equal(head.headers.get("x-container-object-count"), "1");
     assert.equal(head.headers.get("x-container-bytes-used"), String(old.length));
+  });
+
+  test("SIGKILL amid concurrent small PUTs (data in the database): every acknowledged object survives whole, listings and counts agree", async () => {
+    s = await startStratus("stratus-e2e-object-crash-small-");
+    const dir = s.dir;
+    const { token, base } = await demoSession(s);
+    const url = `${base}/small`;
+    assert.equal((await fetch(url, { method: "PUT", headers: { "x-auth-token": token } })).status, 201);
+    const bodyOf = (name: string) => Buffer.from(`${name}:`.repeat(100));
+    const acked: string[] = [];
+    let stop = false;
+    // Eight writers of fresh names and overwrites of one name each, until the server dies under them.
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const name = i % 4 === 3 ? `w${w}-same` : `w${w}-${i}`;
+        const r = await fetch(`${url}/${name}`, {
+          method: "PUT",
+          headers: { "x-auth-token": token },
+          body: bodyOf(name),
+        }).catch(() => null);
+        if (r?.status === 201) acked.push(name);
+        else if (r === null) return;
+      }
+    };
+    const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+    const deadline = Date.now() + 60_000;
+    while (acked.length < 300) {
+      assert.ok(Date.now() < deadline, `only ${acked.length} PUTs answered in 60 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    s.child.kill("SIGKILL");
+    await s.exited;
+    stop = true;
+    await Promise.all(writers);
+    s = await startStratus("stratus-e2e-object-crash-small-", { dir });
+    const again = await demoSession(s);
+    const h = { "x-auth-token": again.token };
+    const list = (await (await fetch(`${again.base}/small?format=json`, { headers: h })).json()) as Array<{
+      name: string;
+      hash: string;
+      bytes: number;
+    }>;
+    const listed = new Map(list.map((o) => [o.name, o]));
+    for (const name of new Set(acked)) assert.ok(listed.has(name), `${name} was acknowledged but is gone`);
+    for (const o of list) {
+      const got = Buffer.from(
+        await (await fetch(`${again.base}/small/${o.name}`, { headers: h })).arrayBuffer(),
+      );
+      assert.deepEqual(got, bodyOf(o.name), `${o.name} reads back whole`);
+      assert.equal(o.hash, md5(got));
+    }
+    const head = await fetch(`${again.base}/small`, { method: "HEAD", headers: h });
+    assert.equal(head.headers.get("x-container-object-count"), String(list.length));
+    assert.equal(head.headers.get("x-container-bytes-used"), String(list.reduce((n, o) => n + o.bytes, 0)));
   });
 });

@@ -1,6 +1,7 @@
 // Object storage on every SQL engine: the migration, byte-ordered listings of non-ASCII names, counts under
-// concurrent writes of the same names, and the account's totals. SQLite always runs; PostgreSQL and MariaDB come
-// from scripts/db-services.mjs and are skipped with the reason when not usable (unless CI is set: then it fails).
+// concurrent writes of the same names, the account's totals, and small objects' data in the database. SQLite
+// always runs; PostgreSQL and MariaDB come from scripts/db-services.mjs and are skipped with the reason when not
+// usable (unless CI is set: then it fails).
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -125,6 +126,41 @@ for (const engine of ENGINES) {
       });
       assert.equal(old.status, 202);
       assert.equal((await sw("HEAD", "/syncsrc/gone")).status, 404);
+    });
+
+    test("small objects' data is in the database, binary-safe, replaced and removed with the row", async (t) => {
+      if (skip) return t.skip(skip);
+      const inline = async () =>
+        Number(
+          (
+            await cloud!.object.core.db
+              .selectFrom("object_inline")
+              .select((eb) => eb.fn.countAll().as("n"))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await inline();
+      assert.equal((await sw("PUT", "/inline")).status, 201);
+      const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+      const r = await cloud!.app.inject({
+        method: "PUT",
+        url: `/object-store/v1/${account}/inline/bin`,
+        headers: { "x-auth-token": token },
+        payload: bytes,
+      });
+      assert.equal(r.statusCode, 201);
+      assert.equal(await inline(), before + 1);
+      const got = await cloud!.app.inject({
+        method: "GET",
+        url: `/object-store/v1/${account}/inline/bin`,
+        headers: { "x-auth-token": token },
+      });
+      assert.deepEqual(got.rawPayload, bytes);
+      assert.equal((await sw("PUT", "/inline/bin", "replaced")).status, 201);
+      assert.equal(await inline(), before + 1, "the replaced data went with its row");
+      assert.equal((await sw("GET", "/inline/bin")).text, "replaced");
+      assert.equal((await sw("DELETE", "/inline/bin")).status, 204);
+      assert.equal(await inline(), before);
     });
 
     test("object versioning: the hidden versions container and version rows, listed in order", async (t) => {

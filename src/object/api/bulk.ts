@@ -7,7 +7,7 @@ import { swiftText } from "../errors.js";
 import { deleteContainer, getContainer } from "../store/containers.js";
 import { removeObject } from "../store/objects.js";
 import { listFormat } from "./listing.js";
-import { reclaim } from "./object.js";
+import { reclaim } from "./write.js";
 import type { Ctx } from "./request.js";
 
 /** Swift's defaults, reported in /info. */

@@ -9,7 +9,7 @@ import {
   type Container,
 } from "../store/containers.js";
 import { expiredIn, removeObject, scanListing } from "../store/objects.js";
-import { reclaim } from "./object.js";
+import { reclaim } from "./write.js";
 import { extractArchive } from "./extract.js";
 import { httpDate, listingDate } from "../timestamp.js";
 import { splitSwiftBytes } from "./slo.js";

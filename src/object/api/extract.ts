@@ -12,7 +12,7 @@ import { getContainer, putContainer } from "../store/containers.js";
 import { checkAccountQuota } from "./account-quotas.js";
 import { bulkBody, bulkFormat } from "./bulk.js";
 import { guessContentType } from "./content-type.js";
-import { writeObject } from "./object.js";
+import { writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
 import type { Ctx } from "./request.js";
 import { quotePath } from "./slo.js";

@@ -7,7 +7,7 @@ import type { ObjectCore } from "../core.js";
 import { SwiftError } from "../errors.js";
 import { getContainer } from "../store/containers.js";
 import { multipartParts, MultipartError, parseDisposition } from "./multipart.js";
-import { writeObject } from "./object.js";
+import { writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
 import { header, type Ctx, type SwiftPath } from "./request.js";

@@ -35,21 +35,28 @@ const swift = (
     policy: null,
     auth: "optional",
     stream: "any",
-    handler: async (ctx) => {
-      const path = swiftPath(ctx, core);
-      // A form upload (FormPOST) is signed in its body, not by a token.
-      const boundary = path.container !== undefined ? formBoundary(ctx) : undefined;
-      if (boundary !== undefined) return formPost(ctx, core, path, boundary);
-      // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
-      await checkTempUrl(ctx, core, path);
-      // A container sync request (sync key or realm signature) stands in for a token in its container.
-      await checkSyncRequest(ctx, core, path);
-      // A website request (no token) to a web-enabled container is staticweb's.
-      const web = await staticWeb(ctx, core, path, readObject);
-      if (web !== undefined) return web;
-      return withCors(ctx, core, path, await handler(ctx, core));
-    },
+    handler: (ctx) => serve(ctx, core, handler),
   });
+
+/** Serve a Swift request: form uploads, temporary URLs, sync requests and websites first, then the handler. */
+async function serve(
+  ctx: Ctx,
+  core: ObjectCore,
+  handler: (ctx: Ctx, core: ObjectCore) => Promise<unknown> | unknown,
+): Promise<unknown> {
+  const path = swiftPath(ctx, core);
+  // A form upload (FormPOST) is signed in its body, not by a token.
+  const boundary = path.container !== undefined ? formBoundary(ctx) : undefined;
+  if (boundary !== undefined) return formPost(ctx, core, path, boundary);
+  // A temporary URL (temp_url_sig in the query) is checked first: valid, it lets the request in.
+  await checkTempUrl(ctx, core, path);
+  // A container sync request (sync key or realm signature) stands in for a token in its container.
+  await checkSyncRequest(ctx, core, path);
+  // A website request (no token) to a web-enabled container is staticweb's.
+  const web = await staticWeb(ctx, core, path, readObject);
+  if (web !== undefined) return web;
+  return withCors(ctx, core, path, await handler(ctx, core));
+}
 
 /** Swift's default cross-domain policy document. */
 const CROSSDOMAIN_POLICY =

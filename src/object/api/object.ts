@@ -1,20 +1,9 @@
-import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
-import { DataTooLarge } from "../drivers/store.js";
-import type { SwiftError } from "../errors.js";
 import { swiftError, swiftText } from "../errors.js";
 import { getContainer, type Container } from "../store/containers.js";
-import {
-  addGarbage,
-  commitObject,
-  dropGarbage,
-  getObject,
-  removeObject,
-  updateObjectMeta,
-  type StoredObject,
-} from "../store/objects.js";
+import { getObject, removeObject, updateObjectMeta, type StoredObject } from "../store/objects.js";
 import { httpDate, newTimestamp } from "../timestamp.js";
 import { empty } from "./common.js";
 import { checkConditions, multipartRanges, parseRanges } from "./conditions.js";
@@ -26,6 +15,7 @@ import { header, param, swiftPath, type Ctx } from "./request.js";
 import { authorizeAccount } from "./account-acl.js";
 import { syncTimestamp } from "./container-sync.js";
 import { tempUrlHeaders } from "./tempurl.js";
+import { OlderThanStored, reclaim, writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
 import {
@@ -213,88 +203,6 @@ export async function readObject(
       "content-type": `multipart/byteranges;boundary=${mp.boundary}`,
       "content-length": String(mp.length),
     });
-  }
-}
-
-/** What a new object version is made of. */
-export interface WriteSpec {
-  source: AsyncIterable<Uint8Array>;
-  /** Declared length, checked against what arrives. */
-  length?: number;
-  /** ETag the client declared (422 on mismatch). */
-  etag?: string;
-  contentType: string;
-  meta: Map<string, string>;
-  deleteAt: number | null;
-  /** The timestamp to record (a synced write's origin's, a kept version's own); a new one by default. */
-  timestamp?: string;
-  /** A synced write (container sync): it loses to a version already stored that is as new or newer. */
-  synced?: boolean;
-}
-
-/** A synced write older than (or as old as) the version already stored: Swift answers 202 and keeps the newer. */
-export class OlderThanStored extends Error {}
-
-/** Store data under a fresh key and commit the row; the data of the replaced version is removed after. */
-export async function writeObject(
-  core: ObjectCore,
-  c: Container,
-  name: string,
-  w: WriteSpec,
-): Promise<StoredObject> {
-  const key = randomBytes(16).toString("hex");
-  const since = newTimestamp();
-  const ts = w.timestamp ?? since;
-  await addGarbage(core, key, since);
-  let stored: { size: number; md5: string };
-  try {
-    const max = Math.min(core.limits.max_file_size, w.length ?? Number.POSITIVE_INFINITY);
-    stored = await core.data.put(key, w.source, { maxBytes: max });
-  } catch (e) {
-    await core.data.delete(key).catch(() => {});
-    await dropGarbage(core, key).catch(() => {});
-    if (e instanceof DataTooLarge)
-      throw w.length !== undefined && w.length <= core.limits.max_file_size
-        ? swiftError(400)
-        : swiftError(413);
-    throw swiftError(499);
-  }
-  const fail = async (err: SwiftError): Promise<never> => {
-    await core.data.delete(key).catch(() => {});
-    await dropGarbage(core, key).catch(() => {});
-    throw err;
-  };
-  if (w.length !== undefined && stored.size !== w.length) return fail(swiftError(499));
-  if (w.etag !== undefined && w.etag.replace(/^"(.*)"$/, "$1").toLowerCase() !== stored.md5)
-    return fail(swiftError(422));
-  const obj = {
-    name,
-    size: stored.size,
-    etag: stored.md5,
-    contentType: w.contentType,
-    timestamp: ts,
-    meta: w.meta,
-    deleteAt: w.deleteAt,
-    dataKey: key,
-  };
-  const done = await commitObject(core, c.id, obj, w.synced === true);
-  if (done === "gone") return fail(swiftError(404));
-  if (done === "older") {
-    await core.data.delete(key).catch(() => {});
-    await dropGarbage(core, key).catch(() => {});
-    throw new OlderThanStored();
-  }
-  if (done.replaced) await reclaim(core, done.replaced);
-  return { containerId: c.id, ...obj };
-}
-
-/** Remove data no row refers to any more, then forget it (the reaper retries what fails here). */
-export async function reclaim(core: ObjectCore, key: string): Promise<void> {
-  try {
-    await core.data.delete(key);
-    await dropGarbage(core, key);
-  } catch (e) {
-    core.log.warn({ err: e, key }, "object data removal failed; the reaper will retry");
   }
 }
 

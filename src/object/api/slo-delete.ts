@@ -8,7 +8,7 @@ import { getContainer } from "../store/containers.js";
 import { removeObject } from "../store/objects.js";
 import { authorizeContainer } from "./acl.js";
 import { bulkBody, bulkFormat } from "./bulk.js";
-import { reclaim } from "./object.js";
+import { reclaim } from "./write.js";
 import type { Ctx } from "./request.js";
 import { isSlo, quotePath, readManifest, segmentLookup, SLO_INFO, splitSegmentName } from "./slo.js";
 

@@ -9,7 +9,7 @@ import { getContainer, type Container } from "../store/containers.js";
 import { getObject, removeObject, scanObjects, type StoredObject } from "../store/objects.js";
 import { newTimestamp } from "../timestamp.js";
 import { empty } from "./common.js";
-import { reclaim, writeObject } from "./object.js";
+import { reclaim, writeObject } from "./write.js";
 import { header, type Ctx } from "./request.js";
 import { beforeVersionedWrite, hasVersioning, versionsDelete } from "./object-versioning.js";
 

@@ -2,6 +2,7 @@ import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
 import { logChange, tombstoneOf } from "./sync.js";
 import { runCached } from "./compiled.js";
+import { deleteInline, insertInline, isInlineKey } from "./inline.js";
 import { num, parseMeta, storeMeta, text, type ObjectDb } from "./tables.js";
 
 /** An object's row: what HEAD shows and where its data is. */
@@ -115,17 +116,34 @@ async function dropGarbageIn(db: ObjectDb, key: string): Promise<void> {
 }
 
 /**
+ * Data no row refers to any more (inside the transaction that dropped the row): inline data goes with the row;
+ * a store driver's becomes garbage, its key returned for removal after the commit.
+ */
+async function retire(tx: ObjectDb, key: string): Promise<string | null> {
+  if (isInlineKey(key)) {
+    await deleteInline(tx, key);
+    return null;
+  }
+  await addGarbage(tx, key, "0");
+  return key;
+}
+
+/**
  * Record an object write: the new row replaces any old one and the container's counts move by the difference, in
  * one transaction under the container's row lock. The new data key stops being garbage; the old one becomes
  * garbage. Returns the replaced data key (to remove after the commit), or "gone" when the container was deleted.
+ * `inline` is the data itself, stored in the same commit under the inline key `obj.dataKey` (which is on disk
+ * when this returns); replaced inline data goes in that commit too. `onlyIfNewer`: a synced write, which loses
+ * to a version as new or newer.
  */
 export async function commitObject(
   core: ObjectCore,
   containerId: number,
   obj: ObjectWrite,
-  onlyIfNewer = false,
+  opts: { onlyIfNewer?: boolean; inline?: Buffer } = {},
 ): Promise<{ replaced: string | null } | "gone" | "older"> {
-  return core.db.transaction().execute(async (tx) => {
+  const { onlyIfNewer = false, inline } = opts;
+  const done = await core.db.transaction().execute(async (tx) => {
     if (!(await lockContainer(tx, containerId))) return "gone" as const;
     const [old] = (
       await runCached(tx, "old version", [containerId, obj.name], () =>
@@ -171,18 +189,22 @@ export async function commitObject(
       await runCached(tx, "insert object", [containerId, obj.name, ...values], () =>
         tx.insertInto("object_object").values({ container_id: containerId, name: obj.name, ...row }),
       );
-    await dropGarbageIn(tx, obj.dataKey);
-    if (old) await addGarbage(tx, old.data_key, "0");
+    if (inline) await insertInline(tx, obj.dataKey, inline);
+    else await dropGarbageIn(tx, obj.dataKey);
+    const replaced = old ? await retire(tx, old.data_key) : null;
     await adjustCounts(tx, containerId, old ? 0 : 1, obj.size - num(old?.size));
     await logChange(tx, containerId, obj.name, obj.timestamp, false);
-    return { replaced: old ? old.data_key : null };
+    return { replaced };
   });
+  // Inline data is stored once its commit is on disk, as a driver's data is once synced.
+  if (inline && typeof done === "object") await core.durable();
+  return done;
 }
 
 /**
  * Remove an object's row (only the version `dataKey` names, when given: the reaper must not delete a newer
  * write; only a version older than `before`, when given: a synced delete carries its origin's timestamp),
- * adjusting the counts; its data key becomes garbage. Returns the removed row, or undefined.
+ * adjusting the counts; its data is retired (see retire). Returns the removed row, or undefined.
  */
 export async function removeObject(
   core: ObjectCore,
@@ -207,7 +229,7 @@ export async function removeObject(
       .where("container_id", "=", containerId)
       .where("name", "=", name)
       .execute();
-    await addGarbage(tx, old.data_key, "0");
+    await retire(tx, old.data_key);
     await adjustCounts(tx, containerId, -1, -num(old.size));
     await logChange(tx, containerId, name, before ?? newTimestamp(), true);
     return view(old);

@@ -25,6 +25,7 @@ export interface ObjectTables {
     data_key: string;
   };
   object_garbage: { data_key: string; since: string };
+  object_inline: { data_key: string; data: Uint8Array };
   object_sync: { container_id: number; point: number | string; owner: string; lease_until: number | string };
   object_tombstone: { container_id: number; name: string; timestamp: string };
   object_sync_change: {

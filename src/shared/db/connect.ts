@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type SqliteDatabase } from "kysely";
+import { WalSync } from "./wal-sync.js";
 
 /** Which SQL engine a database URL selects. */
 export type Engine = "sqlite" | "postgres" | "mysql";
@@ -12,6 +13,11 @@ export interface Database {
   url: string;
   /** Untyped handle; each service narrows it to its own tables with `as Kysely<Tables>`. */
   kysely: Kysely<any>;
+  /**
+   * Resolves once every commit made before the call is on disk: at once on PostgreSQL and MySQL (whose commits
+   * are durable) and in-memory SQLite; a shared fdatasync of the WAL on a SQLite file (commits at NORMAL are not).
+   */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ function cachingStatements(db: BetterSqlite3.Database): SqliteDatabase {
 export async function openDatabase(url: string): Promise<Database> {
   const engine = engineOf(url);
   let kysely: Kysely<any>;
+  let wal: WalSync | undefined;
   if (engine === "sqlite") {
     const { default: SQLite } = await import("better-sqlite3");
     const file = url === "sqlite::memory:" ? ":memory:" : url.replace(/^sqlite:\/\//, "");
@@ -69,6 +76,7 @@ export async function openDatabase(url: string): Promise<Database> {
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
     kysely = new Kysely({ dialect: new SqliteDialect({ database: cachingStatements(db) }) });
+    if (file !== ":memory:") wal = new WalSync(`${file}-wal`);
   } else if (engine === "postgres") {
     const { default: pg } = await import("pg");
     // bigint (int8: bigint columns, count(*), sum of integers) arrives as a string by default; give numbers like
@@ -94,5 +102,15 @@ export async function openDatabase(url: string): Promise<Database> {
     });
     kysely = new Kysely({ dialect: new MysqlDialect({ pool }) });
   }
-  return { engine, url, kysely, close: () => kysely.destroy() };
+  const durable = wal ? () => wal.sync() : () => Promise.resolve();
+  return {
+    engine,
+    url,
+    kysely,
+    durable,
+    close: async () => {
+      await kysely.destroy();
+      wal?.close();
+    },
+  };
 }
