@@ -76,15 +76,18 @@ async function lockContainer(tx: ObjectDb, containerId: number): Promise<boolean
   return Number(r.numAffectedRows ?? 0) > 0;
 }
 
-/** Add to a container's counts (inside the locking transaction). */
+/**
+ * Add to a container's counts (inside the locking transaction; as its first write it takes the lock itself); false
+ * when the container is gone.
+ */
 async function adjustCounts(
   tx: ObjectDb,
   containerId: number,
   objects: number,
   bytes: number,
-): Promise<void> {
-  if (objects === 0 && bytes === 0) return;
-  await runCached(tx, "adjust counts", [objects, bytes, containerId], () =>
+): Promise<boolean> {
+  if (objects === 0 && bytes === 0) return true;
+  const r = await runCached(tx, "adjust counts", [objects, bytes, containerId], () =>
     tx
       .updateTable("object_container")
       .set((eb) => ({
@@ -93,6 +96,7 @@ async function adjustCounts(
       }))
       .where("id", "=", containerId),
   );
+  return Number(r.numAffectedRows ?? 0) > 0;
 }
 
 /** Mark data for removal: `pending` keys belong to uploads in flight (removed only once stale). */
@@ -114,6 +118,9 @@ async function dropGarbageIn(db: ObjectDb, key: string): Promise<void> {
     db.deleteFrom("object_garbage").where("data_key", "=", key),
   );
 }
+
+/** Thrown inside commitObject's transaction when a synced write loses (its count changes roll back). */
+const OLDER = new Error("a newer version is stored");
 
 /**
  * Data no row refers to any more (inside the transaction that dropped the row): inline data goes with the row;
@@ -143,59 +150,67 @@ export async function commitObject(
   opts: { onlyIfNewer?: boolean; inline?: Buffer } = {},
 ): Promise<{ replaced: string | null } | "gone" | "older"> {
   const { onlyIfNewer = false, inline } = opts;
-  const done = await core.db.transaction().execute(async (tx) => {
-    if (!(await lockContainer(tx, containerId))) return "gone" as const;
-    const [old] = (
-      await runCached(tx, "old version", [containerId, obj.name], () =>
-        tx
-          .selectFrom("object_object")
-          .select(["size", "data_key", "timestamp"])
-          .where("container_id", "=", containerId)
-          .where("name", "=", obj.name),
-      )
-    ).rows;
-    // A synced write carries its origin's timestamp: it loses to what is already here and as new or newer.
-    if (onlyIfNewer && old && Number(old.timestamp) >= Number(obj.timestamp)) return "older" as const;
-    // ... and to a deletion made here after it.
-    const deletedAt = onlyIfNewer && !old ? await tombstoneOf(tx, containerId, obj.name) : undefined;
-    if (deletedAt !== undefined && Number(deletedAt) >= Number(obj.timestamp)) return "older" as const;
-    const row = {
-      size: obj.size,
-      etag: obj.etag,
-      content_type: obj.contentType,
-      timestamp: obj.timestamp,
-      meta: storeMeta(obj.meta),
-      delete_at: obj.deleteAt,
-      data_key: obj.dataKey,
-    };
-    const values = [
-      row.size,
-      row.etag,
-      row.content_type,
-      row.timestamp,
-      row.meta,
-      row.delete_at,
-      row.data_key,
-    ];
-    if (old)
-      await runCached(tx, "replace object", [...values, containerId, obj.name], () =>
-        tx
-          .updateTable("object_object")
-          .set(row)
-          .where("container_id", "=", containerId)
-          .where("name", "=", obj.name),
-      );
-    else
-      await runCached(tx, "insert object", [containerId, obj.name, ...values], () =>
-        tx.insertInto("object_object").values({ container_id: containerId, name: obj.name, ...row }),
-      );
-    if (inline) await insertInline(tx, obj.dataKey, inline);
-    else await dropGarbageIn(tx, obj.dataKey);
-    const replaced = old ? await retire(tx, old.data_key) : null;
-    await adjustCounts(tx, containerId, old ? 0 : 1, obj.size - num(old?.size));
-    await logChange(tx, containerId, obj.name, obj.timestamp, false);
-    return { replaced };
-  });
+  const done = await core.db
+    .transaction()
+    .execute(async (tx) => {
+      // Count the new version in first: that update takes the container's row lock and tells whether it exists.
+      if (!(await adjustCounts(tx, containerId, 1, obj.size))) return "gone" as const;
+      const [old] = (
+        await runCached(tx, "old version", [containerId, obj.name], () =>
+          tx
+            .selectFrom("object_object")
+            .select(["size", "data_key", "timestamp"])
+            .where("container_id", "=", containerId)
+            .where("name", "=", obj.name),
+        )
+      ).rows;
+      // A synced write carries its origin's timestamp: it loses to what is already here and as new or newer.
+      // (Thrown, so that the counts roll back.)
+      if (onlyIfNewer && old && Number(old.timestamp) >= Number(obj.timestamp)) throw OLDER;
+      // ... and to a deletion made here after it.
+      const deletedAt = onlyIfNewer && !old ? await tombstoneOf(tx, containerId, obj.name) : undefined;
+      if (deletedAt !== undefined && Number(deletedAt) >= Number(obj.timestamp)) throw OLDER;
+      const row = {
+        size: obj.size,
+        etag: obj.etag,
+        content_type: obj.contentType,
+        timestamp: obj.timestamp,
+        meta: storeMeta(obj.meta),
+        delete_at: obj.deleteAt,
+        data_key: obj.dataKey,
+      };
+      const values = [
+        row.size,
+        row.etag,
+        row.content_type,
+        row.timestamp,
+        row.meta,
+        row.delete_at,
+        row.data_key,
+      ];
+      if (old)
+        await runCached(tx, "replace object", [...values, containerId, obj.name], () =>
+          tx
+            .updateTable("object_object")
+            .set(row)
+            .where("container_id", "=", containerId)
+            .where("name", "=", obj.name),
+        );
+      else
+        await runCached(tx, "insert object", [containerId, obj.name, ...values], () =>
+          tx.insertInto("object_object").values({ container_id: containerId, name: obj.name, ...row }),
+        );
+      if (inline) await insertInline(tx, obj.dataKey, inline);
+      else await dropGarbageIn(tx, obj.dataKey);
+      const replaced = old ? await retire(tx, old.data_key) : null;
+      if (old) await adjustCounts(tx, containerId, -1, -num(old.size));
+      await logChange(tx, containerId, obj.name, obj.timestamp, false);
+      return { replaced };
+    })
+    .catch((e: unknown) => {
+      if (e === OLDER) return "older" as const;
+      throw e;
+    });
   // Inline data is stored once its commit is on disk, as a driver's data is once synced.
   if (inline && typeof done === "object") await core.durable();
   return done;
