@@ -121,6 +121,7 @@ async function openData(
   o: StoredObject,
   range?: { start: number; end: number },
 ): Promise<Readable | Buffer | null> {
+  if (o.inline) return range ? o.inline.subarray(range.start, range.end + 1) : o.inline;
   const length = range ? range.end - range.start + 1 : o.size;
   // The whole object is asked for as a range too: its size is known, so the driver need not look it up.
   if (core.data.getBuffer && length <= SMALL_READ)

@@ -17,10 +17,12 @@ export interface StoredObject {
   /** Unix seconds after which the object is gone (X-Delete-At), or null. */
   deleteAt: number | null;
   dataKey: string;
+  /** The data itself when it is inline (read with the row by getObject). */
+  inline?: Buffer;
 }
 
 /** What a write records (everything but the container). */
-export type ObjectWrite = Omit<StoredObject, "containerId">;
+export type ObjectWrite = Omit<StoredObject, "containerId" | "inline">;
 
 function view(r: {
   container_id: number;
@@ -52,14 +54,21 @@ export async function getObject(
   containerId: number,
   name: string,
 ): Promise<StoredObject | undefined> {
-  const { rows } = await runCached(core.db, "object", [containerId, name], () =>
+  // Inline data comes with the row: a small object's GET is one query.
+  const { rows } = await runCached(core.db, "object with inline data", [containerId, name], () =>
     core.db
-      .selectFrom("object_object")
-      .selectAll()
-      .where("container_id", "=", containerId)
-      .where("name", "=", name),
+      .selectFrom("object_object as o")
+      .leftJoin("object_inline as i", "i.data_key", "o.data_key")
+      .selectAll("o")
+      .select("i.data")
+      .where("o.container_id", "=", containerId)
+      .where("o.name", "=", name),
   );
-  return rows[0] && view(rows[0]);
+  const r = rows[0];
+  if (!r) return undefined;
+  const o = view(r);
+  if (r.data !== null) o.inline = Buffer.isBuffer(r.data) ? r.data : Buffer.from(r.data);
+  return o;
 }
 
 /**
