@@ -122,6 +122,36 @@ describe("small objects kept in the database", () => {
     assert.deepEqual(dataFiles(o), []);
   });
 
+  test("a small PUT is answered only once its commit is on disk (core.durable resolves)", async () => {
+    const core = o.t.cloud.object.core;
+    const durable = core.durable.bind(core);
+    let release = () => {};
+    let asked = 0;
+    core.durable = () => {
+      asked++;
+      return new Promise<void>((r) => (release = r)).then(durable);
+    };
+    try {
+      let answered = false;
+      const put = o.sw("PUT", "/c/synced", { body: "must be on disk" }).then((r) => {
+        answered = true;
+        return r;
+      });
+      const deadline = Date.now() + 10_000;
+      while (asked === 0) {
+        assert.ok(Date.now() < deadline, "the write never asked for a durable commit");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setImmediate(r));
+      assert.equal(answered, false, "answered before the commit was durable");
+      release();
+      assert.equal((await put).status, 201);
+    } finally {
+      core.durable = durable;
+    }
+    assert.equal((await o.sw("DELETE", "/c/synced")).status, 204);
+  });
+
   test("a refused small write stores nothing: ETag mismatch 422, a missing container 404", async () => {
     const bad = await o.sw("PUT", "/c/bad", { body: "data", headers: { etag: "0".repeat(32) } });
     assert.equal(bad.status, 422);
