@@ -375,6 +375,13 @@ describe("README.md: every command works as written against a fresh npm start", 
     }
   });
 
+  test("npm run bench installs the Debian packages a cloud needs, as npm start does (a fresh machine had no tgtd)", () => {
+    for (const script of ["start.mjs", "bench.mjs"]) {
+      const text = readFileSync(join(ROOT, "scripts", script), "utf8");
+      assert.match(text, /ensureDebianPackages\(names\(RUNTIME_PACKAGES\)/, script);
+    }
+  });
+
   test("the CLI packages the README asks for are ones npm test installs", async () => {
     const { TEST_PACKAGES } = (await import(
       pathToFileURL(join(ROOT, "scripts", "lib", "packages.mjs")).href
