@@ -104,17 +104,23 @@ describe("container sync of SLOs, symlinks and DLOs", () => {
   });
 
   test("a manifest synced before its segments is stored anyway; it reads whole once they arrive", async () => {
-    const segs = `cs${++n}`;
+    // Laid out as an S3 multipart upload is: segments in "<bucket>+segments", the S3 ETag on the Content-Type.
+    const segs = `cs${n + 1}+segments`;
     assert.equal((await o.sw("PUT", `/${segs}`)).status, 201);
     assert.equal((await put(`/${segs}/a`, "abc")).status, 201);
     assert.equal((await put(`/${segs}/b`, "def")).status, 201);
     const c = await pair();
-    assert.equal((await putManifest(`/${c}/m`, [`/${segs}/a`, `/${segs}/b`])).status, 201);
+    assert.equal(c, segs.replace("+segments", ""));
+    const s3etag = `${md5(md5("abc") + md5("def"))}-2`;
+    const m = await o.sw("PUT", `/${c}/m?multipart-manifest=put`, {
+      body: JSON.stringify([{ path: `/${segs}/a` }, { path: `/${segs}/b` }]),
+      headers: { "content-type": `application/x-mpu;s3_etag=${s3etag}` },
+    });
+    assert.equal(m.status, 201, m.text);
     assert.deepEqual(await pass(), { pushed: 1, failed: 0 });
     // The manifest is there; its segments are not (Swift: the GET fails until they are synced).
     const early = await there("GET", `/${c}/m`);
-    assert.notEqual(early.status, 200);
-    assert.ok(early.status >= 400 && early.status < 500, String(early.status));
+    assert.equal(early.status, 409);
     assert.equal((await there("GET", `/${c}/m?multipart-manifest=get`)).status, 200);
     // The segments' container syncs to the same name there: now the SLO reads whole.
     assert.equal((await there("PUT", `/${segs}`, { "x-container-sync-key": "k" })).status, 201);
@@ -132,6 +138,11 @@ describe("container sync of SLOs, symlinks and DLOs", () => {
     assert.equal(got.status, 200);
     assert.equal(got.text, "abcdef");
     assert.equal(got.headers.etag, (await o.sw("HEAD", `/${c}/m`)).headers.etag);
+    assert.equal(got.headers["content-type"], (await o.sw("HEAD", `/${c}/m`)).headers["content-type"]);
+    const listed = (await there("GET", `/${c}?format=json`)).json;
+    assert.deepEqual(listed, (await o.sw("GET", `/${c}?format=json`)).json);
+    assert.equal(listed[0].s3_etag, s3etag);
+    assert.equal(listed[0].bytes, 6);
   });
 
   test("a manifest push the destination refuses stays at its sync point and is pushed on a later pass", async () => {
