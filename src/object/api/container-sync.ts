@@ -1,7 +1,8 @@
 // Container sync, the API side (Swift's container_sync middleware and the container server's checks): the
 // X-Container-Sync-To and X-Container-Sync-Key a container PUT/POST sets, and the requests another container's
 // sync sends here — let in without a token when they carry this container's key (X-Container-Sync-Key with an
-// X-Timestamp, keystoneauth's rule) or a valid realm signature (X-Container-Sync-Auth).
+// X-Timestamp, keystoneauth's rule) or a valid realm signature (X-Container-Sync-Auth). Such a PUT may carry an SLO
+// manifest in its stored form (slo-sync.ts) or a static link whose target is not here yet (symlink.ts), as Swift.
 import type { FastifyRequest } from "fastify";
 import type { ObjectCore } from "../core.js";
 import { SwiftError, swiftText } from "../errors.js";

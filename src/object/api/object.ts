@@ -13,7 +13,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorizeContainer } from "./acl.js";
 import { header, param, swiftPath, type Ctx } from "./request.js";
 import { authorizeAccount } from "./account-acl.js";
-import { syncTimestamp } from "./container-sync.js";
+import { syncGranted, syncTimestamp } from "./container-sync.js";
 import { tempUrlHeaders } from "./tempurl.js";
 import { OlderThanStored, reclaim, writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
@@ -32,6 +32,7 @@ import {
   wholeSlo,
 } from "./slo.js";
 import { prepareSlo, sloCreated } from "./slo-put.js";
+import { syncedManifest } from "./slo-sync.js";
 import { deleteSlo } from "./slo-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
 import { VERSION_ID } from "./object-versioning.js";
@@ -327,16 +328,23 @@ function refuseSloHeader(ctx: Ctx): void {
     );
 }
 
-/** PUT ?multipart-manifest=put: validate the manifest and store it as an SLO; 201 with the SLO's ETag. */
+/**
+ * PUT ?multipart-manifest=put: validate the manifest and store it as an SLO; 201 with the SLO's ETag. A manifest
+ * pushed by container sync (`synced`: its origin's timestamp) is stored as sent, segments unchecked, as Swift.
+ */
 async function putSlo(
   ctx: Ctx,
   core: ObjectCore,
   account: string,
   container: string,
   name: string,
+  synced?: string,
 ): Promise<Reply> {
   const c = await loadContainer(core, account, container);
-  const prepared = await prepareSlo(ctx, { container, object: name }, segmentLookup(ctx, core, account));
+  const prepared =
+    synced !== undefined
+      ? await syncedManifest(ctx)
+      : await prepareSlo(ctx, { container, object: name }, segmentLookup(ctx, core, account));
   if (prepared instanceof Reply) return prepared;
   const meta = applyMeta(prepared.meta, requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
@@ -344,16 +352,33 @@ async function putSlo(
   await checkAccountQuota(core, account, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
   const version = await archiveCurrent(core, account, c, name);
-  const o = await writeObject(core, c, name, {
-    source: (async function* () {
-      yield prepared.body;
-    })(),
-    length: prepared.body.length,
-    contentType: withSwiftBytes(contentTypeOf(ctx, name), prepared.size),
-    meta: withVersion(meta, version),
-    deleteAt,
-  });
-  const created = sloCreated(prepared.sloEtag, o.timestamp);
+  // A synced manifest's type may carry its origin's swift_bytes (Swift's sender strips it, but be sure).
+  const type =
+    synced !== undefined
+      ? contentTypeOf(ctx, name).replace(/;\s*swift_bytes=\d+$/, "")
+      : contentTypeOf(ctx, name);
+  let o: StoredObject;
+  try {
+    o = await writeObject(core, c, name, {
+      source: (async function* () {
+        yield prepared.body;
+      })(),
+      length: prepared.body.length,
+      etag: synced !== undefined ? header(ctx, "etag") : undefined,
+      contentType: withSwiftBytes(type, prepared.size),
+      meta: withVersion(meta, version),
+      deleteAt,
+      timestamp: synced,
+      synced: synced !== undefined,
+    });
+  } catch (e) {
+    if (e instanceof OlderThanStored) return empty(202);
+    throw e;
+  }
+  const created =
+    synced !== undefined
+      ? empty(201, { etag: o.etag, "last-modified": httpDate(o.timestamp) })
+      : sloCreated(prepared.sloEtag, o.timestamp);
   if (version !== undefined) created.headers["x-object-version-id"] = version;
   return created;
 }
@@ -365,6 +390,13 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const name = object as string;
   if (param(ctx, "multipart-manifest") === "put")
     return putSlo(ctx, core, account, container as string, name);
+  const synced = syncTimestamp(ctx);
+  if (
+    synced !== undefined &&
+    header(ctx, SLO_FLAG) !== undefined &&
+    syncGranted(ctx, account, container as string)
+  )
+    return putSlo(ctx, core, account, container as string, name, synced);
   refuseSloHeader(ctx);
   const copyFrom = header(ctx, "x-copy-from");
   const lengthRaw = header(ctx, "content-length");
@@ -400,7 +432,6 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const version = await archiveCurrent(core, account, c, name);
   const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
   let o: StoredObject;
-  const synced = syncTimestamp(ctx);
   try {
     o = await writeObject(core, c, name, {
       source: body ?? (async function* () {})(),

@@ -8,6 +8,7 @@ import { SwiftError, swiftText } from "../errors.js";
 import { getContainer } from "../store/containers.js";
 import { getObject, type StoredObject } from "../store/objects.js";
 import { authorizeContainer } from "./acl.js";
+import { syncGranted } from "./container-sync.js";
 import { header, param, type Ctx } from "./request.js";
 import { isSlo, sloStat } from "./slo.js";
 
@@ -142,7 +143,14 @@ export async function symlinkPut(
   if (acctHeader !== undefined) meta.set(ACCOUNT, encodeURI(account));
   const etag = header(ctx, "x-symlink-target-etag")?.replace(/^"(.*)"$/, "$1");
   let contentType: string | undefined = "application/symlink";
-  if (etag) {
+  if (etag && syncGranted(ctx, self.account, self.container)) {
+    // Pushed by container sync (Swift's swift.symlink_override): the target may not be here yet; trust the link.
+    const bytes = header(ctx, "x-symlink-target-bytes") ?? "";
+    if (/[;"\\]/.test(etag) || !/^\d{1,20}$/.test(bytes))
+      throw swiftText(400, "Bad X-Symlink-Target-Etag or X-Symlink-Target-Bytes");
+    meta.set(ETAG, etag);
+    meta.set(BYTES, bytes);
+  } else if (etag) {
     if (/[;"\\]/.test(etag)) throw swiftText(400, "Bad X-Symlink-Target-Etag format");
     const location = encodeURI(`/v1/${account}/${container}/${object}`);
     const found = await lookup(ctx, core, account, container, object);
