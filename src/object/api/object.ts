@@ -31,8 +31,17 @@ import {
   segmentLookup,
   wholeSlo,
 } from "./slo.js";
-import { prepareSlo, sloCreated } from "./slo-put.js";
+import {
+  readSloInput,
+  sloCreated,
+  SloProblems,
+  sloProblemsReply,
+  validateSlo,
+  type Input,
+} from "./slo-put.js";
+import { heartbeatOn, heartbeatReply } from "./slo-heartbeat.js";
 import { deleteSlo } from "./slo-delete.js";
+import { asyncDeleteOn, expireSegments } from "./slo-async-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
 import { VERSION_ID } from "./object-versioning.js";
 import {
@@ -327,7 +336,10 @@ function refuseSloHeader(ctx: Ctx): void {
     );
 }
 
-/** PUT ?multipart-manifest=put: validate the manifest and store it as an SLO; 201 with the SLO's ETag. */
+/**
+ * PUT ?multipart-manifest=put: check the manifest, validate its segments and store it as an SLO; 201 with the SLO's
+ * ETag, or with heartbeat=on 202 at once and the outcome in the body (`slo-heartbeat.ts`).
+ */
 async function putSlo(
   ctx: Ctx,
   core: ObjectCore,
@@ -335,14 +347,35 @@ async function putSlo(
   container: string,
   name: string,
 ): Promise<Reply> {
+  const input = await readSloInput(ctx, { container, object: name });
+  const store = (beat?: () => void) => storeSlo(ctx, core, account, container, name, input, beat);
+  if (heartbeatOn(ctx)) return heartbeatReply(ctx, core.log, core.cfg.object.slo.yieldFrequency, store);
+  try {
+    return await store();
+  } catch (e) {
+    if (e instanceof SloProblems) return sloProblemsReply(ctx, e.problems);
+    throw e;
+  }
+}
+
+/** Validate a parsed manifest's segments and write it (what Swift does after its first checks). */
+async function storeSlo(
+  ctx: Ctx,
+  core: ObjectCore,
+  account: string,
+  container: string,
+  name: string,
+  input: Input[],
+  beat?: () => void,
+): Promise<Reply> {
+  const prepared = await validateSlo(ctx, input, segmentLookup(ctx, core, account), beat);
   const c = await loadContainer(core, account, container);
-  const prepared = await prepareSlo(ctx, { container, object: name }, segmentLookup(ctx, core, account));
-  if (prepared instanceof Reply) return prepared;
   const meta = applyMeta(prepared.meta, requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
   checkQuota(c, prepared.body.length);
   await checkAccountQuota(core, account, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
+  beat?.();
   const version = await archiveCurrent(core, account, c, name);
   const o = await writeObject(core, c, name, {
     source: (async function* () {
@@ -472,8 +505,12 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** DELETE an object: 204, or 404 when there is none (an expired one is as good as gone). */
 export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  if (param(ctx, "multipart-manifest") === "delete")
-    return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
+  if (param(ctx, "multipart-manifest") === "delete") {
+    if (!asyncDeleteOn(ctx, core))
+      return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
+    // The segments are left to the reaper; the manifest goes now, as any object.
+    await expireSegments(ctx, core, account, container as string, object as string);
+  }
   await authorizeContainer(ctx, core, account, container as string, "write");
   const c = await loadContainer(core, account, container as string);
   const restored = await versionedDelete(core, account, c, object as string);
