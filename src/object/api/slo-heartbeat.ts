@@ -14,12 +14,13 @@ const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
 /** Whether the request asks for heartbeats (Swift's config_true_value of `heartbeat`). */
 export const heartbeatOn = (ctx: Ctx): boolean => TRUE.has((param(ctx, "heartbeat") ?? "").toLowerCase());
 
-/** Swift's short reason texts (swob RESPONSE_REASONS) for statuses whose canned page is the title only. */
+/** Swift's reason texts (swob's RESPONSE_REASONS) for the refusals SLO makes itself, whose body is empty. */
 const REASONS: ReadonlyMap<number, string> = new Map([
   [400, "The server could not comply with the request since it is either malformed or otherwise incorrect."],
   [422, "Unable to process the contained instructions"],
 ]);
 
+/** Status titles the shared table lacks or words otherwise. */
 const TITLES: ReadonlyMap<number, string> = new Map([
   [201, "Created"],
   [422, "Unprocessable Entity"],
