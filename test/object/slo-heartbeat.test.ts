@@ -210,6 +210,46 @@ describe("SLO multipart-manifest=delete&async=on", () => {
     assert.equal((await o.sw("GET", `/${a.c}/s0`)).text, "aa");
   });
 
+  test("write rights are needed on the segments' container too: 403 and nothing goes; with them 204", async () => {
+    const t = o.t;
+    const pw = "Passw0rd-slo";
+    const proj = await t.createProject("slo-other");
+    const user = await t.createUser("slo-user", pw);
+    const grant = await t.req(
+      "PUT",
+      `/v3/projects/${proj.id}/users/${user.id}/roles/${await t.roleId("member")}`,
+      {
+        token: await t.adminToken(),
+      },
+    );
+    assert.equal(grant.status, 204);
+    const other = await t.token("slo-user", pw, "slo-other");
+    const segs = await withSegments(["aa", "bb"]);
+    const man = `hbm${++n}`;
+    assert.equal((await o.sw("PUT", `/${man}`)).status, 201);
+    const m = [0, 1].map((i) => ({ path: `/${segs.c}/s${i}` }));
+    assert.equal(
+      (await o.sw("PUT", `/${man}/m?multipart-manifest=put`, { body: JSON.stringify(m) })).status,
+      201,
+    );
+    const acl = { "x-container-read": "slo-other:slo-user", "x-container-write": "slo-other:slo-user" };
+    assert.equal((await o.sw("POST", `/${man}`, { headers: acl })).status, 204);
+    assert.equal(
+      (await o.sw("POST", `/${segs.c}`, { headers: { "x-container-read": "slo-other:slo-user" } })).status,
+      204,
+    );
+    const del = () => o.sw("DELETE", `/${man}/m?multipart-manifest=delete&async=on`, { token: other });
+    assert.equal((await del()).status, 403);
+    assert.equal((await o.sw("GET", `/${man}/m`)).text, "aabb");
+    assert.equal((await o.sw("POST", `/${segs.c}`, { headers: acl })).status, 204);
+    assert.equal((await del()).status, 204);
+    assert.equal((await o.sw("GET", `/${man}/m`)).status, 404);
+    await until(
+      async () => ((await o.sw("GET", `/${segs.c}?format=json`)).json as unknown[]).length === 0,
+      "the reaper to remove the segments",
+    );
+  });
+
   test("/info lists yield_frequency and allow_async_delete as configured", async () => {
     const i = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(i.status, 200);
