@@ -160,6 +160,16 @@ export const ConfigSchema = Type.Object(
         s3Domain: Type.String({ maxLength: 253, pattern: "^([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*)?$" }),
         /** Smallest S3 multipart part but the last, in bytes (S3's 5 MiB; s3api's min_segment_size). */
         s3MinPartSize: Type.Integer({ minimum: 1 }),
+        /** Static large objects (Swift's slo middleware settings). */
+        slo: Type.Object(
+          {
+            /** Seconds between the spaces a `heartbeat=on` manifest PUT sends while it validates (yield_frequency). */
+            yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
+            /** Whether `multipart-manifest=delete&async=on` leaves the segments to the reaper (allow_async_delete). */
+            allowAsyncDelete: Type.Boolean(),
+          },
+          { additionalProperties: false },
+        ),
         /** Container sync (Swift's container_sync middleware and container-sync daemon). */
         containerSync: Type.Object(
           {
@@ -494,6 +504,7 @@ function defaults(dataDir: string): Config {
       reapInterval: 30,
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,
+      slo: { yieldFrequency: 10, allowAsyncDelete: true },
       containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },
     volume: {

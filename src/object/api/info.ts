@@ -26,7 +26,11 @@ export function info(core: ObjectCore): Record<string, unknown> {
       policies: [{ name: "Policy-0", aliases: "Policy-0", default: true }],
     },
     dlo: { max_get_time: 86400 },
-    slo: SLO_INFO,
+    slo: {
+      ...SLO_INFO,
+      yield_frequency: core.cfg.object.slo.yieldFrequency,
+      allow_async_delete: core.cfg.object.slo.allowAsyncDelete,
+    },
     tempurl: TEMPURL_INFO,
     container_quotas: {},
     account_quotas: {},

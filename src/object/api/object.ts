@@ -31,9 +31,18 @@ import {
   segmentLookup,
   wholeSlo,
 } from "./slo.js";
-import { prepareSlo, sloCreated } from "./slo-put.js";
+import {
+  readSloInput,
+  sloCreated,
+  SloProblems,
+  sloProblemsReply,
+  validateSlo,
+  type SloPut,
+} from "./slo-put.js";
+import { heartbeatOn, heartbeatReply } from "./slo-heartbeat.js";
 import { syncedManifest } from "./slo-sync.js";
 import { deleteSlo } from "./slo-delete.js";
+import { asyncDeleteOn, expireSegments } from "./slo-async-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
 import { VERSION_ID } from "./object-versioning.js";
 import {
@@ -329,8 +338,9 @@ function refuseSloHeader(ctx: Ctx): void {
 }
 
 /**
- * PUT ?multipart-manifest=put: validate the manifest and store it as an SLO; 201 with the SLO's ETag. A manifest
- * pushed by container sync (`synced`: its origin's timestamp) is stored as sent, segments unchecked, as Swift.
+ * PUT ?multipart-manifest=put: check the manifest, validate its segments and store it as an SLO; 201 with the SLO's
+ * ETag, or with heartbeat=on 202 at once and the outcome in the body (`slo-heartbeat.ts`). A manifest pushed by
+ * container sync (`synced`: its origin's timestamp) is stored as sent, segments unchecked, as Swift.
  */
 async function putSlo(
   ctx: Ctx,
@@ -340,17 +350,44 @@ async function putSlo(
   name: string,
   synced?: string,
 ): Promise<Reply> {
+  const at = { account, container, name };
+  if (synced !== undefined) return storeSlo(ctx, core, at, await syncedManifest(ctx), synced);
+  const input = await readSloInput(ctx, { container, object: name });
+  const store = async (beat?: () => void) =>
+    storeSlo(
+      ctx,
+      core,
+      at,
+      await validateSlo(ctx, input, segmentLookup(ctx, core, account), beat),
+      undefined,
+      beat,
+    );
+  if (heartbeatOn(ctx)) return heartbeatReply(ctx, core.log, core.cfg.object.slo.yieldFrequency, store);
+  try {
+    return await store();
+  } catch (e) {
+    if (e instanceof SloProblems) return sloProblemsReply(ctx, e.problems);
+    throw e;
+  }
+}
+
+/** Write a checked manifest (what Swift does after validating its segments, or a synced one as sent). */
+async function storeSlo(
+  ctx: Ctx,
+  core: ObjectCore,
+  at: { account: string; container: string; name: string },
+  prepared: SloPut,
+  synced?: string,
+  beat?: () => void,
+): Promise<Reply> {
+  const { account, container, name } = at;
   const c = await loadContainer(core, account, container);
-  const prepared =
-    synced !== undefined
-      ? await syncedManifest(ctx)
-      : await prepareSlo(ctx, { container, object: name }, segmentLookup(ctx, core, account));
-  if (prepared instanceof Reply) return prepared;
   const meta = applyMeta(prepared.meta, requestMeta(ctx, core), "object", core.limits);
   const deleteAt = deleteAtOf(ctx) ?? null;
   checkQuota(c, prepared.body.length);
   await checkAccountQuota(core, account, prepared.body.length);
   await checkPutConditions(ctx, core, c, name);
+  beat?.();
   const version = await archiveCurrent(core, account, c, name);
   // A synced manifest's type may carry its origin's swift_bytes (Swift's sender strips it, but be sure).
   const type =
@@ -503,8 +540,12 @@ export async function postObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
 /** DELETE an object: 204, or 404 when there is none (an expired one is as good as gone). */
 export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  if (param(ctx, "multipart-manifest") === "delete")
-    return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
+  if (param(ctx, "multipart-manifest") === "delete") {
+    if (!asyncDeleteOn(ctx, core))
+      return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
+    // The segments are left to the reaper; the manifest goes now, as any object.
+    await expireSegments(ctx, core, account, container as string, object as string);
+  }
   await authorizeContainer(ctx, core, account, container as string, "write");
   const c = await loadContainer(core, account, container as string);
   const restored = await versionedDelete(core, account, c, object as string);

@@ -21,8 +21,9 @@ import {
 import { bulkBody, bulkFormat } from "./bulk.js";
 import type { StoredObject } from "../store/objects.js";
 
-/** A validated input entry: an object-backed segment, or inline data. */
-type Input = { path: string; etag?: string | null; size?: number | null; range?: string } | { data: Buffer };
+/** A parsed manifest entry: an object-backed segment, or inline data. */
+export type Input =
+  { path: string; etag?: string | null; size?: number | null; range?: string } | { data: Buffer };
 
 const ALLOWED_PATH_KEYS = new Set(["path", "etag", "size_bytes", "range"]);
 const TITLE = (status: number): string =>
@@ -134,7 +135,7 @@ function satisfiable(spec: string, size: number): [number, number] | null {
 const isoMicro = (ts: string): string =>
   `${new Date(Date.parse(httpDate(ts))).toISOString().slice(0, 19)}.000000`;
 
-/** What a manifest PUT stores, or the answer refusing it. */
+/** What a manifest PUT stores. */
 export interface SloPut {
   body: Buffer;
   sloEtag: string;
@@ -142,15 +143,21 @@ export interface SloPut {
   meta: Map<string, string>;
 }
 
+/** The segments a manifest PUT refuses, each as [quoted path, reason] (Swift's 400 with its Errors list). */
+export class SloProblems extends Error {
+  constructor(readonly problems: Array<[string, string]>) {
+    super("SLO segment problems");
+  }
+}
+
+/** Test seam: awaited before each segment is looked up (lets a test hold validation at a known point). */
+export const sloPutTestHooks: { beforeLookup?: (path: string) => Promise<void> } = {};
+
 /**
- * Validate a manifest PUT: reads the body, checks every segment (`lookup` reads one as the caller, throwing
- * SwiftError), and returns what to store, or Swift's 400 listing the problem segments (other refusals are thrown).
+ * The checks Swift makes before it answers anything: no copy, a length, the manifest's size, shape and segment
+ * count. Reads the body; throws Swift's refusals.
  */
-export async function prepareSlo(
-  ctx: Ctx,
-  self: { container: string; object: string },
-  lookup: (container: string, object: string) => Promise<StoredObject>,
-): Promise<SloPut | Reply> {
+export async function readSloInput(ctx: Ctx, self: { container: string; object: string }): Promise<Input[]> {
   if (header(ctx, "x-copy-from") !== undefined)
     throw swiftText(405, "Multipart Manifest PUTs cannot be COPY requests");
   const lengthRaw = header(ctx, "content-length");
@@ -161,6 +168,19 @@ export async function prepareSlo(
   const input = parseInput(await readBody(ctx), self);
   if (input.filter((s) => "path" in s).length > SLO_INFO.max_manifest_segments)
     throw swiftText(413, `Number of object-backed segments must be <= ${SLO_INFO.max_manifest_segments}`);
+  return input;
+}
+
+/**
+ * Check every segment (`lookup` reads one as the caller, throwing SwiftError; `tick` runs after each lookup) and
+ * return what to store; throws SloProblems listing the problem segments, or 422 when the given ETag differs.
+ */
+export async function validateSlo(
+  ctx: Ctx,
+  input: Input[],
+  lookup: (container: string, object: string) => Promise<StoredObject>,
+  tick?: () => void,
+): Promise<SloPut> {
   const problems: Array<[string, string]> = [];
   const heads = new Map<string, StoredObject | number>();
   const stored: SloEntry[] = [];
@@ -178,6 +198,7 @@ export async function prepareSlo(
     let head = heads.get(name);
     if (head === undefined) {
       const at = splitSegmentName(name) as { container: string; object: string };
+      await sloPutTestHooks.beforeLookup?.(name);
       try {
         head = await lookup(at.container, at.object);
       } catch (e) {
@@ -185,6 +206,7 @@ export async function prepareSlo(
         head = e.status;
       }
       heads.set(name, head);
+      tick?.();
     }
     if (typeof head === "number") {
       problems.push([quoted, TITLE(head)]);
@@ -223,10 +245,7 @@ export async function prepareSlo(
     etagHash.update(range !== undefined ? `${etag}:${range};` : etag);
     total += segLength;
   }
-  if (problems.length) {
-    const out = bulkBody(bulkFormat(ctx), {}, problems, "upload");
-    return new Reply(400, out.body, { "content-type": out.contentType });
-  }
+  if (problems.length) throw new SloProblems(problems);
   const sloEtag = etagHash.digest("hex");
   const given = header(ctx, "etag");
   if (given !== undefined && given.replace(/^"(.*)"$/, "$1") !== sloEtag) throw swiftError(422);
@@ -236,6 +255,12 @@ export async function prepareSlo(
     [SLO_SIZE, String(total)],
   ]);
   return { body: Buffer.from(JSON.stringify(stored)), sloEtag, size: total, meta };
+}
+
+/** Swift's answer to a refused manifest without heartbeat: 400 with the problem segments. */
+export function sloProblemsReply(ctx: Ctx, problems: Array<[string, string]>): Reply {
+  const out = bulkBody(bulkFormat(ctx), {}, problems, "upload");
+  return new Reply(400, out.body, { "content-type": out.contentType });
 }
 
 /** The answer to a stored manifest: 201 with the SLO's quoted ETag. */

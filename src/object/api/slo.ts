@@ -12,7 +12,7 @@ import { authorizeContainer } from "./acl.js";
 import { checkConditions, multipartRanges, parseRanges, type ByteRange } from "./conditions.js";
 import { header, type Ctx } from "./request.js";
 
-/** Swift's defaults (reported in /info). */
+/** Swift's defaults (/info shows them with yield_frequency and allow_async_delete as configured). */
 export const SLO_INFO = {
   max_manifest_segments: 1000,
   max_manifest_size: 8 * 1024 * 1024,

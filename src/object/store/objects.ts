@@ -287,6 +287,27 @@ export async function updateObjectMeta(
   });
 }
 
+/**
+ * Make the named objects expire at `at` (seconds) for the reaper, but only the versions written before `before`
+ * (a later write of a name is kept, as Swift's expirer deletes with the request's timestamp).
+ */
+export async function expireObjects(
+  core: ObjectCore,
+  containerId: number,
+  names: string[],
+  before: string,
+  at: number,
+): Promise<void> {
+  for (let i = 0; i < names.length; i += 500)
+    await core.db
+      .updateTable("object_object")
+      .set({ delete_at: at })
+      .where("container_id", "=", containerId)
+      .where("name", "in", names.slice(i, i + 500))
+      .where("timestamp", "<", before)
+      .execute();
+}
+
 /** Objects of a container in name order from a bound, at most `limit` (the listing builds on this). */
 export async function scanObjects(
   core: ObjectCore,
