@@ -1,8 +1,9 @@
 // Object storage on every SQL engine: the migration, byte-ordered listings of non-ASCII names, counts under
-// concurrent writes of the same names, the account's totals, and small objects' data in the database. SQLite
-// always runs; PostgreSQL and MariaDB come from scripts/db-services.mjs and are skipped with the reason when not
-// usable (unless CI is set: then it fails).
+// concurrent writes of the same names, the account's totals, small objects' data in the database, and listing rows'
+// SLO and symlink fields. SQLite always runs; PostgreSQL and MariaDB come from scripts/db-services.mjs and are
+// skipped with the reason when not usable (unless CI is set: then it fails).
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -195,6 +196,40 @@ for (const engine of ENGINES) {
       assert.equal(old.text, "1");
       const names = JSON.parse((await sw("GET", "?format=json")).text) as Array<{ name: string }>;
       assert.ok(!names.some((c) => c.name.includes("\uFFFD")), "the versions container is not listed");
+    });
+
+    test("JSON rows of SLOs and symlinks carry their extra fields; plain rows do not", async (t) => {
+      if (skip) return t.skip(skip);
+      assert.equal((await sw("PUT", "/Fields")).status, 201);
+      assert.equal((await sw("PUT", "/Fields/seg", "abc")).status, 201);
+      assert.equal((await sw("PUT", "/Fields/empty", "", { "content-length": "0" })).status, 201);
+      const m = await sw(
+        "PUT",
+        "/Fields/slo?multipart-manifest=put",
+        JSON.stringify([{ path: "/Fields/seg" }]),
+      );
+      assert.equal(m.status, 201, m.text);
+      const l = await sw("PUT", "/Fields/ln", "", {
+        "x-symlink-target": "Fields/seg",
+        "content-length": "0",
+      });
+      assert.equal(l.status, 201, l.text);
+      const rows = JSON.parse((await sw("GET", "/Fields?format=json")).text) as Array<
+        Record<string, unknown>
+      >;
+      const by = new Map(rows.map((r) => [r.name, r]));
+      const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+      assert.equal(by.get("slo")?.slo_etag, `"${md5(md5("abc"))}"`);
+      assert.equal(by.get("slo")?.bytes, 3);
+      assert.equal(by.get("ln")?.symlink_path, `/v1/${account}/Fields/seg`);
+      for (const plain of ["seg", "empty"])
+        assert.deepEqual(Object.keys(by.get(plain) ?? {}), [
+          "name",
+          "hash",
+          "bytes",
+          "content_type",
+          "last_modified",
+        ]);
     });
   });
 }

@@ -164,7 +164,7 @@ describe("S3 bucket versioning", () => {
       [headV2, etag].map((e) => e.replace(/"/g, "&quot;")),
     );
     const swiftList = (await c.o.sw("GET", "/vb4?format=json")).json as Array<Record<string, unknown>>;
-    assert.equal(swiftList[0].s3_etag, headV2.replace(/"/g, ""));
+    assert.equal(swiftList[0].s3_etag, headV2);
     assert.equal(swiftList[0].content_type, "application/octet-stream");
     assert.equal((await c.s3("HEAD", "/vb4/mp")).headers["content-type"], "application/octet-stream");
     // DeleteObject leaves a marker and keeps both uploads' parts.

@@ -11,8 +11,8 @@ import {
 import { expiredIn, removeObject, scanListing } from "../store/objects.js";
 import { reclaim } from "./write.js";
 import { extractArchive } from "./extract.js";
-import { httpDate, listingDate } from "../timestamp.js";
-import { splitSwiftBytes } from "./slo.js";
+import { httpDate } from "../timestamp.js";
+import { objectRow, XML_OBJECT_FIELDS } from "./listing-fields.js";
 import { versioningChanges, versioningHeaders } from "./versioning.js";
 import { versionsEnabledHeaders } from "./object-versioning.js";
 import { baseHeaders, empty } from "./common.js";
@@ -73,18 +73,8 @@ export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> 
     rows,
     p.format,
     { tag: "container", name: c.name, itemTag: "object" },
-    (name, x) => {
-      // An SLO lists with its total size (Swift's swift_bytes), its manifest's bytes count in the totals.
-      const ct = splitSwiftBytes(x.contentType);
-      return {
-        name,
-        hash: x.etag,
-        bytes: ct.bytes ?? x.size,
-        content_type: ct.contentType,
-        last_modified: listingDate(x.timestamp),
-        ...(ct.s3Etag !== undefined ? { s3_etag: ct.s3Etag } : {}),
-      };
-    },
+    (name, x) => objectRow(name, x, account),
+    XML_OBJECT_FIELDS,
   );
   const headers = { ...baseHeaders(contentType), ...statHeaders(c) };
   if (body === null) return new Reply(204, undefined, headers);

@@ -138,12 +138,16 @@ function xmlEscape(s: string): string {
   return out;
 }
 
-/** Render a listing: its body and content type; null body (204) for an empty plain listing. */
+/**
+ * Render a listing: its body and content type; null body (204) for an empty plain listing. XML rows show the fields
+ * `xmlFields` names, in that order (all of toJson's by default).
+ */
 export function renderListing<T>(
   rows: Row<T>[],
   format: "plain" | "json" | "xml",
   xmlRoot: { tag: "account" | "container"; name: string; itemTag: "container" | "object" },
   toJson: (name: string, item: T) => Record<string, string | number | boolean>,
+  xmlFields?: string[],
 ): { body: string | null; contentType: string } {
   if (format === "json") {
     const list = rows.map((r) => (r.kind === "subdir" ? { subdir: r.name } : toJson(r.name, r.item)));
@@ -153,7 +157,10 @@ export function renderListing<T>(
     const parts = rows.map((r) => {
       if (r.kind === "subdir")
         return `<subdir name="${xmlEscape(r.name)}"><name>${xmlEscape(r.name)}</name></subdir>`;
-      const fields = Object.entries(toJson(r.name, r.item))
+      const row = toJson(r.name, r.item);
+      const fields = (xmlFields ?? Object.keys(row))
+        .filter((k) => k in row)
+        .map((k) => [k, row[k]] as const)
         .map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`)
         .join("");
       return `<${xmlRoot.itemTag}>${fields}</${xmlRoot.itemTag}>`;

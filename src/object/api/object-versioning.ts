@@ -16,14 +16,14 @@ import {
   type Container,
 } from "../store/containers.js";
 import { getObject, removeObject, scanObjects, type StoredObject } from "../store/objects.js";
-import { listingDate, newTimestamp } from "../timestamp.js";
+import { newTimestamp } from "../timestamp.js";
 import { authorizeContainer } from "./acl.js";
 import { empty } from "./common.js";
 import { listParams, renderListing, type Row } from "./listing.js";
 import { readObject } from "./object.js";
 import { reclaim, writeObject } from "./write.js";
 import { header, param, swiftPath, type Ctx } from "./request.js";
-import { splitSwiftBytes } from "./slo.js";
+import { objectRow, XML_OBJECT_FIELDS } from "./listing-fields.js";
 import { copyVersion } from "./versioning.js";
 
 /** Container sysmeta: "true" or "false", and the hidden versions container's name. */
@@ -291,7 +291,7 @@ export async function versionRequest(ctx: Ctx, core: ObjectCore): Promise<Reply>
 
 /** One entry of a versions listing. */
 interface VersionEntry {
-  o: { size: number; etag: string; contentType: string; timestamp: string };
+  o: StoredObject;
   id: string;
   latest: boolean;
 }
@@ -391,19 +391,8 @@ export async function listVersions(ctx: Ctx, core: ObjectCore): Promise<Reply> {
     rows,
     p.format,
     { tag: "container", name: c.name, itemTag: "object" },
-    (name, e) => {
-      const ct = splitSwiftBytes(e.o.contentType);
-      return {
-        name,
-        hash: e.o.etag,
-        bytes: ct.bytes ?? e.o.size,
-        content_type: ct.contentType,
-        last_modified: listingDate(e.o.timestamp),
-        ...(ct.s3Etag !== undefined ? { s3_etag: ct.s3Etag } : {}),
-        version_id: e.id,
-        is_latest: e.latest,
-      };
-    },
+    (name, e) => ({ ...objectRow(name, e.o, account), version_id: e.id, is_latest: e.latest }),
+    [...XML_OBJECT_FIELDS, "version_id", "is_latest"],
   );
   const headers = { "content-type": contentType, ...versionsEnabledHeaders(c.meta) };
   if (body === null) return new Reply(204, undefined, headers);

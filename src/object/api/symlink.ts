@@ -10,7 +10,7 @@ import { getObject, type StoredObject } from "../store/objects.js";
 import { authorizeContainer } from "./acl.js";
 import { syncGranted } from "./container-sync.js";
 import { header, param, type Ctx } from "./request.js";
-import { isSlo, sloStat } from "./slo.js";
+import { isSlo, sloStat, splitSwiftBytes } from "./slo.js";
 
 /** What /info reports. */
 export const SYMLINK_INFO = { symloop_max: 2, static_links: true };
@@ -19,6 +19,9 @@ const TARGET = "x-object-sysmeta-symlink-target";
 const ACCOUNT = "x-object-sysmeta-symlink-target-account";
 const ETAG = "x-object-sysmeta-symlink-target-etag";
 const BYTES = "x-object-sysmeta-symlink-target-bytes";
+/** A static link to an SLO: that SLO's ETag and S3 ETag (carried into the link's listing row, as Swift). */
+const SLO_ETAG = "x-object-sysmeta-symlink-target-slo-etag";
+const S3_ETAG = "x-object-sysmeta-symlink-target-s3-etag";
 const FORM = "X-Symlink-Target header must be of the form <container name>/<object name>";
 
 /** Whether an object is a symlink. */
@@ -163,9 +166,50 @@ export async function symlinkPut(
       );
     meta.set(ETAG, etag);
     meta.set(BYTES, String(isSlo(t) ? sloStat(t).size : t.size));
-    contentType = t.contentType.replace(/;\s*swift_bytes=\d+$/, "");
+    const ct = splitSwiftBytes(t.contentType);
+    if (isSlo(t)) meta.set(SLO_ETAG, sloStat(t).etag);
+    if (ct.s3Etag !== undefined) meta.set(S3_ETAG, ct.s3Etag);
+    contentType = ct.contentType;
   }
   return { meta, contentType };
+}
+
+/** Python's quote(s, safe="/"), as Swift's listings write a link's path. */
+const pyQuote = (s: string): string =>
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, "/");
+
+/** A stored (URI-encoded) value decoded, or as stored when it does not decode. */
+const decoded = (v: string): string => {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+};
+
+/**
+ * The fields a link's JSON listing row carries, as Swift's symlink middleware adds them: symlink_etag and
+ * symlink_bytes (static links), symlink_path ("/v1/<account>/<container>/<object>"), and a static link to an SLO
+ * that SLO's quoted slo_etag and s3_etag; none for other objects. `account` is the listed container's.
+ */
+export function symlinkListing(meta: Map<string, string>, account: string): Record<string, string | number> {
+  const target = meta.get(TARGET);
+  if (target === undefined) return {};
+  const out: Record<string, string | number> = {};
+  const etag = meta.get(ETAG);
+  if (etag !== undefined) {
+    out.symlink_etag = etag;
+    out.symlink_bytes = Number(meta.get(BYTES) ?? 0);
+  }
+  const acct = meta.get(ACCOUNT);
+  out.symlink_path = `/v1/${pyQuote(acct !== undefined ? decoded(acct) : account)}/${pyQuote(decoded(target))}`;
+  const slo = meta.get(SLO_ETAG);
+  if (slo !== undefined) out.slo_etag = `"${slo}"`;
+  const s3 = meta.get(S3_ETAG);
+  if (s3 !== undefined) out.s3_etag = `"${s3}"`;
+  return out;
 }
 
 /** A link's own headers (?symlink=get): its target as X-Symlink-Target* headers. */

@@ -6,7 +6,7 @@ import { awsEncode } from "../../shared/auth/aws-signature.js";
 import type { Ctx } from "../api/request.js";
 import { accessHeaders, cannedAccess } from "./acl.js";
 import { s3Error } from "./errors.js";
-import { readSmallBody, s3Query, s3Time, quoteEtag, validNewBucket } from "./request.js";
+import { listedEtag, readSmallBody, s3Query, s3Time, validNewBucket } from "./request.js";
 import { fromSwift, type SwiftClient } from "./swift.js";
 import { hasRoot, text, xmlDocument, type XmlNode } from "./xml.js";
 
@@ -104,6 +104,7 @@ interface Listed {
   subdir?: string;
   hash?: string;
   s3_etag?: string;
+  slo_etag?: string;
   bytes?: number;
   last_modified?: string;
 }
@@ -179,7 +180,7 @@ export async function listObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
     .map((r) => ({
       Key: enc(r.name as string),
       LastModified: s3Time(r.last_modified),
-      ETag: quoteEtag(r.s3_etag ?? r.hash),
+      ETag: listedEtag(r),
       Size: r.bytes ?? 0,
       ...(withOwner ? { Owner: owner(sw) } : {}),
       StorageClass: "STANDARD",

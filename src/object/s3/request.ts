@@ -91,3 +91,7 @@ export function s3Time(swift: string | undefined): string {
 
 /** An ETag as S3 shows it: quoted. */
 export const quoteEtag = (e: string | undefined): string => `"${(e ?? "").replace(/^"(.*)"$/, "$1")}"`;
+
+/** A Swift listing row's S3 ETag, as s3api lists it: its s3_etag, an SLO's slo_etag as "<etag>-N", else its MD5. */
+export const listedEtag = (r: { hash?: string; s3_etag?: string; slo_etag?: string }): string =>
+  quoteEtag(r.s3_etag ?? (r.slo_etag !== undefined ? `${r.slo_etag.replace(/^"(.*)"$/, "$1")}-N` : r.hash));

@@ -5,7 +5,7 @@ import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { listingEncoding, maxKeys, owner, xmlReply } from "./bucket.js";
 import { S3Error, s3Error } from "./errors.js";
-import { readSmallBody, s3Query, s3Time, quoteEtag } from "./request.js";
+import { listedEtag, readSmallBody, s3Query, s3Time } from "./request.js";
 import { deletePaths, uploadedPieces } from "./segments.js";
 import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
 import { hasRoot, text, xmlDocument, xmlElement, type XmlNode } from "./xml.js";
@@ -92,6 +92,7 @@ interface VersionRow {
   subdir?: string;
   hash?: string;
   s3_etag?: string;
+  slo_etag?: string;
   bytes?: number;
   content_type?: string;
   last_modified?: string;
@@ -165,7 +166,7 @@ export async function listObjectVersions(ctx: Ctx, sw: SwiftClient, bucket: stri
         ? xmlElement("DeleteMarker", { ...entry(r), Owner: owner(sw) })
         : xmlElement("Version", {
             ...entry(r),
-            ETag: quoteEtag(r.s3_etag ?? r.hash),
+            ETag: listedEtag(r),
             Size: r.bytes ?? 0,
             Owner: owner(sw),
             StorageClass: "STANDARD",

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { ObjectCore } from "../core.js";
 import { newTimestamp } from "../timestamp.js";
 import { logChange, tombstoneOf } from "./sync.js";
@@ -361,9 +362,24 @@ export interface ListedObject {
   contentType: string;
   timestamp: string;
   deleteAt: number | null;
+  /** The metadata of an SLO manifest or a symlink (their listing rows show more); null for other objects. */
+  meta: Map<string, string> | null;
 }
 
-/** Like scanObjects, reading only the columns a listing shows (no metadata parsed). */
+/** A manifest's stored Content-Type ends with `;swift_bytes=<total>`. */
+const MANIFEST_TYPE = "%;swift_bytes=%";
+/** A symlink (always zero bytes) has this metadata key. */
+const LINK_KEY = "x-object-sysmeta-symlink-target";
+/** The metadata column of such rows, null for others. */
+const LISTED_META = sql<string | null>`case
+  when ${sql.ref("content_type")} like ${MANIFEST_TYPE}
+    or (${sql.ref("size")} = 0 and ${sql.ref("meta")} like ${`%"${LINK_KEY}"%`})
+  then ${sql.ref("meta")} end`;
+
+/**
+ * Like scanObjects, reading only the columns a listing shows: the metadata only of rows that may be SLO manifests
+ * or symlinks (the database tells them by their Content-Type and zero size plus key, so plain rows cost nothing).
+ */
 export async function scanListing(
   core: ObjectCore,
   containerId: number,
@@ -372,6 +388,7 @@ export async function scanListing(
   let q = core.db
     .selectFrom("object_object")
     .select(["name", "size", "etag", "content_type", "timestamp", "delete_at"])
+    .select(LISTED_META.as("meta"))
     .where("container_id", "=", containerId);
   if (opts.after !== undefined) q = q.where("name", ">", opts.after);
   if (opts.from !== undefined) q = q.where("name", ">=", opts.from);
@@ -387,6 +404,7 @@ export async function scanListing(
     contentType: r.content_type,
     timestamp: r.timestamp,
     deleteAt: r.delete_at === null ? null : num(r.delete_at),
+    meta: r.meta === null || r.meta === undefined ? null : parseMeta(text(r.meta)),
   }));
 }
 
