@@ -1,7 +1,7 @@
 // The qemu driver's shared machinery: its options, the per-host state (layout, image cache, accelerator, the live
 // QEMUs with their serial logs and metadata listeners), and the few primitives every concern builds on: start an
 // instance's QEMU from its record, stop it, read its power state, adopt one a previous agent started.
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -66,17 +66,32 @@ export interface LiveInstance {
   serial?: SerialLog;
 }
 
-/** A free TCP port on loopback (bound then released; QEMU binds it next). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+/**
+ * `count` distinct free loopback ports, each at least `min` (a VNC port must be 5900 or more: its display number
+ * is port - 5900). Every probe stays open until all are picked, so no two picks are the same port: ports taken
+ * one after another could be (the kernel may hand a just-closed port out again).
+ */
+export async function freePorts(count: number, min = 1): Promise<number[]> {
+  const open: Server[] = [];
+  const ports: number[] = [];
+  try {
+    // Bounded: ports below `min` are rare among ephemeral ones.
+    for (let tries = 0; ports.length < count && tries < count + 100; tries++) {
+      const s = createServer();
+      await new Promise<void>((resolve, reject) => {
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => resolve());
+      });
+      open.push(s);
       const addr = s.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+      if (port >= min) ports.push(port);
+    }
+  } finally {
+    await Promise.all(open.map((s) => new Promise((r) => s.close(r))));
+  }
+  if (ports.length < count) throw new Error(`no ${count} free loopback ports of at least ${min}`);
+  return ports;
 }
 
 /** Which core of this process holds each QEMU's QMP monitor (it takes one client): a new driver takes over. */

@@ -5,7 +5,7 @@ import { buildConfigDrive } from "../../metadata/config-drive.js";
 import { InstanceExists, SpawnFailed } from "../errors.js";
 import type { InstanceSpec } from "../types.js";
 import { createBlankDisk, createRootDisk, createSwapDisk, type BaseImage } from "./disks.js";
-import { freePort, type QemuCore } from "./driver-core.js";
+import { freePorts, type QemuCore } from "./driver-core.js";
 import type { InstanceRecord } from "./driver-layout.js";
 import type { CachedImage } from "./image-cache.js";
 import { ImageUnusable } from "./errors.js";
@@ -88,6 +88,7 @@ export async function spawnInstance(
       ? { base: undefined, kernel: undefined }
       : await baseImage(core, spec.image);
     const root = base ? await createRootDisk(base, p.root, spec.rootGb) : { path: p.root };
+    const [vncPort, websocketPort, sshPort] = await freePorts(3, 5900);
     const rec: InstanceRecord = {
       uuid: spec.uuid,
       name: spec.name,
@@ -104,10 +105,9 @@ export async function spawnInstance(
       ...(kernel ? { kernel } : {}),
       vifs: spec.networkInfo ?? [],
       ...(spec.volumes?.length ? { volumes: structuredClone(spec.volumes) } : {}),
-      vncPort: await freePort(),
-      websocketPort: await freePort(),
+      vncPort,
+      websocketPort,
     };
-    if (rec.vncPort < 5900) rec.vncPort = await freePort();
     if ((spec.ephemeralGb ?? 0) > 0) {
       rec.ephemeral = { path: (await createBlankDisk(p.ephemeral, spec.ephemeralGb!)).path, format: "qcow2" };
     }
@@ -115,7 +115,7 @@ export async function spawnInstance(
       rec.swap = { path: (await createSwapDisk(p.swap, spec.swapMb!)).path, format: "raw" };
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
-    if (core.opts.hostForwardSsh) rec.sshPort = await freePort();
+    if (core.opts.hostForwardSsh) rec.sshPort = sshPort;
     await core.layout.save(rec);
     await core.boot(rec);
   } catch (err) {

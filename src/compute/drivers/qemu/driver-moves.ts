@@ -14,7 +14,7 @@ import {
   type SnapshotSink,
 } from "../types.js";
 import { createRootDisk, growDisk } from "./disks.js";
-import { freePort, type QemuCore } from "./driver-core.js";
+import { freePorts, type QemuCore } from "./driver-core.js";
 import { peerWith, type InstanceRecord, type RecordDisk } from "./driver-layout.js";
 import { baseImage, kernelOf, writeConfigDrive } from "./driver-lifecycle.js";
 import { waitMigration } from "./driver-power.js";
@@ -145,6 +145,7 @@ export async function finishMigration(
       await runQemuImg(["convert", "-q", "-U", "-f", "qcow2", "-O", "qcow2", src!, p.root], {
         timeoutMs: 600_000,
       });
+    const [vncPort, websocketPort, sshPort] = await freePorts(3, 5900);
     const rec: InstanceRecord = {
       uuid: spec.uuid,
       name: spec.name,
@@ -157,15 +158,15 @@ export async function finishMigration(
       ...(volumeRoot ? { volumeRoot: true } : {}),
       vifs: spec.networkInfo ?? [],
       ...(spec.volumes?.length ? { volumes: structuredClone(spec.volumes) } : {}),
-      vncPort: await freePort(),
-      websocketPort: await freePort(),
+      vncPort,
+      websocketPort,
     };
     // A direct-kernel-boot image boots its kernel here too, from this host's cache (a volume root boots itself).
     const kernel = volumeRoot ? undefined : await kernelOf(core, spec.image);
     if (kernel) rec.kernel = kernel;
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
-    if (core.opts.hostForwardSsh) rec.sshPort = await freePort();
+    if (core.opts.hostForwardSsh) rec.sshPort = sshPort;
     await grow(rec);
     await core.layout.save(rec);
     if (powerOn) await core.boot(rec);
@@ -277,14 +278,15 @@ export async function preLiveMigration(
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   try {
     const own = await ownBootFiles(core, srcRec);
+    const [vncPort, websocketPort, incomingPort, sshPort] = await freePorts(4, 5900);
     const rec: InstanceRecord = {
       ...srcRec,
       name: spec.name,
       // A volume root names no file: this host's own (unused) path, so nothing points at the source's directory.
       root: { path: srcRec.volumeRoot ? p.root : srcRec.root.path, format: "qcow2" },
-      vncPort: await freePort(),
-      websocketPort: await freePort(),
-      incoming: { port: await freePort(), ...(own ? { backingFile: own.base } : {}) },
+      vncPort,
+      websocketPort,
+      incoming: { port: incomingPort, ...(own ? { backingFile: own.base } : {}) },
     };
     if (own?.kernel) rec.kernel = own.kernel;
     delete rec.rebaseRoot;
@@ -293,7 +295,7 @@ export async function preLiveMigration(
     if (spec.volumes) rec.volumes = destVolumes(srcRec, spec.volumes);
     // Every disk device the source has, the destination has too (or the guest's state would not load).
     delete rec.configDrive;
-    if (srcRec.sshPort) rec.sshPort = await freePort();
+    if (srcRec.sshPort) rec.sshPort = sshPort;
     if (await writeConfigDrive(core, spec.uuid, p.configDrive))
       rec.configDrive = { path: p.configDrive, format: "raw" };
     await core.layout.save(rec);
