@@ -180,7 +180,10 @@ export class Guest {
         return this.console().slice(from).match(re);
       },
       timeoutMs,
-    );
+    ).catch((e: Error) => {
+      // What the guest printed says where it stopped (a hang in boot, a user-data script that never ran).
+      throw new Error(`${e.message}; console:\n${this.console().slice(-3000)}`);
+    });
   }
 
   /** Runs a script over SSH with `key`. */
