@@ -7,42 +7,21 @@ import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { getContainer } from "../../src/object/store/containers.js";
 import { syncPoint } from "../../src/object/store/sync.js";
-import { syncOnce } from "../../src/object/sync/daemon.js";
-import { until } from "../helpers/wait.js";
-import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
+import { bootSyncCloud, type ObjectCloud, type SyncCloud } from "./helpers.js";
 
 let o: ObjectCloud;
 let base = "";
 let admin = "";
 let other = "";
+let pass: SyncCloud["pass"];
 before(async () => {
-  // The daemon's own timer is off here (an hour): passes are run by the tests.
-  o = await bootObjectCloud({
-    object: {
-      driver: "file",
-      maxFileSize: 5 * 1024 ** 3 + 2,
-      reapInterval: 0.1,
-      containerSync: { interval: 3600, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
-    },
-  });
-  await o.t.cloud.app.listen({ host: "127.0.0.1", port: 0 });
-  const port = (o.t.cloud.app.server.address() as { port: number }).port;
-  base = `http://127.0.0.1:${port}`;
-  o.t.cloud.object.listening(base);
+  ({ o, base, pass } = await bootSyncCloud());
   admin = await o.t.adminToken();
   other = `AUTH_${await o.t.projectId("admin")}`;
 });
 after(() => o.close());
 
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-let lastEnd = 0;
-/** One sync pass, started after the last one's millisecond (a lease released then is claimable only after it). */
-const pass = async () => {
-  await until("the clock to pass the last pass", () => Date.now() > lastEnd);
-  const r = await syncOnce(o.t.cloud.object.core, "test-owner", base);
-  lastEnd = Date.now();
-  return r;
-};
 /** A request to the other account (the destination), as its owner. */
 const there = (method: string, path: string, headers: Record<string, string> = {}) =>
   o.sw(method, path, { token: admin, account: other, headers });

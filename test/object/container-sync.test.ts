@@ -10,33 +10,20 @@ import { startCloud, type Cloud } from "../../src/cloud/start.js";
 import { loadConfig } from "../../src/shared/config.js";
 import { getContainer } from "../../src/object/store/containers.js";
 import { claimContainer, syncPoint } from "../../src/object/store/sync.js";
-import { syncOnce } from "../../src/object/sync/daemon.js";
 import { pyQuote, syncSignature } from "../../src/object/sync/realms.js";
 import { until } from "../helpers/wait.js";
-import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
+import { bootSyncCloud, type ObjectCloud, type SyncCloud } from "./helpers.js";
 
 const REALMS = { realm1: { key: "realmkey", clusters: { name1: "/object-store/v1/" } } };
 
 let o: ObjectCloud;
 let base = "";
+let pass: SyncCloud["pass"];
 before(async () => {
-  // The daemon's own timer is off here (an hour): passes are run by the tests.
-  o = await bootObjectCloud({
-    object: {
-      driver: "file",
-      maxFileSize: 5 * 1024 ** 3 + 2,
-      reapInterval: 0.1,
-      containerSync: { interval: 3600, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: REALMS },
-    },
-  });
-  await o.t.cloud.app.listen({ host: "127.0.0.1", port: 0 });
-  const port = (o.t.cloud.app.server.address() as { port: number }).port;
-  base = `http://127.0.0.1:${port}`;
-  o.t.cloud.object.listening(base);
+  ({ o, base, pass } = await bootSyncCloud(REALMS));
 });
 after(() => o.close());
 
-const pass = () => syncOnce(o.t.cloud.object.core, "test-owner", base);
 let n = 0;
 const fresh = async (headers: Record<string, string> = {}): Promise<string> => {
   const c = `sync${++n}`;

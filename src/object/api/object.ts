@@ -15,7 +15,7 @@ import { header, param, swiftPath, type Ctx } from "./request.js";
 import { authorizeAccount } from "./account-acl.js";
 import { syncGranted, syncTimestamp } from "./container-sync.js";
 import { tempUrlHeaders } from "./tempurl.js";
-import { OlderThanStored, reclaim, writeObject } from "./write.js";
+import { OlderThanStored, reclaim, writeObject, type WriteSpec } from "./write.js";
 import { checkQuota } from "./quotas.js";
 import { checkAccountQuota } from "./account-quotas.js";
 import {
@@ -394,30 +394,40 @@ async function storeSlo(
     synced !== undefined
       ? contentTypeOf(ctx, name).replace(/;\s*swift_bytes=\d+$/, "")
       : contentTypeOf(ctx, name);
-  let o: StoredObject;
-  try {
-    o = await writeObject(core, c, name, {
-      source: (async function* () {
-        yield prepared.body;
-      })(),
-      length: prepared.body.length,
-      etag: synced !== undefined ? header(ctx, "etag") : undefined,
-      contentType: withSwiftBytes(type, prepared.size),
-      meta: withVersion(meta, version),
-      deleteAt,
-      timestamp: synced,
-      synced: synced !== undefined,
-    });
-  } catch (e) {
-    if (e instanceof OlderThanStored) return empty(202);
-    throw e;
-  }
+  const o = await writeOr202(core, c, name, {
+    source: (async function* () {
+      yield prepared.body;
+    })(),
+    length: prepared.body.length,
+    etag: synced !== undefined ? header(ctx, "etag") : undefined,
+    contentType: withSwiftBytes(type, prepared.size),
+    meta: withVersion(meta, version),
+    deleteAt,
+    timestamp: synced,
+    synced: synced !== undefined,
+  });
+  if (o instanceof Reply) return o;
   const created =
     synced !== undefined
       ? empty(201, { etag: o.etag, "last-modified": httpDate(o.timestamp) })
       : sloCreated(prepared.sloEtag, o.timestamp);
   if (version !== undefined) created.headers["x-object-version-id"] = version;
   return created;
+}
+
+/** writeObject, answering a synced write that lost to a newer stored version as Swift does (202). */
+async function writeOr202(
+  core: ObjectCore,
+  c: Container,
+  name: string,
+  w: WriteSpec,
+): Promise<StoredObject | Reply> {
+  try {
+    return await writeObject(core, c, name, w);
+  } catch (e) {
+    if (e instanceof OlderThanStored) return empty(202);
+    throw e;
+  }
 }
 
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
@@ -468,22 +478,17 @@ export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   await checkPutConditions(ctx, core, c, name);
   const version = await archiveCurrent(core, account, c, name);
   const body = link ? undefined : (ctx.body as AsyncIterable<Uint8Array> | undefined);
-  let o: StoredObject;
-  try {
-    o = await writeObject(core, c, name, {
-      source: body ?? (async function* () {})(),
-      length,
-      etag,
-      contentType,
-      meta: withVersion(meta, version),
-      deleteAt,
-      timestamp: synced,
-      synced: synced !== undefined,
-    });
-  } catch (e) {
-    if (e instanceof OlderThanStored) return empty(202);
-    throw e;
-  }
+  const o = await writeOr202(core, c, name, {
+    source: body ?? (async function* () {})(),
+    length,
+    etag,
+    contentType,
+    meta: withVersion(meta, version),
+    deleteAt,
+    timestamp: synced,
+    synced: synced !== undefined,
+  });
+  if (o instanceof Reply) return o;
   const done = { etag: o.etag, "last-modified": httpDate(o.timestamp) };
   return empty(201, version === undefined ? done : { ...done, "x-object-version-id": version });
 }
