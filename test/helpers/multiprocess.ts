@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import type { Engine } from "../../src/shared/db/index.js";
 import { createTempDatabase, prepareServers } from "./engines.js";
 import { rabbitVhost } from "./rabbit.js";
-import { Proc } from "./stratus-process.js";
+import { Proc, wipeVolumeDaemons } from "./stratus-process.js";
 import { eventually, WAIT_MS } from "./wait.js";
 
 /** The shared infrastructure of a multi-process cloud, and how to remove it all. */
@@ -51,6 +51,9 @@ export async function processCloudEnv(
     for (const fn of [
       () => vhost.drop(),
       () => db.drop(),
+      // The processes' volume agents (their run directory follows from the data directory) leave their target and
+      // export daemons running for a next agent: stop them before the directory goes.
+      () => wipeVolumeDaemons(root),
       () => rmSync(root, { recursive: true, force: true }),
     ])
       await Promise.resolve()
