@@ -78,7 +78,8 @@ async function count(db: Kysely<any>, table: string, col: string, value: string)
 
 /**
  * Usage as Nova counts it: key pairs of the user; server groups, instances, cores and RAM of the project (live
- * servers); server_group_members is counted per group, so the project total is 0 here.
+ * servers, each resizing one at the larger of its two flavors); server_group_members is counted per group, so
+ * the project total is 0 here.
  */
 export async function projectUsage(
   db: Kysely<any>,
@@ -89,22 +90,7 @@ export async function projectUsage(
   for (const k of Object.keys(QUOTA_DEFAULTS)) usage[k] = 0;
   usage.key_pairs = await count(db, "compute_keypair", "user_id", user);
   usage.server_groups = await count(db, "compute_server_group", "project_id", project);
-  const inst = (await db
-    .selectFrom("compute_instance")
-    .select((eb) => [
-      eb.fn.countAll().as("n"),
-      eb.fn.sum("vcpus").as("cores"),
-      eb.fn.sum("memory_mb").as("ram"),
-    ])
-    .where("project_id", "=", project)
-    .where("deleted", "=", 0)
-    .executeTakeFirst()) as { n: unknown; cores: unknown; ram: unknown } | undefined;
-  usage.instances = Number(inst?.n ?? 0);
-  usage.cores = Number(inst?.cores ?? 0);
-  usage.ram = Number(inst?.ram ?? 0);
-  const pending = await pendingGrowth(db, project);
-  usage.cores += pending.cores;
-  usage.ram += pending.ram;
+  Object.assign(usage, await serverUsage(db, project));
   return usage;
 }
 
@@ -121,33 +107,57 @@ const PENDING_FLAVOR = new Map<string, string>([
   [T.RESIZE_REVERTING, "old_flavor"],
 ]);
 
-/** Cores and RAM that moves under way will add (each server counts the larger of its two flavors). */
-async function pendingGrowth(db: Kysely<any>, project: string): Promise<{ cores: number; ram: number }> {
+/**
+ * Instances, cores and RAM of the project's live servers, with the growth of moves under way (each server counts
+ * the larger of its two flavors). One SELECT, so one snapshot even in READ COMMITTED: the conductor switches a
+ * server's flavor columns and clears its task state in one commit, which a second statement could see after the
+ * first had counted the old columns (the server then counted at its old flavor with no growth pending).
+ */
+async function serverUsage(
+  db: Kysely<any>,
+  project: string,
+): Promise<{ instances: number; cores: number; ram: number }> {
+  const pending = [...PENDING_FLAVOR.keys()];
   const rows = (await db
     .selectFrom("compute_instance")
-    .select(["vcpus", "memory_mb", "task_state", "system_metadata"])
+    .select((eb) => [
+      "vcpus",
+      "memory_mb",
+      "task_state",
+      // Only moving servers' system metadata is needed (and worth sending).
+      eb.case().when("task_state", "in", pending).then(eb.ref("system_metadata")).end().as("system_metadata"),
+    ])
     .where("project_id", "=", project)
     .where("deleted", "=", 0)
-    .where("task_state", "in", [...PENDING_FLAVOR.keys()])
     .execute()) as Array<{
     vcpus: unknown;
     memory_mb: unknown;
-    task_state: string;
+    task_state: string | null;
     system_metadata: unknown;
   }>;
-  const out = { cores: 0, ram: 0 };
+  const out = { instances: rows.length, cores: 0, ram: 0 };
   for (const r of rows) {
-    const meta = (
-      typeof r.system_metadata === "string" ? JSON.parse(r.system_metadata) : r.system_metadata
-    ) as Record<string, unknown> | null;
-    const key = PENDING_FLAVOR.get(r.task_state)!;
-    const f =
-      meta && Object.hasOwn(meta, key) ? (meta[key] as { vcpus?: unknown; memory_mb?: unknown }) : null;
-    if (!f || typeof f !== "object") continue;
-    out.cores += Math.max(0, Number(f.vcpus ?? 0) - Number(r.vcpus));
-    out.ram += Math.max(0, Number(f.memory_mb ?? 0) - Number(r.memory_mb));
+    const [vcpus, ram] = [Number(r.vcpus), Number(r.memory_mb)];
+    const f = pendingFlavor(r.task_state, r.system_metadata);
+    out.cores += Math.max(vcpus, f ? Number(f.vcpus ?? 0) : 0);
+    out.ram += Math.max(ram, f ? Number(f.memory_mb ?? 0) : 0);
   }
   return out;
+}
+
+/** The flavor a moving server's system metadata records for its task state (PENDING_FLAVOR), if any. */
+function pendingFlavor(
+  task: string | null,
+  systemMetadata: unknown,
+): { vcpus?: unknown; memory_mb?: unknown } | null {
+  const key = task === null ? undefined : PENDING_FLAVOR.get(task);
+  if (!key || systemMetadata === null || systemMetadata === undefined) return null;
+  const meta: unknown = typeof systemMetadata === "string" ? JSON.parse(systemMetadata) : systemMetadata;
+  const f =
+    meta && typeof meta === "object" && Object.hasOwn(meta, key)
+      ? (meta as Record<string, unknown>)[key]
+      : null;
+  return f && typeof f === "object" ? (f as { vcpus?: unknown; memory_mb?: unknown }) : null;
 }
 
 function pick(values: Record<string, number>, keys: string[]): Record<string, number> {

@@ -1,0 +1,156 @@
+// projectUsage reads a project's instances, cores, RAM and pending resize growth in one consistent read: a
+// conductor committing a resize's flavor switch (columns to the new flavor, task state cleared) in the middle of
+// the count must not make the server count at its old flavor with no pending growth (CI once saw a 4th resize
+// accepted for 3 free cores on MariaDB). A plugin commits that switch through a second database handle right after
+// projectUsage's first read of compute_instance. Every engine; PostgreSQL and MariaDB count under the quota lock.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  SelectQueryNode,
+  TableNode,
+  type Kysely,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from "kysely";
+import { projectUsage } from "../../src/compute/api/quotas.js";
+import { computeMigrations } from "../../src/compute/migrations/index.js";
+import { migrate, openDatabase, withQuotaLock, type Database } from "../../src/shared/db/index.js";
+import { createTempDatabase, ENGINES, prepareEngines, type TempDatabase } from "../helpers/engines.js";
+
+before(prepareEngines);
+
+const PROJECT = "p-snap";
+const SMALL = { flavorid: "s", vcpus: 1, memory_mb: 512 };
+const BIG = { flavorid: "b", vcpus: 2, memory_mb: 1024 };
+
+/** Runs `between` once, right after the first SELECT from compute_instance returned its rows. */
+class AfterInstanceRead implements KyselyPlugin {
+  private readonly reads = new WeakSet<object>();
+  fired = false;
+
+  constructor(private readonly between: () => Promise<void>) {}
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    const n = args.node;
+    if (
+      SelectQueryNode.is(n) &&
+      n.from?.froms.some((f) => TableNode.is(f) && f.table.identifier.name === "compute_instance")
+    )
+      this.reads.add(args.queryId);
+    return n;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    if (this.reads.has(args.queryId) && !this.fired) {
+      this.fired = true;
+      await this.between();
+    }
+    return args.result;
+  }
+}
+
+async function addServer(
+  db: Kysely<any>,
+  o: { project?: string; flavor: typeof SMALL; task?: string; meta?: object; deleted?: boolean },
+): Promise<string> {
+  const uuid = randomUUID();
+  await db
+    .insertInto("compute_instance")
+    .values({
+      uuid,
+      display_name: "s",
+      hostname: "s",
+      project_id: o.project ?? PROJECT,
+      user_id: "u",
+      image_ref: "img",
+      flavor: JSON.stringify(o.flavor),
+      vcpus: o.flavor.vcpus,
+      memory_mb: o.flavor.memory_mb,
+      host: "h1",
+      node: "h1",
+      vm_state: "active",
+      task_state: o.task ?? null,
+      reservation_id: `r-${uuid}`,
+      security_groups: "[]",
+      addresses: "{}",
+      request_spec: "{}",
+      system_metadata: JSON.stringify(o.meta ?? {}),
+      deleted: o.deleted ? 1 : 0,
+      created_at: new Date().toISOString(),
+    })
+    .execute();
+  return uuid;
+}
+
+for (const engine of ENGINES) {
+  describe(`compute quota usage on ${engine}`, () => {
+    let skip: string | null = null;
+    let dataDir = "";
+    let tmp: TempDatabase | null = null;
+    const h: Database[] = [];
+
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), `stratus-qsnap-${engine}-`));
+      tmp = await createTempDatabase(engine, { dataDir, prefix: "stratus_qsnap" });
+      skip = tmp.skipReason;
+      if (skip) return;
+      for (let i = 0; i < 2; i++) h.push(await openDatabase(tmp.url));
+      await migrate(h[0]!, "compute", computeMigrations);
+    });
+    after(async () => {
+      for (const d of h) await d.close();
+      await tmp?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    test("a resize's flavor switch committed during the count neither drops nor doubles its growth", async (t) => {
+      if (skip) return t.skip(skip);
+      const [api, conductor] = [h[0]!.kysely, h[1]!.kysely];
+      await addServer(api, { flavor: SMALL });
+      const resizing = await addServer(api, {
+        flavor: SMALL,
+        task: "resize_migrated",
+        meta: { old_flavor: SMALL, new_flavor: BIG },
+      });
+      await addServer(api, { flavor: BIG, deleted: true });
+      await addServer(api, { project: "p-other", flavor: BIG });
+      const expected = { instances: 2, cores: SMALL.vcpus + BIG.vcpus, ram: SMALL.memory_mb + BIG.memory_mb };
+      const counted = (u: Record<string, number>) => ({ instances: u.instances, cores: u.cores, ram: u.ram });
+      assert.deepEqual(counted(await projectUsage(api, PROJECT, "u")), expected, "before the switch");
+
+      // What the conductor's last resize step commits: the new flavor's columns, the task state cleared.
+      const plugin = new AfterInstanceRead(async () => {
+        await conductor
+          .updateTable("compute_instance")
+          .set({
+            vm_state: "resized",
+            task_state: null,
+            flavor: JSON.stringify(BIG),
+            vcpus: BIG.vcpus,
+            memory_mb: BIG.memory_mb,
+          })
+          .where("uuid", "=", resizing)
+          .execute();
+      });
+      const racing = api.withPlugin(plugin);
+      // On SQLite the quota lock makes its holder the one writer (the conductor would wait for it to commit).
+      const usage =
+        engine === "sqlite"
+          ? await projectUsage(racing, PROJECT, "u")
+          : await withQuotaLock(racing, "compute_quota_lock", "instances", PROJECT, (trx) =>
+              projectUsage(trx, PROJECT, "u"),
+            );
+      assert.ok(plugin.fired, "the switch was committed during the count");
+      assert.deepEqual(counted(usage), expected, "during the switch");
+      assert.deepEqual(counted(await projectUsage(api, PROJECT, "u")), expected, "after the switch");
+    });
+  });
+}
