@@ -1,5 +1,5 @@
 // Small objects' data in the database (table object_inline): written in the object's own commit, read by key.
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { runCached } from "./compiled.js";
 import type { ObjectDb } from "./tables.js";
 
@@ -9,8 +9,8 @@ const INLINE_PREFIX = "in-";
 /** Whether a data key names inline data (in the database, not in the store driver). */
 export const isInlineKey = (key: string): boolean => key.startsWith(INLINE_PREFIX);
 
-/** A fresh data key for inline data. */
-export const newInlineKey = (): string => INLINE_PREFIX + randomBytes(16).toString("hex");
+/** A fresh data key for inline data (a random UUID: node draws those from a kept pool of random bytes). */
+export const newInlineKey = (): string => INLINE_PREFIX + randomUUID();
 
 /** Store inline data under `key` (inside the transaction that commits its object's row). */
 export async function insertInline(tx: ObjectDb, key: string, data: Buffer): Promise<void> {

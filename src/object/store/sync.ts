@@ -4,6 +4,7 @@
 // processes share the work and none keeps state in memory.
 import { sql } from "kysely";
 import type { ObjectCore } from "../core.js";
+import { runCached } from "./compiled.js";
 import { num, text, type ObjectDb } from "./tables.js";
 
 /** The container metadata naming where a container syncs to, and its key. */
@@ -33,12 +34,11 @@ export async function logChange(
   timestamp: string,
   deleted: boolean,
 ): Promise<void> {
-  const syncing = await tx
-    .selectFrom("object_sync")
-    .select("container_id")
-    .where("container_id", "=", containerId)
-    .executeTakeFirst();
-  if (!syncing) return;
+  // Every object write asks: a kept statement (runCached), as building the query costs more than running it.
+  const { rows } = await runCached(tx, "container syncs", [containerId], () =>
+    tx.selectFrom("object_sync").select("container_id").where("container_id", "=", containerId),
+  );
+  if (rows.length === 0) return;
   await tx
     .insertInto("object_sync_change")
     .values({ container_id: containerId, name, timestamp, deleted: deleted ? 1 : 0 })
