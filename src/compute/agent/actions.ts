@@ -10,7 +10,7 @@ import type { agentContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
 import { openSerialEndpoint } from "./serial-endpoints.js";
 import { rebuildInstance } from "./rebuild.js";
-import { runAction, withoutShelved, type AgentAction } from "./run-action.js";
+import { SHELVED_KEYS, runAction, type AgentAction } from "./run-action.js";
 import { deleteShelvedImage, shelveInstance, shelveOffloadInstance, snapshotInstance } from "./snapshot.js";
 
 /** Seconds a clean shutdown may take before the guest is powered off forcibly (Nova's shutdown_timeout). */
@@ -94,7 +94,7 @@ export function actionHandlers(
         },
         done: (inst) =>
           inst.vm_state === V.SHELVED
-            ? { vm_state: V.ACTIVE, system_metadata: withoutShelved(inst) }
+            ? { vm_state: V.ACTIVE, sysmeta: { remove: SHELVED_KEYS } }
             : { vm_state: V.ACTIVE },
       }),
 
@@ -158,7 +158,7 @@ export function actionHandlers(
           }),
         done: (inst) => ({
           vm_state: V.RESCUED,
-          system_metadata: { ...inst.system_metadata, old_vm_state: inst.vm_state },
+          sysmeta: { set: { old_vm_state: inst.vm_state } },
         }),
       }),
 
@@ -167,11 +167,7 @@ export function actionHandlers(
         event: "compute_unrescue_instance",
         tasks: [T.UNRESCUING],
         run: (inst) => requireCapability(driver, "unrescue").unrescue(inst.uuid),
-        done: (inst) => {
-          const meta = { ...inst.system_metadata };
-          delete meta.old_vm_state;
-          return { vm_state: V.ACTIVE, system_metadata: meta };
-        },
+        done: () => ({ vm_state: V.ACTIVE, sysmeta: { remove: ["old_vm_state"] } }),
       }),
 
     trigger_crash_dump: ({ ctx, uuid }) =>

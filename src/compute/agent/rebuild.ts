@@ -11,7 +11,7 @@ import type { AgentDeps } from "./deps.js";
 import { specVolumes } from "./volumes.js";
 import { whenVifsPlugged } from "./vif-events.js";
 import { deleteShelvedImage } from "./snapshot.js";
-import { advanceTask, runAction, withoutShelved, type AgentAction } from "./run-action.js";
+import { SHELVED_KEYS, advanceTask, runAction, type AgentAction } from "./run-action.js";
 
 type RebuildArgs = ArgsOf<typeof agentContract, "rebuild_instance">;
 
@@ -79,7 +79,7 @@ function unshelveAction(deps: AgentDeps, args: RebuildArgs): AgentAction {
       await whenVifsPlugged(deps, uuid, spec.networkInfo ?? [], () => deps.driver.spawn(spec));
       // The shelved snapshot has served its purpose (Nova deletes it once the server is back).
       if (inst.system_metadata.shelved_image_id === imageRef) await deleteShelvedImage(deps, inst, ctx.token);
-      return { system_metadata: withoutShelved(inst), launched_at: nowIso() };
+      return { sysmeta: { remove: SHELVED_KEYS }, launched_at: nowIso() };
     },
     done: () => ({ vm_state: V.ACTIVE }),
     // Back to offloaded, on no host, so that it can be unshelved again.

@@ -1,7 +1,7 @@
 // Bringing the database and the hypervisor back into agreement: once when an agent starts (after a crash or a
 // restart) and, for power states, periodically. Running guests are never disturbed by a restart.
 import { PowerState, powerStateName } from "../drivers/types.js";
-import { addFault, casUpdate, parseInstance, type Instance } from "../instances/store.js";
+import { addFault, casUpdate, parseInstance, type Instance, type InstancePatch } from "../instances/store.js";
 import { TaskState, VmState } from "../instances/states.js";
 import { conductorContract } from "../rpc.js";
 import type { AgentDeps } from "./deps.js";
@@ -173,7 +173,7 @@ export async function syncPowerStates(deps: AgentDeps): Promise<void> {
         },
         "power state changed outside Stratus",
       );
-      const patch: Partial<Instance> = { power_state: state };
+      const patch: InstancePatch = { power_state: state };
       if (inst.vm_state === VmState.ACTIVE && (state === PowerState.SHUTDOWN || state === PowerState.CRASHED))
         patch.vm_state = VmState.STOPPED;
       await casUpdate(db, inst.uuid, { vmState: [inst.vm_state], taskState: [null] }, patch);

@@ -5,6 +5,7 @@
 import { PowerState } from "../drivers/types.js";
 import { withEvent, type RequestContext } from "../instances/actions.js";
 import { addFault, casUpdate, findInstance, type Instance, type InstancePatch } from "../instances/store.js";
+import { mergeSysMeta } from "../instances/system-metadata.js";
 import type { AgentDeps } from "./deps.js";
 
 /** What one action does on this host. */
@@ -100,20 +101,28 @@ export async function runAction(
       return;
     }
     const power = await powerOf(deps, uuid);
+    const done = action.done(inst);
     const ok = await casUpdate(
       db,
       uuid,
       { taskState: action.tasks },
-      { power_state: power, ...action.done(inst), ...(extra ?? {}), task_state: null },
+      {
+        power_state: power,
+        ...done,
+        ...extra,
+        sysmeta: mergeSysMeta(done.sysmeta, extra?.sysmeta),
+        task_state: null,
+      },
     );
     if (!ok)
       log.info({ uuid, event: action.event }, "instance changed meanwhile (deleted?); outcome not recorded");
   });
 }
 
-/** System metadata without the keys a finished shelve/unshelve leaves behind. */
-export function withoutShelved(inst: Instance): Record<string, unknown> {
-  const meta = { ...inst.system_metadata };
-  for (const k of ["shelved_at", "shelved_image_id", "shelved_host", "shelved_image_url"]) delete meta[k];
-  return meta;
-}
+/** The system_metadata keys a shelve leaves behind, removed once the server runs again. */
+export const SHELVED_KEYS: readonly string[] = [
+  "shelved_at",
+  "shelved_image_id",
+  "shelved_host",
+  "shelved_image_url",
+];

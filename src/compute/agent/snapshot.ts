@@ -87,17 +87,18 @@ export async function shelveInstance(deps: AgentDeps, args: Args<"shelve_instanc
           trackedSink(deps, inst, sink, T.SHELVING_IMAGE_PENDING_UPLOAD, T.SHELVING_IMAGE_UPLOADING),
         );
       }
-      const system_metadata = {
-        ...inst.system_metadata,
-        shelved_at: nowIso(),
-        shelved_image_id: imageId ?? null,
-        shelved_host: host,
-        ...(imageUrl ? { shelved_image_url: imageUrl } : {}),
+      const sysmeta = {
+        set: {
+          shelved_at: nowIso(),
+          shelved_image_id: imageId ?? null,
+          shelved_host: host,
+          ...(imageUrl ? { shelved_image_url: imageUrl } : {}),
+        },
       };
-      if (!offload) return { system_metadata };
+      if (!offload) return { sysmeta };
       await advanceTask(deps, inst, SHELVE_TASKS.slice(0, 3), T.SHELVING_OFFLOADING);
       await driver.destroy(uuid);
-      return { system_metadata, host: null, node: null };
+      return { sysmeta, host: null, node: null };
     },
     done: () =>
       offload

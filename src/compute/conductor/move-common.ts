@@ -3,6 +3,7 @@
 import { target } from "../../shared/bus/index.js";
 import type { ComputeCore } from "../core.js";
 import { addFault, casUpdate, type Instance, type InstancePatch } from "../instances/store.js";
+import type { SysMetaChange } from "../instances/system-metadata.js";
 import { agentContract } from "../rpc.js";
 
 /** How long one migration step on an agent may take (Nova's long_rpc_timeout is 1800 s). */
@@ -14,12 +15,8 @@ export const agentOf = (host: string) => target(agentContract, host);
 /** Keys a resize keeps in system_metadata until it is confirmed or reverted. */
 export const RESIZE_KEYS = ["old_flavor", "new_flavor", "old_vm_state", "migration_uuid"] as const;
 
-/** System metadata without the resize bookkeeping. */
-export function withoutResize(inst: Instance): Record<string, unknown> {
-  const meta = { ...inst.system_metadata };
-  for (const k of RESIZE_KEYS) delete meta[k];
-  return meta;
-}
+/** The system_metadata change that drops the resize bookkeeping (and nothing else). */
+export const withoutResize: SysMetaChange = { remove: RESIZE_KEYS };
 
 /** The error as an Error (bus errors and driver errors are; anything else is wrapped). */
 export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

@@ -138,7 +138,7 @@ async function rollBackResize(core: ComputeCore, inst: Instance): Promise<void> 
       node: mig?.source_node ?? inst.node,
       availability_zone: source ? await hostZone(core, source) : inst.availability_zone,
       power_state: running ? PowerState.RUNNING : PowerState.SHUTDOWN,
-      system_metadata: withoutResize(inst),
+      sysmeta: withoutResize,
       ...flavorColumns(oldFlavor),
     },
   );

@@ -94,14 +94,22 @@ export async function migrateServer(
         dest_host: dest,
         status: "migrating",
       });
-      const meta = { ...inst.system_metadata, old_flavor: inst.flavor, new_flavor: flavor };
-      Object.assign(meta, { old_vm_state: inst.vm_state, migration_uuid: m.uuid });
       if (
         !(await casUpdate(
           db,
           uuid,
           { taskState: [T.RESIZE_PREP] },
-          { task_state: T.RESIZE_MIGRATING, system_metadata: meta },
+          {
+            task_state: T.RESIZE_MIGRATING,
+            sysmeta: {
+              set: {
+                old_flavor: inst.flavor,
+                new_flavor: flavor,
+                old_vm_state: inst.vm_state,
+                migration_uuid: m.uuid,
+              },
+            },
+          },
         ))
       )
         throw new Error(`Instance ${uuid} changed state while it was being migrated.`);
@@ -169,7 +177,7 @@ export async function migrateServer(
       core,
       inst,
       RESIZE_TASKS,
-      { vm_state: inst.vm_state, power_state: inst.power_state, system_metadata: withoutResize(inst) },
+      { vm_state: inst.vm_state, power_state: inst.power_state, sysmeta: withoutResize },
       asError(e),
       flavorid ? "resize" : "migrate",
     );
@@ -198,7 +206,7 @@ export async function confirmResize(
       db,
       uuid,
       { vmState: [V.RESIZED] },
-      { vm_state: settledState(inst), task_state: null, system_metadata: withoutResize(inst) },
+      { vm_state: settledState(inst), task_state: null, sysmeta: withoutResize },
     );
     await updateMigration(db, mig.uuid, { status: "confirmed" });
   } catch (e) {
@@ -261,7 +269,7 @@ export async function revertResize(
         node: mig.source_node,
         availability_zone: await hostZone(core, source),
         power_state: running ? PowerState.RUNNING : PowerState.SHUTDOWN,
-        system_metadata: withoutResize(inst),
+        sysmeta: withoutResize,
         ...flavorColumns(oldFlavor),
       },
     );

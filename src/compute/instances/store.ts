@@ -1,8 +1,10 @@
 // The instances table and its companions (faults, actions/events): typed rows and compare-and-set transitions.
 // Every change of vm_state/task_state goes through casUpdate, so two racing actions cannot both win.
+// system_metadata is only ever changed key by key (InstancePatch.sysmeta), never written back from a stale copy.
 import type { Kysely } from "kysely";
 import { nowIso } from "../../shared/db/index.js";
 import { conflict, notFound } from "../errors.js";
+import { applySysMeta, type SysMetaChange } from "./system-metadata.js";
 
 /** The flavor embedded in an instance (as it was when the server was built or last resized). */
 export interface InstanceFlavor {
@@ -159,10 +161,17 @@ export function parseInstance(row: Record<string, unknown>): Instance {
   return out as unknown as Instance;
 }
 
-/** Columns of a patch in DB form (JSON columns serialised, booleans as 0/1). */
-export type InstancePatch = Partial<Omit<Instance, "id" | "uuid">>;
+/**
+ * A change to an instance row. system_metadata is never written whole (a copy read earlier would wipe what other
+ * writers put there meanwhile): `sysmeta` names the keys to set or remove, applied to the row as it is then.
+ */
+export type InstancePatch = Partial<Omit<Instance, "id" | "uuid" | "system_metadata">> & {
+  sysmeta?: SysMetaChange;
+  system_metadata?: never;
+};
 
-function toDb(patch: InstancePatch): Record<string, unknown> {
+/** Columns in DB form (JSON columns serialised, booleans as 0/1). */
+function toDb(patch: Partial<Instance>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
@@ -177,7 +186,7 @@ function toDb(patch: InstancePatch): Record<string, unknown> {
 export async function insertInstance(db: Kysely<any>, inst: Omit<Instance, "id">): Promise<void> {
   await db
     .insertInto("compute_instance")
-    .values(toDb(inst as InstancePatch) as never)
+    .values(toDb(inst) as never)
     .execute();
 }
 
@@ -215,17 +224,59 @@ export interface Expect {
   owner?: string | { deadBefore: number };
 }
 
-/** Apply `patch` only if the row matches `expect`; true when it did. */
+/** How many times a system_metadata change is retried when other writers keep changing the column. */
+const SYSMETA_ATTEMPTS = 10;
+
+/**
+ * Apply `patch` only if the row matches `expect`; true when it did. A `sysmeta` change is a compare-and-set on
+ * the system_metadata text as just read, retried (at most SYSMETA_ATTEMPTS times) while only that text moved;
+ * false when the row stopped matching `expect` or the column kept changing.
+ */
 export async function casUpdate(
   db: Kysely<any>,
   uuid: string,
   expect: Expect,
   patch: InstancePatch,
 ): Promise<boolean> {
+  const { sysmeta, ...cols } = patch;
+  if (!sysmeta) return casUpdateOnce(db, uuid, expect, cols);
+  let was = await sysMetaText(db, uuid, expect);
+  for (let attempt = 0; attempt < SYSMETA_ATTEMPTS && was !== undefined; attempt++) {
+    const next = JSON.stringify(applySysMeta(JSON.parse(was) as Record<string, unknown>, sysmeta));
+    if (await casUpdateOnce(db, uuid, expect, cols, { was, next })) return true;
+    const now = await sysMetaText(db, uuid, expect);
+    // Unchanged text: it was `expect` that failed, and another try would fail alike.
+    if (now === was) return false;
+    was = now;
+  }
+  return false;
+}
+
+/** The system_metadata text of the row (undefined: no such row, or soft-deleted unless `expect.live` is false). */
+async function sysMetaText(db: Kysely<any>, uuid: string, expect: Expect): Promise<string | undefined> {
+  let q = db.selectFrom("compute_instance").select("system_metadata").where("uuid", "=", uuid);
+  if (expect.live !== false) q = q.where("deleted", "=", 0);
+  const row = (await q.executeTakeFirst()) as { system_metadata: string } | undefined;
+  return row?.system_metadata;
+}
+
+/** One conditional UPDATE; with `sysmeta`, the system_metadata text must still be `was` and becomes `next`. */
+async function casUpdateOnce(
+  db: Kysely<any>,
+  uuid: string,
+  expect: Expect,
+  cols: Omit<InstancePatch, "sysmeta">,
+  sysmeta?: { was: string; next: string },
+): Promise<boolean> {
   let q = db
     .updateTable("compute_instance")
-    .set({ ...toDb(patch), updated_at: nowIso() } as never)
+    .set({
+      ...toDb(cols),
+      ...(sysmeta ? { system_metadata: sysmeta.next } : {}),
+      updated_at: nowIso(),
+    } as never)
     .where("uuid", "=", uuid);
+  if (sysmeta) q = q.where("system_metadata", "=", sysmeta.was);
   if (expect.live !== false) q = q.where("deleted", "=", 0);
   if (expect.vmState) q = q.where("vm_state", "in", expect.vmState as string[]);
   if (expect.taskState) {
@@ -255,6 +306,16 @@ export async function casUpdate(
     );
   const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * An API request's change to a server that needs no particular state (rename, disk_config, clearing the
+ * password): 404 when the server is gone, 409 when other writers kept changing its system_metadata.
+ */
+export async function updateServer(db: Kysely<any>, uuid: string, patch: InstancePatch): Promise<void> {
+  if (await casUpdate(db, uuid, {}, patch)) return;
+  await getInstance(db, uuid);
+  throw conflict(`Instance ${uuid} was changed by another request meanwhile; try again.`);
 }
 
 /**

@@ -4,7 +4,7 @@ import { noContent } from "../../../shared/http/reply.js";
 import { route, type Route } from "../../../shared/http/route.js";
 import type { RuleDefault } from "../../../shared/policy/index.js";
 import type { ComputeCore } from "../../core.js";
-import { casUpdate } from "../../instances/store.js";
+import { updateServer } from "../../instances/store.js";
 import type { Ctx } from "../common.js";
 import { ADMIN_OR_PROJECT, PROJECT_MEMBER, policyRule } from "../admin/util.js";
 import { authorizedServer } from "../server-actions/common.js";
@@ -46,14 +46,12 @@ export function serverPasswordRoutes(core: ComputeCore): Route[] {
       auth: "required",
       handler: async (ctx: Ctx) => {
         const inst = await authorizedServer(core, ctx, ctx.params.id, rule("clear"));
-        const meta = { ...inst.system_metadata };
-        let changed = false;
-        for (let i = 0; i < CHUNKS; i++)
-          if (meta[`password_${i}`]) {
-            meta[`password_${i}`] = "";
-            changed = true;
-          }
-        if (changed) await casUpdate(core.db, inst.uuid, {}, { system_metadata: meta });
+        const keys = Array.from({ length: CHUNKS }, (_, i) => `password_${i}`);
+        // Only the password items are written: the rest of system_metadata stays as the row has it then.
+        if (keys.some((k) => inst.system_metadata[k]))
+          await updateServer(core.db, inst.uuid, {
+            sysmeta: { set: Object.fromEntries(keys.map((k) => [k, ""])) },
+          });
         return noContent();
       },
     }),

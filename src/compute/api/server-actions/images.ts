@@ -240,7 +240,7 @@ export const imageActions: ActionTable = {
           rule,
           patch: {
             task_state: T.SHELVING,
-            system_metadata: { ...inst.system_metadata, image_base_image_ref: inst.image_ref },
+            sysmeta: { set: { image_base_image_ref: inst.image_ref } },
           },
         });
       } catch (e) {

@@ -166,9 +166,7 @@ export const rebuildActions: ActionTable = {
           ...keys,
           image_ref: req.imageRef,
           request_spec: { ...inst.request_spec, image: image },
-          ...(req.diskConfig
-            ? { system_metadata: { ...inst.system_metadata, disk_config: req.diskConfig } }
-            : {}),
+          ...(req.diskConfig ? { sysmeta: { set: { disk_config: req.diskConfig } } } : {}),
           task_state: T.REBUILDING,
           progress: 0,
         },

@@ -120,12 +120,15 @@ export const resizeActions: ActionTable = {
           "Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.",
         );
       checkImageFits(ctx, inst.request_spec.image, flavor, inst.project_id);
-      const meta = { ...inst.system_metadata, new_flavor: flavor, ...(dc ? { disk_config: dc } : {}) };
       const rc = await beginCounted(core, ctx, inst, inst.flavor, flavor, {
         action: "resize",
         record: "resize",
         rule,
-        patch: { task_state: T.RESIZE_PREP, progress: 0, system_metadata: meta },
+        patch: {
+          task_state: T.RESIZE_PREP,
+          progress: 0,
+          sysmeta: { set: { new_flavor: flavor, ...(dc ? { disk_config: dc } : {}) } },
+        },
       });
       await core.bus.cast(conductorContract, "migrate_server", { ctx: rc, uuid: inst.uuid, flavorid });
     },

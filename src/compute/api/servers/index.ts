@@ -5,7 +5,13 @@ import { P } from "../../../shared/policy/personas.js";
 import type { ComputeCore } from "../../core.js";
 import { badRequest } from "../../errors.js";
 import { startAction } from "../../instances/actions.js";
-import { casUpdate, getInstance, type Instance } from "../../instances/store.js";
+import {
+  casUpdate,
+  getInstance,
+  updateServer,
+  type Instance,
+  type InstancePatch,
+} from "../../instances/store.js";
 import { TaskState } from "../../instances/states.js";
 import { conductorContract } from "../../rpc.js";
 import { objectBody, type Ctx } from "../common.js";
@@ -93,7 +99,7 @@ export function serverRoutes(core: ComputeCore): Route[] {
         for (const k of Object.keys(srv))
           if (!allowed.includes(k))
             throw badRequest(`Additional properties are not allowed ('${k}' was unexpected)`);
-        const patch: Record<string, unknown> = {};
+        const patch: Record<string, unknown> & InstancePatch = {};
         if (srv.name !== undefined) {
           if (
             typeof srv.name !== "string" ||
@@ -126,9 +132,9 @@ export function serverRoutes(core: ComputeCore): Route[] {
         if (srv["OS-DCF:diskConfig"] !== undefined) {
           if (!["AUTO", "MANUAL"].includes(srv["OS-DCF:diskConfig"] as string))
             throw badRequest("Invalid input for field/attribute OS-DCF:diskConfig.");
-          patch.system_metadata = { ...inst.system_metadata, disk_config: srv["OS-DCF:diskConfig"] };
+          patch.sysmeta = { set: { disk_config: srv["OS-DCF:diskConfig"] } };
         }
-        if (Object.keys(patch).length) await casUpdate(core.db, inst.uuid, {}, patch);
+        if (Object.keys(patch).length) await updateServer(core.db, inst.uuid, patch);
         return {
           server: await serverView(core, ctx, await getInstance(core.db, inst.uuid), { update: true }),
         };
