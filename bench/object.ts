@@ -4,7 +4,8 @@
 // the large transfers, and listing a container of many objects with prefix/delimiter.
 //
 // Options: --mib N (large object size, default 256), --objects N (listing container size, default 100000),
-// BENCH_SECONDS (each small-object measurement, default 10), BENCH_NODE_ARGS (node flags for the cloud's
+// BENCH_SECONDS (each small-object measurement, default 10), BENCH_WARMUP_SECONDS (unmeasured PUTs and GETs
+// first, default 3; 0 for none), BENCH_NODE_ARGS (node flags for the cloud's
 // process, e.g. --cpu-prof). The client runs in this process, the cloud in its own; measuring starts once the
 // cloud is idle, GETs read only objects the PUTs before them stored, and the cloud's CPU time per request (all its
 // threads) is shown beside each figure, which on a shared machine says more than requests per second alone. Swift 2.30 on this machine (one replica), from the issue: 4 KiB PUT/GET 146/291 per s
@@ -139,6 +140,27 @@ async function main(): Promise<void> {
       return r.statusCode;
     };
     await call("PUT", "/bench");
+    // Warm-up (not measured): the cloud's first requests run through cold code (the JIT has not compiled it yet)
+    // and a fresh WAL file still growing, which a steady state (and Swift's figures) does not pay.
+    const warm = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+    const small = Buffer.alloc(4096, 7);
+    if (warm > 0) {
+      for (const c of [1, 8]) {
+        await measure(
+          "warm-up PUT",
+          c,
+          warm / 4,
+          async (i) => (await call("PUT", `/bench/w-${i}`, small)) === 201,
+        );
+        await measure(
+          "warm-up GET",
+          c,
+          warm / 4,
+          async (i) => (await call("GET", `/bench/w-${i % 100}`)) === 200,
+        );
+      }
+      console.log(`(warmed up for ${warm} s: PUT and GET at 1 and 8 clients, not measured)`);
+    }
     const pid = cloud.child.pid!;
     console.log(`(waited ${(await settle(pid)) / 1000} s for the cloud to be idle)`);
     const cpu = new Map<string, number>();
@@ -155,7 +177,6 @@ async function main(): Promise<void> {
     };
     /** How many of the objects a PUT measurement stored GETs read in turn (at most 500). */
     const stored = (r: Result) => Math.max(1, Math.min(500, r.requests - r.errors));
-    const small = Buffer.alloc(4096, 7);
     const rows = [];
     for (const c of [1, 8]) {
       const put = await measured(
