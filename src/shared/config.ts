@@ -160,6 +160,9 @@ export const ConfigSchema = Type.Object(
         s3Domain: Type.String({ maxLength: 253, pattern: "^([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*)?$" }),
         /** Smallest S3 multipart part but the last, in bytes (S3's 5 MiB; s3api's min_segment_size). */
         s3MinPartSize: Type.Integer({ minimum: 1 }),
+        /** Whether container and account ACLs may name users and projects by name (keystoneauth's
+         *  allow_names_in_acls); names match only callers whose user and project are in the default domain. */
+        allowNamesInAcls: Type.Boolean(),
         /** Static large objects (Swift's slo middleware settings). */
         slo: Type.Object(
           {
@@ -504,6 +507,7 @@ function defaults(dataDir: string): Config {
       reapInterval: 30,
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,
+      allowNamesInAcls: true,
       slo: { yieldFrequency: 10, allowAsyncDelete: true },
       containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },

@@ -1,11 +1,12 @@
 // Account ACLs (tempauth's X-Account-Access-Control, offered here under Keystone): a JSON object whose "admin",
-// "read-write" and "read-only" lists name Keystone identities as container ACLs do ("<project>:<user>" by id or
-// name, either may be "*"; a bare "<project>" is "<project>:*"). Read-only reads everything unprivileged, read-write
-// also changes containers and objects (not the account, not privileged headers), admin is the account's owner.
+// "read-write" and "read-only" lists name Keystone identities as container ACLs do ("<project>:<user>" by id, or by
+// name for default-domain ones, either may be "*"; a bare "<project>" is "<project>:*"). Read-only reads everything
+// unprivileged, read-write also changes containers and objects (not the account, not privileged headers), admin is
+// the account's owner.
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
 import { accountMeta } from "../store/accounts.js";
-import { grants } from "./acl.js";
+import { grants, namesAllowed } from "./acl.js";
 import { header, ownsAccount, type Ctx } from "./request.js";
 
 /** The request and response header. */
@@ -96,8 +97,8 @@ export function accountAclHeader(meta: Map<string, string>): string | undefined 
   return stored ? stored : undefined;
 }
 
-/** The level an ACL grants the caller (the highest naming them), or null. */
-function granted(ctx: Ctx, stored: string | undefined): AccountAccess | null {
+/** The level an ACL grants the caller (the highest naming them; by name only when `names`), or null. */
+function granted(ctx: Ctx, stored: string | undefined, names: boolean): AccountAccess | null {
   if (!stored || !ctx.auth) return null;
   let acl: AccountAcl;
   try {
@@ -106,9 +107,9 @@ function granted(ctx: Ctx, stored: string | undefined): AccountAccess | null {
     return null;
   }
   for (const level of LEVELS) {
-    const names = acl.get(level) ?? [];
+    const grantees = acl.get(level) ?? [];
     // A bare project (no colon) names all of its users.
-    if (names.some((g) => grants(ctx, g.includes(":") ? g : `${g}:*`)))
+    if (grantees.some((g) => grants(ctx, g.includes(":") ? g : `${g}:*`, names)))
       return ACCESS_OF.get(level) as AccountAccess;
   }
   return null;
@@ -130,7 +131,8 @@ export function accountAccess(ctx: Ctx, core: ObjectCore, account: string): Prom
       if (ownsAccount(ctx, account, "write")) return "owner";
       const base = ownsAccount(ctx, account, "read") ? "read" : null;
       if (!ctx.auth) return base;
-      const acl = granted(ctx, (await accountMeta(core, account)).get(ACCOUNT_ACL_KEY));
+      const stored = (await accountMeta(core, account)).get(ACCOUNT_ACL_KEY);
+      const acl = granted(ctx, stored, namesAllowed(ctx, core.cfg));
       return (RANK.get(acl) as number) > (RANK.get(base) as number) ? acl : base;
     })();
     byAccount.set(account, access);

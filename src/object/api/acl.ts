@@ -1,9 +1,11 @@
 // Container ACLs as keystoneauth reads them: X-Container-Read and X-Container-Write hold comma-separated grants —
-// "<project>:<user>" (ids or names, either may be "*"), and for reads also referrer grants (".r:*" anyone may
-// read objects, no token needed; ".r:host", ".r:.domain", ".r:-host" by the Referer header) and ".rlistings" (with a
-// referrer grant, listing too). Only the account's owners set them; a grant lets a
+// "<project>:<user>" (ids, or names of default-domain ones; either may be "*"), and for reads also referrer grants
+// (".r:*" anyone may read objects, no token needed; ".r:host", ".r:.domain", ".r:-host" by the Referer header) and
+// ".rlistings" (with a referrer grant, listing too). Only the account's owners set them; a grant lets a
 // caller without a role in the account read (GET/HEAD) or write (PUT/POST/DELETE) objects in that container.
 // Account-wide grants are account-acl.ts's.
+import { DEFAULT_DOMAIN_ID } from "../../identity/core.js";
+import type { Config } from "../../shared/config.js";
 import { syncGranted } from "./container-sync.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
@@ -53,16 +55,29 @@ export function referrerAllowed(referer: string | undefined, grants: string[]): 
   return allowed;
 }
 
-/** Whether one grant ("<project>:<user>", ids or names, either may be "*") names the caller. */
-export function grants(ctx: Ctx, grant: string): boolean {
+/**
+ * Whether grants may name the caller by project and user name, as keystoneauth decides: names are unique only within
+ * a domain, so they stand for the default domain's and match only a caller whose user and project (if any) are both
+ * there, unless `object.allowNamesInAcls` is off. Ids always match.
+ */
+export function namesAllowed(ctx: Ctx, cfg: Config): boolean {
+  const a = ctx.auth;
+  if (!a || !cfg.object.allowNamesInAcls) return false;
+  return (
+    a.userDomainId === DEFAULT_DOMAIN_ID && (a.projectDomainId ?? DEFAULT_DOMAIN_ID) === DEFAULT_DOMAIN_ID
+  );
+}
+
+/** Whether one grant ("<project>:<user>", ids or — when `names` — names, either may be "*") names the caller. */
+export function grants(ctx: Ctx, grant: string, names: boolean): boolean {
   const a = ctx.auth;
   if (!a) return false;
   const colon = grant.indexOf(":");
   if (colon <= 0) return false;
   const project = grant.slice(0, colon).trim();
   const user = grant.slice(colon + 1).trim();
-  const projectOk = project === "*" || project === a.projectId || project === a.projectName;
-  const userOk = user === "*" || user === a.userId || user === a.userName;
+  const projectOk = project === "*" || project === a.projectId || (names && project === a.projectName);
+  const userOk = user === "*" || user === a.userId || (names && user === a.userName);
   return projectOk && userOk;
 }
 
@@ -94,6 +109,7 @@ export async function authorizeContainer(
       .map((i) => i.slice(i.indexOf(":") + 1));
     if (referrerAllowed(header(ctx, "referer"), referrers)) return;
   }
-  if (items.some((g) => !g.startsWith(".") && grants(ctx, g))) return;
+  const names = namesAllowed(ctx, core.cfg);
+  if (items.some((g) => !g.startsWith(".") && grants(ctx, g, names))) return;
   throw swiftError(ctx.auth ? 403 : 401);
 }
