@@ -126,6 +126,13 @@ v2 = s3.put_object(Bucket="boto-versions", Key="doc", Body=b"two")["VersionId"]
 out["version_ids_differ"] = v1 != v2
 out["get_v1"] = s3.get_object(Bucket="boto-versions", Key="doc", VersionId=v1)["Body"].read().decode()
 out["get_latest"] = s3.get_object(Bucket="boto-versions", Key="doc")["Body"].read().decode()
+# CopyObject from the older version (x-amz-copy-source ...?versionId=), then the copy's version removed again.
+cv = s3.copy_object(
+    Bucket="boto-versions", Key="copied", CopySource={"Bucket": "boto-versions", "Key": "doc", "VersionId": v1}
+)
+out["copy_source_version"] = cv.get("CopySourceVersionId") == v1
+out["copy_v1"] = s3.get_object(Bucket="boto-versions", Key="copied")["Body"].read().decode()
+s3.delete_object(Bucket="boto-versions", Key="copied", VersionId=cv["VersionId"])
 listed = s3.list_object_versions(Bucket="boto-versions")
 out["versions"] = [[v["VersionId"] == v2, v["IsLatest"]] for v in listed.get("Versions", [])]
 dm = s3.delete_object(Bucket="boto-versions", Key="doc")

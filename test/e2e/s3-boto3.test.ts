@@ -2,7 +2,7 @@
 // `openstack ec2 credentials create`, and Debian's python3-boto3 (test/e2e/s3-boto3.py) doing bucket and object
 // CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy, a copy part by part
 // (UploadPartCopy), canned ACLs seen through Swift, a multi-delete, bucket versioning (versions, VersionId reads, a
-// delete marker, list_object_versions paged) and bucket tagging.
+// delete marker, list_object_versions paged, a copy of an older version) and bucket tagging.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -106,6 +106,8 @@ describe("S3 API with boto3", () => {
     assert.equal(out.versioning_before, null);
     assert.equal(out.versioning, "Enabled");
     assert.equal(out.version_ids_differ, true);
+    assert.equal(out.copy_source_version, true, "CopySourceVersionId names the version copied");
+    assert.equal(out.copy_v1, "one");
     assert.equal(out.get_v1, "one");
     assert.equal(out.get_latest, "two");
     assert.deepEqual(out.versions, [

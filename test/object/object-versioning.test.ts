@@ -179,4 +179,46 @@ describe("object versioning", () => {
       ["e", "e"],
     );
   });
+  test("copies name their source's version with ?version-id= (PUT with X-Copy-From, and COPY)", async () => {
+    await o.sw("PUT", "/ov5", { headers: { "x-versions-enabled": "true" } });
+    const p1 = await o.sw("PUT", "/ov5/src", {
+      body: "old",
+      headers: { "content-length": "3", "x-object-meta-era": "first" },
+    });
+    const v1 = p1.headers["x-object-version-id"] as string;
+    await o.sw("PUT", "/ov5/src", {
+      body: "newer",
+      headers: { "content-length": "5", "x-object-meta-era": "second" },
+    });
+    const cp = await o.sw("PUT", `/ov5/dst?version-id=${v1}`, {
+      headers: { "x-copy-from": "/ov5/src", "content-length": "0" },
+    });
+    assert.equal(cp.status, 201, cp.text);
+    assert.equal(cp.headers["x-copied-from-version-id"], v1);
+    const dst = await o.sw("GET", "/ov5/dst");
+    assert.equal(dst.text, "old");
+    assert.equal(dst.headers["x-object-meta-era"], "first");
+    assert.notEqual(dst.headers["x-object-version-id"], v1, "the copy is a new version of its own");
+    const viaCopy = await o.sw("COPY", `/ov5/src?version-id=${v1}`, { headers: { destination: "ov5/dst2" } });
+    assert.equal(viaCopy.status, 201, viaCopy.text);
+    assert.equal((await o.sw("GET", "/ov5/dst2")).text, "old");
+    // The current version can be named too; a missing version, a delete marker and a bad id cannot.
+    const cur = (await o.sw("HEAD", "/ov5/src")).headers["x-object-version-id"] as string;
+    const copyOf = (id: string) =>
+      o.sw("PUT", `/ov5/dst3?version-id=${id}`, {
+        headers: { "x-copy-from": "/ov5/src", "content-length": "0" },
+      });
+    assert.equal((await copyOf(cur)).status, 201);
+    assert.equal((await o.sw("GET", "/ov5/dst3")).text, "newer");
+    assert.equal((await copyOf("1000000000.00000")).status, 404);
+    assert.equal((await copyOf("junk")).status, 400);
+    const marker = (await o.sw("DELETE", "/ov5/src")).headers["x-object-version-id"] as string;
+    assert.equal((await copyOf(marker)).status, 404);
+    // Other writes with ?version-id= are still refused.
+    assert.equal(
+      (await o.sw("PUT", `/ov5/src?version-id=${v1}`, { body: "", headers: { "content-length": "0" } }))
+        .status,
+      400,
+    );
+  });
 });

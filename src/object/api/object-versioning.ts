@@ -236,6 +236,25 @@ function versionParam(ctx: Ctx): string {
   return id;
 }
 
+/**
+ * The stored object holding version `?version-id=` of `name` (the current one or an archived one), the source of a
+ * copy from that version: 400 for an id that is none, 404 for a missing version or a delete marker.
+ */
+export async function versionSource(
+  ctx: Ctx,
+  core: ObjectCore,
+  c: Container,
+  name: string,
+): Promise<StoredObject> {
+  const id = versionParam(ctx);
+  const current = await getObject(core, c.id, name);
+  if (live(current) && versionIdOf(current) === id) return current;
+  const v = await versionsOf(core, c);
+  const row = v && (await findVersion(core, v.vc, name, id));
+  if (!row || !live(row) || row.contentType === MARKER_TYPE) throw swiftError(404);
+  return row;
+}
+
 /** After a version was removed: with no current object, the newest archived version (unless a marker) is restored. */
 async function settle(core: ObjectCore, c: Container, vc: Container, name: string): Promise<void> {
   if (live(await getObject(core, c.id, name))) return;
@@ -248,7 +267,7 @@ async function settle(core: ObjectCore, c: Container, vc: Container, name: strin
   }
 }
 
-/** GET/HEAD/DELETE ?version-id=: one version of an object; other methods are refused (400). */
+/** GET/HEAD/DELETE ?version-id=: one version of an object; other methods are refused (400), copies aside. */
 export async function versionRequest(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   const name = object as string;

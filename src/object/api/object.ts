@@ -44,7 +44,7 @@ import { syncedManifest } from "./slo-sync.js";
 import { deleteSlo } from "./slo-delete.js";
 import { asyncDeleteOn, expireSegments } from "./slo-async-delete.js";
 import { archiveCurrent, versionedDelete } from "./versioning.js";
-import { VERSION_ID } from "./object-versioning.js";
+import { VERSION_ID, versionSource } from "./object-versioning.js";
 import {
   isSymlink,
   linkHeaders,
@@ -267,7 +267,12 @@ async function copy(
   await authorizeContainer(ctx, core, src.account, src.container, "read");
   await authorizeContainer(ctx, core, dst.account, dst.container, "write");
   const sc = await loadContainer(core, src.account, src.container);
-  let so = await loadObject(core, sc, src.object);
+  // `?version-id=` on a copy names the source's version (Swift's copy reads the source with it).
+  let so =
+    param(ctx, "version-id") === undefined
+      ? await loadObject(core, sc, src.object)
+      : await versionSource(ctx, core, sc, src.object);
+  const srcVersion = so.meta.get(VERSION_ID);
   // A copy of a symlink copies its target, unless ?symlink=get asks for the link itself.
   if (isSymlink(so) && !linkItself(ctx)) {
     const r = await resolveSymlink(ctx, core, src.account, so);
@@ -303,6 +308,7 @@ async function copy(
     "x-copied-from": encodeURI(`${src.container}/${src.object}`),
     "x-copied-from-last-modified": httpDate(so.timestamp),
     "x-copied-from-account": encodeURI(src.account),
+    ...(srcVersion !== undefined ? { "x-copied-from-version-id": srcVersion } : {}),
     ...(version !== undefined ? { "x-object-version-id": version } : {}),
     // Swift's copy answers with the new object's metadata too.
     ...metaHeaders(o.meta),

@@ -10,7 +10,7 @@ import {
   versionRequest,
   versionsRequest,
 } from "./object-versioning.js";
-import { param, swiftPath, type Ctx } from "./request.js";
+import { header, param, swiftPath, type Ctx } from "./request.js";
 import { authorizeAccount } from "./account-acl.js";
 
 /** A Swift handler. */
@@ -48,8 +48,12 @@ export const withVersionsRemoved =
     return r;
   };
 
-/** Object requests with `?version-id=` address one version. */
+/** Whether a request is a copy (COPY, or PUT with X-Copy-From): its `?version-id=` names the source's version. */
+const isCopy = (ctx: Ctx): boolean =>
+  ctx.method === "COPY" || (ctx.method === "PUT" && header(ctx, "x-copy-from") !== undefined);
+
+/** Object requests with `?version-id=` address one version (a copy's, its source's: the copy handles it). */
 export const withVersionId =
   (h: Handler): Handler =>
   (ctx, core) =>
-    param(ctx, "version-id") !== undefined ? versionRequest(ctx, core) : h(ctx, core);
+    param(ctx, "version-id") !== undefined && !isCopy(ctx) ? versionRequest(ctx, core) : h(ctx, core);

@@ -1,11 +1,13 @@
 // S3 ACLs as Swift's s3api keeps them without its own ACL store: a bucket's ACL is its container's read and write
 // ACLs (canned public-read is ".r:*,.rlistings", authenticated-read and the write grants "*:*"), set by x-amz-acl or
-// an AccessControlPolicy document and shown back as grants; objects have their bucket's ACL (Swift has no object ACLs).
+// an AccessControlPolicy document and shown back as grants; objects (each of their versions) have their bucket's ACL
+// (Swift has no object ACLs).
 import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { owner, xmlReply } from "./bucket.js";
 import { s3Error } from "./errors.js";
-import { readSmallBody, s3Header } from "./request.js";
+import { readSmallBody, s3Header, s3Query } from "./request.js";
+import { versionError, versionQuery } from "./versioning.js";
 import { fromSwift, h, type SwiftClient } from "./swift.js";
 import { elements, hasRoot, text, type XmlNode } from "./xml.js";
 
@@ -138,10 +140,15 @@ async function askedAccess(ctx: Ctx, sw: SwiftClient, forObject: boolean): Promi
   return canned ?? policyAccess(body, sw);
 }
 
-/** GET/PUT /bucket?acl and /bucket/key?acl. */
+/**
+ * GET/PUT /bucket?acl and /bucket/key?acl; with versionId, that version's ACL — its bucket's, as every object's here,
+ * once the version exists.
+ */
 export async function aclRequest(ctx: Ctx, sw: SwiftClient, bucket: string, key?: string): Promise<Reply> {
   if (key !== undefined) {
-    const o = await sw.call("HEAD", bucket, key);
+    const id = s3Query(ctx).get("versionId");
+    const o = await sw.call("HEAD", bucket, key, { query: versionQuery(id) });
+    if (o.status !== 200 && id !== undefined) throw await versionError(sw, o, { bucket, key, id });
     if (o.status === 404) {
       await bucketAccess(sw, bucket);
       throw s3Error("NoSuchKey", { Key: key });

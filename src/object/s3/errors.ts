@@ -67,6 +67,7 @@ const CODES: ReadonlyMap<string, [number, string]> = new Map([
     ],
   ],
   ["NoSuchTagSet", [404, "The TagSet does not exist"]],
+  ["NoSuchVersion", [404, "The specified version does not exist."]],
   ["NotImplemented", [501, "A header you provided implies functionality that is not implemented."]],
   ["PreconditionFailed", [412, "At least one of the preconditions you specified did not hold."]],
   [

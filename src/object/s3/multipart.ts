@@ -6,13 +6,13 @@ import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { SLO_INFO } from "../api/slo.js";
 import { deletePaths, segmentPath, uploadPath, uploadedPieces } from "./segments.js";
-import { versionHeader } from "./versioning.js";
+import { versionError, versionHeader, versionQuery } from "./versioning.js";
 import { guessContentType } from "../api/content-type.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
 import { s3Error } from "./errors.js";
-import { copyConditions, copySource, isoOf, objectHeaders, uploadBody } from "./object.js";
+import { copiedVersion, copyConditions, copySource, isoOf, objectHeaders, uploadBody } from "./object.js";
 import { quoteEtag, readSmallBody, s3Header, s3Query, s3Time } from "./request.js";
 import { fromSwift, h, type SwiftClient } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
@@ -152,11 +152,14 @@ async function copyPart(
   await marker(sw, to.bucket, to.key, to.id);
   const r = await sw.call("GET", src.bucket, src.key, {
     headers: { ...copyConditions(ctx), range: range && `bytes=${range.first}-${range.last}` },
+    query: versionQuery(src.versionId),
     stream: true,
   });
   if (r.status !== 200 && r.status !== 206) {
     r.stream?.resume();
     if (r.status === 304 || r.status === 412) throw s3Error("PreconditionFailed");
+    if (src.versionId !== undefined && (r.status === 404 || r.status === 400))
+      throw await versionError(sw, r, { bucket: src.bucket, key: src.key, id: src.versionId }, true);
     if (r.status === 404) {
       const b = await sw.call("HEAD", src.bucket);
       throw b.status === 404
@@ -177,10 +180,12 @@ async function copyPart(
     body: r.stream,
   });
   if (put.status !== 201) throw fromSwift(put, "key", { Key: to.key });
-  return xmlReply("CopyPartResult", {
-    LastModified: isoOf(h(put, "last-modified")),
-    ETag: quoteEtag(h(put, "etag")),
-  });
+  return xmlReply(
+    "CopyPartResult",
+    { LastModified: isoOf(h(put, "last-modified")), ETag: quoteEtag(h(put, "etag")) },
+    200,
+    copiedVersion(src, h(r, "x-object-version-id")),
+  );
 }
 
 /** GET /bucket/key?uploadId=ID: the upload's parts, max-parts at a time after part-number-marker. */

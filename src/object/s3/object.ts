@@ -1,13 +1,13 @@
-// Object operations: PutObject (with Content-MD5 and x-amz-content-sha256 checks), CopyObject, GetObject and
-// HeadObject (ranges, conditions, response-* overrides), DeleteObject and DeleteObjects, with user metadata
-// (x-amz-meta-* as Swift's X-Object-Meta-*) and ETags as MD5 (md5-of-md5s-N for multipart uploads).
+// Object operations: PutObject (with Content-MD5 and x-amz-content-sha256 checks), CopyObject (of a version too),
+// GetObject and HeadObject (ranges, conditions, response-* overrides), DeleteObject and DeleteObjects, with user
+// metadata (x-amz-meta-* as Swift's X-Object-Meta-*) and ETags as MD5 (md5-of-md5s-N for multipart uploads).
 import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { reply, stream, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { deletePaths, isSubManifest, keptOnReplace, rawManifest, uploadedPieces } from "./segments.js";
-import { deleteVersion, markerRead, versionHeader, versionQuery } from "./versioning.js";
+import { deleteVersion, markerRead, versionError, versionHeader, versionQuery } from "./versioning.js";
 import type { S3Caller } from "./auth.js";
 import { ChunkDecoder } from "./chunked.js";
 import { TAGGING_META, tagCount, taggingHeader } from "./tagging.js";
@@ -115,14 +115,34 @@ export async function putObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: 
   return reply(200, "", { etag: quoteEtag(h(r, "etag")), ...versionHeader(r) });
 }
 
-/** The bucket and key of an x-amz-copy-source value ("bucket/key" or "/bucket/key", URL-encoded). */
-export function copySource(v: string): { bucket: string; key: string } {
+/** A copy's source: bucket, key and the version named (none: the current one). */
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/** The version an x-amz-copy-source query names (`versionId=<id>`; empty: none); any other parameter is refused. */
+function sourceVersion(query: string): string | undefined {
+  const params = new URLSearchParams(query);
+  const names = [...params.keys()];
+  if (names.length === 0) return undefined;
+  if (names.length > 1 || names[0] !== "versionId")
+    throw s3Error(
+      "InvalidArgument",
+      { ArgumentName: "x-amz-copy-source" },
+      "Unsupported copy source parameter.",
+    );
+  return params.get("versionId") || undefined;
+}
+
+/** The bucket, key and version of an x-amz-copy-source value ("bucket/key[?versionId=id]", URL-encoded). */
+export function copySource(v: string): CopySource {
   let raw = v;
+  let versionId: string | undefined;
   const q = raw.indexOf("?");
   if (q >= 0) {
-    const rest = raw.slice(q + 1);
-    if (!/^versionId=(null)?$/.test(rest))
-      throw s3Error("NotImplemented", {}, "Object versions are not supported.");
+    versionId = sourceVersion(raw.slice(q + 1));
     raw = raw.slice(0, q);
   }
   let decoded: string;
@@ -138,7 +158,13 @@ export function copySource(v: string): { bucket: string; key: string } {
       { ArgumentName: "x-amz-copy-source" },
       "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
     );
-  return { bucket: m[1], key: m[2] };
+  return { bucket: m[1], key: m[2], ...(versionId !== undefined ? { versionId } : {}) };
+}
+
+/** The x-amz-copy-source-version-id of a copy: the source version Swift names, else the one asked for. */
+export function copiedVersion(src: CopySource, swiftId: string | undefined): Record<string, string> {
+  const id = swiftId ?? src.versionId;
+  return id === undefined ? {} : { "x-amz-copy-source-version-id": id };
 }
 
 /** HTTP date as S3's ISO time. */
@@ -167,7 +193,7 @@ export function copyConditions(ctx: Ctx): Record<string, string | undefined> {
 async function copiedTags(
   ctx: Ctx,
   sw: SwiftClient,
-  src: { bucket: string; key: string },
+  src: CopySource,
   metadata: string,
 ): Promise<Record<string, string>> {
   const directive = s3Header(ctx, "x-amz-tagging-directive") ?? "COPY";
@@ -182,7 +208,10 @@ async function copiedTags(
     return set[TAGGING_META] ? set : { [`x-remove-${TAGGING_META.slice(2)}`]: "1" };
   }
   if (metadata !== "REPLACE") return {};
-  const kept = h(await sw.call("HEAD", src.bucket, src.key), TAGGING_META);
+  const kept = h(
+    await sw.call("HEAD", src.bucket, src.key, { query: versionQuery(src.versionId) }),
+    TAGGING_META,
+  );
   return kept ? { [TAGGING_META]: kept } : {};
 }
 
@@ -196,7 +225,8 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
       { ArgumentName: "x-amz-metadata-directive" },
       "Unknown metadata directive.",
     );
-  if (src.bucket === bucket && src.key === key && directive === "COPY")
+  // Copying a version named by id over its key restores it (as s3api, no metadata change needed).
+  if (src.bucket === bucket && src.key === key && directive === "COPY" && src.versionId === undefined)
     throw s3Error(
       "InvalidRequest",
       {},
@@ -210,27 +240,44 @@ async function copyObject(ctx: Ctx, sw: SwiftClient, bucket: string, key: string
   Object.assign(headers, await copiedTags(ctx, sw, src, directive));
   Object.assign(headers, copyConditions(ctx));
   const old = await uploadedPieces(sw, bucket, key);
-  const r = await sw.call("PUT", bucket, key, { headers });
-  if (r.status !== 201) {
-    if (r.status === 404) {
-      const dst = await sw.call("HEAD", bucket);
-      if (dst.status === 404) throw s3Error("NoSuchBucket", { BucketName: bucket });
-      const from = await sw.call("HEAD", src.bucket);
-      throw from.status === 404
-        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
-        : s3Error("NoSuchKey", { Key: src.key });
-    }
-    if (r.status === 304) throw s3Error("PreconditionFailed");
-    throw fromSwift(r, "key", { Key: key });
-  }
+  // Swift's copy reads the source at the version its `?version-id=` names.
+  const r = await sw.call("PUT", bucket, key, { headers, query: versionQuery(src.versionId) });
+  if (r.status !== 201) throw await copyFailure(sw, r, { bucket, key }, src);
   // A copy flattens a multipart source into a plain object, so an upload replaced at the key (itself too) is unused.
   await deletePaths(sw, old);
   return xmlReply(
     "CopyObjectResult",
     { LastModified: isoOf(h(r, "last-modified")), ETag: quoteEtag(h(r, "etag")) },
     200,
-    versionHeader(r),
+    { ...versionHeader(r), ...copiedVersion(src, h(r, "x-copied-from-version-id")) },
   );
+}
+
+/** The S3 error of a copy Swift refused (`r`): the missing bucket, source key or source version, else Swift's. */
+async function copyFailure(
+  sw: SwiftClient,
+  r: SwiftRes,
+  to: { bucket: string; key: string },
+  src: CopySource,
+): Promise<S3Error> {
+  const { bucket, key } = to;
+  const id = src.versionId;
+  if (r.status === 404 || (r.status === 400 && id !== undefined)) {
+    const dst = await sw.call("HEAD", bucket);
+    if (dst.status === 404) return s3Error("NoSuchBucket", { BucketName: bucket });
+    if (id !== undefined) {
+      const v = await sw.call("HEAD", src.bucket, src.key, { query: versionQuery(id) });
+      if (v.status !== 200) return versionError(sw, v, { bucket: src.bucket, key: src.key, id }, true);
+    }
+    if (r.status === 404) {
+      const from = await sw.call("HEAD", src.bucket);
+      return from.status === 404
+        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
+        : s3Error("NoSuchKey", { Key: src.key });
+    }
+  }
+  if (r.status === 304) return s3Error("PreconditionFailed");
+  return fromSwift(r, "key", { Key: key });
 }
 
 /** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
@@ -323,6 +370,8 @@ export async function getObject(
   }
   if (r.status !== 200 && r.status !== 206) {
     drain();
+    if (versionId !== undefined && versionId !== "null" && (r.status === 404 || r.status === 400))
+      throw await versionError(sw, r, { bucket, key, id: versionId });
     const marker = markerRead(r, versionId);
     if (marker) throw marker;
     if (r.status === 404) throw await missing(sw, bucket, key);

@@ -108,7 +108,7 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
     if (m === "GET") return listBuckets(sw);
     throw s3Error("MethodNotAllowed");
   }
-  if (q.has("versionId") && (q.has("tagging") || q.has("acl") || q.has("uploadId") || q.has("uploads")))
+  if (q.has("versionId") && (q.has("uploadId") || q.has("uploads")))
     throw s3Error("NotImplemented", {}, "This request on an object version is not supported.");
   if (q.has("versioning")) {
     if (key === undefined) return bucketVersioning(ctx, sw, bucket);

@@ -1,12 +1,14 @@
 // Object tagging: an object's tag set is kept in its Swift metadata (X-Object-Meta-S3api-Tagging, the tags in
 // S3's URL-encoded form), hidden from S3's x-amz-meta-* and counted in x-amz-tagging-count. Set by x-amz-tagging
 // on PutObject, CopyObject (x-amz-tagging-directive: REPLACE) and CreateMultipartUpload, or by PutObjectTagging;
-// read by GetObjectTagging, removed by DeleteObjectTagging. Bucket tagging is bucket-tagging.ts's.
+// read by GetObjectTagging, removed by DeleteObjectTagging; with a versionId, a version's tags are its metadata's
+// (only the current version's can change). Bucket tagging is bucket-tagging.ts's.
 import { reply, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { xmlReply } from "./bucket.js";
 import { s3Error } from "./errors.js";
-import { readSmallBody, s3Header } from "./request.js";
+import { readSmallBody, s3Header, s3Query } from "./request.js";
+import { versionError, versionHeader, versionQuery } from "./versioning.js";
 import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
 
@@ -73,16 +75,49 @@ export function tagCount(stored: string | undefined): string | undefined {
   return String(stored.split("&").filter(Boolean).length);
 }
 
+/**
+ * The Swift HEAD of the version a tagging request is about: the current object without a versionId; with one, the
+ * current object when it is that version — an older version can be read but not changed (`write`): Swift refuses a
+ * POST to a version other than the current one, so that is NotImplemented.
+ */
+async function taggedVersion(
+  sw: SwiftClient,
+  at: { bucket: string; key: string; id: string | undefined },
+  write: boolean,
+): Promise<SwiftRes> {
+  const { bucket, key, id } = at;
+  if (id === undefined || write) {
+    const head = await sw.call("HEAD", bucket, key);
+    if (id === undefined) {
+      if (head.status !== 200) throw await notFound(sw, head, bucket, key);
+      return head;
+    }
+    if (head.status === 200 && (h(head, "x-object-version-id") ?? "null") === id) return head;
+  }
+  const r = await sw.call("HEAD", bucket, key, { query: versionQuery(id) });
+  if (r.status !== 200) throw await versionError(sw, r, { bucket, key, id });
+  if (write)
+    throw s3Error(
+      "NotImplemented",
+      {},
+      "Only the current version's tags can be changed: Swift's object versioning keeps older versions as they were.",
+    );
+  return r;
+}
+
 /** Rewrite an object's user metadata with its tag set changed (Swift's POST replaces all user metadata). */
-async function setTags(sw: SwiftClient, bucket: string, key: string, tags: Tags): Promise<void> {
-  const head = await sw.call("HEAD", bucket, key);
-  if (head.status !== 200) throw await notFound(sw, head, bucket, key);
+async function setTags(
+  sw: SwiftClient,
+  at: { bucket: string; key: string; id: string | undefined },
+  tags: Tags,
+): Promise<void> {
+  const head = await taggedVersion(sw, at, true);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(head.headers))
     if (k.startsWith("x-object-meta-") && k !== TAGGING_META && v !== undefined) headers[k] = String(v);
   if (tags.length) headers[TAGGING_META] = encode(tags);
-  const r = await sw.call("POST", bucket, key, { headers });
-  if (r.status !== 202 && r.status !== 204) throw fromSwift(r, "key", { Key: key });
+  const r = await sw.call("POST", at.bucket, at.key, { headers });
+  if (r.status !== 202 && r.status !== 204) throw fromSwift(r, "key", { Key: at.key });
 }
 
 /** NoSuchBucket or NoSuchKey (or the failure) of a HEAD on an object that did not answer 200. */
@@ -94,21 +129,26 @@ async function notFound(sw: SwiftClient, r: SwiftRes, bucket: string, key: strin
     : s3Error("NoSuchKey", { Key: key });
 }
 
-/** GET, PUT and DELETE /bucket/key?tagging. */
+/** GET, PUT and DELETE /bucket/key?tagging (with versionId: that version's tags, kept in its metadata). */
 export async function taggingRequest(ctx: Ctx, sw: SwiftClient, bucket: string, key: string): Promise<Reply> {
+  const id = s3Query(ctx).get("versionId");
+  const at = { bucket, key, id };
+  const version: Record<string, string> = id === undefined ? {} : { "x-amz-version-id": id };
   if (ctx.method === "GET") {
-    const head = await sw.call("HEAD", bucket, key);
-    if (head.status !== 200) throw await notFound(sw, head, bucket, key);
+    const head = await taggedVersion(sw, at, false);
     const tags = decode(h(head, TAGGING_META) ?? "");
-    return xmlReply("Tagging", { TagSet: { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } });
+    return xmlReply("Tagging", { TagSet: { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } }, 200, {
+      ...versionHeader(head),
+      ...version,
+    });
   }
   if (ctx.method === "DELETE") {
-    await setTags(sw, bucket, key, []);
-    return reply(204, undefined);
+    await setTags(sw, at, []);
+    return reply(204, undefined, version);
   }
   if (ctx.method !== "PUT") throw s3Error("MethodNotAllowed");
-  await setTags(sw, bucket, key, await readTagging(ctx, MAX_TAGS, "Object"));
-  return reply(200, "");
+  await setTags(sw, at, await readTagging(ctx, MAX_TAGS, "Object"));
+  return reply(200, "", version);
 }
 
 /** A PutObjectTagging or PutBucketTagging body: its tag set, checked (MalformedXML, InvalidTag). */

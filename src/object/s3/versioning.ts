@@ -63,6 +63,37 @@ export function markerRead(r: SwiftRes, id: string | undefined): S3Error | undef
 }
 
 /**
+ * The S3 error of a Swift read (HEAD/GET with `?version-id=`) of version `id` of a key that did not answer 200:
+ * InvalidArgument for an id that is none, a delete marker's MethodNotAllowed (a copy source's InvalidRequest: S3
+ * copies no marker), NoSuchBucket, NoSuchVersion.
+ */
+export async function versionError(
+  sw: SwiftClient,
+  r: SwiftRes,
+  at: { bucket: string; key: string; id: string },
+  copy = false,
+): Promise<S3Error> {
+  const { bucket, key, id } = at;
+  if (r.status === 400)
+    return s3Error(
+      "InvalidArgument",
+      { ArgumentName: copy ? "x-amz-copy-source" : "versionId", ArgumentValue: id.slice(0, 64) },
+      "Invalid version id specified",
+    );
+  const marker = markerRead(r, id);
+  if (marker && copy)
+    return s3Error(
+      "InvalidRequest",
+      {},
+      "The source of a copy request may not specifically refer to a delete marker by version id.",
+    );
+  if (marker) return marker;
+  if (r.status !== 404) return fromSwift(r, "key", { Key: key });
+  await headBucket(sw, bucket);
+  return s3Error("NoSuchVersion", { Key: key, VersionId: id.slice(0, 64) });
+}
+
+/**
  * Delete one version of a key (a multipart upload's parts with it): the version id, and whether it was a delete
  * marker. A version that does not exist is no error, as S3.
  */
