@@ -144,7 +144,6 @@ async function dispatch(ctx: Ctx, gw: S3Gateway): Promise<Reply> {
   if (m === "POST" && q.has("uploads")) return createUpload(ctx, sw, bucket, key);
   if (m === "GET" || m === "HEAD") return getObject(ctx, sw, bucket, key, m === "HEAD");
   if (m === "PUT") return putObject(ctx, sw, bucket, key);
-  if (m === "PUT" && q.has("versionId")) throw s3Error("InvalidArgument", {}, "PUT takes no versionId.");
   if (m === "DELETE") return deleteObject(ctx, sw, bucket, key);
   throw s3Error("MethodNotAllowed");
 }
