@@ -79,6 +79,10 @@ createServer(async (req, res) => {
 }).listen(Number(process.argv[2]), "127.0.0.1", () => process.stdout.write("ready\\n"));
 `;
 
+/** A peak RSS and its growth over the transfer's start, in MiB. */
+const rssCell = (peak: number, growth: number) =>
+  `${(peak / MIB).toFixed(0)} MiB (${growth >= 0 ? "+" : ""}${(growth / MIB).toFixed(1)})`;
+
 /** PUT and GET `size` bytes at `url` with `headers`; MB/s of each and the peak RSS growth of `pid`. */
 async function transfer(
   url: string,
@@ -98,7 +102,8 @@ async function transfer(
   await put.body.dump();
   if (put.statusCode !== 201 && put.statusCode !== 200) throw new Error(`PUT ${url}: ${put.statusCode}`);
   const up = mbps(size, performance.now() - t);
-  const upRss = rss.stop().peak - idle;
+  const upPeak = rss.stop().peak;
+  const beforeGet = rssBytes(pid) ?? 0;
   rss = sampleRss(pid);
   t = performance.now();
   const get = await request(url, { headers: hd("GET") });
@@ -106,8 +111,9 @@ async function transfer(
   for await (const c of get.body) n += (c as Buffer).length;
   if (n !== size) throw new Error(`GET ${url}: ${n} bytes of ${size}`);
   const down = mbps(size, performance.now() - t);
-  const downRss = rss.stop().peak - idle;
-  return { up, down, upRss, downRss };
+  const downPeak = rss.stop().peak;
+  // Each direction's growth is from the RSS at its start (a collection during the PUT can shrink the process).
+  return { up, down, upPeak, upRss: upPeak - idle, downPeak, downRss: downPeak - beforeGet };
 }
 
 async function main(): Promise<void> {
@@ -280,28 +286,28 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     console.log(`\nOne ${largeMiB} MiB object (target >= 80% of the plain server's)\n`);
     printRows(
-      ["what", "PUT MB/s", "GET MB/s", "PUT peak RSS growth", "GET peak RSS growth"],
+      ["what", "PUT MB/s", "GET MB/s", "PUT peak RSS (growth)", "GET peak RSS (growth)"],
       [
         [
           "stratus",
           big.up.toFixed(0),
           big.down.toFixed(0),
-          `${(big.upRss / MIB).toFixed(1)} MiB`,
-          `${(big.downRss / MIB).toFixed(1)} MiB`,
+          rssCell(big.upPeak, big.upRss),
+          rssCell(big.downPeak, big.downRss),
         ],
         [
           "stratus S3",
           bigS3.up.toFixed(0),
           bigS3.down.toFixed(0),
-          `${(bigS3.upRss / MIB).toFixed(1)} MiB`,
-          `${(bigS3.downRss / MIB).toFixed(1)} MiB`,
+          rssCell(bigS3.upPeak, bigS3.upRss),
+          rssCell(bigS3.downPeak, bigS3.downRss),
         ],
         [
           "plain node:http + fsync",
           ref.up.toFixed(0),
           ref.down.toFixed(0),
-          `${(ref.upRss / MIB).toFixed(1)} MiB`,
-          `${(ref.downRss / MIB).toFixed(1)} MiB`,
+          rssCell(ref.upPeak, ref.upRss),
+          rssCell(ref.downPeak, ref.downRss),
         ],
         ["Swift 2.30 (issue)", String(SWIFT.bigPut), String(SWIFT.bigGet), "", ""],
         [
