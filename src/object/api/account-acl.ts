@@ -1,6 +1,6 @@
 // Account ACLs (tempauth's X-Account-Access-Control, offered here under Keystone): a JSON object whose "admin",
 // "read-write" and "read-only" lists name Keystone identities as container ACLs do ("<project>:<user>" by id, or by
-// name for default-domain ones, either may be "*"; a bare "<project>" is "<project>:*"). Read-only reads everything
+// name for default-domain ones as acl.ts's namesAllowed decides, either may be "*"; a bare "<project>" is "<project>:*"). Read-only reads everything
 // unprivileged, read-write also changes containers and objects (not the account, not privileged headers), admin is
 // the account's owner.
 import type { ObjectCore } from "../core.js";
@@ -115,6 +115,22 @@ function granted(ctx: Ctx, stored: string | undefined, names: boolean): AccountA
   return null;
 }
 
+/** Per request, each account's metadata as its access checks read it. */
+const metaSeen = new WeakMap<object, Map<string, Promise<Map<string, string>>>>();
+
+/** An account's metadata for the access checks of a request: read at most once per request and account. */
+export function requestAccountMeta(
+  ctx: Ctx,
+  core: ObjectCore,
+  account: string,
+): Promise<Map<string, string>> {
+  let byAccount = metaSeen.get(ctx.raw);
+  if (!byAccount) metaSeen.set(ctx.raw, (byAccount = new Map()));
+  let meta = byAccount.get(account);
+  if (!meta) byAccount.set(account, (meta = accountMeta(core, account)));
+  return meta;
+}
+
 /** Per request, the access already worked out for each account. */
 const seen = new WeakMap<object, Map<string, Promise<AccountAccess | null>>>();
 
@@ -131,8 +147,10 @@ export function accountAccess(ctx: Ctx, core: ObjectCore, account: string): Prom
       if (ownsAccount(ctx, account, "write")) return "owner";
       const base = ownsAccount(ctx, account, "read") ? "read" : null;
       if (!ctx.auth) return base;
-      const stored = (await accountMeta(core, account)).get(ACCOUNT_ACL_KEY);
-      const acl = granted(ctx, stored, namesAllowed(ctx, core.cfg));
+      const meta = await requestAccountMeta(ctx, core, account);
+      const stored = meta.get(ACCOUNT_ACL_KEY);
+      const names = stored ? await namesAllowed(ctx, core.cfg, account, async () => meta) : false;
+      const acl = granted(ctx, stored, names);
       return (RANK.get(acl) as number) > (RANK.get(base) as number) ? acl : base;
     })();
     byAccount.set(account, access);

@@ -8,7 +8,7 @@ import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
 import { listFormat, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
-import { param, swiftPath, type Ctx } from "./request.js";
+import { accountDomainOf, param, swiftPath, type Ctx } from "./request.js";
 import {
   ACCOUNT_ACL_HEADER,
   ACCOUNT_ACL_KEY,
@@ -95,12 +95,17 @@ export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const acl = accountAclChange(ctx);
   const changes = metaChanges(ctx, "account");
   checkMeta(changes, "account", core.limits);
-  await updateAccountMeta(core, account, (m) => {
-    const next = applyMeta(m, changes, "account", core.limits);
-    if (acl === "") next.delete(ACCOUNT_ACL_KEY);
-    else if (acl !== undefined) next.set(ACCOUNT_ACL_KEY, acl);
-    return next;
-  });
+  await updateAccountMeta(
+    core,
+    account,
+    (m) => {
+      const next = applyMeta(m, changes, "account", core.limits);
+      if (acl === "") next.delete(ACCOUNT_ACL_KEY);
+      else if (acl !== undefined) next.set(ACCOUNT_ACL_KEY, acl);
+      return next;
+    },
+    accountDomainOf(ctx, account),
+  );
   return empty(204);
 }
 

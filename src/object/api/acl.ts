@@ -9,9 +9,10 @@ import type { Config } from "../../shared/config.js";
 import { syncGranted } from "./container-sync.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
+import { PROJECT_DOMAIN_KEY } from "../store/accounts.js";
 import { getContainer } from "../store/containers.js";
-import { hasAccess } from "./account-acl.js";
-import { header, type Ctx } from "./request.js";
+import { hasAccess, requestAccountMeta } from "./account-acl.js";
+import { header, ownProject, type Ctx } from "./request.js";
 
 /** The stored keys of the two ACL headers. */
 export const ACL_HEADERS = ["x-container-read", "x-container-write"] as const;
@@ -58,14 +59,23 @@ export function referrerAllowed(referer: string | undefined, grants: string[]): 
 /**
  * Whether grants may name the caller by project and user name, as keystoneauth decides: names are unique only within
  * a domain, so they stand for the default domain's and match only a caller whose user and project (if any) are both
- * there, unless `object.allowNamesInAcls` is off. Ids always match.
+ * there, in their own project's account or in one whose project is recorded in the default domain (an account with
+ * no record predates the recording and counts as the default domain's; one whose domain is unknown does not);
+ * never when `object.allowNamesInAcls` is off. Ids always match. `meta` reads the account's metadata if needed.
  */
-export function namesAllowed(ctx: Ctx, cfg: Config): boolean {
+export async function namesAllowed(
+  ctx: Ctx,
+  cfg: Config,
+  account: string,
+  meta: () => Promise<Map<string, string>>,
+): Promise<boolean> {
   const a = ctx.auth;
   if (!a || !cfg.object.allowNamesInAcls) return false;
-  return (
-    a.userDomainId === DEFAULT_DOMAIN_ID && (a.projectDomainId ?? DEFAULT_DOMAIN_ID) === DEFAULT_DOMAIN_ID
-  );
+  if (a.userDomainId !== DEFAULT_DOMAIN_ID || (a.projectDomainId ?? DEFAULT_DOMAIN_ID) !== DEFAULT_DOMAIN_ID)
+    return false;
+  if (ownProject(ctx, account)) return true;
+  const recorded = (await meta()).get(PROJECT_DOMAIN_KEY);
+  return recorded === undefined || recorded === DEFAULT_DOMAIN_ID;
 }
 
 /** Whether one grant ("<project>:<user>", ids or — when `names` — names, either may be "*") names the caller. */
@@ -109,7 +119,7 @@ export async function authorizeContainer(
       .map((i) => i.slice(i.indexOf(":") + 1));
     if (referrerAllowed(header(ctx, "referer"), referrers)) return;
   }
-  const names = namesAllowed(ctx, core.cfg);
+  const names = await namesAllowed(ctx, core.cfg, account, () => requestAccountMeta(ctx, core, account));
   if (items.some((g) => !g.startsWith(".") && grants(ctx, g, names))) return;
   throw swiftError(ctx.auth ? 403 : 401);
 }

@@ -21,7 +21,7 @@ import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
 import { OWNER_ONLY_CONTAINER_META } from "./tempurl.js";
-import { param, swiftPath, type Ctx } from "./request.js";
+import { accountDomainOf, param, swiftPath, type Ctx } from "./request.js";
 import { accountAccess, authorizeAccount } from "./account-acl.js";
 import { SYNC_HEADERS, syncChanges } from "./container-sync.js";
 
@@ -114,8 +114,12 @@ export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply
   for (const [k, v] of acl) changes.set(k, v);
   for (const [k, v] of versioningChanges(ctx)) changes.set(k, v);
   for (const [k, v] of syncChanges(ctx, core)) changes.set(k, v);
-  const made = await putContainer(core, account, name, (m) =>
-    applyMeta(m, changes, "container", core.limits),
+  const made = await putContainer(
+    core,
+    account,
+    name,
+    (m) => applyMeta(m, changes, "container", core.limits),
+    accountDomainOf(ctx, account),
   );
   return empty(made ? 201 : 202);
 }

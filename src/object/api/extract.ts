@@ -14,7 +14,7 @@ import { bulkBody, bulkFormat } from "./bulk.js";
 import { guessContentType } from "./content-type.js";
 import { writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
-import type { Ctx } from "./request.js";
+import { accountDomainOf, type Ctx } from "./request.js";
 import { quotePath } from "./slo.js";
 import { tarFiles, TarError } from "./tar.js";
 
@@ -80,7 +80,7 @@ export async function extractArchive(
           if (!c) {
             if (madeContainers.size >= BULK_UPLOAD_INFO.max_containers_per_extraction)
               throw swiftText(400, "More than max_containers_per_extraction containers");
-            await putContainer(core, account, container, (m) => m);
+            await putContainer(core, account, container, (m) => m, accountDomainOf(ctx, account));
             madeContainers.add(container);
             c = await getContainer(core, account, container);
           }

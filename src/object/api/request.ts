@@ -4,6 +4,7 @@
 import type { RequestCtx } from "../../shared/http/route.js";
 import type { ObjectCore } from "../core.js";
 import { swiftError, swiftText } from "../errors.js";
+import { UNKNOWN_DOMAIN } from "../store/accounts.js";
 import { tempUrlAccount } from "./tempurl.js";
 
 /** A route handler's context. */
@@ -75,6 +76,21 @@ export function ownsAccount(ctx: Ctx, account: string, mode: "read" | "write"): 
   if (prefix === SERVICE_PREFIX && !ctx.serviceAuth?.roles.some((r) => SERVICE_ROLES.includes(r)))
     return false;
   return ctx.allowed(`object:${mode}`, { project_id: project });
+}
+
+/** Whether the account is the one of the project the caller's token is scoped to (AUTH_ or SERVICE_ prefix). */
+export function ownProject(ctx: Ctx, account: string): boolean {
+  const p = ctx.auth?.projectId;
+  return !!p && (account === RESELLER_PREFIX + p || account === SERVICE_PREFIX + p);
+}
+
+/**
+ * The project domain to record for an account a request makes or changes (store/accounts.ts's ensureAccount): the
+ * token's when the account is its project's, else unknown (a reseller admin's token does not tell).
+ */
+export function accountDomainOf(ctx: Ctx, account: string): string | undefined {
+  if (!ownProject(ctx, account)) return UNKNOWN_DOMAIN;
+  return ctx.auth?.projectDomainId ?? undefined;
 }
 
 /** A request header's single value (the first of repeated ones). */

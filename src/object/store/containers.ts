@@ -64,15 +64,16 @@ export async function getContainerById(core: ObjectCore, id: number): Promise<Co
 
 /**
  * Create a container, or (when it exists) apply `change` to its metadata as Swift's PUT on an existing container
- * does. Returns whether it was created.
+ * does. Returns whether it was created. `projectDomain` is what to record for the account (see ensureAccount).
  */
 export async function putContainer(
   core: ObjectCore,
   account: string,
   name: string,
   change: (meta: Map<string, string>) => Map<string, string>,
+  projectDomain?: string,
 ): Promise<boolean> {
-  await ensureAccount(core, account);
+  await ensureAccount(core, account, projectDomain);
   const now = newTimestamp();
   try {
     const meta = change(new Map());
