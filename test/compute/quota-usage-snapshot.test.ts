@@ -5,57 +5,19 @@
 // projectUsage's first read of compute_instance. Every engine; PostgreSQL and MariaDB count under the quota lock.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import {
-  SelectQueryNode,
-  TableNode,
-  type Kysely,
-  type KyselyPlugin,
-  type PluginTransformQueryArgs,
-  type PluginTransformResultArgs,
-  type QueryResult,
-  type RootOperationNode,
-  type UnknownRow,
-} from "kysely";
+import { before, describe, test } from "node:test";
+import type { Kysely } from "kysely";
 import { projectUsage } from "../../src/compute/api/quotas.js";
-import { computeMigrations } from "../../src/compute/migrations/index.js";
-import { migrate, openDatabase, withQuotaLock, type Database } from "../../src/shared/db/index.js";
-import { createTempDatabase, ENGINES, prepareEngines, type TempDatabase } from "../helpers/engines.js";
+import { withQuotaLock } from "../../src/shared/db/index.js";
+import { ENGINES, prepareEngines } from "../helpers/engines.js";
+import { computeHandles } from "../helpers/compute-db.js";
+import { AfterInstanceRead } from "../helpers/instance-read-hook.js";
 
 before(prepareEngines);
 
 const PROJECT = "p-snap";
 const SMALL = { flavorid: "s", vcpus: 1, memory_mb: 512 };
 const BIG = { flavorid: "b", vcpus: 2, memory_mb: 1024 };
-
-/** Runs `between` once, right after the first SELECT from compute_instance returned its rows. */
-class AfterInstanceRead implements KyselyPlugin {
-  private readonly reads = new WeakSet<object>();
-  fired = false;
-
-  constructor(private readonly between: () => Promise<void>) {}
-
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    const n = args.node;
-    if (
-      SelectQueryNode.is(n) &&
-      n.from?.froms.some((f) => TableNode.is(f) && f.table.identifier.name === "compute_instance")
-    )
-      this.reads.add(args.queryId);
-    return n;
-  }
-
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (this.reads.has(args.queryId) && !this.fired) {
-      this.fired = true;
-      await this.between();
-    }
-    return args.result;
-  }
-}
 
 async function addServer(
   db: Kysely<any>,
@@ -92,28 +54,11 @@ async function addServer(
 
 for (const engine of ENGINES) {
   describe(`compute quota usage on ${engine}`, () => {
-    let skip: string | null = null;
-    let dataDir = "";
-    let tmp: TempDatabase | null = null;
-    const h: Database[] = [];
-
-    before(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), `stratus-qsnap-${engine}-`));
-      tmp = await createTempDatabase(engine, { dataDir, prefix: "stratus_qsnap" });
-      skip = tmp.skipReason;
-      if (skip) return;
-      for (let i = 0; i < 2; i++) h.push(await openDatabase(tmp.url));
-      await migrate(h[0]!, "compute", computeMigrations);
-    });
-    after(async () => {
-      for (const d of h) await d.close();
-      await tmp?.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    const handles = computeHandles(engine, "stratus-qsnap");
 
     test("a resize's flavor switch committed during the count neither drops nor doubles its growth", async (t) => {
-      if (skip) return t.skip(skip);
-      const [api, conductor] = [h[0]!.kysely, h[1]!.kysely];
+      if (handles.skip) return t.skip(handles.skip);
+      const [api, conductor] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
       await addServer(api, { flavor: SMALL });
       const resizing = await addServer(api, {
         flavor: SMALL,
@@ -148,7 +93,7 @@ for (const engine of ENGINES) {
           : await withQuotaLock(racing, "compute_quota_lock", "instances", PROJECT, (trx) =>
               projectUsage(trx, PROJECT, "u"),
             );
-      assert.ok(plugin.fired, "the switch was committed during the count");
+      assert.equal(plugin.fired, 1, "the switch was committed during the count");
       assert.deepEqual(counted(usage), expected, "during the switch");
       assert.deepEqual(counted(await projectUsage(api, PROJECT, "u")), expected, "after the switch");
     });

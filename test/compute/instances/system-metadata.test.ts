@@ -4,17 +4,13 @@
 // compare-and-set compares the JSON text, which must be exact on each.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import type { Kysely } from "kysely";
 import { casUpdate } from "../../../src/compute/instances/store.js";
 import { applySysMeta, mergeSysMeta } from "../../../src/compute/instances/system-metadata.js";
-import { computeMigrations } from "../../../src/compute/migrations/index.js";
-import { migrate, openDatabase, type Database } from "../../../src/shared/db/index.js";
-import { createTempDatabase, ENGINES, prepareEngines, type TempDatabase } from "../../helpers/engines.js";
-import { AfterInstanceRead } from "./read-hook.js";
+import { ENGINES, prepareEngines } from "../../helpers/engines.js";
+import { computeHandles } from "../../helpers/compute-db.js";
+import { AfterInstanceRead } from "../../helpers/instance-read-hook.js";
 
 before(prepareEngines);
 
@@ -81,28 +77,11 @@ test("applySysMeta and mergeSysMeta", () => {
 
 for (const engine of ENGINES) {
   describe(`system_metadata changes on ${engine}`, () => {
-    let skip: string | null = null;
-    let dataDir = "";
-    let tmp: TempDatabase | null = null;
-    const h: Database[] = [];
-
-    before(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), `stratus-sysmeta-${engine}-`));
-      tmp = await createTempDatabase(engine, { dataDir, prefix: "stratus_sysmeta" });
-      skip = tmp.skipReason;
-      if (skip) return;
-      for (let i = 0; i < 2; i++) h.push(await openDatabase(tmp.url));
-      await migrate(h[0]!, "compute", computeMigrations);
-    });
-    after(async () => {
-      for (const d of h) await d.close();
-      await tmp?.drop();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    const handles = computeHandles(engine, "stratus-sysmeta");
 
     test("keys another writer commits between the read and the write survive", async (t) => {
-      if (skip) return t.skip(skip);
-      const [api, other] = [h[0]!.kysely, h[1]!.kysely];
+      if (handles.skip) return t.skip(handles.skip);
+      const [api, other] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
       const uuid = await addServer(api, { disk_config: "MANUAL", password_0: "secret" });
       const hook = new AfterInstanceRead(() =>
         writeMeta(other, uuid, (m) => {
@@ -121,8 +100,8 @@ for (const engine of ENGINES) {
     });
 
     test("a row that no longer matches the expectation is not retried", async (t) => {
-      if (skip) return t.skip(skip);
-      const api = h[0]!.kysely;
+      if (handles.skip) return t.skip(handles.skip);
+      const api = handles.h[0]!.kysely;
       const uuid = await addServer(api, { a: 1 });
       const hook = new AfterInstanceRead(async () => undefined, { times: 100 });
       const ok = await casUpdate(
@@ -138,8 +117,8 @@ for (const engine of ENGINES) {
     });
 
     test("a column that keeps changing ends the retries", async (t) => {
-      if (skip) return t.skip(skip);
-      const [api, other] = [h[0]!.kysely, h[1]!.kysely];
+      if (handles.skip) return t.skip(handles.skip);
+      const [api, other] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
       const uuid = await addServer(api, { n: 0 });
       const hook = new AfterInstanceRead(
         () =>

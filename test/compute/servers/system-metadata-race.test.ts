@@ -15,7 +15,7 @@ import { loadFlavor } from "../../../src/compute/conductor/migration-records.js"
 import { setPasswordOnce } from "../../../src/compute/metadata/password.js";
 import { openDatabase, type Database } from "../../../src/shared/db/index.js";
 import { bootActions, type ActionCloud } from "../actions/util.js";
-import { AfterInstanceRead } from "../instances/read-hook.js";
+import { AfterInstanceRead } from "../../helpers/instance-read-hook.js";
 
 let c: ActionCloud;
 let other: Database;
