@@ -431,10 +431,13 @@ describe("expiry and consistency", () => {
       (await o.sw("PUT", `/${c}/x`, { body: "x", headers: { "x-delete-at": "soon" } })).status,
       400,
     );
-    const put = await o.sw("PUT", `/${c}/x`, { body: "bye", headers: { "x-delete-after": "1" } });
+    // X-Delete-At is the whole second of now + X-Delete-After (as Swift), so after 1 the object may be gone within
+    // milliseconds (CI saw the HEAD find it expired); after 2 it lives at least one more second.
+    const put = await o.sw("PUT", `/${c}/x`, { body: "bye", headers: { "x-delete-after": "2" } });
     assert.equal(put.status, 201);
     const h = await o.sw("HEAD", `/${c}/x`);
-    assert.ok(Number(h.headers["x-delete-at"]) > Date.now() / 1000 - 1);
+    assert.equal(h.status, 200);
+    assert.ok(Number(h.headers["x-delete-at"]) > Date.now() / 1000);
     await until("the object expires", async () => (await o.sw("GET", `/${c}/x`)).status === 404, 30_000);
     await until(
       "the reaper removes it from the counts",
