@@ -4,13 +4,11 @@
 // accepted for 3 free cores on MariaDB). A plugin commits that switch through a second database handle right after
 // projectUsage's first read of compute_instance. Every engine; PostgreSQL and MariaDB count under the quota lock.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { before, describe, test } from "node:test";
-import type { Kysely } from "kysely";
 import { projectUsage } from "../../src/compute/api/quotas.js";
 import { withQuotaLock } from "../../src/shared/db/index.js";
 import { ENGINES, prepareEngines } from "../helpers/engines.js";
-import { computeHandles } from "../helpers/compute-db.js";
+import { computeHandles, insertServerRow } from "../helpers/compute-db.js";
 import { AfterInstanceRead } from "../helpers/instance-read-hook.js";
 
 before(prepareEngines);
@@ -19,39 +17,6 @@ const PROJECT = "p-snap";
 const SMALL = { flavorid: "s", vcpus: 1, memory_mb: 512 };
 const BIG = { flavorid: "b", vcpus: 2, memory_mb: 1024 };
 
-async function addServer(
-  db: Kysely<any>,
-  o: { project?: string; flavor: typeof SMALL; task?: string; meta?: object; deleted?: boolean },
-): Promise<string> {
-  const uuid = randomUUID();
-  await db
-    .insertInto("compute_instance")
-    .values({
-      uuid,
-      display_name: "s",
-      hostname: "s",
-      project_id: o.project ?? PROJECT,
-      user_id: "u",
-      image_ref: "img",
-      flavor: JSON.stringify(o.flavor),
-      vcpus: o.flavor.vcpus,
-      memory_mb: o.flavor.memory_mb,
-      host: "h1",
-      node: "h1",
-      vm_state: "active",
-      task_state: o.task ?? null,
-      reservation_id: `r-${uuid}`,
-      security_groups: "[]",
-      addresses: "{}",
-      request_spec: "{}",
-      system_metadata: JSON.stringify(o.meta ?? {}),
-      deleted: o.deleted ? 1 : 0,
-      created_at: new Date().toISOString(),
-    })
-    .execute();
-  return uuid;
-}
-
 for (const engine of ENGINES) {
   describe(`compute quota usage on ${engine}`, () => {
     const handles = computeHandles(engine, "stratus-qsnap");
@@ -59,14 +24,15 @@ for (const engine of ENGINES) {
     test("a resize's flavor switch committed during the count neither drops nor doubles its growth", async (t) => {
       if (handles.skip) return t.skip(handles.skip);
       const [api, conductor] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
-      await addServer(api, { flavor: SMALL });
-      const resizing = await addServer(api, {
+      await insertServerRow(api, { project: PROJECT, flavor: SMALL });
+      const resizing = await insertServerRow(api, {
+        project: PROJECT,
         flavor: SMALL,
         task: "resize_migrated",
         meta: { old_flavor: SMALL, new_flavor: BIG },
       });
-      await addServer(api, { flavor: BIG, deleted: true });
-      await addServer(api, { project: "p-other", flavor: BIG });
+      await insertServerRow(api, { project: PROJECT, flavor: BIG, deleted: true });
+      await insertServerRow(api, { project: "p-other", flavor: BIG });
       const expected = { instances: 2, cores: SMALL.vcpus + BIG.vcpus, ram: SMALL.memory_mb + BIG.memory_mb };
       const counted = (u: Record<string, number>) => ({ instances: u.instances, cores: u.cores, ram: u.ram });
       assert.deepEqual(counted(await projectUsage(api, PROJECT, "u")), expected, "before the switch");

@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import { after, before } from "node:test";
+import type { Kysely } from "kysely";
 import { computeMigrations } from "../../src/compute/migrations/index.js";
 import { migrate, openDatabase, type Database, type Engine } from "../../src/shared/db/index.js";
 import { createTempDatabase, type TempDatabase } from "./engines.js";
@@ -35,4 +37,45 @@ export function computeHandles(engine: Engine, prefix: string): ComputeHandles {
     await rm(dataDir, { recursive: true, force: true });
   });
   return out;
+}
+
+/** What a server row made by insertServerRow has besides the defaults (project "p", 1 vCPU and 512 MB, active). */
+export interface ServerRow {
+  project?: string;
+  flavor?: { flavorid?: string; vcpus: number; memory_mb: number };
+  task?: string;
+  meta?: object;
+  deleted?: boolean;
+}
+
+/** Insert a bare compute_instance row (no host work behind it) for tests of the table's readers and writers. */
+export async function insertServerRow(db: Kysely<any>, o: ServerRow = {}): Promise<string> {
+  const uuid = randomUUID();
+  const flavor = o.flavor ?? { vcpus: 1, memory_mb: 512 };
+  await db
+    .insertInto("compute_instance")
+    .values({
+      uuid,
+      display_name: "s",
+      hostname: "s",
+      project_id: o.project ?? "p",
+      user_id: "u",
+      image_ref: "img",
+      flavor: o.flavor ? JSON.stringify(o.flavor) : "{}",
+      vcpus: flavor.vcpus,
+      memory_mb: flavor.memory_mb,
+      host: "h1",
+      node: "h1",
+      vm_state: "active",
+      task_state: o.task ?? null,
+      reservation_id: `r-${uuid}`,
+      security_groups: "[]",
+      addresses: "{}",
+      request_spec: "{}",
+      system_metadata: JSON.stringify(o.meta ?? {}),
+      deleted: o.deleted ? 1 : 0,
+      created_at: new Date().toISOString(),
+    })
+    .execute();
+  return uuid;
 }

@@ -9,42 +9,12 @@ import type { Kysely } from "kysely";
 import { casUpdate } from "../../../src/compute/instances/store.js";
 import { applySysMeta, mergeSysMeta } from "../../../src/compute/instances/system-metadata.js";
 import { ENGINES, prepareEngines } from "../../helpers/engines.js";
-import { computeHandles } from "../../helpers/compute-db.js";
+import { computeHandles, insertServerRow } from "../../helpers/compute-db.js";
 import { AfterInstanceRead } from "../../helpers/instance-read-hook.js";
 
 before(prepareEngines);
 
 const BIG = { flavorid: "b", vcpus: 2, memory_mb: 1024 };
-
-async function addServer(db: Kysely<any>, meta: Record<string, unknown>): Promise<string> {
-  const uuid = randomUUID();
-  await db
-    .insertInto("compute_instance")
-    .values({
-      uuid,
-      display_name: "s",
-      hostname: "s",
-      project_id: "p",
-      user_id: "u",
-      image_ref: "img",
-      flavor: "{}",
-      vcpus: 1,
-      memory_mb: 512,
-      host: "h1",
-      node: "h1",
-      vm_state: "active",
-      task_state: null,
-      reservation_id: `r-${uuid}`,
-      security_groups: "[]",
-      addresses: "{}",
-      request_spec: "{}",
-      system_metadata: JSON.stringify(meta),
-      deleted: 0,
-      created_at: new Date().toISOString(),
-    })
-    .execute();
-  return uuid;
-}
 
 async function sysMeta(db: Kysely<any>, uuid: string): Promise<Record<string, unknown>> {
   const row = (await db
@@ -82,7 +52,7 @@ for (const engine of ENGINES) {
     test("keys another writer commits between the read and the write survive", async (t) => {
       if (handles.skip) return t.skip(handles.skip);
       const [api, other] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
-      const uuid = await addServer(api, { disk_config: "MANUAL", password_0: "secret" });
+      const uuid = await insertServerRow(api, { meta: { disk_config: "MANUAL", password_0: "secret" } });
       const hook = new AfterInstanceRead(() =>
         writeMeta(other, uuid, (m) => {
           m.new_flavor = BIG;
@@ -102,7 +72,7 @@ for (const engine of ENGINES) {
     test("a row that no longer matches the expectation is not retried", async (t) => {
       if (handles.skip) return t.skip(handles.skip);
       const api = handles.h[0]!.kysely;
-      const uuid = await addServer(api, { a: 1 });
+      const uuid = await insertServerRow(api, { meta: { a: 1 } });
       const hook = new AfterInstanceRead(async () => undefined, { times: 100 });
       const ok = await casUpdate(
         api.withPlugin(hook),
@@ -119,7 +89,7 @@ for (const engine of ENGINES) {
     test("a column that keeps changing ends the retries", async (t) => {
       if (handles.skip) return t.skip(handles.skip);
       const [api, other] = [handles.h[0]!.kysely, handles.h[1]!.kysely];
-      const uuid = await addServer(api, { n: 0 });
+      const uuid = await insertServerRow(api, { meta: { n: 0 } });
       const hook = new AfterInstanceRead(
         () =>
           writeMeta(other, uuid, (m) => {
