@@ -193,15 +193,21 @@ describe(
       );
       assert.equal(md.uuid, ids.get("vm1"));
       assert.equal(md.name, "vm1");
-      // A forged source address (not the port's) gets nothing: not the other guest, not the metadata service.
+      // A forged source address (not the port's) gets nothing: not the other guest, not the metadata service. It is
+      // one no port on private holds: addresses are picked at random, and the fixed .60 used before could be vm1's
+      // own, whose deletion takes the guest off the network (CI once timed out here, every SSH after it failing).
+      const taken = JSON.stringify(
+        await json(["port", "list", "--network", "private", "--long"], "stratus-admin"),
+      ).match(/10\.0\.0\.\d+/g);
+      const forgedIp = Array.from({ length: 60 }, (_, i) => `10.0.0.${62 - i}`).find(
+        (a) => !taken?.includes(a),
+      )!;
       const forged = await ssh(
         fip,
-        "sudo ip addr add 10.0.0.60/26 dev eth0; " +
-          "ping -c 1 -W 3 -I 10.0.0.60 " +
-          vm2Ip +
-          " >/dev/null && echo PING-GOT-THROUGH; " +
-          "curl -s -m 5 --interface 10.0.0.60 http://169.254.169.254/openstack/latest/meta_data.json && echo MD-GOT-THROUGH; " +
-          "sudo ip addr del 10.0.0.60/26 dev eth0; echo done",
+        `sudo ip addr add ${forgedIp}/26 dev eth0; ` +
+          `ping -c 1 -W 3 -I ${forgedIp} ${vm2Ip} >/dev/null && echo PING-GOT-THROUGH; ` +
+          `curl -s -m 5 --interface ${forgedIp} http://169.254.169.254/openstack/latest/meta_data.json && echo MD-GOT-THROUGH; ` +
+          `sudo ip addr del ${forgedIp}/26 dev eth0; echo done`,
       );
       assert.doesNotMatch(forged, /GOT-THROUGH/);
       assert.match(forged, /done$/);
