@@ -12,7 +12,15 @@ import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
 import { s3Error } from "./errors.js";
-import { copiedVersion, copyConditions, copySource, isoOf, objectHeaders, uploadBody } from "./object.js";
+import {
+  copiedVersion,
+  copyConditions,
+  copySource,
+  isoOf,
+  missingSource,
+  objectHeaders,
+  uploadBody,
+} from "./object.js";
 import { quoteEtag, readSmallBody, s3Header, s3Query, s3Time } from "./request.js";
 import { fromSwift, h, type SwiftClient } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
@@ -160,12 +168,7 @@ async function copyPart(
     if (r.status === 304 || r.status === 412) throw s3Error("PreconditionFailed");
     if (src.versionId !== undefined && (r.status === 404 || r.status === 400))
       throw await versionError(sw, r, { bucket: src.bucket, key: src.key, id: src.versionId }, true);
-    if (r.status === 404) {
-      const b = await sw.call("HEAD", src.bucket);
-      throw b.status === 404
-        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
-        : s3Error("NoSuchKey", { Key: src.key });
-    }
+    if (r.status === 404) throw await missingSource(sw, src);
     if (r.status === 416) throw s3Error("InvalidRange");
     throw fromSwift(r, "key", { Key: src.key });
   }

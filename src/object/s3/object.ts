@@ -269,15 +269,18 @@ async function copyFailure(
       const v = await sw.call("HEAD", src.bucket, src.key, { query: versionQuery(id) });
       if (v.status !== 200) return versionError(sw, v, { bucket: src.bucket, key: src.key, id }, true);
     }
-    if (r.status === 404) {
-      const from = await sw.call("HEAD", src.bucket);
-      return from.status === 404
-        ? s3Error("NoSuchBucket", { BucketName: src.bucket })
-        : s3Error("NoSuchKey", { Key: src.key });
-    }
+    if (r.status === 404) return missingSource(sw, src);
   }
   if (r.status === 304) return s3Error("PreconditionFailed");
   return fromSwift(r, "key", { Key: key });
+}
+
+/** The S3 error for a copy source Swift did not find: its bucket is missing, else its key. */
+export async function missingSource(sw: SwiftClient, src: CopySource): Promise<S3Error> {
+  const from = await sw.call("HEAD", src.bucket);
+  return from.status === 404
+    ? s3Error("NoSuchBucket", { BucketName: src.bucket })
+    : s3Error("NoSuchKey", { Key: src.key });
 }
 
 /** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
