@@ -7,7 +7,11 @@ export class ApiError extends Error {
     /** Optional extras: a machine-readable code (placement.*), a type name (Neutron), a title override. */
     readonly extra: { code?: string; type?: string; title?: string; headers?: Record<string, string> } = {},
   ) {
+    // A client error is an answer, not a fault: no stack trace (capturing one costs more than the rest of a 404).
+    const limit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = "ApiError";
   }
 }
