@@ -24,7 +24,7 @@ const fresh = async (): Promise<string> => {
 };
 
 describe("info and errors", () => {
-  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, object versioning, symlinks, FormPOST, static web and keystoneauth's account ACLs and container sync only (nothing is claimed before it exists)", async () => {
+  test("/info lists the core limits, DLO, SLO, TempURL, container and account quotas, bulk delete, versioned writes, object versioning, symlinks, FormPOST, static web, keystoneauth's account ACLs, container sync and s3api only (nothing is claimed before it exists)", async () => {
     const r = await o.sw("GET", "/object-store/info", { token: null });
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.json), [
@@ -44,7 +44,18 @@ describe("info and errors", () => {
       "formpost",
       "keystoneauth",
       "container_sync",
+      "s3api",
     ]);
+    // s3api's keys, with the limits the S3 handlers enforce (min_segment_size is object.s3MinPartSize).
+    assert.deepEqual(r.json.s3api, {
+      max_bucket_listing: 1000,
+      max_parts_listing: 1000,
+      max_upload_part_num: 10000,
+      max_multi_delete_objects: 1000,
+      allow_multipart_uploads: true,
+      min_segment_size: 5 * 1024 ** 2,
+      s3_acl: false,
+    });
     // No realms configured: none listed.
     assert.deepEqual(r.json.container_sync, { realms: {} });
     assert.equal(r.json.swift.max_file_size, 5 * 1024 ** 3 + 2);

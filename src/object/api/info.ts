@@ -10,6 +10,7 @@ import { FORMPOST_INFO } from "./formpost.js";
 import { BULK_UPLOAD_INFO } from "./extract.js";
 import { ACCOUNT_ACL_INFO } from "./account-acl.js";
 import { realmsInfo } from "../sync/realms.js";
+import { s3Info } from "../s3/limits.js";
 
 /**
  * GET /info (Swift's discoverability): the core limits, and a section per middleware feature, listed only once
@@ -44,5 +45,6 @@ export function info(core: ObjectCore): Record<string, unknown> {
     formpost: FORMPOST_INFO,
     keystoneauth: ACCOUNT_ACL_INFO,
     container_sync: { realms: realmsInfo(core.cfg) },
+    s3api: s3Info(core.cfg.object.s3MinPartSize),
   };
 }

@@ -9,6 +9,7 @@ import { s3Error } from "./errors.js";
 import { listedEtag, readSmallBody, s3Query, s3Time, validNewBucket } from "./request.js";
 import { fromSwift, type SwiftClient } from "./swift.js";
 import { hasRoot, text, xmlDocument, type XmlNode } from "./xml.js";
+import { MAX_BUCKET_LISTING } from "./limits.js";
 
 /** The container of a bucket's multipart upload segments (s3api's "<bucket>+segments"). */
 export const segmentsOf = (bucket: string): string => `${bucket}+segments`;
@@ -109,17 +110,17 @@ interface Listed {
   last_modified?: string;
 }
 
-/** The max-keys of a listing: 0..1000 (larger asks are capped, as S3). */
+/** The max-keys of a listing: 0..MAX_BUCKET_LISTING (larger asks are capped, as S3). */
 export function maxKeys(q: Map<string, string>): number {
   const raw = q.get("max-keys");
-  if (raw === undefined) return 1000;
+  if (raw === undefined) return MAX_BUCKET_LISTING;
   if (!/^\d{1,10}$/.test(raw))
     throw s3Error(
       "InvalidArgument",
       { ArgumentName: "max-keys" },
       "Provided max-keys not an integer or within integer range",
     );
-  return Math.min(Number(raw), 1000);
+  return Math.min(Number(raw), MAX_BUCKET_LISTING);
 }
 
 /** A listing's `encoding-type` (only "url"; anything else is InvalidArgument) and the key encoder it asks for. */

@@ -24,9 +24,7 @@ import {
 import { quoteEtag, readSmallBody, s3Header, s3Query, s3Time } from "./request.js";
 import { fromSwift, h, type SwiftClient } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
-
-/** Highest part number (S3's). */
-export const MAX_PART_NUMBER = 10000;
+import { MAX_PART_NUMBER, MAX_PARTS_LISTING, MAX_UPLOADS_LISTING } from "./limits.js";
 
 interface Listed {
   name: string;
@@ -204,7 +202,7 @@ export async function listParts(
   const rawMarker = q.get("part-number-marker") ?? "0";
   if (!/^\d{1,6}$/.test(rawMax) || !/^\d{1,6}$/.test(rawMarker))
     throw s3Error("InvalidArgument", {}, "max-parts and part-number-marker must be integers");
-  const max = Math.min(Number(rawMax), 1000);
+  const max = Math.min(Number(rawMax), MAX_PARTS_LISTING);
   const after = Number(rawMarker);
   await marker(sw, bucket, key, id);
   const all = [...(await storedParts(sw, bucket, key, id))]
@@ -370,7 +368,7 @@ export async function listUploads(ctx: Ctx, sw: SwiftClient, bucket: string): Pr
   const prefix = q.get("prefix") ?? "";
   const rawMax = q.get("max-uploads") ?? "1000";
   if (!/^\d{1,6}$/.test(rawMax)) throw s3Error("InvalidArgument", {}, "max-uploads must be an integer");
-  const max = Math.min(Number(rawMax), 1000);
+  const max = Math.min(Number(rawMax), MAX_UPLOADS_LISTING);
   const b = await sw.call("HEAD", bucket);
   if (b.status !== 204 && b.status !== 200) throw fromSwift(b, "bucket", { BucketName: bucket });
   const keyMarker = q.get("key-marker") ?? "";

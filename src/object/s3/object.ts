@@ -16,6 +16,7 @@ import { xmlReply } from "./bucket.js";
 import { MAX_KEY_BYTES, quoteEtag, readSmallBody, s3Header, s3Query } from "./request.js";
 import { fromSwift, h, type SwiftClient, type SwiftRes } from "./swift.js";
 import { elements, hasRoot, text } from "./xml.js";
+import { MAX_MULTI_DELETE_OBJECTS } from "./limits.js";
 
 /** Swift's X-Object-Meta-* for the request's x-amz-meta-* headers, with the other headers an object keeps. */
 export function objectHeaders(ctx: Ctx): Record<string, string> {
@@ -422,13 +423,13 @@ async function deleteOne(sw: SwiftClient, bucket: string, key: string): Promise<
   return marker === undefined ? {} : { "x-amz-delete-marker": "true", "x-amz-version-id": marker };
 }
 
-/** POST /bucket?delete: delete up to 1000 keys named in a <Delete> document; per-key results (Quiet drops successes). */
+/** POST /bucket?delete: delete up to MAX_MULTI_DELETE_OBJECTS keys named in a <Delete> document; per-key results (Quiet drops successes). */
 export async function deleteObjects(ctx: Ctx, sw: SwiftClient, bucket: string): Promise<Reply> {
   const xml = (await readSmallBody(ctx)).toString("utf8");
   if (!hasRoot(xml, "Delete")) throw s3Error("MalformedXML");
   const quiet = text(xml, "Quiet") === "true";
   const objects = elements(xml, "Object");
-  if (objects.length === 0 || objects.length > 1000) throw s3Error("MalformedXML");
+  if (objects.length === 0 || objects.length > MAX_MULTI_DELETE_OBJECTS) throw s3Error("MalformedXML");
   const c = await sw.call("HEAD", bucket);
   if (c.status !== 204 && c.status !== 200) throw fromSwift(c, "bucket", { BucketName: bucket });
   const deleted: Array<{ Key: string }> = [];
