@@ -108,8 +108,10 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   // Methods beyond fastify's defaults that a service declares (Swift's COPY, which may carry a body).
   const methods = new Set(services.flatMap((s) => s.routes.flatMap((r) => [r.method].flat())));
   if (methods.has("COPY")) app.addHttpMethod("COPY", { hasBody: true });
-  app.addHook("onRequest", async (req) => {
+  // Callback-style hooks: an async one costs a promise and a microtask turn on every request.
+  app.addHook("onRequest", (req, _rep, done) => {
     stripIdentityHeaders(req.headers as Record<string, unknown>);
+    done();
   });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const v = compileValidator(schema, (httpPart ?? "body") as "body");
@@ -135,13 +137,14 @@ export async function buildHttpServer(services: ServiceApi[], deps: HttpDeps): P
   });
   if (deps.metrics) {
     const m = deps.metrics;
-    app.addHook("onResponse", async (req, rep) => {
+    app.addHook("onResponse", (req, rep, done) => {
       m.observeRequest(
         (req.routeOptions?.config && (req.routeOptions.config as { service?: string }).service) || "root",
         req.method,
         rep.statusCode,
         rep.elapsedTime / 1000,
       );
+      done();
     });
   }
   for (const svc of services)
@@ -172,9 +175,9 @@ function sendError(svc: ServiceApi, err: ApiError, req: FastifyRequest, rep: Fas
 }
 
 async function mountService(scope: FastifyInstance, svc: ServiceApi, deps: HttpDeps): Promise<void> {
-  scope.addHook("onSend", async (req, rep, payload) => {
+  scope.addHook("onSend", (req, rep, payload, done) => {
     for (const [h, v] of requestIdHeaders(svc, req.id)) rep.header(h, v);
-    return payload;
+    done(null, payload);
   });
   const jsonTypes = new Set<string>();
   for (const r of svc.routes) for (const t of r.contentTypes ?? []) jsonTypes.add(t);
