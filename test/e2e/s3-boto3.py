@@ -62,6 +62,19 @@ down = os.path.join(sys.argv[5], "big.down")
 s3.download_file("boto-bucket", "big.bin", down, Config=cfg)
 with open(down, "rb") as f:
     out["big_same"] = hashlib.md5(f.read()).hexdigest() == hashlib.md5(data).hexdigest()
+# One part of it by number (its parts are 5 MiB, 5 MiB and the rest): 206 with that part's range and the parts count.
+part_size = 5 * 1024 * 1024
+p2 = s3.get_object(Bucket="boto-bucket", Key="big.bin", PartNumber=2)
+out["part2_same"] = p2["Body"].read() == data[part_size : 2 * part_size]
+out["part2"] = [p2["ResponseMetadata"]["HTTPStatusCode"], p2["ContentLength"], p2["ContentRange"], p2["PartsCount"], p2["ETag"]]
+h1 = s3.head_object(Bucket="boto-bucket", Key="big.bin", PartNumber=1)
+h1_range = h1["ResponseMetadata"]["HTTPHeaders"].get("content-range")
+out["part1_head"] = [h1["ResponseMetadata"]["HTTPStatusCode"], h1["ContentLength"], h1_range, h1["PartsCount"], h1["ETag"]]
+try:
+    s3.get_object(Bucket="boto-bucket", Key="big.bin", PartNumber=4)
+    out["part4"] = "served"
+except ClientError as e:
+    out["part4"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
 # A presigned GET fetched without any credentials.
 url = s3.generate_presigned_url("get_object", Params={"Bucket": "boto-bucket", "Key": "dir/hello.txt"}, ExpiresIn=300)
 with urllib.request.urlopen(url) as r:

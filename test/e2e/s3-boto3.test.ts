@@ -1,6 +1,6 @@
 // End to end for the S3 API: `bin/stratus up --listen s3=0` as a child process, EC2 keys from
 // `openstack ec2 credentials create`, and Debian's python3-boto3 (test/e2e/s3-boto3.py) doing bucket and object
-// CRUD, a listing with a delimiter, a 12 MiB multipart upload, a presigned GET, a copy, a copy part by part
+// CRUD, a listing with a delimiter, a 12 MiB multipart upload (and one part of it by PartNumber), a presigned GET, a copy, a copy part by part
 // (UploadPartCopy), canned ACLs seen through Swift, a multi-delete, bucket versioning (versions, VersionId reads, a
 // delete marker, list_object_versions paged, a copy of an older version) and bucket tagging.
 import assert from "node:assert/strict";
@@ -87,6 +87,12 @@ describe("S3 API with boto3", () => {
     assert.match(out.big_etag, /^"[0-9a-f]{32}-3"$/, "a multipart upload's ETag: md5 of the part md5s, -3");
     assert.equal(out.big_length, 12 * 1024 * 1024 + 123);
     assert.equal(out.big_same, true);
+    const MiB5 = 5 * 1024 * 1024;
+    const total = 12 * 1024 * 1024 + 123;
+    assert.equal(out.part2_same, true, "GetObject PartNumber=2 is the second 5 MiB");
+    assert.deepEqual(out.part2, [206, MiB5, `bytes ${MiB5}-${2 * MiB5 - 1}/${total}`, 3, out.big_etag]);
+    assert.deepEqual(out.part1_head, [206, MiB5, `bytes 0-${MiB5 - 1}/${total}`, 3, out.big_etag]);
+    assert.deepEqual(out.part4, ["InvalidPartNumber", 416]);
     assert.equal(out.presigned, "hello from boto3\n");
     assert.equal(out.copy, "hello from boto3\n");
     assert.match(out.copy_parts_etag, /^"[0-9a-f]{32}-3"$/, "copied part by part");

@@ -273,6 +273,20 @@ describe("S3 large uploads and overwrites", () => {
     assert.equal((await c.s3("HEAD", "/feat/many")).headers.etag, etag);
     const tail = await c.s3("GET", "/feat/many", { headers: { range: `bytes=${data.length - 6}-` } });
     assert.equal(tail.text, "p1003;");
+    // By part number, the parts are the upload's, not the sub-manifests.
+    for (const n of [1, 1000, 1001, 1003]) {
+      const part = await c.s3("GET", `/feat/many?partNumber=${n}`);
+      assert.equal(part.status, 206, part.text);
+      assert.equal(part.text, `p${n};`);
+      assert.equal(part.headers["x-amz-mp-parts-count"], "1003");
+      assert.equal(part.headers.etag, etag);
+      const start = data.indexOf(`p${n};`);
+      assert.equal(
+        part.headers["content-range"],
+        `bytes ${start}-${start + part.text.length - 1}/${data.length}`,
+      );
+    }
+    assert.equal(code((await c.s3("GET", "/feat/many?partNumber=1004")).text), "InvalidPartNumber");
     const names = await segments();
     assert.ok(names.includes(`many/${id}/manifest-1`) && names.includes(`many/${id}/manifest-2`));
     // Overwritten by a plain object: the upload's parts and sub-manifests go.

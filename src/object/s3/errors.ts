@@ -39,6 +39,7 @@ const CODES: ReadonlyMap<string, [number, string]> = new Map([
     "InvalidPartOrder",
     [400, "The list of parts was not in ascending order. Parts must be ordered by part number."],
   ],
+  ["InvalidPartNumber", [416, "The requested partnumber is not satisfiable"]],
   ["InvalidRange", [416, "The requested range cannot be satisfied."]],
   ["InvalidRequest", [400, "Invalid Request"]],
   ["InvalidTag", [400, "The TagKey or TagValue you have provided is invalid."]],

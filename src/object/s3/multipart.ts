@@ -11,6 +11,7 @@ import { guessContentType } from "../api/content-type.js";
 import { owner, segmentsOf, xmlReply } from "./bucket.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
 import { taggingHeader } from "./tagging.js";
+import { uploadPartNumber } from "./parts.js";
 import { s3Error } from "./errors.js";
 import {
   copiedVersion,
@@ -95,19 +96,6 @@ export async function createUpload(ctx: Ctx, sw: SwiftClient, bucket: string, ke
   return xmlReply("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: id });
 }
 
-/** The part number of an UploadPart request: 1..10000. */
-function partNumber(q: Map<string, string>): number {
-  const raw = q.get("partNumber") ?? "";
-  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= MAX_PART_NUMBER))
-    throw s3Error(
-      "InvalidArgument",
-      { ArgumentName: "partNumber", ArgumentValue: raw.slice(0, 32) },
-      `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
-    );
-  return n;
-}
-
 /** PUT /bucket/key?partNumber=N&uploadId=ID: store one part. */
 export async function uploadPart(
   ctx: Ctx,
@@ -116,7 +104,7 @@ export async function uploadPart(
   key: string,
   id: string,
 ): Promise<Reply> {
-  const n = partNumber(s3Query(ctx));
+  const n = uploadPartNumber(s3Query(ctx).get("partNumber") ?? "");
   if (s3Header(ctx, "x-amz-copy-source") !== undefined) return copyPart(ctx, sw, { bucket, key, id, n });
   await marker(sw, bucket, key, id);
   const md5 = s3Header(ctx, "content-md5");

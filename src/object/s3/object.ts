@@ -1,12 +1,16 @@
 // Object operations: PutObject (with Content-MD5 and x-amz-content-sha256 checks), CopyObject (of a version too),
-// GetObject and HeadObject (ranges, conditions, response-* overrides), DeleteObject and DeleteObjects, with user
-// metadata (x-amz-meta-* as Swift's X-Object-Meta-*) and ETags as MD5 (md5-of-md5s-N for multipart uploads).
+// GetObject and HeadObject (ranges, conditions, response-* overrides, one part by partNumber), DeleteObject and
+// DeleteObjects, with user metadata (x-amz-meta-* as Swift's X-Object-Meta-*) and ETags as MD5 (md5-of-md5s-N for
+// multipart uploads).
 import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { reply, stream, type Reply } from "../../shared/http/reply.js";
 import type { Ctx } from "../api/request.js";
 import { cannedAccess, checkObjectAcl } from "./acl.js";
-import { deletePaths, isSubManifest, keptOnReplace, rawManifest, uploadedPieces } from "./segments.js";
+import { ApiError } from "../../shared/http/errors.js";
+import { checkConditions } from "../api/conditions.js";
+import { deletePaths, keptOnReplace, uploadedPieces } from "./segments.js";
+import { partInRange, partLayout, partSpan, requestedPart } from "./parts.js";
 import { deleteVersion, markerRead, versionError, versionHeader, versionQuery } from "./versioning.js";
 import type { S3Caller } from "./auth.js";
 import { ChunkDecoder } from "./chunked.js";
@@ -284,22 +288,6 @@ export async function missingSource(sw: SwiftClient, src: CopySource): Promise<S
     : s3Error("NoSuchKey", { Key: src.key });
 }
 
-/** The S3 ETag of a Swift static large object: MD5 of its segments' binary MD5s, "-" and their count. */
-async function multipartEtag(
-  sw: SwiftClient,
-  bucket: string,
-  key: string,
-  versionId?: string,
-): Promise<string | undefined> {
-  const all = await rawManifest(sw, bucket, key, true, versionId);
-  if (all === null) return undefined;
-  // An upload of more than 1,000 parts is made of sub-manifests: its parts are theirs.
-  const segs = all.filter((s) => !isSubManifest(s.path));
-  const md5 = createHash("md5");
-  for (const s of segs) md5.update(Buffer.from(s.etag, "hex"));
-  return `"${md5.digest("hex")}-${segs.length}"`;
-}
-
 /** The headers of an object answer, from Swift's (metadata renamed, response-* overrides applied). */
 function answerHeaders(ctx: Ctx, r: SwiftRes): Record<string, string> {
   const out: Record<string, string> = {};
@@ -348,7 +336,61 @@ async function missing(sw: SwiftClient, bucket: string, key: string): Promise<S3
     : s3Error("NoSuchKey", { Key: key });
 }
 
-/** GET or HEAD /bucket/key: the object's data (a range of it) and its metadata. */
+/** An object a read addresses: bucket, key and the version asked for (none: the current one). */
+interface ReadTarget {
+  bucket: string;
+  key: string;
+  versionId: string | undefined;
+}
+
+/** The S3 error (or the 304 answer) of a Swift read of an object that did not answer 200 or 206. */
+async function readFailure(sw: SwiftClient, r: SwiftRes, at: ReadTarget, range?: string): Promise<Reply> {
+  r.stream?.resume();
+  if (r.status === 304) return reply(304, undefined, { etag: quoteEtag(h(r, "etag")) });
+  const { bucket, key, versionId } = at;
+  if (versionId !== undefined && versionId !== "null" && (r.status === 404 || r.status === 400))
+    throw await versionError(sw, r, { bucket, key, id: versionId });
+  const marker = markerRead(r, versionId);
+  if (marker) throw marker;
+  if (r.status === 404) throw await missing(sw, bucket, key);
+  if (r.status === 416) throw s3Error("InvalidRange", { RangeRequested: range ?? "" });
+  throw fromSwift(r, "key", { Key: key });
+}
+
+/** The conditional headers of a GET or HEAD. */
+const CONDITIONS = ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
+
+/** A multipart upload's S3 ETag ("<md5>-<parts>", quoted or not), which is never a Swift ETag. */
+const MULTIPART_ETAG = /^(?:W\/)?"?[0-9a-f]{32}-\d+"?$/i;
+
+/**
+ * Whether If-Match or If-None-Match names a multipart upload's S3 ETag. Swift compares them with its own ETag (an
+ * SLO's), so such a request's conditions are all checked here against the ETag S3 shows, once it is known (s3api
+ * points Swift at the S3 ETag it stored instead).
+ */
+function conditionsHere(ctx: Ctx): boolean {
+  return ["if-match", "if-none-match"].some((n) =>
+    (s3Header(ctx, n) ?? "").split(",").some((t) => MULTIPART_ETAG.test(t.trim())),
+  );
+}
+
+/** The 304 answer when the request's conditions send one for an object (Swift's answer `r`, shown with `etag`). */
+function conditionsAnswer(ctx: Ctx, r: SwiftRes, etag: string, key: string): Reply | undefined {
+  const time = h(r, "x-timestamp") ?? String(Date.parse(h(r, "last-modified") ?? "") / 1000);
+  try {
+    checkConditions(ctx, etag.replace(/^"|"$/g, ""), time);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    if (e.status === 304) return reply(304, undefined, { etag });
+    throw s3Error("PreconditionFailed", { Key: key });
+  }
+  return undefined;
+}
+
+/** How many times a read by part number (or with conditions checked here) starts over when the object changes. */
+const READ_ATTEMPTS = 3;
+
+/** GET or HEAD /bucket/key: the object's data (a range of it, or one part of it) and its metadata. */
 export async function getObject(
   ctx: Ctx,
   sw: SwiftClient,
@@ -357,38 +399,96 @@ export async function getObject(
   head: boolean,
 ): Promise<Reply> {
   const q = s3Query(ctx);
-  if (q.has("partNumber")) throw s3Error("NotImplemented", {}, "GET by part number is not supported.");
-  const headers: Record<string, string | undefined> = {};
-  for (const n of ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"])
-    headers[n] = s3Header(ctx, n);
-  const versionId = q.get("versionId");
+  const rawPart = q.get("partNumber");
+  const part = requestedPart(ctx, rawPart);
+  const at: ReadTarget = { bucket, key, versionId: q.get("versionId") };
+  const here = conditionsHere(ctx);
+  if (part !== undefined || here)
+    return checkedRead(ctx, sw, at, head, {
+      part: part === undefined ? undefined : { n: part, raw: rawPart as string },
+      here,
+    });
+  const headers: Record<string, string | undefined> = { range: s3Header(ctx, "range") };
+  for (const n of CONDITIONS) headers[n] = s3Header(ctx, n);
   const r = await sw.call(head ? "HEAD" : "GET", bucket, key, {
     headers,
     stream: !head,
-    query: versionQuery(versionId),
+    query: versionQuery(at.versionId),
   });
-  const drain = () => r.stream?.resume();
-  if (r.status === 304) {
-    drain();
-    return reply(304, undefined, { etag: quoteEtag(h(r, "etag")) });
-  }
-  if (r.status !== 200 && r.status !== 206) {
-    drain();
-    if (versionId !== undefined && versionId !== "null" && (r.status === 404 || r.status === 400))
-      throw await versionError(sw, r, { bucket, key, id: versionId });
-    const marker = markerRead(r, versionId);
-    if (marker) throw marker;
-    if (r.status === 404) throw await missing(sw, bucket, key);
-    if (r.status === 416) throw s3Error("InvalidRange", { RangeRequested: headers.range ?? "" });
-    throw fromSwift(r, "key", { Key: key });
-  }
+  if (r.status !== 200 && r.status !== 206) return readFailure(sw, r, at, headers.range);
   const out = answerHeaders(ctx, r);
   if (h(r, "x-static-large-object") === "True") {
-    const etag = await multipartEtag(sw, bucket, key, versionId);
-    if (etag) out.etag = etag;
+    const layout = await partLayout(sw, bucket, key, at.versionId);
+    if (layout) out.etag = layout.etag;
   }
   if (head) return reply(r.status, undefined, out);
   return stream(r.status, r.stream as Readable, out);
+}
+
+/**
+ * A read that needs the object's S3 shape before its data: one part of it (`part`), or conditions naming a
+ * multipart ETag. A HEAD (with the conditions Swift can check) finds the object; a multipart upload's manifest gives
+ * its parts and S3 ETag; the data is then read pinned to the ETag the HEAD saw (If-Match), as a range for a part of
+ * a multipart object. An object replaced between these reads is read again.
+ */
+async function checkedRead(
+  ctx: Ctx,
+  sw: SwiftClient,
+  at: ReadTarget,
+  head: boolean,
+  how: { part: { n: number; raw: string } | undefined; here: boolean },
+): Promise<Reply> {
+  const { bucket, key, versionId } = at;
+  const { part, here } = how;
+  const conditions: Record<string, string | undefined> = {};
+  if (!here) for (const n of CONDITIONS) conditions[n] = s3Header(ctx, n);
+  const query = versionQuery(versionId);
+  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+    const r = await sw.call("HEAD", bucket, key, { headers: conditions, query });
+    if (r.status !== 200) return readFailure(sw, r, at);
+    const out = answerHeaders(ctx, r);
+    let sizes = [Number(h(r, "content-length") ?? 0)];
+    if (h(r, "x-static-large-object") === "True") {
+      const layout = await partLayout(sw, bucket, key, versionId);
+      // Its manifest is another write's (or none): the object changed since the HEAD.
+      if (!layout || layout.timestamp !== h(r, "x-timestamp")) continue;
+      out.etag = layout.etag;
+      sizes = layout.sizes;
+      if (part) out["x-amz-mp-parts-count"] = String(sizes.length);
+    }
+    if (here) {
+      const answer = conditionsAnswer(ctx, r, out.etag, key);
+      if (answer) return answer;
+    }
+    const data: Record<string, string | undefined> = { "if-match": h(r, "etag") };
+    if (part) {
+      partInRange(part.n, part.raw, sizes.length);
+      const { start, length, total } = partSpan(sizes, part.n);
+      out["content-length"] = String(length);
+      // Every part but an empty one answers with its range of the object (a sole part: all of it, read whole).
+      if (length > 0) {
+        out["content-range"] = `bytes ${start}-${start + length - 1}/${total}`;
+        if (sizes.length > 1) data.range = `bytes=${start}-${start + length - 1}`;
+      }
+      if (head || length === 0) return reply(length > 0 ? 206 : 200, head ? undefined : "", out);
+    } else {
+      if (head) return reply(200, undefined, out);
+      data.range = s3Header(ctx, "range");
+    }
+    const g = await sw.call("GET", bucket, key, { headers: data, query, stream: true });
+    if (g.status === 412) {
+      g.stream?.resume();
+      continue;
+    }
+    if (g.status !== 200 && g.status !== 206) return readFailure(sw, g, at, data.range);
+    if (part) return stream(206, g.stream as Readable, out);
+    return stream(g.status, g.stream as Readable, { ...answerHeaders(ctx, g), etag: out.etag });
+  }
+  throw s3Error(
+    "InternalError",
+    { Key: key },
+    "The object kept changing while it was read; please try again.",
+  );
 }
 
 /**

@@ -1,6 +1,8 @@
 // Where a multipart upload's pieces live ("<bucket>+segments": the marker "<key>/<id>", parts "<key>/<id>/<n>",
 // and for more than 1,000 parts the sub-manifests "<key>/<id>/manifest-<k>"), and their removal: in Swift bulk
 // deletes, and when an object made by an upload is overwritten, the segments of that upload (as s3api on completion).
+import type { Readable } from "node:stream";
+import { SLO_INFO } from "../api/slo.js";
 import { segmentsOf } from "./bucket.js";
 import { h, type SwiftClient, type SwiftRes } from "./swift.js";
 
@@ -33,13 +35,86 @@ export async function deletePaths(sw: SwiftClient, paths: string[]): Promise<voi
 export const isSubManifest = (path: string): boolean =>
   /^\/[^/]+\+segments\/.*\/[0-9a-f]{32}\/manifest-\d{1,2}$/s.test(path);
 
-/** One segment of an SLO's raw manifest. */
+/** One segment of an SLO's raw manifest: its path ("" for inline data), ETag, and the bytes it adds to the object. */
 export interface RawSegment {
   path: string;
   etag: string;
+  size: number;
 }
 
-/** The segments of an SLO's raw manifest, a multipart upload's sub-manifests expanded; null when it cannot be read. */
+/** An SLO's raw manifest as read: its segments and the manifest object's X-Timestamp (which write it is). */
+export interface RawManifest {
+  timestamp: string | undefined;
+  segments: RawSegment[];
+}
+
+/** Largest raw manifest read: Swift's stored manifests are at most 8 MiB, and the raw form is no longer. */
+const MAX_RAW_MANIFEST = 2 * SLO_INFO.max_manifest_size;
+
+/** The bytes a raw manifest entry adds: its inline data's, its range's ("a-b", as stored), or its size. */
+function entrySize(e: { data?: unknown; range?: unknown; size_bytes?: unknown }): number {
+  if (typeof e.data === "string") return Buffer.from(e.data, "base64").length;
+  const r = typeof e.range === "string" ? /^(\d+)-(\d+)$/.exec(e.range) : null;
+  if (r) return Number(r[2]) - Number(r[1]) + 1;
+  return typeof e.size_bytes === "number" ? e.size_bytes : 0;
+}
+
+/**
+ * An SLO's raw manifest (`?multipart-manifest=get&format=raw`), a multipart upload's sub-manifests expanded after
+ * their own entry when `expand`; null when the object is no SLO (any more) or its manifest cannot be read. Read as
+ * a stream and kept only when it is an SLO's, so an object replaced meanwhile by a plain one is not held in memory.
+ */
+export async function readManifest(
+  sw: SwiftClient,
+  container: string,
+  object: string,
+  expand = true,
+  versionId?: string,
+): Promise<RawManifest | null> {
+  const r = await sw.call("GET", container, object, {
+    query: { "multipart-manifest": "get", format: "raw", "version-id": versionId },
+    stream: true,
+  });
+  const body = r.stream as Readable;
+  if (r.status !== 200 || h(r, "x-static-large-object") !== "True") {
+    body.resume();
+    return null;
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  // Read to the end whatever the size (the answer's stream is left only once drained).
+  for await (const c of body) {
+    n += (c as Buffer).length;
+    if (n <= MAX_RAW_MANIFEST) chunks.push(c as Buffer);
+  }
+  if (n > MAX_RAW_MANIFEST) return null;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(entries)) return null;
+  const segments: RawSegment[] = [];
+  for (const e of entries as Array<{ path?: unknown; etag?: unknown; data?: unknown }>) {
+    if (e === null || typeof e !== "object") continue;
+    if (typeof e.data === "string") {
+      segments.push({ path: "", etag: "", size: entrySize(e) });
+      continue;
+    }
+    if (typeof e.path !== "string") continue;
+    const seg = { path: e.path, etag: typeof e.etag === "string" ? e.etag : "", size: entrySize(e) };
+    const i = seg.path.indexOf("/", 1);
+    const inner =
+      expand && isSubManifest(seg.path)
+        ? await readManifest(sw, seg.path.slice(1, i), seg.path.slice(i + 1), false)
+        : null;
+    segments.push(seg, ...(inner?.segments ?? []));
+  }
+  return { timestamp: h(r, "x-timestamp"), segments };
+}
+
+/** The object-backed segments of an SLO's raw manifest (see readManifest); null when it cannot be read. */
 export async function rawManifest(
   sw: SwiftClient,
   container: string,
@@ -47,29 +122,8 @@ export async function rawManifest(
   expand = true,
   versionId?: string,
 ): Promise<RawSegment[] | null> {
-  const r = await sw.call("GET", container, object, {
-    query: { "multipart-manifest": "get", format: "raw", "version-id": versionId },
-  });
-  if (r.status !== 200) return null;
-  let entries: unknown;
-  try {
-    entries = JSON.parse(r.body.toString("utf8"));
-  } catch {
-    return null;
-  }
-  if (!Array.isArray(entries)) return null;
-  const out: RawSegment[] = [];
-  for (const e of entries as Array<{ path?: unknown; etag?: unknown }>) {
-    if (typeof e.path !== "string") continue;
-    const seg = { path: e.path, etag: typeof e.etag === "string" ? e.etag : "" };
-    const i = seg.path.indexOf("/", 1);
-    const inner =
-      expand && isSubManifest(seg.path)
-        ? await rawManifest(sw, seg.path.slice(1, i), seg.path.slice(i + 1), false)
-        : null;
-    out.push(seg, ...(inner ?? []));
-  }
-  return out;
+  const m = await readManifest(sw, container, object, expand, versionId);
+  return m && m.segments.filter((s) => s.path !== "");
 }
 
 /**
