@@ -163,10 +163,19 @@ export const ConfigSchema = Type.Object(
         /** Whether container and account ACLs may name users and projects by name (keystoneauth's
          *  allow_names_in_acls); names match only callers whose user and project are in the default domain. */
         allowNamesInAcls: Type.Boolean(),
+        /** Bulk delete (Swift's bulk middleware settings). */
+        bulk: Type.Object(
+          {
+            /** Seconds between the fillers a `?bulk-delete` answer sends while it deletes (yield_frequency). */
+            yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
+          },
+          { additionalProperties: false },
+        ),
         /** Static large objects (Swift's slo middleware settings). */
         slo: Type.Object(
           {
-            /** Seconds between the spaces a `heartbeat=on` manifest PUT sends while it validates (yield_frequency). */
+            /** Seconds between the spaces a `heartbeat=on` manifest PUT sends while it validates, and between the
+             *  fillers of a `multipart-manifest=delete` answer (yield_frequency). */
             yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
             /** Whether `multipart-manifest=delete&async=on` leaves the segments to the reaper (allow_async_delete). */
             allowAsyncDelete: Type.Boolean(),
@@ -508,6 +517,7 @@ function defaults(dataDir: string): Config {
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,
       allowNamesInAcls: true,
+      bulk: { yieldFrequency: 10 },
       slo: { yieldFrequency: 10, allowAsyncDelete: true },
       containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },

@@ -663,6 +663,22 @@ describe("bulk delete", () => {
     const reader = await o.sw("POST", "?bulk-delete", { token: null, body: `/${full}` });
     assert.equal(reader.status, 401);
   });
+
+  test("with the default yield_frequency a quick bulk delete sends no filler: XML without the declaration", async () => {
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/a`, { body: "1" });
+    const x = await o.sw("POST", "?bulk-delete", {
+      body: `/${c}/a\n/${c}/missing\n`,
+      headers: { "content-type": "text/plain", accept: "application/xml" },
+    });
+    assert.equal(x.status, 200);
+    assert.equal(x.headers["content-type"], "application/xml; charset=utf-8");
+    assert.equal(
+      x.text,
+      "<delete>\n<number_deleted>1</number_deleted>\n<number_not_found>1</number_not_found>\n" +
+        "<response_body></response_body>\n<response_status>200 OK</response_status>\n<errors>\n</errors>\n</delete>\n",
+    );
+  });
 });
 
 describe("container ACLs", () => {

@@ -1,10 +1,14 @@
-// SLO heartbeat PUTs (202 at once, spaces while validating, the outcome in the body) and asynchronous manifest
-// deletes (the manifest at once, the segments by the reaper), with their refusals and /info.
+// SLO heartbeat PUTs (202 at once, spaces while validating, the outcome in the body), keep-alive bulk and SLO
+// deletes (200 at once, fillers while deleting, the summary in the body) and asynchronous manifest deletes (the
+// manifest at once, the segments by the reaper), with their refusals and /info.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { request, type IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { until as waitFor } from "../helpers/wait.js";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
+import { deleteTestHooks } from "../../src/object/api/bulk.js";
 import { sloPutTestHooks } from "../../src/object/api/slo-put.js";
 
 const md5 = (b: string) => createHash("md5").update(b).digest("hex");
@@ -12,8 +16,10 @@ const base = { driver: "file", maxFileSize: 5 * 1024 ** 3 + 2, reapInterval: 0.1
 
 let o: ObjectCloud;
 before(async () => {
-  // yield_frequency 0: a space after every segment lookup.
-  o = await bootObjectCloud({ object: { ...base, slo: { yieldFrequency: 0, allowAsyncDelete: true } } });
+  // yield_frequency 0: a space after every segment lookup, a filler before every step of a delete.
+  o = await bootObjectCloud({
+    object: { ...base, bulk: { yieldFrequency: 0 }, slo: { yieldFrequency: 0, allowAsyncDelete: true } },
+  });
 });
 after(() => o.close());
 
@@ -159,6 +165,204 @@ describe("SLO heartbeat=on", () => {
       release();
     }
     assert.equal((await o.sw("GET", `/${c}/m`)).text, "aabbcc");
+  });
+});
+
+describe("keep-alive deletes (yield_frequency 0: a filler before every step)", () => {
+  /** The summary after a keep-alive delete's fillers (the XML declaration first for XML) and the blank line. */
+  const summaryOf = (text: string, xml = false): string => {
+    const m = (
+      xml ? /^<\?xml version="1\.0" encoding="UTF-8"\?>\n *\r\n\r\n([^]*)$/ : /^ +\r\n\r\n([^]*)$/
+    ).exec(text);
+    assert.ok(m, `keep-alive body: ${JSON.stringify(text)}`);
+    return m[1];
+  };
+  const bulk = (body: string, accept?: string) =>
+    o.sw("POST", "?bulk-delete", {
+      body,
+      headers: { "content-type": "text/plain", ...(accept ? { accept } : {}) },
+    });
+  const xmlSummary = (deleted: number, notFound: number, status: string, errors = "") =>
+    `<delete>\n<number_deleted>${deleted}</number_deleted>\n<number_not_found>${notFound}</number_not_found>\n` +
+    `<response_body></response_body>\n<response_status>${status}</response_status>\n<errors>\n${errors}</errors>\n` +
+    "</delete>\n";
+  /** A container with segments s0 (in `inner`) and s1, and `outer`: [inner, s1]; deleting outer deletes 4. */
+  const nested = async (): Promise<string> => {
+    const { c } = await withSegments(["aa", "bb"]);
+    const put = (name: string, m: unknown) =>
+      o.sw("PUT", `/${c}/${name}?multipart-manifest=put`, { body: JSON.stringify(m) });
+    assert.equal((await put("inner", [{ path: `/${c}/s0` }])).status, 201);
+    assert.equal((await put("outer", [{ path: `/${c}/inner` }, { path: `/${c}/s1` }])).status, 201);
+    return c;
+  };
+
+  test("bulk delete: 200, fillers, a blank line, then the summary in plain text, JSON and XML", async () => {
+    const { c } = await withSegments(["a", "b", "c", "d"]);
+    const full = (await withSegments(["x"])).c;
+    const p = await bulk(`/${c}/s0\n/${c}/missing\n/${full}\n`);
+    assert.equal(p.status, 200);
+    assert.equal(p.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(
+      summaryOf(p.text),
+      "Number Deleted: 1\nNumber Not Found: 1\nResponse Body: \nResponse Status: 400 Bad Request\nErrors:\n" +
+        `/${full}, 409 Conflict\n`,
+    );
+    // At most a filler per step (three paths).
+    assert.ok(p.text.indexOf("\r") <= 3, JSON.stringify(p.text));
+    const j = await bulk(`/${c}/s1\n/${c}/s2\n`, "application/json");
+    assert.equal(j.headers["content-type"], "application/json; charset=utf-8");
+    assert.deepEqual(JSON.parse(summaryOf(j.text)), {
+      "Number Deleted": 2,
+      "Number Not Found": 0,
+      "Response Body": "",
+      "Response Status": "200 OK",
+      Errors: [],
+    });
+    // The whitespace before it is no obstacle to a JSON parser.
+    assert.equal(j.json["Number Deleted"], 2);
+    const x = await bulk(`/${c}/s3\n/${c}\n`, "application/xml");
+    assert.equal(x.headers["content-type"], "application/xml; charset=utf-8");
+    assert.equal(summaryOf(x.text, true), xmlSummary(2, 0, "200 OK"));
+    assert.equal((await o.sw("HEAD", `/${c}`)).status, 404);
+    assert.equal((await o.sw("HEAD", `/${full}`)).status, 204);
+  });
+
+  test("SLO delete: 200, fillers, a blank line, then the summary in plain text, JSON and XML", async () => {
+    const p = await nested();
+    const r = await o.sw("DELETE", `/${p}/outer?multipart-manifest=delete`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(
+      summaryOf(r.text),
+      "Number Deleted: 4\nNumber Not Found: 0\nResponse Body: \nResponse Status: 200 OK\nErrors:\n",
+    );
+    assert.equal((await o.sw("HEAD", `/${p}`)).headers["x-container-object-count"], "0");
+    const j = await o.sw("DELETE", `/${await nested()}/outer?multipart-manifest=delete`, {
+      headers: { accept: "application/json" },
+    });
+    assert.equal(j.headers["content-type"], "application/json; charset=utf-8");
+    assert.deepEqual(JSON.parse(summaryOf(j.text)), {
+      "Number Deleted": 4,
+      "Number Not Found": 0,
+      "Response Body": "",
+      "Response Status": "200 OK",
+      Errors: [],
+    });
+    // A missing sub-manifest counts as not found; XML starts with its declaration.
+    const c = await nested();
+    assert.equal((await o.sw("DELETE", `/${c}/inner`)).status, 204);
+    const x = await o.sw("DELETE", `/${c}/outer?multipart-manifest=delete`, {
+      headers: { accept: "application/xml" },
+    });
+    assert.equal(x.headers["content-type"], "application/xml; charset=utf-8");
+    assert.equal(summaryOf(x.text, true), xmlSummary(2, 1, "200 OK"));
+  });
+
+  test("errors during the work are the summary's status: too many buffered SLO segments, a failure midway", async () => {
+    // 11 sub-manifests of 1,000 segments each: past 10,000 queued segments Swift gives up, before deleting any.
+    const { c } = await withSegments(["a"]);
+    const subs = Array.from({ length: 11 }, (_, i) => `sub${i}`);
+    const many = JSON.stringify(Array.from({ length: 1000 }, () => ({ path: `/${c}/s0` })));
+    for (const s of subs)
+      assert.equal((await o.sw("PUT", `/${c}/${s}?multipart-manifest=put`, { body: many })).status, 201);
+    const top = JSON.stringify(subs.map((s) => ({ path: `/${c}/${s}` })));
+    assert.equal((await o.sw("PUT", `/${c}/top?multipart-manifest=put`, { body: top })).status, 201);
+    const r = await o.sw("DELETE", `/${c}/top?multipart-manifest=delete`, {
+      headers: { accept: "application/json" },
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(summaryOf(r.text)), {
+      "Number Deleted": 0,
+      "Number Not Found": 0,
+      "Response Body": "Too many buffered slo segments to delete.",
+      "Response Status": "400 Bad Request",
+      Errors: [],
+    });
+    assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-object-count"], "13");
+
+    // A failure midway (here a test hook; in life the database) ends the work with 500 and what was done by then.
+    const b = (await withSegments(["a", "b", "c"])).c;
+    const s = await nested();
+    deleteTestHooks.beforeStep = async (name) => {
+      if (name === `/${b}/s1` || name === `/${s}/inner`) throw new Error("store down");
+    };
+    try {
+      const p = await bulk(`/${b}/s0\n/${b}/s1\n/${b}/s2\n`);
+      assert.equal(p.status, 200);
+      assert.equal(
+        summaryOf(p.text),
+        "Number Deleted: 1\nNumber Not Found: 0\nResponse Body: \nResponse Status: 500 Internal Error\nErrors:\n",
+      );
+      const d = await o.sw("DELETE", `/${s}/outer?multipart-manifest=delete`, {
+        headers: { accept: "application/xml" },
+      });
+      assert.equal(d.status, 200);
+      assert.equal(summaryOf(d.text, true), xmlSummary(0, 0, "500 Internal Error"));
+    } finally {
+      deleteTestHooks.beforeStep = undefined;
+    }
+    assert.equal((await o.sw("HEAD", `/${b}`)).headers["x-container-object-count"], "2");
+    assert.equal((await o.sw("HEAD", `/${s}`)).headers["x-container-object-count"], "4");
+  });
+
+  test("refusals found before the work keep their status: too many paths 413, a line too long 400", async () => {
+    const { c } = await withSegments(["a"]);
+    const tooMany = await bulk(`/${c}/s0\n`.repeat(10001));
+    assert.equal(tooMany.status, 413);
+    assert.equal(tooMany.text, "Maximum Bulk Deletes: 10000 per request");
+    const tooLong = await bulk(`/${c}/s0\n/${c}/${"x".repeat(4000)}\n`);
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.text, "Invalid File Name");
+    assert.equal((await o.sw("HEAD", `/${c}/s0`)).status, 200);
+  });
+
+  test("a client that leaves stops the deletion", async () => {
+    const { c } = await withSegments(["a", "b", "c", "d"]);
+    await o.t.cloud.app.listen({ host: "127.0.0.1", port: 0 });
+    const server = o.t.cloud.app.server;
+    const port = (server.address() as { port: number }).port;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held = false;
+    // Held before the second path, after the first was deleted (and its filler sent).
+    deleteTestHooks.beforeStep = async (name) => {
+      if (name === `/${c}/s1`) {
+        held = true;
+        await gate;
+      }
+    };
+    try {
+      const req = request({
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: `/object-store/v1/${o.account}?bulk-delete`,
+        headers: { "x-auth-token": o.demo, "content-type": "text/plain" },
+      });
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        req.on("response", resolve);
+        req.on("error", reject);
+        req.end([0, 1, 2, 3].map((i) => `/${c}/s${i}`).join("\n"));
+      });
+      assert.equal(res.statusCode, 200);
+      const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
+      assert.equal(first.toString(), " ");
+      await waitFor("the deletion to reach the second path", () => held);
+      req.on("error", () => undefined);
+      req.destroy();
+      const open = () => new Promise<number>((r) => server.getConnections((_e, k) => r(k)));
+      await waitFor("the server to see the client go", async () => (await open()) === 0);
+      // The server destroys the body on the connection's close, in the same turn or the next.
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      // Were the work to go on, it would delete the three others well within this.
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      deleteTestHooks.beforeStep = undefined;
+      release();
+    }
+    assert.equal((await o.sw("HEAD", `/${c}/s0`)).status, 404);
+    for (const i of [1, 2, 3]) assert.equal((await o.sw("HEAD", `/${c}/s${i}`)).status, 200, `s${i}`);
   });
 });
 

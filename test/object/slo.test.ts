@@ -244,4 +244,35 @@ describe("SLO manifests", () => {
     assert.match(notSlo.text, /Response Status: 400 Bad Request/);
     assert.match(notSlo.text, new RegExp(`/${c}/plain, Not an SLO manifest`));
   });
+
+  test("DELETE ?multipart-manifest=delete: JSON and XML summaries with no filler; no right to delete is 401/403 before any", async () => {
+    const { c } = await withSegments(["aa"]);
+    assert.equal((await put(`/${c}/m`, [{ path: `/${c}/s0` }])).status, 201);
+    const t = o.t;
+    const proj = await t.createProject("slo-delete-other");
+    const user = await t.createUser("slo-delete-user", "Passw0rd-slo-d");
+    const role = `/v3/projects/${proj.id}/users/${user.id}/roles/${await t.roleId("member")}`;
+    assert.equal((await t.req("PUT", role, { token: await t.adminToken() })).status, 204);
+    const other = await t.token("slo-delete-user", "Passw0rd-slo-d", "slo-delete-other");
+    const anon = await o.sw("DELETE", `/${c}/m?multipart-manifest=delete`, { token: null });
+    assert.equal(anon.status, 401);
+    const stranger = await o.sw("DELETE", `/${c}/m?multipart-manifest=delete`, { token: other });
+    assert.equal(stranger.status, 403);
+    assert.equal((await o.sw("GET", `/${c}/m`)).text, "aa");
+    const x = await o.sw("DELETE", `/${c}/m?multipart-manifest=delete`, { headers: { accept: "text/xml" } });
+    assert.equal(x.status, 200);
+    assert.equal(
+      x.text,
+      "<delete>\n<number_deleted>2</number_deleted>\n<number_not_found>0</number_not_found>\n" +
+        "<response_body></response_body>\n<response_status>200 OK</response_status>\n<errors>\n</errors>\n</delete>\n",
+    );
+    const j = await o.sw("DELETE", `/${c}/m?multipart-manifest=delete`, {
+      headers: { accept: "application/json" },
+    });
+    assert.equal(j.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(
+      j.text,
+      '{"Number Deleted":0,"Number Not Found":1,"Response Body":"","Response Status":"200 OK","Errors":[]}',
+    );
+  });
 });

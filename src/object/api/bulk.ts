@@ -1,11 +1,15 @@
 // Bulk delete (Swift's bulk middleware): POST or DELETE on an account with ?bulk-delete and a body of
-// newline-separated, URL-encoded /container/object or /container paths; the answer says what was deleted, what was
-// not found and what failed, in plain text, JSON or XML.
+// newline-separated, URL-encoded /container/object or /container paths. As Swift's handle_delete_iter, the answer is
+// 200 at once with a streamed body: a filler while the deletions run (whenever more than yield_frequency seconds have
+// passed: the XML declaration first for XML, then spaces), then "\r\n\r\n" if any filler went out and the summary
+// of what was deleted, not found and failed, in plain text, JSON or XML. Refusals found before (auth, the body's
+// limits) keep their status; what goes wrong during the work is the summary's Response Status and Response Body.
 import { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
-import { swiftText } from "../errors.js";
+import { formatObjectError, SwiftError, swiftText } from "../errors.js";
 import { deleteContainer, getContainer } from "../store/containers.js";
 import { removeObject } from "../store/objects.js";
+import { ClientGone, KeepAlive, statusLine } from "./keepalive.js";
 import { listFormat } from "./listing.js";
 import { reclaim } from "./write.js";
 import type { Ctx } from "./request.js";
@@ -39,53 +43,111 @@ async function readPaths(body: AsyncIterable<Uint8Array> | undefined): Promise<s
   return out;
 }
 
-/** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary. */
-export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): Promise<Reply> {
-  const format = listFormat(ctx);
-  const paths = await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined);
-  let deleted = 0;
-  let notFound = 0;
-  const errors: Array<[string, string]> = [];
-  for (const raw of paths) {
-    if (errors.length >= BULK_DELETE_INFO.max_failed_deletes) break;
-    let path: string;
-    try {
-      path = decodeURIComponent(raw);
-    } catch {
-      errors.push([raw, "412 Precondition Failed"]);
-      continue;
-    }
-    const m = /^\/?([^/]+)(?:\/(.+))?$/s.exec(path);
-    if (!m || path.includes("\0")) {
-      errors.push([raw, "400 Bad Request"]);
-      continue;
-    }
-    const [, container, object] = m;
-    if (object === undefined) {
-      const r = await deleteContainer(core, account, container);
-      if (r === "deleted") deleted++;
-      else if (r === "missing") notFound++;
-      else errors.push([path, "409 Conflict"]);
-      continue;
-    }
-    const c = await getContainer(core, account, container);
-    const gone = c ? await removeObject(core, c.id, object) : undefined;
-    if (!gone) {
-      notFound++;
-      continue;
-    }
-    await reclaim(core, gone.dataKey);
-    deleted++;
-  }
-  const status = errors.length ? "400 Bad Request" : "200 OK";
-  const summary = {
-    "Number Deleted": deleted,
-    "Number Not Found": notFound,
-    "Response Body": "",
-    "Response Status": status,
+/** Tests may hold or fail a streamed deletion before each of its steps (named by the path it is about). */
+export const deleteTestHooks: { beforeStep?: (name: string) => Promise<void> } = {};
+
+/** What a deletion counts (Swift's resp_dict counters and failed_files). */
+export interface DeleteTally {
+  deleted: number;
+  notFound: number;
+  errors: Array<[string, string]>;
+}
+
+/**
+ * Answer 200 at once and run `work` (Swift's handle_delete_iter): it calls `beat` before each step (a filler when
+ * more than `yieldFrequency` seconds have passed; it throws, stopping the work, once the client has gone) and counts
+ * into the tally. The body ends with the summary: 200 OK, or 400 Bad Request when anything failed; a SwiftError the
+ * work throws is the summary's status and body instead, anything else 500 Internal Error (logged).
+ */
+export function streamDelete(
+  ctx: Ctx,
+  log: { error(o: object, msg: string): void },
+  yieldFrequency: number,
+  work: (tally: DeleteTally, beat: (name: string) => Promise<void>) => Promise<void>,
+): Reply {
+  const format = bulkFormat(ctx);
+  const out = new KeepAlive(
+    yieldFrequency,
+    format === "xml" ? '<?xml version="1.0" encoding="UTF-8"?>\n' : " ",
+  );
+  const tally: DeleteTally = { deleted: 0, notFound: 0, errors: [] };
+  const beat = async (name: string): Promise<void> => {
+    await deleteTestHooks.beforeStep?.(name);
+    out.beat();
   };
-  const out = bulkBody(format, summary, errors, "delete");
-  return new Reply(200, out.body, { "content-type": out.contentType });
+  const summary = (status: string, body = "") => ({
+    "Number Deleted": tally.deleted,
+    "Number Not Found": tally.notFound,
+    "Response Body": body,
+    "Response Status": status,
+  });
+  void (async () => {
+    let result: ReturnType<typeof summary>;
+    try {
+      await work(tally, beat);
+      result = summary(tally.errors.length ? "400 Bad Request" : "200 OK");
+    } catch (e) {
+      if (e instanceof ClientGone) return;
+      if (e instanceof SwiftError) result = summary(statusLine(e.status), String(formatObjectError(e).body));
+      else {
+        log.error({ err: e }, "bulk delete failed");
+        result = summary(statusLine(500));
+      }
+    }
+    out.end(bulkBody(format, result, tally.errors, "delete").body);
+  })();
+  return new Reply(200, out.body, { "content-type": bulkContentType(format) });
+}
+
+/** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */
+export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): Promise<Reply> {
+  const paths = await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined);
+  return streamDelete(ctx, core.log, core.cfg.object.bulk.yieldFrequency, async (tally, beat) => {
+    const { errors } = tally;
+    for (const raw of paths) {
+      if (errors.length >= BULK_DELETE_INFO.max_failed_deletes) break;
+      await beat(raw);
+      let path: string;
+      try {
+        path = decodeURIComponent(raw);
+      } catch {
+        errors.push([raw, "412 Precondition Failed"]);
+        continue;
+      }
+      const m = /^\/?([^/]+)(?:\/(.+))?$/s.exec(path);
+      if (!m || path.includes("\0")) {
+        errors.push([raw, "400 Bad Request"]);
+        continue;
+      }
+      const [, container, object] = m;
+      if (object === undefined) {
+        const r = await deleteContainer(core, account, container);
+        if (r === "deleted") tally.deleted++;
+        else if (r === "missing") tally.notFound++;
+        else errors.push([path, "409 Conflict"]);
+        continue;
+      }
+      await deleteInto(tally, core, account, container, object);
+    }
+  });
+}
+
+/** Delete one object, counting it as deleted or not found. */
+export async function deleteInto(
+  tally: DeleteTally,
+  core: ObjectCore,
+  account: string,
+  container: string,
+  object: string,
+): Promise<void> {
+  const c = await getContainer(core, account, container);
+  const gone = c ? await removeObject(core, c.id, object) : undefined;
+  if (!gone) {
+    tally.notFound++;
+    return;
+  }
+  await reclaim(core, gone.dataKey);
+  tally.deleted++;
 }
 
 /** The format of a bulk answer (Swift's bulk middleware: the Accept header, or ?format=). */
@@ -99,11 +161,8 @@ export function bulkBody(
   rootTag: "delete" | "upload" | "extract",
 ): { body: string; contentType: string } {
   const keys = Object.keys(summary).sort();
-  if (format === "json")
-    return {
-      body: JSON.stringify({ ...summary, Errors: errors }),
-      contentType: "application/json; charset=utf-8",
-    };
+  const contentType = bulkContentType(format);
+  if (format === "json") return { body: JSON.stringify({ ...summary, Errors: errors }), contentType };
   if (format === "xml") {
     const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     const fields = keys.map((k) => {
@@ -115,7 +174,7 @@ export function bulkBody(
     );
     return {
       body: `<${rootTag}>\n${fields.join("")}<errors>\n${errs.join("")}</errors>\n</${rootTag}>\n`,
-      contentType: "application/xml; charset=utf-8",
+      contentType,
     };
   }
   const lines = [
@@ -123,5 +182,9 @@ export function bulkBody(
     "Errors:\n",
     ...errors.map(([p, e]) => `${p}, ${e}\n`),
   ];
-  return { body: lines.join(""), contentType: "text/plain; charset=utf-8" };
+  return { body: lines.join(""), contentType };
 }
+
+/** The content type of a bulk answer in each format. */
+const bulkContentType = (format: "plain" | "json" | "xml"): string =>
+  ({ json: "application/json", xml: "application/xml", plain: "text/plain" })[format] + "; charset=utf-8";

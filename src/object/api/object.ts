@@ -553,7 +553,7 @@ export async function deleteObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
   if (param(ctx, "multipart-manifest") === "delete") {
     if (!asyncDeleteOn(ctx, core))
-      return deleteSlo(ctx, core, account, `/${container as string}/${object as string}`);
+      return deleteSlo(ctx, core, account, container as string, object as string);
     // The segments are left to the reaper; the manifest goes now, as any object.
     await expireSegments(ctx, core, account, container as string, object as string);
   }

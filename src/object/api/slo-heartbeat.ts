@@ -1,12 +1,11 @@
 // PUT ?multipart-manifest=put&heartbeat=on: answer 202 Accepted at once, send a space now and after any segment
 // lookup that ends more than yield_frequency seconds after the last one, then "\r\n\r\n" and the real outcome
 // (Response Status, Response Body, Etag and Last Modified on success, Errors) in the Accept header's format.
-import { PassThrough } from "node:stream";
 import { Reply } from "../../shared/http/reply.js";
-import { STATUS_TITLES } from "../../shared/http/errors.js";
 import { formatObjectError, SwiftError, swiftError } from "../errors.js";
 import { header, param, type Ctx } from "./request.js";
 import { bulkBody, bulkFormat } from "./bulk.js";
+import { ClientGone, KeepAlive, statusLine } from "./keepalive.js";
 import { SloProblems } from "./slo-put.js";
 
 const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
@@ -20,15 +19,6 @@ const REASONS: ReadonlyMap<number, string> = new Map([
   [422, "Unable to process the contained instructions"],
 ]);
 
-/** Status titles the shared table lacks or words otherwise. */
-const TITLES: ReadonlyMap<number, string> = new Map([
-  [201, "Created"],
-  [422, "Unprocessable Entity"],
-  [499, "Client Disconnect"],
-]);
-const statusLine = (status: number): string =>
-  `${status} ${TITLES.get(status) ?? STATUS_TITLES[status] ?? "Error"}`;
-
 /** The body's content type: what Accept asked of text/plain, application/json, application/xml, text/xml. */
 function outType(ctx: Ctx, format: "plain" | "json" | "xml"): string {
   if (format === "json") return "application/json";
@@ -37,9 +27,6 @@ function outType(ctx: Ctx, format: "plain" | "json" | "xml"): string {
     ? "application/xml"
     : "text/xml";
 }
-
-/** Thrown by a beat once the client has gone: the work stops and nothing is stored. */
-class Gone extends Error {}
 
 /**
  * Run `work` behind a 202 whose body carries its outcome. `work` calls `beat` between steps (a space when
@@ -53,27 +40,16 @@ export function heartbeatReply(
   work: (beat: () => void) => Promise<Reply>,
 ): Reply {
   const format = bulkFormat(ctx);
-  const out = new PassThrough();
-  let last = process.hrtime.bigint();
-  const limit = BigInt(Math.round(yieldFrequency * 1e9));
-  const beat = (): void => {
-    if (out.destroyed || out.writableEnded) throw new Gone();
-    const now = process.hrtime.bigint();
-    if (now - last > limit) {
-      out.write(" ");
-      last = now;
-    }
-  };
-  const finish = (summary: Record<string, string>, errors: Array<[string, string]> = []): void => {
-    if (out.destroyed || out.writableEnded) return;
-    out.end(`\r\n\r\n${bulkBody(format, summary, errors, "upload").body}`);
-  };
+  const out = new KeepAlive(yieldFrequency);
+  const beat = (): void => out.beat();
+  const finish = (summary: Record<string, string>, errors: Array<[string, string]> = []): void =>
+    out.end(bulkBody(format, summary, errors, "upload").body);
   const failed = (status: number, body: string): Record<string, string> => ({
     "Response Status": statusLine(status),
     "Response Body": body || `${statusLine(status).slice(4)}\n${REASONS.get(status) ?? ""}`,
   });
   // The first space goes out with the headers.
-  out.write(" ");
+  out.fill();
   void (async () => {
     try {
       const r = await work(beat);
@@ -84,7 +60,8 @@ export function heartbeatReply(
         "Response Body": "",
       });
     } catch (e) {
-      if (e instanceof Gone) return;
+      // The client has gone: nothing is stored.
+      if (e instanceof ClientGone) return;
       if (e instanceof SloProblems) finish(failed(400, ""), e.problems);
       // The manifest's own ETag mismatch has no body in Swift, so its reason stands in; the write's refusals
       // (quota, conditions, a missing container) carry their page.
@@ -96,5 +73,5 @@ export function heartbeatReply(
       }
     }
   })();
-  return new Reply(202, out, { "content-type": outType(ctx, format) });
+  return new Reply(202, out.body, { "content-type": outType(ctx, format) });
 }
