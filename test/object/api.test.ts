@@ -5,6 +5,7 @@ import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { until } from "../helpers/wait.js";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
+import { BULK_DELETE_INFO } from "../../src/object/api/bulk.js";
 
 const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
 
@@ -662,6 +663,45 @@ describe("bulk delete", () => {
     assert.match(plain.text, /Response Status: 200 OK/);
     const reader = await o.sw("POST", "?bulk-delete", { token: null, body: `/${full}` });
     assert.equal(reader.status, 401);
+  });
+
+  test("objects go before containers whatever the order listed; a container may end in slashes; an empty list is Swift's 'Invalid bulk delete.'", async () => {
+    const c = await fresh();
+    const d = await fresh();
+    await o.sw("PUT", `/${c}/a`, { body: "1" });
+    const r = await o.sw("POST", "?bulk-delete", {
+      body: `/${c}\n/${d}/\n/${c}/a\n`,
+      headers: { "content-type": "text/plain", accept: "application/json" },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json["Response Status"], "200 OK", r.text);
+    assert.equal(r.json["Number Deleted"], 3);
+    assert.equal((await o.sw("HEAD", `/${c}`)).status, 404);
+    assert.equal((await o.sw("HEAD", `/${d}`)).status, 404);
+    const empty = await o.sw("POST", "?bulk-delete", {
+      body: "\n\n",
+      headers: { "content-type": "text/plain", accept: "application/json" },
+    });
+    assert.equal(empty.status, 200);
+    assert.equal(empty.json["Response Status"], "400 Bad Request");
+    assert.equal(empty.json["Response Body"], "Invalid bulk delete.");
+  });
+
+  test("max_failed_deletes failures stop the work: 'Max delete failures exceeded', nothing after is deleted", async () => {
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/last`, { body: "1" });
+    // Undecodable names fail with 412 without touching the store; the real object comes after the limit.
+    const bad = Array.from({ length: BULK_DELETE_INFO.max_failed_deletes }, (_, i) => `/${c}/%ZZ${i}`);
+    const r = await o.sw("POST", "?bulk-delete", {
+      body: [...bad, `/${c}/last`].join("\n"),
+      headers: { "content-type": "text/plain", accept: "application/json" },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.json["Response Status"], "400 Bad Request");
+    assert.equal(r.json["Response Body"], "Max delete failures exceeded");
+    assert.equal(r.json.Errors.length, BULK_DELETE_INFO.max_failed_deletes);
+    assert.equal(r.json["Number Deleted"], 0);
+    assert.equal((await o.sw("HEAD", `/${c}/last`)).status, 200);
   });
 
   test("with the default yield_frequency a quick bulk delete sends no filler: XML without the declaration", async () => {

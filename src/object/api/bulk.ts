@@ -85,7 +85,11 @@ export function streamDelete(
     let result: ReturnType<typeof summary>;
     try {
       await work(tally, beat);
-      result = summary(tally.errors.length ? "400 Bad Request" : "200 OK");
+      // Nothing deleted, missing or failed (an empty list): Swift's "Invalid bulk delete.".
+      const nothing = !tally.errors.length && !tally.deleted && !tally.notFound;
+      result = nothing
+        ? summary("400 Bad Request", "Invalid bulk delete.")
+        : summary(tally.errors.length ? "400 Bad Request" : "200 OK");
     } catch (e) {
       if (e instanceof ClientGone) return;
       if (e instanceof SwiftError) result = summary(statusLine(e.status), String(formatObjectError(e).body));
@@ -102,10 +106,26 @@ export function streamDelete(
 /** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */
 export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): Promise<Reply> {
   const paths = await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined);
+  // Objects first, then containers (which the objects' deletion may have emptied), as Swift.
+  const isContainer = (raw: string) => {
+    let name = raw;
+    try {
+      name = decodeURIComponent(raw);
+    } catch {
+      // Undecodable: judged by its raw form (and refused below, 412).
+    }
+    return !/\/[^/]/.test(name.replace(/^\/+/, ""));
+  };
+  const ordered = [...paths.filter((p) => !isContainer(p)), ...paths.filter(isContainer)];
   return streamDelete(ctx, core.log, core.cfg.object.bulk.yieldFrequency, async (tally, beat) => {
     const { errors } = tally;
-    for (const raw of paths) {
-      if (errors.length >= BULK_DELETE_INFO.max_failed_deletes) break;
+    // Checked after every path (at the next one's start and once at the end): reaching the limit stops the work.
+    const checkFailures = () => {
+      if (errors.length >= BULK_DELETE_INFO.max_failed_deletes)
+        throw swiftText(400, "Max delete failures exceeded");
+    };
+    for (const raw of ordered) {
+      checkFailures();
       await beat(raw);
       let path: string;
       try {
@@ -114,7 +134,8 @@ export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): P
         errors.push([raw, "412 Precondition Failed"]);
         continue;
       }
-      const m = /^\/?([^/]+)(?:\/(.+))?$/s.exec(path);
+      // A container may carry trailing slashes ("/c/"); an object's name keeps its own.
+      const m = /^\/?([^/]+)(?:\/+$|\/(.+))?$/s.exec(path);
       if (!m || path.includes("\0")) {
         errors.push([raw, "400 Bad Request"]);
         continue;
@@ -129,6 +150,7 @@ export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): P
       }
       await deleteInto(tally, core, account, container, object);
     }
+    checkFailures();
   });
 }
 
