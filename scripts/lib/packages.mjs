@@ -78,6 +78,11 @@ export const TEST_PACKAGES = [
     pkg: "python3-boto3",
     why: "S3 e2e test (test/e2e/s3-boto3.test.ts): boto3 against the S3 API",
   },
+  { pkg: "rclone", why: "S3 e2e test (test/e2e/s3-cli.test.ts): rclone's S3 backend against the S3 API" },
+  {
+    pkg: "s3cmd",
+    why: "S3 e2e test (test/e2e/s3-cli.test.ts): s3cmd against the S3 API (Signature V4 and V2)",
+  },
   {
     pkg: "python3-osc-placement",
     why: "e2e tests: openstack resource provider commands (placement, planned)",

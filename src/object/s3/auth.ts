@@ -10,7 +10,6 @@ import {
   V4_ALGORITHM,
   canonicalRequest,
   queryPairs,
-  safeDecode,
   sameSignature,
   stringToSignV4,
 } from "../../shared/auth/aws-signature.js";
@@ -207,7 +206,7 @@ function v4Query(ctx: Ctx, path: string, pairs: Array<[string, string]>): Signed
   };
 }
 
-/** The V2 string to sign: verb, Content-MD5, Content-Type, date (or Expires), x-amz-* headers, resource. */
+/** The V2 string to sign: verb, Content-MD5, Content-Type, date (or Expires), x-amz-* headers, raw resource. */
 function v2StringToSign(ctx: Ctx, path: string, pairs: Array<[string, string]>, date: string): string {
   const amz = [...headerMap(ctx)]
     .filter(([k]) => k.startsWith("x-amz-"))
@@ -218,7 +217,10 @@ function v2StringToSign(ctx: Ctx, path: string, pairs: Array<[string, string]>, 
     .filter(([k]) => V2_SUBRESOURCES.has(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => (v === "" ? k : `${k}=${v}`));
-  const resource = safeDecode(path) ?? path;
+  // The resource is the path as sent, percent-encoding included (S3's "HTTP-Request-URI"; s3api's RAW_PATH_INFO):
+  // clients (botocore's HmacV1Auth, s3cmd, rclone) sign the encoded path, so a key with a space or a non-ASCII
+  // character would not match a decoded one. Sub-resource values are compared decoded, as s3api does.
+  const resource = path;
   return [
     ctx.method,
     headerOf(ctx, "content-md5") ?? "",

@@ -30,15 +30,21 @@ export function safeDecode(s: string): string | null {
   }
 }
 
-/** The name/value pairs of a raw query string, decoded, in order. */
+/**
+ * The name/value pairs of a raw query string, decoded, in order. A `+` is a space, as form encoding has it and as
+ * S3 and s3api (Python's parse_qsl) read a query: clients that do not sign V4 send a space in a value so (Go's
+ * url.Values, used by rclone's V2 signer: `prefix=a%2Fb+c%2F`), and a literal `+` arrives as `%2B`.
+ */
 export function queryPairs(raw: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  const dec = (s: string) => {
+    const plus = s.replace(/\+/g, " ");
+    return safeDecode(plus) ?? plus;
+  };
   for (const part of raw.split("&")) {
     if (part === "") continue;
     const i = part.indexOf("=");
-    const k = safeDecode(i < 0 ? part : part.slice(0, i)) ?? part;
-    const v = i < 0 ? "" : (safeDecode(part.slice(i + 1)) ?? part.slice(i + 1));
-    out.push([k, v]);
+    out.push([dec(i < 0 ? part : part.slice(0, i)), i < 0 ? "" : dec(part.slice(i + 1))]);
   }
   return out;
 }
