@@ -13,13 +13,12 @@ import {
   ROOT,
   exec,
   killStratus,
-  openstack,
   pyEnv,
+  s3Access,
   startStratus,
   terminateStratus,
   type StratusProcess,
 } from "../helpers/stratus-process.js";
-import { until } from "../helpers/wait.js";
 
 const PYTHON = "/usr/bin/python3";
 
@@ -42,23 +41,8 @@ describe("S3 API with boto3", () => {
   test("ec2 credentials from the openstack CLI; boto3 buckets, objects, listing, multipart, presigned GET", async (t) => {
     if (!existsSync(PYTHON) || (await exec(PYTHON, ["-c", "import boto3"], pyEnv({}))).code !== 0)
       return t.skip("python3-boto3 is not installed");
-    const cred = await openstack(s, ["ec2", "credentials", "create", "-f", "json"], "stratus-demo");
-    assert.equal(cred.code, 0, cred.stderr);
-    // The CLI's JSON names the fields "Access"/"Secret" or "access"/"secret" depending on its version.
-    const c = JSON.parse(cred.stdout) as Record<string, string>;
-    const access = c.access ?? c.Access;
-    const secret = c.secret ?? c.Secret;
-    assert.ok(access && secret, cred.stdout);
+    const { access, secret, port: ownPort } = await s3Access(s);
     const base = String(s.clouds["stratus-demo"].auth.auth_url).replace(/\/identity\/v3\/?$/, "");
-    let ownPort = "";
-    await until(
-      "the S3 port in the banner",
-      () => {
-        ownPort = /S3 \(path-style[^\n]*and http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.output())?.[1] ?? "";
-        return ownPort !== "";
-      },
-      30_000,
-    );
     const r = await exec(
       PYTHON,
       [

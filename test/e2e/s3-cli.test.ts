@@ -16,7 +16,6 @@
 // with --signature-v2. Per-object ACLs are left out: objects here have their bucket's ACL (docs/architecture.md,
 // S3), so s3cmd's setacl on an object whose ACL differs from its bucket's is NotImplemented (501) by design.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
@@ -28,12 +27,12 @@ import {
   killStratus,
   openstack,
   pyEnv,
+  s3Access,
   startStratus,
   terminateStratus,
   type ExecResult,
   type StratusProcess,
 } from "../helpers/stratus-process.js";
-import { until } from "../helpers/wait.js";
 
 const RCLONE = "/usr/bin/rclone";
 const S3CMD = "/usr/bin/s3cmd";
@@ -101,25 +100,6 @@ function toolEnv(home: string): NodeJS.ProcessEnv {
   return { ...env, HOME: home, TZ: "UTC", LANG: "C.UTF-8", LC_ALL: "C.UTF-8" };
 }
 
-/** Run a command with `input` on its standard input, collecting its output. */
-function execWithInput(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  input: Buffer,
-): Promise<ExecResult> {
-  return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", rej);
-    child.on("close", (code) => res({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
 /** `what` failed: its exit status and everything it printed, for the assertion message. */
 const failure = (what: string, r: ExecResult) =>
   `${what}: exit ${r.code}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`;
@@ -141,20 +121,7 @@ describe("S3 API with rclone and s3cmd", () => {
     s = await startStratus("stratus-e2e-s3cli-", { args: ["--listen", "s3=0"] });
     work = await mkdtemp(join(tmpdir(), "stratus-e2e-s3cli-work-"));
     await mkdir(join(work, "home"));
-    const cred = await openstack(s, ["ec2", "credentials", "create", "-f", "json"], "stratus-demo");
-    assert.equal(cred.code, 0, failure("openstack ec2 credentials create", cred));
-    const c = JSON.parse(cred.stdout) as Record<string, string>;
-    access = c.access ?? c.Access;
-    secret = c.secret ?? c.Secret;
-    assert.ok(access && secret, cred.stdout);
-    await until(
-      "the S3 port in the banner",
-      () => {
-        port = /S3 \(path-style[^\n]*and http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.output())?.[1] ?? "";
-        return port !== "";
-      },
-      30_000,
-    );
+    ({ access, secret, port } = await s3Access(s));
   });
   after(async () => {
     if (s) await terminateStratus(s);
@@ -276,7 +243,7 @@ describe("S3 API with rclone and s3cmd", () => {
     assert.equal(await linked.text(), tree.get("ünï/日本語.txt")!.data.toString());
     // A stream of unknown length (rcat) goes up in parts as it comes.
     const streamed = randomBytes(7 * MiB);
-    const rcat = await execWithInput(
+    const rcat = await exec(
       RCLONE,
       [...rcloneFlags, "rcat", "-vv", "--s3-chunk-size", "5M", "st:rbucket/streamed.bin"],
       env,

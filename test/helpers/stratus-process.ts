@@ -194,20 +194,47 @@ export function pyEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Run a command to completion, collecting its output. */
-export function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<ExecResult> {
+/** Run a command to completion, collecting its output; `input`, when given, is its standard input. */
+export function exec(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: Buffer,
+): Promise<ExecResult> {
   return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { env, stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", rej);
     child.on("close", (code) => res({ code, stdout, stderr }));
+    if (input) child.stdin!.end(input);
   });
 }
 
 /** Run `openstack ARGS` as `cloud` of the clouds.yaml of `s`. */
 export function openstack(s: StratusProcess, args: string[], cloud = "stratus-admin"): Promise<ExecResult> {
   return exec(OPENSTACK, args, pyEnv({ OS_CLIENT_CONFIG_FILE: s.cloudsYaml, OS_CLOUD: cloud }));
+}
+
+/** An S3 key pair of the demo user (`openstack ec2 credentials create`) and the S3 port `--listen s3=0` bound. */
+export async function s3Access(s: StratusProcess): Promise<{ access: string; secret: string; port: string }> {
+  const cred = await openstack(s, ["ec2", "credentials", "create", "-f", "json"], "stratus-demo");
+  if (cred.code !== 0) throw new Error(`openstack ec2 credentials create: ${cred.stderr}\n${cred.stdout}`);
+  // The CLI's JSON names the fields "Access"/"Secret" or "access"/"secret" depending on its version.
+  const c = JSON.parse(cred.stdout) as Record<string, string>;
+  const access = c.access ?? c.Access;
+  const secret = c.secret ?? c.Secret;
+  if (!access || !secret) throw new Error(`no key pair in: ${cred.stdout}`);
+  let port = "";
+  await until(
+    "the S3 port in the banner",
+    () => {
+      port = /S3 \(path-style[^\n]*and http:\/\/127\.0\.0\.1:(\d+)\//.exec(s.output())?.[1] ?? "";
+      return port !== "";
+    },
+    30_000,
+  );
+  return { access, secret, port };
 }
