@@ -163,10 +163,11 @@ export const ConfigSchema = Type.Object(
         /** Whether container and account ACLs may name users and projects by name (keystoneauth's
          *  allow_names_in_acls); names match only callers whose user and project are in the default domain. */
         allowNamesInAcls: Type.Boolean(),
-        /** Bulk delete (Swift's bulk middleware settings). */
+        /** Bulk delete and archive extraction (Swift's bulk middleware settings). */
         bulk: Type.Object(
           {
-            /** Seconds between the fillers a `?bulk-delete` answer sends while it deletes (yield_frequency). */
+            /** Seconds between the fillers a `?bulk-delete` or `?extract-archive` answer sends while it works
+             *  (yield_frequency). */
             yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
           },
           { additionalProperties: false },

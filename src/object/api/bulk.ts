@@ -4,6 +4,7 @@
 // passed: the XML declaration first for XML, then spaces), then "\r\n\r\n" if any filler went out and the summary
 // of what was deleted, not found and failed, in plain text, JSON or XML. Refusals found before (auth, the body's
 // limits) keep their status; what goes wrong during the work is the summary's Response Status and Response Body.
+// The streamed answer itself (streamBulk) serves archive extraction too (extract.ts).
 import { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
 import { formatObjectError, SwiftError, swiftText } from "../errors.js";
@@ -54,53 +55,72 @@ export interface DeleteTally {
 }
 
 /**
- * Answer 200 at once and run `work` (Swift's handle_delete_iter): it calls `beat` before each step (a filler when
- * more than `yieldFrequency` seconds have passed; it throws, stopping the work, once the client has gone) and counts
- * into the tally. The body ends with the summary: 200 OK, or 400 Bad Request when anything failed; a SwiftError the
- * work throws is the summary's status and body instead, anything else 500 Internal Error (logged).
+ * Answer 200 at once and run `work` behind a KeepAlive (Swift's handle_delete_iter and handle_extract_iter): `work`
+ * calls `beat` between its steps (a filler when more than `yieldFrequency` seconds have passed, the XML declaration
+ * first for XML; ClientGone, stopping the work, once the client has gone) and resolves to the summary's Response
+ * Status and Response Body. A SwiftError it throws is the summary's status and body instead (its text or canned
+ * page), anything else 500 Internal Error with no body (logged as `what` failed). The body ends with the summary,
+ * after "\r\n\r\n" when any filler went out: `summary(status, body)`'s keys (the work's counters) and `errors`.
  */
+export function streamBulk(
+  ctx: Ctx,
+  log: { error(o: object, msg: string): void },
+  yieldFrequency: number,
+  what: "delete" | "extract",
+  summary: (status: string, body: string) => Record<string, string | number>,
+  errors: Array<[string, string]>,
+  work: (beat: () => void) => Promise<[status: string, body: string]>,
+): Reply {
+  const format = bulkFormat(ctx);
+  const out = new KeepAlive(yieldFrequency, format === "xml" ? XML_DECLARATION : " ");
+  void (async () => {
+    let status: string;
+    let body = "";
+    try {
+      [status, body] = await work(() => out.beat());
+    } catch (e) {
+      // The client has gone (seen between steps, or as its request failing): no one to answer.
+      if (e instanceof ClientGone || out.gone) return;
+      if (e instanceof SwiftError) [status, body] = [statusLine(e.status), String(formatObjectError(e).body)];
+      else {
+        log.error({ err: e }, `bulk ${what} failed`);
+        status = statusLine(500);
+      }
+    }
+    out.end(bulkBody(format, summary(status, body), errors, what).body);
+  })();
+  return new Reply(200, out.body, { "content-type": bulkContentType(format) });
+}
+
+/** The first filler of an XML answer. */
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** Answer 200 at once and run a deletion (Swift's handle_delete_iter) through streamBulk: `work` calls `beat` before
+ *  each step and counts into the tally; the summary is 200 OK, or 400 Bad Request when anything failed, or 400
+ *  "Invalid bulk delete." when nothing was deleted, missing or failed. */
 export function streamDelete(
   ctx: Ctx,
   log: { error(o: object, msg: string): void },
   yieldFrequency: number,
   work: (tally: DeleteTally, beat: (name: string) => Promise<void>) => Promise<void>,
 ): Reply {
-  const format = bulkFormat(ctx);
-  const out = new KeepAlive(
-    yieldFrequency,
-    format === "xml" ? '<?xml version="1.0" encoding="UTF-8"?>\n' : " ",
-  );
   const tally: DeleteTally = { deleted: 0, notFound: 0, errors: [] };
-  const beat = async (name: string): Promise<void> => {
-    await deleteTestHooks.beforeStep?.(name);
-    out.beat();
-  };
-  const summary = (status: string, body = "") => ({
+  const summary = (status: string, body: string) => ({
     "Number Deleted": tally.deleted,
     "Number Not Found": tally.notFound,
     "Response Body": body,
     "Response Status": status,
   });
-  void (async () => {
-    let result: ReturnType<typeof summary>;
-    try {
-      await work(tally, beat);
-      // Nothing deleted, missing or failed (an empty list): Swift's "Invalid bulk delete.".
-      const nothing = !tally.errors.length && !tally.deleted && !tally.notFound;
-      result = nothing
-        ? summary("400 Bad Request", "Invalid bulk delete.")
-        : summary(tally.errors.length ? "400 Bad Request" : "200 OK");
-    } catch (e) {
-      if (e instanceof ClientGone) return;
-      if (e instanceof SwiftError) result = summary(statusLine(e.status), String(formatObjectError(e).body));
-      else {
-        log.error({ err: e }, "bulk delete failed");
-        result = summary(statusLine(500));
-      }
-    }
-    out.end(bulkBody(format, result, tally.errors, "delete").body);
-  })();
-  return new Reply(200, out.body, { "content-type": bulkContentType(format) });
+  return streamBulk(ctx, log, yieldFrequency, "delete", summary, tally.errors, async (beat) => {
+    await work(tally, async (name) => {
+      await deleteTestHooks.beforeStep?.(name);
+      beat();
+    });
+    // Nothing deleted, missing or failed (an empty list): Swift's "Invalid bulk delete.".
+    if (!tally.errors.length && !tally.deleted && !tally.notFound)
+      return ["400 Bad Request", "Invalid bulk delete."];
+    return [tally.errors.length ? "400 Bad Request" : "200 OK", ""];
+  });
 }
 
 /** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */

@@ -16,6 +16,7 @@ const TITLES: ReadonlyMap<number, string> = new Map([
   [422, "Unprocessable Entity"],
   [499, "Client Disconnect"],
   [500, "Internal Error"],
+  [502, "Bad Gateway"],
 ]);
 
 /** A status as Swift words it in a summary's `Response Status` ("400 Bad Request"). */

@@ -40,6 +40,7 @@ import {
   type SloPut,
 } from "./slo-put.js";
 import { heartbeatOn, heartbeatReply } from "./slo-heartbeat.js";
+import { extractArchive } from "./extract.js";
 import { syncedManifest } from "./slo-sync.js";
 import { deleteSlo } from "./slo-delete.js";
 import { asyncDeleteOn, expireSegments } from "./slo-async-delete.js";
@@ -439,6 +440,12 @@ async function writeOr202(
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
 export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
+  // An archive extracted under a path in a container (Swift's bulk middleware runs before anything else).
+  const archive = param(ctx, "extract-archive");
+  if (archive !== undefined) {
+    await authorizeAccount(ctx, core, account, "write");
+    return extractArchive(ctx, core, account, archive, [container, object].filter(Boolean).join("/"));
+  }
   await authorizeContainer(ctx, core, account, container as string, "write");
   const name = object as string;
   if (param(ctx, "multipart-manifest") === "put")
