@@ -2,6 +2,7 @@
 // nothing outlives it), list, and sysctls set inside one (`ip netns exec NS sysctl -w`, argv only).
 import { pidAlive } from "../../../shared/process.js";
 import { run } from "./exec.js";
+import { deleteLink, listLinks } from "./ip.js";
 import { safeNetns } from "./names.js";
 
 /** Names of every named network namespace (`ip netns list`). */
@@ -57,6 +58,10 @@ export async function killNamespacePids(name: string, timeoutMs = 10_000): Promi
 export async function deleteNamespace(name: string): Promise<boolean> {
   if (!(await namespaceExists(name))) return false;
   await killNamespacePids(name);
+  // Its veths first: a namespace's devices go asynchronously after `ip netns del` (later still when it has nft
+  // tables), and their other ends (in a bridge, outside) must be gone when this returns.
+  for (const l of await listLinks(name))
+    if (l.linkinfo?.info_kind === "veth") await deleteLink(name, l.ifname);
   await run(["ip", "netns", "del", name]);
   return true;
 }

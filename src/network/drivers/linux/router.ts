@@ -10,7 +10,7 @@ import { commandLine, findTool, run } from "./exec.js";
 import { nsPrefix, type LinuxHost } from "./host.js";
 import { deleteLink, ensureVeth, ipIn, listLinks } from "./ip.js";
 import { deleteRoute, ensureAddresses, ensureRoute, listRoutes } from "./ip-addr.js";
-import { deleteNamespace, ensureNamespace, namespaceExists, sysctl } from "./ip-netns.js";
+import { deleteNamespace, ensureNamespace, sysctl } from "./ip-netns.js";
 import { ensureJumpFirst, replaceChains } from "./iptables.js";
 import type { RouterSpec } from "./model.js";
 import {
@@ -185,12 +185,7 @@ async function applyNat(
 /** Remove a router: its namespace, and with it every veth, route, NAT rule and conntrack entry. */
 export function removeRouter(host: LinuxHost, routerId: string): Promise<void> {
   return locks.run(routerId, async () => {
-    const ns = routerNs(host, routerId);
-    // The veths first: a namespace's devices go asynchronously after `ip netns del` (later still when it has
-    // nft tables), and their bridge-side ends must be gone when this returns.
-    if (await namespaceExists(ns))
-      for (const l of await listLinks(ns))
-        if (l.linkinfo?.info_kind === "veth") await deleteLink(ns, l.ifname);
-    await deleteNamespace(ns);
+    // (deleteNamespace removes the veths first, so their bridge-side ends are gone when this returns.)
+    await deleteNamespace(routerNs(host, routerId));
   });
 }

@@ -14,6 +14,7 @@ import type { NetworkSpec } from "../../../../src/network/drivers/linux/model.js
 import { bridgeName, tapName } from "../../../../src/network/drivers/linux/names.js";
 import { ensureNetwork, plugTap, unplugTap } from "../../../../src/network/drivers/linux/network.js";
 import { run } from "../../../../src/network/drivers/linux/exec.js";
+import { deleteNamespace, ensureNamespace } from "../../../../src/network/drivers/linux/ip-netns.js";
 import { Lab, SKIP_KERNEL } from "./lab.js";
 
 describe("linux data plane: links, addresses and routes (real kernel)", { skip: SKIP_KERNEL }, () => {
@@ -97,6 +98,18 @@ describe("linux data plane: links, addresses and routes (real kernel)", { skip: 
     await run(["ip", "link", "del", "vtest1"], { netns: other });
     await ensureVeth(host.netns, spec);
     assert.ok(await getLink(other, "vtest1"), "a missing half is recreated");
+  });
+
+  it("deleting a namespace takes its veths' other ends at once (the kernel would drop them later)", async () => {
+    // Several rounds: the kernel's own clean-up of a deleted namespace is asynchronous and usually lags a little.
+    for (let i = 0; i < 5; i++) {
+      const gone = lab.ns(`gone${i}`);
+      await ensureNamespace(gone);
+      await ensureVeth(host.netns, { name: `vgone${i}`, peerName: "inside", peerNetns: gone, mtu: 1450 });
+      assert.ok(await getLink(host.netns, `vgone${i}`));
+      assert.equal(await deleteNamespace(gone), true);
+      assert.equal(await getLink(host.netns, `vgone${i}`), null, `round ${i}: the outside end is gone`);
+    }
   });
 
   it("a device is given exactly its addresses; routes are replaced and listed by protocol", async () => {
