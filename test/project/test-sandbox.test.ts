@@ -20,9 +20,11 @@ test("processes naming a path under the run's directory are killed, others spare
   const other = mkdtempSync(join(tmpdir(), "sandbox-other-"));
   mkdirSync(join(run, "cloud"));
   writeFileSync(join(run, "cloud", "f"), "x");
-  // A detached child, as QEMU is: it outlives whatever started it.
-  const inside = spawn("sh", ["-c", "sleep 300", `${run}/cloud/disk`], { detached: true, stdio: "ignore" });
-  const outside = spawn("sh", ["-c", "sleep 300", `${other}/disk`], { detached: true, stdio: "ignore" });
+  // A detached child, as QEMU is: it outlives whatever started it. It names the path in argv[0] and never forks
+  // (a shell's fork-before-exec child would briefly name it too and be reaped as well).
+  const opts = { detached: true, stdio: "ignore" } as const;
+  const inside = spawn("sleep", ["300"], { ...opts, argv0: `${run}/cloud/disk` });
+  const outside = spawn("sleep", ["300"], { ...opts, argv0: `${other}/disk` });
   inside.unref();
   outside.unref();
   try {
