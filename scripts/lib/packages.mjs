@@ -89,6 +89,10 @@ export const TEST_PACKAGES = [
   },
   { pkg: "tempest", why: "npm run tempest: the OpenStack API conformance suite" },
   { pkg: "genisoimage", why: "config drive tests read the ISO 9660 image back with isoinfo" },
+  {
+    pkg: "attr",
+    why: "extract-archive test: setfattr gives files the user xattrs GNU tar stores as pax headers",
+  },
   ...GUEST_IMAGE_PACKAGES,
   { pkg: "qemu-system-x86", why: "guest image test: boots the built image under TCG" },
   { pkg: "openssh-client", why: "guest image and qemu e2e tests: ssh into the booted guest" },

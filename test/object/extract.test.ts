@@ -10,54 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { until } from "../helpers/wait.js";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
 import { BULK_UPLOAD_INFO, extractTestHooks } from "../../src/object/api/extract.js";
-
-/** A member's options: its type flag (else "5" for a name ending in "/", "0"), pax records before it, and the
- *  size its header states (else its data's). */
-interface MemberOpts {
-  type?: string;
-  pax?: Record<string, string>;
-  headerSize?: number;
-}
-
-/** A ustar archive of `entries` (a trailing "/" makes a directory); names may be raw bytes, and longer than 100
- *  bytes (then in a GNU long-name member first). */
-function tar(entries: Array<[string | Buffer, string | Buffer, MemberOpts?]>): Buffer {
-  const blocks: Buffer[] = [];
-  const member = (name: Buffer, type: string, data: Buffer, size = data.length) => {
-    const h = Buffer.alloc(512);
-    name.copy(h, 0, 0, 100);
-    h.write("0000644\0", 100);
-    h.write("0000000\0", 108);
-    h.write("0000000\0", 116);
-    h.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
-    h.write("00000000000\0", 136);
-    h.write(type, 156);
-    h.write("ustar\0", 257);
-    h.write("00", 263);
-    h.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
-    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  };
-  for (const [name, data, opts = {}] of entries) {
-    const n = Buffer.from(name);
-    if (n.length > 100) member(Buffer.from("././@LongLink"), "L", Buffer.concat([n, Buffer.alloc(1)]));
-    if (opts.pax) {
-      const records = Object.entries(opts.pax).map(([k, v]) => {
-        const rest = ` ${k}=${v}\n`;
-        let len = Buffer.byteLength(rest) + 1;
-        while (String(len).length + Buffer.byteLength(rest) !== len) len++;
-        return `${len}${rest}`;
-      });
-      member(Buffer.from("PaxHeader"), "x", Buffer.from(records.join("")));
-    }
-    const d = Buffer.from(data);
-    member(n, opts.type ?? (n.at(-1) === 0x2f ? "5" : "0"), d, opts.headerSize ?? d.length);
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
+import { tar } from "./tar-archive.js";
 
 const bzip2 = (b: Buffer): Buffer => execFileSync("bzip2", ["-c"], { input: b });
 
@@ -202,7 +155,7 @@ describe("extract archive", () => {
       [`${long}/f`, "404 Not Found"],
     ]);
     assert.equal(r.json["Response Status"], "400 Bad Request");
-    // The caller must own the account.
+    // Without a token, a caller who may not write the account is refused before anything.
     assert.equal((await o.sw("PUT", "?extract-archive=tar", { token: null, body: tar([]) })).status, 401);
   });
 

@@ -115,11 +115,12 @@ export async function postAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
  */
 export async function manageAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
+  // An extraction authorizes each container and object it writes (Swift's bulk runs before auth).
+  const archive = param(ctx, "extract-archive");
+  if (ctx.method === "PUT" && archive !== undefined) return extractArchive(ctx, core, account, archive, "");
   await authorizeAccount(ctx, core, account, "write");
   if (ctx.method === "DELETE" && param(ctx, "bulk-delete") !== undefined)
     return bulkDelete(ctx, core, account);
-  const archive = param(ctx, "extract-archive");
-  if (ctx.method === "PUT" && archive !== undefined) return extractArchive(ctx, core, account, archive, "");
   // Not the account's owners: 403 as before, whatever the method.
   await authorizeAccount(ctx, core, account, "owner");
   throw swiftError(405, { allow: "GET, HEAD, POST" });

@@ -102,11 +102,12 @@ async function ownerChanges(ctx: Ctx, core: ObjectCore, account: string): Promis
 /** PUT a container: 201 when made, 202 when it existed (its metadata then updated). */
 export async function createContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
-  await authorizeAccount(ctx, core, account, "write");
-  const acl = await ownerChanges(ctx, core, account);
   const name = container as string;
+  // An extraction authorizes each container and object it writes, and takes no container headers.
   const archive = param(ctx, "extract-archive");
   if (archive !== undefined) return extractArchive(ctx, core, account, archive, name);
+  await authorizeAccount(ctx, core, account, "write");
+  const acl = await ownerChanges(ctx, core, account);
   if (name.includes("/")) throw swiftText(400, "Container names may not contain '/'");
   const changes = metaChanges(ctx, "container");
   checkMeta(changes, "container", core.limits);

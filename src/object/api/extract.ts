@@ -2,7 +2,9 @@
 // path in one streams a tar archive in, each regular file becoming an object (<container>/<object> from the upload
 // path and its own), containers made as needed. As Swift's handle_extract_iter the answer is 200 at once with a
 // streamed body: fillers while the files are stored (bulk.ts's streamBulk), then the bulk summary (Number Files
-// Created, Response Status, Response Body, Errors), in which the problems met during the work are reported.
+// Created, Response Status, Response Body, Errors), in which the problems met during the work are reported. Each
+// object gets the request's X-Object-Meta-* and X-Delete-At/-After and its file's pax xattrs; as bulk sits before
+// auth in Swift's pipeline, each container and object is authorized on its own (a container ACL's writer extracts).
 import { spawn } from "node:child_process";
 import { constants as zlibConstants, createGunzip } from "node:zlib";
 import { PassThrough, pipeline, Readable } from "node:stream";
@@ -10,10 +12,14 @@ import type { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
 import { SwiftError, swiftError, swiftText } from "../errors.js";
 import { getContainer, putContainer } from "../store/containers.js";
+import { hasAccess } from "./account-acl.js";
 import { checkAccountQuota } from "./account-quotas.js";
+import { authorizeContainer } from "./acl.js";
 import { streamBulk } from "./bulk.js";
 import { guessContentType } from "./content-type.js";
+import { deleteAtOf } from "./expiry.js";
 import { ClientGone, statusLine } from "./keepalive.js";
+import { checkMeta, metaChanges } from "./metadata.js";
 import { writeObject } from "./write.js";
 import { checkQuota } from "./quotas.js";
 import { accountDomainOf, header, type Ctx } from "./request.js";
@@ -148,8 +154,9 @@ function validName(b: Buffer): boolean {
 }
 
 /**
- * Extract an archive into `account` under `base` ("" or "container[/path]"); the caller may write the account.
- * An unknown kind is 400 at once; everything else is reported in the streamed summary.
+ * Extract an archive into `account` under `base` ("" or "container[/path]"). An unknown kind is 400 at once, and a
+ * caller without a token who may not write the account 401; everything else is reported in the streamed summary
+ * (containers and objects the caller may not write are failures there, as Swift's subrequests).
  */
 export async function extractArchive(
   ctx: Ctx,
@@ -160,10 +167,14 @@ export async function extractArchive(
 ): Promise<Reply> {
   const compression = KINDS.get(kind.toLowerCase().replace(/^\.+|\.+$/g, ""));
   if (compression === undefined) throw swiftText(400, "Unsupported archive format");
+  const writer = await hasAccess(ctx, core, account, "write");
+  if (!writer && !ctx.auth) throw swiftError(401);
   const job: Job = {
     ctx,
     core,
     account,
+    writer,
+    meta: metaChanges(ctx, "object", false),
     prefix: Buffer.from(base.replace(/\/+$/, ""), "utf8"),
     created: 0,
     errors: [],
@@ -217,6 +228,10 @@ interface Job {
   ctx: Ctx;
   core: ObjectCore;
   account: string;
+  /** Whether the caller may write the account (else it needs the containers' ACLs, as Swift's subrequests). */
+  writer: boolean;
+  /** The request's X-Object-Meta-* headers, which every object gets (its file's pax xattrs over them). */
+  meta: Map<string, string>;
   /** The upload path's bytes, without trailing slashes. */
   prefix: Buffer;
   created: number;
@@ -255,18 +270,20 @@ async function extractFile(job: Job, m: TarMember): Promise<void> {
   let containerFailure: [string, string] | undefined;
   if (!job.accessed.has(container)) {
     try {
-      if (await makeContainer(job.ctx, core, account, container)) {
+      if (await makeContainer(job, container)) {
         const max = BULK_UPLOAD_INFO.max_containers_per_extraction;
         if (++job.containersCreated > max)
           throw swiftText(400, `More than ${max} containers to create from tar.`);
       }
     } catch (e) {
       if (!(e instanceof ContainerRefused)) throw e;
-      // The object may still be stored or not: reported with it if not.
+      // No token: the end of the work, as Swift's 401. Otherwise the object may still be stored (a container ACL
+      // may let the caller write it): reported with it if not.
+      if (e.status === 401) throw swiftError(401);
       containerFailure = [quoted(Buffer.from(`/v1/${account}/${container}`)), statusLine(e.status)];
     }
   }
-  const status = await storeFile(core, account, container, object, m.size, m.data);
+  const status = await storeFile(job, container, object, m);
   job.accessed.add(container);
   if (status === undefined) {
     job.created++;
@@ -275,6 +292,7 @@ async function extractFile(job: Job, m: TarMember): Promise<void> {
   if (containerFailure) job.errors.push(containerFailure);
   if (status >= 500) job.failedStatus = statusLine(502);
   job.errors.push([quoted(path), statusLine(status)]);
+  if (status === 401) throw swiftError(401);
 }
 
 /** A container that could not be made (Swift's CreateContainerError), with the status its PUT would answer. */
@@ -284,9 +302,22 @@ class ContainerRefused extends Error {
   }
 }
 
-/** Make the container unless it exists: whether it was made. */
-async function makeContainer(ctx: Ctx, core: ObjectCore, account: string, name: string): Promise<boolean> {
+/**
+ * Make the container unless it exists (Swift's create_container: a HEAD, then a PUT on 404): whether it was made.
+ * A caller who may not write the account must be let read it by its ACL (else 403, 401 without a token), and is
+ * refused making one (403).
+ */
+async function makeContainer(job: Job, name: string): Promise<boolean> {
+  const { ctx, core, account } = job;
+  if (!job.writer)
+    try {
+      await authorizeContainer(ctx, core, account, name, "listing");
+    } catch (e) {
+      if (e instanceof SwiftError) throw new ContainerRefused(e.status);
+      throw e;
+    }
   if (await getContainer(core, account, name)) return false;
+  if (!job.writer) throw new ContainerRefused(ctx.auth ? 403 : 401);
   // Names a container PUT refuses (too long; "." and "..", which no request path can address here).
   if (Buffer.byteLength(name) > core.limits.max_container_name_length || name === "." || name === "..")
     throw new ContainerRefused(400);
@@ -299,39 +330,41 @@ async function makeContainer(ctx: Ctx, core: ObjectCore, account: string, name: 
 }
 
 /**
- * Store one file as an object PUT would: undefined when stored, else the status it failed with (404 without its
- * container, 400 for a name too long or empty, 413 past a quota, 500 for an unexpected failure, logged). A failure
- * of the archive itself (a TarError, the client gone) is thrown: it ends the extraction.
+ * Store one file as an object PUT would: undefined when stored, else the status it failed with (403 or 401 when the
+ * caller may not write the container, 404 without it, 400 for a name too long or empty or a bad header, 413 past a
+ * quota, 500 for an unexpected failure, logged). A failure of the archive itself (a TarError, the client gone) is
+ * thrown: it ends the extraction.
  */
 async function storeFile(
-  core: ObjectCore,
-  account: string,
+  job: Job,
   container: string,
   object: string,
-  size: number,
-  data: AsyncGenerator<Buffer>,
+  m: TarMember,
 ): Promise<number | undefined> {
+  const { ctx, core, account } = job;
   let sourceError: unknown;
   async function* source(): AsyncGenerator<Buffer> {
     try {
-      yield* data;
+      yield* m.data;
     } catch (e) {
       sourceError = e;
       throw e;
     }
   }
   try {
+    await authorizeContainer(ctx, core, account, container, "write");
     const c = await getContainer(core, account, container);
     if (!c) throw swiftError(404);
     if (!object || Buffer.byteLength(object) > core.limits.max_object_name_length) throw swiftError(400);
-    checkQuota(c, size);
-    await checkAccountQuota(core, account, size);
+    checkQuota(c, m.size);
+    await checkAccountQuota(core, account, m.size);
+    const { meta, contentType } = fileHeaders(job, object, m.pax);
     await writeObject(core, c, object, {
       source: source(),
-      length: size,
-      contentType: guessContentType(object),
-      meta: new Map(),
-      deleteAt: null,
+      length: m.size,
+      contentType,
+      meta,
+      deleteAt: deleteAtOf(ctx) ?? null,
     });
     return undefined;
   } catch (e) {
@@ -340,4 +373,48 @@ async function storeFile(
     core.log.error({ err: e }, "extract archive: storing a file failed");
     return 500;
   }
+}
+
+/** A header name as HTTP has it (a token) and a value it can carry (no control characters but tab). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Swift's pax_key_to_swift_header: the object header a pax record sets (the user.mime_type xattr Content-Type,
+ *  user.meta.<K> X-Object-Meta-<K>, as GNU tar (SCHILY) or libarchive stores them), or undefined. */
+export function paxHeader(key: string): string | undefined {
+  for (const vendor of ["SCHILY", "LIBARCHIVE"]) {
+    const xattr = `${vendor}.xattr.user.`;
+    if (!key.startsWith(xattr)) continue;
+    const name = key.slice(xattr.length);
+    if (name === "mime_type") return "Content-Type";
+    if (name.startsWith("meta.")) return `X-Object-Meta-${name.slice("meta.".length)}`;
+  }
+  return undefined;
+}
+
+/**
+ * A file's object headers: the request's X-Object-Meta-* with its pax xattrs over them, and its Content-Type (its
+ * mime_type xattr, else guessed from its name); 400 where an object PUT with those headers would be refused (the
+ * metadata limits, a Content-Type too long) or could not be sent (a name that is no token, a control character).
+ */
+function fileHeaders(
+  job: Job,
+  object: string,
+  pax: Map<string, Buffer>,
+): { meta: Map<string, string>; contentType: string } {
+  const meta = new Map(job.meta);
+  let contentType = "";
+  for (const [key, raw] of pax) {
+    const name = paxHeader(key);
+    if (name === undefined) continue;
+    // The value's bytes as Node holds a request header's (latin1): stored and answered as sent.
+    const value = raw.toString("latin1").trim();
+    if (!TOKEN.test(name) || !VALUE.test(value)) throw swiftError(400);
+    // As a request's metadata names: lower case, underscores read as hyphens.
+    if (name === "Content-Type") contentType = value;
+    else meta.set(name.toLowerCase().replace(/_/g, "-"), value);
+  }
+  checkMeta(meta, "object", job.core.limits);
+  if (Buffer.byteLength(contentType) > 256) throw swiftText(400, "Content-Type too long");
+  return { meta, contentType: contentType || guessContentType(object) };
 }

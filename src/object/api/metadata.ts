@@ -14,9 +14,10 @@ export const REMOVE = "\u0000";
 
 /**
  * The metadata changes a request asks for: header → new value (REMOVE, or "" but on objects, removes it).
- * Underscores in names read as hyphens, as Swift's WSGI layer has them.
+ * Underscores in names read as hyphens, as Swift's WSGI layer has them. Without `removals`, removal headers are left
+ * out (the metadata headers alone).
  */
-export function metaChanges(ctx: Ctx, type: MetaType): Map<string, string> {
+export function metaChanges(ctx: Ctx, type: MetaType, removals = true): Map<string, string> {
   const prefix = `x-${type}-meta-`;
   const remove = `x-remove-${type}-meta-`;
   const out = new Map<string, string>();
@@ -24,7 +25,7 @@ export function metaChanges(ctx: Ctx, type: MetaType): Map<string, string> {
     const name = raw_name.replace(/_/g, "-");
     const value = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).trim();
     if (name.startsWith(prefix)) out.set(name, value);
-    else if (name.startsWith(remove)) out.set(prefix + name.slice(remove.length), REMOVE);
+    else if (removals && name.startsWith(remove)) out.set(prefix + name.slice(remove.length), REMOVE);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { empty } from "./common.js";
 import { checkConditions, multipartRanges, parseRanges } from "./conditions.js";
 import { guessContentType } from "./content-type.js";
 import { checkManifest, readDlo } from "./dlo.js";
+import { deleteAtOf } from "./expiry.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { authorizeContainer } from "./acl.js";
 import { header, param, swiftPath, type Ctx } from "./request.js";
@@ -92,22 +93,6 @@ function objectHeaders(o: StoredObject): Record<string, string> {
   const version = o.meta.get(VERSION_ID);
   if (version !== undefined) h["x-object-version-id"] = version;
   return h;
-}
-
-/** X-Delete-At / X-Delete-After of a request: undefined when absent, else the Unix second (400s as Swift). */
-function deleteAtOf(ctx: Ctx): number | undefined {
-  const at = header(ctx, "x-delete-at");
-  const after = header(ctx, "x-delete-after");
-  let t: number | undefined;
-  if (after !== undefined) {
-    if (!/^\d{1,12}$/.test(after.trim())) throw swiftText(400, "Non-integer X-Delete-After");
-    t = Math.floor(nowSeconds()) + Number(after.trim());
-  } else if (at !== undefined) {
-    if (!/^\d{1,12}$/.test(at.trim())) throw swiftText(400, "Non-integer X-Delete-At");
-    t = Number(at.trim());
-  }
-  if (t !== undefined && t <= nowSeconds()) throw swiftText(400, "X-Delete-At in past");
-  return t;
 }
 
 /** The metadata a write asks for: user metadata and the kept headers (Content-Disposition, Content-Encoding). */
@@ -440,12 +425,11 @@ async function writeOr202(
 /** PUT an object: stream its data in (chunked or with a length), or copy it with X-Copy-From. */
 export async function putObject(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container, object } = swiftPath(ctx, core);
-  // An archive extracted under a path in a container (Swift's bulk middleware runs before anything else).
+  // An archive extracted under a path in a container (Swift's bulk middleware runs before anything else, auth
+  // included: the extraction authorizes what it writes).
   const archive = param(ctx, "extract-archive");
-  if (archive !== undefined) {
-    await authorizeAccount(ctx, core, account, "write");
+  if (archive !== undefined)
     return extractArchive(ctx, core, account, archive, [container, object].filter(Boolean).join("/"));
-  }
   await authorizeContainer(ctx, core, account, container as string, "write");
   const name = object as string;
   if (param(ctx, "multipart-manifest") === "put")

@@ -1,18 +1,20 @@
-// A streaming tar reader (for extract-archive): ustar, GNU long names and pax paths and sizes; each member's data is
-// a stream read straight from the body, so memory stays at a block or two whatever the archive's size. It reads as
-// Python's tarfile in stream mode (what Swift's bulk middleware uses): a bad header ends the archive quietly unless
-// it is the first one (or follows a long name or pax header), and the errors carry tarfile's messages.
+// A streaming tar reader (for extract-archive): ustar, GNU long names and pax headers (per-file and global); each
+// member's data is a stream read straight from the body, so memory stays at a block or two whatever the archive's
+// size. It reads as Python's tarfile in stream mode (what Swift's bulk middleware uses): a bad header ends the archive
+// quietly unless it is the first one (or follows a long name or pax header), and the errors carry tarfile's messages.
 
 /** Raised on a malformed archive (Swift answers 400 "Invalid Tar File: <message>"). */
 export class TarError extends Error {}
 
 /** One member of the archive: its path (as text and as the archive's bytes), whether it is a regular file (links,
- *  directories and devices are not), its size and data (consume or leave it before asking for the next). */
+ *  directories and devices are not), its size, its pax records (tarfile's pax_headers: the global ones so far, then
+ *  its own; values as bytes) and data (consume or leave it before asking for the next). */
 export interface TarMember {
   path: string;
   rawPath: Buffer;
   file: boolean;
   size: number;
+  pax: Map<string, Buffer>;
   data: AsyncGenerator<Buffer>;
 }
 
@@ -62,6 +64,9 @@ export async function* tarMembers(src: AsyncIterable<Uint8Array>): AsyncGenerato
   };
   let longName: Buffer | undefined;
   let paxSize: number | undefined;
+  /** Global pax records (type "g"): every following member's; the next member's own (type "x") over them. */
+  const globalPax = new Map<string, Buffer>();
+  let ownPax: Map<string, Buffer> | undefined;
   /** Whether the next header follows a long name or pax header: then a bad one (or the end) is an error. */
   let extended = false;
   let first = true;
@@ -82,9 +87,14 @@ export async function* tarMembers(src: AsyncIterable<Uint8Array>): AsyncGenerato
       if (type === "L" || type === "x" || type === "g") {
         const meta = await small(size);
         if (type === "L") longName = cstr(meta);
-        else if (type === "x") {
+        // Global records: kept for every member after (their path names them; a size there is not taken).
+        else if (type === "g") for (const [k, v] of paxRecords(meta)) globalPax.set(k, v);
+        else {
           const pax = paxRecords(meta);
-          longName = pax.get("path") ?? longName;
+          ownPax = new Map([...(ownPax ?? []), ...pax]);
+          // As tarfile, a pax path loses its trailing slashes.
+          const path = pax.get("path");
+          if (path) longName = trimSlashes(path);
           const s = pax.get("size")?.toString("latin1");
           if (s !== undefined && /^\d+$/.test(s) && Number.isSafeInteger(Number(s))) paxSize = Number(s);
         }
@@ -96,15 +106,21 @@ export async function* tarMembers(src: AsyncIterable<Uint8Array>): AsyncGenerato
         ? cstr(h.subarray(345, 500))
         : Buffer.alloc(0);
       const own = cstr(h.subarray(0, 100));
-      let rawPath = longName ?? (prefix.length ? Buffer.concat([prefix, Buffer.from("/"), own]) : own);
+      // A global pax path names every following member (as tarfile), below a long name or the member's own.
+      const globalPath = globalPax.get("path");
+      let rawPath =
+        longName ??
+        (globalPath ? trimSlashes(globalPath) : undefined) ??
+        (prefix.length ? Buffer.concat([prefix, Buffer.from("/"), own]) : own);
       const length = paxSize ?? size;
-      longName = paxSize = undefined;
-      // A pre-POSIX regular file whose name ends in a slash is a directory, as tarfile reads it.
-      const dir = type === "5" || (type === "\0" && rawPath.at(-1) === 0x2f);
+      const pax = new Map([...globalPax, ...(ownPax ?? [])]);
+      longName = paxSize = ownPax = undefined;
+      // A pre-POSIX regular file whose own name ends in a slash is a directory, as tarfile reads it.
+      const dir = type === "5" || (type === "\0" && own.at(-1) === 0x2f);
       if (dir) rawPath = trimSlashes(rawPath);
       const file = !dir && (type === "0" || type === "\0" || type === "7");
       const data = member(file || (!dir && !NO_DATA.has(type)) ? length : 0);
-      yield { path: rawPath.toString("utf8"), rawPath, file, size: file ? length : 0, data };
+      yield { path: rawPath.toString("utf8"), rawPath, file, size: file ? length : 0, pax, data };
       for await (const _ of data); // drain what the caller left
     }
   } finally {
