@@ -7,7 +7,11 @@ import type { Ctx } from "./request.js";
 /** Which resource a metadata header belongs to. */
 export type MetaType = "account" | "container" | "object";
 
-const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
+/**
+ * A metadata string's size in bytes, as Swift counts it: header values arrive as one character per byte (latin1),
+ * so UTF-8 sent by a client is already bytes; a string with wider characters (set by a layer above) counts as UTF-8.
+ */
+const bytes = (s: string): number => (/[\u0100-\uffff]/.test(s) ? Buffer.byteLength(s, "utf8") : s.length);
 
 /** The value a removal header (X-Remove-<type>-Meta-*) maps to; an empty value removes too, but on objects. */
 export const REMOVE = "\u0000";
