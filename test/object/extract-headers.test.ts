@@ -367,4 +367,29 @@ describe("extract archive: writers through container ACLs", () => {
     assert.equal((await put("/rw?extract-archive=tar", tar([["z", "z"]]), null)).status, 401);
     assert.equal((await o.sw("HEAD", "/rw/z")).status, 404);
   });
+  test("a file that replaces an object in a versioned container keeps the old one as a version", async () => {
+    assert.equal((await o.sw("PUT", "/vh-old")).status, 201);
+    assert.equal((await o.sw("PUT", "/vh", { headers: { "x-versions-location": "vh-old" } })).status, 201);
+    assert.equal((await o.sw("PUT", "/ve", { headers: { "x-versions-enabled": "true" } })).status, 201);
+    for (const c of ["vh", "ve"]) assert.equal((await o.sw("PUT", `/${c}/f`, { body: "one" })).status, 201);
+    for (const c of ["vh", "ve"]) {
+      const r = await put(`/${c}?extract-archive=tar`, tar([["f", "two"]]), o.demo);
+      assert.equal(r.json["Number Files Created"], 1, r.text);
+      assert.equal((await o.sw("GET", `/${c}/f`)).text, "two");
+    }
+    const legacy = await o.sw("GET", "/vh-old?format=json");
+    assert.equal(legacy.json.length, 1);
+    assert.equal((await o.sw("GET", `/vh-old/${legacy.json[0].name}`)).text, "one");
+    const versions = await o.sw("GET", "/ve?versions&format=json");
+    assert.deepEqual(
+      versions.json.map((v: { name: string; is_latest: boolean }) => [v.name, v.is_latest]),
+      [
+        ["f", true],
+        ["f", false],
+      ],
+    );
+    const old = versions.json[1].version_id;
+    assert.equal((await o.sw("GET", `/ve/f?version-id=${old}`)).text, "one");
+    assert.notEqual((await o.sw("HEAD", "/ve/f")).headers["x-object-version-id"], old);
+  });
 });

@@ -21,6 +21,7 @@ import { deleteAtOf } from "./expiry.js";
 import { ClientGone, statusLine } from "./keepalive.js";
 import { checkMeta, metaChanges } from "./metadata.js";
 import { writeObject } from "./write.js";
+import { archiveCurrent, withVersion } from "./versioning.js";
 import { checkQuota } from "./quotas.js";
 import { accountDomainOf, header, type Ctx } from "./request.js";
 import { tarMembers, TarError, type TarMember } from "./tar.js";
@@ -359,11 +360,13 @@ async function storeFile(
     checkQuota(c, m.size);
     await checkAccountQuota(core, account, m.size);
     const { meta, contentType } = fileHeaders(job, object, m.pax);
+    // The replaced object is kept as a version first, as a PUT through Swift's versioning middlewares.
+    const version = await archiveCurrent(core, account, c, object);
     await writeObject(core, c, object, {
       source: source(),
       length: m.size,
       contentType,
-      meta,
+      meta: withVersion(meta, version),
       deleteAt: deleteAtOf(ctx) ?? null,
     });
     return undefined;

@@ -45,7 +45,7 @@ import { extractArchive } from "./extract.js";
 import { syncedManifest } from "./slo-sync.js";
 import { deleteSlo } from "./slo-delete.js";
 import { asyncDeleteOn, expireSegments } from "./slo-async-delete.js";
-import { archiveCurrent, versionedDelete } from "./versioning.js";
+import { archiveCurrent, versionedDelete, withVersion } from "./versioning.js";
 import { VERSION_ID, versionSource } from "./object-versioning.js";
 import {
   isSymlink,
@@ -300,13 +300,6 @@ async function copy(
     ...metaHeaders(o.meta),
     ...(o.deleteAt !== null ? { "x-delete-at": String(o.deleteAt) } : {}),
   });
-}
-
-/** Metadata with a new version's id recorded (a copied one dropped; undefined: a null version). */
-function withVersion(meta: Map<string, string>, version: string | undefined): Map<string, string> {
-  if (version !== undefined) meta.set(VERSION_ID, version);
-  else meta.delete(VERSION_ID);
-  return meta;
 }
 
 /** The metadata keys that make an object an SLO. */

@@ -11,7 +11,7 @@ import { newTimestamp } from "../timestamp.js";
 import { empty } from "./common.js";
 import { reclaim, writeObject } from "./write.js";
 import { header, type Ctx } from "./request.js";
-import { beforeVersionedWrite, hasVersioning, versionsDelete } from "./object-versioning.js";
+import { beforeVersionedWrite, hasVersioning, VERSION_ID, versionsDelete } from "./object-versioning.js";
 
 /** What /info reports. */
 export const VERSIONED_WRITES_INFO = { allowed_flags: ["x-versions-location", "x-history-location"] };
@@ -118,6 +118,13 @@ export async function archiveCurrent(
   if (!live(current)) return;
   const to = await getContainer(core, account, v.container);
   await copyVersion(core, current, to, prefixOf(name) + current.timestamp);
+}
+
+/** Metadata with a new version's id recorded (a copied one dropped; undefined: a null version). */
+export function withVersion(meta: Map<string, string>, version: string | undefined): Map<string, string> {
+  if (version !== undefined) meta.set(VERSION_ID, version);
+  else meta.delete(VERSION_ID);
+  return meta;
 }
 
 /** The archived versions of `name`, newest first (a page at a time). */
