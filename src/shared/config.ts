@@ -169,6 +169,8 @@ export const ConfigSchema = Type.Object(
             /** Seconds between the fillers a `?bulk-delete` or `?extract-archive` answer sends while it works
              *  (yield_frequency). */
             yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
+            /** How many deletions a `?bulk-delete` runs at once (delete_concurrency; Swift bounds it to 1..1000). */
+            deleteConcurrency: Type.Integer({ minimum: 1, maximum: 1000 }),
           },
           { additionalProperties: false },
         ),
@@ -518,7 +520,7 @@ function defaults(dataDir: string): Config {
       s3Domain: "",
       s3MinPartSize: 5 * 1024 ** 2,
       allowNamesInAcls: true,
-      bulk: { yieldFrequency: 10 },
+      bulk: { yieldFrequency: 10, deleteConcurrency: 2 },
       slo: { yieldFrequency: 10, allowAsyncDelete: true },
       containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },

@@ -5,7 +5,7 @@ import { createHash, createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { until } from "../helpers/wait.js";
 import { bootObjectCloud, type ObjectCloud } from "./helpers.js";
-import { BULK_DELETE_INFO } from "../../src/object/api/bulk.js";
+import { BULK_DELETE_INFO, deleteTestHooks } from "../../src/object/api/bulk.js";
 
 const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
 
@@ -718,6 +718,96 @@ describe("bulk delete", () => {
       "<delete>\n<number_deleted>1</number_deleted>\n<number_not_found>1</number_not_found>\n" +
         "<response_body></response_body>\n<response_status>200 OK</response_status>\n<errors>\n</errors>\n</delete>\n",
     );
+  });
+});
+
+describe("bulk delete concurrency and formats", () => {
+  // One at a time, the first deletion would wait for ever: the test's timeout fails it.
+  test(
+    "objects are deleted two at a time (delete_concurrency 2), then containers; the counts stay right",
+    { timeout: 60_000 },
+    async () => {
+      const c = await fresh();
+      const full = await fresh();
+      const empty = await fresh();
+      for (const k of ["a", "b", "c", "d"]) await o.sw("PUT", `/${c}/${k}`, { body: k });
+      await o.sw("PUT", `/${full}/keep`, { body: "k" });
+      const started: string[] = [];
+      let secondStarted!: () => void;
+      const second = new Promise<void>((r) => (secondStarted = r));
+      // The first deletion is held until the second has started.
+      deleteTestHooks.beforeStep = async (name) => {
+        started.push(name);
+        if (name === `/${c}/b`) secondStarted();
+        if (name === `/${c}/a`) await second;
+      };
+      try {
+        const body = [
+          `/${full}`,
+          `/${c}/a`,
+          `/${c}/b`,
+          `/${c}/missing`,
+          `/${c}/%ZZ`,
+          `/${empty}`,
+          `/${c}/c`,
+          `/${c}/d`,
+        ];
+        const r = await o.sw("POST", "?bulk-delete", {
+          body: body.join("\n"),
+          headers: { "content-type": "text/plain", accept: "application/json" },
+        });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json["Number Deleted"], 5);
+        assert.equal(r.json["Number Not Found"], 1);
+        assert.equal(r.json["Response Status"], "400 Bad Request");
+        assert.deepEqual(
+          (r.json.Errors as Array<[string, string]>).sort(),
+          [
+            [`/${c}/%ZZ`, "412 Precondition Failed"],
+            [`/${full}`, "409 Conflict"],
+          ].sort(),
+        );
+      } finally {
+        deleteTestHooks.beforeStep = undefined;
+      }
+      // Every object went before any container.
+      assert.equal(started.length, 7);
+      assert.deepEqual(started.slice(5).sort(), [`/${empty}`, `/${full}`].sort());
+      assert.equal((await o.sw("HEAD", `/${c}`)).headers["x-container-object-count"], "0");
+      assert.equal((await o.sw("HEAD", `/${empty}`)).status, 404);
+      assert.equal((await o.sw("HEAD", `/${full}/keep`)).status, 200);
+    },
+  );
+
+  test("the answer's format is the Accept header's alone (swob's best_match), not ?format=; none matching is a 406 summary, nothing deleted", async () => {
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/a`, { body: "1" });
+    const del = (accept?: string, query = "") =>
+      o.sw("POST", `?bulk-delete${query}`, {
+        body: `/${c}/a\n`,
+        headers: { "content-type": "text/plain", ...(accept === undefined ? {} : { accept }) },
+      });
+    for (const bad of ["image/png", "garbage", "application/json;q=x", "APPLICATION/JSON"]) {
+      const r = await del(bad, "&format=json");
+      assert.equal(r.status, 200);
+      assert.equal(r.headers["content-type"], "text/html; charset=UTF-8", bad);
+      assert.equal(
+        r.text,
+        "Number Deleted: 0\nNumber Not Found: 0\nResponse Body: \nResponse Status: 406 Not Acceptable\nErrors:\n",
+      );
+    }
+    assert.equal((await o.sw("HEAD", `/${c}/a`)).status, 200);
+    const p = await del(undefined, "&format=json");
+    assert.equal(p.headers["content-type"], "text/plain; charset=utf-8");
+    assert.match(p.text, /^Number Deleted: 1\nNumber Not Found: 0\n/);
+    const j = await del("application/*", "&format=xml");
+    assert.equal(j.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(j.json["Number Not Found"], 1);
+    const x = await del("application/json;q=0.5, text/xml");
+    assert.equal(x.headers["content-type"], "text/xml; charset=utf-8");
+    assert.match(x.text, /^<delete>\n<number_deleted>0<\/number_deleted>\n<number_not_found>1</);
+    const any = await del("*/*", "&format=json");
+    assert.equal(any.headers["content-type"], "text/plain; charset=utf-8");
   });
 });
 

@@ -95,6 +95,19 @@ describe("extract archive", () => {
     });
   });
 
+  test("the summary's format is the Accept header's alone, not ?format=; none matching is a 406 summary, nothing stored", async () => {
+    const archive = tar([["xacc/one", "1"]]);
+    const bad = await put("?extract-archive=tar&format=json", archive, "image/png");
+    assert.equal(bad.status, 200);
+    assert.equal(bad.headers["content-type"], "text/html; charset=UTF-8");
+    assert.equal(bad.text, plain(0, "406 Not Acceptable"));
+    assert.equal((await o.sw("HEAD", "/xacc")).status, 404);
+    const x = await put("?extract-archive=tar&format=json", archive, "text/xml");
+    assert.equal(x.headers["content-type"], "text/xml; charset=utf-8");
+    assert.match(x.text, /^<extract>\n<number_files_created>1<\/number_files_created>\n/);
+    assert.equal((await o.sw("GET", "/xacc/one")).text, "1");
+  });
+
   test("bad input: unknown format 400; broken archives in tarfile's words; refused names per file", async () => {
     assert.equal((await put("?extract-archive=zip", Buffer.from("x"))).status, 400);
     let r = await put("?extract-archive=tar", Buffer.alloc(512, 0x41), "text/plain");

@@ -324,9 +324,9 @@ describe("keep-alive deletes (yield_frequency 0: a filler before every step)", (
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let held = false;
-    // Held before the second path, after the first was deleted (and its filler sent).
+    // Every path but the first is held (two at a time start, so s1 beside s0, then s2 once s0 is deleted).
     deleteTestHooks.beforeStep = async (name) => {
-      if (name === `/${c}/s1`) {
+      if (name !== `/${c}/s0`) {
         held = true;
         await gate;
       }
@@ -348,6 +348,7 @@ describe("keep-alive deletes (yield_frequency 0: a filler before every step)", (
       const first = await new Promise<Buffer>((resolve) => res.once("data", resolve));
       assert.equal(first.toString(), " ");
       await waitFor("the deletion to reach the second path", () => held);
+      await waitFor("the first path's deletion", async () => (await o.sw("HEAD", `/${c}/s0`)).status === 404);
       req.on("error", () => undefined);
       req.destroy();
       const open = () => new Promise<number>((r) => server.getConnections((_e, k) => r(k)));

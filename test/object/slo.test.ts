@@ -195,6 +195,94 @@ describe("SLO manifests", () => {
     assert.equal((await o.sw("HEAD", `/${c}/m`)).status, 200);
   });
 
+  test("a segment or sub-manifest the caller may not read: GET 409, =delete lists the sub-manifest as Swift's 'Unable to load SLO manifest or segment.'", async () => {
+    const t = o.t;
+    const proj = await t.createProject("slo-read-other");
+    const user = await t.createUser("slo-read-user", "Passw0rd-slo-r");
+    const role = `/v3/projects/${proj.id}/users/${user.id}/roles/${await t.roleId("member")}`;
+    assert.equal((await t.req("PUT", role, { token: await t.adminToken() })).status, 204);
+    const other = await t.token("slo-read-user", "Passw0rd-slo-r", "slo-read-other");
+    const grant = `${proj.id}:*`;
+    // m: the manifests, read and written by the other project; q: written, not read; r: read, not written.
+    const [m, q, r] = [`slo${++n}`, `slo${++n}`, `slo${++n}`];
+    const acl: Record<string, Record<string, string>> = {
+      [m]: { "x-container-read": grant, "x-container-write": grant },
+      [q]: { "x-container-write": grant },
+      [r]: { "x-container-read": grant },
+    };
+    for (const [c, headers] of Object.entries(acl))
+      assert.equal((await o.sw("PUT", `/${c}`, { headers })).status, 201);
+    for (const [path, body] of [
+      [`/${m}/s0`, "aa"],
+      [`/${q}/s1`, "bb"],
+      [`/${r}/s2`, "cc"],
+    ])
+      assert.equal((await o.sw("PUT", path, { body })).status, 201);
+    assert.equal((await put(`/${q}/inner`, [{ path: `/${q}/s1` }])).status, 201);
+    assert.equal((await put(`/${m}/nested`, [{ path: `/${q}/inner` }, { path: `/${m}/s0` }])).status, 201);
+    assert.equal((await put(`/${m}/flat`, [{ path: `/${q}/s1` }, { path: `/${m}/s0` }])).status, 201);
+    // Swift's validate_first_segment: the refused sub-manifest or segment is a 409, not the subrequest's 403.
+    for (const name of ["nested", "flat"]) {
+      assert.equal((await o.sw("GET", `/${m}/${name}`)).text, "bbaa");
+      assert.equal((await o.sw("GET", `/${m}/${name}`, { token: other })).status, 409, name);
+      assert.equal((await o.sw("HEAD", `/${m}/${name}`, { token: other })).status, 200, name);
+    }
+    // The sub-manifest that cannot be read is listed and kept; a segment whose deletion is refused is its 403.
+    assert.equal(
+      (await put(`/${m}/outer`, [{ path: `/${m}/s0` }, { path: `/${q}/inner` }, { path: `/${r}/s2` }]))
+        .status,
+      201,
+    );
+    const d = await o.sw("DELETE", `/${m}/outer?multipart-manifest=delete`, {
+      token: other,
+      headers: { accept: "application/json" },
+    });
+    assert.equal(d.status, 200);
+    assert.deepEqual(d.json, {
+      "Number Deleted": 2,
+      "Number Not Found": 0,
+      "Response Body": "",
+      "Response Status": "400 Bad Request",
+      Errors: [
+        [`/${r}/s2`, "403 Forbidden"],
+        [`/${q}/inner`, "Unable to load SLO manifest or segment."],
+      ],
+    });
+    assert.equal((await o.sw("HEAD", `/${m}/outer`)).status, 404);
+    assert.equal((await o.sw("HEAD", `/${m}/s0`)).status, 404);
+    for (const path of [`/${q}/inner`, `/${q}/s1`, `/${r}/s2`])
+      assert.equal((await o.sw("HEAD", path)).status, 200, path);
+    // A manifest the caller may delete but not read: the same, for the manifest itself.
+    assert.equal((await put(`/${q}/top`, [{ path: `/${q}/s1` }])).status, 201);
+    const top = await o.sw("DELETE", `/${q}/top?multipart-manifest=delete`, { token: other });
+    assert.equal(
+      top.text,
+      "Number Deleted: 0\nNumber Not Found: 0\nResponse Body: \nResponse Status: 400 Bad Request\nErrors:\n" +
+        `/${q}/top, Unable to load SLO manifest or segment.\n`,
+    );
+    assert.equal((await o.sw("HEAD", `/${q}/top`)).status, 200);
+  });
+
+  test("multipart-manifest=delete answers by Accept alone: none matching is a 406 summary, nothing deleted", async () => {
+    const { c } = await withSegments(["aa"]);
+    assert.equal((await put(`/${c}/m`, [{ path: `/${c}/s0` }])).status, 201);
+    const r = await o.sw("DELETE", `/${c}/m?multipart-manifest=delete&format=json`, {
+      headers: { accept: "image/png" },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-type"], "text/html; charset=UTF-8");
+    assert.equal(
+      r.text,
+      "Number Deleted: 0\nNumber Not Found: 0\nResponse Body: \nResponse Status: 406 Not Acceptable\nErrors:\n",
+    );
+    assert.equal((await o.sw("GET", `/${c}/m`)).text, "aa");
+    // A refused manifest PUT answers plain text then, as Swift's slo.
+    const bad = await put(`/${c}/bad`, [{ path: `/${c}/missing` }], { accept: "image/png" });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(bad.text, `Errors:\n/${c}/missing, 404 Not Found\n`);
+  });
+
   test("X-Static-Large-Object is reserved outside multipart-manifest=put", async () => {
     const { c } = await withSegments(["a"]);
     const r = await o.sw("PUT", `/${c}/x`, { body: "a", headers: { "x-static-large-object": "True" } });

@@ -2,8 +2,10 @@
 // newline-separated, URL-encoded /container/object or /container paths. As Swift's handle_delete_iter, the answer is
 // 200 at once with a streamed body: a filler while the deletions run (whenever more than yield_frequency seconds have
 // passed: the XML declaration first for XML, then spaces), then "\r\n\r\n" if any filler went out and the summary
-// of what was deleted, not found and failed, in plain text, JSON or XML. Refusals found before (auth, the body's
-// limits) keep their status; what goes wrong during the work is the summary's Response Status and Response Body.
+// of what was deleted, not found and failed, in plain text, JSON or XML by the Accept header (an Accept matching
+// none of them: 406 Not Acceptable as the summary's status). Objects are deleted delete_concurrency at a time, then
+// containers likewise. Refusals found before (auth, the body's limits) keep their status; what goes wrong during
+// the work is the summary's Response Status and Response Body.
 // The streamed answer itself (streamBulk) serves archive extraction too (extract.ts).
 import { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
@@ -11,9 +13,9 @@ import { formatObjectError, SwiftError, swiftText } from "../errors.js";
 import { deleteContainer, getContainer } from "../store/containers.js";
 import { removeObject } from "../store/objects.js";
 import { ClientGone, KeepAlive, statusLine } from "./keepalive.js";
-import { listFormat } from "./listing.js";
+import { bestMatch } from "./accept.js";
 import { reclaim } from "./write.js";
-import type { Ctx } from "./request.js";
+import { header, type Ctx } from "./request.js";
 
 /** Swift's defaults, reported in /info. */
 export const BULK_DELETE_INFO = { max_deletes_per_request: 10000, max_failed_deletes: 1000 };
@@ -71,13 +73,15 @@ export function streamBulk(
   errors: Array<[string, string]>,
   work: (beat: () => void) => Promise<[status: string, body: string]>,
 ): Reply {
-  const format = bulkFormat(ctx);
+  const type = bulkType(ctx);
+  const format = formatOf(type);
   const out = new KeepAlive(yieldFrequency, format === "xml" ? XML_DECLARATION : " ");
   void (async () => {
     let status: string;
     let body = "";
     try {
-      [status, body] = await work(() => out.beat());
+      // An Accept that matches no format: the work is not started (Swift's HTTPNotAcceptable, with no body).
+      [status, body] = type ? await work(() => out.beat()) : [statusLine(406), ""];
     } catch (e) {
       // The client has gone (seen between steps, or as its request failing): no one to answer.
       if (e instanceof ClientGone || out.gone) return;
@@ -87,9 +91,12 @@ export function streamBulk(
         status = statusLine(500);
       }
     }
-    out.end(bulkBody(format, summary(status, body), errors, what).body);
+    out.end(bulkBody(format, summary(status, body), errors, what));
   })();
-  return new Reply(200, out.body, { "content-type": bulkContentType(format) });
+  // Swift leaves its default type when nothing matched.
+  return new Reply(200, out.body, {
+    "content-type": type ? bulkContentType(type) : "text/html; charset=UTF-8",
+  });
 }
 
 /** The first filler of an XML answer. */
@@ -123,9 +130,58 @@ export function streamDelete(
   });
 }
 
+/** A path of a bulk delete, decoded: a container, or an object in one. */
+interface Target {
+  raw: string;
+  path: string;
+  container: string;
+  object?: string;
+}
+
+/** A listed path as a target, or the error it is listed with (undecodable 412, not a path 400). */
+function target(raw: string): Target | string {
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return "412 Precondition Failed";
+  }
+  // A container may carry trailing slashes ("/c/"); an object's name keeps its own.
+  const m = /^\/?([^/]+)(?:\/+$|\/(.+))?$/s.exec(path);
+  if (!m || path.includes("\0")) return "400 Bad Request";
+  return { raw, path, container: m[1], object: m[2] };
+}
+
+/**
+ * Run `step` on each item `next` gives (undefined when there are no more), at most `limit` at once (Swift's
+ * StreamingPile). The first failure, of `next` or of a step, stops new starts and is thrown once the steps in flight
+ * have settled.
+ */
+export async function inFlight<T>(
+  limit: number,
+  next: () => T | undefined,
+  step: (item: T) => Promise<void>,
+): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (!failure) {
+      try {
+        const item = next();
+        if (item === undefined) return;
+        await step(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+  if (failure) throw failure.error;
+}
+
 /** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */
 export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): Promise<Reply> {
-  const paths = await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined);
+  // With an Accept it cannot answer, Swift reads no path (the summary is 406).
+  const paths = bulkType(ctx) ? await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined) : [];
   // Objects first, then containers (which the objects' deletion may have emptied), as Swift.
   const isContainer = (raw: string) => {
     let name = raw;
@@ -136,39 +192,37 @@ export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): P
     }
     return !/\/[^/]/.test(name.replace(/^\/+/, ""));
   };
-  const ordered = [...paths.filter((p) => !isContainer(p)), ...paths.filter(isContainer)];
-  return streamDelete(ctx, core.log, core.cfg.object.bulk.yieldFrequency, async (tally, beat) => {
+  const passes = [paths.filter((p) => !isContainer(p)), paths.filter(isContainer)];
+  const { yieldFrequency, deleteConcurrency } = core.cfg.object.bulk;
+  return streamDelete(ctx, core.log, yieldFrequency, async (tally, beat) => {
     const { errors } = tally;
-    // Checked after every path (at the next one's start and once at the end): reaching the limit stops the work.
+    // Checked before every path is taken and once at the end: reaching the limit stops the work (once the
+    // deletions in flight have ended).
     const checkFailures = () => {
       if (errors.length >= BULK_DELETE_INFO.max_failed_deletes)
         throw swiftText(400, "Max delete failures exceeded");
     };
-    for (const raw of ordered) {
-      checkFailures();
-      await beat(raw);
-      let path: string;
-      try {
-        path = decodeURIComponent(raw);
-      } catch {
-        errors.push([raw, "412 Precondition Failed"]);
-        continue;
-      }
-      // A container may carry trailing slashes ("/c/"); an object's name keeps its own.
-      const m = /^\/?([^/]+)(?:\/+$|\/(.+))?$/s.exec(path);
-      if (!m || path.includes("\0")) {
-        errors.push([raw, "400 Bad Request"]);
-        continue;
-      }
-      const [, container, object] = m;
-      if (object === undefined) {
-        const r = await deleteContainer(core, account, container);
+    for (const pass of passes) {
+      let i = 0;
+      // The next path to delete; those that are no path are listed as errors on the way.
+      const next = (): Target | undefined => {
+        for (;;) {
+          checkFailures();
+          if (i >= pass.length) return undefined;
+          const raw = pass[i++];
+          const t = target(raw);
+          if (typeof t !== "string") return t;
+          errors.push([raw, t]);
+        }
+      };
+      await inFlight(deleteConcurrency, next, async (t) => {
+        await beat(t.raw);
+        if (t.object !== undefined) return deleteInto(tally, core, account, t.container, t.object);
+        const r = await deleteContainer(core, account, t.container);
         if (r === "deleted") tally.deleted++;
         else if (r === "missing") tally.notFound++;
-        else errors.push([path, "409 Conflict"]);
-        continue;
-      }
-      await deleteInto(tally, core, account, container, object);
+        else errors.push([t.path, "409 Conflict"]);
+      });
     }
     checkFailures();
   });
@@ -192,8 +246,20 @@ export async function deleteInto(
   tally.deleted++;
 }
 
-/** The format of a bulk answer (Swift's bulk middleware: the Accept header, or ?format=). */
-export const bulkFormat = listFormat;
+/** The types a bulk answer comes in, Swift's preferred first (its bulk middleware's ACCEPTABLE_FORMATS). */
+const BULK_TYPES = ["text/plain", "application/json", "application/xml", "text/xml"] as const;
+/** The content type of a bulk answer. */
+export type BulkType = (typeof BULK_TYPES)[number];
+
+/**
+ * A bulk answer's type by the Accept header alone, as Swift (no `?format=`): text/plain with none, null when it
+ * is malformed or matches none of them.
+ */
+export const bulkType = (ctx: Ctx): BulkType | null => bestMatch(header(ctx, "accept"), BULK_TYPES);
+
+/** The body format of a type (plain text for none). */
+export const formatOf = (type: BulkType | null): "plain" | "json" | "xml" =>
+  type === "application/json" ? "json" : type?.endsWith("/xml") ? "xml" : "plain";
 
 /** Swift's bulk answer body (get_response_body): the summary's keys in order, then the errors, in each format. */
 export function bulkBody(
@@ -201,10 +267,9 @@ export function bulkBody(
   summary: Record<string, string | number>,
   errors: Array<[string, string]>,
   rootTag: "delete" | "upload" | "extract",
-): { body: string; contentType: string } {
+): string {
   const keys = Object.keys(summary).sort();
-  const contentType = bulkContentType(format);
-  if (format === "json") return { body: JSON.stringify({ ...summary, Errors: errors }), contentType };
+  if (format === "json") return JSON.stringify({ ...summary, Errors: errors });
   if (format === "xml") {
     const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     const fields = keys.map((k) => {
@@ -214,19 +279,15 @@ export function bulkBody(
     const errs = errors.map(
       ([p, e]) => `<object><name>${esc(p)}</name><status>${esc(e)}</status></object>\n`,
     );
-    return {
-      body: `<${rootTag}>\n${fields.join("")}<errors>\n${errs.join("")}</errors>\n</${rootTag}>\n`,
-      contentType,
-    };
+    return `<${rootTag}>\n${fields.join("")}<errors>\n${errs.join("")}</errors>\n</${rootTag}>\n`;
   }
   const lines = [
     ...keys.map((k) => `${k}: ${summary[k]}\n`),
     "Errors:\n",
     ...errors.map(([p, e]) => `${p}, ${e}\n`),
   ];
-  return { body: lines.join(""), contentType };
+  return lines.join("");
 }
 
-/** The content type of a bulk answer in each format. */
-const bulkContentType = (format: "plain" | "json" | "xml"): string =>
-  ({ json: "application/json", xml: "application/xml", plain: "text/plain" })[format] + "; charset=utf-8";
+/** The Content-Type header of a bulk answer of a type. */
+export const bulkContentType = (type: BulkType): string => `${type}; charset=utf-8`;

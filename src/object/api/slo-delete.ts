@@ -18,6 +18,16 @@ interface Job {
   error?: { code: number; message: string };
 }
 
+/** How a manifest that cannot be read is listed, as Swift's get_slo_segments words it (any refusal but 401, such
+ *  as a 403, is its 500 "Unable to load SLO manifest or segment."). */
+function manifestError(e: SwiftError): { code: number; message: string } {
+  if (e.status === 404) return { code: 404, message: "SLO manifest not found" };
+  if (e.status === 401) return { code: 401, message: statusLine(401) };
+  if (e.status === 400 && e.message === NOT_SLO) return { code: 400, message: NOT_SLO };
+  return { code: 500, message: "Unable to load SLO manifest or segment." };
+}
+const NOT_SLO = "Not an SLO manifest";
+
 /**
  * Delete the SLO manifest `/<container>/<object>` and its segments in `account`; 200 with Swift's bulk summary,
  * streamed. The caller must be allowed to delete the manifest (keystoneauth refuses before SLO answers anything).
@@ -48,19 +58,13 @@ export async function deleteSlo(
       if (job.subSlo) {
         try {
           const m = await lookup(at.container, at.object);
-          if (!isSlo(m)) throw new SwiftError(400, "Not an SLO manifest");
+          if (!isSlo(m)) throw new SwiftError(400, NOT_SLO);
           for (const e of await readManifest(core, m))
             if (e.data === undefined && typeof e.name === "string")
               queue.push({ name: e.name, subSlo: e.sub_slo === true });
         } catch (e) {
           if (!(e instanceof SwiftError)) throw e;
-          const message =
-            e.status === 404
-              ? "SLO manifest not found"
-              : e.extra.type === "text"
-                ? e.message
-                : statusLine(e.status);
-          job.error = { code: e.status, message };
+          job.error = manifestError(e);
         }
         // The manifest itself goes after its segments.
         queue.push({ ...job, subSlo: false });

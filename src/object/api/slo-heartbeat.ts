@@ -3,8 +3,8 @@
 // (Response Status, Response Body, Etag and Last Modified on success, Errors) in the Accept header's format.
 import { Reply } from "../../shared/http/reply.js";
 import { formatObjectError, SwiftError, swiftError } from "../errors.js";
-import { header, param, type Ctx } from "./request.js";
-import { bulkBody, bulkFormat } from "./bulk.js";
+import { param, type Ctx } from "./request.js";
+import { bulkBody, bulkType, formatOf } from "./bulk.js";
 import { ClientGone, KeepAlive, statusLine } from "./keepalive.js";
 import { SloProblems } from "./slo-put.js";
 
@@ -19,15 +19,6 @@ const REASONS: ReadonlyMap<number, string> = new Map([
   [422, "Unable to process the contained instructions"],
 ]);
 
-/** The body's content type: what Accept asked of text/plain, application/json, application/xml, text/xml. */
-function outType(ctx: Ctx, format: "plain" | "json" | "xml"): string {
-  if (format === "json") return "application/json";
-  if (format === "plain") return "text/plain";
-  return (header(ctx, "accept") ?? "").toLowerCase().includes("application/xml")
-    ? "application/xml"
-    : "text/xml";
-}
-
 /**
  * Run `work` behind a 202 whose body carries its outcome. `work` calls `beat` between steps (a space when
  * `yieldFrequency` seconds have passed since the last one) and resolves to the 201 it would have answered; a
@@ -39,11 +30,13 @@ export function heartbeatReply(
   yieldFrequency: number,
   work: (beat: () => void) => Promise<Reply>,
 ): Reply {
-  const format = bulkFormat(ctx);
+  // Swift's SLO answers plain text when Accept matches none of its types.
+  const type = bulkType(ctx) ?? "text/plain";
+  const format = formatOf(type);
   const out = new KeepAlive(yieldFrequency);
   const beat = (): void => out.beat();
   const finish = (summary: Record<string, string>, errors: Array<[string, string]> = []): void =>
-    out.end(bulkBody(format, summary, errors, "upload").body);
+    out.end(bulkBody(format, summary, errors, "upload"));
   const failed = (status: number, body: string): Record<string, string> => ({
     "Response Status": statusLine(status),
     "Response Body": body || `${statusLine(status).slice(4)}\n${REASONS.get(status) ?? ""}`,
@@ -73,5 +66,5 @@ export function heartbeatReply(
       }
     }
   })();
-  return new Reply(202, out.body, { "content-type": outType(ctx, format) });
+  return new Reply(202, out.body, { "content-type": type });
 }

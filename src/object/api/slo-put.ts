@@ -18,7 +18,7 @@ import {
   splitSegmentName,
   type SloEntry,
 } from "./slo.js";
-import { bulkBody, bulkFormat } from "./bulk.js";
+import { bulkBody, bulkContentType, bulkType, formatOf } from "./bulk.js";
 import type { StoredObject } from "../store/objects.js";
 
 /** A parsed manifest entry: an object-backed segment, or inline data. */
@@ -259,8 +259,10 @@ export async function validateSlo(
 
 /** Swift's answer to a refused manifest without heartbeat: 400 with the problem segments. */
 export function sloProblemsReply(ctx: Ctx, problems: Array<[string, string]>): Reply {
-  const out = bulkBody(bulkFormat(ctx), {}, problems, "upload");
-  return new Reply(400, out.body, { "content-type": out.contentType });
+  const type = bulkType(ctx) ?? "text/plain";
+  return new Reply(400, bulkBody(formatOf(type), {}, problems, "upload"), {
+    "content-type": bulkContentType(type),
+  });
 }
 
 /** The answer to a stored manifest: 201 with the SLO's quoted ETag. */

@@ -252,15 +252,15 @@ export async function readSlo(
     });
   }
   const r = ranges ? ranges[0] : { start: 0, end: size - 1 };
-  // The first segment is checked before the status line: a missing or changed one is a 409, as Swift.
+  // The first segment is checked before the status line: one (or a sub-manifest on the way) missing, changed or
+  // refused to the caller (401/403) is a 409, as Swift's validate_first_segment.
   const it = walker.pieces(entries, r.start, r.end);
   let piece: Piece | undefined;
   let data: Readable | undefined;
   try {
     piece = (await it.next()).value as Piece | undefined;
     if (piece && !("data" in piece)) data = await walker.open(piece);
-  } catch (e) {
-    if (e instanceof SwiftError && (e.status === 401 || e.status === 403)) throw e;
+  } catch {
     throw swiftError(409);
   }
   const body = stream(walker, entries, r, { it, piece, data });
