@@ -9,6 +9,7 @@ const BODIES: ReadonlyMap<number, string> = new Map([
   [404, "The resource could not be found."],
   [405, "The method is not allowed for this resource."],
   [409, "There was a conflict when trying to complete your request."],
+  [406, "The resource is not available in a format acceptable to your browser."],
   [411, "Content-Length header required."],
   [412, "A precondition for this request was not met."],
   [413, "The body of your request was too large for this server."],

@@ -50,12 +50,21 @@ function ranges(header: string): Range[] | null {
 
 /**
  * The offered type that best matches an Accept header: the first offered when the header is absent or empty,
- * null when it is malformed or accepts none of them.
+ * "invalid" when it is malformed, null when it accepts none of them.
  */
-export function bestMatch<T extends string>(header: string | undefined, offered: readonly T[]): T | null {
+export function acceptMatch<T extends string>(
+  header: string | undefined,
+  offered: readonly T[],
+): T | null | "invalid" {
   if (!header) return offered[0] ?? null;
   const rs = ranges(header);
-  if (!rs) return null;
+  if (!rs) return "invalid";
   for (const r of rs) for (const o of offered) if (r.pattern.test(o)) return o;
   return null;
+}
+
+/** acceptMatch, with a malformed header matching nothing (as Swift's bulk treats it). */
+export function bestMatch<T extends string>(header: string | undefined, offered: readonly T[]): T | null {
+  const m = acceptMatch(header, offered);
+  return m === "invalid" ? null : m;
 }

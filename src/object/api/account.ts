@@ -6,7 +6,7 @@ import { listContainers } from "../store/containers.js";
 import { isHidden } from "./object-versioning.js";
 import { listingDate } from "../timestamp.js";
 import { baseHeaders, empty } from "./common.js";
-import { listFormat, listParams, listRows, renderListing } from "./listing.js";
+import { listType, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { accountDomainOf, param, swiftPath, type Ctx } from "./request.js";
 import {
@@ -48,10 +48,11 @@ async function statHeaders(
 /** GET/HEAD an account: its totals and metadata, and (GET) its containers. */
 export async function readAccount(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account } = swiftPath(ctx, core);
+  // The answer's type is settled before anything else (Swift's listing_formats runs before auth).
+  const type = listType(ctx);
   await authorizeAccount(ctx, core, account, "read");
   const stats = await statHeaders(core, account, (await accountAccess(ctx, core, account)) === "owner");
   if (ctx.method === "HEAD") {
-    const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
       ...baseHeaders(`${type}; charset=utf-8`),
       ...stats,

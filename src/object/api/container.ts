@@ -16,7 +16,7 @@ import { objectRow, XML_OBJECT_FIELDS } from "./listing-fields.js";
 import { versioningChanges, versioningHeaders } from "./versioning.js";
 import { versionsEnabledHeaders } from "./object-versioning.js";
 import { baseHeaders, empty } from "./common.js";
-import { listFormat, listParams, listRows, renderListing } from "./listing.js";
+import { listType, listParams, listRows, renderListing } from "./listing.js";
 import { applyMeta, checkMeta, metaChanges, metaHeaders } from "./metadata.js";
 import { checkQuotaMeta } from "./quotas.js";
 import { ACL_HEADERS, aclChanges, authorizeContainer } from "./acl.js";
@@ -49,13 +49,14 @@ async function loadContainer(core: ObjectCore, account: string, name: string): P
 /** GET/HEAD a container: its counts and metadata, and (GET) its objects. */
 export async function readContainer(ctx: Ctx, core: ObjectCore): Promise<Reply> {
   const { account, container } = swiftPath(ctx, core);
+  // The answer's type is settled before anything else (Swift's listing_formats runs before auth).
+  const type = listType(ctx);
   await authorizeContainer(ctx, core, account, container as string, "listing");
   const c = await loadContainer(core, account, container as string);
   // Only the account's owners (Swift's swift_owner, account ACL admins too) see the ACLs and Temp-URL keys.
   if ((await accountAccess(ctx, core, account)) !== "owner")
     for (const h of [...ACL_HEADERS, ...OWNER_ONLY_CONTAINER_META, ...SYNC_HEADERS]) c.meta.delete(h);
   if (ctx.method === "HEAD") {
-    const type = { plain: "text/plain", json: "application/json", xml: "application/xml" }[listFormat(ctx)];
     return new Reply(204, undefined, {
       ...baseHeaders(`${type}; charset=utf-8`),
       ...statHeaders(c),

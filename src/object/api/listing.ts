@@ -1,6 +1,7 @@
 // Account and container listings: prefix, delimiter, marker, end_marker, limit, reverse and path over a name-ordered
 // scan, rendered as plain text, JSON or XML as Swift renders them.
-import { swiftText } from "../errors.js";
+import { swiftError, swiftText } from "../errors.js";
+import { acceptMatch } from "./accept.js";
 import { header, param, type Ctx } from "./request.js";
 
 /** One listing row: an entry with a name, or a pseudo-directory. */
@@ -25,8 +26,20 @@ export interface ListParams {
   reverse: boolean;
   /** `path=`: entries directly under this pseudo-directory, no subdirs. */
   path?: string;
-  format: "plain" | "json" | "xml";
+  /** The listing's media type (listType). */
+  format: ListType;
 }
+
+/** The media types a listing can be answered in, in Swift's order of preference. */
+const LIST_TYPES = ["text/plain", "application/json", "application/xml", "text/xml"] as const;
+/** A listing's media type. */
+export type ListType = (typeof LIST_TYPES)[number];
+/** What `format=` asks for, as Accept (anything else is plain text). */
+const FORMAT_TYPES = new Map([
+  ["plain", "text/plain"],
+  ["json", "application/json"],
+  ["xml", "application/xml"],
+]);
 
 const TRUE = new Set(["true", "1", "yes", "on", "t", "y"]);
 /** Past the last character any valid name can continue with after a prefix. */
@@ -58,21 +71,21 @@ export function listParams(ctx: Ctx, maxLimit: number): ListParams {
     reverse: TRUE.has((param(ctx, "reverse") ?? "").toLowerCase()),
     path:
       pathRaw === undefined ? undefined : pathRaw === "" || pathRaw.endsWith("/") ? pathRaw : `${pathRaw}/`,
-    format: listFormat(ctx),
+    format: listType(ctx),
   };
 }
 
-/** The listing format: `format=` first, then the Accept header, plain text by default. */
-export function listFormat(ctx: Ctx): "plain" | "json" | "xml" {
-  const f = param(ctx, "format")?.toLowerCase();
-  if (f === "json") return "json";
-  if (f === "xml") return "xml";
-  // Any other format= reads as plain, as Swift's listing_formats has it (tempest lists with format=txt).
-  if (f !== undefined) return "plain";
-  const accept = (header(ctx, "accept") ?? "").toLowerCase();
-  if (accept.includes("application/json")) return "json";
-  if (accept.includes("application/xml") || accept.includes("text/xml")) return "xml";
-  return "plain";
+/**
+ * A listing's media type, as Swift's listing_formats picks it: `format=` stands for the Accept header, which is
+ * matched against the types listings come in; 400 when Accept is malformed, 406 when it takes none of them.
+ */
+export function listType(ctx: Ctx): ListType {
+  const f = param(ctx, "format");
+  const accept = f ? (FORMAT_TYPES.get(f.toLowerCase()) ?? "text/plain") : header(ctx, "accept");
+  const m = acceptMatch(accept, LIST_TYPES);
+  if (m === "invalid") throw swiftText(400, "Invalid Accept header");
+  if (m === null) throw swiftError(406);
+  return m;
 }
 
 /** The rows of a listing, in order, at most `limit` (subdirs count as rows, as in Swift). */
@@ -144,16 +157,16 @@ function xmlEscape(s: string): string {
  */
 export function renderListing<T>(
   rows: Row<T>[],
-  format: "plain" | "json" | "xml",
+  format: ListType,
   xmlRoot: { tag: "account" | "container"; name: string; itemTag: "container" | "object" },
   toJson: (name: string, item: T) => Record<string, string | number | boolean>,
   xmlFields?: string[],
 ): { body: string | null; contentType: string } {
-  if (format === "json") {
+  if (format === "application/json") {
     const list = rows.map((r) => (r.kind === "subdir" ? { subdir: r.name } : toJson(r.name, r.item)));
     return { body: JSON.stringify(list), contentType: "application/json; charset=utf-8" };
   }
-  if (format === "xml") {
+  if (format.endsWith("/xml")) {
     const parts = rows.map((r) => {
       if (r.kind === "subdir")
         return `<subdir name="${xmlEscape(r.name)}"><name>${xmlEscape(r.name)}</name></subdir>`;
@@ -166,7 +179,7 @@ export function renderListing<T>(
       return `<${xmlRoot.itemTag}>${fields}</${xmlRoot.itemTag}>`;
     });
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<${xmlRoot.tag} name="${xmlEscape(xmlRoot.name)}">${parts.join("")}</${xmlRoot.tag}>`;
-    return { body, contentType: "application/xml; charset=utf-8" };
+    return { body, contentType: `${format}; charset=utf-8` };
   }
   if (rows.length === 0) return { body: null, contentType: "text/plain; charset=utf-8" };
   return { body: rows.map((r) => `${r.name}\n`).join(""), contentType: "text/plain; charset=utf-8" };

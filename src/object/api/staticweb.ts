@@ -97,7 +97,7 @@ async function listing(
 ): Promise<unknown> {
   const rows = await listRows(
     async (o) => (await scanListing(core, containerId, o)).map((x) => ({ name: x.name, item: x })),
-    { prefix, delimiter: "/", limit: LISTING_ROWS, reverse: false, format: "plain" },
+    { prefix, delimiter: "/", limit: LISTING_ROWS, reverse: false, format: "text/plain" },
   );
   if (prefix && rows.length === 0) return errorPage(404);
   const title = `Listing of ${html(decodeURIComponent(rawPath))}`;
