@@ -809,6 +809,28 @@ describe("bulk delete concurrency and formats", () => {
     const any = await del("*/*", "&format=json");
     assert.equal(any.headers["content-type"], "text/plain; charset=utf-8");
   });
+
+  test("a list that is not text/plain is a 406 summary, nothing deleted (Swift reads newline-separated names only)", async () => {
+    const c = await fresh();
+    await o.sw("PUT", `/${c}/a`, { body: "1" });
+    const del = (type?: string) =>
+      o.sw("POST", "?bulk-delete", {
+        body: `/${c}/a\n`,
+        headers: { accept: "application/json", ...(type === undefined ? {} : { "content-type": type }) },
+      });
+    for (const bad of ["application/x-www-form-urlencoded", "application/json", "Text/Plain"]) {
+      const r = await del(bad);
+      assert.equal(r.status, 200);
+      assert.equal(r.json["Response Status"], "406 Not Acceptable", bad);
+      assert.equal(r.json["Response Body"], "");
+      assert.equal(r.json["Number Deleted"], 0);
+    }
+    assert.equal((await o.sw("HEAD", `/${c}/a`)).status, 200);
+    const ok = await del("text/plain; charset=utf-8");
+    assert.equal(ok.json["Response Status"], "200 OK");
+    assert.equal(ok.json["Number Deleted"], 1);
+    assert.equal((await del()).json["Number Not Found"], 1);
+  });
 });
 
 describe("container ACLs", () => {

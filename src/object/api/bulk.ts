@@ -180,8 +180,11 @@ export async function inFlight<T>(
 
 /** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */
 export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): Promise<Reply> {
-  // With an Accept it cannot answer, Swift reads no path (the summary is 406).
-  const paths = bulkType(ctx) ? await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined) : [];
+  // With an Accept it cannot answer, Swift reads no path (the summary is 406); nor when the list is not plain text.
+  const incoming = header(ctx, "content-type");
+  const plainList = !incoming || incoming.startsWith("text/plain");
+  const paths =
+    bulkType(ctx) && plainList ? await readPaths(ctx.body as AsyncIterable<Uint8Array> | undefined) : [];
   // Objects first, then containers (which the objects' deletion may have emptied), as Swift.
   const isContainer = (raw: string) => {
     let name = raw;
@@ -195,6 +198,7 @@ export async function bulkDelete(ctx: Ctx, core: ObjectCore, account: string): P
   const passes = [paths.filter((p) => !isContainer(p)), paths.filter(isContainer)];
   const { yieldFrequency, deleteConcurrency } = core.cfg.object.bulk;
   return streamDelete(ctx, core.log, yieldFrequency, async (tally, beat) => {
+    if (!plainList) throw swiftText(406, "");
     const { errors } = tally;
     // Checked before every path is taken and once at the end: reaching the limit stops the work (once the
     // deletions in flight have ended).
