@@ -390,6 +390,23 @@ describe("S3 conditions with the multipart ETag", () => {
     const listed = await c.s3("GET", "/pnum/mp", { headers: { "if-match": `"${md5("x")}", ${ETAG}` } });
     assert.equal(listed.status, 200);
   });
+
+  test("a 304 Swift itself answers (If-None-Match: *, If-Modified-Since) shows the multipart ETag", async () => {
+    const later = new Date(Date.now() + 3_600_000).toUTCString();
+    const conditions: Array<Record<string, string>> = [
+      { "if-none-match": "*" },
+      { "if-modified-since": later },
+    ];
+    for (const headers of conditions)
+      for (const method of ["GET", "HEAD"]) {
+        const r = await c.s3(method, "/pnum/mp", { headers });
+        assert.equal(r.status, 304, JSON.stringify(headers));
+        assert.equal(r.headers.etag, ETAG, `${method} ${JSON.stringify(headers)}`);
+        const plain = await c.s3(method, "/pnum/plain", { headers });
+        assert.equal(plain.status, 304);
+        assert.equal(plain.headers.etag, `"${md5("plain bytes")}"`);
+      }
+  });
 });
 
 describe("S3 GET by part number is authorized as a plain GET", () => {

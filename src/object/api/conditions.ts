@@ -22,11 +22,12 @@ function etags(v: string): string[] {
 
 /**
  * Evaluate the preconditions of a GET or HEAD against an object (its ETag and timestamp): throws 412, or 304 with
- * the validators, as Swift does. If-Match / If-None-Match win over the date conditions.
+ * the validators (the ETag as the object's answers show it: `shown`), as Swift does. If-Match / If-None-Match win
+ * over the date conditions.
  */
-export function checkConditions(ctx: Ctx, etag: string, timestamp: string): void {
+export function checkConditions(ctx: Ctx, etag: string, timestamp: string, shown = etag): void {
   const lastModified = Math.ceil(Number(timestamp));
-  const validators = { etag, "last-modified": httpDate(timestamp) };
+  const validators = { etag: shown, "last-modified": httpDate(timestamp) };
   const ifMatch = header(ctx, "if-match");
   if (ifMatch !== undefined) {
     const tags = etags(ifMatch);

@@ -239,7 +239,7 @@ export async function readSlo(
     "x-manifest-etag": o.etag,
     "x-static-large-object": "True",
   };
-  checkConditions(ctx, etag, o.timestamp);
+  checkConditions(ctx, etag, o.timestamp, h.etag);
   if (ctx.method === "HEAD") return new Reply(200, undefined, { ...h, "content-length": String(size) });
   const walker = new Walker(ctx, core, account);
   const ranges = size > 0 ? parseRanges(header(ctx, "range"), size) : null;

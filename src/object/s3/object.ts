@@ -346,8 +346,8 @@ interface ReadTarget {
 /** The S3 error (or the 304 answer) of a Swift read of an object that did not answer 200 or 206. */
 async function readFailure(sw: SwiftClient, r: SwiftRes, at: ReadTarget, range?: string): Promise<Reply> {
   r.stream?.resume();
-  if (r.status === 304) return reply(304, undefined, { etag: quoteEtag(h(r, "etag")) });
   const { bucket, key, versionId } = at;
+  if (r.status === 304) return reply(304, undefined, { etag: await shownEtag(sw, r, at) });
   if (versionId !== undefined && versionId !== "null" && (r.status === 404 || r.status === 400))
     throw await versionError(sw, r, { bucket, key, id: versionId });
   const marker = markerRead(r, versionId);
@@ -355,6 +355,17 @@ async function readFailure(sw: SwiftClient, r: SwiftRes, at: ReadTarget, range?:
   if (r.status === 404) throw await missing(sw, bucket, key);
   if (r.status === 416) throw s3Error("InvalidRange", { RangeRequested: range ?? "" });
   throw fromSwift(r, "key", { Key: key });
+}
+
+/**
+ * The ETag S3 shows for the object a Swift answer without its headers (a 304) is about: a multipart upload's own,
+ * found from a HEAD and the manifest, or Swift's.
+ */
+async function shownEtag(sw: SwiftClient, r: SwiftRes, at: ReadTarget): Promise<string> {
+  const etag = quoteEtag(h(r, "etag"));
+  const now = await sw.call("HEAD", at.bucket, at.key, { query: versionQuery(at.versionId) });
+  if (now.status !== 200 || h(now, "x-static-large-object") !== "True") return etag;
+  return (await partLayout(sw, at.bucket, at.key, at.versionId))?.etag ?? etag;
 }
 
 /** The conditional headers of a GET or HEAD. */
