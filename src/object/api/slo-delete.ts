@@ -48,6 +48,7 @@ async function* deletions(
       throw swiftText(400, "Too many buffered slo segments to delete.");
     const job = queue.shift() as Job;
     const at = job.subSlo ? splitSegmentName(job.name) : null;
+    // A deletion (or a sub-manifest whose name is no path, which the worker lists as 400).
     if (!at) {
       yield job;
       continue;
