@@ -182,6 +182,9 @@ export const ConfigSchema = Type.Object(
             yieldFrequency: Type.Integer({ minimum: 0, maximum: 3600 }),
             /** Whether `multipart-manifest=delete&async=on` leaves the segments to the reaper (allow_async_delete). */
             allowAsyncDelete: Type.Boolean(),
+            /** How many segment lookups a manifest PUT, and deletions a `multipart-manifest=delete`, run at once
+             *  (concurrency, also Swift's default delete_concurrency for it; here 1..1000). */
+            concurrency: Type.Integer({ minimum: 1, maximum: 1000 }),
           },
           { additionalProperties: false },
         ),
@@ -521,7 +524,7 @@ function defaults(dataDir: string): Config {
       s3MinPartSize: 5 * 1024 ** 2,
       allowNamesInAcls: true,
       bulk: { yieldFrequency: 10, deleteConcurrency: 2 },
-      slo: { yieldFrequency: 10, allowAsyncDelete: true },
+      slo: { yieldFrequency: 10, allowAsyncDelete: true, concurrency: 2 },
       containerSync: { interval: 300, allowFullUrls: true, allowedHosts: ["127.0.0.1"], realms: {} },
     },
     volume: {

@@ -343,7 +343,7 @@ async function putSlo(
       ctx,
       core,
       at,
-      await validateSlo(ctx, input, segmentLookup(ctx, core, account), beat),
+      await validateSlo(ctx, input, segmentLookup(ctx, core, account), core.cfg.object.slo.concurrency, beat),
       undefined,
       beat,
     );

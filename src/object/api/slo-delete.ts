@@ -2,11 +2,13 @@
 // then the manifest. As Swift (whose slo middleware hands the work to the bulk middleware's handle_delete_iter), the
 // answer is 200 at once with a streamed bulk-delete summary: fillers while it runs (object.slo.yieldFrequency),
 // what goes wrong during the work (too many buffered segments, a failure reading a manifest) in the summary.
+// Deletions run object.slo.concurrency at once (Swift's slo hands its concurrency to the bulk deleter).
 import type { Reply } from "../../shared/http/reply.js";
 import type { ObjectCore } from "../core.js";
+import type { StoredObject } from "../store/objects.js";
 import { SwiftError, swiftText } from "../errors.js";
 import { authorizeContainer } from "./acl.js";
-import { deleteInto, streamDelete } from "./bulk.js";
+import { deleteInto, inFlight, streamDelete } from "./bulk.js";
 import { statusLine } from "./keepalive.js";
 import type { Ctx } from "./request.js";
 import { isSlo, quotePath, readManifest, segmentLookup, SLO_INFO, splitSegmentName } from "./slo.js";
@@ -29,7 +31,47 @@ function manifestError(e: SwiftError): { code: number; message: string } {
 const NOT_SLO = "Not an SLO manifest";
 
 /**
- * Delete the SLO manifest `/<container>/<object>` and its segments in `account`; 200 with Swift's bulk summary,
+ * The deletions of a manifest's SLO delete, in Swift's order (get_segments_to_delete_iter): segments in manifest
+ * order, a sub-manifest's read when reached (`beat` first) and queued after them, each manifest after its segments;
+ * one that cannot be read carries its error. Throws "Too many buffered slo segments to delete." past Swift's bound.
+ */
+async function* deletions(
+  core: ObjectCore,
+  lookup: (container: string, object: string) => Promise<StoredObject>,
+  top: string,
+  beat: (name: string) => Promise<void>,
+): AsyncGenerator<Job> {
+  const queue: Job[] = [{ name: top, subSlo: true }];
+  while (queue.length) {
+    // Bounds memory whatever the nesting (Swift's limit).
+    if (queue.length > SLO_INFO.max_manifest_segments * 10)
+      throw swiftText(400, "Too many buffered slo segments to delete.");
+    const job = queue.shift() as Job;
+    const at = job.subSlo ? splitSegmentName(job.name) : null;
+    // A deletion (or a sub-manifest whose name is no path, which the worker lists as 400).
+    if (!at) {
+      yield job;
+      continue;
+    }
+    await beat(job.name);
+    try {
+      const m = await lookup(at.container, at.object);
+      if (!isSlo(m)) throw new SwiftError(400, NOT_SLO);
+      for (const e of await readManifest(core, m))
+        if (e.data === undefined && typeof e.name === "string")
+          queue.push({ name: e.name, subSlo: e.sub_slo === true });
+    } catch (e) {
+      if (!(e instanceof SwiftError)) throw e;
+      job.error = manifestError(e);
+    }
+    // The manifest itself goes after its segments.
+    queue.push({ ...job, subSlo: false });
+  }
+}
+
+/**
+ * Delete the SLO manifest `/<container>/<object>` and its segments in `account`, `object.slo.concurrency` deletions
+ * at once (so the order of the summary's Errors may differ from the manifest's); 200 with Swift's bulk summary,
  * streamed. The caller must be allowed to delete the manifest (keystoneauth refuses before SLO answers anything).
  */
 export async function deleteSlo(
@@ -41,48 +83,32 @@ export async function deleteSlo(
 ): Promise<Reply> {
   await authorizeContainer(ctx, core, account, container, "write");
   const lookup = segmentLookup(ctx, core, account);
-  return streamDelete(ctx, core.log, core.cfg.object.slo.yieldFrequency, async (tally, beat) => {
+  const { yieldFrequency, concurrency } = core.cfg.object.slo;
+  return streamDelete(ctx, core.log, yieldFrequency, async (tally, beat) => {
     const { errors } = tally;
-    const queue: Job[] = [{ name: `/${container}/${object}`, subSlo: true }];
-    while (queue.length) {
-      // Bounds memory whatever the nesting (Swift's limit).
-      if (queue.length > SLO_INFO.max_manifest_segments * 10)
-        throw swiftText(400, "Too many buffered slo segments to delete.");
-      const job = queue.shift() as Job;
+    const jobs = deletions(core, lookup, `/${container}/${object}`, beat);
+    // The generator's next() calls queue up, so each worker takes the next deletion in order.
+    const next = async () => (await jobs.next()).value ?? undefined;
+    await inFlight(concurrency, next, async (job) => {
       await beat(job.name);
       const at = splitSegmentName(job.name);
       if (!at) {
         errors.push([quotePath(job.name), "400 Bad Request"]);
-        continue;
-      }
-      if (job.subSlo) {
-        try {
-          const m = await lookup(at.container, at.object);
-          if (!isSlo(m)) throw new SwiftError(400, NOT_SLO);
-          for (const e of await readManifest(core, m))
-            if (e.data === undefined && typeof e.name === "string")
-              queue.push({ name: e.name, subSlo: e.sub_slo === true });
-        } catch (e) {
-          if (!(e instanceof SwiftError)) throw e;
-          job.error = manifestError(e);
-        }
-        // The manifest itself goes after its segments.
-        queue.push({ ...job, subSlo: false });
-        continue;
+        return;
       }
       if (job.error) {
         if (job.error.code === 404) tally.notFound++;
         else errors.push([quotePath(job.name), job.error.message]);
-        continue;
+        return;
       }
       try {
         await authorizeContainer(ctx, core, account, at.container, "write");
       } catch (e) {
         if (!(e instanceof SwiftError)) throw e;
         errors.push([quotePath(job.name), statusLine(e.status)]);
-        continue;
+        return;
       }
       await deleteInto(tally, core, account, at.container, at.object);
-    }
+    });
   });
 }

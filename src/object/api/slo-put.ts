@@ -18,7 +18,7 @@ import {
   splitSegmentName,
   type SloEntry,
 } from "./slo.js";
-import { bulkBody, bulkContentType, bulkType, formatOf } from "./bulk.js";
+import { bulkBody, bulkContentType, bulkType, formatOf, inFlight } from "./bulk.js";
 import type { StoredObject } from "../store/objects.js";
 
 /** A parsed manifest entry: an object-backed segment, or inline data. */
@@ -172,17 +172,19 @@ export async function readSloInput(ctx: Ctx, self: { container: string; object: 
 }
 
 /**
- * Check every segment (`lookup` reads one as the caller, throwing SwiftError; `tick` runs after each lookup) and
- * return what to store; throws SloProblems listing the problem segments, or 422 when the given ETag differs.
+ * Check every segment (`lookup` reads one as the caller, throwing SwiftError, up to `concurrency` at once as Swift's
+ * StreamingPile; `tick` runs after each lookup) and return what to store; throws SloProblems listing the problem
+ * segments in manifest order, or 422 when the given ETag differs.
  */
 export async function validateSlo(
   ctx: Ctx,
   input: Input[],
   lookup: (container: string, object: string) => Promise<StoredObject>,
+  concurrency: number,
   tick?: () => void,
 ): Promise<SloPut> {
+  const heads = await lookupAll(input, lookup, concurrency, tick);
   const problems: Array<[string, string]> = [];
-  const heads = new Map<string, StoredObject | number>();
   const stored: SloEntry[] = [];
   const etagHash = createHash("md5");
   let total = 0;
@@ -195,19 +197,7 @@ export async function validateSlo(
     }
     const name = seg.path.replace(/^\/+/, "");
     const quoted = quotePath(seg.path);
-    let head = heads.get(name);
-    if (head === undefined) {
-      const at = splitSegmentName(name) as { container: string; object: string };
-      await sloPutTestHooks.beforeLookup?.(name);
-      try {
-        head = await lookup(at.container, at.object);
-      } catch (e) {
-        if (!(e instanceof SwiftError)) throw e;
-        head = e.status;
-      }
-      heads.set(name, head);
-      tick?.();
-    }
+    const head = heads.get(name) as StoredObject | number;
     if (typeof head === "number") {
       problems.push([quoted, TITLE(head)]);
       continue;
@@ -255,6 +245,35 @@ export async function validateSlo(
     [SLO_SIZE, String(total)],
   ]);
   return { body: Buffer.from(JSON.stringify(stored)), sloEtag, size: total, meta };
+}
+
+/** Each segment the manifest names, read once (as Swift's path2indices), `concurrency` at once, started in manifest
+ *  order: the object, or the status of the SwiftError its lookup threw. */
+async function lookupAll(
+  input: Input[],
+  lookup: (container: string, object: string) => Promise<StoredObject>,
+  concurrency: number,
+  tick?: () => void,
+): Promise<Map<string, StoredObject | number>> {
+  const names = [...new Set(input.flatMap((s) => ("path" in s ? [s.path.replace(/^\/+/, "")] : [])))];
+  const heads = new Map<string, StoredObject | number>();
+  let i = 0;
+  await inFlight(
+    concurrency,
+    () => names[i++],
+    async (name) => {
+      const at = splitSegmentName(name) as { container: string; object: string };
+      await sloPutTestHooks.beforeLookup?.(name);
+      try {
+        heads.set(name, await lookup(at.container, at.object));
+      } catch (e) {
+        if (!(e instanceof SwiftError)) throw e;
+        heads.set(name, e.status);
+      }
+      tick?.();
+    },
+  );
+  return heads;
 }
 
 /** Swift's answer to a refused manifest without heartbeat: 400 with the problem segments. */
