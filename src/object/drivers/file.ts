@@ -75,6 +75,8 @@ export class FileDataStore implements ObjectDataStore {
           algorithms: ["md5"],
           maxBytes: opts.maxBytes,
           tooLarge: (limit) => new DataTooLarge(limit),
+          // Kept out of the page cache, as Swift's object server drops what it writes.
+          direct: true,
         });
         await rename(tmp, final);
       }

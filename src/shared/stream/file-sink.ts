@@ -3,7 +3,9 @@
 // threads (hashing.ts), all in parallel. A slot is reused once every one of them is done with it, and the source
 // is not read while no slot is free, so memory is the ring (8 MiB) whatever the stream's size. The file is flushed
 // to disk as it grows (fdatasync every 64 MiB in the background) and fsynced at the end. The received chunks
-// themselves are freed as the stream goes (reclaim.ts), so they do not pile up either.
+// themselves are freed as the stream goes (reclaim.ts), so they do not pile up either. With `direct`, the slots
+// are written around the page cache (O_DIRECT), as an object store keeps what it writes out of the cache.
+import { constants } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { openHashJob, type HashJob } from "./hashing.js";
 import { noteReceived } from "./reclaim.js";
@@ -25,6 +27,12 @@ export interface SinkOptions {
   tooLarge?: (limit: number) => Error;
   /** Sees the data in order, in pieces of up to SLOT_SIZE; a piece is only valid during the call. */
   onData?: (piece: Buffer) => void;
+  /**
+   * Write around the page cache (O_DIRECT) where the file system allows it, so a large write neither fills the
+   * cache nor pays for fresh cache pages (Swift drops what it writes from the cache for the same reason). The end
+   * of the data that does not fill a block goes through the cache. Falls back to cached writes silently.
+   */
+  direct?: boolean;
 }
 
 /** What writing a stream produced. */
@@ -32,15 +40,38 @@ export interface SinkResult {
   size: number;
   /** Hex digests, in the order of `algorithms`. */
   digests: string[];
+  /** Whether whole blocks were written around the page cache (`direct` asked for and possible). */
+  direct: boolean;
 }
 
-/** A shared ring of slots; idle rings are kept for reuse so steady uploads do not fault in fresh memory. */
+/** The block size direct writes are aligned to (buffer address, file offset and length): 4 KiB covers disks. */
+const BLOCK = 4096;
+/** The part of WebAssembly's JavaScript API used here (TypeScript's ES libraries do not declare it). */
+declare const WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number; shared: true }) => { buffer: SharedArrayBuffer };
+};
+/** WebAssembly's page size: shared memory grows in these. */
+const WASM_PAGE = 65536;
+
+/**
+ * A shared ring of slots; idle rings are kept for reuse so steady uploads do not fault in fresh memory. Its memory
+ * is a WebAssembly memory's: page-aligned, so every slot can be handed to an O_DIRECT write.
+ */
 class Ring {
-  readonly sab = new SharedArrayBuffer(SLOT_SIZE * SLOTS);
+  readonly sab = new WebAssembly.Memory({
+    initial: (SLOT_SIZE * SLOTS) / WASM_PAGE,
+    maximum: (SLOT_SIZE * SLOTS) / WASM_PAGE,
+    shared: true,
+  }).buffer;
   readonly buf = Buffer.from(this.sab);
 }
 const idleRings: Ring[] = [];
 const IDLE_RINGS = 2;
+
+/** How the direct descriptor is opened (tests stand in a file system that refuses direct I/O). */
+export const fileSinkHooks = {
+  openDirect: (path: string): Promise<FileHandle> => open(path, constants.O_WRONLY | constants.O_DIRECT),
+};
 
 /** Write every byte of `buf` at `position`, however many writes it takes. */
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
@@ -88,6 +119,9 @@ export async function streamToFile(
   };
 
   let fh: FileHandle | null = null;
+  /** A second descriptor on the file opened with O_DIRECT (null: none, or given up after the device refused). */
+  let direct: FileHandle | null = null;
+  let wentDirect = false;
   let created = false;
   const jobs: HashJob[] = [];
   let syncing: Promise<void> | null = null;
@@ -97,6 +131,27 @@ export async function streamToFile(
     fh = await open(path, "wx", 0o600);
     created = true;
     const file = fh;
+    // Refused where the file system has no direct I/O: the cache it is.
+    if (opts.direct && constants.O_DIRECT) direct = await fileSinkHooks.openDirect(path).catch(() => null);
+    /** Write a sealed slot: its whole blocks directly when possible, the rest through the cache. */
+    const writePiece = async (piece: Buffer, position: number): Promise<void> => {
+      const d = direct;
+      if (d && position % BLOCK === 0) {
+        const whole = piece.length - (piece.length % BLOCK);
+        try {
+          if (whole > 0) await writeAll(d, piece.subarray(0, whole), position);
+          wentDirect ||= whole > 0;
+          if (whole < piece.length) await writeAll(file, piece.subarray(whole), position + whole);
+          return;
+        } catch (e) {
+          // The device wants another alignment: this write and the rest go through the cache.
+          if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+          direct = null;
+          void d.close().catch(() => {});
+        }
+      }
+      await writeAll(file, piece, position);
+    };
     opts.algorithms.forEach((algo, lane) => jobs.push(openHashJob(algo, ring.sab, lane, release)));
     let size = 0;
     let written = 0;
@@ -114,7 +169,7 @@ export async function streamToFile(
       opts.onData?.(piece);
       refs[slot] = 1 + jobs.length;
       for (const j of jobs) j.update(slot, at, piece.length);
-      writeAll(file, piece, position).then(
+      writePiece(piece, position).then(
         () => release(slot),
         (e) => (fail(e), release(slot)),
       );
@@ -157,17 +212,21 @@ export async function streamToFile(
     jobs.length = 0;
     await inFlightSync();
     if (failure) throw failure;
+    // One fdatasync covers both descriptors' writes (the direct ones may still sit in the device's cache).
     await file.sync();
+    await direct?.close();
+    direct = null;
     await file.close();
     fh = null;
     if (idleRings.length < IDLE_RINGS) idleRings.push(ring);
-    return { size, digests: hex };
+    return { size, digests: hex, direct: wentDirect };
   } catch (e) {
     for (const j of jobs) j.drop();
     // Every slot comes back once its write and hashes have finished; only then is nothing left touching the file.
     while (refs.some((r) => r > 0)) await new Promise<void>((r) => (wake = r));
     await inFlightSync()?.catch(() => {});
     await fh?.close().catch(() => {});
+    await direct?.close().catch(() => {});
     if (created) await rm(path, { force: true });
     if (idleRings.length < IDLE_RINGS) idleRings.push(ring);
     throw e;

@@ -3,13 +3,23 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { SLOTS, SLOT_SIZE, streamToFile } from "../../../src/shared/stream/file-sink.js";
+import { fileSinkHooks, SLOTS, SLOT_SIZE, streamToFile } from "../../../src/shared/stream/file-sink.js";
 import { HASH_WORKERS, closeHashPool, hashPoolStats } from "../../../src/shared/stream/hashing.js";
 import { RECLAIM_EVERY, reclaimRuns } from "../../../src/shared/stream/reclaim.js";
 
@@ -76,6 +86,76 @@ describe("streamToFile", () => {
       assertPoolIdle();
     });
 
+  /** Whether files in `d` can be opened for direct I/O (not on tmpfs, for one). */
+  const directIn = (d: string): boolean => {
+    const probe = join(d, `probe-${n++}`);
+    try {
+      closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT, 0o600));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      rmSync(probe, { force: true });
+    }
+  };
+  /** Bytes of a file resident in the page cache (util-linux's fincore). */
+  const cached = (p: string): number =>
+    Number(
+      execFileSync("fincore", ["--bytes", "--noheadings", "--output", "RES", p], { encoding: "utf8" }).trim(),
+    );
+
+  test("direct: the same bytes and digests for every size, whole blocks kept out of the page cache", async () => {
+    const possible = directIn(dir);
+    // This machine's test directory is on a disk: a skip here would hide a broken direct path.
+    if (process.env.CI) assert.ok(possible, `${dir} takes O_DIRECT`);
+    const big = SLOT_SIZE * SLOTS * 2 + 4096 * 3 + 5;
+    for (const size of [0, 1, 4095, 4096, 4097, SLOT_SIZE - 1, SLOT_SIZE, SLOT_SIZE + 1, big]) {
+      const data = pseudoRandom(size, size + 11);
+      const p = path();
+      const r = await streamToFile(chunks(data, 65536), p, { algorithms: ["md5"], direct: true });
+      assert.equal(r.size, size);
+      assert.deepEqual(r.digests, [hex("md5", data)]);
+      assert.equal(r.direct, possible && size >= 4096, `${size} bytes`);
+      if (possible) assert.ok(cached(p) <= 4096, `${size} bytes: ${cached(p)} cached`);
+      assert.ok(readFileSync(p).equals(data), `${size} bytes read back`);
+      rmSync(p);
+    }
+    // Without it the data stays cached (what the check above would see if direct writes went through the cache).
+    const p = path();
+    const data = pseudoRandom(big, 3);
+    assert.equal((await streamToFile(chunks(data, 65536), p, { algorithms: [] })).direct, false);
+    if (possible) assert.ok(cached(p) >= big - 4096, `${cached(p)} cached`);
+    rmSync(p);
+    assertPoolIdle();
+  });
+
+  test("direct where the file system refuses it, at open or at a write: through the cache, same bytes", async () => {
+    const data = pseudoRandom(SLOT_SIZE * 3 + 4097, 5);
+    const refusal = () => Object.assign(new Error("EINVAL: invalid argument"), { code: "EINVAL" });
+    const real = fileSinkHooks.openDirect;
+    let closed = 0;
+    const cases: Array<typeof real> = [
+      () => Promise.reject(refusal()),
+      // Opened, but its writes are refused (a device with another alignment): the rest goes through the cache.
+      async () => ({ write: () => Promise.reject(refusal()), close: async () => void closed++ }) as never,
+    ];
+    try {
+      for (const openDirect of cases) {
+        fileSinkHooks.openDirect = openDirect;
+        const p = path();
+        const r = await streamToFile(chunks(data, 65536), p, { algorithms: ["md5"], direct: true });
+        assert.equal(r.direct, false);
+        assert.deepEqual(r.digests, [hex("md5", data)]);
+        assert.ok(readFileSync(p).equals(data));
+        rmSync(p);
+      }
+      assert.equal(closed, 1, "the refused descriptor is closed");
+    } finally {
+      fileSinkHooks.openDirect = real;
+    }
+    assertPoolIdle();
+  });
+
   test("received HTTP body chunks are freed as the stream goes: 256 MiB never holds 20 MiB of them", async () => {
     // The HTTP parser hands out each received piece in a fresh buffer outside the JS heap; left to V8 alone, 28 MiB
     // of them piled up here (and up to 70 MiB in a server), 10 MiB with a minor collection every RECLAIM_EVERY.
@@ -122,7 +202,7 @@ describe("streamToFile", () => {
     const data = pseudoRandom(SLOT_SIZE * 2 + 3, 1);
     const p = path();
     const r = await streamToFile(chunks(data, 100_000), p, { algorithms: [] });
-    assert.deepEqual(r, { size: data.length, digests: [] });
+    assert.deepEqual(r, { size: data.length, digests: [], direct: false });
     assert.ok(readFileSync(p).equals(data));
   });
 
