@@ -91,7 +91,8 @@ export class FileDataStore implements ObjectDataStore {
   }
 
   get(key: string, range?: { start: number; end: number }): Readable {
-    return new FileSource(this.path(key), range);
+    // Large objects are read around the page cache, as they were written.
+    return new FileSource(this.path(key), range, { direct: true });
   }
 
   async getBuffer(key: string, range?: { start: number; end: number }): Promise<Buffer> {

@@ -7,6 +7,7 @@
 // are written around the page cache (O_DIRECT), as an object store keeps what it writes out of the cache.
 import { constants } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
+import { alignedShared, DIRECT_BLOCK } from "./aligned.js";
 import { openHashJob, type HashJob } from "./hashing.js";
 import { noteReceived } from "./reclaim.js";
 
@@ -44,25 +45,12 @@ export interface SinkResult {
   direct: boolean;
 }
 
-/** The block size direct writes are aligned to (buffer address, file offset and length): 4 KiB covers disks. */
-const BLOCK = 4096;
-/** The part of WebAssembly's JavaScript API used here (TypeScript's ES libraries do not declare it). */
-declare const WebAssembly: {
-  Memory: new (d: { initial: number; maximum: number; shared: true }) => { buffer: SharedArrayBuffer };
-};
-/** WebAssembly's page size: shared memory grows in these. */
-const WASM_PAGE = 65536;
-
 /**
  * A shared ring of slots; idle rings are kept for reuse so steady uploads do not fault in fresh memory. Its memory
  * is a WebAssembly memory's: page-aligned, so every slot can be handed to an O_DIRECT write.
  */
 class Ring {
-  readonly sab = new WebAssembly.Memory({
-    initial: (SLOT_SIZE * SLOTS) / WASM_PAGE,
-    maximum: (SLOT_SIZE * SLOTS) / WASM_PAGE,
-    shared: true,
-  }).buffer;
+  readonly sab = alignedShared(SLOT_SIZE * SLOTS);
   readonly buf = Buffer.from(this.sab);
 }
 const idleRings: Ring[] = [];
@@ -136,8 +124,8 @@ export async function streamToFile(
     /** Write a sealed slot: its whole blocks directly when possible, the rest through the cache. */
     const writePiece = async (piece: Buffer, position: number): Promise<void> => {
       const d = direct;
-      if (d && position % BLOCK === 0) {
-        const whole = piece.length - (piece.length % BLOCK);
+      if (d && position % DIRECT_BLOCK === 0) {
+        const whole = piece.length - (piece.length % DIRECT_BLOCK);
         try {
           if (whole > 0) await writeAll(d, piece.subarray(0, whole), position);
           wentDirect ||= whole > 0;

@@ -3,17 +3,35 @@
 // it, instead of allocating a fresh buffer per read. A new buffer per MiB is what made every download trigger a
 // full garbage collection every few dozen MiB in a server with a real heap. Read any other way (for await, on
 // "data"), it is an ordinary readable stream.
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable, type Writable } from "node:stream";
+import { AlignedPool, DIRECT_BLOCK } from "./aligned.js";
 
 /** Bytes per read and per write to the destination. */
 export const READ_SIZE = 1 << 20;
 /** Buffers in flight per piped stream: its whole memory. */
 export const READ_BUFFERS = 4;
 
+/** Files from this size on are read around the page cache when asked (Swift's keep_cache_size: 5 MiB). */
+export const DIRECT_READ_MIN = 5 << 20;
+/** Aligned read buffers shared by direct reads: 64 MiB at most (16 streams at once), then cached reads. */
+const pool = new AlignedPool(READ_SIZE, 8 * READ_SIZE, 64);
+
+/** How a FileSource reads. */
+export interface SourceOptions {
+  /**
+   * Read a file of DIRECT_READ_MIN bytes or more around the page cache (O_DIRECT) when piped, as an object store
+   * keeps large objects out of the cache; falls back to cached reads where that is not possible.
+   */
+  direct?: boolean;
+}
+
 /** A readable of `path`'s bytes [start, end] (inclusive, the whole file by default), fast when piped. */
 export class FileSource extends Readable {
   private fh: FileHandle | null = null;
+  /** A second descriptor opened with O_DIRECT, for a large file read with `direct`. */
+  private directFh: FileHandle | null = null;
   private pos: number;
   private readonly end: number;
   private pumping = false;
@@ -21,10 +39,16 @@ export class FileSource extends Readable {
   constructor(
     private readonly path: string,
     range?: { start: number; end: number },
+    private readonly opts: SourceOptions = {},
   ) {
     super({ highWaterMark: READ_SIZE });
     this.pos = range?.start ?? 0;
     this.end = range?.end ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Whether the bytes are being read around the page cache (for tests). */
+  get direct(): boolean {
+    return this.directFh !== null;
   }
 
   /** True until the file is open (as fs.ReadStream); "ready" is emitted once it is. */
@@ -34,8 +58,11 @@ export class FileSource extends Readable {
 
   override _construct(cb: (err?: Error | null) => void): void {
     open(this.path, "r").then(
-      (fh) => {
+      async (fh) => {
         this.fh = fh;
+        if (this.opts.direct && constants.O_DIRECT && (await fh.stat()).size >= DIRECT_READ_MIN)
+          // Refused where the file system has no direct I/O: cached reads then.
+          this.directFh = await open(this.path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
         cb();
         this.emit("ready");
       },
@@ -59,12 +86,26 @@ export class FileSource extends Readable {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const fh = this.fh;
-    this.fh = null;
+    const direct = this.directFh;
+    this.fh = this.directFh = null;
     if (!fh) return cb(err);
-    fh.close().then(
-      () => cb(err),
-      () => cb(err),
-    );
+    Promise.allSettled([fh.close(), direct?.close()]).then(() => cb(err));
+  }
+
+  /**
+   * Read up to `want` bytes at the current position into `buf`: through the cache, or with the direct descriptor
+   * from the block before it (the bytes before the position are skipped). The bytes read, as a view of `buf`.
+   */
+  private async readAt(buf: Buffer, want: number, direct: boolean): Promise<Buffer> {
+    const fh = this.directFh;
+    if (!direct || !fh) {
+      const { bytesRead } = await (this.fh as FileHandle).read(buf, 0, want, this.pos);
+      return buf.subarray(0, bytesRead);
+    }
+    const skip = this.pos % DIRECT_BLOCK;
+    const span = Math.min(buf.length, Math.ceil((skip + want) / DIRECT_BLOCK) * DIRECT_BLOCK);
+    const { bytesRead } = await fh.read(buf, 0, span, this.pos - skip);
+    return buf.subarray(skip, Math.max(skip, Math.min(bytesRead, skip + want)));
   }
 
   override pipe<T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T {
@@ -84,7 +125,10 @@ export class FileSource extends Readable {
     };
     dest.once("close", onClose);
     let wake: (() => void) | null = null;
-    const free: Buffer[] = Array.from({ length: READ_BUFFERS }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+    let free: Buffer[] = [];
+    /** Aligned buffers from the pool (a direct read), each given back once the destination is done with it. */
+    let pooled: Buffer[] | null = null;
+    let done = false;
     let inFlight = 0;
     let failure: Error | null = null;
     try {
@@ -93,6 +137,10 @@ export class FileSource extends Readable {
         this.once("ready", resolve);
         this.once("error", reject);
       });
+      pooled = this.directFh ? pool.take(READ_BUFFERS) : null;
+      free = pooled
+        ? [...pooled]
+        : Array.from({ length: READ_BUFFERS }, () => Buffer.allocUnsafeSlow(READ_SIZE));
       for (;;) {
         while (!free.length && !gone && !failure && !this.destroyed)
           await new Promise<void>((r) => (wake = r));
@@ -100,15 +148,20 @@ export class FileSource extends Readable {
         const want = Math.min(READ_SIZE, this.end - this.pos + 1);
         if (want <= 0) break;
         const buf = free.pop() as Buffer;
-        const { bytesRead } = await (this.fh as FileHandle).read(buf, 0, want, this.pos);
-        if (bytesRead === 0 || this.destroyed) break;
-        this.pos += bytesRead;
+        const data = await this.readAt(buf, want, pooled !== null);
+        if (data.length === 0 || this.destroyed) {
+          free.push(buf);
+          break;
+        }
+        this.pos += data.length;
         inFlight++;
-        dest.write(buf.subarray(0, bytesRead), (err) => {
+        dest.write(data, (err) => {
           inFlight--;
-          // A buffer is reused only once the destination is done with it; after an error it is left to the GC.
+          // A buffer is reused only once the destination is done with it; after an error an ordinary one is left to
+          // the GC (a pooled one goes back to the pool: the destination has let go of it either way).
           if (err) failure ??= err;
-          else free.push(buf);
+          if (pooled && done) pool.give([buf]);
+          else if (!err || pooled) free.push(buf);
           const w = wake;
           wake = null;
           w?.();
@@ -124,6 +177,12 @@ export class FileSource extends Readable {
       }
     } finally {
       dest.off("close", onClose);
+      // Pooled buffers go back now, or as the destination lets go of them.
+      done = true;
+      if (pooled) pool.give(free.splice(0));
     }
   }
 }
+
+/** The direct-read buffer pool's state (for tests: every stream gives its buffers back). */
+export const directPoolStats = () => pool.stats();
