@@ -13,6 +13,8 @@ export const READ_SIZE = 1 << 20;
 /** Buffers in flight per piped stream: its whole memory. */
 export const READ_BUFFERS = 4;
 
+/** Direct reads running ahead of the destination (each in its own buffer). */
+const READ_AHEAD = 2;
 /** Files from this size on are read around the page cache when asked (Swift's keep_cache_size: 5 MiB). */
 export const DIRECT_READ_MIN = 5 << 20;
 /** Aligned read buffers shared by direct reads: 64 MiB at most (16 streams at once), then cached reads. */
@@ -34,6 +36,8 @@ export class FileSource extends Readable {
   private directFh: FileHandle | null = null;
   private pos: number;
   private readonly end: number;
+  /** The file's size, when it was looked at (for a direct read). */
+  private size = Number.POSITIVE_INFINITY;
   private pumping = false;
 
   constructor(
@@ -60,9 +64,12 @@ export class FileSource extends Readable {
     open(this.path, "r").then(
       async (fh) => {
         this.fh = fh;
-        if (this.opts.direct && constants.O_DIRECT && (await fh.stat()).size >= DIRECT_READ_MIN)
+        if (this.opts.direct && constants.O_DIRECT) {
+          this.size = (await fh.stat()).size;
           // Refused where the file system has no direct I/O: cached reads then.
-          this.directFh = await open(this.path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
+          if (this.size >= DIRECT_READ_MIN)
+            this.directFh = await open(this.path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
+        }
         cb();
         this.emit("ready");
       },
@@ -93,18 +100,18 @@ export class FileSource extends Readable {
   }
 
   /**
-   * Read up to `want` bytes at the current position into `buf`: through the cache, or with the direct descriptor
-   * from the block before it (the bytes before the position are skipped). The bytes read, as a view of `buf`.
+   * Read up to `want` bytes at `at` into `buf`: through the cache, or with the direct descriptor from the block
+   * before it (the bytes before `at` are skipped). The bytes read, as a view of `buf`.
    */
-  private async readAt(buf: Buffer, want: number, direct: boolean): Promise<Buffer> {
+  private async readAt(buf: Buffer, at: number, want: number, direct: boolean): Promise<Buffer> {
     const fh = this.directFh;
     if (!direct || !fh) {
-      const { bytesRead } = await (this.fh as FileHandle).read(buf, 0, want, this.pos);
+      const { bytesRead } = await (this.fh as FileHandle).read(buf, 0, want, at);
       return buf.subarray(0, bytesRead);
     }
-    const skip = this.pos % DIRECT_BLOCK;
+    const skip = at % DIRECT_BLOCK;
     const span = Math.min(buf.length, Math.ceil((skip + want) / DIRECT_BLOCK) * DIRECT_BLOCK);
-    const { bytesRead } = await fh.read(buf, 0, span, this.pos - skip);
+    const { bytesRead } = await fh.read(buf, 0, span, at - skip);
     return buf.subarray(skip, Math.max(skip, Math.min(bytesRead, skip + want)));
   }
 
@@ -129,6 +136,8 @@ export class FileSource extends Readable {
     /** Aligned buffers from the pool (a direct read), each given back once the destination is done with it. */
     let pooled: Buffer[] | null = null;
     let done = false;
+    /** Reads started ahead of the destination, in file order. */
+    const ahead: Array<{ buf: Buffer; want: number; data: Promise<Buffer> }> = [];
     let inFlight = 0;
     let failure: Error | null = null;
     try {
@@ -141,20 +150,45 @@ export class FileSource extends Readable {
       free = pooled
         ? [...pooled]
         : Array.from({ length: READ_BUFFERS }, () => Buffer.allocUnsafeSlow(READ_SIZE));
+      // Direct reads wait for the disk: a few run ahead of the socket. Cached ones are read one at a time up to the
+      // end of the file, whose size is not known beforehand.
+      const direct = pooled !== null;
+      const depth = direct ? READ_AHEAD : 1;
+      const last = direct ? Math.min(this.end, this.size - 1) : this.end;
+      let issued = this.pos;
+      const stopped = () => gone || failure !== null || this.destroyed;
       for (;;) {
-        while (!free.length && !gone && !failure && !this.destroyed)
+        while (ahead.length < depth && free.length && issued <= last && !stopped()) {
+          // A direct read starts at the block before `issued` and fills at most its buffer.
+          const room = direct ? READ_SIZE - (issued % DIRECT_BLOCK) : READ_SIZE;
+          const want = Math.min(room, last - issued + 1);
+          const buf = free.pop() as Buffer;
+          ahead.push({ buf, want, data: this.readAt(buf, issued, want, direct) });
+          issued += want;
+        }
+        if (stopped()) break;
+        const head = ahead.shift();
+        if (!head) {
+          if (issued > last) break;
+          // Every buffer is with the destination: wait for one.
           await new Promise<void>((r) => (wake = r));
-        if (gone || failure || this.destroyed) break;
-        const want = Math.min(READ_SIZE, this.end - this.pos + 1);
-        if (want <= 0) break;
-        const buf = free.pop() as Buffer;
-        const data = await this.readAt(buf, want, pooled !== null);
-        if (data.length === 0 || this.destroyed) {
-          free.push(buf);
+          continue;
+        }
+        const data = await head.data.catch((e: Error) => {
+          free.push(head.buf);
+          throw e;
+        });
+        // The file is shorter than its size said (it is never changed in place): an error, not a silent end.
+        const short = direct && data.length < head.want;
+        if (data.length === 0 || short || stopped()) {
+          free.push(head.buf);
+          if (short && !stopped()) throw new Error(`${this.path}: short read at ${this.pos}`);
           break;
         }
         this.pos += data.length;
+        if (!direct) issued = this.pos;
         inFlight++;
+        const buf = head.buf;
         dest.write(data, (err) => {
           inFlight--;
           // A buffer is reused only once the destination is done with it; after an error an ordinary one is left to
@@ -177,6 +211,9 @@ export class FileSource extends Readable {
       }
     } finally {
       dest.off("close", onClose);
+      // Reads still running fill their buffers: those are free once they end.
+      await Promise.allSettled(ahead.map((a) => a.data));
+      free.push(...ahead.splice(0).map((a) => a.buf));
       // Pooled buffers go back now, or as the destination lets go of them.
       done = true;
       if (pooled) pool.give(free.splice(0));

@@ -3,7 +3,7 @@
 // readable; a missing file is an error before any byte.
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -127,6 +127,23 @@ describe("FileSource", () => {
     // Read without it, the same file lands in the cache (what the check above would see otherwise).
     assert.equal((await piped()).direct, false);
     assert.ok(cached(file) >= data.length - 4096);
+  });
+
+  test("direct: a file cut short after it was opened is an error, not a quietly short answer", async () => {
+    const cut = join(dir, "cut");
+    writeFileSync(cut, data);
+    const src = new FileSource(cut, undefined, { direct: true });
+    await once(src, "ready");
+    assert.equal(src.direct, true);
+    truncateSync(cut, READ_SIZE * 2 + 100);
+    const c = collector();
+    src.pipe(c.w);
+    const [err] = (await once(src, "error")) as [Error];
+    assert.match(err.message, /short read/);
+    await eventually(() => {
+      const pool = directPoolStats();
+      assert.equal(pool.free, pool.made);
+    });
   });
 
   test("direct: a file under DIRECT_READ_MIN is read through the cache", async () => {
