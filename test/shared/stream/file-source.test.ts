@@ -62,6 +62,31 @@ const uncache = (p: string) =>
     stdio: "ignore",
   });
 
+/** Pipe `src` into a destination that goes away after its first chunk; resolves once `src` has closed. */
+async function abandoned(src: FileSource): Promise<void> {
+  const w = new Writable({
+    highWaterMark: 1,
+    write(_chunk, _enc, cb) {
+      setImmediate(() => {
+        w.destroy();
+        cb();
+      });
+    },
+  });
+  src.on("error", () => {});
+  w.on("error", () => {});
+  w.on("close", () => src.destroy());
+  src.pipe(w);
+  await once(src, "close");
+}
+
+/** Every buffer of the direct-read pool is back in it (eventually: a destination lets go of them as it closes). */
+const poolAllBack = () =>
+  eventually(() => {
+    const pool = directPoolStats();
+    assert.equal(pool.free, pool.made);
+  });
+
 describe("FileSource", () => {
   test("piped: the whole file through at most READ_BUFFERS reused buffers", async () => {
     const r = await piped();
@@ -140,10 +165,7 @@ describe("FileSource", () => {
     src.pipe(c.w);
     const [err] = (await once(src, "error")) as [Error];
     assert.match(err.message, /short read/);
-    await eventually(() => {
-      const pool = directPoolStats();
-      assert.equal(pool.free, pool.made);
-    });
+    await poolAllBack();
   });
 
   test("direct: a file under DIRECT_READ_MIN is read through the cache", async () => {
@@ -155,40 +177,13 @@ describe("FileSource", () => {
   });
 
   test("direct: a destination that goes away still gives the pooled buffers back", async () => {
-    const src = new FileSource(file, undefined, { direct: true });
-    const w = new Writable({
-      highWaterMark: 1,
-      write(_chunk, _enc, cb) {
-        setImmediate(() => {
-          w.destroy();
-          cb();
-        });
-      },
-    });
-    src.on("error", () => {});
-    w.on("error", () => {});
-    w.on("close", () => src.destroy());
-    src.pipe(w);
-    await once(src, "close");
-    await eventually(() => {
-      const pool = directPoolStats();
-      assert.equal(pool.free, pool.made);
-    });
+    await abandoned(new FileSource(file, undefined, { direct: true }));
+    await poolAllBack();
   });
 
   test("a destination that goes away stops the pump and closes the file", async () => {
     const src = new FileSource(file);
-    const w = new Writable({
-      write(_chunk, _enc, cb) {
-        w.destroy();
-        cb();
-      },
-    });
-    src.on("error", () => {});
-    w.on("error", () => {});
-    w.on("close", () => src.destroy());
-    src.pipe(w);
-    await once(src, "close");
+    await abandoned(src);
     assert.equal(src.pending, true, "file handle released");
   });
 });
