@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { bestMatch } from "../../src/object/api/accept.js";
-import { inFlight } from "../../src/object/api/bulk.js";
+import { inFlight } from "../../src/shared/in-flight.js";
 import { loadConfig } from "../../src/shared/config.js";
 
 const TYPES = ["text/plain", "application/json", "application/xml", "text/xml"] as const;

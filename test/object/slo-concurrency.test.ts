@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { deleteTestHooks, inFlight } from "../../src/object/api/bulk.js";
+import { deleteTestHooks } from "../../src/object/api/bulk.js";
+import { inFlight } from "../../src/shared/in-flight.js";
 import type { Ctx } from "../../src/object/api/request.js";
 import { SloProblems, sloPutTestHooks, validateSlo, type Input } from "../../src/object/api/slo-put.js";
 import { SwiftError } from "../../src/object/errors.js";

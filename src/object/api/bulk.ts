@@ -16,6 +16,7 @@ import { ClientGone, KeepAlive, statusLine } from "./keepalive.js";
 import { bestMatch } from "./accept.js";
 import { reclaim } from "./write.js";
 import { header, type Ctx } from "./request.js";
+import { inFlight } from "../../shared/in-flight.js";
 
 /** Swift's defaults, reported in /info. */
 export const BULK_DELETE_INFO = { max_deletes_per_request: 10000, max_failed_deletes: 1000 };
@@ -150,35 +151,6 @@ function target(raw: string): Target | string {
   const m = /^\/?([^/]+)(?:\/+$|\/(.+))?$/s.exec(path);
   if (!m || path.includes("\0")) return "400 Bad Request";
   return { raw, path, container: m[1], object: m[2] };
-}
-
-/**
- * Run `step` on each item `next` gives (undefined when there are no more; `next` may be async, such as an async
- * generator's, whose calls queue up), at most `limit` at once (Swift's StreamingPile). The first failure, of `next`
- * or of a step, stops new starts and is thrown once the steps in flight have settled.
- */
-export async function inFlight<T>(
-  limit: number,
-  next: () => T | undefined | Promise<T | undefined>,
-  step: (item: T) => Promise<void>,
-): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (!failure) {
-      try {
-        const got = next();
-        // A synchronous `next` is taken in the same turn.
-        const item = got instanceof Promise ? await got : got;
-        // Another worker may have failed while this one waited for its item.
-        if (item === undefined || failure) return;
-        await step(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
-  if (failure) throw failure.error;
 }
 
 /** Delete what the body lists in `account` (the caller may write it); 200 with Swift's summary, streamed. */

@@ -18,7 +18,8 @@ import {
   splitSegmentName,
   type SloEntry,
 } from "./slo.js";
-import { bulkBody, bulkContentType, bulkType, formatOf, inFlight } from "./bulk.js";
+import { bulkBody, bulkContentType, bulkType, formatOf } from "./bulk.js";
+import { inFlight } from "../../shared/in-flight.js";
 import type { StoredObject } from "../store/objects.js";
 
 /** A parsed manifest entry: an object-backed segment, or inline data. */
